@@ -1,0 +1,146 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Clock } from '../ports/clock.ts';
+import type { HttpClient } from '../ports/http-client.ts';
+import type { RemediatorError } from './errors.ts';
+import type { StepServices } from './step-services.ts';
+
+/**
+ * The contract between the engine and its extensions. An action or a gate is one file exporting one definition,
+ * listed on one line of `src/actions/index.ts` or `src/gates/index.ts`. Its `params` schema (TypeBox, so the same
+ * object is the JSON Schema and the TypeScript type) is checked when a playbook loads, and checked again after
+ * templates are rendered, before `run`/`check` is called.
+ */
+
+/** A Kubernetes object a step acts on. `kind` is the API kind (`Deployment`, `Service`, `ConfigMap`, …). */
+export interface TargetRef {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+export function targetKey(t: TargetRef): string {
+  return `${t.namespace}/${t.kind}/${t.name}`;
+}
+
+/** The alert a run was started for (or the synthetic one of a manual run). */
+export interface AlertView {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt?: string;
+  fingerprint: string;
+  generatorURL?: string;
+  externalURL?: string;
+}
+
+export interface RunInfo {
+  id: string;
+  playbook: string;
+  /** Mutations go to the API server with dryRun=All and the run records the plan instead. */
+  dryRun: boolean;
+  manual: boolean;
+  alert: AlertView;
+  episodeId?: string;
+}
+
+/** A change a mutating step made, kept on the run so `kube.restore` (and operators) can revert it. */
+export interface RecordedChange {
+  target: TargetRef;
+  /** What was there before, in the shape the action can write back (e.g. `{ data: { KEY: 'old' } }`). */
+  before: unknown;
+  after: unknown;
+  /** The action that can undo it, usually the one that made it. */
+  action: string;
+}
+
+export interface StepContextBase<P> {
+  params: P;
+  run: RunInfo;
+  step: { id: string; attempt: number; rung: string };
+  /** Whatever the step returned as `state` in its last `pending` result; undefined on the first call. */
+  state: unknown;
+  /** Outputs of the steps that already finished in this run, by step id. */
+  outputs: Readonly<Record<string, unknown>>;
+  /** Changes recorded by earlier steps of this run (oldest first). */
+  changes: readonly RecordedChange[];
+  /** Aborted when the attempt times out, the run is cancelled or the worker shuts down. Pass it to every I/O call. */
+  signal: AbortSignal;
+  log: Logger;
+  clock: Clock;
+  http: HttpClient;
+  services: StepServices;
+}
+
+export type ActionContext<P> = StepContextBase<P>;
+export type GateContext<P> = StepContextBase<P>;
+
+/** What one call of an action's `run` produced. Failures are thrown as RemediatorError. */
+export type ActionResult =
+  | { status: 'ok'; output?: Record<string, unknown>; changes?: RecordedChange[]; summary?: string }
+  | { status: 'skipped'; reason: string; output?: Record<string, unknown> }
+  /** Call me again after `resumeAfterMs` with this `state` (the worker does not hold a slot meanwhile). */
+  | { status: 'pending'; resumeAfterMs: number; state?: unknown; summary?: string };
+
+/**
+ * What one poll of a gate saw. The engine, not the gate, counts consecutive passes, spaces polls by the step's
+ * interval and fails the gate at its timeout.
+ * - `pass`: this poll satisfied the condition.
+ * - `fail`: not satisfied yet (keep polling).
+ * - `nodata`: nothing to judge (an empty Prometheus answer for a threshold); never counts as a pass.
+ * - `fatal`: a definitive failure; the gate fails now (e.g. ProgressDeadlineExceeded).
+ */
+export interface Observation {
+  verdict: 'pass' | 'fail' | 'nodata' | 'fatal';
+  /** One line for people: `HTTP 200 in 12 ms`, `up = 0`, `2 of 3 updated replicas are available`. */
+  summary: string;
+  value?: unknown;
+  statusCode?: number;
+  latencyMs?: number;
+  /** Persisted and handed back as `ctx.state` on the next poll (e.g. a pinned revision). */
+  state?: unknown;
+  output?: Record<string, unknown>;
+}
+
+interface DefinitionBase<S extends TSchema> {
+  /** `kube.rolloutRestart`, `http.check`: the name playbooks use. */
+  name: string;
+  /** One sentence for `GET /v1/playbooks`, the JSON Schema and the docs. */
+  summary: string;
+  params: S;
+  /** Services the step needs; a playbook using it is refused at load when one is not configured. */
+  needs?: ReadonlyArray<keyof StepServices>;
+}
+
+export interface ActionDefinition<S extends TSchema = TSchema> extends DefinitionBase<S> {
+  kind: 'action';
+  /**
+   * The object this action would mutate, or null when it mutates nothing. Mutating actions go through the guard
+   * layer (lock, budget, scope, dry-run, approval) before `run` is called; the action itself never checks guards.
+   */
+  mutates?(params: Static<S>): TargetRef | null;
+  /** Kubernetes permissions needed, checked by pre-flight (SelfSubjectAccessReview) at load and in /readyz. */
+  permissions?(params: Static<S>): Array<{ verb: string; group: string; resource: string; subresource?: string; namespace?: string }>;
+  run(ctx: ActionContext<Static<S>>): Promise<ActionResult>;
+}
+
+export interface GateDefinition<S extends TSchema = TSchema> extends DefinitionBase<S> {
+  kind: 'gate';
+  /** Defaults for the step's `interval`, `timeout` and `successes` when the playbook does not set them. */
+  defaults?: { intervalMs?: number; timeoutMs?: number; successes?: number };
+  permissions?(params: Static<S>): Array<{ verb: string; group: string; resource: string; subresource?: string; namespace?: string }>;
+  check(ctx: GateContext<Static<S>>): Promise<Observation>;
+}
+
+export type StepDefinition = ActionDefinition<any> | GateDefinition<any>;
+
+export function defineAction<S extends TSchema>(def: Omit<ActionDefinition<S>, 'kind'>): ActionDefinition<S> {
+  return { ...def, kind: 'action' };
+}
+
+export function defineGate<S extends TSchema>(def: Omit<GateDefinition<S>, 'kind'>): GateDefinition<S> {
+  return { ...def, kind: 'gate' };
+}
+
+export type { RemediatorError };
