@@ -1,0 +1,101 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { spawnBinary, waitForHttpReady } from './binary-process.ts';
+import { freePort } from './free-port.ts';
+
+export interface AlertmanagerOptions {
+  /** Where the webhook receiver posts (remediator's `/v1/alertmanager` in the demo). None: alerts are kept, not sent. */
+  webhookUrl?: string;
+  /** Sent as `Authorization: Bearer <token>` with every webhook (`http_config.authorization`). */
+  bearerToken?: string;
+  /** Route `group_by`. Default `['alertname']`; a unique label per test makes every test a new group. */
+  groupBy?: string[];
+  /**
+   * Fast profile for tests: `group_wait: 0s`, `group_interval: 100ms` (it cannot be 0). Default false: 1 s each.
+   * `repeat_interval` is 1 h either way and resolved alerts are always sent (`send_resolved: true`).
+   */
+  fast?: boolean;
+  /** How long `startAlertmanager` waits for `/-/ready`. Default 15 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface AlertmanagerProcess {
+  /** Base URL (also its `--web.external-url`), e.g. `http://127.0.0.1:41235`. */
+  url: string;
+  port: number;
+  pid: number;
+  /** Stops the process (by PID, waiting for its exit) and removes its temporary folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Alertmanager (Debian's `prometheus-alertmanager` binary; there is no `alertmanager` one) on a free loopback
+ * port, with clustering off (`--cluster.listen-address=`, which would otherwise bind 0.0.0.0:9094) and its state in
+ * a temporary folder. Used by the tests and the demo.
+ */
+export async function startAlertmanager(options: AlertmanagerOptions = {}): Promise<AlertmanagerProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'remediator-alertmanager-'));
+  try {
+    await writeFile(join(dir, 'alertmanager.yml'), stringify(alertmanagerConfig(options)));
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const proc = await spawnBinary({
+        command: 'prometheus-alertmanager',
+        debianPackage: 'prometheus-alertmanager',
+        args: [
+          `--config.file=${join(dir, 'alertmanager.yml')}`,
+          `--storage.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          `--web.external-url=${url}`,
+          '--cluster.listen-address=',
+          '--log.level=warn',
+        ],
+      });
+      try {
+        await waitForHttpReady(`${url}/-/ready`, proc, { name: 'prometheus-alertmanager', timeoutMs: options.readyTimeoutMs });
+      } catch (err) {
+        await proc.stop(0);
+        if (attempt < 3 && /address already in use/.test(proc.stderrTail())) continue;
+        throw err;
+      }
+      let stopped: Promise<void> | undefined;
+      return {
+        url,
+        port,
+        pid: proc.pid,
+        stop() {
+          stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
+          return stopped;
+        },
+      };
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {
+  const webhook = o.webhookUrl
+    ? [
+        {
+          url: o.webhookUrl,
+          send_resolved: true,
+          ...(o.bearerToken ? { http_config: { authorization: { type: 'Bearer', credentials: o.bearerToken } } } : {}),
+        },
+      ]
+    : [];
+  return {
+    route: {
+      receiver: 'remediator',
+      group_by: o.groupBy ?? ['alertname'],
+      group_wait: o.fast ? '0s' : '1s',
+      group_interval: o.fast ? '100ms' : '1s',
+      repeat_interval: '1h',
+    },
+    receivers: [{ name: 'remediator', ...(webhook.length ? { webhook_configs: webhook } : {}) }],
+  };
+}

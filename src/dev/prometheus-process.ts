@@ -1,0 +1,147 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { AxiosHttpClient } from '../ports/http-client.ts';
+import { PrometheusHttpApi } from '../gates/prometheus-http-api.ts';
+import { spawnBinary, waitForHttpReady } from './binary-process.ts';
+import { freePort } from './free-port.ts';
+
+/** One scrape job: `targets` are `host:port` on loopback. */
+export interface ScrapeTarget {
+  job: string;
+  targets: string[];
+  /** Default `/metrics`. */
+  metricsPath?: string;
+  /** Extra labels on every series of this job. */
+  labels?: Record<string, string>;
+}
+
+export type PromRule =
+  | { alert: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  | { record: string; expr: string; labels?: Record<string, string> };
+
+export interface PrometheusOptions {
+  scrapeTargets?: ScrapeTarget[];
+  rules?: PromRule[];
+  /** Alertmanager base URLs Prometheus sends its alerts to (`alerting.alertmanagers`, API v2). */
+  alertmanagers?: string[];
+  /**
+   * Fast profile for tests: scrape, scrape timeout and rule evaluation every 100 ms. Default false: every 1 s.
+   * Either way the first scrape comes about 5 s after start (Prometheus's discovery manager batches its first
+   * update); wait for it with `waitFor('up{job="x"} == 1')` before breaking anything.
+   */
+  fast?: boolean;
+  /** How long `startPrometheus` waits for `/-/ready`. Default 15 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface PrometheusProcess {
+  /** Base URL of the HTTP API, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  port: number;
+  pid: number;
+  /** Rewrites the configuration (fields given replace the ones from start) and reloads it via `POST /-/reload`. */
+  reload(next?: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'>): Promise<void>;
+  /** Polls until `expr` returns a non-empty vector (e.g. `up{job="x"} == 1`); throws after `timeoutMs` (default 15 s). */
+  waitFor(expr: string, timeoutMs?: number): Promise<void>;
+  /** Stops the process (by PID, waiting for its exit) and removes its temporary folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real `prometheus` (Debian's package) on a free loopback port with its TSDB in a temporary folder: used by the
+ * tests and the demo. Throws a clear error naming the package when the binary is missing.
+ */
+export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'remediator-prometheus-'));
+  let current: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'> = options;
+  const interval = options.fast ? '100ms' : '1s';
+  const writeConfig = async (): Promise<void> => {
+    await writeFile(join(dir, 'rules.yml'), stringify({ groups: [{ name: 'remediator-dev', rules: current.rules ?? [] }] }));
+    await writeFile(join(dir, 'prometheus.yml'), stringify(prometheusConfig(current, interval)));
+  };
+
+  try {
+    await writeConfig();
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const proc = await spawnBinary({
+        command: 'prometheus',
+        debianPackage: 'prometheus',
+        args: [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          `--web.external-url=${url}`,
+          '--web.enable-lifecycle',
+          '--log.level=warn',
+        ],
+      });
+      try {
+        await waitForHttpReady(`${url}/-/ready`, proc, { name: 'prometheus', timeoutMs: options.readyTimeoutMs });
+      } catch (err) {
+        await proc.stop(0);
+        // Another process may have taken the port between freePort() and the bind: try a new one.
+        if (attempt < 3 && /address already in use/.test(proc.stderrTail())) continue;
+        throw err;
+      }
+      const api = new PrometheusHttpApi({ baseUrl: url, http: new AxiosHttpClient() });
+      let stopped: Promise<void> | undefined;
+      return {
+        url,
+        port,
+        pid: proc.pid,
+        async reload(next) {
+          current = { ...current, ...next };
+          await writeConfig();
+          const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+          const text = await res.text();
+          if (!res.ok) throw new Error(`prometheus refused the new configuration: HTTP ${res.status} ${text.trim()}`);
+        },
+        async waitFor(expr, timeoutMs = 15_000) {
+          const deadline = Date.now() + timeoutMs;
+          let last = 'no answer';
+          while (Date.now() < deadline) {
+            const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 });
+            if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
+            last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          throw new Error(`prometheus: "${expr}" returned nothing within ${timeoutMs} ms (${last})`);
+        },
+        stop() {
+          stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
+          return stopped;
+        },
+      };
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function prometheusConfig(o: Pick<PrometheusOptions, 'scrapeTargets' | 'alertmanagers'>, interval: string): Record<string, unknown> {
+  return {
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    rule_files: ['rules.yml'],
+    alerting: {
+      alertmanagers: (o.alertmanagers ?? []).map((base) => {
+        const u = new URL(base);
+        return {
+          api_version: 'v2',
+          scheme: u.protocol.replace(':', ''),
+          ...(u.pathname !== '/' ? { path_prefix: u.pathname.replace(/\/+$/, '') } : {}),
+          static_configs: [{ targets: [u.host] }],
+        };
+      }),
+    },
+    scrape_configs: (o.scrapeTargets ?? []).map((t) => ({
+      job_name: t.job,
+      metrics_path: t.metricsPath ?? '/metrics',
+      static_configs: [{ targets: t.targets, ...(t.labels ? { labels: t.labels } : {}) }],
+    })),
+  };
+}
