@@ -1,0 +1,122 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Duration } from '../engine/duration.ts';
+
+/**
+ * The whole configuration. `config/default.yaml` documents every key with its default (a test keeps the two in
+ * sync); secrets and addresses are better given by environment (see `env-overrides.ts`).
+ */
+const Server = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'Address to listen on. Use 0.0.0.0 in a container.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'HTTP port (0 picks a free one).' }),
+    bodyLimit: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024, description: 'Largest request body in bytes. Alertmanager never retries a 413, so keep it well above your largest group.' }),
+    publicUrl: Type.Optional(Type.String({ description: 'Base URL people use to reach this service; links in pages and Slack messages use it.' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Auth = Type.Object(
+  {
+    webhook: Type.Object(
+      {
+        bearerTokens: Type.Array(Type.String({ minLength: 16 }), { default: [], description: 'Tokens Alertmanager may send as `Authorization: Bearer` (http_config.authorization). Env: REMEDIATOR_WEBHOOK_TOKENS (comma-separated).' }),
+        basic: Type.Optional(Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 8 }) }, { additionalProperties: false, description: 'http_config.basic_auth credentials. Env: REMEDIATOR_WEBHOOK_BASIC (user:password).' })),
+        insecure: Type.Boolean({ default: false, description: 'Accept webhooks without credentials. Never in production; start-up says so loudly.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    operators: Type.Array(
+      Type.Object({ name: Type.String({ minLength: 1 }), token: Type.String({ minLength: 16 }) }, { additionalProperties: false }),
+      { default: [], description: 'Operator API tokens, each with the name recorded on manual runs and approvals. Env: REMEDIATOR_OPERATOR_TOKENS (name:token,…).' },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Redis = Type.Object(
+  {
+    url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL. Env: REDIS_URL. The demo starts its own when unset.' }),
+    prefix: Type.String({ default: 'rem', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every key and queue name, so several installations can share one Redis.' }),
+    commandTimeout: Duration({ default: '2s', description: 'How long the receiver waits for Redis before answering 503.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Playbooks = Type.Object(
+  {
+    dir: Type.String({ default: 'playbooks', description: 'Folder of playbook YAML files (relative to the working directory).' }),
+    watch: Type.Boolean({ default: true, description: 'Reload when a file changes (SIGHUP always reloads). A broken reload keeps the last good set.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Worker = Type.Object(
+  {
+    concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Steps run at once by one worker process. Waiting steps hold no slot.' }),
+    lockDuration: Duration({ default: '30s', description: 'BullMQ job lock; a worker that dies loses its runs to another after about this long.' }),
+    stalledInterval: Duration({ default: '15s', description: 'How often workers look for runs whose worker died.' }),
+    shutdownGrace: Duration({ default: '25s', description: 'On SIGTERM, how long the step in flight may take to finish before its signal is aborted.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Runs = Type.Object(
+  {
+    maxRecords: Type.Integer({ minimum: 10, default: 10000, description: 'Run records kept; the oldest finished ones are removed beyond this.' }),
+    maxAge: Duration({ default: '30d', description: 'Finished run records older than this are removed.' }),
+    dryRun: Type.Boolean({ default: false, description: 'Run every playbook as a dry run (server-side dry-run of every mutation; the plan is recorded).' }),
+    maxObservations: Type.Integer({ minimum: 1, default: 20, description: 'Gate observations kept per step (the first and the most recent).' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Kubernetes = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Connect to a cluster. When false, playbooks with kube.* steps are refused at load.' }),
+    kubeconfig: Type.Optional(Type.String({ description: 'Path to a kubeconfig. Unset: in-cluster service account, then $KUBECONFIG, then ~/.kube/config.' })),
+    context: Type.Optional(Type.String({ description: 'kubeconfig context to use.' })),
+    inCluster: Type.Boolean({ default: false, description: 'Use the pod service account only.' }),
+    requestTimeout: Duration({ default: '10s', description: 'Timeout of one API call.' }),
+    maxReplicas: Type.Integer({ minimum: 1, default: 50, description: 'Ceiling for kube.scale, whatever a playbook asks.' }),
+    applyKinds: Type.Array(Type.String(), { default: ['ConfigMap', 'NetworkPolicy'], description: 'Kinds kube.apply may write.' }),
+    manifestsDir: Type.Optional(Type.String({ description: 'Folder kube.apply reads manifests from (default: the playbooks folder).' })),
+    fieldManager: Type.String({ default: 'remediator', description: 'Field manager of every write.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Endpoint = (what: string, env: string) =>
+  Type.Object(
+    {
+      url: Type.Optional(Type.String({ description: `${what} base URL. Env: ${env}.` })),
+      bearerToken: Type.Optional(Type.String()),
+      timeout: Duration({ default: '10s' }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
+const Logging = Type.Object(
+  {
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    pretty: Type.Boolean({ default: false, description: 'Human-readable logs (the demo). JSON otherwise.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Server,
+    auth: Auth,
+    redis: Redis,
+    playbooks: Playbooks,
+    worker: Worker,
+    runs: Runs,
+    kubernetes: Kubernetes,
+    prometheus: Endpoint('Prometheus', 'PROMETHEUS_URL'),
+    alertmanager: Endpoint('Alertmanager API', 'ALERTMANAGER_URL'),
+    logging: Logging,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

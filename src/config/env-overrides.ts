@@ -1,0 +1,52 @@
+/**
+ * Environment variables that override the config file: secrets and addresses, which differ per deployment and
+ * should not live in a file under version control. Each entry names the config key it sets.
+ */
+export interface EnvOverride {
+  env: string;
+  key: string;
+  description: string;
+  apply(config: Record<string, any>, value: string): void;
+}
+
+const set = (path: string[], parse: (v: string) => unknown = (v) => v) => (config: Record<string, any>, value: string) => {
+  let obj = config;
+  for (const k of path.slice(0, -1)) obj = obj[k] ??= {};
+  obj[path.at(-1)!] = parse(value);
+};
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+export const ENV_OVERRIDES: EnvOverride[] = [
+  { env: 'REDIS_URL', key: 'redis.url', description: 'Redis URL', apply: set(['redis', 'url']) },
+  { env: 'REMEDIATOR_HOST', key: 'server.host', description: 'listen address', apply: set(['server', 'host']) },
+  { env: 'REMEDIATOR_PORT', key: 'server.port', description: 'listen port', apply: set(['server', 'port'], Number) },
+  { env: 'REMEDIATOR_PUBLIC_URL', key: 'server.publicUrl', description: 'public base URL for links', apply: set(['server', 'publicUrl']) },
+  { env: 'REMEDIATOR_WEBHOOK_TOKENS', key: 'auth.webhook.bearerTokens', description: 'webhook bearer tokens, comma-separated', apply: set(['auth', 'webhook', 'bearerTokens'], list) },
+  {
+    env: 'REMEDIATOR_WEBHOOK_BASIC',
+    key: 'auth.webhook.basic',
+    description: 'webhook basic auth as user:password',
+    apply: set(['auth', 'webhook', 'basic'], (v) => {
+      const i = v.indexOf(':');
+      return i < 0 ? { username: v } : { username: v.slice(0, i), password: v.slice(i + 1) };
+    }),
+  },
+  {
+    env: 'REMEDIATOR_OPERATOR_TOKENS',
+    key: 'auth.operators',
+    description: 'operator tokens as name:token, comma-separated',
+    apply: set(['auth', 'operators'], (v) =>
+      list(v).map((entry) => {
+        const i = entry.indexOf(':');
+        return { name: entry.slice(0, i), token: entry.slice(i + 1) };
+      }),
+    ),
+  },
+  { env: 'REMEDIATOR_PLAYBOOKS_DIR', key: 'playbooks.dir', description: 'playbooks folder', apply: set(['playbooks', 'dir']) },
+  { env: 'REMEDIATOR_DRY_RUN', key: 'runs.dryRun', description: 'global dry run (true/false)', apply: set(['runs', 'dryRun'], (v) => v === 'true' || v === '1') },
+  { env: 'KUBECONFIG_PATH', key: 'kubernetes.kubeconfig', description: 'kubeconfig path', apply: set(['kubernetes', 'kubeconfig']) },
+  { env: 'PROMETHEUS_URL', key: 'prometheus.url', description: 'Prometheus base URL', apply: set(['prometheus', 'url']) },
+  { env: 'ALERTMANAGER_URL', key: 'alertmanager.url', description: 'Alertmanager base URL', apply: set(['alertmanager', 'url']) },
+  { env: 'LOG_LEVEL', key: 'logging.level', description: 'log level', apply: set(['logging', 'level']) },
+];

@@ -1,0 +1,279 @@
+import type { Playbook, Step } from '../playbooks/playbook.ts';
+import type { ActionResult, Observation } from './step-definition.ts';
+import type { RunState, StepRecord, StepError } from './run-state.ts';
+import type { RemediatorError } from './errors.ts';
+import { nextBackoff } from './retry-policy.ts';
+
+/**
+ * The pure core of the engine: given the run state, the playbook and what one call of a step produced, decide
+ * the next state and what the worker does next. No I/O, no clock reads (time is passed in), so every ladder
+ * decision is unit-testable.
+ */
+export type Directive =
+  /** Run the step under the cursor now. */
+  | { kind: 'continue' }
+  /** Come back at `until` (ms): a retry backoff, a gate interval, a pending action, an approval. */
+  | { kind: 'sleep'; until: number }
+  /** The run is over with `state.status`. */
+  | { kind: 'done' }
+  /** Hand over to a human, then the run is over with status `escalated`. */
+  | { kind: 'escalate'; reason: string };
+
+export interface Decision {
+  state: RunState;
+  directive: Directive;
+}
+
+export type StepEvent =
+  | { type: 'result'; result: ActionResult }
+  | { type: 'error'; error: RemediatorError }
+  | { type: 'observation'; observation: Observation }
+  | { type: 'skip'; reason: string };
+
+export interface DecideOptions {
+  /** Gate observations kept per step. */
+  maxObservations: number;
+}
+
+export function currentStep(p: Playbook, s: RunState): Step | undefined {
+  return p.rungs[s.cursor.rung]?.steps[s.cursor.step];
+}
+
+/** Marks the current step as started (first call) or re-entered (later calls) and returns its record. */
+export function beginStep(p: Playbook, state: RunState, now: number): RunState {
+  const s = structuredClone(state);
+  const step = currentStep(p, s)!;
+  const rung = p.rungs[s.cursor.rung]!;
+  if (!s.rungs.some((r) => r.name === rung.name)) s.rungs.push({ name: rung.name, outcome: 'running', startedAt: iso(now) });
+  let rec = s.steps.at(-1);
+  if (!rec || rec.id !== step.id || isFinished(rec)) {
+    rec = { id: step.id, rung: rung.name, uses: step.uses, kind: step.kind, status: 'running', startedAt: iso(now), attempts: 0 };
+    s.steps.push(rec);
+    s.stepStartedAt = now;
+    s.attempt = 0;
+    s.stepState = undefined;
+    s.gate = step.kind === 'gate' ? { consecutive: 0, polls: 0 } : undefined;
+  }
+  rec.status = 'running';
+  s.status = 'running';
+  s.startedAt ??= iso(now);
+  s.wakeAt = undefined;
+  return s;
+}
+
+export function decide(p: Playbook, state: RunState, event: StepEvent, now: number, opts: DecideOptions): Decision {
+  const s = structuredClone(state);
+  const step = currentStep(p, s)!;
+  const rec = s.steps.at(-1)!;
+
+  switch (event.type) {
+    case 'skip': {
+      rec.status = 'skipped';
+      rec.reason = event.reason;
+      rec.endedAt = iso(now);
+      return advance(p, s, now);
+    }
+    case 'result': {
+      s.attempt += 1;
+      rec.attempts = s.attempt;
+      const r = event.result;
+      if (r.status === 'pending') {
+        rec.status = 'pending';
+        rec.summary = r.summary ?? rec.summary;
+        s.stepState = r.state;
+        s.attempt -= 1; // waiting is not another attempt
+        rec.attempts = Math.max(1, s.attempt + 1);
+        const deadline = step.deadlineMs === undefined ? Infinity : (s.stepStartedAt ?? now) + step.deadlineMs;
+        const until = now + Math.max(0, r.resumeAfterMs);
+        if (until > deadline && step.deadlineExplicit) {
+          return failStep(p, s, { code: 'REM_ERR_STEP_DEADLINE', message: `step "${step.id}" did not finish within its deadline` }, now);
+        }
+        return sleep(s, until);
+      }
+      if (r.status === 'skipped') {
+        rec.status = 'skipped';
+        rec.reason = r.reason;
+        rec.output = r.output;
+        rec.endedAt = iso(now);
+        if (r.output) s.outputs[step.id] = r.output;
+        return advance(p, s, now);
+      }
+      rec.status = 'succeeded';
+      rec.output = r.output;
+      rec.summary = r.summary;
+      rec.endedAt = iso(now);
+      s.outputs[step.id] = r.output ?? {};
+      if (r.changes?.length) s.changes.push(...r.changes);
+      return advance(p, s, now);
+    }
+    case 'error': {
+      const err = event.error;
+      if (step.kind === 'gate') {
+        // A gate that cannot poll (Prometheus down, a 5xx) has not passed; keep polling unless the error is final.
+        if (err.retryable) return onObservation(p, s, step, { verdict: 'fail', summary: `${err.code}: ${err.message}` }, now, opts);
+        return failStep(p, s, errorOf(err), now);
+      }
+      s.attempt += 1;
+      rec.attempts = s.attempt;
+      rec.error = errorOf(err);
+      const wait = nextBackoff(step.retry, s.attempt, () => 0.5); // deterministic: decide is pure
+      const deadline = (s.stepStartedAt ?? now) + step.deadlineMs;
+      if (err.retryable && s.attempt < step.retry.attempts && now + wait <= deadline) {
+        rec.status = 'pending';
+        rec.summary = `attempt ${s.attempt} failed (${err.code}); retrying in ${Math.round(wait / 1000)} s`;
+        return sleep(s, now + wait);
+      }
+      return failStep(p, s, errorOf(err), now);
+    }
+    case 'observation':
+      return onObservation(p, s, step, event.observation, now, opts);
+  }
+}
+
+function onObservation(p: Playbook, s: RunState, step: Step, obs: Observation, now: number, opts: DecideOptions): Decision {
+  const rec = s.steps.at(-1)!;
+  const g = (s.gate ??= { consecutive: 0, polls: 0 });
+  g.polls += 1;
+  rec.polls = g.polls;
+  rec.attempts = g.polls;
+  rec.summary = obs.summary;
+  recordObservation(rec, obs, now, opts.maxObservations);
+  if (obs.state !== undefined) s.stepState = obs.state;
+
+  if (obs.verdict === 'fatal') return failStep(p, s, { code: 'REM_ERR_GATE_FAILED', message: obs.summary }, now);
+  const interval = step.gate!.intervalMs;
+  const successes = step.gate!.successes;
+  if (obs.verdict === 'pass') {
+    g.consecutive += 1;
+    if (g.consecutive >= successes) {
+      rec.status = 'succeeded';
+      rec.endedAt = iso(now);
+      rec.output = { ...obs.output, passes: g.consecutive, polls: g.polls, last: obs.summary };
+      s.outputs[step.id] = rec.output;
+      s.verified = true;
+      return advance(p, s, now);
+    }
+  } else {
+    g.consecutive = 0;
+  }
+  const deadline = (s.stepStartedAt ?? now) + step.deadlineMs;
+  if (now + interval > deadline) {
+    const code = obs.verdict === 'nodata' ? 'REM_ERR_GATE_NO_DATA' : 'REM_ERR_GATE_TIMEOUT';
+    const why = obs.verdict === 'pass' ? `only ${g.consecutive} of ${successes} consecutive passes` : `last poll: ${obs.summary}`;
+    return failStep(p, s, { code, message: `gate "${step.id}" did not pass within ${Math.round(step.deadlineMs / 1000)} s (${why})` }, now);
+  }
+  rec.status = 'pending';
+  return sleep(s, now + interval);
+}
+
+/** The step failed for good: apply its onFailure. */
+export function failStep(p: Playbook, state: RunState, error: StepError, now: number): Decision {
+  const s = state;
+  const step = currentStep(p, s)!;
+  const rec = s.steps.at(-1)!;
+  rec.status = 'failed';
+  rec.error = error;
+  rec.endedAt = iso(now);
+  s.outputs[step.id] = { failed: true, error };
+  const rung = p.rungs[s.cursor.rung]!;
+  const target = step.onFailure;
+  if (target === 'continue') return advance(p, s, now);
+  if (target === 'abort') return finish(s, 'failed', `step "${step.id}" failed and aborted the run: ${error.message}`, now, rung.name);
+  if (target === 'escalate') {
+    closeRung(s, rung.name, 'failed', `step "${step.id}" failed: ${error.message}`, now);
+    return escalate(s, `step "${step.id}" failed: ${error.message}`, now);
+  }
+  if (target !== 'next-rung') {
+    const pos = findStep(p, target);
+    if (pos) {
+      if (pos.rung !== s.cursor.rung) closeRung(s, rung.name, 'failed', `step "${step.id}" failed: ${error.message}`, now);
+      return move(s, pos, now);
+    }
+  }
+  closeRung(s, rung.name, 'failed', `step "${step.id}" failed: ${error.message}`, now);
+  if (s.cursor.rung + 1 < p.rungs.length) return move(s, { rung: s.cursor.rung + 1, step: 0 }, now);
+  const why = `every rung failed; last: step "${step.id}": ${error.message}`;
+  if (p.onExhausted.escalate) return escalate(s, why, now);
+  return finish(s, 'failed', why, now);
+}
+
+/** The current step is done (succeeded, skipped or failed-and-continue): go to the next one or end the rung. */
+function advance(p: Playbook, s: RunState, now: number): Decision {
+  const rung = p.rungs[s.cursor.rung]!;
+  if (s.cursor.step + 1 < rung.steps.length) return move(s, { rung: s.cursor.rung, step: s.cursor.step + 1 }, now);
+  // The rung is done: it fixed things only if a gate verified it.
+  const verified = s.verified;
+  closeRung(s, rung.name, 'succeeded', verified ? 'verification gates passed' : 'all steps ran; no gate verified the fix', now);
+  return finish(s, verified ? 'succeeded' : 'completed', verified ? `rung "${rung.name}" fixed it: verification gates passed` : `rung "${rung.name}" ran every step but nothing verified the fix`, now);
+}
+
+function move(s: RunState, to: { rung: number; step: number }, _now: number): Decision {
+  if (to.rung !== s.cursor.rung) s.verified = false;
+  s.cursor = to;
+  s.attempt = 0;
+  s.stepState = undefined;
+  s.stepStartedAt = undefined;
+  s.gate = undefined;
+  return { state: s, directive: { kind: 'continue' } };
+}
+
+function sleep(s: RunState, until: number): Decision {
+  s.status = 'waiting';
+  s.wakeAt = until;
+  return { state: s, directive: { kind: 'sleep', until } };
+}
+
+export function finish(s: RunState, status: RunState['status'], outcome: string, now: number, openRung?: string): Decision {
+  if (openRung) closeRung(s, openRung, 'failed', outcome, now);
+  s.status = status;
+  s.outcome = outcome;
+  s.endedAt = iso(now);
+  s.wakeAt = undefined;
+  return { state: s, directive: { kind: 'done' } };
+}
+
+export function escalate(s: RunState, reason: string, now: number): Decision {
+  s.status = 'escalated';
+  s.outcome = `escalated: ${reason}`;
+  s.escalation = { reason, at: iso(now) };
+  s.endedAt = iso(now);
+  s.wakeAt = undefined;
+  return { state: s, directive: { kind: 'escalate', reason } };
+}
+
+function closeRung(s: RunState, name: string, outcome: 'succeeded' | 'failed', reason: string, now: number): void {
+  const r = s.rungs.find((x) => x.name === name);
+  if (r && r.outcome === 'running') {
+    r.outcome = outcome;
+    r.reason = reason;
+    r.endedAt = iso(now);
+  }
+}
+
+function findStep(p: Playbook, id: string): { rung: number; step: number } | undefined {
+  for (let r = 0; r < p.rungs.length; r++) {
+    const i = p.rungs[r]!.steps.findIndex((st) => st.id === id);
+    if (i >= 0) return { rung: r, step: i };
+  }
+  return undefined;
+}
+
+function recordObservation(rec: StepRecord, obs: Observation, now: number, max: number): void {
+  const list = (rec.observations ??= []);
+  const { state: _state, output: _output, ...shown } = obs;
+  list.push({ ...shown, at: iso(now) });
+  // Keep the first two polls (what it looked like at the start) and the most recent ones.
+  if (list.length > max) list.splice(2, list.length - max);
+}
+
+function errorOf(err: RemediatorError): StepError {
+  return err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
+}
+
+function isFinished(rec: StepRecord): boolean {
+  return rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'skipped';
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

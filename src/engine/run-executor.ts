@@ -1,0 +1,209 @@
+import type { Logger } from 'pino';
+import type { ValidateFunction } from 'ajv';
+import type { Playbook, Step } from '../playbooks/playbook.ts';
+import { matchesAll } from '../playbooks/matcher.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { HttpClient } from '../ports/http-client.ts';
+import type { ActionResult, Observation, RunInfo, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
+import type { StepServices } from './step-services.ts';
+import { FINAL_STATUSES, type RunState } from './run-state.ts';
+import { beginStep, currentStep, decide, finish, type Decision, type StepEvent } from './decide.ts';
+import { RemediatorError, toRemediatorError } from './errors.ts';
+import { render } from './template.ts';
+import { createAjv, describeErrors } from '../schema/validator.ts';
+import type { MutationGuard } from './mutation-guard.ts';
+
+/** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
+export interface RunContext {
+  run: RunInfo;
+  playbook: Playbook;
+  /** spec.params with a manual run's overrides applied. */
+  params: Record<string, unknown>;
+  target?: TargetRef;
+  cancel?: { by: string; reason: string };
+}
+
+export interface ExecutorDeps {
+  services: StepServices;
+  http: HttpClient;
+  clock: Clock;
+  log: Logger;
+  /** Saves the state after every decision (job data + run record). A crash repeats at most the step in flight. */
+  persist(state: RunState): Promise<void>;
+  /** Called once when the ladder ends in escalation; failures are logged by the caller, never fatal. */
+  escalate?(ctx: RunContext, state: RunState, reason: string): Promise<void>;
+  /** The safety layer in front of every mutating step. Absent: mutations are admitted (tests of the bare engine). */
+  guard?: MutationGuard;
+  maxObservations: number;
+}
+
+/** The directive the queue adapter acts on: sleep (moveToDelayed) or done (complete the job). */
+export type Outcome = { state: RunState } & ({ kind: 'sleep'; until: number } | { kind: 'done' });
+
+/** Thrown when the worker's signal aborts mid-step (shutdown): the step's result is unknown and not recorded. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted by shutdown');
+    this.name = 'InterruptedError';
+  }
+}
+
+const strictAjv = createAjv({ coerce: true });
+const strictValidators = new WeakMap<object, ValidateFunction>();
+const MAX_STEPS_PER_WAKE = 200;
+
+/**
+ * Runs the playbook from the saved cursor until it must wait or it is over. Each step: evaluate `when`, render its
+ * parameters, check them strictly, pass mutations through the guard layer, call the extension under the attempt
+ * timeout, then let `decide` pick the next state, and persist it before going on.
+ */
+export async function executeRun(ctx: RunContext, initial: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<Outcome> {
+  let state = initial;
+  for (let i = 0; i < MAX_STEPS_PER_WAKE; i++) {
+    if (FINAL_STATUSES.has(state.status)) return { state, kind: 'done' };
+    const now = deps.clock.now();
+    if (ctx.cancel) {
+      const d = finish(structuredClone(state), 'cancelled', `cancelled by ${ctx.cancel.by}: ${ctx.cancel.reason}`, now);
+      await deps.persist(d.state);
+      return { state: d.state, kind: 'done' };
+    }
+    if (state.wakeAt !== undefined && state.wakeAt > now) return { state, kind: 'sleep', until: state.wakeAt };
+    const step = currentStep(ctx.playbook, state);
+    if (!step) {
+      const d = finish(structuredClone(state), 'failed', 'the cursor points past the playbook (it changed under the run)', now);
+      await deps.persist(d.state);
+      return { state: d.state, kind: 'done' };
+    }
+    state = beginStep(ctx.playbook, state, now);
+    const log = deps.log.child({ step: step.id, rung: ctx.playbook.rungs[state.cursor.rung]?.name, attempt: state.attempt + 1 });
+    const event = await runStep(ctx, state, step, deps, log, signal);
+    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations });
+    state = decision.state;
+    logDecision(log, step, state);
+    await deps.persist(state);
+    const dir = decision.directive;
+    if (dir.kind === 'sleep') return { state, kind: 'sleep', until: dir.until };
+    if (dir.kind === 'done') return { state, kind: 'done' };
+    if (dir.kind === 'escalate') {
+      if (deps.escalate) {
+        try {
+          await deps.escalate(ctx, state, dir.reason);
+        } catch (err) {
+          deps.log.error({ err }, 'escalation could not be enqueued');
+        }
+      }
+      return { state, kind: 'done' };
+    }
+  }
+  // A playbook cannot loop (jumps only go forward), so this is a safety net, not a path.
+  return { state, kind: 'sleep', until: deps.clock.now() };
+}
+
+async function runStep(ctx: RunContext, state: RunState, step: Step, deps: ExecutorDeps, log: Logger, signal: AbortSignal): Promise<StepEvent> {
+  const skip = whenFails(ctx, state, step);
+  if (skip) return { type: 'skip', reason: skip };
+  let params: unknown;
+  try {
+    params = renderParams(ctx, state, step);
+  } catch (err) {
+    return { type: 'error', error: toRemediatorError(err) };
+  }
+  if (step.mutating && step.definition.kind === 'action' && deps.guard) {
+    const target = step.definition.mutates?.(params) ?? undefined;
+    if (target) {
+      const verdict = await deps.guard.admit({ ctx, state, step, target, params });
+      if (!verdict.admit) return verdict.event;
+    }
+  }
+  const base: StepContextBase<unknown> = {
+    params,
+    run: ctx.run,
+    step: { id: step.id, attempt: state.attempt + 1, rung: ctx.playbook.rungs[state.cursor.rung]!.name },
+    state: state.stepState,
+    outputs: state.outputs,
+    changes: state.changes,
+    signal,
+    log,
+    clock: deps.clock,
+    http: deps.http,
+    services: deps.services,
+  };
+  try {
+    const value = await withTimeout(step.definition, base, step.attemptTimeoutMs, signal);
+    return step.kind === 'gate' ? { type: 'observation', observation: value as Observation } : { type: 'result', result: value as ActionResult };
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    return { type: 'error', error: toRemediatorError(err) };
+  }
+}
+
+/** Calls the extension with a signal that aborts at the attempt timeout or when the worker shuts down. */
+async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, timeoutMs: number, parent: AbortSignal): Promise<unknown> {
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(new RemediatorError('REM_ERR_STEP_TIMEOUT', `attempt timed out after ${timeoutMs} ms`)), timeoutMs);
+  const signal = AbortSignal.any([parent, timer.signal]);
+  try {
+    const call = def.kind === 'gate' ? def.check({ ...base, signal }) : def.run({ ...base, signal });
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(parent.aborted ? new InterruptedError() : signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return await Promise.race([call, aborted]);
+  } catch (err) {
+    if (parent.aborted) throw new InterruptedError();
+    throw err;
+  } finally {
+    clearTimeout(handle);
+  }
+}
+
+function whenFails(ctx: RunContext, state: RunState, step: Step): string | undefined {
+  const w = step.when;
+  if (!w) return undefined;
+  if (w.dryRun !== undefined && w.dryRun !== ctx.run.dryRun) return `when.dryRun is ${w.dryRun}; this run is ${ctx.run.dryRun ? '' : 'not '}a dry run`;
+  for (const [id, allowed] of Object.entries(w.steps ?? {})) {
+    const rec = [...state.steps].reverse().find((r) => r.id === id);
+    const outcome = rec ? (rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'skipped' ? rec.status : undefined) : 'skipped';
+    if (!outcome || !allowed.includes(outcome)) return `when.steps.${id} needs ${allowed.join(' or ')}, it was ${outcome ?? 'not run'}`;
+  }
+  if (w.alert && !matchesAll(w.alert, ctx.run.alert.labels)) return `when.alert matchers do not hold for this alert`;
+  return undefined;
+}
+
+export function templateView(ctx: RunContext, state: RunState): Record<string, unknown> {
+  return {
+    alert: ctx.run.alert,
+    labels: ctx.run.alert.labels,
+    annotations: ctx.run.alert.annotations,
+    params: ctx.params,
+    steps: state.outputs,
+    run: { id: ctx.run.id, playbook: ctx.run.playbook, dryRun: ctx.run.dryRun, manual: ctx.run.manual },
+    target: ctx.target,
+  };
+}
+
+/** Renders a step's parameters and checks them strictly against its schema (label strings coerced to numbers). */
+export function renderParams(ctx: RunContext, state: RunState, step: Step): unknown {
+  const rendered = render(step.with, templateView(ctx, state));
+  let validate = strictValidators.get(step.definition.params);
+  if (!validate) {
+    validate = strictAjv.compile(JSON.parse(JSON.stringify(step.definition.params)));
+    strictValidators.set(step.definition.params, validate);
+  }
+  if (!validate(rendered)) {
+    const lines = describeErrors(validate.errors, 'with');
+    const nameProblem = validate.errors?.some((e) => e.keyword === 'format' && String(e.params['format']).startsWith('dns1123'));
+    throw new RemediatorError(nameProblem ? 'REM_ERR_INVALID_NAME' : 'REM_ERR_TEMPLATE', `${step.uses} parameters after rendering: ${lines.join('; ')}`, { details: { problems: lines } });
+  }
+  return rendered;
+}
+
+function logDecision(log: Logger, step: Step, state: RunState): void {
+  const rec = state.steps.at(-1);
+  if (!rec) return;
+  const fields = { status: rec.status, summary: rec.summary, error: rec.error, reason: rec.reason, runStatus: state.status };
+  if (rec.status === 'failed') log.warn(fields, `${step.uses} ${step.id}: failed: ${rec.error?.message ?? ''}`);
+  else if (rec.status === 'pending') log.debug(fields, `${step.uses} ${step.id}: ${rec.summary ?? 'pending'}`);
+  else log.info(fields, `${step.uses} ${step.id}: ${rec.status}${rec.summary ? ` — ${rec.summary}` : ''}`);
+}

@@ -1,0 +1,85 @@
+import type { Observation, RecordedChange } from './step-definition.ts';
+
+/**
+ * The state of one run: the cursor the worker saves after every step (BullMQ's step-job pattern) and the history
+ * operators see. It is plain JSON so it can live in the job's data and in the run record.
+ *
+ * Status meanings:
+ * - queued: recorded, not picked up yet; running: a step is executing; waiting: sleeping until a retry, a poll or
+ *   a `wait` ends; awaiting_approval: a step's plan waits for an operator.
+ * - succeeded: the last rung's actions ran AND its verification gates passed. Nothing else is called success.
+ * - completed: every step ran but the rung had no gate, so nothing verified the fix.
+ * - failed: the ladder is exhausted (and escalation, if configured, was asked for) or a step aborted the run.
+ * - escalated: the run handed over to a human (ladder exhausted, a step said escalate, or a guard refused).
+ * - cancelled: an operator cancelled it. skipped: a guard decided the run must not act at all.
+ */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'awaiting_approval' | 'succeeded' | 'completed' | 'failed' | 'escalated' | 'cancelled' | 'skipped';
+
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'completed', 'failed', 'escalated', 'cancelled', 'skipped']);
+
+export type StepStatus = 'running' | 'pending' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StepError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface StepRecord {
+  id: string;
+  rung: string;
+  uses: string;
+  kind: 'action' | 'gate';
+  status: StepStatus;
+  startedAt: string;
+  endedAt?: string;
+  attempts: number;
+  summary?: string;
+  output?: unknown;
+  error?: StepError;
+  /** Why it was skipped (a `when` that did not hold, a guard decision, a dry run). */
+  reason?: string;
+  /** Gate polls: the first few and the most recent, bounded. */
+  observations?: Array<Observation & { at: string }>;
+  polls?: number;
+}
+
+export interface RungRecord {
+  name: string;
+  outcome: 'running' | 'succeeded' | 'failed';
+  reason?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface RunState {
+  version: 1;
+  status: RunStatus;
+  /** The step to run next (or being run). */
+  cursor: { rung: number; step: number };
+  /** Attempts made on the current step (actions) — reset when the cursor moves. */
+  attempt: number;
+  /** When the current step first started (ms), for its deadline. */
+  stepStartedAt?: number;
+  /** The extension's own scratch between calls (a `pending` state, a gate's pinned revision). */
+  stepState?: unknown;
+  gate?: { consecutive: number; polls: number };
+  /** Outputs of finished steps by id, for templates (`{{ steps.undo.revision }}`). */
+  outputs: Record<string, unknown>;
+  changes: RecordedChange[];
+  steps: StepRecord[];
+  rungs: RungRecord[];
+  /** A gate passed in the current rung. */
+  verified: boolean;
+  /** Ms when the worker should look at the run again (waiting / awaiting_approval). */
+  wakeAt?: number;
+  startedAt?: string;
+  endedAt?: string;
+  /** One line: why the run ended as it did. */
+  outcome?: string;
+  escalation?: { reason: string; at: string; level?: string };
+}
+
+export function initialRunState(): RunState {
+  return { version: 1, status: 'queued', cursor: { rung: 0, step: 0 }, attempt: 0, outputs: {}, changes: [], steps: [], rungs: [], verified: false };
+}

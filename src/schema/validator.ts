@@ -1,0 +1,91 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { TSchema } from '@sinclair/typebox';
+import type { YamlSource, SourceProblem } from './yaml-source.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** DNS-1123 names, as the Kubernetes API server validates them. */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * One Ajv setup for config, playbooks and step parameters: all errors, defaults applied, the formats the
+ * Kubernetes names need. `coerce` validators turn label strings such as "3" into the integer a schema asks for
+ * (rendered templates are strings).
+ */
+export function createAjv(options: { coerce?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: options.coerce ?? false, allowUnionTypes: true });
+  addFormats(ajv);
+  ajv.addFormat('dns1123-label', { type: 'string', validate: (s: string) => s.length <= 63 && DNS1123_LABEL.test(s) });
+  ajv.addFormat('dns1123-subdomain', { type: 'string', validate: (s: string) => s.length <= 253 && DNS1123_SUBDOMAIN.test(s) });
+  return ajv;
+}
+
+/** One readable line per Ajv error: `spec.steps[2].with.replicas: must be integer`. */
+export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): string[] {
+  return simplify(errors ?? []).map((e) => `${jsonPath(root, e.instancePath, e)}: ${message(e)}`);
+}
+
+/** Ajv errors below `basePointer`, each with the pointer (and, for unknown keys, the key) it is about. */
+export function pointedErrors(errors: ErrorObject[] | null | undefined, basePointer = ''): Array<{ pointer: string; key?: string; message: string }> {
+  return simplify(errors ?? []).map((e) => {
+    const pointer = basePointer + e.instancePath;
+    const key = e.keyword === 'additionalProperties' ? String(e.params['additionalProperty']) : undefined;
+    return { pointer, key, message: `${jsonPath('', pointer, e)}: ${message(e)}` };
+  });
+}
+
+/** Ajv errors as problems with file:line:column from the YAML source. */
+export function sourceProblems(source: YamlSource, errors: ErrorObject[] | null | undefined, basePointer = ''): SourceProblem[] {
+  return pointedErrors(errors, basePointer).map((p) => ({ ...(p.key ? source.locateKey(p.pointer, p.key) : source.locate(p.pointer)), message: p.message }));
+}
+
+export function compile(ajv: Ajv, schema: TSchema): ValidateFunction {
+  return ajv.compile(schema);
+}
+
+/**
+ * anyOf/oneOf produce one error per branch, which drowns the real one. Keep, per location, the errors of the branch
+ * that got furthest (deepest instancePath), and drop the generic "must match a schema in anyOf".
+ */
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
+  const list = specific.length > 0 ? specific : errors;
+  const seen = new Set<string>();
+  const out: ErrorObject[] = [];
+  for (const e of list) {
+    const key = `${e.instancePath}|${message(e)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  // When a union failed, the type errors of the other branches are noise if a deeper error exists under the same path.
+  return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.instancePath.startsWith(e.instancePath + '/'))));
+}
+
+function message(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown property "${String(e.params['additionalProperty'])}"`;
+    case 'required':
+      return `missing required property "${String(e.params['missingProperty'])}"`;
+    case 'enum':
+      return `must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(e.params['allowedValue'])}`;
+    case 'format':
+      return e.params['format'] === 'dns1123-subdomain' || e.params['format'] === 'dns1123-label'
+        ? `must be a valid DNS-1123 name (lowercase letters, digits, '-' and '.'; start and end alphanumeric)`
+        : `must be a valid ${String(e.params['format'])}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+function jsonPath(root: string, pointer: string, e: ErrorObject): string {
+  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let out = root;
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(root)';
+}
