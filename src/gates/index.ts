@@ -1,9 +1,11 @@
 import type { GateDefinition } from '../engine/step-definition.ts';
 import { httpCheckGate } from './http-check.ts';
 import { prometheusQueryGate } from './prometheus-query.ts';
+import { alertmanagerResolvedGate } from './alertmanager-resolved.ts';
 
 /** Every verification gate a playbook may use. A new gate is one file and one line here. */
 export const gates: GateDefinition<any>[] = [
   httpCheckGate,
   prometheusQueryGate,
+  alertmanagerResolvedGate,
 ];
