@@ -26,6 +26,8 @@ export interface AlertmanagerProcess {
   url: string;
   port: number;
   pid: number;
+  /** The temporary folder holding its configuration and data; removed by `stop()`. */
+  dir: string;
   /** Stops the process (by PID, waiting for its exit) and removes its temporary folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export async function startAlertmanager(options: AlertmanagerOptions = {}): Prom
         url,
         port,
         pid: proc.pid,
+        dir,
         stop() {
           stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
           return stopped;

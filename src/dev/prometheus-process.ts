@@ -41,6 +41,8 @@ export interface PrometheusProcess {
   url: string;
   port: number;
   pid: number;
+  /** The temporary folder holding its configuration and data; removed by `stop()`. */
+  dir: string;
   /** Rewrites the configuration (fields given replace the ones from start) and reloads it via `POST /-/reload`. */
   reload(next?: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'>): Promise<void>;
   /** Polls until `expr` returns a non-empty vector (e.g. `up{job="x"} == 1`); throws after `timeoutMs` (default 15 s). */
@@ -93,6 +95,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
         url,
         port,
         pid: proc.pid,
+        dir,
         async reload(next) {
           current = { ...current, ...next };
           await writeConfig();
