@@ -31,7 +31,7 @@ export const alertmanagerResolvedGate = defineGate({
       ),
       matchers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra Alertmanager matchers, e.g. severity=~"critical|page".' })),
       includeSilenced: Type.Optional(Type.Boolean({ default: true, description: 'Whether a silenced alert still counts as active (default true).' })),
-      timeout: Type.Optional(Duration({ description: 'Per-request timeout (default 10s).' })),
+      timeout: Type.Optional(Duration({ description: 'Per-request timeout (default 8s; keep it under the step pollTimeout).' })),
     },
     { additionalProperties: false },
   ),
@@ -55,7 +55,7 @@ export const alertmanagerResolvedGate = defineGate({
     try {
       listed = await am.listAlerts(
         { matchers, includeSilenced: p.includeSilenced ?? true, includeInhibited: true, includeUnprocessed: true, includeActive: true },
-        { signal: ctx.signal, timeoutMs: p.timeout === undefined ? 10_000 : parseDuration(p.timeout) },
+        { signal: ctx.signal, timeoutMs: p.timeout === undefined ? 8000 : parseDuration(p.timeout) },
       );
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? err;

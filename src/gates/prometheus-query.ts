@@ -46,7 +46,7 @@ export const prometheusQueryGate = defineGate({
         Type.Union([Type.Literal('fail'), Type.Literal('pass')], { description: 'What an empty answer to a threshold means. Default: no data, which never passes.' }),
       ),
       stabilization: Type.Optional(Duration({ description: 'The condition must hold continuously this long (e.g. 30s) before the gate counts a pass.' })),
-      timeout: Type.Optional(Duration({ description: 'Per-query timeout (default 10s).' })),
+      timeout: Type.Optional(Duration({ description: 'Per-query timeout (default 8s; keep it under the step pollTimeout).' })),
     },
     { additionalProperties: false },
   ),
@@ -56,12 +56,14 @@ export const prometheusQueryGate = defineGate({
     if (!prom) throw new RemediatorError('REM_ERR_DEPENDENCY_MISSING', 'prometheus.query needs a Prometheus, and none is configured');
     const p = ctx.params;
     const started = performance.now();
-    const r = await prom.query(p.query, { signal: ctx.signal, timeoutMs: p.timeout === undefined ? 10_000 : parseDuration(p.timeout) });
+    const r = await prom.query(p.query, { signal: ctx.signal, timeoutMs: p.timeout === undefined ? 8000 : parseDuration(p.timeout) });
     const latencyMs = Math.round(performance.now() - started);
     const warnings = [...r.warnings, ...r.infos];
     if (warnings.length > 0) ctx.log.warn({ query: p.query, warnings }, 'Prometheus attached warnings to a gate query');
     const notes = warnings.length > 0 ? ` (warnings: ${warnings.join('; ')})` : '';
-    const base = { latencyMs, ...(r.status === 'error' && r.httpStatus !== undefined ? { statusCode: r.httpStatus } : {}) };
+    // The engine keeps the last state unless a poll returns a new one, so a broken window is reset explicitly.
+    const reset = p.stabilization === undefined ? {} : { state: { holdingSince: null } };
+    const base = { latencyMs, ...(r.status === 'error' && r.httpStatus !== undefined ? { statusCode: r.httpStatus } : {}), ...reset };
 
     if (r.status === 'error') {
       const summary = `Prometheus ${r.errorType}: ${r.error}`;
@@ -100,10 +102,10 @@ export const prometheusQueryGate = defineGate({
       why = samples.length === 1 ? `${seen}, expected ${wanted}` : `${good} of ${samples.length} series ${wanted} (${aggregate} required): ${seen}`;
     }
 
-    if (!holds) return { ...base, verdict: 'fail', summary: `${why}${notes}`, value, state: undefined };
+    if (!holds) return { ...base, verdict: 'fail', summary: `${why}${notes}`, value };
     if (p.stabilization === undefined) return { ...base, verdict: 'pass', summary: `${why}${notes}`, value };
     const need = parseDuration(p.stabilization);
-    const previous = ctx.state as { holdingSince?: number } | undefined;
+    const previous = ctx.state as { holdingSince?: number | null } | undefined;
     const now = ctx.clock.now();
     const since = previous?.holdingSince ?? now;
     const held = now - since;

@@ -168,33 +168,46 @@ t.test('warnings are recorded with the observation', async (t) => {
 
 t.test('stabilization: the condition must hold on every poll for the whole window', async (t) => {
   const clock = new ManualClock();
+  // State carried between polls as the engine carries it: a poll that returns no state keeps the last one.
+  let state: unknown;
+  const poll = async (params: Record<string, unknown>) => {
+    const o = await check(params, { clock, state });
+    if (o.state !== undefined) state = o.state;
+    return o;
+  };
   const params = { query: 'half', expect: { op: '<', value: 1 }, stabilization: '30s' };
-  let o = await check(params, { clock });
+  let o = await poll(params);
   t.equal(o.verdict, 'fail', 'holding, but only just started');
   t.match(o.summary, /holding for 0ms of 30s/);
   clock.advance(20_000);
-  o = await check(params, { clock, state: o.state });
+  o = await poll(params);
   t.equal(o.verdict, 'fail');
   t.match(o.summary, /holding for 20s of 30s/);
 
   // One poll where the condition does not hold starts the window again.
   clock.advance(5_000);
-  const broken = await check({ ...params, query: 'two' , expect: { op: '<', value: 0.05 } }, { clock, state: o.state });
-  t.equal(broken.verdict, 'fail');
+  t.equal((await poll({ ...params, query: 'two', expect: { op: '<', value: 0.05 } })).verdict, 'fail');
   clock.advance(10_000);
-  o = await check(params, { clock, state: broken.state });
+  o = await poll(params);
   t.match(o.summary, /holding for 0ms of 30s/, 'the window restarted');
   clock.advance(29_999);
-  o = await check(params, { clock, state: o.state });
-  t.equal(o.verdict, 'fail');
+  t.equal((await poll(params)).verdict, 'fail');
   clock.advance(1);
-  o = await check(params, { clock, state: o.state });
+  o = await poll(params);
   t.equal(o.verdict, 'pass');
   t.match(o.summary, /held for 30s/);
 
-  const nodata = await check({ query: 'nothing', expect: { op: '<', value: 1 }, stabilization: '30s' }, { clock, state: o.state });
-  t.equal(nodata.verdict, 'nodata');
-  t.equal(nodata.state, undefined, 'no data breaks the window too');
+  // No data and errors break the window too.
+  clock.advance(1000);
+  t.equal((await poll({ ...params, query: 'nothing' })).verdict, 'nodata');
+  clock.advance(1000);
+  t.match(await poll(params), { verdict: 'fail', summary: /holding for 0ms of 30s/ });
+  clock.advance(40_000);
+  t.equal((await poll(params)).verdict, 'pass');
+  clock.advance(1000);
+  t.equal((await poll({ ...params, query: 'slow' })).verdict, 'fail');
+  clock.advance(1000);
+  t.match(await poll(params), { verdict: 'fail', summary: /holding for 0ms of 30s/ });
 });
 
 t.test('the query goes out as a form POST with the timeout, and with credentials when configured', async (t) => {

@@ -50,7 +50,7 @@ export async function checkGate<P>(
   return gate.check(ctx);
 }
 
-/** Polls like the engine would, `state` carried over, until `want` or `timeoutMs`; returns every observation. */
+/** Polls like the engine would, `state` carried over (kept when a poll returns none), until `want` or `timeoutMs`; returns every observation. */
 export async function pollGate<P>(
   gate: GateDefinition<any>,
   params: P,
@@ -63,7 +63,7 @@ export async function pollGate<P>(
   for (;;) {
     const o = await checkGate(gate, params, { ...options, state });
     seen.push(o);
-    state = o.state;
+    if (o.state !== undefined) state = o.state; // as the engine does: no state means keep the last one
     if (want(o) || Date.now() > deadline) return seen;
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
   }
