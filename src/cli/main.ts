@@ -1,0 +1,38 @@
+import { Command, Option } from 'commander';
+import { serveCommand } from './serve.ts';
+import { lintCommand } from './lint.ts';
+import { demoCommand } from './demo.ts';
+import { schemaCommand } from './schema.ts';
+
+/** `remediator` — one binary for the service and its tools. Each subcommand is one file in src/cli. */
+const program = new Command('remediator')
+  .description('Alertmanager webhook remediation: receives alerts, runs guarded Kubernetes playbooks, verifies the fix, pages a human when automation cannot.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Run the service: the webhook receiver and operator API, the worker that runs playbooks, or both.')
+  .option('-c, --config <file>', 'config file (YAML); see config/default.yaml')
+  .addOption(new Option('--role <role>', 'what this process does; receivers and workers scale apart on one Redis').choices(['all', 'receiver', 'worker']).default('all'))
+  .action(serveCommand);
+
+program
+  .command('lint')
+  .description('Check playbooks (and a config file) without running anything; exits non-zero with file:line:column messages.')
+  .argument('[paths...]', 'playbook files or folders (default: the configured playbooks folder)')
+  .option('-c, --config <file>', 'config file to check and to take the playbooks folder from')
+  .action(lintCommand);
+
+program
+  .command('demo')
+  .description('Start a local Redis, remediator and a simulated cluster, send a real ServiceDown alert three times and show the run and the deduplication decisions.')
+  .option('--once', 'exit after the scenario (status 0 on success)')
+  .action(demoCommand);
+
+program
+  .command('schema')
+  .description('Write the playbook JSON Schema (with every action and gate) for editors.')
+  .option('-o, --out <file>', 'where to write it', 'playbooks/playbook.schema.json')
+  .action(schemaCommand);
+
+await program.parseAsync(process.argv);

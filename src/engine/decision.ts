@@ -1,0 +1,21 @@
+/**
+ * A decision about an alert or a run, always with a reason code. Recorded on the episode and the run, and counted
+ * as `remediator_decisions_total{reason,playbook}`.
+ */
+export const DECISION_REASONS = [
+  'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
+  'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'maintenance', 'out_of_scope',
+  'awaiting_approval', 'approved', 'rejected', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed',
+] as const;
+
+export type DecisionReason = (typeof DECISION_REASONS)[number];
+
+export interface Decision {
+  at: string;
+  reason: DecisionReason;
+  playbook?: string;
+  runId?: string;
+  episodeId?: string;
+  /** One sentence for people. */
+  message: string;
+}

@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config-schema.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { RunQueue } from '../queue/run-queue.ts';
+import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
+import type { RunCommands } from '../runs/run-commands.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { StepRegistry } from '../engine/step-registry.ts';
+
+/** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  store: RunStore;
+  queue: RunQueue;
+  catalog: PlaybookCatalog;
+  commands: RunCommands;
+  clock: Clock;
+  registry: StepRegistry;
+  /** Extra readiness checks (e.g. Kubernetes pre-flight) shown in /readyz details. */
+  readinessChecks?: Record<string, () => Promise<{ ok: boolean; detail?: unknown }>>;
+}

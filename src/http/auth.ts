@@ -1,0 +1,68 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Credentials check for the two audiences. Comparisons are constant-time (digests of equal length compared with
+ * timingSafeEqual, and every configured credential is tried) so a token cannot be guessed byte by byte.
+ */
+export interface WebhookCredentials {
+  bearerTokens: string[];
+  basic?: { username: string; password: string };
+  insecure: boolean;
+}
+
+export interface OperatorCredential {
+  name: string;
+  token: string;
+}
+
+export type AuthResult = { ok: true; principal: string } | { ok: false; reason: string };
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+function anyEqual(candidate: string, secrets: readonly string[]): number {
+  let found = -1;
+  secrets.forEach((s, i) => {
+    if (safeEqual(candidate, s) && found < 0) found = i;
+  });
+  return found;
+}
+
+function parseAuthorization(header: string | undefined): { scheme: string; value: string } | undefined {
+  if (!header) return undefined;
+  const i = header.indexOf(' ');
+  if (i < 0) return undefined;
+  return { scheme: header.slice(0, i).toLowerCase(), value: header.slice(i + 1).trim() };
+}
+
+/** What Alertmanager's http_config sends: `authorization: {credentials}` (Bearer) or `basic_auth`. */
+export function authenticateWebhook(header: string | undefined, creds: WebhookCredentials): AuthResult {
+  const auth = parseAuthorization(header);
+  if (!auth) return creds.insecure ? { ok: true, principal: 'anonymous (insecure mode)' } : { ok: false, reason: 'missing Authorization header' };
+  if (auth.scheme === 'bearer' && creds.bearerTokens.length > 0) {
+    return anyEqual(auth.value, creds.bearerTokens) >= 0 ? { ok: true, principal: 'alertmanager' } : { ok: false, reason: 'bearer token not accepted' };
+  }
+  if (auth.scheme === 'basic' && creds.basic) {
+    const decoded = Buffer.from(auth.value, 'base64').toString('utf8');
+    const okUser = safeEqual(decoded.slice(0, Math.max(0, decoded.indexOf(':'))), creds.basic.username);
+    const okPass = safeEqual(decoded.slice(decoded.indexOf(':') + 1), creds.basic.password);
+    return okUser && okPass && decoded.includes(':') ? { ok: true, principal: creds.basic.username } : { ok: false, reason: 'basic credentials not accepted' };
+  }
+  if (creds.insecure) return { ok: true, principal: 'anonymous (insecure mode)' };
+  return { ok: false, reason: `authorization scheme "${auth.scheme}" is not configured for the webhook` };
+}
+
+/** Operator tokens name a person; a webhook token is refused here even if it is otherwise valid. */
+export function authenticateOperator(header: string | undefined, operators: readonly OperatorCredential[], webhookTokens: readonly string[]): AuthResult {
+  const auth = parseAuthorization(header);
+  if (!auth || auth.scheme !== 'bearer') return { ok: false, reason: 'missing bearer token' };
+  const i = anyEqual(auth.value, operators.map((o) => o.token));
+  if (i >= 0) return { ok: true, principal: operators[i]!.name };
+  if (anyEqual(auth.value, webhookTokens) >= 0) return { ok: false, reason: 'webhook tokens are not accepted by the operator API' };
+  return { ok: false, reason: 'operator token not accepted' };
+}

@@ -1,0 +1,39 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import sensible from '@fastify/sensible';
+import swagger from '@fastify/swagger';
+import type { AppDeps } from './app-deps.ts';
+import { errorHandler } from './error-handler.ts';
+import { alertmanagerRoute } from './routes/alertmanager.ts';
+import { playbookRoutes } from './routes/playbooks.ts';
+import { runRoutes } from './routes/runs.ts';
+import { healthRoutes } from './routes/health.ts';
+
+/**
+ * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
+ * port 0. Each route group is an encapsulated plugin, so the operator auth hook never touches the webhook.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: deps.config.server.bodyLimit,
+    disableRequestLogging: true,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  await app.register(sensible);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'remediator', version: '1', description: 'Alertmanager webhook remediation service: receiver and operator API.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'REM_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+
+  await app.register(async (scope) => alertmanagerRoute(scope, deps));
+  await app.register(async (scope) => playbookRoutes(scope, deps));
+  await app.register(async (scope) => runRoutes(scope, deps));
+  await app.register(async (scope) => healthRoutes(scope, deps));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app as unknown as FastifyInstance;
+}

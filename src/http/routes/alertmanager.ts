@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { WebhookPayloadSchema, type WebhookPayload } from '../../alerts/alertmanager-payload.ts';
+import { ingestWebhook } from '../../alerts/ingest-webhook.ts';
+import { authenticateWebhook } from '../auth.ts';
+import { AlertSummarySchema, Errors } from '../schemas.ts';
+import type { AppDeps } from '../app-deps.ts';
+
+/**
+ * POST /v1/alertmanager — the URL an Alertmanager `webhook_config` points at. Authenticates before the body is
+ * read, validates the v4 payload, records every alert durably, then answers 202 with what happened to each alert.
+ * 503 when Redis is away (Alertmanager retries 5xx), 400 for a payload that will never be valid (it does not retry
+ * 4xx within the window); never 429.
+ */
+export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const creds = deps.config.auth.webhook;
+  app.post<{ Body: WebhookPayload }>(
+    '/v1/alertmanager',
+    {
+      schema: {
+        summary: 'Receive an Alertmanager webhook (payload version 4)',
+        tags: ['alertmanager'],
+        body: WebhookPayloadSchema,
+        response: { 202: Type.Object({ accepted: Type.Integer(), alerts: Type.Array(AlertSummarySchema) }), ...Errors, 413: Errors[400] },
+      },
+      onRequest: async (req, reply) => {
+        const auth = authenticateWebhook(req.headers.authorization, creds);
+        if (!auth.ok) {
+          deps.metrics.webhooks.inc({ code: '401' });
+          req.log.warn({ reason: auth.reason }, 'webhook refused');
+          await reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'REM_ERR_UNAUTHORIZED', message: auth.reason });
+        }
+      },
+    },
+    async (req, reply) => {
+      try {
+        const alerts = await ingestWebhook(req.body, {
+          store: deps.store,
+          queue: deps.queue,
+          catalog: deps.catalog,
+          metrics: deps.metrics,
+          clock: deps.clock,
+          log: req.log as unknown as AppDeps['log'],
+          dryRun: deps.config.runs.dryRun,
+        });
+        deps.metrics.webhooks.inc({ code: '202' });
+        req.log.info({ receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) }, `webhook: ${alerts.length} alert(s)`);
+        return reply.code(202).send({ accepted: alerts.length, alerts });
+      } catch (err) {
+        deps.metrics.webhooks.inc({ code: String((err as { statusCode?: number }).statusCode ?? 500) });
+        throw err;
+      }
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { AppDeps } from '../app-deps.ts';
+import { formatProblem } from '../../schema/yaml-source.ts';
+
+const Check = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.Unknown()) });
+
+/** /healthz: the process answers. /readyz: Redis answers and a playbook set is loaded (503 otherwise). /metrics. */
+export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }));
+
+  app.get('/readyz', { schema: { summary: 'Readiness with details', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
+    try {
+      await deps.store.ping();
+      checks['redis'] = { ok: true };
+    } catch (err) {
+      checks['redis'] = { ok: false, detail: (err as Error).message };
+    }
+    checks['playbooks'] = {
+      ok: deps.catalog.loaded,
+      detail: { loaded: deps.catalog.list().map((p) => p.name), generation: deps.catalog.generation, lastReloadProblems: deps.catalog.lastProblems.map(formatProblem) },
+    };
+    for (const [name, check] of Object.entries(deps.readinessChecks ?? {})) {
+      try {
+        checks[name] = await check();
+      } catch (err) {
+        checks[name] = { ok: false, detail: (err as Error).message };
+      }
+    }
+    const ok = Object.values(checks).every((c) => c.ok);
+    return reply.code(ok ? 200 : 503).send({ ok, checks });
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'], response: { 200: Type.String() } } }, async (_req, reply) => {
+    try {
+      const counts = await deps.queue.counts();
+      for (const [state, n] of Object.entries(counts)) deps.metrics.queueDepth.set({ state }, n);
+    } catch {
+      /* Redis away: the gauge keeps its last value; /readyz tells */
+    }
+    deps.metrics.playbooksLoaded.set(deps.catalog.list().length);
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+}

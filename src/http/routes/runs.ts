@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { AppDeps } from '../app-deps.ts';
+import { Errors, RunViewSchema } from '../schemas.ts';
+import { operatorAuth } from '../operator-auth.ts';
+import { RemediatorError } from '../../engine/errors.ts';
+import type { RunStatus } from '../../engine/run-state.ts';
+
+const ListQuery = Type.Object(
+  {
+    playbook: Type.Optional(Type.String()),
+    status: Type.Optional(Type.String()),
+    target: Type.Optional(Type.String({ description: 'namespace/kind/name, namespace/name or name' })),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    cursor: Type.Optional(Type.String({ description: 'The `next` of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+const ReasonBody = Type.Object({ reason: Type.String({ minLength: 3 }) }, { additionalProperties: false });
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) });
+
+/** Run history and the operator's verbs on runs. */
+export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.addHook('onRequest', operatorAuth(deps));
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/v1/runs',
+    { schema: { summary: 'Run history, newest first', tags: ['runs'], querystring: ListQuery, response: { 200: Type.Object({ runs: Type.Array(RunViewSchema), next: Type.Optional(Type.String()) }), ...Errors } } },
+    async (req) => {
+      const { runs, next } = await deps.store.listRuns({ ...req.query, status: req.query.status as RunStatus | undefined });
+      // The list shows the record and status; the full state is in GET /v1/runs/:id.
+      return { runs: runs.map(({ state, ...rest }) => ({ ...rest, outcome: state?.outcome })), next };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/runs/:id',
+    { schema: { summary: 'One run: record, steps with outputs and observations, decisions', tags: ['runs'], params: IdParams, response: { 200: RunViewSchema, ...Errors } } },
+    async (req) => {
+      const run = await deps.store.getRun(req.params.id);
+      if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
+      return run;
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
+    '/v1/runs/:id/retry',
+    { schema: { summary: 'Start the same playbook again for the same alert (a new run)', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
+    async (req, reply) => reply.code(202).send(await deps.commands.retry(req.params.id, req.operator, req.body.reason)),
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
+    '/v1/runs/:id/cancel',
+    { schema: { summary: 'Cancel a run before its next step', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
+    async (req, reply) => reply.code(202).send(await deps.commands.cancel(req.params.id, req.operator, req.body.reason)),
+  );
+}

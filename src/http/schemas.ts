@@ -1,0 +1,39 @@
+import { Type } from '@sinclair/typebox';
+
+/** Response shapes shared by routes (they also become the OpenAPI document). */
+export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }, { $id: 'Error' });
+
+export const AlertSummarySchema = Type.Object({
+  fingerprint: Type.String(),
+  status: Type.String(),
+  startsAt: Type.String(),
+  episode: Type.String(),
+  decision: Type.String({ description: 'started | deduplicated | unmatched | resolved' }),
+  runs: Type.Array(Type.Object({ playbook: Type.String(), runId: Type.String(), decision: Type.String() })),
+});
+
+export const RunViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    playbook: Type.String(),
+    status: Type.String(),
+    trigger: Type.String(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    episodeId: Type.Optional(Type.String()),
+    dryRun: Type.Boolean(),
+    target: Type.Optional(Type.Object({ namespace: Type.String(), kind: Type.String(), name: Type.String() })),
+    operator: Type.Optional(Type.String()),
+    reason: Type.Optional(Type.String()),
+    retryOf: Type.Optional(Type.String()),
+    alert: Type.Unknown(),
+    params: Type.Unknown(),
+    state: Type.Optional(Type.Unknown()),
+    cancel: Type.Optional(Type.Unknown()),
+    alertResolvedAt: Type.Optional(Type.String()),
+    decisions: Type.Array(Type.Unknown()),
+  },
+  { additionalProperties: true },
+);
+
+export const Errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };

@@ -1,0 +1,184 @@
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/config-schema.ts';
+import { RemediatorError } from './engine/errors.ts';
+import { parseDuration } from './engine/duration.ts';
+import { StepRegistry } from './engine/step-registry.ts';
+import type { StepServices } from './engine/step-services.ts';
+import { actions } from './actions/index.ts';
+import { gates } from './gates/index.ts';
+import { systemClock, type Clock } from './ports/clock.ts';
+import { AxiosHttpClient } from './ports/http-client.ts';
+import { Metrics } from './observability/metrics.ts';
+import { commandConnection, blockingConnectionOptions } from './store/redis-connection.ts';
+import { RunStore } from './store/run-store.ts';
+import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
+import { RunWorker } from './queue/run-worker.ts';
+import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
+import { RunCommands } from './runs/run-commands.ts';
+import { buildApp } from './http/build-app.ts';
+import { createCluster } from './kube/client-node-cluster.ts';
+import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
+import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
+
+export type Role = 'all' | 'receiver' | 'worker';
+
+export interface StartOptions {
+  role: Role;
+  log: Logger;
+  clock?: Clock;
+  /** Listen (default true). Tests that use `inject` pass false. */
+  listen?: boolean;
+}
+
+export interface Remediator {
+  app?: FastifyInstance;
+  /** Base URL when listening. */
+  url?: string;
+  catalog: PlaybookCatalog;
+  store: RunStore;
+  metrics: Metrics;
+  reload(): Promise<void>;
+  /** Graceful: stop taking work, let the step in flight finish within the grace period, close connections. */
+  close(): Promise<void>;
+}
+
+/** The step registry: every action and gate of src/actions and src/gates. */
+export function createRegistry(): StepRegistry {
+  return new StepRegistry(actions, gates);
+}
+
+/** The services steps may use, from config. Absent when not configured, so playbooks needing them are refused. */
+export function createServices(config: Config): StepServices {
+  const http = new AxiosHttpClient({ userAgent: 'remediator' });
+  const services: StepServices = {
+    limits: {
+      maxReplicas: config.kubernetes.maxReplicas,
+      applyKinds: config.kubernetes.applyKinds,
+      manifestsDir: resolve(config.kubernetes.manifestsDir ?? config.playbooks.dir),
+      fieldManager: config.kubernetes.fieldManager,
+    },
+  };
+  if (config.kubernetes.enabled) {
+    services.kube = createCluster({
+      kubeconfig: config.kubernetes.kubeconfig,
+      context: config.kubernetes.context,
+      inCluster: config.kubernetes.inCluster,
+      requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
+      fieldManager: config.kubernetes.fieldManager,
+    });
+  }
+  if (config.prometheus.url) {
+    services.prometheus = new PrometheusHttpApi({ baseUrl: config.prometheus.url, http, auth: config.prometheus.bearerToken ? { type: 'bearer', token: config.prometheus.bearerToken } : undefined });
+  }
+  if (config.alertmanager.url) {
+    services.alertmanager = new AlertmanagerHttpApi({ baseUrl: config.alertmanager.url, http, auth: config.alertmanager.bearerToken ? { type: 'bearer', token: config.alertmanager.bearerToken } : undefined, timeoutMs: parseDuration(config.alertmanager.timeout) });
+  }
+  return services;
+}
+
+export function availableServices(services: StepServices): Set<keyof StepServices> {
+  return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
+}
+
+/** Refuses to start a receiver that anyone could call, unless the operator said so explicitly. */
+export function checkWebhookAuth(config: Config, log: Logger): void {
+  const w = config.auth.webhook;
+  if (w.bearerTokens.length === 0 && !w.basic) {
+    if (!w.insecure) {
+      throw new RemediatorError(
+        'REM_ERR_CONFIG_INVALID',
+        'no webhook credentials configured: set auth.webhook.bearerTokens (env REMEDIATOR_WEBHOOK_TOKENS) or auth.webhook.basic, or set auth.webhook.insecure: true to accept unauthenticated webhooks (never in production)',
+      );
+    }
+    log.warn('!!! INSECURE: the webhook accepts requests without credentials (auth.webhook.insecure: true). Anyone who can reach this port can start playbooks.');
+  }
+  if (config.auth.operators.length === 0) log.warn('no operator tokens configured (auth.operators / REMEDIATOR_OPERATOR_TOKENS): the operator API refuses every request');
+}
+
+/**
+ * The composition root: config → adapters → registries → app and/or worker. Nothing else constructs adapters.
+ */
+export async function startRemediator(config: Config, options: StartOptions): Promise<Remediator> {
+  const { role, log } = options;
+  const clock = options.clock ?? systemClock;
+  if (role !== 'worker') checkWebhookAuth(config, log);
+
+  const metrics = new Metrics({ defaultMetrics: true });
+  const redis = commandConnection(config.redis.url, config.redis.commandTimeout);
+  const store = new RunStore(redis, config.redis.prefix, { retentionMs: parseDuration(config.runs.maxAge) });
+  const connection = blockingConnectionOptions(config.redis.url);
+  const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
+
+  const services = createServices(config);
+  const registry = createRegistry();
+  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
+  const problems = await catalog.reload();
+  if (problems.length > 0) {
+    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${catalog.lastProblems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
+  }
+  if (config.playbooks.watch) catalog.watch();
+  const reload = async () => {
+    const p = await catalog.reload();
+    if (p.length > 0) metrics.reloadFailures.inc();
+  };
+
+  let worker: RunWorker | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  if (role !== 'receiver') {
+    worker = new RunWorker(
+      {
+        connection,
+        prefix: config.redis.prefix,
+        queueName: store.keys.runQueue(),
+        concurrency: config.worker.concurrency,
+        lockDurationMs: parseDuration(config.worker.lockDuration),
+        stalledIntervalMs: parseDuration(config.worker.stalledInterval),
+        maxObservations: config.runs.maxObservations,
+        retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) },
+      },
+      { store, catalog, metrics, clock, http: new AxiosHttpClient({ userAgent: 'remediator' }), services, log: log.child({ component: 'worker' }) },
+    );
+    worker.start();
+    // A run recorded whose job was never queued (Redis failed between the two writes and nobody retried): queue it.
+    sweeper = setInterval(() => {
+      store
+        .queuedRuns(30_000)
+        .then((ids) => Promise.all(ids.map((id) => queue.enqueue(id))))
+        .catch(() => undefined);
+    }, 30_000);
+    sweeper.unref();
+  }
+
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  if (role !== 'worker') {
+    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
+    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry });
+    if (options.listen !== false) {
+      url = await app.listen({ host: config.server.host, port: config.server.port });
+      log.info({ url, role }, `remediator listening on ${url}`);
+    }
+  }
+
+  let closed = false;
+  return {
+    app,
+    url,
+    catalog,
+    store,
+    metrics,
+    reload,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      catalog.close();
+      await app?.close();
+      await worker?.close(parseDuration(config.worker.shutdownGrace));
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { Queue, Job } from 'bullmq';
+import type { RedisOptions } from 'bullmq';
+import type { RunQueue } from './run-queue.ts';
+import { RemediatorError } from '../engine/errors.ts';
+
+export interface RunJobData {
+  runId: string;
+  /** The engine cursor and history, saved after every step (BullMQ's step-job pattern). */
+  state?: unknown;
+}
+
+export interface BullmqRunQueueOptions {
+  connection: RedisOptions;
+  /** BullMQ key prefix (the config's redis.prefix). */
+  prefix: string;
+  name: string;
+}
+
+/**
+ * Runs as BullMQ jobs whose id is the run id, so adding a run twice is a no-op (contracts.md §4.3: ids have no ':'
+ * and are never all digits; run ids are built that way). The job data carries the step cursor.
+ *
+ * The queue's producer connection fails fast (no offline queue): a webhook must get its 503 while Redis is away.
+ */
+export class BullmqRunQueue implements RunQueue {
+  readonly queue: Queue;
+
+  constructor(options: BullmqRunQueueOptions) {
+    this.queue = new Queue(options.name, {
+      prefix: options.prefix,
+      connection: { ...options.connection, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+      defaultJobOptions: {
+        // Unexpected errors (not step failures, which the engine records) are retried by BullMQ.
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      },
+    });
+    this.queue.on('error', () => {
+      /* surfaced per call */
+    });
+  }
+
+  async enqueue(runId: string): Promise<void> {
+    try {
+      await this.queue.add('run', { runId }, { jobId: runId });
+    } catch (err) {
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue run ${runId}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async wake(runId: string): Promise<void> {
+    try {
+      const job = await Job.fromId(this.queue, runId);
+      if (job && (await job.isDelayed())) await job.promote();
+    } catch (err) {
+      // Racing with the worker moving the job is fine: the run looks at its state on its next wake anyway.
+      if (!/not in the delayed state|Missing key/i.test((err as Error).message)) {
+        throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot wake run ${runId}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,119 @@
+import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { RunQueue } from '../queue/run-queue.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { RunRecord, RunView } from '../store/run-record.ts';
+import type { AlertView } from '../engine/step-definition.ts';
+import { FINAL_STATUSES } from '../engine/run-state.ts';
+import { RemediatorError } from '../engine/errors.ts';
+import { newRunId } from '../store/run-id.ts';
+import { renderTarget } from '../alerts/ingest-webhook.ts';
+import type { Decision } from '../engine/decision.ts';
+
+export interface ManualRunRequest {
+  operator: string;
+  reason: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  params?: Record<string, unknown>;
+  dryRun?: boolean;
+}
+
+export interface RunCommandsDeps {
+  catalog: PlaybookCatalog;
+  store: RunStore;
+  queue: RunQueue;
+  clock: Clock;
+  metrics: Metrics;
+  dryRun: boolean;
+}
+
+/** What operators do to runs over the API: start one by hand, retry one, cancel one. Each is recorded. */
+export class RunCommands {
+  readonly #d: RunCommandsDeps;
+
+  constructor(deps: RunCommandsDeps) {
+    this.#d = deps;
+  }
+
+  async startManual(playbookName: string, req: ManualRunRequest): Promise<RunView> {
+    const pb = this.#d.catalog.get(playbookName);
+    if (!pb) throw new RemediatorError('REM_ERR_NOT_FOUND', `no playbook named "${playbookName}"`);
+    const unknown = Object.keys(req.params ?? {}).filter((k) => !(k in pb.params));
+    if (unknown.length) throw new RemediatorError('REM_ERR_BAD_REQUEST', `playbook "${pb.name}" declares no param(s) ${unknown.join(', ')} (declared: ${Object.keys(pb.params).join(', ') || 'none'})`);
+    const now = this.#d.clock.now();
+    const labels = { alertname: `manual:${pb.name}`, ...req.labels };
+    const alert: AlertView = {
+      status: 'firing',
+      labels,
+      annotations: { summary: req.reason, ...req.annotations },
+      startsAt: new Date(now).toISOString(),
+      fingerprint: 'manual',
+    };
+    const params = { ...pb.params, ...req.params };
+    const record: RunRecord = {
+      id: newRunId(now),
+      playbook: pb.name,
+      createdAt: new Date(now).toISOString(),
+      trigger: 'manual',
+      alert,
+      params,
+      dryRun: this.#d.dryRun || pb.dryRun || req.dryRun === true,
+      target: renderTarget(pb, alert, params),
+      operator: req.operator,
+      reason: req.reason,
+    };
+    return this.#create(record, { reason: 'manual', message: `${req.operator} started ${pb.name} by hand: ${req.reason}` });
+  }
+
+  async retry(runId: string, operator: string, reason: string): Promise<RunView> {
+    const old = await this.#get(runId);
+    if (!FINAL_STATUSES.has(old.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is still ${old.status}; cancel it first or wait for it to end`);
+    if (!this.#d.catalog.get(old.playbook)) throw new RemediatorError('REM_ERR_NOT_FOUND', `playbook "${old.playbook}" is no longer loaded`);
+    const now = this.#d.clock.now();
+    const record: RunRecord = {
+      id: newRunId(now),
+      playbook: old.playbook,
+      createdAt: new Date(now).toISOString(),
+      trigger: 'retry',
+      episodeId: old.episodeId,
+      alert: old.alert,
+      params: old.params,
+      dryRun: old.dryRun,
+      target: old.target,
+      operator,
+      reason,
+      retryOf: old.id,
+    };
+    return this.#create(record, { reason: 'retried', message: `${operator} retried run ${old.id}: ${reason}` });
+  }
+
+  async cancel(runId: string, operator: string, reason: string): Promise<RunView> {
+    const run = await this.#get(runId);
+    if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
+    await this.#d.store.requestCancel(runId, operator, reason);
+    await this.#decide({ reason: 'cancelled', runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} cancelled the run: ${reason}` });
+    // A queued or waiting run notices at once; a running one before its next step.
+    await this.#d.queue.wake(runId);
+    return this.#get(runId);
+  }
+
+  async #create(record: RunRecord, decision: Pick<Decision, 'reason' | 'message'>): Promise<RunView> {
+    await this.#d.store.createRun(record);
+    await this.#d.queue.enqueue(record.id);
+    await this.#decide({ ...decision, runId: record.id, playbook: record.playbook, episodeId: record.episodeId });
+    return this.#get(record.id);
+  }
+
+  async #get(runId: string): Promise<RunView> {
+    const run = await this.#d.store.getRun(runId);
+    if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${runId}`);
+    return run;
+  }
+
+  async #decide(d: Omit<Decision, 'at'>): Promise<void> {
+    await this.#d.store.decide({ at: new Date(this.#d.clock.now()).toISOString(), ...d });
+    this.#d.metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' });
+  }
+}

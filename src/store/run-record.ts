@@ -1,0 +1,30 @@
+import type { AlertView, TargetRef } from '../engine/step-definition.ts';
+import type { RunState, RunStatus } from '../engine/run-state.ts';
+import type { Decision } from '../engine/decision.ts';
+
+/** What a run was started with. Written once when the run is created. */
+export interface RunRecord {
+  id: string;
+  playbook: string;
+  createdAt: string;
+  trigger: 'alert' | 'manual' | 'retry';
+  episodeId?: string;
+  alert: AlertView;
+  params: Record<string, unknown>;
+  dryRun: boolean;
+  target?: TargetRef;
+  /** Manual runs: who and why. */
+  operator?: string;
+  reason?: string;
+  retryOf?: string;
+}
+
+/** A run as the API shows it: the record, the live status and the engine state. */
+export interface RunView extends RunRecord {
+  status: RunStatus;
+  updatedAt: string;
+  state?: RunState;
+  cancel?: { by: string; reason: string; at: string };
+  alertResolvedAt?: string;
+  decisions: Decision[];
+}

@@ -1,0 +1,273 @@
+import type { Redis } from 'ioredis';
+import { Keys } from './keys.ts';
+import type { RunRecord, RunView } from './run-record.ts';
+import type { RunState, RunStatus } from '../engine/run-state.ts';
+import { FINAL_STATUSES } from '../engine/run-state.ts';
+import type { Decision } from '../engine/decision.ts';
+import type { AlertView } from '../engine/step-definition.ts';
+import { RemediatorError } from '../engine/errors.ts';
+
+const DECISIONS_KEPT = 200;
+
+/**
+ * Claims the run of (episode, playbook) atomically: the episode is recorded (first/last seen, repeat count) and, if
+ * no run exists for this playbook yet, the run record is written and indexed, all in one script, so a crash or a
+ * dropped connection leaves either everything or nothing.
+ * Returns {1, runId} for a new run, {0, existingRunId} for a repeat.
+ */
+const CLAIM = `
+local ep, runKey, runs = KEYS[1], KEYS[2], KEYS[3]
+local field, runId, now, nowMs, record, fp, startsAt, labels, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
+redis.call('HSETNX', ep, 'fingerprint', fp)
+redis.call('HSETNX', ep, 'startsAt', startsAt)
+redis.call('HSETNX', ep, 'labels', labels)
+redis.call('HSETNX', ep, 'firstSeen', now)
+redis.call('HSETNX', ep, 'status', 'firing')
+redis.call('HSET', ep, 'lastSeen', now)
+redis.call('HINCRBY', ep, 'received', 1)
+redis.call('EXPIRE', ep, ttl)
+local existing = redis.call('HGET', ep, field)
+if existing then return {0, existing} end
+redis.call('HSET', ep, field, runId)
+redis.call('HSET', runKey, 'record', record, 'status', 'queued', 'updatedAt', now)
+redis.call('ZADD', runs, nowMs, runId)
+return {1, runId}
+`;
+
+export interface ClaimResult {
+  created: boolean;
+  runId: string;
+}
+
+export interface RunFilter {
+  playbook?: string;
+  status?: RunStatus;
+  /** `namespace/kind/name`, `namespace/name` or a name. */
+  target?: string;
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+/** Episodes, runs and decisions in Redis. Every method throws REM_ERR_STORE_UNAVAILABLE when Redis fails. */
+export class RunStore {
+  readonly keys: Keys;
+  readonly #redis: Redis;
+  readonly #retentionSeconds: number;
+
+  constructor(redis: Redis, prefix: string, options: { retentionMs: number }) {
+    this.#redis = redis;
+    this.keys = new Keys(prefix);
+    this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
+    redis.defineCommand('remClaimRun', { numberOfKeys: 3, lua: CLAIM });
+  }
+
+  async ping(): Promise<void> {
+    await guard(() => this.#redis.ping());
+  }
+
+  async claimRun(episodeId: string, alert: AlertView, record: RunRecord): Promise<ClaimResult> {
+    const [created, runId] = (await guard(() =>
+      (this.#redis as any).remClaimRun(
+        this.keys.episode(episodeId),
+        this.keys.run(record.id),
+        this.keys.runs(),
+        `run:${record.playbook}`,
+        record.id,
+        record.createdAt,
+        Date.parse(record.createdAt),
+        JSON.stringify(record),
+        alert.fingerprint,
+        alert.startsAt,
+        JSON.stringify(alert.labels),
+        this.#retentionSeconds,
+      ),
+    )) as [number, string];
+    return { created: created === 1, runId };
+  }
+
+  /** Records an episode that no playbook matched (or a resolved one), without a run. */
+  async touchEpisode(episodeId: string, alert: AlertView, now: string): Promise<void> {
+    const key = this.keys.episode(episodeId);
+    await guard(() =>
+      this.#redis
+        .multi()
+        .hsetnx(key, 'fingerprint', alert.fingerprint)
+        .hsetnx(key, 'startsAt', alert.startsAt)
+        .hsetnx(key, 'labels', JSON.stringify(alert.labels))
+        .hsetnx(key, 'firstSeen', now)
+        .hsetnx(key, 'status', alert.status)
+        .hset(key, 'lastSeen', now)
+        .hincrby(key, 'received', 1)
+        .expire(key, this.#retentionSeconds)
+        .exec(),
+    );
+  }
+
+  /** Marks the episode resolved and returns the ids of its runs (so they can be told). */
+  async resolveEpisode(episodeId: string, alert: AlertView, now: string): Promise<string[]> {
+    const key = this.keys.episode(episodeId);
+    await this.touchEpisode(episodeId, alert, now);
+    const [, , fields] = (await guard(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, any]>;
+    const all = (fields?.[1] ?? {}) as Record<string, string>;
+    const runIds = Object.entries(all).filter(([k]) => k.startsWith('run:')).map(([, v]) => v);
+    if (runIds.length > 0) {
+      const m = this.#redis.multi();
+      for (const id of runIds) m.hsetnx(this.keys.run(id), 'alertResolvedAt', alert.endsAt ?? now);
+      await guard(() => m.exec());
+    }
+    return runIds;
+  }
+
+  async getEpisode(episodeId: string): Promise<Record<string, string> | undefined> {
+    const h = await guard(() => this.#redis.hgetall(this.keys.episode(episodeId)));
+    return Object.keys(h).length ? h : undefined;
+  }
+
+  /** Creates a run that belongs to no alert episode (manual runs, retries). */
+  async createRun(record: RunRecord): Promise<void> {
+    await guard(() =>
+      this.#redis
+        .multi()
+        .hset(this.keys.run(record.id), 'record', JSON.stringify(record), 'status', 'queued', 'updatedAt', record.createdAt)
+        .zadd(this.keys.runs(), Date.parse(record.createdAt), record.id)
+        .exec(),
+    );
+  }
+
+  async decide(decision: Decision): Promise<void> {
+    const json = JSON.stringify(decision);
+    const m = this.#redis.multi();
+    if (decision.runId) m.rpush(this.keys.runDecisions(decision.runId), json).ltrim(this.keys.runDecisions(decision.runId), -DECISIONS_KEPT, -1);
+    if (decision.episodeId) {
+      m.rpush(this.keys.episodeDecisions(decision.episodeId), json)
+        .ltrim(this.keys.episodeDecisions(decision.episodeId), -DECISIONS_KEPT, -1)
+        .expire(this.keys.episodeDecisions(decision.episodeId), this.#retentionSeconds);
+    }
+    await guard(() => m.exec());
+  }
+
+  async episodeDecisions(episodeId: string): Promise<Decision[]> {
+    return (await guard(() => this.#redis.lrange(this.keys.episodeDecisions(episodeId), 0, -1))).map((s) => JSON.parse(s) as Decision);
+  }
+
+  async getStatus(id: string): Promise<RunStatus | undefined> {
+    return ((await guard(() => this.#redis.hget(this.keys.run(id), 'status'))) ?? undefined) as RunStatus | undefined;
+  }
+
+  async getRun(id: string): Promise<RunView | undefined> {
+    const [h, decisions] = await guard(() => Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]));
+    if (!h['record']) return undefined;
+    return toView(h, decisions);
+  }
+
+  /** Saves the engine state and the status derived from it (the worker is the only writer of these fields). */
+  async saveState(id: string, state: RunState): Promise<void> {
+    await guard(() => this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()));
+  }
+
+  async requestCancel(id: string, by: string, reason: string): Promise<void> {
+    await guard(() => this.#redis.hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: new Date().toISOString() })));
+  }
+
+  async listRuns(filter: RunFilter): Promise<{ runs: RunView[]; next?: string }> {
+    // Newest first. The cursor is the score (ms) and id of the last run returned.
+    const max = filter.cursor ? decodeCursor(filter.cursor) : '+inf';
+    const out: RunView[] = [];
+    let upper = max;
+    let next: string | undefined;
+    for (let page = 0; page < 50 && out.length < filter.limit; page++) {
+      const batch = await guard(() => this.#redis.zrevrangebyscore(this.keys.runs(), upper, '-inf', 'WITHSCORES', 'LIMIT', 0, 200));
+      if (batch.length === 0) break;
+      const ids: Array<[string, string]> = [];
+      for (let i = 0; i < batch.length; i += 2) ids.push([batch[i]!, batch[i + 1]!]);
+      const m = this.#redis.multi();
+      for (const [id] of ids) m.hgetall(this.keys.run(id));
+      const rows = ((await guard(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
+      for (let i = 0; i < ids.length; i++) {
+        const row = rows[i];
+        if (!row?.['record']) continue;
+        const view = toView(row, []);
+        if (matchesFilter(view, filter)) out.push(view);
+        if (out.length >= filter.limit) {
+          next = encodeCursor(ids[i]![1]);
+          break;
+        }
+      }
+      const lastScore = Number(ids.at(-1)![1]);
+      upper = `(${lastScore}`;
+      if (batch.length < 400) break;
+    }
+    return { runs: out, next };
+  }
+
+  /** Removes finished runs beyond the retention bounds. Returns how many were removed. */
+  async trim(maxRecords: number, maxAgeMs: number, now = Date.now()): Promise<number> {
+    const total = await guard(() => this.#redis.zcard(this.keys.runs()));
+    const candidates = new Set<string>();
+    if (total > maxRecords) for (const id of await guard(() => this.#redis.zrange(this.keys.runs(), 0, String(total - maxRecords - 1)))) candidates.add(id);
+    for (const id of await guard(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - maxAgeMs), 'LIMIT', 0, 500))) candidates.add(id);
+    let removed = 0;
+    for (const id of candidates) {
+      const status = (await this.getStatus(id)) as RunStatus | undefined;
+      if (status && !FINAL_STATUSES.has(status)) continue; // never drop a live run
+      await guard(() => this.#redis.multi().del(this.keys.run(id), this.keys.runDecisions(id)).zrem(this.keys.runs(), id).exec());
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Runs still queued (created but not picked up), oldest first: the sweeper re-enqueues them. */
+  async queuedRuns(olderThanMs: number, now = Date.now()): Promise<string[]> {
+    const ids = await guard(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - olderThanMs), 'LIMIT', 0, 200));
+    const m = this.#redis.multi();
+    for (const id of ids) m.hget(this.keys.run(id), 'status');
+    const statuses = ((await guard(() => m.exec())) ?? []).map(([, v]) => v as string | null);
+    return ids.filter((_, i) => statuses[i] === 'queued');
+  }
+}
+
+function toView(h: Record<string, string>, decisions: string[]): RunView {
+  const record = JSON.parse(h['record']!) as RunRecord;
+  return {
+    ...record,
+    status: (h['status'] ?? 'queued') as RunStatus,
+    updatedAt: h['updatedAt'] ?? record.createdAt,
+    state: h['state'] ? (JSON.parse(h['state']) as RunState) : undefined,
+    cancel: h['cancel'] ? JSON.parse(h['cancel']) : undefined,
+    alertResolvedAt: h['alertResolvedAt'],
+    decisions: decisions.map((d) => JSON.parse(d) as Decision),
+  };
+}
+
+function matchesFilter(v: RunView, f: RunFilter): boolean {
+  if (f.playbook && v.playbook !== f.playbook) return false;
+  if (f.status && v.status !== f.status) return false;
+  if (f.target) {
+    const t = v.target;
+    if (!t) return false;
+    const forms = [`${t.namespace}/${t.kind}/${t.name}`, `${t.namespace}/${t.name}`, t.name];
+    if (!forms.includes(f.target)) return false;
+  }
+  return true;
+}
+
+function encodeCursor(score: string): string {
+  return Buffer.from(`(${score}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const s = Buffer.from(cursor, 'base64url').toString();
+  if (!/^\(\d+$/.test(s)) throw new RemediatorError('REM_ERR_BAD_REQUEST', 'invalid cursor');
+  return s;
+}
+
+/** Any Redis failure becomes REM_ERR_STORE_UNAVAILABLE (503 at the edge, so Alertmanager retries). */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RemediatorError) throw err;
+    throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `Redis: ${(err as Error).message}`, { cause: err });
+  }
+}
