@@ -6,7 +6,9 @@ const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function Duration(options: StringOptions = {}) {
-  return Type.Union([Type.String({ pattern: DURATION.source, ...options }), Type.Integer({ minimum: 0 })], { description: options.description });
+  const { default: dflt, description, ...rest } = options;
+  // The default sits on the union itself: Ajv ignores defaults inside anyOf branches.
+  return Type.Union([Type.String({ pattern: DURATION.source, ...rest }), Type.Integer({ minimum: 0 })], dflt === undefined ? { description } : { description, default: dflt });
 }
 
 /** Milliseconds for a duration string or number. Throws REM_ERR_BAD_REQUEST with the offending text. */
