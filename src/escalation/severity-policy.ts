@@ -1,0 +1,135 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Duration, parseDuration } from '../engine/duration.ts';
+import { Level, LEVELS } from './incident.ts';
+
+/**
+ * Which level an alert is, and what each level does. The defaults are the incident-response process's levels:
+ *
+ * | level | meaning                     | response          | resolution | what happens            |
+ * |-------|-----------------------------|-------------------|------------|-------------------------|
+ * | P0    | core service fully down     | 5 min             | 1 h        | page at once + Slack    |
+ * | P1    | core function badly impaired| 15 min            | 4 h        | page                    |
+ * | P2    | part of a function affected | 30 min            | 24 h       | Slack only              |
+ * | P3    | no core impact              | business hours    | 1 week     | record only             |
+ */
+
+const LevelAction = Type.Object(
+  {
+    page: Type.Optional(Type.Boolean({ description: 'Send to every paging target (pagerduty, opsgenie, and targets with role "page"). Default per level: P0, P1 true.' })),
+    notify: Type.Optional(Type.Boolean({ description: 'Send to every notify target (slack, webhook, and targets with role "notify"). Default per level: P0, P2 true.' })),
+    targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Exactly these target names instead of page/notify.' })),
+    response: Type.Optional(Type.Union([Duration(), Type.Literal('business-hours')], { description: 'Time to first human response. Defaults: 5m, 15m, 30m, business-hours.' })),
+    resolution: Type.Optional(Duration({ description: 'Time by which the incident must be resolved; a run outliving it is escalated. Defaults: 1h, 4h, 24h, 7d.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SeverityPolicyConfig = Type.Object(
+  {
+    rules: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            match: Type.Record(Type.String(), Type.String(), { description: 'Alert labels that must all be equal to these values.' }),
+            level: Level,
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'First matching rule wins. Default: severity=critical → P0, priority=P0..P3 → that level, severity=error|major → P1, severity=warning → P2, severity=info → P3.' },
+      ),
+    ),
+    defaultLevel: Type.Optional(Type.Union(LEVELS.map((l) => Type.Literal(l)), { description: 'Level when no rule matches. Default P2.' })),
+    levels: Type.Optional(
+      Type.Object({ P0: Type.Optional(LevelAction), P1: Type.Optional(LevelAction), P2: Type.Optional(LevelAction), P3: Type.Optional(LevelAction) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SeverityPolicyConfig = Static<typeof SeverityPolicyConfig>;
+
+export interface LevelPolicy {
+  page: boolean;
+  notify: boolean;
+  targets?: string[];
+  /** Milliseconds, or null for "within business hours". */
+  responseMs: number | null;
+  resolutionMs: number;
+}
+
+export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level: Level }> = [
+  { match: { severity: 'critical' }, level: 'P0' },
+  ...LEVELS.map((l) => ({ match: { priority: l }, level: l })),
+  { match: { severity: 'error' }, level: 'P1' },
+  { match: { severity: 'major' }, level: 'P1' },
+  { match: { severity: 'warning' }, level: 'P2' },
+  { match: { severity: 'info' }, level: 'P3' },
+];
+
+export const DEFAULT_LEVELS: Readonly<Record<Level, LevelPolicy>> = {
+  P0: { page: true, notify: true, responseMs: 5 * 60_000, resolutionMs: 3_600_000 },
+  P1: { page: true, notify: false, responseMs: 15 * 60_000, resolutionMs: 4 * 3_600_000 },
+  P2: { page: false, notify: true, responseMs: 30 * 60_000, resolutionMs: 24 * 3_600_000 },
+  P3: { page: false, notify: false, responseMs: null, resolutionMs: 7 * 24 * 3_600_000 },
+};
+
+/** Level → PagerDuty severity; also the tag Slack shows (`[CRITICAL]`). */
+export const LEVEL_SEVERITY: Readonly<Record<Level, 'critical' | 'error' | 'warning' | 'info'>> = { P0: 'critical', P1: 'error', P2: 'warning', P3: 'info' };
+
+/** Level → Opsgenie priority (P5 is left for informational alerts nobody escalates). */
+export const LEVEL_OPSGENIE_PRIORITY: Readonly<Record<Level, 'P1' | 'P2' | 'P3' | 'P4'>> = { P0: 'P1', P1: 'P2', P2: 'P3', P3: 'P4' };
+
+export class SeverityPolicy {
+  readonly rules: ReadonlyArray<{ match: Record<string, string>; level: Level }>;
+  readonly defaultLevel: Level;
+  readonly #levels: Record<Level, LevelPolicy>;
+
+  constructor(config: SeverityPolicyConfig = {}) {
+    this.rules = config.rules ?? DEFAULT_RULES;
+    this.defaultLevel = config.defaultLevel ?? 'P2';
+    const levels = {} as Record<Level, LevelPolicy>;
+    for (const l of LEVELS) {
+      const c = config.levels?.[l];
+      const d = DEFAULT_LEVELS[l];
+      levels[l] = {
+        page: c?.page ?? d.page,
+        notify: c?.notify ?? d.notify,
+        ...(c?.targets ? { targets: [...c.targets] } : {}),
+        responseMs: c?.response === undefined ? d.responseMs : c.response === 'business-hours' ? null : parseDuration(c.response),
+        resolutionMs: c?.resolution === undefined ? d.resolutionMs : parseDuration(c.resolution),
+      };
+    }
+    this.#levels = levels;
+  }
+
+  /** The level of an alert: the first rule whose `match` labels all equal the alert's, else the default. */
+  levelFor(labels: Readonly<Record<string, string>>): Level {
+    for (const rule of this.rules) {
+      if (Object.entries(rule.match).every(([k, v]) => labels[k] === v)) return rule.level;
+    }
+    return this.defaultLevel;
+  }
+
+  forLevel(level: Level): LevelPolicy {
+    return this.#levels[level];
+  }
+
+  /** Milliseconds a run of this level may take before it must be escalated (P0: 1h … P3: 1 week by default). */
+  resolutionDeadline(level: Level): number {
+    return this.#levels[level].resolutionMs;
+  }
+
+  /** Milliseconds within which a human must respond, or null for "within business hours" (P3 by default). */
+  responseTime(level: Level): number | null {
+    return this.#levels[level].responseMs;
+  }
+}
+
+const DEFAULT_POLICY = new SeverityPolicy();
+
+/**
+ * Milliseconds a run of `level` may take before the engine escalates it. Without a policy, the process's defaults
+ * (P0 1h, P1 4h, P2 24h, P3 1 week).
+ */
+export function resolutionDeadline(level: Level, policy: SeverityPolicy = DEFAULT_POLICY): number {
+  return policy.resolutionDeadline(level);
+}
