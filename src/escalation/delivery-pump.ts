@@ -1,0 +1,118 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { HttpClient } from '../ports/http-client.ts';
+import { retryDelay } from './delivery-backoff.ts';
+import type { DeadLetterStore } from './delivery-dead-letter.ts';
+import type { DeliveryLedger } from './delivery-ledger.ts';
+import type { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
+import type { DeliverySettings } from './escalation-config.ts';
+import type { Redactor } from './redact.ts';
+import type { DeliveryItem, PagingTarget } from './targets/paging-target.ts';
+
+/** The data of a pump job: which chain to drain. */
+export interface PumpJobData {
+  chainId: string;
+}
+
+export interface PumpDeps {
+  ledger: DeliveryLedger;
+  deadLetters: DeadLetterStore;
+  limiter: SlidingWindowLimiter;
+  targets: ReadonlyMap<string, PagingTarget>;
+  http: HttpClient;
+  settings: DeliverySettings;
+  log: Logger;
+  /** Removes every configured secret from a text. */
+  redact: Redactor;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Drains one chain (one episode at one target), oldest event first, one at a time. This is BullMQ's step-job
+ * pattern: the chain in Redis is the state; a job that must wait (backoff, `Retry-After`, rate limit) moves itself to
+ * delayed with `job.moveToDelayed` and throws `DelayedError`, holding no worker slot while it waits, and resumes at
+ * the same head event. Only one pump per chain exists at a time (the producer adds it with
+ * `deduplication: { id: chainId, keepLastIfActive: true }`), which is what keeps the chain ordered.
+ *
+ * - delivered → pop, next event;
+ * - reject (4xx) → dead letter at once, pop, next event;
+ * - retry (429/5xx/408/network) → count the attempt; dead letter when attempts are used up; else wait
+ *   max(backoff, Retry-After) and come back to the same event.
+ */
+export async function pumpChain(job: Job<PumpJobData>, token: string | undefined, signal: AbortSignal | undefined, deps: PumpDeps): Promise<{ delivered: number; deadLettered: number }> {
+  const now = deps.now ?? Date.now;
+  const { chainId } = job.data;
+  const result = { delivered: 0, deadLettered: 0 };
+  const abort = signal ?? new AbortController().signal;
+
+  for (;;) {
+    const item = await deps.ledger.head(chainId);
+    if (item === null) {
+      if (await deps.ledger.releaseIfEmpty(chainId)) return result;
+      continue;
+    }
+    const log = deps.log.child({ target: item.target, action: item.action, episodeKey: item.episodeKey, deliveryId: item.id });
+    const target = deps.targets.get(item.target);
+    if (target === undefined) {
+      await deadLetter(deps, chainId, item, `target "${item.target}" is no longer configured`, undefined, 0, now);
+      log.error('escalation event dropped to the dead letter: its target is no longer configured');
+      result.deadLettered++;
+      continue;
+    }
+
+    if (target.rateLimit) {
+      const wait = await deps.limiter.acquire(target.rateLimit.key, target.rateLimit.max, target.rateLimit.windowMs);
+      if (wait > 0) {
+        log.warn({ waitMs: wait }, 'escalation target rate limit reached; delivery waits');
+        await job.moveToDelayed(now() + wait, token);
+        throw new DelayedError();
+      }
+    }
+
+    const started = now();
+    const outcome = await target.send(item, { http: deps.http, signal: abort, timeoutMs: deps.settings.timeoutMs, now });
+    if (outcome.kind === 'delivered') {
+      await deps.ledger.pop(chainId, item.id);
+      log.info({ status: outcome.status, ms: now() - started }, 'escalation delivered');
+      result.delivered++;
+      continue;
+    }
+
+    const attempts = await deps.ledger.countAttempt(item.id);
+    const reason = deps.redact(outcome.reason);
+    if (outcome.kind === 'reject' || attempts >= deps.settings.attempts) {
+      const why = outcome.kind === 'reject' ? reason : `gave up after ${attempts} attempts; last: ${reason}`;
+      await deadLetter(deps, chainId, item, why, outcome.status, attempts, now);
+      log.error({ status: outcome.status, attempts, error: reason }, outcome.kind === 'reject' ? 'escalation refused by the target; moved to the dead letter' : 'escalation kept failing; moved to the dead letter');
+      result.deadLettered++;
+      if (item.action === 'trigger' && target.dependsOnTrigger) result.deadLettered += await dropDependents(deps, chainId, item, now);
+      continue;
+    }
+    const delay = retryDelay(attempts, deps.settings, outcome.retryAfterMs, deps.random);
+    log.warn({ status: outcome.status, attempts, retryInMs: delay, retryAfterMs: outcome.retryAfterMs, error: reason }, 'escalation delivery failed; will retry');
+    await job.moveToDelayed(now() + delay, token);
+    throw new DelayedError();
+  }
+}
+
+/**
+ * The trigger of a target whose updates need it (Opsgenie) was refused: the incident was not opened there. Forget
+ * that it is open (so the next trigger opens it) and move the updates and resolve queued behind it to the dead
+ * letter unsent: a note or close for an alert that does not exist can only fail.
+ */
+async function dropDependents(deps: PumpDeps, chainId: string, trigger: DeliveryItem, now: () => number): Promise<number> {
+  await deps.ledger.forgetOpen(trigger);
+  let dropped = 0;
+  for (let next = await deps.ledger.head(chainId); next !== null && next.action !== 'trigger'; next = await deps.ledger.head(chainId)) {
+    await deadLetter(deps, chainId, next, `not sent: the trigger before it (${trigger.id}) was refused`, undefined, 0, now);
+    dropped++;
+  }
+  return dropped;
+}
+
+/** Records the event as dead, then takes it off its chain so the events behind it can go. */
+async function deadLetter(deps: PumpDeps, chainId: string, item: DeliveryItem, error: string, status: number | undefined, attempts: number, now: () => number): Promise<void> {
+  await deps.deadLetters.add(item, { error: deps.redact(error), ...(status === undefined ? {} : { status }), attempts, at: new Date(now()).toISOString() });
+  await deps.ledger.pop(chainId, item.id);
+}

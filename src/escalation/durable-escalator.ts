@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
+import type { RunInfo } from '../engine/step-definition.ts';
+import { silentLogger } from '../observability/logger.ts';
+import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';
+import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
+import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
+import { DeliveryLedger } from './delivery-ledger.ts';
+import { pumpChain, type PumpJobData } from './delivery-pump.ts';
+import { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
+import { deliverySettings, type DeliverySettings, type EscalationConfig } from './escalation-config.ts';
+import type { EscalationReceipt, Escalator } from './escalator.ts';
+import { IncidentReportSchema, minimalReport, type IncidentReport, type Level } from './incident.ts';
+import { createRedactor, type Redactor } from './redact.ts';
+import { SeverityPolicy } from './severity-policy.ts';
+import { createTargets } from './targets/index.ts';
+import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
+
+export interface DurableEscalatorOptions {
+  /** Redis holding the delivery queue, the chains, open incidents and dead letters. */
+  redisUrl: string;
+  config: EscalationConfig;
+  /** HTTP port for the providers (default: axios). */
+  http?: HttpClient;
+  logger?: Logger;
+  /**
+   * Run the delivery worker in this process (default true). A process that only enqueues (the HTTP edge) passes
+   * false; events then wait in Redis for a process that delivers.
+   */
+  deliver?: boolean;
+  /**
+   * How the engine turns a run into its full report (rungs, timeline, snapshot); used by `escalateRun`. Without it,
+   * `escalateRun` sends `minimalReport(run)`: the alert and the run, no ladder.
+   */
+  buildReport?: (run: RunInfo, signal: AbortSignal) => Promise<IncidentReport>;
+  /** Where `env:NAME` secrets are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+const PUMP_JOB_OPTIONS = {
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  // Attempts count only real failures of the pump itself (Redis trouble); provider failures are retried inside the
+  // chain with their own backoff and never fail the job.
+  attempts: 8,
+  backoff: { type: 'exponential' as const, delay: 1000 },
+};
+
+/**
+ * The Escalator backed by Redis and BullMQ: events are rendered and appended to one ordered chain per (episode,
+ * target) in a Lua script that also keeps the record of open incidents, then a pump job for the chain is added
+ * (deduplicated per chain). Workers drain chains with retries, `Retry-After`, PagerDuty's per-key rate limit and a
+ * dead letter (see delivery-pump.ts).
+ */
+export class DurableEscalator implements Escalator {
+  readonly targets: string[];
+  readonly policy: SeverityPolicy;
+  readonly settings: DeliverySettings;
+  readonly #targets: Map<string, PagingTarget>;
+  readonly #redis: Redis;
+  readonly #queue: Queue<PumpJobData>;
+  readonly #ledger: DeliveryLedger;
+  readonly #dead: DeadLetterStore;
+  readonly #log: Logger;
+  readonly #redact: Redactor;
+  readonly #buildReport: DurableEscalatorOptions['buildReport'];
+  #worker: Worker<PumpJobData> | undefined;
+  #workerRedis: Redis | undefined;
+
+  private constructor(options: DurableEscalatorOptions) {
+    this.#targets = createTargets(options.config.targets ?? {}, options.env);
+    this.targets = [...this.#targets.keys()];
+    this.policy = new SeverityPolicy(options.config.policy);
+    this.settings = deliverySettings(options.config.delivery);
+    this.#redact = createRedactor([...this.#targets.values()].flatMap((t) => t.secrets));
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
+    this.#buildReport = options.buildReport;
+    this.#redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+    this.#redis.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation Redis connection error'));
+    const keys = deliveryKeys(this.settings.prefix);
+    this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
+    this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
+    this.#queue = new Queue<PumpJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix });
+    this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
+
+    if (options.deliver !== false) {
+      const limiter = new SlidingWindowLimiter(this.#redis, keys);
+      const http = options.http ?? new AxiosHttpClient();
+      this.#workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+      this.#workerRedis.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation worker Redis connection error'));
+      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact };
+      this.#worker = new Worker<PumpJobData>(this.settings.queue, (job, token, signal) => pumpChain(job, token, signal, deps), {
+        connection: this.#workerRedis,
+        prefix: this.settings.prefix,
+        concurrency: this.settings.concurrency,
+      });
+      this.#worker.on('error', (err) => this.#log.error({ error: this.#redact(err.message) }, 'escalation worker error'));
+      this.#worker.on('failed', (job, err) => this.#log.error({ chainId: job?.data.chainId, error: this.#redact(err.message) }, 'escalation pump failed; it is retried'));
+    }
+  }
+
+  /** Connects, and gives every chain that still holds events a pump again (one may have been lost in a crash). */
+  static async start(options: DurableEscalatorOptions): Promise<DurableEscalator> {
+    const e = new DurableEscalator(options);
+    try {
+      await e.#queue.waitUntilReady();
+      if (e.#worker) await e.#worker.waitUntilReady();
+      for (const chainId of await e.#ledger.chainsWithEvents()) await e.#addPump(chainId);
+    } catch (err) {
+      await e.close();
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `escalation cannot reach Redis: ${e.#redact(String((err as Error)?.message ?? err))}`);
+    }
+    return e;
+  }
+
+  async trigger(report: IncidentReport, options: { targets?: string[]; note?: string; signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    this.#check(report);
+    const { names, skipped } = this.#select(report.level, options.targets);
+    const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped };
+    await this.#guard(options.signal, async () => {
+      for (const name of names) {
+        const target = this.#targets.get(name)!;
+        const chainId = chainIdFor(report.episodeKey, name);
+        const again = options.note ?? `Escalated again: ${report.alert.summary}`;
+        const trigger = this.#item(target, 'trigger', report, options.note);
+        const update = this.#item(target, 'update', report, again);
+        const action = await this.#ledger.enqueueTrigger(chainId, trigger, update);
+        await this.#addPump(chainId);
+        receipt.enqueued.push({ target: name, action, deliveryId: action === 'trigger' ? trigger.id : update.id });
+      }
+    });
+    this.#log.info({ episodeKey: report.episodeKey, level: report.level, enqueued: receipt.enqueued, skipped }, 'escalation triggered');
+    return receipt;
+  }
+
+  async update(report: IncidentReport, note: string, options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    this.#check(report);
+    const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
+    await this.#guard(options.signal, async () => {
+      for (const name of await this.#ledger.openTargets(report.episodeKey)) {
+        const target = this.#targets.get(name);
+        if (!target) {
+          receipt.skipped.push({ target: name, reason: 'no longer configured' });
+          continue;
+        }
+        const item = this.#item(target, 'update', report, note);
+        const chainId = chainIdFor(report.episodeKey, name);
+        if (await this.#ledger.enqueueUpdate(chainId, item)) {
+          await this.#addPump(chainId);
+          receipt.enqueued.push({ target: name, action: 'update', deliveryId: item.id });
+        } else receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
+      }
+    });
+    if (receipt.enqueued.length === 0 && receipt.skipped.length === 0) receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
+    this.#log.info({ episodeKey: report.episodeKey, enqueued: receipt.enqueued }, 'escalation updated');
+    return receipt;
+  }
+
+  async resolve(report: IncidentReport, options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    this.#check(report);
+    const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
+    await this.#guard(options.signal, async () => {
+      for (const name of await this.#ledger.openTargets(report.episodeKey)) {
+        const target = this.#targets.get(name);
+        if (!target) {
+          receipt.skipped.push({ target: name, reason: 'no longer configured' });
+          continue;
+        }
+        const item = this.#item(target, 'resolve', report);
+        const chainId = chainIdFor(report.episodeKey, name);
+        if (await this.#ledger.enqueueResolve(chainId, item)) {
+          await this.#addPump(chainId);
+          receipt.enqueued.push({ target: name, action: 'resolve', deliveryId: item.id });
+        }
+      }
+    });
+    if (receipt.enqueued.length === 0 && receipt.skipped.length === 0) receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
+    this.#log.info({ episodeKey: report.episodeKey, enqueued: receipt.enqueued }, 'escalation resolved');
+    return receipt;
+  }
+
+  async escalateRun(run: RunInfo, options: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    const signal = options.signal ?? new AbortController().signal;
+    const base = this.#buildReport ? await this.#buildReport(run, signal) : minimalReport(run, { level: this.policy.levelFor(run.alert.labels) });
+    const report: IncidentReport = { ...base, level: options.level ?? base.level, status: base.status === 'remediating' ? 'escalated' : base.status };
+    return this.trigger(report, {
+      ...(options.targets ? { targets: options.targets } : {}),
+      ...(options.summary ? { note: options.summary } : {}),
+      signal,
+    });
+  }
+
+  /** Events that will not be delivered, newest first (see DeadLetter). */
+  deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return this.#dead.list(limit);
+  }
+
+  /** Stops taking new deliveries, waits for the ones in flight (bounded by the request timeout), disconnects. */
+  async close(): Promise<void> {
+    await this.#worker?.close().catch(() => undefined);
+    await this.#queue.close().catch(() => undefined);
+    this.#workerRedis?.disconnect();
+    this.#redis.disconnect();
+  }
+
+  #check(report: IncidentReport): void {
+    if (Value.Check(IncidentReportSchema, report)) return;
+    const first = [...Value.Errors(IncidentReportSchema, report)].slice(0, 3).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new RemediatorError('REM_ERR_BAD_REQUEST', `invalid incident report: ${first.join('; ')}`);
+  }
+
+  /** The targets for a trigger: the ones asked for, else the severity policy's for the level. */
+  #select(level: Level, asked: string[] | undefined): { names: string[]; skipped: EscalationReceipt['skipped'] } {
+    if (asked) {
+      const unknown = asked.filter((n) => !this.#targets.has(n));
+      if (unknown.length > 0) {
+        throw new RemediatorError('REM_ERR_BAD_REQUEST', `unknown escalation target(s): ${unknown.join(', ')} (configured: ${this.targets.join(', ') || 'none'})`);
+      }
+      return { names: [...new Set(asked)], skipped: [] };
+    }
+    const p = this.policy.forLevel(level);
+    if (p.targets) {
+      return {
+        names: p.targets.filter((n) => this.#targets.has(n)),
+        skipped: p.targets.filter((n) => !this.#targets.has(n)).map((n) => ({ target: n, reason: 'named by the severity policy but not configured' })),
+      };
+    }
+    const names = [...this.#targets.values()].filter((t) => (p.page && t.role === 'page') || (p.notify && t.role === 'notify')).map((t) => t.name);
+    return { names, skipped: names.length === 0 ? [{ target: '*', reason: `level ${level}: record only (no target for this level)` }] : [] };
+  }
+
+  #item(target: PagingTarget, action: EscalationAction, report: IncidentReport, note?: string): DeliveryItem {
+    return {
+      id: randomUUID(),
+      target: target.name,
+      type: target.type,
+      action,
+      episodeKey: report.episodeKey,
+      level: report.level,
+      body: target.render(action, report, note),
+      enqueuedAt: new Date().toISOString(),
+    };
+  }
+
+  #addPump(chainId: string): Promise<unknown> {
+    return this.#queue.add('pump', { chainId }, { ...PUMP_JOB_OPTIONS, deduplication: { id: chainId, keepLastIfActive: true } });
+  }
+
+  /** Runs Redis work under the caller's signal; Redis failures become REM_ERR_STORE_UNAVAILABLE, redacted. */
+  async #guard(signal: AbortSignal | undefined, work: () => Promise<void>): Promise<void> {
+    signal?.throwIfAborted();
+    const run = work().catch((err: unknown) => {
+      if (isRemediatorError(err)) throw err;
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `escalation could not be enqueued: ${this.#redact(String((err as Error)?.message ?? err))}`);
+    });
+    if (!signal) return run;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([run, aborted]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      run.catch(() => undefined);
+    }
+  }
+}

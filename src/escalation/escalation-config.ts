@@ -1,0 +1,133 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Duration, parseDuration } from '../engine/duration.ts';
+import { RemediatorError } from '../engine/errors.ts';
+import { SeverityPolicyConfig } from './severity-policy.ts';
+
+/**
+ * The `escalation:` section of the main config. Secrets (routing keys, API keys, webhook URLs, HMAC secrets) may be
+ * written as `env:NAME` to read them from the environment at start-up, so no secret needs to live in a file.
+ */
+
+const Secret = (description: string) => Type.String({ minLength: 1, description: `${description} Secret: write \`env:NAME\` to read it from the environment.` });
+const Role = Type.Optional(
+  Type.Union([Type.Literal('page'), Type.Literal('notify')], { description: 'Whether the severity policy treats this target as paging or notifying. Default: page for pagerduty/opsgenie, notify for slack/webhook.' }),
+);
+
+export const PagerDutyTargetConfig = Type.Object(
+  {
+    type: Type.Literal('pagerduty'),
+    routingKey: Secret('Events API v2 integration (routing) key.'),
+    url: Type.Optional(Type.String({ format: 'uri', default: 'https://events.pagerduty.com/v2/enqueue', description: 'Events API enqueue URL. Default https://events.pagerduty.com/v2/enqueue.' })),
+    role: Role,
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, default: 120, description: 'Events per window per routing key. Default 120 (PagerDuty: ~120/min per integration key).' }),
+          window: Duration({ default: '60s', description: 'Sliding window. Default 60s.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const OpsgenieTargetConfig = Type.Object(
+  {
+    type: Type.Literal('opsgenie'),
+    apiKey: Secret('API integration key, sent as `Authorization: GenieKey <key>`.'),
+    url: Type.Optional(Type.String({ format: 'uri', default: 'https://api.opsgenie.com', description: 'API base URL. Default https://api.opsgenie.com (EU: https://api.eu.opsgenie.com).' })),
+    role: Role,
+  },
+  { additionalProperties: false },
+);
+
+export const SlackTargetConfig = Type.Object(
+  {
+    type: Type.Literal('slack'),
+    webhookUrl: Secret('Incoming webhook URL (https://hooks.slack.com/services/…); the URL itself is the credential.'),
+    role: Role,
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookTargetConfig = Type.Object(
+  {
+    type: Type.Literal('webhook'),
+    url: Type.String({ format: 'uri', description: 'Where to POST the JSON event.' }),
+    secret: Secret('HMAC-SHA256 key; the request carries `X-Remediator-Signature: sha256=<hex>` over `<timestamp>.<raw body>`.'),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra headers (e.g. Authorization). Their values are treated as secrets in logs and errors.' })),
+    role: Role,
+  },
+  { additionalProperties: false },
+);
+
+export const TargetConfig = Type.Union([PagerDutyTargetConfig, OpsgenieTargetConfig, SlackTargetConfig, WebhookTargetConfig]);
+export type TargetConfig = Static<typeof TargetConfig>;
+
+export const DeliveryConfig = Type.Object(
+  {
+    timeout: Type.Optional(Duration({ default: '10s', description: 'Per-request timeout. Default 10s.' })),
+    attempts: Type.Optional(Type.Integer({ minimum: 1, default: 12, description: 'Tries per event before it goes to the dead letter. Default 12 (with the default backoff, about an hour).' })),
+    backoff: Type.Optional(Duration({ default: '2s', description: 'Delay before the first retry; doubles each time (with ±20% jitter). Default 2s.' })),
+    maxBackoff: Type.Optional(Duration({ default: '10m', description: 'Largest delay between retries. Default 10m.' })),
+    maxRetryAfter: Type.Optional(Duration({ default: '1h', description: 'Longest Retry-After honoured; longer ones are capped. Default 1h.' })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 4, description: 'Deliveries in flight per worker (different episodes/targets). Default 4.' })),
+    queue: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'escalation', description: 'BullMQ queue name. Default "escalation".' })),
+    prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'rem', description: 'Prefix of Redis keys and the BullMQ prefix. Default "rem" (use redis.prefix).' })),
+    deadLetterKeep: Type.Optional(Type.Integer({ minimum: 1, default: 1000, description: 'Dead-letter records kept (newest first). Default 1000.' })),
+    openIncidentTtl: Type.Optional(Duration({ default: '30d', description: 'How long the record of an open incident per episode is kept without a resolve. Default 30d.' })),
+  },
+  { additionalProperties: false },
+);
+export type DeliveryConfig = Static<typeof DeliveryConfig>;
+
+export const EscalationConfig = Type.Object(
+  {
+    targets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), TargetConfig, { default: {}, description: 'Named paging targets. Default none (escalation records only).' }),
+    policy: Type.Optional(SeverityPolicyConfig),
+    delivery: Type.Optional(DeliveryConfig),
+  },
+  { additionalProperties: false },
+);
+export type EscalationConfig = Static<typeof EscalationConfig>;
+
+/** Delivery options with every default applied, in milliseconds. */
+export interface DeliverySettings {
+  timeoutMs: number;
+  attempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  maxRetryAfterMs: number;
+  concurrency: number;
+  queue: string;
+  prefix: string;
+  deadLetterKeep: number;
+  openIncidentTtlMs: number;
+}
+
+export function deliverySettings(c: DeliveryConfig = {}): DeliverySettings {
+  return {
+    timeoutMs: parseDuration(c.timeout ?? '10s'),
+    attempts: c.attempts ?? 12,
+    backoffMs: parseDuration(c.backoff ?? '2s'),
+    maxBackoffMs: parseDuration(c.maxBackoff ?? '10m'),
+    maxRetryAfterMs: parseDuration(c.maxRetryAfter ?? '1h'),
+    concurrency: c.concurrency ?? 4,
+    queue: c.queue ?? 'escalation',
+    prefix: c.prefix ?? 'rem',
+    deadLetterKeep: c.deadLetterKeep ?? 1000,
+    openIncidentTtlMs: parseDuration(c.openIncidentTtl ?? '30d'),
+  };
+}
+
+/**
+ * Reads `env:NAME` secrets. Fails with REM_ERR_CONFIG_INVALID naming the variable (never a value) when it is unset.
+ */
+export function resolveSecret(value: string, where: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!value.startsWith('env:')) return value;
+  const name = value.slice(4);
+  const v = env[name];
+  if (v === undefined || v === '') throw new RemediatorError('REM_ERR_CONFIG_INVALID', `${where}: environment variable ${name} is not set`);
+  return v;
+}

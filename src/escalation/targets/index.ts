@@ -1,0 +1,32 @@
+import { resolveSecret, type TargetConfig } from '../escalation-config.ts';
+import { opsgenieTarget } from './opsgenie.ts';
+import { pagerDutyTarget } from './pagerduty.ts';
+import type { PagingTarget } from './paging-target.ts';
+import { slackTarget } from './slack.ts';
+import { webhookTarget } from './webhook.ts';
+
+/**
+ * Builds the configured targets, reading `env:NAME` secrets. A new provider is one file in this folder and one
+ * case here.
+ */
+export function createTargets(config: Record<string, TargetConfig>, env: NodeJS.ProcessEnv = process.env): Map<string, PagingTarget> {
+  const out = new Map<string, PagingTarget>();
+  for (const [name, c] of Object.entries(config)) {
+    const where = `escalation.targets.${name}`;
+    switch (c.type) {
+      case 'pagerduty':
+        out.set(name, pagerDutyTarget(name, { ...c, routingKey: resolveSecret(c.routingKey, `${where}.routingKey`, env) }));
+        break;
+      case 'opsgenie':
+        out.set(name, opsgenieTarget(name, { ...c, apiKey: resolveSecret(c.apiKey, `${where}.apiKey`, env) }));
+        break;
+      case 'slack':
+        out.set(name, slackTarget(name, { ...c, webhookUrl: resolveSecret(c.webhookUrl, `${where}.webhookUrl`, env) }));
+        break;
+      case 'webhook':
+        out.set(name, webhookTarget(name, { ...c, secret: resolveSecret(c.secret, `${where}.secret`, env) }));
+        break;
+    }
+  }
+  return out;
+}
