@@ -1,8 +1,9 @@
 import type { Playbook, Step } from '../playbooks/playbook.ts';
 import type { ActionResult, Observation } from './step-definition.ts';
-import type { RunState, StepRecord, StepError } from './run-state.ts';
+import type { RunState, StepRecord, StepError, PendingApproval } from './run-state.ts';
 import type { RemediatorError } from './errors.ts';
 import { nextBackoff } from './retry-policy.ts';
+import type { Refusal } from './mutation-guard.ts';
 
 /**
  * The pure core of the engine: given the run state, the playbook and what one call of a step produced, decide
@@ -25,6 +26,8 @@ export interface Decision {
 }
 
 export type StepEvent =
+  | { type: 'refused'; refusal: Refusal }
+  | { type: 'approval'; verdict: 'waiting'; until: number; summary: string; pending: PendingApproval }
   | { type: 'result'; result: ActionResult }
   | { type: 'error'; error: RemediatorError }
   | { type: 'observation'; observation: Observation }
@@ -67,6 +70,29 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
   const rec = s.steps.at(-1)!;
 
   switch (event.type) {
+    case 'refused': {
+      const r = event.refusal;
+      rec.reason = `${r.reason}: ${r.message}`;
+      if (r.then === 'wait') {
+        rec.status = 'pending';
+        rec.summary = `waiting: ${r.message}`;
+        return sleep(s, now + (r.retryAfterMs ?? 5_000));
+      }
+      rec.status = 'skipped';
+      rec.endedAt = iso(now);
+      const rung = p.rungs[s.cursor.rung]!;
+      closeRung(s, rung.name, 'failed', r.message, now);
+      if (r.then === 'escalate') return escalate(s, `${r.reason}: ${r.message}`, now);
+      return finish(s, 'skipped', `${r.reason}: ${r.message}`, now);
+    }
+    case 'approval': {
+      rec.status = 'pending';
+      rec.summary = event.summary;
+      s.status = 'awaiting_approval';
+      s.approval = event.pending;
+      s.wakeAt = event.until;
+      return { state: s, directive: { kind: 'sleep', until: event.until } };
+    }
     case 'skip': {
       rec.status = 'skipped';
       rec.reason = event.reason;

@@ -1,13 +1,16 @@
 import type { Step } from '../playbooks/playbook.ts';
 import type { TargetRef } from './step-definition.ts';
 import type { RunState } from './run-state.ts';
-import type { StepEvent } from './decide.ts';
 import type { RunContext } from './run-executor.ts';
+import type { DecisionReason } from './decision.ts';
 
 /**
- * The safety layer in front of every mutating step. The executor asks it once per attempt, before the action runs;
- * the action itself never checks locks, budgets, scope or pauses. A refusal becomes the step's event (a skip, or a
- * non-retryable error whose code names the guard) and is recorded as a decision with its reason code.
+ * The safety layer in front of every mutating step, one place in the code: actions never check locks, budgets,
+ * scope or pauses themselves. The executor consults it:
+ * - `startRun` once, before the first step of a run (e.g. an ineffective earlier fix moves the cursor one rung up);
+ * - `admit` before every attempt of a mutating step;
+ * - `finishRun` once when the run ends (release locks, remember a success for ineffectiveness detection).
+ * Every refusal carries a reason code, which the executor records as a decision on the run and the episode.
  */
 export interface MutationRequest {
   ctx: RunContext;
@@ -17,8 +20,31 @@ export interface MutationRequest {
   params: unknown;
 }
 
-export type GuardVerdict = { admit: true } | { admit: false; event: StepEvent };
+export interface Refusal {
+  reason: DecisionReason;
+  /** One sentence for people, recorded with the decision. */
+  message: string;
+  /**
+   * What the run does: `wait` and try this step again after `retryAfterMs` (a locked target); `skip-run` end the
+   * run as skipped without acting (maintenance, out of scope); `escalate` end it and hand over to a human
+   * (budget exhausted, storm breaker, an ineffective fix with no higher rung).
+   */
+  then: 'wait' | 'skip-run' | 'escalate';
+  retryAfterMs?: number;
+}
+
+export type GuardVerdict = { admit: true } | { admit: false; refusal: Refusal };
+
+export interface RunStartVerdict {
+  /** The state to start from (possibly with the cursor moved to a higher rung). */
+  state: RunState;
+  /** Decisions to record (e.g. `ineffective`). */
+  notes?: Array<{ reason: DecisionReason; message: string }>;
+  refusal?: Refusal;
+}
 
 export interface MutationGuard {
+  startRun?(ctx: RunContext, state: RunState): Promise<RunStartVerdict>;
   admit(req: MutationRequest): Promise<GuardVerdict>;
+  finishRun?(ctx: RunContext, state: RunState): Promise<void>;
 }

@@ -7,11 +7,14 @@ import type { HttpClient } from '../ports/http-client.ts';
 import type { ActionResult, Observation, RunInfo, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
 import type { StepServices } from './step-services.ts';
 import { FINAL_STATUSES, type RunState } from './run-state.ts';
-import { beginStep, currentStep, decide, finish, type Decision, type StepEvent } from './decide.ts';
+import { beginStep, currentStep, decide, escalate, finish, type Decision, type StepEvent } from './decide.ts';
 import { RemediatorError, toRemediatorError } from './errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
-import type { MutationGuard } from './mutation-guard.ts';
+import type { MutationGuard, Refusal } from './mutation-guard.ts';
+import type { DecisionReason } from './decision.ts';
+import type { ApprovalDecision } from './run-state.ts';
+import { createHash } from 'node:crypto';
 
 /** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
 export interface RunContext {
@@ -21,6 +24,8 @@ export interface RunContext {
   params: Record<string, unknown>;
   target?: TargetRef;
   cancel?: { by: string; reason: string };
+  /** Operators' answers to plans awaiting approval, by step id. */
+  approvals?: Record<string, ApprovalDecision>;
 }
 
 export interface ExecutorDeps {
@@ -34,6 +39,8 @@ export interface ExecutorDeps {
   escalate?(ctx: RunContext, state: RunState, reason: string): Promise<void>;
   /** The safety layer in front of every mutating step. Absent: mutations are admitted (tests of the bare engine). */
   guard?: MutationGuard;
+  /** Records a decision (with its reason code) on the run and its episode. */
+  recordDecision?(reason: DecisionReason, message: string): Promise<void>;
   maxObservations: number;
 }
 
@@ -58,7 +65,27 @@ const MAX_STEPS_PER_WAKE = 200;
  * timeout, then let `decide` pick the next state, and persist it before going on.
  */
 export async function executeRun(ctx: RunContext, initial: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<Outcome> {
+  const outcome = await loop(ctx, initial, deps, signal);
+  if (outcome.kind === 'done' && !FINAL_STATUSES.has(initial.status)) await deps.guard?.finishRun?.(ctx, outcome.state);
+  return outcome;
+}
+
+async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<Outcome> {
   let state = initial;
+  if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
+    const verdict = await deps.guard.startRun(ctx, state);
+    state = verdict.state;
+    for (const n of verdict.notes ?? []) await deps.recordDecision?.(n.reason, n.message);
+    if (verdict.refusal) {
+      await deps.recordDecision?.(verdict.refusal.reason, verdict.refusal.message);
+      const now = deps.clock.now();
+      const r = verdict.refusal;
+      const d = r.then === 'escalate' ? escalate(structuredClone(state), `${r.reason}: ${r.message}`, now) : finish(structuredClone(state), 'skipped', `${r.reason}: ${r.message}`, now);
+      await deps.persist(d.state);
+      if (d.directive.kind === 'escalate') await callEscalate(ctx, d.state, d.directive.reason, deps);
+      return { state: d.state, kind: 'done' };
+    }
+  }
   for (let i = 0; i < MAX_STEPS_PER_WAKE; i++) {
     if (FINAL_STATUSES.has(state.status)) return { state, kind: 'done' };
     const now = deps.clock.now();
@@ -77,6 +104,11 @@ export async function executeRun(ctx: RunContext, initial: RunState, deps: Execu
     state = beginStep(ctx.playbook, state, now);
     const log = deps.log.child({ step: step.id, rung: ctx.playbook.rungs[state.cursor.rung]?.name, attempt: state.attempt + 1 });
     const event = await runStep(ctx, state, step, deps, log, signal);
+    if (event.type === 'refused') await deps.recordDecision?.(event.refusal.reason, event.refusal.message);
+    if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
+      await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
+    }
+    if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran its approved plan`);
     const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations });
     state = decision.state;
     logDecision(log, step, state);
@@ -85,18 +117,22 @@ export async function executeRun(ctx: RunContext, initial: RunState, deps: Execu
     if (dir.kind === 'sleep') return { state, kind: 'sleep', until: dir.until };
     if (dir.kind === 'done') return { state, kind: 'done' };
     if (dir.kind === 'escalate') {
-      if (deps.escalate) {
-        try {
-          await deps.escalate(ctx, state, dir.reason);
-        } catch (err) {
-          deps.log.error({ err }, 'escalation could not be enqueued');
-        }
-      }
+      await callEscalate(ctx, state, dir.reason, deps);
       return { state, kind: 'done' };
     }
   }
   // A playbook cannot loop (jumps only go forward), so this is a safety net, not a path.
   return { state, kind: 'sleep', until: deps.clock.now() };
+}
+
+async function callEscalate(ctx: RunContext, state: RunState, reason: string, deps: ExecutorDeps): Promise<void> {
+  await deps.recordDecision?.('escalated', reason);
+  if (!deps.escalate) return;
+  try {
+    await deps.escalate(ctx, state, reason);
+  } catch (err) {
+    deps.log.error({ err }, 'escalation could not be enqueued');
+  }
 }
 
 async function runStep(ctx: RunContext, state: RunState, step: Step, deps: ExecutorDeps, log: Logger, signal: AbortSignal): Promise<StepEvent> {
@@ -108,12 +144,14 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   } catch (err) {
     return { type: 'error', error: toRemediatorError(err) };
   }
-  if (step.mutating && step.definition.kind === 'action' && deps.guard) {
-    const target = step.definition.mutates?.(params) ?? undefined;
-    if (target) {
-      const verdict = await deps.guard.admit({ ctx, state, step, target, params });
-      if (!verdict.admit) return verdict.event;
-    }
+  const target = step.mutating && step.definition.kind === 'action' ? (step.definition.mutates?.(params) ?? undefined) : undefined;
+  if (step.approval) {
+    const gate = approvalGate(ctx, state, step, params, target, deps.clock.now());
+    if (gate) return gate;
+  }
+  if (target && deps.guard) {
+    const verdict = await deps.guard.admit({ ctx, state, step, target, params });
+    if (!verdict.admit) return { type: 'refused', refusal: verdict.refusal };
   }
   const base: StepContextBase<unknown> = {
     params,
@@ -156,6 +194,32 @@ async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, 
   } finally {
     clearTimeout(handle);
   }
+}
+
+/**
+ * A step that needs approval runs only when an operator approved exactly this plan (same hash) before it expired.
+ * Returns the event to record instead of running, or undefined to run the step.
+ */
+function approvalGate(ctx: RunContext, state: RunState, step: Step, params: unknown, target: TargetRef | undefined, now: number): StepEvent | undefined {
+  const plan = { step: step.id, uses: step.uses, params, target, dryRun: ctx.run.dryRun };
+  const planHash = createHash('sha256').update(JSON.stringify(plan)).digest('hex');
+  const answer = ctx.approvals?.[step.id];
+  if (answer && answer.planHash === planHash) {
+    if (answer.verdict === 'approved') return undefined;
+    return { type: 'refused', refusal: { reason: 'rejected', message: `${answer.by} rejected the plan of step "${step.id}": ${answer.reason}`, then: 'skip-run' } };
+  }
+  const pending = state.approval?.stepId === step.id && state.approval.planHash === planHash ? state.approval : undefined;
+  if (pending && Date.parse(pending.expiresAt) <= now) {
+    return { type: 'refused', refusal: { reason: 'approval_expired', message: `nobody approved step "${step.id}" before ${pending.expiresAt}`, then: 'escalate' } };
+  }
+  const expiresAt = pending ? Date.parse(pending.expiresAt) : now + step.approval!.timeoutMs;
+  return {
+    type: 'approval',
+    verdict: 'waiting',
+    until: expiresAt,
+    summary: `awaiting approval of its plan (POST /v1/runs/${ctx.run.id}/approve) until ${new Date(expiresAt).toISOString()}`,
+    pending: pending ?? { stepId: step.id, planHash, plan, requestedAt: new Date(now).toISOString(), expiresAt: new Date(expiresAt).toISOString() },
+  };
 }
 
 function whenFails(ctx: RunContext, state: RunState, step: Step): string | undefined {

@@ -78,6 +78,27 @@ export interface RunState {
   /** One line: why the run ended as it did. */
   outcome?: string;
   escalation?: { reason: string; at: string; level?: string };
+  /** The plan a step waits to have approved (exactly what it will apply), and until when. */
+  approval?: PendingApproval;
+}
+
+export interface PendingApproval {
+  stepId: string;
+  /** sha256 of the plan; an approval applies to this hash only. */
+  planHash: string;
+  plan: { step: string; uses: string; params: unknown; target?: unknown; dryRun: boolean };
+  requestedAt: string;
+  expiresAt: string;
+}
+
+/** What an operator said about a plan (stored beside the run, read by the worker on wake). */
+export interface ApprovalDecision {
+  stepId: string;
+  planHash: string;
+  verdict: 'approved' | 'rejected';
+  by: string;
+  reason: string;
+  at: string;
 }
 
 export function initialRunState(): RunState {

@@ -117,6 +117,7 @@ export class RunWorker {
       params: view.params,
       target: view.target,
       cancel: view.cancel,
+      approvals: view.approvals,
     };
     if (state.status === 'queued') log.info({ trigger: view.trigger, dryRun: view.dryRun }, `run started: ${view.playbook}`);
 
@@ -128,6 +129,10 @@ export class RunWorker {
       persist,
       guard: this.#deps.guard,
       escalate: this.#deps.escalate,
+      recordDecision: async (reason, message) => {
+        await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId, episodeId: view.episodeId, message });
+        this.#deps.metrics.decisions.inc({ reason, playbook: view.playbook });
+      },
       maxObservations: this.#opts.maxObservations,
     };
     let outcome;

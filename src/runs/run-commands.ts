@@ -99,6 +99,18 @@ export class RunCommands {
     return this.#get(runId);
   }
 
+  /** Approves or rejects the plan a run is waiting on. The answer binds to that exact plan (its hash). */
+  async answerApproval(runId: string, verdict: 'approved' | 'rejected', operator: string, reason: string): Promise<RunView> {
+    const run = await this.#get(runId);
+    const pending = run.state?.approval;
+    if (run.status !== 'awaiting_approval' || !pending) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not waiting for an approval (it is ${run.status})`);
+    if (Date.parse(pending.expiresAt) <= this.#d.clock.now()) throw new RemediatorError('REM_ERR_APPROVAL_EXPIRED', `the approval window of step "${pending.stepId}" closed at ${pending.expiresAt}`);
+    await this.#d.store.recordApproval(runId, { stepId: pending.stepId, planHash: pending.planHash, verdict, by: operator, reason, at: new Date(this.#d.clock.now()).toISOString() });
+    await this.#decide({ reason: verdict === 'approved' ? 'approved' : 'rejected', runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} ${verdict} the plan of step "${pending.stepId}": ${reason}` });
+    await this.#d.queue.wake(runId);
+    return this.#get(runId);
+  }
+
   async #create(record: RunRecord, decision: Pick<Decision, 'reason' | 'message'>): Promise<RunView> {
     await this.#d.store.createRun(record);
     await this.#d.queue.enqueue(record.id);

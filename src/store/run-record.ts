@@ -1,5 +1,5 @@
 import type { AlertView, TargetRef } from '../engine/step-definition.ts';
-import type { RunState, RunStatus } from '../engine/run-state.ts';
+import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 
 /** What a run was started with. Written once when the run is created. */
@@ -25,6 +25,7 @@ export interface RunView extends RunRecord {
   updatedAt: string;
   state?: RunState;
   cancel?: { by: string; reason: string; at: string };
+  approvals?: Record<string, ApprovalDecision>;
   alertResolvedAt?: string;
   decisions: Decision[];
 }

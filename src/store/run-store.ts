@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Keys } from './keys.ts';
 import type { RunRecord, RunView } from './run-record.ts';
-import type { RunState, RunStatus } from '../engine/run-state.ts';
+import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { AlertView } from '../engine/step-definition.ts';
@@ -166,6 +166,14 @@ export class RunStore {
     await guard(() => this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()));
   }
 
+  /** Stores an operator's answer to a plan; the worker reads it when the run wakes. */
+  async recordApproval(id: string, decision: ApprovalDecision): Promise<void> {
+    const key = this.keys.run(id);
+    const current = JSON.parse((await guard(() => this.#redis.hget(key, 'approvals'))) ?? '{}') as Record<string, ApprovalDecision>;
+    current[decision.stepId] = decision;
+    await guard(() => this.#redis.hset(key, 'approvals', JSON.stringify(current)));
+  }
+
   async requestCancel(id: string, by: string, reason: string): Promise<void> {
     await guard(() => this.#redis.hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: new Date().toISOString() })));
   }
@@ -235,6 +243,7 @@ function toView(h: Record<string, string>, decisions: string[]): RunView {
     updatedAt: h['updatedAt'] ?? record.createdAt,
     state: h['state'] ? (JSON.parse(h['state']) as RunState) : undefined,
     cancel: h['cancel'] ? JSON.parse(h['cancel']) : undefined,
+    approvals: h['approvals'] ? JSON.parse(h['approvals']) : undefined,
     alertResolvedAt: h['alertResolvedAt'],
     decisions: decisions.map((d) => JSON.parse(d) as Decision),
   };

@@ -49,6 +49,14 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     async (req, reply) => reply.code(202).send(await deps.commands.retry(req.params.id, req.operator, req.body.reason)),
   );
 
+  for (const [verb, verdict] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+    app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
+      `/v1/runs/:id/${verb}`,
+      { schema: { summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the plan a run is waiting on (binds to that exact plan)`, tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
+      async (req, reply) => reply.code(202).send(await deps.commands.answerApproval(req.params.id, verdict, req.operator, req.body.reason)),
+    );
+  }
+
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
     '/v1/runs/:id/cancel',
     { schema: { summary: 'Cancel a run before its next step', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
