@@ -78,6 +78,9 @@ if (!kubectlAvailable()) {
   });
 
   t.test('a paused deployment refuses rollout restart and undo', async (t) => {
+    // A second revision first, so undo has history and gets as far as the paused check.
+    t.equal((await kubectl(['rollout', 'restart', 'deployment/profile-analytics'])).code, 0);
+    t.equal((await kubectl(['rollout', 'status', 'deployment/profile-analytics', '--timeout=20s'])).code, 0);
     const pause = await kubectl(['rollout', 'pause', 'deployment/profile-analytics']);
     t.equal(pause.code, 0, pause.stderr);
     t.equal(sim.get('Deployment', 'ai-ninja', 'profile-analytics').spec.paused, true);
