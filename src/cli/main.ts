@@ -35,4 +35,12 @@ program
   .option('-o, --out <file>', 'where to write it', 'playbooks/playbook.schema.json')
   .action(schemaCommand);
 
+program
+  .command('config-defaults')
+  .description('Print the default configuration with every key documented (what config/default.yaml contains).')
+  .action(async () => {
+    const { renderDefaultConfig } = await import('../config/render-default-config.ts');
+    process.stdout.write(renderDefaultConfig());
+  });
+
 await program.parseAsync(process.argv);
