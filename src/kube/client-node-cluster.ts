@@ -1,0 +1,316 @@
+import * as k8s from '@kubernetes/client-node';
+import { RemediatorError } from '../engine/errors.ts';
+import type {
+  AccessAnswer,
+  AccessCheck,
+  Cluster,
+  KindMap,
+  KubeEvent,
+  KubeObject,
+  LogOptions,
+  NewEvent,
+  ObjectKind,
+  ObjectRef,
+  Patch,
+  Pod,
+  ReadOptions,
+  ReplicaSet,
+  Scale,
+  WriteOptions,
+} from './cluster.ts';
+import { classifyKubeError, type KubeCall } from './classify-error.ts';
+import { qualifiedResource } from './kinds.ts';
+
+export interface CreateClusterOptions {
+  /** Path of a kubeconfig file. Default: the standard loading order ($KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig?: string;
+  /** Context of the kubeconfig to use. Default: its current-context. */
+  context?: string;
+  /** Use the pod's service account (token, CA and namespace under /var/run/secrets/kubernetes.io/serviceaccount). */
+  inCluster?: boolean;
+  /** Upper bound of one API call, on top of the caller's signal. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** Field manager of every write unless the call names another. Default `remediator`. */
+  fieldManager?: string;
+  /** Default `remediator`. */
+  userAgent?: string;
+}
+
+/** Builds the Kubernetes port from a kubeconfig, the in-cluster service account or the default loading order. */
+export function createCluster(options: CreateClusterOptions = {}): ClientNodeCluster {
+  const kc = new k8s.KubeConfig();
+  try {
+    if (options.inCluster) kc.loadFromCluster();
+    else if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new RemediatorError('REM_ERR_CONFIG_INVALID', `cannot load the Kubernetes configuration: ${(err as Error).message}`, { cause: err });
+  }
+  if (options.context !== undefined) {
+    if (kc.getContextObject(options.context) === null) {
+      throw new RemediatorError('REM_ERR_CONFIG_INVALID', `kubeconfig has no context "${options.context}"`);
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (kc.getCurrentCluster() === null) {
+    throw new RemediatorError('REM_ERR_CONFIG_INVALID', 'the Kubernetes configuration names no cluster for its current context');
+  }
+  return new ClientNodeCluster(kc, options);
+}
+
+const PATCH_CONTENT_TYPE = {
+  strategic: k8s.PatchStrategy.StrategicMergePatch,
+  merge: k8s.PatchStrategy.MergePatch,
+  json: k8s.PatchStrategy.JsonPatch,
+} as const;
+
+/** Safety bound on list pagination (500 items a page). */
+const MAX_PAGES = 40;
+
+/**
+ * `Cluster` over @kubernetes/client-node 2.x. Each call gets per-call options (the documented 2.x mechanism) with
+ * one middleware that attaches an AbortSignal (the caller's, combined with `requestTimeoutMs`) to the request, plus
+ * `setHeaderOptions` for the User-Agent and, on patches, the Content-Type (contracts.md §3.3: without it 2.x sends
+ * every patch as JSON Patch).
+ *
+ * The library builds a new undici Agent for every request when the cluster has TLS options (it does for
+ * skipTLSVerify and any CA), so connections would never be reused; the middleware keeps the first one and reuses
+ * it. The cost: a client certificate rotated on disk is only picked up by a new Cluster.
+ */
+export class ClientNodeCluster implements Cluster {
+  readonly description: string;
+  readonly #kc: k8s.KubeConfig;
+  readonly #apps: k8s.AppsV1Api;
+  readonly #core: k8s.CoreV1Api;
+  readonly #authz: k8s.AuthorizationV1Api;
+  readonly #timeoutMs: number;
+  readonly #fieldManager: string;
+  readonly #userAgent: string;
+  #dispatcher: unknown;
+
+  constructor(kc: k8s.KubeConfig, options: CreateClusterOptions = {}) {
+    this.#kc = kc;
+    this.#apps = kc.makeApiClient(k8s.AppsV1Api);
+    this.#core = kc.makeApiClient(k8s.CoreV1Api);
+    this.#authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#fieldManager = options.fieldManager ?? 'remediator';
+    this.#userAgent = options.userAgent ?? 'remediator';
+    this.description = `${kc.getCurrentCluster()?.server ?? '?'} (context ${kc.getCurrentContext()})`;
+  }
+
+  /** Closes pooled connections. The Cluster must not be used afterwards. */
+  async close(): Promise<void> {
+    const d = this.#dispatcher as { close?: () => Promise<void> } | undefined;
+    this.#dispatcher = undefined;
+    await d?.close?.();
+  }
+
+  async get<K extends ObjectKind>(ref: ObjectRef<K>, options: ReadOptions): Promise<KindMap[K]> {
+    const p = { name: ref.name, namespace: ref.namespace };
+    return this.#call({ verb: 'get', resource: qualifiedResource(ref.kind), ...p }, options.signal, undefined, (o) => {
+      const kind: ObjectKind = ref.kind;
+      switch (kind) {
+        case 'Deployment':
+          return this.#apps.readNamespacedDeployment(p, o);
+        case 'StatefulSet':
+          return this.#apps.readNamespacedStatefulSet(p, o);
+        case 'DaemonSet':
+          return this.#apps.readNamespacedDaemonSet(p, o);
+        case 'ConfigMap':
+          return this.#core.readNamespacedConfigMap(p, o);
+        case 'Service':
+          return this.#core.readNamespacedService(p, o);
+      }
+    });
+  }
+
+  async patch<K extends ObjectKind>(ref: ObjectRef<K>, patch: Patch, options: WriteOptions): Promise<KindMap[K]> {
+    const p = { name: ref.name, namespace: ref.namespace, body: patch.body, ...this.#writeParams(options) };
+    const call = { verb: 'patch', resource: qualifiedResource(ref.kind), name: ref.name, namespace: ref.namespace };
+    return this.#call(call, options.signal, PATCH_CONTENT_TYPE[patch.type], (o) => {
+      const kind: ObjectKind = ref.kind;
+      switch (kind) {
+        case 'Deployment':
+          return this.#apps.patchNamespacedDeployment(p, o);
+        case 'StatefulSet':
+          return this.#apps.patchNamespacedStatefulSet(p, o);
+        case 'DaemonSet':
+          return this.#apps.patchNamespacedDaemonSet(p, o);
+        case 'ConfigMap':
+          return this.#core.patchNamespacedConfigMap(p, o);
+        case 'Service':
+          return this.#core.patchNamespacedService(p, o);
+      }
+    });
+  }
+
+  async getScale(ref: ObjectRef<'Deployment' | 'StatefulSet'>, options: ReadOptions): Promise<Scale> {
+    const p = { name: ref.name, namespace: ref.namespace };
+    return this.#call({ verb: 'get', resource: qualifiedResource(ref.kind, 'scale'), ...p }, options.signal, undefined, (o) =>
+      ref.kind === 'Deployment' ? this.#apps.readNamespacedDeploymentScale(p, o) : this.#apps.readNamespacedStatefulSetScale(p, o),
+    );
+  }
+
+  async replaceScale(ref: ObjectRef<'Deployment' | 'StatefulSet'>, scale: Scale, options: WriteOptions): Promise<Scale> {
+    const body = { apiVersion: 'autoscaling/v1', kind: 'Scale', ...scale } as k8s.V1Scale;
+    const p = { name: ref.name, namespace: ref.namespace, body, ...this.#writeParams(options) };
+    const call = { verb: 'update', resource: qualifiedResource(ref.kind, 'scale'), name: ref.name, namespace: ref.namespace };
+    return this.#call(call, options.signal, undefined, (o) =>
+      ref.kind === 'Deployment' ? this.#apps.replaceNamespacedDeploymentScale(p, o) : this.#apps.replaceNamespacedStatefulSetScale(p, o),
+    );
+  }
+
+  async listReplicaSets(namespace: string, labelSelector: string, options: ReadOptions): Promise<ReplicaSet[]> {
+    return this.#list({ verb: 'list', resource: qualifiedResource('ReplicaSet'), namespace }, options.signal, (o, _continue) =>
+      this.#apps.listNamespacedReplicaSet({ namespace, labelSelector, limit: 500, _continue }, o),
+    );
+  }
+
+  async listPods(namespace: string, labelSelector: string, options: ReadOptions): Promise<Pod[]> {
+    return this.#list({ verb: 'list', resource: 'pods', namespace }, options.signal, (o, _continue) =>
+      this.#core.listNamespacedPod({ namespace, labelSelector, limit: 500, _continue }, o),
+    );
+  }
+
+  async listEvents(namespace: string, options: ReadOptions & { fieldSelector?: string }): Promise<KubeEvent[]> {
+    const fieldSelector = options.fieldSelector;
+    return this.#list({ verb: 'list', resource: 'events', namespace }, options.signal, (o, _continue) =>
+      this.#core.listNamespacedEvent({ namespace, fieldSelector, limit: 500, _continue }, o),
+    );
+  }
+
+  async readLog(namespace: string, pod: string, options: LogOptions): Promise<string> {
+    const p = { name: pod, namespace, container: options.container, previous: options.previous, tailLines: options.tailLines, limitBytes: options.limitBytes };
+    const call = { verb: 'get', resource: 'pods/log', name: pod, namespace };
+    const text = await this.#call(call, options.signal, undefined, (o) => this.#core.readNamespacedPodLog(p, o));
+    return typeof text === 'string' ? text : String(text ?? '');
+  }
+
+  async deletePod(namespace: string, name: string, preconditions: { uid: string; resourceVersion?: string }, options: WriteOptions): Promise<void> {
+    const dryRun = options.dryRun ? ['All'] : undefined;
+    const body: k8s.V1DeleteOptions = { preconditions, propagationPolicy: 'Background', ...(dryRun ? { dryRun } : {}) };
+    const p = { name, namespace, body, dryRun: options.dryRun ? 'All' : undefined };
+    await this.#call({ verb: 'delete', resource: 'pods', name, namespace }, options.signal, undefined, (o) => this.#core.deleteNamespacedPod(p, o));
+  }
+
+  async apply(object: KubeObject, options: WriteOptions & { force?: boolean }): Promise<KubeObject> {
+    const call = { verb: 'patch', resource: `${object.kind ?? '?'} (${object.apiVersion ?? '?'})`, name: object.metadata.name, namespace: object.metadata.namespace };
+    // KubernetesObjectApi resolves the resource by discovery and ignores per-call middleware, so the signal goes
+    // into the static middleware of a client made for this call (apply is rare; discovery is one extra GET).
+    const signal = this.#signal(options.signal);
+    const server = this.#kc.getCurrentCluster()?.server ?? '';
+    const config = k8s.createConfiguration({
+      baseServer: new k8s.ServerConfiguration(server, {}),
+      authMethods: { default: this.#kc },
+      middleware: [this.#middleware(signal), k8s.setHeaderMiddleware('User-Agent', this.#userAgent)],
+    });
+    const api = new k8s.KubernetesObjectApi(config);
+    const spec = object as k8s.KubernetesObject;
+    return this.#call(call, options.signal, undefined, () =>
+      api.patch(spec, undefined, options.dryRun ? 'All' : undefined, options.fieldManager ?? this.#fieldManager, options.force, k8s.PatchStrategy.ServerSideApply),
+    );
+  }
+
+  async createEvent(event: NewEvent, options: WriteOptions): Promise<KubeEvent> {
+    const now = new Date();
+    const name = event.name ?? `${event.involvedObject.name}.${(now.getTime() * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: event.namespace, ...(event.annotations ? { annotations: event.annotations } : {}) },
+      involvedObject: event.involvedObject,
+      reason: event.reason,
+      message: event.message,
+      type: event.type ?? 'Normal',
+      source: { component: 'remediator' },
+      reportingComponent: 'remediator',
+      reportingInstance: process.env.HOSTNAME ?? 'remediator',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    } as k8s.CoreV1Event;
+    const p = { namespace: event.namespace, body, ...this.#writeParams(options) };
+    return this.#call({ verb: 'create', resource: 'events', name, namespace: event.namespace }, options.signal, undefined, (o) =>
+      this.#core.createNamespacedEvent(p, o),
+    );
+  }
+
+  async getEvent(namespace: string, name: string, options: ReadOptions): Promise<KubeEvent> {
+    return this.#call({ verb: 'get', resource: 'events', name, namespace }, options.signal, undefined, (o) =>
+      this.#core.readNamespacedEvent({ name, namespace }, o),
+    );
+  }
+
+  async canI(check: AccessCheck, options: ReadOptions): Promise<AccessAnswer> {
+    const body: k8s.V1SelfSubjectAccessReview = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: check.verb, group: check.group, resource: check.resource, subresource: check.subresource, namespace: check.namespace, name: check.name } },
+    };
+    const review = await this.#call({ verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' }, options.signal, undefined, (o) =>
+      this.#authz.createSelfSubjectAccessReview({ body }, o),
+    );
+    const status = (review as { status?: { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string } }).status;
+    const reason = status?.reason || status?.evaluationError || undefined;
+    return reason === undefined ? { allowed: status?.allowed === true } : { allowed: status?.allowed === true, reason };
+  }
+
+  #writeParams(options: WriteOptions): { dryRun?: string; fieldManager: string } {
+    const fieldManager = options.fieldManager ?? this.#fieldManager;
+    return options.dryRun ? { dryRun: 'All', fieldManager } : { fieldManager };
+  }
+
+  #signal(caller: AbortSignal): AbortSignal {
+    return AbortSignal.any([caller, AbortSignal.timeout(this.#timeoutMs)]);
+  }
+
+  #middleware(signal: AbortSignal): k8s.ObservableMiddleware {
+    return {
+      pre: (ctx: k8s.RequestContext) => {
+        ctx.setSignal(signal);
+        const created = ctx.getDispatcher();
+        if (created !== undefined) {
+          this.#dispatcher ??= created;
+          ctx.setDispatcher(this.#dispatcher as typeof created);
+        }
+        return new k8s.Observable(Promise.resolve(ctx));
+      },
+      post: (res: k8s.ResponseContext) => new k8s.Observable(Promise.resolve(res)),
+    };
+  }
+
+  /** Runs one client call with its options and returns the answer as plain JSON, or throws it classified. */
+  async #call<T>(call: KubeCall, caller: AbortSignal, contentType: string | undefined, fn: (o: k8s.ConfigurationOptions) => Promise<unknown>): Promise<T> {
+    caller.throwIfAborted();
+    let o: k8s.ConfigurationOptions = { middleware: [this.#middleware(this.#signal(caller))], middlewareMergeStrategy: 'append' };
+    o = k8s.setHeaderOptions('User-Agent', this.#userAgent, o);
+    if (contentType !== undefined) o = k8s.setHeaderOptions('Content-Type', contentType, o);
+    try {
+      return toPlain(await fn(o)) as T;
+    } catch (err) {
+      throw classifyKubeError(err, call, caller);
+    }
+  }
+
+  async #list<T>(call: KubeCall, caller: AbortSignal, page: (o: k8s.ConfigurationOptions, _continue: string | undefined) => Promise<unknown>): Promise<T[]> {
+    const items: T[] = [];
+    let token: string | undefined;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const list = await this.#call<{ items?: T[]; metadata?: { _continue?: string; continue?: string } }>(call, caller, undefined, (o) => page(o, token));
+      items.push(...(list.items ?? []));
+      token = list.metadata?._continue ?? list.metadata?.continue;
+      if (!token) return items;
+    }
+    throw new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `list ${call.resource} in namespace "${call.namespace}": more than ${MAX_PAGES} pages`);
+  }
+}
+
+/**
+ * client-node answers with model class instances (timestamps as Date); the port speaks the API's JSON. The round
+ * trip turns Dates into RFC 3339 strings (with milliseconds) and drops undefined fields.
+ */
+function toPlain(value: unknown): unknown {
+  return value === undefined || typeof value === 'string' ? value : JSON.parse(JSON.stringify(value));
+}
+
