@@ -103,9 +103,17 @@ export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyR
     const whole = snapshotText(report.snapshot, Number.POSITIVE_INFINITY) ?? '';
     details['snapshot'] = whole.length <= limit && typeof report.snapshot === 'object' ? report.snapshot : snapshotText(report.snapshot, limit);
     if (size() > maxBytes) {
+      // Cut the snapshot's text to the room left. The ratio of encoded bytes to characters (UTF-8 and JSON escapes)
+      // gives the first guess; shrink by 10% until it fits, a bounded number of times.
       delete details['snapshot'];
-      const room = Math.floor((maxBytes - size() - 64) / 4); // worst case: 4 bytes a char, or a JSON escape
-      if (room > 256) details['snapshot'] = snapshotText(report.snapshot, room);
+      const base = size();
+      const ratio = Math.max(1, byteLength(JSON.stringify(whole)) / Math.max(1, whole.length));
+      let room = Math.floor((maxBytes - base - 200) / ratio);
+      for (let i = 0; i < 30 && room > 256; i++) {
+        details['snapshot'] = snapshotText(report.snapshot, room);
+        if (size() <= maxBytes) break;
+        room = Math.floor(room * 0.9);
+      }
       if (room <= 256 || size() > maxBytes) {
         delete details['snapshot'];
         details['snapshot_omitted'] = 'diagnosis snapshot too large for PagerDuty; see the run record';
