@@ -83,7 +83,7 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
   );
 
   if (spec.target) {
-    for (const ref of collectRefs(spec.target)) checkRef(ref.path, `/spec/target${ref.pointer}`, [], declaredParams, at);
+    for (const ref of parseOr(() => collectRefs(spec.target), (msg) => at('/spec/target', msg)) ?? []) checkRef(ref.path, `/spec/target${ref.pointer}`, [], declaredParams, at);
   }
 
   if (problems.length > 0) return { problems };
@@ -146,7 +146,7 @@ function compileStep(
   if (!validate(checked)) {
     for (const p of pointedErrors(validate.errors, `${ptr}/with`)) at(p.key ? `${p.pointer}/${p.key}` : p.pointer, `${uses}: ${p.message}`);
   }
-  for (const ref of collectRefs(params)) checkRef(ref.path, `${ptr}/with${ref.pointer}`, earlier, declaredParams, at);
+  for (const ref of parseOr(() => collectRefs(params), (msg) => at(`${ptr}/with`, msg)) ?? []) checkRef(ref.path, `${ptr}/with${ref.pointer}`, earlier, declaredParams, at);
 
   let when: CompiledWhen | undefined;
   if (s.when) {

@@ -60,8 +60,9 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
     seen.add(key);
     out.push(e);
   }
-  // When a union failed, the type errors of the other branches are noise if a deeper error exists under the same path.
-  return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.instancePath.startsWith(e.instancePath + '/'))));
+  // When a union failed, the type errors of the other branches are noise if a more specific error exists at the
+  // same place or below it (e.g. "must be <= 599" beats the template branch's "must be string").
+  return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(e.instancePath + '/')))));
 }
 
 function message(e: ErrorObject): string {
