@@ -20,7 +20,7 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 export const ENV_OVERRIDES: EnvOverride[] = [
   { env: 'REDIS_URL', key: 'redis.url', description: 'Redis URL', apply: set(['redis', 'url']) },
   { env: 'REMEDIATOR_HOST', key: 'server.host', description: 'listen address', apply: set(['server', 'host']) },
-  { env: 'REMEDIATOR_PORT', key: 'server.port', description: 'listen port', apply: set(['server', 'port'], Number) },
+  { env: 'REMEDIATOR_PORT', key: 'server.port', description: 'listen port', apply: set(['server', 'port'], (v) => (/^\d+$/.test(v) ? Number(v) : v)) },
   { env: 'REMEDIATOR_PUBLIC_URL', key: 'server.publicUrl', description: 'public base URL for links', apply: set(['server', 'publicUrl']) },
   { env: 'REMEDIATOR_WEBHOOK_TOKENS', key: 'auth.webhook.bearerTokens', description: 'webhook bearer tokens, comma-separated', apply: set(['auth', 'webhook', 'bearerTokens'], list) },
   {

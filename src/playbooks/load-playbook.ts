@@ -48,7 +48,7 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
   const rungBase = spec.rungs ? '/spec/rungs' : '/spec';
 
   const triggers = spec.triggers.map((t, i) => ({
-    status: t.status,
+    status: t.status ?? 'firing',
     matchers: t.matchers.flatMap((m, j) => parseOr(() => parseMatchers(m), (msg) => at(`/spec/triggers/${i}/matchers/${j}`, msg)) ?? []),
   }));
 
@@ -100,7 +100,7 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       stop: spec.stop,
       dryRun: spec.dryRun,
       triggers,
-      target: spec.target,
+      target: spec.target ? { ...spec.target, kind: spec.target.kind ?? 'Deployment' } : undefined,
       params: spec.params ?? {},
       rungs,
       onExhausted: { escalate: spec.onExhausted?.escalate ?? true, level: spec.onExhausted?.level as Playbook['onExhausted']['level'], targets: spec.onExhausted?.targets },

@@ -22,18 +22,18 @@ export const WhenSchema = Type.Object(
 
 export const RetrySchema = Type.Object(
   {
-    attempts: Type.Integer({ minimum: 1, maximum: 20, default: 1, description: 'Total attempts (1 = no retry). Only retryable failures are retried.' }),
-    backoff: Duration({ default: '1s', description: 'Wait before the second attempt.' }),
-    factor: Type.Number({ minimum: 1, maximum: 10, default: 2, description: 'Each further wait is multiplied by this.' }),
-    maxBackoff: Duration({ default: '1m', description: 'Upper bound of one wait.' }),
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 1, description: 'Total attempts (1 = no retry). Only retryable failures are retried.' })),
+    backoff: Type.Optional(Duration({ default: '1s', description: 'Wait before the second attempt.' })),
+    factor: Type.Optional(Type.Number({ minimum: 1, maximum: 10, default: 2, description: 'Each further wait is multiplied by this.' })),
+    maxBackoff: Type.Optional(Duration({ default: '1m', description: 'Upper bound of one wait.' })),
   },
   { additionalProperties: false },
 );
 
 export const ApprovalSchema = Type.Object(
   {
-    required: Type.Boolean({ default: true }),
-    timeout: Duration({ default: '15m', description: 'How long the plan waits for an operator; on expiry the run escalates.' }),
+    required: Type.Optional(Type.Boolean({ default: true })),
+    timeout: Type.Optional(Duration({ default: '15m', description: 'How long the plan waits for an operator; on expiry the run escalates.' })),
   },
   { additionalProperties: false },
 );
@@ -86,7 +86,7 @@ export const RungSchema = Type.Object(
 export const TriggerSchema = Type.Object(
   {
     matchers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Alertmanager matchers on the alert labels, e.g. alertname="ServiceDown", severity=~"critical|page".' }),
-    status: Type.Union([Type.Literal('firing'), Type.Literal('resolved'), Type.Literal('any')], { default: 'firing' }),
+    status: Type.Optional(Type.Union([Type.Literal('firing'), Type.Literal('resolved'), Type.Literal('any')], { default: 'firing' })),
   },
   { additionalProperties: false },
 );
@@ -94,7 +94,7 @@ export const TriggerSchema = Type.Object(
 export const TargetSchema = Type.Object(
   {
     namespace: Type.String({ description: 'Template, e.g. {{ labels.namespace }}.' }),
-    kind: Type.String({ default: 'Deployment' }),
+    kind: Type.Optional(Type.String({ default: 'Deployment' })),
     name: Type.String({ description: 'Template, e.g. {{ labels.deployment }}.' }),
   },
   { additionalProperties: false, description: 'The object this playbook remediates; runs are listed, locked and budgeted by it.' },
@@ -126,7 +126,7 @@ export const PlaybookSchema = Type.Object(
         onExhausted: Type.Optional(
           Type.Object(
             {
-              escalate: Type.Boolean({ default: true }),
+              escalate: Type.Optional(Type.Boolean({ default: true })),
               level: Type.Optional(Type.Union(['P0', 'P1', 'P2', 'P3'].map((l) => Type.Literal(l)))),
               targets: Type.Optional(Type.Array(Type.String())),
             },

@@ -49,7 +49,8 @@ export function compile(ajv: Ajv, schema: TSchema): ValidateFunction {
  * anyOf/oneOf produce one error per branch, which drowns the real one. Keep, per location, the errors of the branch
  * that got furthest (deepest instancePath), and drop the generic "must match a schema in anyOf".
  */
-function simplify(errors: ErrorObject[]): ErrorObject[] {
+function simplify(all: ErrorObject[]): ErrorObject[] {
+  const errors = closestBranch(all);
   const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
   const list = specific.length > 0 ? specific : errors;
   const seen = new Set<string>();
@@ -63,6 +64,40 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
   // When a union failed, the type errors of the other branches are noise if a more specific error exists at the
   // same place or below it (e.g. "must be <= 599" beats the template branch's "must be string").
   return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(e.instancePath + '/')))));
+}
+
+/**
+ * For each union (anyOf) that failed, keep only the errors of the branch that came closest (fewest errors): an
+ * action step with a typo should hear about the typo, not that it lacks a `gate`.
+ */
+function closestBranch(errors: ErrorObject[]): ErrorObject[] {
+  const branchOf = (e: ErrorObject, union: string): number | undefined => {
+    if (!e.schemaPath.startsWith(union + '/')) return undefined;
+    const m = /^\/(\d+)/.exec(e.schemaPath.slice(union.length));
+    return m ? Number(m[1]) : undefined;
+  };
+  const unions = new Set<string>();
+  for (const e of errors) for (const m of e.schemaPath.matchAll(/\/anyOf(?=\/\d+)/g)) unions.add(e.schemaPath.slice(0, m.index! + m[0].length));
+  let kept = errors;
+  for (const union of [...unions].sort((a, b) => a.length - b.length)) {
+    const stats = new Map<number, { count: number; depth: number }>();
+    for (const e of kept) {
+      const b = branchOf(e, union);
+      if (b === undefined || e.keyword === 'anyOf') continue;
+      const st = stats.get(b) ?? { count: 0, depth: 0 };
+      st.count += 1;
+      st.depth = Math.max(st.depth, e.instancePath.split('/').length);
+      stats.set(b, st);
+    }
+    if (stats.size < 2) continue;
+    // The branch that got deepest into the value wins; on a tie, the one with fewest errors.
+    const best = [...stats.entries()].sort((a, b) => b[1].depth - a[1].depth || a[1].count - b[1].count)[0]![0];
+    kept = kept.filter((e) => {
+      const b = branchOf(e, union);
+      return b === undefined || b === best;
+    });
+  }
+  return kept;
 }
 
 function message(e: ErrorObject): string {
