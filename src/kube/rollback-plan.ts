@@ -1,0 +1,105 @@
+import type { PodTemplate, ReplicaSet, Workload } from './cluster.ts';
+import type { JsonPatchOp } from './json-patch.ts';
+import { semanticEqual } from './semantic-equal.ts';
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export const POD_TEMPLATE_HASH = 'pod-template-hash';
+
+/** kubectl's `annotationsToSkip` (pkg/polymorphichelpers/rollback.go): never copied from a ReplicaSet. */
+export const ANNOTATIONS_TO_SKIP: ReadonlySet<string> = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deployment.kubernetes.io/revision',
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+]);
+
+export type RollbackPlan =
+  | { kind: 'patch'; revision: number; ops: JsonPatchOp[]; template: PodTemplate; annotations: Record<string, string> }
+  | { kind: 'skip'; revision: number; message: string }
+  | { kind: 'refuse'; message: string };
+
+/**
+ * `kubectl rollout undo` (DeploymentRollbacker.Rollback, kubernetes/kubectl pkg/polymorphichelpers/rollback.go),
+ * as a pure decision over the Deployment and the ReplicaSets its selector lists:
+ * 1. negative revision → refused; only ReplicaSets controlled by the Deployment (controller ownerReference, same UID)
+ *    count; revision = integer annotation `deployment.kubernetes.io/revision` (missing → 0, unparsable → skipped);
+ * 2. toRevision 0 → the second-highest revision, none → `no rollout history found`; N → exactly N or
+ *    `unable to find specified revision N in history`;
+ * 3. a paused Deployment is refused (checked after the lookup, as kubectl does);
+ * 4. template equal to the current one ignoring pod-template-hash → skipped;
+ * 5. otherwise: template without pod-template-hash, annotations = the Deployment's values for the skip-list keys
+ *    plus the ReplicaSet's other annotations, sent as one JSON Patch replacing /spec/template and
+ *    /metadata/annotations. `extraAnnotations` (the remediator stamp) are added to the latter.
+ */
+export function planRollback(deployment: Workload, replicaSets: readonly ReplicaSet[], toRevision: number, extraAnnotations: Record<string, string> = {}): RollbackPlan {
+  if (toRevision < 0) return { kind: 'refuse', message: `unable to find specified revision ${toRevision} in history` };
+  const owned = replicaSets.filter((rs) => (rs.metadata.ownerReferences ?? []).some((o) => o.controller === true && o.uid === deployment.metadata.uid));
+  let chosen: ReplicaSet | undefined;
+  let chosenRevision = -1;
+  let latest: ReplicaSet | undefined;
+  let latestRevision = -1;
+  for (const rs of owned) {
+    const v = revisionOf(rs);
+    if (v === undefined) continue;
+    if (toRevision === 0) {
+      if (latestRevision < v) {
+        chosen = latest;
+        chosenRevision = latestRevision;
+        latest = rs;
+        latestRevision = v;
+      } else if (chosenRevision < v) {
+        chosen = rs;
+        chosenRevision = v;
+      }
+    } else if (v === toRevision) {
+      chosen = rs;
+      chosenRevision = v;
+      break;
+    }
+  }
+  if (chosen === undefined) {
+    return toRevision > 0
+      ? { kind: 'refuse', message: `unable to find specified revision ${toRevision} in history` }
+      : { kind: 'refuse', message: `no rollout history found for deployment "${deployment.metadata.name}"` };
+  }
+  if (deployment.spec.paused) {
+    return { kind: 'refuse', message: "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again" };
+  }
+  const rsTemplate = structuredClone(chosen.spec.template ?? {});
+  if (semanticEqual(withoutHash(rsTemplate), withoutHash(structuredClone(deployment.spec.template)))) {
+    return { kind: 'skip', revision: chosenRevision, message: `skipped rollback (current template already matches revision ${chosenRevision})` };
+  }
+  const template = withoutHash(rsTemplate);
+  const annotations: Record<string, string> = {};
+  const current = deployment.metadata.annotations ?? {};
+  for (const key of ANNOTATIONS_TO_SKIP) if (current[key] !== undefined) annotations[key] = current[key];
+  for (const [key, value] of Object.entries(chosen.metadata.annotations ?? {})) if (!ANNOTATIONS_TO_SKIP.has(key)) annotations[key] = value;
+  Object.assign(annotations, extraAnnotations);
+  return {
+    kind: 'patch',
+    revision: chosenRevision,
+    template,
+    annotations,
+    ops: [
+      { op: 'replace', path: '/spec/template', value: template },
+      { op: 'replace', path: '/metadata/annotations', value: annotations },
+    ],
+  };
+}
+
+/** `deploymentutil.Revision`: the annotation as an integer; absent → 0; not an integer → undefined (skipped). */
+export function revisionOf(obj: { metadata: { annotations?: Record<string, string> } }): number | undefined {
+  const raw = obj.metadata.annotations?.[REVISION_ANNOTATION];
+  if (raw === undefined) return 0;
+  return /^[+-]?\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+function withoutHash(template: PodTemplate): PodTemplate {
+  if (template.metadata?.labels !== undefined) {
+    const { [POD_TEMPLATE_HASH]: _hash, ...labels } = template.metadata.labels;
+    template.metadata.labels = labels;
+  }
+  return template;
+}
