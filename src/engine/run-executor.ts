@@ -39,6 +39,8 @@ export interface ExecutorDeps {
   escalate?(ctx: RunContext, state: RunState, reason: string): Promise<void>;
   /** The safety layer in front of every mutating step. Absent: mutations are admitted (tests of the bare engine). */
   guard?: MutationGuard;
+  /** Reports how long one call of a step took and how it ended (the step-duration metric). */
+  observe?(uses: string, result: string, seconds: number): void;
   /** Records a decision (with its reason code) on the run and its episode. */
   recordDecision?(reason: DecisionReason, message: string): Promise<void>;
   maxObservations: number;
@@ -166,12 +168,23 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
     http: deps.http,
     services: deps.services,
   };
+  const started = performance.now();
+  const timed = (result: string) => deps.observe?.(step.uses, result, (performance.now() - started) / 1000);
   try {
     const value = await withTimeout(step.definition, base, step.attemptTimeoutMs, signal);
-    return step.kind === 'gate' ? { type: 'observation', observation: value as Observation } : { type: 'result', result: value as ActionResult };
+    if (step.kind === 'gate') {
+      const observation = value as Observation;
+      timed(observation.verdict);
+      return { type: 'observation', observation };
+    }
+    const result = value as ActionResult;
+    timed(result.status);
+    return { type: 'result', result };
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
-    return { type: 'error', error: toRemediatorError(err) };
+    const error = toRemediatorError(err);
+    timed(error.code);
+    return { type: 'error', error };
   }
 }
 

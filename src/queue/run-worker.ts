@@ -129,6 +129,7 @@ export class RunWorker {
       persist,
       guard: this.#deps.guard,
       escalate: this.#deps.escalate,
+      observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
       recordDecision: async (reason, message) => {
         await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId, episodeId: view.episodeId, message });
         this.#deps.metrics.decisions.inc({ reason, playbook: view.playbook });
