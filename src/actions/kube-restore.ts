@@ -1,0 +1,76 @@
+import { Type } from '@sinclair/typebox';
+import { defineAction, type ActionContext, type ActionResult, type RecordedChange } from '../engine/step-definition.ts';
+import { RemediatorError } from '../engine/errors.ts';
+import type { WorkloadKind } from '../kube/cluster.ts';
+import { writeConfigMapData, type DataChange } from './kube-patch-config-map.ts';
+import { scaleTo } from './kube-scale.ts';
+import { setEnv, type EnvChange } from './kube-set-env.ts';
+import { setResources, type ResourcesChange } from './kube-set-resources.ts';
+import { switchSelector } from './kube-switch-service-selector.ts';
+
+/** The actions whose recorded changes kube.restore knows how to put back. */
+const RESTORABLE = ['kube.setEnv', 'kube.setResources', 'kube.patchConfigMap', 'kube.switchServiceSelector', 'kube.scale'];
+
+/**
+ * Reverts what earlier steps of this run changed (ctx.changes), newest first: env variables, container resources,
+ * ConfigMap keys, Service selectors and replicas go back to their recorded `before`. With `step`, only that step's
+ * changes. Each write compares first, so running it again (or after someone already reverted by hand) writes nothing.
+ * Restarts and rollbacks are not changes of this kind (use kube.rolloutUndo).
+ */
+export const kubeRestoreAction = defineAction({
+  name: 'kube.restore',
+  summary: 'Put back what earlier steps of this run changed (env, resources, ConfigMap keys, selectors, replicas), newest first.',
+  needs: ['kube'],
+  params: Type.Object({ step: Type.Optional(Type.String({ minLength: 1, description: 'Only the changes of this step (its id).' })) }, { additionalProperties: false }),
+  // The targets are only known from the run's changes; the guard layer sees each write's object in the Events.
+  mutates: () => null,
+  async run(ctx) {
+    const wanted = ctx.changes.filter((c) => RESTORABLE.includes(c.action) && (ctx.params.step === undefined || stepOf(c, ctx) === ctx.params.step));
+    if (wanted.length === 0) {
+      return { status: 'skipped', reason: ctx.params.step === undefined ? 'this run changed nothing that can be restored' : `step ${ctx.params.step} changed nothing that can be restored` };
+    }
+    const results: Array<{ target: string; action: string; status: string; summary?: string }> = [];
+    for (const change of [...wanted].reverse()) {
+      const r = await restoreOne(ctx, change);
+      results.push({ target: `${change.target.namespace}/${change.target.kind}/${change.target.name}`, action: change.action, status: r.status, ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}) });
+    }
+    return { status: 'ok', output: { restored: results, ...(ctx.run.dryRun ? { dryRun: true } : {}) }, summary: `restored ${results.length} change(s)` };
+  },
+});
+
+function stepOf(change: RecordedChange, ctx: ActionContext<unknown>): string | undefined {
+  const own = (change as RecordedChange & { step?: unknown }).step;
+  if (typeof own === 'string') return own;
+  // Changes recorded without a step id: attribute them to the step whose output names the same target.
+  for (const [id, out] of Object.entries(ctx.outputs)) {
+    const t = (out as { target?: { namespace?: string; kind?: string; name?: string } } | undefined)?.target;
+    if (t?.namespace === change.target.namespace && t.kind === change.target.kind && t.name === change.target.name) return id;
+  }
+  return undefined;
+}
+
+async function restoreOne(ctx: ActionContext<unknown>, change: RecordedChange): Promise<ActionResult> {
+  const t = change.target;
+  switch (change.action) {
+    case 'kube.setEnv': {
+      const before = change.before as Record<string, EnvChange>;
+      let last: ActionResult = { status: 'skipped', reason: 'nothing recorded' };
+      for (const [container, env] of Object.entries(before)) last = await setEnv(ctx, { kind: t.kind as WorkloadKind, namespace: t.namespace, name: t.name }, container, env, false);
+      return last;
+    }
+    case 'kube.setResources': {
+      const before = change.before as Record<string, ResourcesChange>;
+      let last: ActionResult = { status: 'skipped', reason: 'nothing recorded' };
+      for (const [container, res] of Object.entries(before)) last = await setResources(ctx, { kind: t.kind as WorkloadKind, namespace: t.namespace, name: t.name }, container, res, false);
+      return last;
+    }
+    case 'kube.patchConfigMap':
+      return writeConfigMapData(ctx, t.namespace, t.name, (change.before as { data: DataChange }).data, false);
+    case 'kube.switchServiceSelector':
+      return switchSelector(ctx, t.namespace, t.name, (change.before as { selector: Record<string, string> }).selector, false);
+    case 'kube.scale':
+      return scaleTo(ctx, { kind: t.kind as 'Deployment' | 'StatefulSet', namespace: t.namespace, name: t.name }, (change.before as { replicas: number }).replicas);
+    default:
+      throw new RemediatorError('REM_ERR_STEP_FAILED', `kube.restore cannot revert ${change.action}`);
+  }
+}
