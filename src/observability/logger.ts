@@ -16,7 +16,7 @@ export function createLogger(options: { level?: string; pretty?: boolean; name?:
     },
   };
   if (options.pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' } } });
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name,component,runStatus,status,summary,attempt', singleLine: true } } });
   }
   return pino(base);
 }
