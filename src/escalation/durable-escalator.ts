@@ -39,6 +39,8 @@ export interface DurableEscalatorOptions {
   buildReport?: (run: RunInfo, signal: AbortSignal) => Promise<IncidentReport>;
   /** Where `env:NAME` secrets are read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** How long `start` waits for Redis before failing with REM_ERR_STORE_UNAVAILABLE (default 10 s). */
+  startTimeoutMs?: number;
 }
 
 const PUMP_JOB_OPTIONS = {
@@ -106,13 +108,21 @@ export class DurableEscalator implements Escalator {
   /** Connects, and gives every chain that still holds events a pump again (one may have been lost in a crash). */
   static async start(options: DurableEscalatorOptions): Promise<DurableEscalator> {
     const e = new DurableEscalator(options);
+    const timeoutMs = options.startTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await e.#queue.waitUntilReady();
-      if (e.#worker) await e.#worker.waitUntilReady();
-      for (const chainId of await e.#ledger.chainsWithEvents()) await e.#addPump(chainId);
+      const ready = (async () => {
+        await e.#queue.waitUntilReady();
+        if (e.#worker) await e.#worker.waitUntilReady();
+        for (const chainId of await e.#ledger.chainsWithEvents()) await e.#addPump(chainId);
+      })();
+      ready.catch(() => undefined);
+      await Promise.race([ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
     } catch (err) {
-      await e.close();
+      await e.#abandon();
       throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `escalation cannot reach Redis: ${e.#redact(String((err as Error)?.message ?? err))}`);
+    } finally {
+      clearTimeout(timer);
     }
     return e;
   }
@@ -199,12 +209,31 @@ export class DurableEscalator implements Escalator {
     return this.#dead.list(limit);
   }
 
-  /** Stops taking new deliveries, waits for the ones in flight (bounded by the request timeout), disconnects. */
-  async close(): Promise<void> {
-    await this.#worker?.close().catch(() => undefined);
-    await this.#queue.close().catch(() => undefined);
+  /**
+   * Stops taking new deliveries, waits for the ones in flight (each bounded by the request timeout), disconnects.
+   * When that takes longer than `timeoutMs` (default: request timeout + 5 s; e.g. Redis is gone), it drops the
+   * connections instead: an event cut mid-send stays at the head of its chain and is sent again later.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs + 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = (async () => {
+      await this.#worker?.close();
+      await this.#queue.close();
+      return true;
+    })().catch(() => false);
+    const done = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!done) await this.#abandon();
     this.#workerRedis?.disconnect();
     this.#redis.disconnect();
+  }
+
+  /** Start-up failed: nothing is in flight, so drop the connections first; a graceful close would wait for Redis. */
+  async #abandon(): Promise<void> {
+    this.#workerRedis?.disconnect();
+    this.#redis.disconnect();
+    await Promise.allSettled([this.#worker?.close(true), this.#queue.close()]);
   }
 
   #check(report: IncidentReport): void {

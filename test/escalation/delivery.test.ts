@@ -280,3 +280,10 @@ t.test('an invalid report or an unknown target is refused before anything is enq
   ac.abort(new Error('cancelled'));
   await t.rejects(escalator.trigger(serviceDownReport(), { signal: ac.signal }), { message: 'cancelled' });
 });
+
+t.test('start fails fast with REM_ERR_STORE_UNAVAILABLE when Redis is not there', async (t) => {
+  const { freePort } = await import('../../src/dev/free-port.ts');
+  const started = Date.now();
+  await t.rejects(DurableEscalator.start({ redisUrl: `redis://127.0.0.1:${await freePort()}`, config: { targets: {} }, startTimeoutMs: 500 }), { code: 'REM_ERR_STORE_UNAVAILABLE' });
+  t.ok(Date.now() - started < 3000, 'within its start timeout');
+});
