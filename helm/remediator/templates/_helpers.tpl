@@ -1,0 +1,4 @@
+{{- define "remediator.labels" -}}
+app.kubernetes.io/name: remediator
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
