@@ -11,7 +11,7 @@ const services = { kube };
 const ns = 'default';
 
 /** Polls like the engine: state carried over, every `intervalMs`, until `until` or `timeoutMs`. */
-async function poll(params: object, o: StepContextOptions, until: (x: Observation) => boolean, timeoutMs = 8_000): Promise<Observation[]> {
+async function poll(params: { namespace: string; name: string }, o: StepContextOptions, until: (x: Observation) => boolean, timeoutMs = 8_000): Promise<Observation[]> {
   const seen: Observation[] = [];
   const deadline = Date.now() + timeoutMs;
   let state: unknown;
