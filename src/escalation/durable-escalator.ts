@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
 import type { RunInfo } from '../engine/step-definition.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';
+import { blockingConnectionOptions, commandConnection } from '../store/redis-connection.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
@@ -39,6 +40,8 @@ export interface DurableEscalatorOptions {
   buildReport?: (run: RunInfo, signal: AbortSignal) => Promise<IncidentReport>;
   /** Where `env:NAME` secrets are read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Per-command timeout of the enqueueing connection (default 2s). */
+  commandTimeout?: string | number;
   /** How long `start` waits for Redis before failing with REM_ERR_STORE_UNAVAILABLE (default 10 s). */
   startTimeoutMs?: number;
 }
@@ -71,7 +74,6 @@ export class DurableEscalator implements Escalator {
   readonly #redact: Redactor;
   readonly #buildReport: DurableEscalatorOptions['buildReport'];
   #worker: Worker<PumpJobData> | undefined;
-  #workerRedis: Redis | undefined;
 
   private constructor(options: DurableEscalatorOptions) {
     this.#targets = createTargets(options.config.targets ?? {}, options.env);
@@ -81,8 +83,9 @@ export class DurableEscalator implements Escalator {
     this.#redact = createRedactor([...this.#targets.values()].flatMap((t) => t.secrets));
     this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
     this.#buildReport = options.buildReport;
-    this.#redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
-    this.#redis.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation Redis connection error'));
+    // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
+    // blocking connection waits for Redis forever (contracts.md §4.1).
+    this.#redis = commandConnection(options.redisUrl, options.commandTimeout ?? '2s');
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
@@ -92,11 +95,9 @@ export class DurableEscalator implements Escalator {
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
       const http = options.http ?? new AxiosHttpClient();
-      this.#workerRedis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-      this.#workerRedis.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation worker Redis connection error'));
       const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact };
       this.#worker = new Worker<PumpJobData>(this.settings.queue, (job, token, signal) => pumpChain(job, token, signal, deps), {
-        connection: this.#workerRedis,
+        connection: blockingConnectionOptions(options.redisUrl),
         prefix: this.settings.prefix,
         concurrency: this.settings.concurrency,
       });
@@ -148,48 +149,37 @@ export class DurableEscalator implements Escalator {
   }
 
   async update(report: IncidentReport, note: string, options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
-    this.#check(report);
-    const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
-    await this.#guard(options.signal, async () => {
-      for (const name of await this.#ledger.openTargets(report.episodeKey)) {
-        const target = this.#targets.get(name);
-        if (!target) {
-          receipt.skipped.push({ target: name, reason: 'no longer configured' });
-          continue;
-        }
-        const item = this.#item(target, 'update', report, note);
-        const chainId = chainIdFor(report.episodeKey, name);
-        if (await this.#ledger.enqueueUpdate(chainId, item)) {
-          await this.#addPump(chainId);
-          receipt.enqueued.push({ target: name, action: 'update', deliveryId: item.id });
-        } else receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
-      }
-    });
-    if (receipt.enqueued.length === 0 && receipt.skipped.length === 0) receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
-    this.#log.info({ episodeKey: report.episodeKey, enqueued: receipt.enqueued }, 'escalation updated');
-    return receipt;
+    return this.#toOpenTargets(report, 'update', note, options.signal);
   }
 
   async resolve(report: IncidentReport, options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    return this.#toOpenTargets(report, 'resolve', undefined, options.signal);
+  }
+
+  /** Update and resolve: to every target where the episode's incident is open, decided per target in Lua. */
+  async #toOpenTargets(report: IncidentReport, action: 'update' | 'resolve', note: string | undefined, signal: AbortSignal | undefined): Promise<EscalationReceipt> {
     this.#check(report);
     const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
-    await this.#guard(options.signal, async () => {
+    await this.#guard(signal, async () => {
       for (const name of await this.#ledger.openTargets(report.episodeKey)) {
         const target = this.#targets.get(name);
         if (!target) {
           receipt.skipped.push({ target: name, reason: 'no longer configured' });
           continue;
         }
-        const item = this.#item(target, 'resolve', report);
+        const item = this.#item(target, action, report, note);
         const chainId = chainIdFor(report.episodeKey, name);
-        if (await this.#ledger.enqueueResolve(chainId, item)) {
-          await this.#addPump(chainId);
-          receipt.enqueued.push({ target: name, action: 'resolve', deliveryId: item.id });
+        const queued = action === 'update' ? await this.#ledger.enqueueUpdate(chainId, item) : await this.#ledger.enqueueResolve(chainId, item);
+        if (!queued) {
+          receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
+          continue;
         }
+        await this.#addPump(chainId);
+        receipt.enqueued.push({ target: name, action, deliveryId: item.id });
       }
     });
     if (receipt.enqueued.length === 0 && receipt.skipped.length === 0) receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
-    this.#log.info({ episodeKey: report.episodeKey, enqueued: receipt.enqueued }, 'escalation resolved');
+    this.#log.info({ episodeKey: report.episodeKey, action, enqueued: receipt.enqueued }, `escalation ${action === 'update' ? 'updated' : 'resolved'}`);
     return receipt;
   }
 
@@ -225,13 +215,11 @@ export class DurableEscalator implements Escalator {
     const done = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
     clearTimeout(timer);
     if (!done) await this.#abandon();
-    this.#workerRedis?.disconnect();
     this.#redis.disconnect();
   }
 
   /** Start-up failed: nothing is in flight, so drop the connections first; a graceful close would wait for Redis. */
   async #abandon(): Promise<void> {
-    this.#workerRedis?.disconnect();
     this.#redis.disconnect();
     await Promise.allSettled([this.#worker?.close(true), this.#queue.close()]);
   }
