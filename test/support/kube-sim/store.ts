@@ -37,6 +37,8 @@ export class ObjectStore {
   #rv = 1000;
   #history: Change[] = [];
   #listeners = new Set<(change: Change) => void>();
+  #pending: Change[] = [];
+  #delivering = false;
 
   /** The newest resourceVersion handed out (what a list answers in `metadata.resourceVersion`). */
   get resourceVersion(): string {
@@ -146,6 +148,16 @@ export class ObjectStore {
     };
     this.#history.push(change);
     if (this.#history.length > HISTORY_LIMIT) this.#history.shift();
-    for (const l of [...this.#listeners]) l(change);
+    // Listeners that write (controllers) must not make others see changes out of order: deliver in sequence.
+    this.#pending.push(change);
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      for (let c = this.#pending.shift(); c; c = this.#pending.shift()) {
+        for (const l of [...this.#listeners]) l(c);
+      }
+    } finally {
+      this.#delivering = false;
+    }
   }
 }
