@@ -95,8 +95,22 @@ t.test('the caller\'s abort surfaces as its own reason; the per-call timeout as 
   await new Promise<void>((r) => hang.close(() => r()));
 });
 
-t.test('createCluster refuses an unknown context', async (t) => {
+t.test('createCluster: a named context, the default loading order ($KUBECONFIG), and an unknown context refused', async (t) => {
   t.throws(() => createCluster({ kubeconfig, context: 'nope' }), { code: 'REM_ERR_CONFIG_INVALID' });
+  const named = createCluster({ kubeconfig, context: 'kube-sim' });
+  t.match(named.description, /^https?:\/\/127\.0\.0\.1:\d+ \(context kube-sim\)$/, 'description names server and context, no credentials');
+  t.equal((await named.get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: signal() })).metadata.name, 'phone-gateway');
+  await named.close();
+  const saved = process.env.KUBECONFIG;
+  process.env.KUBECONFIG = kubeconfig;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+  });
+  const byDefault = createCluster();
+  t.equal((await byDefault.get({ kind: 'Service', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: signal() })).spec.selector?.app, 'phone-gateway');
+  await byDefault.close();
+  t.throws(() => createCluster({ kubeconfig: '/nonexistent/kubeconfig' }), { code: 'REM_ERR_CONFIG_INVALID' });
 });
 
 t.test('lists pods by selector and reads logs', async (t) => {
