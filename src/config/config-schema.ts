@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration } from '../engine/duration.ts';
+import { GuardsConfigSchema } from '../guards/guards-config.ts';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key with its default (a test keeps the two in
@@ -115,6 +116,7 @@ export const ConfigSchema = Type.Object(
     prometheus: Endpoint('Prometheus', 'PROMETHEUS_URL'),
     alertmanager: Endpoint('Alertmanager API', 'ALERTMANAGER_URL'),
     logging: Logging,
+    guards: GuardsConfigSchema,
   },
   { additionalProperties: false },
 );
