@@ -4,15 +4,13 @@ import { defineAction, type ActionContext, type ActionResult } from '../engine/s
 import { RemediatorError } from '../engine/errors.ts';
 import type { Cluster, Pod } from '../kube/cluster.ts';
 import { permission } from '../kube/kinds.ts';
+import { isFailing, restarts } from '../kube/pod-health.ts';
 import { RUN_ANNOTATION, stampValue } from '../kube/stamp.ts';
 import { eventMessage, kubeOf, retryOnConflict, writeOptions } from '../kube/step-kube.ts';
 import { Namespace, SelectorString } from '../kube/step-params.ts';
 
 /** Annotation of the record Event: the pods this step chose, `[{name, uid}]`. */
 export const PODS_ANNOTATION = 'remediator.io/pods';
-
-/** Container states that mean "this pod is failing" for `onlyFailing`. */
-const FAILING_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
 
 type Victim = { name: string; uid: string };
 
@@ -125,19 +123,4 @@ async function finish(ctx: ActionContext<{ namespace: string; selector: string }
 function preconditionsOf(pod: Pod): { uid: string; resourceVersion?: string } {
   const uid = pod.metadata.uid ?? '';
   return pod.metadata.resourceVersion === undefined ? { uid } : { uid, resourceVersion: pod.metadata.resourceVersion };
-}
-
-export function isFailing(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  if (phase === 'Failed' || phase === 'Unknown') return true;
-  for (const s of pod.status?.containerStatuses ?? []) {
-    const waiting = s.state?.waiting?.reason;
-    if (waiting !== undefined && FAILING_WAITING.has(waiting)) return true;
-    if (s.state?.terminated !== undefined && s.state.terminated.exitCode !== 0) return true;
-  }
-  return false;
-}
-
-function restarts(pod: Pod): number {
-  return (pod.status?.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0);
 }

@@ -13,25 +13,20 @@ const params = Type.Object({ namespace: Namespace, name: ObjectName }, { additio
  * Pausing a paused Deployment (or resuming a running one) writes nothing and reports `skipped` with kubectl's
  * words: the state the step asks for already holds.
  */
-export const kubePauseAction = defineAction({
-  name: 'kube.pause',
-  summary: 'Pause the rollout of a Deployment like `kubectl rollout pause`.',
-  needs: ['kube'],
-  params,
-  mutates: (p) => ({ namespace: p.namespace, kind: 'Deployment', name: p.name }),
-  permissions: (p) => [permission('get', 'Deployment', p.namespace), permission('patch', 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
-  run: (ctx) => setPaused(ctx, true),
-});
+export const kubePauseAction = pauseDefinition(true);
+export const kubeResumeAction = pauseDefinition(false);
 
-export const kubeResumeAction = defineAction({
-  name: 'kube.resume',
-  summary: 'Resume the rollout of a paused Deployment like `kubectl rollout resume`.',
-  needs: ['kube'],
-  params,
-  mutates: (p) => ({ namespace: p.namespace, kind: 'Deployment', name: p.name }),
-  permissions: (p) => [permission('get', 'Deployment', p.namespace), permission('patch', 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
-  run: (ctx) => setPaused(ctx, false),
-});
+function pauseDefinition(paused: boolean) {
+  return defineAction({
+    name: paused ? 'kube.pause' : 'kube.resume',
+    summary: paused ? 'Pause the rollout of a Deployment like `kubectl rollout pause`.' : 'Resume the rollout of a paused Deployment like `kubectl rollout resume`.',
+    needs: ['kube'],
+    params,
+    mutates: (p) => ({ namespace: p.namespace, kind: 'Deployment', name: p.name }),
+    permissions: (p) => [permission('get', 'Deployment', p.namespace), permission('patch', 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
+    run: (ctx) => setPaused(ctx, paused),
+  });
+}
 
 async function setPaused(ctx: ActionContext<{ namespace: string; name: string }>, paused: boolean): Promise<ActionResult> {
   const kube = kubeOf(ctx);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineAction, type ActionResult } from '../engine/step-definition.ts';
 import { permission } from '../kube/kinds.ts';
 import { selectorToString } from '../kube/label-selector.ts';
-import { planRollback } from '../kube/rollback-plan.ts';
+import { planRollback, revisionOf } from '../kube/rollback-plan.ts';
 import { readStamp, stampAnnotations } from '../kube/stamp.ts';
 import { kubeOf, precondition, recordEvent, retryOnConflict, writeOptions } from '../kube/step-kube.ts';
 import { Namespace, ObjectName } from '../kube/step-params.ts';
@@ -47,23 +47,21 @@ export const kubeRolloutUndoAction = defineAction({
       if (selector === '') throw precondition(`deployment "${ref.name}" has an empty selector; refusing to guess its ReplicaSets`, { target });
       const replicaSets = await kube.listReplicaSets(ref.namespace, selector, { signal: ctx.signal });
       const toRevision = ctx.params.toRevision ?? 0;
-      // The revision is only known after the plan; the stamp records it so a re-executed step can report it.
-      const probe = planRollback(deployment, replicaSets, toRevision);
-      if (probe.kind === 'refuse') throw precondition(probe.message, { target, toRevision });
-      if (probe.kind === 'skip') return { status: 'skipped', reason: probe.message, output: { target, revision: probe.revision } };
-      const plan = planRollback(deployment, replicaSets, toRevision, stampAnnotations(ctx, { before: { revision: currentRevision(deployment) }, after: { revision: probe.revision } }));
-      if (plan.kind !== 'patch') throw precondition('the rollback plan changed while it was computed', { target });
-      const written = await kube.patch(ref, { type: 'json', body: plan.ops }, writeOptions(ctx));
+      const plan = planRollback(deployment, replicaSets, toRevision);
+      if (plan.kind === 'refuse') throw precondition(plan.message, { target, toRevision });
+      if (plan.kind === 'skip') return { status: 'skipped', reason: plan.message, output: { target, revision: plan.revision } };
+      // kubectl's two operations; the stamp (with the revision, for a re-executed step to report) rides in the annotations.
+      const annotations = { ...plan.annotations, ...stampAnnotations(ctx, { before: { revision: revisionOf(deployment) }, after: { revision: plan.revision } }) };
+      const ops = [
+        { op: 'replace', path: '/spec/template', value: plan.template },
+        { op: 'replace', path: '/metadata/annotations', value: annotations },
+      ];
+      const written = await kube.patch(ref, { type: 'json', body: ops }, writeOptions(ctx));
       if (ctx.run.dryRun) {
-        return { status: 'ok', output: { target, revision: plan.revision, dryRun: true, plan: { patch: { type: 'json', body: plan.ops } } }, summary: `would roll back deployment ${ref.name} to revision ${plan.revision}` };
+        return { status: 'ok', output: { target, revision: plan.revision, dryRun: true, plan: { patch: { type: 'json', body: ops } } }, summary: `would roll back deployment ${ref.name} to revision ${plan.revision}` };
       }
       await recordEvent(ctx, written, 'Deployment', 'RemediatorRolloutUndo', `rolled back deployment ${ref.name} to revision ${plan.revision}`);
       return { status: 'ok', output: { target, revision: plan.revision, generation: written.metadata.generation }, summary: `rolled back deployment ${ref.name} to revision ${plan.revision}` };
     });
   },
 });
-
-function currentRevision(d: { metadata: { annotations?: Record<string, string> } }): number | undefined {
-  const raw = d.metadata.annotations?.['deployment.kubernetes.io/revision'];
-  return raw === undefined ? undefined : Number(raw);
-}

@@ -3,10 +3,10 @@ import { defineAction, type ActionContext } from '../engine/step-definition.ts';
 import { RemediatorError } from '../engine/errors.ts';
 import type { Cluster, ContainerStatus, KubeEvent, Pod } from '../kube/cluster.ts';
 import { permission } from '../kube/kinds.ts';
+import { isFailing, isReady, restarts } from '../kube/pod-health.ts';
 import { selectorToString } from '../kube/label-selector.ts';
 import { kubeOf, precondition } from '../kube/step-kube.ts';
 import { Namespace, ObjectName, SelectorString, WorkloadKindParam } from '../kube/step-params.ts';
-import { isFailing } from './kube-delete-pods.ts';
 
 const params = Type.Object(
   {
@@ -183,12 +183,4 @@ export function bound<T extends Snapshot>(snapshot: T, maxBytes: number): T & { 
   }
   s.truncated = notes;
   return s;
-}
-
-function isReady(pod: Pod): boolean {
-  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
-function restarts(pod: Pod): number {
-  return (pod.status?.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0);
 }

@@ -1,5 +1,4 @@
 import type { PodTemplate, ReplicaSet, Workload } from './cluster.ts';
-import type { JsonPatchOp } from './json-patch.ts';
 import { semanticEqual } from './semantic-equal.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -16,7 +15,7 @@ export const ANNOTATIONS_TO_SKIP: ReadonlySet<string> = new Set([
 ]);
 
 export type RollbackPlan =
-  | { kind: 'patch'; revision: number; ops: JsonPatchOp[]; template: PodTemplate; annotations: Record<string, string> }
+  | { kind: 'patch'; revision: number; template: PodTemplate; annotations: Record<string, string> }
   | { kind: 'skip'; revision: number; message: string }
   | { kind: 'refuse'; message: string };
 
@@ -29,11 +28,11 @@ export type RollbackPlan =
  *    `unable to find specified revision N in history`;
  * 3. a paused Deployment is refused (checked after the lookup, as kubectl does);
  * 4. template equal to the current one ignoring pod-template-hash → skipped;
- * 5. otherwise: template without pod-template-hash, annotations = the Deployment's values for the skip-list keys
- *    plus the ReplicaSet's other annotations, sent as one JSON Patch replacing /spec/template and
- *    /metadata/annotations. `extraAnnotations` (the remediator stamp) are added to the latter.
+ * 5. otherwise: the template without pod-template-hash, and annotations = the Deployment's values for the
+ *    skip-list keys plus the ReplicaSet's other annotations (kubectl sends them as one JSON Patch replacing
+ *    /spec/template and then /metadata/annotations).
  */
-export function planRollback(deployment: Workload, replicaSets: readonly ReplicaSet[], toRevision: number, extraAnnotations: Record<string, string> = {}): RollbackPlan {
+export function planRollback(deployment: Workload, replicaSets: readonly ReplicaSet[], toRevision: number): RollbackPlan {
   if (toRevision < 0) return { kind: 'refuse', message: `unable to find specified revision ${toRevision} in history` };
   const owned = replicaSets.filter((rs) => (rs.metadata.ownerReferences ?? []).some((o) => o.controller === true && o.uid === deployment.metadata.uid));
   let chosen: ReplicaSet | undefined;
@@ -76,17 +75,7 @@ export function planRollback(deployment: Workload, replicaSets: readonly Replica
   const current = deployment.metadata.annotations ?? {};
   for (const key of ANNOTATIONS_TO_SKIP) if (current[key] !== undefined) annotations[key] = current[key];
   for (const [key, value] of Object.entries(chosen.metadata.annotations ?? {})) if (!ANNOTATIONS_TO_SKIP.has(key)) annotations[key] = value;
-  Object.assign(annotations, extraAnnotations);
-  return {
-    kind: 'patch',
-    revision: chosenRevision,
-    template,
-    annotations,
-    ops: [
-      { op: 'replace', path: '/spec/template', value: template },
-      { op: 'replace', path: '/metadata/annotations', value: annotations },
-    ],
-  };
+  return { kind: 'patch', revision: chosenRevision, template, annotations };
 }
 
 /** `deploymentutil.Revision`: the annotation as an integer; absent → 0; not an integer → undefined (skipped). */
