@@ -113,4 +113,16 @@ if (!kubectlAvailable()) {
     t.equal(logs.code, 0, logs.stderr);
     t.match(logs.stdout, /FATAL|ERROR/);
   });
+
+  t.test('RBAC denials reach kubectl: auth can-i says no and the verb is Forbidden', async (t) => {
+    sim.denyAccess({ verb: 'delete', resource: 'pods', namespace: 'ai-ninja' });
+    const canI = await kubectl(['auth', 'can-i', 'delete', 'pods']);
+    t.equal(canI.stdout.trim(), 'no');
+    t.equal((await kubectl(['auth', 'can-i', 'list', 'pods'])).stdout.trim(), 'yes');
+    const pod = sim.list('Pod', 'ai-ninja')[0];
+    const del = await kubectl(['delete', 'pod', pod.metadata.name, '--wait=false']);
+    t.not(del.code, 0);
+    t.match(del.stderr, `Error from server (Forbidden): pods "${pod.metadata.name}" is forbidden: User "system:serviceaccount:remediator:remediator" cannot delete resource "pods" in API group "" in the namespace "ai-ninja"`);
+    t.ok(sim.get('Pod', 'ai-ninja', pod.metadata.name), 'the pod is still there');
+  });
 }

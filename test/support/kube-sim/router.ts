@@ -5,6 +5,7 @@ import type { Faults } from './faults.ts';
 import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
+import { decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
 import type { ObjectStore } from './store.ts';
 import { serveWatch } from './watch.ts';
 
@@ -20,6 +21,7 @@ export interface RecordedRequest {
   contentType: string | undefined;
   accept: string | undefined;
   userAgent: string | undefined;
+  /** The body as text (base64 when it was protobuf). */
   body: string;
   /** HTTP status of the answer (set once answered). */
   status?: number;
@@ -45,7 +47,7 @@ interface ResourcePath {
 
 const BODY_LIMIT = 3 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -54,7 +56,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > BODY_LIMIT) reject(new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -119,8 +121,10 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
   async function route(req: IncomingMessage, res: ServerResponse, record: RecordedRequest | undefined): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
     const method = (req.method ?? 'GET').toUpperCase();
-    const body = await readBody(req);
-    if (record) record.body = body;
+    const raw = await readBody(req);
+    const protobuf = /^application\/vnd\.kubernetes\.protobuf/.test(req.headers['content-type'] ?? '');
+    let body = protobuf ? '' : raw.toString('utf8');
+    if (record) record.body = protobuf ? raw.toString('base64') : body;
     const { pathname, searchParams: query } = url;
 
     if (pathname === '/healthz' || pathname === '/livez' || pathname === '/readyz') {
@@ -165,8 +169,17 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
 
     if (p.type.kind === 'SelfSubjectAccessReview') {
       if (method !== 'POST' || p.name) throw methodNotAllowed(method);
+      if (protobuf) {
+        try {
+          body = JSON.stringify(decodeSelfSubjectAccessReview(decodeEnvelope(raw).raw));
+        } catch (err) {
+          throw badRequest(`unable to decode protobuf SelfSubjectAccessReview: ${(err as Error).message}`);
+        }
+      }
       return sendJson(res, 201, selfSubjectAccessReview(body, opts.access));
     }
+    // Only JSON bodies are understood (kubectl sends protobuf only for a few typed clients).
+    if (protobuf && raw.length > 0) throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
 
     const result = handlers.handle({
       method,
