@@ -10,6 +10,8 @@ export type EventType = 'Normal' | 'Warning';
 
 export class EventRecorder {
   #store: ObjectStore;
+  /** (object uid, reason, message) → Event name, so repeats find their Event without scanning. */
+  #index = new Map<string, string>();
 
   constructor(store: ObjectStore) {
     this.#store = store;
@@ -18,18 +20,20 @@ export class EventRecorder {
   record(obj: any, type: EventType, reason: string, message: string, component: string, fieldPath?: string): void {
     const namespace = obj.metadata.namespace ?? 'default';
     const now = nowRfc3339();
-    const existing = this.#store
-      .list('Event', namespace)
-      .find((e) => e.involvedObject?.uid === obj.metadata.uid && e.reason === reason && e.message === message);
+    const key = `${obj.metadata.uid}\u0000${reason}\u0000${message}`;
+    const knownName = this.#index.get(key);
+    const existing = knownName === undefined ? undefined : this.#store.get('Event', namespace, knownName);
     if (existing) {
       existing.count = (existing.count ?? 1) + 1;
       existing.lastTimestamp = now;
       this.#store.update(existing);
       return;
     }
+    const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
+    this.#index.set(key, name);
     this.#store.create({
       kind: 'Event',
-      metadata: { name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
+      metadata: { name, namespace },
       involvedObject: {
         kind: obj.kind,
         namespace,
