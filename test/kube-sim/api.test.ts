@@ -61,6 +61,9 @@ t.test('discovery publishes what kubectl needs', async (t) => {
   t.equal(groups.headers.get('content-type'), 'application/json', 'answers plain discovery and says so');
   t.same(groups.body.groups.map((g: any) => g.name), ['apps', 'authorization.k8s.io', 'networking.k8s.io']);
   t.equal((await call('GET', '/openapi/v3')).status, 404, 'no OpenAPI, so clients fall back');
+  const ns = await call('GET', '/api/v1/namespaces/ai-ninja');
+  t.match(ns.body, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'ai-ninja' }, status: { phase: 'Active' } });
+  t.ok((await call('GET', '/api/v1/namespaces')).body.items.some((n: any) => n.metadata.name === 'default'));
 });
 
 t.test('a write with a stale resourceVersion is a 409 Conflict with the real wording', async (t) => {
