@@ -94,14 +94,14 @@ t.test('a step needing approval waits with its exact plan; approval runs it, exp
 
 t.test('health, readiness, metrics and the OpenAPI document', async (t) => {
   t.equal((await fetch(`${svc.url}/healthz`)).status, 200);
-  const ready = await (await fetch(`${svc.url}/readyz`)).json();
+  const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as any;
   t.equal(ready.ok, true);
   t.same(ready.checks.playbooks.detail.loaded.sort(), ['needs-approval', 'service-down-basic']);
   const metrics = await (await fetch(`${svc.url}/metrics`)).text();
   t.match(metrics, /remediator_decisions_total\{reason="manual",playbook="service-down-basic"\} \d/);
   t.match(metrics, /remediator_queue_jobs\{state="delayed"\}/);
   t.match(metrics, /remediator_step_duration_seconds_bucket/);
-  const openapi = await (await fetch(`${svc.url}/openapi.json`)).json();
+  const openapi = (await (await fetch(`${svc.url}/openapi.json`)).json()) as any;
   t.ok(openapi.paths['/v1/alertmanager'].post);
   t.ok(openapi.paths['/v1/runs/{id}/approve'].post);
 });

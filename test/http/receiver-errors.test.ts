@@ -23,7 +23,7 @@ t.test('a missing or wrong token gets 401 and nothing is stored', async (t) => {
 t.test('the operator API refuses the webhook token, and the webhook refuses operator tokens', async (t) => {
   const res = await fetch(`${svc.url}/v1/runs`, { headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` } });
   t.equal(res.status, 403);
-  t.match((await res.json()).message, /webhook tokens are not accepted/);
+  t.match(((await res.json()) as any).message, /webhook tokens are not accepted/);
   const op = await svc.post(firing, { authorization: 'Bearer test-operator-token-0123456789' });
   t.equal(op.status, 401);
 });
@@ -60,7 +60,7 @@ t.test('bad payloads get a 4xx that says what is wrong, and store nothing', asyn
 
   const text = await fetch(`${svc.url}/v1/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'text/plain' }, body: 'hello' });
   t.equal(text.status, 400);
-  t.equal((await text.json()).code, 'REM_ERR_PAYLOAD_INVALID');
+  t.equal(((await text.json()) as any).code, 'REM_ERR_PAYLOAD_INVALID');
   t.equal(await keyCount(), before, 'nothing stored for any of them');
 });
 
