@@ -105,6 +105,13 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       rungs,
       onExhausted: { escalate: spec.onExhausted?.escalate ?? true, level: spec.onExhausted?.level as Playbook['onExhausted']['level'], targets: spec.onExhausted?.targets },
       onResolved: spec.onResolved,
+      concurrency: spec.concurrency ?? 'wait',
+      budget: spec.budget && {
+        runs: spec.budget.runs,
+        windowMs: spec.budget.window === undefined ? undefined : parseDuration(spec.budget.window),
+        cooldownMs: spec.budget.cooldown === undefined ? undefined : parseDuration(spec.budget.cooldown),
+      },
+      gitops: spec.gitops ?? 'refuse',
       mutating: steps.some((s) => s.mutating),
       doc,
     },

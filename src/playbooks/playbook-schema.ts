@@ -137,6 +137,22 @@ export const PlaybookSchema = Type.Object(
           default: 'continue',
           description: 'What a resolved notification does to a running run: nothing (continue), or end pending `wait` steps early (skip-waits). A resolve is never proof of health.',
         }),
+        concurrency: Type.Optional(
+          Type.Union([Type.Literal('wait'), Type.Literal('skip')], { default: 'wait', description: 'When another run holds the target: wait for it (default) or end this run as skipped.' }),
+        ),
+        budget: Type.Optional(
+          Type.Object(
+            {
+              runs: Type.Optional(Type.Integer({ minimum: 1, description: 'Mutating runs allowed per target within `window` (default guards.budget.runs).' })),
+              window: Type.Optional(Duration({ description: 'The budget window (default guards.budget.window).' })),
+              cooldown: Type.Optional(Duration({ description: 'Least time between two mutating runs on the target (default guards.budget.cooldown).' })),
+            },
+            { additionalProperties: false, description: 'Overrides of the per-target budget for this playbook.' },
+          ),
+        ),
+        gitops: Type.Optional(
+          Type.Union([Type.Literal('refuse'), Type.Literal('allow')], { default: 'refuse', description: 'Objects managed by Argo CD or Flux: refuse to change them (default), or allow it (the playbook handles the sync itself).' }),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -18,6 +18,12 @@ export interface Playbook {
   rungs: Rung[];
   onExhausted: { escalate: boolean; level?: 'P0' | 'P1' | 'P2' | 'P3'; targets?: string[] };
   onResolved: 'continue' | 'skip-waits';
+  /** When another run holds the target: wait for it, or end as skipped. */
+  concurrency: 'wait' | 'skip';
+  /** Overrides of the config's per-target budget (ms). */
+  budget?: { runs?: number; windowMs?: number; cooldownMs?: number };
+  /** Objects owned by Argo CD or Flux: refuse (default) or allow. */
+  gitops: 'refuse' | 'allow';
   /** Whether any step mutates (the guard layer and dry-run apply). */
   mutating: boolean;
   /** The document as written, for GET /v1/playbooks/:name. */
