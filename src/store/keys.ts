@@ -27,6 +27,46 @@ export class Keys {
   runs(): string {
     return `${this.prefix}:runs`;
   }
+  /** String `<runId>|<fencing token>`, PX lock TTL: the one run that may mutate this target (`ns/Kind/name`). */
+  guardLock(target: string): string {
+    return `${this.prefix}:guard:lock:${target}`;
+  }
+  /** Counter: the fencing token of the target's latest lock grant. */
+  guardFence(target: string): string {
+    return `${this.prefix}:guard:fence:${target}`;
+  }
+  /** Hash: target → the fencing token this run was granted; `dryRunNoted`. Deleted when the run ends. */
+  guardRun(runId: string): string {
+    return `${this.prefix}:guard:run:${runId}`;
+  }
+  /** Sorted set of run ids counted against the budget of (playbook, target), scored by time (ms). */
+  guardBudget(playbook: string, target: string): string {
+    return `${this.prefix}:guard:budget:${playbook}:${target}`;
+  }
+  /** String `<ms>|<runId>`: the last mutating run started on the target (cooldown). */
+  guardLastStart(target: string): string {
+    return `${this.prefix}:guard:last:${target}`;
+  }
+  /** String: ms until which (playbook, target) has been handed to a human and further pages are suppressed. */
+  guardHandedOver(playbook: string, target: string): string {
+    return `${this.prefix}:guard:handover:${playbook}:${target}`;
+  }
+  /** Hash: rung, at, runId of the last successful run of (playbook, target), for ineffectiveness detection. */
+  guardFix(playbook: string, target: string): string {
+    return `${this.prefix}:guard:fix:${playbook}:${target}`;
+  }
+  /** Sorted set of targets that needed an automatic mutation, scored by the last time (ms): the storm counter. */
+  guardStorm(): string {
+    return `${this.prefix}:guard:storm`;
+  }
+  /** Hash: `global` / `namespace:<ns>` / `playbook:<name>` → pause record (JSON). */
+  guardPauses(): string {
+    return `${this.prefix}:guard:pauses`;
+  }
+  /** List of pause events (set, lifted, tripped), newest first, capped. */
+  guardPauseLog(): string {
+    return `${this.prefix}:guard:pause-log`;
+  }
   /** The BullMQ queue names (BullMQ adds its own prefix segment). */
   runQueue(): string {
     return 'runs';

@@ -1,0 +1,186 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
+import type { RunContext } from '../engine/run-executor.ts';
+import type { RunState } from '../engine/run-state.ts';
+import { targetKey, type TargetRef } from '../engine/step-definition.ts';
+import type { DecisionReason } from '../engine/decision.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import type { Keys } from '../store/keys.ts';
+import { formatDuration } from '../engine/duration.ts';
+import type { GuardSettings } from './guards-config.ts';
+import { applicablePause, describePause } from './pause-policy.ts';
+import type { PauseRegistry } from './pause-registry.ts';
+import { openWindow } from './maintenance-policy.ts';
+import { configScopeRefusal, objectScopeRefusal } from './scope-policy.ts';
+import { readMarks } from './object-marks.ts';
+import { ineffectiveMessage, ineffectiveVerdict } from './ineffective-policy.ts';
+import { FixMemoryStore } from './fix-memory.ts';
+import { budgetLimits, cooldownMessage, exhaustedMessage } from './budget-policy.ts';
+import { TargetLock } from './target-lock.ts';
+import { StormBreaker } from './storm-breaker.ts';
+import { Handover } from './handover.ts';
+
+export interface SafetyGuardDeps {
+  redis: Redis;
+  keys: Keys;
+  clock: Clock;
+  pauses: PauseRegistry;
+  /** Reads target labels for the scope checks; without it those checks are skipped (config lists still apply). */
+  kube?: Cluster;
+  log: Logger;
+}
+
+/** How long a label read for a scope check may take. */
+const KUBE_READ_TIMEOUT_MS = 10_000;
+
+/**
+ * The guard layer every mutating step passes through, in a fixed order: cheap checks first, and nothing is
+ * consumed (budget, lock) for a run another check refuses.
+ *
+ * 1. pauses: an operator's pause (global / namespace / playbook) → `paused`, the storm breaker's → `storm_paused`;
+ * 2. maintenance windows → `maintenance`;
+ * 3. scope: namespace and kind lists, then the object's `remediator.io/disabled` label and GitOps ownership
+ *    → `out_of_scope`;
+ * 4. ineffectiveness (when the run starts): a fix that did not hold moves the run one rung up → note `ineffective`,
+ *    or, with no rung left, hands over → `ineffective`;
+ * 5. the storm counter (at a mutation): the mutation that takes the fleet past the threshold pauses everything
+ *    and pages → `storm_paused`. It counts after scope, so objects remediator would never touch do not count;
+ * 6. budget and cooldown, then the per-target lock with its fencing token, in one atomic step
+ *    → `budget_exhausted`, `cooldown`, `locked`.
+ *
+ * Who is exempt: manual runs skip 1, 2, 4, 5 and the budget (an operator asked for exactly this run) but never scope
+ * or the lock. Dry runs are checked for scope only and take no lock and no budget (a `dry_run` note says so once).
+ * Budget exhaustion and ineffectiveness page once per budget window for a playbook and target; later refusals of
+ * the same kind are recorded and skip the run without paging again.
+ */
+export class SafetyGuard implements MutationGuard {
+  readonly #s: GuardSettings;
+  readonly #d: SafetyGuardDeps;
+  readonly #lock: TargetLock;
+  readonly #storm: StormBreaker;
+  readonly #fixes: FixMemoryStore;
+  readonly #handover: Handover;
+
+  constructor(settings: GuardSettings, deps: SafetyGuardDeps) {
+    this.#s = settings;
+    this.#d = deps;
+    this.#lock = new TargetLock(deps.redis, deps.keys);
+    this.#storm = new StormBreaker(deps.redis, deps.keys, settings.storm);
+    this.#fixes = new FixMemoryStore(deps.redis, deps.keys);
+    this.#handover = new Handover(deps.redis, deps.keys);
+  }
+
+  /** The lock holder of a target, for operators and tests. */
+  holder(target: TargetRef): Promise<{ runId: string; token: number } | undefined> {
+    return this.#lock.holder(targetKey(target));
+  }
+
+  async startRun(ctx: RunContext, state: RunState): Promise<RunStartVerdict> {
+    if (!ctx.playbook.mutating) return { state };
+    const now = this.#d.clock.now();
+    const notes: NonNullable<RunStartVerdict['notes']> = [];
+    if (ctx.run.dryRun && (await this.#lock.noteOnce(ctx.run.id, 'dry_run'))) {
+      notes.push({ reason: 'dry_run', message: 'dry run: every mutation is sent with dryRun=All and recorded as a plan; no lock is taken and no budget is used' });
+    }
+    const early = await this.#precheck(ctx, ctx.target, ctx.target?.namespace, now);
+    if (early) return { state, notes, refusal: early };
+    if (!automatic(ctx) || !ctx.target) return { state, notes };
+
+    const target = targetKey(ctx.target);
+    const memory = await this.#fixes.recall(ctx.playbook.name, target);
+    const verdict = ineffectiveVerdict(memory, now, this.#s.ineffectiveWindowMs, ctx.playbook.rungs.length);
+    if (verdict.kind === 'none' || !memory) return { state, notes };
+    const message = ineffectiveMessage(memory, now, ctx.playbook.rungs.map((r) => r.name), verdict);
+    if (verdict.kind === 'climb') {
+      return { state: { ...state, cursor: { rung: verdict.rung, step: 0 }, attempt: 0 }, notes: [...notes, { reason: 'ineffective', message }] };
+    }
+    return { state, notes, refusal: await this.#handOver(ctx, target, 'ineffective', message, now) };
+  }
+
+  async admit(req: MutationRequest): Promise<GuardVerdict> {
+    const { ctx, target } = req;
+    const now = this.#d.clock.now();
+    const refusal = (await this.#precheck(ctx, target, target.namespace, now)) ?? (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
+    return refusal ? { admit: false, refusal } : { admit: true };
+  }
+
+  async finishRun(ctx: RunContext, state: RunState): Promise<void> {
+    const held = await this.#lock.release(ctx.run.id);
+    const fixed = state.status === 'succeeded' || state.status === 'completed';
+    if (fixed && held.length > 0 && ctx.target && this.#s.ineffectiveWindowMs > 0) {
+      await this.#fixes.remember(ctx.playbook.name, targetKey(ctx.target), { rung: state.cursor.rung, at: this.#d.clock.now(), runId: ctx.run.id }, this.#s.ineffectiveWindowMs);
+    }
+  }
+
+  /** Steps 1–3: pauses, maintenance, scope. `target` may be unknown at the start of a run without spec.target. */
+  async #precheck(ctx: RunContext, target: TargetRef | undefined, namespace: string | undefined, now: number): Promise<Refusal | undefined> {
+    const playbook = ctx.playbook.name;
+    if (automatic(ctx)) {
+      const pause = applicablePause(await this.#d.pauses.active(now), now, { playbook, namespace });
+      if (pause) return { reason: pause.code, message: describePause(pause), then: 'skip-run' };
+      const open = openWindow(this.#s.maintenance, now, { playbook, namespace });
+      if (open) {
+        return { reason: 'maintenance', message: `maintenance window "${open.window.name}" is open until ${new Date(open.closesAt).toISOString()}: automatic mutations are suppressed`, then: 'skip-run' };
+      }
+    }
+    if (!target) return undefined;
+    const listed = configScopeRefusal(target, this.#s.scope);
+    if (listed) return { reason: 'out_of_scope', message: listed, then: 'skip-run' };
+    if (!this.#d.kube) return undefined;
+    const read = await readMarks(this.#d.kube, target, AbortSignal.timeout(KUBE_READ_TIMEOUT_MS));
+    if (read.kind === 'unreadable') {
+      return { reason: 'out_of_scope', message: `cannot read ${target.kind} ${target.namespace}/${target.name} to check its labels (${read.why}); asking again`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
+    }
+    if (read.kind !== 'found') return undefined;
+    const marked = objectScopeRefusal(target, read.marks, ctx.playbook.gitops);
+    return marked ? { reason: 'out_of_scope', message: marked, then: 'skip-run' } : undefined;
+  }
+
+  /** Steps 5–6: the storm counter, then budget, cooldown and the lock in one atomic step. */
+  async #claim(ctx: RunContext, target: TargetRef, now: number): Promise<Refusal | undefined> {
+    const key = targetKey(target);
+    if (automatic(ctx)) {
+      const storm = await this.#storm.record(key, now);
+      if (storm.kind === 'tripped') {
+        this.#d.log.warn({ target: key, count: storm.count }, 'storm breaker tripped: automatic mutations paused fleet-wide');
+        return { reason: 'storm_paused', message: `${storm.count} distinct targets needed automatic mutations within ${formatDuration(this.#s.storm.windowMs)} (more than ${this.#s.storm.targets}): automatic mutations are paused fleet-wide until an operator lifts the pause${storm.pause.until ? ` or ${storm.pause.until}` : ''}`, then: 'escalate' };
+      }
+      if (storm.kind === 'paused') return { reason: 'storm_paused', message: describePause(storm.pause), then: 'skip-run' };
+    }
+    const limits = budgetLimits(this.#s.budget, ctx.playbook.budget);
+    const claim = await this.#lock.claim({ runId: ctx.run.id, playbook: ctx.playbook.name, target: key, now, ttlMs: this.#s.lockTtlMs, limits, countBudget: !ctx.run.manual });
+    switch (claim.kind) {
+      case 'acquired':
+      case 'renewed':
+      case 'reacquired':
+        return undefined;
+      case 'locked':
+        return ctx.playbook.concurrency === 'skip'
+          ? { reason: 'locked', message: `run ${claim.holder} is acting on ${key}; this playbook does not wait (spec.concurrency: skip)`, then: 'skip-run' }
+          : { reason: 'locked', message: `run ${claim.holder} is acting on ${key}; waiting for it to finish`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
+      case 'lost':
+        return {
+          reason: 'locked',
+          message: `this run's lock on ${key} expired and ${claim.holder ? `run ${claim.holder}` : 'another run'} was granted the target since; stopping before changing it again`,
+          then: 'escalate',
+        };
+      case 'cooldown':
+        return { reason: 'cooldown', message: cooldownMessage(key, limits, claim.until), then: 'skip-run' };
+      case 'exhausted':
+        return this.#handOver(ctx, key, 'budget_exhausted', exhaustedMessage(key, ctx.playbook.name, limits, claim.freesAt), now);
+    }
+  }
+
+  /** Pages for the first refusal of a playbook+target within the budget window; later ones only skip. */
+  async #handOver(ctx: RunContext, target: string, reason: DecisionReason, message: string, now: number): Promise<Refusal> {
+    const windowMs = budgetLimits(this.#s.budget, ctx.playbook.budget).windowMs;
+    if (await this.#handover.once(ctx.playbook.name, target, now, windowMs)) return { reason, message, then: 'escalate' };
+    return { reason, message: `${message} (a human was already paged for ${target} within ${formatDuration(windowMs)})`, then: 'skip-run' };
+  }
+}
+
+function automatic(ctx: RunContext): boolean {
+  return !ctx.run.manual && !ctx.run.dryRun;
+}

@@ -1,0 +1,185 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../store/keys.ts';
+import type { BudgetLimits } from './budget-policy.ts';
+import { storeCall } from './store-call.ts';
+
+/**
+ * The per-target lock with fencing, and the budget it is granted against, in one Lua script: one mutating run per
+ * target across every replica, and a run counts against the budget exactly when it is first granted the lock, so
+ * a run refused for any reason consumes nothing and two workers can never both take the last unit.
+ *
+ * The lock value is `<runId>|<token>`, where the token is the target's fencing counter (INCR) at the grant. The
+ * run's guard memory (a hash per run) keeps the token it was granted. Every later admit of that run re-checks, in
+ * the same atomic step, that the lock still carries exactly that run and token and renews its TTL; a run whose lock
+ * expired gets it back only if nobody was granted the target since (the fencing counter still equals its token),
+ * otherwise it has lost the target and must not write.
+ *
+ * KEYS: lock, fence, run memory, budget zset, last start. ARGV: runId, memory field, now, lock TTL, budget runs,
+ * budget window, cooldown, memory TTL, count budget (1/0), fence TTL, last-start TTL.
+ */
+const CLAIM = `
+local lock, fence, mem, budget, last = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local runId, field, nowArg = ARGV[1], ARGV[2], ARGV[3]
+local now, ttl, limit, window, cooldown = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local memTtl, useBudget, fenceTtl, lastTtl = tonumber(ARGV[8]), ARGV[9] == '1', tonumber(ARGV[10]), tonumber(ARGV[11])
+local held = redis.call('GET', lock)
+local mine = redis.call('HGET', mem, field)
+if mine then
+  if held == runId .. '|' .. mine then
+    redis.call('PEXPIRE', lock, ttl)
+    redis.call('PEXPIRE', mem, memTtl)
+    return {'renewed', mine}
+  end
+  if not held and redis.call('GET', fence) == mine then
+    redis.call('SET', lock, runId .. '|' .. mine, 'PX', ttl)
+    redis.call('PEXPIRE', mem, memTtl)
+    return {'reacquired', mine}
+  end
+  return {'lost', held or ''}
+end
+if useBudget then
+  redis.call('ZREMRANGEBYSCORE', budget, '-inf', now - window)
+  if not redis.call('ZSCORE', budget, runId) then
+    if cooldown > 0 then
+      local l = redis.call('GET', last)
+      if l then
+        local sep = string.find(l, '|', 1, true)
+        local at = tonumber(string.sub(l, 1, sep - 1))
+        if string.sub(l, sep + 1) ~= runId and now - at < cooldown then return {'cooldown', tostring(at + cooldown)} end
+      end
+    end
+    if redis.call('ZCARD', budget) >= limit then
+      local oldest = redis.call('ZRANGE', budget, 0, 0, 'WITHSCORES')
+      return {'exhausted', tostring(tonumber(oldest[2]) + window)}
+    end
+  end
+end
+if held then return {'locked', held} end
+local token = redis.call('INCR', fence)
+redis.call('PEXPIRE', fence, fenceTtl)
+redis.call('SET', lock, runId .. '|' .. token, 'PX', ttl)
+redis.call('HSET', mem, field, token)
+redis.call('PEXPIRE', mem, memTtl)
+if useBudget then
+  redis.call('ZADD', budget, nowArg, runId)
+  redis.call('PEXPIRE', budget, window)
+  redis.call('SET', last, nowArg .. '|' .. runId, 'PX', lastTtl)
+end
+return {'acquired', tostring(token)}
+`;
+
+/** Deletes a lock only if it still carries this run and token (never someone else's). */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export type ClaimResult =
+  | { kind: 'acquired' | 'renewed' | 'reacquired'; token: number }
+  /** Another run holds the target; `holder` is its run id. */
+  | { kind: 'locked'; holder: string }
+  /** This run held the target, but another run was granted it since: this run must not write. */
+  | { kind: 'lost'; holder?: string }
+  | { kind: 'exhausted'; freesAt: number }
+  | { kind: 'cooldown'; until: number };
+
+export interface ClaimRequest {
+  runId: string;
+  playbook: string;
+  /** `ns/Kind/name`. */
+  target: string;
+  now: number;
+  ttlMs: number;
+  limits: BudgetLimits;
+  /** Manual runs take the lock but neither use nor check the budget. */
+  countBudget: boolean;
+}
+
+const FIELD = 'lock:';
+/** The fencing counter outlives every lock and every run memory, so a token can never come round again. */
+const FENCE_TTL_MS = 30 * 86_400_000;
+/** The last start on a target is kept this long; cooldowns longer than this are not supported. */
+const LAST_START_TTL_MS = 86_400_000;
+
+export class TargetLock {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+
+  constructor(redis: Redis, keys: Keys) {
+    this.#redis = redis;
+    this.#keys = keys;
+    redis.defineCommand('remGuardClaim', { numberOfKeys: 5, lua: CLAIM });
+    redis.defineCommand('remGuardRelease', { numberOfKeys: 1, lua: RELEASE });
+  }
+
+  /** Grants, renews or refuses the target to the run; a grant counts the run against the budget. */
+  async claim(r: ClaimRequest): Promise<ClaimResult> {
+    const k = this.#keys;
+    const memTtl = Math.max(r.ttlMs * 4, 86_400_000);
+    const [kind, value] = await storeCall(
+      () =>
+        (this.#redis as any).remGuardClaim(
+          k.guardLock(r.target),
+          k.guardFence(r.target),
+          k.guardRun(r.runId),
+          k.guardBudget(r.playbook, r.target),
+          k.guardLastStart(r.target),
+          r.runId,
+          FIELD + r.target,
+          r.now,
+          r.ttlMs,
+          r.limits.runs,
+          r.limits.windowMs,
+          r.limits.cooldownMs,
+          memTtl,
+          r.countBudget ? 1 : 0,
+          FENCE_TTL_MS,
+          Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
+        ) as Promise<[string, string]>,
+    );
+    switch (kind) {
+      case 'acquired':
+      case 'renewed':
+      case 'reacquired':
+        return { kind, token: Number(value) };
+      case 'locked':
+        return { kind, holder: value.split('|')[0]! };
+      case 'lost':
+        return value ? { kind, holder: value.split('|')[0]! } : { kind };
+      case 'exhausted':
+        return { kind, freesAt: Number(value) };
+      default:
+        return { kind: 'cooldown', until: Number(value) };
+    }
+  }
+
+  /** Releases every lock the run was granted (only those it still holds) and forgets it; returns their targets. */
+  async release(runId: string): Promise<string[]> {
+    const memKey = this.#keys.guardRun(runId);
+    const mem = await storeCall(() => this.#redis.hgetall(memKey));
+    const targets: string[] = [];
+    for (const [field, token] of Object.entries(mem)) {
+      if (!field.startsWith(FIELD)) continue;
+      const target = field.slice(FIELD.length);
+      targets.push(target);
+      await storeCall(() => (this.#redis as any).remGuardRelease(this.#keys.guardLock(target), `${runId}|${token}`) as Promise<number>);
+    }
+    await storeCall(() => this.#redis.del(memKey));
+    return targets;
+  }
+
+  /** The run holding the target and its token, if any (for operators and tests). */
+  async holder(target: string): Promise<{ runId: string; token: number } | undefined> {
+    const v = await storeCall(() => this.#redis.get(this.#keys.guardLock(target)));
+    if (!v) return undefined;
+    const [runId, token] = v.split('|');
+    return { runId: runId!, token: Number(token) };
+  }
+
+  /** Records a note on the run's guard memory once; true the first time (e.g. the dry-run note). */
+  async noteOnce(runId: string, note: string): Promise<boolean> {
+    const key = this.#keys.guardRun(runId);
+    const [[, set]] = (await storeCall(() => this.#redis.multi().hsetnx(key, `noted:${note}`, '1').pexpire(key, 86_400_000).exec())) as [[unknown, number]];
+    return set === 1;
+  }
+}
