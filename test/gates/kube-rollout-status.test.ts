@@ -82,3 +82,20 @@ t.test('a missing Deployment is fatal; an unreachable API server is a fail', asy
   sim.faults.injectErrors({ status: 500, count: 1, match: { pathIncludes: '/deployments/race' } });
   t.match(await gate.check(stepContext(checkParams(gate, { namespace: ns, name: 'race' }), { services })), { verdict: 'fail' });
 });
+
+t.test('StatefulSet and DaemonSet: kubectl\'s viewers after our restart', async (t) => {
+  const tpl = (app: string) => ({ selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `${app}:1` }] } } });
+  sim.put({ kind: 'StatefulSet', metadata: { namespace: ns, name: 'db' }, spec: { replicas: 2, serviceName: 'db', ...tpl('db') } });
+  sim.put({ kind: 'DaemonSet', metadata: { namespace: ns, name: 'agent' }, spec: tpl('agent') });
+  await sim.settle();
+  for (const [kind, done] of [
+    ['StatefulSet', /^partitioned roll out complete: 2 new pods have been updated\.\.\.$/], // the server defaults rollingUpdate.partition to 0
+    ['DaemonSet', /^daemon set "agent" successfully rolled out$/],
+  ] as const) {
+    const name = kind === 'StatefulSet' ? 'db' : 'agent';
+    const r = await runAction(restart, { namespace: ns, name, kind }, { services, run: { id: `run-${name}` }, step: { id: 'restart' } });
+    const seen = await poll({ namespace: ns, name, kind } as { namespace: string; name: string }, { services, outputs: { restart: (r as { output: unknown }).output } }, (o) => o.verdict !== 'fail');
+    t.equal(seen.at(-1)!.verdict, 'pass', kind);
+    t.match(seen.at(-1)!.summary, done);
+  }
+});
