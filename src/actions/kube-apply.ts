@@ -35,7 +35,13 @@ export const kubeApplyAction = defineAction({
     const applied: Array<{ kind: string; namespace: string; name: string; resourceVersion?: string }> = [];
     for (const obj of objects) {
       const stamped: KubeObject = { ...obj, metadata: { ...obj.metadata, annotations: { ...(obj.metadata.annotations ?? {}), ...stampAnnotations(ctx) } } };
-      const result = await kube.apply(stamped, { ...writeOptions(ctx), force: ctx.params.force ?? false });
+      const result = await kube.apply(stamped, { ...writeOptions(ctx), force: ctx.params.force ?? false }).catch((err: unknown) => {
+        // A 409 from server-side apply is a field-ownership conflict, which retrying does not fix.
+        if (err instanceof RemediatorError && err.code === 'REM_ERR_KUBE_CONFLICT') {
+          throw new RemediatorError('REM_ERR_KUBE_REJECTED', `${err.message} (another field manager owns these fields; set force: true to take them over)`, { details: err.details, cause: err });
+        }
+        throw err;
+      });
       const ref = { kind: obj.kind ?? '', namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
       applied.push(result.metadata.resourceVersion === undefined ? ref : { ...ref, resourceVersion: result.metadata.resourceVersion });
       if (!ctx.run.dryRun) {
