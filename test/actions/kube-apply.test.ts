@@ -64,12 +64,14 @@ t.test('refuses kinds outside applyKinds and paths outside the folder, before an
   t.same(sim.requests.slice(from), []);
 });
 
-t.test('dry run applies with dryRun=All and stores nothing; forbidden is classified', async (t) => {
+t.test('dry run applies with dryRun=All and stores nothing; conflicts and forbidden are classified', async (t) => {
   await writeFile(path.join(dir, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry-only}\ndata: {a: b}\n');
   const from = sim.requests.length;
   t.match(await runAction(apply, { manifest: 'cm.yaml', namespace: ns }, { services, limits, run: { dryRun: true } }), { status: 'ok', output: { dryRun: true } });
   t.same(sim.requests.slice(from).filter((q) => q.method === 'PATCH').map((q) => q.query.dryRun), ['All']);
   t.equal(sim.get('ConfigMap', ns, 'dry-only'), undefined);
+  sim.faults.injectErrors({ status: 409, count: 1, match: { method: 'PATCH', pathIncludes: '/configmaps/dry-only' } });
+  await t.rejects(runAction(apply, { manifest: 'cm.yaml', namespace: ns }, { services, limits }), { code: 'REM_ERR_KUBE_REJECTED', retryable: false, message: /force: true/ }, 'an apply conflict is not retried blindly');
   sim.denyAccess({ verb: 'patch', resource: 'configmaps', namespace: ns });
   await t.rejects(runAction(apply, { manifest: 'cm.yaml', namespace: ns }, { services, limits }), { code: 'REM_ERR_KUBE_FORBIDDEN' });
 });
