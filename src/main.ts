@@ -21,6 +21,9 @@ import { buildApp } from './http/build-app.ts';
 import { createCluster } from './kube/client-node-cluster.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
+import { PauseRegistry } from './guards/pause-registry.ts';
+import { SafetyGuard } from './guards/safety-guard.ts';
+import { guardSettings } from './guards/guards-config.ts';
 
 export type Role = 'all' | 'receiver' | 'worker';
 
@@ -112,6 +115,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
 
   const services = createServices(config);
+  const pauses = new PauseRegistry(redis, store.keys);
   const registry = createRegistry();
   const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
   const problems = await catalog.reload();
@@ -127,6 +131,8 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   let worker: RunWorker | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   if (role !== 'receiver') {
+    // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
+    const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, kube: services.kube, log: log.child({ component: 'guards' }) }) : undefined;
     worker = new RunWorker(
       {
         connection,
@@ -138,7 +144,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
         maxObservations: config.runs.maxObservations,
         retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) },
       },
-      { store, catalog, metrics, clock, http: new AxiosHttpClient({ userAgent: 'remediator' }), services, log: log.child({ component: 'worker' }) },
+      { store, catalog, metrics, clock, http: new AxiosHttpClient({ userAgent: 'remediator' }), services, log: log.child({ component: 'worker' }), guard },
     );
     worker.start();
     // A run recorded whose job was never queued (Redis failed between the two writes and nobody retried): queue it.
@@ -155,7 +161,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   let url: string | undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
-    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry });
+    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses });
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);

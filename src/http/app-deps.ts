@@ -7,6 +7,7 @@ import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { RunCommands } from '../runs/run-commands.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { StepRegistry } from '../engine/step-registry.ts';
+import type { PauseRegistry } from '../guards/pause-registry.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -19,6 +20,8 @@ export interface AppDeps {
   commands: RunCommands;
   clock: Clock;
   registry: StepRegistry;
+  /** Pauses of automatic mutations (GET/POST/DELETE /v1/pause); the routes exist only when given. */
+  pauses?: PauseRegistry;
   /** Extra readiness checks (e.g. Kubernetes pre-flight) shown in /readyz details. */
   readinessChecks?: Record<string, () => Promise<{ ok: boolean; detail?: unknown }>>;
 }

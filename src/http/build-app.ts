@@ -7,6 +7,7 @@ import { alertmanagerRoute } from './routes/alertmanager.ts';
 import { playbookRoutes } from './routes/playbooks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { healthRoutes } from './routes/health.ts';
+import { pauseRoutes } from './routes/pause.ts';
 
 /**
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
@@ -34,6 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => playbookRoutes(scope, deps));
   await app.register(async (scope) => runRoutes(scope, deps));
   await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(async (scope) => pauseRoutes(scope, deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app as unknown as FastifyInstance;
 }

@@ -8,6 +8,7 @@ import { startRemediator, type Remediator, type Role } from '../../src/main.ts';
 import { silentLogger, createLogger } from '../../src/observability/logger.ts';
 import { redisForTest } from './redis.ts';
 import type { RedisProcess } from '../../src/dev/redis-process.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
@@ -40,6 +41,8 @@ export async function startTestService(options: {
   role?: Role;
   overrides?: (c: Record<string, any>) => void;
   logs?: boolean;
+  /** The engine's clock (default the system clock), e.g. to compress an hour of alerts into seconds. */
+  clock?: Clock;
 }): Promise<TestService> {
   const redis = options.redis ?? (await redisForTest());
   const playbookDir = await mkdtemp(join(tmpdir(), 'remediator-pb-'));
@@ -57,7 +60,7 @@ export async function startTestService(options: {
     },
   });
   const log = options.logs ? createLogger({ level: 'debug' }) : silentLogger();
-  const service = await startRemediator(config, { role: options.role ?? 'all', log });
+  const service = await startRemediator(config, { role: options.role ?? 'all', log, clock: options.clock });
   t.teardown(async () => {
     await service.close();
     await rm(playbookDir, { recursive: true, force: true });

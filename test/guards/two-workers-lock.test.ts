@@ -1,0 +1,80 @@
+import t from 'tap';
+import { startGuardedService } from './guard-harness.ts';
+import { startRemediator } from '../../src/main.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+
+// Two worker processes' worth of workers (each with its own Redis connections and BullMQ worker) share one queue.
+// Every run writes its id to the deployment twice, 60 ms apart: "<run>-begin" then "<run>-end". If two runs ever
+// acted on one target at once, the sim's request log would show a begin between another run's begin and end.
+const playbook = `apiVersion: remediator.io/v1
+kind: Playbook
+metadata:
+  name: env-flip
+spec:
+  triggers:
+    - matchers: ['alertname="ServiceDown"']
+  target:
+    namespace: "{{ labels.namespace }}"
+    kind: Deployment
+    name: "{{ labels.deployment }}"
+  budget: { runs: 1000 }
+  steps:
+    - id: begin
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-begin" } }
+    - id: hold
+      action: wait
+      with: { duration: 60ms }
+    - id: end
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-end" } }
+`;
+
+const svc = await startGuardedService({
+  playbooks: { 'flip.yaml': playbook },
+  role: 'receiver',
+  guards: { lock: { retryAfter: '100ms' }, ineffective: { window: 0 }, storm: { targets: 100 } },
+});
+const workers = await Promise.all([0, 1].map(() => startRemediator(svc.config, { role: 'worker', log: silentLogger() })));
+t.teardown(() => Promise.all(workers.map((w) => w.close())));
+
+/** The REMEDIATION value a setEnv JSON patch writes (the patch also carries the previous value in its stamp). */
+function written(body: string): Array<{ run: string; phase: string }> {
+  const ops = JSON.parse(body) as Array<{ op: string; path: string; value?: unknown }>;
+  const env = ops.find((o) => /\/containers\/\d+\/env$/.test(o.path))?.value as Array<{ name: string; value?: string }> | undefined;
+  const m = /^(.+)-(begin|end)$/.exec(env?.find((e) => e.name === 'REMEDIATION')?.value ?? '');
+  return m ? [{ run: m[1]!, phase: m[2]! }] : [];
+}
+
+const targets = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics', 'phone-gateway-backup'];
+
+t.test('50 episodes for 5 targets on two workers: never two runs mutating one target at once', async (t) => {
+  const base = Date.parse('2026-05-01T08:00:00Z');
+  const ids: string[] = [];
+  for (let i = 0; i < 10; i++) ids.push(...(await svc.fire(targets, new Date(base + i * 1000).toISOString())));
+  t.equal(new Set(ids).size, 50);
+  const runs = await Promise.all(ids.map((id) => svc.ended(id, 60_000)));
+  t.same(
+    runs.filter((r) => r.status !== 'completed').map((r) => [r.id, r.status, r.state?.outcome]),
+    [],
+    'every run completed',
+  );
+  t.ok(runs.some((r) => r.decisions.some((d: any) => d.reason === 'locked')), 'runs met a locked target and waited');
+
+  for (const target of targets) {
+    const marks = svc.writesTo(target).flatMap((w) => written(w.body));
+    let open: string | undefined;
+    const overlaps: string[] = [];
+    for (const m of marks) {
+      if (m.phase === 'begin') {
+        if (open !== undefined) overlaps.push(`${m.run} began while ${open} was acting`);
+        open = m.run;
+      } else {
+        if (open !== m.run) overlaps.push(`${m.run} ended while ${open ?? 'nobody'} held the target`);
+        open = undefined;
+      }
+    }
+    t.same(overlaps, [], `${target}: begin/end strictly alternate`);
+    t.equal(marks.filter((m) => m.phase === 'begin').length, 10, `${target}: 10 runs acted`);
+  }
+});
