@@ -72,11 +72,6 @@ export class SafetyGuard implements MutationGuard {
     this.#handover = new Handover(deps.redis, deps.keys);
   }
 
-  /** The lock holder of a target, for operators and tests. */
-  holder(target: TargetRef): Promise<{ runId: string; token: number } | undefined> {
-    return this.#lock.holder(targetKey(target));
-  }
-
   async startRun(ctx: RunContext, state: RunState): Promise<RunStartVerdict> {
     if (!ctx.playbook.mutating) return { state };
     const now = this.#d.clock.now();
