@@ -99,3 +99,38 @@ export class OffsetClock implements Clock {
     return Date.now() + this.offset;
   }
 }
+
+/**
+ * A playbook whose runs write their own id to the deployment twice, `holdMs` apart ("<run>-begin", then
+ * "<run>-end"), so the sim's request log shows which run acted on a target when (see `remediationMarks`).
+ */
+export function envFlipPlaybook(holdMs: number, spec = ''): string {
+  return `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: env-flip }
+spec:
+  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
+  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
+${spec}  steps:
+    - id: begin
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-begin" } }
+    - id: hold
+      action: wait
+      with: { duration: ${holdMs}ms }
+    - id: end
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-end" } }
+`;
+}
+
+/** The REMEDIATION values env-flip runs wrote to a deployment, in the order the API server received them. */
+export function remediationMarks(svc: GuardedService, deployment: string): Array<{ run: string; phase: 'begin' | 'end' }> {
+  return svc.writesTo(deployment).flatMap((w) => {
+    // A setEnv JSON patch also carries the previous value in its stamp annotation; read the env op only.
+    const ops = JSON.parse(w.body) as Array<{ path: string; value?: unknown }>;
+    const env = ops.find((o) => /\/containers\/\d+\/env$/.test(o.path))?.value as Array<{ name: string; value?: string }> | undefined;
+    const m = /^(.+)-(begin|end)$/.exec(env?.find((e) => e.name === 'REMEDIATION')?.value ?? '');
+    return m ? [{ run: m[1]!, phase: m[2] as 'begin' | 'end' }] : [];
+  });
+}

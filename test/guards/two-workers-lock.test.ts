@@ -1,34 +1,12 @@
 import t from 'tap';
-import { startGuardedService } from './guard-harness.ts';
+import { startGuardedService, envFlipPlaybook, remediationMarks } from './guard-harness.ts';
 import { startRemediator } from '../../src/main.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 
 // Two worker processes' worth of workers (each with its own Redis connections and BullMQ worker) share one queue.
 // Every run writes its id to the deployment twice, 60 ms apart: "<run>-begin" then "<run>-end". If two runs ever
 // acted on one target at once, the sim's request log would show a begin between another run's begin and end.
-const playbook = `apiVersion: remediator.io/v1
-kind: Playbook
-metadata:
-  name: env-flip
-spec:
-  triggers:
-    - matchers: ['alertname="ServiceDown"']
-  target:
-    namespace: "{{ labels.namespace }}"
-    kind: Deployment
-    name: "{{ labels.deployment }}"
-  budget: { runs: 1000 }
-  steps:
-    - id: begin
-      action: kube.setEnv
-      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-begin" } }
-    - id: hold
-      action: wait
-      with: { duration: 60ms }
-    - id: end
-      action: kube.setEnv
-      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-end" } }
-`;
+const playbook = envFlipPlaybook(60, '  budget: { runs: 1000 }\n');
 
 const svc = await startGuardedService({
   playbooks: { 'flip.yaml': playbook },
@@ -37,14 +15,6 @@ const svc = await startGuardedService({
 });
 const workers = await Promise.all([0, 1].map(() => startRemediator(svc.config, { role: 'worker', log: silentLogger() })));
 t.teardown(() => Promise.all(workers.map((w) => w.close())));
-
-/** The REMEDIATION value a setEnv JSON patch writes (the patch also carries the previous value in its stamp). */
-function written(body: string): Array<{ run: string; phase: string }> {
-  const ops = JSON.parse(body) as Array<{ op: string; path: string; value?: unknown }>;
-  const env = ops.find((o) => /\/containers\/\d+\/env$/.test(o.path))?.value as Array<{ name: string; value?: string }> | undefined;
-  const m = /^(.+)-(begin|end)$/.exec(env?.find((e) => e.name === 'REMEDIATION')?.value ?? '');
-  return m ? [{ run: m[1]!, phase: m[2]! }] : [];
-}
 
 const targets = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics', 'phone-gateway-backup'];
 
@@ -62,7 +32,7 @@ t.test('50 episodes for 5 targets on two workers: never two runs mutating one ta
   t.ok(runs.some((r) => r.decisions.some((d: any) => d.reason === 'locked')), 'runs met a locked target and waited');
 
   for (const target of targets) {
-    const marks = svc.writesTo(target).flatMap((w) => written(w.body));
+    const marks = remediationMarks(svc, target);
     let open: string | undefined;
     const overlaps: string[] = [];
     for (const m of marks) {

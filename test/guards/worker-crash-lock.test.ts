@@ -4,28 +4,12 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startGuardedService } from './guard-harness.ts';
+import { startGuardedService, envFlipPlaybook, remediationMarks } from './guard-harness.ts';
 
 // A worker process holding a target's lock is killed with SIGKILL in the middle of its run. Its lock must not
 // block the target forever (it expires after guards.lock.ttl), and once another run has been granted the target the
 // crashed run must never write to it again (fencing): the runs' writes never interleave.
-const playbook = `apiVersion: remediator.io/v1
-kind: Playbook
-metadata: { name: env-flip }
-spec:
-  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
-  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
-  steps:
-    - id: begin
-      action: kube.setEnv
-      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-begin" } }
-    - id: hold
-      action: wait
-      with: { duration: 1500ms }
-    - id: end
-      action: kube.setEnv
-      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}-end" } }
-`;
+const playbook = envFlipPlaybook(1500);
 const guards = { lock: { ttl: '1s', retryAfter: '100ms' }, ineffective: { window: 0 } };
 const svc = await startGuardedService({ playbooks: { 'flip.yaml': playbook }, role: 'receiver', guards });
 
@@ -53,14 +37,7 @@ t.teardown(() => {
 });
 
 /** The run id each write to the deployment carried, in the order the API server received them. */
-function writers(): string[] {
-  return svc.writesTo('phone-gateway').flatMap((w) => {
-    const ops = JSON.parse(w.body) as Array<{ path: string; value?: unknown }>;
-    const env = ops.find((o) => /\/containers\/\d+\/env$/.test(o.path))?.value as Array<{ name: string; value?: string }> | undefined;
-    const m = /^(.+)-(begin|end)$/.exec(env?.find((e) => e.name === 'REMEDIATION')?.value ?? '');
-    return m ? [m[1]!] : [];
-  });
-}
+const writers = () => remediationMarks(svc, 'phone-gateway').map((m) => m.run);
 
 t.test('SIGKILL while holding a lock: the lock expires, and the crashed run never writes after another run', async (t) => {
   const a = startWorker();
