@@ -109,9 +109,12 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   if (role !== 'worker') checkWebhookAuth(config, log);
 
   const metrics = new Metrics({ defaultMetrics: true });
-  const redis = commandConnection(config.redis.url, config.redis.commandTimeout);
+  let closed = false;
+  // After close() starts, connections stop reconnecting, so a Redis that is gone cannot keep the process alive.
+  const shouldRetry = () => !closed;
+  const redis = commandConnection(config.redis.url, config.redis.commandTimeout, { shouldRetry });
   const store = new RunStore(redis, config.redis.prefix, { retentionMs: parseDuration(config.runs.maxAge) });
-  const connection = blockingConnectionOptions(config.redis.url);
+  const connection = blockingConnectionOptions(config.redis.url, { shouldRetry });
   const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
 
   const services = createServices(config);
@@ -168,7 +171,6 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
     }
   }
 
-  let closed = false;
   return {
     app,
     url,

@@ -67,6 +67,7 @@ export class DurableEscalator implements Escalator {
   readonly settings: DeliverySettings;
   readonly #targets: Map<string, PagingTarget>;
   readonly #redis: Redis;
+  #closing = false;
   readonly #queue: Queue<PumpJobData>;
   readonly #ledger: DeliveryLedger;
   readonly #dead: DeadLetterStore;
@@ -85,7 +86,7 @@ export class DurableEscalator implements Escalator {
     this.#buildReport = options.buildReport;
     // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
     // blocking connection waits for Redis forever (contracts.md §4.1).
-    this.#redis = commandConnection(options.redisUrl, options.commandTimeout ?? '2s');
+    this.#redis = commandConnection(options.redisUrl, options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
@@ -97,7 +98,7 @@ export class DurableEscalator implements Escalator {
       const http = options.http ?? new AxiosHttpClient();
       const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact };
       this.#worker = new Worker<PumpJobData>(this.settings.queue, (job, token, signal) => pumpChain(job, token, signal, deps), {
-        connection: blockingConnectionOptions(options.redisUrl),
+        connection: blockingConnectionOptions(options.redisUrl, { shouldRetry: () => !this.#closing }),
         prefix: this.settings.prefix,
         concurrency: this.settings.concurrency,
       });
@@ -205,6 +206,7 @@ export class DurableEscalator implements Escalator {
    * connections instead: an event cut mid-send stays at the head of its chain and is sent again later.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing = true;
     const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs + 5000;
     let timer: NodeJS.Timeout | undefined;
     const graceful = (async () => {
@@ -220,8 +222,16 @@ export class DurableEscalator implements Escalator {
 
   /** Start-up failed: nothing is in flight, so drop the connections first; a graceful close would wait for Redis. */
   async #abandon(): Promise<void> {
+    this.#closing = true;
     this.#redis.disconnect();
-    await Promise.allSettled([this.#worker?.close(true), this.#queue.close()]);
+    // With Redis gone BullMQ's close can wait for a reconnect that never comes: give it a moment, then let go.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([this.#worker?.close(true), this.#queue.close()]),
+      new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
+    ]);
+    clearTimeout(timer);
+    void Promise.allSettled([this.#worker?.disconnect(), this.#queue.disconnect()]);
   }
 
   #check(report: IncidentReport): void {

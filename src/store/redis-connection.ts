@@ -8,13 +8,13 @@ import { parseDuration } from '../engine/duration.ts';
  *   command timeout) so a webhook gets a 503 in time and Alertmanager retries.
  * - `blocking`: BullMQ workers and queue events, which must wait for Redis forever (`maxRetriesPerRequest: null`).
  */
-export function commandConnection(url: string, commandTimeout: string | number): Redis {
+export function commandConnection(url: string, commandTimeout: string | number, options: { shouldRetry?: () => boolean } = {}): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: parseDuration(commandTimeout),
     connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(100 * 2 ** times, 2000),
+    retryStrategy: (times) => (options.shouldRetry && !options.shouldRetry() ? null : Math.min(100 * 2 ** times, 2000)),
     lazyConnect: false,
   });
   redis.on('error', () => {
@@ -23,11 +23,13 @@ export function commandConnection(url: string, commandTimeout: string | number):
   return redis;
 }
 
-export function blockingConnectionOptions(url: string): BullRedisOptions {
+export function blockingConnectionOptions(url: string, options: { shouldRetry?: () => boolean } = {}): BullRedisOptions {
   return {
     url,
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
-    retryStrategy: (times: number) => Math.min(200 * 2 ** times, 5000),
+    // Reconnect forever, except after the owner started closing: then a Redis that is gone must not keep the
+    // process alive with reconnect timers.
+    retryStrategy: (times: number) => (options.shouldRetry && !options.shouldRetry() ? null : Math.min(200 * 2 ** times, 5000)),
   };
 }
