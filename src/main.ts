@@ -24,6 +24,10 @@ import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
 import { PauseRegistry } from './guards/pause-registry.ts';
 import { SafetyGuard } from './guards/safety-guard.ts';
 import { guardSettings } from './guards/guards-config.ts';
+import { DurableEscalator } from './escalation/durable-escalator.ts';
+import { SeverityPolicy } from './escalation/severity-policy.ts';
+import { buildIncidentReport } from './runs/incident-report.ts';
+import type { RunView } from './store/run-record.ts';
 
 export type Role = 'all' | 'receiver' | 'worker';
 
@@ -119,6 +123,28 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
 
   const services = createServices(config);
   const pauses = new PauseRegistry(redis, store.keys);
+
+  // Escalation: the pages carry the run's whole story, built from its record when it is sent.
+  const policy = new SeverityPolicy(config.escalation?.policy);
+  const reportFor = (view: RunView) => {
+    const playbook = catalog.get(view.playbook);
+    return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl });
+  };
+  let escalator: DurableEscalator | undefined;
+  if (config.escalation && Object.keys(config.escalation.targets).length > 0) {
+    escalator = await DurableEscalator.start({
+      redisUrl: config.redis.url,
+      config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
+      logger: log,
+      deliver: role !== 'receiver',
+      buildReport: async (run) => {
+        const view = await store.getRun(run.id);
+        if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${run.id}`);
+        return reportFor(view);
+      },
+    });
+    services.escalation = escalator;
+  }
   const registry = createRegistry();
   const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
   const problems = await catalog.reload();
@@ -147,7 +173,25 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
         maxObservations: config.runs.maxObservations,
         retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) },
       },
-      { store, catalog, metrics, clock, http: new AxiosHttpClient({ userAgent: 'remediator' }), services, log: log.child({ component: 'worker' }), guard },
+      {
+        store,
+        catalog,
+        metrics,
+        clock,
+        http: new AxiosHttpClient({ userAgent: 'remediator' }),
+        services,
+        log: log.child({ component: 'worker' }),
+        guard,
+        escalate: async (ctx, _state, reason) => {
+          const view = await store.getRun(ctx.run.id);
+          if (!view || !escalator) return;
+          await escalator.trigger(reportFor(view), { targets: ctx.playbook.onExhausted.targets, note: reason });
+        },
+        onFinished: async (view) => {
+          // Resolve only on verified health; the escalator sends it only where a trigger went.
+          if (escalator && view.status === 'succeeded') await escalator.resolve(reportFor(view));
+        },
+      },
     );
     worker.start();
     // A run recorded whose job was never queued (Redis failed between the two writes and nobody retried): queue it.
@@ -164,7 +208,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   let url: string | undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
-    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses });
+    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor });
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
@@ -186,6 +230,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
       await app?.close();
       await worker?.close(parseDuration(config.worker.shutdownGrace));
       await queue.close();
+      await escalator?.close();
       redis.disconnect();
     },
   };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration } from '../engine/duration.ts';
 import { GuardsConfigSchema } from '../guards/guards-config.ts';
+import { EscalationConfig } from '../escalation/escalation-config.ts';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key with its default (a test keeps the two in
@@ -117,6 +118,7 @@ export const ConfigSchema = Type.Object(
     alertmanager: Endpoint('Alertmanager API', 'ALERTMANAGER_URL'),
     logging: Logging,
     guards: GuardsConfigSchema,
+    escalation: Type.Optional({ ...EscalationConfig, description: 'Paging targets (PagerDuty, Opsgenie, Slack, signed webhook), the P0-P3 severity policy and delivery options. Unset: escalations are recorded, nothing is sent.' }),
   },
   { additionalProperties: false },
 );

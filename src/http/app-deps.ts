@@ -7,6 +7,8 @@ import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { RunCommands } from '../runs/run-commands.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { StepRegistry } from '../engine/step-registry.ts';
+import type { RunView } from '../store/run-record.ts';
+import type { IncidentReport } from '../escalation/incident.ts';
 import type { PauseRegistry } from '../guards/pause-registry.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
@@ -22,6 +24,8 @@ export interface AppDeps {
   registry: StepRegistry;
   /** Pauses of automatic mutations (GET/POST/DELETE /v1/pause); the routes exist only when given. */
   pauses?: PauseRegistry;
+  /** The run as an incident report (for GET /v1/runs/:id/timeline). */
+  incidentReport?: (run: RunView) => IncidentReport;
   /** Extra readiness checks (e.g. Kubernetes pre-flight) shown in /readyz details. */
   readinessChecks?: Record<string, () => Promise<{ ok: boolean; detail?: unknown }>>;
 }

@@ -36,6 +36,8 @@ export interface RunWorkerDeps {
   log: Logger;
   guard?: MutationGuard;
   escalate?: ExecutorDeps['escalate'];
+  /** Called once a run has ended and its final state is stored (e.g. to resolve a page on verified health). */
+  onFinished?(view: RunView): Promise<void>;
 }
 
 /**
@@ -164,6 +166,10 @@ export class RunWorker {
     await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status });
     metrics.decisions.inc({ reason, playbook: view.playbook });
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
+    if (this.#deps.onFinished) {
+      const final = await store.getRun(view.id);
+      if (final) await this.#deps.onFinished(final).catch((err) => log.error({ err }, 'after-run hook failed'));
+    }
     if (Date.now() - this.#lastTrim > 60_000) {
       this.#lastTrim = Date.now();
       await store.trim(this.#opts.retention.maxRecords, this.#opts.retention.maxAgeMs).catch((err) => log.warn({ err }, 'run retention trim failed'));

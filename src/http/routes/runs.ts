@@ -5,6 +5,8 @@ import { Errors, RunViewSchema } from '../schemas.ts';
 import { operatorAuth } from '../operator-auth.ts';
 import { RemediatorError } from '../../engine/errors.ts';
 import type { RunStatus } from '../../engine/run-state.ts';
+import { buildIncidentReport } from '../../runs/incident-report.ts';
+import { renderTimelineMarkdown } from '../../escalation/render/timeline-markdown.ts';
 
 const ListQuery = Type.Object(
   {
@@ -40,6 +42,17 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       const run = await deps.store.getRun(req.params.id);
       if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
       return run;
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/runs/:id/timeline',
+    { schema: { summary: 'The run as a post-incident timeline (Markdown)', tags: ['runs'], params: IdParams, produces: ['text/markdown'], response: { 200: Type.String(), ...Errors } } },
+    async (req, reply) => {
+      const run = await deps.store.getRun(req.params.id);
+      if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
+      const report = deps.incidentReport ? deps.incidentReport(run) : buildIncidentReport(run, { level: 'P2' });
+      return reply.header('content-type', 'text/markdown; charset=utf-8').send(renderTimelineMarkdown(report));
     },
   );
 
