@@ -27,6 +27,8 @@ import { guardSettings } from './guards/guards-config.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
+import { preflight, describePermission } from './kube/preflight.ts';
+import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
 
 export type Role = 'all' | 'receiver' | 'worker';
@@ -87,6 +89,23 @@ export function createServices(config: Config): StepServices {
 
 export function availableServices(services: StepServices): Set<keyof StepServices> {
   return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
+}
+
+/**
+ * /readyz detail: SelfSubjectAccessReviews for every permission the loaded playbooks need, so a missing RBAC rule is
+ * seen before an incident, not during one. Cached for a minute (readiness probes are frequent).
+ */
+function kubePreflightCheck(kube: NonNullable<StepServices['kube']>, playbooks: () => readonly import('./playbooks/playbook.ts').Playbook[]) {
+  let cached: { at: number; value: { ok: boolean; detail?: unknown } } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < 60_000) return cached.value;
+    const needed = playbookPermissions(playbooks());
+    const missing = await preflight(kube, needed, { signal: AbortSignal.timeout(10_000) });
+    // Reported, not blocking: an instance without some permission can still receive and record alerts.
+    const value = { ok: true, detail: { checked: needed.length, missing: missing.map(describePermission), allGranted: missing.length === 0 } };
+    cached = { at: Date.now(), value };
+    return value;
+  };
 }
 
 /** Refuses to start a receiver that anyone could call, unless the operator said so explicitly. */
@@ -208,7 +227,8 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   let url: string | undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
-    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor });
+    const readinessChecks = services.kube ? { kubernetes: kubePreflightCheck(services.kube, () => catalog.list()) } : undefined;
+    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks });
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);

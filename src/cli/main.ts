@@ -30,6 +30,16 @@ program
   .action(demoCommand);
 
 program
+  .command('sim')
+  .description('Start the simulated cluster on its own (the four ai-ninja Deployments of the runbook) and write a kubeconfig for kubectl or remediator.')
+  .option('-p, --port <port>', 'port on 127.0.0.1 (default: a free one)')
+  .option('-k, --kubeconfig <file>', 'where to write the kubeconfig', 'sim.kubeconfig')
+  .action(async (opts: { port?: string; kubeconfig: string }) => {
+    const { simCommand } = await import('./sim.ts');
+    await simCommand(opts);
+  });
+
+program
   .command('schema')
   .description('Write the playbook JSON Schema (with every action and gate) for editors.')
   .option('-o, --out <file>', 'where to write it', 'playbooks/playbook.schema.json')
