@@ -232,6 +232,10 @@ export class DurableEscalator implements Escalator {
     ]);
     clearTimeout(timer);
     void Promise.allSettled([this.#worker?.disconnect(), this.#queue.disconnect()]);
+    // BullMQ keeps its own ioredis clients; drop them too so no reconnect or connect timer outlives the escalator.
+    for (const owner of [this.#worker, this.#queue] as unknown as Array<Record<string, { _client?: { disconnect(): void } } | undefined> | undefined>) {
+      for (const key of ['connection', 'blockingConnection']) owner?.[key]?._client?.disconnect();
+    }
   }
 
   #check(report: IncidentReport): void {
