@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnBinary, waitForHttpReady } from './binary-process.ts';
-import { freePort } from './free-port.ts';
+import { spawnServerOnFreePort } from './binary-process.ts';
 
 export interface AlertmanagerOptions {
   /** Where the webhook receiver posts (remediator's `/v1/alertmanager` in the demo). None: alerts are kept, not sent. */
@@ -41,40 +40,30 @@ export async function startAlertmanager(options: AlertmanagerOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), 'remediator-alertmanager-'));
   try {
     await writeFile(join(dir, 'alertmanager.yml'), stringify(alertmanagerConfig(options)));
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      const proc = await spawnBinary({
-        command: 'prometheus-alertmanager',
-        debianPackage: 'prometheus-alertmanager',
-        args: [
-          `--config.file=${join(dir, 'alertmanager.yml')}`,
-          `--storage.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          `--web.external-url=${url}`,
-          '--cluster.listen-address=',
-          '--log.level=warn',
-        ],
-      });
-      try {
-        await waitForHttpReady(`${url}/-/ready`, proc, { name: 'prometheus-alertmanager', timeoutMs: options.readyTimeoutMs });
-      } catch (err) {
-        await proc.stop(0);
-        if (attempt < 3 && /address already in use/.test(proc.stderrTail())) continue;
-        throw err;
-      }
-      let stopped: Promise<void> | undefined;
-      return {
-        url,
-        port,
-        pid: proc.pid,
-        dir,
-        stop() {
-          stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
-          return stopped;
-        },
-      };
-    }
+    const { proc, port, url } = await spawnServerOnFreePort({
+      command: 'prometheus-alertmanager',
+      debianPackage: 'prometheus-alertmanager',
+      readyTimeoutMs: options.readyTimeoutMs,
+      args: (port, url) => [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--web.external-url=${url}`,
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ],
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      pid: proc.pid,
+      dir,
+      stop() {
+        stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
+        return stopped;
+      },
+    };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

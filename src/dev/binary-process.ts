@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from './free-port.ts';
 
 /**
  * A long-running binary started by the dev harness (Prometheus, Alertmanager): spawned without a shell, its stderr
@@ -88,4 +89,29 @@ export async function waitForHttpReady(url: string, proc: BinaryProcess, options
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${options.name} was not ready at ${url} within ${timeoutMs} ms (${last}): ${proc.stderrTail().trim().split('\n').slice(-5).join(' | ')}`);
+}
+
+/**
+ * Spawns a server binary on a free loopback port and waits for its `/-/ready`. Another process may take the port
+ * between freePort() and the bind, so an "address already in use" start is retried on a new port (three tries).
+ */
+export async function spawnServerOnFreePort(options: {
+  command: string;
+  debianPackage: string;
+  args: (port: number, url: string) => string[];
+  readyTimeoutMs?: number;
+}): Promise<{ proc: BinaryProcess; port: number; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proc = await spawnBinary({ command: options.command, debianPackage: options.debianPackage, args: options.args(port, url) });
+    try {
+      await waitForHttpReady(`${url}/-/ready`, proc, { name: options.command, timeoutMs: options.readyTimeoutMs });
+      return { proc, port, url };
+    } catch (err) {
+      await proc.stop(0);
+      if (attempt < 3 && /address already in use/.test(proc.stderrTail())) continue;
+      throw err;
+    }
+  }
 }

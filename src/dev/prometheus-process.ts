@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { AxiosHttpClient } from '../ports/http-client.ts';
 import { PrometheusHttpApi } from '../gates/prometheus-http-api.ts';
-import { spawnBinary, waitForHttpReady } from './binary-process.ts';
-import { freePort } from './free-port.ts';
+import { spawnServerOnFreePort } from './binary-process.ts';
 
 /** One scrape job: `targets` are `host:port` on loopback. */
 export interface ScrapeTarget {
@@ -66,60 +65,49 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
 
   try {
     await writeConfig();
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      const proc = await spawnBinary({
-        command: 'prometheus',
-        debianPackage: 'prometheus',
-        args: [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          `--web.external-url=${url}`,
-          '--web.enable-lifecycle',
-          '--log.level=warn',
-        ],
-      });
-      try {
-        await waitForHttpReady(`${url}/-/ready`, proc, { name: 'prometheus', timeoutMs: options.readyTimeoutMs });
-      } catch (err) {
-        await proc.stop(0);
-        // Another process may have taken the port between freePort() and the bind: try a new one.
-        if (attempt < 3 && /address already in use/.test(proc.stderrTail())) continue;
-        throw err;
-      }
-      const api = new PrometheusHttpApi({ baseUrl: url, http: new AxiosHttpClient() });
-      let stopped: Promise<void> | undefined;
-      return {
-        url,
-        port,
-        pid: proc.pid,
-        dir,
-        async reload(next) {
-          current = { ...current, ...next };
-          await writeConfig();
-          const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-          const text = await res.text();
-          if (!res.ok) throw new Error(`prometheus refused the new configuration: HTTP ${res.status} ${text.trim()}`);
-        },
-        async waitFor(expr, timeoutMs = 15_000) {
-          const deadline = Date.now() + timeoutMs;
-          let last = 'no answer';
-          while (Date.now() < deadline) {
-            const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 });
-            if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
-            last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-          throw new Error(`prometheus: "${expr}" returned nothing within ${timeoutMs} ms (${last})`);
-        },
-        stop() {
-          stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
-          return stopped;
-        },
-      };
-    }
+    const { proc, port, url } = await spawnServerOnFreePort({
+      command: 'prometheus',
+      debianPackage: 'prometheus',
+      readyTimeoutMs: options.readyTimeoutMs,
+      args: (port, url) => [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--web.external-url=${url}`,
+        '--web.enable-lifecycle',
+        '--log.level=warn',
+      ],
+    });
+    const api = new PrometheusHttpApi({ baseUrl: url, http: new AxiosHttpClient() });
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      pid: proc.pid,
+      dir,
+      async reload(next) {
+        current = { ...current, ...next };
+        await writeConfig();
+        const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`prometheus refused the new configuration: HTTP ${res.status} ${text.trim()}`);
+      },
+      async waitFor(expr, timeoutMs = 15_000) {
+        const deadline = Date.now() + timeoutMs;
+        let last = 'no answer';
+        while (Date.now() < deadline) {
+          const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 });
+          if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
+          last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`prometheus: "${expr}" returned nothing within ${timeoutMs} ms (${last})`);
+      },
+      stop() {
+        stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
+        return stopped;
+      },
+    };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
