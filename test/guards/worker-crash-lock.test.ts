@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { workerProcesses } from '../support/worker-process.ts';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,15 +26,9 @@ guards: ${JSON.stringify(guards)}
 logging: { level: warn }
 `,
 );
-const workers: ChildProcess[] = [];
-const startWorker = () => {
-  const child = spawn(process.execPath, [new URL('../../bin/remediator.js', import.meta.url).pathname, 'serve', '--role', 'worker', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
-  workers.push(child);
-  return child;
-};
-t.teardown(() => {
-  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-});
+const workerPool = workerProcesses(configFile);
+const workers = workerPool.all;
+const startWorker = () => workerPool.start();
 
 /** The run id each write to the deployment carried, in the order the API server received them. */
 const writers = () => remediationMarks(svc, 'phone-gateway').map((m) => m.run);

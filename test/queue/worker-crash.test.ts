@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { workerProcesses } from '../support/worker-process.ts';
 import { createServer } from 'node:http';
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,15 +48,9 @@ worker: { concurrency: 2, lockDuration: 2s, stalledInterval: 1s, shutdownGrace: 
 logging: { level: warn }
 `,
 );
-const workers: ChildProcess[] = [];
-const startWorker = () => {
-  const child = spawn(process.execPath, [new URL('../../bin/remediator.js', import.meta.url).pathname, 'serve', '--role', 'worker', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
-  workers.push(child);
-  return child;
-};
-t.teardown(() => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
-});
+const workerPool = workerProcesses(configFile);
+const workers = workerPool.all;
+const startWorker = () => workerPool.start();
 
 t.test('SIGKILL while a step is in flight: the run finishes once, no completed step repeats', async (t) => {
   const a = startWorker();
