@@ -4,8 +4,16 @@ import { loadPlaybookDir, loadPlaybookFiles } from '../playbooks/playbook-catalo
 import { createRegistry, createServices, availableServices } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../engine/errors.ts';
+import type { StepServices } from '../engine/step-services.ts';
 
-/** `remediator lint [paths]`: the same checks as start-up and reload, printed as file:line:column lines. */
+const EVERY_SERVICE: ReadonlyArray<keyof StepServices> = ['kube', 'prometheus', 'alertmanager', 'escalation', 'limits'];
+
+/**
+ * `remediator lint [paths]`: the same checks as start-up and reload, printed as file:line:column lines. Without
+ * `--config` the playbooks are checked on their own, as if every service (Kubernetes, Prometheus, Alertmanager,
+ * escalation) were configured; with `--config` they are checked against that deployment, so a playbook needing a
+ * service the config lacks is reported as it would be at start-up.
+ */
 export async function lintCommand(paths: string[], opts: { config?: string }): Promise<void> {
   const problems: string[] = [];
   let config = defaultConfig();
@@ -16,8 +24,8 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
       problems.push(isRemediatorError(err) ? err.message : String(err));
     }
   }
-  const services = createServices(config);
-  const ctx = { registry: createRegistry(), available: availableServices(services) };
+  const available = opts.config ? availableServices(createServices(config)) : new Set<keyof StepServices>(EVERY_SERVICE);
+  const ctx = { registry: createRegistry(), available };
   const targets = paths.length > 0 ? paths : [config.playbooks.dir];
   let count = 0;
   for (const p of targets) {
