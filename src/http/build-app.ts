@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import sensible from '@fastify/sensible';
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './app-deps.ts';
@@ -17,7 +17,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.server.bodyLimit,
-    disableRequestLogging: true,
+    // Request lines are not logged by Fastify: the routes log what matters (decisions, run ids) themselves.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   await app.register(sensible);
