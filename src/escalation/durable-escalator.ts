@@ -8,6 +8,7 @@ import type { RunInfo } from '../engine/step-definition.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';
 import { blockingConnectionOptions, commandConnection } from '../store/redis-connection.ts';
+import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
@@ -202,40 +203,39 @@ export class DurableEscalator implements Escalator {
 
   /**
    * Stops taking new deliveries, waits for the ones in flight (each bounded by the request timeout), disconnects.
-   * When that takes longer than `timeoutMs` (default: request timeout + 5 s; e.g. Redis is gone), it drops the
-   * connections instead: an event cut mid-send stays at the head of its chain and is sent again later.
+   * When that takes longer than `timeoutMs` (default: request timeout + 5 s), it forces the worker closed: an event
+   * cut mid-send stays at the head of its chain and is sent again later.
+   *
+   * With Redis gone, close still returns within about `timeoutMs` and leaves no timer or socket behind: retries stop
+   * once closing, and connections stuck waiting to reconnect are ended first (src/queue/stranded-clients.ts explains
+   * why BullMQ alone would never finish closing them).
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing = true;
     const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs + 5000;
-    let timer: NodeJS.Timeout | undefined;
+    const clients = [this.#redis, ...bullmqClients(this.#worker), ...bullmqClients(this.#queue)];
+    await endStrandedClients(clients);
     const graceful = (async () => {
       await this.#worker?.close();
       await this.#queue.close();
-      return true;
-    })().catch(() => false);
-    const done = await Promise.race([graceful, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
-    clearTimeout(timer);
-    if (!done) await this.#abandon();
+    })().then(
+      () => true,
+      () => false,
+    );
+    if (!(await within(graceful, timeoutMs))) {
+      // Redis went away during the close (or a delivery hangs): end what waits to reconnect, force the worker.
+      await endStrandedClients(clients);
+      await within(Promise.allSettled([this.#worker?.close(true), this.#queue.close(), graceful]), 2000);
+    }
     this.#redis.disconnect();
   }
 
-  /** Start-up failed: nothing is in flight, so drop the connections first; a graceful close would wait for Redis. */
+  /** Start-up failed: nothing is in flight, so end the connections first; a graceful close would wait for Redis. */
   async #abandon(): Promise<void> {
     this.#closing = true;
     this.#redis.disconnect();
-    // With Redis gone BullMQ's close can wait for a reconnect that never comes: give it a moment, then let go.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([this.#worker?.close(true), this.#queue.close()]),
-      new Promise((resolve) => (timer = setTimeout(resolve, 2000))),
-    ]);
-    clearTimeout(timer);
-    void Promise.allSettled([this.#worker?.disconnect(), this.#queue.disconnect()]);
-    // BullMQ keeps its own ioredis clients; drop them too so no reconnect or connect timer outlives the escalator.
-    for (const owner of [this.#worker, this.#queue] as unknown as Array<Record<string, { _client?: { disconnect(): void } } | undefined> | undefined>) {
-      for (const key of ['connection', 'blockingConnection']) owner?.[key]?._client?.disconnect();
-    }
+    await endStrandedClients([...bullmqClients(this.#worker), ...bullmqClients(this.#queue)]);
+    await within(Promise.allSettled([this.#worker?.close(true), this.#queue.close()]), 2000);
   }
 
   #check(report: IncidentReport): void {
@@ -300,5 +300,15 @@ export class DurableEscalator implements Escalator {
       if (onAbort) signal.removeEventListener('abort', onAbort);
       run.catch(() => undefined);
     }
+  }
+}
+
+/** Resolves with the work's result, or with false when it takes longer than `ms` (the work goes on unobserved). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | false> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -2,6 +2,7 @@ import { Queue, Job } from 'bullmq';
 import type { RedisOptions } from 'bullmq';
 import type { RunQueue } from './run-queue.ts';
 import { RemediatorError } from '../engine/errors.ts';
+import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 
 export interface RunJobData {
   runId: string;
@@ -66,7 +67,9 @@ export class BullmqRunQueue implements RunQueue {
     return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
   }
 
+  /** Closes the producer connection; with Redis gone it ends it instead of letting it wait to reconnect. */
   async close(): Promise<void> {
+    await endStrandedClients(bullmqClients(this.queue));
     await this.queue.close();
   }
 }

@@ -12,6 +12,7 @@ import type { MutationGuard } from '../engine/mutation-guard.ts';
 import { executeRun, InterruptedError, type RunContext, type ExecutorDeps } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
+import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 import type { RunView } from '../store/run-record.ts';
 import type { DecisionReason } from '../engine/decision.ts';
 
@@ -74,9 +75,19 @@ export class RunWorker {
     void this.worker.run();
   }
 
-  /** Stops taking work, lets the step in flight finish within `graceMs`, then aborts it (it will be re-run). */
+  /**
+   * Stops taking work, lets the step in flight finish within `graceMs`, then aborts it (it will be re-run).
+   * With Redis gone it still returns: connections waiting to reconnect are ended first, and again at the grace
+   * deadline (Redis may go during the close); see stranded-clients.ts. The connection options must stop retrying
+   * once the owner closes (main.ts's `shouldRetry`).
+   */
   async close(graceMs: number): Promise<void> {
-    const timer = setTimeout(() => this.worker.cancelAllJobs('shutdown'), graceMs);
+    const clients = bullmqClients(this.worker);
+    await endStrandedClients(clients);
+    const timer = setTimeout(() => {
+      this.worker.cancelAllJobs('shutdown');
+      void endStrandedClients(clients);
+    }, graceMs);
     try {
       await this.worker.close();
     } finally {
