@@ -58,6 +58,8 @@ export class PodProcesses {
   #sim: SimulatedCluster;
   #byUid = new Map<string, Tracked>();
   #deletedEarly = new Set<string>();
+  /** Deployments whose dependency is down: every process of theirs, running or new, fails whatever its image. */
+  #dependencyDown = new Map<string, string>();
   #closed = new AbortController();
   #pending = new Set<Promise<unknown>>();
 
@@ -111,12 +113,30 @@ export class PodProcesses {
     return victims.length;
   }
 
+  /**
+   * A dependency of the Deployment goes down (`reason` given) or comes back (undefined): its running processes
+   * and every new one fail their health check and scrape whatever their image, so neither a restart nor a rollback
+   * helps. When it comes back, processes of good images serve again.
+   */
+  setDependencyDown(ref: DeploymentRef, reason: string | undefined): void {
+    if (reason === undefined) this.#dependencyDown.delete(key(ref));
+    else this.#dependencyDown.set(key(ref), reason);
+    for (const t of this.#byUid.values()) {
+      if (!same(t.deployment, ref)) continue;
+      t.process.setMode(reason !== undefined || this.#isBad(t.process.image) ? 'bad' : 'good', reason);
+    }
+  }
+
   /** Stops every process; pods that start afterwards get none. Idempotent. */
   async close(): Promise<void> {
     this.#closed.abort();
     await Promise.allSettled([...this.#pending]);
     await Promise.all([...this.#byUid.values()].map((t) => t.process.stop(500)));
     this.#byUid.clear();
+  }
+
+  #isBad(image: string): boolean {
+    return (this.#o.isBadImage ?? defaultIsBadImage)(image);
   }
 
   #mapped(deployment: any): DeploymentRef | undefined {
@@ -138,8 +158,9 @@ export class PodProcesses {
     if (this.#closed.signal.aborted) return;
     const uid: string = pod.metadata.uid;
     const image: string = pod.spec?.containers?.[0]?.image ?? 'unknown';
-    const mode: StandInMode = (this.#o.isBadImage ?? defaultIsBadImage)(image) ? 'bad' : 'good';
-    const proc = await spawnStandIn({ image, pod: pod.metadata.name, mode, signal: this.#closed.signal });
+    const down = this.#dependencyDown.get(key(ref));
+    const mode: StandInMode = down !== undefined || this.#isBad(image) ? 'bad' : 'good';
+    const proc = await spawnStandIn({ image, pod: pod.metadata.name, mode, reason: down, signal: this.#closed.signal });
     const tracked: Tracked = { uid, namespace: pod.metadata.namespace, podName: pod.metadata.name, deployment: ref, process: proc };
     this.#byUid.set(uid, tracked);
     this.#emit({ type: 'started', at: Date.now(), deployment: ref, pod: tracked.podName, image, port: proc.port, mode });
@@ -198,6 +219,10 @@ export class PodProcesses {
       /* a listener's failure is not the pod's */
     }
   }
+}
+
+function key(ref: DeploymentRef): string {
+  return `${ref.namespace}/${ref.name}`;
 }
 
 function same(a: DeploymentRef, b: DeploymentRef): boolean {

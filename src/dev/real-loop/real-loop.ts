@@ -141,6 +141,11 @@ export class RealLoop {
     return this.pods.kill(ref);
   }
 
+  /** A dependency of the service goes down (`reason`) or comes back (undefined); see PodProcesses.setDependencyDown. */
+  setDependencyDown(ref: DeploymentRef, reason: string | undefined): void {
+    this.pods.setDependencyDown(ref, reason);
+  }
+
   /** Whether Prometheus's latest sample says the service is up (undefined: no sample yet). */
   async isUp(ref: DeploymentRef, signal?: AbortSignal): Promise<boolean | undefined> {
     const url = `${this.prometheus.url}/api/v1/query?query=${encodeURIComponent(this.service(ref).upQuery)}`;

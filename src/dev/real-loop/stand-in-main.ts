@@ -6,7 +6,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
  * 127.0.0.1 with `/health` and `/metrics`, playing one pod of a simulated Deployment.
  *
  * Environment: `STAND_IN_IMAGE` (the pod's image), `STAND_IN_POD` (the pod's name), `STAND_IN_MODE` (`good` or
- * `bad`). A good revision answers `/health` 200 and serves its metrics; a bad revision (a broken build) answers 503
+ * `bad`), `STAND_IN_REASON` (why a bad one fails). A good revision answers `/health` 200 and serves its metrics; a bad revision (a broken build) answers 503
  * on both, so its readiness probe fails and a Prometheus scrape of it fails.
  *
  * It listens on a port the OS picks and reports `{ port }` over the IPC channel, so there is no port race. It exits
@@ -14,7 +14,13 @@ import { Counter, Gauge, Registry } from 'prom-client';
  */
 const image = process.env['STAND_IN_IMAGE'] ?? 'unknown';
 const pod = process.env['STAND_IN_POD'] ?? 'unknown';
-const good = process.env['STAND_IN_MODE'] !== 'bad';
+let good = process.env['STAND_IN_MODE'] !== 'bad';
+let why = process.env['STAND_IN_REASON'] || 'bad revision: the service cannot start its call handler';
+// The parent can break or heal a running process (a dependency going down and coming back): `{ mode, reason }`.
+process.on('message', (m: { mode?: string; reason?: string }) => {
+  if (m?.mode === 'good' || m?.mode === 'bad') good = m.mode === 'good';
+  if (typeof m?.reason === 'string') why = m.reason;
+});
 
 const registry = new Registry();
 registry.setDefaultLabels({ pod });
@@ -30,9 +36,9 @@ const server = createServer((req, res) => {
   };
   if (path === '/health') {
     if (good) answer(200, 'application/json', JSON.stringify({ status: 'ok', image, pod, uptimeMs: Date.now() - startedAt }));
-    else answer(503, 'application/json', JSON.stringify({ status: 'failing', image, pod, reason: 'bad revision: the service cannot start its call handler' }));
+    else answer(503, 'application/json', JSON.stringify({ status: 'failing', image, pod, reason: why }));
   } else if (path === '/metrics') {
-    if (!good) return answer(503, 'text/plain', 'bad revision: not serving\n');
+    if (!good) return answer(503, 'text/plain', `${why}\n`);
     registry.metrics().then(
       (text) => answer(200, registry.contentType, text),
       (err: unknown) => answer(500, 'text/plain', String(err)),

@@ -9,6 +9,8 @@ export interface StandInOptions {
   /** The pod's name. */
   pod: string;
   mode: StandInMode;
+  /** Why a bad process fails, shown in its `/health` and `/metrics` answers. Default: a bad revision. */
+  reason?: string;
   /** Aborting kills the child (SIGKILL) and rejects a start still in progress. */
   signal?: AbortSignal;
   /** How long to wait for the child to report its port. Default 10 s. */
@@ -22,7 +24,10 @@ export interface StandInProcess {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
   readonly image: string;
+  /** How it behaves now. */
   readonly mode: StandInMode;
+  /** Breaks or heals the running process (e.g. a dependency went down); `reason` shows in its failing answers. */
+  setMode(mode: StandInMode, reason?: string): void;
   /** False once the process has exited. */
   alive(): boolean;
   /** Resolves once the process has exited. */
@@ -45,7 +50,7 @@ export async function spawnStandIn(options: StandInOptions): Promise<StandInProc
     execPath: process.execPath,
     execArgv: [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, STAND_IN_IMAGE: options.image, STAND_IN_POD: options.pod, STAND_IN_MODE: options.mode, NODE_OPTIONS: '' },
+    env: { ...process.env, STAND_IN_IMAGE: options.image, STAND_IN_POD: options.pod, STAND_IN_MODE: options.mode, ...(options.reason ? { STAND_IN_REASON: options.reason } : {}), NODE_OPTIONS: '' },
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -87,12 +92,19 @@ export async function spawnStandIn(options: StandInOptions): Promise<StandInProc
       clearTimeout(timer);
     }
   };
+  let mode = options.mode;
   return {
     pid: child.pid!,
     port,
     url: `http://127.0.0.1:${port}`,
     image: options.image,
-    mode: options.mode,
+    get mode() {
+      return mode;
+    },
+    setMode(next, reason) {
+      mode = next;
+      if (running() && child.connected) child.send({ mode: next, ...(reason === undefined ? {} : { reason }) });
+    },
     alive: running,
     exited: () => exit,
     kill: () => stop('SIGKILL', 0),
