@@ -30,6 +30,24 @@ program
   .action(demoCommand);
 
 program
+  .command('replay')
+  .description('Replay a recorded stream of Alertmanager deliveries (repeats, HA twins, resolve races) through the real engine against the simulated cluster and print every decision with its reason.')
+  .argument('<file>', 'replay stream (YAML); see docs/replay.md and test/fixtures/replays/')
+  .option('-p, --playbooks <dir>', 'playbooks folder (default: the config\'s playbooks.dir, "playbooks")')
+  .option('-c, --config <file>', 'take guards, runs and worker settings from this config (escalation targets are never used)')
+  .option('--prometheus-url <url>', 'Prometheus for playbooks with Prometheus gates')
+  .option('--alertmanager-url <url>', 'Alertmanager API for playbooks with Alertmanager gates')
+  .option('--redis-url <url>', 'use this Redis (fresh key prefix) instead of starting a redis-server')
+  .option('--settle <duration>', 'alert time runs get after the last delivery to end', '1h')
+  .option('--timeout <duration>', 'real time the replay may take', '5m')
+  .option('--json', 'print the report as JSON')
+  .option('-v, --verbose', 'engine logs on stderr')
+  .action(async (file: string, opts: import('./replay.ts').ReplayCommandOptions) => {
+    const { replayCommand } = await import('./replay.ts');
+    await replayCommand(file, opts);
+  });
+
+program
   .command('sim')
   .description('Start the simulated cluster on its own (the four ai-ninja Deployments of the runbook) and write a kubeconfig for kubectl or remediator.')
   .option('-p, --port <port>', 'port on 127.0.0.1 (default: a free one)')

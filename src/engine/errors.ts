@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   REM_ERR_STORE_UNAVAILABLE: { status: 503, retryable: true, summary: 'Redis could not be reached or did not acknowledge the write; the caller should retry.' },
   REM_ERR_CONFIG_INVALID: { status: 500, retryable: false, summary: 'The configuration file or environment is invalid.' },
   REM_ERR_PLAYBOOK_INVALID: { status: 400, retryable: false, summary: 'A playbook failed to parse or validate.' },
+  REM_ERR_REPLAY_INVALID: { status: 400, retryable: false, summary: 'A replay stream file failed to parse or validate (remediator replay).' },
   REM_ERR_TEMPLATE: { status: 400, retryable: false, summary: 'A template refers to a value that does not exist or renders to an invalid value.' },
   REM_ERR_INVALID_NAME: { status: 400, retryable: false, summary: 'A rendered Kubernetes object name is not a valid DNS-1123 name.' },
   REM_ERR_STEP_TIMEOUT: { status: 504, retryable: true, summary: 'One attempt of a step exceeded its timeout.' },

@@ -1,0 +1,193 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { loadConfig } from '../config/load-config.ts';
+import { startRemediator, type Remediator } from '../main.ts';
+import { silentLogger } from '../observability/logger.ts';
+import { spawnRedis } from '../dev/redis-process.ts';
+import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
+import { blockingConnectionOptions } from '../store/redis-connection.ts';
+import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
+import { parseDuration } from '../engine/duration.ts';
+import { episodeId } from '../alerts/episode.ts';
+import type { ReplayStream, ReplayEntry } from './replay-stream.ts';
+import type { ReplayDelivery, ReplayReport } from './replay-report.ts';
+import { ReplayClock } from './replay-clock.ts';
+import { settleRuns } from './settle-runs.ts';
+import { collectReport, alertLabel, type SimWrite } from './collect-report.ts';
+
+export interface ReplayOptions {
+  /** Playbooks folder; default the config's `playbooks.dir` (`playbooks`). */
+  playbooksDir?: string;
+  /** A remediator config file whose guards, runs and worker settings the replay uses (default: built-in defaults). */
+  configFile?: string;
+  /** Use this Redis (under a fresh key prefix) instead of starting a redis-server for the replay. */
+  redisUrl?: string;
+  /** Prometheus for playbooks with Prometheus gates (read-only queries). */
+  prometheusUrl?: string;
+  /** Alertmanager API for playbooks with Alertmanager gates (read-only). */
+  alertmanagerUrl?: string;
+  /** Virtual time given to runs after the last delivery to end; default '1h'. Runs still waiting are reported. */
+  settle?: string | number;
+  /** Real time the whole replay may take; default '5m'. */
+  timeout?: string | number;
+  /** Engine logs (default: none). */
+  log?: Logger;
+  signal?: AbortSignal;
+}
+
+interface Cleanup {
+  (): Promise<void>;
+}
+
+/**
+ * Replays a stream of Alertmanager deliveries through the real engine: a remediator (receiver and worker) on a
+ * Redis of its own, the simulated cluster with the runbook's four ai-ninja Deployments, the given playbooks and the
+ * guards from the config. Deliveries are posted over HTTP at their offsets on a virtual clock (entries with the same
+ * offset at once); between deliveries the engine is played forward (`settleRuns`), so an hour of re-sends takes
+ * seconds. Returns every delivery and decision in time order, the runs, and a summary.
+ *
+ * The replay never reaches real people or clusters: escalation targets from the config are dropped (an escalation
+ * is recorded as a decision only) and Kubernetes is always the simulated cluster. Prometheus and Alertmanager, when
+ * given, are only queried.
+ */
+export async function replay(stream: ReplayStream, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const cleanups: Cleanup[] = [];
+  const log = options.log ?? silentLogger();
+  const realStart = Date.now();
+  const deadline = realStart + parseDuration(options.timeout ?? '5m');
+  try {
+    let redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      const redis = await spawnRedis();
+      cleanups.push(() => redis.stop());
+      redisUrl = redis.url;
+    }
+
+    // The simulated cluster is the strict fake API server of the test suite (a checkout-only tool, like `sim`).
+    const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+    const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 50, logRequests: true });
+    cleanups.push(() => sim.close());
+    await sim.settle({ timeoutMs: 10_000 });
+    const dir = await mkdtemp(join(tmpdir(), 'remediator-replay-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const kubeconfig = join(dir, 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfig, { namespace: 'ai-ninja' });
+    const seedRequests = sim.requests.length;
+
+    const token = randomBytes(16).toString('hex');
+    const prefix = `replay-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const config = await loadConfig({
+      file: options.configFile,
+      // The environment of a production shell (tokens, paging keys, a real Redis) must not leak into a replay.
+      env: {},
+      overrides: (c) => {
+        c.server = { ...c.server, host: '127.0.0.1', port: 0 };
+        c.redis = { ...c.redis, url: redisUrl, prefix };
+        c.auth = { webhook: { bearerTokens: [token] }, operators: [] };
+        c.playbooks = { ...c.playbooks, dir: resolve(options.playbooksDir ?? c.playbooks?.dir ?? 'playbooks'), watch: false };
+        const kube = { ...c.kubernetes, enabled: true, kubeconfig };
+        delete kube.context;
+        delete kube.inCluster;
+        c.kubernetes = kube;
+        if (options.prometheusUrl) c.prometheus = { ...c.prometheus, url: options.prometheusUrl };
+        if (options.alertmanagerUrl) c.alertmanager = { ...c.alertmanager, url: options.alertmanagerUrl };
+        delete c.escalation;
+      },
+    });
+
+    const clock = new ReplayClock();
+    let service: Remediator;
+    try {
+      service = await startRemediator(config, { role: 'all', log, clock });
+    } catch (err) {
+      if (isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID' && /needs (prometheus|alertmanager)/.test(err.message)) {
+        throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `${err.message}\n  (give the replay a Prometheus with --prometheus-url and an Alertmanager with --alertmanager-url)`);
+      }
+      throw err;
+    }
+    cleanups.push(() => service.close());
+    let closing = false;
+    const queue = new BullmqRunQueue({ connection: blockingConnectionOptions(redisUrl, { shouldRetry: () => !closing }), prefix, name: service.store.keys.runQueue() });
+    cleanups.push(async () => {
+      closing = true;
+      await queue.close();
+    });
+
+    const start = clock.now();
+    const live = new Set<string>();
+    const runIds: string[] = [];
+    const episodes = new Map<string, string>();
+    const deliveries: ReplayDelivery[] = [];
+    const settle = (until: number, jumpToUntil = true) => settleRuns({ store: service.store, queue, clock, live }, { until, jumpToUntil, deadline, signal: options.signal });
+
+    for (const group of byOffset(stream.entries)) {
+      await settle(start + group[0]!.atMs);
+      const posted = await Promise.all(group.map((e) => deliver(service.url!, token, e, clock.now() - start, options.signal)));
+      for (const d of posted) {
+        deliveries.push(d.delivery);
+        for (const runId of d.started) {
+          live.add(runId);
+          runIds.push(runId);
+        }
+      }
+      for (const e of group) for (const a of e.payload.alerts) episodes.set(episodeId(a.fingerprint, a.startsAt), alertLabel(a.labels));
+    }
+    await settle(clock.now() + parseDuration(options.settle ?? '1h'), false);
+
+    const writes: SimWrite[] = sim.requests.slice(seedRequests).map((r) => ({ method: r.method, path: r.path, status: r.status, dryRun: r.query['dryRun'] !== undefined }));
+    return await collectReport({
+      stream,
+      store: service.store,
+      playbooks: service.catalog.list().map((p) => p.name),
+      start,
+      deliveries,
+      episodes,
+      runIds,
+      writes,
+      virtualMs: clock.now() - start,
+      realMs: Date.now() - realStart,
+    });
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err }, 'replay cleanup failed'));
+  }
+}
+
+/** Entries grouped by offset, in stream order (the loader guarantees offsets do not decrease). */
+function byOffset(entries: ReplayEntry[]): ReplayEntry[][] {
+  const groups: ReplayEntry[][] = [];
+  for (const e of entries) {
+    const last = groups.at(-1);
+    if (last && last[0]!.atMs === e.atMs) last.push(e);
+    else groups.push([e]);
+  }
+  return groups;
+}
+
+/** Posts one delivery the way Alertmanager does and returns what the receiver answered. */
+async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: number, signal: AbortSignal | undefined): Promise<{ delivery: ReplayDelivery; started: string[] }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Alertmanager/0.25.0', authorization: `Bearer ${token}`, ...e.headers };
+  // Alertmanager cancels a webhook call after 10 s at most (contracts.md §1.3).
+  const timeout = AbortSignal.timeout(10_000);
+  let res: Response;
+  try {
+    res = await fetch(`${url}/v1/alertmanager`, { method: 'POST', headers, body: JSON.stringify(e.payload), signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  } catch (err) {
+    throw new RemediatorError('REM_ERR_INTERNAL', `${e.where}: the replay's receiver did not answer: ${(err as Error).message}`, { cause: err });
+  }
+  const body = (await res.json().catch(() => ({}))) as { alerts?: Array<{ runs: Array<{ runId: string; decision: string }> }>; message?: string };
+  const delivery: ReplayDelivery = {
+    kind: 'delivery',
+    offsetMs,
+    entry: e.index + 1,
+    where: e.where,
+    note: e.note,
+    alerts: e.payload.alerts.map((a) => `${a.status} ${alertLabel(a.labels)}`),
+    httpStatus: res.status,
+  };
+  if (!res.ok) delivery.error = body.message ?? res.statusText;
+  const started = (body.alerts ?? []).flatMap((a) => a.runs.filter((r) => r.decision === 'started').map((r) => r.runId));
+  return { delivery, started };
+}

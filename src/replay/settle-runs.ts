@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunStore } from '../store/run-store.ts';
+import type { RunQueue } from '../queue/run-queue.ts';
+import type { ReplayClock } from './replay-clock.ts';
+import { FINAL_STATUSES } from '../engine/run-state.ts';
+import { RemediatorError } from '../engine/errors.ts';
+
+export interface SettleDeps {
+  store: RunStore;
+  queue: RunQueue;
+  clock: ReplayClock;
+  /** Runs not known to have ended; ended ones are removed from it. */
+  live: Set<string>;
+}
+
+export interface SettleOptions {
+  /** Virtual time (ms since the epoch) to reach. Runs due before it are played through first. */
+  until: number;
+  /** Real time after which the replay gives up (ms since the epoch, real clock). */
+  deadline: number;
+  /** Real ms between looks at the runs; default 15. */
+  pollMs?: number;
+  /** Jump to `until` once nothing is due before it (default true). False: stop where the last run ended. */
+  jumpToUntil?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Plays the engine forward to a virtual time, the way a discrete-event simulation does: while any run is executing
+ * (queued, running, or due to wake) it waits in real time; once every run has ended or sleeps past the next due
+ * time, it jumps the clock to the earliest wake-up and wakes that run (its BullMQ job was delayed by the jump's
+ * worth of real time, so it is promoted now; the engine itself checks `wakeAt` against the clock). When nothing is
+ * due before `until`, the clock jumps to `until` and this returns.
+ *
+ * Jumps happen only when no step is executing, so no step sees time move under it; the engine's own decisions
+ * (retry backoff, gate intervals and timeouts, guard windows) all read the same clock.
+ */
+export async function settleRuns(deps: SettleDeps, options: SettleOptions): Promise<void> {
+  const { store, queue, clock, live } = deps;
+  const pollMs = options.pollMs ?? 15;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    if (Date.now() > options.deadline) {
+      throw new RemediatorError('REM_ERR_INTERNAL', `the replay ran out of real time with ${live.size} run(s) still busy: ${[...live].join(', ')}`);
+    }
+    const now = clock.now();
+    let busy = false;
+    let nextWake = Number.POSITIVE_INFINITY;
+    const views = await Promise.all([...live].map(async (id) => [id, await store.getRun(id)] as const));
+    for (const [id, view] of views) {
+      if (!view || FINAL_STATUSES.has(view.status)) {
+        live.delete(id);
+        continue;
+      }
+      const wakeAt = view.state?.wakeAt;
+      if ((view.status === 'waiting' || view.status === 'awaiting_approval') && wakeAt !== undefined) {
+        if (wakeAt <= now) {
+          busy = true;
+          // Idempotent; a job not yet moved to delayed is woken on the next look.
+          await queue.wake(id);
+        } else {
+          nextWake = Math.min(nextWake, wakeAt);
+        }
+      } else if (view.status === 'queued' || view.status === 'running') {
+        busy = true;
+      }
+    }
+    if (busy) {
+      await sleep(pollMs, undefined, { signal: options.signal });
+      continue;
+    }
+    if (nextWake <= options.until) {
+      clock.advanceTo(nextWake);
+      continue;
+    }
+    if (options.jumpToUntil !== false) clock.advanceTo(options.until);
+    return;
+  }
+}
