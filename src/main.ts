@@ -27,6 +27,7 @@ import { guardSettings } from './guards/guards-config.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
+import { episodeNotes } from './runs/episode-notes.ts';
 import { preflight, describePermission } from './kube/preflight.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
@@ -206,6 +207,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
           if (!view || !escalator) return;
           await escalator.trigger(reportFor(view), { targets: ctx.playbook.onExhausted.targets, note: reason });
         },
+        ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor }) } : {}),
         onFinished: async (view) => {
           // Resolve only on verified health; the escalator sends it only where a trigger went.
           if (escalator && view.status === 'succeeded') await escalator.resolve(reportFor(view));

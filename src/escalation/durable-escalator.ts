@@ -181,7 +181,9 @@ export class DurableEscalator implements Escalator {
       }
     });
     if (receipt.enqueued.length === 0 && receipt.skipped.length === 0) receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
-    this.#log.info({ episodeKey: report.episodeKey, action, enqueued: receipt.enqueued }, `escalation ${action === 'update' ? 'updated' : 'resolved'}`);
+    // Updates are offered for every rung of every run; only those that went somewhere are worth an info line.
+    const level = receipt.enqueued.length > 0 ? 'info' : 'debug';
+    this.#log[level]({ episodeKey: report.episodeKey, action, enqueued: receipt.enqueued }, `escalation ${action === 'update' ? 'updated' : 'resolved'}`);
     return receipt;
   }
 

@@ -37,6 +37,8 @@ export interface RunWorkerDeps {
   log: Logger;
   guard?: MutationGuard;
   escalate?: ExecutorDeps['escalate'];
+  /** Told when a rung starts or ends (notes on an open incident). */
+  onRung?: ExecutorDeps['onRung'];
   /** Called once a run has ended and its final state is stored (e.g. to resolve a page on verified health). */
   onFinished?(view: RunView): Promise<void>;
 }
@@ -142,6 +144,7 @@ export class RunWorker {
       persist,
       guard: this.#deps.guard,
       escalate: this.#deps.escalate,
+      onRung: this.#deps.onRung,
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
       recordDecision: async (reason, message) => {
         await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId, episodeId: view.episodeId, message });
