@@ -22,6 +22,9 @@ export const kubeRolloutUndoAction = defineAction({
       namespace: Namespace,
       name: ObjectName,
       toRevision: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Revision to go back to; 0 (default) = the previous one.' })),
+      skipRestarts: Type.Optional(
+        Type.Boolean({ default: false, description: 'With toRevision 0: skip revisions that differ only by a rollout restart, so the rollback reaches the previous release instead of undoing a restart (not kubectl).' }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -47,7 +50,7 @@ export const kubeRolloutUndoAction = defineAction({
       if (selector === '') throw precondition(`deployment "${ref.name}" has an empty selector; refusing to guess its ReplicaSets`, { target });
       const replicaSets = await kube.listReplicaSets(ref.namespace, selector, { signal: ctx.signal });
       const toRevision = ctx.params.toRevision ?? 0;
-      const plan = planRollback(deployment, replicaSets, toRevision);
+      const plan = planRollback(deployment, replicaSets, toRevision, { skipRestarts: ctx.params.skipRestarts ?? false });
       if (plan.kind === 'refuse') throw precondition(plan.message, { target, toRevision });
       if (plan.kind === 'skip') return { status: 'skipped', reason: plan.message, output: { target, revision: plan.revision } };
       // kubectl's two operations; the stamp (with the revision, for a re-executed step to report) rides in the annotations.

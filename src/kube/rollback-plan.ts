@@ -3,6 +3,8 @@ import { semanticEqual } from './semantic-equal.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
+/** The pod template annotation `kubectl rollout restart` sets; a revision that differs only by it is the same release. */
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
 /** kubectl's `annotationsToSkip` (pkg/polymorphichelpers/rollback.go): never copied from a ReplicaSet. */
 export const ANNOTATIONS_TO_SKIP: ReadonlySet<string> = new Set([
@@ -31,10 +33,16 @@ export type RollbackPlan =
  * 5. otherwise: the template without pod-template-hash, and annotations = the Deployment's values for the
  *    skip-list keys plus the ReplicaSet's other annotations (kubectl sends them as one JSON Patch replacing
  *    /spec/template and then /metadata/annotations).
+ *
+ * `skipRestarts` (not kubectl; toRevision 0 only): the newest revision whose template differs from the current one
+ * by more than pod-template-hash and `kubectl.kubernetes.io/restartedAt`. After a `rollout restart` the previous
+ * revision is the same release before the restart, so plain undo would only undo the restart; this reaches the
+ * release before it, which is what a person picks from `kubectl rollout history`.
  */
-export function planRollback(deployment: Workload, replicaSets: readonly ReplicaSet[], toRevision: number): RollbackPlan {
+export function planRollback(deployment: Workload, replicaSets: readonly ReplicaSet[], toRevision: number, options: { skipRestarts?: boolean } = {}): RollbackPlan {
   if (toRevision < 0) return { kind: 'refuse', message: `unable to find specified revision ${toRevision} in history` };
   const owned = replicaSets.filter((rs) => (rs.metadata.ownerReferences ?? []).some((o) => o.controller === true && o.uid === deployment.metadata.uid));
+  if (toRevision === 0 && options.skipRestarts) return planPreviousRelease(deployment, owned);
   let chosen: ReplicaSet | undefined;
   let chosenRevision = -1;
   let latest: ReplicaSet | undefined;
@@ -63,6 +71,31 @@ export function planRollback(deployment: Workload, replicaSets: readonly Replica
       ? { kind: 'refuse', message: `unable to find specified revision ${toRevision} in history` }
       : { kind: 'refuse', message: `no rollout history found for deployment "${deployment.metadata.name}"` };
   }
+  return planTo(deployment, chosen, chosenRevision);
+}
+
+function planPreviousRelease(deployment: Workload, owned: readonly ReplicaSet[]): RollbackPlan {
+  const current = release(deployment.spec.template);
+  const newestFirst = owned
+    .map((rs) => ({ rs, revision: revisionOf(rs) }))
+    .filter((x): x is { rs: ReplicaSet; revision: number } => x.revision !== undefined)
+    .sort((a, b) => b.revision - a.revision);
+  const chosen = newestFirst.find((x) => !semanticEqual(release(x.rs.spec.template ?? {}), current));
+  if (chosen === undefined) return { kind: 'refuse', message: `no earlier release in the rollout history of deployment "${deployment.metadata.name}" (revisions that differ only by a restart are skipped)` };
+  return planTo(deployment, chosen.rs, chosen.revision);
+}
+
+/** A pod template as a release: without pod-template-hash and the restart annotation. */
+function release(template: PodTemplate): PodTemplate {
+  const t = withoutHash(structuredClone(template));
+  if (t.metadata?.annotations?.[RESTARTED_AT] !== undefined) {
+    const { [RESTARTED_AT]: _restartedAt, ...annotations } = t.metadata.annotations;
+    t.metadata.annotations = annotations;
+  }
+  return t;
+}
+
+function planTo(deployment: Workload, chosen: ReplicaSet, chosenRevision: number): RollbackPlan {
   if (deployment.spec.paused) {
     return { kind: 'refuse', message: "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again" };
   }
