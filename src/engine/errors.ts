@@ -20,6 +20,7 @@ export const ERROR_CATALOG = {
   REM_ERR_TEMPLATE: { status: 400, retryable: false, summary: 'A template refers to a value that does not exist or renders to an invalid value.' },
   REM_ERR_INVALID_NAME: { status: 400, retryable: false, summary: 'A rendered Kubernetes object name is not a valid DNS-1123 name.' },
   REM_ERR_STEP_TIMEOUT: { status: 504, retryable: true, summary: 'One attempt of a step exceeded its timeout.' },
+  REM_ERR_RUN_DEADLINE: { status: 504, retryable: false, summary: 'A run did not end within its maximum duration (runs.maxDuration or spec.maxDuration); it was escalated.' },
   REM_ERR_STEP_DEADLINE: { status: 504, retryable: false, summary: 'A step exceeded its total deadline across attempts.' },
   REM_ERR_STEP_FAILED: { status: 500, retryable: true, summary: 'A step failed for a reason its action reported.' },
   REM_ERR_HTTP_STATUS: { status: 502, retryable: true, summary: 'An HTTP request got a status other than the expected one.' },

@@ -15,6 +15,7 @@ import type { MutationGuard, Refusal } from './mutation-guard.ts';
 import type { DecisionReason } from './decision.ts';
 import type { ApprovalDecision, RungRecord } from './run-state.ts';
 import { createHash } from 'node:crypto';
+import { formatDuration } from './duration.ts';
 
 /** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
 export interface RunContext {
@@ -26,6 +27,11 @@ export interface RunContext {
   cancel?: { by: string; reason: string };
   /** Operators' answers to plans awaiting approval, by step id. */
   approvals?: Record<string, ApprovalDecision>;
+  /**
+   * When the run must be over (ms) and the limit it comes from (runs.maxDuration or spec.maxDuration, counted from
+   * the run's creation). Past it no further step starts: the run ends escalated with a `timed_out` decision.
+   */
+  deadline?: { at: number; limitMs: number };
 }
 
 export interface ExecutorDeps {
@@ -80,6 +86,7 @@ export async function executeRun(ctx: RunContext, initial: RunState, deps: Execu
 
 async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<Outcome> {
   let state = initial;
+  if (overdue(ctx, state, deps.clock.now()) && !ctx.cancel) return timedOut(ctx, state, deps);
   if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
     const verdict = await deps.guard.startRun(ctx, state);
     state = verdict.state;
@@ -102,7 +109,8 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       await deps.persist(d.state);
       return { state: d.state, kind: 'done' };
     }
-    if (state.wakeAt !== undefined && state.wakeAt > now) return { state, kind: 'sleep', until: state.wakeAt };
+    if (overdue(ctx, state, now)) return timedOut(ctx, state, deps);
+    if (state.wakeAt !== undefined && state.wakeAt > now) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
     const step = currentStep(ctx.playbook, state);
     if (!step) {
       const d = finish(structuredClone(state), 'failed', 'the cursor points past the playbook (it changed under the run)', now);
@@ -126,7 +134,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     await deps.persist(state);
     await tellRungs(ctx, stepped, state, deps, signal);
     const dir = decision.directive;
-    if (dir.kind === 'sleep') return { state, kind: 'sleep', until: dir.until };
+    if (dir.kind === 'sleep') return { state, kind: 'sleep', until: wakeBy(ctx, dir.until) };
     if (dir.kind === 'done') return { state, kind: 'done' };
     if (dir.kind === 'escalate') {
       await callEscalate(ctx, state, dir.reason, deps);
@@ -135,6 +143,55 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   }
   // A playbook cannot loop (jumps only go forward), so this is a safety net, not a path.
   return { state, kind: 'sleep', until: deps.clock.now() };
+}
+
+function overdue(ctx: RunContext, state: RunState, now: number): boolean {
+  return ctx.deadline !== undefined && now >= ctx.deadline.at && !FINAL_STATUSES.has(state.status);
+}
+
+/** A sleeping run wakes at its deadline at the latest, so a long wait, poll interval or approval cannot outlive it. */
+function wakeBy(ctx: RunContext, until: number): number {
+  return ctx.deadline ? Math.min(until, ctx.deadline.at) : until;
+}
+
+/**
+ * Ends an overdue run: the state is saved first (persist refuses when someone else already closed the run, so the
+ * decision and the escalation below happen once across workers and the sweeper), then `timed_out` is recorded and
+ * the escalation hook called.
+ */
+async function timedOut(ctx: RunContext, state: RunState, deps: ExecutorDeps): Promise<Outcome> {
+  const { state: closed, reason } = timeOutState(state, ctx.deadline!.limitMs, deps.clock.now());
+  await deps.persist(closed);
+  deps.log.warn({ limitMs: ctx.deadline!.limitMs }, reason);
+  await deps.recordDecision?.('timed_out', reason);
+  await callEscalate(ctx, closed, reason, deps);
+  return { state: closed, kind: 'done' };
+}
+
+/**
+ * The state of a run closed because it exceeded its maximum duration (pure): the step it was on fails with
+ * REM_ERR_RUN_DEADLINE, open rungs fail, and the run is `escalated` with the reason in its outcome. Used by the
+ * executor and by the sweeper that closes overdue runs no worker holds.
+ */
+export function timeOutState(state: RunState, limitMs: number, now: number): { state: RunState; reason: string } {
+  const s = structuredClone(state);
+  const at = new Date(now).toISOString();
+  const rec = s.steps.at(-1);
+  const where = rec && (rec.status === 'running' || rec.status === 'pending') ? ` (it was on step "${rec.id}": ${rec.summary ?? rec.status})` : s.status === 'queued' ? ' (it never started)' : '';
+  const reason = `the run did not end within its maximum duration of ${formatDuration(limitMs)}${where}`;
+  if (rec && (rec.status === 'running' || rec.status === 'pending')) {
+    rec.status = 'failed';
+    rec.error = { code: 'REM_ERR_RUN_DEADLINE', message: reason };
+    rec.endedAt = at;
+  }
+  for (const r of s.rungs) {
+    if (r.outcome !== 'running') continue;
+    r.outcome = 'failed';
+    r.reason = reason;
+    r.endedAt = at;
+  }
+  s.approval = undefined;
+  return { state: escalate(s, reason, now).state, reason };
 }
 
 async function callEscalate(ctx: RunContext, state: RunState, reason: string, deps: ExecutorDeps): Promise<void> {

@@ -150,6 +150,7 @@ export const PlaybookSchema = Type.Object(
             { additionalProperties: false, description: 'Overrides of the per-target budget for this playbook.' },
           ),
         ),
+        maxDuration: Type.Optional(Duration({ description: 'Longest a run of this playbook may take, waits and approvals included (default runs.maxDuration); past it the run ends escalated (`timed_out`).' })),
         gitops: Type.Optional(
           Type.Union([Type.Literal('refuse'), Type.Literal('allow')], { default: 'refuse', description: 'Objects managed by Argo CD or Flux: refuse to change them (default), or allow it (the playbook handles the sync itself).' }),
         ),
