@@ -27,7 +27,8 @@ import { guardSettings } from './guards/guards-config.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
-import { episodeNotes } from './runs/episode-notes.ts';
+import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
+import { resolutionWatch } from './runs/resolution-watch.ts';
 import { preflight, describePermission } from './kube/preflight.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
@@ -151,6 +152,8 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
     return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl });
   };
   let escalator: DurableEscalator | undefined;
+  // A run outliving its level's resolution time pages once (src/runs/resolution-watch.ts); set once the catalog exists.
+  let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && Object.keys(config.escalation.targets).length > 0) {
     escalator = await DurableEscalator.start({
       redisUrl: config.redis.url,
@@ -161,6 +164,11 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
         const view = await store.getRun(run.id);
         if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${run.id}`);
         return reportFor(view);
+      },
+      // Throwing until wired makes an early job retry (with backoff) rather than be lost.
+      onOverdue: (runId, signal) => {
+        if (!overdueWatch) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the resolution watch is not wired yet');
+        return overdueWatch.overdue(runId, signal);
       },
     });
     services.escalation = escalator;
@@ -176,6 +184,8 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
     const p = await catalog.reload();
     if (p.length > 0) metrics.reloadFailures.inc();
   };
+
+  if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
 
   let worker: RunWorker | undefined;
   let sweeper: NodeJS.Timeout | undefined;
@@ -207,10 +217,12 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
           if (!view || !escalator) return;
           await escalator.trigger(reportFor(view), { targets: ctx.playbook.onExhausted.targets, note: reason });
         },
-        ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor }) } : {}),
+        ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
         onFinished: async (view) => {
           // Resolve only on verified health; the escalator sends it only where a trigger went.
           if (escalator && view.status === 'succeeded') await escalator.resolve(reportFor(view));
+          const note = runEndNote(view);
+          if (escalator && note) await escalator.update(reportFor(view), note);
         },
       },
     );

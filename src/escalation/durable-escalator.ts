@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
@@ -39,12 +39,24 @@ export interface DurableEscalatorOptions {
    * `escalateRun` sends `minimalReport(run)`: the alert and the run, no ladder.
    */
   buildReport?: (run: RunInfo, signal: AbortSignal) => Promise<IncidentReport>;
+  /**
+   * Called once per run watched with `watchResolution` when its resolution time has come (src/runs/resolution-watch.ts
+   * decides what that means). Runs in the delivery worker, so only where `deliver` is true; a failure is retried
+   * like a pump (attempts with backoff).
+   */
+  onOverdue?: (runId: string, signal: AbortSignal) => Promise<void>;
   /** Where `env:NAME` secrets are read (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Per-command timeout of the enqueueing connection (default 2s). */
   commandTimeout?: string | number;
   /** How long `start` waits for Redis before failing with REM_ERR_STORE_UNAVAILABLE (default 10 s). */
   startTimeoutMs?: number;
+}
+
+/** A delayed job that tells `onOverdue` a run reached its level's resolution time (see watchResolution). */
+const OVERDUE_JOB = 'overdue';
+interface OverdueJobData {
+  runId: string;
 }
 
 const PUMP_JOB_OPTIONS = {
@@ -69,13 +81,13 @@ export class DurableEscalator implements Escalator {
   readonly #targets: Map<string, PagingTarget>;
   readonly #redis: Redis;
   #closing = false;
-  readonly #queue: Queue<PumpJobData>;
+  readonly #queue: Queue<PumpJobData | OverdueJobData>;
   readonly #ledger: DeliveryLedger;
   readonly #dead: DeadLetterStore;
   readonly #log: Logger;
   readonly #redact: Redactor;
   readonly #buildReport: DurableEscalatorOptions['buildReport'];
-  #worker: Worker<PumpJobData> | undefined;
+  #worker: Worker<PumpJobData | OverdueJobData> | undefined;
 
   private constructor(options: DurableEscalatorOptions) {
     this.#targets = createTargets(options.config.targets ?? {}, options.env);
@@ -91,20 +103,24 @@ export class DurableEscalator implements Escalator {
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
-    this.#queue = new Queue<PumpJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix });
+    this.#queue = new Queue<PumpJobData | OverdueJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix });
     this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
       const http = options.http ?? new AxiosHttpClient();
       const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact };
-      this.#worker = new Worker<PumpJobData>(this.settings.queue, (job, token, signal) => pumpChain(job, token, signal, deps), {
+      const onOverdue = options.onOverdue;
+      this.#worker = new Worker<PumpJobData | OverdueJobData>(this.settings.queue, async (job, token, signal) => {
+        if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);
+        return pumpChain(job as Job<PumpJobData>, token, signal, deps);
+      }, {
         connection: blockingConnectionOptions(options.redisUrl, { shouldRetry: () => !this.#closing }),
         prefix: this.settings.prefix,
         concurrency: this.settings.concurrency,
       });
       this.#worker.on('error', (err) => this.#log.error({ error: this.#redact(err.message) }, 'escalation worker error'));
-      this.#worker.on('failed', (job, err) => this.#log.error({ chainId: job?.data.chainId, error: this.#redact(err.message) }, 'escalation pump failed; it is retried'));
+      this.#worker.on('failed', (job, err) => this.#log.error({ job: job?.name, data: job?.data, error: this.#redact(err.message) }, 'escalation job failed; it is retried'));
     }
   }
 
@@ -195,6 +211,17 @@ export class DurableEscalator implements Escalator {
       ...(options.targets ? { targets: options.targets } : {}),
       ...(options.summary ? { note: options.summary } : {}),
       signal,
+    });
+  }
+
+  /**
+   * Calls `onOverdue(runId)` at `at` (ms), once: a delayed job whose id is the run's and the time's, so watching a run
+   * again (every replica, every rung, after a restart) adds nothing while the job waits, and the job survives restarts
+   * in Redis. A job that already ran is gone; `onOverdue` must itself tell whether it acted already.
+   */
+  async watchResolution(runId: string, at: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#guard(options.signal, async () => {
+      await this.#queue.add(OVERDUE_JOB, { runId }, { ...PUMP_JOB_OPTIONS, jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`, delay: Math.max(0, at - Date.now()) });
     });
   }
 

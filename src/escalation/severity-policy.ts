@@ -20,6 +20,12 @@ const LevelAction = Type.Object(
     targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Exactly these target names instead of page/notify.' })),
     response: Type.Optional(Type.Union([Duration(), Type.Literal('business-hours')], { description: 'Time to first human response. Defaults: 5m, 15m, 30m, business-hours.' })),
     resolution: Type.Optional(Duration({ description: 'Time by which the incident must be resolved; a run outliving it is escalated. Defaults: 1h, 4h, 24h, 7d.' })),
+    overdue: Type.Optional(
+      Type.Union([Type.Literal('continue'), Type.Literal('stop')], {
+        description:
+          'What a run still working past its level\'s resolution time does after it pages (once): `continue` (default) keeps trying, its further rungs become notes on the incident and a verified fix resolves it; `stop` cancels the run and leaves the incident to people.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -54,6 +60,8 @@ export interface LevelPolicy {
   /** Milliseconds, or null for "within business hours". */
   responseMs: number | null;
   resolutionMs: number;
+  /** After a run outlived `resolutionMs` and paged: keep remediating, or stop and leave it to people. */
+  overdue: 'continue' | 'stop';
 }
 
 export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level: Level }> = [
@@ -66,10 +74,10 @@ export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level
 ];
 
 export const DEFAULT_LEVELS: Readonly<Record<Level, LevelPolicy>> = {
-  P0: { page: true, notify: true, responseMs: 5 * 60_000, resolutionMs: 3_600_000 },
-  P1: { page: true, notify: false, responseMs: 15 * 60_000, resolutionMs: 4 * 3_600_000 },
-  P2: { page: false, notify: true, responseMs: 30 * 60_000, resolutionMs: 24 * 3_600_000 },
-  P3: { page: false, notify: false, responseMs: null, resolutionMs: 7 * 24 * 3_600_000 },
+  P0: { page: true, notify: true, responseMs: 5 * 60_000, resolutionMs: 3_600_000, overdue: 'continue' },
+  P1: { page: true, notify: false, responseMs: 15 * 60_000, resolutionMs: 4 * 3_600_000, overdue: 'continue' },
+  P2: { page: false, notify: true, responseMs: 30 * 60_000, resolutionMs: 24 * 3_600_000, overdue: 'continue' },
+  P3: { page: false, notify: false, responseMs: null, resolutionMs: 7 * 24 * 3_600_000, overdue: 'continue' },
 };
 
 /** Level → PagerDuty severity; also the tag Slack shows (`[CRITICAL]`). */
@@ -96,6 +104,7 @@ export class SeverityPolicy {
         ...(c?.targets ? { targets: [...c.targets] } : {}),
         responseMs: c?.response === undefined ? d.responseMs : c.response === 'business-hours' ? null : parseDuration(c.response),
         resolutionMs: c?.resolution === undefined ? d.resolutionMs : parseDuration(c.resolution),
+        overdue: c?.overdue ?? d.overdue,
       };
     }
     this.#levels = levels;

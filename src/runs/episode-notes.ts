@@ -21,12 +21,30 @@ export function rungNote(ctx: RunContext, rung: RungRecord, phase: 'started' | '
  * dedup_key and fresh custom_details; Opsgenie: a note on the alias; Slack: a follow-up message; webhook:
  * `remediation.updated`). While no incident is open nothing is sent: the escalator queues updates only where one is.
  */
-export function episodeNotes(deps: { escalator: Escalator; store: RunStore; reportFor: (view: RunView) => IncidentReport }) {
+export function episodeNotes(deps: {
+  escalator: Escalator;
+  store: RunStore;
+  reportFor: (view: RunView) => IncidentReport;
+  /** Also called on every rung start, before the note: arms the run's resolution-time watch (idempotent). */
+  watch?: (view: RunView, signal: AbortSignal) => Promise<void>;
+}) {
   return async (ctx: RunContext, state: RunState, rung: RungRecord, phase: 'started' | 'ended', signal: AbortSignal): Promise<void> => {
     const view = await deps.store.getRun(ctx.run.id);
     if (!view) return;
+    if (phase === 'started') await deps.watch?.(view, signal);
     // A start is told before the state showing it is saved: report from the state the engine holds.
     const report = deps.reportFor({ ...view, status: state.status, state });
     await deps.escalator.update(report, rungNote(ctx, rung, phase), { signal });
   };
+}
+
+/**
+ * The note for the end of a run that neither fixed things nor escalated (cancelled by an operator or by the severity
+ * policy, failed, completed without verification, skipped): the open incident learns that automation stopped.
+ * Undefined for runs whose end the incident already hears about (a verified fix resolves, an escalation triggers).
+ */
+export function runEndNote(view: RunView): string | undefined {
+  if (view.status === 'succeeded' || view.status === 'escalated') return undefined;
+  const outcome = view.state?.outcome ?? view.status;
+  return `Run ${view.id} ended ${view.status}: ${outcome}. Automation has stopped; the incident stays open.`;
 }
