@@ -48,6 +48,17 @@ program
   });
 
 program
+  .command('test')
+  .description('Run playbook tests (playbooks/tests/*.test.yaml) through the real engine against the simulated cluster, with Prometheus, Alertmanager and HTTP answered from the test file; exits 1 when a case fails.')
+  .argument('[paths...]', 'test files or folders (default: playbooks/tests)')
+  .option('-f, --filter <text>', 'run only the cases whose name contains this text')
+  .option('-v, --verbose', 'engine logs on stderr')
+  .action(async (paths: string[], opts: import('./test.ts').TestCommandOptions) => {
+    const { testCommand } = await import('./test.ts');
+    await testCommand(paths, opts);
+  });
+
+program
   .command('sim')
   .description('Start the simulated cluster on its own (the four ai-ninja Deployments of the runbook) and write a kubeconfig for kubectl or remediator.')
   .option('-p, --port <port>', 'port on 127.0.0.1 (default: a free one)')

@@ -8,8 +8,8 @@ import type { Playbook } from './playbook.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 
-/** Files in the playbooks folder that are not playbooks: playbook tests and the editor schema. */
-const IGNORED = /(\.test\.ya?ml|\.schema\.json)$/;
+/** Files in the playbooks folder that are not playbooks: playbook tests (and anything under tests/) and the editor schema. */
+const IGNORED = /(\.test\.ya?ml|\.schema\.json)$|(^|[\\/])tests[\\/]/;
 
 export interface LoadedSet {
   playbooks: Playbook[];

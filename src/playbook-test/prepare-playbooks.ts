@@ -1,0 +1,52 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { createRegistry } from '../main.ts';
+import { loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
+import type { SourceProblem } from '../schema/yaml-source.ts';
+import type { StepServices } from '../engine/step-services.ts';
+import type { LoadedTestFile } from './load-test-file.ts';
+import { scalePlaybookText } from './scale-playbook.ts';
+
+export interface PreparedPlaybooks {
+  /** A temporary folder with the playbooks under test, durations scaled. */
+  dir: string;
+  /** Escalation target names the playbooks name (onExhausted.targets, escalate steps). */
+  targetNames: string[];
+  problems: SourceProblem[];
+  cleanup(): Promise<void>;
+}
+
+const EVERY_SERVICE: ReadonlySet<keyof StepServices> = new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']);
+
+/**
+ * Checks the playbooks under test as written (so problems point at their own lines; every service counts as
+ * configured, since the test run configures them all), then writes them scaled by the file's `timeScale` into a
+ * temporary folder the engine loads.
+ */
+export async function preparePlaybooks(loaded: LoadedTestFile): Promise<PreparedPlaybooks> {
+  const registry = createRegistry();
+  const set = await loadPlaybookFiles(loaded.playbookFiles, { registry, available: EVERY_SERVICE });
+  const none = async () => undefined;
+  if (set.problems.length > 0) return { dir: '', targetNames: [], problems: set.problems, cleanup: none };
+  if (set.playbooks.length === 0) {
+    return { dir: '', targetNames: [], problems: [{ file: loaded.file, line: 1, column: 1, message: 'none of the files under test is a playbook (apiVersion remediator.io/v1, kind Playbook)' }], cleanup: none };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'remediator-test-playbooks-'));
+  const used = new Set<string>();
+  for (const p of set.playbooks) {
+    let name = basename(p.file);
+    while (used.has(name)) name = `_${name}`;
+    used.add(name);
+    await writeFile(join(dir, name), scalePlaybookText(await readFile(resolve(p.file), 'utf8'), loaded.timeScale, registry));
+  }
+  const targetNames = new Set<string>();
+  for (const p of set.playbooks) {
+    for (const t of p.onExhausted.targets ?? []) targetNames.add(t);
+    for (const s of p.rungs.flatMap((r) => r.steps)) {
+      const targets = (s.with as { targets?: unknown }).targets;
+      if (s.uses === 'escalate' && Array.isArray(targets)) for (const t of targets) if (typeof t === 'string' && !t.includes('{{')) targetNames.add(t);
+    }
+  }
+  return { dir, targetNames: [...targetNames], problems: [], cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,109 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { freePort } from '../dev/free-port.ts';
+import type { ScriptedWorld } from './scripted-world.ts';
+
+/**
+ * The scripted world on one loopback port, speaking the real wire protocols so the engine's own clients are what
+ * gets tested:
+ * - `<url>/prometheus`: Prometheus `/api/v1/query` (GET or form POST), answering instant vectors;
+ * - `<url>/alertmanager`: Alertmanager `GET /api/v2/alerts` with its `filter` matchers;
+ * - `<url>` as an HTTP forward proxy: `http.check`/`http.request` calls to any http:// URL arrive here in
+ *   absolute form and get the `world.http` answers (https is tunnelled by clients and cannot be scripted: refused).
+ * Calls nothing answers get an error the engine treats as final where it can (Prometheus `bad_data`, Alertmanager
+ * 400), so a case with a missing answer ends quickly instead of polling to its timeout.
+ */
+export interface WorldServer {
+  url: string;
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startWorldServer(world: () => ScriptedWorld | undefined): Promise<WorldServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    readBody(req)
+      .then((body) => route(world(), req, body, res))
+      .catch((err: Error) => send(res, 500, 'text/plain', `world server: ${err.message}`));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    world()?.refuse('http', `CONNECT ${req.url} (an https URL: only http:// URLs can be answered from world.http)`);
+    socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    url,
+    prometheusUrl: `${url}/prometheus`,
+    alertmanagerUrl: `${url}/alertmanager`,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+function route(world: ScriptedWorld | undefined, req: IncomingMessage, body: string, res: ServerResponse): void {
+  const method = req.method ?? 'GET';
+  const target = req.url ?? '/';
+  if (!world) return send(res, 503, 'text/plain', 'no test case is running');
+  if (/^https?:\/\//i.test(target)) {
+    const answer = world.http(method, target);
+    if (!answer) return send(res, 502, 'text/plain', `remediator test: no world.http answer for ${method} ${target}`);
+    const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+    const type = answer.body !== undefined && typeof answer.body !== 'string' ? 'application/json' : 'text/plain';
+    res.writeHead(answer.status, { 'content-type': type, ...answer.headers });
+    res.end(text);
+    return;
+  }
+  const u = new URL(target, 'http://world');
+  if (u.pathname === '/prometheus/api/v1/query') {
+    const params = method === 'POST' ? new URLSearchParams(body) : u.searchParams;
+    const expr = params.get('query') ?? '';
+    const values = world.prometheus(expr);
+    if (!values) return send(res, 400, 'application/json', JSON.stringify({ status: 'error', errorType: 'bad_data', error: `remediator test: no world.prometheus answer for ${expr}` }));
+    const now = Date.now() / 1000;
+    const result = values.map((v) => ({ metric: {}, value: [now, String(v)] }));
+    return send(res, 200, 'application/json', JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+  }
+  if (u.pathname === '/alertmanager/api/v2/alerts' && method === 'GET') {
+    const alerts = world.alertmanager(u.searchParams.getAll('filter'), `GET /api/v2/alerts ${u.searchParams.getAll('filter').join(', ')}`);
+    if (!alerts) return send(res, 400, 'application/json', JSON.stringify('remediator test: no world.alertmanager answer'));
+    const listed = alerts.map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      fingerprint: a.fingerprint,
+      startsAt: a.startsAt,
+      endsAt: new Date(Date.now() + 5 * 60_000).toISOString(),
+      updatedAt: new Date().toISOString(),
+      ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+      receivers: [{ name: 'remediator' }],
+      status: { state: 'active', silencedBy: [], inhibitedBy: [] },
+    }));
+    return send(res, 200, 'application/json', JSON.stringify(listed));
+  }
+  const service = u.pathname.startsWith('/alertmanager') ? 'alertmanager' : 'prometheus';
+  world.refuse(service, `${method} ${u.pathname.replace(/^\/(prometheus|alertmanager)/, '')}`);
+  send(res, 404, 'text/plain', `remediator test: the scripted ${service} does not serve ${u.pathname}`);
+}
+
+function send(res: ServerResponse, status: number, type: string, text: string): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
