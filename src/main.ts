@@ -15,6 +15,9 @@ import { commandConnection, blockingConnectionOptions } from './store/redis-conn
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
+import { RunFence } from './queue/run-fence.ts';
+import { StuckRunSweeper } from './queue/stuck-run-sweeper.ts';
+import { TargetLock } from './guards/target-lock.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
@@ -188,10 +191,12 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
 
   let worker: RunWorker | undefined;
-  let sweeper: NodeJS.Timeout | undefined;
+  let sweeper: StuckRunSweeper | undefined;
   if (role !== 'receiver') {
     // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
     const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, kube: services.kube, log: log.child({ component: 'guards' }) }) : undefined;
+    const fence = new RunFence(redis, store.keys);
+    const targetLocks = config.guards.enabled ? { lock: new TargetLock(redis, store.keys), ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
     worker = new RunWorker(
       {
         connection,
@@ -201,6 +206,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
         lockDurationMs: parseDuration(config.worker.lockDuration),
         stalledIntervalMs: parseDuration(config.worker.stalledInterval),
         maxObservations: config.runs.maxObservations,
+        maxDurationMs: parseDuration(config.runs.maxDuration),
         retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) },
       },
       {
@@ -212,6 +218,8 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
         services,
         log: log.child({ component: 'worker' }),
         guard,
+        fence,
+        targetLocks,
         escalate: async (ctx, _state, reason) => {
           const view = await store.getRun(ctx.run.id);
           if (!view || !escalator) return;
@@ -227,14 +235,12 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
       },
     );
     worker.start();
-    // A run recorded whose job was never queued (Redis failed between the two writes and nobody retried): queue it.
-    sweeper = setInterval(() => {
-      store
-        .queuedRuns(30_000)
-        .then((ids) => Promise.all(ids.map((id) => queue.enqueue(id))))
-        .catch(() => undefined);
-    }, 30_000);
-    sweeper.unref();
+    const closer = worker;
+    sweeper = new StuckRunSweeper(
+      { intervalMs: parseDuration(config.runs.sweepInterval) },
+      { store, runQueue: queue, queue: queue.queue, fence, redis, closeOverdue: (id) => closer.closeOverdue(id), clock, log: log.child({ component: 'sweeper' }) },
+    );
+    sweeper.start();
   }
 
   let app: FastifyInstance | undefined;
@@ -259,7 +265,7 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(sweeper);
+      await sweeper?.stop();
       catalog.close();
       await app?.close();
       await worker?.close(parseDuration(config.worker.shutdownGrace));

@@ -74,6 +74,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/**
+ * Extends a lock to `ttl` ms if it still carries this run and token, and the run's guard memory to at least `memTtl`.
+ * A lock that expired or went to another run is left alone: renewal never resurrects or steals a lock, it only keeps
+ * a live holder's lock from running out. KEYS: lock, run memory. ARGV: `<runId>|<token>`, ttl, memTtl.
+ */
+const RENEW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3])) end
+return 1
+`;
+
 export type ClaimResult =
   | { kind: 'acquired' | 'renewed' | 'reacquired'; token: number }
   /** Another run holds the target; `holder` is its run id. */
@@ -110,7 +122,28 @@ export class TargetLock {
     this.#keys = keys;
     redis.defineCommand('remGuardClaim', { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand('remGuardRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('remGuardRenew', { numberOfKeys: 2, lua: RENEW });
   }
+
+  /**
+   * Keeps the run's locks for `ttlMs` more (only those it still holds); returns how many. The worker calls it while a
+   * step of the run executes (a heartbeat) and when the run goes to sleep until a later time (then `ttlMs` covers the
+   * sleep plus the usual TTL): a sleeping run's job waits in Redis with no process holding it, yet the run is alive.
+   * A holder that dies stops renewing, so its lock still expires at most `ttlMs` after the last renewal.
+   */
+  async renew(runId: string, ttlMs: number): Promise<number> {
+    const memKey = this.#keys.guardRun(runId);
+    const mem = await storeCall(() => this.#redis.hgetall(memKey));
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    let renewed = 0;
+    for (const [field, token] of Object.entries(mem)) {
+      if (!field.startsWith(FIELD)) continue;
+      const lock = this.#keys.guardLock(field.slice(FIELD.length));
+      renewed += await storeCall(() => (this.#redis as any).remGuardRenew(lock, memKey, `${runId}|${token}`, ttl, Math.max(ttl * 4, 86_400_000)) as Promise<number>);
+    }
+    return renewed;
+  }
+
 
   /** Grants, renews or refuses the target to the run; a grant counts the run against the budget. */
   async claim(r: ClaimRequest): Promise<ClaimResult> {

@@ -9,12 +9,17 @@ import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { StepServices } from '../engine/step-services.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';
-import { executeRun, InterruptedError, type RunContext, type ExecutorDeps } from '../engine/run-executor.ts';
+import { executeRun, InterruptedError, timeOutState, type RunContext, type ExecutorDeps } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 import type { RunView } from '../store/run-record.ts';
 import type { DecisionReason } from '../engine/decision.ts';
+import type { Playbook } from '../playbooks/playbook.ts';
+import type { TargetLock } from '../guards/target-lock.ts';
+import { RunSupersededError, type RunFence } from './run-fence.ts';
+import { runDeadline } from './run-deadline.ts';
+import { randomUUID } from 'node:crypto';
 
 export interface RunWorkerOptions {
   connection: RedisOptions;
@@ -25,6 +30,8 @@ export interface RunWorkerOptions {
   stalledIntervalMs: number;
   maxObservations: number;
   retention: { maxRecords: number; maxAgeMs: number };
+  /** runs.maxDuration in ms: a run's deadline unless its playbook sets spec.maxDuration. */
+  maxDurationMs: number;
 }
 
 export interface RunWorkerDeps {
@@ -41,6 +48,13 @@ export interface RunWorkerDeps {
   onRung?: ExecutorDeps['onRung'];
   /** Called once a run has ended and its final state is stored (e.g. to resolve a page on verified health). */
   onFinished?(view: RunView): Promise<void>;
+  /** Who may save a run's state (see run-fence.ts): one processing at a time, and never after the run ended. */
+  fence: RunFence;
+  /**
+   * The per-target locks (when guards are on), renewed while the run is alive: every `ttlMs / 3` while a step runs,
+   * and up to its wake time plus `ttlMs` when it goes to sleep, since then no process holds its job.
+   */
+  targetLocks?: { lock: TargetLock; ttlMs: number };
 }
 
 /**
@@ -48,7 +62,8 @@ export interface RunWorkerDeps {
  * until the run must wait, then moves itself to `delayed` (`moveToDelayed` + `DelayedError`), so a waiting run
  * holds no worker slot and no timer. After every step the state is saved in the job (`updateData`) and the run
  * record, so a worker killed mid-run repeats at most the step in flight when BullMQ hands the stalled job to
- * another worker.
+ * another worker. Each processing claims the run with its job token and saves only while it still owns it, so a
+ * worker that lost its job lock (stalled, cut off from Redis) cannot keep writing next to the one that took over.
  */
 export class RunWorker {
   readonly worker: Worker<RunJobData>;
@@ -98,42 +113,45 @@ export class RunWorker {
   }
 
   async #process(job: Job<RunJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<{ status: string }> {
-    const { store, catalog, log: baseLog } = this.#deps;
+    const { store, catalog, fence, log: baseLog } = this.#deps;
     const runId = job.data.runId;
     const view = await store.getRun(runId);
-    if (!view) return { status: 'missing' };
+    if (!view) {
+      await fence.forget(runId);
+      return { status: 'missing' };
+    }
+    // Ended meanwhile (the sweeper closed it, or another worker ended it): nothing left to do.
+    if (FINAL_STATUSES.has(view.status)) return { status: view.status };
     const log = baseLog.child({ runId, playbook: view.playbook });
-    let state: RunState = (job.data.state as RunState | undefined) ?? view.state ?? initialRunState();
+    // The record is saved before the job data (see persist), so it is never behind it.
+    let state: RunState = view.state ?? (job.data.state as RunState | undefined) ?? initialRunState();
     if (FINAL_STATUSES.has(state.status)) return { status: state.status };
 
+    const playbook = catalog.get(view.playbook);
+    const deadline = runDeadline(view, playbook, this.#opts.maxDurationMs);
+    const owner = token ?? `untokened-${randomUUID()}`;
+    const claimed = await fence.claim(runId, owner, deadline.at);
+    if (claimed !== 'claimed') return { status: claimed };
     const persist = async (s: RunState) => {
+      const saved = await fence.save(runId, owner, s);
+      if (saved !== 'saved') throw new RunSupersededError(saved);
       await job.updateData({ runId, state: s });
-      await store.saveState(runId, s);
     };
 
-    const playbook = catalog.get(view.playbook);
     if (!playbook) {
       const d = finish(structuredClone(state), 'failed', `playbook "${view.playbook}" is no longer loaded`, this.#deps.clock.now());
-      await persist(d.state);
+      try {
+        await persist(d.state);
+      } catch (err) {
+        if (err instanceof RunSupersededError) return { status: err.why };
+        throw err;
+      }
+      await this.#deps.targetLocks?.lock.release(runId);
       await this.#finished(view, d.state);
       return { status: d.state.status };
     }
 
-    const ctx: RunContext = {
-      run: {
-        id: runId,
-        playbook: view.playbook,
-        dryRun: view.dryRun,
-        manual: view.trigger !== 'alert',
-        alert: view.alertResolvedAt ? { ...view.alert, status: 'resolved', endsAt: view.alertResolvedAt } : view.alert,
-        episodeId: view.episodeId,
-      },
-      playbook,
-      params: view.params,
-      target: view.target,
-      cancel: view.cancel,
-      approvals: view.approvals,
-    };
+    const ctx: RunContext = { ...this.#context(view, playbook), deadline };
     if (state.status === 'queued') log.info({ trigger: view.trigger, dryRun: view.dryRun }, `run started: ${view.playbook}`);
 
     const deps: ExecutorDeps = {
@@ -146,31 +164,95 @@ export class RunWorker {
       escalate: this.#deps.escalate,
       onRung: this.#deps.onRung,
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
-      recordDecision: async (reason, message) => {
-        await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId, episodeId: view.episodeId, message });
-        this.#deps.metrics.decisions.inc({ reason, playbook: view.playbook });
-      },
+      recordDecision: (reason, message) => this.#decide(view, reason, message),
       maxObservations: this.#opts.maxObservations,
     };
+    const locks = this.#deps.targetLocks;
+    const heartbeat = locks && playbook.mutating && !view.dryRun ? setInterval(() => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')), Math.max(20, locks.ttlMs / 3)) : undefined;
     let outcome;
     try {
       outcome = await executeRun(ctx, state, deps, signal ?? new AbortController().signal);
     } catch (err) {
+      if (err instanceof RunSupersededError) {
+        // Not ours any more: write nothing else. A closed run's job is ours to complete; a superseded one's is not.
+        log.warn({ why: err.why }, `run left alone: ${err.message}`);
+        return { status: err.why };
+      }
       if (err instanceof InterruptedError && token) {
         log.warn('step interrupted by shutdown; another worker will repeat it');
         await job.moveToDelayed(Date.now() + 500, token);
         throw new DelayedError();
       }
       throw err;
+    } finally {
+      clearInterval(heartbeat);
     }
     state = outcome.state;
     if (outcome.kind === 'sleep') {
       if (!token) throw new Error('a waiting run needs a job token');
-      await job.moveToDelayed(Math.max(outcome.until, Date.now()), token);
+      const until = Math.max(outcome.until, Date.now());
+      // Asleep, no process holds the run, yet it is alive: its locks must last until it wakes, plus the usual TTL.
+      if (heartbeat) await locks!.lock.renew(runId, until - Date.now() + locks!.ttlMs);
+      await job.moveToDelayed(until, token);
       throw new DelayedError();
     }
     await this.#finished(view, state);
     return { status: state.status };
+  }
+
+  /**
+   * Closes a run that is past its deadline without a worker running it (the stuck-run sweeper calls this): the same
+   * timed-out state the executor writes, saved only if the run has not ended meanwhile, so across replicas exactly
+   * one closer records `timed_out`, releases the run's locks and calls the escalation hook. True when this call
+   * closed it.
+   */
+  async closeOverdue(runId: string): Promise<boolean> {
+    const { store, catalog, fence, log } = this.#deps;
+    const view = await store.getRun(runId);
+    if (!view || FINAL_STATUSES.has(view.status)) {
+      await fence.forget(runId);
+      return false;
+    }
+    const playbook = catalog.get(view.playbook);
+    const deadline = runDeadline(view, playbook, this.#opts.maxDurationMs);
+    const now = this.#deps.clock.now();
+    if (now < deadline.at) return false;
+    const { state, reason } = timeOutState(view.state ?? initialRunState(), deadline.limitMs, now);
+    if ((await fence.save(runId, undefined, state)) !== 'saved') return false;
+    log.warn({ runId, playbook: view.playbook, limitMs: deadline.limitMs }, `run closed by the sweeper: ${reason}`);
+    await this.#decide(view, 'timed_out', `${reason}; no worker was running it`);
+    await this.#deps.targetLocks?.lock.release(runId);
+    await this.#decide(view, 'escalated', reason);
+    if (playbook && this.#deps.escalate) {
+      await this.#deps.escalate({ ...this.#context(view, playbook), deadline }, state, reason).catch((err) => log.error({ err, runId }, 'escalation could not be enqueued'));
+    } else if (!playbook) {
+      log.error({ runId, playbook: view.playbook }, 'an overdue run of a playbook that is no longer loaded was closed; nobody was paged');
+    }
+    await this.#finished(view, state);
+    return true;
+  }
+
+  #context(view: RunView, playbook: Playbook): RunContext {
+    return {
+      run: {
+        id: view.id,
+        playbook: view.playbook,
+        dryRun: view.dryRun,
+        manual: view.trigger !== 'alert',
+        alert: view.alertResolvedAt ? { ...view.alert, status: 'resolved', endsAt: view.alertResolvedAt } : view.alert,
+        episodeId: view.episodeId,
+      },
+      playbook,
+      params: view.params,
+      target: view.target,
+      cancel: view.cancel,
+      approvals: view.approvals,
+    };
+  }
+
+  async #decide(view: RunView, reason: DecisionReason, message: string): Promise<void> {
+    await this.#deps.store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
+    this.#deps.metrics.decisions.inc({ reason, playbook: view.playbook });
   }
 
   async #finished(view: RunView, state: RunState): Promise<void> {

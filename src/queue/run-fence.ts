@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../store/keys.ts';
+import { FINAL_STATUSES, type RunState } from '../engine/run-state.ts';
+import { storeCall } from '../guards/store-call.ts';
+
+/**
+ * Who may write a run's state, and the index of live runs by deadline.
+ *
+ * Why: BullMQ gives a job to another worker once the first one's job lock expired. The first one is usually dead
+ * (SIGKILL), but it may also be alive and merely cut off from Redis or stalled for longer than `lockDuration`; it
+ * then keeps running the run next to the new worker. And the sweeper may close an overdue run that a worker picks up
+ * at the same moment. So every processing of a run job claims the run with its BullMQ job token, and a save carries
+ * that token: it is refused when another processing claimed the run since (`superseded`) or when the run has ended
+ * (`closed`, e.g. by the sweeper). Check and write are one Lua script, so two writers can never both end a run.
+ *
+ * It writes the fields RunStore.saveState writes (`state`, `status`, `updatedAt`) plus `owner` on the run hash.
+ * The deadline index (a sorted set of run ids scored by deadline, ms) holds every run a worker has started and not
+ * ended; the stuck-run sweeper reads it.
+ */
+export type SaveResult = 'saved' | 'closed' | 'superseded';
+
+const FINAL_LUA = `local final = {${[...FINAL_STATUSES].map((s) => `['${s}'] = true`).join(', ')}}`;
+
+/** KEYS: run hash, deadline index. ARGV: owner, run id, deadline (ms). */
+const CLAIM = `${FINAL_LUA}
+if redis.call('HEXISTS', KEYS[1], 'record') == 0 then return 'missing' end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status and final[status] then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 'closed'
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+return 'claimed'
+`;
+
+/** KEYS: run hash, deadline index. ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt. */
+const SAVE = `${FINAL_LUA}
+local status = redis.call('HGET', KEYS[1], 'status')
+if status and final[status] then return 'closed' end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 'superseded' end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'status', ARGV[4], 'updatedAt', ARGV[5])
+if final[ARGV[4]] then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return 'saved'
+`;
+
+/** Thrown by a worker's persist when the run was closed or taken over meanwhile: stop, write nothing more. */
+export class RunSupersededError extends Error {
+  readonly why: 'closed' | 'superseded';
+  constructor(why: 'closed' | 'superseded') {
+    super(why === 'closed' ? 'the run was closed meanwhile (its deadline passed, or another worker ended it)' : 'another worker took the run over');
+    this.name = 'RunSupersededError';
+    this.why = why;
+  }
+}
+
+export class RunFence {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+
+  constructor(redis: Redis, keys: Keys) {
+    this.#redis = redis;
+    this.#keys = keys;
+    redis.defineCommand('remRunClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('remRunSave', { numberOfKeys: 2, lua: SAVE });
+  }
+
+  /** Sorted set of live runs by deadline (ms). Kept beside its only users (the worker and the sweeper). */
+  deadlineKey(): string {
+    return `${this.#keys.prefix}:run-deadlines`;
+  }
+
+  /**
+   * Makes `owner` (a BullMQ job token) the only processing that may save the run, and indexes its deadline.
+   * `closed`: the run has ended already; `missing`: no such run record.
+   */
+  async claim(runId: string, owner: string, deadlineAt: number): Promise<'claimed' | 'closed' | 'missing'> {
+    return storeCall(() => (this.#redis as any).remRunClaim(this.#keys.run(runId), this.deadlineKey(), owner, runId, deadlineAt) as Promise<'claimed' | 'closed' | 'missing'>);
+  }
+
+  /** Saves the state if `owner` still owns the run and it has not ended; `owner` undefined: whoever owns it (the sweeper). */
+  async save(runId: string, owner: string | undefined, state: RunState): Promise<SaveResult> {
+    return storeCall(
+      () => (this.#redis as any).remRunSave(this.#keys.run(runId), this.deadlineKey(), owner ?? '', runId, JSON.stringify(state), state.status, new Date().toISOString()) as Promise<SaveResult>,
+    );
+  }
+
+  /** Live runs whose deadline is at or before `before` (ms), oldest first, at most `limit`. */
+  async overdue(before: number, limit: number): Promise<string[]> {
+    return storeCall(() => this.#redis.zrangebyscore(this.deadlineKey(), '-inf', String(before), 'LIMIT', 0, limit));
+  }
+
+  /** Drops a run from the deadline index (it ended, or its record is gone). */
+  async forget(runId: string): Promise<void> {
+    await storeCall(() => this.#redis.zrem(this.deadlineKey(), runId));
+  }
+}

@@ -1,0 +1,99 @@
+import { Job, type Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { RunStore } from '../store/run-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { RunQueue } from './run-queue.ts';
+import type { RunFence } from './run-fence.ts';
+
+export interface StuckRunSweeperOptions {
+  /** How often to look (runs.sweepInterval). */
+  intervalMs: number;
+  /**
+   * How long after its deadline an overdue run is left to the worker that may be about to close it itself
+   * (default: `intervalMs`). Only then does the sweeper close it.
+   */
+  graceMs?: number;
+  /** A run still `queued` this long after its creation is queued again (default 30 s). */
+  queuedAfterMs?: number;
+  /** Overdue runs looked at per sweep (default 100); the rest wait for the next one. */
+  batch?: number;
+}
+
+export interface StuckRunSweeperDeps {
+  store: RunStore;
+  runQueue: RunQueue;
+  /** The BullMQ queue behind `runQueue`, to tell whether a live worker holds a run's job. */
+  queue: Queue;
+  fence: RunFence;
+  /** A command connection to the same Redis (reads BullMQ's job lock). */
+  redis: Redis;
+  /** Closes an overdue run (RunWorker.closeOverdue); true when this call closed it. */
+  closeOverdue(runId: string): Promise<boolean>;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Makes sure no run is lost or stuck forever, whatever happened to its job:
+ * - a run recorded whose job was never queued (Redis failed between the two writes and nobody retried) is queued;
+ * - a run past its deadline (runs.maxDuration / spec.maxDuration) that no live worker holds is closed: escalated,
+ *   `timed_out`, paged once. That covers a job that was lost or failed for good (a worker that keeps dying exhausts
+ *   BullMQ's stalled count), and a waiting or delayed job nobody picks up. A run whose job a live worker holds (its
+ *   BullMQ job lock exists) is left to that worker, which checks the deadline before every step.
+ *
+ * Every replica may sweep at once: closing goes through the run fence, so each run is closed, recorded and paged
+ * once.
+ */
+export class StuckRunSweeper {
+  readonly #o: Required<StuckRunSweeperOptions>;
+  readonly #d: StuckRunSweeperDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(options: StuckRunSweeperOptions, deps: StuckRunSweeperDeps) {
+    this.#o = { graceMs: options.intervalMs, queuedAfterMs: 30_000, batch: 100, ...options };
+    this.#d = deps;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#running) return;
+      this.#running = this.sweep()
+        .catch((err) => this.#d.log.warn({ err }, 'stuck-run sweep failed; trying again at the next one'))
+        .finally(() => (this.#running = undefined));
+    }, this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** One pass; returns what it did. */
+  async sweep(): Promise<{ requeued: number; closed: string[] }> {
+    const { store, runQueue, fence, clock } = this.#d;
+    const queued = await store.queuedRuns(this.#o.queuedAfterMs);
+    for (const id of queued) await runQueue.enqueue(id);
+    const closed: string[] = [];
+    for (const id of await fence.overdue(clock.now() - this.#o.graceMs, this.#o.batch)) {
+      if (await this.#heldByLiveWorker(id)) continue;
+      if (await this.#d.closeOverdue(id)) closed.push(id);
+    }
+    return { requeued: queued.length, closed };
+  }
+
+  /**
+   * A job in BullMQ's active state whose job lock still exists: a worker that renews it is running the run. (The
+   * lock key is `<prefix>:<queue>:<jobId>:lock`, BullMQ's own layout; a dead worker's lock expires after
+   * worker.lockDuration.)
+   */
+  async #heldByLiveWorker(runId: string): Promise<boolean> {
+    const queue = this.#d.queue;
+    const job = await Job.fromId(queue, runId);
+    if (!job || (await job.getState()) !== 'active') return false;
+    return (await this.#d.redis.exists(queue.toKey(`${runId}:lock`))) === 1;
+  }
+}
