@@ -70,3 +70,11 @@ t.test('env: secrets are read at start-up; a missing variable is named, never a 
   t.same(targets.get('pd')!.secrets, ['routing-key-value']);
   t.notOk(targets.get('pd')!.rateLimit!.key.includes('routing-key-value'), 'the limiter bucket is a hash');
 });
+
+t.test('overdue: a run past its resolution time keeps working unless the level says stop; a typo is refused', async (t) => {
+  const policy = new SeverityPolicy({ levels: { P1: { resolution: '2h', overdue: 'stop' } } });
+  t.same(['P0', 'P1', 'P2', 'P3'].map((l) => policy.forLevel(l as 'P0').overdue), ['continue', 'stop', 'continue', 'continue']);
+  t.equal(policy.resolutionDeadline('P1'), 2 * 3_600_000);
+  t.ok(checkPolicy({ levels: { P0: { overdue: 'continue' } } }));
+  t.notOk(checkPolicy({ levels: { P0: { overdue: 'page' } } }));
+});

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
 
-// Kept in its own process: after this failed start, a later escalator in the same process that loses Redis
-// leaves a BullMQ timer behind (a known shutdown gap, see the escalation notes).
+// Its own process: the file ending on its own shows that a failed start leaves no connection or timer behind.
 t.test('start fails fast with REM_ERR_STORE_UNAVAILABLE when Redis is not there', async (t) => {
   const { freePort } = await import('../../src/dev/free-port.ts');
   const started = Date.now();
