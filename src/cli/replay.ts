@@ -44,7 +44,9 @@ export async function replayCommand(file: string, opts: ReplayCommandOptions): P
     process.exitCode = 0;
   } catch (err) {
     process.stderr.write(`${isRemediatorError(err) ? `${err.code}: ${err.message}` : String((err as Error)?.stack ?? err)}\n`);
-    process.exitCode = 1;
+    // Exit at once: a remediator that refused to start (e.g. a playbook needing Prometheus) can leave Redis
+    // connections open, which would keep the process alive. Everything the replay started is already stopped.
+    process.exit(1);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

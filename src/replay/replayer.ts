@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { startRemediator, type Remediator } from '../main.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { spawnRedis } from '../dev/redis-process.ts';
+import { Job } from 'bullmq';
 import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
 import { blockingConnectionOptions } from '../store/redis-connection.ts';
 import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
@@ -103,8 +104,9 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     try {
       service = await startRemediator(config, { role: 'all', log, clock });
     } catch (err) {
-      if (isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID' && /needs (prometheus|alertmanager)/.test(err.message)) {
-        throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `${err.message}\n  (give the replay a Prometheus with --prometheus-url and an Alertmanager with --alertmanager-url)`);
+      const missing = isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID' ? [...new Set([...err.message.matchAll(/needs (prometheus|alertmanager), which is not configured/g)].map((m) => m[1]!))] : [];
+      if (missing.length > 0) {
+        throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `${(err as Error).message}\n  (give the replay one with ${missing.map((m) => `--${m}-url`).join(' and ')})`);
       }
       throw err;
     }
@@ -121,7 +123,14 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     const runIds: string[] = [];
     const episodes = new Map<string, string>();
     const deliveries: ReplayDelivery[] = [];
-    const settle = (until: number, jumpToUntil = true) => settleRuns({ store: service.store, queue, clock, live }, { until, jumpToUntil, deadline, signal: options.signal });
+    const settleQueue = {
+      wake: (id: string) => queue.wake(id),
+      async job(id: string) {
+        const job = await Job.fromId(queue.queue, id);
+        return job ? { state: await job.getState(), failedReason: job.failedReason } : { state: 'missing' };
+      },
+    };
+    const settle = (until: number, jumpToUntil = true) => settleRuns({ store: service.store, queue: settleQueue, clock, live }, { until, jumpToUntil, deadline, signal: options.signal });
 
     for (const group of byOffset(stream.entries)) {
       await settle(start + group[0]!.atMs);

@@ -1,13 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStore } from '../store/run-store.ts';
-import type { RunQueue } from '../queue/run-queue.ts';
 import type { ReplayClock } from './replay-clock.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import { RemediatorError } from '../engine/errors.ts';
 
+/** What the replay needs of the run queue: wake a run, and see what became of a run's job. */
+export interface SettleQueue {
+  wake(runId: string): Promise<void>;
+  /** The job's state (`waiting`, `active`, `delayed`, `failed`, …) and, for a failed one, why. */
+  job(runId: string): Promise<{ state: string; failedReason?: string }>;
+}
+
 export interface SettleDeps {
   store: RunStore;
-  queue: RunQueue;
+  queue: SettleQueue;
   clock: ReplayClock;
   /** Runs not known to have ended; ended ones are removed from it. */
   live: Set<string>;
@@ -63,6 +69,12 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         }
       } else if (view.status === 'queued' || view.status === 'running') {
         busy = true;
+        // A run that is neither ended nor asleep but whose job failed will never move: the engine broke (an
+        // unexpected error, not a step failure). A job of such a run in `delayed` is BullMQ's retry of that error
+        // on a real-time backoff; promote it so a permanent failure shows in a moment, not after minutes.
+        const job = await queue.job(id);
+        if (job.state === 'failed') throw new RemediatorError('REM_ERR_INTERNAL', `run ${id} cannot go on: its job failed: ${job.failedReason ?? 'no reason given'}`);
+        if (job.state === 'delayed') await queue.wake(id);
       }
     }
     if (busy) {
