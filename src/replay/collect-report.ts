@@ -2,7 +2,7 @@ import type { RunStore } from '../store/run-store.ts';
 import type { DecisionReason } from '../engine/decision.ts';
 import type { RunStatus } from '../engine/run-state.ts';
 import type { ReplayStream } from './replay-stream.ts';
-import type { ReplayDecision, ReplayDelivery, ReplayReport, ReplayRun } from './replay-report.ts';
+import type { ReplayDecision, ReplayDelivery, ReplayPageSent, ReplayReport, ReplayRun } from './replay-report.ts';
 
 /** A request the simulated API server answered, as the report counts it. */
 export interface SimWrite {
@@ -23,6 +23,7 @@ export interface CollectInput {
   episodes: Map<string, string>;
   runIds: string[];
   writes: SimWrite[];
+  pages: ReplayPageSent[];
   virtualMs: number;
   realMs: number;
 }
@@ -80,6 +81,7 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
     startedAt: new Date(start).toISOString(),
     timeline,
     runs,
+    pages: input.pages,
     summary: {
       deliveries: input.deliveries.length,
       refusedDeliveries: input.deliveries.filter((d) => d.httpStatus < 200 || d.httpStatus > 299).length,
@@ -90,6 +92,7 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
       mutations: Object.values(mutationsByTarget).reduce((a, b) => a + b, 0),
       mutationsByTarget,
       escalations: new Set(decisions.filter((d) => d.reason === 'escalated').map((d) => d.runId ?? d.episodeId)).size,
+      pagesSent: input.pages.length,
       byReason,
       runsByStatus,
       virtualMs: input.virtualMs,

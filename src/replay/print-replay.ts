@@ -26,9 +26,14 @@ export function formatReplay(report: ReplayReport): string {
   out.push('runs:');
   if (report.runs.length === 0) out.push('  (none)');
   for (const r of report.runs) out.push(`  ${r.id}  ${r.playbook}  ${r.alert}  ${r.status.toUpperCase()}${r.outcome ? `: ${r.outcome}` : ''}`);
+  if (report.pages.length > 0) {
+    out.push('');
+    out.push('pages (delivered to the replay\'s sink, not to the targets):');
+    for (const p of report.pages) out.push(`  ${offset(p.offsetMs)}  ${p.target}  ${p.event ?? ''} ${p.level ?? ''}  ${p.summary ?? ''}`.trimEnd());
+  }
   out.push('');
   const mutations = Object.entries(s.mutationsByTarget).map(([t, n]) => `${t} ×${n}`).join(', ');
-  out.push(`summary: ${s.deliveries} deliveries${s.refusedDeliveries ? ` (${s.refusedDeliveries} refused)` : ''}, ${s.runsStarted} run(s) started, ${s.deduplicated} deduplicated, ${s.unmatched} unmatched, ${s.resolved} resolve(s), ${s.mutations} mutation(s)${mutations ? ` (${mutations})` : ''}, ${s.escalations} escalation(s)`);
+  out.push(`summary: ${s.deliveries} deliveries${s.refusedDeliveries ? ` (${s.refusedDeliveries} refused)` : ''}, ${s.runsStarted} run(s) started, ${s.deduplicated} deduplicated, ${s.unmatched} unmatched, ${s.resolved} resolve(s), ${s.mutations} mutation(s)${mutations ? ` (${mutations})` : ''}, ${s.escalations} escalation(s), ${s.pagesSent} page(s) sent`);
   out.push(`  runs: ${Object.entries(s.runsByStatus).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   out.push(`  decisions: ${Object.entries(s.byReason).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   out.push(`  ${offset(s.virtualMs).slice(1)} of alert time replayed in ${(s.realMs / 1000).toFixed(1)} s`);

@@ -43,6 +43,16 @@ export interface ReplayRun {
   changes: number;
 }
 
+/** A page the escalator delivered (to the replay's sink, never to the real target). */
+export interface ReplayPageSent {
+  offsetMs: number;
+  /** The configured target name. */
+  target: string;
+  event?: string;
+  level?: string;
+  summary?: string;
+}
+
 export interface ReplaySummary {
   deliveries: number;
   /** Deliveries the receiver did not answer 2xx. */
@@ -56,6 +66,8 @@ export interface ReplaySummary {
   mutationsByTarget: Record<string, number>;
   /** Runs that handed over to a human. */
   escalations: number;
+  /** Pages and notifications the escalator delivered (to the replay's sink). */
+  pagesSent: number;
   /** Every decision reason and how often it was recorded. */
   byReason: Partial<Record<DecisionReason, number>>;
   /** Runs by final status; runs still waiting when the replay stopped appear under their live status. */
@@ -72,5 +84,6 @@ export interface ReplayReport {
   /** Deliveries and decisions in time order (a delivery before the decisions it caused at the same instant). */
   timeline: Array<ReplayDelivery | ReplayDecision>;
   runs: ReplayRun[];
+  pages: ReplayPageSent[];
   summary: ReplaySummary;
 }

@@ -18,6 +18,7 @@ import type { ReplayDelivery, ReplayReport } from './replay-report.ts';
 import { ReplayClock } from './replay-clock.ts';
 import { settleRuns } from './settle-runs.ts';
 import { collectReport, alertLabel, type SimWrite } from './collect-report.ts';
+import { PageSink } from './page-sink.ts';
 
 export interface ReplayOptions {
   /** Playbooks folder; default the config's `playbooks.dir` (`playbooks`). */
@@ -50,9 +51,10 @@ interface Cleanup {
  * offset at once); between deliveries the engine is played forward (`settleRuns`), so an hour of re-sends takes
  * seconds. Returns every delivery and decision in time order, the runs, and a summary.
  *
- * The replay never reaches real people or clusters: escalation targets from the config are dropped (an escalation
- * is recorded as a decision only) and Kubernetes is always the simulated cluster. Prometheus and Alertmanager, when
- * given, are only queried.
+ * The replay never reaches real people or clusters: every escalation target of the config keeps its name and role
+ * but becomes a webhook to the replay's own page sink (with none configured, one paging and one notifying target
+ * are added), so pages go through the real escalator and appear in the report; Kubernetes is always the simulated
+ * cluster. Prometheus and Alertmanager, when given, are only queried.
  */
 export async function replay(stream: ReplayStream, options: ReplayOptions = {}): Promise<ReplayReport> {
   const cleanups: Cleanup[] = [];
@@ -78,6 +80,10 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     await sim.writeKubeconfig(kubeconfig, { namespace: 'ai-ninja' });
     const seedRequests = sim.requests.length;
 
+    const sink = new PageSink();
+    await sink.start();
+    cleanups.push(() => sink.close());
+
     const token = randomBytes(16).toString('hex');
     const prefix = `replay-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const config = await loadConfig({
@@ -95,7 +101,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
         c.kubernetes = kube;
         if (options.prometheusUrl) c.prometheus = { ...c.prometheus, url: options.prometheusUrl };
         if (options.alertmanagerUrl) c.alertmanager = { ...c.alertmanager, url: options.alertmanagerUrl };
-        delete c.escalation;
+        c.escalation = sinkEscalation(c.escalation, sink.url);
       },
     });
 
@@ -145,6 +151,8 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       for (const e of group) for (const a of e.payload.alerts) episodes.set(episodeId(a.fingerprint, a.startsAt), alertLabel(a.labels));
     }
     await settle(clock.now() + parseDuration(options.settle ?? '1h'), false);
+    // Pages are delivered by the escalator's own queue; give the last ones a moment to arrive.
+    await sink.quiet(300, 5_000);
 
     const writes: SimWrite[] = sim.requests.slice(seedRequests).map((r) => ({ method: r.method, path: r.path, status: r.status, dryRun: r.query['dryRun'] !== undefined }));
     return await collectReport({
@@ -156,6 +164,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       episodes,
       runIds,
       writes,
+      pages: sink.pages.map((p) => ({ offsetMs: p.receivedAt + clock.offset - start, target: p.target, event: p.event, level: p.level, summary: p.summary })),
       virtualMs: clock.now() - start,
       realMs: Date.now() - realStart,
     });
@@ -199,4 +208,19 @@ async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: num
   if (!res.ok) delivery.error = body.message ?? res.statusText;
   const started = (body.alerts ?? []).flatMap((a) => a.runs.filter((r) => r.decision === 'started').map((r) => r.runId));
   return { delivery, started };
+}
+
+/**
+ * The config's escalation section with every target replaced by a webhook to the sink under the same name and
+ * role, so playbooks naming targets and the severity policy work unchanged.
+ */
+function sinkEscalation(escalation: Record<string, any> | undefined, sinkUrl: string): Record<string, any> {
+  const configured = (escalation?.['targets'] ?? {}) as Record<string, { type: string; role?: string }>;
+  const roles: Record<string, 'page' | 'notify'> = Object.keys(configured).length
+    ? Object.fromEntries(Object.entries(configured).map(([name, t]) => [name, t.role === 'page' || t.role === 'notify' ? t.role : t.type === 'pagerduty' || t.type === 'opsgenie' ? 'page' : 'notify']))
+    : { pager: 'page', chat: 'notify' };
+  const secret = randomBytes(16).toString('hex');
+  const targets = Object.fromEntries(Object.entries(roles).map(([name, role]) => [name, { type: 'webhook', url: `${sinkUrl}/${encodeURIComponent(name)}`, secret, role }]));
+  // Local deliveries: retry fast rather than on production backoffs.
+  return { ...escalation, targets, delivery: { ...escalation?.['delivery'], backoff: '200ms', maxBackoff: '2s' } };
 }

@@ -105,6 +105,7 @@ t.test('a replay takes guards from --config and never pages anyone', async (t) =
   t.ok(report.summary.mutations <= 2, `the config's budget of 2 holds (${report.summary.mutations})`);
   t.match(formatReplay(report), /already ran 2 time\(s\)/);
   t.equal(report.summary.escalations, 1, 'the escalation is recorded');
+  t.ok(report.pages.some((p) => p.target === 'oncall' && p.event === 'remediation.escalated'), `the page went through the escalator to the replay's stand-in for "oncall": ${JSON.stringify(report.pages)}`);
   await new Promise((r) => setTimeout(r, 200));
   t.equal(pages, 0, 'and nothing was sent to the configured paging target');
 });
