@@ -9,18 +9,23 @@ import { PagerDutyReceiver } from '../support/paging-receivers.ts';
 import { RealLoop } from '../../src/dev/real-loop/real-loop.ts';
 import type { DeploymentRef, PodProcessEvent } from '../../src/dev/real-loop/pod-processes.ts';
 import { realLoopUnavailable } from '../../src/dev/real-loop/installed.ts';
+import { FlakyRelay } from './flaky-relay.ts';
 
 /** The shipped playbook, exactly as it is in the repository. */
 export const SHIPPED_PLAYBOOK = new URL('../../playbooks/service-down.yaml', import.meta.url);
 export const NS = 'ai-ninja';
 export const APPS = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics'] as const;
 export const FINAL = new Set(['succeeded', 'completed', 'failed', 'escalated', 'cancelled', 'skipped']);
+/** Runs already handed out by runStarted(), so two waits never return the same run. */
+const seen = new Set<string>();
 
 export interface E2E {
   sim: KubeSim;
   loop: RealLoop;
   svc: TestService;
   pagerduty: PagerDutyReceiver;
+  /** Between the second Alertmanager and remediator: can make Alertmanager re-send a firing delivery. */
+  relay: FlakyRelay;
   events: PodProcessEvent[];
   ref(name: string): DeploymentRef;
   /** Runs of the playbook against a Deployment, newest first (the list view). */
@@ -31,7 +36,7 @@ export interface E2E {
   ended(runId: string, timeoutMs?: number): Promise<any>;
   /** Waits until the run's decisions contain one with this reason. */
   decision(runId: string, reason: string, timeoutMs?: number): Promise<any>;
-  /** Polls `ok` every 25 ms until it holds; throws with `what` after `timeoutMs`. */
+  /** Polls `ok` every 100 ms until it holds; throws with `what` after `timeoutMs`. */
   until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
 }
 
@@ -43,9 +48,10 @@ export const skipReason: string | false = realLoopUnavailable() ?? false;
  * service so every pod is one real process), each service's pods as real stand-in processes behind a stable
  * Service address, a real Prometheus (fast profile) scraping them with the ServiceDown rule, an HA pair of real
  * Alertmanagers posting to a real remediator (real Redis, the SHIPPED service-down playbook, PagerDuty pointed at a
- * local receiver). It returns once Prometheus has seen every service up.
+ * local receiver); the second Alertmanager posts through a FlakyRelay. `guards` are merged into the configured
+ * guards (config keys, e.g. `{ budget: { runs: 1 } }`). It returns once Prometheus has seen every service up.
  */
-export async function startE2E(options: { guards?: Record<string, unknown> } = {}): Promise<E2E> {
+export async function startE2E(options: { guards?: Record<string, Record<string, unknown>> } = {}): Promise<E2E> {
   const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 100, crashLoopIntervalMs: 300 });
   t.teardown(() => sim.close());
   // One replica each, set before the seeded pods start (they start after podReadyDelayMs).
@@ -77,10 +83,13 @@ export async function startE2E(options: { guards?: Record<string, unknown> } = {
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       c.prometheus = { url: loop.prometheus.url, timeout: '2s' };
       c.escalation = { targets: { pd: { type: 'pagerduty', routingKey, url: pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
-      if (options.guards) c.guards = options.guards;
+      const guards = (c.guards ??= {}) as Record<string, Record<string, unknown>>;
+      for (const [k, v] of Object.entries(options.guards ?? {})) guards[k] = { ...guards[k], ...v };
     },
   });
-  await loop.connectAlertmanager({ webhookUrl: `${svc.url}/v1/alertmanager`, bearerToken: WEBHOOK_TOKEN, replicas: 2 });
+  const relay = await new FlakyRelay(`${svc.url}/v1/alertmanager`).start();
+  await loop.connectAlertmanager({ webhookUrl: `${svc.url}/v1/alertmanager`, bearerToken: WEBHOOK_TOKEN });
+  await loop.connectAlertmanager({ webhookUrl: relay.url, bearerToken: WEBHOOK_TOKEN });
   await sim.settle();
   await loop.waitUntilUp(30_000);
 
@@ -88,7 +97,7 @@ export async function startE2E(options: { guards?: Record<string, unknown> } = {
     const deadline = Date.now() + timeoutMs;
     while (!(await ok())) {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 100));
     }
   };
   const runsFor = async (name: string) => (await svc.api('GET', `/v1/runs?target=${NS}/${name}&limit=100`)).body.runs as any[];
@@ -97,6 +106,7 @@ export async function startE2E(options: { guards?: Record<string, unknown> } = {
     loop,
     svc,
     pagerduty,
+    relay,
     events,
     ref: (name) => ({ namespace: NS, name }),
     runsFor,
@@ -109,7 +119,7 @@ export async function startE2E(options: { guards?: Record<string, unknown> } = {
       seen.add(id!);
       return id!;
     },
-    ended: (runId, timeoutMs = 30_000) => svc.waitForRun(runId, (r) => FINAL.has(r.status), timeoutMs),
+    ended: (runId, timeoutMs = 120_000) => svc.waitForRun(runId, (r) => FINAL.has(r.status), timeoutMs),
     async decision(runId, reason, timeoutMs = 10_000) {
       let found: any;
       await until(`decision "${reason}" on ${runId}`, async () => {
@@ -122,4 +132,3 @@ export async function startE2E(options: { guards?: Record<string, unknown> } = {
   };
 }
 
-const seen = new Set<string>();
