@@ -45,7 +45,7 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  *    → `out_of_scope`;
  * 4. ineffectiveness (when the run starts): a fix that did not hold moves the run one rung up → note `ineffective`,
  *    or, with no rung left, hands over → `ineffective`;
- * 5. the storm counter (at a mutation): the mutation that takes the fleet past the threshold pauses everything
+ * 5. the storm counter (at a mutation, counting the run's target): the mutation that takes the fleet past the threshold pauses everything
  *    and pages → `storm_paused`. It counts after scope, so objects remediator would never touch do not count;
  * 6. budget and cooldown, then the per-target lock with its fencing token, in one atomic step
  *    → `budget_exhausted`, `cooldown`, `locked`.
@@ -137,7 +137,9 @@ export class SafetyGuard implements MutationGuard {
   async #claim(ctx: RunContext, target: TargetRef, now: number): Promise<Refusal | undefined> {
     const key = targetKey(target);
     if (automatic(ctx)) {
-      const storm = await this.#storm.record(key, now);
+      // The storm counts what needed fixing (the run's target), not every object a ladder touches: one P0 playbook
+      // that patches a ConfigMap, scales a backup and restarts a collector is one target in trouble, not four.
+      const storm = await this.#storm.record(ctx.target ? targetKey(ctx.target) : key, now);
       if (storm.kind === 'tripped') {
         this.#d.log.warn({ target: key, count: storm.count }, 'storm breaker tripped: automatic mutations paused fleet-wide');
         return { reason: 'storm_paused', message: `${storm.count} distinct targets needed automatic mutations within ${formatDuration(this.#s.storm.windowMs)} (more than ${this.#s.storm.targets}): automatic mutations are paused fleet-wide until an operator lifts the pause${storm.pause.until ? ` or ${storm.pause.until}` : ''}`, then: 'escalate' };
