@@ -44,6 +44,9 @@ export interface SettleOptions {
 export async function settleRuns(deps: SettleDeps, options: SettleOptions): Promise<void> {
   const { store, queue, clock, live } = deps;
   const pollMs = options.pollMs ?? 15;
+  // The clock moves only after two looks in a row found every run ended or asleep: one look can fall between a
+  // worker's writes (its job data, then the run record) and see a state that is already gone.
+  let quietLooks = 0;
   for (;;) {
     options.signal?.throwIfAborted();
     if (Date.now() > options.deadline) {
@@ -67,7 +70,9 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         } else {
           nextWake = Math.min(nextWake, wakeAt);
         }
-      } else if (view.status === 'queued' || view.status === 'running') {
+      } else {
+        // queued or running, or asleep without a wake-up time: it is about to change, so it counts as busy (a run
+        // that never changes ends the replay at its deadline rather than being passed over by the clock).
         busy = true;
         // A run that is neither ended nor asleep but whose job failed will never move: the engine broke (an
         // unexpected error, not a step failure). A job of such a run in `delayed` is BullMQ's retry of that error
@@ -77,10 +82,12 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         if (job.state === 'delayed') await queue.wake(id);
       }
     }
-    if (busy) {
+    if (busy || ++quietLooks < 2) {
+      if (busy) quietLooks = 0;
       await sleep(pollMs, undefined, { signal: options.signal });
       continue;
     }
+    quietLooks = 0;
     if (nextWake <= options.until) {
       clock.advanceTo(nextWake);
       continue;
