@@ -228,7 +228,8 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
         ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
         onFinished: async (view) => {
           // Resolve only on verified health; the escalator sends it only where a trigger went.
-          if (escalator && view.status === 'succeeded') await escalator.resolve(reportFor(view));
+          // An `escalate` step with `resolve: by-hand` asked for follow-up work: its incident stays open for a person.
+          if (escalator && view.status === 'succeeded' && !heldOpen(view)) await escalator.resolve(reportFor(view));
           const note = runEndNote(view);
           if (escalator && note) await escalator.update(reportFor(view), note);
         },
@@ -274,4 +275,9 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
       redis.disconnect();
     },
   };
+}
+
+/** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */
+function heldOpen(view: RunView): boolean {
+  return (view.state?.steps ?? []).some((s) => s.uses === 'escalate' && s.status === 'succeeded' && (s.output as { resolve?: string } | undefined)?.resolve === 'by-hand');
 }
