@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { freePort } from '../dev/free-port.ts';
 
 /** One escalation as a test sees it: the level, and which configured target names received it. */
@@ -20,7 +19,6 @@ export class EscalationReceiver {
   readonly events: Array<{ target: string; body: Record<string, unknown> }> = [];
   url = '';
   #server: Server | undefined;
-  #sockets = new Set<Socket>();
 
   async start(): Promise<this> {
     const port = await freePort();
@@ -36,10 +34,6 @@ export class EscalationReceiver {
           res.writeHead(400).end();
         }
       });
-    });
-    server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -71,7 +65,7 @@ export class EscalationReceiver {
     this.#server = undefined;
     if (!s) return;
     const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-    for (const sock of this.#sockets) sock.destroy();
+    s.closeAllConnections();
     await closed;
   }
 }

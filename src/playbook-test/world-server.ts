@@ -23,15 +23,10 @@ export interface WorldServer {
 export async function startWorldServer(world: () => ScriptedWorld | undefined): Promise<WorldServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     readBody(req)
       .then((body) => route(world(), req, body, res))
       .catch((err: Error) => send(res, 500, 'text/plain', `world server: ${err.message}`));
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
   });
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
     world()?.refuse('http', `CONNECT ${req.url} (an https URL: only http:// URLs can be answered from world.http)`);
@@ -47,7 +42,7 @@ export async function startWorldServer(world: () => ScriptedWorld | undefined): 
     alertmanagerUrl: `${url}/alertmanager`,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
+      server.closeAllConnections();
       await closed;
     },
   };
