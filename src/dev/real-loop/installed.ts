@@ -7,18 +7,23 @@ export const REAL_LOOP_BINARIES = [
   { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager' },
 ] as const;
 
-/** Whether `command` is an executable file on PATH. */
-export function onPath(command: string, path = process.env['PATH'] ?? ''): boolean {
+/** Where `command` is on PATH (the first executable file of that name), or undefined. */
+export function findOnPath(command: string, path = process.env['PATH'] ?? ''): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     try {
       accessSync(join(dir, command), constants.X_OK);
-      return true;
+      return join(dir, command);
     } catch {
       /* not here */
     }
   }
-  return false;
+  return undefined;
+}
+
+/** Whether `command` is an executable file on PATH. */
+export function onPath(command: string, path?: string): boolean {
+  return findOnPath(command, path) !== undefined;
 }
 
 /**
