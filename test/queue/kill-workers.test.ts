@@ -1,0 +1,181 @@
+import t from 'tap';
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { workerProcesses } from '../support/worker-process.ts';
+import { redisForTest } from '../support/redis.ts';
+import { startGuardedService, envFlipPlaybook, remediationMarks, FINAL } from '../guards/guard-harness.ts';
+
+// 50 runs over 5 targets on the simulated cluster, worked by 3 worker processes while a killer SIGKILLs a random
+// worker at random moments (and starts a new one), and Redis (AOF, fsync always) is SIGKILLed and restarted on the
+// same port and folder once in the middle. Afterwards, from the API server's request log and the run records:
+// - every run reached a final status;
+// - no completed mutation was repeated. Each write of the env-flip playbook carries its run and step
+//   (REMEDIATION=<run>-begin|end), and each (run, step) appears in at most one write the server accepted. That holds
+//   for the step in flight at a kill as well: the kube actions stamp the object with <run>.<step> in the same write
+//   and a re-executed step that reads its own stamp reports success without writing (a second, concurrent copy of
+//   the step fails its resourceVersion test and then reads the stamp). Re-running a step whose write never reached
+//   the server is not a repeat; those are the only repeats allowed, and the log cannot even see them;
+// - no two runs' mutations on one target overlapped: on each target, each run's writes form one block, begin
+//   before end (a run may stop after begin when it lost the target or ran out of time; it never writes after
+//   another run did);
+// - budgets held across the kills and the Redis restart: at most `budget.runs` runs ever wrote to a target, and the
+//   others were refused with budget_exhausted, and a completed run's steps are each recorded once.
+const TARGETS = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics', 'phone-gateway-backup'];
+const RUNS_PER_TARGET = 10;
+const BUDGET = 6;
+const WORKERS = 3;
+const BOUND_MS = 90_000;
+const MIN_AGE_MS = 2500;
+
+const redis = await redisForTest({ appendonly: true });
+const guards = { lock: { ttl: '1s', retryAfter: '100ms' }, budget: { runs: BUDGET, window: '1h' }, ineffective: { window: 0 }, storm: { targets: 100 } };
+const svc = await startGuardedService({ playbooks: { 'flip.yaml': envFlipPlaybook(300) }, role: 'receiver', guards, redis });
+
+const dir = await mkdtemp(join(tmpdir(), 'remediator-kill-workers-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const configFile = join(dir, 'config.yaml');
+await writeFile(
+  configFile,
+  `redis: { url: "${redis.url}", prefix: "${svc.config.redis.prefix}" }
+playbooks: { dir: "${svc.playbookDir}", watch: false }
+kubernetes: { enabled: true, kubeconfig: "${svc.kubeconfig}", requestTimeout: 5s }
+worker: { concurrency: 4, lockDuration: 1s, stalledInterval: 500ms, shutdownGrace: 1s }
+runs: { maxDuration: 2m, sweepInterval: 1s }
+guards: ${JSON.stringify(guards)}
+logging: { level: fatal }
+`,
+);
+const pool = workerProcesses(configFile);
+
+/** Posts like Alertmanager does: a 5xx (Redis away) is retried. */
+async function fire(deployment: string, startsAt: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const [runId] = await svc.fire([deployment], startsAt);
+      if (runId) return runId;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await sleep(200);
+  }
+}
+
+t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeated, locks and budgets hold', async (t) => {
+  const started = Date.now();
+  // Worker processes by start time. A worker takes a second or two to load and connect; only one that has been up
+  // long enough to be working is a victim, or the killer would only ever kill workers that are starting.
+  const live = new Map<ChildProcess, number>();
+  const spawnWorker = () => {
+    const w = pool.start();
+    live.set(w, Date.now());
+    w.once('exit', () => live.delete(w));
+  };
+  for (let i = 0; i < WORKERS; i++) spawnWorker();
+
+  // The killer strikes at random moments of the runs' lives: after each new write the API server accepted, it waits
+  // 0–600 ms and SIGKILLs a random worker (one up long enough to be working), then starts a new one. Tying kills to
+  // progress keeps a slow machine from killing workers faster than they can start.
+  let stop = false;
+  let kills = 0;
+  const writes = () => svc.sim.requests.filter((r) => r.method !== 'GET').length;
+  const killer = (async () => {
+    let seen = 0;
+    while (!stop && Date.now() - started < BOUND_MS) {
+      if (writes() === seen) {
+        await sleep(20);
+        continue;
+      }
+      seen = writes();
+      await sleep(Math.random() * 600);
+      const victims = [...live].filter(([, since]) => Date.now() - since > MIN_AGE_MS).map(([w]) => w);
+      const victim = victims[Math.floor(Math.random() * victims.length)];
+      if (!victim || stop) continue;
+      const exited = new Promise((r) => victim.once('exit', r));
+      victim.kill('SIGKILL');
+      await exited;
+      kills++;
+      spawnWorker();
+    }
+  })();
+
+  const runIds: string[] = [];
+  const targetOf = new Map<string, string>();
+  let redisRestarted = false;
+  for (let wave = 0; wave < RUNS_PER_TARGET; wave++) {
+    if (wave === 5) {
+      // Mid-way: Redis dies (SIGKILL, nothing flushed on the way out) and comes back on the same port and folder.
+      await redis.kill(true);
+      await sleep(500);
+      await redis.start();
+      redisRestarted = true;
+    }
+    const ids = await Promise.all(TARGETS.map((d, i) => fire(d, new Date(Date.UTC(2026, 4, 1, 8, wave, i)).toISOString())));
+    ids.forEach((id, i) => targetOf.set(id, TARGETS[i]!));
+    runIds.push(...ids);
+    await sleep(400);
+  }
+  t.equal(new Set(runIds).size, TARGETS.length * RUNS_PER_TARGET, '50 distinct runs were started');
+
+  const ends = new Map<string, any>();
+  while (ends.size < runIds.length && Date.now() - started < BOUND_MS) {
+    for (const id of runIds) {
+      if (ends.has(id)) continue;
+      const res = await svc.api('GET', `/v1/runs/${id}`).catch(() => undefined);
+      if (res?.status === 200 && FINAL.has(res.body.status)) ends.set(id, res.body);
+    }
+    if (ends.size < runIds.length) await sleep(250);
+  }
+  stop = true;
+  await killer;
+  t.ok(redisRestarted, 'Redis was restarted mid-way');
+  t.ok(kills >= 5, `workers were killed mid-work (${kills} SIGKILLs in ${Math.round((Date.now() - started) / 1000)} s)`);
+  const unfinished = runIds.filter((id) => !ends.has(id));
+  const stuck = unfinished.length ? (await svc.api('GET', `/v1/runs/${unfinished[0]}`)).body : undefined;
+  t.same(unfinished, [], `every run reached a final status within ${BOUND_MS / 1000} s`, { stuck: stuck && { status: stuck.status, steps: stuck.state?.steps, decisions: stuck.decisions } });
+
+  // No completed mutation repeated: each (run, step) in at most one accepted write.
+  for (const target of TARGETS) {
+    const marks = remediationMarks(svc, target);
+    const seen = new Map<string, number>();
+    for (const m of marks) seen.set(`${m.run}-${m.phase}`, (seen.get(`${m.run}-${m.phase}`) ?? 0) + 1);
+    t.same([...seen].filter(([, n]) => n > 1), [], `${target}: no step's write was accepted twice`);
+
+    // No overlap: each run's writes are one block, begin first.
+    const blocks: Array<{ run: string; phases: string[] }> = [];
+    for (const m of marks) {
+      if (blocks.at(-1)?.run === m.run) blocks.at(-1)!.phases.push(m.phase);
+      else blocks.push({ run: m.run, phases: [m.phase] });
+    }
+    t.equal(new Set(blocks.map((b) => b.run)).size, blocks.length, `${target}: no run wrote again after another run did (${blocks.map((b) => b.run.slice(-6)).join(' ')})`);
+    t.ok(blocks.every((b) => b.phases[0] === 'begin' && b.phases.length <= 2), `${target}: each run wrote begin, then at most end`);
+
+    // Budgets: at most BUDGET runs ever acted on the target, across kills and the Redis restart.
+    t.ok(blocks.length <= BUDGET, `${target}: ${blocks.length} runs acted, within the budget of ${BUDGET}`);
+    const mine = runIds.filter((id) => targetOf.get(id) === target).map((id) => ends.get(id)).filter(Boolean);
+    const acted = new Set(blocks.map((b) => b.run));
+    const refused = mine.filter((r) => r.decisions.some((d: any) => d.reason === 'budget_exhausted'));
+    t.ok(refused.every((r) => !acted.has(r.id)), `${target}: no run refused for the budget wrote`);
+    t.ok(mine.filter((r) => r.status === 'completed').length >= 1, `${target}: runs still got through`);
+  }
+
+  for (const run of ends.values()) {
+    if (run.status === 'completed') {
+      t.same(run.state.steps.map((s: any) => s.id), ['begin', 'hold', 'end'], `${run.id}: each step recorded once`);
+      const marks = remediationMarks(svc, targetOf.get(run.id)!).filter((m) => m.run === run.id);
+      t.same(marks.map((m) => m.phase), ['begin', 'end'], `${run.id}: completed, and both of its writes reached the server once`);
+    }
+    t.ok(run.decisions.filter((d: any) => d.reason === 'succeeded').length <= 1, `${run.id}: finished at most once`);
+  }
+
+  // Nothing is left locked once every run is over (a lock a killed worker held expires within its TTL).
+  await sleep(1200);
+  const check = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  t.teardown(() => check.disconnect());
+  t.same(await check.keys(`${svc.config.redis.prefix}:guard:lock:*`), [], 'no target lock is held');
+  t.equal(await check.zcard(`${svc.config.redis.prefix}:run-deadlines`), 0, 'no run is left in the deadline index');
+});
