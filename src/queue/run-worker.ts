@@ -258,7 +258,7 @@ export class RunWorker {
   async #finished(view: RunView, state: RunState): Promise<void> {
     const { store, metrics, log } = this.#deps;
     metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
-    const reason: DecisionReason = state.status === 'succeeded' || state.status === 'completed' ? 'succeeded' : state.status === 'cancelled' ? 'cancelled' : state.status === 'escalated' ? 'escalated' : 'failed';
+    const reason = finalReason(state.status);
     await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status });
     metrics.decisions.inc({ reason, playbook: view.playbook });
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
@@ -270,5 +270,20 @@ export class RunWorker {
       this.#lastTrim = Date.now();
       await store.trim(this.#opts.retention.maxRecords, this.#opts.retention.maxAgeMs).catch((err) => log.warn({ err }, 'run retention trim failed'));
     }
+  }
+}
+
+/** The decision that closes a run: its final status, so a run the guards skipped is not counted as a failure. */
+function finalReason(status: RunState['status']): DecisionReason {
+  switch (status) {
+    case 'succeeded':
+    case 'completed':
+      return 'succeeded';
+    case 'cancelled':
+    case 'escalated':
+    case 'skipped':
+      return status;
+    default:
+      return 'failed';
   }
 }
