@@ -15,6 +15,7 @@ import { LiveTimeline } from '../dev/real-loop/live-timeline.ts';
 import { ServiceFleet } from '../dev/real-loop/service-fleet.ts';
 import { startUpQueryStandIn } from '../dev/real-loop/up-query-stand-in.ts';
 import { startPagerSink } from '../dev/real-loop/pager-sink.ts';
+import { firstSample } from '../dev/real-loop/first-sample.ts';
 import type { PodProcessEvent } from '../dev/real-loop/pod-processes.ts';
 
 const NAMESPACE = 'ai-ninja';
@@ -167,7 +168,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
         await until(resolved, 10_000);
       }
     }
-    const up = await upValue(prometheusUrl, upQuery);
+    const up = await firstSample(prometheusUrl, upQuery);
     const ok = last?.status === 'succeeded' && resolved() && up === '1';
     await new Promise((r) => setTimeout(r, 500)); // let the watchers catch the last lines
     tl.flush();
@@ -229,17 +230,6 @@ async function postWebhook(url: string, token: string, body: unknown): Promise<{
   const res = await fetch(`${url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
   const answer = (await res.json()) as { alerts?: Array<{ decision?: string; runs?: Array<{ runId?: string }> }> };
   return { status: res.status, decision: answer.alerts?.[0]?.decision, runId: answer.alerts?.[0]?.runs?.[0]?.runId };
-}
-
-/** The first sample of an instant query ('1', '0'), or undefined. */
-async function upValue(prometheusUrl: string, query: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(2000) });
-    const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
-    return body.data?.result?.[0]?.value[1];
-  } catch {
-    return undefined;
-  }
 }
 
 /** Polls `ok` every 200 ms; false after `timeoutMs`. */

@@ -1,4 +1,5 @@
 import type { RunView } from '../../store/run-record.ts';
+import { firstSample } from './first-sample.ts';
 import type { PodProcessEvent } from './pod-processes.ts';
 
 /** Where a line comes from; the column that tells a reader who did what. */
@@ -74,16 +75,10 @@ export class LiveTimeline {
   async watchUp(prometheusUrl: string, query: string, signal: AbortSignal, intervalMs = 100): Promise<void> {
     let last: string | undefined;
     while (!signal.aborted) {
-      try {
-        const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
-        const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
-        const v = body.data?.result?.[0]?.value[1] ?? 'no data';
-        if (v !== last) {
-          this.say('prometheus', `${query} = ${v}${v === '0' ? '  (the scrape fails: the service is down)' : v === '1' ? '  (scraped fine)' : ''}`);
-          last = v;
-        }
-      } catch {
-        /* Prometheus busy or stopping: try again */
+      const v = (await firstSample(prometheusUrl, query, AbortSignal.any([signal, AbortSignal.timeout(2000)]))) ?? 'no data';
+      if (v !== last && !signal.aborted) {
+        this.say('prometheus', `${query} = ${v}${v === '0' ? '  (the scrape fails: the service is down)' : v === '1' ? '  (scraped fine)' : ''}`);
+        last = v;
       }
       await sleep(intervalMs, signal);
     }

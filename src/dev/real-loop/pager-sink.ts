@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { freePort } from '../free-port.ts';
+import { listenOnLoopback } from './listen-loopback.ts';
 
 /** One event remediator's `webhook` escalation target sent (remediation.escalated / updated / resolved). */
 export interface PagerEvent {
@@ -40,18 +40,6 @@ export async function startPagerSink(onEvent: (e: PagerEvent) => void = () => {}
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${port}/events`,
-    events,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listener = await listenOnLoopback(server);
+  return { url: `${listener.url}/events`, events, close: listener.close };
 }

@@ -1,6 +1,7 @@
 import { startAlertmanager, type AlertmanagerProcess } from '../alertmanager-process.ts';
 import { startPrometheus, type PrometheusProcess, type PromRule, type ScrapeTarget } from '../prometheus-process.ts';
 import type { DeploymentRef, PodProcesses } from './pod-processes.ts';
+import { firstSample } from './first-sample.ts';
 import { serviceDownRules } from './service-down-rule.ts';
 import { ServiceFleet, type ServiceEndpoint, type ServiceFleetOptions } from './service-fleet.ts';
 
@@ -111,10 +112,7 @@ export class RealLoop {
 
   /** Whether Prometheus's latest sample says the service is up (undefined: no sample yet). */
   async isUp(ref: DeploymentRef, signal?: AbortSignal): Promise<boolean | undefined> {
-    const url = `${this.prometheus.url}/api/v1/query?query=${encodeURIComponent(this.service(ref).upQuery)}`;
-    const res = await fetch(url, { signal: signal ?? AbortSignal.timeout(2000) });
-    const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
-    const v = body.data?.result?.[0]?.value[1];
+    const v = await firstSample(this.prometheus.url, this.service(ref).upQuery, signal);
     return v === undefined ? undefined : v === '1';
   }
 

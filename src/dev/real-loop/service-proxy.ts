@@ -1,6 +1,5 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { freePort } from '../free-port.ts';
+import { listenOnLoopback } from './listen-loopback.ts';
 
 export interface ServiceProxyOptions {
   /** Names the Service in answers and errors. */
@@ -27,12 +26,7 @@ export interface ServiceProxy {
  */
 export async function startServiceProxy(options: ServiceProxyOptions): Promise<ServiceProxy> {
   const timeoutMs = options.timeoutMs ?? 2000;
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => void forward(req, res));
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
@@ -57,31 +51,6 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
     });
   }
 
-  for (let tries = 1; ; tries++) {
-    const port = await freePort();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      let closed: Promise<void> | undefined;
-      return {
-        url: `http://127.0.0.1:${port}`,
-        port,
-        close() {
-          closed ??= new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            for (const s of sockets) s.destroy();
-          });
-          return closed;
-        },
-      };
-    } catch (err) {
-      // Another process took the port between freePort() and listen(): try a new one.
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 3) throw err;
-    }
-  }
+  const listener = await listenOnLoopback(server);
+  return { url: listener.url, port: listener.port, close: listener.close };
 }

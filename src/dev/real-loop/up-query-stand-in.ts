@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { freePort } from '../free-port.ts';
+import { listenOnLoopback } from './listen-loopback.ts';
 import type { ServiceFleet } from './service-fleet.ts';
 
 export interface UpQueryStandIn {
@@ -51,17 +51,6 @@ export async function startUpQueryStandIn(fleet: ServiceFleet): Promise<UpQueryS
       );
     });
   });
-  const port = await freePort();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listener = await listenOnLoopback(server);
+  return { url: listener.url, close: listener.close };
 }
