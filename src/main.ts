@@ -132,6 +132,18 @@ export function checkWebhookAuth(config: Config, log: Logger): void {
  * The composition root: config → adapters → registries → app and/or worker. Nothing else constructs adapters.
  */
 export async function startRemediator(config: Config, options: StartOptions): Promise<Remediator> {
+  // A start that fails half-way (playbooks refused, Redis unreachable, port taken) closes what it had opened, so the
+  // caller's process can exit on its own instead of hanging on a Redis socket or a BullMQ timer.
+  const opened: Array<() => unknown> = [];
+  try {
+    return await assemble(config, options, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function assemble(config: Config, options: StartOptions, opened: Array<() => unknown>): Promise<Remediator> {
   const { role, log } = options;
   const clock = options.clock ?? systemClock;
   if (role !== 'worker') checkWebhookAuth(config, log);
@@ -141,9 +153,14 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   // After close() starts, connections stop reconnecting, so a Redis that is gone cannot keep the process alive.
   const shouldRetry = () => !closed;
   const redis = commandConnection(config.redis.url, config.redis.commandTimeout, { shouldRetry });
+  opened.push(() => {
+    closed = true;
+    redis.disconnect();
+  });
   const store = new RunStore(redis, config.redis.prefix, { retentionMs: parseDuration(config.runs.maxAge) });
   const connection = blockingConnectionOptions(config.redis.url, { shouldRetry });
   const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
+  opened.push(() => queue.close());
 
   const services = createServices(config);
   const pauses = new PauseRegistry(redis, store.keys);
@@ -175,9 +192,12 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
       },
     });
     services.escalation = escalator;
+    const started = escalator;
+    opened.push(() => started.close());
   }
   const registry = createRegistry();
   const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
+  opened.push(() => catalog.close());
   const problems = await catalog.reload();
   if (problems.length > 0) {
     throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${catalog.lastProblems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
@@ -236,12 +256,16 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
       },
     );
     worker.start();
+    const started = worker;
+    opened.push(() => started.close(0));
     const closer = worker;
     sweeper = new StuckRunSweeper(
       { intervalMs: parseDuration(config.runs.sweepInterval) },
       { store, runQueue: queue, queue: queue.queue, fence, redis, closeOverdue: (id) => closer.closeOverdue(id), clock, log: log.child({ component: 'sweeper' }) },
     );
     sweeper.start();
+    const sweeping = sweeper;
+    opened.push(() => sweeping.stop());
   }
 
   let app: FastifyInstance | undefined;
@@ -249,7 +273,9 @@ export async function startRemediator(config: Config, options: StartOptions): Pr
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
     const readinessChecks = services.kube ? { kubernetes: kubePreflightCheck(services.kube, () => catalog.list()) } : undefined;
-    app = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks });
+    app = built;
+    opened.push(() => built.close());
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
