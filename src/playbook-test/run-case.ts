@@ -165,22 +165,27 @@ async function startSim(): Promise<Sim> {
 }
 
 /**
- * The starting state: seed ai-ninja, the case's objects, crashing images (before the pods settle, so a service
- * can start out down), then the faults that concern the next rollout or API call. Progress deadlines of every
+ * The starting state: crashing images (before the pods settle, so a service can start out down), seed ai-ninja
+ * rolled out, then the case's objects as new releases on top of it, then the faults that concern the next rollout
+ * or API call. Progress deadlines of every
  * Deployment follow the time scale. Returns a problem instead of throwing.
  */
 async function prepareCluster(sim: Sim, doc: TestCaseDoc, scale: number): Promise<string | undefined> {
   const faults = doc.cluster?.faults ?? {};
   const deadline = (d: any) => ({ ...d, spec: { ...d.spec, progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale) } });
   for (const d of sim.list('Deployment')) sim.put(deadline(d));
+  for (const [image, mode] of Object.entries(faults.crashImages ?? {})) sim.faults.crashImage(image, mode as 'CrashLoopBackOff' | 'OOMKilled' | 'Error');
+  // The seed rolls out first, so an object that replaces a seeded Deployment is a new release on top of it: a case
+  // can start with a history to roll back through (e.g. a bad image deployed over the good one).
+  await sim.settle({ timeoutMs: 10_000 });
   for (const [i, obj] of (doc.cluster?.objects ?? []).entries()) {
     try {
-      sim.put(obj.kind === 'Deployment' ? deadline(obj) : obj);
+      const current = obj.kind === 'Deployment' ? sim.get('Deployment', obj.metadata.namespace, obj.metadata.name) : undefined;
+      sim.put(obj.kind === 'Deployment' ? deadline(current ? { ...obj, metadata: { ...current.metadata, ...obj.metadata } } : obj) : obj);
     } catch (err) {
       return `cluster.objects[${i}] (${obj.kind} ${obj.metadata.name}): ${(err as Error).message}`;
     }
   }
-  for (const [image, mode] of Object.entries(faults.crashImages ?? {})) sim.faults.crashImage(image, mode as 'CrashLoopBackOff' | 'OOMKilled' | 'Error');
   await sim.settle({ timeoutMs: 10_000 });
   for (const ref of faults.failRollouts ?? []) {
     const [ns, name] = ref.split('/') as [string, string];
