@@ -25,7 +25,7 @@ program
 
 program
   .command('demo')
-  .description('Start a local Redis, remediator and a simulated cluster, send a real ServiceDown alert three times and show the run and the deduplication decisions.')
+  .description('Start a local Redis, a simulated cluster whose pods are real processes, and remediator; kill phone-gateway and show the loop (Prometheus and Alertmanager when installed, else a recorded webhook) until the fix is verified.')
   .option('--once', 'exit after the scenario (status 0 on success)')
   .action(demoCommand);
 
