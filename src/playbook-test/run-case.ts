@@ -180,7 +180,8 @@ async function prepareCluster(sim: Sim, doc: TestCaseDoc, scale: number): Promis
   await sim.settle({ timeoutMs: 10_000 });
   for (const [i, obj] of (doc.cluster?.objects ?? []).entries()) {
     try {
-      const current = obj.kind === 'Deployment' ? sim.get('Deployment', obj.metadata.namespace, obj.metadata.name) : undefined;
+      const namespace = (obj.metadata as { namespace?: string }).namespace ?? 'default';
+      const current = obj.kind === 'Deployment' ? sim.get('Deployment', namespace, obj.metadata.name) : undefined;
       sim.put(obj.kind === 'Deployment' ? deadline(current ? { ...obj, metadata: { ...current.metadata, ...obj.metadata } } : obj) : obj);
     } catch (err) {
       return `cluster.objects[${i}] (${obj.kind} ${obj.metadata.name}): ${(err as Error).message}`;
