@@ -9,7 +9,7 @@ import type { StepServices } from './engine/step-services.ts';
 import { actions } from './actions/index.ts';
 import { gates } from './gates/index.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
-import { AxiosHttpClient } from './ports/http-client.ts';
+import { AxiosHttpClient, type HttpClient } from './ports/http-client.ts';
 import { Metrics } from './observability/metrics.ts';
 import { commandConnection, blockingConnectionOptions } from './store/redis-connection.ts';
 import { RunStore } from './store/run-store.ts';
@@ -44,6 +44,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Listen (default true). Tests that use `inject` pass false. */
   listen?: boolean;
+  /** The HTTP client of steps, gates, Prometheus and Alertmanager (default axios); `remediator test` scripts it. */
+  http?: HttpClient;
 }
 
 export interface Remediator {
@@ -64,8 +66,7 @@ export function createRegistry(): StepRegistry {
 }
 
 /** The services steps may use, from config. Absent when not configured, so playbooks needing them are refused. */
-export function createServices(config: Config): StepServices {
-  const http = new AxiosHttpClient({ userAgent: 'remediator' });
+export function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' })): StepServices {
   const services: StepServices = {
     limits: {
       maxReplicas: config.kubernetes.maxReplicas,
@@ -162,7 +163,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
   opened.push(() => queue.close());
 
-  const services = createServices(config);
+  const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
+  const services = createServices(config, http);
   const pauses = new PauseRegistry(redis, store.keys);
 
   // Escalation: the pages carry the run's whole story, built from its record when it is sent.
@@ -234,7 +236,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         catalog,
         metrics,
         clock,
-        http: new AxiosHttpClient({ userAgent: 'remediator' }),
+        http,
         services,
         log: log.child({ component: 'worker' }),
         guard,

@@ -14,7 +14,7 @@ import { RealLoop } from '../dev/real-loop/real-loop.ts';
 import { LiveTimeline } from '../dev/real-loop/live-timeline.ts';
 import { ServiceFleet } from '../dev/real-loop/service-fleet.ts';
 import { startUpQueryStandIn } from '../dev/real-loop/up-query-stand-in.ts';
-import { startPagerSink } from '../dev/real-loop/pager-sink.ts';
+import { startWebhookSink } from '../dev/webhook-sink.ts';
 import { firstSample } from '../dev/real-loop/first-sample.ts';
 import type { PodProcessEvent } from '../dev/real-loop/pod-processes.ts';
 
@@ -104,7 +104,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     for (const s of fleet.services()) say(`    service ${s.ref.name.padEnd(20)} ${s.url}  (pids ${fleet.pods.processes(s.ref).map((p) => p.pid).join(', ')})`);
     if (loop) say(`• prometheus on ${loop.prometheus.url} (rules: ${loop.rulesSource === 'built-in' ? 'built-in ServiceDown rule' : relative(process.cwd(), loop.rulesSource)}; 100 ms scrapes)`);
     else say(`• no Prometheus: the playbook's up{…} queries go to a stand-in on ${prometheusUrl} that scrapes the Service when asked`);
-    const pager = await startPagerSink((e) => timeline?.say('pager', `${e.event}: ${e.summary}`, e.at));
+    const pager = await startWebhookSink((e) => timeline?.say('pager', `${String(e.body['event'] ?? 'event')}: ${String(e.body['summary'] ?? '')}`, e.at));
     cleanups.push(() => pager.close());
     say(`• pager (remediator's signed webhook target) on ${pager.url}`);
 
@@ -119,7 +119,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
         c.kubernetes = { ...c.kubernetes, enabled: true, kubeconfig };
         c.worker = { ...c.worker, lockDuration: '10s', stalledInterval: '5s' };
         c.prometheus = { ...c.prometheus, url: prometheusUrl };
-        c.escalation = { targets: { pager: { type: 'webhook', url: pager.url, secret: randomBytes(16).toString('hex'), role: 'page' } } };
+        c.escalation = { targets: { pager: { type: 'webhook', url: `${pager.url}/pager`, secret: randomBytes(16).toString('hex'), role: 'page' } } };
       },
     });
     const log = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn', pretty: true });

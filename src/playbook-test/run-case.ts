@@ -11,8 +11,10 @@ import type { RunView } from '../store/run-record.ts';
 import { alertFingerprint } from './alert-fingerprint.ts';
 import { clusterWrites } from './cluster-writes.ts';
 import { compareExpectations, type CaseObservation, type Mismatch, type ObservedRun } from './compare-expectations.ts';
-import { EscalationReceiver } from './escalation-receiver.ts';
-import { routeHttpThroughProxy } from './http-proxy-env.ts';
+import { observedEscalations } from './escalation-receiver.ts';
+import { startWebhookSink, type WebhookSink } from '../dev/webhook-sink.ts';
+import { ScriptedHttpClient } from './scripted-http-client.ts';
+import { AxiosHttpClient } from '../ports/http-client.ts';
 import type { LoadedCase } from './load-test-file.ts';
 import { scaledProgressDeadlineSeconds } from './scale-playbook.ts';
 import { ScriptedWorld, type KnownAlert } from './scripted-world.ts';
@@ -68,7 +70,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
   try {
     const server = await startWorldServer(() => world);
     cleanups.push(() => server.close());
-    const receiver = await new EscalationReceiver().start();
+    const receiver = await startWebhookSink();
     cleanups.push(() => receiver.close());
     const sim = await startSim();
     cleanups.push(() => sim.close());
@@ -78,7 +80,6 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const kubeconfig = join(dir, 'kubeconfig');
     await sim.writeKubeconfig(kubeconfig, { namespace: 'ai-ninja' });
-    cleanups.push(routeHttpThroughProxy(server.url));
 
     const prefix = `rt${randomBytes(5).toString('hex')}`;
     const names = [...new Set([DEFAULT_TARGET, ...env.targetNames])];
@@ -102,7 +103,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         };
       },
     });
-    const service = await startRemediator(config, { role: 'all', log: env.log });
+    const service = await startRemediator(config, { role: 'all', log: env.log, http: new ScriptedHttpClient(world, new AxiosHttpClient({ userAgent: 'remediator' })) });
     cleanups.push(() => service.close());
     if (env.cleanRedis) cleanups.push(() => deleteKeys(env.redisUrl, prefix));
     sim.requests.length = 0;
@@ -140,7 +141,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
     observation = {
       runs: views.map(observeRun),
       mutations: clusterWrites(sim.requests),
-      escalations: receiver.escalations(),
+      escalations: observedEscalations(receiver.events),
       worldCalls: world.calls,
       problems,
     };
@@ -263,14 +264,10 @@ async function waitForRuns(api: Api, ids: readonly string[], deadline: number): 
  * Pages are delivered after the run records its escalation (a queue, then HTTP). When the runs escalated, wait for
  * the first page, then until no more arrive for a moment; otherwise only for that moment.
  */
-async function settleEscalations(receiver: EscalationReceiver, expectOne: boolean, deadline: number): Promise<void> {
+async function settleEscalations(receiver: WebhookSink, expectOne: boolean, deadline: number): Promise<void> {
   const until = Math.min(deadline, Date.now() + 5_000);
-  while (expectOne && receiver.escalations().length === 0 && Date.now() < until) await sleepUntil(Date.now() + 20);
-  let count = -1;
-  while (receiver.events.length !== count && Date.now() < until) {
-    count = receiver.events.length;
-    await sleepUntil(Date.now() + 150);
-  }
+  while (expectOne && observedEscalations(receiver.events).length === 0 && Date.now() < until) await sleepUntil(Date.now() + 20);
+  await receiver.quiet(150, Math.max(0, until - Date.now()));
 }
 
 function observeRun(v: RunView): ObservedRun {

@@ -66,7 +66,7 @@ export class ScriptedWorld {
     return answer;
   }
 
-  /** Records a call nothing can answer (e.g. an https URL, which cannot be scripted). */
+  /** Records a call nothing can answer (a path the scripted Prometheus or Alertmanager does not serve). */
   refuse(service: WorldCall['service'], call: string): void {
     this.calls.push({ service, call });
   }

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { freePort } from '../dev/free-port.ts';
+import { listenOnLoopback } from '../dev/listen-loopback.ts';
 import type { ScriptedWorld } from './scripted-world.ts';
 
 /**
@@ -8,8 +7,7 @@ import type { ScriptedWorld } from './scripted-world.ts';
  * gets tested:
  * - `<url>/prometheus`: Prometheus `/api/v1/query` (GET or form POST), answering instant vectors;
  * - `<url>/alertmanager`: Alertmanager `GET /api/v2/alerts` with its `filter` matchers;
- * - `<url>` as an HTTP forward proxy: `http.check`/`http.request` calls to any http:// URL arrive here in
- *   absolute form and get the `world.http` answers (https is tunnelled by clients and cannot be scripted: refused).
+ * (`http.check`/`http.request` calls to service URLs are answered by ScriptedHttpClient, the engine's HTTP port.)
  * Calls nothing answers get an error the engine treats as final where it can (Prometheus `bad_data`, Alertmanager
  * 400), so a case with a missing answer ends quickly instead of polling to its timeout.
  */
@@ -21,46 +19,19 @@ export interface WorldServer {
 }
 
 export async function startWorldServer(world: () => ScriptedWorld | undefined): Promise<WorldServer> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const server = createServer((req, res) => {
     readBody(req)
       .then((body) => route(world(), req, body, res))
       .catch((err: Error) => send(res, 500, 'text/plain', `world server: ${err.message}`));
   });
-  server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    world()?.refuse('http', `CONNECT ${req.url} (an https URL: only http:// URLs can be answered from world.http)`);
-    socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url,
-    prometheusUrl: `${url}/prometheus`,
-    alertmanagerUrl: `${url}/alertmanager`,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
+  const { url, close } = await listenOnLoopback(server);
+  return { url, prometheusUrl: `${url}/prometheus`, alertmanagerUrl: `${url}/alertmanager`, close };
 }
 
 function route(world: ScriptedWorld | undefined, req: IncomingMessage, body: string, res: ServerResponse): void {
   const method = req.method ?? 'GET';
   const target = req.url ?? '/';
   if (!world) return send(res, 503, 'text/plain', 'no test case is running');
-  if (/^https?:\/\//i.test(target)) {
-    const answer = world.http(method, target);
-    if (!answer) return send(res, 502, 'text/plain', `remediator test: no world.http answer for ${method} ${target}`);
-    const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    const type = answer.body !== undefined && typeof answer.body !== 'string' ? 'application/json' : 'text/plain';
-    res.writeHead(answer.status, { 'content-type': type, ...answer.headers });
-    res.end(text);
-    return;
-  }
   const u = new URL(target, 'http://world');
   if (u.pathname === '/prometheus/api/v1/query') {
     const params = method === 'POST' ? new URLSearchParams(body) : u.searchParams;

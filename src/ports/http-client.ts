@@ -66,7 +66,8 @@ export class AxiosHttpClient implements HttpClient {
   }
 }
 
-function parseBody(data: unknown, contentType: string | undefined): unknown {
+/** A body as the engine sees it: parsed JSON when the content type says JSON, else the text. */
+export function parseBody(data: unknown, contentType: string | undefined): unknown {
   if (typeof data !== 'string' || data.length === 0) return data ?? '';
   if (contentType?.includes('json')) {
     try {

@@ -18,7 +18,7 @@ import type { ReplayDelivery, ReplayReport } from './replay-report.ts';
 import { ReplayClock } from './replay-clock.ts';
 import { settleRuns } from './settle-runs.ts';
 import { collectReport, alertLabel, type SimWrite } from './collect-report.ts';
-import { PageSink } from './page-sink.ts';
+import { startWebhookSink } from '../dev/webhook-sink.ts';
 
 export interface ReplayOptions {
   /** Playbooks folder; default the config's `playbooks.dir` (`playbooks`). */
@@ -80,8 +80,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     await sim.writeKubeconfig(kubeconfig, { namespace: 'ai-ninja' });
     const seedRequests = sim.requests.length;
 
-    const sink = new PageSink();
-    await sink.start();
+    const sink = await startWebhookSink();
     cleanups.push(() => sink.close());
 
     const token = randomBytes(16).toString('hex');
@@ -164,7 +163,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       episodes,
       runIds,
       writes,
-      pages: sink.pages.map((p) => ({ offsetMs: p.receivedAt + clock.offset - start, target: p.target, event: p.event, level: p.level, summary: p.summary })),
+      pages: sink.events.map((p) => ({ offsetMs: p.at + clock.offset - start, target: p.target, event: str(p.body['event']), level: str(p.body['level']), summary: str(p.body['summary']) })),
       virtualMs: clock.now() - start,
       realMs: Date.now() - realStart,
     });
@@ -224,3 +223,5 @@ function sinkEscalation(escalation: Record<string, any> | undefined, sinkUrl: st
   // Local deliveries: retry fast rather than on production backoffs.
   return { ...escalation, targets, delivery: { ...escalation?.['delivery'], backoff: '200ms', maxBackoff: '2s' } };
 }
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

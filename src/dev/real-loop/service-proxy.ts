@@ -1,5 +1,5 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './listen-loopback.ts';
+import { listenOnLoopback } from '../listen-loopback.ts';
 
 export interface ServiceProxyOptions {
   /** Names the Service in answers and errors. */

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { listenOnLoopback } from './listen-loopback.ts';
+import { listenOnLoopback } from '../listen-loopback.ts';
 import type { ServiceFleet } from './service-fleet.ts';
 
 export interface UpQueryStandIn {
