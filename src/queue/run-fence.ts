@@ -65,33 +65,28 @@ export class RunFence {
     redis.defineCommand('remRunSave', { numberOfKeys: 2, lua: SAVE });
   }
 
-  /** Sorted set of live runs by deadline (ms). Kept beside its only users (the worker and the sweeper). */
-  deadlineKey(): string {
-    return `${this.#keys.prefix}:run-deadlines`;
-  }
-
   /**
    * Makes `owner` (a BullMQ job token) the only processing that may save the run, and indexes its deadline.
    * `closed`: the run has ended already; `missing`: no such run record.
    */
   async claim(runId: string, owner: string, deadlineAt: number): Promise<'claimed' | 'closed' | 'missing'> {
-    return storeCall(() => (this.#redis as any).remRunClaim(this.#keys.run(runId), this.deadlineKey(), owner, runId, deadlineAt) as Promise<'claimed' | 'closed' | 'missing'>);
+    return storeCall(() => (this.#redis as any).remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), owner, runId, deadlineAt) as Promise<'claimed' | 'closed' | 'missing'>);
   }
 
   /** Saves the state if `owner` still owns the run and it has not ended; `owner` undefined: whoever owns it (the sweeper). */
   async save(runId: string, owner: string | undefined, state: RunState): Promise<SaveResult> {
     return storeCall(
-      () => (this.#redis as any).remRunSave(this.#keys.run(runId), this.deadlineKey(), owner ?? '', runId, JSON.stringify(state), state.status, new Date().toISOString()) as Promise<SaveResult>,
+      () => (this.#redis as any).remRunSave(this.#keys.run(runId), this.#keys.runDeadlines(), owner ?? '', runId, JSON.stringify(state), state.status, new Date().toISOString()) as Promise<SaveResult>,
     );
   }
 
   /** Live runs whose deadline is at or before `before` (ms), oldest first, at most `limit`. */
   async overdue(before: number, limit: number): Promise<string[]> {
-    return storeCall(() => this.#redis.zrangebyscore(this.deadlineKey(), '-inf', String(before), 'LIMIT', 0, limit));
+    return storeCall(() => this.#redis.zrangebyscore(this.#keys.runDeadlines(), '-inf', String(before), 'LIMIT', 0, limit));
   }
 
   /** Drops a run from the deadline index (it ended, or its record is gone). */
   async forget(runId: string): Promise<void> {
-    await storeCall(() => this.#redis.zrem(this.deadlineKey(), runId));
+    await storeCall(() => this.#redis.zrem(this.#keys.runDeadlines(), runId));
   }
 }

@@ -67,6 +67,10 @@ export class Keys {
   guardPauseLog(): string {
     return `${this.prefix}:guard:pause-log`;
   }
+  /** Sorted set of live run ids scored by their deadline (ms): what the stuck-run sweeper closes when overdue. */
+  runDeadlines(): string {
+    return `${this.prefix}:run-deadlines`;
+  }
   /** The BullMQ queue names (BullMQ adds its own prefix segment). */
   runQueue(): string {
     return 'runs';

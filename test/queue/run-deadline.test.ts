@@ -74,7 +74,7 @@ const pagesFor = (runIds: string[]) => rx.pagerduty.requests.filter((q) => runId
 t.test('a gate that never settles: the run ends escalated at spec.maxDuration, with one timed_out decision and one page', async (t) => {
   const started = Date.now();
   const runId = await alert('StuckGate', 'phone-gateway', '2026-05-01T08:00:00.000Z');
-  const run = await a.waitForRun(runId, (r) => r.status === 'escalated', 10_000);
+  const run = await a.waitForRun(runId, (r) => r.status === 'escalated' && r.decisions.some((d: any) => d.reason === 'timed_out'), 10_000);
   const took = Date.now() - started;
   t.ok(took >= 1400 && took < 5000, `ended about 1.5 s after it was created, not after the gate's hour (${took} ms)`);
   t.equal(run.decisions.filter((d: any) => d.reason === 'timed_out').length, 1, 'one timed_out decision');
@@ -98,7 +98,8 @@ t.test('runs whose jobs were lost: the sweepers of two replicas close each one o
   for (const id of ids) t.equal(await queue.remove(id), 1, `job of ${id} removed`);
 
   for (const id of ids) {
-    const run = await a.waitForRun(id, (r) => r.status === 'escalated', 10_000);
+    // The closed state is saved first (that save is what makes the close happen once), the decision right after it.
+    const run = await a.waitForRun(id, (r) => r.status === 'escalated' && r.decisions.some((d: any) => d.reason === 'timed_out'), 10_000);
     const timedOut = run.decisions.filter((d: any) => d.reason === 'timed_out');
     t.equal(timedOut.length, 1, `${id}: one timed_out decision`);
     t.match(timedOut[0].message, /maximum duration of 1s \(it was on step "settle".*no worker was running it/);
