@@ -63,7 +63,8 @@ t.test('SIGKILL while a step is in flight: the run finishes once, no completed s
   a.kill('SIGKILL');
   await exited;
   startWorker();
-  const run = await receiver.waitForRun(runId, (r) => r.status === 'completed', 30_000);
+  // The final state is saved first, the closing decision right after it: wait for both.
+  const run = await receiver.waitForRun(runId, (r) => r.status === 'completed' && r.decisions.some((d: any) => d.reason === 'succeeded'), 30_000);
   t.equal(hits.get('/step1'), 1, 'step1 completed before the crash and never ran again');
   t.ok((hits.get('/step3') ?? 0) >= 1 && (hits.get('/step3') ?? 0) <= 2, `the step in flight ran at most twice (${hits.get('/step3')})`);
   t.equal(hits.get('/step4'), 1, 'step4 ran once');
