@@ -18,17 +18,23 @@ export interface WorldServer {
   close(): Promise<void>;
 }
 
-export async function startWorldServer(world: () => ScriptedWorld | undefined): Promise<WorldServer> {
+export interface WorldServerOptions {
+  /** Who answers, at the start of every refusal the engine logs and records (default `remediator test`). */
+  who?: string;
+}
+
+export async function startWorldServer(world: () => ScriptedWorld | undefined, options: WorldServerOptions = {}): Promise<WorldServer> {
+  const who = options.who ?? 'remediator test';
   const server = createServer((req, res) => {
     readBody(req)
-      .then((body) => route(world(), req, body, res))
+      .then((body) => route(world(), who, req, body, res))
       .catch((err: Error) => send(res, 500, 'text/plain', `world server: ${err.message}`));
   });
   const { url, close } = await listenOnLoopback(server);
   return { url, prometheusUrl: `${url}/prometheus`, alertmanagerUrl: `${url}/alertmanager`, close };
 }
 
-function route(world: ScriptedWorld | undefined, req: IncomingMessage, body: string, res: ServerResponse): void {
+function route(world: ScriptedWorld | undefined, who: string, req: IncomingMessage, body: string, res: ServerResponse): void {
   const method = req.method ?? 'GET';
   const target = req.url ?? '/';
   if (!world) return send(res, 503, 'text/plain', 'no test case is running');
@@ -37,14 +43,14 @@ function route(world: ScriptedWorld | undefined, req: IncomingMessage, body: str
     const params = method === 'POST' ? new URLSearchParams(body) : u.searchParams;
     const expr = params.get('query') ?? '';
     const values = world.prometheus(expr);
-    if (!values) return send(res, 400, 'application/json', JSON.stringify({ status: 'error', errorType: 'bad_data', error: `remediator test: no world.prometheus answer for ${expr}` }));
+    if (!values) return send(res, 400, 'application/json', JSON.stringify({ status: 'error', errorType: 'bad_data', error: `${who}: no world.prometheus answer for ${expr}` }));
     const now = Date.now() / 1000;
     const result = values.map((v) => ({ metric: {}, value: [now, String(v)] }));
     return send(res, 200, 'application/json', JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
   }
   if (u.pathname === '/alertmanager/api/v2/alerts' && method === 'GET') {
     const alerts = world.alertmanager(u.searchParams.getAll('filter'), `GET /api/v2/alerts ${u.searchParams.getAll('filter').join(', ')}`);
-    if (!alerts) return send(res, 400, 'application/json', JSON.stringify('remediator test: no world.alertmanager answer'));
+    if (!alerts) return send(res, 400, 'application/json', JSON.stringify(`${who}: no world.alertmanager answer`));
     const listed = alerts.map((a) => ({
       labels: a.labels,
       annotations: a.annotations,
@@ -60,7 +66,7 @@ function route(world: ScriptedWorld | undefined, req: IncomingMessage, body: str
   }
   const service = u.pathname.startsWith('/alertmanager') ? 'alertmanager' : 'prometheus';
   world.refuse(service, `${method} ${u.pathname.replace(/^\/(prometheus|alertmanager)/, '')}`);
-  send(res, 404, 'text/plain', `remediator test: the scripted ${service} does not serve ${u.pathname}`);
+  send(res, 404, 'text/plain', `${who}: the scripted ${service} does not serve ${u.pathname}`);
 }
 
 function send(res: ServerResponse, status: number, type: string, text: string): void {
