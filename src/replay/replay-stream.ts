@@ -7,6 +7,7 @@ import { RemediatorError } from '../engine/errors.ts';
 import { WebhookPayloadSchema, type WebhookPayload } from '../alerts/alertmanager-payload.ts';
 import { YamlSource, formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { createAjv, describeErrors, sourceProblems } from '../schema/validator.ts';
+import { WorldSchema, type WorldDoc } from '../playbook-test/test-file-schema.ts';
 
 /**
  * A replay stream: Alertmanager deliveries recorded (or written) as a YAML file, each at an offset from the start.
@@ -24,6 +25,11 @@ import { createAjv, describeErrors, sourceProblems } from '../schema/validator.t
  *     patch:                                  # RFC 6902 JSON Patch applied to a copy of the payload
  *       - { op: replace, path: /alerts/0/startsAt, value: "2026-11-25T12:18:06.941Z" }
  *     headers: { user-agent: Alertmanager/0.25.0 }
+ * world:                                      # optional: what Prometheus, Alertmanager and service URLs answer,
+ *   prometheus:                               # the `world:` of a playbook test case (docs/playbook-tests.md)
+ *     - { query: 'up{job="phone-gateway"', answers: [[1]] }
+ *   http:
+ *     - { url: "http://phone-gateway.ai-ninja.svc:80/health", answers: [200] }
  * ```
  *
  * Offsets must not decrease. Every payload, after its patch, must be a valid version 4 webhook body. Problems are
@@ -55,6 +61,7 @@ export const ReplayStreamSchema = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1 })),
     description: Type.Optional(Type.String()),
     entries: Type.Array(EntrySchema, { minItems: 1 }),
+    world: Type.Optional(WorldSchema),
   },
   { additionalProperties: false },
 );
@@ -78,6 +85,8 @@ export interface ReplayStream {
   name: string;
   description?: string;
   entries: ReplayEntry[];
+  /** The scripted outside world the playbooks' gates query, when the stream has one. */
+  world?: WorldDoc;
 }
 
 const ajv = createAjv();
@@ -103,9 +112,14 @@ export async function parseReplayStream(file: string, text: string, io: { readPa
   const source = new YamlSource(file, text);
   if (source.problems.length > 0) throw invalid(source.problems);
   const doc = source.value as StreamDoc;
-  if (!validateStream(doc)) throw invalid(sourceProblems(source, validateStream.errors));
-
   const problems: SourceProblem[] = [];
+  if (!validateStream(doc)) {
+    // Problems confined to `world:` do not stop the entries from being checked: every problem is reported at once.
+    const errors = validateStream.errors ?? [];
+    if (errors.some((e) => !e.instancePath.startsWith('/world'))) throw invalid(sourceProblems(source, errors));
+    problems.push(...sourceProblems(source, errors));
+  }
+
   const at = (pointer: string, message: string) => problems.push({ ...source.locate(pointer), message });
   const cache = new Map<string, Promise<unknown>>();
   const entries: ReplayEntry[] = [];
@@ -153,9 +167,11 @@ export async function parseReplayStream(file: string, text: string, io: { readPa
     });
   }
   if (problems.length > 0) throw invalid(problems);
-  return { file, name: doc.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), description: doc.description, entries };
+  return { file, name: doc.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), description: doc.description, entries, ...(doc.world ? { world: doc.world } : {}) };
 }
 
-function invalid(problems: SourceProblem[]): RemediatorError {
+/** Every problem, in the order of the file. */
+function invalid(found: SourceProblem[]): RemediatorError {
+  const problems = [...found].sort((a, b) => a.line - b.line || a.column - b.column);
   return new RemediatorError('REM_ERR_REPLAY_INVALID', `the replay stream has problems:\n  ${problems.map(formatProblem).join('\n  ')}`, { details: { problems } });
 }

@@ -83,3 +83,29 @@ t.test('an inline payload and extra headers are taken as written', async (t) => 
   t.same(stream.entries[0]!.headers, { 'user-agent': 'Alertmanager/0.27.0' }, 'header names lower-cased');
   t.equal(stream.entries[0]!.note, 'inline');
 });
+
+t.test('world: is the world of a playbook test case; its problems are reported with the rest, all at once', async (t) => {
+  const text = [
+    'entries:', //                                                           1
+    '  - at: 1m', //                                                         2
+    '    payload: ../alertmanager/firing.json', //                           3
+    '  - at: 30s', //                                                        4
+    '    payload: ../alertmanager/firing.json', //                           5
+    'world:', //                                                             6
+    '  prometheus:', //                                                      7
+    '    - querry: up', //                                                   8
+    '      answers: [[1]]', //                                               9
+    '  http:', //                                                            10
+    '    - url: https://phone-gateway.ai-ninja.svc/health', //               11
+    '      answers: [700]', //                                               12
+  ].join('\n');
+  const found = await problems(text);
+  t.ok(found.some((p) => /^4:\d+: at 30s is earlier than the entry before it/.test(p)), `the entries are still checked: ${found.join('\n')}`);
+  t.ok(found.some((p) => /^8:\d+: .*unknown property "querry"/.test(p)), 'a misspelt key');
+  t.ok(found.some((p) => /^11:\d+: world\.http\[0\]\.url: must match pattern/.test(p)), 'an https URL cannot be scripted');
+  t.ok(found.some((p) => /^12:\d+: world\.http\[0\]\.answers\[0\]/.test(p)), 'a status out of range');
+  t.same(found.map((p) => Number(p.split(':')[0])), [...found.map((p) => Number(p.split(':')[0]))].sort((a, b) => a - b), 'in the order of the file');
+
+  const ok = await parseReplayStream(file, [...text.split('\n').slice(0, 3), 'world:', '  prometheus: [{ query: up, answers: [[1], [0]] }]', '  alertmanager: { resolved: [false, true] }'].join('\n'), { readPayload });
+  t.same(ok.world, { prometheus: [{ query: 'up', answers: [[1], [0]] }], alertmanager: { resolved: [false, true] } }, 'a valid world is taken as written');
+});
