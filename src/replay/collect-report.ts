@@ -2,7 +2,7 @@ import type { RunStore } from '../store/run-store.ts';
 import type { DecisionReason } from '../engine/decision.ts';
 import type { RunStatus } from '../engine/run-state.ts';
 import type { ReplayStream } from './replay-stream.ts';
-import type { ReplayDecision, ReplayDelivery, ReplayPageSent, ReplayReport, ReplayRun } from './replay-report.ts';
+import type { ReplayDecision, ReplayDelivery, ReplayPageSent, ReplayReport, ReplayRun, ReplayUnansweredCall } from './replay-report.ts';
 
 /** A request the simulated API server answered, as the report counts it. */
 export interface SimWrite {
@@ -26,6 +26,8 @@ export interface CollectInput {
   pages: ReplayPageSent[];
   virtualMs: number;
   realMs: number;
+  /** The stream's scripted world, when it has one: calls received and the unanswered ones. */
+  world?: { calls: number; unanswered: ReplayUnansweredCall[] };
 }
 
 /** `ServiceDown ai-ninja/phone-gateway`: the alert name and where it is, as the decision lines show it. */
@@ -82,6 +84,7 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
     timeline,
     runs,
     pages: input.pages,
+    ...(input.world ? { world: input.world } : {}),
     summary: {
       deliveries: input.deliveries.length,
       refusedDeliveries: input.deliveries.filter((d) => d.httpStatus < 200 || d.httpStatus > 299).length,
@@ -97,6 +100,7 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
       runsByStatus,
       virtualMs: input.virtualMs,
       realMs: input.realMs,
+      unansweredWorldCalls: (input.world?.unanswered ?? []).reduce((n, c) => n + c.count, 0),
     },
   };
 }

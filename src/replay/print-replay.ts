@@ -31,9 +31,14 @@ export function formatReplay(report: ReplayReport): string {
     out.push('pages (delivered to the replay\'s sink, not to the targets):');
     for (const p of report.pages) out.push(`  ${offset(p.offsetMs)}  ${p.target}  ${p.event ?? ''} ${p.level ?? ''}  ${p.summary ?? ''}`.trimEnd());
   }
+  if (report.world && report.world.unanswered.length > 0) {
+    out.push('');
+    out.push("unanswered world calls (nothing in the stream's world: answers them; each got an error):");
+    for (const c of report.world.unanswered) out.push(`  ${c.service}  ${c.call}  ×${c.count}`);
+  }
   out.push('');
   const mutations = Object.entries(s.mutationsByTarget).map(([t, n]) => `${t} ×${n}`).join(', ');
-  out.push(`summary: ${s.deliveries} deliveries${s.refusedDeliveries ? ` (${s.refusedDeliveries} refused)` : ''}, ${s.runsStarted} run(s) started, ${s.deduplicated} deduplicated, ${s.unmatched} unmatched, ${s.resolved} resolve(s), ${s.mutations} mutation(s)${mutations ? ` (${mutations})` : ''}, ${s.escalations} escalation(s), ${s.pagesSent} page(s) sent`);
+  out.push(`summary: ${s.deliveries} deliveries${s.refusedDeliveries ? ` (${s.refusedDeliveries} refused)` : ''}, ${s.runsStarted} run(s) started, ${s.deduplicated} deduplicated, ${s.unmatched} unmatched, ${s.resolved} resolve(s), ${s.mutations} mutation(s)${mutations ? ` (${mutations})` : ''}, ${s.escalations} escalation(s), ${s.pagesSent} page(s) sent${report.world ? `, ${s.unansweredWorldCalls} unanswered world call(s) of ${report.world.calls}` : ''}`);
   out.push(`  runs: ${Object.entries(s.runsByStatus).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   out.push(`  decisions: ${Object.entries(s.byReason).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   out.push(`  ${offset(s.virtualMs).slice(1)} of alert time replayed in ${(s.realMs / 1000).toFixed(1)} s`);

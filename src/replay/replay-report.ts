@@ -53,6 +53,15 @@ export interface ReplayPageSent {
   summary?: string;
 }
 
+/** A call to the stream's scripted world that nothing in its `world:` answers (folded: one row per distinct call). */
+export interface ReplayUnansweredCall {
+  service: 'prometheus' | 'http' | 'alertmanager';
+  /** The PromQL expression, `GET http://svc/health`, or `GET /api/v2/alerts <filters>`. */
+  call: string;
+  /** How many times it was made. */
+  count: number;
+}
+
 export interface ReplaySummary {
   deliveries: number;
   /** Deliveries the receiver did not answer 2xx. */
@@ -75,6 +84,8 @@ export interface ReplaySummary {
   /** Virtual time the replay covered (ms) and the real time it took (ms). */
   virtualMs: number;
   realMs: number;
+  /** Calls to the stream's `world:` nothing answered (every one, not folded); 0 without a world. */
+  unansweredWorldCalls: number;
 }
 
 export interface ReplayReport {
@@ -85,5 +96,7 @@ export interface ReplayReport {
   timeline: Array<ReplayDelivery | ReplayDecision>;
   runs: ReplayRun[];
   pages: ReplayPageSent[];
+  /** Present when the stream has a `world:`: how many calls it received and the ones it had no answer for. */
+  world?: { calls: number; unanswered: ReplayUnansweredCall[] };
   summary: ReplaySummary;
 }

@@ -18,7 +18,8 @@ import type { ReplayDelivery, ReplayReport } from './replay-report.ts';
 import { ReplayClock } from './replay-clock.ts';
 import { settleRuns } from './settle-runs.ts';
 import { collectReport, alertLabel, type SimWrite } from './collect-report.ts';
-import { startWebhookSink } from '../dev/webhook-sink.ts';
+import { startWebhookSink, type SinkEvent } from '../dev/webhook-sink.ts';
+import { startReplayWorld, type ReplayWorld } from './replay-world.ts';
 
 export interface ReplayOptions {
   /** Playbooks folder; default the config's `playbooks.dir` (`playbooks`). */
@@ -27,9 +28,9 @@ export interface ReplayOptions {
   configFile?: string;
   /** Use this Redis (under a fresh key prefix) instead of starting a redis-server for the replay. */
   redisUrl?: string;
-  /** Prometheus for playbooks with Prometheus gates (read-only queries). */
+  /** Prometheus for playbooks with Prometheus gates (read-only queries); wins over the stream's `world.prometheus`. */
   prometheusUrl?: string;
-  /** Alertmanager API for playbooks with Alertmanager gates (read-only). */
+  /** Alertmanager API for playbooks with Alertmanager gates (read-only); wins over the stream's `world.alertmanager`. */
   alertmanagerUrl?: string;
   /** Virtual time given to runs after the last delivery to end; default '1h'. Runs still waiting are reported. */
   settle?: string | number;
@@ -54,7 +55,9 @@ interface Cleanup {
  * The replay never reaches real people or clusters: every escalation target of the config keeps its name and role
  * but becomes a webhook to the replay's own page sink (with none configured, one paging and one notifying target
  * are added), so pages go through the real escalator and appear in the report; Kubernetes is always the simulated
- * cluster. Prometheus and Alertmanager, when given, are only queried.
+ * cluster. Prometheus and Alertmanager, when given, are only queried. A stream with a `world:` answers Prometheus,
+ * the Alertmanager API and every non-loopback HTTP call (health checks) from it on loopback, as `remediator test`
+ * does; the URLs given here still win for their service.
  */
 export async function replay(stream: ReplayStream, options: ReplayOptions = {}): Promise<ReplayReport> {
   const cleanups: Cleanup[] = [];
@@ -80,8 +83,20 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     await sim.writeKubeconfig(kubeconfig, { namespace: 'ai-ninja' });
     const seedRequests = sim.requests.length;
 
-    const sink = await startWebhookSink();
+    const clock = new ReplayClock();
+    // A page's place on the timeline is the virtual time it arrived at (the clock keeps jumping afterwards).
+    const arrivedAt = new Map<SinkEvent, number>();
+    const sink = await startWebhookSink((e) => arrivedAt.set(e, clock.now()));
     cleanups.push(() => sink.close());
+
+    let world: ReplayWorld | undefined;
+    if (stream.world) {
+      const started = await startReplayWorld(stream.world, { prometheusUrl: options.prometheusUrl, alertmanagerUrl: options.alertmanagerUrl });
+      cleanups.push(() => started.close());
+      world = started;
+    }
+    const prometheusUrl = world?.prometheusUrl ?? options.prometheusUrl;
+    const alertmanagerUrl = world?.alertmanagerUrl ?? options.alertmanagerUrl;
 
     const token = randomBytes(16).toString('hex');
     const prefix = `replay-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -98,20 +113,20 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
         delete kube.context;
         delete kube.inCluster;
         c.kubernetes = kube;
-        if (options.prometheusUrl) c.prometheus = { ...c.prometheus, url: options.prometheusUrl };
-        if (options.alertmanagerUrl) c.alertmanager = { ...c.alertmanager, url: options.alertmanagerUrl };
+        if (prometheusUrl) c.prometheus = { ...c.prometheus, url: prometheusUrl };
+        if (alertmanagerUrl) c.alertmanager = { ...c.alertmanager, url: alertmanagerUrl };
         c.escalation = sinkEscalation(c.escalation, sink.url);
       },
     });
 
-    const clock = new ReplayClock();
     let service: Remediator;
     try {
-      service = await startRemediator(config, { role: 'all', log, clock });
+      service = await startRemediator(config, { role: 'all', log, clock, ...(world ? { http: world.http } : {}) });
     } catch (err) {
       const missing = isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID' ? [...new Set([...err.message.matchAll(/needs (prometheus|alertmanager), which is not configured/g)].map((m) => m[1]!))] : [];
       if (missing.length > 0) {
-        throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `${(err as Error).message}\n  (give the replay one with ${missing.map((m) => `--${m}-url`).join(' and ')})`);
+        const scripted = missing.map((m) => `world.${m}`).join(' and ');
+        throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `${(err as Error).message}\n  (give the replay one with ${missing.map((m) => `--${m}-url`).join(' and ')}, or script its answers in the stream's world: section, ${scripted}; see docs/replay.md)`);
       }
       throw err;
     }
@@ -139,6 +154,8 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
 
     for (const group of byOffset(stream.entries)) {
       await settle(start + group[0]!.atMs);
+      // The scripted Alertmanager lists what was delivered (as the real one would have it) before the engine asks.
+      for (const e of group) world?.delivered(e.payload);
       const posted = await Promise.all(group.map((e) => deliver(service.url!, token, e, clock.now() - start, options.signal)));
       for (const d of posted) {
         deliveries.push(d.delivery);
@@ -163,9 +180,10 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       episodes,
       runIds,
       writes,
-      pages: sink.events.map((p) => ({ offsetMs: p.at + clock.offset - start, target: p.target, event: str(p.body['event']), level: str(p.body['level']), summary: str(p.body['summary']) })),
+      pages: sink.events.map((p) => ({ offsetMs: (arrivedAt.get(p) ?? p.at + clock.offset) - start, target: p.target, event: str(p.body['event']), level: str(p.body['level']), summary: str(p.body['summary']) })),
       virtualMs: clock.now() - start,
       realMs: Date.now() - realStart,
+      ...(world ? { world: { calls: world.calls.length, unanswered: world.unanswered() } } : {}),
     });
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err }, 'replay cleanup failed'));

@@ -42,3 +42,6 @@ export async function tempDir(files: Record<string, string>): Promise<string> {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** The shipped playbooks, as `remediator replay` loads them by default. */
+export const SHIPPED_PLAYBOOKS = fileURLToPath(new URL('../../playbooks/', import.meta.url));
