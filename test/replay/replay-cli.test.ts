@@ -6,11 +6,13 @@ import { redisForTest } from '../support/redis.ts';
 import { REPLAYS, RESTART_THEN_SCALE, tempDir } from './replay-harness.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** The checkout, where a user types the documented commands. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs `remediator replay ARGS` as a user would and returns its exit status and output (bounded in time). */
 function remediator(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'replay', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const child = spawn(process.execPath, [MAIN, 'replay', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
@@ -30,6 +32,8 @@ function remediator(args: string[]): Promise<{ code: number | null; stdout: stri
 }
 
 const playbooks = await tempDir({ 'sd.yaml': RESTART_THEN_SCALE });
+// One redis-server for the tests that do not show the replay starting its own.
+const redis = await redisForTest();
 
 t.test('prints one line per delivery and decision and a summary; exit 0 (it starts its own redis-server)', async (t) => {
   const r = await remediator(['--playbooks', playbooks, join(REPLAYS, 'resolve-race.yaml')]);
@@ -42,7 +46,6 @@ t.test('prints one line per delivery and decision and a summary; exit 0 (it star
 });
 
 t.test('--json prints the report as JSON on stdout', async (t) => {
-  const redis = await redisForTest();
   const r = await remediator(['--json', '--redis-url', redis.url, '-p', playbooks, join(REPLAYS, 'two-services.yaml')]);
   t.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
@@ -59,11 +62,21 @@ t.test('a broken stream stops the replay with file:line:column and exit 1', asyn
   t.match(r.stderr, /REM_ERR_REPLAY_INVALID: the replay stream has problems:\n {2}.*bad\.yaml:3:\d+: cannot use payload file .*nowhere\.json/);
 });
 
-t.test('playbooks that need Prometheus say how to give the replay one', async (t) => {
+t.test('playbooks that need Prometheus, with no world: in the stream and no flag, say how to give the replay one', async (t) => {
   const dir = await tempDir({
     'sd.yaml': RESTART_THEN_SCALE.replace('        - id: rollout\n', '        - id: up\n          gate: prometheus.query\n          with: { query: \'up{job="x"} == 1\', expect: nonEmpty }\n        - id: rollout\n'),
+    'no-world.yaml': `entries:\n  - at: 0s\n    payload: ${join(REPLAYS, '../alertmanager/firing.json')}\n`,
   });
-  const r = await remediator(['-p', dir, join(REPLAYS, 'resolve-race.yaml')]);
+  const r = await remediator(['-p', dir, join(dir, 'no-world.yaml')]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /REM_ERR_PLAYBOOK_INVALID: [\s\S]*sd\.yaml:\d+:\d+: "prometheus\.query" needs prometheus, which is not configured\n {2}\(give the replay one with --prometheus-url\)/);
+  t.match(r.stderr, /REM_ERR_PLAYBOOK_INVALID: [\s\S]*sd\.yaml:\d+:\d+: "prometheus\.query" needs prometheus, which is not configured\n {2}\(give the replay one with --prometheus-url, or script its answers in the stream's world: section, world\.prometheus; see docs\/replay\.md\)/);
+});
+
+t.test('the documented command: a shipped stream with the shipped playbooks, answered by its world:', async (t) => {
+  // As README.md and docs/replay.md show it (the default playbooks dir), on the file's shared redis-server.
+  const r = await remediator(['--redis-url', redis.url, 'test/fixtures/replays/flapping.yaml']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^replay flapping \(24 deliveries from test\/fixtures\/replays\/flapping\.yaml\) with playbooks: .*service-down/);
+  t.equal(r.stdout.split('\n').filter((l) => /^ {2}\+\d:\d\d:\d\d\.\d{3} {2}pager {2}remediation\.escalated P0 /.test(l)).length, 1, 'one page');
+  t.match(r.stdout, /summary: 24 deliveries, 12 run\(s\) started, .* 1 escalation\(s\), .* 0 unanswered world call\(s\) of \d+\n/);
 });
