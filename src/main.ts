@@ -17,6 +17,7 @@ import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
 import { RunFence } from './queue/run-fence.ts';
 import { StuckRunSweeper } from './queue/stuck-run-sweeper.ts';
+import { RunCloser } from './queue/run-closer.ts';
 import { TargetLock } from './guards/target-lock.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
@@ -212,13 +213,42 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
 
+  // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
+  const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, kube: services.kube, log: log.child({ component: 'guards' }) }) : undefined;
+  const fence = new RunFence(redis, store.keys);
+  const targetLocks = config.guards.enabled ? { lock: new TargetLock(redis, store.keys), ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
+  // What follows the save that ends a run, in every role: a receiver's sweeper may close a run too (run-closer.ts).
+  const closer = new RunCloser(
+    { maxDurationMs: parseDuration(config.runs.maxDuration), retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) } },
+    {
+      store,
+      catalog,
+      fence,
+      metrics,
+      clock,
+      log: log.child({ component: 'runs' }),
+      guard,
+      targetLocks,
+      ...(escalator ? { page: pageRun(escalator) } : {}),
+      onFinished: async (view) => {
+        // Resolve only on verified health; the escalator sends it only where a trigger went.
+        // An `escalate` step with `resolve: by-hand` asked for follow-up work: its incident stays open for a person.
+        if (escalator && view.status === 'succeeded' && !heldOpen(view)) await escalator.resolve(reportFor(view));
+        const note = runEndNote(view);
+        if (escalator && note) await escalator.update(reportFor(view), note);
+      },
+    },
+  );
+  function pageRun(e: DurableEscalator) {
+    return async (runId: string, targets: string[] | undefined, reason: string) => {
+      const view = await store.getRun(runId);
+      if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${runId}`);
+      await e.trigger(reportFor(view), { ...(targets ? { targets } : {}), note: reason });
+    };
+  }
+
   let worker: RunWorker | undefined;
-  let sweeper: StuckRunSweeper | undefined;
   if (role !== 'receiver') {
-    // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
-    const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, kube: services.kube, log: log.child({ component: 'guards' }) }) : undefined;
-    const fence = new RunFence(redis, store.keys);
-    const targetLocks = config.guards.enabled ? { lock: new TargetLock(redis, store.keys), ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
     worker = new RunWorker(
       {
         connection,
@@ -228,8 +258,6 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         lockDurationMs: parseDuration(config.worker.lockDuration),
         stalledIntervalMs: parseDuration(config.worker.stalledInterval),
         maxObservations: config.runs.maxObservations,
-        maxDurationMs: parseDuration(config.runs.maxDuration),
-        retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) },
       },
       {
         store,
@@ -242,33 +270,18 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         guard,
         fence,
         targetLocks,
-        escalate: async (ctx, _state, reason) => {
-          const view = await store.getRun(ctx.run.id);
-          if (!view || !escalator) return;
-          await escalator.trigger(reportFor(view), { targets: ctx.playbook.onExhausted.targets, note: reason });
-        },
+        closer,
         ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
-        onFinished: async (view) => {
-          // Resolve only on verified health; the escalator sends it only where a trigger went.
-          // An `escalate` step with `resolve: by-hand` asked for follow-up work: its incident stays open for a person.
-          if (escalator && view.status === 'succeeded' && !heldOpen(view)) await escalator.resolve(reportFor(view));
-          const note = runEndNote(view);
-          if (escalator && note) await escalator.update(reportFor(view), note);
-        },
       },
     );
     worker.start();
     const started = worker;
     opened.push(() => started.close(0));
-    const closer = worker;
-    sweeper = new StuckRunSweeper(
-      { intervalMs: parseDuration(config.runs.sweepInterval) },
-      { store, runQueue: queue, queue: queue.queue, fence, redis, closeOverdue: (id) => closer.closeOverdue(id), clock, log: log.child({ component: 'sweeper' }) },
-    );
-    sweeper.start();
-    const sweeping = sweeper;
-    opened.push(() => sweeping.stop());
   }
+  // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
+  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }) });
+  sweeper.start();
+  opened.push(() => sweeper.stop());
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
@@ -294,7 +307,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     async close() {
       if (closed) return;
       closed = true;
-      await sweeper?.stop();
+      await sweeper.stop();
       catalog.close();
       await app?.close();
       await worker?.close(parseDuration(config.worker.shutdownGrace));

@@ -69,7 +69,8 @@ const Runs = Type.Object(
     dryRun: Type.Boolean({ default: false, description: 'Run every playbook as a dry run (server-side dry-run of every mutation; the plan is recorded).' }),
     maxObservations: Type.Integer({ minimum: 1, default: 20, description: 'Gate observations kept per step (the first and the most recent).' }),
     maxDuration: Duration({ default: '30m', description: 'Longest a run may take from its creation to its end, waits and approvals included. A run past it (a gate that never settles, a worker that keeps dying, a lost job) ends escalated with a `timed_out` decision, and a human is paged once. A playbook may override it (spec.maxDuration).' }),
-    sweepInterval: Duration({ default: '30s', description: 'How often workers look for stuck runs: runs recorded whose job was never queued are queued, and runs past their maximum duration that no worker holds are closed (about this long after their deadline).' }),
+    sweepInterval: Duration({ default: '30s', description: 'How often every process (receivers too) looks for stuck runs: runs recorded whose job was never queued are queued, runs past their maximum duration that no worker holds are closed (about this long after their deadline), and runs whose closing a crash cut short (the page of an escalated run not yet enqueued) are completed.' }),
+    closingGrace: Duration({ default: '60s', description: 'How long the closing of an ended run (its final decision, the page of an escalated run, resolving or noting its incident) may stay unconfirmed before a sweep takes it for cut short by a crash and completes it. Closing normally takes milliseconds; redoing one still in progress can add one extra note to an incident.' }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -41,7 +41,10 @@ export interface ExecutorDeps {
   log: Logger;
   /** Saves the state after every decision (job data + run record). A crash repeats at most the step in flight. */
   persist(state: RunState): Promise<void>;
-  /** Called once when the ladder ends in escalation; failures are logged by the caller, never fatal. */
+  /**
+   * Called once the state that ends the run escalated is saved: enqueues the page. A failure is logged, never fatal
+   * here; the worker's closing work notices the page is missing and leaves it to the sweeper (src/queue/run-closer.ts).
+   */
   escalate?(ctx: RunContext, state: RunState, reason: string): Promise<void>;
   /** The safety layer in front of every mutating step. Absent: mutations are admitted (tests of the bare engine). */
   guard?: MutationGuard;
@@ -200,7 +203,7 @@ async function callEscalate(ctx: RunContext, state: RunState, reason: string, de
   try {
     await deps.escalate(ctx, state, reason);
   } catch (err) {
-    deps.log.error({ err }, 'escalation could not be enqueued');
+    deps.log.error({ err }, 'escalation could not be enqueued; it is tried again when the run\'s closing is swept');
   }
 }
 

@@ -31,6 +31,7 @@ export const RunViewSchema = Type.Object(
     state: Type.Optional(Type.Unknown()),
     cancel: Type.Optional(Type.Unknown()),
     alertResolvedAt: Type.Optional(Type.String()),
+    escalationEnqueuedAt: Type.Optional(Type.String({ description: 'when the page of an escalated run was handed to the escalator' })),
     decisions: Type.Array(Type.Unknown()),
   },
   { additionalProperties: true },

@@ -13,16 +13,23 @@ import { storeCall } from '../guards/store-call.ts';
  * that token: it is refused when another processing claimed the run since (`superseded`) or when the run has ended
  * (`closed`, e.g. by the sweeper). Check and write are one Lua script, so two writers can never both end a run.
  *
- * It writes the fields RunStore.saveState writes (`state`, `status`, `updatedAt`) plus `owner` on the run hash.
- * The deadline index (a sorted set of run ids scored by deadline, ms) holds every run a worker has started and not
- * ended; the stuck-run sweeper reads it.
+ * It writes the fields RunStore.saveState writes (`state`, `status`, `updatedAt`) plus `owner` on the run hash, and
+ * keeps three indexes in the same scripts:
+ * - the deadline index (run ids scored by deadline, ms): every run a worker has claimed and not ended;
+ * - the queued index (RunStore.queuedRuns): a claim takes the run out of it;
+ * - the closings index (run ids scored by when their closing work started, ms): the save that ends a run puts it
+ *   there in the same step, and RunCloser takes it out once the final decision, the page of an escalated run and
+ *   the after-run hooks are done. A crash between the two leaves the entry, and the sweeper redoes the work. So a
+ *   run can never end without its page being enqueued.
+ * The stuck-run sweeper reads all three.
  */
 export type SaveResult = 'saved' | 'closed' | 'superseded';
 
 const FINAL_LUA = `local final = {${[...FINAL_STATUSES].map((s) => `['${s}'] = true`).join(', ')}}`;
 
-/** KEYS: run hash, deadline index. ARGV: owner, run id, deadline (ms). */
+/** KEYS: run hash, deadline index, queued index. ARGV: owner, run id, deadline (ms). */
 const CLAIM = `${FINAL_LUA}
+redis.call('ZREM', KEYS[3], ARGV[2])
 if redis.call('HEXISTS', KEYS[1], 'record') == 0 then return 'missing' end
 local status = redis.call('HGET', KEYS[1], 'status')
 if status and final[status] then
@@ -34,14 +41,31 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 return 'claimed'
 `;
 
-/** KEYS: run hash, deadline index. ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt. */
+/**
+ * KEYS: run hash, deadline index, queued index, closings index.
+ * ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt, now (ms).
+ */
 const SAVE = `${FINAL_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
 if status and final[status] then return 'closed' end
 if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 'superseded' end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'status', ARGV[4], 'updatedAt', ARGV[5])
-if final[ARGV[4]] then redis.call('ZREM', KEYS[2], ARGV[2]) end
+if final[ARGV[4]] then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+  redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2])
+end
 return 'saved'
+`;
+
+/**
+ * Takes up to ARGV[3] closings started at or before ARGV[1] (ms) and restamps them with ARGV[2] (now), so a
+ * concurrent sweeper leaves them alone for another grace period. KEYS: closings index.
+ */
+const TAKE_CLOSINGS = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
+return ids
 `;
 
 /** Thrown by a worker's persist when the run was closed or taken over meanwhile: stop, write nothing more. */
@@ -61,8 +85,9 @@ export class RunFence {
   constructor(redis: Redis, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
-    redis.defineCommand('remRunClaim', { numberOfKeys: 2, lua: CLAIM });
-    redis.defineCommand('remRunSave', { numberOfKeys: 2, lua: SAVE });
+    redis.defineCommand('remRunClaim', { numberOfKeys: 3, lua: CLAIM });
+    redis.defineCommand('remRunSave', { numberOfKeys: 4, lua: SAVE });
+    redis.defineCommand('remTakeClosings', { numberOfKeys: 1, lua: TAKE_CLOSINGS });
   }
 
   /**
@@ -70,14 +95,33 @@ export class RunFence {
    * `closed`: the run has ended already; `missing`: no such run record.
    */
   async claim(runId: string, owner: string, deadlineAt: number): Promise<'claimed' | 'closed' | 'missing'> {
-    return storeCall(() => (this.#redis as any).remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), owner, runId, deadlineAt) as Promise<'claimed' | 'closed' | 'missing'>);
+    return storeCall(() => (this.#redis as any).remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), this.#keys.runsQueued(), owner, runId, deadlineAt) as Promise<'claimed' | 'closed' | 'missing'>);
   }
 
-  /** Saves the state if `owner` still owns the run and it has not ended; `owner` undefined: whoever owns it (the sweeper). */
-  async save(runId: string, owner: string | undefined, state: RunState): Promise<SaveResult> {
+  /**
+   * Saves the state if `owner` still owns the run and it has not ended; `owner` undefined: whoever owns it (the
+   * sweeper). A final state also opens the run's closing (see the class comment), stamped `now` (ms, the engine's
+   * clock).
+   */
+  async save(runId: string, owner: string | undefined, state: RunState, now: number): Promise<SaveResult> {
+    const k = this.#keys;
     return storeCall(
-      () => (this.#redis as any).remRunSave(this.#keys.run(runId), this.#keys.runDeadlines(), owner ?? '', runId, JSON.stringify(state), state.status, new Date().toISOString()) as Promise<SaveResult>,
+      () =>
+        (this.#redis as any).remRunSave(k.run(runId), k.runDeadlines(), k.runsQueued(), k.runClosings(), owner ?? '', runId, JSON.stringify(state), state.status, new Date(now).toISOString(), now) as Promise<SaveResult>,
     );
+  }
+
+  /**
+   * Closings started at or before `before` (ms), oldest first, at most `limit`: runs whose closing work a crash may
+   * have cut. Each is restamped `now`, so another sweeper takes it again only a grace period later.
+   */
+  async takeClosings(before: number, now: number, limit: number): Promise<string[]> {
+    return storeCall(() => (this.#redis as any).remTakeClosings(this.#keys.runClosings(), before, now, limit) as Promise<string[]>);
+  }
+
+  /** The run's closing work is done (or there is none left to do). */
+  async closed(runId: string): Promise<void> {
+    await storeCall(() => this.#redis.zrem(this.#keys.runClosings(), runId));
   }
 
   /** Live runs whose deadline is at or before `before` (ms), oldest first, at most `limit`. */

@@ -9,16 +9,13 @@ import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { StepServices } from '../engine/step-services.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';
-import { executeRun, InterruptedError, timeOutState, type RunContext, type ExecutorDeps } from '../engine/run-executor.ts';
+import { executeRun, InterruptedError, type ExecutorDeps } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
-import type { RunView } from '../store/run-record.ts';
-import type { DecisionReason } from '../engine/decision.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
 import type { TargetLock } from '../guards/target-lock.ts';
 import { RunSupersededError, type RunFence } from './run-fence.ts';
-import { runDeadline } from './run-deadline.ts';
+import type { RunCloser } from './run-closer.ts';
 import { randomUUID } from 'node:crypto';
 
 export interface RunWorkerOptions {
@@ -29,9 +26,6 @@ export interface RunWorkerOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxObservations: number;
-  retention: { maxRecords: number; maxAgeMs: number };
-  /** runs.maxDuration in ms: a run's deadline unless its playbook sets spec.maxDuration. */
-  maxDurationMs: number;
 }
 
 export interface RunWorkerDeps {
@@ -43,11 +37,10 @@ export interface RunWorkerDeps {
   services: StepServices;
   log: Logger;
   guard?: MutationGuard;
-  escalate?: ExecutorDeps['escalate'];
   /** Told when a rung starts or ends (notes on an open incident). */
   onRung?: ExecutorDeps['onRung'];
-  /** Called once a run has ended and its final state is stored (e.g. to resolve a page on verified health). */
-  onFinished?(view: RunView): Promise<void>;
+  /** Decisions, the page of an escalated run and everything else after the save that ends a run (run-closer.ts). */
+  closer: RunCloser;
   /** Who may save a run's state (see run-fence.ts): one processing at a time, and never after the run ended. */
   fence: RunFence;
   /**
@@ -69,7 +62,6 @@ export class RunWorker {
   readonly worker: Worker<RunJobData>;
   readonly #deps: RunWorkerDeps;
   readonly #opts: RunWorkerOptions;
-  #lastTrim = 0;
 
   constructor(options: RunWorkerOptions, deps: RunWorkerDeps) {
     this.#deps = deps;
@@ -113,7 +105,7 @@ export class RunWorker {
   }
 
   async #process(job: Job<RunJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<{ status: string }> {
-    const { store, catalog, fence, log: baseLog } = this.#deps;
+    const { store, catalog, fence, closer, log: baseLog } = this.#deps;
     const runId = job.data.runId;
     const view = await store.getRun(runId);
     if (!view) {
@@ -128,17 +120,18 @@ export class RunWorker {
     if (FINAL_STATUSES.has(state.status)) return { status: state.status };
 
     const playbook = catalog.get(view.playbook);
-    const deadline = runDeadline(view, playbook, this.#opts.maxDurationMs);
+    const ctx = playbook ? closer.context(view, playbook) : undefined;
     const owner = token ?? `untokened-${randomUUID()}`;
-    const claimed = await fence.claim(runId, owner, deadline.at);
+    // Without its playbook the run cannot go on: it is claimed only to be closed at once (its deadline: now).
+    const claimed = await fence.claim(runId, owner, ctx?.deadline?.at ?? this.#deps.clock.now());
     if (claimed !== 'claimed') return { status: claimed };
     const persist = async (s: RunState) => {
-      const saved = await fence.save(runId, owner, s);
+      const saved = await fence.save(runId, owner, s, this.#deps.clock.now());
       if (saved !== 'saved') throw new RunSupersededError(saved);
       await job.updateData({ runId, state: s });
     };
 
-    if (!playbook) {
+    if (!ctx) {
       const d = finish(structuredClone(state), 'failed', `playbook "${view.playbook}" is no longer loaded`, this.#deps.clock.now());
       try {
         await persist(d.state);
@@ -147,11 +140,10 @@ export class RunWorker {
         throw err;
       }
       await this.#deps.targetLocks?.lock.release(runId);
-      await this.#finished(view, d.state);
+      await closer.finish(view, d.state);
       return { status: d.state.status };
     }
 
-    const ctx: RunContext = { ...this.#context(view, playbook), deadline };
     if (state.status === 'queued') log.info({ trigger: view.trigger, dryRun: view.dryRun }, `run started: ${view.playbook}`);
 
     const deps: ExecutorDeps = {
@@ -161,14 +153,14 @@ export class RunWorker {
       log,
       persist,
       guard: this.#deps.guard,
-      escalate: this.#deps.escalate,
+      escalate: closer.escalate,
       onRung: this.#deps.onRung,
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
-      recordDecision: (reason, message) => this.#decide(view, reason, message),
+      recordDecision: (reason, message) => closer.decide(view, reason, message),
       maxObservations: this.#opts.maxObservations,
     };
     const locks = this.#deps.targetLocks;
-    const heartbeat = locks && playbook.mutating && !view.dryRun ? setInterval(() => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')), Math.max(20, locks.ttlMs / 3)) : undefined;
+    const heartbeat = locks && ctx.playbook.mutating && !view.dryRun ? setInterval(() => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')), Math.max(20, locks.ttlMs / 3)) : undefined;
     let outcome;
     try {
       outcome = await executeRun(ctx, state, deps, signal ?? new AbortController().signal);
@@ -196,94 +188,7 @@ export class RunWorker {
       await job.moveToDelayed(until, token);
       throw new DelayedError();
     }
-    await this.#finished(view, state);
+    await closer.finish(view, state);
     return { status: state.status };
-  }
-
-  /**
-   * Closes a run that is past its deadline without a worker running it (the stuck-run sweeper calls this): the same
-   * timed-out state the executor writes, saved only if the run has not ended meanwhile, so across replicas exactly
-   * one closer records `timed_out`, releases the run's locks and calls the escalation hook. True when this call
-   * closed it.
-   */
-  async closeOverdue(runId: string): Promise<boolean> {
-    const { store, catalog, fence, log } = this.#deps;
-    const view = await store.getRun(runId);
-    if (!view || FINAL_STATUSES.has(view.status)) {
-      await fence.forget(runId);
-      return false;
-    }
-    const playbook = catalog.get(view.playbook);
-    const deadline = runDeadline(view, playbook, this.#opts.maxDurationMs);
-    const now = this.#deps.clock.now();
-    if (now < deadline.at) return false;
-    const { state, reason } = timeOutState(view.state ?? initialRunState(), deadline.limitMs, now);
-    if ((await fence.save(runId, undefined, state)) !== 'saved') return false;
-    log.warn({ runId, playbook: view.playbook, limitMs: deadline.limitMs }, `run closed by the sweeper: ${reason}`);
-    await this.#decide(view, 'timed_out', `${reason}; no worker was running it`);
-    await this.#deps.targetLocks?.lock.release(runId);
-    await this.#decide(view, 'escalated', reason);
-    if (playbook && this.#deps.escalate) {
-      await this.#deps.escalate({ ...this.#context(view, playbook), deadline }, state, reason).catch((err) => log.error({ err, runId }, 'escalation could not be enqueued'));
-    } else if (!playbook) {
-      log.error({ runId, playbook: view.playbook }, 'an overdue run of a playbook that is no longer loaded was closed; nobody was paged');
-    }
-    await this.#finished(view, state);
-    return true;
-  }
-
-  #context(view: RunView, playbook: Playbook): RunContext {
-    return {
-      run: {
-        id: view.id,
-        playbook: view.playbook,
-        dryRun: view.dryRun,
-        manual: view.trigger !== 'alert',
-        alert: view.alertResolvedAt ? { ...view.alert, status: 'resolved', endsAt: view.alertResolvedAt } : view.alert,
-        episodeId: view.episodeId,
-      },
-      playbook,
-      params: view.params,
-      target: view.target,
-      cancel: view.cancel,
-      approvals: view.approvals,
-    };
-  }
-
-  async #decide(view: RunView, reason: DecisionReason, message: string): Promise<void> {
-    await this.#deps.store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
-    this.#deps.metrics.decisions.inc({ reason, playbook: view.playbook });
-  }
-
-  async #finished(view: RunView, state: RunState): Promise<void> {
-    const { store, metrics, log } = this.#deps;
-    metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
-    const reason = finalReason(state.status);
-    await store.decide({ at: new Date(this.#deps.clock.now()).toISOString(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status });
-    metrics.decisions.inc({ reason, playbook: view.playbook });
-    log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
-    if (this.#deps.onFinished) {
-      const final = await store.getRun(view.id);
-      if (final) await this.#deps.onFinished(final).catch((err) => log.error({ err }, 'after-run hook failed'));
-    }
-    if (Date.now() - this.#lastTrim > 60_000) {
-      this.#lastTrim = Date.now();
-      await store.trim(this.#opts.retention.maxRecords, this.#opts.retention.maxAgeMs).catch((err) => log.warn({ err }, 'run retention trim failed'));
-    }
-  }
-}
-
-/** The decision that closes a run: its final status, so a run the guards skipped is not counted as a failure. */
-function finalReason(status: RunState['status']): DecisionReason {
-  switch (status) {
-    case 'succeeded':
-    case 'completed':
-      return 'succeeded';
-    case 'cancelled':
-    case 'escalated':
-    case 'skipped':
-      return status;
-    default:
-      return 'failed';
   }
 }

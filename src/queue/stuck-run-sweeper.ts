@@ -5,6 +5,7 @@ import type { RunStore } from '../store/run-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { RunQueue } from './run-queue.ts';
 import type { RunFence } from './run-fence.ts';
+import type { RunCloser } from './run-closer.ts';
 
 export interface StuckRunSweeperOptions {
   /** How often to look (runs.sweepInterval). */
@@ -16,8 +17,14 @@ export interface StuckRunSweeperOptions {
   graceMs?: number;
   /** A run still `queued` this long after its creation is queued again (default 30 s). */
   queuedAfterMs?: number;
-  /** Overdue runs looked at per sweep (default 100); the rest wait for the next one. */
+  /** Overdue runs, and closings, looked at per sweep (default 100); the rest wait for the next one. */
   batch?: number;
+  /**
+   * How long a run's closing work (its decisions, its page, the after-run hooks; see run-closer.ts) may stay open
+   * before the sweeper takes it for cut short and redoes it (runs.closingGrace, default 60 s). It normally takes
+   * milliseconds; a sweeper that redid work still in progress could send one extra note on the incident.
+   */
+  closingGraceMs?: number;
 }
 
 export interface StuckRunSweeperDeps {
@@ -28,8 +35,8 @@ export interface StuckRunSweeperDeps {
   fence: RunFence;
   /** A command connection to the same Redis (reads BullMQ's job lock). */
   redis: Redis;
-  /** Closes an overdue run (RunWorker.closeOverdue); true when this call closed it. */
-  closeOverdue(runId: string): Promise<boolean>;
+  /** Closes overdue runs and redoes cut-short closings. */
+  closer: Pick<RunCloser, 'closeOverdue' | 'redrive'>;
   clock: Clock;
   log: Logger;
 }
@@ -38,7 +45,8 @@ export interface StuckRunSweeperDeps {
  * Makes sure no run is lost or stuck forever, whatever happened to its job:
  * - a run recorded whose job was never queued (Redis failed between the two writes and nobody retried) is queued;
  * - a run past its deadline (runs.maxDuration / spec.maxDuration) that no live worker holds is closed: escalated,
- *   `timed_out`, paged once. That covers a job that was lost or failed for good (a worker that keeps dying exhausts
+ *   `timed_out`, paged once;
+ * - a run whose closing work (decisions, page, after-run hooks) a crash cut short is completed (RunCloser.redrive). That covers a job that was lost or failed for good (a worker that keeps dying exhausts
  *   BullMQ's stalled count), and a waiting or delayed job nobody picks up. A run whose job a live worker holds (its
  *   BullMQ job lock exists) is left to that worker, which checks the deadline before every step.
  *
@@ -52,7 +60,7 @@ export class StuckRunSweeper {
   #running: Promise<unknown> | undefined;
 
   constructor(options: StuckRunSweeperOptions, deps: StuckRunSweeperDeps) {
-    this.#o = { graceMs: options.intervalMs, queuedAfterMs: 30_000, batch: 100, ...options };
+    this.#o = { graceMs: options.intervalMs, queuedAfterMs: 30_000, batch: 100, closingGraceMs: 60_000, ...options };
     this.#d = deps;
   }
 
@@ -73,16 +81,26 @@ export class StuckRunSweeper {
   }
 
   /** One pass; returns what it did. */
-  async sweep(): Promise<{ requeued: number; closed: string[] }> {
-    const { store, runQueue, fence, clock } = this.#d;
-    const queued = await store.queuedRuns(this.#o.queuedAfterMs);
+  async sweep(): Promise<{ requeued: number; closed: string[]; redriven: string[] }> {
+    const { store, runQueue, fence, clock, closer, log } = this.#d;
+    const queued = await store.queuedRuns(this.#o.queuedAfterMs, clock.now(), this.#o.batch);
     for (const id of queued) await runQueue.enqueue(id);
     const closed: string[] = [];
     for (const id of await fence.overdue(clock.now() - this.#o.graceMs, this.#o.batch)) {
       if (await this.#heldByLiveWorker(id)) continue;
-      if (await this.#d.closeOverdue(id)) closed.push(id);
+      if (await closer.closeOverdue(id)) closed.push(id);
     }
-    return { requeued: queued.length, closed };
+    const redriven: string[] = [];
+    const now = clock.now();
+    for (const id of await fence.takeClosings(now - this.#o.closingGraceMs, now, this.#o.batch)) {
+      // One failure (Redis trouble, the escalator away) must not stop the others; the closing stays open for later.
+      try {
+        if (await closer.redrive(id)) redriven.push(id);
+      } catch (err) {
+        log.warn({ err, runId: id }, 'could not complete the closing of a run; trying again at a later sweep');
+      }
+    }
+    return { requeued: queued.length, closed, redriven };
   }
 
   /**

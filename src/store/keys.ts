@@ -71,6 +71,17 @@ export class Keys {
   runDeadlines(): string {
     return `${this.prefix}:run-deadlines`;
   }
+  /**
+   * Sorted set of ended runs whose closing work (the final decision, the page of an escalated run, the after-run
+   * hooks) is not confirmed done, scored by the time (ms) it was last started: the sweeper redoes what a crash cut.
+   */
+  runClosings(): string {
+    return `${this.prefix}:run-closings`;
+  }
+  /** Sorted set of runs recorded but not yet claimed by a worker, by creation time (ms): the sweeper re-queues them. */
+  runsQueued(): string {
+    return `${this.prefix}:runs-queued`;
+  }
   /** The BullMQ queue names (BullMQ adds its own prefix segment). */
   runQueue(): string {
     return 'runs';

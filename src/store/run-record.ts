@@ -27,5 +27,9 @@ export interface RunView extends RunRecord {
   cancel?: { by: string; reason: string; at: string };
   approvals?: Record<string, ApprovalDecision>;
   alertResolvedAt?: string;
+  /** When the page of an escalated run was handed to the escalator (absent: not yet, or nothing to page). */
+  escalationEnqueuedAt?: string;
+  /** When the decision that closes the run was recorded. */
+  finalDecisionAt?: string;
   decisions: Decision[];
 }

@@ -16,7 +16,7 @@ const DECISIONS_KEPT = 200;
  * Returns {1, runId} for a new run, {0, existingRunId} for a repeat.
  */
 const CLAIM = `
-local ep, runKey, runs = KEYS[1], KEYS[2], KEYS[3]
+local ep, runKey, runs, queued = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local field, runId, now, nowMs, record, fp, startsAt, labels, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
 redis.call('HSETNX', ep, 'fingerprint', fp)
 redis.call('HSETNX', ep, 'startsAt', startsAt)
@@ -31,7 +31,22 @@ if existing then return {0, existing} end
 redis.call('HSET', ep, field, runId)
 redis.call('HSET', runKey, 'record', record, 'status', 'queued', 'updatedAt', now)
 redis.call('ZADD', runs, nowMs, runId)
+redis.call('ZADD', queued, nowMs, runId)
 return {1, runId}
+`;
+
+/** KEYS: run hash, run decisions[, episode decisions]. ARGV: at, decision JSON, kept, episode TTL (s). */
+const DECIDE_FINAL = `
+if redis.call('HSETNX', KEYS[1], 'finalDecisionAt', ARGV[1]) == 0 then return 0 end
+local kept = tonumber(ARGV[3])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], -kept, -1)
+if KEYS[3] then
+  redis.call('RPUSH', KEYS[3], ARGV[2])
+  redis.call('LTRIM', KEYS[3], -kept, -1)
+  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
+end
+return 1
 `;
 
 export interface ClaimResult {
@@ -59,7 +74,8 @@ export class RunStore {
     this.#redis = redis;
     this.keys = new Keys(prefix);
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
-    redis.defineCommand('remClaimRun', { numberOfKeys: 3, lua: CLAIM });
+    redis.defineCommand('remClaimRun', { numberOfKeys: 4, lua: CLAIM });
+    redis.defineCommand('remDecideFinal', { lua: DECIDE_FINAL });
   }
 
   async ping(): Promise<void> {
@@ -72,6 +88,7 @@ export class RunStore {
         this.keys.episode(episodeId),
         this.keys.run(record.id),
         this.keys.runs(),
+        this.keys.runsQueued(),
         `run:${record.playbook}`,
         record.id,
         record.createdAt,
@@ -131,6 +148,7 @@ export class RunStore {
         .multi()
         .hset(this.keys.run(record.id), 'record', JSON.stringify(record), 'status', 'queued', 'updatedAt', record.createdAt)
         .zadd(this.keys.runs(), Date.parse(record.createdAt), record.id)
+        .zadd(this.keys.runsQueued(), Date.parse(record.createdAt), record.id)
         .exec(),
     );
   }
@@ -225,13 +243,38 @@ export class RunStore {
     return removed;
   }
 
-  /** Runs still queued (created but not picked up), oldest first: the sweeper re-enqueues them. */
-  async queuedRuns(olderThanMs: number, now = Date.now()): Promise<string[]> {
-    const ids = await guard(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - olderThanMs), 'LIMIT', 0, 200));
+  /**
+   * Runs still queued (recorded, never claimed by a worker) created at least `olderThanMs` ago, oldest first, at most
+   * `limit`: the sweeper queues their jobs again. Read from the queued index (a worker's claim and a final save take a
+   * run out of it), so a backlog of finished runs cannot hide them; entries whose run ended or is gone are dropped.
+   */
+  async queuedRuns(olderThanMs: number, now = Date.now(), limit = 200): Promise<string[]> {
+    const index = this.keys.runsQueued();
+    const ids = await guard(() => this.#redis.zrangebyscore(index, '-inf', String(now - olderThanMs), 'LIMIT', 0, limit));
+    if (ids.length === 0) return [];
     const m = this.#redis.multi();
     for (const id of ids) m.hget(this.keys.run(id), 'status');
     const statuses = ((await guard(() => m.exec())) ?? []).map(([, v]) => v as string | null);
+    const stale = ids.filter((_, i) => statuses[i] !== 'queued');
+    if (stale.length > 0) await guard(() => this.#redis.zrem(index, ...stale));
     return ids.filter((_, i) => statuses[i] === 'queued');
+  }
+
+  /** Marks that the page of an escalated run was handed to the escalator (the closing work checks it; see RunCloser). */
+  async markEscalationEnqueued(id: string, at: string): Promise<void> {
+    await guard(() => this.#redis.hset(this.keys.run(id), 'escalationEnqueuedAt', at));
+  }
+
+  /**
+   * Records the decision that closes a run, once: it is written only with the run's `finalDecisionAt` mark, in one
+   * script, so closing work redone after a crash (or by a sweeper racing the worker) never records it twice.
+   * True when this call recorded it.
+   */
+  async decideFinal(decision: Decision & { runId: string }): Promise<boolean> {
+    const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
+    const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
+    const written = await guard(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds) as Promise<number>);
+    return written === 1;
   }
 }
 
@@ -245,6 +288,8 @@ function toView(h: Record<string, string>, decisions: string[]): RunView {
     cancel: h['cancel'] ? JSON.parse(h['cancel']) : undefined,
     approvals: h['approvals'] ? JSON.parse(h['approvals']) : undefined,
     alertResolvedAt: h['alertResolvedAt'],
+    escalationEnqueuedAt: h['escalationEnqueuedAt'],
+    finalDecisionAt: h['finalDecisionAt'],
     decisions: decisions.map((d) => JSON.parse(d) as Decision),
   };
 }

@@ -23,7 +23,9 @@ import { startGuardedService, envFlipPlaybook, remediationMarks, FINAL } from '.
 //   before end (a run may stop after begin when it lost the target or ran out of time; it never writes after
 //   another run did);
 // - budgets held across the kills and the Redis restart: at most `budget.runs` runs ever wrote to a target, and the
-//   others were refused with budget_exhausted, and a completed run's steps are each recorded once.
+//   others were refused with budget_exhausted, and a completed run's steps are each recorded once;
+// - every run's closing completed: a worker killed after the save that ended a run, before its closing decision,
+//   leaves the closing open, and a sweeper completes it; no run gets its closing decision twice.
 const TARGETS = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics', 'phone-gateway-backup'];
 const RUNS_PER_TARGET = 10;
 const BUDGET = 6;
@@ -44,7 +46,7 @@ await writeFile(
 playbooks: { dir: "${svc.playbookDir}", watch: false }
 kubernetes: { enabled: true, kubeconfig: "${svc.kubeconfig}", requestTimeout: 5s }
 worker: { concurrency: 4, lockDuration: 1s, stalledInterval: 500ms, shutdownGrace: 1s }
-runs: { maxDuration: 2m, sweepInterval: 1s }
+runs: { maxDuration: 2m, sweepInterval: 1s, closingGrace: 1s }
 guards: ${JSON.stringify(guards)}
 logging: { level: fatal }
 `,
@@ -178,4 +180,17 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   t.teardown(() => check.disconnect());
   t.same(await check.keys(`${svc.config.redis.prefix}:guard:lock:*`), [], 'no target lock is held');
   t.equal(await check.zcard(`${svc.config.redis.prefix}:run-deadlines`), 0, 'no run is left in the deadline index');
+
+  // Closings a kill cut short are completed by a sweeper within about closingGrace + sweepInterval.
+  const closings = `${svc.config.redis.prefix}:run-closings`;
+  const closeBy = Date.now() + 15_000;
+  while ((await check.zcard(closings)) > 0 && Date.now() < closeBy) await sleep(200);
+  t.same(await check.zrange(closings, '0', '-1'), [], 'no run is left with its closing open');
+  // (`escalated` and `cancelled` are also recorded when they happen, before the closing decision repeats them.)
+  const closingReasons = new Set(['succeeded', 'failed', 'skipped']);
+  const views = await Promise.all(runIds.map(async (id) => (await svc.api('GET', `/v1/runs/${id}`)).body));
+  const unclosed = views.filter((v) => !v.finalDecisionAt).map((v) => v.id);
+  t.same(unclosed, [], 'every run has its closing decision');
+  const twice = views.filter((v) => v.decisions.filter((d: any) => closingReasons.has(d.reason)).length > 1).map((v) => v.id);
+  t.same(twice, [], 'no run got its closing decision twice');
 });

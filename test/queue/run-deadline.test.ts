@@ -1,15 +1,11 @@
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Queue } from 'bullmq';
-import { startTestService, fixture, type TestService } from '../support/harness.ts';
-import { pagingReceivers } from '../support/paging-receivers.ts';
-import { redisForTest } from '../support/redis.ts';
+import type { TestService } from '../support/harness.ts';
+import { pagedReplicas } from '../support/paged-replicas.ts';
 
 // A run past its maximum duration ends escalated with one `timed_out` decision and one page: whether a worker is
 // running it (a gate that never settles) or nobody is (its job was lost), and however many replicas notice.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
-const rx = await pagingReceivers(secrets);
 const down = createServer((_req, res) => {
   res.statusCode = 503;
   res.end('down');
@@ -44,32 +40,12 @@ spec:
 `,
 };
 
-const redis = await redisForTest();
-const prefix = `t${randomBytes(3).toString('hex')}`;
-const start = (role: 'all' | 'worker') =>
-  startTestService({
-    playbooks,
-    redis,
-    role,
-    overrides: (c) => {
-      c.redis.prefix = prefix;
-      c.runs = { maxDuration: '1s', sweepInterval: '200ms' };
-      c.escalation = { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
-    },
-  });
+const { redis, keys, rx, start, alert: post, pagesFor } = await pagedReplicas({ playbooks, runs: { maxDuration: '1s', sweepInterval: '200ms' } });
+const prefix = keys.prefix;
 const a: TestService = await start('all');
 // A second replica: its worker and sweeper race the first one's for every run.
 await start('worker');
-
-const alert = async (alertname: string, deployment: string, startsAt: string) => {
-  const body = await fixture('alertmanager/firing.json');
-  body.alerts = [{ ...body.alerts[0], labels: { ...body.alerts[0].labels, alertname, deployment }, startsAt, fingerprint: randomBytes(8).toString('hex') }];
-  body.commonLabels = { alertname };
-  const res = await a.post(body);
-  t.equal(res.status, 202);
-  return res.body.alerts[0].runs[0].runId as string;
-};
-const pagesFor = (runIds: string[]) => rx.pagerduty.requests.filter((q) => runIds.some((id) => JSON.stringify(q.body).includes(id)));
+const alert = (alertname: string, deployment: string, startsAt: string) => post(a, alertname, deployment, startsAt);
 
 t.test('a gate that never settles: the run ends escalated at spec.maxDuration, with one timed_out decision and one page', async (t) => {
   const started = Date.now();
