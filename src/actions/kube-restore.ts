@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineAction, type ActionContext, type ActionResult, type RecordedChange } from '../engine/step-definition.ts';
+import { defineAction, type ActionContext, type ActionResult, type MutationScope, type RecordedChange, type TargetRef } from '../engine/step-definition.ts';
 import { RemediatorError } from '../engine/errors.ts';
 import type { WorkloadKind } from '../kube/cluster.ts';
 import { writeConfigMapData, type DataChange } from './kube-patch-config-map.ts';
@@ -22,10 +22,11 @@ export const kubeRestoreAction = defineAction({
   summary: 'Put back what earlier steps of this run changed (env, resources, ConfigMap keys, selectors, replicas), newest first.',
   needs: ['kube'],
   params: Type.Object({ step: Type.Optional(Type.String({ minLength: 1, description: 'Only the changes of this step (its id).' })) }, { additionalProperties: false }),
-  // The targets are only known from the run's changes; the guard layer sees each write's object in the Events.
-  mutates: () => null,
+  // Its objects are those the run changed: each is admitted by the guard layer again (the run's lock may have expired,
+  // an operator may have paused automation since).
+  mutates: (p, run) => uniqueTargets(restorable(run, p.step).map((c) => c.target)),
   async run(ctx) {
-    const wanted = ctx.changes.filter((c) => RESTORABLE.includes(c.action) && (ctx.params.step === undefined || stepOf(c, ctx) === ctx.params.step));
+    const wanted = restorable(ctx, ctx.params.step);
     if (wanted.length === 0) {
       return { status: 'skipped', reason: ctx.params.step === undefined ? 'this run changed nothing that can be restored' : `step ${ctx.params.step} changed nothing that can be restored` };
     }
@@ -38,7 +39,17 @@ export const kubeRestoreAction = defineAction({
   },
 });
 
-function stepOf(change: RecordedChange, ctx: ActionContext<unknown>): string | undefined {
+/** The changes this step would put back, oldest first. */
+function restorable(run: MutationScope, step: string | undefined): RecordedChange[] {
+  return run.changes.filter((c) => RESTORABLE.includes(c.action) && (step === undefined || stepOf(c, run) === step));
+}
+
+function uniqueTargets(targets: TargetRef[]): TargetRef[] {
+  const seen = new Map(targets.map((t) => [`${t.namespace}/${t.kind}/${t.name}`, t]));
+  return [...seen.values()];
+}
+
+function stepOf(change: RecordedChange, ctx: MutationScope): string | undefined {
   const own = (change as RecordedChange & { step?: unknown }).step;
   if (typeof own === 'string') return own;
   // Changes recorded without a step id: attribute them to the step whose output names the same target.

@@ -231,13 +231,14 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   } catch (err) {
     return { type: 'error', error: toRemediatorError(err) };
   }
-  const target = step.mutating && step.definition.kind === 'action' ? (step.definition.mutates?.(params) ?? undefined) : undefined;
+  const targets = step.mutating && step.definition.kind === 'action' ? [step.definition.mutates?.(params, { changes: state.changes, outputs: state.outputs }) ?? []].flat() : [];
   if (step.approval) {
-    const gate = approvalGate(ctx, state, step, params, target, deps.clock.now());
+    const gate = approvalGate(ctx, state, step, params, targets.length > 1 ? targets : targets[0], deps.clock.now());
     if (gate) return gate;
   }
-  if (target && deps.guard) {
-    const verdict = await deps.guard.admit({ ctx, state, step, target, params });
+  // Each object is admitted before anything is written; the first refusal stops the step.
+  for (const target of deps.guard ? targets : []) {
+    const verdict = await deps.guard!.admit({ ctx, state, step, target, params });
     if (!verdict.admit) return { type: 'refused', refusal: verdict.refusal };
   }
   const base: StepContextBase<unknown> = {
@@ -298,7 +299,7 @@ async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, 
  * A step that needs approval runs only when an operator approved exactly this plan (same hash) before it expired.
  * Returns the event to record instead of running, or undefined to run the step.
  */
-function approvalGate(ctx: RunContext, state: RunState, step: Step, params: unknown, target: TargetRef | undefined, now: number): StepEvent | undefined {
+function approvalGate(ctx: RunContext, state: RunState, step: Step, params: unknown, target: TargetRef | TargetRef[] | undefined, now: number): StepEvent | undefined {
   const plan = { step: step.id, uses: step.uses, params, target, dryRun: ctx.run.dryRun };
   const planHash = createHash('sha256').update(JSON.stringify(plan)).digest('hex');
   const answer = ctx.approvals?.[step.id];

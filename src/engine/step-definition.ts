@@ -55,6 +55,12 @@ export interface RecordedChange {
   action: string;
 }
 
+/** What `mutates` may read besides the parameters: the run so far. */
+export interface MutationScope {
+  changes: readonly RecordedChange[];
+  outputs: Readonly<Record<string, unknown>>;
+}
+
 export interface StepContextBase<P> {
   params: P;
   run: RunInfo;
@@ -116,10 +122,11 @@ interface DefinitionBase<S extends TSchema> {
 export interface ActionDefinition<S extends TSchema = TSchema> extends DefinitionBase<S> {
   kind: 'action';
   /**
-   * The object this action would mutate, or null when it mutates nothing. Mutating actions go through the guard
-   * layer (lock, budget, scope, dry-run, approval) before `run` is called; the action itself never checks guards.
+   * The object(s) this action would mutate, or null when it mutates nothing. Every one goes through the guard layer
+   * (lock, budget, scope, dry-run, approval) before `run` is called; the action itself never checks guards. `run`
+   * holds what earlier steps of this run changed and output, for actions whose objects come from them (kube.restore).
    */
-  mutates?(params: Static<S>): TargetRef | null;
+  mutates?(params: Static<S>, run: MutationScope): TargetRef | TargetRef[] | null;
   /** Kubernetes permissions needed, checked by pre-flight (SelfSubjectAccessReview) at load and in /readyz. */
   permissions?(params: Static<S>): Array<{ verb: string; group: string; resource: string; subresource?: string; namespace?: string }>;
   run(ctx: ActionContext<Static<S>>): Promise<ActionResult>;
