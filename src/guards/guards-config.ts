@@ -19,7 +19,7 @@ const Lock = Type.Object(
 
 const Budget = Type.Object(
   {
-    runs: Type.Integer({ minimum: 1, default: 3, description: 'Mutating runs allowed per target and playbook within `window` (a run counts at its first admitted mutation). Beyond it a run does not act and a human is paged once per window. A playbook may override it (spec.budget).' }),
+    runs: Type.Integer({ minimum: 1, default: 3, description: 'Mutating runs allowed per target and playbook within `window` (a run counts once, at its first admitted mutation; the target is the spec.target of the playbook, however many objects its rungs touch, or each object for a playbook without one). Beyond it a run does not act and a human is paged once per window. A playbook may override it (spec.budget).' }),
     window: Duration({ default: '1h', description: 'The sliding window of the budget; also how long a page for an exhausted budget or an ineffective fix suppresses further pages for the same target and playbook.' }),
     cooldown: Duration({ default: 0, description: 'Least time between the starts of two mutating runs on one target (any playbook); 0 turns it off. A playbook may override it (spec.budget.cooldown).' }),
   },

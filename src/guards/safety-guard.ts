@@ -47,8 +47,8 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  *    or, with no rung left, hands over → `ineffective`;
  * 5. the storm counter (at a mutation, counting the run's target): the mutation that takes the fleet past the threshold pauses everything
  *    and pages → `storm_paused`. It counts after scope, so objects remediator would never touch do not count;
- * 6. budget and cooldown, then the per-target lock with its fencing token, in one atomic step
- *    → `budget_exhausted`, `cooldown`, `locked`.
+ * 6. budget and cooldown (of the run's target, like the storm counter), then the per-object lock with its fencing
+ *    token, in one atomic step → `budget_exhausted`, `cooldown`, `locked`.
  *
  * Who is exempt: manual runs skip 1, 2, 4, 5 and the budget (an operator asked for exactly this run) but never scope
  * or the lock. Dry runs are checked for scope only and take no lock and no budget (a `dry_run` note says so once).
@@ -147,7 +147,10 @@ export class SafetyGuard implements MutationGuard {
       if (storm.kind === 'paused') return { reason: 'storm_paused', message: describePause(storm.pause), then: 'skip-run' };
     }
     const limits = budgetLimits(this.#s.budget, ctx.playbook.budget);
-    const claim = await this.#lock.claim({ runId: ctx.run.id, playbook: ctx.playbook.name, target: key, now, ttlMs: this.#s.lockTtlMs, limits, countBudget: !ctx.run.manual });
+    // Budget and cooldown belong to the run's target, like the storm counter: N runs per service in trouble, however
+    // many objects each run's rung touches. The lock stays per object (it orders writes).
+    const budgetKey = ctx.target ? targetKey(ctx.target) : key;
+    const claim = await this.#lock.claim({ runId: ctx.run.id, playbook: ctx.playbook.name, target: key, budgetTarget: budgetKey, now, ttlMs: this.#s.lockTtlMs, limits, countBudget: !ctx.run.manual });
     switch (claim.kind) {
       case 'acquired':
       case 'renewed':
@@ -164,9 +167,9 @@ export class SafetyGuard implements MutationGuard {
           then: 'escalate',
         };
       case 'cooldown':
-        return { reason: 'cooldown', message: cooldownMessage(key, limits, claim.until), then: 'skip-run' };
+        return { reason: 'cooldown', message: cooldownMessage(budgetKey, limits, claim.until), then: 'skip-run' };
       case 'exhausted':
-        return this.#handOver(ctx, key, 'budget_exhausted', exhaustedMessage(key, ctx.playbook.name, limits, claim.freesAt), now);
+        return this.#handOver(ctx, budgetKey, 'budget_exhausted', exhaustedMessage(budgetKey, ctx.playbook.name, limits, claim.freesAt), now);
     }
   }
 

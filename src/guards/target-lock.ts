@@ -5,8 +5,9 @@ import { storeCall } from './store-call.ts';
 
 /**
  * The per-target lock with fencing, and the budget it is granted against, in one Lua script: one mutating run per
- * target across every replica, and a run counts against the budget exactly when it is first granted the lock, so
- * a run refused for any reason consumes nothing and two workers can never both take the last unit.
+ * object across every replica, and a run counts against the budget (of its own target, see `budgetTarget`) exactly
+ * when it is first granted a lock, so a run refused for any reason consumes nothing and two workers can never both
+ * take the last unit.
  *
  * The lock value is `<runId>|<token>`, where the token is the target's fencing counter (INCR) at the grant. The
  * run's guard memory (a hash per run) keeps the token it was granted. Every later admit of that run re-checks, in
@@ -98,8 +99,14 @@ export type ClaimResult =
 export interface ClaimRequest {
   runId: string;
   playbook: string;
-  /** `ns/Kind/name`. */
+  /** `ns/Kind/name`: the object to lock. */
   target: string;
+  /**
+   * `ns/Kind/name` the budget and cooldown are kept for (default `target`): the run's own target, so a ladder whose
+   * rungs touch a ConfigMap, a Service and a backup Deployment for one service in trouble counts one run against
+   * that service's budget, not one per object.
+   */
+  budgetTarget?: string;
   now: number;
   ttlMs: number;
   limits: BudgetLimits;
@@ -155,8 +162,8 @@ export class TargetLock {
           k.guardLock(r.target),
           k.guardFence(r.target),
           k.guardRun(r.runId),
-          k.guardBudget(r.playbook, r.target),
-          k.guardLastStart(r.target),
+          k.guardBudget(r.playbook, r.budgetTarget ?? r.target),
+          k.guardLastStart(r.budgetTarget ?? r.target),
           r.runId,
           FIELD + r.target,
           r.now,

@@ -64,8 +64,11 @@ t.test('flapping: fixes that do not hold climb the ladder, one page, then the gu
   t.same(firstRungs.slice(0, 3), ['restart', 'rollback', 'failover'], 'the second run starts one rung up, the third at the rung above the one that "fixed" the second');
   t.ok((s.byReason.ineffective ?? 0) >= 2, 'refused or moved up as ineffective');
   t.ok((s.byReason.budget_exhausted ?? 0) >= 1, 'the budget stops the last runs');
-  for (const [target, writes] of Object.entries(s.mutationsByTarget)) t.ok(writes <= 3, `${target}: ${writes} write(s), within the budget of 3 per hour`);
-  t.equal(s.mutationsByTarget['ai-ninja/deployments/phone-gateway'], 3, 'the Deployment is written exactly up to its budget');
+  // The budget is per service (the playbook's target), not per object: three runs act, whatever their rungs touch.
+  t.same(report.runs.slice(0, 3).map((r) => r.status), ['succeeded', 'succeeded', 'succeeded'], 'three runs acted: restart, degrade, failover');
+  t.notOk(report.runs.slice(3).some((r) => r.status === 'succeeded'), 'no later run acted');
+  t.equal(s.mutations, Object.values(s.mutationsByTarget).reduce((a, b) => a + b, 0));
+  t.ok(s.mutations <= 6, `the three runs wrote ${s.mutations} time(s) in all`);
   t.equal(s.escalations, 1, 'one escalation');
   const pages = report.pages.filter((p) => p.target === 'pager' && p.event === 'remediation.escalated');
   t.equal(pages.length, 1, 'exactly one page');
@@ -76,7 +79,7 @@ t.test('flapping: fixes that do not hold climb the ladder, one page, then the gu
   for (const r of skipped) t.ok(decisions(report).some((d) => d.runId === r.id && (d.reason === 'budget_exhausted' || d.reason === 'ineffective')), `${r.id} skipped with its reason`);
   const text = formatReplay(report);
   t.match(text, /ineffective +run-\S+ +the alert came back .* so that fix did not hold: starting at rung "rollback"/);
-  t.match(text, /budget_exhausted +run-\S+ +service-down already ran 3 time\(s\) on ai-ninja\/Deployment\/phone-gateway within 60m/);
+  t.match(text, /budget_exhausted +run-\S+ +service-down already ran 3 time\(s\) on ai-ninja\/Deployment\/phone-gateway within 60m/, 'the budget refusal names the service and the window');
   t.match(text, /, 0 unanswered world call\(s\) of \d+/);
 });
 
