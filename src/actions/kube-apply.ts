@@ -28,7 +28,9 @@ export const kubeApplyAction = defineAction({
     },
     { additionalProperties: false },
   ),
-  mutates: (p) => ({ namespace: p.namespace ?? '', kind: 'Manifest', name: p.manifest }),
+  // The objects of the manifest, each admitted by the guard layer (scope, the remediator.io/disabled label, GitOps
+  // ownership, its lock) before anything is applied.
+  mutates: async (p, scope) => (await loadManifest(scope.limits.manifestsDir, p.manifest, p.namespace, scope.limits.applyKinds)).map((o) => ({ namespace: o.metadata.namespace ?? '', kind: o.kind ?? '', name: o.metadata.name })),
   async run(ctx) {
     const kube = kubeOf(ctx);
     const objects = await loadManifest(ctx.services.limits.manifestsDir, ctx.params.manifest, ctx.params.namespace, ctx.services.limits.applyKinds);

@@ -40,7 +40,7 @@ export const kubeRestoreAction = defineAction({
 });
 
 /** The changes this step would put back, oldest first. */
-function restorable(run: MutationScope, step: string | undefined): RecordedChange[] {
+function restorable(run: Pick<MutationScope, 'changes' | 'outputs'>, step: string | undefined): RecordedChange[] {
   return run.changes.filter((c) => RESTORABLE.includes(c.action) && (step === undefined || stepOf(c, run) === step));
 }
 
@@ -49,7 +49,7 @@ function uniqueTargets(targets: TargetRef[]): TargetRef[] {
   return [...seen.values()];
 }
 
-function stepOf(change: RecordedChange, ctx: MutationScope): string | undefined {
+function stepOf(change: RecordedChange, ctx: Pick<MutationScope, 'changes' | 'outputs'>): string | undefined {
   const own = (change as RecordedChange & { step?: unknown }).step;
   if (typeof own === 'string') return own;
   // Changes recorded without a step id: attribute them to the step whose output names the same target.

@@ -231,7 +231,14 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   } catch (err) {
     return { type: 'error', error: toRemediatorError(err) };
   }
-  const targets = step.mutating && step.definition.kind === 'action' ? [step.definition.mutates?.(params, { changes: state.changes, outputs: state.outputs }) ?? []].flat() : [];
+  let targets: TargetRef[] = [];
+  if (step.mutating && step.definition.kind === 'action') {
+    try {
+      targets = [(await step.definition.mutates?.(params, { changes: state.changes, outputs: state.outputs, limits: deps.services.limits })) ?? []].flat();
+    } catch (err) {
+      return { type: 'error', error: toRemediatorError(err) };
+    }
+  }
   if (step.approval) {
     const gate = approvalGate(ctx, state, step, params, targets.length > 1 ? targets : targets[0], deps.clock.now());
     if (gate) return gate;

@@ -55,10 +55,11 @@ export interface RecordedChange {
   action: string;
 }
 
-/** What `mutates` may read besides the parameters: the run so far. */
+/** What `mutates` may read besides the parameters: the run so far and the service limits. */
 export interface MutationScope {
   changes: readonly RecordedChange[];
   outputs: Readonly<Record<string, unknown>>;
+  limits: StepServices['limits'];
 }
 
 export interface StepContextBase<P> {
@@ -123,10 +124,12 @@ export interface ActionDefinition<S extends TSchema = TSchema> extends Definitio
   kind: 'action';
   /**
    * The object(s) this action would mutate, or null when it mutates nothing. Every one goes through the guard layer
-   * (lock, budget, scope, dry-run, approval) before `run` is called; the action itself never checks guards. `run`
-   * holds what earlier steps of this run changed and output, for actions whose objects come from them (kube.restore).
+   * (lock, budget, scope, dry-run, approval) before `run` is called; the action itself never checks guards. `scope`
+   * holds what earlier steps of this run changed and output and the service limits, for actions whose objects are
+   * not in their parameters (kube.restore: the run's changes; kube.apply: the manifest's objects). A throw fails the
+   * step like an error of `run`.
    */
-  mutates?(params: Static<S>, run: MutationScope): TargetRef | TargetRef[] | null;
+  mutates?(params: Static<S>, scope: MutationScope): TargetRef | TargetRef[] | null | Promise<TargetRef | TargetRef[] | null>;
   /** Kubernetes permissions needed, checked by pre-flight (SelfSubjectAccessReview) at load and in /readyz. */
   permissions?(params: Static<S>): Array<{ verb: string; group: string; resource: string; subresource?: string; namespace?: string }>;
   run(ctx: ActionContext<Static<S>>): Promise<ActionResult>;
