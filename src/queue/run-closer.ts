@@ -113,7 +113,10 @@ export class RunCloser {
     const { store, metrics, log } = this.#d;
     metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
     const reason = finalReason(state.status);
-    if (await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status })) {
+    // An escalation is recorded with its reason when it happens (executor, closeOverdue, redrive); closing an
+    // escalated run records nothing more, so one escalation is one `escalated` decision.
+    const markOnly = reason === 'escalated';
+    if ((await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) && !markOnly) {
       metrics.decisions.inc({ reason, playbook: view.playbook });
     }
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
@@ -146,9 +149,9 @@ export class RunCloser {
     const playbook = catalog.get(view.playbook);
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
+    const reason = state.escalation?.reason ?? state.outcome ?? 'escalated';
+    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated')) await this.decide(view, 'escalated', reason);
     if (this.#pageMissing(view)) {
-      const reason = state.escalation?.reason ?? state.outcome ?? 'escalated';
-      if (!view.decisions.some((d) => d.reason === 'escalated')) await this.decide(view, 'escalated', reason);
       log.warn({ runId, playbook: view.playbook }, 'enqueueing the escalation of a run whose closing was cut short');
       await this.#page(runId, playbook?.onExhausted.targets, reason);
     }

@@ -35,9 +35,13 @@ redis.call('ZADD', queued, nowMs, runId)
 return {1, runId}
 `;
 
-/** KEYS: run hash, run decisions[, episode decisions]. ARGV: at, decision JSON, kept, episode TTL (s). */
+/**
+ * KEYS: run hash, run decisions[, episode decisions]. ARGV: at, decision JSON, kept, episode TTL (s), '1' to append
+ * the decision or '0' to only mark it recorded.
+ */
 const DECIDE_FINAL = `
 if redis.call('HSETNX', KEYS[1], 'finalDecisionAt', ARGV[1]) == 0 then return 0 end
+if ARGV[5] == '0' then return 1 end
 local kept = tonumber(ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], -kept, -1)
@@ -268,12 +272,13 @@ export class RunStore {
   /**
    * Records the decision that closes a run, once: it is written only with the run's `finalDecisionAt` mark, in one
    * script, so closing work redone after a crash (or by a sweeper racing the worker) never records it twice.
+   * `markOnly`: the decision was already recorded when it happened (an escalation); only the mark is set.
    * True when this call recorded it.
    */
-  async decideFinal(decision: Decision & { runId: string }): Promise<boolean> {
+  async decideFinal(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
-    const written = await guard(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds) as Promise<number>);
+    const written = await guard(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);
     return written === 1;
   }
 }
