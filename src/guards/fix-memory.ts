@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.ts';
 import type { FixMemory } from './ineffective-policy.ts';
-import { storeCall } from './store-call.ts';
+import { storeCall } from '../store/store-call.ts';
 
 /**
  * The last successful fix per playbook and target (which rung, when, which run), kept for the ineffectiveness

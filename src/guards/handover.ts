@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.ts';
-import { storeCall } from './store-call.ts';
+import { storeCall } from '../store/store-call.ts';
 
 /**
  * "A human has this one": when a guard hands a playbook+target over (budget exhausted, a fix that does not hold), it

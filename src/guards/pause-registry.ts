@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.ts';
 import { pauseField, isActive, type PauseRecord, type PauseScope } from './pause-policy.ts';
-import { storeCall } from './store-call.ts';
+import { storeCall } from '../store/store-call.ts';
 
 /** One line of the pause history: who set, lifted or tripped which pause, when and why. */
 export interface PauseEvent {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.ts';
 import { stormPause, type StormSettings } from './storm-policy.ts';
 import type { PauseRecord } from './pause-policy.ts';
-import { storeCall } from './store-call.ts';
+import { storeCall } from '../store/store-call.ts';
 import { HISTORY_KEPT } from './pause-registry.ts';
 
 /**

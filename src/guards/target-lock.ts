@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.ts';
 import type { BudgetLimits } from './budget-policy.ts';
-import { storeCall } from './store-call.ts';
+import { storeCall } from '../store/store-call.ts';
 
 /**
  * The per-target lock with fencing, and the budget it is granted against, in one Lua script: one mutating run per

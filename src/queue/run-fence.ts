@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.ts';
 import { FINAL_STATUSES, type RunState } from '../engine/run-state.ts';
-import { storeCall } from '../guards/store-call.ts';
+import { storeCall } from '../store/store-call.ts';
 
 /**
  * Who may write a run's state, and the index of live runs by deadline.

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Keys } from './keys.ts';
+import { storeCall } from './store-call.ts';
 import type { RunRecord, RunView } from './run-record.ts';
 import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
@@ -83,11 +84,11 @@ export class RunStore {
   }
 
   async ping(): Promise<void> {
-    await guard(() => this.#redis.ping());
+    await storeCall(() => this.#redis.ping());
   }
 
   async claimRun(episodeId: string, alert: AlertView, record: RunRecord): Promise<ClaimResult> {
-    const [created, runId] = (await guard(() =>
+    const [created, runId] = (await storeCall(() =>
       (this.#redis as any).remClaimRun(
         this.keys.episode(episodeId),
         this.keys.run(record.id),
@@ -110,7 +111,7 @@ export class RunStore {
   /** Records an episode that no playbook matched (or a resolved one), without a run. */
   async touchEpisode(episodeId: string, alert: AlertView, now: string): Promise<void> {
     const key = this.keys.episode(episodeId);
-    await guard(() =>
+    await storeCall(() =>
       this.#redis
         .multi()
         .hsetnx(key, 'fingerprint', alert.fingerprint)
@@ -129,25 +130,25 @@ export class RunStore {
   async resolveEpisode(episodeId: string, alert: AlertView, now: string): Promise<string[]> {
     const key = this.keys.episode(episodeId);
     await this.touchEpisode(episodeId, alert, now);
-    const [, , fields] = (await guard(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, any]>;
+    const [, , fields] = (await storeCall(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, any]>;
     const all = (fields?.[1] ?? {}) as Record<string, string>;
     const runIds = Object.entries(all).filter(([k]) => k.startsWith('run:')).map(([, v]) => v);
     if (runIds.length > 0) {
       const m = this.#redis.multi();
       for (const id of runIds) m.hsetnx(this.keys.run(id), 'alertResolvedAt', alert.endsAt ?? now);
-      await guard(() => m.exec());
+      await storeCall(() => m.exec());
     }
     return runIds;
   }
 
   async getEpisode(episodeId: string): Promise<Record<string, string> | undefined> {
-    const h = await guard(() => this.#redis.hgetall(this.keys.episode(episodeId)));
+    const h = await storeCall(() => this.#redis.hgetall(this.keys.episode(episodeId)));
     return Object.keys(h).length ? h : undefined;
   }
 
   /** Creates a run that belongs to no alert episode (manual runs, retries). */
   async createRun(record: RunRecord): Promise<void> {
-    await guard(() =>
+    await storeCall(() =>
       this.#redis
         .multi()
         .hset(this.keys.run(record.id), 'record', JSON.stringify(record), 'status', 'queued', 'updatedAt', record.createdAt)
@@ -166,38 +167,38 @@ export class RunStore {
         .ltrim(this.keys.episodeDecisions(decision.episodeId), -DECISIONS_KEPT, -1)
         .expire(this.keys.episodeDecisions(decision.episodeId), this.#retentionSeconds);
     }
-    await guard(() => m.exec());
+    await storeCall(() => m.exec());
   }
 
   async episodeDecisions(episodeId: string): Promise<Decision[]> {
-    return (await guard(() => this.#redis.lrange(this.keys.episodeDecisions(episodeId), 0, -1))).map((s) => JSON.parse(s) as Decision);
+    return (await storeCall(() => this.#redis.lrange(this.keys.episodeDecisions(episodeId), 0, -1))).map((s) => JSON.parse(s) as Decision);
   }
 
   async getStatus(id: string): Promise<RunStatus | undefined> {
-    return ((await guard(() => this.#redis.hget(this.keys.run(id), 'status'))) ?? undefined) as RunStatus | undefined;
+    return ((await storeCall(() => this.#redis.hget(this.keys.run(id), 'status'))) ?? undefined) as RunStatus | undefined;
   }
 
   async getRun(id: string): Promise<RunView | undefined> {
-    const [h, decisions] = await guard(() => Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]));
+    const [h, decisions] = await storeCall(() => Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]));
     if (!h['record']) return undefined;
     return toView(h, decisions);
   }
 
   /** Saves the engine state and the status derived from it (the worker is the only writer of these fields). */
   async saveState(id: string, state: RunState): Promise<void> {
-    await guard(() => this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()));
+    await storeCall(() => this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()));
   }
 
   /** Stores an operator's answer to a plan; the worker reads it when the run wakes. */
   async recordApproval(id: string, decision: ApprovalDecision): Promise<void> {
     const key = this.keys.run(id);
-    const current = JSON.parse((await guard(() => this.#redis.hget(key, 'approvals'))) ?? '{}') as Record<string, ApprovalDecision>;
+    const current = JSON.parse((await storeCall(() => this.#redis.hget(key, 'approvals'))) ?? '{}') as Record<string, ApprovalDecision>;
     current[decision.stepId] = decision;
-    await guard(() => this.#redis.hset(key, 'approvals', JSON.stringify(current)));
+    await storeCall(() => this.#redis.hset(key, 'approvals', JSON.stringify(current)));
   }
 
   async requestCancel(id: string, by: string, reason: string): Promise<void> {
-    await guard(() => this.#redis.hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: new Date().toISOString() })));
+    await storeCall(() => this.#redis.hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: new Date().toISOString() })));
   }
 
   async listRuns(filter: RunFilter): Promise<{ runs: RunView[]; next?: string }> {
@@ -207,13 +208,13 @@ export class RunStore {
     let upper = max;
     let next: string | undefined;
     for (let page = 0; page < 50 && out.length < filter.limit; page++) {
-      const batch = await guard(() => this.#redis.zrevrangebyscore(this.keys.runs(), upper, '-inf', 'WITHSCORES', 'LIMIT', 0, 200));
+      const batch = await storeCall(() => this.#redis.zrevrangebyscore(this.keys.runs(), upper, '-inf', 'WITHSCORES', 'LIMIT', 0, 200));
       if (batch.length === 0) break;
       const ids: Array<[string, string]> = [];
       for (let i = 0; i < batch.length; i += 2) ids.push([batch[i]!, batch[i + 1]!]);
       const m = this.#redis.multi();
       for (const [id] of ids) m.hgetall(this.keys.run(id));
-      const rows = ((await guard(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
+      const rows = ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
       for (let i = 0; i < ids.length; i++) {
         const row = rows[i];
         if (!row?.['record']) continue;
@@ -233,15 +234,15 @@ export class RunStore {
 
   /** Removes finished runs beyond the retention bounds. Returns how many were removed. */
   async trim(maxRecords: number, maxAgeMs: number, now = Date.now()): Promise<number> {
-    const total = await guard(() => this.#redis.zcard(this.keys.runs()));
+    const total = await storeCall(() => this.#redis.zcard(this.keys.runs()));
     const candidates = new Set<string>();
-    if (total > maxRecords) for (const id of await guard(() => this.#redis.zrange(this.keys.runs(), 0, String(total - maxRecords - 1)))) candidates.add(id);
-    for (const id of await guard(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - maxAgeMs), 'LIMIT', 0, 500))) candidates.add(id);
+    if (total > maxRecords) for (const id of await storeCall(() => this.#redis.zrange(this.keys.runs(), 0, String(total - maxRecords - 1)))) candidates.add(id);
+    for (const id of await storeCall(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - maxAgeMs), 'LIMIT', 0, 500))) candidates.add(id);
     let removed = 0;
     for (const id of candidates) {
       const status = (await this.getStatus(id)) as RunStatus | undefined;
       if (status && !FINAL_STATUSES.has(status)) continue; // never drop a live run
-      await guard(() => this.#redis.multi().del(this.keys.run(id), this.keys.runDecisions(id)).zrem(this.keys.runs(), id).exec());
+      await storeCall(() => this.#redis.multi().del(this.keys.run(id), this.keys.runDecisions(id)).zrem(this.keys.runs(), id).exec());
       removed++;
     }
     return removed;
@@ -254,19 +255,19 @@ export class RunStore {
    */
   async queuedRuns(olderThanMs: number, now = Date.now(), limit = 200): Promise<string[]> {
     const index = this.keys.runsQueued();
-    const ids = await guard(() => this.#redis.zrangebyscore(index, '-inf', String(now - olderThanMs), 'LIMIT', 0, limit));
+    const ids = await storeCall(() => this.#redis.zrangebyscore(index, '-inf', String(now - olderThanMs), 'LIMIT', 0, limit));
     if (ids.length === 0) return [];
     const m = this.#redis.multi();
     for (const id of ids) m.hget(this.keys.run(id), 'status');
-    const statuses = ((await guard(() => m.exec())) ?? []).map(([, v]) => v as string | null);
+    const statuses = ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as string | null);
     const stale = ids.filter((_, i) => statuses[i] !== 'queued');
-    if (stale.length > 0) await guard(() => this.#redis.zrem(index, ...stale));
+    if (stale.length > 0) await storeCall(() => this.#redis.zrem(index, ...stale));
     return ids.filter((_, i) => statuses[i] === 'queued');
   }
 
   /** Marks that the page of an escalated run was handed to the escalator (the closing work checks it; see RunCloser). */
   async markEscalationEnqueued(id: string, at: string): Promise<void> {
-    await guard(() => this.#redis.hset(this.keys.run(id), 'escalationEnqueuedAt', at));
+    await storeCall(() => this.#redis.hset(this.keys.run(id), 'escalationEnqueuedAt', at));
   }
 
   /**
@@ -278,7 +279,7 @@ export class RunStore {
   async decideFinal(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
-    const written = await guard(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);
+    const written = await storeCall(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);
     return written === 1;
   }
 }
@@ -321,12 +322,3 @@ function decodeCursor(cursor: string): string {
   return s;
 }
 
-/** Any Redis failure becomes REM_ERR_STORE_UNAVAILABLE (503 at the edge, so Alertmanager retries). */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof RemediatorError) throw err;
-    throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `Redis: ${(err as Error).message}`, { cause: err });
-  }
-}
