@@ -1,8 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnServerOnFreePort } from './binary-process.ts';
+import { spawnServerInTempDir } from './binary-process.ts';
 
 export interface AlertmanagerOptions {
   /** Where the webhook receiver posts (remediator's `/v1/alertmanager` in the demo). None: alerts are kept, not sent. */
@@ -37,37 +36,22 @@ export interface AlertmanagerProcess {
  * a temporary folder. Used by the tests and the demo.
  */
 export async function startAlertmanager(options: AlertmanagerOptions = {}): Promise<AlertmanagerProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'remediator-alertmanager-'));
-  try {
-    await writeFile(join(dir, 'alertmanager.yml'), stringify(alertmanagerConfig(options)));
-    const { proc, port, url } = await spawnServerOnFreePort({
-      command: 'prometheus-alertmanager',
-      debianPackage: 'prometheus-alertmanager',
-      readyTimeoutMs: options.readyTimeoutMs,
-      args: (port, url) => [
-        `--config.file=${join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${url}`,
-        '--cluster.listen-address=',
-        '--log.level=warn',
-      ],
-    });
-    let stopped: Promise<void> | undefined;
-    return {
-      url,
-      port,
-      pid: proc.pid,
-      dir,
-      stop() {
-        stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
-        return stopped;
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const server = await spawnServerInTempDir({
+    prefix: 'remediator-alertmanager-',
+    command: 'prometheus-alertmanager',
+    debianPackage: 'prometheus-alertmanager',
+    readyTimeoutMs: options.readyTimeoutMs,
+    prepare: (dir) => writeFile(join(dir, 'alertmanager.yml'), stringify(alertmanagerConfig(options))),
+    args: (dir, port, url) => [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.external-url=${url}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+  });
+  return { url: server.url, port: server.port, pid: server.proc.pid, dir: server.dir, stop: server.stop };
 }
 
 function alertmanagerConfig(o: AlertmanagerOptions): Record<string, unknown> {

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 
 /**
@@ -95,7 +98,7 @@ export async function waitForHttpReady(url: string, proc: BinaryProcess, options
  * Spawns a server binary on a free loopback port and waits for its `/-/ready`. Another process may take the port
  * between freePort() and the bind, so an "address already in use" start is retried on a new port (three tries).
  */
-export async function spawnServerOnFreePort(options: {
+async function spawnServerOnFreePort(options: {
   command: string;
   debianPackage: string;
   args: (port: number, url: string) => string[];
@@ -113,5 +116,42 @@ export async function spawnServerOnFreePort(options: {
       if (attempt < 3 && /address already in use/.test(proc.stderrTail())) continue;
       throw err;
     }
+  }
+}
+
+/** A server started by `spawnServerInTempDir`: its process, address and folder. */
+export interface TempDirServer {
+  proc: BinaryProcess;
+  port: number;
+  url: string;
+  /** The temporary folder holding its configuration and data. */
+  dir: string;
+  /** Stops the process (waiting for its exit) and removes the folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `spawnServerOnFreePort` for a server that keeps its configuration and data in a temporary folder (Prometheus,
+ * Alertmanager): `prepare` writes the configuration into it first; the folder is removed when the start fails and by
+ * `stop()`.
+ */
+export async function spawnServerInTempDir(options: {
+  /** Prefix of the folder's name under the OS temp dir. */
+  prefix: string;
+  command: string;
+  debianPackage: string;
+  prepare(dir: string): Promise<void>;
+  args: (dir: string, port: number, url: string) => string[];
+  readyTimeoutMs?: number;
+}): Promise<TempDirServer> {
+  const dir = await mkdtemp(join(tmpdir(), options.prefix));
+  try {
+    await options.prepare(dir);
+    const { proc, port, url } = await spawnServerOnFreePort({ ...options, args: (port, url) => options.args(dir, port, url) });
+    let stopped: Promise<void> | undefined;
+    return { proc, port, url, dir, stop: () => (stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }))) };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
 }

@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { AxiosHttpClient } from '../ports/http-client.ts';
 import { PrometheusHttpApi } from '../gates/prometheus-http-api.ts';
-import { spawnServerOnFreePort } from './binary-process.ts';
+import { spawnServerInTempDir } from './binary-process.ts';
 
 /** One scrape job: `targets` are `host:port` on loopback. */
 export interface ScrapeTarget {
@@ -55,63 +54,54 @@ export interface PrometheusProcess {
  * tests and the demo. Throws a clear error naming the package when the binary is missing.
  */
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'remediator-prometheus-'));
   let current: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'> = options;
   const interval = options.fast ? '100ms' : '1s';
-  const writeConfig = async (): Promise<void> => {
+  const writeConfig = async (dir: string): Promise<void> => {
     await writeFile(join(dir, 'rules.yml'), stringify({ groups: [{ name: 'remediator-dev', rules: current.rules ?? [] }] }));
     await writeFile(join(dir, 'prometheus.yml'), stringify(prometheusConfig(current, interval)));
   };
-
-  try {
-    await writeConfig();
-    const { proc, port, url } = await spawnServerOnFreePort({
-      command: 'prometheus',
-      debianPackage: 'prometheus',
-      readyTimeoutMs: options.readyTimeoutMs,
-      args: (port, url) => [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${url}`,
-        '--web.enable-lifecycle',
-        '--log.level=warn',
-      ],
-    });
-    const api = new PrometheusHttpApi({ baseUrl: url, http: new AxiosHttpClient() });
-    let stopped: Promise<void> | undefined;
-    return {
-      url,
-      port,
-      pid: proc.pid,
-      dir,
-      async reload(next) {
-        current = { ...current, ...next };
-        await writeConfig();
-        const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`prometheus refused the new configuration: HTTP ${res.status} ${text.trim()}`);
-      },
-      async waitFor(expr, timeoutMs = 15_000) {
-        const deadline = Date.now() + timeoutMs;
-        let last = 'no answer';
-        while (Date.now() < deadline) {
-          const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 });
-          if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
-          last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        throw new Error(`prometheus: "${expr}" returned nothing within ${timeoutMs} ms (${last})`);
-      },
-      stop() {
-        stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }));
-        return stopped;
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const server = await spawnServerInTempDir({
+    prefix: 'remediator-prometheus-',
+    command: 'prometheus',
+    debianPackage: 'prometheus',
+    readyTimeoutMs: options.readyTimeoutMs,
+    prepare: writeConfig,
+    args: (dir, port, url) => [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.external-url=${url}`,
+      '--web.enable-lifecycle',
+      '--log.level=warn',
+    ],
+  });
+  const { url, dir } = server;
+  const api = new PrometheusHttpApi({ baseUrl: url, http: new AxiosHttpClient() });
+  return {
+    url,
+    port: server.port,
+    pid: server.proc.pid,
+    dir,
+    async reload(next) {
+      current = { ...current, ...next };
+      await writeConfig(dir);
+      const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`prometheus refused the new configuration: HTTP ${res.status} ${text.trim()}`);
+    },
+    async waitFor(expr, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 'no answer';
+      while (Date.now() < deadline) {
+        const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 });
+        if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
+        last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`prometheus: "${expr}" returned nothing within ${timeoutMs} ms (${last})`);
+    },
+    stop: server.stop,
+  };
 }
 
 function prometheusConfig(o: Pick<PrometheusOptions, 'scrapeTargets' | 'alertmanagers'>, interval: string): Record<string, unknown> {
