@@ -111,13 +111,14 @@ export class RunCloser {
    */
   async finish(view: RunView, state: RunState): Promise<void> {
     const { store, metrics, log } = this.#d;
-    metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
     const reason = finalReason(state.status);
     // An escalation is recorded with its reason when it happens (executor, closeOverdue, redrive); closing an
     // escalated run records nothing more, so one escalation is one `escalated` decision.
     const markOnly = reason === 'escalated';
-    if ((await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) && !markOnly) {
-      metrics.decisions.inc({ reason, playbook: view.playbook });
+    // Counted only by the call that recorded the closing decision, so a redone closing does not count the run twice.
+    if (await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
+      metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
+      if (!markOnly) metrics.decisions.inc({ reason, playbook: view.playbook });
     }
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
     const final = await store.getRun(view.id);
