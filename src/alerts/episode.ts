@@ -7,7 +7,7 @@ import type { WebhookAlert, WebhookPayload } from './alertmanager-payload.ts';
  * on every group change and repeat_interval, retries it after a 5xx, and HA replicas send it twice; all of those carry
  * the same pair. A new outage of the same series keeps the fingerprint and gets a new startsAt.
  *
- * The id is safe as a Redis key part and a BullMQ job id: no ':' and never all digits (contracts.md §4.3).
+ * The id is safe as a Redis key part and a BullMQ job id: no ':' and never all digits (docs/contracts.md §4.3).
  */
 export function episodeId(fingerprint: string, startsAt: string): string {
   return `ep-${fingerprint}-${startsAtMillis(startsAt)}`;

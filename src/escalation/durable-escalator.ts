@@ -98,7 +98,7 @@ export class DurableEscalator implements Escalator {
     this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
     this.#buildReport = options.buildReport;
     // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
-    // blocking connection waits for Redis forever (contracts.md §4.1).
+    // blocking connection waits for Redis forever (docs/contracts.md §4.1).
     this.#redis = commandConnection(options.redisUrl, options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });

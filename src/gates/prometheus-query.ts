@@ -11,7 +11,7 @@ type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 const KEEP_SAMPLES = 10;
 
 /**
- * Runs one instant PromQL query per poll and judges the answer (contracts.md §6):
+ * Runs one instant PromQL query per poll and judges the answer (docs/contracts.md §6):
  * - `expect: nonEmpty` / `empty`: the vector has series / has none (encode the condition in PromQL:
  *   `up{job="x"} == 1`, or the alert's own expression for `empty`).
  * - `expect: {op, value, aggregate}`: every (`all`, the default) or some (`any`) sample compares true. NaN never

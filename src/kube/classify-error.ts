@@ -26,7 +26,7 @@ export function describeCall(call: KubeCall): string {
 
 /**
  * Turns anything a client-node call threw into one classified RemediatorError. The one place that knows
- * client-node's error shapes: `ApiException.body` is the Status as a JSON *string* (contracts.md §3.4); transport
+ * client-node's error shapes: `ApiException.body` is the Status as a JSON *string* (docs/contracts.md §3.4); transport
  * failures are undici errors; our own per-call timeout is a `TimeoutError` DOMException.
  *
  * - 404 → REM_ERR_KUBE_NOT_FOUND (not retryable)

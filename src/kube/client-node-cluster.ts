@@ -70,7 +70,7 @@ const MAX_PAGES = 40;
 /**
  * `Cluster` over @kubernetes/client-node 2.x. Each call gets per-call options (the documented 2.x mechanism) with
  * one middleware that attaches an AbortSignal (the caller's, combined with `requestTimeoutMs`) to the request, plus
- * `setHeaderOptions` for the User-Agent and, on patches, the Content-Type (contracts.md §3.3: without it 2.x sends
+ * `setHeaderOptions` for the User-Agent and, on patches, the Content-Type (docs/contracts.md §3.3: without it 2.x sends
  * every patch as JSON Patch).
  *
  * The library builds a new undici Agent for every request when the cluster has TLS options (it does for

@@ -18,7 +18,7 @@ export interface BullmqRunQueueOptions {
 }
 
 /**
- * Runs as BullMQ jobs whose id is the run id, so adding a run twice is a no-op (contracts.md §4.3: ids have no ':'
+ * Runs as BullMQ jobs whose id is the run id, so adding a run twice is a no-op (docs/contracts.md §4.3: ids have no ':'
  * and are never all digits; run ids are built that way). The job data carries the step cursor.
  *
  * The queue's producer connection fails fast (no offline queue): a webhook must get its 503 while Redis is away.

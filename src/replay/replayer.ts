@@ -204,7 +204,7 @@ function byOffset(entries: ReplayEntry[]): ReplayEntry[][] {
 /** Posts one delivery the way Alertmanager does and returns what the receiver answered. */
 async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: number, signal: AbortSignal | undefined): Promise<{ delivery: ReplayDelivery; started: string[] }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Alertmanager/0.25.0', authorization: `Bearer ${token}`, ...e.headers };
-  // Alertmanager cancels a webhook call after 10 s at most (contracts.md §1.3).
+  // Alertmanager cancels a webhook call after 10 s at most (docs/contracts.md §1.3).
   const timeout = AbortSignal.timeout(10_000);
   let res: Response;
   try {

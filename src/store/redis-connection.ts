@@ -3,7 +3,7 @@ import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { parseDuration } from '../engine/duration.ts';
 
 /**
- * Two kinds of connection (contracts.md §4.1, BullMQ's "going to production"):
+ * Two kinds of connection (docs/contracts.md §4.1, BullMQ's "going to production"):
  * - `command`: the receiver and the API. Fails fast when Redis is away (no offline queue, one retry per request, a
  *   command timeout) so a webhook gets a 503 in time and Alertmanager retries.
  * - `blocking`: BullMQ workers and queue events, which must wait for Redis forever (`maxRetriesPerRequest: null`).

@@ -6,7 +6,7 @@ import { freePort } from '../../src/dev/free-port.ts';
 
 /**
  * Local stand-ins for PagerDuty, Opsgenie, Slack and a webhook consumer, on free loopback ports. Each one VALIDATES
- * what it receives against the provider's documented contract (contracts.md §5: required fields, sizes,
+ * what it receives against the provider's documented contract (docs/contracts.md §5: required fields, sizes,
  * severities, auth header or HMAC signature) and answers like the provider does: a valid event gets the provider's
  * success answer, an invalid one its error. Tests can also tell a receiver to answer 400/429 (with Retry-After)/500,
  * to hang, or to be down (port closed) for a while.

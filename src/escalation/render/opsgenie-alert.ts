@@ -3,7 +3,7 @@ import { LEVEL_OPSGENIE_PRIORITY } from '../severity-policy.ts';
 import { clock, dateTime, incidentLinks, progressLine, rungLine, snapshotText, STATUS_TEXT, subject, truncate } from './text.ts';
 
 /**
- * Opsgenie Alert API bodies (contracts.md §5.2). The alias is the episode, so a repeated create folds into the open
+ * Opsgenie Alert API bodies (docs/contracts.md §5.2). The alias is the episode, so a repeated create folds into the open
  * alert; notes and close address the alert by alias. Field limits (docs.opsgenie.com "Alerts and Alert Fields"):
  * message 130, alias 512, description 15 000, tags 20 × 50, details 8 000 characters in total, entity 512,
  * source 100, note 25 000.

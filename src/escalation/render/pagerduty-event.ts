@@ -4,7 +4,7 @@ import { LEVEL_SEVERITY } from '../severity-policy.ts';
 import { byteLength, clock, incidentLinks, progressLine, rungLine, snapshotText, STATUS_TEXT, subject, truncate } from './text.ts';
 
 /**
- * A PagerDuty Events API v2 body (contracts.md §5.1) WITHOUT `routing_key`: the key is a secret, added by the target
+ * A PagerDuty Events API v2 body (docs/contracts.md §5.1) WITHOUT `routing_key`: the key is a secret, added by the target
  * at send time, so what is stored in Redis and dead-letter records never holds it.
  *
  * PagerDuty v2 has no "note" event. An update is a `trigger` with the same `dedup_key` and fresh `custom_details`:

@@ -3,7 +3,7 @@ import { LEVEL_SEVERITY } from '../severity-policy.ts';
 import { incidentLinks, snapshotText, STATUS_TEXT, subject, truncate } from './text.ts';
 
 /**
- * The generic outbound webhook body (contracts.md §5.4): Alertmanager-receiver friendly JSON, idempotent on
+ * The generic outbound webhook body (docs/contracts.md §5.4): Alertmanager-receiver friendly JSON, idempotent on
  * `dedupKey` + `event`, with the whole incident report (snapshot bounded) for receivers that want the story.
  */
 export interface WebhookEventBody {

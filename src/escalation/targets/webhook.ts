@@ -5,7 +5,7 @@ import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../render/webho
 import type { EscalationAction, PagingTarget } from './paging-target.ts';
 
 /**
- * A generic JSON webhook (contracts.md §5.4), signed: `X-Remediator-Signature: sha256=<hex>` over
+ * A generic JSON webhook (docs/contracts.md §5.4), signed: `X-Remediator-Signature: sha256=<hex>` over
  * `<timestamp>.<raw body>` with `X-Remediator-Timestamp` (unix seconds, taken at each attempt so a retry is not
  * stale). `X-Remediator-Delivery` is the same on every retry of one event, for receivers that deduplicate.
  */
