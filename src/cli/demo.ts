@@ -7,8 +7,7 @@ import { createLogger } from '../observability/logger.ts';
 import { startRemediator } from '../main.ts';
 import { spawnRedis, type RedisProcess } from '../dev/redis-process.ts';
 import { isRemediatorError } from '../engine/errors.ts';
-import { FINAL_STATUSES } from '../engine/run-state.ts';
-import type { RunView } from '../store/run-record.ts';
+import { runSettled, type RunView } from '../store/run-record.ts';
 import { realLoopUnavailable } from '../dev/real-loop/installed.ts';
 import { RealLoop } from '../dev/real-loop/real-loop.ts';
 import { LiveTimeline } from '../dev/real-loop/live-timeline.ts';
@@ -41,11 +40,23 @@ const SCENARIO_TIMEOUT_MS = 120_000;
 export async function demoCommand(opts: { once?: boolean }): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];
   const watchers = new AbortController();
-  const cleanup = async () => {
-    watchers.abort();
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  };
+  let cleaned: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      watchers.abort();
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    })());
   const say = (line = '') => process.stdout.write(`${line}\n`);
+  // Ctrl-C (or SIGTERM) at any point stops what the demo started: Redis, Prometheus and Alertmanager are separate
+  // processes that would outlive a demo killed by the default signal handling. Status 0 once the scenario is over.
+  let scenarioOver = false;
+  const stop = async () => {
+    say('\nstopping…');
+    await cleanup();
+    process.exit(scenarioOver ? 0 : 130);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
   try {
     const unavailable = realLoopUnavailable();
     if (unavailable) say(`▶ mode: posted payload (${unavailable}); install them to see the real loop`);
@@ -151,7 +162,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     await new Promise((r) => setTimeout(r, 200)); // the "before" line first
     await fleet.kill(VICTIM);
     const resolved = () => last !== undefined && last.decisions.some((d) => d.reason === 'resolved');
-    const final = () => last !== undefined && FINAL_STATUSES.has(last.status);
+    const final = () => last !== undefined && runSettled(last);
     if (loop) {
       await until(() => final() && resolved(), SCENARIO_TIMEOUT_MS);
     } else {
@@ -190,13 +201,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     const other = fleet.service({ namespace: NAMESPACE, name: 'realtime-processor' });
     say(`  curl -X POST -H 'Authorization: Bearer ${operatorToken}' -H 'content-type: application/json' \\`);
     say(`       -d '{"reason":"try it by hand","labels":{"namespace":"ai-ninja","deployment":"realtime-processor"},"annotations":{"health_url":"${other.healthUrl}"}}' ${serviceUrl}/v1/playbooks/service-down/runs`);
-    const stop = async () => {
-      say('\nstopping…');
-      await cleanup();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    scenarioOver = true;
   } catch (err) {
     console.error(isRemediatorError(err) ? `${err.code}: ${err.message}` : err);
     await cleanup();

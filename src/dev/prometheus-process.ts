@@ -41,7 +41,10 @@ export interface PrometheusProcess {
   pid: number;
   /** The temporary folder holding its configuration and data; removed by `stop()`. */
   dir: string;
-  /** Rewrites the configuration (fields given replace the ones from start) and reloads it via `POST /-/reload`. */
+  /**
+   * Rewrites the configuration (fields given replace the ones from start) and reloads it via `POST /-/reload`.
+   * Resolves once Prometheus sends alerts to exactly the configured Alertmanagers (see `startPrometheus`).
+   */
   reload(next?: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'>): Promise<void>;
   /** Polls until `expr` returns a non-empty vector (e.g. `up{job="x"} == 1`); throws after `timeoutMs` (default 15 s). */
   waitFor(expr: string, timeoutMs?: number): Promise<void>;
@@ -52,6 +55,11 @@ export interface PrometheusProcess {
 /**
  * A real `prometheus` (Debian's package) on a free loopback port with its TSDB in a temporary folder: used by the
  * tests and the demo. Throws a clear error naming the package when the binary is missing.
+ *
+ * Start and `reload()` resolve only once Prometheus's notifier sends to the configured Alertmanagers. Its discovery
+ * hands a new Alertmanager list over in batches, up to 5 s after a (re)load; an alert that fires before then is sent
+ * to nobody and dropped, and Prometheus sends a firing alert again only after its resend delay (1 min). Breaking a
+ * service right after connecting Alertmanager would otherwise bring the first webhook a minute late.
  */
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusProcess> {
   let current: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'> = options;
@@ -77,6 +85,12 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   });
   const { url, dir } = server;
   const api = new PrometheusHttpApi({ baseUrl: url, http: new AxiosHttpClient() });
+  try {
+    await waitForAlertmanagers(url, current.alertmanagers ?? [], options.readyTimeoutMs ?? 15_000);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
   return {
     url,
     port: server.port,
@@ -88,6 +102,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
       const text = await res.text();
       if (!res.ok) throw new Error(`prometheus refused the new configuration: HTTP ${res.status} ${text.trim()}`);
+      await waitForAlertmanagers(url, current.alertmanagers ?? [], options.readyTimeoutMs ?? 15_000);
     },
     async waitFor(expr, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
@@ -102,6 +117,33 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     },
     stop: server.stop,
   };
+}
+
+/** Where Prometheus posts alerts for an Alertmanager base URL (API v2), as `/api/v1/alertmanagers` lists it. */
+function alertsEndpoint(base: string): string {
+  const u = new URL(base);
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}/api/v2/alerts`;
+}
+
+/** Polls `/api/v1/alertmanagers` until the active set is exactly `alertmanagers`; throws after `timeoutMs`. */
+async function waitForAlertmanagers(url: string, alertmanagers: string[], timeoutMs: number): Promise<void> {
+  const want = alertmanagers.map(alertsEndpoint).sort();
+  const deadline = Date.now() + timeoutMs;
+  let active: string[] = [];
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/api/v1/alertmanagers`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { data?: { activeAlertmanagers?: Array<{ url: string }> } };
+      active = (body.data?.activeAlertmanagers ?? []).map((a) => a.url).sort();
+      if (active.length === want.length && active.every((a, i) => a === want[i])) return;
+    } catch {
+      // not answering yet: poll again
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`prometheus did not send to the Alertmanagers [${want.join(', ')}] within ${timeoutMs} ms (it sends to [${active.join(', ')}])`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function prometheusConfig(o: Pick<PrometheusOptions, 'scrapeTargets' | 'alertmanagers'>, interval: string): Record<string, unknown> {

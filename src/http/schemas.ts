@@ -32,6 +32,7 @@ export const RunViewSchema = Type.Object(
     cancel: Type.Optional(Type.Unknown()),
     alertResolvedAt: Type.Optional(Type.String()),
     escalationEnqueuedAt: Type.Optional(Type.String({ description: 'when the page of an escalated run was handed to the escalator' })),
+    finalDecisionAt: Type.Optional(Type.String({ description: 'when the decision that closes the run was recorded; an ended run without it is still recording its closing decision' })),
     decisions: Type.Array(Type.Unknown()),
   },
   { additionalProperties: true },

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load-config.ts';
 import { parseDuration } from '../engine/duration.ts';
-import { FINAL_STATUSES, type RunStatus } from '../engine/run-state.ts';
 import { startRemediator, type Remediator } from '../main.ts';
-import type { RunView } from '../store/run-record.ts';
+import { runSettled, type RunView } from '../store/run-record.ts';
 import { alertFingerprint } from './alert-fingerprint.ts';
 import { clusterWrites } from './cluster-writes.ts';
 import { compareExpectations, type CaseObservation, type Mismatch, type ObservedRun } from './compare-expectations.ts';
@@ -245,14 +244,14 @@ function operatorApi(service: Remediator): Api {
   };
 }
 
-/** Polls the runs until every one is final; returns the ones still going at the deadline. */
+/** Polls the runs until every one has ended with its closing decision recorded; returns the others at the deadline. */
 async function waitForRuns(api: Api, ids: readonly string[], deadline: number): Promise<RunView[]> {
   let open: RunView[] = [];
   do {
     open = [];
     for (const id of ids) {
       const v = await api<RunView>(`/v1/runs/${id}`);
-      if (!FINAL_STATUSES.has(v.status as RunStatus)) open.push(v);
+      if (!runSettled(v)) open.push(v);
     }
     if (open.length === 0) return [];
     await sleepUntil(Math.min(deadline, Date.now() + 25));

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStore } from '../store/run-store.ts';
 import type { ReplayClock } from './replay-clock.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
+import { runSettled } from '../store/run-record.ts';
 import { RemediatorError } from '../engine/errors.ts';
 
 /** What the replay needs of the run queue: wake a run, and see what became of a run's job. */
@@ -57,8 +58,13 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
     let nextWake = Number.POSITIVE_INFINITY;
     const views = await Promise.all([...live].map(async (id) => [id, await store.getRun(id)] as const));
     for (const [id, view] of views) {
-      if (!view || FINAL_STATUSES.has(view.status)) {
+      if (!view || runSettled(view)) {
         live.delete(id);
+        continue;
+      }
+      // Ended, its closing decision about to be recorded (the report reads the decisions).
+      if (FINAL_STATUSES.has(view.status)) {
+        busy = true;
         continue;
       }
       const wakeAt = view.state?.wakeAt;

@@ -1,5 +1,5 @@
 import type { AlertView, TargetRef } from '../engine/step-definition.ts';
-import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.ts';
+import { FINAL_STATUSES, type ApprovalDecision, type RunState, type RunStatus } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 
 /** What a run was started with. Written once when the run is created. */
@@ -32,4 +32,13 @@ export interface RunView extends RunRecord {
   /** When the decision that closes the run was recorded. */
   finalDecisionAt?: string;
   decisions: Decision[];
+}
+
+/**
+ * The run has ended and its closing decision is recorded. A run's final status is saved first and its closing
+ * decision just after (src/queue/run-closer.ts), so a reader that sees a final status may still miss that decision;
+ * whoever reads an ended run's decisions waits for this.
+ */
+export function runSettled(view: Pick<RunView, 'status' | 'finalDecisionAt'>): boolean {
+  return FINAL_STATUSES.has(view.status) && view.finalDecisionAt !== undefined;
 }

@@ -1,11 +1,12 @@
 import t from 'tap';
-import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { renderDefaultConfig } from '../../src/config/render-default-config.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'remediator-config-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
 const write = async (name: string, text: string) => {
   const f = join(dir, name);
   await writeFile(f, text);

@@ -79,8 +79,10 @@ t.test('the caller\'s abort surfaces as its own reason; the per-call timeout as 
   const hang = net.createServer((socket) => sockets.add(socket));
   await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
   const port = (hang.address() as { port: number }).port;
-  const { mkdtemp, writeFile } = await import('node:fs/promises');
-  const dir = await mkdtemp('/tmp/remediator-hang-');
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(`${tmpdir()}/remediator-hang-`);
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFile(
     `${dir}/config`,
     `apiVersion: v1\nkind: Config\nclusters: [{name: h, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: h, context: {cluster: h, user: u}}]\ncurrent-context: h\n`,

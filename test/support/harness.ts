@@ -9,6 +9,8 @@ import { silentLogger, createLogger } from '../../src/observability/logger.ts';
 import { redisForTest } from './redis.ts';
 import type { RedisProcess } from '../../src/dev/redis-process.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import { FINAL_STATUSES } from '../../src/engine/run-state.ts';
+import { runSettled } from '../../src/store/run-record.ts';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
@@ -23,7 +25,10 @@ export interface TestService {
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Call the operator API. */
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  /** Polls GET /v1/runs/:id until `until` holds (bounded). */
+  /**
+   * Polls GET /v1/runs/:id until `until` holds (bounded); a run that has ended is returned only once its closing
+   * decision is recorded (`runSettled`), so its decisions are complete.
+   */
   waitForRun(id: string, until: (run: any) => boolean, timeoutMs?: number): Promise<any>;
 }
 
@@ -94,7 +99,7 @@ export async function startTestService(options: {
       let last: any;
       while (Date.now() < deadline) {
         last = (await call('GET', `/v1/runs/${id}`, undefined, { authorization: `Bearer ${OPERATOR_TOKEN}` })).body;
-        if (until(last)) return last;
+        if (until(last) && (!FINAL_STATUSES.has(last?.status) || runSettled(last))) return last;
         await new Promise((r) => setTimeout(r, 50));
       }
       throw new Error(`run ${id} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.state?.steps?.map((s: any) => [s.id, s.status]))}`);

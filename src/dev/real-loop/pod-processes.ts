@@ -29,8 +29,10 @@ export interface PodProcessesOptions {
   isBadImage?: (image: string) => boolean;
   /**
    * The readiness probe: `/health` every `periodMs` (default 50) until it answers 2xx. It fails after
-   * `failureThreshold` (default 3) answers in a row that are not 2xx, or after `timeoutMs` (default 2000) without
-   * success. A pod whose process fails it crashes (the simulator's hook rejection), and its process is killed.
+   * `failureThreshold` (default 3) answers in a row that are not 2xx, when the process exits, or after `timeoutMs`
+   * without success (default: no limit; the process has reported its port, so it answers unless the machine is
+   * slow, and a slow machine must not crash a good pod). A pod whose process fails it crashes (the simulator's hook
+   * rejection), and its process is killed.
    */
   readiness?: { periodMs?: number; failureThreshold?: number; timeoutMs?: number };
   onEvent?: (event: PodProcessEvent) => void;
@@ -194,10 +196,12 @@ export class PodProcesses {
   async #probe(proc: StandInProcess): Promise<string | undefined> {
     const period = this.#o.readiness?.periodMs ?? 50;
     const threshold = this.#o.readiness?.failureThreshold ?? 3;
-    const deadline = Date.now() + (this.#o.readiness?.timeoutMs ?? 2000);
+    const limit = this.#o.readiness?.timeoutMs;
+    const deadline = limit === undefined ? Number.POSITIVE_INFINITY : Date.now() + limit;
     let last = 'no answer';
     let failures = 0;
     while (Date.now() < deadline && !this.#closed.signal.aborted) {
+      if (!proc.alive()) return `the process exited (${last})`;
       try {
         const res = await fetch(`${proc.url}/health`, { signal: AbortSignal.any([AbortSignal.timeout(500), this.#closed.signal]) });
         const body = await res.text();

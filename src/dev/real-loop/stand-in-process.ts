@@ -13,7 +13,12 @@ export interface StandInOptions {
   reason?: string;
   /** Aborting kills the child (SIGKILL) and rejects a start still in progress. */
   signal?: AbortSignal;
-  /** How long to wait for the child to report its port. Default 10 s. */
+  /**
+   * How long to wait for the child to report its port. Default: no limit. A child that fails exits (and the start
+   * rejects with its stderr) and `signal` ends a start in progress; a fixed limit only turned a busy machine, where
+   * a Node process takes seconds to start, into pods that crash-loop for good (the simulator starts a pod whose
+   * start hook failed no second time).
+   */
   startTimeoutMs?: number;
 }
 
@@ -67,7 +72,8 @@ export async function spawnStandIn(options: StandInOptions): Promise<StandInProc
   void exit.then(() => options.signal?.removeEventListener('abort', onAbort));
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`stand-in ${options.pod} did not report its port within ${options.startTimeoutMs ?? 10_000} ms`)), options.startTimeoutMs ?? 10_000);
+    const limit = options.startTimeoutMs;
+    const timer = limit === undefined ? undefined : setTimeout(() => fail(new Error(`stand-in ${options.pod} did not report its port within ${limit} ms`)), limit);
     const fail = (err: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
