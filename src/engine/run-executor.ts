@@ -16,6 +16,7 @@ import type { DecisionReason } from './decision.ts';
 import type { ApprovalDecision, RungRecord } from './run-state.ts';
 import { createHash } from 'node:crypto';
 import { formatDuration } from './duration.ts';
+import type { Random } from './backoff.ts';
 
 /** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
 export interface RunContext {
@@ -59,6 +60,8 @@ export interface ExecutorDeps {
   /** Records a decision (with its reason code) on the run and its episode. */
   recordDecision?(reason: DecisionReason, message: string): Promise<void>;
   maxObservations: number;
+  /** The jitter of step retry waits (src/engine/backoff.ts). Default Math.random. */
+  random?: Random;
 }
 
 /** The directive the queue adapter acts on: sleep (moveToDelayed) or done (complete the job). */
@@ -130,7 +133,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
     if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran its approved plan`);
-    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations });
+    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
     const stepped = state;
     state = decision.state;
     logDecision(log, step, state);
