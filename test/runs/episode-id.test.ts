@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { startTestService, fixture, OPERATOR_TOKEN } from '../support/harness.ts';
-import { pagingReceivers, type ReceivedRequest } from '../support/paging-receivers.ts';
+import { pagingReceivers, receiverTargets, type ReceivedRequest } from '../support/paging-receivers.ts';
 
 /**
  * One episode id everywhere: the webhook's answer, the run in the API (`episodeId`), the post-incident timeline and
@@ -21,12 +21,7 @@ const svc = await startTestService({
   playbooks: { 'page.yaml': playbook },
   overrides: (c) => {
     c.escalation = {
-      targets: {
-        pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
-        og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url },
-        slack: { type: 'slack', webhookUrl: rx.slack.url },
-        hook: { type: 'webhook', url: rx.webhook.url, secret: secrets.webhookSecret },
-      },
+      targets: receiverTargets(rx, secrets),
       delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
     };
   },

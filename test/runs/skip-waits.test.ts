@@ -1,21 +1,15 @@
 import t, { type Test } from 'tap';
-import { createServer } from 'node:http';
 import { Job, Queue } from 'bullmq';
 import { startTestService, fixture } from '../support/harness.ts';
+import { healthServer } from '../support/health-server.ts';
 
 /**
  * `onResolved: skip-waits`: when Alertmanager resolves the alert, a gate waiting for its next poll checks again at
  * once instead of after its interval. With `continue` (the default) the gate keeps its interval. Real redis-server,
  * real BullMQ delayed jobs.
  */
-let healthy = false;
-const health = createServer((_req, res) => {
-  res.statusCode = healthy ? 200 : 503;
-  res.end(healthy ? 'ok' : 'down');
-});
-await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
-t.teardown(() => health.close());
-const url = `http://127.0.0.1:${(health.address() as { port: number }).port}/health`;
+const health = await healthServer();
+const url = health.url;
 
 const INTERVAL_MS = 60_000;
 const playbook = (name: string, alertname: string, onResolved: string) => `apiVersion: remediator.io/v1
@@ -54,7 +48,7 @@ async function waitingAfterFirstPoll(t: Test, runId: string) {
 }
 
 t.test('skip-waits: the resolve makes the waiting gate check again at once, long before its 60 s interval', async (t) => {
-  healthy = false;
+  health.set(false);
   const { firing, resolved } = await episode('ServiceDown', '2026-11-25T10:00:00.000Z', 'aa00000000000001');
   const started = await svc.post(firing);
   const runId = started.body.alerts[0].runs[0].runId as string;
@@ -62,7 +56,7 @@ t.test('skip-waits: the resolve makes the waiting gate check again at once, long
   const firstPoll = Date.parse(before.state.steps[0].observations[0].at);
   t.equal(before.state.wakeAt, firstPoll + INTERVAL_MS, 'the next poll was due after the interval');
 
-  healthy = true;
+  health.set(true);
   const res = await svc.post(resolved);
   t.equal(res.status, 202);
   t.equal(res.body.alerts[0].decision, 'resolved');
@@ -78,13 +72,13 @@ t.test('skip-waits: the resolve makes the waiting gate check again at once, long
 });
 
 t.test('continue (the default): the resolve is recorded and the gate keeps its interval', async (t) => {
-  healthy = false;
+  health.set(false);
   const { firing, resolved } = await episode('QueueStuck', '2026-11-25T11:00:00.000Z', 'aa00000000000002');
   const started = await svc.post(firing);
   const runId = started.body.alerts[0].runs[0].runId as string;
   const { processedOn } = await waitingAfterFirstPoll(t, runId);
 
-  healthy = true;
+  health.set(true);
   t.equal((await svc.post(resolved)).status, 202);
   // The resolve wakes the run's job like any other; wait until a worker has looked at it and put it back to sleep.
   for (let i = 0; i < 200; i++) {
