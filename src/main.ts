@@ -33,7 +33,7 @@ import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
-import { preflight, describePermission } from './kube/preflight.ts';
+import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
 
@@ -96,23 +96,6 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
 
 export function availableServices(services: StepServices): Set<keyof StepServices> {
   return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
-}
-
-/**
- * /readyz detail: SelfSubjectAccessReviews for every permission the loaded playbooks need, so a missing RBAC rule is
- * seen before an incident, not during one. Cached for a minute (readiness probes are frequent).
- */
-function kubePreflightCheck(kube: NonNullable<StepServices['kube']>, playbooks: () => readonly import('./playbooks/playbook.ts').Playbook[]) {
-  let cached: { at: number; value: { ok: boolean; detail?: unknown } } | undefined;
-  return async () => {
-    if (cached && Date.now() - cached.at < 60_000) return cached.value;
-    const needed = playbookPermissions(playbooks());
-    const missing = await preflight(kube, needed, { signal: AbortSignal.timeout(10_000) });
-    // Reported, not blocking: an instance without some permission can still receive and record alerts.
-    const value = { ok: true, detail: { checked: needed.length, missing: missing.map(describePermission), allGranted: missing.length === 0 } };
-    cached = { at: Date.now(), value };
-    return value;
-  };
 }
 
 /** Refuses to start a receiver that anyone could call, unless the operator said so explicitly. */
@@ -287,7 +270,9 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let url: string | undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
-    const readinessChecks = services.kube ? { kubernetes: kubePreflightCheck(services.kube, () => catalog.list()) } : undefined;
+    // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
+    const kube = services.kube;
+    const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
     const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks });
     app = built;
     opened.push(() => built.close());

@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifySchemaCompiler } from 'fastify';
+import { createAjv } from '../schema/validator.ts';
 
 /**
  * Alertmanager's webhook body, version 4 (notify/webhook/webhook.go `Message`). Unknown top-level fields are
@@ -42,3 +44,16 @@ export const WebhookPayloadSchema = Type.Object(
 
 export type WebhookPayload = Static<typeof WebhookPayloadSchema>;
 export type WebhookAlert = Static<typeof WebhookAlertSchema>;
+
+/**
+ * The webhook body is checked as Alertmanager sends it, without type coercion: label and annotation values are
+ * strings and `version` is the string "4". Fastify's own Ajv coerces (4 → "4", 500 → "500"), which would let a sender
+ * that is not Alertmanager through with values changed behind its back; here it gets a 400 naming the field instead.
+ */
+export const validateWebhookPayload = createAjv({ coerce: false }).compile(WebhookPayloadSchema);
+
+/** The route's validator compiler: the body gets `validateWebhookPayload`; the route declares no other part. */
+export const webhookValidatorCompiler: FastifySchemaCompiler<unknown> = ({ httpPart, url }) => {
+  if (httpPart !== 'body') throw new Error(`${url}: only the body of the webhook has a schema (got one for ${String(httpPart)})`);
+  return validateWebhookPayload;
+};

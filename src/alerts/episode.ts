@@ -13,6 +13,21 @@ export function episodeId(fingerprint: string, startsAt: string): string {
   return `ep-${fingerprint}-${startsAtMillis(startsAt)}`;
 }
 
+/**
+ * The episode a run belongs to, as every place names it: the API (`episodeId`), the post-incident timeline and every
+ * page (PagerDuty dedup_key, Opsgenie alias, webhook and Slack bodies, through `pageKey`). An alert's run has the
+ * id `episodeId` gave it at ingest (a retry keeps it, so its fix resolves the page the first run opened); a manual
+ * run has no alert episode and is its own incident, named by its run id (`run-…`, never `ep-…`).
+ */
+export function runEpisodeId(run: { id: string; episodeId?: string }): string {
+  return run.episodeId ?? run.id;
+}
+
+/** The key of the episode's incident at every paging provider: `remediator-<episode id>`. */
+export function pageKey(episodeKey: string): string {
+  return `remediator-${episodeKey}`;
+}
+
 /** startsAt with nanosecond precision is reduced to milliseconds; two outages within one millisecond are one. */
 export function startsAtMillis(startsAt: string): number {
   const ms = Date.parse(startsAt);

@@ -2,7 +2,7 @@ import type { Playbook, Step } from '../playbooks/playbook.ts';
 import type { ActionResult, Observation } from './step-definition.ts';
 import type { RunState, StepRecord, StepError, PendingApproval } from './run-state.ts';
 import type { RemediatorError } from './errors.ts';
-import { nextBackoff } from './retry-policy.ts';
+import { nextRetry, type Random } from './backoff.ts';
 import type { Refusal } from './mutation-guard.ts';
 
 /**
@@ -36,6 +36,8 @@ export type StepEvent =
 export interface DecideOptions {
   /** Gate observations kept per step. */
   maxObservations: number;
+  /** The jitter of retry waits (src/engine/backoff.ts). Default Math.random; tests inject a fixed one. */
+  random?: Random;
 }
 
 export function currentStep(p: Playbook, s: RunState): Step | undefined {
@@ -142,12 +144,11 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
       s.attempt += 1;
       rec.attempts = s.attempt;
       rec.error = errorOf(err);
-      const wait = nextBackoff(step.retry, s.attempt, () => 0.5); // deterministic: decide is pure
-      const deadline = (s.stepStartedAt ?? now) + step.deadlineMs;
-      if (err.retryable && s.attempt < step.retry.attempts && now + wait <= deadline) {
+      const next = err.retryable ? nextRetry(step.retry, s.attempt, { now, deadline: (s.stepStartedAt ?? now) + step.deadlineMs, random: opts.random }) : undefined;
+      if (next?.retry) {
         rec.status = 'pending';
-        rec.summary = `attempt ${s.attempt} failed (${err.code}); retrying in ${Math.round(wait / 1000)} s`;
-        return sleep(s, now + wait);
+        rec.summary = `attempt ${s.attempt} failed (${err.code}); retrying in ${Math.round(next.delayMs / 1000)} s`;
+        return sleep(s, now + next.delayMs);
       }
       return failStep(p, s, errorOf(err), now);
     }

@@ -16,6 +16,7 @@ import type { DecisionReason } from './decision.ts';
 import type { ApprovalDecision, RungRecord } from './run-state.ts';
 import { createHash } from 'node:crypto';
 import { formatDuration } from './duration.ts';
+import type { Random } from './backoff.ts';
 
 /** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
 export interface RunContext {
@@ -59,6 +60,8 @@ export interface ExecutorDeps {
   /** Records a decision (with its reason code) on the run and its episode. */
   recordDecision?(reason: DecisionReason, message: string): Promise<void>;
   maxObservations: number;
+  /** The jitter of step retry waits (src/engine/backoff.ts). Default Math.random. */
+  random?: Random;
 }
 
 /** The directive the queue adapter acts on: sleep (moveToDelayed) or done (complete the job). */
@@ -113,7 +116,11 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       return { state: d.state, kind: 'done' };
     }
     if (overdue(ctx, state, now)) return timedOut(ctx, state, deps);
-    if (state.wakeAt !== undefined && state.wakeAt > now) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
+    if (state.wakeAt !== undefined && state.wakeAt > now) {
+      if (!resolveCutsWait(ctx, state)) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
+      deps.log.info({ resolvedAt: ctx.run.alert.endsAt }, 'Alertmanager resolved the alert: the waiting gate checks again now (onResolved: skip-waits)');
+      state = { ...state, resolveCutWait: true };
+    }
     const step = currentStep(ctx.playbook, state);
     if (!step) {
       const d = finish(structuredClone(state), 'failed', 'the cursor points past the playbook (it changed under the run)', now);
@@ -130,7 +137,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
     if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran its approved plan`);
-    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations });
+    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
     const stepped = state;
     state = decision.state;
     logDecision(log, step, state);
@@ -146,6 +153,16 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   }
   // A playbook cannot loop (jumps only go forward), so this is a safety net, not a path.
   return { state, kind: 'sleep', until: deps.clock.now() };
+}
+
+/**
+ * `onResolved: skip-waits`: the alert's resolve (ingest records it on the run and wakes the run's delayed job) makes
+ * a gate waiting for its next poll check again at once instead of after its interval. Once per run: the resolve is
+ * not proof of health, so the gate still decides, and its later polls keep their interval. Approvals, retry backoffs,
+ * lock waits and `wait` steps are never cut.
+ */
+function resolveCutsWait(ctx: RunContext, state: RunState): boolean {
+  return ctx.playbook.onResolved === 'skip-waits' && ctx.run.alert.status === 'resolved' && !state.resolveCutWait && state.status === 'waiting' && state.gate !== undefined && currentStep(ctx.playbook, state)?.kind === 'gate';
 }
 
 function overdue(ctx: RunContext, state: RunState, now: number): boolean {

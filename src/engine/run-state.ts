@@ -73,6 +73,8 @@ export interface RunState {
   verified: boolean;
   /** Ms when the worker should look at the run again (waiting / awaiting_approval). */
   wakeAt?: number;
+  /** The alert's resolve already made a waiting gate check early (`onResolved: skip-waits`, once per run). */
+  resolveCutWait?: boolean;
   startedAt?: string;
   endedAt?: string;
   /** One line: why the run ended as it did. */

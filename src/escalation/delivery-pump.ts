@@ -1,7 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { HttpClient } from '../ports/http-client.ts';
-import { retryDelay } from './delivery-backoff.ts';
+import { nextRetry, type Random, type RetryPolicy } from '../engine/backoff.ts';
 import type { DeadLetterStore } from './delivery-dead-letter.ts';
 import type { DeliveryLedger } from './delivery-ledger.ts';
 import type { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
@@ -25,7 +25,8 @@ export interface PumpDeps {
   /** Removes every configured secret from a text. */
   redact: Redactor;
   now?: () => number;
-  random?: () => number;
+  /** The jitter of retry waits (src/engine/backoff.ts). Default Math.random. */
+  random?: Random;
 }
 
 /**
@@ -81,7 +82,11 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
 
     const attempts = await deps.ledger.countAttempt(item.id);
     const reason = deps.redact(outcome.reason);
-    if (outcome.kind === 'reject' || attempts >= deps.settings.attempts) {
+    // A provider's Retry-After is a floor the jitter never shortens, capped so a wild value cannot park an event for days.
+    const retryAfterMs = outcome.kind === 'retry' ? outcome.retryAfterMs : undefined;
+    const floorMs = retryAfterMs === undefined ? 0 : Math.min(retryAfterMs, deps.settings.maxRetryAfterMs);
+    const next = outcome.kind === 'reject' ? undefined : nextRetry(deliveryRetry(deps.settings), attempts, { floorMs, random: deps.random });
+    if (!next?.retry) {
       const why = outcome.kind === 'reject' ? reason : `gave up after ${attempts} attempts; last: ${reason}`;
       await deadLetter(deps, chainId, item, why, outcome.status, attempts, now);
       log.error({ status: outcome.status, attempts, error: reason }, outcome.kind === 'reject' ? 'escalation refused by the target; moved to the dead letter' : 'escalation kept failing; moved to the dead letter');
@@ -89,11 +94,16 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
       if (item.action === 'trigger' && target.dependsOnTrigger) result.deadLettered += await dropDependents(deps, chainId, item, now);
       continue;
     }
-    const delay = retryDelay(attempts, deps.settings, outcome.retryAfterMs, deps.random);
-    log.warn({ status: outcome.status, attempts, retryInMs: delay, retryAfterMs: outcome.retryAfterMs, error: reason }, 'escalation delivery failed; will retry');
+    const delay = next.delayMs;
+    log.warn({ status: outcome.status, attempts, retryInMs: delay, retryAfterMs, error: reason }, 'escalation delivery failed; will retry');
     await job.moveToDelayed(now() + delay, token);
     throw new DelayedError();
   }
+}
+
+/** Deliveries retry with doubling waits (escalation.delivery: attempts, backoff, maxBackoff), jittered ±20 %. */
+export function deliveryRetry(settings: Pick<DeliverySettings, 'attempts' | 'backoffMs' | 'maxBackoffMs'>): RetryPolicy {
+  return { attempts: settings.attempts, backoffMs: settings.backoffMs, factor: 2, maxBackoffMs: settings.maxBackoffMs };
 }
 
 /**

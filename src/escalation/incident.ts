@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunInfo } from '../engine/step-definition.ts';
+import { runEpisodeId } from '../alerts/episode.ts';
 
 /**
  * The incident report: everything a person being paged needs, built by the engine from a run. Every renderer
@@ -42,7 +42,10 @@ export const TimelineEntry = Type.Object({
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
 export const IncidentReportSchema = Type.Object({
-  /** Stable id of the alert episode (same series + same startsAt). One incident per episode at every provider. */
+  /**
+   * The run's episode id as the API shows it (`runEpisodeId`): the alert episode (same series + same startsAt), or
+   * the run id for a manual run. One incident per episode at every provider.
+   */
   episodeKey: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._-]+$' }),
   level: Level,
   alert: Type.Object({
@@ -82,14 +85,6 @@ export type IncidentReport = Static<typeof IncidentReportSchema>;
 export type IncidentStatus = IncidentReport['status'];
 
 /**
- * The episode key for an alert: the same label set (fingerprint) firing from the same `startsAt` is one episode; a
- * re-fire with a new `startsAt` is a new one. 32 hex chars: safe as a BullMQ id part, a dedup_key and an alias.
- */
-export function episodeKeyFor(fingerprint: string, startsAt: string): string {
-  return createHash('sha256').update(`${fingerprint}\n${startsAt}`).digest('hex').slice(0, 32);
-}
-
-/**
  * The report an escalator builds when the engine gave it nothing better: the alert, the run and a single timeline
  * entry. The `escalate` action falls back to this when no report builder is installed (see DurableEscalator).
  */
@@ -99,7 +94,7 @@ export function minimalReport(run: RunInfo, options: { level?: Level; summary?: 
   const summary = options.summary ?? a.annotations['summary'] ?? a.annotations['description'] ?? name;
   const service = a.labels['service'] ?? a.labels['app'] ?? a.labels['deployment'] ?? a.labels['job'];
   const report: IncidentReport = {
-    episodeKey: run.episodeId && /^[A-Za-z0-9._-]{1,200}$/.test(run.episodeId) ? run.episodeId : episodeKeyFor(a.fingerprint, a.startsAt),
+    episodeKey: runEpisodeId(run),
     level: options.level ?? 'P2',
     alert: {
       name,

@@ -10,6 +10,7 @@ import type { StepRegistry } from '../engine/step-registry.ts';
 import type { RunView } from '../store/run-record.ts';
 import type { IncidentReport } from '../escalation/incident.ts';
 import type { PauseRegistry } from '../guards/pause-registry.ts';
+import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -26,6 +27,9 @@ export interface AppDeps {
   pauses?: PauseRegistry;
   /** The run as an incident report (for GET /v1/runs/:id/timeline). */
   incidentReport?: (run: RunView) => IncidentReport;
-  /** Extra readiness checks (e.g. Kubernetes pre-flight) shown in /readyz details. */
-  readinessChecks?: Record<string, () => Promise<{ ok: boolean; detail?: unknown }>>;
+  /**
+   * Extra entries of /readyz (e.g. Kubernetes reachability and RBAC pre-flight). One answering `required: false` is
+   * shown but does not make the instance unready.
+   */
+  readinessChecks?: Record<string, () => Promise<ReadinessCheckResult>>;
 }

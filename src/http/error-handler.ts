@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
 import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
+import { describeErrors } from '../schema/validator.ts';
 
 /**
  * Every error answer has the same shape: `{ code, message, details? }` with a stable REM_ERR_* code. Fastify's own
@@ -11,8 +13,8 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   let e: RemediatorError;
   if (isRemediatorError(err)) e = err;
   else if (err.validation) {
-    const where = err.validationContext ?? 'body';
-    const lines = err.validation.map((v) => `${where}${v.instancePath.replace(/\//g, '.')} ${v.message ?? ''}${v.params && 'allowedValues' in v.params ? ` (${(v.params['allowedValues'] as unknown[]).join(', ')})` : ''}${v.params && 'missingProperty' in v.params ? '' : ''}`.trim());
+    // One line per problem naming the field as people write it: `body.alerts[0].labels.code: must be string`.
+    const lines = describeErrors(err.validation as ErrorObject[], err.validationContext ?? 'body');
     e = new RemediatorError(isWebhook ? 'REM_ERR_PAYLOAD_INVALID' : 'REM_ERR_BAD_REQUEST', lines.join('; '), { details: { problems: lines } });
   } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     e = new RemediatorError('REM_ERR_BODY_TOO_LARGE', `request body larger than the configured limit (server.bodyLimit); Alertmanager will not retry a 413: raise the limit or set max_alerts`);

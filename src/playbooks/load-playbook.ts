@@ -7,6 +7,7 @@ import { createAjv, pointedErrors, sourceProblems } from '../schema/validator.ts
 import { allowTemplates, type StepRegistry } from '../engine/step-registry.ts';
 import { collectRefs, TEMPLATE_ROOTS } from '../engine/template.ts';
 import { parseDuration } from '../engine/duration.ts';
+import { retryBudgetMs } from '../engine/backoff.ts';
 import { isRemediatorError } from '../engine/errors.ts';
 import type { StepServices } from '../engine/step-services.ts';
 
@@ -208,17 +209,11 @@ function compileStep(
     ...base,
     kind: 'action',
     attemptTimeoutMs,
-    deadlineMs: s.deadline !== undefined ? parseDuration(s.deadline) : attemptTimeoutMs * retry.attempts + retryWaitTotal(retry),
+    deadlineMs: s.deadline !== undefined ? parseDuration(s.deadline) : retryBudgetMs(retry, attemptTimeoutMs),
     retry,
     approval: s.approval && s.approval.required !== false ? { timeoutMs: parseDuration(s.approval.timeout ?? '15m') } : undefined,
     mutating,
   };
-}
-
-function retryWaitTotal(r: { attempts: number; backoffMs: number; factor: number; maxBackoffMs: number }): number {
-  let total = 0;
-  for (let i = 1; i < r.attempts; i++) total += Math.min(r.backoffMs * r.factor ** (i - 1), r.maxBackoffMs);
-  return total;
 }
 
 function checkRef(path: string, pointer: string, earlier: readonly string[], declaredParams: ReadonlySet<string>, at: (pointer: string, message: string) => void): void {

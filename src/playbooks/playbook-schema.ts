@@ -135,7 +135,7 @@ export const PlaybookSchema = Type.Object(
         ),
         onResolved: Type.Union([Type.Literal('continue'), Type.Literal('skip-waits')], {
           default: 'continue',
-          description: 'What a resolved notification does to a running run: nothing (continue), or end pending `wait` steps early (skip-waits). A resolve is never proof of health.',
+          description: 'What a resolved notification does to a running run: nothing until the next poll (continue), or make a gate that waits for its next poll check again at once (skip-waits; once per run). A resolve is never proof of health: the gate still decides.',
         }),
         concurrency: Type.Optional(
           Type.Union([Type.Literal('wait'), Type.Literal('skip')], { default: 'wait', description: 'When another run holds the target: wait for it (default) or end this run as skipped.' }),

@@ -1,6 +1,7 @@
 import type { Matcher } from './matcher.ts';
 import type { PlaybookDoc, WhenDoc } from './playbook-schema.ts';
 import type { StepDefinition } from '../engine/step-definition.ts';
+import type { RetryPolicy } from '../engine/backoff.ts';
 
 /** A playbook after loading: validated, matchers parsed, defaults applied, durations in milliseconds. */
 export interface Playbook {
@@ -53,7 +54,8 @@ export interface Step {
   deadlineMs: number;
   /** The playbook set `deadline` itself (a pending action, e.g. `wait`, is bounded only then). */
   deadlineExplicit: boolean;
-  retry: { attempts: number; backoffMs: number; factor: number; maxBackoffMs: number };
+  /** Actions: the retry policy (src/engine/backoff.ts). Gates: one attempt per poll. */
+  retry: RetryPolicy;
   gate?: { intervalMs: number; successes: number };
   approval?: { timeoutMs: number };
   mutating: boolean;

@@ -1,6 +1,7 @@
 import type { RunView } from '../store/run-record.ts';
 import type { Playbook } from '../playbooks/playbook.ts';
-import { episodeKeyFor, type IncidentReport, type Level, type TimelineEntry } from '../escalation/incident.ts';
+import type { IncidentReport, Level, TimelineEntry } from '../escalation/incident.ts';
+import { runEpisodeId } from '../alerts/episode.ts';
 
 /**
  * The story of a run as pages, Slack messages and the post-incident timeline tell it: the alert, the snapshot taken
@@ -33,8 +34,9 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
   const status = run.status === 'succeeded' ? 'recovered' : run.status === 'escalated' ? 'escalated' : run.status === 'failed' || run.status === 'skipped' || run.status === 'cancelled' ? 'failed' : 'remediating';
   const service = alert.labels['service'] ?? alert.labels['deployment'] ?? run.target?.name;
   return {
-    // One incident per alert episode: a retry of an escalated run resolves the page its first run opened.
-    episodeKey: run.episodeId ? episodeKeyFor(alert.fingerprint, alert.startsAt) : `run-${run.id}`,
+    // The API's episodeId: one incident per alert episode, so a retry of an escalated run resolves the page its first
+    // run opened.
+    episodeKey: runEpisodeId(run),
     level: options.level,
     alert: {
       name,

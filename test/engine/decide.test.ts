@@ -39,7 +39,8 @@ spec:
 `, ctx).playbook as Playbook;
 t.ok(ladder, 'test playbook loads');
 
-const opts = { maxObservations: 5 };
+// Retry waits are jittered ±20 %; the middle of the range keeps these expectations exact (backoff.test.ts covers the spread).
+const opts = { maxObservations: 5, random: () => 0.5 };
 const T0 = 1_000_000;
 function step(state: RunState, event: StepEvent, now: number) {
   return decide(ladder, beginStep(ladder, state, now), event, now, opts);
@@ -59,6 +60,19 @@ t.test('a retryable failure is retried with backoff, then the step succeeds', as
   t.same(d.directive, { kind: 'continue' });
   t.same(d.state.cursor, { rung: 0, step: 1 });
   t.equal(d.state.steps[0]!.attempts, 3);
+});
+
+t.test('step retry waits are really jittered: ±20 % around the backoff, spread by the random source', async (t) => {
+  const waitWith = (random?: () => number) => {
+    const d = decide(ladder, beginStep(ladder, initialRunState(), T0), transient(), T0, { maxObservations: 5, ...(random ? { random } : {}) });
+    return (d.directive as { until: number }).until - T0;
+  };
+  t.equal(waitWith(() => 0), 800, 'lowest: 1 s − 20 %');
+  t.equal(waitWith(() => 0.999_999), 1200, 'highest: 1 s + 20 %');
+  // The default source is Math.random: many first retries do not all wait the same.
+  const waits = Array.from({ length: 50 }, () => waitWith());
+  t.ok(new Set(waits).size > 10, `spread by default (${new Set(waits).size} distinct waits of 50)`);
+  t.ok(waits.every((w) => w >= 800 && w <= 1200), 'within the bounds');
 });
 
 t.test('a gate needs N consecutive passes; a fail resets the count; the run succeeds only when verified', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { retryDelay } from '../../src/escalation/delivery-backoff.ts';
+import { nextRetry } from '../../src/engine/backoff.ts';
+import { deliveryRetry } from '../../src/escalation/delivery-pump.ts';
 import { classifyResponse, parseRetryAfter } from '../../src/escalation/delivery-outcome.ts';
 import { createRedactor } from '../../src/escalation/redact.ts';
 
@@ -27,13 +28,17 @@ t.test('which answers are retried, which are refused', async (t) => {
   t.match(classifyResponse(res(200, 'invalid_token'), now, slackOk), { kind: 'reject', reason: 'HTTP 200: not ok' });
 });
 
-t.test('backoff doubles, is capped, jittered ±20%, and never undercuts Retry-After', async (t) => {
-  const o = { backoffMs: 1000, maxBackoffMs: 8000, maxRetryAfterMs: 60_000 };
-  t.same([1, 2, 3, 4, 5, 6].map((a) => retryDelay(a, o, undefined, () => 0.5)), [1000, 2000, 4000, 8000, 8000, 8000]);
-  t.equal(retryDelay(1, o, undefined, () => 0), 800);
-  t.equal(retryDelay(1, o, undefined, () => 1), 1200);
-  t.equal(retryDelay(1, o, 30_000, () => 0), 30_000, 'Retry-After is a floor');
-  t.equal(retryDelay(1, o, 3_600_000, () => 0), 60_000, 'capped at maxRetryAfter');
+t.test('delivery backoff doubles, is capped, jittered ±20%, stops after the attempts, and Retry-After is a floor', async (t) => {
+  const policy = deliveryRetry({ attempts: 7, backoffMs: 1000, maxBackoffMs: 8000 });
+  const delay = (made: number, random: () => number, floorMs = 0) => {
+    const v = nextRetry(policy, made, { random, floorMs });
+    return v.retry ? v.delayMs : v.why;
+  };
+  t.same([1, 2, 3, 4, 5, 6].map((a) => delay(a, () => 0.5)), [1000, 2000, 4000, 8000, 8000, 8000]);
+  t.equal(delay(7, () => 0.5), 'attempts', 'the 7th failure is the last attempt');
+  t.equal(delay(1, () => 0), 800);
+  t.equal(delay(1, () => 1), 1200);
+  t.equal(delay(1, () => 0, 30_000), 30_000, 'Retry-After is a floor');
 });
 
 t.test('redaction covers raw, URL-encoded and URL-path forms', async (t) => {

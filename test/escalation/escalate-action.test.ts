@@ -5,7 +5,8 @@ import { escalateAction } from '../../src/actions/escalate.ts';
 import type { ActionContext, RunInfo } from '../../src/engine/step-definition.ts';
 import type { StepServices } from '../../src/engine/step-services.ts';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
-import { episodeKeyFor, type IncidentReport } from '../../src/escalation/incident.ts';
+import type { IncidentReport } from '../../src/escalation/incident.ts';
+import { episodeId } from '../../src/alerts/episode.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import { AxiosHttpClient } from '../../src/ports/http-client.ts';
@@ -64,11 +65,12 @@ function context(params: Record<string, unknown>, services: Partial<StepServices
 t.test('without a report builder the step pages with a minimal report from the run', async (t) => {
   const e = await escalator(t);
   const before = rx.pagerduty.requests.length;
-  const r = { ...run, alert: { ...run.alert, fingerprint: `f${randomBytes(7).toString('hex')}1` } };
+  const alert = { ...run.alert, fingerprint: `f${randomBytes(7).toString('hex')}1` };
+  const r = { ...run, alert, episodeId: episodeId(alert.fingerprint, alert.startsAt) };
   const result = await escalateAction.run(context({ level: 'P1', summary: 'restart and rollback did not help' }, { escalation: e }, r));
   t.equal(result.status, 'ok');
   if (result.status !== 'ok') return;
-  t.match(result.output, { episodeKey: episodeKeyFor(r.alert.fingerprint, r.alert.startsAt), level: 'P1', enqueued: [{ target: 'pd', action: 'trigger' }] });
+  t.match(result.output, { episodeKey: r.episodeId, level: 'P1', enqueued: [{ target: 'pd', action: 'trigger' }] });
   t.equal(result.summary, 'escalated P1 to pd (trigger)', 'P1 pages only');
   const reqs = await rx.pagerduty.waitFor((q) => q.length >= before + 1);
   const ev = reqs.at(-1)!.body as any;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { startTestService, fixture } from '../support/harness.ts';
-import { pagingReceivers, type ReceivedRequest } from '../support/paging-receivers.ts';
+import { pagingReceivers, receiverTargets, type ReceivedRequest } from '../support/paging-receivers.ts';
 
 // Once an episode has an open incident, each further rung and its outcome is a note on that same incident, at
 // every provider; the incident is resolved only after the run verified the fix.
@@ -73,12 +73,7 @@ const svc = await startTestService({
   playbooks,
   overrides: (c) => {
     c.escalation = {
-      targets: {
-        pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
-        og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url },
-        slack: { type: 'slack', webhookUrl: rx.slack.url },
-        hook: { type: 'webhook', url: rx.webhook.url, secret: secrets.webhookSecret },
-      },
+      targets: receiverTargets(rx, secrets),
       delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
     };
   },

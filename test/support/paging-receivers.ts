@@ -411,3 +411,13 @@ export async function pagingReceivers(secrets: { routingKey: string; apiKey: str
   });
   return r;
 }
+
+/** escalation.targets with one target per receiver: pd, og, slack and hook. */
+export function receiverTargets(rx: Awaited<ReturnType<typeof pagingReceivers>>, secrets: { routingKey: string; apiKey: string; webhookSecret: string }) {
+  return {
+    pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
+    og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url },
+    slack: { type: 'slack', webhookUrl: rx.slack.url },
+    hook: { type: 'webhook', url: rx.webhook.url, secret: secrets.webhookSecret },
+  };
+}

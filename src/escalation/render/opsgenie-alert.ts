@@ -1,3 +1,4 @@
+import { pageKey } from '../../alerts/episode.ts';
 import type { IncidentReport } from '../incident.ts';
 import { LEVEL_OPSGENIE_PRIORITY } from '../severity-policy.ts';
 import { clock, dateTime, incidentLinks, progressLine, rungLine, snapshotText, STATUS_TEXT, subject, truncate } from './text.ts';
@@ -27,8 +28,9 @@ export interface OpsgenieNoteBody {
   source: string;
 }
 
+/** The alias is `pageKey` (at most 211 chars, as episodeKey is at most 200; Opsgenie takes 512). */
 export function opsgenieAlias(episodeKey: string): string {
-  return truncate(`remediator-${episodeKey}`, OPSGENIE_LIMITS.alias);
+  return pageKey(episodeKey);
 }
 
 export function renderOpsgenieCreate(report: IncidentReport, options: { note?: string } = {}): OpsgenieCreateBody {
@@ -105,6 +107,7 @@ function renderDetails(report: IncidentReport): Record<string, string> {
     ['services', report.services.join(', ')],
     ['target', report.target ? subject(report) : undefined],
     ['started_at', report.alert.startsAt],
+    ['episode', report.episodeKey],
     ['run_id', report.run.id],
     ['playbook', report.run.playbook],
     ['run_url', report.run.url],

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { pageKey } from '../../alerts/episode.ts';
 import type { IncidentReport } from '../incident.ts';
 import { LEVEL_SEVERITY } from '../severity-policy.ts';
 import { byteLength, clock, incidentLinks, progressLine, rungLine, snapshotText, STATUS_TEXT, subject, truncate } from './text.ts';
@@ -45,10 +45,9 @@ export interface PagerDutyRenderOptions {
   snapshotMaxChars?: number;
 }
 
-/** One dedup_key per episode: `remediator-<episodeKey>`, hashed when it would pass PagerDuty's 255 chars. */
+/** One dedup_key per episode: `pageKey` (at most 211 chars, as episodeKey is at most 200; PagerDuty takes 255). */
 export function pagerDutyDedupKey(episodeKey: string): string {
-  const key = `remediator-${episodeKey}`;
-  return key.length <= 255 ? key : `remediator-${createHash('sha256').update(episodeKey).digest('hex')}`;
+  return pageKey(episodeKey);
 }
 
 export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyRenderOptions): PagerDutyEventBody {
@@ -65,6 +64,7 @@ export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyR
     services: report.services.join(', '),
     ...(report.target ? { target: where } : {}),
     started_at: report.alert.startsAt,
+    episode: report.episodeKey,
     progress: progressLine(report),
     rungs: report.rungs.map(rungLine),
     ...(options.note ? { latest_update: options.note } : {}),

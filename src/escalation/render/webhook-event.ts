@@ -1,4 +1,5 @@
 import type { IncidentReport } from '../incident.ts';
+import { pageKey } from '../../alerts/episode.ts';
 import { LEVEL_SEVERITY } from '../severity-policy.ts';
 import { incidentLinks, snapshotText, STATUS_TEXT, subject, truncate } from './text.ts';
 
@@ -35,7 +36,7 @@ export function renderWebhookEvent(report: IncidentReport, options: { action: 't
   return {
     version: '1',
     event: EVENT[options.action],
-    dedupKey: `remediator-${report.episodeKey}`,
+    dedupKey: pageKey(report.episodeKey),
     level: report.level,
     severity: LEVEL_SEVERITY[report.level],
     status: options.action === 'resolve' ? 'recovered' : report.status,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { WebhookPayloadSchema, type WebhookPayload } from '../../alerts/alertmanager-payload.ts';
+import { WebhookPayloadSchema, webhookValidatorCompiler, type WebhookPayload } from '../../alerts/alertmanager-payload.ts';
 import { ingestWebhook } from '../../alerts/ingest-webhook.ts';
 import { authenticateWebhook } from '../auth.ts';
 import { AlertSummarySchema, Errors } from '../schemas.ts';
@@ -23,6 +23,8 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
         body: WebhookPayloadSchema,
         response: { 202: Type.Object({ accepted: Type.Integer(), alerts: Type.Array(AlertSummarySchema) }), ...Errors, 413: Errors[400] },
       },
+      // No coercion: a label value 500 or `version: 4` is refused with the field's path, never turned into a string.
+      validatorCompiler: webhookValidatorCompiler,
       onRequest: async (req, reply) => {
         const auth = authenticateWebhook(req.headers.authorization, creds);
         if (!auth.ok) {

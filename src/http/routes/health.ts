@@ -3,14 +3,22 @@ import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
 import { formatProblem } from '../../schema/yaml-source.ts';
 
-const Check = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.Unknown()) });
+const Check = Type.Object({
+  ok: Type.Boolean(),
+  required: Type.Optional(Type.Boolean({ description: 'false: detail only; readiness does not depend on it' })),
+  detail: Type.Optional(Type.Unknown()),
+});
 
-/** /healthz: the process answers. /readyz: Redis answers and a playbook set is loaded (503 otherwise). /metrics. */
+/**
+ * /healthz: the process answers. /readyz: ready (200) when Redis answers and a playbook set is loaded, 503 otherwise;
+ * other entries (Kubernetes reachability, the RBAC pre-flight) are detail marked `required: false` and never make the
+ * instance unready, because the webhook records alerts without them. /metrics.
+ */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }));
 
   app.get('/readyz', { schema: { summary: 'Readiness with details', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
-    const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
+    const checks: Record<string, { ok: boolean; required?: boolean; detail?: unknown }> = {};
     try {
       await deps.store.ping();
       checks['redis'] = { ok: true };
@@ -25,10 +33,10 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
       try {
         checks[name] = await check();
       } catch (err) {
-        checks[name] = { ok: false, detail: (err as Error).message };
+        checks[name] = { ok: false, required: false, detail: (err as Error).message };
       }
     }
-    const ok = Object.values(checks).every((c) => c.ok);
+    const ok = Object.values(checks).every((c) => c.ok || c.required === false);
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });
 
