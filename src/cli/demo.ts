@@ -67,7 +67,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
 
     // The simulated cluster is the strict fake API server from the test suite: a checkout-only tool. Its pods are
     // real processes from the start (the fleet attaches before they start).
-    const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+    const { startKubeSim } = await import('../sim/index.ts');
     const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 300 });
     cleanups.push(() => sim.close());
     let timeline: LiveTimeline | undefined;

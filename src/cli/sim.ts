@@ -3,7 +3,7 @@
  * the runbook's ai-ninja Deployments, until Ctrl-C. Point kubectl or remediator (`kubernetes.kubeconfig`) at it.
  */
 export async function simCommand(opts: { port?: string; kubeconfig: string }): Promise<void> {
-  const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+  const { startKubeSim } = await import('../sim/index.ts');
   const sim = await startKubeSim({ seed: 'ai-ninja', port: opts.port ? Number(opts.port) : undefined, podReadyDelayMs: 1000 });
   await sim.writeKubeconfig(opts.kubeconfig, { namespace: 'ai-ninja' });
   await sim.settle();

@@ -157,11 +157,11 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
 
 class CaseSetupError extends Error {}
 
-type Sim = Awaited<ReturnType<typeof import('../../test/support/kube-sim/index.ts').startKubeSim>>;
+type Sim = Awaited<ReturnType<typeof import('../sim/index.ts').startKubeSim>>;
 
 async function startSim(): Promise<Sim> {
   // The simulated cluster is the strict fake API server of the test suite (a checkout-only tool, like `remediator sim`).
-  const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+  const { startKubeSim } = await import('../sim/index.ts');
   return startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 100 });
 }
 

@@ -73,7 +73,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     }
 
     // The simulated cluster is the strict fake API server of the test suite (a checkout-only tool, like `sim`).
-    const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+    const { startKubeSim } = await import('../sim/index.ts');
     const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 50, logRequests: true });
     cleanups.push(() => sim.close());
     await sim.settle({ timeoutMs: 10_000 });

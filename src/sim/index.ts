@@ -1,4 +1,4 @@
-import { freePort } from '../../../src/dev/free-port.ts';
+import { freePort } from '../dev/free-port.ts';
 import { AccessRules, type DenyRule } from './access.ts';
 import { ControllerManager } from './controllers.ts';
 import { EventRecorder } from './events.ts';
