@@ -22,7 +22,8 @@ import { ObjectStore } from './store.ts';
 export type { RecordedRequest } from './router.ts';
 export type { FaultController, CrashMode, InjectedErrors } from './faults.ts';
 export type { SimHooks } from './pod-lifecycle.ts';
-export type { DeploymentSpec, SeedName } from './seed.ts';
+export type { DeploymentSpec, NodeSpec, SeedName } from './seed.ts';
+export { nodeObject } from './seed.ts';
 export type { DenyRule } from './access.ts';
 
 export interface KubeSimOptions {
