@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
 import type { RunContext } from '../engine/run-executor.ts';
 import type { RunState } from '../engine/run-state.ts';
-import { targetKey, type TargetRef } from '../engine/step-definition.ts';
+import { describeTarget, targetKey, type TargetRef } from '../engine/step-definition.ts';
 import type { DecisionReason } from '../engine/decision.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster } from '../kube/cluster.ts';
@@ -126,7 +126,7 @@ export class SafetyGuard implements MutationGuard {
     if (!this.#d.kube) return undefined;
     const read = await readMarks(this.#d.kube, target, AbortSignal.timeout(KUBE_READ_TIMEOUT_MS));
     if (read.kind === 'unreadable') {
-      return { reason: 'out_of_scope', message: `cannot read ${target.kind} ${target.namespace}/${target.name} to check its labels (${read.why}); asking again`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
+      return { reason: 'out_of_scope', message: `cannot read ${describeTarget(target)} to check its labels (${read.why}); asking again`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
     }
     if (read.kind !== 'found') return undefined;
     const marked = objectScopeRefusal(target, read.marks, ctx.playbook.gitops);
