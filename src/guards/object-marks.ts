@@ -13,7 +13,9 @@ export type MarksRead =
   /** The API server could not answer: scope is unknown, so nothing is admitted yet. */
   | { kind: 'unreadable'; why: string };
 
-/** Reads the target's labels and annotations through the Kubernetes port; every kind with a row in KINDS that the port reads by name. */
+/**
+ * Reads the target's labels and annotations through the Kubernetes port (every kind KINDS gives client calls for).
+ */
 export async function readMarks(kube: Cluster, target: TargetRef, signal: AbortSignal): Promise<MarksRead> {
   if (!isObjectKind(target.kind)) return { kind: 'unsupported' };
   try {
