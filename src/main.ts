@@ -197,7 +197,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
-  const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, kube: services.kube, log: log.child({ component: 'guards' }) }) : undefined;
+  const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, log: log.child({ component: 'guards' }) }) : undefined;
   const fence = new RunFence(redis, store.keys);
   const targetLocks = config.guards.enabled ? { lock: new TargetLock(redis, store.keys), ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
   // What follows the save that ends a run, in every role: a receiver's sweeper may close a run too (run-closer.ts).

@@ -15,6 +15,7 @@ import { kubeSwitchServiceSelectorAction } from './kube-switch-service-selector.
 import { kubeDeletePodsAction } from './kube-delete-pods.ts';
 import { kubeApplyAction } from './kube-apply.ts';
 import { kubeSnapshotAction } from './kube-snapshot.ts';
+import { kubeCordonAction } from './kube-cordon.ts';
 
 /** Every action a playbook may use. A new action is one file and one line here. */
 export const actions: ActionDefinition<any>[] = [
@@ -24,4 +25,5 @@ export const actions: ActionDefinition<any>[] = [
   escalateAction,
   kubeRolloutRestartAction, kubeScaleAction, kubeRolloutUndoAction, kubePauseAction, kubeResumeAction, kubeSetEnvAction, kubeSetResourcesAction,
   kubePatchConfigMapAction, kubeRestoreAction, kubeSwitchServiceSelectorAction, kubeDeletePodsAction, kubeApplyAction, kubeSnapshotAction,
+  kubeCordonAction,
 ];

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineAction, type ActionContext, type ActionResult, type MutationScope, type RecordedChange, type TargetRef } from '../engine/step-definition.ts';
+import { defineAction, describeTarget, targetKey, type ActionContext, type ActionResult, type MutationScope, type RecordedChange, type TargetRef } from '../engine/step-definition.ts';
 import { RemediatorError } from '../engine/errors.ts';
 import type { WorkloadKind } from '../kube/cluster.ts';
 import { writeConfigMapData, type DataChange } from './kube-patch-config-map.ts';
@@ -33,7 +33,7 @@ export const kubeRestoreAction = defineAction({
     const results: Array<{ target: string; action: string; status: string; summary?: string }> = [];
     for (const change of [...wanted].reverse()) {
       const r = await restoreOne(ctx, change);
-      results.push({ target: `${change.target.namespace}/${change.target.kind}/${change.target.name}`, action: change.action, status: r.status, ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}) });
+      results.push({ target: targetKey(change.target), action: change.action, status: r.status, ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}) });
     }
     return { status: 'ok', output: { restored: results, ...(ctx.run.dryRun ? { dryRun: true } : {}) }, summary: `restored ${results.length} change(s)` };
   },
@@ -45,7 +45,7 @@ function restorable(run: Pick<MutationScope, 'changes' | 'outputs'>, step: strin
 }
 
 function uniqueTargets(targets: TargetRef[]): TargetRef[] {
-  const seen = new Map(targets.map((t) => [`${t.namespace}/${t.kind}/${t.name}`, t]));
+  const seen = new Map(targets.map((t) => [targetKey(t), t]));
   return [...seen.values()];
 }
 
@@ -55,13 +55,16 @@ function stepOf(change: RecordedChange, ctx: Pick<MutationScope, 'changes' | 'ou
   // Changes recorded without a step id: attribute them to the step whose output names the same target.
   for (const [id, out] of Object.entries(ctx.outputs)) {
     const t = (out as { target?: { namespace?: string; kind?: string; name?: string } } | undefined)?.target;
-    if (t?.namespace === change.target.namespace && t.kind === change.target.kind && t.name === change.target.name) return id;
+    if (t && t.namespace === change.target.namespace && t.kind === change.target.kind && t.name === change.target.name) return id;
   }
   return undefined;
 }
 
 async function restoreOne(ctx: ActionContext<unknown>, change: RecordedChange): Promise<ActionResult> {
-  const t = change.target;
+  const { kind, name, namespace } = change.target;
+  // Every action kube.restore reverts changes a namespaced object.
+  if (namespace === undefined) throw new RemediatorError('REM_ERR_STEP_FAILED', `kube.restore cannot revert ${change.action} of cluster-scoped ${describeTarget(change.target)}`);
+  const t = { kind, name, namespace };
   switch (change.action) {
     case 'kube.setEnv': {
       const before = change.before as Record<string, EnvChange>;

@@ -114,7 +114,8 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
   if (!pb.target) return undefined;
   try {
     const t = render(pb.target, { alert, labels: alert.labels, annotations: alert.annotations, params }) as Record<string, unknown>;
-    return { namespace: String(t['namespace']), kind: String(t['kind'] ?? 'Deployment'), name: String(t['name']) };
+    const namespace = t['namespace'] === undefined ? {} : { namespace: String(t['namespace']) };
+    return { ...namespace, kind: String(t['kind'] ?? 'Deployment'), name: String(t['name']) };
   } catch {
     return undefined;
   }

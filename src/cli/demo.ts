@@ -76,9 +76,9 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
       say(`• started redis-server on ${redis.url} (data in ${redis.dir}, removed on exit)`);
     }
 
-    // The simulated cluster is the strict fake API server from the test suite: a checkout-only tool. Its pods are
-    // real processes from the start (the fleet attaches before they start).
-    const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+    // The simulated cluster (src/sim). Its pods are real processes from the start (the fleet attaches before they
+    // start). Imported here, not at the top: cli/main.ts loads this file for every command, `serve` included.
+    const { startKubeSim } = await import('../sim/index.ts');
     const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 300 });
     cleanups.push(() => sim.close());
     let timeline: LiveTimeline | undefined;

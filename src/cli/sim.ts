@@ -1,9 +1,10 @@
+import { startKubeSim } from '../sim/index.ts';
+
 /**
- * `remediator sim`: the simulated cluster (the strict fake API server of the test suite, a checkout-only tool) with
- * the runbook's ai-ninja Deployments, until Ctrl-C. Point kubectl or remediator (`kubernetes.kubeconfig`) at it.
+ * `remediator sim`: the simulated cluster (src/sim, the strict fake API server the tests also use) with the
+ * runbook's ai-ninja Deployments, until Ctrl-C. Point kubectl or remediator (`kubernetes.kubeconfig`) at it.
  */
 export async function simCommand(opts: { port?: string; kubeconfig: string }): Promise<void> {
-  const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
   const sim = await startKubeSim({ seed: 'ai-ninja', port: opts.port ? Number(opts.port) : undefined, podReadyDelayMs: 1000 });
   await sim.writeKubeconfig(opts.kubeconfig, { namespace: 'ai-ninja' });
   await sim.settle();

@@ -3,6 +3,7 @@ import type { TargetRef } from './step-definition.ts';
 import type { RunState } from './run-state.ts';
 import type { RunContext } from './run-executor.ts';
 import type { DecisionReason } from './decision.ts';
+import type { StepServices } from './step-services.ts';
 
 /**
  * The safety layer in front of every mutating step, one place in the code: actions never check locks, budgets,
@@ -12,12 +13,21 @@ import type { DecisionReason } from './decision.ts';
  * - `finishRun` once when the run ends (release locks, remember a success for ineffectiveness detection).
  * Every refusal carries a reason code, which the executor records as a decision on the run and the episode.
  */
-export interface MutationRequest {
+export interface MutationRequest extends DecisionIo {
   ctx: RunContext;
   state: RunState;
   step: Step;
   target: TargetRef;
   params: unknown;
+}
+
+/**
+ * What a guard check reads with: the services of the decision it belongs to (the same ones the step then uses, so
+ * an object is read once per decision) and the run's signal (aborted at shutdown or cancellation).
+ */
+export interface DecisionIo {
+  services: StepServices;
+  signal: AbortSignal;
 }
 
 export interface Refusal {
@@ -44,7 +54,7 @@ export interface RunStartVerdict {
 }
 
 export interface MutationGuard {
-  startRun?(ctx: RunContext, state: RunState): Promise<RunStartVerdict>;
+  startRun?(ctx: RunContext, state: RunState, io: DecisionIo): Promise<RunStartVerdict>;
   admit(req: MutationRequest): Promise<GuardVerdict>;
   finishRun?(ctx: RunContext, state: RunState): Promise<void>;
 }

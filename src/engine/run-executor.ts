@@ -37,6 +37,12 @@ export interface RunContext {
 
 export interface ExecutorDeps {
   services: StepServices;
+  /**
+   * The services of one decision, asked for before every step attempt (the run's start check shares the first
+   * step's): the guard's checks and the step read through them, so an object is read once per decision, and a later
+   * attempt reads it again. Default: `services` as they are.
+   */
+  decisionServices?(services: StepServices): StepServices;
   http: HttpClient;
   clock: Clock;
   log: Logger;
@@ -92,9 +98,19 @@ export async function executeRun(ctx: RunContext, initial: RunState, deps: Execu
 
 async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<Outcome> {
   let state = initial;
+  const freshServices = () => deps.decisionServices?.(deps.services) ?? deps.services;
+  // The start check and the first step are one decision when nothing runs between them.
+  let shared: StepServices | undefined;
   if (overdue(ctx, state, deps.clock.now()) && !ctx.cancel) return timedOut(ctx, state, deps);
   if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
-    const verdict = await deps.guard.startRun(ctx, state);
+    shared = freshServices();
+    let verdict;
+    try {
+      verdict = await deps.guard.startRun(ctx, state, { services: shared, signal });
+    } catch (err) {
+      if (signal.aborted) throw new InterruptedError();
+      throw err;
+    }
     state = verdict.state;
     for (const n of verdict.notes ?? []) await deps.recordDecision?.(n.reason, n.message);
     if (verdict.refusal) {
@@ -131,7 +147,9 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     state = beginStep(ctx.playbook, state, now);
     await tellRungs(ctx, before, state, deps, signal);
     const log = deps.log.child({ step: step.id, rung: ctx.playbook.rungs[state.cursor.rung]?.name, attempt: state.attempt + 1 });
-    const event = await runStep(ctx, state, step, deps, log, signal);
+    const services = shared ?? freshServices();
+    shared = undefined;
+    const event = await runStep(ctx, state, step, { ...deps, services }, log, signal);
     if (event.type === 'refused') await deps.recordDecision?.(event.refusal.reason, event.refusal.message);
     if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
@@ -262,7 +280,13 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   }
   // Each object is admitted before anything is written; the first refusal stops the step.
   for (const target of deps.guard ? targets : []) {
-    const verdict = await deps.guard!.admit({ ctx, state, step, target, params });
+    let verdict;
+    try {
+      verdict = await deps.guard!.admit({ ctx, state, step, target, params, services: deps.services, signal });
+    } catch (err) {
+      if (signal.aborted) throw new InterruptedError();
+      throw err;
+    }
     if (!verdict.admit) return { type: 'refused', refusal: verdict.refusal };
   }
   const base: StepContextBase<unknown> = {

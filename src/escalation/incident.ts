@@ -62,7 +62,7 @@ export const IncidentReportSchema = Type.Object({
   }),
   /** Affected services, as people name them (`phone-gateway`). */
   services: Type.Array(Type.String()),
-  target: Type.Optional(Type.Object({ namespace: Type.String(), kind: Type.String(), name: Type.String() })),
+  target: Type.Optional(Type.Object({ namespace: Type.Optional(Type.String()), kind: Type.String(), name: Type.String() })),
   status: Type.Union((['remediating', 'escalated', 'recovered', 'failed'] as const).map((s) => Type.Literal(s))),
   /** The remediation ladder in order, each rung with its outcome. */
   rungs: Type.Array(IncidentRung),

@@ -1,12 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
+import type { DecisionIo, GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
 import type { RunContext } from '../engine/run-executor.ts';
 import type { RunState } from '../engine/run-state.ts';
-import { targetKey, type TargetRef } from '../engine/step-definition.ts';
+import { describeTarget, targetKey, type TargetRef } from '../engine/step-definition.ts';
 import type { DecisionReason } from '../engine/decision.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Cluster } from '../kube/cluster.ts';
 import type { Keys } from '../store/keys.ts';
 import { formatDuration } from '../engine/duration.ts';
 import type { GuardSettings } from './guards-config.ts';
@@ -27,12 +26,10 @@ export interface SafetyGuardDeps {
   keys: Keys;
   clock: Clock;
   pauses: PauseRegistry;
-  /** Reads target labels for the scope checks; without it those checks are skipped (config lists still apply). */
-  kube?: Cluster;
   log: Logger;
 }
 
-/** How long a label read for a scope check may take. */
+/** How long a label read for a scope check may take (within the run's own signal). */
 const KUBE_READ_TIMEOUT_MS = 10_000;
 
 /**
@@ -49,6 +46,9 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  *    and pages → `storm_paused`. It counts after scope, so objects remediator would never touch do not count;
  * 6. budget and cooldown (of the run's target, like the storm counter), then the per-object lock with its fencing
  *    token, in one atomic step → `budget_exhausted`, `cooldown`, `locked`.
+ *
+ * The object's labels are read through the decision's services (`kube` absent: only the config lists apply), so
+ * the action that follows starts from the same read.
  *
  * Who is exempt: manual runs skip 1, 2, 4, 5 and the budget (an operator asked for exactly this run) but never scope
  * or the lock. Dry runs are checked for scope only and take no lock and no budget (a `dry_run` note says so once).
@@ -72,14 +72,14 @@ export class SafetyGuard implements MutationGuard {
     this.#handover = new Handover(deps.redis, deps.keys);
   }
 
-  async startRun(ctx: RunContext, state: RunState): Promise<RunStartVerdict> {
+  async startRun(ctx: RunContext, state: RunState, io: DecisionIo): Promise<RunStartVerdict> {
     if (!ctx.playbook.mutating) return { state };
     const now = this.#d.clock.now();
     const notes: NonNullable<RunStartVerdict['notes']> = [];
     if (ctx.run.dryRun && (await this.#lock.noteOnce(ctx.run.id, 'dry_run'))) {
       notes.push({ reason: 'dry_run', message: 'dry run: every mutation is sent with dryRun=All and recorded as a plan; no lock is taken and no budget is used' });
     }
-    const early = await this.#precheck(ctx, ctx.target, ctx.target?.namespace, now);
+    const early = await this.#precheck(ctx, io, ctx.target, ctx.target?.namespace, now);
     if (early) return { state, notes, refusal: early };
     if (!automatic(ctx) || !ctx.target) return { state, notes };
 
@@ -97,7 +97,7 @@ export class SafetyGuard implements MutationGuard {
   async admit(req: MutationRequest): Promise<GuardVerdict> {
     const { ctx, target } = req;
     const now = this.#d.clock.now();
-    const refusal = (await this.#precheck(ctx, target, target.namespace, now)) ?? (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
+    const refusal = (await this.#precheck(ctx, req, target, target.namespace, now)) ?? (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
     return refusal ? { admit: false, refusal } : { admit: true };
   }
 
@@ -110,7 +110,7 @@ export class SafetyGuard implements MutationGuard {
   }
 
   /** Steps 1–3: pauses, maintenance, scope. `target` may be unknown at the start of a run without spec.target. */
-  async #precheck(ctx: RunContext, target: TargetRef | undefined, namespace: string | undefined, now: number): Promise<Refusal | undefined> {
+  async #precheck(ctx: RunContext, io: DecisionIo, target: TargetRef | undefined, namespace: string | undefined, now: number): Promise<Refusal | undefined> {
     const playbook = ctx.playbook.name;
     if (automatic(ctx)) {
       const pause = applicablePause(await this.#d.pauses.active(now), now, { playbook, namespace });
@@ -123,10 +123,13 @@ export class SafetyGuard implements MutationGuard {
     if (!target) return undefined;
     const listed = configScopeRefusal(target, this.#s.scope);
     if (listed) return { reason: 'out_of_scope', message: listed, then: 'skip-run' };
-    if (!this.#d.kube) return undefined;
-    const read = await readMarks(this.#d.kube, target, AbortSignal.timeout(KUBE_READ_TIMEOUT_MS));
+    const kube = io.services.kube;
+    if (!kube) return undefined;
+    const read = await readMarks(kube, target, AbortSignal.any([io.signal, AbortSignal.timeout(KUBE_READ_TIMEOUT_MS)]));
     if (read.kind === 'unreadable') {
-      return { reason: 'out_of_scope', message: `cannot read ${target.kind} ${target.namespace}/${target.name} to check its labels (${read.why}); asking again`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
+      // The run stopping (shutdown, cancellation) is not an unreadable object: the executor repeats the step later.
+      io.signal.throwIfAborted();
+      return { reason: 'out_of_scope', message: `cannot read ${describeTarget(target)} to check its labels (${read.why}); asking again`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
     }
     if (read.kind !== 'found') return undefined;
     const marked = objectScopeRefusal(target, read.marks, ctx.playbook.gitops);

@@ -1,4 +1,4 @@
-import type { TargetRef } from '../engine/step-definition.ts';
+import { describeTarget, type TargetRef } from '../engine/step-definition.ts';
 
 /**
  * Which objects remediator may change at all: pure decisions over the configured allow/deny lists and the object's
@@ -31,11 +31,18 @@ export interface ObjectMarks {
 /** What the playbook says about objects a GitOps controller owns (spec.gitops, default refuse). */
 export type GitopsPolicy = 'refuse' | 'allow';
 
-/** The namespace and kind lists from config. */
+/**
+ * The namespace and kind lists from config. A cluster-scoped object (a Node) is in no namespace: the exclusion list
+ * does not concern it, but a non-empty allow list refuses it, since that list confines remediator to the namespaces
+ * it names. The kinds list applies to every object.
+ */
 export function configScopeRefusal(target: TargetRef, scope: ScopeConfig): string | undefined {
-  const where = `${target.kind} ${target.namespace}/${target.name}`;
-  if (scope.excludeNamespaces.includes(target.namespace)) return `${where}: namespace "${target.namespace}" is excluded (guards.scope.excludeNamespaces)`;
-  if (scope.namespaces.length > 0 && !scope.namespaces.includes(target.namespace)) {
+  const where = describeTarget(target);
+  if (target.namespace === undefined) {
+    if (scope.namespaces.length > 0) return `${where} is cluster-scoped, and guards.scope.namespaces confines remediator to namespaces ${scope.namespaces.join(', ')}`;
+  } else if (scope.excludeNamespaces.includes(target.namespace)) {
+    return `${where}: namespace "${target.namespace}" is excluded (guards.scope.excludeNamespaces)`;
+  } else if (scope.namespaces.length > 0 && !scope.namespaces.includes(target.namespace)) {
     return `${where}: namespace "${target.namespace}" is not in guards.scope.namespaces (${scope.namespaces.join(', ')})`;
   }
   if (scope.kinds.length > 0 && !scope.kinds.includes(target.kind)) return `${where}: kind ${target.kind} is not in guards.scope.kinds (${scope.kinds.join(', ')})`;
@@ -53,7 +60,7 @@ export function gitopsOwner(marks: ObjectMarks): { owner: string; marker: string
 
 /** The object's own opt-out label and GitOps ownership. */
 export function objectScopeRefusal(target: TargetRef, marks: ObjectMarks, gitops: GitopsPolicy): string | undefined {
-  const where = `${target.kind} ${target.namespace}/${target.name}`;
+  const where = describeTarget(target);
   if (marks.labels?.[DISABLED_LABEL] === 'true') return `${where} is labelled ${DISABLED_LABEL}=true: remediator never touches it`;
   const owned = gitopsOwner(marks);
   if (owned && gitops === 'refuse') {

@@ -22,7 +22,7 @@ export const RunViewSchema = Type.Object(
     updatedAt: Type.String(),
     episodeId: Type.Optional(Type.String()),
     dryRun: Type.Boolean(),
-    target: Type.Optional(Type.Object({ namespace: Type.String(), kind: Type.String(), name: Type.String() })),
+    target: Type.Optional(Type.Object({ namespace: Type.Optional(Type.String()), kind: Type.String(), name: Type.String() })),
     operator: Type.Optional(Type.String()),
     reason: Type.Optional(Type.String()),
     retryOf: Type.Optional(Type.String()),

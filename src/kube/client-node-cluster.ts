@@ -19,7 +19,7 @@ import type {
   WriteOptions,
 } from './cluster.ts';
 import { classifyKubeError, type KubeCall } from './classify-error.ts';
-import { qualifiedResource } from './kinds.ts';
+import { KINDS, qualifiedResource, type ClientCalls, type KindRow } from './kinds.ts';
 
 export interface CreateClusterOptions {
   /** Path of a kubeconfig file. Default: the standard loading order ($KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -107,42 +107,34 @@ export class ClientNodeCluster implements Cluster {
   }
 
   async get<K extends ObjectKind>(ref: ObjectRef<K>, options: ReadOptions): Promise<KindMap[K]> {
-    const p = { name: ref.name, namespace: ref.namespace };
-    return this.#call({ verb: 'get', resource: qualifiedResource(ref.kind), ...p }, options.signal, undefined, (o) => {
-      const kind: ObjectKind = ref.kind;
-      switch (kind) {
-        case 'Deployment':
-          return this.#apps.readNamespacedDeployment(p, o);
-        case 'StatefulSet':
-          return this.#apps.readNamespacedStatefulSet(p, o);
-        case 'DaemonSet':
-          return this.#apps.readNamespacedDaemonSet(p, o);
-        case 'ConfigMap':
-          return this.#core.readNamespacedConfigMap(p, o);
-        case 'Service':
-          return this.#core.readNamespacedService(p, o);
-      }
-    });
+    const { call, where, invoke } = this.#byName('get', ref);
+    return this.#call(call, options.signal, undefined, (o) => invoke('read', { name: ref.name, ...where }, o));
   }
 
   async patch<K extends ObjectKind>(ref: ObjectRef<K>, patch: Patch, options: WriteOptions): Promise<KindMap[K]> {
-    const p = { name: ref.name, namespace: ref.namespace, body: patch.body, ...this.#writeParams(options) };
-    const call = { verb: 'patch', resource: qualifiedResource(ref.kind), name: ref.name, namespace: ref.namespace };
-    return this.#call(call, options.signal, PATCH_CONTENT_TYPE[patch.type], (o) => {
-      const kind: ObjectKind = ref.kind;
-      switch (kind) {
-        case 'Deployment':
-          return this.#apps.patchNamespacedDeployment(p, o);
-        case 'StatefulSet':
-          return this.#apps.patchNamespacedStatefulSet(p, o);
-        case 'DaemonSet':
-          return this.#apps.patchNamespacedDaemonSet(p, o);
-        case 'ConfigMap':
-          return this.#core.patchNamespacedConfigMap(p, o);
-        case 'Service':
-          return this.#core.patchNamespacedService(p, o);
-      }
-    });
+    const { call, where, invoke } = this.#byName('patch', ref);
+    const p = { name: ref.name, ...where, body: patch.body, ...this.#writeParams(options) };
+    return this.#call(call, options.signal, PATCH_CONTENT_TYPE[patch.type], (o) => invoke('patch', p, o));
+  }
+
+  /**
+   * A call on one object by name, from the kind's row in KINDS: the client-node API class and method the row names,
+   * the namespace parameter (namespaced kinds only) and the call's description for errors.
+   */
+  #byName(verb: string, ref: ObjectRef<ObjectKind>) {
+    const row: KindRow = KINDS[ref.kind];
+    const calls = row.client as ClientCalls;
+    if (row.scope === 'Namespaced' && !ref.namespace) {
+      throw new RemediatorError('REM_ERR_INTERNAL', `${verb} ${qualifiedResource(ref.kind)} "${ref.name}": a namespaced kind needs a namespace`);
+    }
+    const where = row.scope === 'Namespaced' ? { namespace: ref.namespace as string } : {};
+    const api: object = calls.api === 'apps' ? this.#apps : this.#core;
+    const invoke = (which: 'read' | 'patch', params: object, o: k8s.ConfigurationOptions): Promise<unknown> => {
+      const method = (api as Record<string, (p: object, o: k8s.ConfigurationOptions) => Promise<unknown>>)[calls[which]];
+      return method!.call(api, params, o);
+    };
+    const call: KubeCall = { verb, resource: qualifiedResource(ref.kind), name: ref.name, ...where };
+    return { call, where, invoke };
   }
 
   async getScale(ref: ObjectRef<'Deployment' | 'StatefulSet'>, options: ReadOptions): Promise<Scale> {

@@ -8,179 +8,30 @@
  * RFC 3339 strings. Only the fields remediator reads are typed; everything else is kept as `unknown`.
  */
 
-/** Workloads whose pod template remediator may patch. */
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
+import type { ClusterScopedKind, KindMap, ObjectKind } from './kinds.ts';
+import type { KubeEvent, KubeObject, Pod, ReplicaSet, Scale } from './objects.ts';
 
-/** Kinds `get` and `patch` accept. */
-export type ObjectKind = WorkloadKind | 'ConfigMap' | 'Service';
+export type * from './objects.ts';
+export type { ObjectKind, KindMap, WorkloadKind } from './kinds.ts';
 
-export interface ObjectRef<K extends string = ObjectKind> {
-  kind: K;
-  namespace: string;
-  name: string;
-}
+/**
+ * One object by name. Namespaced kinds need a namespace; cluster-scoped kinds (Node) have none; a ref whose kind is
+ * only known to be one of several may carry one or not (the adapter refuses a namespaced kind without it).
+ */
+export type ObjectRef<K extends string = ObjectKind> = { kind: K; name: string } & ([K] extends [ClusterScopedKind]
+  ? { namespace?: undefined }
+  : [K] extends [Exclude<ObjectKind, ClusterScopedKind>]
+    ? { namespace: string }
+    : { namespace?: string });
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-}
-
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string | null;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  [field: string]: unknown;
-}
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
-}
-
-export interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: unknown;
-}
-
-export interface ResourceRequirements {
-  limits?: Record<string, string>;
-  requests?: Record<string, string>;
-  [field: string]: unknown;
-}
-
-export interface Container {
-  name: string;
-  image?: string;
-  env?: EnvVar[];
-  resources?: ResourceRequirements;
-  [field: string]: unknown;
-}
-
-export interface PodTemplate {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [field: string]: unknown };
-  spec?: { containers: Container[]; initContainers?: Container[]; [field: string]: unknown };
-}
-
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
-
-export interface Workload extends KubeObject {
-  spec: {
-    replicas?: number;
-    paused?: boolean;
-    selector: LabelSelector;
-    template: PodTemplate;
-    progressDeadlineSeconds?: number;
-    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number; [field: string]: unknown } };
-    [field: string]: unknown;
-  };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    updatedReplicas?: number;
-    readyReplicas?: number;
-    availableReplicas?: number;
-    currentReplicas?: number;
-    currentRevision?: string;
-    updateRevision?: string;
-    desiredNumberScheduled?: number;
-    updatedNumberScheduled?: number;
-    numberAvailable?: number;
-    conditions?: Condition[];
-    [field: string]: unknown;
-  };
-}
-
-export interface ReplicaSet extends KubeObject {
-  spec: { replicas?: number; selector?: LabelSelector; template?: PodTemplate; [field: string]: unknown };
-  status?: { replicas?: number; [field: string]: unknown };
-}
-
-export interface ConfigMap extends KubeObject {
-  data?: Record<string, string>;
-  binaryData?: Record<string, string>;
-}
-
-export interface Service extends KubeObject {
-  spec: { selector?: Record<string, string>; [field: string]: unknown };
-}
-
-/** The autoscaling/v1 Scale subresource. */
-export interface Scale extends KubeObject {
-  spec: { replicas?: number };
-  status?: { replicas: number; selector?: string };
-}
-
-export interface ContainerState {
-  waiting?: { reason?: string; message?: string };
-  running?: { startedAt?: string };
-  terminated?: { reason?: string; exitCode: number; message?: string; finishedAt?: string; startedAt?: string };
-}
-
-export interface ContainerStatus {
-  name: string;
-  ready: boolean;
-  restartCount: number;
-  image?: string;
-  state?: ContainerState;
-  lastState?: ContainerState;
-}
-
-export interface Pod extends KubeObject {
-  spec?: { containers: Container[]; nodeName?: string; [field: string]: unknown };
-  status?: {
-    phase?: string;
-    reason?: string;
-    message?: string;
-    conditions?: Condition[];
-    containerStatuses?: ContainerStatus[];
-    initContainerStatuses?: ContainerStatus[];
-    [field: string]: unknown;
-  };
-}
-
-/** A core/v1 Event as read back. */
-export interface KubeEvent extends KubeObject {
-  involvedObject: { kind?: string; name?: string; namespace?: string; uid?: string };
-  reason?: string;
-  message?: string;
-  type?: string;
-  count?: number;
-  firstTimestamp?: string | null;
-  lastTimestamp?: string | null;
-  eventTime?: string | null;
-  source?: { component?: string };
-}
 
 /** An Event remediator records on an object it changed. */
 export interface NewEvent {
   namespace: string;
   /** Deterministic names make the event double as a record (see kube.deletePods); default: generated. */
   name?: string;
-  involvedObject: { apiVersion?: string; kind: string; name: string; namespace: string; uid?: string; resourceVersion?: string };
+  /** `namespace` is absent for a cluster-scoped object (its Events go to namespace `default`, as kubelet's do). */
+  involvedObject: { apiVersion?: string; kind: string; name: string; namespace?: string; uid?: string; resourceVersion?: string };
   reason: string;
   message: string;
   type?: 'Normal' | 'Warning';
@@ -226,14 +77,6 @@ export interface LogOptions extends ReadOptions {
   previous?: boolean;
   tailLines?: number;
   limitBytes?: number;
-}
-
-export interface KindMap {
-  Deployment: Workload;
-  StatefulSet: Workload;
-  DaemonSet: Workload;
-  ConfigMap: ConfigMap;
-  Service: Service;
 }
 
 export interface Cluster {

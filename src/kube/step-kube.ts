@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RemediatorError } from '../engine/errors.ts';
 import type { RecordedChange, StepContextBase } from '../engine/step-definition.ts';
 import type { Cluster, KubeObject, WriteOptions } from './cluster.ts';
-import { KINDS, type KnownKind } from './kinds.ts';
+import { apiVersionOf, isClusterScoped, type KnownKind } from './kinds.ts';
 
 /**
  * Small helpers every kube action shares: the Cluster from the step's services, the options of a write (dry run,
@@ -55,23 +55,28 @@ export function eventMessage(ctx: Pick<Ctx, 'run'>, phrase: string): string {
   return `remediator ${phrase}: ${alert}, run ${ctx.run.id}`;
 }
 
+/** Where Events about cluster-scoped objects (Nodes) go, as kubelet and `kubectl cordon` leave them. */
+const CLUSTER_EVENTS_NAMESPACE = 'default';
+
 /**
  * Records a Kubernetes Event on the object a mutation changed (`reason: Remediator<Action>`, source component
  * `remediator`), so `kubectl describe` shows who touched it and why. Never in a dry run. Failures are logged and
- * swallowed: the mutation already happened, and its result matters more than its Event.
+ * swallowed: the mutation already happened, and its result matters more than its Event. A cluster-scoped object's
+ * Event lives in namespace `default` and its involvedObject has no namespace.
  */
 export async function recordEvent(ctx: Pick<Ctx, 'run' | 'services' | 'signal' | 'log'>, obj: KubeObject, kind: KnownKind, reason: string, phrase: string): Promise<void> {
   if (ctx.run.dryRun) return;
-  const namespace = obj.metadata.namespace ?? '';
+  const clusterScoped = isClusterScoped(kind);
+  const namespace = clusterScoped ? CLUSTER_EVENTS_NAMESPACE : (obj.metadata.namespace ?? '');
   try {
     await kubeOf(ctx).createEvent(
       {
         namespace,
         involvedObject: {
-          apiVersion: KINDS[kind].apiVersion,
+          apiVersion: apiVersionOf(kind),
           kind,
           name: obj.metadata.name,
-          namespace,
+          ...(clusterScoped ? {} : { namespace }),
           ...(obj.metadata.uid === undefined ? {} : { uid: obj.metadata.uid }),
           ...(obj.metadata.resourceVersion === undefined ? {} : { resourceVersion: obj.metadata.resourceVersion }),
         },
@@ -81,7 +86,7 @@ export async function recordEvent(ctx: Pick<Ctx, 'run' | 'services' | 'signal' |
       { signal: ctx.signal, fieldManager: ctx.services.limits.fieldManager },
     );
   } catch (err) {
-    ctx.log.warn({ err, reason, object: `${namespace}/${kind}/${obj.metadata.name}` }, 'could not record the Kubernetes Event');
+    ctx.log.warn({ err, reason, object: clusterScoped ? `${kind}/${obj.metadata.name}` : `${namespace}/${kind}/${obj.metadata.name}` }, 'could not record the Kubernetes Event');
   }
 }
 

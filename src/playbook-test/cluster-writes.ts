@@ -1,10 +1,7 @@
-/** What kube-sim records of a request (test/support/kube-sim/router.ts `RecordedRequest`, the fields used here). */
-export interface SimRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body: string;
-}
+import type { RecordedRequest } from '../sim/router.ts';
+
+/** What the simulated cluster records of a request, the fields used here. */
+export type SimRequest = Pick<RecordedRequest, 'method' | 'path' | 'query' | 'body'>;
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const PATH = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/(?:namespaces\/[^/]+\/)?([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/;

@@ -19,6 +19,7 @@ import { scaledProgressDeadlineSeconds } from './scale-playbook.ts';
 import { ScriptedWorld, type KnownAlert } from './scripted-world.ts';
 import { DEFAULT_CASE_TIMEOUT_MS, type StepOutcome, type TestAlertDoc, type TestCaseDoc } from './test-file-schema.ts';
 import { startWorldServer } from './world-server.ts';
+import { startKubeSim, type KubeSim } from '../sim/index.ts';
 
 /** What every case of one test file shares. */
 export interface CaseEnvironment {
@@ -156,11 +157,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
 
 class CaseSetupError extends Error {}
 
-type Sim = Awaited<ReturnType<typeof import('../../test/support/kube-sim/index.ts').startKubeSim>>;
-
-async function startSim(): Promise<Sim> {
-  // The simulated cluster is the strict fake API server of the test suite (a checkout-only tool, like `remediator sim`).
-  const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
+async function startSim(): Promise<KubeSim> {
   return startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 100 });
 }
 
@@ -170,7 +167,7 @@ async function startSim(): Promise<Sim> {
  * or API call. Progress deadlines of every
  * Deployment follow the time scale. Returns a problem instead of throwing.
  */
-async function prepareCluster(sim: Sim, doc: TestCaseDoc, scale: number): Promise<string | undefined> {
+async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Promise<string | undefined> {
   const faults = doc.cluster?.faults ?? {};
   const deadline = (d: any) => ({ ...d, spec: { ...d.spec, progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale) } });
   for (const d of sim.list('Deployment')) sim.put(deadline(d));

@@ -9,6 +9,7 @@ import { collectRefs, TEMPLATE_ROOTS } from '../engine/template.ts';
 import { parseDuration } from '../engine/duration.ts';
 import { retryBudgetMs } from '../engine/backoff.ts';
 import { isRemediatorError } from '../engine/errors.ts';
+import { isClusterScoped } from '../kube/kinds.ts';
 import type { StepServices } from '../engine/step-services.ts';
 
 export interface LoadContext {
@@ -84,6 +85,9 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
   );
 
   if (spec.target) {
+    const kind = spec.target.kind ?? 'Deployment';
+    if (spec.target.namespace === undefined && !isClusterScoped(kind)) at('/spec/target/namespace', `a ${kind} lives in a namespace: spec.target.namespace is required`);
+    if (spec.target.namespace !== undefined && isClusterScoped(kind)) at('/spec/target/namespace', `a ${kind} is cluster-scoped: spec.target has no namespace`);
     for (const ref of parseOr(() => collectRefs(spec.target), (msg) => at('/spec/target', msg)) ?? []) checkRef(ref.path, `/spec/target${ref.pointer}`, [], declaredParams, at);
   }
 

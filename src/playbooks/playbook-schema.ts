@@ -93,7 +93,7 @@ export const TriggerSchema = Type.Object(
 
 export const TargetSchema = Type.Object(
   {
-    namespace: Type.String({ description: 'Template, e.g. {{ labels.namespace }}.' }),
+    namespace: Type.Optional(Type.String({ description: 'Template, e.g. {{ labels.namespace }}. Omitted for a cluster-scoped kind (Node).' })),
     kind: Type.Optional(Type.String({ default: 'Deployment' })),
     name: Type.String({ description: 'Template, e.g. {{ labels.deployment }}.' }),
   },

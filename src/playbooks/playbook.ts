@@ -14,7 +14,7 @@ export interface Playbook {
   stop: boolean;
   dryRun: boolean;
   triggers: Array<{ matchers: Matcher[]; status: 'firing' | 'resolved' | 'any' }>;
-  target?: { namespace: string; kind: string; name: string };
+  target?: { namespace?: string; kind: string; name: string };
   params: Record<string, unknown>;
   rungs: Rung[];
   onExhausted: { escalate: boolean; level?: 'P0' | 'P1' | 'P2' | 'P3'; targets?: string[] };

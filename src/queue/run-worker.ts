@@ -9,6 +9,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { StepServices } from '../engine/step-services.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';
+import { decisionServices } from '../kube/shared-reads.ts';
 import { executeRun, InterruptedError, type ExecutorDeps } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
@@ -148,6 +149,7 @@ export class RunWorker {
 
     const deps: ExecutorDeps = {
       services: this.#deps.services,
+      decisionServices,
       http: this.#deps.http,
       clock: this.#deps.clock,
       log,

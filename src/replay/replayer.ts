@@ -20,6 +20,7 @@ import { settleRuns } from './settle-runs.ts';
 import { collectReport, alertLabel, type SimWrite } from './collect-report.ts';
 import { startWebhookSink, type SinkEvent } from '../dev/webhook-sink.ts';
 import { startReplayWorld, type ReplayWorld } from './replay-world.ts';
+import { startKubeSim } from '../sim/index.ts';
 
 export interface ReplayOptions {
   /** Playbooks folder; default the config's `playbooks.dir` (`playbooks`). */
@@ -72,8 +73,6 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       redisUrl = redis.url;
     }
 
-    // The simulated cluster is the strict fake API server of the test suite (a checkout-only tool, like `sim`).
-    const { startKubeSim } = await import('../../test/support/kube-sim/index.ts');
     const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 50, logRequests: true });
     cleanups.push(() => sim.close());
     await sim.settle({ timeoutMs: 10_000 });

@@ -5,7 +5,7 @@ import type { RunRecord, RunView } from './run-record.ts';
 import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
-import type { AlertView } from '../engine/step-definition.ts';
+import { targetKey, type AlertView } from '../engine/step-definition.ts';
 import { RemediatorError } from '../engine/errors.ts';
 
 const DECISIONS_KEPT = 200;
@@ -306,7 +306,7 @@ function matchesFilter(v: RunView, f: RunFilter): boolean {
   if (f.target) {
     const t = v.target;
     if (!t) return false;
-    const forms = [`${t.namespace}/${t.kind}/${t.name}`, `${t.namespace}/${t.name}`, t.name];
+    const forms = [targetKey(t), t.namespace === undefined ? `${t.kind}/${t.name}` : `${t.namespace}/${t.name}`, t.name];
     if (!forms.includes(f.target)) return false;
   }
   return true;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { kubePauseAction as pause, kubeResumeAction as resume } from '../../src/actions/kube-pause.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
 

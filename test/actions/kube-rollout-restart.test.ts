@@ -1,7 +1,7 @@
 import t from 'tap';
 import { kubeRolloutRestartAction as restart } from '../../src/actions/kube-rollout-restart.ts';
 import { ManualClock } from '../../src/ports/clock.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { kubectl } from '../kube/kubectl.ts';
 import { simCluster } from '../kube/sim-cluster.ts';

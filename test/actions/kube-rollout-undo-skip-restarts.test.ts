@@ -1,7 +1,7 @@
 import t from 'tap';
 import { kubeRolloutUndoAction as undo } from '../../src/actions/kube-rollout-undo.ts';
 import { kubeRolloutRestartAction as restart } from '../../src/actions/kube-rollout-restart.ts';
-import { addDeployment, type KubeSim } from '../support/kube-sim/index.ts';
+import { addDeployment, type KubeSim } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
 import type { ClientNodeCluster } from '../../src/kube/client-node-cluster.ts';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { kubeRolloutUndoAction as undo } from '../../src/actions/kube-rollout-undo.ts';
-import { addDeployment, type KubeSim } from '../support/kube-sim/index.ts';
+import { addDeployment, type KubeSim } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { kubectl } from '../kube/kubectl.ts';
 import { simCluster } from '../kube/sim-cluster.ts';

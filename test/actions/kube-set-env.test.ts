@@ -3,7 +3,7 @@ import { kubeSetEnvAction as setEnv } from '../../src/actions/kube-set-env.ts';
 import { kubeSetResourcesAction as setResources } from '../../src/actions/kube-set-resources.ts';
 import { kubeRestoreAction as restore } from '../../src/actions/kube-restore.ts';
 import type { RecordedChange } from '../../src/engine/step-definition.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { bound, kubeSnapshotAction as snapshot } from '../../src/actions/kube-snapshot.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startKubeSim, addDeployment } from '../support/kube-sim/index.ts';
-import { serviceObject } from '../support/kube-sim/seed.ts';
+import { startKubeSim, addDeployment } from '../../src/sim/index.ts';
+import { serviceObject } from '../../src/sim/seed.ts';
 import { ServiceFleet } from '../../src/dev/real-loop/service-fleet.ts';
 import type { PodProcessEvent } from '../../src/dev/real-loop/pod-processes.ts';
 import { startUpQueryStandIn } from '../../src/dev/real-loop/up-query-stand-in.ts';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKubeSim, type KubeSim } from '../support/kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../../src/sim/index.ts';
 import { startTestService, WEBHOOK_TOKEN, type TestService } from '../support/harness.ts';
 import { PagerDutyReceiver } from '../support/paging-receivers.ts';
 import { RealLoop } from '../../src/dev/real-loop/real-loop.ts';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { kubeRolloutRestartAction as restart } from '../../src/actions/kube-rollout-restart.ts';
 import { kubeRolloutStatusGate as gate } from '../../src/gates/kube-rollout-status.ts';
 import type { Observation } from '../../src/engine/step-definition.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { checkParams, runAction, stepContext, type StepContextOptions } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
 

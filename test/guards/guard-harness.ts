@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startKubeSim, type KubeSim } from '../support/kube-sim/index.ts';
+import { startKubeSim, type KubeSim } from '../../src/sim/index.ts';
 import { startTestService, type TestService } from '../support/harness.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { RedisProcess } from '../../src/dev/redis-process.ts';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { startGuardedService } from './guard-harness.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { Keys } from '../../src/store/keys.ts';
 import { TargetLock } from '../../src/guards/target-lock.ts';
 

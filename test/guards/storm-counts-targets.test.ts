@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startGuardedService } from './guard-harness.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 
 // A P0 ladder touches many objects for one service in trouble (ConfigMap, backups, collectors…). The storm breaker
 // is about many services needing fixes at once (the runbook's mode B), so it counts run targets, not objects.

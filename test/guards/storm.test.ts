@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startGuardedService } from './guard-harness.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 
 const playbook = `apiVersion: remediator.io/v1
 kind: Playbook

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { addDeployment, startKubeSim } from '../support/kube-sim/index.ts';
+import { addDeployment, startKubeSim } from '../../src/sim/index.ts';
 
 // The REST contract over plain HTTP: Status errors, concurrency, patch types, dryRun, selectors, RBAC, faults, watch.
 const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 20, logRequests: true });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { startKubeSim } from '../support/kube-sim/index.ts';
+import { startKubeSim } from '../../src/sim/index.ts';
 
 // @kubernetes/client-node 2.x through a kubeconfig the simulator writes, over both of its schemes.
 const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 20, logRequests: true });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { addDeployment, startKubeSim } from '../support/kube-sim/index.ts';
+import { addDeployment, startKubeSim } from '../../src/sim/index.ts';
 
 // The in-process controllers: rollouts, progress deadlines, crash loops, pod replacement, pause, hooks, events.
 const sim = await startKubeSim({ podReadyDelayMs: 30, crashLoopIntervalMs: 60 });

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startKubeSim } from '../support/kube-sim/index.ts';
-import { kubectlAvailable, kubectlFor } from '../support/kube-sim/kubectl.ts';
+import { startKubeSim } from '../../src/sim/index.ts';
+import { kubectlAvailable, kubectlFor } from '../../src/sim/kubectl.ts';
 
 // Real kubectl against one simulated cluster (the ai-ninja seed). Each subtest uses its own Deployment so they do
 // not depend on each other's order.

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { RemediatorError } from '../../src/engine/errors.ts';
 import { createCluster } from '../../src/kube/client-node-cluster.ts';
-import { addDeployment } from '../support/kube-sim/index.ts';
+import { addDeployment } from '../../src/sim/index.ts';
 import { simCluster } from './sim-cluster.ts';
 
 const { sim, kube, kubeconfig } = await simCluster({ seed: 'ai-ninja' });

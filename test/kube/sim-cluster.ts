@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { createCluster, type ClientNodeCluster } from '../../src/kube/client-node-cluster.ts';
-import { startKubeSim, type KubeSim, type KubeSimOptions } from '../support/kube-sim/index.ts';
+import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../src/sim/index.ts';
 
 export interface SimCluster {
   sim: KubeSim;

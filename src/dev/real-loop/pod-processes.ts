@@ -1,6 +1,6 @@
 import { spawnStandIn, type StandInMode, type StandInProcess } from './stand-in-process.ts';
 
-/** The part of the simulated cluster (test/support/kube-sim) this module uses; structural, so src/ imports no test code. */
+/** The part of the simulated cluster (src/sim `KubeSim`) this module uses. */
 export interface SimulatedCluster {
   hooks: {
     onPodStarted?(pod: any, deployment: any): void | Promise<void>;

@@ -92,7 +92,7 @@ function renderTags(report: IncidentReport): string[] {
     'remediator',
     report.level,
     `alertname:${report.alert.name}`,
-    ...(report.target ? [`namespace:${report.target.namespace}`] : []),
+    ...(report.target?.namespace ? [`namespace:${report.target.namespace}`] : []),
     ...report.services.map((s) => `service:${s}`),
   ];
   const tags = [...new Set(raw.map((t) => truncate(t.replace(/[\s,]+/g, '_'), OPSGENIE_LIMITS.tagLength)))];

@@ -81,6 +81,24 @@ function podRow(pod: any): unknown[] {
   return [pod.metadata.name, `${ready}/${total}`, podStatusReason(pod), restartCell, age(pod.metadata.creationTimestamp), pod.status?.podIP ?? '<none>', pod.spec?.nodeName ?? '<none>', '<none>', '<none>'];
 }
 
+/** The STATUS column of `kubectl get nodes`: the Ready condition, then `SchedulingDisabled` for a cordoned node. */
+function nodeStatus(n: any): string {
+  const ready = (n.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+  const status = [ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown'];
+  if (n.spec?.unschedulable) status.push('SchedulingDisabled');
+  return status.join(',');
+}
+
+/** The ROLES column: every `node-role.kubernetes.io/<role>` label (and `kubernetes.io/role`), or `<none>`. */
+function nodeRoles(n: any): string {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries<string>(n.metadata.labels ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/')) roles.add(k.slice('node-role.kubernetes.io/'.length));
+    else if (k === 'kubernetes.io/role' && v) roles.add(v);
+  }
+  return [...roles].sort().join(',') || '<none>';
+}
+
 interface Printer {
   columns: Column[];
   row(obj: any): unknown[];
@@ -137,6 +155,14 @@ const PRINTERS: Record<string, Printer> = {
   Namespace: {
     columns: [NAME, col('Status'), AGE],
     row: (n) => [n.metadata.name, n.status?.phase ?? 'Active', age(n.metadata.creationTimestamp)],
+  },
+  Node: {
+    columns: [NAME, col('Status'), col('Roles'), AGE, col('Version'), col('Internal-IP', 'string', 1), col('External-IP', 'string', 1), col('OS-Image', 'string', 1), col('Kernel-Version', 'string', 1), col('Container-Runtime', 'string', 1)],
+    row: (n) => {
+      const address = (type: string) => (n.status?.addresses ?? []).find((a: any) => a.type === type)?.address ?? '<none>';
+      const info = n.status?.nodeInfo ?? {};
+      return [n.metadata.name, nodeStatus(n), nodeRoles(n), age(n.metadata.creationTimestamp), info.kubeletVersion ?? '', address('InternalIP'), address('ExternalIP'), info.osImage ?? '<unknown>', info.kernelVersion ?? '<unknown>', info.containerRuntimeVersion ?? '<unknown>'];
+    },
   },
   Event: {
     columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), col('Source', 'string', 1), col('First Seen', 'string', 1), col('Count', 'integer', 1), NAME],

@@ -42,6 +42,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type({ kind: 'ConfigMap', plural: 'configmaps', group: '', version: 'v1', namespaced: true, shortNames: ['cm'] }),
   type({ kind: 'Event', plural: 'events', group: '', version: 'v1', namespaced: true, shortNames: ['ev'] }),
   type({ kind: 'Namespace', plural: 'namespaces', group: '', version: 'v1', namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status'] }),
+  type({ kind: 'Node', plural: 'nodes', group: '', version: 'v1', namespaced: false, shortNames: ['no'], subresources: ['status'] }),
   type({ kind: 'Deployment', plural: 'deployments', group: 'apps', version: 'v1', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'ReplicaSet', plural: 'replicasets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'StatefulSet', plural: 'statefulsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),

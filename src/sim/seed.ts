@@ -1,8 +1,9 @@
-import type { ObjectStore } from './store.ts';
 import { applyDefaults } from './defaults.ts';
+import { NODE_NAME } from './pod-lifecycle.ts';
+import { nowRfc3339, type ObjectStore } from './store.ts';
 
 /**
- * Seed data. `empty` has only the namespaces every cluster has; `ai-ninja` adds the demo's application: four
+ * Seed data. `empty` has only the namespaces every cluster has and the one Node (`kube-sim-node`); `ai-ninja` adds the demo's application: four
  * two-replica Deployments with Services of the same names, a scaled-to-zero `phone-gateway-backup`, and the
  * `app-config` ConfigMap.
  */
@@ -71,8 +72,67 @@ export function serviceObject(namespace: string, name: string, selector: Record<
   return s;
 }
 
+export interface NodeSpec {
+  name: string;
+  /** `node-role.kubernetes.io/<role>` labels; default none (a worker). */
+  roles?: string[];
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  ready?: boolean;
+  unschedulable?: boolean;
+}
+
+/** A Node as a kubelet registers it: labels, capacity = allocatable, the four pressure/Ready conditions, nodeInfo. */
+export function nodeObject(spec: NodeSpec): any {
+  const capacity = { cpu: spec.cpu ?? '4', memory: spec.memory ?? '16Gi', pods: spec.pods ?? '110', 'ephemeral-storage': '100Gi' };
+  const now = nowRfc3339();
+  const condition = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+  const ready = spec.ready ?? true;
+  const n: any = {
+    kind: 'Node',
+    metadata: {
+      name: spec.name,
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': spec.name,
+        'kubernetes.io/os': 'linux',
+        ...Object.fromEntries((spec.roles ?? []).map((r) => [`node-role.kubernetes.io/${r}`, ''])),
+      },
+    },
+    spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'], ...(spec.unschedulable ? { unschedulable: true } : {}) },
+    status: {
+      capacity,
+      allocatable: { ...capacity },
+      conditions: [
+        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        ready ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status') : condition('Ready', 'Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.'),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: spec.name },
+      ],
+      nodeInfo: {
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        kernelVersion: '6.1.0-sim',
+        containerRuntimeVersion: 'containerd://1.7.24',
+        kubeletVersion: 'v1.32.4',
+        kubeProxyVersion: 'v1.32.4',
+      },
+    },
+  };
+  applyDefaults(n);
+  return n;
+}
+
 export function seed(store: ObjectStore, name: SeedName): void {
   for (const ns of ['default', 'kube-system', 'kube-public']) ensureNamespace(store, ns);
+  // The node the simulated kubelet runs every pod on.
+  store.create(nodeObject({ name: NODE_NAME, roles: ['control-plane'] }));
   if (name === 'empty') return;
   ensureNamespace(store, AI_NINJA_NAMESPACE);
   for (const app of AI_NINJA_APPS) {

@@ -1,4 +1,4 @@
-import { freePort } from '../../../src/dev/free-port.ts';
+import { freePort } from '../dev/free-port.ts';
 import { AccessRules, type DenyRule } from './access.ts';
 import { ControllerManager } from './controllers.ts';
 import { EventRecorder } from './events.ts';
@@ -22,7 +22,8 @@ import { ObjectStore } from './store.ts';
 export type { RecordedRequest } from './router.ts';
 export type { FaultController, CrashMode, InjectedErrors } from './faults.ts';
 export type { SimHooks } from './pod-lifecycle.ts';
-export type { DeploymentSpec, SeedName } from './seed.ts';
+export type { DeploymentSpec, NodeSpec, SeedName } from './seed.ts';
+export { nodeObject } from './seed.ts';
 export type { DenyRule } from './access.ts';
 
 export interface KubeSimOptions {
