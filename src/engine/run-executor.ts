@@ -129,7 +129,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
-    if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran its approved plan`);
+    if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran the plan ${ctx.approvals?.[step.id]?.by ?? 'an approver'} approved`);
     const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations });
     const stepped = state;
     state = decision.state;

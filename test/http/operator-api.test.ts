@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startTestService, serviceDownPlaybook } from '../support/harness.ts';
+import { startTestService, serviceDownPlaybook, APPROVER_TOKEN } from '../support/harness.ts';
 
 const approvalPlaybook = `apiVersion: remediator.io/v1
 kind: Playbook
@@ -75,10 +75,21 @@ t.test('a step needing approval waits with its exact plan; approval runs it, exp
   const a = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'approve me', params: { note: 'one' } });
   const waiting = await svc.waitForRun(a.body.id, (r) => r.status === 'awaiting_approval');
   t.same(waiting.state.approval.plan.params, { message: 'risky one', level: 'info' }, 'the plan shows exactly what will run, defaults included');
-  const ok = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'looks right' });
+  const own = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'my own plan' });
+  t.equal(own.status, 403, 'alice started the run, so she cannot approve it, admin or not');
+  t.equal(own.body.code, 'REM_ERR_SELF_APPROVAL');
+  const ok = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'looks right' }, APPROVER_TOKEN);
   t.equal(ok.status, 202);
   const done = await svc.waitForRun(a.body.id, (r) => r.status === 'completed', 5000);
-  t.ok(done.decisions.some((d: any) => d.reason === 'approved'));
+  const refused = done.decisions.find((d: any) => d.reason === 'approval_refused');
+  t.equal(refused?.by, 'alice', 'the refused approval is recorded with who tried');
+  t.match(refused?.message, /alice started this run, so may not approve/);
+  t.same(
+    done.decisions.filter((d: any) => d.by).map((d: any) => [d.reason, d.by]),
+    [['manual', 'alice'], ['approval_refused', 'alice'], ['approved', 'bob']],
+    'every decision a person made names them',
+  );
+  t.ok(done.decisions.some((d: any) => d.reason === 'approved' && !d.by && /ran the plan bob approved/.test(d.message)));
 
   const b = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'let it expire' });
   const expired = await svc.waitForRun(b.body.id, (r) => r.status === 'escalated', 8000);
@@ -86,7 +97,8 @@ t.test('a step needing approval waits with its exact plan; approval runs it, exp
 
   const c = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'reject me' });
   await svc.waitForRun(c.body.id, (r) => r.status === 'awaiting_approval');
-  await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' });
+  t.equal((await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' })).body.code, 'REM_ERR_SELF_APPROVAL', 'nor reject it');
+  t.equal((await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' }, APPROVER_TOKEN)).status, 202);
   const rejected = await svc.waitForRun(c.body.id, (r) => r.status === 'skipped', 5000);
   t.match(rejected.state.outcome, /rejected/);
   t.equal(rejected.state.steps[0].status, 'skipped', 'the step never ran');
