@@ -3,6 +3,7 @@ import { Duration } from '../engine/duration.ts';
 import { GuardsConfigSchema } from '../guards/guards-config.ts';
 import { EscalationConfig } from '../escalation/escalation-config.ts';
 import { OPERATOR_ROLES, DEFAULT_OPERATOR_ROLE } from '../http/operator-roles.ts';
+import { literals } from '../schema/literals.ts';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key with its default (a test keeps the two in
@@ -33,10 +34,10 @@ const Auth = Type.Object(
         {
           name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._@+-]*$', description: 'Who holds the token: recorded on every run, decision and pause they make. Letters, digits and . _ @ + -.' }),
           token: Type.String({ minLength: 16, description: 'The bearer token (never logged or recorded).' }),
-          role: Type.Union(
-            OPERATOR_ROLES.map((r) => Type.Literal(r)),
-            { default: DEFAULT_OPERATOR_ROLE, description: 'viewer (read), operator (also manual runs, retry, cancel), approver (also approve and reject), admin (also pauses, lifting the storm breaker, reload). Default viewer.' },
-          ),
+          role: literals(OPERATOR_ROLES, {
+            default: DEFAULT_OPERATOR_ROLE,
+            description: 'viewer (read), operator (also manual runs, retry, cancel), approver (also approve and reject), admin (also pauses, lifting the storm breaker, reload). Default viewer.',
+          }),
         },
         { additionalProperties: false },
       ),
