@@ -113,7 +113,8 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       return { state: d.state, kind: 'done' };
     }
     if (overdue(ctx, state, now)) return timedOut(ctx, state, deps);
-    if (state.wakeAt !== undefined && state.wakeAt > now) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
+    // A plan awaiting approval sleeps until its window closes, unless the answer is in: then it goes on at once.
+    if (state.wakeAt !== undefined && state.wakeAt > now && !answered(ctx, state)) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
     const step = currentStep(ctx.playbook, state);
     if (!step) {
       const d = finish(structuredClone(state), 'failed', 'the cursor points past the playbook (it changed under the run)', now);
@@ -300,6 +301,12 @@ async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, 
   } finally {
     clearTimeout(handle);
   }
+}
+
+/** Whether an operator answered the plan the run waits on (that exact plan: same step, same hash). */
+function answered(ctx: RunContext, state: RunState): boolean {
+  const pending = state.approval;
+  return pending !== undefined && ctx.approvals?.[pending.stepId]?.planHash === pending.planHash;
 }
 
 /**

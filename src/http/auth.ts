@@ -58,7 +58,9 @@ export function authenticateWebhook(header: string | undefined, creds: WebhookCr
     return okUser && okPass && decoded.includes(':') ? { ok: true, principal: creds.basic.username } : { ok: false, reason: 'basic credentials not accepted' };
   }
   if (creds.insecure) return { ok: true, principal: 'anonymous (insecure mode)' };
-  return { ok: false, reason: `authorization scheme "${auth.scheme}" is not configured for the webhook` };
+  // The scheme is not quoted back: a token sent without its "Bearer " would stand where the scheme is.
+  const configured = [creds.bearerTokens.length > 0 ? 'Bearer' : undefined, creds.basic ? 'Basic' : undefined].filter(Boolean).join(' or ');
+  return { ok: false, reason: `the Authorization scheme is not one configured for the webhook (${configured})` };
 }
 
 /** Operator tokens name a person and their role; a webhook token is refused here even if it is otherwise valid. */

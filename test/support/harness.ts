@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/config-schema.ts';
 import { startRemediator, type Remediator, type Role } from '../../src/main.ts';
-import { silentLogger, createLogger } from '../../src/observability/logger.ts';
+import { silentLogger, createLogger, type Logger } from '../../src/observability/logger.ts';
 import { redisForTest } from './redis.ts';
 import type { RedisProcess } from '../../src/dev/redis-process.ts';
 import type { Clock } from '../../src/ports/clock.ts';
@@ -44,6 +44,8 @@ export async function startTestService(options: {
   role?: Role;
   overrides?: (c: Record<string, any>) => void;
   logs?: boolean;
+  /** The service's logger (default: silent, or debug on stdout with `logs`). */
+  log?: Logger;
   /** The engine's clock (default the system clock), e.g. to compress an hour of alerts into seconds. */
   clock?: Clock;
 }): Promise<TestService> {
@@ -68,7 +70,7 @@ export async function startTestService(options: {
       options.overrides?.(c);
     },
   });
-  const log = options.logs ? createLogger({ level: 'debug' }) : silentLogger();
+  const log = options.log ?? (options.logs ? createLogger({ level: 'debug' }) : silentLogger());
   const service = await startRemediator(config, { role: options.role ?? 'all', log, clock: options.clock });
   t.teardown(async () => {
     await service.close();
