@@ -36,6 +36,7 @@ import { resolutionWatch } from './runs/resolution-watch.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
+import type { SourceProblem } from './schema/yaml-source.ts';
 
 export type Role = 'all' | 'receiver' | 'worker';
 
@@ -56,7 +57,8 @@ export interface Remediator {
   catalog: PlaybookCatalog;
   store: RunStore;
   metrics: Metrics;
-  reload(): Promise<void>;
+  /** Reloads the playbooks; a set with problems is refused whole (the problems are returned). */
+  reload(): Promise<SourceProblem[]>;
   /** Graceful: stop taking work, let the step in flight finish within the grace period, close connections. */
   close(): Promise<void>;
 }
@@ -192,6 +194,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const reload = async () => {
     const p = await catalog.reload();
     if (p.length > 0) metrics.reloadFailures.inc();
+    return p;
   };
 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
@@ -269,11 +272,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   if (role !== 'worker') {
-    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
+    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
     // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
     const kube = services.kube;
     const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {

@@ -126,7 +126,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
       overrides: (c) => {
         c.server = { ...c.server, host: '127.0.0.1', port: Number(process.env['REMEDIATOR_PORT'] ?? 0) };
         c.redis = { ...c.redis, url: redisUrl, prefix: `demo${Date.now().toString(36)}` };
-        c.auth = { webhook: { bearerTokens: [webhookToken] }, operators: [{ name: 'demo', token: operatorToken }] };
+        c.auth = { webhook: { bearerTokens: [webhookToken] }, operators: [{ name: 'demo', token: operatorToken, role: 'admin' }] };
         c.kubernetes = { ...c.kubernetes, enabled: true, kubeconfig };
         c.worker = { ...c.worker, lockDuration: '10s', stalledInterval: '5s' };
         c.prometheus = { ...c.prometheus, url: prometheusUrl };

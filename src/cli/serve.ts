@@ -9,7 +9,7 @@ export async function serveCommand(opts: { config?: string; role: Role }): Promi
   try {
     config = await loadConfig({ file: opts.config });
   } catch (err) {
-    console.error(isRemediatorError(err) ? err.message : String(err));
+    console.error(isRemediatorError(err) ? `${err.code}: ${err.message}` : String(err));
     process.exit(2);
   }
   const log = createLogger({ level: config.logging.level, pretty: config.logging.pretty });

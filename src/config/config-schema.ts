@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Duration } from '../engine/duration.ts';
 import { GuardsConfigSchema } from '../guards/guards-config.ts';
 import { EscalationConfig } from '../escalation/escalation-config.ts';
+import { OPERATOR_ROLES, DEFAULT_OPERATOR_ROLE } from '../http/operator-roles.ts';
+import { literals } from '../schema/literals.ts';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key with its default (a test keeps the two in
@@ -28,8 +30,21 @@ const Auth = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     operators: Type.Array(
-      Type.Object({ name: Type.String({ minLength: 1 }), token: Type.String({ minLength: 16 }) }, { additionalProperties: false }),
-      { default: [], description: 'Operator API tokens, each with the name recorded on manual runs and approvals. Env: REMEDIATOR_OPERATOR_TOKENS (name:token,…).' },
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._@+-]*$', description: 'Who holds the token: recorded on every run, decision and pause they make. Letters, digits and . _ @ + -.' }),
+          token: Type.String({ minLength: 16, description: 'The bearer token (never logged or recorded).' }),
+          role: literals(OPERATOR_ROLES, {
+            default: DEFAULT_OPERATOR_ROLE,
+            description: 'viewer (read), operator (also manual runs, retry, cancel), approver (also approve and reject), admin (also pauses, lifting the storm breaker, reload). Default viewer.',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: [],
+        description: 'Operator API tokens, one per person: name, token and role (each role includes the ones before it; default viewer). Env: REMEDIATOR_OPERATOR_TOKENS (name:role:token,…; name:token gives a viewer).',
+      },
     ),
   },
   { additionalProperties: false, default: {} },
@@ -75,6 +90,16 @@ const Runs = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Approvals = Type.Object(
+  {
+    requireDifferentApprover: Type.Boolean({
+      default: true,
+      description: 'Four eyes: whoever started or retried a run may not approve or reject its plans (403 REM_ERR_SELF_APPROVAL, recorded as an approval_refused decision). They can still cancel it.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const Kubernetes = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'Connect to a cluster. When false, playbooks with kube.* steps are refused at load.' }),
@@ -116,6 +141,7 @@ export const ConfigSchema = Type.Object(
     playbooks: Playbooks,
     worker: Worker,
     runs: Runs,
+    approvals: Approvals,
     kubernetes: Kubernetes,
     prometheus: Endpoint('Prometheus', 'PROMETHEUS_URL'),
     alertmanager: Endpoint('Alertmanager API', 'ALERTMANAGER_URL'),

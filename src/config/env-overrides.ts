@@ -1,3 +1,5 @@
+import { isOperatorRole, OPERATOR_ROLES, type OperatorRole } from '../http/operator-roles.ts';
+
 /**
  * Environment variables that override the config file: secrets and addresses, which differ per deployment and
  * should not live in a file under version control. Each entry names the config key it sets.
@@ -7,6 +9,8 @@ export interface EnvOverride {
   key: string;
   description: string;
   apply(config: Record<string, any>, value: string): void;
+  /** What is wrong with the value beyond what the schema can tell, one line each; never quotes the value (a secret). */
+  problems?(value: string): string[];
 }
 
 const set = (path: string[], parse: (v: string) => unknown = (v) => v) => (config: Record<string, any>, value: string) => {
@@ -35,13 +39,13 @@ export const ENV_OVERRIDES: EnvOverride[] = [
   {
     env: 'REMEDIATOR_OPERATOR_TOKENS',
     key: 'auth.operators',
-    description: 'operator tokens as name:token, comma-separated',
-    apply: set(['auth', 'operators'], (v) =>
-      list(v).map((entry) => {
-        const i = entry.indexOf(':');
-        return { name: entry.slice(0, i), token: entry.slice(i + 1) };
-      }),
-    ),
+    description: 'operator tokens as name:role:token (or name:token for a viewer), comma-separated',
+    // An entry with a problem becomes an empty one, which the schema refuses too: never a half-parsed credential.
+    apply: set(['auth', 'operators'], (v) => list(v).map(parseOperatorEntry).map((p) => ('problem' in p ? {} : p))),
+    problems: (v) => list(v).flatMap((entry, i, all) => {
+      const p = parseOperatorEntry(entry);
+      return 'problem' in p ? [`REMEDIATOR_OPERATOR_TOKENS: entry ${i + 1} of ${all.length}: ${p.problem}`] : [];
+    }),
   },
   { env: 'REMEDIATOR_PLAYBOOKS_DIR', key: 'playbooks.dir', description: 'playbooks folder', apply: set(['playbooks', 'dir']) },
   { env: 'REMEDIATOR_DRY_RUN', key: 'runs.dryRun', description: 'global dry run (true/false)', apply: set(['runs', 'dryRun'], (v) => v === 'true' || v === '1') },
@@ -50,3 +54,24 @@ export const ENV_OVERRIDES: EnvOverride[] = [
   { env: 'ALERTMANAGER_URL', key: 'alertmanager.url', description: 'Alertmanager base URL', apply: set(['alertmanager', 'url']) },
   { env: 'LOG_LEVEL', key: 'logging.level', description: 'log level', apply: set(['logging', 'level']) },
 ];
+
+type ParsedOperator = { name: string; role?: OperatorRole; token: string } | { problem: string };
+
+/**
+ * One entry of REMEDIATOR_OPERATOR_TOKENS: `name:role:token`, or `name:token` (the default role). The token is
+ * whatever follows, colons included. An entry without a name is a problem, never a name taken from the token (that
+ * would put the secret in run records); problems name the operator but never show the token.
+ */
+function parseOperatorEntry(entry: string): ParsedOperator {
+  const first = entry.indexOf(':');
+  if (first < 0) return { problem: 'a token without a name; write name:role:token' };
+  const name = entry.slice(0, first).trim();
+  if (!name) return { problem: 'no name before the first colon; write name:role:token' };
+  const rest = entry.slice(first + 1);
+  const second = rest.indexOf(':');
+  if (second < 0) return { name, token: rest };
+  const role = rest.slice(0, second).trim();
+  // name:x:y with x no role is most likely a mistyped role: saying so beats taking "x:y" for the token.
+  if (!isOperatorRole(role)) return { problem: `operator "${name}": the part after the name is not a role (${OPERATOR_ROLES.join(', ')}); write name:role:token` };
+  return { name, role, token: rest.slice(second + 1) };
+}

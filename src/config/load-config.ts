@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './config-schema.ts';
 import { ENV_OVERRIDES } from './env-overrides.ts';
+import { credentialProblems } from './credential-problems.ts';
 import { RemediatorError } from '../engine/errors.ts';
 import { YamlSource, formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { createAjv, describeErrors, sourceProblems } from '../schema/validator.ts';
@@ -45,18 +46,24 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   }
   const merged = structuredClone(raw);
   const fromEnv: string[] = [];
+  const envProblems: string[] = [];
   for (const o of ENV_OVERRIDES) {
     const value = env[o.env];
     if (value !== undefined && value !== '') {
+      envProblems.push(...(o.problems?.(value) ?? []));
       o.apply(merged, value);
       fromEnv.push(`${o.env} (${o.key})`);
     }
   }
+  if (envProblems.length > 0) throw configError(envProblems);
   options.overrides?.(merged);
   if (!validate(merged)) {
     throw configError(describeErrors(validate.errors).map((line) => `${line}${fromEnv.length ? ` [environment: ${fromEnv.join(', ')}]` : ''}`));
   }
-  return merged as Config;
+  const config = merged as Config;
+  const clashes = credentialProblems(config.auth);
+  if (clashes.length > 0) throw configError(clashes);
+  return config;
 }
 
 /** The configuration with nothing set: every default. */

@@ -5,7 +5,7 @@
 export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
-  'awaiting_approval', 'approved', 'rejected', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
+  'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -16,6 +16,11 @@ export interface Decision {
   playbook?: string;
   runId?: string;
   episodeId?: string;
+  /**
+   * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected and
+   * approval_refused are made by one. Absent when remediator decided by itself.
+   */
+  by?: string;
   /** One sentence for people. */
   message: string;
 }

@@ -132,7 +132,8 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       return { state: d.state, kind: 'done' };
     }
     if (overdue(ctx, state, now)) return timedOut(ctx, state, deps);
-    if (state.wakeAt !== undefined && state.wakeAt > now) {
+    // A plan awaiting approval sleeps until its window closes, unless the answer is in: then it goes on at once.
+    if (state.wakeAt !== undefined && state.wakeAt > now && !answered(ctx, state)) {
       if (!resolveCutsWait(ctx, state)) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
       deps.log.info({ resolvedAt: ctx.run.alert.endsAt }, 'Alertmanager resolved the alert: the waiting gate checks again now (onResolved: skip-waits)');
       state = { ...state, resolveCutWait: true };
@@ -154,7 +155,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
-    if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran its approved plan`);
+    if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran the plan ${ctx.approvals?.[step.id]?.by ?? 'an approver'} approved`);
     const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
     const stepped = state;
     state = decision.state;
@@ -341,6 +342,12 @@ async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, 
   } finally {
     clearTimeout(handle);
   }
+}
+
+/** Whether an operator answered the plan the run waits on (that exact plan: same step, same hash). */
+function answered(ctx: RunContext, state: RunState): boolean {
+  const pending = state.approval;
+  return pending !== undefined && ctx.approvals?.[pending.stepId]?.planHash === pending.planHash;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { RunView } from '../store/run-record.ts';
 import type { IncidentReport } from '../escalation/incident.ts';
 import type { PauseRegistry } from '../guards/pause-registry.ts';
 import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
+import type { SourceProblem } from '../schema/yaml-source.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   registry: StepRegistry;
   /** Pauses of automatic mutations (GET/POST/DELETE /v1/pause); the routes exist only when given. */
   pauses?: PauseRegistry;
+  /** Reloads the playbooks (POST /v1/reload, which exists only when given); resolves to the problems found. */
+  reload?: () => Promise<readonly SourceProblem[]>;
   /** The run as an incident report (for GET /v1/runs/:id/timeline). */
   incidentReport?: (run: RunView) => IncidentReport;
   /**

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { OperatorRole } from './operator-roles.ts';
 
 /**
  * Credentials check for the two audiences. Comparisons are constant-time (digests of equal length compared with
@@ -13,9 +14,12 @@ export interface WebhookCredentials {
 export interface OperatorCredential {
   name: string;
   token: string;
+  role: OperatorRole;
 }
 
-export type AuthResult = { ok: true; principal: string } | { ok: false; reason: string };
+/** `forbidden`: the credentials are valid, but for the other audience (403 rather than 401). */
+export type AuthResult = { ok: true; principal: string } | { ok: false; reason: string; forbidden?: boolean };
+export type OperatorAuthResult = { ok: true; principal: string; role: OperatorRole } | { ok: false; reason: string; forbidden?: boolean };
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -54,15 +58,24 @@ export function authenticateWebhook(header: string | undefined, creds: WebhookCr
     return okUser && okPass && decoded.includes(':') ? { ok: true, principal: creds.basic.username } : { ok: false, reason: 'basic credentials not accepted' };
   }
   if (creds.insecure) return { ok: true, principal: 'anonymous (insecure mode)' };
-  return { ok: false, reason: `authorization scheme "${auth.scheme}" is not configured for the webhook` };
+  // The scheme is not quoted back: a token sent without its "Bearer " would stand where the scheme is.
+  const configured = [creds.bearerTokens.length > 0 ? 'Bearer' : undefined, creds.basic ? 'Basic' : undefined].filter(Boolean).join(' or ');
+  return { ok: false, reason: `the Authorization scheme is not one configured for the webhook (${configured})` };
 }
 
-/** Operator tokens name a person; a webhook token is refused here even if it is otherwise valid. */
-export function authenticateOperator(header: string | undefined, operators: readonly OperatorCredential[], webhookTokens: readonly string[]): AuthResult {
+/** Operator tokens name a person and their role; a webhook token is refused here even if it is otherwise valid. */
+export function authenticateOperator(header: string | undefined, operators: readonly OperatorCredential[], webhookTokens: readonly string[]): OperatorAuthResult {
   const auth = parseAuthorization(header);
   if (!auth || auth.scheme !== 'bearer') return { ok: false, reason: 'missing bearer token' };
   const i = anyEqual(auth.value, operators.map((o) => o.token));
-  if (i >= 0) return { ok: true, principal: operators[i]!.name };
-  if (anyEqual(auth.value, webhookTokens) >= 0) return { ok: false, reason: 'webhook tokens are not accepted by the operator API' };
+  if (i >= 0) return { ok: true, principal: operators[i]!.name, role: operators[i]!.role };
+  if (anyEqual(auth.value, webhookTokens) >= 0) return { ok: false, reason: 'webhook tokens are not accepted by the operator API', forbidden: true };
   return { ok: false, reason: 'operator token not accepted' };
+}
+
+/** The webhook check, where an operator token is told it knocks at the wrong door (403) rather than "not accepted". */
+export function authenticateWebhookCaller(header: string | undefined, creds: WebhookCredentials, operators: readonly OperatorCredential[]): AuthResult {
+  const auth = authenticateWebhook(header, creds);
+  if (auth.ok || !authenticateOperator(header, operators, []).ok) return auth;
+  return { ok: false, reason: 'operator tokens are not accepted by the webhook', forbidden: true };
 }

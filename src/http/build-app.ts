@@ -8,10 +8,12 @@ import { playbookRoutes } from './routes/playbooks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { pauseRoutes } from './routes/pause.ts';
+import { reloadRoute } from './routes/reload.ts';
+import { accessControl } from './access-control.ts';
 
 /**
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
- * port 0. Each route group is an encapsulated plugin, so the operator auth hook never touches the webhook.
+ * port 0. Every route declares who may call it (`config: { role }`); one hook (access-control.ts) enforces it.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,6 +23,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
+  accessControl(app as unknown as FastifyInstance, deps);
   await app.register(sensible);
   await app.register(swagger, {
     openapi: {
@@ -37,6 +40,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => runRoutes(scope, deps));
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => pauseRoutes(scope, deps));
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(async (scope) => reloadRoute(scope, deps));
+  app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } }, async () => app.swagger());
   return app as unknown as FastifyInstance;
 }

@@ -88,7 +88,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
       overrides: (cfg) => {
         cfg.server = { host: '127.0.0.1', port: 0 };
         cfg.redis = { url: env.redisUrl, prefix };
-        cfg.auth = { webhook: { bearerTokens: [WEBHOOK_TOKEN] }, operators: [{ name: 'remediator-test', token: OPERATOR_TOKEN }] };
+        cfg.auth = { webhook: { bearerTokens: [WEBHOOK_TOKEN] }, operators: [{ name: 'remediator-test', token: OPERATOR_TOKEN, role: 'viewer' }] };
         cfg.playbooks = { dir: env.playbookDir, watch: false };
         cfg.kubernetes = { enabled: true, kubeconfig, manifestsDir: env.manifestsDir };
         cfg.prometheus = { url: server.prometheusUrl };

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration } from '../engine/duration.ts';
 import { DECISION_REASONS } from '../engine/decision.ts';
+import { literals } from '../schema/literals.ts';
 
 /**
  * The playbook test file format (`playbooks/tests/<name>.test.yaml`, docs/playbook-tests.md), as one TypeBox
@@ -13,8 +14,6 @@ const Strict = { additionalProperties: false } as const;
 
 const RUN_STATUSES = ['succeeded', 'completed', 'failed', 'escalated', 'skipped', 'cancelled'] as const;
 const STEP_OUTCOMES = ['succeeded', 'failed', 'skipped', 'pending', 'running', 'not-run'] as const;
-/** A string enum (one "must be one of …" error, not one per literal). */
-const literals = <T extends string>(values: readonly T[], options: { description?: string } = {}) => Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 
 export const TestAlertSchema = Type.Object(
   {

@@ -18,6 +18,19 @@ export interface BullmqRunQueueOptions {
 }
 
 /**
+ * Makes a delayed job run now. A job that is not delayed (a worker holds it, or it was promoted meanwhile) is left
+ * as it is: racing with the worker moving the job is fine, the run looks at its state on its next wake anyway (and
+ * the worker looks once more after it goes to sleep, see run-worker.ts).
+ */
+export async function promoteIfDelayed(job: Job): Promise<void> {
+  try {
+    if (await job.isDelayed()) await job.promote();
+  } catch (err) {
+    if (!/not in the delayed state|Missing key/i.test((err as Error).message)) throw err;
+  }
+}
+
+/**
  * Runs as BullMQ jobs whose id is the run id, so adding a run twice is a no-op (docs/contracts.md §4.3: ids have no ':'
  * and are never all digits; run ids are built that way). The job data carries the step cursor.
  *
@@ -54,12 +67,9 @@ export class BullmqRunQueue implements RunQueue {
   async wake(runId: string): Promise<void> {
     try {
       const job = await Job.fromId(this.queue, runId);
-      if (job && (await job.isDelayed())) await job.promote();
+      if (job) await promoteIfDelayed(job);
     } catch (err) {
-      // Racing with the worker moving the job is fine: the run looks at its state on its next wake anyway.
-      if (!/not in the delayed state|Missing key/i.test((err as Error).message)) {
-        throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot wake run ${runId}: ${(err as Error).message}`, { cause: err });
-      }
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot wake run ${runId}: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -1,8 +1,9 @@
 import { Worker, DelayedError, type Job } from 'bullmq';
 import type { RedisOptions } from 'bullmq';
 import type { Logger } from 'pino';
-import type { RunJobData } from './bullmq-run-queue.ts';
+import { promoteIfDelayed, type RunJobData } from './bullmq-run-queue.ts';
 import type { RunStore } from '../store/run-store.ts';
+import type { RunView } from '../store/run-record.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -188,9 +189,18 @@ export class RunWorker {
       // Asleep, no process holds the run, yet it is alive: its locks must last until it wakes, plus the usual TTL.
       if (heartbeat) await locks!.lock.renew(runId, until - Date.now() + locks!.ttlMs);
       await job.moveToDelayed(until, token);
+      // A cancel, an approval or a resolve that came while the run was saving its state found its job still active,
+      // so its wake (queue.wake promotes delayed jobs only) was lost: look once more, now that the job is delayed.
+      const now = await store.getRun(runId);
+      if (now && wakeSignals(now) !== wakeSignals(view)) await promoteIfDelayed(job);
       throw new DelayedError();
     }
     await closer.finish(view, state);
     return { status: state.status };
   }
+}
+
+/** What the callers of queue.wake change before they wake a run: its cancel, the approval answers, the alert's resolve. */
+function wakeSignals(view: RunView): string {
+  return JSON.stringify([view.cancel ?? null, view.approvals ?? null, view.alertResolvedAt ?? null]);
 }

@@ -27,9 +27,14 @@ export interface RunCommandsDeps {
   clock: Clock;
   metrics: Metrics;
   dryRun: boolean;
+  /** Four eyes: the operator who started or retried a run may not answer its approvals (config default true). */
+  requireDifferentApprover: boolean;
 }
 
-/** What operators do to runs over the API: start one by hand, retry one, cancel one. Each is recorded. */
+/**
+ * What operators do to runs over the API: start one by hand, retry one, cancel one, answer its approval. Each is
+ * recorded as a decision naming who made it (`by`).
+ */
 export class RunCommands {
   readonly #d: RunCommandsDeps;
 
@@ -64,7 +69,7 @@ export class RunCommands {
       operator: req.operator,
       reason: req.reason,
     };
-    return this.#create(record, { reason: 'manual', message: `${req.operator} started ${pb.name} by hand: ${req.reason}` });
+    return this.#create(record, { reason: 'manual', by: req.operator, message: `${req.operator} started ${pb.name} by hand: ${req.reason}` });
   }
 
   async retry(runId: string, operator: string, reason: string): Promise<RunView> {
@@ -86,14 +91,14 @@ export class RunCommands {
       reason,
       retryOf: old.id,
     };
-    return this.#create(record, { reason: 'retried', message: `${operator} retried run ${old.id}: ${reason}` });
+    return this.#create(record, { reason: 'retried', by: operator, message: `${operator} retried run ${old.id}: ${reason}` });
   }
 
   async cancel(runId: string, operator: string, reason: string): Promise<RunView> {
     const run = await this.#get(runId);
     if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
     await this.#d.store.requestCancel(runId, operator, reason);
-    await this.#decide({ reason: 'cancelled', runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} cancelled the run: ${reason}` });
+    await this.#decide({ reason: 'cancelled', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} cancelled the run: ${reason}` });
     // A queued or waiting run notices at once; a running one before its next step.
     await this.#d.queue.wake(runId);
     return this.#get(runId);
@@ -104,14 +109,19 @@ export class RunCommands {
     const run = await this.#get(runId);
     const pending = run.state?.approval;
     if (run.status !== 'awaiting_approval' || !pending) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not waiting for an approval (it is ${run.status})`);
+    if (this.#d.requireDifferentApprover && run.operator === operator) {
+      const message = `${operator} ${run.trigger === 'retry' ? 'retried' : 'started'} this run, so may not ${verdict === 'approved' ? 'approve' : 'reject'} the plan of step "${pending.stepId}"; another approver must (approvals.requireDifferentApprover)`;
+      await this.#decide({ reason: 'approval_refused', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message });
+      throw new RemediatorError('REM_ERR_SELF_APPROVAL', message);
+    }
     if (Date.parse(pending.expiresAt) <= this.#d.clock.now()) throw new RemediatorError('REM_ERR_APPROVAL_EXPIRED', `the approval window of step "${pending.stepId}" closed at ${pending.expiresAt}`);
     await this.#d.store.recordApproval(runId, { stepId: pending.stepId, planHash: pending.planHash, verdict, by: operator, reason, at: new Date(this.#d.clock.now()).toISOString() });
-    await this.#decide({ reason: verdict === 'approved' ? 'approved' : 'rejected', runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} ${verdict} the plan of step "${pending.stepId}": ${reason}` });
+    await this.#decide({ reason: verdict === 'approved' ? 'approved' : 'rejected', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} ${verdict} the plan of step "${pending.stepId}": ${reason}` });
     await this.#d.queue.wake(runId);
     return this.#get(runId);
   }
 
-  async #create(record: RunRecord, decision: Pick<Decision, 'reason' | 'message'>): Promise<RunView> {
+  async #create(record: RunRecord, decision: Pick<Decision, 'reason' | 'by' | 'message'>): Promise<RunView> {
     await this.#d.store.createRun(record);
     await this.#d.queue.enqueue(record.id);
     await this.#decide({ ...decision, runId: record.id, playbook: record.playbook, episodeId: record.episodeId });

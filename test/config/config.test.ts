@@ -36,10 +36,10 @@ t.test('YAML syntax errors are reported with their position', async (t) => {
 });
 
 t.test('environment overrides secrets and addresses, and bad values name the variable', async (t) => {
-  const c = await loadConfig({ env: { REDIS_URL: 'redis://10.0.0.1:6380', REMEDIATOR_WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb', REMEDIATOR_OPERATOR_TOKENS: 'alice:cccccccccccccccccccc' } });
+  const c = await loadConfig({ env: { REDIS_URL: 'redis://10.0.0.1:6380', REMEDIATOR_WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb', REMEDIATOR_OPERATOR_TOKENS: 'alice:approver:cccccccccccccccccccc' } });
   t.equal(c.redis.url, 'redis://10.0.0.1:6380');
   t.same(c.auth.webhook.bearerTokens, ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb']);
-  t.same(c.auth.operators, [{ name: 'alice', token: 'cccccccccccccccccccc' }]);
+  t.strictSame(c.auth.operators, [{ name: 'alice', role: 'approver', token: 'cccccccccccccccccccc' }]);
   const err = await loadConfig({ env: { REMEDIATOR_PORT: 'abc' } }).catch((e) => e);
   t.match(err.message, /server\.port: must be integer.*REMEDIATOR_PORT/);
   const short = await loadConfig({ env: { REMEDIATOR_WEBHOOK_TOKENS: 'short' } }).catch((e) => e);

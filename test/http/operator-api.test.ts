@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startTestService, serviceDownPlaybook } from '../support/harness.ts';
+import { startTestService, serviceDownPlaybook, APPROVER_TOKEN } from '../support/harness.ts';
 
 const approvalPlaybook = `apiVersion: remediator.io/v1
 kind: Playbook
@@ -13,8 +13,11 @@ spec:
       with: { message: "risky {{ params.note }}" }
       approval: { timeout: 2s }
 `;
+// The same with a window far longer than the test: an answer must take effect at once, not when the window closes.
+const longApprovalPlaybook = approvalPlaybook.replace('name: needs-approval', 'name: needs-long-approval').replace('timeout: 2s', 'timeout: 10m');
 const svc = await startTestService({
   playbooks: {
+    'long-approval.yaml': longApprovalPlaybook,
     'sd.yaml': serviceDownPlaybook({ extra: `    - id: long\n      action: wait\n      with: { duration: 30s }\n` }),
     'approval.yaml': approvalPlaybook,
   },
@@ -23,7 +26,7 @@ const svc = await startTestService({
 t.test('playbooks are listed and shown', async (t) => {
   const list = await svc.api('GET', '/v1/playbooks');
   t.equal(list.status, 200);
-  t.same(list.body.playbooks.map((p: any) => p.name).sort(), ['needs-approval', 'service-down-basic']);
+  t.same(list.body.playbooks.map((p: any) => p.name).sort(), ['needs-approval', 'needs-long-approval', 'service-down-basic']);
   const one = await svc.api('GET', '/v1/playbooks/service-down-basic');
   t.same(one.body.triggers, [{ status: 'firing', matchers: ['alertname="ServiceDown"'] }]);
   t.equal(one.body.document.kind, 'Playbook');
@@ -71,22 +74,34 @@ t.test('a manual run with an undeclared param is refused', async (t) => {
   t.match(res.body.message, /declares no param\(s\) oops/);
 });
 
-t.test('a step needing approval waits with its exact plan; approval runs it, expiry escalates', async (t) => {
-  const a = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'approve me', params: { note: 'one' } });
+t.test('a step needing approval waits with its exact plan; an approval by someone else runs it at once, expiry escalates', async (t) => {
+  const a = await svc.api('POST', '/v1/playbooks/needs-long-approval/runs', { reason: 'approve me', params: { note: 'one' } });
   const waiting = await svc.waitForRun(a.body.id, (r) => r.status === 'awaiting_approval');
   t.same(waiting.state.approval.plan.params, { message: 'risky one', level: 'info' }, 'the plan shows exactly what will run, defaults included');
-  const ok = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'looks right' });
+  const own = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'my own plan' });
+  t.equal(own.status, 403, 'alice started the run, so she cannot approve it, admin or not');
+  t.equal(own.body.code, 'REM_ERR_SELF_APPROVAL');
+  const ok = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'looks right' }, APPROVER_TOKEN);
   t.equal(ok.status, 202);
   const done = await svc.waitForRun(a.body.id, (r) => r.status === 'completed', 5000);
-  t.ok(done.decisions.some((d: any) => d.reason === 'approved'));
+  const refused = done.decisions.find((d: any) => d.reason === 'approval_refused');
+  t.equal(refused?.by, 'alice', 'the refused approval is recorded with who tried');
+  t.match(refused?.message, /alice started this run, so may not approve/);
+  t.same(
+    done.decisions.filter((d: any) => d.by).map((d: any) => [d.reason, d.by]),
+    [['manual', 'alice'], ['approval_refused', 'alice'], ['approved', 'bob']],
+    'every decision a person made names them',
+  );
+  t.ok(done.decisions.some((d: any) => d.reason === 'approved' && !d.by && /ran the plan bob approved/.test(d.message)));
 
   const b = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'let it expire' });
   const expired = await svc.waitForRun(b.body.id, (r) => r.status === 'escalated', 8000);
   t.match(expired.state.outcome, /approval_expired/);
 
-  const c = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'reject me' });
+  const c = await svc.api('POST', '/v1/playbooks/needs-long-approval/runs', { reason: 'reject me' });
   await svc.waitForRun(c.body.id, (r) => r.status === 'awaiting_approval');
-  await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' });
+  t.equal((await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' })).body.code, 'REM_ERR_SELF_APPROVAL', 'nor reject it');
+  t.equal((await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' }, APPROVER_TOKEN)).status, 202);
   const rejected = await svc.waitForRun(c.body.id, (r) => r.status === 'skipped', 5000);
   t.match(rejected.state.outcome, /rejected/);
   t.equal(rejected.state.steps[0].status, 'skipped', 'the step never ran');
@@ -96,7 +111,7 @@ t.test('health, readiness, metrics and the OpenAPI document', async (t) => {
   t.equal((await fetch(`${svc.url}/healthz`)).status, 200);
   const ready = (await (await fetch(`${svc.url}/readyz`)).json()) as any;
   t.equal(ready.ok, true);
-  t.same(ready.checks.playbooks.detail.loaded.sort(), ['needs-approval', 'service-down-basic']);
+  t.same(ready.checks.playbooks.detail.loaded.sort(), ['needs-approval', 'needs-long-approval', 'service-down-basic']);
   const metrics = await (await fetch(`${svc.url}/metrics`)).text();
   t.match(metrics, /remediator_decisions_total\{reason="manual",playbook="service-down-basic"\} \d/);
   t.match(metrics, /remediator_queue_jobs\{state="delayed"\}/);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestService, fixture, serviceDownPlaybook } from '../support/harness.ts';
 import { freePort } from '../../src/dev/free-port.ts';
-import { kubeconfigYaml } from '../support/kube-sim/kubeconfig.ts';
+import { kubeconfigYaml } from '../../src/sim/kubeconfig.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
 
 /**

@@ -25,7 +25,8 @@ t.test('the operator API refuses the webhook token, and the webhook refuses oper
   t.equal(res.status, 403);
   t.match(((await res.json()) as any).message, /webhook tokens are not accepted/);
   const op = await svc.post(firing, { authorization: 'Bearer test-operator-token-0123456789' });
-  t.equal(op.status, 401);
+  t.equal(op.status, 403, 'a valid token of the other audience is a 403, as on the operator API');
+  t.match(op.body.message, /operator tokens are not accepted by the webhook/);
 });
 
 t.test('bad payloads get a 4xx that says what is wrong, and store nothing', async (t) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/config-schema.ts';
 import { startRemediator, type Remediator, type Role } from '../../src/main.ts';
-import { silentLogger, createLogger } from '../../src/observability/logger.ts';
+import { silentLogger, createLogger, type Logger } from '../../src/observability/logger.ts';
 import { redisForTest } from './redis.ts';
 import type { RedisProcess } from '../../src/dev/redis-process.ts';
 import type { Clock } from '../../src/ports/clock.ts';
@@ -13,7 +13,10 @@ import { FINAL_STATUSES } from '../../src/engine/run-state.ts';
 import { runSettled } from '../../src/store/run-record.ts';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
+/** alice: an admin, who may do everything but approve the runs she started or retried. */
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
+/** bob: an approver, the second pair of eyes. */
+export const APPROVER_TOKEN = 'test-approver-token-0123456789';
 
 export interface TestService {
   service: Remediator;
@@ -23,8 +26,8 @@ export interface TestService {
   playbookDir: string;
   /** POST a webhook body with the webhook token. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
-  /** Call the operator API. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Call the operator API, as alice (admin) unless another operator token is given. */
+  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   /**
    * Polls GET /v1/runs/:id until `until` holds (bounded); a run that has ended is returned only once its closing
    * decision is recorded (`runSettled`), so its decisions are complete.
@@ -46,6 +49,8 @@ export async function startTestService(options: {
   role?: Role;
   overrides?: (c: Record<string, any>) => void;
   logs?: boolean;
+  /** The service's logger (default: silent, or debug on stdout with `logs`). */
+  log?: Logger;
   /** The engine's clock (default the system clock), e.g. to compress an hour of alerts into seconds. */
   clock?: Clock;
 }): Promise<TestService> {
@@ -57,14 +62,20 @@ export async function startTestService(options: {
     overrides: (c) => {
       c.server = { host: '127.0.0.1', port: 0 };
       c.redis = { url: redis.url, prefix: `t${Math.random().toString(36).slice(2, 8)}` };
-      c.auth = { webhook: { bearerTokens: [WEBHOOK_TOKEN] }, operators: [{ name: 'alice', token: OPERATOR_TOKEN }] };
+      c.auth = {
+        webhook: { bearerTokens: [WEBHOOK_TOKEN] },
+        operators: [
+          { name: 'alice', token: OPERATOR_TOKEN, role: 'admin' },
+          { name: 'bob', token: APPROVER_TOKEN, role: 'approver' },
+        ],
+      };
       c.playbooks = { dir: playbookDir, watch: false };
       c.kubernetes = { enabled: false };
       c.worker = { concurrency: 4, lockDuration: '5s', stalledInterval: '1s', shutdownGrace: '2s' };
       options.overrides?.(c);
     },
   });
-  const log = options.logs ? createLogger({ level: 'debug' }) : silentLogger();
+  const log = options.log ?? (options.logs ? createLogger({ level: 'debug' }) : silentLogger());
   const service = await startRemediator(config, { role: options.role ?? 'all', log, clock: options.clock });
   t.teardown(async () => {
     await service.close();
@@ -93,7 +104,7 @@ export async function startTestService(options: {
     config,
     playbookDir,
     post: (body, headers = {}) => call('POST', '/v1/alertmanager', body, { authorization: `Bearer ${WEBHOOK_TOKEN}`, ...headers }),
-    api: (method, path, body) => call(method, path, body, { authorization: `Bearer ${OPERATOR_TOKEN}` }),
+    api: (method, path, body, token = OPERATOR_TOKEN) => call(method, path, body, { authorization: `Bearer ${token}` }),
     async waitForRun(id, until, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       let last: any;

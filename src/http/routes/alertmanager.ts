@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { WebhookPayloadSchema, webhookValidatorCompiler, type WebhookPayload } from '../../alerts/alertmanager-payload.ts';
 import { ingestWebhook } from '../../alerts/ingest-webhook.ts';
-import { authenticateWebhook } from '../auth.ts';
 import { AlertSummarySchema, Errors } from '../schemas.ts';
 import type { AppDeps } from '../app-deps.ts';
 
@@ -13,10 +12,11 @@ import type { AppDeps } from '../app-deps.ts';
  * 4xx within the window); never 429.
  */
 export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const creds = deps.config.auth.webhook;
   app.post<{ Body: WebhookPayload }>(
     '/v1/alertmanager',
     {
+      // Authenticated before the body is read (access-control.ts).
+      config: { role: 'webhook' },
       schema: {
         summary: 'Receive an Alertmanager webhook (payload version 4)',
         tags: ['alertmanager'],
@@ -25,14 +25,6 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
       },
       // No coercion: a label value 500 or `version: 4` is refused with the field's path, never turned into a string.
       validatorCompiler: webhookValidatorCompiler,
-      onRequest: async (req, reply) => {
-        const auth = authenticateWebhook(req.headers.authorization, creds);
-        if (!auth.ok) {
-          deps.metrics.webhooks.inc({ code: '401' });
-          req.log.warn({ reason: auth.reason }, 'webhook refused');
-          await reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'REM_ERR_UNAUTHORIZED', message: auth.reason });
-        }
-      },
     },
     async (req, reply) => {
       try {

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
 import { Errors } from '../schemas.ts';
-import { operatorAuth } from '../operator-auth.ts';
 import { RemediatorError } from '../../engine/errors.ts';
 import type { PauseRecord, PauseScope } from '../../guards/pause-policy.ts';
 
@@ -46,17 +45,16 @@ function scopeValue(scope: PauseScope, value: string | undefined): string | unde
 }
 
 /**
- * Pauses of automatic mutations (operator token). A paused scope refuses automatic mutations (manual runs still
+ * Pauses of automatic mutations: anyone may read them (viewer), only an admin sets or lifts one. A paused scope refuses automatic mutations (manual runs still
  * work); the storm breaker's fleet-wide pause is listed here too and lifted the same way.
  */
 export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const pauses = deps.pauses;
   if (!pauses) return;
-  app.addHook('onRequest', operatorAuth(deps));
 
   app.get(
     '/v1/pause',
-    { schema: { summary: 'Pauses in force and the latest pause events', tags: ['pause'], response: { 200: Type.Object({ pauses: Type.Array(PauseView), history: Type.Array(PauseEventView) }), ...Errors } } },
+    { config: { role: 'viewer' }, schema: { summary: 'Pauses in force and the latest pause events', tags: ['pause'], response: { 200: Type.Object({ pauses: Type.Array(PauseView), history: Type.Array(PauseEventView) }), ...Errors } } },
     async () => {
       const [active, history] = await Promise.all([pauses.active(deps.clock.now()), pauses.history(50)]);
       return { pauses: active.map(view), history: history.map((e) => ({ ...e, pause: view(e.pause) })) };
@@ -65,7 +63,7 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.post<{ Body: Static<typeof SetBody> }>(
     '/v1/pause',
-    { schema: { summary: 'Pause automatic mutations globally, in a namespace or for a playbook', tags: ['pause'], body: SetBody, response: { 201: PauseView, ...Errors } } },
+    { config: { role: 'admin' }, schema: { summary: 'Pause automatic mutations globally, in a namespace or for a playbook', tags: ['pause'], body: SetBody, response: { 201: PauseView, ...Errors } } },
     async (req, reply) => {
       const now = deps.clock.now();
       const value = scopeValue(req.body.scope, req.body.value);
@@ -88,7 +86,7 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.delete<{ Body: Static<typeof LiftBody> }>(
     '/v1/pause',
-    { schema: { summary: 'Lift a pause (the storm breaker\'s too); recorded with who and why', tags: ['pause'], body: LiftBody, response: { 200: Type.Object({ lifted: PauseView }), ...Errors } } },
+    { config: { role: 'admin' }, schema: { summary: 'Lift a pause (the storm breaker\'s too); recorded with who and why', tags: ['pause'], body: LiftBody, response: { 200: Type.Object({ lifted: PauseView }), ...Errors } } },
     async (req) => {
       const value = scopeValue(req.body.scope, req.body.value);
       const lifted = await pauses.lift(req.body.scope, value, req.operator, req.body.reason, deps.clock.now());

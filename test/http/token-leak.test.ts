@@ -1,0 +1,146 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { startTestService, serviceDownPlaybook, fixture } from '../support/harness.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+
+// Distinctive credentials, so any occurrence found is a leak and never a coincidence.
+const WEBHOOK = 'wh-leakcheck-5f2e8a91c07d4b36';
+const BASIC = { username: 'am-sender', password: 'basic-leakcheck-c41d9b7e' };
+const OPS = {
+  otto: { role: 'operator', token: 'op-leakcheck-otto-6a0f3d2e91b7' },
+  april: { role: 'approver', token: 'op-leakcheck-april-b83c7e15d0a4' },
+  vera: { role: 'viewer', token: 'op-leakcheck-vera-2d9a4f61c8e3' },
+  adam: { role: 'admin', token: 'op-leakcheck-adam-e7b05c3a9f12' },
+} as const;
+const BASIC_HEADER = `Basic ${Buffer.from(`${BASIC.username}:${BASIC.password}`).toString('base64')}`;
+const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token)];
+
+const logLines: string[] = [];
+const approval = `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: needs-approval }
+spec:
+  triggers: [{ matchers: ['alertname="Never"'] }]
+  steps:
+    - { id: risky, action: log, with: { message: "risky" }, approval: { timeout: 10m } }
+`;
+const svc = await startTestService({
+  playbooks: { 'sd.yaml': serviceDownPlaybook(), 'approval.yaml': approval },
+  log: createLogger({ level: 'trace', destination: { write: (line: string) => void logLines.push(line) } }),
+  overrides: (c) => {
+    c.auth = {
+      webhook: { bearerTokens: [WEBHOOK], basic: BASIC },
+      // With the harness's alice, whose token its waitForRun polls with.
+      operators: [...c.auth.operators, ...Object.entries(OPS).map(([name, o]) => ({ name, ...o }))],
+    };
+  },
+});
+
+/** Every answer the API gave, as text: bodies and headers. */
+const answers: string[] = [];
+async function call(method: string, path: string, options: { auth?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(svc.url + path, {
+    method,
+    headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await res.text();
+  answers.push(`${method} ${path} ${res.status} ${JSON.stringify([...res.headers])} ${text}`);
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
+const as = (name: keyof typeof OPS) => `Bearer ${OPS[name].token}`;
+const untilStatus = (id: string, status: string) => svc.waitForRun(id, (r) => r.status === status);
+
+t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async (t) => {
+  const firing = await fixture('alertmanager/firing.json');
+  // The webhook: accepted with either credential; refused with a wrong one, another audience's, a token without
+  // its scheme word, a bad payload and bad JSON.
+  const started = await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}`, body: firing });
+  t.equal(started.status, 202);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: BASIC_HEADER, body: firing })).status, 202);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}x`, body: firing })).status, 401);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: as('adam'), body: firing })).status, 403);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: `${WEBHOOK} ${WEBHOOK}`, body: firing })).status, 401);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: `Basic ${Buffer.from(`${BASIC.username}:${OPS.adam.token}`).toString('base64')}`, body: firing })).status, 401);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}`, body: { ...firing, alerts: 'none' } })).status, 400);
+  t.equal((await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}`, raw: `{"receiver": "${WEBHOOK}"` })).status, 400);
+
+  // The operator API: reads, a manual run, refusals of every kind, an approval, a rejection, cancel, retry, pauses,
+  // reload, bad requests.
+  t.equal((await call('GET', '/v1/runs', { auth: as('vera') })).status, 200);
+  t.equal((await call('GET', '/v1/runs', { auth: `Bearer ${WEBHOOK}` })).status, 403);
+  t.equal((await call('GET', '/v1/runs', { auth: `Bearer ${OPS.vera.token}0` })).status, 401);
+  t.equal((await call('GET', '/v1/runs', { auth: OPS.vera.token })).status, 401);
+  const a = await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('april'), body: { reason: 'approve me' } });
+  t.equal(a.status, 202);
+  t.equal((await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('otto'), body: { reason: 'x', params: { token: OPS.otto.token } } })).status, 400, 'an undeclared param is refused');
+  t.equal((await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('vera'), body: { reason: 'not mine to start' } })).status, 403);
+  await untilStatus(a.body.id, 'awaiting_approval');
+  t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('otto'), body: { reason: 'not my role' } })).status, 403);
+  t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('april'), body: { reason: 'my own run' } })).body.code, 'REM_ERR_SELF_APPROVAL');
+  t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('adam'), body: {} })).status, 400);
+  t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('adam'), body: { reason: 'looks right' } })).status, 202);
+  await untilStatus(a.body.id, 'completed');
+  const b = await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('otto'), body: { reason: 'reject me' } });
+  await untilStatus(b.body.id, 'awaiting_approval');
+  t.equal((await call('POST', `/v1/runs/${b.body.id}/reject`, { auth: as('april'), body: { reason: 'not now' } })).status, 202);
+  await untilStatus(b.body.id, 'skipped');
+  const again = await call('POST', `/v1/runs/${b.body.id}/retry`, { auth: as('otto'), body: { reason: 'once more' } });
+  t.equal(again.status, 202);
+  t.equal((await call('POST', `/v1/runs/${again.body.id}/cancel`, { auth: as('otto'), body: { reason: 'by hand' } })).status, 202);
+  const alertRun = started.body.alerts[0].runs[0].runId;
+  t.equal((await call('GET', `/v1/runs/${alertRun}/timeline`, { auth: as('vera') })).status, 200);
+  t.equal((await call('GET', '/v1/runs/no-such-run', { auth: as('vera') })).status, 404);
+  t.equal((await call('POST', '/v1/pause', { auth: as('adam'), body: { scope: 'global', reason: 'change freeze' } })).status, 201);
+  t.equal((await call('POST', '/v1/pause', { auth: as('april'), body: { scope: 'global', reason: 'not mine' } })).status, 403);
+  t.equal((await call('DELETE', '/v1/pause', { auth: as('adam'), body: { scope: 'global', reason: 'freeze over' } })).status, 200);
+  t.equal((await call('POST', '/v1/reload', { auth: as('adam') })).status, 200);
+  t.equal((await call('POST', '/v1/pause', { auth: as('adam'), raw: '{"scope":' })).status, 400);
+  t.equal((await call('GET', '/v1/nowhere', { auth: as('adam') })).status, 404);
+  for (const path of ['/metrics', '/readyz', '/healthz', '/openapi.json']) t.equal((await call('GET', path)).status, 200);
+
+  // Everything the service wrote to Redis, whatever the key type.
+  const redis = new Redis(svc.redis.url);
+  t.teardown(() => redis.quit());
+  const dump: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'COUNT', 500);
+    cursor = next;
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value =
+        type === 'string' ? await redis.get(key)
+        : type === 'hash' ? await redis.hgetall(key)
+        : type === 'list' ? await redis.lrange(key, 0, -1)
+        : type === 'set' ? await redis.smembers(key)
+        : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+        : type === 'stream' ? await redis.xrange(key, '-', '+')
+        : `unread type ${type}`;
+      // Raw, not re-encoded: the values are mostly JSON already.
+      dump.push(`${key} ${typeof value === 'string' ? value : Array.isArray(value) ? value.flat(2).join('\n') : Object.entries(value ?? {}).flat().join('\n')}`);
+    }
+  } while (cursor !== '0');
+
+  // The places searched hold what they should (so an empty search cannot pass).
+  const logs = logLines.join('');
+  t.match(logs, /webhook refused/);
+  t.match(logs, /operator refused: role too low/);
+  t.match(logs, /pause set by adam/);
+  t.ok(dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')), 'the refused approval is recorded, naming april');
+  t.ok(dump.some((d) => d.includes('"reason":"approved","by":"adam"')), 'the approval is recorded, naming adam');
+  t.ok(dump.length > 10, `Redis holds ${dump.length} keys`);
+  t.ok(answers.length > 30);
+
+  const places = { logs, redis: dump.join('\n'), answers: answers.join('\n') };
+  for (const secret of SECRETS) {
+    for (const [where, text] of Object.entries(places)) {
+      t.notOk(text.includes(secret), `no ${secret.slice(0, 12)}… in ${where}`);
+      t.notOk(text.includes(secret.slice(0, -1)), `nor that token minus its last character in ${where}`);
+    }
+  }
+});
