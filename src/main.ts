@@ -159,7 +159,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     closed = true;
     redis.disconnect();
   });
-  const store = new RunStore(redis, config.redis.prefix, { retentionMs: parseDuration(config.runs.maxAge) });
+  const store = new RunStore(redis, config.redis.prefix, {
+    retentionMs: parseDuration(config.runs.maxAge),
+    onDecision: (d) => metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' }),
+  });
   const connection = blockingConnectionOptions(config.redis.url, { shouldRetry });
   const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
   opened.push(() => queue.close());
