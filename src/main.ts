@@ -11,6 +11,7 @@ import { gates } from './gates/index.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import { AxiosHttpClient, type HttpClient } from './ports/http-client.ts';
 import { Metrics } from './observability/metrics.ts';
+import { packageVersion } from './observability/package-version.ts';
 import { commandConnection, blockingConnectionOptions } from './store/redis-connection.ts';
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
@@ -150,7 +151,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const clock = options.clock ?? systemClock;
   if (role !== 'worker') checkWebhookAuth(config, log);
 
-  const metrics = new Metrics({ defaultMetrics: true });
+  const metrics = new Metrics({ defaultMetrics: true, build: { version: packageVersion, role } });
   let closed = false;
   // After close() starts, connections stop reconnecting, so a Redis that is gone cannot keep the process alive.
   const shouldRetry = () => !closed;
@@ -186,6 +187,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
       logger: log,
       deliver: role !== 'receiver',
+      observer: metrics.deliveryObserver,
       buildReport: async (run) => {
         const view = await store.getRun(run.id);
         if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${run.id}`);
@@ -288,10 +290,12 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
-  if (role !== 'worker') {
+  {
+    // A worker listens too, with only /healthz, /readyz and /metrics: its probes and its metrics (runs, steps,
+    // decisions, deliveries) are scraped like a receiver's.
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun });
     const readinessChecks = services.kube ? { kubernetes: kubePreflightCheck(services.kube, () => catalog.list()) } : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, incidentReport: reportFor, readinessChecks }, { routes: role === 'worker' ? 'health' : 'all' });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
