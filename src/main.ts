@@ -95,6 +95,19 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
   return services;
 }
 
+/**
+ * The step services a config enables, decided from the config alone (nothing is connected or loaded): what start-up
+ * builds (createServices, plus the escalator when escalation has targets) and what `lint --config` checks against.
+ */
+export function servicesEnabledBy(config: Config): Set<keyof StepServices> {
+  const enabled = new Set<keyof StepServices>(['limits']);
+  if (config.kubernetes.enabled) enabled.add('kube');
+  if (config.prometheus.url) enabled.add('prometheus');
+  if (config.alertmanager.url) enabled.add('alertmanager');
+  if (config.escalation && Object.keys(config.escalation.targets).length > 0) enabled.add('escalation');
+  return enabled;
+}
+
 export function availableServices(services: StepServices): Set<keyof StepServices> {
   return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
 }
@@ -181,7 +194,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let escalator: DurableEscalator | undefined;
   // A run outliving its level's resolution time pages once (src/runs/resolution-watch.ts); set once the catalog exists.
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
-  if (config.escalation && Object.keys(config.escalation.targets).length > 0) {
+  if (config.escalation && servicesEnabledBy(config).has('escalation')) {
     escalator = await DurableEscalator.start({
       redisUrl: config.redis.url,
       config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
