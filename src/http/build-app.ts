@@ -37,7 +37,14 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'remediator', version: packageVersion, description: 'Alertmanager webhook remediation service: receiver and operator API.' },
+      info: {
+        title: 'remediator',
+        version: packageVersion,
+        description: 'Alertmanager webhook remediation service: receiver and operator API.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+      },
+      // Relative: the document is served by the receiver it describes (server.publicUrl when set).
+      servers: [{ url: deps.config.server.publicUrl ?? '/', description: 'this receiver' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },

@@ -18,6 +18,7 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
     '/v1/alertmanager',
     {
       schema: {
+        operationId: 'receiveAlertmanagerWebhook',
         summary: 'Receive an Alertmanager webhook (payload version 4)',
         tags: ['alertmanager'],
         body: WebhookPayloadSchema,

@@ -2,14 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
 import { formatProblem } from '../../schema/yaml-source.ts';
+import { Refused } from '../schemas.ts';
 
 const Check = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.Unknown()) });
 
 /** /healthz: the process answers. /readyz: Redis answers and a playbook set is loaded (503 otherwise). /metrics. */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }));
+  app.get('/healthz', { schema: { operationId: 'liveness', summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }), ...Refused } } }, async () => ({ ok: true }));
 
-  app.get('/readyz', { schema: { summary: 'Readiness with details', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { operationId: 'readiness', summary: 'Readiness with details', tags: ['health'], response: { ...Refused, 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
     const checks: Record<string, { ok: boolean; detail?: unknown }> = {};
     try {
       await deps.store.ping();
@@ -32,7 +33,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'], response: { 200: Type.String() } } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'], response: { 200: Type.String(), ...Refused } } }, async (_req, reply) => {
     try {
       const counts = await deps.queue.counts();
       for (const [state, n] of Object.entries(counts)) deps.metrics.queueDepth.set({ state }, n);
