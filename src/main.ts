@@ -11,6 +11,7 @@ import { gates } from './gates/index.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import { AxiosHttpClient, type HttpClient } from './ports/http-client.ts';
 import { Metrics } from './observability/metrics.ts';
+import { packageVersion } from './observability/package-version.ts';
 import { commandConnection, blockingConnectionOptions } from './store/redis-connection.ts';
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
@@ -96,6 +97,19 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
   return services;
 }
 
+/**
+ * The step services a config enables, decided from the config alone (nothing is connected or loaded): what start-up
+ * builds (createServices, plus the escalator when escalation has targets) and what `lint --config` checks against.
+ */
+export function servicesEnabledBy(config: Config): Set<keyof StepServices> {
+  const enabled = new Set<keyof StepServices>(['limits']);
+  if (config.kubernetes.enabled) enabled.add('kube');
+  if (config.prometheus.url) enabled.add('prometheus');
+  if (config.alertmanager.url) enabled.add('alertmanager');
+  if (config.escalation && Object.keys(config.escalation.targets).length > 0) enabled.add('escalation');
+  return enabled;
+}
+
 export function availableServices(services: StepServices): Set<keyof StepServices> {
   return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
 }
@@ -135,7 +149,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const clock = options.clock ?? systemClock;
   if (role !== 'worker') checkWebhookAuth(config, log);
 
-  const metrics = new Metrics({ defaultMetrics: true });
+  const metrics = new Metrics({ defaultMetrics: true, build: { version: packageVersion, role } });
   let closed = false;
   // After close() starts, connections stop reconnecting, so a Redis that is gone cannot keep the process alive.
   const shouldRetry = () => !closed;
@@ -144,7 +158,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     closed = true;
     redis.disconnect();
   });
-  const store = new RunStore(redis, config.redis.prefix, { retentionMs: parseDuration(config.runs.maxAge) });
+  const store = new RunStore(redis, config.redis.prefix, {
+    retentionMs: parseDuration(config.runs.maxAge),
+    onDecision: (d) => metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' }),
+  });
   const connection = blockingConnectionOptions(config.redis.url, { shouldRetry });
   const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
   opened.push(() => queue.close());
@@ -162,12 +179,13 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let escalator: DurableEscalator | undefined;
   // A run outliving its level's resolution time pages once (src/runs/resolution-watch.ts); set once the catalog exists.
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
-  if (config.escalation && Object.keys(config.escalation.targets).length > 0) {
+  if (config.escalation && servicesEnabledBy(config).has('escalation')) {
     escalator = await DurableEscalator.start({
       redisUrl: config.redis.url,
       config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
       logger: log,
       deliver: role !== 'receiver',
+      observer: metrics.deliveryObserver,
       buildReport: async (run) => {
         const view = await store.getRun(run.id);
         if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${run.id}`);
@@ -271,12 +289,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
-  if (role !== 'worker') {
+  {
+    // A worker listens too, with only /healthz, /readyz and /metrics: its probes and its metrics (runs, steps,
+    // decisions, deliveries) are scraped like a receiver's.
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
     // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
     const kube = services.kube;
     const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks }, { routes: role === 'worker' ? 'health' : 'all' });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {

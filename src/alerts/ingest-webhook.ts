@@ -8,7 +8,7 @@ import type { RunQueue } from '../queue/run-queue.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AlertView, TargetRef } from '../engine/step-definition.ts';
-import type { Decision, DecisionReason } from '../engine/decision.ts';
+import type { Decision } from '../engine/decision.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { newRunId } from '../store/run-id.ts';
 import { render } from '../engine/template.ts';
@@ -121,9 +121,9 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
   }
 }
 
+/** Records a decision (the store counts it). */
 async function record(deps: IngestDeps, d: Decision): Promise<void> {
   await deps.store.decide(d);
-  deps.metrics.decisions.inc({ reason: d.reason as DecisionReason, playbook: d.playbook ?? '' });
 }
 
 function alertName(a: AlertView): string {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir, loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
-import { createRegistry, createServices, availableServices } from '../main.ts';
+import { createRegistry, createServices, servicesEnabledBy } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../engine/errors.ts';
 import type { StepServices } from '../engine/step-services.ts';
@@ -11,20 +11,25 @@ const EVERY_SERVICE: ReadonlyArray<keyof StepServices> = ['kube', 'prometheus', 
 /**
  * `remediator lint [paths]`: the same checks as start-up and reload, printed as file:line:column lines. Without
  * `--config` the playbooks are checked on their own, as if every service (Kubernetes, Prometheus, Alertmanager,
- * escalation) were configured; with `--config` they are checked against that deployment, so a playbook needing a
- * service the config lacks is reported as it would be at start-up.
+ * escalation) were configured; with `--config` they are checked against the services that config enables
+ * (escalation included), so a playbook needing a service the config lacks is reported as it would be at start-up.
+ * It connects to nothing; a Kubernetes configuration that cannot be loaded is reported as a problem, like start-up
+ * would refuse it.
  */
 export async function lintCommand(paths: string[], opts: { config?: string }): Promise<void> {
   const problems: string[] = [];
   let config = defaultConfig();
+  let available = new Set<keyof StepServices>(EVERY_SERVICE);
   if (opts.config) {
     try {
       config = await loadConfig({ file: opts.config });
+      available = servicesEnabledBy(config);
+      // Builds the clients without calling anything: a kubeconfig that is missing or names no cluster fails here.
+      createServices(config);
     } catch (err) {
-      problems.push(isRemediatorError(err) ? err.message : String(err));
+      problems.push(`${opts.config}: ${isRemediatorError(err) ? err.message : String(err)}`);
     }
   }
-  const available = opts.config ? availableServices(createServices(config)) : new Set<keyof StepServices>(EVERY_SERVICE);
   const ctx = { registry: createRegistry(), available };
   const targets = paths.length > 0 ? paths : [config.playbooks.dir];
   let count = 0;

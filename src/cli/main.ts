@@ -3,10 +3,12 @@ import { serveCommand } from './serve.ts';
 import { lintCommand } from './lint.ts';
 import { demoCommand } from './demo.ts';
 import { schemaCommand } from './schema.ts';
+import { packageVersion } from '../observability/package-version.ts';
 
 /** `remediator` — one binary for the service and its tools. Each subcommand is one file in src/cli. */
 const program = new Command('remediator')
   .description('Alertmanager webhook remediation: receives alerts, runs guarded Kubernetes playbooks, verifies the fix, pages a human when automation cannot.')
+  .version(packageVersion, '-V, --version', 'print the version (package.json)')
   .showHelpAfterError();
 
 program
@@ -53,6 +55,7 @@ program
   .argument('[paths...]', 'test files or folders (default: playbooks/tests)')
   .option('-f, --filter <text>', 'run only the cases whose name contains this text')
   .option('-v, --verbose', 'engine logs on stderr')
+  .option('--junit <file>', 'also write a JUnit XML report (one testcase per case) for CI systems')
   .action(async (paths: string[], opts: import('./test.ts').TestCommandOptions) => {
     const { testCommand } = await import('./test.ts');
     await testCommand(paths, opts);

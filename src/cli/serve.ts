@@ -12,12 +12,14 @@ export async function serveCommand(opts: { config?: string; role: Role }): Promi
     console.error(isRemediatorError(err) ? `${err.code}: ${err.message}` : String(err));
     process.exit(2);
   }
-  const log = createLogger({ level: config.logging.level, pretty: config.logging.pretty });
+  // Pretty on a terminal (a person reads it), JSON otherwise (a log collector does), unless logging.pretty says.
+  const log = createLogger({ level: config.logging.level, pretty: config.logging.pretty ?? process.stdout.isTTY === true });
   let service;
   try {
     service = await startRemediator(config, { role: opts.role, log });
   } catch (err) {
-    log.fatal(isRemediatorError(err) ? { code: err.code } : { err }, isRemediatorError(err) ? err.message : 'start-up failed');
+    // Like a config error: what is wrong, one problem a line, on stderr; exit 2.
+    console.error(startupErrorLines(err).join('\n'));
     process.exit(2);
   }
   process.on('SIGHUP', () => {
@@ -35,4 +37,11 @@ export async function serveCommand(opts: { config?: string; role: Role }): Promi
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** A start-up failure as lines for a person: the error's message lines, prefixed with its code when it has one. */
+export function startupErrorLines(err: unknown): string[] {
+  if (!isRemediatorError(err)) return [`start-up failed: ${err instanceof Error ? err.message : String(err)}`];
+  const [first = '', ...rest] = err.message.split('\n');
+  return [`${err.code}: ${first}`, ...rest];
 }

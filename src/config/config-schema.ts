@@ -128,7 +128,7 @@ const Endpoint = (what: string, env: string) =>
 const Logging = Type.Object(
   {
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
-    pretty: Type.Boolean({ default: false, description: 'Human-readable logs (the demo). JSON otherwise.' }),
+    pretty: Type.Optional(Type.Boolean({ description: 'Human-readable logs (true) or JSON (false). Unset: human-readable when stdout is a terminal, JSON otherwise.' })),
   },
   { additionalProperties: false, default: {} },
 );

@@ -8,6 +8,7 @@ import type { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
 import type { DeliverySettings } from './escalation-config.ts';
 import type { Redactor } from './redact.ts';
 import type { DeliveryItem, PagingTarget } from './targets/paging-target.ts';
+import type { DeliveryObserver } from './delivery-observer.ts';
 
 /** The data of a pump job: which chain to drain. */
 export interface PumpJobData {
@@ -27,6 +28,8 @@ export interface PumpDeps {
   now?: () => number;
   /** The jitter of retry waits (src/engine/backoff.ts). Default Math.random. */
   random?: Random;
+  /** Told of every attempt and dead letter (default: nobody). */
+  observer?: DeliveryObserver;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
 
     const started = now();
     const outcome = await target.send(item, { http: deps.http, signal: abort, timeoutMs: deps.settings.timeoutMs, now });
+    deps.observer?.attempt(item.target, outcome.kind === 'delivered' ? 'sent' : 'failed', (now() - started) / 1000);
     if (outcome.kind === 'delivered') {
       await deps.ledger.pop(chainId, item.id);
       log.info({ status: outcome.status, ms: now() - started }, 'escalation delivered');
@@ -125,4 +129,5 @@ async function dropDependents(deps: PumpDeps, chainId: string, trigger: Delivery
 async function deadLetter(deps: PumpDeps, chainId: string, item: DeliveryItem, error: string, status: number | undefined, attempts: number, now: () => number): Promise<void> {
   await deps.deadLetters.add(item, { error: deps.redact(error), ...(status === undefined ? {} : { status }), attempts, at: new Date(now()).toISOString() });
   await deps.ledger.pop(chainId, item.id);
+  deps.observer?.deadLettered(item.target);
 }

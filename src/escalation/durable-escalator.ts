@@ -13,6 +13,7 @@ import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
 import { pumpChain, type PumpJobData } from './delivery-pump.ts';
+import type { DeliveryObserver } from './delivery-observer.ts';
 import { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
 import { deliverySettings, type DeliverySettings, type EscalationConfig } from './escalation-config.ts';
 import type { EscalationReceipt, Escalator } from './escalator.ts';
@@ -45,6 +46,8 @@ export interface DurableEscalatorOptions {
    * like a pump (attempts with backoff).
    */
   onOverdue?: (runId: string, signal: AbortSignal) => Promise<void>;
+  /** Told of every delivery attempt and dead letter, e.g. the metrics (default: nobody). */
+  observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Per-command timeout of the enqueueing connection (default 2s). */
@@ -109,7 +112,7 @@ export class DurableEscalator implements Escalator {
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
       const http = options.http ?? new AxiosHttpClient();
-      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact };
+      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer };
       const onOverdue = options.onOverdue;
       this.#worker = new Worker<PumpJobData | OverdueJobData>(this.settings.queue, async (job, token, signal) => {
         if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import sensible from '@fastify/sensible';
 import swagger from '@fastify/swagger';
 import type { AppDeps } from './app-deps.ts';
+import { packageVersion } from '../observability/package-version.ts';
 import { errorHandler } from './error-handler.ts';
 import { alertmanagerRoute } from './routes/alertmanager.ts';
 import { playbookRoutes } from './routes/playbooks.ts';
@@ -15,7 +16,15 @@ import { accessControl } from './access-control.ts';
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
  * port 0. Every route declares who may call it (`config: { role }`); one hook (access-control.ts) enforces it.
  */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export interface BuildAppOptions {
+  /**
+   * Which routes (default 'all'): a worker serves only /healthz, /readyz and /metrics ('health'), so its probes
+   * and metrics work like a receiver's.
+   */
+  routes?: 'all' | 'health';
+}
+
+export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.server.bodyLimit,
@@ -25,9 +34,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   accessControl(app as unknown as FastifyInstance, deps);
   await app.register(sensible);
+  // Every answer is counted by its route pattern (bounded: the routes are fixed), never by the raw URL.
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.httpRequests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'remediator', version: '1', description: 'Alertmanager webhook remediation service: receiver and operator API.' },
+      info: {
+        title: 'remediator',
+        version: packageVersion,
+        description: 'Alertmanager webhook remediation service: receiver and operator API.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+      },
+      // Relative: the document is served by the receiver it describes (server.publicUrl when set).
+      servers: [{ url: deps.config.server.publicUrl ?? '/', description: 'this receiver' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -35,10 +55,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'REM_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
 
+  await app.register(async (scope) => healthRoutes(scope, deps));
+  if (options.routes === 'health') return app as unknown as FastifyInstance;
   await app.register(async (scope) => alertmanagerRoute(scope, deps));
   await app.register(async (scope) => playbookRoutes(scope, deps));
   await app.register(async (scope) => runRoutes(scope, deps));
-  await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => pauseRoutes(scope, deps));
   await app.register(async (scope) => reloadRoute(scope, deps));
   app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } }, async () => app.swagger());

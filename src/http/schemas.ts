@@ -39,3 +39,9 @@ export const RunViewSchema = Type.Object(
 );
 
 export const Errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+
+/**
+ * The 4xx answer of a route that takes no input (probes, metrics): a request refused before the handler (a
+ * malformed request, or an access rule in front of it) still gets the error body.
+ */
+export const Refused = { '4xx': { ...ErrorBody, description: 'The request was refused before it reached the route.' } };

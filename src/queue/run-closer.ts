@@ -86,10 +86,9 @@ export class RunCloser {
     };
   }
 
-  /** Records a decision with its reason on the run and its episode, and counts it. */
+  /** Records a decision with its reason on the run and its episode (the store counts it). */
   async decide(view: RunView, reason: DecisionReason, message: string): Promise<void> {
     await this.#d.store.decide({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
-    this.#d.metrics.decisions.inc({ reason, playbook: view.playbook });
   }
 
   /**
@@ -112,13 +111,13 @@ export class RunCloser {
   async finish(view: RunView, state: RunState): Promise<void> {
     const { store, metrics, log } = this.#d;
     const reason = finalReason(state.status);
-    // An escalation is recorded with its reason when it happens (executor, closeOverdue, redrive); closing an
-    // escalated run records nothing more, so one escalation is one `escalated` decision.
-    const markOnly = reason === 'escalated';
+    // An escalation is recorded with its reason when it happens (executor, closeOverdue, redrive), and a cancel when
+    // it is requested (RunStore.requestCancel); closing such a run records nothing more, so one escalation is one
+    // `escalated` decision and one cancel one `cancelled` decision.
+    const markOnly = reason === 'escalated' || reason === 'cancelled';
     // Counted only by the call that recorded the closing decision, so a redone closing does not count the run twice.
     if (await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
       metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
-      if (!markOnly) metrics.decisions.inc({ reason, playbook: view.playbook });
     }
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
     const final = await store.getRun(view.id);

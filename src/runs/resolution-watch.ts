@@ -69,7 +69,7 @@ export function resolutionWatch(deps: ResolutionWatchDeps) {
       await deps.escalator.trigger({ ...report, status: 'escalated' }, { ...(targets ? { targets } : {}), note: reason, signal });
       await deps.store.decide({ at: new Date(deps.clock.now()).toISOString(), reason: 'escalated', playbook: view.playbook, runId, episodeId: view.episodeId, message: reason });
       if (level.overdue === 'stop') {
-        await deps.store.requestCancel(runId, 'severity-policy', reason);
+        await deps.store.requestCancel(runId, 'severity-policy', reason, { at: new Date(deps.clock.now()).toISOString(), reason: 'cancelled', playbook: view.playbook, runId, episodeId: view.episodeId, message: `severity-policy cancelled the run: ${reason}` });
         await deps.queue.wake(runId);
       }
     },

@@ -97,8 +97,7 @@ export class RunCommands {
   async cancel(runId: string, operator: string, reason: string): Promise<RunView> {
     const run = await this.#get(runId);
     if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
-    await this.#d.store.requestCancel(runId, operator, reason);
-    await this.#decide({ reason: 'cancelled', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} cancelled the run: ${reason}` });
+    await this.#d.store.requestCancel(runId, operator, reason, { at: this.#now(), reason: 'cancelled', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} cancelled the run: ${reason}` });
     // A queued or waiting run notices at once; a running one before its next step.
     await this.#d.queue.wake(runId);
     return this.#get(runId);
@@ -134,8 +133,12 @@ export class RunCommands {
     return run;
   }
 
+  /** Records a decision (the store counts it). */
   async #decide(d: Omit<Decision, 'at'>): Promise<void> {
-    await this.#d.store.decide({ at: new Date(this.#d.clock.now()).toISOString(), ...d });
-    this.#d.metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' });
+    await this.#d.store.decide({ at: this.#now(), ...d });
+  }
+
+  #now(): string {
+    return new Date(this.#d.clock.now()).toISOString();
   }
 }

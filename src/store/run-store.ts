@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
 import type { RunRecord, RunView } from './run-record.ts';
@@ -69,16 +69,29 @@ export interface RunFilter {
   cursor?: string;
 }
 
+export interface RunStoreOptions {
+  /** How long episodes and their decisions are kept. */
+  retentionMs: number;
+  /**
+   * Called once for each decision this store appends, after Redis took it (default: nothing). Every decision goes
+   * through this store, so this is the one place they are counted (`remediator_decisions_total`): a decision only
+   * marked recorded (`decideFinal` with `markOnly`, or a closing already recorded) is not called.
+   */
+  onDecision?(decision: Decision): void;
+}
+
 /** Episodes, runs and decisions in Redis. Every method throws REM_ERR_STORE_UNAVAILABLE when Redis fails. */
 export class RunStore {
   readonly keys: Keys;
   readonly #redis: Redis;
   readonly #retentionSeconds: number;
+  readonly #onDecision: (decision: Decision) => void;
 
-  constructor(redis: Redis, prefix: string, options: { retentionMs: number }) {
+  constructor(redis: Redis, prefix: string, options: RunStoreOptions) {
     this.#redis = redis;
     this.keys = new Keys(prefix);
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
+    this.#onDecision = options.onDecision ?? (() => undefined);
     redis.defineCommand('remClaimRun', { numberOfKeys: 4, lua: CLAIM });
     redis.defineCommand('remDecideFinal', { lua: DECIDE_FINAL });
   }
@@ -158,16 +171,24 @@ export class RunStore {
     );
   }
 
+  /** Appends a decision to its run and its episode, and counts it (`onDecision`). */
   async decide(decision: Decision): Promise<void> {
-    const json = JSON.stringify(decision);
     const m = this.#redis.multi();
+    if (!this.#appendDecision(m, decision)) return;
+    await storeCall(() => m.exec());
+    this.#onDecision(decision);
+  }
+
+  /** Queues the appends on `m`; false when the decision names neither a run nor an episode (nowhere to keep it). */
+  #appendDecision(m: ChainableCommander, decision: Decision): boolean {
+    const json = JSON.stringify(decision);
     if (decision.runId) m.rpush(this.keys.runDecisions(decision.runId), json).ltrim(this.keys.runDecisions(decision.runId), -DECISIONS_KEPT, -1);
     if (decision.episodeId) {
       m.rpush(this.keys.episodeDecisions(decision.episodeId), json)
         .ltrim(this.keys.episodeDecisions(decision.episodeId), -DECISIONS_KEPT, -1)
         .expire(this.keys.episodeDecisions(decision.episodeId), this.#retentionSeconds);
     }
-    await storeCall(() => m.exec());
+    return Boolean(decision.runId || decision.episodeId);
   }
 
   async episodeDecisions(episodeId: string): Promise<Decision[]> {
@@ -197,8 +218,15 @@ export class RunStore {
     await storeCall(() => this.#redis.hset(key, 'approvals', JSON.stringify(current)));
   }
 
-  async requestCancel(id: string, by: string, reason: string): Promise<void> {
-    await storeCall(() => this.#redis.hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: new Date().toISOString() })));
+  /**
+   * Asks a run to stop and records the `cancelled` decision in the same transaction: the cancel request is the
+   * decision, so closing the run as cancelled later only marks it recorded (RunCloser.finish).
+   */
+  async requestCancel(id: string, by: string, reason: string, decision: Decision & { runId: string; reason: 'cancelled' }): Promise<void> {
+    const m = this.#redis.multi().hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: decision.at }));
+    this.#appendDecision(m, decision);
+    await storeCall(() => m.exec());
+    this.#onDecision(decision);
   }
 
   async listRuns(filter: RunFilter): Promise<{ runs: RunView[]; next?: string }> {
@@ -280,6 +308,7 @@ export class RunStore {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
     const written = await storeCall(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);
+    if (written === 1 && !options.markOnly) this.#onDecision(decision);
     return written === 1;
   }
 }

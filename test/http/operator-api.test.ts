@@ -1,4 +1,5 @@
 import t from 'tap';
+import { readFile } from 'node:fs/promises';
 import { startTestService, serviceDownPlaybook, APPROVER_TOKEN } from '../support/harness.ts';
 
 const approvalPlaybook = `apiVersion: remediator.io/v1
@@ -118,5 +119,10 @@ t.test('health, readiness, metrics and the OpenAPI document', async (t) => {
   t.match(metrics, /remediator_step_duration_seconds_bucket/);
   const openapi = (await (await fetch(`${svc.url}/openapi.json`)).json()) as any;
   t.ok(openapi.paths['/v1/alertmanager'].post);
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  t.equal(openapi.info.version, version, 'the document has the package version');
+  const operations = Object.values(openapi.paths).flatMap((p: any) => Object.values(p)) as any[];
+  t.same(operations.filter((o) => !o.operationId || !o.summary || !o.tags?.length || !Object.keys(o.responses).some((c) => /^4/.test(c))), [], 'every operation has an operationId, a summary, tags and a 4xx answer');
+  t.equal(new Set(operations.map((o) => o.operationId)).size, operations.length, 'operationIds are unique');
   t.ok(openapi.paths['/v1/runs/{id}/approve'].post);
 });

@@ -40,7 +40,8 @@ spec:
     expect: { status: succeeded }
 `,
   );
-  const child = spawn(join(fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url)), 'node'), [main, 'test', join(root, 'tests')], {
+  const junitFile = join(root, 'reports', 'junit.xml');
+  const child = spawn(join(fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url)), 'node'), [main, 'test', join(root, 'tests'), '--junit', junitFile], {
     env: { ...process.env, REDIS_URL: redis.url },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,6 +56,15 @@ spec:
   t.match(out, /status: expected succeeded, got escalated/);
   t.match(out, /\[main\] up \(prometheus\.query\): failed/);
   t.match(out, /^FAIL: 1 passed, 1 failed in/m);
+
+  // The JUnit report: one testcase per case, the failure with the field-named diff.
+  const xml = await readFile(junitFile, 'utf8');
+  t.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>/);
+  t.match(xml, /<testsuites tests="2" failures="1" errors="0"/);
+  const cases = [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([\d.]+)"(\/>|>)/g)].map((m) => [m[1]!.endsWith('note.test.yaml'), m[2], Number(m[3]) > 0, m[4]]);
+  t.same(cases, [[true, 'comes back by itself', true, '/>'], [true, 'expects the wrong thing', true, '>']], 'a passing and a failing testcase');
+  t.match(xml, /<failure message="differs: status(, [a-z]+)*" type="mismatch">/, 'the failure names the fields that differ');
+  t.match(xml, /status: expected succeeded, got escalated/, 'and carries the diff');
 });
 
 t.test('test alerts carry the fingerprint Alertmanager computes', async (t) => {

@@ -42,7 +42,8 @@ t.teardown(() => rm(dir, { recursive: true, force: true }));
 const configFile = join(dir, 'config.yaml');
 await writeFile(
   configFile,
-  `redis: { url: "${redis.url}", prefix: "${svc.config.redis.prefix}" }
+  `server: { host: 127.0.0.1, port: 0 }
+redis: { url: "${redis.url}", prefix: "${svc.config.redis.prefix}" }
 playbooks: { dir: "${svc.playbookDir}", watch: false }
 kubernetes: { enabled: true, kubeconfig: "${svc.kubeconfig}", requestTimeout: 5s }
 worker: { concurrency: 4, lockDuration: 1s, stalledInterval: 500ms, shutdownGrace: 1s }

@@ -41,7 +41,8 @@ t.teardown(() => rm(dir, { recursive: true, force: true }));
 const configFile = join(dir, 'config.yaml');
 await writeFile(
   configFile,
-  `redis: { url: "${redis.url}", prefix: "${receiver.config.redis.prefix}" }
+  `server: { host: 127.0.0.1, port: 0 }
+redis: { url: "${redis.url}", prefix: "${receiver.config.redis.prefix}" }
 playbooks: { dir: "${receiver.playbookDir}", watch: false }
 kubernetes: { enabled: false }
 worker: { concurrency: 2, lockDuration: 2s, stalledInterval: 1s, shutdownGrace: 1s }

@@ -18,6 +18,7 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
       // Authenticated before the body is read (access-control.ts).
       config: { role: 'webhook' },
       schema: {
+        operationId: 'receiveAlertmanagerWebhook',
         summary: 'Receive an Alertmanager webhook (payload version 4)',
         tags: ['alertmanager'],
         body: WebhookPayloadSchema,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
 import { formatProblem } from '../../schema/yaml-source.ts';
+import { Refused } from '../schemas.ts';
 
 const Check = Type.Object({
   ok: Type.Boolean(),
@@ -15,9 +16,9 @@ const Check = Type.Object({
  * instance unready, because the webhook records alerts without them. /metrics.
  */
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/healthz', { config: { role: 'public' }, schema: { summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }));
+  app.get('/healthz', { config: { role: 'public' }, schema: { operationId: 'liveness', summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }), ...Refused } } }, async () => ({ ok: true }));
 
-  app.get('/readyz', { config: { role: 'public' }, schema: { summary: 'Readiness with details', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
+  app.get('/readyz', { config: { role: 'public' }, schema: { operationId: 'readiness', summary: 'Readiness with details', tags: ['health'], response: { ...Refused, 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
     const checks: Record<string, { ok: boolean; required?: boolean; detail?: unknown }> = {};
     try {
       await deps.store.ping();
@@ -40,7 +41,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     return reply.code(ok ? 200 : 503).send({ ok, checks });
   });
 
-  app.get('/metrics', { config: { role: 'public' }, schema: { summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'], response: { 200: Type.String() } } }, async (_req, reply) => {
+  app.get('/metrics', { config: { role: 'public' }, schema: { operationId: 'metrics', summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'], response: { 200: Type.String(), ...Refused } } }, async (_req, reply) => {
     try {
       const counts = await deps.queue.counts();
       for (const [state, n] of Object.entries(counts)) deps.metrics.queueDepth.set({ state }, n);

@@ -54,7 +54,7 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.get(
     '/v1/pause',
-    { config: { role: 'viewer' }, schema: { summary: 'Pauses in force and the latest pause events', tags: ['pause'], response: { 200: Type.Object({ pauses: Type.Array(PauseView), history: Type.Array(PauseEventView) }), ...Errors } } },
+    { config: { role: 'viewer' }, schema: { operationId: 'listPauses', summary: 'Pauses in force and the latest pause events', tags: ['pause'], response: { 200: Type.Object({ pauses: Type.Array(PauseView), history: Type.Array(PauseEventView) }), ...Errors } } },
     async () => {
       const [active, history] = await Promise.all([pauses.active(deps.clock.now()), pauses.history(50)]);
       return { pauses: active.map(view), history: history.map((e) => ({ ...e, pause: view(e.pause) })) };
@@ -63,7 +63,7 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.post<{ Body: Static<typeof SetBody> }>(
     '/v1/pause',
-    { config: { role: 'admin' }, schema: { summary: 'Pause automatic mutations globally, in a namespace or for a playbook', tags: ['pause'], body: SetBody, response: { 201: PauseView, ...Errors } } },
+    { config: { role: 'admin' }, schema: { operationId: 'setPause', summary: 'Pause automatic mutations globally, in a namespace or for a playbook', tags: ['pause'], body: SetBody, response: { 201: PauseView, ...Errors } } },
     async (req, reply) => {
       const now = deps.clock.now();
       const value = scopeValue(req.body.scope, req.body.value);
@@ -86,7 +86,7 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.delete<{ Body: Static<typeof LiftBody> }>(
     '/v1/pause',
-    { config: { role: 'admin' }, schema: { summary: 'Lift a pause (the storm breaker\'s too); recorded with who and why', tags: ['pause'], body: LiftBody, response: { 200: Type.Object({ lifted: PauseView }), ...Errors } } },
+    { config: { role: 'admin' }, schema: { operationId: 'liftPause', summary: 'Lift a pause (the storm breaker\'s too); recorded with who and why', tags: ['pause'], body: LiftBody, response: { 200: Type.Object({ lifted: PauseView }), ...Errors } } },
     async (req) => {
       const value = scopeValue(req.body.scope, req.body.value);
       const lifted = await pauses.lift(req.body.scope, value, req.operator, req.body.reason, deps.clock.now());

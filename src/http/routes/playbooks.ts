@@ -49,14 +49,14 @@ function summary(p: Playbook): Static<typeof PlaybookSummary> {
 
 /** GET /v1/playbooks, GET /v1/playbooks/:name, POST /v1/playbooks/:name/runs (manual run). */
 export async function playbookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get('/v1/playbooks', { config: { role: 'viewer' }, schema: { summary: 'List the playbooks in force', tags: ['playbooks'], response: { 200: Type.Object({ generation: Type.Integer(), playbooks: Type.Array(PlaybookSummary) }), ...Errors } } }, async () => ({
+  app.get('/v1/playbooks', { config: { role: 'viewer' }, schema: { operationId: 'listPlaybooks', summary: 'List the playbooks in force', tags: ['playbooks'], response: { 200: Type.Object({ generation: Type.Integer(), playbooks: Type.Array(PlaybookSummary) }), ...Errors } } }, async () => ({
     generation: deps.catalog.generation,
     playbooks: deps.catalog.list().map(summary),
   }));
 
   app.get<{ Params: { name: string } }>(
     '/v1/playbooks/:name',
-    { config: { role: 'viewer' }, schema: { summary: 'One playbook, with its source document', tags: ['playbooks'], params: Type.Object({ name: Type.String() }), response: { 200: Type.Intersect([PlaybookSummary, Type.Object({ document: Type.Unknown() })]), ...Errors } } },
+    { config: { role: 'viewer' }, schema: { operationId: 'getPlaybook', summary: 'One playbook, with its source document', tags: ['playbooks'], params: Type.Object({ name: Type.String() }), response: { 200: Type.Intersect([PlaybookSummary, Type.Object({ document: Type.Unknown() })]), ...Errors } } },
     async (req) => {
       const p = deps.catalog.get(req.params.name);
       if (!p) throw new RemediatorError('REM_ERR_NOT_FOUND', `no playbook named "${req.params.name}"`);
@@ -66,7 +66,7 @@ export async function playbookRoutes(app: FastifyInstance, deps: AppDeps): Promi
 
   app.post<{ Params: { name: string }; Body: Static<typeof ManualRunBody> }>(
     '/v1/playbooks/:name/runs',
-    { config: { role: 'operator' }, schema: { summary: 'Start a playbook by hand (recorded as manual, with the operator and reason)', tags: ['playbooks'], params: Type.Object({ name: Type.String() }), body: ManualRunBody, response: { 202: RunViewSchema, ...Errors } } },
+    { config: { role: 'operator' }, schema: { operationId: 'startManualRun', summary: 'Start a playbook by hand (recorded as manual, with the operator and reason)', tags: ['playbooks'], params: Type.Object({ name: Type.String() }), body: ManualRunBody, response: { 202: RunViewSchema, ...Errors } } },
     async (req, reply) => {
       const run = await deps.commands.startManual(req.params.name, { operator: req.operator, ...req.body });
       req.log.info({ runId: run.id, operator: req.operator }, `manual run of ${run.playbook}`);

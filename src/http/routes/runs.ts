@@ -24,7 +24,7 @@ const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) 
 export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/v1/runs',
-    { config: { role: 'viewer' }, schema: { summary: 'Run history, newest first', tags: ['runs'], querystring: ListQuery, response: { 200: Type.Object({ runs: Type.Array(RunViewSchema), next: Type.Optional(Type.String()) }), ...Errors } } },
+    { config: { role: 'viewer' }, schema: { operationId: 'listRuns', summary: 'Run history, newest first', tags: ['runs'], querystring: ListQuery, response: { 200: Type.Object({ runs: Type.Array(RunViewSchema), next: Type.Optional(Type.String()) }), ...Errors } } },
     async (req) => {
       const { runs, next } = await deps.store.listRuns({ ...req.query, status: req.query.status as RunStatus | undefined });
       // The list shows the record and status; the full state is in GET /v1/runs/:id.
@@ -34,7 +34,7 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/v1/runs/:id',
-    { config: { role: 'viewer' }, schema: { summary: 'One run: record, steps with outputs and observations, decisions', tags: ['runs'], params: IdParams, response: { 200: RunViewSchema, ...Errors } } },
+    { config: { role: 'viewer' }, schema: { operationId: 'getRun', summary: 'One run: record, steps with outputs and observations, decisions', tags: ['runs'], params: IdParams, response: { 200: RunViewSchema, ...Errors } } },
     async (req) => {
       const run = await deps.store.getRun(req.params.id);
       if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
@@ -44,7 +44,7 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/v1/runs/:id/timeline',
-    { config: { role: 'viewer' }, schema: { summary: 'The run as a post-incident timeline (Markdown)', tags: ['runs'], params: IdParams, produces: ['text/markdown'], response: { 200: Type.String(), ...Errors } } },
+    { config: { role: 'viewer' }, schema: { operationId: 'getRunTimeline', summary: 'The run as a post-incident timeline (Markdown)', tags: ['runs'], params: IdParams, produces: ['text/markdown'], response: { 200: Type.String(), ...Errors } } },
     async (req, reply) => {
       const run = await deps.store.getRun(req.params.id);
       if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
@@ -55,21 +55,21 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
     '/v1/runs/:id/retry',
-    { config: { role: 'operator' }, schema: { summary: 'Start the same playbook again for the same alert (a new run)', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
+    { config: { role: 'operator' }, schema: { operationId: 'retryRun', summary: 'Start the same playbook again for the same alert (a new run)', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
     async (req, reply) => reply.code(202).send(await deps.commands.retry(req.params.id, req.operator, req.body.reason)),
   );
 
   for (const [verb, verdict] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
       `/v1/runs/:id/${verb}`,
-      { config: { role: 'approver' }, schema: { summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the plan a run is waiting on (binds to that exact plan)`, tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
+      { config: { role: 'approver' }, schema: { operationId: `${verb}Run`, summary: `${verb === 'approve' ? 'Approve' : 'Reject'} the plan a run is waiting on (binds to that exact plan)`, tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
       async (req, reply) => reply.code(202).send(await deps.commands.answerApproval(req.params.id, verdict, req.operator, req.body.reason)),
     );
   }
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
     '/v1/runs/:id/cancel',
-    { config: { role: 'operator' }, schema: { summary: 'Cancel a run before its next step', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
+    { config: { role: 'operator' }, schema: { operationId: 'cancelRun', summary: 'Cancel a run before its next step', tags: ['runs'], params: IdParams, body: ReasonBody, response: { 202: RunViewSchema, ...Errors } } },
     async (req, reply) => reply.code(202).send(await deps.commands.cancel(req.params.id, req.operator, req.body.reason)),
   );
 }
