@@ -47,6 +47,13 @@ export interface StartOptions {
   listen?: boolean;
   /** The HTTP client of steps, gates, Prometheus and Alertmanager (default axios); `remediator test` scripts it. */
   http?: HttpClient;
+  /**
+   * A valid playbook that needs a service the config lacks (Prometheus, Alertmanager, escalation, Kubernetes):
+   * `refuse` (default) fails the start with REM_ERR_PLAYBOOK_INVALID, as the tools (replay, test, demo) want;
+   * `leave-out` runs without it and reports it in /readyz (`playbooks.detail.notInForce`) and the
+   * remediator_playbooks_not_in_force gauge, as `serve` does so that a partial configuration still receives alerts.
+   */
+  unservable?: 'refuse' | 'leave-out';
 }
 
 export interface Remediator {
@@ -199,16 +206,18 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close());
   }
   const registry = createRegistry();
-  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
+  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }), {
+    onRefused: () => metrics.reloadFailures.inc(),
+  });
   opened.push(() => catalog.close());
   const problems = await catalog.reload();
-  if (problems.length > 0) {
-    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${catalog.lastProblems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
+  const refused = [...problems, ...(options.unservable === 'leave-out' ? [] : catalog.unservable.flatMap((u) => u.problems))];
+  if (refused.length > 0) {
+    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${refused.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
   }
   if (config.playbooks.watch) catalog.watch();
   const reload = async () => {
-    const p = await catalog.reload();
-    if (p.length > 0) metrics.reloadFailures.inc();
+    await catalog.reload();
   };
 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });

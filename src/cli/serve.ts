@@ -15,7 +15,8 @@ export async function serveCommand(opts: { config?: string; role: Role }): Promi
   const log = createLogger({ level: config.logging.level, pretty: config.logging.pretty });
   let service;
   try {
-    service = await startRemediator(config, { role: opts.role, log });
+    // A playbook the config cannot serve is left out, not fatal: /readyz and a gauge name it and why.
+    service = await startRemediator(config, { role: opts.role, log, unservable: 'leave-out' });
   } catch (err) {
     log.fatal(isRemediatorError(err) ? { code: err.code } : { err }, isRemediatorError(err) ? err.message : 'start-up failed');
     process.exit(2);

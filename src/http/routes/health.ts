@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
-import { formatProblem } from '../../schema/yaml-source.ts';
+import { playbookReadiness, recordPlaybookGauges } from '../../playbooks/playbook-health.ts';
 
 const Check = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.Unknown()) });
 
@@ -17,10 +17,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     } catch (err) {
       checks['redis'] = { ok: false, detail: (err as Error).message };
     }
-    checks['playbooks'] = {
-      ok: deps.catalog.loaded,
-      detail: { loaded: deps.catalog.list().map((p) => p.name), generation: deps.catalog.generation, lastReloadProblems: deps.catalog.lastProblems.map(formatProblem) },
-    };
+    checks['playbooks'] = playbookReadiness(deps.catalog);
     for (const [name, check] of Object.entries(deps.readinessChecks ?? {})) {
       try {
         checks[name] = await check();
@@ -39,7 +36,7 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
     } catch {
       /* Redis away: the gauge keeps its last value; /readyz tells */
     }
-    deps.metrics.playbooksLoaded.set(deps.catalog.list().length);
+    recordPlaybookGauges(deps.metrics, deps.catalog);
     return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }
