@@ -4,9 +4,8 @@ import { loadPlaybookDir, loadPlaybookFiles, type UnservablePlaybook } from '../
 import { createRegistry, createServices, availableServices } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../engine/errors.ts';
-import type { StepServices } from '../engine/step-services.ts';
+import { EVERY_SERVICE } from '../engine/step-services.ts';
 
-const EVERY_SERVICE: ReadonlyArray<keyof StepServices> = ['kube', 'prometheus', 'alertmanager', 'escalation', 'limits'];
 
 /**
  * `remediator lint [paths]`: the same checks as start-up and reload, printed as file:line:column lines. Without
@@ -24,7 +23,7 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
       problems.push(isRemediatorError(err) ? err.message : String(err));
     }
   }
-  const available = opts.config ? availableServices(createServices(config)) : new Set<keyof StepServices>(EVERY_SERVICE);
+  const available = opts.config ? availableServices(createServices(config)) : EVERY_SERVICE;
   const ctx = { registry: createRegistry(), available };
   const targets = paths.length > 0 ? paths : [config.playbooks.dir];
   let count = 0;
