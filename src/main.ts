@@ -22,6 +22,7 @@ import { TargetLock } from './guards/target-lock.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
+import { buildHealthApp } from './http/build-health-app.ts';
 import { createCluster } from './kube/client-node-cluster.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
@@ -303,6 +304,17 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
+    }
+  }
+
+  // A worker answers probes and scrapes on its own port (worker.healthPort) when one is configured.
+  if (role === 'worker' && config.worker.healthPort !== undefined) {
+    const health = await buildHealthApp({ log, metrics, store, queue, catalog, ...(services.kube ? { readinessChecks: { kubernetes: kubePreflightCheck(services.kube, () => catalog.list()) } } : {}) });
+    app = health;
+    opened.push(() => health.close());
+    if (options.listen !== false) {
+      url = await health.listen({ host: config.server.host, port: config.worker.healthPort });
+      log.info({ url, role }, `worker health and metrics on ${url}`);
     }
   }
 

@@ -6,7 +6,10 @@ import { playbookReadiness, recordPlaybookGauges } from '../../playbooks/playboo
 const Check = Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.Unknown()) });
 
 /** /healthz: the process answers. /readyz: Redis answers and a playbook set is loaded (503 otherwise). /metrics. */
-export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+/** What the health routes read; a worker's health listener (build-health-app.ts) has only these. */
+export type HealthDeps = Pick<AppDeps, 'store' | 'queue' | 'catalog' | 'metrics' | 'readinessChecks'>;
+
+export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }));
 
   app.get('/readyz', { schema: { summary: 'Readiness with details', tags: ['health'], response: { 200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Check) }) } } }, async (_req, reply) => {
