@@ -19,6 +19,7 @@ export class Metrics {
   readonly queueDepth = new Gauge({ name: 'remediator_queue_jobs', help: 'Run jobs in the queue by state.', labelNames: ['state'], registers: [this.registry] });
   readonly playbooksLoaded = new Gauge({ name: 'remediator_playbooks_loaded', help: 'Playbooks in force.', registers: [this.registry] });
   readonly reloadFailures = new Counter({ name: 'remediator_playbook_reload_failures_total', help: 'Reloads refused because a playbook had problems.', registers: [this.registry] });
+  readonly redisUp = new Gauge({ name: 'remediator_redis_up', help: '1 when this process reached Redis at the last scrape, else 0 (webhooks then get 503 and runs stall).', registers: [this.registry] });
   readonly playbookReloadFailing = new Gauge({ name: 'remediator_playbook_reload_failing', help: '1 while the last playbook reload was refused (the previous good set stays in force), else 0.', registers: [this.registry] });
   readonly playbooksNotInForce = new Gauge({ name: 'remediator_playbooks_not_in_force', help: 'Valid playbooks left out because a service they need (Prometheus, Alertmanager, escalation, Kubernetes) is not configured; 1 per playbook.', labelNames: ['playbook'], registers: [this.registry] });
 

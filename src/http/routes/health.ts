@@ -33,11 +33,13 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'], response: { 200: Type.String() } } }, async (_req, reply) => {
+    // The same bounded ping as /readyz (redis.commandTimeout), so a Redis outage is a metric an alert can fire on.
+    deps.metrics.redisUp.set(await deps.store.ping().then(() => 1, () => 0));
     try {
       const counts = await deps.queue.counts();
       for (const [state, n] of Object.entries(counts)) deps.metrics.queueDepth.set({ state }, n);
     } catch {
-      /* Redis away: the gauge keeps its last value; /readyz tells */
+      /* Redis away: the gauge keeps its last value; remediator_redis_up and /readyz tell */
     }
     recordPlaybookGauges(deps.metrics, deps.catalog);
     return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
