@@ -3,9 +3,8 @@ import { sep } from 'node:path';
 import type { Playbook } from '../playbooks/playbook.ts';
 import type { StepLimits } from '../engine/step-services.ts';
 import type { TargetRef } from '../engine/step-definition.ts';
-import { KINDS, type KnownKind } from './kinds.ts';
 import { playbookPermissions } from './playbook-permissions.ts';
-import { isClusterScoped } from './kind-scope.ts';
+import { isClusterScoped, kindResource } from './kind-scope.ts';
 
 /** One rule of a Kubernetes Role or ClusterRole. */
 export interface PolicyRule {
@@ -63,7 +62,7 @@ export async function playbookRbac(playbooks: readonly Playbook[], options: Rbac
         continue;
       }
       for (const t of targets) {
-        const info = (KINDS as Record<string, { group: string; resource: string }>)[t.kind as KnownKind];
+        const info = kindResource(t.kind);
         if (!info) {
           unknown.push(`${p.name}/${step.id} (${step.uses}): kind ${t.kind} is not one remediator knows`);
           continue;
