@@ -23,6 +23,7 @@ import { TargetLock } from './guards/target-lock.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
+import { buildHealthApp } from './http/build-health-app.ts';
 import { createCluster } from './kube/client-node-cluster.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
@@ -49,6 +50,13 @@ export interface StartOptions {
   listen?: boolean;
   /** The HTTP client of steps, gates, Prometheus and Alertmanager (default axios); `remediator test` scripts it. */
   http?: HttpClient;
+  /**
+   * A valid playbook that needs a service the config lacks (Prometheus, Alertmanager, escalation, Kubernetes):
+   * `refuse` (default) fails the start with REM_ERR_PLAYBOOK_INVALID, as the tools (replay, test, demo) want;
+   * `leave-out` runs without it and reports it in /readyz (`playbooks.detail.notInForce`) and the
+   * remediator_playbooks_not_in_force gauge, as `serve` does so that a partial configuration still receives alerts.
+   */
+  unservable?: 'refuse' | 'leave-out';
 }
 
 export interface Remediator {
@@ -202,17 +210,19 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close());
   }
   const registry = createRegistry();
-  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
+  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }), {
+    onRefused: () => metrics.reloadFailures.inc(),
+  });
   opened.push(() => catalog.close());
   const problems = await catalog.reload();
-  if (problems.length > 0) {
-    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${catalog.lastProblems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
+  const refused = [...problems, ...(options.unservable === 'leave-out' ? [] : catalog.unservable.flatMap((u) => u.problems))];
+  if (refused.length > 0) {
+    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${refused.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
   }
   if (config.playbooks.watch) catalog.watch();
   const reload = async () => {
-    const p = await catalog.reload();
-    if (p.length > 0) metrics.reloadFailures.inc();
-    return p;
+    // A refused set is counted by the catalog's onRefused, whichever path reloaded it.
+    return catalog.reload();
   };
 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
@@ -289,19 +299,28 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
-  {
-    // A worker listens too, with only /healthz, /readyz and /metrics: its probes and its metrics (runs, steps,
-    // decisions, deliveries) are scraped like a receiver's.
+  // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
+  const kube = services.kube;
+  const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
+  if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
-    const kube = services.kube;
-    const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks }, { routes: role === 'worker' ? 'health' : 'all' });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
+    }
+  }
+
+  // A worker answers probes and scrapes on its own port (worker.healthPort) when one is configured.
+  if (role === 'worker' && config.worker.healthPort !== undefined) {
+    const health = await buildHealthApp({ log, metrics, store, queue, catalog, readinessChecks });
+    app = health;
+    opened.push(() => health.close());
+    if (options.listen !== false) {
+      url = await health.listen({ host: config.server.host, port: config.worker.healthPort });
+      log.info({ url, role }, `worker health and metrics on ${url}`);
     }
   }
 

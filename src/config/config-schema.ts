@@ -73,6 +73,7 @@ const Worker = Type.Object(
     lockDuration: Duration({ default: '30s', description: 'BullMQ job lock; a worker that dies loses its runs to another after about this long.' }),
     stalledInterval: Duration({ default: '15s', description: 'How often workers look for runs whose worker died.' }),
     shutdownGrace: Duration({ default: '25s', description: 'On SIGTERM, how long the step in flight may take to finish before its signal is aborted.' }),
+    healthPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'A `--role worker` process serves /healthz, /readyz and /metrics on this port (on server.host), for probes and scraping. Unset: no listener.' })),
   },
   { additionalProperties: false, default: {} },
 );
