@@ -22,7 +22,6 @@ import { TargetLock } from './guards/target-lock.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
-import { createCluster } from './kube/client-node-cluster.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
 import { PauseRegistry } from './guards/pause-registry.ts';
@@ -66,8 +65,12 @@ export function createRegistry(): StepRegistry {
   return new StepRegistry(actions, gates);
 }
 
-/** The services steps may use, from config. Absent when not configured, so playbooks needing them are refused. */
-export function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' })): StepServices {
+/**
+ * The services steps may use, from config. Absent when not configured, so playbooks needing them are refused.
+ * `kube` (default true): build the Kubernetes client. @kubernetes/client-node is imported here, on demand, so a
+ * process that never talks to the cluster (the receiver role, `remediator lint`) does not load it (~80 MiB RSS).
+ */
+export async function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' }), options: { kube?: boolean } = {}): Promise<StepServices> {
   const services: StepServices = {
     limits: {
       maxReplicas: config.kubernetes.maxReplicas,
@@ -76,7 +79,8 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
       fieldManager: config.kubernetes.fieldManager,
     },
   };
-  if (config.kubernetes.enabled) {
+  if (config.kubernetes.enabled && options.kube !== false) {
+    const { createCluster } = await import('./kube/client-node-cluster.ts');
     services.kube = createCluster({
       kubeconfig: config.kubernetes.kubeconfig,
       context: config.kubernetes.context,
@@ -94,8 +98,17 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
   return services;
 }
 
-export function availableServices(services: StepServices): Set<keyof StepServices> {
-  return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
+/**
+ * The services a deployment with this config has, whether or not this process builds them: playbooks are checked
+ * against these, so a receiver (which builds no Kubernetes client) accepts the same playbooks as its workers.
+ */
+export function configuredServices(config: Config): Set<keyof StepServices> {
+  const out = new Set<keyof StepServices>(['limits']);
+  if (config.kubernetes.enabled) out.add('kube');
+  if (config.prometheus.url) out.add('prometheus');
+  if (config.alertmanager.url) out.add('alertmanager');
+  if (config.escalation && Object.keys(config.escalation.targets).length > 0) out.add('escalation');
+  return out;
 }
 
 /**
@@ -165,7 +178,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   opened.push(() => queue.close());
 
   const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
-  const services = createServices(config, http);
+  // A receiver records alerts and never calls the cluster: it does not load the Kubernetes client.
+  const services = await createServices(config, http, { kube: role !== 'receiver' });
   const pauses = new PauseRegistry(redis, store.keys);
 
   // Escalation: the pages carry the run's whole story, built from its record when it is sent.
@@ -199,7 +213,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close());
   }
   const registry = createRegistry();
-  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
+  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: configuredServices(config) }, log.child({ component: 'playbooks' }));
   opened.push(() => catalog.close());
   const problems = await catalog.reload();
   if (problems.length > 0) {

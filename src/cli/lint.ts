@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir, loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
-import { createRegistry, createServices, availableServices } from '../main.ts';
+import { createRegistry, configuredServices } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../engine/errors.ts';
 import type { StepServices } from '../engine/step-services.ts';
@@ -24,7 +24,7 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
       problems.push(isRemediatorError(err) ? err.message : String(err));
     }
   }
-  const available = opts.config ? availableServices(createServices(config)) : new Set<keyof StepServices>(EVERY_SERVICE);
+  const available = opts.config ? configuredServices(config) : new Set<keyof StepServices>(EVERY_SERVICE);
   const ctx = { registry: createRegistry(), available };
   const targets = paths.length > 0 ? paths : [config.playbooks.dir];
   let count = 0;

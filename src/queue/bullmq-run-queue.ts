@@ -51,6 +51,16 @@ export class BullmqRunQueue implements RunQueue {
     }
   }
 
+  async enqueueMany(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    if (runIds.length === 1) return this.enqueue(runIds[0]!);
+    try {
+      await this.queue.addBulk(runIds.map((runId) => ({ name: 'run', data: { runId }, opts: { jobId: runId } })));
+    } catch (err) {
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue ${runIds.length} runs: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async wake(runId: string): Promise<void> {
     try {
       const job = await Job.fromId(this.queue, runId);
