@@ -29,7 +29,8 @@ export class BullmqRunQueue implements RunQueue {
   constructor(options: BullmqRunQueueOptions) {
     this.queue = new Queue(options.name, {
       prefix: options.prefix,
-      connection: { ...options.connection, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+      // Auto-pipelining: the adds of concurrent webhooks share socket writes (see redis-connection.ts).
+      connection: { ...options.connection, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true },
       defaultJobOptions: {
         // Unexpected errors (not step failures, which the engine records) are retried by BullMQ.
         attempts: 5,
