@@ -5,6 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { parse as parseYaml } from 'yaml';
 import { spawnBinary, waitForHttpReady, type BinaryProcess } from '../src/dev/binary-process.ts';
 import { freePort } from '../src/dev/free-port.ts';
 
@@ -33,6 +35,27 @@ export interface Served {
 const BIN = new URL('../bin/remediator.js', import.meta.url).pathname;
 const SHIPPED_PLAYBOOKS = new URL('../playbooks', import.meta.url).pathname;
 
+const CHART_VALUES = new URL('../helm/remediator/values.yaml', import.meta.url);
+
+/**
+ * The environment a role gets in the image and the chart: NODE_OPTIONS from the chart's values for the receiver and
+ * the worker (role `all` has none there and runs with Node's defaults), MALLOC_ARENA_MAX and a compile cache as the
+ * Dockerfile sets them. Call warmCompileCache(dir) first, as the image build does.
+ */
+export async function shippedEnv(role: ServeOptions['role'], dir: string): Promise<Record<string, string>> {
+  const values = parseYaml(await readFile(CHART_VALUES, 'utf8')) as Record<string, { nodeOptions?: string } | undefined>;
+  const nodeOptions = role === 'all' ? undefined : values[role]?.nodeOptions;
+  return { MALLOC_ARENA_MAX: '2', NODE_COMPILE_CACHE: join(dir, 'node-compile-cache'), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+}
+
+/** Fills the compile cache in `dir` as the image build does (every module the roles import up front, and the kube client). */
+export async function warmCompileCache(dir: string): Promise<void> {
+  const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'node-compile-cache') };
+  const run = (args: string[]) => new Promise<void>((resolve, reject) => execFile(process.execPath, args, { env }, (err) => (err ? reject(err) : resolve())));
+  await run([BIN, '--help']);
+  await run(['--input-type=module', '-e', `await import(${JSON.stringify(new URL('../src/kube/client-node-cluster.ts', import.meta.url).href)})`]);
+}
+
 /** Starts `remediator serve --role <role>` with a config file; resolves once it answers /healthz (or has settled). */
 export async function serve(options: ServeOptions): Promise<Served> {
   const port = await freePort();
@@ -52,7 +75,8 @@ export async function serve(options: ServeOptions): Promise<Served> {
   await writeFile(file, JSON.stringify(config));
   // The JSON log goes to a file (as to a log collector), read back only to explain a failed start.
   const logFile = join(options.dir, `${options.role}-${options.prefix}.log`);
-  const proc = await spawnBinary({ command: '/bin/sh', args: ['-c', `exec "$0" "$@" >> '${logFile}'`, process.execPath, BIN, 'serve', '--role', options.role, '--config', file], debianPackage: 'nodejs' });
+  const env = Object.entries(await shippedEnv(options.role, options.dir)).map(([k, v]) => `${k}='${v}'`).join(' ');
+  const proc = await spawnBinary({ command: '/bin/sh', args: ['-c', `exec env ${env} "$0" "$@" >> '${logFile}'`, process.execPath, BIN, 'serve', '--role', options.role, '--config', file], debianPackage: 'nodejs' });
   try {
     if (options.role === 'worker') {
       await settled(proc.pid);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawnRedis } from '../src/dev/redis-process.ts';
 import { startKubeSim, addDeployment } from '../test/support/kube-sim/index.ts';
-import { serve, figure, quickMode, WEBHOOK_TOKEN, OPERATOR_TOKEN, type Served } from './bench-processes.ts';
+import { serve, figure, quickMode, WEBHOOK_TOKEN, OPERATOR_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
 
 const PLAYBOOK = `apiVersion: remediator.io/v1
 kind: Playbook
@@ -36,6 +36,7 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
   const redis = await spawnRedis();
   const sim = await startKubeSim({ seed: 'empty', podReadyDelayMs: 20 });
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
+  await warmCompileCache(dir);
   const seen: Seen[] = [];
   const proxy = await requestLog(new URL(sim.url), seen);
   let service: Served | undefined;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnRedis } from '../src/dev/redis-process.ts';
 import { startKubeSim } from '../test/support/kube-sim/index.ts';
-import { serve, settled, rssMiB, figure, quickMode, WEBHOOK_TOKEN, type Served } from './bench-processes.ts';
+import { serve, settled, rssMiB, figure, quickMode, WEBHOOK_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
 
 export const RECEIVER_IDLE_MIB = 120;
 export const WORKER_IDLE_MIB = 160;
@@ -25,6 +25,7 @@ export async function benchMemory(options: { deliveries?: number } = {}): Promis
   const redis = await spawnRedis();
   const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 20 });
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
+  await warmCompileCache(dir);
   const kubeconfig = join(dir, 'kubeconfig');
   await sim.writeKubeconfig(kubeconfig, { scheme: 'http', namespace: 'ai-ninja' });
   const extra = { kubernetes: { enabled: true, kubeconfig } };
@@ -101,4 +102,4 @@ export function stormBodies(template: any, count: number): string[] {
   return out.slice(0, count);
 }
 
-if (import.meta.main) await benchMemory({ deliveries: quickMode() ? 2_000 : 10_000 });
+if (import.meta.main) await benchMemory({ deliveries: quickMode() ? 3_000 : 10_000 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { FINAL_STATUSES, type RunStatus } from '../src/engine/run-state.ts';
 import { spawnRedis } from '../src/dev/redis-process.ts';
-import { serve, figure, quickMode, WEBHOOK_TOKEN, type Served } from './bench-processes.ts';
+import { serve, figure, quickMode, WEBHOOK_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
 
 const PLAYBOOK = `apiVersion: remediator.io/v1
 kind: Playbook
@@ -31,6 +31,7 @@ export async function benchRedisFootprint(options: { runs?: number; repeats?: nu
   const redis = await spawnRedis();
   const admin = new Redis(redis.url);
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
+  await warmCompileCache(dir);
   let service: Served | undefined;
   try {
     const playbooks = join(dir, 'playbooks');

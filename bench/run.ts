@@ -19,7 +19,7 @@ if (!quick) {
 }
 await benchWebhookIngest();
 console.log('');
-await benchMemory();
+await benchMemory({ deliveries: quick ? 3_000 : 10_000 });
 console.log('');
 await benchKubeLatency({ samples: quick ? 20 : 100 });
 console.log('');

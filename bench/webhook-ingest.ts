@@ -9,7 +9,7 @@
  *   new-episodes   every request is one alert never seen before: an episode, a run and a job each
  *   groups-of-50   one notification of 50 new alerts (a large Alertmanager group)
  * Prints req/s and p99 of each, and us ÷ floor beside its target (≥ 0.8). No worker runs: this is the receive path.
- * `--quick`: one round of 2 s per load.
+ * `--quick`: one round of 3 s per load.
  */
 import autocannon from 'autocannon';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { spawnRedis } from '../src/dev/redis-process.ts';
-import { serve, serveFloor, figure, quickMode, WEBHOOK_TOKEN, type Served } from './bench-processes.ts';
+import { serve, serveFloor, figure, quickMode, WEBHOOK_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
 
 export interface IngestOptions {
   /** Seconds per load and service per round. Default 8 (quick: 2). */
@@ -37,12 +37,13 @@ interface Tally {
 
 export async function benchWebhookIngest(options: IngestOptions = {}): Promise<void> {
   const quick = quickMode();
-  const seconds = options.seconds ?? (quick ? 2 : 8);
+  const seconds = options.seconds ?? (quick ? 3 : 8);
   const rounds = options.rounds ?? (quick ? 1 : 3);
   const connections = options.connections ?? 50;
   const redis = await spawnRedis();
   const admin = new Redis(redis.url);
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
+  await warmCompileCache(dir);
   let floor: Served | undefined;
   let us: Served | undefined;
   try {
@@ -67,21 +68,25 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
     console.log(`webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, alternating floor and us`);
     console.log('load                          floor req/s  us req/s  floor p99 ms  us p99 ms  non-2xx');
     const lines: string[] = [];
+    const fire = (url: string, body: () => string, duration: number) =>
+      autocannon({
+        url: `${url}/v1/alertmanager`,
+        method: 'POST',
+        connections,
+        duration,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+      });
     for (const load of loads) {
+      // Warm-up, not counted: both JITs see the load once.
+      for (const target of [floor, us]) await fire(target.url!, load.body, 1);
       const t = { floor: emptyTally(), us: emptyTally() };
       for (let r = 0; r < rounds; r++) {
         const order: Array<'floor' | 'us'> = r % 2 === 0 ? ['floor', 'us'] : ['us', 'floor'];
         for (const who of order) {
           await admin.flushall();
           const target = who === 'floor' ? floor : us;
-          const result = await autocannon({
-            url: `${target.url}/v1/alertmanager`,
-            method: 'POST',
-            connections,
-            duration: seconds,
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-            requests: [{ setupRequest: (req) => ({ ...req, body: load.body() }) }],
-          });
+          const result = await fire(target.url!, load.body, seconds);
           const tally = t[who];
           tally.requests += result.requests.total;
           tally.seconds += result.duration;
