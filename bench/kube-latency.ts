@@ -71,6 +71,7 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
       const runId = answer.alerts[0]?.runs[0]?.runId;
       if (res.status !== 202 || !runId) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(answer)}`);
       await waitFor(() => seen.some((s) => s.method === 'PATCH'), 10_000, `no PATCH for ${runId}`);
+      if (process.env.BENCH_TRACE) console.log(seen.map((s) => `${(s.at - t0).toFixed(1)} ${s.method} ${s.path}`).join('\n'));
       first.push(seen[0]!.at - t0);
       mutation.push(seen.find((s) => s.method === 'PATCH')!.at - t0);
       await waitFor(async () => {
