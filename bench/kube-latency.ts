@@ -2,7 +2,8 @@
  * Alert → Kubernetes latency, idle, `remediator serve --role all`: how long after a webhook is sent the first
  * Kubernetes request arrives, and the first mutation (the rollout restart's PATCH). A request log (a small proxy in
  * this process) stands in front of the simulated cluster; the service's kubeconfig points at the proxy. Alerts are
- * sent one at a time, each for its own Deployment, each after the previous run ended. Prints p50/p99/max.
+ * sent one at a time, each for its own Deployment, each after the previous run ended. Prints p50/p99/max;
+ * BENCH_TRACE=1 also prints every request of every sample, with its time after the alert.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises';
