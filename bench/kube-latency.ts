@@ -43,7 +43,7 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
   let service: Served | undefined;
   try {
     for (let i = 0; i < samples; i++) addDeployment(sim, { namespace: 'bench', name: `svc-${i}`, image: 'bench:1', replicas: 1 });
-    await sim.settle();
+    await sim.settle({ timeoutMs: 120_000 });
     const kubeconfig = join(dir, 'kubeconfig');
     await sim.writeKubeconfig(kubeconfig, { scheme: 'http', namespace: 'bench' });
     await writeFile(kubeconfig, (await readFile(kubeconfig, 'utf8')).replaceAll(sim.url, proxy.url));
