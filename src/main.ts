@@ -24,7 +24,6 @@ import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
 import { buildHealthApp } from './http/build-health-app.ts';
-import { createCluster } from './kube/client-node-cluster.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
 import { PauseRegistry } from './guards/pause-registry.ts';
@@ -77,8 +76,12 @@ export function createRegistry(): StepRegistry {
   return new StepRegistry(actions, gates);
 }
 
-/** The services steps may use, from config. Absent when not configured, so playbooks needing them are refused. */
-export function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' })): StepServices {
+/**
+ * The services steps may use, from config. Absent when not configured, so playbooks needing them are refused.
+ * `kube` (default true): build the Kubernetes client. @kubernetes/client-node is imported here, on demand, so a
+ * process that never talks to the cluster (the receiver role, `remediator lint`) does not load it (~80 MiB RSS).
+ */
+export async function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' }), options: { kube?: boolean } = {}): Promise<StepServices> {
   const services: StepServices = {
     limits: {
       maxReplicas: config.kubernetes.maxReplicas,
@@ -87,7 +90,8 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
       fieldManager: config.kubernetes.fieldManager,
     },
   };
-  if (config.kubernetes.enabled) {
+  if (config.kubernetes.enabled && options.kube !== false) {
+    const { createCluster } = await import('./kube/client-node-cluster.ts');
     services.kube = createCluster({
       kubeconfig: config.kubernetes.kubeconfig,
       context: config.kubernetes.context,
@@ -107,7 +111,9 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
 
 /**
  * The step services a config enables, decided from the config alone (nothing is connected or loaded): what start-up
- * builds (createServices, plus the escalator when escalation has targets) and what `lint --config` checks against.
+ * builds (createServices, plus the escalator when escalation has targets), what playbooks are checked against (so a
+ * receiver, which builds no Kubernetes client, accepts the same playbooks as its workers) and what `lint --config`
+ * checks against.
  */
 export function servicesEnabledBy(config: Config): Set<keyof StepServices> {
   const enabled = new Set<keyof StepServices>(['limits']);
@@ -116,10 +122,6 @@ export function servicesEnabledBy(config: Config): Set<keyof StepServices> {
   if (config.alertmanager.url) enabled.add('alertmanager');
   if (config.escalation && Object.keys(config.escalation.targets).length > 0) enabled.add('escalation');
   return enabled;
-}
-
-export function availableServices(services: StepServices): Set<keyof StepServices> {
-  return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
 }
 
 /** Refuses to start a receiver that anyone could call, unless the operator said so explicitly. */
@@ -175,7 +177,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   opened.push(() => queue.close());
 
   const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
-  const services = createServices(config, http);
+  // A receiver records alerts and never calls the cluster: it does not load the Kubernetes client.
+  const services = await createServices(config, http, { kube: role !== 'receiver' });
   const pauses = new PauseRegistry(redis, store.keys);
 
   // Escalation: the pages carry the run's whole story, built from its record when it is sent.
@@ -210,7 +213,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close());
   }
   const registry = createRegistry();
-  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }), {
+  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: servicesEnabledBy(config) }, log.child({ component: 'playbooks' }), {
     onRefused: () => metrics.reloadFailures.inc(),
   });
   opened.push(() => catalog.close());

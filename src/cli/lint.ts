@@ -25,7 +25,7 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
       config = await loadConfig({ file: opts.config });
       available = servicesEnabledBy(config);
       // Builds the clients without calling anything: a kubeconfig that is missing or names no cluster fails here.
-      createServices(config);
+      await createServices(config);
     } catch (err) {
       problems.push(`${opts.config}: ${isRemediatorError(err) ? err.message : String(err)}`);
     }

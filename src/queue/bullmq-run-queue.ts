@@ -42,7 +42,8 @@ export class BullmqRunQueue implements RunQueue {
   constructor(options: BullmqRunQueueOptions) {
     this.queue = new Queue(options.name, {
       prefix: options.prefix,
-      connection: { ...options.connection, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+      // Auto-pipelining: the adds of concurrent webhooks share socket writes (see redis-connection.ts).
+      connection: { ...options.connection, enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true },
       defaultJobOptions: {
         // Unexpected errors (not step failures, which the engine records) are retried by BullMQ.
         attempts: 5,
@@ -61,6 +62,16 @@ export class BullmqRunQueue implements RunQueue {
       await this.queue.add('run', { runId }, { jobId: runId });
     } catch (err) {
       throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue run ${runId}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async enqueueMany(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    if (runIds.length === 1) return this.enqueue(runIds[0]!);
+    try {
+      await this.queue.addBulk(runIds.map((runId) => ({ name: 'run', data: { runId }, opts: { jobId: runId } })));
+    } catch (err) {
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue ${runIds.length} runs: ${(err as Error).message}`, { cause: err });
     }
   }
 

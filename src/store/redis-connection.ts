@@ -16,6 +16,9 @@ export function commandConnection(url: string, commandTimeout: string | number, 
     connectTimeout: 2000,
     retryStrategy: (times) => (options.shouldRetry && !options.shouldRetry() ? null : Math.min(100 * 2 ** times, 2000)),
     lazyConnect: false,
+    // Commands issued in the same tick (concurrent webhooks, a notification's reads) leave in one socket write: under
+    // load the receiver's CPU went to one write syscall per command.
+    enableAutoPipelining: true,
   });
   redis.on('error', () => {
     /* surfaced per command as a 503; logging every reconnect attempt would flood */
