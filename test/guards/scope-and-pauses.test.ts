@@ -122,7 +122,8 @@ t.test('a locked target: spec.concurrency skip ends the run, wait waits for the 
   t.match(skipped.decisions.find((d: any) => d.reason === 'locked')?.message, /run run-operator-hold is acting on ai-ninja\/Deployment\/phone-gateway-backup/);
 
   const [id] = await svc.fire(['phone-gateway-backup'], startsAt());
-  const waiting = await svc.waitForRun(id!, (r) => r.decisions.some((d: any) => d.reason === 'locked'));
+  // The `locked` decision is recorded before the run's state is saved as waiting: wait for both.
+  const waiting = await svc.waitForRun(id!, (r) => r.status === 'waiting' && r.decisions.some((d: any) => d.reason === 'locked'));
   t.equal(waiting.status, 'waiting');
   t.same(svc.writesTo('phone-gateway-backup'), []);
   await lock.release('run-operator-hold');
