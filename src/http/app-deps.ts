@@ -10,6 +10,7 @@ import type { StepRegistry } from '../engine/step-registry.ts';
 import type { RunView } from '../store/run-record.ts';
 import type { IncidentReport } from '../escalation/incident.ts';
 import type { PauseRegistry } from '../guards/pause-registry.ts';
+import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -26,6 +27,11 @@ export interface AppDeps {
   pauses?: PauseRegistry;
   /** The run as an incident report (for GET /v1/runs/:id/timeline). */
   incidentReport?: (run: RunView) => IncidentReport;
+  /**
+   * On replicated Redis: confirms a webhook's writes reached the replicas before its 202 (absent: standalone, where a
+   * 202 is as durable as the master's AOF setting).
+   */
+  durability?: DurabilityBarrier;
   /** Extra readiness checks (e.g. Kubernetes pre-flight) shown in /readyz details. */
   readinessChecks?: Record<string, () => Promise<{ ok: boolean; detail?: unknown }>>;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
 import type { RunRecord, RunView } from './run-record.ts';
@@ -72,10 +72,10 @@ export interface RunFilter {
 /** Episodes, runs and decisions in Redis. Every method throws REM_ERR_STORE_UNAVAILABLE when Redis fails. */
 export class RunStore {
   readonly keys: Keys;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #retentionSeconds: number;
 
-  constructor(redis: Redis, prefix: string, options: { retentionMs: number }) {
+  constructor(redis: RedisClient, prefix: string, options: { retentionMs: number }) {
     this.#redis = redis;
     this.keys = new Keys(prefix);
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);

@@ -5,6 +5,7 @@ import { escalateAction } from '../../src/actions/escalate.ts';
 import type { ActionContext, RunInfo } from '../../src/engine/step-definition.ts';
 import type { StepServices } from '../../src/engine/step-services.ts';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
+import { redisConnector } from '../../src/store/redis-connection.ts';
 import { episodeKeyFor, type IncidentReport } from '../../src/escalation/incident.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { systemClock } from '../../src/ports/clock.ts';
@@ -34,7 +35,7 @@ const run: RunInfo = {
 
 async function escalator(tt: { teardown(fn: () => unknown): void }, buildReport?: (run: RunInfo) => Promise<IncidentReport>) {
   const e = await DurableEscalator.start({
-    redisUrl: redis.url,
+    redis: redisConnector({ url: redis.url }),
     config: {
       targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, slack: { type: 'slack', webhookUrl: rx.slack.url } },
       delivery: { backoff: '50ms', prefix: `a${++prefixes}` },
