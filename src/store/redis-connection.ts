@@ -80,15 +80,17 @@ function serverConnector(settings: RedisSettings): RedisConnector {
     : {};
   const retry = (options: ConnectionCallOptions, base: number, cap: number) => (times: number) =>
     options.shouldRetry && !options.shouldRetry() ? null : Math.min(base * 2 ** times, cap);
+  // Asking the sentinels again follows the same rule, or a closing client keeps calling sentinels that are gone.
+  const sentinelRetry = (options: ConnectionCallOptions) => (s ? { sentinelRetryStrategy: retry(options, 10, 1000) } : {});
   return {
     topology: s ? 'sentinel' : 'standalone',
     command(commandTimeout, options = {}) {
-      const opts: RedisOptions = { ...where, ...failFast(commandTimeout), retryStrategy: retry(options, 100, 2000), lazyConnect: false };
+      const opts: RedisOptions = { ...where, ...sentinelRetry(options), ...failFast(commandTimeout), retryStrategy: retry(options, 100, 2000), lazyConnect: false };
       return quiet(s ? new Redis(opts) : new Redis(settings.url, opts));
     },
     worker(options = {}) {
       return {
-        ...(s ? where : { url: settings.url }),
+        ...(s ? { ...where, ...sentinelRetry(options) } : { url: settings.url }),
         maxRetriesPerRequest: null,
         enableReadyCheck: true,
         // Reconnect forever, except after the owner started closing.

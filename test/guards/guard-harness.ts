@@ -32,8 +32,11 @@ export async function startGuardedService(options: {
   guards?: Record<string, unknown>;
   clock?: Clock;
   redis?: RedisProcess;
+  replicated?: { settings: Record<string, unknown> };
   role?: 'all' | 'receiver';
   worker?: Record<string, unknown>;
+  /** More config changes, applied last. */
+  overrides?: (c: Record<string, any>) => void;
 }): Promise<GuardedService> {
   const sim = await startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 20 });
   const dir = await mkdtemp(join(tmpdir(), 'remediator-guards-'));
@@ -47,11 +50,13 @@ export async function startGuardedService(options: {
     playbooks: options.playbooks,
     clock: options.clock,
     redis: options.redis,
+    ...(options.replicated ? { replicated: options.replicated } : {}),
     role: options.role,
     overrides: (c) => {
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       if (options.guards) c.guards = options.guards;
       if (options.worker) c.worker = { ...c.worker, ...options.worker };
+      options.overrides?.(c);
     },
   });
   const alerts = (deployments: string[], startsAt: string, namespace = 'ai-ninja', alertname = 'ServiceDown') => ({

@@ -18,7 +18,7 @@ t.teardown(() => rm(dir, { recursive: true, force: true }));
 const configFile = join(dir, 'config.yaml');
 await writeFile(
   configFile,
-  `redis: { url: "${svc.redis.url}", prefix: "${svc.config.redis.prefix}" }
+  `redis: { url: "${svc.redis!.url}", prefix: "${svc.config.redis.prefix}" }
 playbooks: { dir: "${svc.playbookDir}", watch: false }
 kubernetes: { enabled: true, kubeconfig: "${svc.kubeconfig}" }
 worker: { concurrency: 2, lockDuration: 2s, stalledInterval: 1s, shutdownGrace: 1s }
