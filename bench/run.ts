@@ -4,7 +4,10 @@
  */
 import { benchWebhookIngest } from './webhook-ingest.ts';
 import { benchPlaybookMatch } from './playbook-match.ts';
+import { benchRedisTopologies } from './redis-topologies.ts';
 
 await benchPlaybookMatch();
 console.log('');
 await benchWebhookIngest();
+console.log('');
+await benchRedisTopologies();
