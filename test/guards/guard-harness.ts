@@ -139,3 +139,24 @@ export function remediationMarks(svc: GuardedService, deployment: string): Array
     return m ? [{ run: m[1]!, phase: m[2] as 'begin' | 'end' }] : [];
   });
 }
+
+/**
+ * A playbook for alerts named `alertname` whose runs write their id to the deployment once (kube.setEnv
+ * REMEDIATION=<run>), then page the escalation target `hook`: one write and one page per run to count.
+ */
+export function markAndPagePlaybook(alertname: string): string {
+  return `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: mark-and-page }
+spec:
+  triggers: [{ matchers: ['alertname="${alertname}"'] }]
+  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
+  steps:
+    - id: mark
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}" } }
+    - id: page
+      action: escalate
+      with: { level: P1, targets: [hook], summary: "{{ labels.deployment }} was marked" }
+`;
+}

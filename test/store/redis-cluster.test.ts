@@ -5,7 +5,7 @@ import { spawnRedisCluster } from '../../src/dev/redis-ha.ts';
 import { addDeployment } from '../support/kube-sim/index.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
 import { startTestService, fixture, serviceDownPlaybook } from '../support/harness.ts';
-import { startGuardedService } from '../guards/guard-harness.ts';
+import { startGuardedService, markAndPagePlaybook } from '../guards/guard-harness.ts';
 
 // remediator on a Redis Cluster of 3 masters with a replica each: the key scenarios of the webhook (dedup, per-alert
 // decisions, resolve), worker (a guarded mutation: lock, budget, storm, fence scripts), pause and escalation (chain,
@@ -16,22 +16,8 @@ const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${ran
 const rx = await pagingReceivers(secrets);
 const replicated = { settings: { ...cluster.settings, minReplicasAcked: 1 } };
 
-const markAndPage = `apiVersion: remediator.io/v1
-kind: Playbook
-metadata: { name: mark-and-page }
-spec:
-  triggers: [{ matchers: ['alertname="Mark"'] }]
-  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
-  steps:
-    - id: mark
-      action: kube.setEnv
-      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}" } }
-    - id: page
-      action: escalate
-      with: { level: P1, targets: [hook], summary: "{{ labels.deployment }} was marked" }
-`;
 const svc = await startGuardedService({
-  playbooks: { 'sd.yaml': serviceDownPlaybook(), 'mark.yaml': markAndPage },
+  playbooks: { 'sd.yaml': serviceDownPlaybook(), 'mark.yaml': markAndPagePlaybook('Mark') },
   replicated,
   guards: { budget: { runs: 1, window: '1h' }, ineffective: { window: 0 }, lock: { ttl: '5s', retryAfter: '100ms' } },
   overrides: (c) => {

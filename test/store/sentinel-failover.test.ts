@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnRedisSentinel } from '../../src/dev/redis-ha.ts';
 import { addDeployment } from '../support/kube-sim/index.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
-import { startGuardedService, FINAL } from '../guards/guard-harness.ts';
+import { startGuardedService, markAndPagePlaybook, FINAL } from '../guards/guard-harness.ts';
 
 // Redis Sentinel (1 master, 2 replicas, 3 sentinels) under remediator (receiver and worker), while a storm of 2,000
 // webhook deliveries arrives: 100 episodes, each delivered 20 times (repeat_interval, HA twins, retries), on 100
@@ -24,22 +24,8 @@ const ha = await spawnRedisSentinel({ replicas: 2, sentinels: 3 });
 const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
 const rx = await pagingReceivers(secrets);
 
-const playbook = `apiVersion: remediator.io/v1
-kind: Playbook
-metadata: { name: mark-and-page }
-spec:
-  triggers: [{ matchers: ['alertname="Storm"'] }]
-  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
-  steps:
-    - id: mark
-      action: kube.setEnv
-      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}" } }
-    - id: page
-      action: escalate
-      with: { level: P1, targets: [hook], summary: "{{ labels.deployment }} was marked" }
-`;
 const svc = await startGuardedService({
-  playbooks: { 'storm.yaml': playbook },
+  playbooks: { 'storm.yaml': markAndPagePlaybook('Storm') },
   replicated: { settings: { ...ha.settings, minReplicasAcked: 1, replicaAckTimeout: '1s' } },
   guards: { storm: { targets: 100_000 }, budget: { runs: 100, window: '1h' }, ineffective: { window: 0 }, lock: { ttl: '5s', retryAfter: '100ms' } },
   worker: { concurrency: 16 },
