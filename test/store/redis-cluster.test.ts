@@ -107,6 +107,8 @@ t.test('a 202 needs the replicas: fewer than redis.minReplicasAcked acknowledgin
     playbooks: { 'sd.yaml': serviceDownPlaybook() },
     replicated: { settings: { ...cluster.settings, minReplicasAcked: 2, replicaAckTimeout: '200ms' } },
   });
+  // Closed with this test, while the cluster is still there (the file's teardowns stop the cluster first).
+  t.teardown(() => strict.service.close());
   // Started just now: wait until it sees the cluster (readiness pings Redis).
   const deadline = Date.now() + 15_000;
   while ((await fetch(`${strict.url}/readyz`)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
