@@ -10,6 +10,7 @@ import { benchMemory } from './memory.ts';
 import { benchKubeLatency } from './kube-latency.ts';
 import { benchRedisFootprint } from './redis-footprint.ts';
 import { quickMode } from './bench-processes.ts';
+import { benchRedisTopologies } from './redis-topologies.ts';
 
 const quick = quickMode();
 console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), node ${process.version}${quick ? ', quick mode' : ''}\n`);
@@ -24,3 +25,5 @@ console.log('');
 await benchKubeLatency({ samples: quick ? 20 : 100 });
 console.log('');
 await benchRedisFootprint({ repeats: quick ? 5 : 20 });
+console.log('');
+await benchRedisTopologies();

@@ -12,7 +12,8 @@ import { systemClock, type Clock } from './ports/clock.ts';
 import { AxiosHttpClient, type HttpClient } from './ports/http-client.ts';
 import { Metrics } from './observability/metrics.ts';
 import { packageVersion } from './observability/package-version.ts';
-import { commandConnection, blockingConnectionOptions } from './store/redis-connection.ts';
+import { redisConnector } from './store/redis-connection.ts';
+import { DurabilityBarrier } from './store/durability-barrier.ts';
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
@@ -163,17 +164,28 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let closed = false;
   // After close() starts, connections stop reconnecting, so a Redis that is gone cannot keep the process alive.
   const shouldRetry = () => !closed;
-  const redis = commandConnection(config.redis.url, config.redis.commandTimeout, { shouldRetry });
+  // One factory builds every Redis connection, for standalone, Sentinel or Cluster alike; on Cluster it also
+  // hash-tags the prefix so every multi-key script stays in one slot.
+  const connector = redisConnector(config.redis);
+  const prefix = connector.prefix(config.redis.prefix);
+  const redis = connector.command(config.redis.commandTimeout, { shouldRetry });
   opened.push(() => {
     closed = true;
     redis.disconnect();
   });
-  const store = new RunStore(redis, config.redis.prefix, {
+  const store = new RunStore(redis, prefix, {
     retentionMs: parseDuration(config.runs.maxAge),
     onDecision: (d) => metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' }),
   });
-  const connection = blockingConnectionOptions(config.redis.url, { shouldRetry });
-  const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
+  const connection = connector.worker({ shouldRetry });
+  // The producer shares the command connection: the job a webhook queues is covered by the same WAIT as its records.
+  const queue = new BullmqRunQueue({ connection: redis, prefix, name: store.keys.runQueue() });
+  // Replicated Redis (Sentinel, Cluster): a webhook's 202 waits until replicas hold its writes. Standalone: a 202 is
+  // as durable as the master's AOF setting (README, "Redis in production").
+  const durability =
+    connector.topology === 'standalone'
+      ? undefined
+      : new DurabilityBarrier(redis, { minReplicas: config.redis.minReplicasAcked, timeoutMs: parseDuration(config.redis.replicaAckTimeout), slotKey: store.keys.runs() });
   opened.push(() => queue.close());
 
   const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
@@ -192,8 +204,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
     escalator = await DurableEscalator.start({
-      redisUrl: config.redis.url,
-      config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
+      redis: connector,
+      config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },
       logger: log,
       deliver: role !== 'receiver',
       observer: metrics.deliveryObserver,
@@ -269,7 +281,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     worker = new RunWorker(
       {
         connection,
-        prefix: config.redis.prefix,
+        prefix,
         queueName: store.keys.runQueue(),
         concurrency: config.worker.concurrency,
         lockDurationMs: parseDuration(config.worker.lockDuration),
@@ -307,7 +319,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
 import type { RunInfo } from '../engine/step-definition.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';
-import { blockingConnectionOptions, commandConnection } from '../store/redis-connection.ts';
+import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
 import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
@@ -24,8 +23,11 @@ import { createTargets } from './targets/index.ts';
 import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
 
 export interface DurableEscalatorOptions {
-  /** Redis holding the delivery queue, the chains, open incidents and dead letters. */
-  redisUrl: string;
+  /**
+   * Connects to the Redis holding the delivery queue, the chains, open incidents and dead letters (any topology).
+   * On Cluster, `config.delivery.prefix` must already be hash-tagged (RedisConnector.prefix).
+   */
+  redis: RedisConnector;
   config: EscalationConfig;
   /** HTTP port for the providers (default: axios). */
   http?: HttpClient;
@@ -82,7 +84,7 @@ export class DurableEscalator implements Escalator {
   readonly policy: SeverityPolicy;
   readonly settings: DeliverySettings;
   readonly #targets: Map<string, PagingTarget>;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   #closing = false;
   readonly #queue: Queue<PumpJobData | OverdueJobData>;
   readonly #ledger: DeliveryLedger;
@@ -102,7 +104,7 @@ export class DurableEscalator implements Escalator {
     this.#buildReport = options.buildReport;
     // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
     // blocking connection waits for Redis forever (docs/contracts.md §4.1).
-    this.#redis = commandConnection(options.redisUrl, options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
+    this.#redis = options.redis.command(options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
@@ -118,7 +120,7 @@ export class DurableEscalator implements Escalator {
         if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);
         return pumpChain(job as Job<PumpJobData>, token, signal, deps);
       }, {
-        connection: blockingConnectionOptions(options.redisUrl, { shouldRetry: () => !this.#closing }),
+        connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
         prefix: this.settings.prefix,
         concurrency: this.settings.concurrency,
       });

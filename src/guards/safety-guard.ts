@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import type { DecisionIo, GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
 import type { RunContext } from '../engine/run-executor.ts';
@@ -22,7 +22,7 @@ import { StormBreaker } from './storm-breaker.ts';
 import { Handover } from './handover.ts';
 
 export interface SafetyGuardDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   clock: Clock;
   pauses: PauseRegistry;

@@ -9,7 +9,7 @@ import { silentLogger } from '../observability/logger.ts';
 import { spawnRedis } from '../dev/redis-process.ts';
 import { Job } from 'bullmq';
 import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
-import { blockingConnectionOptions } from '../store/redis-connection.ts';
+import { redisConnector } from '../store/redis-connection.ts';
 import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
 import { parseDuration } from '../engine/duration.ts';
 import { episodeId } from '../alerts/episode.ts';
@@ -131,10 +131,12 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     }
     cleanups.push(() => service.close());
     let closing = false;
-    const queue = new BullmqRunQueue({ connection: blockingConnectionOptions(redisUrl, { shouldRetry: () => !closing }), prefix, name: service.store.keys.runQueue() });
+    const connection = redisConnector({ url: redisUrl }).command('2s', { shouldRetry: () => !closing });
+    const queue = new BullmqRunQueue({ connection, prefix, name: service.store.keys.runQueue() });
     cleanups.push(async () => {
       closing = true;
       await queue.close();
+      connection.disconnect();
     });
 
     const start = clock.now();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
 import type { RunRecord, RunView } from './run-record.ts';
@@ -80,17 +81,19 @@ export interface RunStoreOptions {
 /** Episodes, runs and decisions in Redis. Every method throws REM_ERR_STORE_UNAVAILABLE when Redis fails. */
 export class RunStore {
   readonly keys: Keys;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #retentionSeconds: number;
   readonly #onDecision: (decision: Decision) => void;
 
-  constructor(redis: Redis, prefix: string, options: RunStoreOptions) {
+  constructor(redis: RedisClient, prefix: string, options: RunStoreOptions) {
     this.#redis = redis;
     this.keys = new Keys(prefix);
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
     this.#onDecision = options.onDecision ?? (() => undefined);
     redis.defineCommand('remDecideFinal', { lua: DECIDE_FINAL });
-    redis.defineCommand('remIngestFiring', { numberOfKeys: 0, lua: INGEST_FIRING });
+    // One declared key, the run index, routes the script to the node that owns the installation's slot on Cluster (every
+    // key shares its hash tag); the script reads its keys from ARGV, where the run index is repeated.
+    redis.defineCommand('remIngestFiring', { numberOfKeys: 1, lua: INGEST_FIRING });
   }
 
   /**
@@ -106,7 +109,7 @@ export class RunStore {
       args.push(c.episodeId, this.keys.episode(c.episodeId), this.keys.episodeDecisions(c.episodeId), c.alert.fingerprint, c.alert.startsAt, JSON.stringify(c.alert.labels), c.runs.length, c.runs.length === 0 ? JSON.stringify(c.unmatched) : '');
       for (const r of c.runs) args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
     }
-    const flat = (await storeCall(() => (this.#redis as any).remIngestFiring(...args) as Promise<Array<number | string>>)) ?? [];
+    const flat = (await storeCall(() => (this.#redis as any).remIngestFiring(this.keys.runs(), ...args) as Promise<Array<number | string>>)) ?? [];
     let k = 0;
     return claims.map((c) =>
       c.runs.map(() => {

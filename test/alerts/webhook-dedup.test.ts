@@ -76,7 +76,7 @@ t.test('resolved closes the episode and is recorded on its run', async (t) => {
 });
 
 t.test('a storm of repeats counts on the episode and stops growing Redis after the first few', async (t) => {
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.quit());
   const storm = structuredClone(firing);
   storm.alerts[0].startsAt = '2026-11-25T16:00:00.000Z';
@@ -101,7 +101,7 @@ t.test('a storm of repeats counts on the episode and stops growing Redis after t
 });
 
 t.test('a repeat queues the job of a run stored without one (an attempt that failed between the two)', async (t) => {
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.quit());
   const group = structuredClone(firing);
   group.alerts[0].startsAt = '2026-11-25T17:00:00.000Z';

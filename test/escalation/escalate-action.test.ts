@@ -7,6 +7,7 @@ import type { StepServices } from '../../src/engine/step-services.ts';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
 import type { IncidentReport } from '../../src/escalation/incident.ts';
 import { episodeId } from '../../src/alerts/episode.ts';
+import { redisConnector } from '../../src/store/redis-connection.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import { AxiosHttpClient } from '../../src/ports/http-client.ts';
@@ -35,7 +36,7 @@ const run: RunInfo = {
 
 async function escalator(tt: { teardown(fn: () => unknown): void }, buildReport?: (run: RunInfo) => Promise<IncidentReport>) {
   const e = await DurableEscalator.start({
-    redisUrl: redis.url,
+    redis: redisConnector({ url: redis.url }),
     config: {
       targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, slack: { type: 'slack', webhookUrl: rx.slack.url } },
       delivery: { backoff: '50ms', prefix: `a${++prefixes}` },

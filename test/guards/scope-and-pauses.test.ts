@@ -112,7 +112,7 @@ t.test('dry runs are checked for scope but take no lock and use no budget', asyn
 });
 
 t.test('a locked target: spec.concurrency skip ends the run, wait waits for the holder', async (t) => {
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(svc.config.redis.prefix));
   const claim = await lock.claim({ runId: 'run-operator-hold', playbook: 'x', target: 'ai-ninja/Deployment/phone-gateway-backup', now: Date.now(), ttlMs: 60_000, limits: { runs: 1, windowMs: 1000, cooldownMs: 0 }, countBudget: false });

@@ -69,13 +69,19 @@ deep-merged with .Values.config, which wins. One document, so a key set in both 
 {{- define "remediator.config" -}}
 {{- $base := dict
   "server" (dict "host" "0.0.0.0" "port" (int .Values.receiver.port))
-  "redis" (dict "url" .Values.redis.url)
+  "redis" (dict "url" .Values.redis.url "tls" .Values.redis.tls "minReplicasAcked" (int .Values.redis.minReplicasAcked) "replicaAckTimeout" .Values.redis.replicaAckTimeout)
   "playbooks" (dict "dir" "/etc/remediator/playbooks" "watch" true)
   "kubernetes" (dict "enabled" true "inCluster" true)
   "prometheus" (dict "url" (required "prometheusUrl is required: the base URL of the Prometheus the playbooks' gates query (e.g. http://prometheus-operated.monitoring:9090)" .Values.prometheusUrl))
   "worker" (dict "healthPort" (int .Values.worker.healthPort))
   "logging" (dict "level" .Values.logLevel "pretty" false)
 }}
+{{- with .Values.redis.sentinel }}
+{{- $_ := set $base.redis "sentinel" . }}
+{{- end }}
+{{- with .Values.redis.cluster }}
+{{- $_ := set $base.redis "cluster" . }}
+{{- end }}
 {{- if .Values.alertmanagerUrl }}
 {{- $_ := set $base "alertmanager" (dict "url" .Values.alertmanagerUrl) }}
 {{- end }}
