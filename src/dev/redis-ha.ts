@@ -50,6 +50,9 @@ async function startNode(root: string, name: string, port: number, extra: string
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
   const proc = await spawnBinary({ command: 'redis-server', args: serverArgs(port, dir, extra), debianPackage: 'redis-server' });
+  // Listening only once it answers: `redis-cli --cluster create` (and the sentinels) connect right after, and a node
+  // still starting up refuses them.
+  await until(`redis-server ${name} answering on port ${port}`, async () => ((await ask(port, 'PING')) === 'PONG' ? true : undefined));
   return { port, proc };
 }
 
