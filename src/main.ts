@@ -178,6 +178,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   opened.push(() => {
     closed = true;
     redis.disconnect();
+    connector.close();
   });
   const store = new RunStore(redis, prefix, {
     retentionMs: parseDuration(config.runs.maxAge),
@@ -363,6 +364,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       await queue.close();
       await escalator?.close();
       redis.disconnect();
+      connector.close();
     },
   };
 }

@@ -37,6 +37,12 @@ export interface RedisConnector {
    * several keys at once, which Cluster allows only within one slot, so an installation lives in one slot.
    */
   prefix(base: string): string;
+  /**
+   * Disconnects the Cluster clients `worker()` handed out. BullMQ treats a client it is given as shared and never
+   * closes it, so without this a stopped service keeps reconnecting to the cluster and its process never exits.
+   * Call it after the workers closed. Nothing to do for standalone and Sentinel (BullMQ owns what it builds).
+   */
+  close(): void;
 }
 
 export function redisConnector(settings: RedisSettings): RedisConnector {
@@ -104,6 +110,7 @@ function serverConnector(settings: RedisSettings): RedisConnector {
       };
     },
     prefix: (base) => base,
+    close: () => undefined,
   };
 }
 
@@ -123,6 +130,7 @@ function clusterConnector(settings: RedisSettings, cluster: NonNullable<RedisSet
     retryDelayOnClusterDown: 500,
     slotsRefreshTimeout: 2000,
   };
+  const templates: Cluster[] = [];
   return {
     topology: 'cluster',
     command(commandTimeout, options = {}) {
@@ -140,13 +148,18 @@ function clusterConnector(settings: RedisSettings, cluster: NonNullable<RedisSet
     worker(options = {}) {
       // BullMQ builds a standalone client from options, so a Cluster is handed over as an instance. This one never
       // connects: BullMQ duplicates it for a worker's connections and owns (and closes) the duplicates.
-      return new Cluster(cluster.nodes, {
+      const template = new Cluster(cluster.nodes, {
         ...base,
         lazyConnect: true,
         clusterRetryStrategy: clusterRetry(options, 5000),
         redisOptions: { ...node, maxRetriesPerRequest: null },
       });
+      templates.push(template);
+      return template;
     },
     prefix: (name) => `{${name}}`,
+    close: () => {
+      for (const t of templates.splice(0)) t.disconnect();
+    },
   };
 }
