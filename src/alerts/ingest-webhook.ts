@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { WebhookPayload } from './alertmanager-payload.ts';
 import { episodeId, toAlertView } from './episode.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { RunQueue } from '../queue/run-queue.ts';
 import type { Metrics } from '../observability/metrics.ts';

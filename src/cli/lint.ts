@@ -3,8 +3,8 @@ import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir, loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
 import { createRegistry, createServices, servicesEnabledBy } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
-import { isRemediatorError } from '../engine/errors.ts';
-import type { StepServices } from '../engine/step-services.ts';
+import { isRemediatorError } from '../domain/errors.ts';
+import type { StepServices } from '../ports/step-services.ts';
 
 const EVERY_SERVICE: ReadonlyArray<keyof StepServices> = ['kube', 'prometheus', 'alertmanager', 'escalation', 'limits'];
 

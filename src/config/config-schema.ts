@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration } from '../engine/duration.ts';
+import { Duration } from '../domain/duration.ts';
 import { GuardsConfigSchema } from '../guards/guards-config.ts';
 import { EscalationConfig } from '../escalation/escalation-config.ts';
 import { OPERATOR_ROLES, DEFAULT_OPERATOR_ROLE } from '../http/operator-roles.ts';

@@ -1,7 +1,7 @@
-import type { Playbook, Step } from '../playbooks/playbook.ts';
+import type { Playbook, Step } from '../domain/playbook.ts';
 import type { ActionResult, Observation } from './step-definition.ts';
 import type { RunState, StepRecord, StepError, PendingApproval } from './run-state.ts';
-import type { RemediatorError } from './errors.ts';
+import type { RemediatorError } from '../domain/errors.ts';
 import { nextRetry, type Random } from './backoff.ts';
 import type { Refusal } from './mutation-guard.ts';
 

@@ -1,21 +1,21 @@
 import type { Logger } from 'pino';
 import type { ValidateFunction } from 'ajv';
-import type { Playbook, Step } from '../playbooks/playbook.ts';
-import { matchesAll } from '../playbooks/matcher.ts';
+import type { Playbook, Step } from '../domain/playbook.ts';
+import { matchesAll } from '../domain/matcher.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { ActionResult, Observation, RunInfo, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
-import type { StepServices } from './step-services.ts';
+import type { StepServices } from '../ports/step-services.ts';
 import { FINAL_STATUSES, type RunState } from './run-state.ts';
 import { beginStep, currentStep, decide, escalate, finish, type Decision, type StepEvent } from './decide.ts';
-import { RemediatorError, toRemediatorError } from './errors.ts';
+import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
 import type { MutationGuard, Refusal } from './mutation-guard.ts';
 import type { DecisionReason } from './decision.ts';
 import type { ApprovalDecision, RungRecord } from './run-state.ts';
 import { createHash } from 'node:crypto';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { Random } from './backoff.ts';
 
 /** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */

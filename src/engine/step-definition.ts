@@ -2,8 +2,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { RemediatorError } from './errors.ts';
-import type { StepServices } from './step-services.ts';
+import type { RemediatorError } from '../domain/errors.ts';
+import type { StepServices } from '../ports/step-services.ts';
 
 /**
  * The contract between the engine and its extensions. An action or a gate is one file exporting one definition,

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
+import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import type { RunInfo } from '../engine/step-definition.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';

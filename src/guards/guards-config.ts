@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, parseDuration } from '../engine/duration.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
 import type { BudgetLimits } from './budget-policy.ts';
 import type { StormSettings } from './storm-policy.ts';
 import type { ScopeConfig } from './scope-policy.ts';

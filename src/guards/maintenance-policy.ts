@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
-import { RemediatorError } from '../engine/errors.ts';
-import { parseDuration } from '../engine/duration.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import { parseDuration } from '../domain/duration.ts';
 import type { MaintenanceWindowConfig } from './guards-config.ts';
 
 /**

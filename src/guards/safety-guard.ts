@@ -7,7 +7,7 @@ import { describeTarget, targetKey, type TargetRef } from '../engine/step-defini
 import type { DecisionReason } from '../engine/decision.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keys } from '../store/keys.ts';
-import { formatDuration } from '../engine/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { GuardSettings } from './guards-config.ts';
 import { applicablePause, describePause } from './pause-policy.ts';
 import type { PauseRegistry } from './pause-registry.ts';

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import type {
   AccessAnswer,
   AccessCheck,
@@ -17,7 +17,7 @@ import type {
   ReplicaSet,
   Scale,
   WriteOptions,
-} from './cluster.ts';
+} from '../ports/cluster.ts';
 import { classifyKubeError, type KubeCall } from './classify-error.ts';
 import { KINDS, qualifiedResource, type ClientCalls, type KindRow } from './kinds.ts';
 

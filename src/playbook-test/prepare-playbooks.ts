@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { createRegistry } from '../main.ts';
 import { loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
-import type { StepServices } from '../engine/step-services.ts';
+import type { StepServices } from '../ports/step-services.ts';
 import type { LoadedTestFile } from './load-test-file.ts';
 import { scalePlaybookText } from './scale-playbook.ts';
 

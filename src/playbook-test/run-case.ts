@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load-config.ts';
-import { parseDuration } from '../engine/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { startRemediator, type Remediator } from '../main.ts';
 import { runSettled, type RunView } from '../store/run-record.ts';
 import { alertFingerprint } from './alert-fingerprint.ts';

@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 /** One HTTP exchange as the engine sees it. Bodies are parsed JSON when the server said JSON, else text. */
 export interface HttpRequest {

@@ -1,7 +1,7 @@
 import { Queue, Job } from 'bullmq';
 import type { RedisOptions } from 'bullmq';
 import type { RunQueue } from './run-queue.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 
 export interface RunJobData {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RunStore } from '../store/run-store.ts';
 import type { RunView } from '../store/run-record.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';

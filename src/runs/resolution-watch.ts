@@ -1,6 +1,6 @@
-import { formatDuration } from '../engine/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DurableEscalator } from '../escalation/durable-escalator.ts';
 import type { IncidentReport } from '../escalation/incident.ts';

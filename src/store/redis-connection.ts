@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
-import { parseDuration } from '../engine/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 
 /**
  * Two kinds of connection (docs/contracts.md §4.1, BullMQ's "going to production"):

@@ -6,7 +6,7 @@ import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import { targetKey, type AlertView } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 const DECISIONS_KEPT = 200;
 

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import t from 'tap';
 import { escalateAction } from '../../src/actions/escalate.ts';
 import type { ActionContext, RunInfo } from '../../src/engine/step-definition.ts';
-import type { StepServices } from '../../src/engine/step-services.ts';
+import type { StepServices } from '../../src/ports/step-services.ts';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
 import type { IncidentReport } from '../../src/escalation/incident.ts';
 import { episodeId } from '../../src/alerts/episode.ts';
