@@ -1,7 +1,7 @@
 import type { Step } from '../domain/playbook.ts';
 import type { TargetRef } from './step-definition.ts';
 import type { RunState } from './run-state.ts';
-import type { RunContext } from './run-executor.ts';
+import type { RunContext } from './run-context.ts';
 import type { DecisionReason } from './decision.ts';
 import type { StepServices } from '../ports/step-services.ts';
 

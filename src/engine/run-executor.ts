@@ -13,27 +13,11 @@ import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
 import type { MutationGuard, Refusal } from './mutation-guard.ts';
 import type { DecisionReason } from './decision.ts';
-import type { ApprovalDecision, RungRecord } from './run-state.ts';
+import type { RungRecord } from './run-state.ts';
+import type { RunContext } from './run-context.ts';
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../domain/duration.ts';
 import type { Random } from './backoff.ts';
-
-/** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
-export interface RunContext {
-  run: RunInfo;
-  playbook: Playbook;
-  /** spec.params with a manual run's overrides applied. */
-  params: Record<string, unknown>;
-  target?: TargetRef;
-  cancel?: { by: string; reason: string };
-  /** Operators' answers to plans awaiting approval, by step id. */
-  approvals?: Record<string, ApprovalDecision>;
-  /**
-   * When the run must be over (ms) and the limit it comes from (runs.maxDuration or spec.maxDuration, counted from
-   * the run's creation). Past it no further step starts: the run ends escalated with a `timed_out` decision.
-   */
-  deadline?: { at: number; limitMs: number };
-}
 
 export interface ExecutorDeps {
   services: StepServices;

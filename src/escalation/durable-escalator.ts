@@ -4,7 +4,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
-import type { RunInfo } from '../engine/step-definition.ts';
+import type { RunInfo } from '../domain/run-info.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';
 import { blockingConnectionOptions, commandConnection } from '../store/redis-connection.ts';

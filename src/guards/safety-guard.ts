@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DecisionIo, GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
-import type { RunContext } from '../engine/run-executor.ts';
+import type { RunContext } from '../engine/run-context.ts';
 import type { RunState } from '../engine/run-state.ts';
 import { describeTarget, targetKey, type TargetRef } from '../engine/step-definition.ts';
 import type { DecisionReason } from '../engine/decision.ts';
