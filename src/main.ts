@@ -20,6 +20,9 @@ import { RunFence } from './queue/run-fence.ts';
 import { StuckRunSweeper } from './queue/stuck-run-sweeper.ts';
 import { RunCloser } from './queue/run-closer.ts';
 import { TargetLock } from './guards/target-lock.ts';
+import { StormBreaker } from './guards/storm-breaker.ts';
+import { FixMemoryStore } from './guards/fix-memory.ts';
+import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
@@ -218,9 +221,23 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
-  const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, log: log.child({ component: 'guards' }) }) : undefined;
+  // One TargetLock: the guard takes it, the run closer releases it.
+  const lock = config.guards.enabled ? new TargetLock(redis, store.keys) : undefined;
+  let guard: SafetyGuard | undefined;
+  if (lock) {
+    const settings = guardSettings(config.guards);
+    guard = new SafetyGuard(settings, {
+      lock,
+      storm: new StormBreaker(redis, store.keys, settings.storm),
+      fixes: new FixMemoryStore(redis, store.keys),
+      handover: new Handover(redis, store.keys),
+      clock,
+      pauses,
+      log: log.child({ component: 'guards' }),
+    });
+  }
   const fence = new RunFence(redis, store.keys);
-  const targetLocks = config.guards.enabled ? { lock: new TargetLock(redis, store.keys), ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
+  const targetLocks = lock ? { lock, ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
   // What follows the save that ends a run, in every role: a receiver's sweeper may close a run too (run-closer.ts).
   const closer = new RunCloser(
     { maxDurationMs: parseDuration(config.runs.maxDuration), retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) } },
