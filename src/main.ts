@@ -26,7 +26,7 @@ import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
-import { createCluster } from './kube/client-node-cluster.ts';
+import { createCluster, loadKubeConfig, type CreateClusterOptions } from './kube/client-node-cluster.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
 import { PauseRegistry } from './guards/pause-registry.ts';
@@ -60,6 +60,8 @@ export interface Remediator {
   url?: string;
   catalog: PlaybookCatalog;
   store: RunStore;
+  /** The run queue the service uses; the tooling (replay) wakes runs and reads jobs through it, never a second one. */
+  queue: BullmqRunQueue;
   metrics: Metrics;
   /** Reloads the playbooks; a set with problems is refused whole (the problems are returned). */
   reload(): Promise<SourceProblem[]>;
@@ -72,6 +74,24 @@ export function createRegistry(): StepRegistry {
   return new StepRegistry(actions, gates);
 }
 
+function clusterOptions(config: Config): CreateClusterOptions {
+  return {
+    kubeconfig: config.kubernetes.kubeconfig,
+    context: config.kubernetes.context,
+    inCluster: config.kubernetes.inCluster,
+    requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
+    fieldManager: config.kubernetes.fieldManager,
+  };
+}
+
+/**
+ * What `lint --config` checks of the services without building or calling any: the Kubernetes configuration loads
+ * and names a cluster. Throws REM_ERR_CONFIG_INVALID like start-up would.
+ */
+export function checkServiceConfig(config: Config): void {
+  if (config.kubernetes.enabled) loadKubeConfig(clusterOptions(config));
+}
+
 /** The services steps may use, from config. Absent when not configured, so playbooks needing them are refused. */
 export function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' })): StepServices {
   const services: StepServices = {
@@ -82,15 +102,7 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
       fieldManager: config.kubernetes.fieldManager,
     },
   };
-  if (config.kubernetes.enabled) {
-    services.kube = createCluster({
-      kubeconfig: config.kubernetes.kubeconfig,
-      context: config.kubernetes.context,
-      inCluster: config.kubernetes.inCluster,
-      requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
-      fieldManager: config.kubernetes.fieldManager,
-    });
-  }
+  if (config.kubernetes.enabled) services.kube = createCluster(clusterOptions(config));
   if (config.prometheus.url) {
     services.prometheus = new PrometheusHttpApi({ baseUrl: config.prometheus.url, http, auth: config.prometheus.bearerToken ? { type: 'bearer', token: config.prometheus.bearerToken } : undefined });
   }
@@ -327,6 +339,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     url,
     catalog,
     store,
+    queue,
     metrics,
     reload,
     async close() {

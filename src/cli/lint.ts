@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir, loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
-import { createRegistry, createServices, servicesEnabledBy } from '../main.ts';
+import { checkServiceConfig, createRegistry, servicesEnabledBy } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../domain/errors.ts';
 import type { StepServices } from '../ports/step-services.ts';
@@ -24,8 +24,8 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
     try {
       config = await loadConfig({ file: opts.config });
       available = servicesEnabledBy(config);
-      // Builds the clients without calling anything: a kubeconfig that is missing or names no cluster fails here.
-      createServices(config);
+      // Builds nothing and calls nothing: a kubeconfig that is missing or names no cluster fails here.
+      checkServiceConfig(config);
     } catch (err) {
       problems.push(`${opts.config}: ${isRemediatorError(err) ? err.message : String(err)}`);
     }

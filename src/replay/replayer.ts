@@ -8,8 +8,6 @@ import { startRemediator, type Remediator } from '../main.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { spawnRedis } from '../dev/redis-process.ts';
 import { Job } from 'bullmq';
-import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
-import { blockingConnectionOptions } from '../store/redis-connection.ts';
 import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { episodeId } from '../alerts/episode.ts';
@@ -130,12 +128,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       throw err;
     }
     cleanups.push(() => service.close());
-    let closing = false;
-    const queue = new BullmqRunQueue({ connection: blockingConnectionOptions(redisUrl, { shouldRetry: () => !closing }), prefix, name: service.store.keys.runQueue() });
-    cleanups.push(async () => {
-      closing = true;
-      await queue.close();
-    });
+    const queue = service.queue;
 
     const start = clock.now();
     const live = new Set<string>();
