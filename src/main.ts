@@ -33,6 +33,8 @@ import { PauseRegistry } from './guards/pause-registry.ts';
 import { SafetyGuard } from './guards/safety-guard.ts';
 import { guardSettings } from './guards/guards-config.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
+import { redisConnections } from './store/redis-connections.ts';
+import { bullmqQueueFactory } from './queue/queue-factory.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
@@ -196,7 +198,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
     escalator = await DurableEscalator.start({
-      redisUrl: config.redis.url,
+      connections: redisConnections(config.redis.url),
+      queues: bullmqQueueFactory,
+      http,
+      policy,
       config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
       logger: log,
       deliver: role !== 'receiver',

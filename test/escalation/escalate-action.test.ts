@@ -13,6 +13,7 @@ import { AxiosHttpClient } from '../../src/ports/http-client.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
 import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';
+import { escalatorDeps } from '../support/escalator-deps.ts';
 
 const redis = await redisForTest();
 const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: randomBytes(16).toString('hex'), webhookSecret: randomBytes(16).toString('hex') };
@@ -35,11 +36,10 @@ const run: RunInfo = {
 
 async function escalator(tt: { teardown(fn: () => unknown): void }, buildReport?: (run: RunInfo) => Promise<IncidentReport>) {
   const e = await DurableEscalator.start({
-    redisUrl: redis.url,
-    config: {
+    ...escalatorDeps(redis.url, {
       targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, slack: { type: 'slack', webhookUrl: rx.slack.url } },
       delivery: { backoff: '50ms', prefix: `a${++prefixes}` },
-    },
+    }),
     ...(buildReport ? { buildReport } : {}),
   });
   tt.teardown(() => e.close());
