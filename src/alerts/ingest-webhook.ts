@@ -123,7 +123,7 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
 
 /** Records a decision (the store counts it). */
 async function record(deps: IngestDeps, d: Decision): Promise<void> {
-  await deps.store.decide(d);
+  await deps.store.recordDecision(d);
 }
 
 function alertName(a: AlertView): string {

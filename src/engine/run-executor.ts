@@ -7,7 +7,7 @@ import type { HttpClient } from '../ports/http-client.ts';
 import type { ActionResult, Observation, RunInfo, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import { FINAL_STATUSES, type RunState } from './run-state.ts';
-import { beginStep, currentStep, decide, escalate, finish, type Decision, type StepEvent } from './decide.ts';
+import { beginStep, currentStep, decide, escalate, finish, type Transition, type StepEvent } from './decide.ts';
 import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
@@ -140,13 +140,13 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
     if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran the plan ${ctx.approvals?.[step.id]?.by ?? 'an approver'} approved`);
-    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
+    const transition: Transition = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
     const stepped = state;
-    state = decision.state;
+    state = transition.state;
     logDecision(log, step, state);
     await deps.persist(state);
     await tellRungs(ctx, stepped, state, deps, signal);
-    const dir = decision.directive;
+    const dir = transition.directive;
     if (dir.kind === 'sleep') return { state, kind: 'sleep', until: wakeBy(ctx, dir.until) };
     if (dir.kind === 'done') return { state, kind: 'done' };
     if (dir.kind === 'escalate') {

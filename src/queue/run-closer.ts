@@ -88,8 +88,8 @@ export class RunCloser {
   }
 
   /** Records a decision with its reason on the run and its episode (the store counts it). */
-  async decide(view: RunView, reason: DecisionReason, message: string): Promise<void> {
-    await this.#d.store.decide({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
+  async recordDecision(view: RunView, reason: DecisionReason, message: string): Promise<void> {
+    await this.#d.store.recordDecision({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
   }
 
   /**
@@ -117,7 +117,7 @@ export class RunCloser {
     // `escalated` decision and one cancel one `cancelled` decision.
     const markOnly = reason === 'escalated' || reason === 'cancelled';
     // Counted only by the call that recorded the closing decision, so a redone closing does not count the run twice.
-    if (await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
+    if (await store.recordFinalDecision({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
       metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
     }
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
@@ -151,7 +151,7 @@ export class RunCloser {
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
     const reason = state.escalation?.reason ?? state.outcome ?? 'escalated';
-    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated')) await this.decide(view, 'escalated', reason);
+    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated')) await this.recordDecision(view, 'escalated', reason);
     if (this.#pageMissing(view)) {
       log.warn({ runId, playbook: view.playbook }, 'enqueueing the escalation of a run whose closing was cut short');
       await this.#page(runId, playbook?.onExhausted.targets, reason);
@@ -179,10 +179,10 @@ export class RunCloser {
     const { state, reason } = timeOutState(view.state ?? initialRunState(), deadline.limitMs, now);
     if ((await fence.save(runId, undefined, state, now)) !== 'saved') return false;
     log.warn({ runId, playbook: view.playbook, limitMs: deadline.limitMs }, `run closed by the sweeper: ${reason}`);
-    await this.decide(view, 'timed_out', `${reason}; no worker was running it`);
+    await this.recordDecision(view, 'timed_out', `${reason}; no worker was running it`);
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
-    await this.decide(view, 'escalated', reason);
+    await this.recordDecision(view, 'escalated', reason);
     await this.#page(runId, playbook?.onExhausted.targets, reason).catch((err) => log.error({ err, runId }, 'escalation could not be enqueued; the stuck-run sweeper tries again'));
     await this.finish(view, state);
     return true;

@@ -159,7 +159,7 @@ export class RunWorker {
       escalate: closer.escalate,
       onRung: this.#deps.onRung,
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
-      recordDecision: (reason, message) => closer.decide(view, reason, message),
+      recordDecision: (reason, message) => closer.recordDecision(view, reason, message),
       maxObservations: this.#opts.maxObservations,
     };
     const locks = this.#deps.targetLocks;

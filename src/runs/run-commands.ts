@@ -135,7 +135,7 @@ export class RunCommands {
 
   /** Records a decision (the store counts it). */
   async #decide(d: Omit<Decision, 'at'>): Promise<void> {
-    await this.#d.store.decide({ at: this.#now(), ...d });
+    await this.#d.store.recordDecision({ at: this.#now(), ...d });
   }
 
   #now(): string {
