@@ -15,9 +15,9 @@
  * TypeScript 7; type-only imports count like any other.
  */
 const CORE = '^src/(domain|ports|engine|schema)/';
-const ADAPTERS = '^src/(store/|kube/|queue/(bullmq-run-queue|run-queue|stranded-clients)\\.ts$|gates/[^/]+-http-api\\.ts$|gates/http-auth\\.ts$)';
+const ADAPTERS = '^src/(store/|kube/|queue/(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$|gates/[^/]+-http-api\\.ts$|gates/http-auth\\.ts$)';
 const APPLICATION =
-  '^src/(alerts|playbooks|runs|guards|escalation|actions|observability)/|^src/gates/(?![^/]+-http-api\\.ts$|http-auth\\.ts$)|^src/queue/(?!(bullmq-run-queue|run-queue|stranded-clients)\\.ts$)';
+  '^src/(alerts|playbooks|runs|guards|escalation|actions|observability)/|^src/gates/(?![^/]+-http-api\\.ts$|http-auth\\.ts$)|^src/queue/(?!(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$)';
 const INTERFACES = '^src/(http|cli|config)/|^src/main\\.ts$';
 const TOOLING = '^src/(sim|replay|playbook-test|dev)/';
 
