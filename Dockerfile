@@ -1,12 +1,25 @@
 # remediator: Node 24 runs the TypeScript sources directly (type stripping), so there is no build stage.
+# The image carries the whole product: the service, its CLI tools (lint, rbac, test, replay, sim) and the simulated
+# cluster they run against (src/sim), the shipped playbooks with their tests, and the config files.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The `node` devDependency exists for machines without Node 24; the image has it, so production deps only.
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="remediator" \
+      org.opencontainers.image.description="Alertmanager webhook remediation service: receives alerts, runs guarded Kubernetes playbooks, verifies the fix, pages a human when automation cannot." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="https://github.com/remediator/remediator" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    REMEDIATOR_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
@@ -14,8 +27,15 @@ COPY bin ./bin
 COPY src ./src
 COPY playbooks ./playbooks
 COPY config ./config
-USER node
+# Node keeps the type-stripped and compiled sources here: a process then starts without loading the TypeScript
+# stripper (~20 MiB RSS less) and faster. Filled at build time; modules imported later are added at run time.
+# MALLOC_ARENA_MAX: fewer glibc arenas, less fragmentation in a long-running process.
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache MALLOC_ARENA_MAX=2
+RUN node bin/remediator.js --help > /dev/null && node --input-type=module -e "await import('./src/kube/client-node-cluster.ts')" \
+ && chown -R 10001:10001 /app/.node-compile-cache
+# Numeric, so Kubernetes can verify runAsNonRoot; the files stay root-owned and read-only to it.
+USER 10001:10001
 EXPOSE 8080
-ENV REMEDIATOR_HOST=0.0.0.0
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "bin/healthcheck.js"]
 ENTRYPOINT ["node", "bin/remediator.js"]
 CMD ["serve", "--config", "config/default.yaml"]

@@ -13,7 +13,7 @@ import { PlaybookCatalog } from '../src/playbooks/playbook-catalog.ts';
 import { createRegistry } from '../src/main.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 
-const { values } = parseArgs({ options: { playbooks: { type: 'string', default: '500' }, alerts: { type: 'string', default: '200000' } } });
+const { values } = parseArgs({ options: { playbooks: { type: 'string', default: '500' }, alerts: { type: 'string', default: '200000' }, quick: { type: 'boolean', default: false } } });
 
 const playbook = (i: number) => `apiVersion: remediator.io/v1
 kind: Playbook

@@ -1,107 +1,118 @@
 /**
- * Webhook ingest benchmark: how many Alertmanager notifications one receiver process takes per second, and at what
- * latency, with every episode claimed durably in a real redis-server before the 202.
+ * Webhook ingest beside its floor. The floor (bench/floor-server.ts) is a bare Fastify route doing one BullMQ `add`
+ * per alert with the episode as jobId; "us" is `remediator serve --role receiver` with the shipped playbooks. Both
+ * are child processes on one redis-server, loaded by autocannon from this process in alternating rounds (floor, us,
+ * us, floor, …) so the noise of a shared machine falls on both; Redis is flushed between rounds.
  *
- * Three loads, each for `--seconds` (default 10) at `--connections` (default 32):
- *   new-episodes   every request carries one alert never seen before → one episode claim + one run + one job each
- *   repeats        the same notification again and again (repeat_interval, HA twins) → deduplicated, nothing new
+ * Loads, on the real firing.json payload (ServiceDown phone-gateway, which the shipped service-down playbook takes):
+ *   repeats        the same notification again and again (repeat_interval, HA twins): one episode, nothing new
+ *   new-episodes   every request is one alert never seen before: an episode, a run and a job each
  *   groups-of-50   one notification of 50 new alerts (a large Alertmanager group)
- * Prints requests/s, alerts/s, latency percentiles, non-2xx answers and the receiver's RSS and heap.
- * The worker is not running: this measures the receive path the issue's durability rule puts on the hot path.
+ * Prints req/s and p99 of each, and us ÷ floor beside its target (≥ 0.8). No worker runs: this is the receive path.
+ * `--quick`: one round of 3 s per load.
  */
 import autocannon from 'autocannon';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/load-config.ts';
-import { startRemediator } from '../src/main.ts';
-import { silentLogger } from '../src/observability/logger.ts';
+import { Redis } from 'ioredis';
 import { spawnRedis } from '../src/dev/redis-process.ts';
+import { serve, serveFloor, figure, quickMode, WEBHOOK_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
-const TOKEN = 'bench-token-0123456789abcdef';
+export interface IngestOptions {
+  /** Seconds per load and service per round. Default 8 (quick: 2). */
+  seconds?: number;
+  /** Rounds per load. Default 3 (quick: 1). */
+  rounds?: number;
+  /** autocannon connections. Default 50. */
+  connections?: number;
+}
 
-const PLAYBOOK = `apiVersion: remediator.io/v1
-kind: Playbook
-metadata: { name: bench }
-spec:
-  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
-  target: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}" }
-  steps:
-    - id: note
-      action: log
-      with: { message: "{{ labels.deployment }} is down" }
-`;
+interface Tally {
+  requests: number;
+  seconds: number;
+  p99: number[];
+  non2xx: number;
+}
 
-export async function benchWebhookIngest(): Promise<void> {
+export async function benchWebhookIngest(options: IngestOptions = {}): Promise<void> {
+  const quick = quickMode();
+  const seconds = options.seconds ?? (quick ? 3 : 8);
+  const rounds = options.rounds ?? (quick ? 1 : 3);
+  const connections = options.connections ?? 50;
   const redis = await spawnRedis();
+  const admin = new Redis(redis.url);
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
-  await writeFile(join(dir, 'bench.yaml'), PLAYBOOK);
-  const config = await loadConfig({
-    env: {},
-    overrides: (c) => {
-      c.server = { host: '127.0.0.1', port: 0 };
-      c.redis = { url: redis.url, prefix: 'bench' };
-      c.auth = { webhook: { bearerTokens: [TOKEN] }, operators: [] };
-      c.playbooks = { dir, watch: false };
-      c.kubernetes = { enabled: false };
-    },
-  });
-  const service = await startRemediator(config, { role: 'receiver', log: silentLogger() });
-  const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
-  let seq = 0;
-  const notification = (alerts: number): string => {
-    const list = [];
-    for (let i = 0; i < alerts; i++) {
-      const n = seq++;
-      list.push({ ...template.alerts[0], labels: { ...template.alerts[0].labels, deployment: `svc-${n}` }, fingerprint: n.toString(16).padStart(16, '0') });
-    }
-    return JSON.stringify({ ...template, alerts: list });
-  };
-  const fixed = JSON.stringify(template);
-  const loads: Array<{ name: string; alertsPerRequest: number; body: () => string }> = [
-    { name: 'new-episodes', alertsPerRequest: 1, body: () => notification(1) },
-    { name: 'repeats', alertsPerRequest: 1, body: () => fixed },
-    { name: 'groups-of-50', alertsPerRequest: 50, body: () => notification(50) },
-  ];
-  console.log(`webhook ingest: ${seconds}s per load, ${connections} connections, redis-server ${redis.url}`);
-  console.log('load            req/s    alerts/s   p50 ms  p97.5 ms  p99 ms  max ms  non-2xx  rss MiB  heap MiB');
+  await warmCompileCache(dir);
+  let floor: Served | undefined;
+  let us: Served | undefined;
   try {
-    for (const load of loads) {
-      const result = await autocannon({
-        url: `${service.url}/v1/alertmanager`,
+    floor = await serveFloor(redis.url, 'floor');
+    us = await serve({ role: 'receiver', redisUrl: redis.url, prefix: 'us', dir });
+    const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
+    let seq = 0;
+    const notification = (alerts: number): string => {
+      const list = [];
+      for (let i = 0; i < alerts; i++) {
+        const n = ++seq;
+        list.push({ ...template.alerts[0], labels: { ...template.alerts[0].labels, instance: `10.0.${(n >> 8) & 255}.${n & 255}:8080` }, fingerprint: n.toString(16).padStart(16, '0') });
+      }
+      return JSON.stringify({ ...template, alerts: list });
+    };
+    const fixed = JSON.stringify(template);
+    const loads = [
+      { name: 'repeats of one notification', body: () => fixed },
+      { name: 'new episodes', body: () => notification(1) },
+      { name: 'groups of 50 alerts', body: () => notification(50) },
+    ];
+    console.log(`webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, alternating floor and us`);
+    console.log('load                          floor req/s  us req/s  floor p99 ms  us p99 ms  non-2xx');
+    const lines: string[] = [];
+    const fire = (url: string, body: () => string, duration: number) =>
+      autocannon({
+        url: `${url}/v1/alertmanager`,
         method: 'POST',
         connections,
-        duration: seconds,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        requests: [{ setupRequest: (req) => ({ ...req, body: load.body() }) }],
+        duration,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
       });
-      const mem = process.memoryUsage();
-      const non2xx = result.non2xx + result.errors + result.timeouts;
-      const reqs = result.requests.average;
+    for (const load of loads) {
+      // Warm-up, not counted: both JITs see the load once.
+      for (const target of [floor, us]) await fire(target.url!, load.body, 1);
+      const t = { floor: emptyTally(), us: emptyTally() };
+      for (let r = 0; r < rounds; r++) {
+        const order: Array<'floor' | 'us'> = r % 2 === 0 ? ['floor', 'us'] : ['us', 'floor'];
+        for (const who of order) {
+          await admin.flushall();
+          const target = who === 'floor' ? floor : us;
+          const result = await fire(target.url!, load.body, seconds);
+          const tally = t[who];
+          tally.requests += result.requests.total;
+          tally.seconds += result.duration;
+          tally.p99.push(result.latency.p99);
+          tally.non2xx += result.non2xx + result.errors + result.timeouts;
+        }
+      }
+      const f = t.floor.requests / t.floor.seconds;
+      const u = t.us.requests / t.us.seconds;
       console.log(
-        [
-          load.name.padEnd(14),
-          reqs.toFixed(0).padStart(7),
-          (reqs * load.alertsPerRequest).toFixed(0).padStart(10),
-          String(result.latency.p50).padStart(8),
-          String(result.latency.p97_5).padStart(9),
-          String(result.latency.p99).padStart(7),
-          String(result.latency.max).padStart(7),
-          String(non2xx).padStart(8),
-          (mem.rss / 2 ** 20).toFixed(0).padStart(8),
-          (mem.heapUsed / 2 ** 20).toFixed(0).padStart(9),
-        ].join(' '),
+        [load.name.padEnd(28), f.toFixed(0).padStart(12), u.toFixed(0).padStart(9), t.floor.p99.join('/').padStart(13), t.us.p99.join('/').padStart(10), String(t.floor.non2xx + t.us.non2xx).padStart(8)].join(' '),
       );
+      lines.push(figure(`ingest us ÷ floor, ${load.name}`, u / f, '', { op: '>=', limit: 0.8 }, 2));
     }
+    for (const l of lines) console.log(l);
   } finally {
-    await service.close();
+    await us?.proc.stop();
+    await floor?.proc.stop();
+    admin.disconnect();
     await redis.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function emptyTally(): Tally {
+  return { requests: 0, seconds: 0, p99: [], non2xx: 0 };
 }
 
 if (import.meta.main) await benchWebhookIngest();

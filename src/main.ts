@@ -12,7 +12,8 @@ import { systemClock, type Clock } from './ports/clock.ts';
 import { AxiosHttpClient, type HttpClient } from './ports/http-client.ts';
 import { Metrics } from './observability/metrics.ts';
 import { packageVersion } from './observability/package-version.ts';
-import { commandConnection, blockingConnectionOptions } from './store/redis-connection.ts';
+import { redisConnector } from './store/redis-connection.ts';
+import { DurabilityBarrier } from './store/durability-barrier.ts';
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
@@ -26,14 +27,14 @@ import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
-import { createCluster, loadKubeConfig, type CreateClusterOptions } from './kube/client-node-cluster.ts';
+import { buildHealthApp } from './http/build-health-app.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
 import { PauseRegistry } from './guards/pause-registry.ts';
 import { SafetyGuard } from './guards/safety-guard.ts';
 import { guardSettings } from './guards/guards-config.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
-import { redisConnections } from './store/redis-connections.ts';
+import type { CreateClusterOptions } from './kube/client-node-cluster.ts';
 import { bullmqQueueFactory } from './queue/queue-factory.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
@@ -54,6 +55,13 @@ export interface StartOptions {
   listen?: boolean;
   /** The HTTP client of steps, gates, Prometheus and Alertmanager (default axios); `remediator test` scripts it. */
   http?: HttpClient;
+  /**
+   * A valid playbook that needs a service the config lacks (Prometheus, Alertmanager, escalation, Kubernetes):
+   * `refuse` (default) fails the start with REM_ERR_PLAYBOOK_INVALID, as the tools (replay, test, demo) want;
+   * `leave-out` runs without it and reports it in /readyz (`playbooks.detail.notInForce`) and the
+   * remediator_playbooks_not_in_force gauge, as `serve` does so that a partial configuration still receives alerts.
+   */
+  unservable?: 'refuse' | 'leave-out';
 }
 
 export interface Remediator {
@@ -90,12 +98,18 @@ function clusterOptions(config: Config): CreateClusterOptions {
  * What `lint --config` checks of the services without building or calling any: the Kubernetes configuration loads
  * and names a cluster. Throws REM_ERR_CONFIG_INVALID like start-up would.
  */
-export function checkServiceConfig(config: Config): void {
-  if (config.kubernetes.enabled) loadKubeConfig(clusterOptions(config));
+export async function checkServiceConfig(config: Config): Promise<void> {
+  if (!config.kubernetes.enabled) return;
+  const { loadKubeConfig } = await import('./kube/client-node-cluster.ts');
+  loadKubeConfig(clusterOptions(config));
 }
 
-/** The services steps may use, from config. Absent when not configured, so playbooks needing them are refused. */
-export function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' })): StepServices {
+/**
+ * The services steps may use, from config. Absent when not configured, so playbooks needing them are refused.
+ * `kube` (default true): build the Kubernetes client. @kubernetes/client-node is imported here, on demand, so a
+ * process that never talks to the cluster (the receiver role, `remediator lint`) does not load it (~80 MiB RSS).
+ */
+export async function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' }), options: { kube?: boolean } = {}): Promise<StepServices> {
   const services: StepServices = {
     limits: {
       maxReplicas: config.kubernetes.maxReplicas,
@@ -104,7 +118,10 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
       fieldManager: config.kubernetes.fieldManager,
     },
   };
-  if (config.kubernetes.enabled) services.kube = createCluster(clusterOptions(config));
+  if (config.kubernetes.enabled && options.kube !== false) {
+    const { createCluster } = await import('./kube/client-node-cluster.ts');
+    services.kube = createCluster(clusterOptions(config));
+  }
   if (config.prometheus.url) {
     services.prometheus = new PrometheusHttpApi({ baseUrl: config.prometheus.url, http, auth: config.prometheus.bearerToken ? { type: 'bearer', token: config.prometheus.bearerToken } : undefined });
   }
@@ -116,7 +133,9 @@ export function createServices(config: Config, http: HttpClient = new AxiosHttpC
 
 /**
  * The step services a config enables, decided from the config alone (nothing is connected or loaded): what start-up
- * builds (createServices, plus the escalator when escalation has targets) and what `lint --config` checks against.
+ * builds (createServices, plus the escalator when escalation has targets), what playbooks are checked against (so a
+ * receiver, which builds no Kubernetes client, accepts the same playbooks as its workers) and what `lint --config`
+ * checks against.
  */
 export function servicesEnabledBy(config: Config): Set<keyof StepServices> {
   const enabled = new Set<keyof StepServices>(['limits']);
@@ -125,10 +144,6 @@ export function servicesEnabledBy(config: Config): Set<keyof StepServices> {
   if (config.alertmanager.url) enabled.add('alertmanager');
   if (config.escalation && Object.keys(config.escalation.targets).length > 0) enabled.add('escalation');
   return enabled;
-}
-
-export function availableServices(services: StepServices): Set<keyof StepServices> {
-  return new Set((Object.keys(services) as Array<keyof StepServices>).filter((k) => services[k] !== undefined));
 }
 
 /** Refuses to start a receiver that anyone could call, unless the operator said so explicitly. */
@@ -170,21 +185,33 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let closed = false;
   // After close() starts, connections stop reconnecting, so a Redis that is gone cannot keep the process alive.
   const shouldRetry = () => !closed;
-  const redis = commandConnection(config.redis.url, config.redis.commandTimeout, { shouldRetry });
+  // One factory builds every Redis connection, for standalone, Sentinel or Cluster alike; on Cluster it also
+  // hash-tags the prefix so every multi-key script stays in one slot.
+  const connector = redisConnector(config.redis);
+  const prefix = connector.prefix(config.redis.prefix);
+  const redis = connector.command(config.redis.commandTimeout, { shouldRetry });
   opened.push(() => {
     closed = true;
     redis.disconnect();
   });
-  const store = new RunStore(redis, config.redis.prefix, {
+  const store = new RunStore(redis, prefix, {
     retentionMs: parseDuration(config.runs.maxAge),
     onDecision: (d) => metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' }),
   });
-  const connection = blockingConnectionOptions(config.redis.url, { shouldRetry });
-  const queue = new BullmqRunQueue({ connection, prefix: config.redis.prefix, name: store.keys.runQueue() });
+  const connection = connector.worker({ shouldRetry });
+  // The producer shares the command connection: the job a webhook queues is covered by the same WAIT as its records.
+  const queue = new BullmqRunQueue({ connection: redis, prefix, name: store.keys.runQueue() });
+  // Replicated Redis (Sentinel, Cluster): a webhook's 202 waits until replicas hold its writes. Standalone: a 202 is
+  // as durable as the master's AOF setting (README, "Redis in production").
+  const durability =
+    connector.topology === 'standalone'
+      ? undefined
+      : new DurabilityBarrier(redis, { minReplicas: config.redis.minReplicasAcked, timeoutMs: parseDuration(config.redis.replicaAckTimeout), slotKey: store.keys.runs() });
   opened.push(() => queue.close());
 
   const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
-  const services = createServices(config, http);
+  // A receiver records alerts and never calls the cluster: it does not load the Kubernetes client.
+  const services = await createServices(config, http, { kube: role !== 'receiver' });
   const pauses = new PauseRegistry(redis, store.keys);
 
   // Escalation: the pages carry the run's whole story, built from its record when it is sent.
@@ -198,11 +225,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
     escalator = await DurableEscalator.start({
-      connections: redisConnections(config.redis.url),
+      redis: connector,
       queues: bullmqQueueFactory,
       http,
       policy,
-      config: { ...config.escalation, delivery: { prefix: `${config.redis.prefix}-esc`, ...config.escalation.delivery } },
+      config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },
       logger: log,
       deliver: role !== 'receiver',
       observer: metrics.deliveryObserver,
@@ -222,17 +249,19 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close());
   }
   const registry = createRegistry();
-  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: availableServices(services) }, log.child({ component: 'playbooks' }));
+  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: servicesEnabledBy(config) }, log.child({ component: 'playbooks' }), {
+    onRefused: () => metrics.reloadFailures.inc(),
+  });
   opened.push(() => catalog.close());
   const problems = await catalog.reload();
-  if (problems.length > 0) {
-    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${catalog.lastProblems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
+  const refused = [...problems, ...(options.unservable === 'leave-out' ? [] : catalog.unservable.flatMap((u) => u.problems))];
+  if (refused.length > 0) {
+    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${refused.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
   }
   if (config.playbooks.watch) catalog.watch();
   const reload = async () => {
-    const p = await catalog.reload();
-    if (p.length > 0) metrics.reloadFailures.inc();
-    return p;
+    // A refused set is counted by the catalog's onRefused, whichever path reloaded it.
+    return catalog.reload();
   };
 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
@@ -290,7 +319,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     worker = new RunWorker(
       {
         connection,
-        prefix: config.redis.prefix,
+        prefix,
         queueName: store.keys.runQueue(),
         concurrency: config.worker.concurrency,
         lockDurationMs: parseDuration(config.worker.lockDuration),
@@ -323,19 +352,28 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
-  {
-    // A worker listens too, with only /healthz, /readyz and /metrics: its probes and its metrics (runs, steps,
-    // decisions, deliveries) are scraped like a receiver's.
+  // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
+  const kube = services.kube;
+  const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
+  if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
-    const kube = services.kube;
-    const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks }, { routes: role === 'worker' ? 'health' : 'all' });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
+    }
+  }
+
+  // A worker answers probes and scrapes on its own port (worker.healthPort) when one is configured.
+  if (role === 'worker' && config.worker.healthPort !== undefined) {
+    const health = await buildHealthApp({ log, metrics, store, queue, catalog, readinessChecks });
+    app = health;
+    opened.push(() => health.close());
+    if (options.listen !== false) {
+      url = await health.listen({ host: config.server.host, port: config.worker.healthPort });
+      log.info({ url, role }, `worker health and metrics on ${url}`);
     }
   }
 

@@ -8,6 +8,7 @@ import type { KubeObject } from '../ports/cluster.ts';
 import { stampAnnotations } from '../kube/stamp.ts';
 import { eventMessage, kubeOf, precondition, writeOptions } from '../kube/step-kube.ts';
 import { Namespace } from '../kube/step-params.ts';
+import { permission } from '../kube/kinds.ts';
 
 /**
  * Server-side apply of a manifest kept beside the playbooks (a NetworkPolicy that isolates a service, a ConfigMap
@@ -30,6 +31,9 @@ export const kubeApplyAction = defineAction({
   ),
   // The objects of the manifest, each admitted by the guard layer (scope, the remediator.io/disabled label, GitOps
   // ownership, its lock) before anything is applied.
+  // The writes themselves depend on the manifest's kinds (`remediator rbac` reads them from the file); declared here
+  // is the Event each applied object gets, in the step's namespace (or, without one, wherever the objects are).
+  permissions: (p) => [permission('create', 'Event', p.namespace ?? '')],
   mutates: async (p, scope) => (await loadManifest(scope.limits.manifestsDir, p.manifest, p.namespace, scope.limits.applyKinds)).map((o) => ({ namespace: o.metadata.namespace ?? '', kind: o.kind ?? '', name: o.metadata.name })),
   async run(ctx) {
     const kube = kubeOf(ctx);

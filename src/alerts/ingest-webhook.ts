@@ -3,7 +3,7 @@ import type { WebhookPayload } from './alertmanager-payload.ts';
 import { episodeId, toAlertView } from './episode.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { Playbook } from '../domain/playbook.ts';
-import type { RunStore } from '../store/run-store.ts';
+import type { RunStore, FiringClaim, FiringClaimResult } from '../store/run-store.ts';
 import type { RunQueue } from '../queue/run-queue.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -37,45 +37,53 @@ export interface AlertSummary {
 /**
  * Splits a webhook into alerts and records each one durably before the caller answers: episodes, runs and
  * decisions in Redis, and a queued job per new run. Decisions are per alert (`alerts[].status`), never per group.
+ * The firing alerts of a notification are recorded together, in one Redis round trip, and their new runs' jobs
+ * queued in one more; a repeat costs one round trip and bumps its episode's counter.
  * Any Redis failure propagates as REM_ERR_STORE_UNAVAILABLE so the route answers 503 and Alertmanager retries;
  * every write is idempotent, so the retry completes what a failed attempt started without doubling anything.
  */
 export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): Promise<AlertSummary[]> {
-  const out: AlertSummary[] = [];
-  for (const raw of payload.alerts) {
-    const alert = toAlertView(raw, payload);
+  const nowMs = deps.clock.now();
+  const now = new Date(nowMs).toISOString();
+  const alerts = payload.alerts.map((raw) => toAlertView(raw, payload));
+  const out: AlertSummary[] = new Array(alerts.length);
+  const claims: FiringClaim[] = [];
+  const claimed: number[] = [];
+  for (let i = 0; i < alerts.length; i++) {
+    const alert = alerts[i]!;
     deps.metrics.alertsReceived.inc({ status: alert.status });
-    out.push(alert.status === 'firing' ? await ingestFiring(alert, deps) : await ingestResolved(alert, deps));
+    if (alert.status !== 'firing') continue;
+    const ep = episodeId(alert.fingerprint, alert.startsAt);
+    const runs = deps.catalog.match(alert).map((pb) => {
+      const record = newRecord(pb, alert, ep, now, nowMs, deps);
+      const started: Decision = { at: now, reason: 'started', playbook: pb.name, runId: record.id, episodeId: ep, message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}` };
+      return { record, started };
+    });
+    claims.push({ episodeId: ep, alert, runs, unmatched: { at: now, reason: 'unmatched', episodeId: ep, message: `no playbook matches ${alertName(alert)}` } });
+    claimed.push(i);
   }
+  const results = await deps.store.ingestFiring(claims, now);
+  // The jobs only after their runs are stored (the sweeper re-queues a run whose job was never added).
+  await deps.queue.enqueueMany(results.flat().filter((r) => r.enqueue).map((r) => r.runId));
+  for (let c = 0; c < claims.length; c++) out[claimed[c]!] = firingSummary(claims[c]!, results[c]!, deps);
+  for (let i = 0; i < alerts.length; i++) if (!out[i]) out[i] = await ingestResolved(alerts[i]!, deps);
   return out;
 }
 
-async function ingestFiring(alert: AlertView, deps: IngestDeps): Promise<AlertSummary> {
-  const ep = episodeId(alert.fingerprint, alert.startsAt);
-  const now = new Date(deps.clock.now()).toISOString();
+function firingSummary(claim: FiringClaim, results: FiringClaimResult[], deps: IngestDeps): AlertSummary {
+  const { alert, episodeId: ep } = claim;
   const summary: AlertSummary = { fingerprint: alert.fingerprint, status: 'firing', startsAt: alert.startsAt, episode: ep, decision: 'unmatched', runs: [] };
-  const playbooks = deps.catalog.match(alert);
-  if (playbooks.length === 0) {
-    await deps.store.touchEpisode(ep, alert, now);
-    await record(deps, { at: now, reason: 'unmatched', episodeId: ep, message: `no playbook matches ${alertName(alert)}` });
+  if (claim.runs.length === 0) {
+    deps.metrics.decisions.inc({ reason: 'unmatched', playbook: '' });
     return summary;
   }
-  for (const pb of playbooks) {
-    const runRecord = newRecord(pb, alert, ep, now, deps);
-    const claim = await deps.store.claimRun(ep, alert, runRecord);
-    if (claim.created) {
-      await deps.queue.enqueue(claim.runId);
-      deps.metrics.episodesStarted.inc({ playbook: pb.name });
-      await record(deps, { at: now, reason: 'started', playbook: pb.name, runId: claim.runId, episodeId: ep, message: `${alertName(alert)} started ${pb.name}${runRecord.dryRun ? ' (dry run)' : ''}` });
-      summary.runs.push({ playbook: pb.name, runId: claim.runId, decision: 'started' });
-    } else {
-      // A repeat: repeat_interval, a 5xx retry or an HA twin. If the first attempt stored the run but failed before
-      // its job was queued, queue it now (enqueue is idempotent per run id).
-      if ((await deps.store.getStatus(claim.runId)) === 'queued') await deps.queue.enqueue(claim.runId);
-      deps.metrics.episodesDeduplicated.inc({ playbook: pb.name });
-      await record(deps, { at: now, reason: 'deduplicated', playbook: pb.name, runId: claim.runId, episodeId: ep, message: `repeat of episode ${ep}; run ${claim.runId} already handles it` });
-      summary.runs.push({ playbook: pb.name, runId: claim.runId, decision: 'deduplicated' });
-    }
+  for (let r = 0; r < results.length; r++) {
+    const playbook = claim.runs[r]!.record.playbook;
+    const { created, runId } = results[r]!;
+    const decision = created ? 'started' : 'deduplicated';
+    (created ? deps.metrics.episodesStarted : deps.metrics.episodesDeduplicated).inc({ playbook });
+    deps.metrics.decisions.inc({ reason: decision, playbook });
+    summary.runs.push({ playbook, runId, decision });
   }
   summary.decision = summary.runs.some((r) => r.decision === 'started') ? 'started' : 'deduplicated';
   return summary;
@@ -95,9 +103,9 @@ async function ingestResolved(alert: AlertView, deps: IngestDeps): Promise<Alert
   return summary;
 }
 
-function newRecord(pb: Playbook, alert: AlertView, ep: string, now: string, deps: IngestDeps): RunRecord {
+function newRecord(pb: Playbook, alert: AlertView, ep: string, now: string, nowMs: number, deps: IngestDeps): RunRecord {
   return {
-    id: newRunId(deps.clock.now()),
+    id: newRunId(nowMs),
     playbook: pb.name,
     createdAt: now,
     trigger: 'alert',

@@ -1,31 +1,31 @@
 import { stat } from 'node:fs/promises';
 import { loadConfig, defaultConfig } from '../config/load-config.ts';
-import { loadPlaybookDir, loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
+import { loadPlaybookDir, loadPlaybookFiles, type UnservablePlaybook } from '../playbooks/playbook-catalog.ts';
 import { checkServiceConfig, createRegistry, servicesEnabledBy } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../domain/errors.ts';
-import type { StepServices } from '../ports/step-services.ts';
+import { EVERY_SERVICE, type StepServices } from '../ports/step-services.ts';
 
-const EVERY_SERVICE: ReadonlyArray<keyof StepServices> = ['kube', 'prometheus', 'alertmanager', 'escalation', 'limits'];
 
 /**
  * `remediator lint [paths]`: the same checks as start-up and reload, printed as file:line:column lines. Without
  * `--config` the playbooks are checked on their own, as if every service (Kubernetes, Prometheus, Alertmanager,
  * escalation) were configured; with `--config` they are checked against the services that config enables
- * (escalation included), so a playbook needing a service the config lacks is reported as it would be at start-up.
+ * (escalation included), so a playbook needing a service the config lacks is reported (start-up runs without it and
+ * reports it in /readyz; lint, the check before deploying, fails on it).
  * It connects to nothing; a Kubernetes configuration that cannot be loaded is reported as a problem, like start-up
  * would refuse it.
  */
 export async function lintCommand(paths: string[], opts: { config?: string }): Promise<void> {
   const problems: string[] = [];
   let config = defaultConfig();
-  let available = new Set<keyof StepServices>(EVERY_SERVICE);
+  let available: ReadonlySet<keyof StepServices> = EVERY_SERVICE;
   if (opts.config) {
     try {
       config = await loadConfig({ file: opts.config });
       available = servicesEnabledBy(config);
       // Builds nothing and calls nothing: a kubeconfig that is missing or names no cluster fails here.
-      checkServiceConfig(config);
+      await checkServiceConfig(config);
     } catch (err) {
       problems.push(`${opts.config}: ${isRemediatorError(err) ? err.message : String(err)}`);
     }
@@ -34,12 +34,14 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
   const targets = paths.length > 0 ? paths : [config.playbooks.dir];
   let count = 0;
   for (const p of targets) {
-    let set: { playbooks: unknown[]; problems: SourceProblem[] };
+    let set: { playbooks: unknown[]; problems: SourceProblem[]; unservable: UnservablePlaybook[] };
     const isDir = await stat(p).then((s) => s.isDirectory(), () => false);
     if (isDir) set = await loadPlaybookDir(p, ctx);
-    else set = await loadPlaybookFiles([p], ctx).catch((err: Error) => ({ playbooks: [], problems: [{ file: p, line: 1, column: 1, message: err.message }] }));
+    else set = await loadPlaybookFiles([p], ctx).catch((err: Error) => ({ playbooks: [], problems: [{ file: p, line: 1, column: 1, message: err.message }], unservable: [] }));
     count += set.playbooks.length;
     problems.push(...set.problems.map(formatProblem));
+    // `serve` runs without these (and says so in /readyz); lint is the check before deploying, so it fails on them.
+    for (const u of set.unservable) problems.push(...u.reasons.map((r) => `${u.file}: playbook ${u.name} would not be in force: ${r}`));
   }
   if (problems.length > 0) {
     for (const line of problems) console.error(line);

@@ -72,6 +72,17 @@ program
   });
 
 program
+  .command('rbac')
+  .description('Print the Kubernetes Role rules (and ClusterRole rules, only when a playbook touches a cluster-scoped kind) for exactly what the playbooks can do.')
+  .option('-p, --playbooks <dir>', 'playbooks folder (default: the config\'s playbooks.dir, "playbooks")')
+  .option('-c, --config <file>', 'take playbooks.dir and kubernetes.manifestsDir from this config')
+  .option('--by-playbook', 'rules per playbook (what helm/remediator/files/rbac.yaml holds)')
+  .action(async (opts: import('./rbac.ts').RbacCommandOptions) => {
+    const { rbacCommand } = await import('./rbac.ts');
+    await rbacCommand(opts);
+  });
+
+program
   .command('schema')
   .description('Write the playbook JSON Schema (with every action and gate) for editors.')
   .option('-o, --out <file>', 'where to write it', 'playbooks/playbook.schema.json')

@@ -16,7 +16,8 @@ export async function serveCommand(opts: { config?: string; role: Role }): Promi
   const log = createLogger({ level: config.logging.level, pretty: config.logging.pretty ?? process.stdout.isTTY === true });
   let service;
   try {
-    service = await startRemediator(config, { role: opts.role, log });
+    // A playbook the config cannot serve is left out, not fatal: /readyz and a gauge name it and why.
+    service = await startRemediator(config, { role: opts.role, log, unservable: 'leave-out' });
   } catch (err) {
     // Like a config error: what is wrong, one problem a line, on stderr; exit 2.
     console.error(startupErrorLines(err).join('\n'));

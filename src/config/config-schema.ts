@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration } from '../domain/duration.ts';
 import { GuardsConfigSchema } from '../guards/guards-config.ts';
+import { RedisConfigSchema } from '../store/redis-config.ts';
 import { EscalationConfig } from '../escalation/escalation-config.ts';
 import { OPERATOR_ROLES, DEFAULT_OPERATOR_ROLE } from '../http/operator-roles.ts';
 import { literals } from '../schema/literals.ts';
@@ -50,15 +51,6 @@ const Auth = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-const Redis = Type.Object(
-  {
-    url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis URL. Env: REDIS_URL. The demo starts its own when unset.' }),
-    prefix: Type.String({ default: 'rem', pattern: '^[A-Za-z0-9_-]+$', description: 'Prefix of every key and queue name, so several installations can share one Redis.' }),
-    commandTimeout: Duration({ default: '2s', description: 'How long the receiver waits for Redis before answering 503.' }),
-  },
-  { additionalProperties: false, default: {} },
-);
-
 const Playbooks = Type.Object(
   {
     dir: Type.String({ default: 'playbooks', description: 'Folder of playbook YAML files (relative to the working directory).' }),
@@ -73,6 +65,7 @@ const Worker = Type.Object(
     lockDuration: Duration({ default: '30s', description: 'BullMQ job lock; a worker that dies loses its runs to another after about this long.' }),
     stalledInterval: Duration({ default: '15s', description: 'How often workers look for runs whose worker died.' }),
     shutdownGrace: Duration({ default: '25s', description: 'On SIGTERM, how long the step in flight may take to finish before its signal is aborted.' }),
+    healthPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'A `--role worker` process serves /healthz, /readyz and /metrics on this port (on server.host), for probes and scraping. Unset: no listener.' })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -137,7 +130,7 @@ export const ConfigSchema = Type.Object(
   {
     server: Server,
     auth: Auth,
-    redis: Redis,
+    redis: RedisConfigSchema,
     playbooks: Playbooks,
     worker: Worker,
     runs: Runs,

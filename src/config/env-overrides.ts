@@ -23,6 +23,8 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export const ENV_OVERRIDES: EnvOverride[] = [
   { env: 'REDIS_URL', key: 'redis.url', description: 'Redis URL', apply: set(['redis', 'url']) },
+  { env: 'REDIS_PASSWORD', key: 'redis.password', description: 'password of the Redis data nodes (Sentinel, Cluster)', apply: set(['redis', 'password']) },
+  { env: 'REDIS_SENTINEL_PASSWORD', key: 'redis.sentinel.password', description: 'password of the Redis sentinels', apply: set(['redis', 'sentinel', 'password']) },
   { env: 'REMEDIATOR_HOST', key: 'server.host', description: 'listen address', apply: set(['server', 'host']) },
   { env: 'REMEDIATOR_PORT', key: 'server.port', description: 'listen port', apply: set(['server', 'port'], (v) => (/^\d+$/.test(v) ? Number(v) : v)) },
   { env: 'REMEDIATOR_PUBLIC_URL', key: 'server.publicUrl', description: 'public base URL for links', apply: set(['server', 'publicUrl']) },

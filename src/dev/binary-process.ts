@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,13 +146,27 @@ export async function spawnServerInTempDir(options: {
   readyTimeoutMs?: number;
 }): Promise<TempDirServer> {
   const dir = await mkdtemp(join(tmpdir(), options.prefix));
+  // A test file whose top-level code throws exits without its teardowns: the server and its folder go with it.
+  let started: BinaryProcess | undefined;
+  const removeAtExit = (): void => {
+    started?.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  process.once('exit', removeAtExit);
   try {
     await options.prepare(dir);
     const { proc, port, url } = await spawnServerOnFreePort({ ...options, args: (port, url) => options.args(dir, port, url) });
+    started = proc;
     let stopped: Promise<void> | undefined;
-    return { proc, port, url, dir, stop: () => (stopped ??= proc.stop().then(() => rm(dir, { recursive: true, force: true }))) };
+    const stop = async (): Promise<void> => {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+      process.removeListener('exit', removeAtExit);
+    };
+    return { proc, port, url, dir, stop: () => (stopped ??= stop()) };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
+    process.removeListener('exit', removeAtExit);
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,12 @@ export interface RedisProcess {
 
 export async function spawnRedis(options: { appendonly?: boolean } = {}): Promise<RedisProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-redis-'));
+  // A test file whose top-level code throws exits without its teardowns: the folder goes too (the server: killAtExit).
+  const removeAtExit = (): void => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  process.once('exit', removeAtExit);
   let port = 0;
   let child: ChildProcess | undefined;
   // If this process exits without stop() (a test file that throws before its teardown), the server goes with it.
@@ -86,6 +93,7 @@ export async function spawnRedis(options: { appendonly?: boolean } = {}): Promis
     await start(true);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
+    process.removeListener('exit', removeAtExit);
     throw err;
   }
   return {
@@ -97,6 +105,7 @@ export async function spawnRedis(options: { appendonly?: boolean } = {}): Promis
     async stop() {
       await kill(true);
       await rm(dir, { recursive: true, force: true });
+      process.removeListener('exit', removeAtExit);
     },
   };
 }

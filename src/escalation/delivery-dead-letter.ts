@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { DeliveryKeys } from './delivery-keys.ts';
 import type { DeliveryItem } from './targets/paging-target.ts';
 
@@ -26,11 +26,11 @@ export interface DeadLetter {
 const BODY_KEEP_CHARS = 16 * 1024;
 
 export class DeadLetterStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: DeliveryKeys;
   readonly #keep: number;
 
-  constructor(redis: Redis, keys: DeliveryKeys, options: { keep: number }) {
+  constructor(redis: RedisClient, keys: DeliveryKeys, options: { keep: number }) {
     this.#redis = redis;
     this.#keys = keys;
     this.#keep = options.keep;

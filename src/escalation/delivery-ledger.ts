@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { DeliveryKeys } from './delivery-keys.ts';
 import type { DeliveryItem } from './targets/paging-target.ts';
 
@@ -58,11 +58,11 @@ const SCRIPTS = { escEnqueueOpen: ENQUEUE_OPEN, escEnqueueIfOpen: ENQUEUE_IF_OPE
 type ScriptName = keyof typeof SCRIPTS;
 
 export class DeliveryLedger {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: DeliveryKeys;
   readonly #openTtlMs: number;
 
-  constructor(redis: Redis, keys: DeliveryKeys, options: { openIncidentTtlMs: number }) {
+  constructor(redis: RedisClient, keys: DeliveryKeys, options: { openIncidentTtlMs: number }) {
     this.#redis = redis;
     this.#keys = keys;
     this.#openTtlMs = options.openIncidentTtlMs;

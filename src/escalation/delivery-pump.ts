@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { HttpClient } from '../ports/http-client.ts';
@@ -78,7 +79,7 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
     const outcome = await target.send(item, { http: deps.http, signal: abort, timeoutMs: deps.settings.timeoutMs, now });
     deps.observer?.attempt(item.target, outcome.kind === 'delivered' ? 'sent' : 'failed', (now() - started) / 1000);
     if (outcome.kind === 'delivered') {
-      await deps.ledger.pop(chainId, item.id);
+      await acknowledge(() => deps.ledger.pop(chainId, item.id), abort, log);
       log.info({ status: outcome.status, ms: now() - started }, 'escalation delivered');
       result.delivered++;
       continue;
@@ -130,4 +131,23 @@ async function deadLetter(deps: PumpDeps, chainId: string, item: DeliveryItem, e
   await deps.deadLetters.add(item, { error: deps.redact(error), ...(status === undefined ? {} : { status }), attempts, at: new Date(now()).toISOString() });
   await deps.ledger.pop(chainId, item.id);
   deps.observer?.deadLettered(item.target);
+}
+
+/**
+ * Takes a delivered event off its chain. The send cannot be undone, so a Redis that fails now (a failover, a
+ * restart) must not fail the job: a retried job would send the head event again. The pop (idempotent per delivery
+ * id) is retried until Redis answers; only the worker's shutdown stops it, and then the event goes out once more
+ * later (at-least-once, as after a crash between send and pop).
+ */
+async function acknowledge(pop: () => Promise<unknown>, signal: AbortSignal, log: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pop();
+      return;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (attempt === 0) log.warn({ error: (err as Error).message }, 'escalation delivered but Redis did not take it off its chain; retrying until it does');
+      await sleep(Math.min(100 * 2 ** attempt, 2000), undefined, { signal }).catch(() => undefined);
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { DeliveryKeys } from './delivery-keys.ts';
 
 // KEYS: the window's sorted set. ARGV: window ms, max, member. Times come from the Redis server so every worker
@@ -24,10 +24,10 @@ return wait`;
  * events a minute per routing key; the bucket is a hash of the key, never the key).
  */
 export class SlidingWindowLimiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: DeliveryKeys;
 
-  constructor(redis: Redis, keys: DeliveryKeys) {
+  constructor(redis: RedisClient, keys: DeliveryKeys) {
     this.#redis = redis;
     this.#keys = keys;
     if (!('escRateAcquire' in redis)) redis.defineCommand('escRateAcquire', { numberOfKeys: 1, lua: ACQUIRE });

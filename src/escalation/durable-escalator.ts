@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import type { Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import type { RunInfo } from '../domain/run-info.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { RedisConnections } from '../store/redis-connections.ts';
+import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
 import type { QueueFactory } from '../queue/queue-factory.ts';
 import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
@@ -26,11 +25,10 @@ import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/pag
 
 export interface DurableEscalatorOptions {
   /**
-   * Opens the connections to the Redis holding the delivery queue, the chains, open incidents and dead letters: a
-   * command connection for enqueueing (fails fast when Redis is away: the caller gets REM_ERR_STORE_UNAVAILABLE and
-   * may retry) and the worker's blocking one (waits for Redis forever).
+   * Connects to the Redis holding the delivery queue, the chains, open incidents and dead letters (any topology).
+   * On Cluster, `config.delivery.prefix` must already be hash-tagged (RedisConnector.prefix).
    */
-  connections: RedisConnections;
+  redis: RedisConnector;
   /** Builds the delivery queue and its worker. */
   queues: QueueFactory;
   config: EscalationConfig;
@@ -59,6 +57,8 @@ export interface DurableEscalatorOptions {
   observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Per-command timeout of the enqueueing connection (default 2s). */
+  commandTimeout?: string | number;
   /** How long `start` waits for Redis before failing with REM_ERR_STORE_UNAVAILABLE (default 10 s). */
   startTimeoutMs?: number;
 }
@@ -89,7 +89,7 @@ export class DurableEscalator implements Escalator {
   readonly policy: SeverityPolicy;
   readonly settings: DeliverySettings;
   readonly #targets: Map<string, PagingTarget>;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   #closing = false;
   readonly #queue: Queue<PumpJobData | OverdueJobData>;
   readonly #ledger: DeliveryLedger;
@@ -107,7 +107,9 @@ export class DurableEscalator implements Escalator {
     this.#redact = createRedactor([...this.#targets.values()].flatMap((t) => t.secrets));
     this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
     this.#buildReport = options.buildReport;
-    this.#redis = options.connections.command({ shouldRetry: () => !this.#closing });
+    // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
+    // blocking connection waits for Redis forever (docs/contracts.md §4.1).
+    this.#redis = options.redis.command(options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
@@ -122,7 +124,7 @@ export class DurableEscalator implements Escalator {
         if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);
         return pumpChain(job as Job<PumpJobData>, token, signal, deps);
       }, {
-        connection: options.connections.blocking({ shouldRetry: () => !this.#closing }),
+        connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
         prefix: this.settings.prefix,
         concurrency: this.settings.concurrency,
       });

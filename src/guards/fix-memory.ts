@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import type { FixMemory } from './ineffective-policy.ts';
 import { storeCall } from '../store/store-call.ts';
@@ -8,10 +8,10 @@ import { storeCall } from '../store/store-call.ts';
  * window. A later success replaces it; nothing else writes it.
  */
 export class FixMemoryStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: Keys;
 
-  constructor(redis: Redis, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { storeCall } from '../store/store-call.ts';
 
@@ -16,10 +16,10 @@ return 1
 `;
 
 export class Handover {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: Keys;
 
-  constructor(redis: Redis, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
     redis.defineCommand('remGuardHandover', { numberOfKeys: 1, lua: ONCE });

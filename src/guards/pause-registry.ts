@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { pauseField, isActive, type PauseRecord, type PauseScope } from './pause-policy.ts';
 import { storeCall } from '../store/store-call.ts';
@@ -39,10 +39,10 @@ return cur
  * its pause in the same hash from its own script (storm-breaker.ts).
  */
 export class PauseRegistry {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: Keys;
 
-  constructor(redis: Redis, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
     redis.defineCommand('remGuardLiftPause', { numberOfKeys: 3, lua: LIFT });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { stormPause, type StormSettings } from './storm-policy.ts';
 import type { PauseRecord } from './pause-policy.ts';
@@ -35,11 +35,11 @@ return {'ok', tostring(n)}
 export type StormResult = { kind: 'ok'; count: number } | { kind: 'paused'; pause: PauseRecord } | { kind: 'tripped'; pause: PauseRecord; count: number };
 
 export class StormBreaker {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: Keys;
   readonly #settings: StormSettings;
 
-  constructor(redis: Redis, keys: Keys, settings: StormSettings) {
+  constructor(redis: RedisClient, keys: Keys, settings: StormSettings) {
     this.#redis = redis;
     this.#keys = keys;
     this.#settings = settings;

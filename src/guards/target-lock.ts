@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import type { BudgetLimits } from './budget-policy.ts';
 import { storeCall } from '../store/store-call.ts';
@@ -121,10 +121,10 @@ const FENCE_TTL_MS = 30 * 86_400_000;
 const LAST_START_TTL_MS = 86_400_000;
 
 export class TargetLock {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: Keys;
 
-  constructor(redis: Redis, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
     redis.defineCommand('remGuardClaim', { numberOfKeys: 5, lua: CLAIM });

@@ -12,6 +12,7 @@ import type { IncidentReport } from '../escalation/incident.ts';
 import type { PauseRegistry } from '../guards/pause-registry.ts';
 import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
+import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -35,4 +36,9 @@ export interface AppDeps {
    * shown but does not make the instance unready.
    */
   readinessChecks?: Record<string, () => Promise<ReadinessCheckResult>>;
+  /**
+   * On replicated Redis: confirms a webhook's writes reached the replicas before its 202 (absent: standalone, where a
+   * 202 is as durable as the master's AOF setting).
+   */
+  durability?: DurabilityBarrier;
 }

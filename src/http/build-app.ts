@@ -16,15 +16,7 @@ import { accessControl } from './access-control.ts';
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
  * port 0. Every route declares who may call it (`config: { role }`); one hook (access-control.ts) enforces it.
  */
-export interface BuildAppOptions {
-  /**
-   * Which routes (default 'all'): a worker serves only /healthz, /readyz and /metrics ('health'), so its probes
-   * and metrics work like a receiver's.
-   */
-  routes?: 'all' | 'health';
-}
-
-export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.server.bodyLimit,
@@ -56,7 +48,6 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'REM_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
 
   await app.register(async (scope) => healthRoutes(scope, deps));
-  if (options.routes === 'health') return app as unknown as FastifyInstance;
   await app.register(async (scope) => alertmanagerRoute(scope, deps));
   await app.register(async (scope) => playbookRoutes(scope, deps));
   await app.register(async (scope) => runRoutes(scope, deps));

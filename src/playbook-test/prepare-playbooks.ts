@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { createRegistry } from '../main.ts';
 import { loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
-import type { StepServices } from '../ports/step-services.ts';
+import { EVERY_SERVICE } from '../ports/step-services.ts';
 import type { LoadedTestFile } from './load-test-file.ts';
 import { scalePlaybookText } from './scale-playbook.ts';
 
@@ -17,7 +17,6 @@ export interface PreparedPlaybooks {
   cleanup(): Promise<void>;
 }
 
-const EVERY_SERVICE: ReadonlySet<keyof StepServices> = new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']);
 
 /**
  * Checks the playbooks under test as written (so problems point at their own lines; every service counts as

@@ -21,6 +21,12 @@ export interface LoadContext {
 export interface LoadResult {
   playbook?: Playbook;
   problems: SourceProblem[];
+  /**
+   * Why a valid playbook cannot run with this configuration (`"prometheus.query" needs prometheus, which is not
+   * configured`), one line per missing service; empty when it can. Problems in the file itself come first: a
+   * playbook is reported unservable only when it has no problem.
+   */
+  unservable: SourceProblem[];
 }
 
 const ajv = createAjv();
@@ -37,12 +43,14 @@ const DEFAULT_POLL_TIMEOUT = 10_000;
  */
 export function loadPlaybook(file: string, text: string, ctx: LoadContext): LoadResult {
   const source = new YamlSource(file, text);
-  if (source.problems.length > 0) return { problems: source.problems };
+  if (source.problems.length > 0) return { problems: source.problems, unservable: [] };
   const doc = source.value as PlaybookDoc;
-  if (!validateDoc(doc)) return { problems: sourceProblems(source, validateDoc.errors) };
+  if (!validateDoc(doc)) return { problems: sourceProblems(source, validateDoc.errors), unservable: [] };
 
   const problems: SourceProblem[] = [];
+  const unservable: SourceProblem[] = [];
   const at = (pointer: string, message: string) => problems.push({ ...source.locate(pointer), message });
+  const unmet = (pointer: string, message: string) => unservable.push({ ...source.locate(pointer), message });
   const spec = doc.spec;
 
   if (!spec.steps === !spec.rungs) at('/spec', 'spec needs exactly one of "steps" (one rung) or "rungs" (a ladder)');
@@ -64,7 +72,7 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       const ptr = spec.rungs ? `${rungBase}/${ri}/steps/${si}` : `/spec/steps/${si}`;
       if (seen.has(s.id)) at(`${ptr}/id`, `step id "${s.id}" is used twice (first at ${seen.get(s.id)})`);
       seen.set(s.id, ptr);
-      const step = compileStep(s, ptr, order, declaredParams, ctx, at);
+      const step = compileStep(s, ptr, order, declaredParams, ctx, at, unmet);
       order.push(s.id);
       if (step) steps.push(step);
     });
@@ -91,10 +99,11 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
     for (const ref of parseOr(() => collectRefs(spec.target), (msg) => at('/spec/target', msg)) ?? []) checkRef(ref.path, `/spec/target${ref.pointer}`, [], declaredParams, at);
   }
 
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0) return { problems, unservable: [] };
   const steps = rungs.flatMap((r) => r.steps);
   return {
     problems,
+    unservable,
     playbook: {
       name: doc.metadata.name,
       description: doc.metadata.description,
@@ -130,6 +139,7 @@ function compileStep(
   declaredParams: ReadonlySet<string>,
   ctx: LoadContext,
   at: (pointer: string, message: string) => void,
+  unmet: (pointer: string, message: string) => void,
 ): Step | undefined {
   const isGate = 'gate' in s;
   const uses = isGate ? s.gate : s.action;
@@ -145,7 +155,7 @@ function compileStep(
     return undefined;
   }
   for (const need of def.needs ?? []) {
-    if (!ctx.available.has(need)) at(usesPtr, `"${uses}" needs ${need}, which is not configured`);
+    if (!ctx.available.has(need)) unmet(usesPtr, `"${uses}" needs ${need}, which is not configured`);
   }
 
   const params = s.with ?? {};

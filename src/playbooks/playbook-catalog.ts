@@ -8,12 +8,29 @@ import type { Playbook } from '../domain/playbook.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 
-/** Files in the playbooks folder that are not playbooks: playbook tests (and anything under tests/) and the editor schema. */
-const IGNORED = /(\.test\.ya?ml|\.schema\.json)$|(^|[\\/])tests[\\/]/;
+/**
+ * Files in the playbooks folder that are not playbooks: playbook tests (and anything under tests/), the editor schema,
+ * and the `..data` / `..2026_…` entries of a mounted ConfigMap (Kubernetes' atomic writer keeps each version in a
+ * hidden timestamped folder behind the `..data` symlink; the visible files are symlinks through it, so reading the
+ * hidden copies too would load every playbook twice).
+ */
+const IGNORED = /(\.test\.ya?ml|\.schema\.json)$|(^|[\\/])tests[\\/]|(^|[\\/])\.\./;
+
+/** A valid playbook that this configuration cannot run, and why (one line per missing service). */
+export interface UnservablePlaybook {
+  name: string;
+  file: string;
+  /** Distinct messages, e.g. `"prometheus.query" needs prometheus, which is not configured`. */
+  reasons: string[];
+  /** Each step that needs a missing service, at its file position. */
+  problems: SourceProblem[];
+}
 
 export interface LoadedSet {
   playbooks: Playbook[];
   problems: SourceProblem[];
+  /** Valid playbooks left out because a service they need is not configured (see LoadResult.unservable). */
+  unservable: UnservablePlaybook[];
 }
 
 /** Loads every playbook of a folder. Any problem anywhere means the set is not usable; all problems are listed. */
@@ -22,7 +39,7 @@ export async function loadPlaybookDir(dir: string, ctx: LoadContext): Promise<Lo
   try {
     entries = (await readdir(dir, { recursive: true })).map(String);
   } catch (err) {
-    return { playbooks: [], problems: [{ file: dir, line: 1, column: 1, message: `cannot read playbooks folder: ${(err as Error).message}` }] };
+    return { playbooks: [], problems: [{ file: dir, line: 1, column: 1, message: `cannot read playbooks folder: ${(err as Error).message}` }], unservable: [] };
   }
   const files = entries.filter((f) => /\.ya?ml$/.test(f) && !IGNORED.test(f)).sort();
   return loadPlaybookFiles(files.map((f) => join(dir, f)), ctx);
@@ -31,9 +48,19 @@ export async function loadPlaybookDir(dir: string, ctx: LoadContext): Promise<Lo
 export async function loadPlaybookFiles(files: string[], ctx: LoadContext): Promise<LoadedSet> {
   const playbooks: Playbook[] = [];
   const problems: SourceProblem[] = [];
+  const unservable: UnservablePlaybook[] = [];
   for (const file of files) {
     const shown = relative(process.cwd(), file) || file;
-    const text = await readFile(file, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      // Gone between listing and reading: a key removed from a mounted ConfigMap leaves a dangling symlink until
+      // kubelet deletes it, just after the ..data swap. The change that removes it triggers another reload.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      problems.push({ file: shown, line: 1, column: 1, message: `cannot read: ${(err as Error).message}` });
+      continue;
+    }
     if (!/^\s*apiVersion:/m.test(text)) continue; // a manifest or data file beside the playbooks, not a playbook
     if (/^\s*kind:\s*(?!Playbook\b)\w+/m.test(text) && !/^\s*kind:\s*Playbook\b/m.test(text)) continue;
     const result = loadPlaybook(shown, text, ctx);
@@ -41,18 +68,27 @@ export async function loadPlaybookFiles(files: string[], ctx: LoadContext): Prom
     if (result.playbook) {
       const dup = playbooks.find((p) => p.name === result.playbook!.name);
       if (dup) problems.push({ file: shown, line: 1, column: 1, message: `playbook name "${dup.name}" is already used by ${dup.file}` });
+      else if (result.unservable.length > 0) unservable.push({ name: result.playbook.name, file: shown, reasons: [...new Set(result.unservable.map((u) => u.message))], problems: result.unservable });
       else playbooks.push(result.playbook);
     }
   }
-  return { playbooks, problems };
+  return { playbooks, problems, unservable };
+}
+
+export interface CatalogHooks {
+  /** Called when a reload is refused (start-up, SIGHUP or a file change), e.g. to count it in a metric. */
+  onRefused?(problems: readonly SourceProblem[]): void;
 }
 
 /**
  * The playbooks in force. A reload that finds any problem keeps the last good set running and reports the
- * problems; `generation` counts successful loads.
+ * problems; `generation` counts successful loads. A valid playbook that needs a service the configuration lacks
+ * (Prometheus, Alertmanager, escalation, Kubernetes) is not a problem of the set: it is left out, listed in
+ * `unservable` with its reasons (shown in /readyz and a metric), and the rest runs.
  */
 export class PlaybookCatalog {
   #playbooks: Playbook[] = [];
+  #unservable: UnservablePlaybook[] = [];
   #generation = 0;
   #lastProblems: SourceProblem[] = [];
   #watcher: FSWatcher | undefined;
@@ -60,11 +96,18 @@ export class PlaybookCatalog {
   readonly #dir: string;
   readonly #ctx: LoadContext;
   readonly #log: Logger;
+  readonly #hooks: CatalogHooks;
 
-  constructor(dir: string, ctx: LoadContext, log: Logger) {
+  constructor(dir: string, ctx: LoadContext, log: Logger, hooks: CatalogHooks = {}) {
     this.#dir = dir;
     this.#ctx = ctx;
     this.#log = log;
+    this.#hooks = hooks;
+  }
+
+  /** Valid playbooks of the set in force that this configuration cannot run, with the reasons. */
+  get unservable(): readonly UnservablePlaybook[] {
+    return this.#unservable;
   }
 
   get generation(): number {
@@ -92,11 +135,14 @@ export class PlaybookCatalog {
     this.#lastProblems = set.problems;
     if (set.problems.length > 0) {
       this.#log.error({ problems: set.problems.map(formatProblem), kept: this.#playbooks.map((p) => p.name) }, `playbook reload refused (${set.problems.length} problem(s)); the last good set stays in force`);
+      this.#hooks.onRefused?.(set.problems);
       return set.problems;
     }
     this.#playbooks = set.playbooks.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+    this.#unservable = set.unservable;
     this.#generation++;
     this.#log.info({ playbooks: this.#playbooks.map((p) => p.name), generation: this.#generation }, `loaded ${this.#playbooks.length} playbook(s)`);
+    for (const u of set.unservable) this.#log.warn({ playbook: u.name, file: u.file, reasons: u.reasons }, `playbook ${u.name} is not in force: ${u.reasons.join('; ')}`);
     return [];
   }
 

@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { RemediatorError } from '../domain/errors.ts';
 
 /** One HTTP exchange as the engine sees it. Bodies are parsed JSON when the server said JSON, else text. */
@@ -27,22 +27,34 @@ export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
 }
 
+/**
+ * The HttpClient on axios. axios is imported on the first request, not with this module: a process that never sends
+ * one (a receiver) does not carry it.
+ */
 export class AxiosHttpClient implements HttpClient {
-  readonly #axios: AxiosInstance;
+  readonly #userAgent: string;
+  #axios: Promise<AxiosInstance> | undefined;
 
   constructor(options: { userAgent?: string } = {}) {
-    this.#axios = axios.create({
-      validateStatus: () => true,
-      maxRedirects: 0,
-      headers: { 'user-agent': options.userAgent ?? 'remediator' },
-      transitional: { clarifyTimeoutError: true },
-    });
+    this.#userAgent = options.userAgent ?? 'remediator';
+  }
+
+  #instance(): Promise<AxiosInstance> {
+    this.#axios ??= import('axios').then(({ default: axios }) =>
+      axios.create({
+        validateStatus: () => true,
+        maxRedirects: 0,
+        headers: { 'user-agent': this.#userAgent },
+        transitional: { clarifyTimeoutError: true },
+      }),
+    );
+    return this.#axios;
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     try {
-      const res = await this.#axios.request({
+      const res = await (await this.#instance()).request({
         method: req.method,
         url: req.url,
         headers: req.headers,

@@ -16,6 +16,9 @@ export interface StepServices {
   limits: StepLimits;
 }
 
+/** Every service, for checking playbooks on their own (lint without a config, `remediator test`, `remediator rbac`). */
+export const EVERY_SERVICE: ReadonlySet<keyof StepServices> = new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']);
+
 export interface StepLimits {
   /** `kube.scale` never sets more replicas than this, whatever the playbook says. */
   maxReplicas: number;

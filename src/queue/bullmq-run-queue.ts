@@ -1,8 +1,8 @@
 import { Queue, Job } from 'bullmq';
-import type { RedisOptions } from 'bullmq';
 import type { RunQueue } from './run-queue.ts';
 import { RemediatorError } from '../domain/errors.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
+import type { RedisClient } from '../store/redis-connection.ts';
 
 export interface RunJobData {
   runId: string;
@@ -11,7 +11,11 @@ export interface RunJobData {
 }
 
 export interface BullmqRunQueueOptions {
-  connection: RedisOptions;
+  /**
+   * A command connection (RedisConnector.command: fails fast, no offline queue), shared, never closed here: a
+   * webhook must get its 503 while Redis is away, and the durability barrier's WAIT must cover the job it queued.
+   */
+  connection: RedisClient;
   /** BullMQ key prefix (the config's redis.prefix). */
   prefix: string;
   name: string;
@@ -34,7 +38,7 @@ export async function promoteIfDelayed(job: Job): Promise<void> {
  * Runs as BullMQ jobs whose id is the run id, so adding a run twice is a no-op (docs/contracts.md §4.3: ids have no ':'
  * and are never all digits; run ids are built that way). The job data carries the step cursor.
  *
- * The queue's producer connection fails fast (no offline queue): a webhook must get its 503 while Redis is away.
+ * The queue's producer is the caller's command connection (see BullmqRunQueueOptions.connection).
  */
 export class BullmqRunQueue implements RunQueue {
   readonly queue: Queue;
@@ -42,7 +46,8 @@ export class BullmqRunQueue implements RunQueue {
   constructor(options: BullmqRunQueueOptions) {
     this.queue = new Queue(options.name, {
       prefix: options.prefix,
-      connection: { ...options.connection, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+      // The store's command connection: fail-fast, auto-pipelined, and the one a WAIT before the 202 covers.
+      connection: options.connection,
       defaultJobOptions: {
         // Unexpected errors (not step failures, which the engine records) are retried by BullMQ.
         attempts: 5,
@@ -64,6 +69,16 @@ export class BullmqRunQueue implements RunQueue {
     }
   }
 
+  async enqueueMany(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    if (runIds.length === 1) return this.enqueue(runIds[0]!);
+    try {
+      await this.queue.addBulk(runIds.map((runId) => ({ name: 'run', data: { runId }, opts: { jobId: runId } })));
+    } catch (err) {
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue ${runIds.length} runs: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async wake(runId: string): Promise<void> {
     try {
       const job = await Job.fromId(this.queue, runId);
@@ -77,7 +92,10 @@ export class BullmqRunQueue implements RunQueue {
     return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
   }
 
-  /** Closes the producer connection; with Redis gone it ends it instead of letting it wait to reconnect. */
+  /**
+   * Closes the queue. With Redis gone it ends the (shared) connection instead of letting the close wait for a
+   * reconnect: the owner closes right after anyway (src/queue/stranded-clients.ts).
+   */
   async close(): Promise<void> {
     await endStrandedClients(bullmqClients(this.queue));
     await this.queue.close();

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { FINAL_STATUSES, type RunState } from '../engine/run-state.ts';
 import { storeCall } from '../store/store-call.ts';
@@ -79,10 +79,10 @@ export class RunSupersededError extends Error {
 }
 
 export class RunFence {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: Keys;
 
-  constructor(redis: Redis, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys) {
     this.#redis = redis;
     this.#keys = keys;
     redis.defineCommand('remRunClaim', { numberOfKeys: 3, lua: CLAIM });

@@ -4,6 +4,8 @@
  */
 export interface RunQueue {
   enqueue(runId: string): Promise<void>;
+  /** `enqueue` for several runs in one round trip (a notification's new runs). */
+  enqueueMany(runIds: readonly string[]): Promise<void>;
   /** Makes a waiting run look at its state now (a cancel, an approval, a resolve that ends waits). */
   wake(runId: string): Promise<void>;
   counts(): Promise<Record<string, number>>;

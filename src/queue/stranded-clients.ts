@@ -1,5 +1,5 @@
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 
 /**
  * Why this exists: when Redis is gone, an ioredis client sits in `reconnecting` with a reconnect timer armed.
@@ -16,19 +16,19 @@ import type { Redis } from 'ioredis';
  */
 
 /** The ioredis clients BullMQ created for a queue or worker (its command connection and, for a worker, the blocking one). */
-export function bullmqClients(part: Queue | Worker | undefined): Redis[] {
+export function bullmqClients(part: Queue | Worker | undefined): RedisClient[] {
   if (!part) return [];
   // `_client` is protected in BullMQ's types; reading it is the only way to reach a client whose connection never
   // became ready (the public `client` getter waits for that).
-  const backend = part.backend as unknown as Record<'connection' | 'blockingConnection', { _client?: Redis } | undefined>;
-  return [backend.connection?._client, backend.blockingConnection?._client].filter((c): c is Redis => c !== undefined);
+  const backend = part.backend as unknown as Record<'connection' | 'blockingConnection', { _client?: RedisClient } | undefined>;
+  return [backend.connection?._client, backend.blockingConnection?._client].filter((c): c is RedisClient => c !== undefined);
 }
 
 /**
  * Ends every client that is waiting to reconnect (see above) and waits, at most `timeoutMs` (default 3 s), until no
  * client is between states: each is `ready` (Redis is there) or `end`. Never throws.
  */
-export async function endStrandedClients(clients: readonly Redis[], options: { timeoutMs?: number } = {}): Promise<void> {
+export async function endStrandedClients(clients: readonly RedisClient[], options: { timeoutMs?: number } = {}): Promise<void> {
   const pending = clients.filter((c) => c.status !== 'ready' && c.status !== 'end');
   if (pending.length === 0) return;
   let timer: NodeJS.Timeout | undefined;

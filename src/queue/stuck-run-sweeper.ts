@@ -1,6 +1,6 @@
 import { Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { RunQueue } from './run-queue.ts';
@@ -34,7 +34,7 @@ export interface StuckRunSweeperDeps {
   queue: Queue;
   fence: RunFence;
   /** A command connection to the same Redis (reads BullMQ's job lock). */
-  redis: Redis;
+  redis: RedisClient;
   /** Closes overdue runs and redoes cut-short closings. */
   closer: Pick<RunCloser, 'closeOverdue' | 'redrive'>;
   clock: Clock;

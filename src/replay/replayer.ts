@@ -8,6 +8,8 @@ import { startRemediator, type Remediator } from '../main.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { spawnRedis } from '../dev/redis-process.ts';
 import { Job } from 'bullmq';
+import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
+import { redisConnector } from '../store/redis-connection.ts';
 import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { episodeId } from '../alerts/episode.ts';

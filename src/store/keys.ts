@@ -9,7 +9,10 @@ export class Keys {
     this.prefix = prefix;
   }
 
-  /** Hash: fingerprint, startsAt, labels, status, firstSeen, lastSeen, repeats, resolvedAt, run:<playbook> → run id. */
+  /**
+   * Hash: fingerprint, startsAt, labels, status, firstSeen, lastSeen, received (deliveries of the episode: 1 + its
+   * repeats), resolvedAt, run:<playbook> → run id.
+   */
   episode(id: string): string {
     return `${this.prefix}:episode:${id}`;
   }
@@ -81,6 +84,13 @@ export class Keys {
   /** Sorted set of runs recorded but not yet claimed by a worker, by creation time (ms): the sweeper re-queues them. */
   runsQueued(): string {
     return `${this.prefix}:runs-queued`;
+  }
+  /**
+   * The hash BullMQ keeps for the job of a run (its QueueKeys layout: `<prefix>:<queue>:<jobId>`, with the same
+   * prefix): the ingest script looks at whether a queued run still needs its job.
+   */
+  runJob(runId: string): string {
+    return `${this.prefix}:${this.runQueue()}:${runId}`;
   }
   /** The BullMQ queue names (BullMQ adds its own prefix segment). */
   runQueue(): string {

@@ -1,4 +1,6 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
 import type { RunRecord, RunView } from './run-record.ts';
@@ -11,30 +13,12 @@ import { RemediatorError } from '../domain/errors.ts';
 const DECISIONS_KEPT = 200;
 
 /**
- * Claims the run of (episode, playbook) atomically: the episode is recorded (first/last seen, repeat count) and, if
- * no run exists for this playbook yet, the run record is written and indexed, all in one script, so a crash or a
- * dropped connection leaves either everything or nothing.
- * Returns {1, runId} for a new run, {0, existingRunId} for a repeat.
+ * Repeats of an episode (HA twins, retries, repeat_interval re-sends) stored as `deduplicated` decisions; later ones
+ * only bump the episode's `received` counter and `lastSeen`, so an alert storm does not grow Redis per delivery.
  */
-const CLAIM = `
-local ep, runKey, runs, queued = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local field, runId, now, nowMs, record, fp, startsAt, labels, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
-redis.call('HSETNX', ep, 'fingerprint', fp)
-redis.call('HSETNX', ep, 'startsAt', startsAt)
-redis.call('HSETNX', ep, 'labels', labels)
-redis.call('HSETNX', ep, 'firstSeen', now)
-redis.call('HSETNX', ep, 'status', 'firing')
-redis.call('HSET', ep, 'lastSeen', now)
-redis.call('HINCRBY', ep, 'received', 1)
-redis.call('EXPIRE', ep, ttl)
-local existing = redis.call('HGET', ep, field)
-if existing then return {0, existing} end
-redis.call('HSET', ep, field, runId)
-redis.call('HSET', runKey, 'record', record, 'status', 'queued', 'updatedAt', now)
-redis.call('ZADD', runs, nowMs, runId)
-redis.call('ZADD', queued, nowMs, runId)
-return {1, runId}
-`;
+export const REPEATS_RECORDED = 5;
+
+const INGEST_FIRING = readFileSync(new URL('./lua/ingest-firing.lua', import.meta.url), 'utf8');
 
 /**
  * KEYS: run hash, run decisions[, episode decisions]. ARGV: at, decision JSON, kept, episode TTL (s), '1' to append
@@ -57,6 +41,20 @@ return 1
 export interface ClaimResult {
   created: boolean;
   runId: string;
+}
+
+/** One firing alert of a notification, with the run each matched playbook would start. */
+export interface FiringClaim {
+  episodeId: string;
+  alert: AlertView;
+  /** Recorded when no playbook takes the alert (`runs` empty). */
+  unmatched: Decision;
+  runs: Array<{ record: RunRecord; started: Decision }>;
+}
+
+export interface FiringClaimResult extends ClaimResult {
+  /** The run is queued without a job (new, or an earlier attempt failed before queuing it): queue it now. */
+  enqueue: boolean;
 }
 
 export interface RunFilter {
@@ -83,45 +81,50 @@ export interface RunStoreOptions {
 /** Episodes, runs and decisions in Redis. Every method throws REM_ERR_STORE_UNAVAILABLE when Redis fails. */
 export class RunStore {
   readonly keys: Keys;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #retentionSeconds: number;
   readonly #onDecision: (decision: Decision) => void;
 
-  constructor(redis: Redis, prefix: string, options: RunStoreOptions) {
+  constructor(redis: RedisClient, prefix: string, options: RunStoreOptions) {
     this.#redis = redis;
     this.keys = new Keys(prefix);
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
     this.#onDecision = options.onDecision ?? (() => undefined);
-    redis.defineCommand('remClaimRun', { numberOfKeys: 4, lua: CLAIM });
     redis.defineCommand('remDecideFinal', { lua: DECIDE_FINAL });
+    // One declared key, the run index, routes the script to the node that owns the installation's slot on Cluster (every
+    // key shares its hash tag); the script reads its keys from ARGV, where the run index is repeated.
+    redis.defineCommand('remIngestFiring', { numberOfKeys: 1, lua: INGEST_FIRING });
+  }
+
+  /**
+   * Records the firing alerts of one notification in one round trip (src/store/lua/ingest-firing.lua): episodes,
+   * repeat counters, new runs with their `started` decisions, and which runs need their job queued. Results are per
+   * claim, one per run of `claims[i].runs`, in order.
+   */
+  async ingestFiring(claims: FiringClaim[], now: string): Promise<FiringClaimResult[][]> {
+    if (claims.length === 0) return [];
+    const runPrefix = this.keys.run('');
+    const args: Array<string | number> = [now, Date.parse(now), this.#retentionSeconds, DECISIONS_KEPT, REPEATS_RECORDED, this.keys.runs(), this.keys.runsQueued(), runPrefix, this.keys.runDecisions('').slice(runPrefix.length), this.keys.runJob('')];
+    for (const c of claims) {
+      args.push(c.episodeId, this.keys.episode(c.episodeId), this.keys.episodeDecisions(c.episodeId), c.alert.fingerprint, c.alert.startsAt, JSON.stringify(c.alert.labels), c.runs.length, c.runs.length === 0 ? JSON.stringify(c.unmatched) : '');
+      for (const r of c.runs) args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
+    }
+    const flat = (await storeCall(() => (this.#redis as any).remIngestFiring(this.keys.runs(), ...args) as Promise<Array<number | string>>)) ?? [];
+    let k = 0;
+    return claims.map((c) =>
+      c.runs.map(() => {
+        const result = { created: flat[k] === 1, runId: String(flat[k + 1]), enqueue: flat[k + 2] === 1 };
+        k += 3;
+        return result;
+      }),
+    );
   }
 
   async ping(): Promise<void> {
     await storeCall(() => this.#redis.ping());
   }
 
-  async claimRun(episodeId: string, alert: AlertView, record: RunRecord): Promise<ClaimResult> {
-    const [created, runId] = (await storeCall(() =>
-      (this.#redis as any).remClaimRun(
-        this.keys.episode(episodeId),
-        this.keys.run(record.id),
-        this.keys.runs(),
-        this.keys.runsQueued(),
-        `run:${record.playbook}`,
-        record.id,
-        record.createdAt,
-        Date.parse(record.createdAt),
-        JSON.stringify(record),
-        alert.fingerprint,
-        alert.startsAt,
-        JSON.stringify(alert.labels),
-        this.#retentionSeconds,
-      ),
-    )) as [number, string];
-    return { created: created === 1, runId };
-  }
-
-  /** Records an episode that no playbook matched (or a resolved one), without a run. */
+  /** Records a delivery of an episode without claiming a run (a resolved alert). */
   async touchEpisode(episodeId: string, alert: AlertView, now: string): Promise<void> {
     const key = this.keys.episode(episodeId);
     await storeCall(() =>

@@ -145,7 +145,7 @@ ${spec}  steps:
   t.same(nodeWrites('opted-out'), [], 'the labelled Node is never patched');
 
   svc.sim.put(nodeObject({ name: 'held' }));
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(svc.config.redis.prefix));
   const claim = await lock.claim({ runId: 'run-operator-hold', playbook: 'x', target: '/Node/held', now: Date.now(), ttlMs: 60_000, limits: { runs: 1, windowMs: 1000, cooldownMs: 0 }, countBudget: false });

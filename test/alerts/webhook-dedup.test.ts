@@ -1,5 +1,7 @@
 import t from 'tap';
+import { Redis } from 'ioredis';
 import { startTestService, fixture, serviceDownPlaybook } from '../support/harness.ts';
+import { REPEATS_RECORDED } from '../../src/store/run-store.ts';
 
 const svc = await startTestService({ playbooks: { 'sd.yaml': serviceDownPlaybook() } });
 const firing = await fixture('alertmanager/firing.json');
@@ -24,7 +26,7 @@ t.test('a firing episode starts one run; repeats and HA duplicates are deduplica
   t.equal(run.state.outputs.note.message, 'phone-gateway is down in ai-ninja', 'templates rendered from the alert labels');
   t.same(run.target, { namespace: 'ai-ninja', kind: 'Deployment', name: 'phone-gateway' });
   const reasons = run.decisions.map((d: any) => d.reason);
-  t.same(reasons.filter((r: string) => r === 'deduplicated').length, 2, 'each repeat is recorded as a decision');
+  t.same(reasons.filter((r: string) => r === 'deduplicated').length, 2, 'the first repeats are recorded as decisions');
 
   const list = await svc.api('GET', '/v1/runs?playbook=service-down-basic');
   t.equal(list.body.runs.length, 1, 'exactly one run exists for the episode');
@@ -71,4 +73,63 @@ t.test('resolved closes the episode and is recorded on its run', async (t) => {
   const run = await svc.api('GET', `/v1/runs/${original.id}`);
   t.ok(run.body.alertResolvedAt, 'the run knows its alert resolved');
   t.ok(run.body.decisions.some((d: any) => d.reason === 'resolved'));
+});
+
+t.test('a storm of repeats counts on the episode and stops growing Redis after the first few', async (t) => {
+  const redis = new Redis(svc.redis!.url);
+  t.teardown(() => redis.quit());
+  const storm = structuredClone(firing);
+  storm.alerts[0].startsAt = '2026-11-25T16:00:00.000Z';
+  const first = await svc.post(storm);
+  const runId = first.body.alerts[0].runs[0].runId;
+  const episode = first.body.alerts[0].episode;
+  for (let i = 0; i < REPEATS_RECORDED; i++) t.equal((await svc.post(storm)).body.alerts[0].decision, 'deduplicated');
+  // The run ends and closes first, so what changes afterwards is the repeats' doing.
+  const run = await svc.waitForRun(runId, (r) => r.status === 'completed' && Boolean(r.finalDecisionAt));
+  t.equal(run.decisions.filter((d: any) => d.reason === 'deduplicated').length, REPEATS_RECORDED, 'the run shows the first repeats');
+  const keysBefore = await redis.dbsize();
+  const lengthsBefore = await Promise.all([redis.llen(svc.service.store.keys.runDecisions(runId)), redis.llen(svc.service.store.keys.episodeDecisions(episode))]);
+  for (let i = 0; i < 30; i++) {
+    const again = await svc.post(storm);
+    t.equal(again.body.alerts[0].runs[0].runId, runId, 'every repeat points at the one run');
+  }
+  t.same(await Promise.all([redis.llen(svc.service.store.keys.runDecisions(runId)), redis.llen(svc.service.store.keys.episodeDecisions(episode))]), lengthsBefore, 'no decision per repeat beyond the first few');
+  t.equal(await redis.dbsize(), keysBefore, 'no key per repeat');
+  const ep = await svc.service.store.getEpisode(episode);
+  t.equal(ep?.['received'], String(1 + REPEATS_RECORDED + 30), 'the episode counts every delivery');
+  t.ok(Date.parse(ep!['lastSeen']!) >= Date.parse(ep!['firstSeen']!), 'and keeps when it was last seen');
+});
+
+t.test('a repeat queues the job of a run stored without one (an attempt that failed between the two)', async (t) => {
+  const redis = new Redis(svc.redis!.url);
+  t.teardown(() => redis.quit());
+  const group = structuredClone(firing);
+  group.alerts[0].startsAt = '2026-11-25T17:00:00.000Z';
+  const second = structuredClone(firing.alerts[0]);
+  second.fingerprint = 'aaaabbbbccccdddd';
+  second.startsAt = '2026-11-25T17:00:00.000Z';
+  second.labels = { ...second.labels, deployment: 'realtime-processor', service: 'realtime-processor' };
+  group.alerts.push(second);
+  // What a 503 between the two round trips leaves: the runs stored and queued, no jobs. Written as the store does
+  // (through the ingest script) while no worker can take the jobs, then the jobs removed.
+  const keys = svc.service.store.keys;
+  const stored = await svc.service.store.ingestFiring(
+    group.alerts.map((a: any) => {
+      const alert = { ...a, annotations: a.annotations ?? {} };
+      const ep = `ep-${a.fingerprint}-${Date.parse(a.startsAt)}`;
+      const id = `run-lost-${a.fingerprint}`;
+      const record = { id, playbook: 'service-down-basic', createdAt: new Date().toISOString(), trigger: 'alert', episodeId: ep, alert, params: {}, dryRun: false };
+      return { episodeId: ep, alert, unmatched: { at: record.createdAt, reason: 'unmatched', message: '' }, runs: [{ record, started: { at: record.createdAt, reason: 'started', runId: id, message: 'started' } }] };
+    }),
+    new Date().toISOString(),
+  );
+  t.same(stored.flat().map((r) => [r.created, r.enqueue]), [[true, true], [true, true]]);
+  t.equal(await redis.exists(keys.runJob('run-lost-2f64f209b35b0a10')), 0, 'no job yet');
+  const retry = await svc.post(group);
+  t.equal(retry.status, 202);
+  t.same(retry.body.alerts.map((a: any) => a.decision), ['deduplicated', 'deduplicated']);
+  for (const a of retry.body.alerts) {
+    const run = await svc.waitForRun(a.runs[0].runId, (r) => r.status === 'completed');
+    t.equal(run.state.steps.filter((s: any) => s.id === 'note').length, 1, `${a.runs[0].runId} ran once`);
+  }
 });

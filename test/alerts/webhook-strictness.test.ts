@@ -9,7 +9,7 @@ import { startTestService, fixture, serviceDownPlaybook } from '../support/harne
  */
 const svc = await startTestService({ playbooks: { 'sd.yaml': serviceDownPlaybook() } });
 const firing = await fixture('alertmanager/firing.json');
-const redis = new Redis(svc.redis.url);
+const redis = new Redis(svc.redis!.url);
 t.teardown(() => redis.quit());
 // Episodes and runs: what an accepted alert writes (BullMQ's own keys come and go with its timers).
 const keyCount = async () => (await redis.keys(`${svc.config.redis.prefix}:episode:*`)).length + (await redis.keys(`${svc.config.redis.prefix}:run:*`)).length;

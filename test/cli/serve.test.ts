@@ -35,7 +35,7 @@ t.test('serve: start-up errors are plain lines on stderr with exit 2, like confi
   const bad = await write('bad.yaml', 'server: { port: "eighty" }\n');
   const configError = await runCli(['serve', '--config', bad]);
   t.equal(configError.code, 2, 'a config error exits 2 as well');
-  t.match(configError.stderr, /^invalid configuration:\n {2}.*server\.port/);
+  t.match(configError.stderr, /^REM_ERR_CONFIG_INVALID: invalid configuration:\n {2}.*server\.port/, 'the code, then one line per problem, as for start-up errors');
 });
 
 t.test('serve logs JSON when stdout is not a terminal and pretty lines when it is', async (t) => {

@@ -27,9 +27,25 @@ async function poll(params: { namespace: string; name: string }, o: StepContextO
 t.test('passes once the run\'s restart rolled out, with kubectl\'s messages on the way', async (t) => {
   addDeployment(sim, { namespace: ns, name: 'web', image: 'nginx:1', replicas: 2 });
   await sim.settle();
+  // The restart's new pods become Ready only after the gate's first look, however slow the machine: otherwise the
+  // rollout can be over (100 ms) before the first poll's round trip and there is no waiting to see.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const previous = sim.hooks.onPodStarted;
+  sim.hooks.onPodStarted = async (pod, deployment) => {
+    await previous?.(pod, deployment);
+    if (deployment?.metadata?.name === 'web') await held;
+  };
+  t.teardown(() => {
+    sim.hooks.onPodStarted = previous;
+    release();
+  });
   const r = await runAction(restart, { namespace: ns, name: 'web' }, { services, run: { id: 'run-1' }, step: { id: 'restart' } });
   const outputs = { restart: (r as { output: unknown }).output };
-  const seen = await poll({ namespace: ns, name: 'web' }, { services, outputs }, (o) => o.verdict !== 'fail');
+  const seen = await poll({ namespace: ns, name: 'web' }, { services, outputs }, (o) => {
+    release();
+    return o.verdict !== 'fail';
+  });
   const last = seen.at(-1)!;
   t.equal(last.verdict, 'pass');
   t.equal(last.summary, 'deployment "web" successfully rolled out');

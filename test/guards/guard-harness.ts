@@ -32,8 +32,11 @@ export async function startGuardedService(options: {
   guards?: Record<string, unknown>;
   clock?: Clock;
   redis?: RedisProcess;
+  replicated?: { settings: Record<string, unknown> };
   role?: 'all' | 'receiver';
   worker?: Record<string, unknown>;
+  /** More config changes, applied last. */
+  overrides?: (c: Record<string, any>) => void;
 }): Promise<GuardedService> {
   const sim = await startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 20 });
   const dir = await mkdtemp(join(tmpdir(), 'remediator-guards-'));
@@ -47,11 +50,13 @@ export async function startGuardedService(options: {
     playbooks: options.playbooks,
     clock: options.clock,
     redis: options.redis,
+    ...(options.replicated ? { replicated: options.replicated } : {}),
     role: options.role,
     overrides: (c) => {
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       if (options.guards) c.guards = options.guards;
       if (options.worker) c.worker = { ...c.worker, ...options.worker };
+      options.overrides?.(c);
     },
   });
   const alerts = (deployments: string[], startsAt: string, namespace = 'ai-ninja', alertname = 'ServiceDown') => ({
@@ -133,4 +138,25 @@ export function remediationMarks(svc: GuardedService, deployment: string): Array
     const m = /^(.+)-(begin|end)$/.exec(env?.find((e) => e.name === 'REMEDIATION')?.value ?? '');
     return m ? [{ run: m[1]!, phase: m[2] as 'begin' | 'end' }] : [];
   });
+}
+
+/**
+ * A playbook for alerts named `alertname` whose runs write their id to the deployment once (kube.setEnv
+ * REMEDIATION=<run>), then page the escalation target `hook`: one write and one page per run to count.
+ */
+export function markAndPagePlaybook(alertname: string): string {
+  return `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: mark-and-page }
+spec:
+  triggers: [{ matchers: ['alertname="${alertname}"'] }]
+  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
+  steps:
+    - id: mark
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}" } }
+    - id: page
+      action: escalate
+      with: { level: P1, targets: [hook], summary: "{{ labels.deployment }} was marked" }
+`;
 }

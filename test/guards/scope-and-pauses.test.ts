@@ -112,7 +112,7 @@ t.test('dry runs are checked for scope but take no lock and use no budget', asyn
 });
 
 t.test('a locked target: spec.concurrency skip ends the run, wait waits for the holder', async (t) => {
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(svc.config.redis.prefix));
   const claim = await lock.claim({ runId: 'run-operator-hold', playbook: 'x', target: 'ai-ninja/Deployment/phone-gateway-backup', now: Date.now(), ttlMs: 60_000, limits: { runs: 1, windowMs: 1000, cooldownMs: 0 }, countBudget: false });
@@ -122,7 +122,8 @@ t.test('a locked target: spec.concurrency skip ends the run, wait waits for the 
   t.match(skipped.decisions.find((d: any) => d.reason === 'locked')?.message, /run run-operator-hold is acting on ai-ninja\/Deployment\/phone-gateway-backup/);
 
   const [id] = await svc.fire(['phone-gateway-backup'], startsAt());
-  const waiting = await svc.waitForRun(id!, (r) => r.decisions.some((d: any) => d.reason === 'locked'));
+  // The `locked` decision is recorded before the run's state is saved as waiting: wait for both.
+  const waiting = await svc.waitForRun(id!, (r) => r.status === 'waiting' && r.decisions.some((d: any) => d.reason === 'locked'));
   t.equal(waiting.status, 'waiting');
   t.same(svc.writesTo('phone-gateway-backup'), []);
   await lock.release('run-operator-hold');

@@ -19,7 +19,7 @@ const configFile = join(dir, 'config.yaml');
 await writeFile(
   configFile,
   `server: { host: 127.0.0.1, port: 0 }
-redis: { url: "${svc.redis.url}", prefix: "${svc.config.redis.prefix}" }
+redis: { url: "${svc.redis!.url}", prefix: "${svc.config.redis.prefix}" }
 playbooks: { dir: "${svc.playbookDir}", watch: false }
 kubernetes: { enabled: true, kubeconfig: "${svc.kubeconfig}" }
 worker: { concurrency: 2, lockDuration: 2s, stalledInterval: 1s, shutdownGrace: 1s }

@@ -73,8 +73,8 @@ t.test('Kubernetes API unreachable: still ready (200), and the detail says the A
 });
 
 t.test('Redis down: 503, with the Kubernetes detail still shown', async (t) => {
-  await svc.redis.kill(true);
-  t.teardown(() => svc.redis.start());
+  await svc.redis!.kill(true);
+  t.teardown(() => svc.redis!.start());
   const down = await readyz(svc.url);
   t.equal(down.status, 503);
   t.equal(down.body.ok, false);

@@ -104,7 +104,7 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   for (const path of ['/metrics', '/readyz', '/healthz', '/openapi.json']) t.equal((await call('GET', path)).status, 200);
 
   // Everything the service wrote to Redis, whatever the key type.
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.quit());
   const dump: string[] = [];
   let cursor = '0';

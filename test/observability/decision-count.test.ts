@@ -52,7 +52,7 @@ const status = (s: string) => (r: any) => r.status === s;
 
 /** Every decision kept in Redis, by reason: each run's list, plus the episode decisions that belong to no run. */
 async function storedDecisions(): Promise<Record<string, number>> {
-  const redis = new Redis(svc.redis.url);
+  const redis = new Redis(svc.redis!.url);
   try {
     const prefix = svc.config.redis.prefix;
     const out: Record<string, number> = {};

@@ -31,7 +31,8 @@ const overrides = (c: Record<string, any>) => {
   c.escalation = { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
 };
 const receiver = await startTestService({ playbooks: { 'page.yaml': playbook }, role: 'receiver', overrides });
-const worker = await startTestService({ playbooks: { 'page.yaml': playbook }, redis: receiver.redis, role: 'worker', overrides });
+// A worker answers scrapes on worker.healthPort (0: any free port).
+const worker = await startTestService({ playbooks: { 'page.yaml': playbook }, redis: receiver.redis, role: 'worker', overrides: (c) => (overrides(c), (c.worker = { ...c.worker, healthPort: 0 })) });
 
 const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
 

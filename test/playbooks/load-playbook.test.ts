@@ -55,9 +55,11 @@ t.test('every kind of mistake is reported at its line and column', async (t) => 
   t.match(problemsOf('apiVersion: [\n'), [/^\d+:\d+: /]);
 });
 
-t.test('a step that needs a service that is not configured is refused at load', async (t) => {
+t.test('a step that needs a service that is not configured makes the playbook unservable, not invalid', async (t) => {
   const needsKube = good.replace('action: log\n      with: { message: "{{ labels.service }}" }', 'action: kube.rolloutRestart\n      with: { namespace: ai-ninja, name: web }');
-  t.match(problemsOf(needsKube), [/"kube\.rolloutRestart" needs kube, which is not configured/]);
+  const r = loadPlaybook('pb.yaml', needsKube, ctx);
+  t.same(r.problems, []);
+  t.match(r.unservable.map((p) => `${p.line}:${p.column}: ${p.message}`), [/^\d+:\d+: "kube\.rolloutRestart" needs kube, which is not configured/]);
 });
 
 t.test('a reload with a broken file keeps the last good set', async (t) => {

@@ -54,7 +54,7 @@ t.test('a wait in the delayed set longer than the lock TTL keeps the lock', (t) 
 t.test('a step running in a worker longer than the lock TTL keeps the lock', (t) => twoRuns(t, 'realtime-processor', 'SlowStep', '2026-05-02'));
 
 t.test('renewal keeps only a live holder\'s lock: it never resurrects an expired lock or extends another run\'s', async (t) => {
-  const redis = new Redis(svc.redis.url, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(svc.redis!.url, { maxRetriesPerRequest: 1 });
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(`renew${Date.now()}`));
   const claim = (runId: string) => lock.claim({ runId, playbook: 'p', target: 'ns/Deployment/x', now: Date.now(), ttlMs: 200, limits: { runs: 10, windowMs: 3_600_000, cooldownMs: 0 }, countBudget: true });

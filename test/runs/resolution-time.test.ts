@@ -41,7 +41,7 @@ const overrides = (c: Record<string, any>) => {
   };
 };
 const svc = await startTestService({ playbooks: { 'slow.yaml': playbook }, overrides });
-await startTestService({ playbooks: { 'slow.yaml': playbook }, redis: svc.redis, role: 'worker', overrides });
+await startTestService({ playbooks: { 'slow.yaml': playbook }, redis: svc.redis!, role: 'worker', overrides });
 
 async function fire(severity: string, startsAt: string): Promise<string> {
   const body = await fixture('alertmanager/firing.json');

@@ -23,7 +23,7 @@ spec:
     - { id: health, gate: http.check, with: { url: "${url}" }, interval: 60s, timeout: 10m, successes: 1 }
 `;
 const svc = await startTestService({ playbooks: { 'skip.yaml': playbook('recheck', 'ServiceDown', 'skip-waits'), 'keep.yaml': playbook('keep-interval', 'QueueStuck', 'continue') } });
-const queue = new Queue(svc.service.store.keys.runQueue(), { prefix: svc.config.redis.prefix, connection: { host: '127.0.0.1', port: Number(new URL(svc.redis.url).port) } });
+const queue = new Queue(svc.service.store.keys.runQueue(), { prefix: svc.config.redis.prefix, connection: { host: '127.0.0.1', port: Number(new URL(svc.redis!.url).port) } });
 t.teardown(() => queue.close());
 
 /** A firing alert and its resolve: same fingerprint and startsAt (one episode). */

@@ -21,7 +21,8 @@ export const APPROVER_TOKEN = 'test-approver-token-0123456789';
 export interface TestService {
   service: Remediator;
   url: string;
-  redis: RedisProcess;
+  /** The standalone redis-server, absent when the test runs on replicated Redis (`replicated`). */
+  redis: RedisProcess | undefined;
   config: Config;
   playbookDir: string;
   /** POST a webhook body with the webhook token. */
@@ -46,6 +47,8 @@ export async function fixture(name: string): Promise<any> {
 export async function startTestService(options: {
   playbooks: Record<string, string>;
   redis?: RedisProcess;
+  /** Replicated Redis instead of a standalone one: `settings` (src/dev/redis-ha.ts) go into `redis` of the config. */
+  replicated?: { settings: Record<string, unknown> };
   role?: Role;
   overrides?: (c: Record<string, any>) => void;
   logs?: boolean;
@@ -54,14 +57,14 @@ export async function startTestService(options: {
   /** The engine's clock (default the system clock), e.g. to compress an hour of alerts into seconds. */
   clock?: Clock;
 }): Promise<TestService> {
-  const redis = options.redis ?? (await redisForTest());
+  const redis = options.replicated ? undefined : (options.redis ?? (await redisForTest()));
   const playbookDir = await mkdtemp(join(tmpdir(), 'remediator-pb-'));
   for (const [file, text] of Object.entries(options.playbooks)) await writeFile(join(playbookDir, file), text);
   const config = await loadConfig({
     env: {},
     overrides: (c) => {
       c.server = { host: '127.0.0.1', port: 0 };
-      c.redis = { url: redis.url, prefix: `t${Math.random().toString(36).slice(2, 8)}` };
+      c.redis = { ...(options.replicated?.settings ?? { url: redis!.url }), prefix: `t${Math.random().toString(36).slice(2, 8)}` };
       c.auth = {
         webhook: { bearerTokens: [WEBHOOK_TOKEN] },
         operators: [

@@ -7,7 +7,8 @@ import type { AppDeps } from '../app-deps.ts';
 
 /**
  * POST /v1/alertmanager — the URL an Alertmanager `webhook_config` points at. Authenticates before the body is
- * read, validates the v4 payload, records every alert durably, then answers 202 with what happened to each alert.
+ * read, validates the v4 payload, records every alert durably (on replicated Redis: until replicas hold the writes,
+ * see src/store/durability-barrier.ts), then answers 202 with what happened to each alert.
  * 503 when Redis is away (Alertmanager retries 5xx), 400 for a payload that will never be valid (it does not retry
  * 4xx within the window); never 429.
  */
@@ -38,6 +39,8 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
           log: req.log as unknown as AppDeps['log'],
           dryRun: deps.config.runs.dryRun,
         });
+        // The 202 promises the alerts are recorded: on replicated Redis, only once replicas hold them.
+        await deps.durability?.confirm();
         deps.metrics.webhooks.inc({ code: '202' });
         req.log.info({ receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) }, `webhook: ${alerts.length} alert(s)`);
         return reply.code(202).send({ accepted: alerts.length, alerts });

@@ -1,0 +1,72 @@
+-- Records the firing alerts of one Alertmanager notification in one round trip (RunStore.ingestFiring). Atomic: a
+-- crash or a dropped connection leaves all of the notification's records or none; the caller queues the jobs of the
+-- runs it returns only after this script returned, and answers 202 only after that.
+--
+-- Per alert, the episode hash is created on first sight (fingerprint, startsAt, labels, firstSeen, status), and every
+-- delivery bumps `received` and sets `lastSeen`: that counter is how repeats are kept. For each matched playbook the
+-- run of (episode, playbook) is claimed: a new run gets its record, its index entries and a `started` decision; a
+-- repeat only points at the existing run. Only the first `repeatsRecorded` repeats of an episode are also stored as
+-- `deduplicated` decisions (the HA twin, a retry, a repeat_interval re-send, for the run's story); later repeats do not
+-- grow Redis. An alert no playbook takes gets an `unmatched` decision the same way.
+--
+-- Keys are passed in ARGV (built by Keys in TypeScript) because a run's keys are known only here, once its id is: this
+-- store runs on a single Redis (or Sentinel), not Redis Cluster.
+--
+-- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
+--   index key, run key prefix, decisions key suffix, BullMQ job key prefix, then per alert:
+--   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, playbook count n, unmatched decision JSON
+--   (used when n = 0), then n times: episode field, new run id, run record JSON, started decision JSON, playbook name.
+-- Returns per (alert, playbook), in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
+--   i.e. new, or an earlier attempt stored it but failed before its job was added).
+local now, nowMs, ttl, kept, recorded = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local runsKey, queuedKey, runPrefix, decisionsSuffix, jobPrefix = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+
+local function push(list, json, expire)
+  redis.call('RPUSH', list, json)
+  redis.call('LTRIM', list, -kept, -1)
+  if expire then redis.call('EXPIRE', list, ttl) end
+end
+
+local out = {}
+local i = 11
+while i <= #ARGV do
+  local episodeId, ep, epDecisions, fp, startsAt, labels, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], tonumber(ARGV[i + 6]), ARGV[i + 7]
+  i = i + 8
+  if redis.call('EXISTS', ep) == 0 then
+    redis.call('HSET', ep, 'fingerprint', fp, 'startsAt', startsAt, 'labels', labels, 'firstSeen', now, 'status', 'firing')
+  end
+  redis.call('HSET', ep, 'lastSeen', now)
+  local received = redis.call('HINCRBY', ep, 'received', 1)
+  redis.call('EXPIRE', ep, ttl)
+  local record = received <= recorded + 1
+  if n == 0 and record then push(epDecisions, unmatched, true) end
+  for _ = 1, n do
+    local field, runId, runRecord, started, playbook = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
+    local existing = redis.call('HGET', ep, field)
+    if existing then
+      local runKey = runPrefix .. existing
+      local enqueue = 0
+      if redis.call('HGET', runKey, 'status') == 'queued' and redis.call('EXISTS', jobPrefix .. existing) == 0 then enqueue = 1 end
+      if record then
+        local d = cjson.encode({ at = now, reason = 'deduplicated', playbook = playbook, runId = existing, episodeId = episodeId, message = 'repeat of episode ' .. episodeId .. '; run ' .. existing .. ' already handles it' })
+        push(runKey .. decisionsSuffix, d, false)
+        push(epDecisions, d, true)
+      end
+      out[#out + 1] = 0
+      out[#out + 1] = existing
+      out[#out + 1] = enqueue
+    else
+      redis.call('HSET', ep, field, runId)
+      redis.call('HSET', runPrefix .. runId, 'record', runRecord, 'status', 'queued', 'updatedAt', now)
+      redis.call('ZADD', runsKey, nowMs, runId)
+      redis.call('ZADD', queuedKey, nowMs, runId)
+      push(runPrefix .. runId .. decisionsSuffix, started, false)
+      push(epDecisions, started, true)
+      out[#out + 1] = 1
+      out[#out + 1] = runId
+      out[#out + 1] = 1
+    end
+  end
+end
+return out
