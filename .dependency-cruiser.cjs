@@ -3,7 +3,8 @@
  *
  * - core: the domain model (src/domain), the ports (src/ports), the pure engine (src/engine) and schema helpers
  *   (src/schema). It imports nothing above it.
- * - adapters: the Redis store, the BullMQ run queue, the Kubernetes client, the HTTP API clients of the gates.
+ * - adapters: the Redis store, the BullMQ run queue, the Kubernetes client, the axios HTTP client, the HTTP API
+ *   clients of the gates.
  * - application: receive (alerts), route (playbooks), run (queue's run lifecycle, runs), guards, escalation, the
  *   actions and gates, observability.
  * - interfaces: HTTP (src/http), the CLI (src/cli), the config that gathers every section, and src/main.ts, the
@@ -15,7 +16,7 @@
  * TypeScript 7; type-only imports count like any other.
  */
 const CORE = '^src/(domain|ports|engine|schema)/';
-const ADAPTERS = '^src/(store/|kube/|queue/(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$|gates/[^/]+-http-api\\.ts$|gates/http-auth\\.ts$)';
+const ADAPTERS = '^src/(store/|kube/|http-client/|queue/(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$|gates/[^/]+-http-api\\.ts$|gates/http-auth\\.ts$)';
 const APPLICATION =
   '^src/(alerts|playbooks|runs|guards|escalation|actions|observability)/|^src/gates/(?![^/]+-http-api\\.ts$|http-auth\\.ts$)|^src/queue/(?!(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$)';
 const INTERFACES = '^src/(http|cli|config)/|^src/main\\.ts$';
@@ -49,6 +50,13 @@ module.exports = {
           '(^|/)node_modules/(bullmq|ioredis|@kubernetes/client-node|fastify|@fastify/[^/]+|axios)/',
         ],
       },
+    },
+    {
+      name: 'ports-are-interfaces',
+      comment: 'A port names what the core needs; the library behind it lives in an adapter.',
+      severity: 'error',
+      from: { path: '^src/(ports|domain)/' },
+      to: { path: '(^|/)node_modules/(bullmq|ioredis|@kubernetes/client-node|fastify|@fastify/[^/]+|axios)/' },
     },
     {
       name: 'core-imports-nothing-above',

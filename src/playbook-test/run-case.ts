@@ -13,7 +13,7 @@ import { compareExpectations, type CaseObservation, type Mismatch, type Observed
 import { observedEscalations } from './escalation-receiver.ts';
 import { startWebhookSink, type WebhookSink } from '../dev/webhook-sink.ts';
 import { ScriptedHttpClient } from './scripted-http-client.ts';
-import { AxiosHttpClient } from '../ports/http-client.ts';
+import { AxiosHttpClient } from '../http-client/axios-http-client.ts';
 import type { LoadedCase } from './load-test-file.ts';
 import { scaledProgressDeadlineSeconds } from './scale-playbook.ts';
 import { ScriptedWorld, type KnownAlert } from './scripted-world.ts';

@@ -9,7 +9,7 @@ import type { IncidentReport } from '../../src/escalation/incident.ts';
 import { episodeId } from '../../src/alerts/episode.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { systemClock } from '../../src/ports/clock.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
 import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';

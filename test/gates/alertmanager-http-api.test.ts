@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { alertmanagerResolvedGate } from '../../src/gates/alertmanager-resolved.ts';
 import { AlertmanagerHttpApi } from '../../src/gates/alertmanager-http-api.ts';
 import { formatMatcher } from '../../src/ports/alertmanager-api.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { checkGate } from '../support/gate-context.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { SeverityPolicy } from '../../src/escalation/severity-policy.ts';
 import type { EscalationConfig } from '../../src/escalation/escalation-config.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { bullmqQueueFactory } from '../../src/queue/queue-factory.ts';
 import { redisConnector } from '../../src/store/redis-connection.ts';
 
