@@ -44,6 +44,7 @@ import { resolutionWatch } from './runs/resolution-watch.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
+import type { Random } from './engine/backoff.ts';
 import type { SourceProblem } from './schema/yaml-source.ts';
 
 export type Role = 'all' | 'receiver' | 'worker';
@@ -63,6 +64,11 @@ export interface StartOptions {
    * remediator_playbooks_not_in_force gauge, as `serve` does so that a partial configuration still receives alerts.
    */
   unservable?: 'refuse' | 'leave-out';
+  /**
+   * The jitter source of step retry waits (default Math.random). The tools that must give the same answer every time
+   * (replay, playbook tests) pass a fixed one.
+   */
+  random?: Random;
 }
 
 export interface Remediator {
@@ -334,6 +340,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         clock,
         http,
         services,
+        ...(options.random ? { random: options.random } : {}),
         log: log.child({ component: 'worker' }),
         guard,
         fence,

@@ -24,6 +24,12 @@ export const DEFAULT_JITTER = 0.2;
 export type Random = () => number;
 
 /**
+ * Every retry waits exactly its base delay: what replay and playbook tests use, so the same input gives the same
+ * timeline every time (the middle of the jitter range is also the expected wait).
+ */
+export const MIDDLE_OF_JITTER: Random = () => 0.5;
+
+/**
  * The wait (ms) after `attemptsMade` failed attempts (≥ 1): `backoffMs × factor^(attemptsMade − 1)`, capped at
  * `maxBackoffMs`, then jittered. Never negative.
  */

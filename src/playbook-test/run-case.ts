@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MIDDLE_OF_JITTER } from '../engine/backoff.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         };
       },
     });
-    const service = await startRemediator(config, { role: 'all', log: env.log, http: new ScriptedHttpClient(world, new AxiosHttpClient({ userAgent: 'remediator' })) });
+    const service = await startRemediator(config, { role: 'all', log: env.log, random: MIDDLE_OF_JITTER, http: new ScriptedHttpClient(world, new AxiosHttpClient({ userAgent: 'remediator' })) });
     cleanups.push(() => service.close());
     if (env.cleanRedis) cleanups.push(() => deleteKeys(env.redisUrl, prefix));
     sim.requests.length = 0;

@@ -1,4 +1,5 @@
 import { Worker, DelayedError, type Job } from 'bullmq';
+import type { Random } from '../engine/backoff.ts';
 import type { RedisOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { promoteIfDelayed, type RunJobData } from './bullmq-run-queue.ts';
@@ -31,6 +32,8 @@ export interface RunWorkerOptions {
 }
 
 export interface RunWorkerDeps {
+  /** The jitter source of step retry waits (src/engine/backoff.ts; default Math.random). */
+  random?: Random;
   store: RunStore;
   catalog: PlaybookCatalog;
   metrics: Metrics;
@@ -161,6 +164,7 @@ export class RunWorker {
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
       recordDecision: (reason, message) => closer.recordDecision(view, reason, message),
       maxObservations: this.#opts.maxObservations,
+      ...(this.#deps.random ? { random: this.#deps.random } : {}),
     };
     const locks = this.#deps.targetLocks;
     const heartbeat = locks && ctx.playbook.mutating && !view.dryRun ? setInterval(() => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')), Math.max(20, locks.ttlMs / 3)) : undefined;

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { MIDDLE_OF_JITTER } from '../engine/backoff.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -120,7 +121,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
 
     let service: Remediator;
     try {
-      service = await startRemediator(config, { role: 'all', log, clock, ...(world ? { http: world.http } : {}) });
+      service = await startRemediator(config, { role: 'all', log, clock, random: MIDDLE_OF_JITTER, ...(world ? { http: world.http } : {}) });
     } catch (err) {
       const missing = isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID' ? [...new Set([...err.message.matchAll(/needs (prometheus|alertmanager), which is not configured/g)].map((m) => m[1]!))] : [];
       if (missing.length > 0) {

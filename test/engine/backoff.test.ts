@@ -1,5 +1,5 @@
 import t from 'tap';
-import { backoffDelay, nextRetry, retryBudgetMs, type RetryPolicy } from '../../src/engine/backoff.ts';
+import { backoffDelay, nextRetry, retryBudgetMs, MIDDLE_OF_JITTER, type RetryPolicy } from '../../src/engine/backoff.ts';
 
 /** The one retry helper of steps and deliveries: exponential waits, capped, with real jitter from an injected source. */
 const policy: RetryPolicy = { attempts: 5, backoffMs: 1000, factor: 2, maxBackoffMs: 6000 };
@@ -66,4 +66,8 @@ t.test('retryBudgetMs leaves room for every attempt and every wait at its longes
     }
     t.equal(made, 5);
   }
+});
+
+t.test('replay and playbook tests wait exactly the base delay, so the same input gives the same timeline', async (t) => {
+  t.same([1, 2, 3, 4, 5].map((a) => backoffDelay(policy, a, MIDDLE_OF_JITTER)), [1000, 2000, 4000, 6000, 6000]);
 });

@@ -9,7 +9,9 @@ import { simCluster } from '../kube/sim-cluster.ts';
 
 /**
  * /readyz: a receiver is ready when Redis answers and playbooks are loaded. Kubernetes reachability and the RBAC
- * pre-flight are shown as detail and never make it unready, since the webhook records alerts without them.
+ * pre-flight are shown as detail and never make it unready, since the webhook records alerts without them. They are
+ * reported by the processes that talk to Kubernetes (roles `all` and `worker`): a receiver-only process loads no
+ * Kubernetes client at all. So these tests run role `all`, which serves the webhook too.
  */
 const restartPlaybook = `apiVersion: remediator.io/v1
 kind: Playbook
@@ -33,7 +35,7 @@ await writeFile(unreachable, kubeconfigYaml(`http://127.0.0.1:${closedPort}`, 'n
 
 const svc = await startTestService({
   playbooks: { 'sd.yaml': serviceDownPlaybook(), 'restart.yaml': restartPlaybook },
-  role: 'receiver',
+  role: 'all',
   overrides: (c) => (c.kubernetes = { enabled: true, kubeconfig: unreachable, requestTimeout: '2s' }),
 });
 const firing = await fixture('alertmanager/firing.json');
@@ -87,7 +89,7 @@ t.test('Kubernetes reachable but a permission missing: ready, and the detail nam
   sim.denyAccess({ verb: 'patch', resource: 'deployments', namespace: 'shop' });
   const other = await startTestService({
     playbooks: { 'restart.yaml': restartPlaybook },
-    role: 'receiver',
+    role: 'all',
     overrides: (c) => (c.kubernetes = { enabled: true, kubeconfig }),
   });
   const ready = await settledReadyz(t, other.url);
