@@ -2,14 +2,15 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config-schema.ts';
-import { RemediatorError } from './engine/errors.ts';
-import { parseDuration } from './engine/duration.ts';
+import { RemediatorError } from './domain/errors.ts';
+import { parseDuration } from './domain/duration.ts';
 import { StepRegistry } from './engine/step-registry.ts';
-import type { StepServices } from './engine/step-services.ts';
+import type { StepServices } from './ports/step-services.ts';
 import { actions } from './actions/index.ts';
 import { gates } from './gates/index.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
-import { AxiosHttpClient, type HttpClient } from './ports/http-client.ts';
+import { type HttpClient } from './ports/http-client.ts';
+import { AxiosHttpClient } from './http-client/axios-http-client.ts';
 import { Metrics } from './observability/metrics.ts';
 import { packageVersion } from './observability/package-version.ts';
 import { redisConnector } from './store/redis-connection.ts';
@@ -21,6 +22,9 @@ import { RunFence } from './queue/run-fence.ts';
 import { StuckRunSweeper } from './queue/stuck-run-sweeper.ts';
 import { RunCloser } from './queue/run-closer.ts';
 import { TargetLock } from './guards/target-lock.ts';
+import { StormBreaker } from './guards/storm-breaker.ts';
+import { FixMemoryStore } from './guards/fix-memory.ts';
+import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
@@ -31,6 +35,8 @@ import { PauseRegistry } from './guards/pause-registry.ts';
 import { SafetyGuard } from './guards/safety-guard.ts';
 import { guardSettings } from './guards/guards-config.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
+import type { CreateClusterOptions } from './kube/client-node-cluster.ts';
+import { bullmqQueueFactory } from './queue/queue-factory.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
@@ -71,6 +77,8 @@ export interface Remediator {
   url?: string;
   catalog: PlaybookCatalog;
   store: RunStore;
+  /** The run queue the service uses; the tooling (replay) wakes runs and reads jobs through it, never a second one. */
+  queue: BullmqRunQueue;
   metrics: Metrics;
   /** Reloads the playbooks; a set with problems is refused whole (the problems are returned). */
   reload(): Promise<SourceProblem[]>;
@@ -81,6 +89,26 @@ export interface Remediator {
 /** The step registry: every action and gate of src/actions and src/gates. */
 export function createRegistry(): StepRegistry {
   return new StepRegistry(actions, gates);
+}
+
+function clusterOptions(config: Config): CreateClusterOptions {
+  return {
+    kubeconfig: config.kubernetes.kubeconfig,
+    context: config.kubernetes.context,
+    inCluster: config.kubernetes.inCluster,
+    requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
+    fieldManager: config.kubernetes.fieldManager,
+  };
+}
+
+/**
+ * What `lint --config` checks of the services without building or calling any: the Kubernetes configuration loads
+ * and names a cluster. Throws REM_ERR_CONFIG_INVALID like start-up would.
+ */
+export async function checkServiceConfig(config: Config): Promise<void> {
+  if (!config.kubernetes.enabled) return;
+  const { loadKubeConfig } = await import('./kube/client-node-cluster.ts');
+  loadKubeConfig(clusterOptions(config));
 }
 
 /**
@@ -99,13 +127,7 @@ export async function createServices(config: Config, http: HttpClient = new Axio
   };
   if (config.kubernetes.enabled && options.kube !== false) {
     const { createCluster } = await import('./kube/client-node-cluster.ts');
-    services.kube = createCluster({
-      kubeconfig: config.kubernetes.kubeconfig,
-      context: config.kubernetes.context,
-      inCluster: config.kubernetes.inCluster,
-      requestTimeoutMs: parseDuration(config.kubernetes.requestTimeout),
-      fieldManager: config.kubernetes.fieldManager,
-    });
+    services.kube = createCluster(clusterOptions(config));
   }
   if (config.prometheus.url) {
     services.prometheus = new PrometheusHttpApi({ baseUrl: config.prometheus.url, http, auth: config.prometheus.bearerToken ? { type: 'bearer', token: config.prometheus.bearerToken } : undefined });
@@ -212,6 +234,9 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
     escalator = await DurableEscalator.start({
       redis: connector,
+      queues: bullmqQueueFactory,
+      http,
+      policy,
       config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },
       logger: log,
       deliver: role !== 'receiver',
@@ -250,9 +275,23 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
-  const guard = config.guards.enabled ? new SafetyGuard(guardSettings(config.guards), { redis, keys: store.keys, clock, pauses, log: log.child({ component: 'guards' }) }) : undefined;
+  // One TargetLock: the guard takes it, the run closer releases it.
+  const lock = config.guards.enabled ? new TargetLock(redis, store.keys) : undefined;
+  let guard: SafetyGuard | undefined;
+  if (lock) {
+    const settings = guardSettings(config.guards);
+    guard = new SafetyGuard(settings, {
+      lock,
+      storm: new StormBreaker(redis, store.keys, settings.storm),
+      fixes: new FixMemoryStore(redis, store.keys),
+      handover: new Handover(redis, store.keys),
+      clock,
+      pauses,
+      log: log.child({ component: 'guards' }),
+    });
+  }
   const fence = new RunFence(redis, store.keys);
-  const targetLocks = config.guards.enabled ? { lock: new TargetLock(redis, store.keys), ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
+  const targetLocks = lock ? { lock, ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
   // What follows the save that ends a run, in every role: a receiver's sweeper may close a run too (run-closer.ts).
   const closer = new RunCloser(
     { maxDurationMs: parseDuration(config.runs.maxDuration), retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) } },
@@ -352,6 +391,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     url,
     catalog,
     store,
+    queue,
     metrics,
     reload,
     async close() {

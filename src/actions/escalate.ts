@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 /**
  * Pages people about this run. The step builds no report itself: it hands `ctx.run` to the escalation service,

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction } from '../engine/step-definition.ts';
-import { Duration, parseDuration } from '../engine/duration.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { redactUrl } from '../ports/http-client.ts';
 
 /**

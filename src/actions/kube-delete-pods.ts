@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { defineAction, type ActionContext, type ActionResult } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
-import type { Cluster, Pod } from '../kube/cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { Cluster, Pod } from '../ports/cluster.ts';
 import { permission } from '../kube/kinds.ts';
 import { isFailing, restarts } from '../kube/pod-health.ts';
 import { RUN_ANNOTATION, stampValue } from '../kube/stamp.ts';

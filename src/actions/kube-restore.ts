@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction, describeTarget, targetKey, type ActionContext, type ActionResult, type MutationScope, type RecordedChange, type TargetRef } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
-import type { WorkloadKind } from '../kube/cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { WorkloadKind } from '../ports/cluster.ts';
 import { writeConfigMapData, type DataChange } from './kube-patch-config-map.ts';
 import { scaleTo } from './kube-scale.ts';
 import { setEnv, type EnvChange } from './kube-set-env.ts';

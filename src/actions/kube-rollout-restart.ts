@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction, type ActionResult } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
-import type { ObjectRef, WorkloadKind } from '../kube/cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { ObjectRef, WorkloadKind } from '../ports/cluster.ts';
 import { permission } from '../kube/kinds.ts';
 import { readStamp, stampAnnotations } from '../kube/stamp.ts';
 import { kubeOf, precondition, recordEvent, retryOnConflict, writeOptions } from '../kube/step-kube.ts';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction, type ActionContext, type RecordedChange } from '../engine/step-definition.ts';
-import type { ObjectRef } from '../kube/cluster.ts';
+import type { ObjectRef } from '../ports/cluster.ts';
 import { permission } from '../kube/kinds.ts';
 import { kubeOf, precondition, recordEvent, retryOnConflict, stepChange, writeOptions } from '../kube/step-kube.ts';
 import { Namespace, ObjectName } from '../kube/step-params.ts';

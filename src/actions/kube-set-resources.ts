@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction, type ActionContext, type ActionResult } from '../engine/step-definition.ts';
-import type { Container, ObjectRef, WorkloadKind } from '../kube/cluster.ts';
+import type { Container, ObjectRef, WorkloadKind } from '../ports/cluster.ts';
 import { editContainers } from '../kube/container-edit.ts';
 import { permission } from '../kube/kinds.ts';
 import { parseQuantity } from '../kube/quantity.ts';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction, type ActionContext } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
-import type { Cluster, ContainerStatus, KubeEvent, Pod } from '../kube/cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { Cluster, ContainerStatus, KubeEvent, Pod } from '../ports/cluster.ts';
 import { permission } from '../kube/kinds.ts';
 import { isFailing, isReady, restarts } from '../kube/pod-health.ts';
 import { selectorToString } from '../kube/label-selector.ts';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineAction } from '../engine/step-definition.ts';
-import { Duration, parseDuration } from '../engine/duration.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
 
 /**
  * Pauses the run for a duration without holding a worker: the first call returns `pending` with the wake-up time

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AlertView } from '../engine/step-definition.ts';
+import type { AlertView } from '../domain/run-info.ts';
 import type { WebhookAlert, WebhookPayload } from './alertmanager-payload.ts';
 
 /**

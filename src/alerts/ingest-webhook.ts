@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { WebhookPayload } from './alertmanager-payload.ts';
 import { episodeId, toAlertView } from './episode.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { RunStore, FiringClaim, FiringClaimResult } from '../store/run-store.ts';
 import type { RunQueue } from '../queue/run-queue.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -131,7 +131,7 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
 
 /** Records a decision (the store counts it). */
 async function record(deps: IngestDeps, d: Decision): Promise<void> {
-  await deps.store.decide(d);
+  await deps.store.recordDecision(d);
 }
 
 function alertName(a: AlertView): string {

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startRemediator } from '../main.ts';
 import { spawnRedis, type RedisProcess } from '../dev/redis-process.ts';
-import { isRemediatorError } from '../engine/errors.ts';
+import { isRemediatorError } from '../domain/errors.ts';
 import { runSettled, type RunView } from '../store/run-record.ts';
 import { realLoopUnavailable } from '../dev/real-loop/installed.ts';
 import { RealLoop } from '../dev/real-loop/real-loop.ts';

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir, loadPlaybookFiles, type UnservablePlaybook } from '../playbooks/playbook-catalog.ts';
-import { createRegistry, createServices, servicesEnabledBy } from '../main.ts';
+import { checkServiceConfig, createRegistry, servicesEnabledBy } from '../main.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
-import { isRemediatorError } from '../engine/errors.ts';
-import { EVERY_SERVICE, type StepServices } from '../engine/step-services.ts';
+import { isRemediatorError } from '../domain/errors.ts';
+import { EVERY_SERVICE, type StepServices } from '../ports/step-services.ts';
 
 
 /**
@@ -24,8 +24,8 @@ export async function lintCommand(paths: string[], opts: { config?: string }): P
     try {
       config = await loadConfig({ file: opts.config });
       available = servicesEnabledBy(config);
-      // Builds the clients without calling anything: a kubeconfig that is missing or names no cluster fails here.
-      await createServices(config);
+      // Builds nothing and calls nothing: a kubeconfig that is missing or names no cluster fails here.
+      await checkServiceConfig(config);
     } catch (err) {
       problems.push(`${opts.config}: ${isRemediatorError(err) ? err.message : String(err)}`);
     }

@@ -3,10 +3,10 @@ import { Document, isScalar, visit } from 'yaml';
 import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir } from '../playbooks/playbook-catalog.ts';
 import { createRegistry } from '../main.ts';
-import { EVERY_SERVICE } from '../engine/step-services.ts';
+import { EVERY_SERVICE } from '../ports/step-services.ts';
 import { playbookRbac, type PlaybookRbac } from '../kube/playbook-rbac.ts';
 import { formatProblem } from '../schema/yaml-source.ts';
-import { isRemediatorError } from '../engine/errors.ts';
+import { isRemediatorError } from '../domain/errors.ts';
 
 export interface RbacCommandOptions {
   playbooks?: string;

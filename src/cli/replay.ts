@@ -2,7 +2,7 @@ import { loadReplayStream } from '../replay/replay-stream.ts';
 import { replay } from '../replay/replayer.ts';
 import { formatReplay } from '../replay/print-replay.ts';
 import { pino } from 'pino';
-import { isRemediatorError } from '../engine/errors.ts';
+import { isRemediatorError } from '../domain/errors.ts';
 
 export interface ReplayCommandOptions {
   playbooks?: string;

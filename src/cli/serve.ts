@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startRemediator, type Role } from '../main.ts';
-import { isRemediatorError } from '../engine/errors.ts';
+import { isRemediatorError } from '../domain/errors.ts';
 
 /** `remediator serve`: start, then SIGTERM/SIGINT shut down gracefully and SIGHUP reloads playbooks. */
 export async function serveCommand(opts: { config?: string; role: Role }): Promise<void> {

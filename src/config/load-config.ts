@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './config-schema.ts';
 import { ENV_OVERRIDES } from './env-overrides.ts';
 import { credentialProblems } from './credential-problems.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { YamlSource, formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { createAjv, describeErrors, sourceProblems } from '../schema/validator.ts';
 

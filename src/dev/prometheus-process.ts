@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { AxiosHttpClient } from '../ports/http-client.ts';
+import { AxiosHttpClient } from '../http-client/axios-http-client.ts';
 import { PrometheusHttpApi } from '../gates/prometheus-http-api.ts';
 import { spawnServerInTempDir } from './binary-process.ts';
 

@@ -1,7 +1,7 @@
-import type { Playbook, Step } from '../playbooks/playbook.ts';
+import type { Playbook, Step } from '../domain/playbook.ts';
 import type { ActionResult, Observation } from './step-definition.ts';
 import type { RunState, StepRecord, StepError, PendingApproval } from './run-state.ts';
-import type { RemediatorError } from './errors.ts';
+import type { RemediatorError } from '../domain/errors.ts';
 import { nextRetry, type Random } from './backoff.ts';
 import type { Refusal } from './mutation-guard.ts';
 
@@ -20,7 +20,8 @@ export type Directive =
   /** Hand over to a human, then the run is over with status `escalated`. */
   | { kind: 'escalate'; reason: string };
 
-export interface Decision {
+/** What `decide` returns: the next state of the run and what the executor does next. Pure; nothing is stored here (`RunStore.recordDecision` stores the recorded Decision of src/engine/decision.ts). */
+export interface Transition {
   state: RunState;
   directive: Directive;
 }
@@ -66,7 +67,7 @@ export function beginStep(p: Playbook, state: RunState, now: number): RunState {
   return s;
 }
 
-export function decide(p: Playbook, state: RunState, event: StepEvent, now: number, opts: DecideOptions): Decision {
+export function decide(p: Playbook, state: RunState, event: StepEvent, now: number, opts: DecideOptions): Transition {
   const s = structuredClone(state);
   const step = currentStep(p, s)!;
   const rec = s.steps.at(-1)!;
@@ -157,7 +158,7 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
   }
 }
 
-function onObservation(p: Playbook, s: RunState, step: Step, obs: Observation, now: number, opts: DecideOptions): Decision {
+function onObservation(p: Playbook, s: RunState, step: Step, obs: Observation, now: number, opts: DecideOptions): Transition {
   const rec = s.steps.at(-1)!;
   const g = (s.gate ??= { consecutive: 0, polls: 0 });
   g.polls += 1;
@@ -194,7 +195,7 @@ function onObservation(p: Playbook, s: RunState, step: Step, obs: Observation, n
 }
 
 /** The step failed for good: apply its onFailure. */
-export function failStep(p: Playbook, state: RunState, error: StepError, now: number): Decision {
+export function failStep(p: Playbook, state: RunState, error: StepError, now: number): Transition {
   const s = state;
   const step = currentStep(p, s)!;
   const rec = s.steps.at(-1)!;
@@ -225,7 +226,7 @@ export function failStep(p: Playbook, state: RunState, error: StepError, now: nu
 }
 
 /** The current step is done (succeeded, skipped or failed-and-continue): go to the next one or end the rung. */
-function advance(p: Playbook, s: RunState, now: number): Decision {
+function advance(p: Playbook, s: RunState, now: number): Transition {
   const rung = p.rungs[s.cursor.rung]!;
   if (s.cursor.step + 1 < rung.steps.length) return move(s, { rung: s.cursor.rung, step: s.cursor.step + 1 }, now);
   // The rung is done: it fixed things only if a gate verified it.
@@ -234,7 +235,7 @@ function advance(p: Playbook, s: RunState, now: number): Decision {
   return finish(s, verified ? 'succeeded' : 'completed', verified ? `rung "${rung.name}" fixed it: verification gates passed` : `rung "${rung.name}" ran every step but nothing verified the fix`, now);
 }
 
-function move(s: RunState, to: { rung: number; step: number }, _now: number): Decision {
+function move(s: RunState, to: { rung: number; step: number }, _now: number): Transition {
   if (to.rung !== s.cursor.rung) s.verified = false;
   s.cursor = to;
   s.attempt = 0;
@@ -244,13 +245,13 @@ function move(s: RunState, to: { rung: number; step: number }, _now: number): De
   return { state: s, directive: { kind: 'continue' } };
 }
 
-function sleep(s: RunState, until: number): Decision {
+function sleep(s: RunState, until: number): Transition {
   s.status = 'waiting';
   s.wakeAt = until;
   return { state: s, directive: { kind: 'sleep', until } };
 }
 
-export function finish(s: RunState, status: RunState['status'], outcome: string, now: number, openRung?: string): Decision {
+export function finish(s: RunState, status: RunState['status'], outcome: string, now: number, openRung?: string): Transition {
   if (openRung) closeRung(s, openRung, 'failed', outcome, now);
   s.status = status;
   s.outcome = outcome;
@@ -259,7 +260,7 @@ export function finish(s: RunState, status: RunState['status'], outcome: string,
   return { state: s, directive: { kind: 'done' } };
 }
 
-export function escalate(s: RunState, reason: string, now: number): Decision {
+export function escalate(s: RunState, reason: string, now: number): Transition {
   s.status = 'escalated';
   s.outcome = `escalated: ${reason}`;
   s.escalation = { reason, at: iso(now) };

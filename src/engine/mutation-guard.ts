@@ -1,9 +1,9 @@
-import type { Step } from '../playbooks/playbook.ts';
+import type { Step } from '../domain/playbook.ts';
 import type { TargetRef } from './step-definition.ts';
 import type { RunState } from './run-state.ts';
-import type { RunContext } from './run-executor.ts';
+import type { RunContext } from './run-context.ts';
 import type { DecisionReason } from './decision.ts';
-import type { StepServices } from './step-services.ts';
+import type { StepServices } from '../ports/step-services.ts';
 
 /**
  * The safety layer in front of every mutating step, one place in the code: actions never check locks, budgets,

@@ -1,39 +1,23 @@
 import type { Logger } from 'pino';
 import type { ValidateFunction } from 'ajv';
-import type { Playbook, Step } from '../playbooks/playbook.ts';
-import { matchesAll } from '../playbooks/matcher.ts';
+import type { Playbook, Step } from '../domain/playbook.ts';
+import { matchesAll } from '../domain/matcher.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { ActionResult, Observation, RunInfo, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
-import type { StepServices } from './step-services.ts';
+import type { StepServices } from '../ports/step-services.ts';
 import { FINAL_STATUSES, type RunState } from './run-state.ts';
-import { beginStep, currentStep, decide, escalate, finish, type Decision, type StepEvent } from './decide.ts';
-import { RemediatorError, toRemediatorError } from './errors.ts';
+import { beginStep, currentStep, decide, escalate, finish, type Transition, type StepEvent } from './decide.ts';
+import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
 import type { MutationGuard, Refusal } from './mutation-guard.ts';
 import type { DecisionReason } from './decision.ts';
-import type { ApprovalDecision, RungRecord } from './run-state.ts';
+import type { RungRecord } from './run-state.ts';
+import type { RunContext } from './run-context.ts';
 import { createHash } from 'node:crypto';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { Random } from './backoff.ts';
-
-/** What the executor knows about the run besides its state. Re-read from the store every time the run wakes. */
-export interface RunContext {
-  run: RunInfo;
-  playbook: Playbook;
-  /** spec.params with a manual run's overrides applied. */
-  params: Record<string, unknown>;
-  target?: TargetRef;
-  cancel?: { by: string; reason: string };
-  /** Operators' answers to plans awaiting approval, by step id. */
-  approvals?: Record<string, ApprovalDecision>;
-  /**
-   * When the run must be over (ms) and the limit it comes from (runs.maxDuration or spec.maxDuration, counted from
-   * the run's creation). Past it no further step starts: the run ends escalated with a `timed_out` decision.
-   */
-  deadline?: { at: number; limitMs: number };
-}
 
 export interface ExecutorDeps {
   services: StepServices;
@@ -156,13 +140,13 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
     if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran the plan ${ctx.approvals?.[step.id]?.by ?? 'an approver'} approved`);
-    const decision: Decision = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
+    const transition: Transition = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
     const stepped = state;
-    state = decision.state;
+    state = transition.state;
     logDecision(log, step, state);
     await deps.persist(state);
     await tellRungs(ctx, stepped, state, deps, signal);
-    const dir = decision.directive;
+    const dir = transition.directive;
     if (dir.kind === 'sleep') return { state, kind: 'sleep', until: wakeBy(ctx, dir.until) };
     if (dir.kind === 'done') return { state, kind: 'done' };
     if (dir.kind === 'escalate') {

@@ -2,8 +2,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { RemediatorError } from './errors.ts';
-import type { StepServices } from './step-services.ts';
+import type { RemediatorError } from '../domain/errors.ts';
+import type { StepServices } from '../ports/step-services.ts';
 
 /**
  * The contract between the engine and its extensions. An action or a gate is one file exporting one definition,
@@ -12,47 +12,10 @@ import type { StepServices } from './step-services.ts';
  * templates are rendered, before `run`/`check` is called.
  */
 
-/**
- * A Kubernetes object a step acts on. `kind` is the API kind (`Deployment`, `Service`, `ConfigMap`, `Node`, …);
- * `namespace` is absent for a cluster-scoped object (a Node).
- */
-export interface TargetRef {
-  namespace?: string;
-  kind: string;
-  name: string;
-}
-
-/** `ns/Deployment/web`; a cluster-scoped object has an empty namespace part: `/Node/worker-1`. */
-export function targetKey(t: TargetRef): string {
-  return `${t.namespace ?? ''}/${t.kind}/${t.name}`;
-}
-
-/** `Deployment ns/web`, `Node worker-1`: a target in a sentence. */
-export function describeTarget(t: TargetRef): string {
-  return t.namespace === undefined ? `${t.kind} ${t.name}` : `${t.kind} ${t.namespace}/${t.name}`;
-}
-
-/** The alert a run was started for (or the synthetic one of a manual run). */
-export interface AlertView {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt?: string;
-  fingerprint: string;
-  generatorURL?: string;
-  externalURL?: string;
-}
-
-export interface RunInfo {
-  id: string;
-  playbook: string;
-  /** Mutations go to the API server with dryRun=All and the run records the plan instead. */
-  dryRun: boolean;
-  manual: boolean;
-  alert: AlertView;
-  episodeId?: string;
-}
+export { targetKey, describeTarget, type TargetRef } from '../domain/target-ref.ts';
+export type { AlertView, RunInfo } from '../domain/run-info.ts';
+import type { TargetRef } from '../domain/target-ref.ts';
+import type { RunInfo } from '../domain/run-info.ts';
 
 /** A change a mutating step made, kept on the run so `kube.restore` (and operators) can revert it. */
 export interface RecordedChange {

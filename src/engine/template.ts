@@ -1,5 +1,5 @@
 import Mustache from 'mustache';
-import { RemediatorError } from './errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 /**
  * Templates in playbook values: `{{ alert.labels.namespace }}`, `{{ params.replicas }}`, `{{ steps.undo.revision }}`.

@@ -1,4 +1,4 @@
-import { toRemediatorError } from '../engine/errors.ts';
+import { toRemediatorError } from '../domain/errors.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from '../ports/http-client.ts';
 
 /**

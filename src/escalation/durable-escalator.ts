@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
-import { Queue, Worker, type Job } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
-import type { RunInfo } from '../engine/step-definition.ts';
+import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
+import type { RunInfo } from '../domain/run-info.ts';
 import { silentLogger } from '../observability/logger.ts';
-import { AxiosHttpClient, type HttpClient } from '../ports/http-client.ts';
+import type { HttpClient } from '../ports/http-client.ts';
 import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
+import type { QueueFactory } from '../queue/queue-factory.ts';
 import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
@@ -18,7 +19,7 @@ import { deliverySettings, type DeliverySettings, type EscalationConfig } from '
 import type { EscalationReceipt, Escalator } from './escalator.ts';
 import { IncidentReportSchema, minimalReport, type IncidentReport, type Level } from './incident.ts';
 import { createRedactor, type Redactor } from './redact.ts';
-import { SeverityPolicy } from './severity-policy.ts';
+import type { SeverityPolicy } from './severity-policy.ts';
 import { createTargets } from './targets/index.ts';
 import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
 
@@ -28,9 +29,13 @@ export interface DurableEscalatorOptions {
    * On Cluster, `config.delivery.prefix` must already be hash-tagged (RedisConnector.prefix).
    */
   redis: RedisConnector;
+  /** Builds the delivery queue and its worker. */
+  queues: QueueFactory;
   config: EscalationConfig;
-  /** HTTP port for the providers (default: axios). */
-  http?: HttpClient;
+  /** HTTP port for the providers. */
+  http: HttpClient;
+  /** Which targets a level pages by default; the same policy the resolution watch uses. */
+  policy: SeverityPolicy;
   logger?: Logger;
   /**
    * Run the delivery worker in this process (default true). A process that only enqueues (the HTTP edge) passes
@@ -97,7 +102,7 @@ export class DurableEscalator implements Escalator {
   private constructor(options: DurableEscalatorOptions) {
     this.#targets = createTargets(options.config.targets ?? {}, options.env);
     this.targets = [...this.#targets.keys()];
-    this.policy = new SeverityPolicy(options.config.policy);
+    this.policy = options.policy;
     this.settings = deliverySettings(options.config.delivery);
     this.#redact = createRedactor([...this.#targets.values()].flatMap((t) => t.secrets));
     this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
@@ -108,15 +113,14 @@ export class DurableEscalator implements Escalator {
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
-    this.#queue = new Queue<PumpJobData | OverdueJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix });
+    this.#queue = options.queues.queue<PumpJobData | OverdueJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix });
     this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
-      const http = options.http ?? new AxiosHttpClient();
-      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer };
+      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer };
       const onOverdue = options.onOverdue;
-      this.#worker = new Worker<PumpJobData | OverdueJobData>(this.settings.queue, async (job, token, signal) => {
+      this.#worker = options.queues.worker<PumpJobData | OverdueJobData>(this.settings.queue, async (job, token, signal) => {
         if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);
         return pumpChain(job as Job<PumpJobData>, token, signal, deps);
       }, {

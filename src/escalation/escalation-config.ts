@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, parseDuration } from '../engine/duration.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { SeverityPolicyConfig } from './severity-policy.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { RunInfo } from '../engine/step-definition.ts';
+import type { RunInfo } from '../domain/run-info.ts';
 import type { IncidentReport, Level } from './incident.ts';
 import type { EscalationAction } from './targets/paging-target.ts';
 

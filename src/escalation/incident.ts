@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { RunInfo } from '../engine/step-definition.ts';
+import type { RunInfo } from '../domain/run-info.ts';
 import { runEpisodeId } from '../alerts/episode.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, parseDuration } from '../engine/duration.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
 import { Level, LEVELS } from './incident.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { AlertFilter, AlertmanagerApi, AmAlert } from './alertmanager-api.ts';
+import type { AlertFilter, AlertmanagerApi, AmAlert } from '../ports/alertmanager-api.ts';
 import { authorizationHeader, trimBaseUrl, type HttpAuth } from './http-auth.ts';
 
 export interface AlertmanagerHttpApiOptions {

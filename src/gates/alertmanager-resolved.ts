@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { Duration, parseDuration } from '../engine/duration.ts';
-import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
+import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import { defineGate, type Observation } from '../engine/step-definition.ts';
-import { formatMatcher, isMatcherLabelName, type AmAlert } from './alertmanager-api.ts';
+import { formatMatcher, isMatcherLabelName, type AmAlert } from '../ports/alertmanager-api.ts';
 
 /** How many of the still-active alerts an observation keeps (the run record is bounded). */
 const KEEP_ALERTS = 10;

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { JSONPath } from 'jsonpath-plus';
 import { isDeepStrictEqual } from 'node:util';
-import { Duration, parseDuration } from '../engine/duration.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
 import { defineGate, type Observation } from '../engine/step-definition.ts';
 import { redactUrl } from '../ports/http-client.ts';
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineGate, type GateContext } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
-import type { ObjectRef, WorkloadKind } from '../kube/cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { ObjectRef, WorkloadKind } from '../ports/cluster.ts';
 import { permission } from '../kube/kinds.ts';
 import { revisionOf } from '../kube/rollback-plan.ts';
 import { rolloutStatus } from '../kube/rollout-status.ts';

@@ -1,6 +1,6 @@
 import type { HttpClient } from '../ports/http-client.ts';
 import { authorizationHeader, trimBaseUrl, type HttpAuth } from './http-auth.ts';
-import { parsePromValue, type PromErrorType, type PromQueryOptions, type PromQueryResult, type PromSample, type PromValue, type PrometheusApi } from './prometheus-api.ts';
+import { parsePromValue, type PromErrorType, type PromQueryOptions, type PromQueryResult, type PromSample, type PromValue, type PrometheusApi } from '../ports/prometheus-api.ts';
 
 export interface PrometheusHttpApiOptions {
   /** Where the Prometheus HTTP API lives, e.g. `http://prometheus:9090` or `https://host/prometheus` (no `/api/v1`). */

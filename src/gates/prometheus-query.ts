@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { Duration, formatDuration, parseDuration } from '../engine/duration.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { Duration, formatDuration, parseDuration } from '../domain/duration.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { defineGate, type Observation } from '../engine/step-definition.ts';
-import type { PromSample } from './prometheus-api.ts';
+import type { PromSample } from '../ports/prometheus-api.ts';
 
 const Op = Type.Union(['<', '<=', '>', '>=', '==', '!='].map((o) => Type.Literal(o)));
 type CompareOp = '<' | '<=' | '>' | '>=' | '==' | '!=';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../engine/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 
 /**
  * The remediation budget: at most `runs` mutating runs per target and playbook in a sliding `window`, and an

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, parseDuration } from '../engine/duration.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
 import type { BudgetLimits } from './budget-policy.ts';
 import type { StormSettings } from './storm-policy.ts';
 import type { ScopeConfig } from './scope-policy.ts';
-import { compileWindows, type MaintenanceWindow } from './maintenance-policy.ts';
+import { compileWindows, MaintenanceWindowSchema, type MaintenanceWindow } from './maintenance-policy.ts';
 
 /**
  * The `guards` section of the configuration: the safety layer in front of every mutating step. Every key has a
@@ -51,18 +51,6 @@ const Scope = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const MaintenanceWindowSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, description: 'Shown in the decision that a window suppressed a mutation.' }),
-    cron: Type.String({ minLength: 1, description: 'When the window opens (cron, minutes or seconds precision, e.g. "0 2 * * 6" = Saturdays 02:00).' }),
-    duration: Duration({ description: 'How long the window stays open after each opening.' }),
-    timezone: Type.String({ default: 'UTC', description: 'IANA time zone the cron is read in.' }),
-    namespaces: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only targets in these namespaces; default all.' })),
-    playbooks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only these playbooks; default all.' })),
-  },
-  { additionalProperties: false },
-);
-
 export const GuardsConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'The safety guards (locks, budgets, ineffectiveness, storm breaker, scope, maintenance, pauses). Turn off only for tests of the bare engine.' }),
@@ -77,7 +65,6 @@ export const GuardsConfigSchema = Type.Object(
 );
 
 export type GuardsConfig = Static<typeof GuardsConfigSchema>;
-export type MaintenanceWindowConfig = Static<typeof MaintenanceWindowSchema>;
 
 /** The guards section resolved once at start-up: durations in ms, crons checked. */
 export interface GuardSettings {

@@ -1,4 +1,4 @@
-import { formatDuration } from '../engine/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 
 /**
  * Ineffectiveness: a fix that "succeeded" but whose alert fires again soon after did not fix anything. The next run

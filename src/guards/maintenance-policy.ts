@@ -1,7 +1,22 @@
+import { Type, type Static } from '@sinclair/typebox';
 import { CronExpressionParser } from 'cron-parser';
-import { RemediatorError } from '../engine/errors.ts';
-import { parseDuration } from '../engine/duration.ts';
-import type { MaintenanceWindowConfig } from './guards-config.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
+
+/** One window as written under `guards.maintenance` (the guards section's schema embeds it). */
+export const MaintenanceWindowSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'Shown in the decision that a window suppressed a mutation.' }),
+    cron: Type.String({ minLength: 1, description: 'When the window opens (cron, minutes or seconds precision, e.g. "0 2 * * 6" = Saturdays 02:00).' }),
+    duration: Duration({ description: 'How long the window stays open after each opening.' }),
+    timezone: Type.String({ default: 'UTC', description: 'IANA time zone the cron is read in.' }),
+    namespaces: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only targets in these namespaces; default all.' })),
+    playbooks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only these playbooks; default all.' })),
+  },
+  { additionalProperties: false },
+);
+
+export type MaintenanceWindowConfig = Static<typeof MaintenanceWindowSchema>;
 
 /**
  * Maintenance windows: while one is open, automatic mutations are suppressed (people are changing things by hand

@@ -1,7 +1,7 @@
-import type { Cluster } from '../kube/cluster.ts';
+import type { Cluster } from '../ports/cluster.ts';
 import { isObjectKind } from '../kube/kinds.ts';
 import type { TargetRef } from '../engine/step-definition.ts';
-import { isRemediatorError } from '../engine/errors.ts';
+import { isRemediatorError } from '../domain/errors.ts';
 import type { ObjectMarks } from './scope-policy.ts';
 
 export type MarksRead =

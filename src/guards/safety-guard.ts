@@ -1,13 +1,11 @@
-import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import type { DecisionIo, GuardVerdict, MutationGuard, MutationRequest, Refusal, RunStartVerdict } from '../engine/mutation-guard.ts';
-import type { RunContext } from '../engine/run-executor.ts';
+import type { RunContext } from '../engine/run-context.ts';
 import type { RunState } from '../engine/run-state.ts';
 import { describeTarget, targetKey, type TargetRef } from '../engine/step-definition.ts';
 import type { DecisionReason } from '../engine/decision.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Keys } from '../store/keys.ts';
-import { formatDuration } from '../engine/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { GuardSettings } from './guards-config.ts';
 import { applicablePause, describePause } from './pause-policy.ts';
 import type { PauseRegistry } from './pause-registry.ts';
@@ -15,15 +13,18 @@ import { openWindow } from './maintenance-policy.ts';
 import { configScopeRefusal, objectScopeRefusal } from './scope-policy.ts';
 import { readMarks } from './object-marks.ts';
 import { ineffectiveMessage, ineffectiveVerdict } from './ineffective-policy.ts';
-import { FixMemoryStore } from './fix-memory.ts';
+import type { FixMemoryStore } from './fix-memory.ts';
 import { budgetLimits, cooldownMessage, exhaustedMessage } from './budget-policy.ts';
-import { TargetLock } from './target-lock.ts';
-import { StormBreaker } from './storm-breaker.ts';
-import { Handover } from './handover.ts';
+import type { TargetLock } from './target-lock.ts';
+import type { StormBreaker } from './storm-breaker.ts';
+import type { Handover } from './handover.ts';
 
+/** What the guard uses, built by the composition root (src/main.ts); the lock is the one the run closer releases. */
 export interface SafetyGuardDeps {
-  redis: RedisClient;
-  keys: Keys;
+  lock: TargetLock;
+  storm: StormBreaker;
+  fixes: FixMemoryStore;
+  handover: Handover;
   clock: Clock;
   pauses: PauseRegistry;
   log: Logger;
@@ -66,10 +67,10 @@ export class SafetyGuard implements MutationGuard {
   constructor(settings: GuardSettings, deps: SafetyGuardDeps) {
     this.#s = settings;
     this.#d = deps;
-    this.#lock = new TargetLock(deps.redis, deps.keys);
-    this.#storm = new StormBreaker(deps.redis, deps.keys, settings.storm);
-    this.#fixes = new FixMemoryStore(deps.redis, deps.keys);
-    this.#handover = new Handover(deps.redis, deps.keys);
+    this.#lock = deps.lock;
+    this.#storm = deps.storm;
+    this.#fixes = deps.fixes;
+    this.#handover = deps.handover;
   }
 
   async startRun(ctx: RunContext, state: RunState, io: DecisionIo): Promise<RunStartVerdict> {

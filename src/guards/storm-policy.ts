@@ -1,4 +1,4 @@
-import { formatDuration } from '../engine/duration.ts';
+import { formatDuration } from '../domain/duration.ts';
 import type { PauseRecord } from './pause-policy.ts';
 
 /**

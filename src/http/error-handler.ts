@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
+import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import { describeErrors } from '../schema/validator.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 /** What was being attempted, for messages people can act on: `patch deployments.apps "web" in namespace "shop"`. */
 export interface KubeCall {

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import type {
   AccessAnswer,
   AccessCheck,
@@ -17,7 +17,7 @@ import type {
   ReplicaSet,
   Scale,
   WriteOptions,
-} from './cluster.ts';
+} from '../ports/cluster.ts';
 import { classifyKubeError, type KubeCall } from './classify-error.ts';
 import { KINDS, qualifiedResource, type ClientCalls, type KindRow } from './kinds.ts';
 
@@ -38,6 +38,14 @@ export interface CreateClusterOptions {
 
 /** Builds the Kubernetes port from a kubeconfig, the in-cluster service account or the default loading order. */
 export function createCluster(options: CreateClusterOptions = {}): ClientNodeCluster {
+  return new ClientNodeCluster(loadKubeConfig(options), options);
+}
+
+/**
+ * Loads and checks the Kubernetes configuration without building a client (what `lint --config` checks). Fails with
+ * REM_ERR_CONFIG_INVALID when it cannot be loaded, lacks the context asked for, or names no cluster.
+ */
+export function loadKubeConfig(options: Pick<CreateClusterOptions, 'kubeconfig' | 'context' | 'inCluster'> = {}): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   try {
     if (options.inCluster) kc.loadFromCluster();
@@ -55,7 +63,7 @@ export function createCluster(options: CreateClusterOptions = {}): ClientNodeClu
   if (kc.getCurrentCluster() === null) {
     throw new RemediatorError('REM_ERR_CONFIG_INVALID', 'the Kubernetes configuration names no cluster for its current context');
   }
-  return new ClientNodeCluster(kc, options);
+  return kc;
 }
 
 const PATCH_CONTENT_TYPE = {

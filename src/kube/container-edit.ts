@@ -1,5 +1,5 @@
 import type { ActionContext } from '../engine/step-definition.ts';
-import type { Container, ObjectRef, Workload, WorkloadKind } from './cluster.ts';
+import type { Container, ObjectRef, Workload, WorkloadKind } from '../ports/cluster.ts';
 import { patchGuarded, pointer, type JsonPatchOp } from './json-patch.ts';
 import { readStamp, stampAnnotations } from './stamp.ts';
 import { kubeOf, precondition, retryOnConflict, writeOptions } from './step-kube.ts';

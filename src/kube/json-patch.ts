@@ -1,5 +1,5 @@
-import { RemediatorError } from '../engine/errors.ts';
-import type { Cluster, KindMap, KubeObject, ObjectKind, ObjectRef, Patch, WriteOptions } from './cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { Cluster, KindMap, KubeObject, ObjectKind, ObjectRef, Patch, WriteOptions } from '../ports/cluster.ts';
 
 /** One RFC 6902 operation. */
 export interface JsonPatchOp {

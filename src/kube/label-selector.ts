@@ -1,5 +1,5 @@
-import { RemediatorError } from '../engine/errors.ts';
-import type { LabelSelector } from './cluster.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import type { LabelSelector } from '../ports/cluster.ts';
 
 /**
  * A structured LabelSelector (`matchLabels` + `matchExpressions`) in the API's query string form, as apimachinery's

@@ -1,5 +1,5 @@
-import type { Playbook } from '../playbooks/playbook.ts';
-import type { AccessCheck } from './cluster.ts';
+import type { Playbook } from '../domain/playbook.ts';
+import type { AccessCheck } from '../ports/cluster.ts';
 
 /**
  * The Kubernetes permissions the steps of some playbooks need, for pre-flight. Parameters are not rendered yet at

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { sep } from 'node:path';
-import type { Playbook } from '../playbooks/playbook.ts';
-import type { StepLimits } from '../engine/step-services.ts';
+import type { Playbook } from '../domain/playbook.ts';
+import type { StepLimits } from '../ports/step-services.ts';
 import type { TargetRef } from '../engine/step-definition.ts';
 import { playbookPermissions } from './playbook-permissions.ts';
 import { isClusterScoped, kindResource } from './kind-scope.ts';

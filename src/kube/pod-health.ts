@@ -1,4 +1,4 @@
-import type { Pod } from './cluster.ts';
+import type { Pod } from '../ports/cluster.ts';
 
 /** Container states that mean "this pod is failing": it will not get better by waiting. */
 const FAILING_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);

@@ -1,4 +1,4 @@
-import type { AccessCheck, Cluster } from './cluster.ts';
+import type { AccessCheck, Cluster } from '../ports/cluster.ts';
 
 export interface MissingPermission extends AccessCheck {
   /** The authorizer's reason when it gave one. */

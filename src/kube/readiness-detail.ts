@@ -1,4 +1,4 @@
-import type { AccessCheck, Cluster } from './cluster.ts';
+import type { AccessCheck, Cluster } from '../ports/cluster.ts';
 import { describePermission, preflight } from './preflight.ts';
 
 /** One entry of /readyz: whether it is fine, whether readiness depends on it, and what to show. */

@@ -1,4 +1,4 @@
-import type { PodTemplate, ReplicaSet, Workload } from './cluster.ts';
+import type { PodTemplate, ReplicaSet, Workload } from '../ports/cluster.ts';
 import { semanticEqual } from './semantic-equal.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';

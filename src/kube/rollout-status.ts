@@ -1,4 +1,4 @@
-import type { Workload, WorkloadKind } from './cluster.ts';
+import type { Workload, WorkloadKind } from '../ports/cluster.ts';
 import { revisionOf } from './rollback-plan.ts';
 
 /**

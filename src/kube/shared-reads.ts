@@ -1,5 +1,5 @@
-import type { StepServices } from '../engine/step-services.ts';
-import type { AccessCheck, Cluster, KindMap, KubeObject, LogOptions, NewEvent, ObjectKind, ObjectRef, Patch, ReadOptions, Scale, WriteOptions } from './cluster.ts';
+import type { StepServices } from '../ports/step-services.ts';
+import type { AccessCheck, Cluster, KindMap, KubeObject, LogOptions, NewEvent, ObjectKind, ObjectRef, Patch, ReadOptions, Scale, WriteOptions } from '../ports/cluster.ts';
 
 /**
  * A Cluster that reads each object once per decision. The executor asks for one (`decisionServices`) for every step

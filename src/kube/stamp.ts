@@ -1,5 +1,5 @@
 import type { StepContextBase } from '../engine/step-definition.ts';
-import type { KubeObject } from './cluster.ts';
+import type { KubeObject } from '../ports/cluster.ts';
 
 /** Set on every object remediator writes, in the same write: `<runId>.<stepId>`. */
 export const RUN_ANNOTATION = 'remediator.io/run';

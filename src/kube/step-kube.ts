@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import type { RecordedChange, StepContextBase } from '../engine/step-definition.ts';
-import type { Cluster, KubeObject, WriteOptions } from './cluster.ts';
+import type { Cluster, KubeObject, WriteOptions } from '../ports/cluster.ts';
 import { apiVersionOf, isClusterScoped, type KnownKind } from './kinds.ts';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load-config.ts';
-import { parseDuration } from '../engine/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { startRemediator, type Remediator } from '../main.ts';
 import { runSettled, type RunView } from '../store/run-record.ts';
 import { alertFingerprint } from './alert-fingerprint.ts';
@@ -14,7 +14,7 @@ import { compareExpectations, type CaseObservation, type Mismatch, type Observed
 import { observedEscalations } from './escalation-receiver.ts';
 import { startWebhookSink, type WebhookSink } from '../dev/webhook-sink.ts';
 import { ScriptedHttpClient } from './scripted-http-client.ts';
-import { AxiosHttpClient } from '../ports/http-client.ts';
+import { AxiosHttpClient } from '../http-client/axios-http-client.ts';
 import type { LoadedCase } from './load-test-file.ts';
 import { scaledProgressDeadlineSeconds } from './scale-playbook.ts';
 import { ScriptedWorld, type KnownAlert } from './scripted-world.ts';

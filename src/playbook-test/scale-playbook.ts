@@ -1,6 +1,6 @@
 import { parseDocument, stringify } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
-import { Duration, parseDuration } from '../engine/duration.ts';
+import { Duration, parseDuration } from '../domain/duration.ts';
 import type { StepRegistry } from '../engine/step-registry.ts';
 
 /**

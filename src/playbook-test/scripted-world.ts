@@ -1,4 +1,4 @@
-import { matchesAll, parseMatchers, type Matcher } from '../playbooks/matcher.ts';
+import { matchesAll, parseMatchers, type Matcher } from '../domain/matcher.ts';
 import type { WorldDoc } from './test-file-schema.ts';
 
 /** One call the outside world received during a case. */

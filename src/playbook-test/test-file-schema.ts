@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration } from '../engine/duration.ts';
+import { Duration } from '../domain/duration.ts';
 import { DECISION_REASONS } from '../engine/decision.ts';
 import { literals } from '../schema/literals.ts';
 

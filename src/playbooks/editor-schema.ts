@@ -1,4 +1,4 @@
-import { PlaybookSchema, API_VERSION } from './playbook-schema.ts';
+import { PlaybookSchema, API_VERSION } from '../domain/playbook-schema.ts';
 import type { StepRegistry } from '../engine/step-registry.ts';
 
 /**

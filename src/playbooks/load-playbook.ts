@@ -1,16 +1,16 @@
 import type { ValidateFunction } from 'ajv';
-import { PlaybookSchema, type PlaybookDoc, type StepDoc } from './playbook-schema.ts';
-import { parseMatchers, type Matcher } from './matcher.ts';
-import type { Playbook, Rung, Step, CompiledWhen } from './playbook.ts';
+import { PlaybookSchema, type PlaybookDoc, type StepDoc } from '../domain/playbook-schema.ts';
+import { parseMatchers, type Matcher } from '../domain/matcher.ts';
+import type { Playbook, Rung, Step, CompiledWhen } from '../domain/playbook.ts';
 import { YamlSource, type SourceProblem } from '../schema/yaml-source.ts';
 import { createAjv, pointedErrors, sourceProblems } from '../schema/validator.ts';
 import { allowTemplates, type StepRegistry } from '../engine/step-registry.ts';
 import { collectRefs, TEMPLATE_ROOTS } from '../engine/template.ts';
-import { parseDuration } from '../engine/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { retryBudgetMs } from '../engine/backoff.ts';
-import { isRemediatorError } from '../engine/errors.ts';
+import { isRemediatorError } from '../domain/errors.ts';
 import { isClusterScoped } from '../kube/kinds.ts';
-import type { StepServices } from '../engine/step-services.ts';
+import type { StepServices } from '../ports/step-services.ts';
 
 export interface LoadContext {
   registry: StepRegistry;

@@ -3,8 +3,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { loadPlaybook, type LoadContext } from './load-playbook.ts';
-import { matchesAll } from './matcher.ts';
-import type { Playbook } from './playbook.ts';
+import { matchesAll } from '../domain/matcher.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 

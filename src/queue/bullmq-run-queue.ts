@@ -1,6 +1,6 @@
 import { Queue, Job } from 'bullmq';
 import type { RunQueue } from './run-queue.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 

@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { RunStore } from '../store/run-store.ts';
 import type { RunView } from '../store/run-record.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';
 import type { DecisionReason } from '../engine/decision.ts';
-import { timeOutState, type ExecutorDeps, type RunContext } from '../engine/run-executor.ts';
+import { timeOutState, type ExecutorDeps } from '../engine/run-executor.ts';
+import type { RunContext } from '../engine/run-context.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import type { TargetLock } from '../guards/target-lock.ts';
 import type { RunFence } from './run-fence.ts';
@@ -87,8 +88,8 @@ export class RunCloser {
   }
 
   /** Records a decision with its reason on the run and its episode (the store counts it). */
-  async decide(view: RunView, reason: DecisionReason, message: string): Promise<void> {
-    await this.#d.store.decide({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
+  async recordDecision(view: RunView, reason: DecisionReason, message: string): Promise<void> {
+    await this.#d.store.recordDecision({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
   }
 
   /**
@@ -116,7 +117,7 @@ export class RunCloser {
     // `escalated` decision and one cancel one `cancelled` decision.
     const markOnly = reason === 'escalated' || reason === 'cancelled';
     // Counted only by the call that recorded the closing decision, so a redone closing does not count the run twice.
-    if (await store.decideFinal({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
+    if (await store.recordFinalDecision({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
       metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
     }
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
@@ -150,7 +151,7 @@ export class RunCloser {
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
     const reason = state.escalation?.reason ?? state.outcome ?? 'escalated';
-    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated')) await this.decide(view, 'escalated', reason);
+    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated')) await this.recordDecision(view, 'escalated', reason);
     if (this.#pageMissing(view)) {
       log.warn({ runId, playbook: view.playbook }, 'enqueueing the escalation of a run whose closing was cut short');
       await this.#page(runId, playbook?.onExhausted.targets, reason);
@@ -178,10 +179,10 @@ export class RunCloser {
     const { state, reason } = timeOutState(view.state ?? initialRunState(), deadline.limitMs, now);
     if ((await fence.save(runId, undefined, state, now)) !== 'saved') return false;
     log.warn({ runId, playbook: view.playbook, limitMs: deadline.limitMs }, `run closed by the sweeper: ${reason}`);
-    await this.decide(view, 'timed_out', `${reason}; no worker was running it`);
+    await this.recordDecision(view, 'timed_out', `${reason}; no worker was running it`);
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
-    await this.decide(view, 'escalated', reason);
+    await this.recordDecision(view, 'escalated', reason);
     await this.#page(runId, playbook?.onExhausted.targets, reason).catch((err) => log.error({ err, runId }, 'escalation could not be enqueued; the stuck-run sweeper tries again'));
     await this.finish(view, state);
     return true;

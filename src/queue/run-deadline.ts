@@ -1,6 +1,6 @@
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { RunView } from '../store/run-record.ts';
-import { parseDuration } from '../engine/duration.ts';
+import { parseDuration } from '../domain/duration.ts';
 
 /**
  * When a run must be over: its creation time plus the playbook's `spec.maxDuration`, or `runs.maxDuration` when the

@@ -9,7 +9,7 @@ import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { StepServices } from '../engine/step-services.ts';
+import type { StepServices } from '../ports/step-services.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';
 import { decisionServices } from '../kube/shared-reads.ts';
 import { executeRun, InterruptedError, type ExecutorDeps } from '../engine/run-executor.ts';
@@ -162,7 +162,7 @@ export class RunWorker {
       escalate: closer.escalate,
       onRung: this.#deps.onRung,
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
-      recordDecision: (reason, message) => closer.decide(view, reason, message),
+      recordDecision: (reason, message) => closer.recordDecision(view, reason, message),
       maxObservations: this.#opts.maxObservations,
       ...(this.#deps.random ? { random: this.#deps.random } : {}),
     };

@@ -11,8 +11,8 @@ import { spawnRedis } from '../dev/redis-process.ts';
 import { Job } from 'bullmq';
 import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
 import { redisConnector } from '../store/redis-connection.ts';
-import { RemediatorError, isRemediatorError } from '../engine/errors.ts';
-import { parseDuration } from '../engine/duration.ts';
+import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
+import { parseDuration } from '../domain/duration.ts';
 import { episodeId } from '../alerts/episode.ts';
 import type { ReplayStream, ReplayEntry } from './replay-stream.ts';
 import type { ReplayDelivery, ReplayReport } from './replay-report.ts';
@@ -131,14 +131,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       throw err;
     }
     cleanups.push(() => service.close());
-    let closing = false;
-    const connection = redisConnector({ url: redisUrl }).command('2s', { shouldRetry: () => !closing });
-    const queue = new BullmqRunQueue({ connection, prefix, name: service.store.keys.runQueue() });
-    cleanups.push(async () => {
-      closing = true;
-      await queue.close();
-      connection.disconnect();
-    });
+    const queue = service.queue;
 
     const start = clock.now();
     const live = new Set<string>();

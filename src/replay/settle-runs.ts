@@ -3,7 +3,7 @@ import type { RunStore } from '../store/run-store.ts';
 import type { ReplayClock } from './replay-clock.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import { runSettled } from '../store/run-record.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 /** What the replay needs of the run queue: wake a run, and see what became of a run's job. */
 export interface SettleQueue {

@@ -1,4 +1,4 @@
-import type { RunContext } from '../engine/run-executor.ts';
+import type { RunContext } from '../engine/run-context.ts';
 import type { RungRecord, RunState } from '../engine/run-state.ts';
 import type { Escalator } from '../escalation/escalator.ts';
 import type { IncidentReport } from '../escalation/incident.ts';

@@ -1,5 +1,5 @@
 import type { RunView } from '../store/run-record.ts';
-import type { Playbook } from '../playbooks/playbook.ts';
+import type { Playbook } from '../domain/playbook.ts';
 import type { IncidentReport, Level, TimelineEntry } from '../escalation/incident.ts';
 import { runEpisodeId } from '../alerts/episode.ts';
 

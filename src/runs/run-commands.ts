@@ -6,7 +6,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { RunRecord, RunView } from '../store/run-record.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import { newRunId } from '../store/run-id.ts';
 import { renderTarget } from '../alerts/ingest-webhook.ts';
 import type { Decision } from '../engine/decision.ts';
@@ -135,7 +135,7 @@ export class RunCommands {
 
   /** Records a decision (the store counts it). */
   async #decide(d: Omit<Decision, 'at'>): Promise<void> {
-    await this.#d.store.decide({ at: this.#now(), ...d });
+    await this.#d.store.recordDecision({ at: this.#now(), ...d });
   }
 
   #now(): string {

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 import type { RedisClient } from './redis-connection.ts';
 
 export interface DurabilityBarrierOptions {

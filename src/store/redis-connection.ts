@@ -1,14 +1,14 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions as BullConnection } from 'bullmq';
-import type { Config } from '../config/config-schema.ts';
-import { RemediatorError } from '../engine/errors.ts';
-import { parseDuration } from '../engine/duration.ts';
+import type { RedisConfig } from './redis-config.ts';
+import { RemediatorError } from '../domain/errors.ts';
+import { parseDuration } from '../domain/duration.ts';
 
 /** A connection to standalone Redis, to the master behind Sentinel, or to a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
 /** Where Redis is: `redis` of the config (only `url` is needed for a standalone Redis). */
-export type RedisSettings = Pick<Config['redis'], 'url'> & Partial<Pick<Config['redis'], 'username' | 'password' | 'tls' | 'sentinel' | 'cluster'>>;
+export type RedisSettings = Pick<RedisConfig, 'url'> & Partial<Pick<RedisConfig, 'username' | 'password' | 'tls' | 'sentinel' | 'cluster'>>;
 
 export type RedisTopology = 'standalone' | 'sentinel' | 'cluster';
 

@@ -8,7 +8,7 @@ import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import { targetKey, type AlertView } from '../engine/step-definition.ts';
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 const DECISIONS_KEPT = 200;
 
@@ -73,7 +73,7 @@ export interface RunStoreOptions {
   /**
    * Called once for each decision this store appends, after Redis took it (default: nothing). Every decision goes
    * through this store, so this is the one place they are counted (`remediator_decisions_total`): a decision only
-   * marked recorded (`decideFinal` with `markOnly`, or a closing already recorded) is not called.
+   * marked recorded (`recordFinalDecision` with `markOnly`, or a closing already recorded) is not called.
    */
   onDecision?(decision: Decision): void;
 }
@@ -175,7 +175,7 @@ export class RunStore {
   }
 
   /** Appends a decision to its run and its episode, and counts it (`onDecision`). */
-  async decide(decision: Decision): Promise<void> {
+  async recordDecision(decision: Decision): Promise<void> {
     const m = this.#redis.multi();
     if (!this.#appendDecision(m, decision)) return;
     await storeCall(() => m.exec());
@@ -307,7 +307,7 @@ export class RunStore {
    * `markOnly`: the decision was already recorded when it happened (an escalation); only the mark is set.
    * True when this call recorded it.
    */
-  async decideFinal(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
+  async recordFinalDecision(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
     const written = await storeCall(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);

@@ -1,4 +1,4 @@
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from '../domain/errors.ts';
 
 /**
  * Runs one Redis operation of the store, the run fence or the guard layer; a connection problem becomes

@@ -42,6 +42,9 @@ t.test('re-executed setEnv writes nothing and still reports its change; dry run 
   const again = await runAction(setEnv, { namespace: ns, name: 'web', env: { MODE: 'safe' } }, opts);
   t.match(again, { status: 'ok', output: { repeated: true }, changes: [{ before: { web: { MODE: { value: 'normal' } } } }] });
   t.same(writes(from), []);
+  // The first setEnv started a rollout; until the controllers finish it they bump the Deployment's status (and its
+  // resourceVersion), which would fail the dry run's guarded patch once (a retry, a second write) and move `before`.
+  await sim.settle();
   from = sim.requests.length;
   const before = sim.get('Deployment', ns, 'web');
   t.match(await runAction(setEnv, { namespace: ns, name: 'web', env: { MODE: 'dry' } }, { services, run: { id: 'dry', dryRun: true } }), { status: 'ok', output: { dryRun: true } });

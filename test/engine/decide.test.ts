@@ -3,8 +3,8 @@ import { loadPlaybook } from '../../src/playbooks/load-playbook.ts';
 import { createRegistry } from '../../src/main.ts';
 import { beginStep, decide, type StepEvent } from '../../src/engine/decide.ts';
 import { initialRunState, type RunState } from '../../src/engine/run-state.ts';
-import { RemediatorError } from '../../src/engine/errors.ts';
-import type { Playbook } from '../../src/playbooks/playbook.ts';
+import { RemediatorError } from '../../src/domain/errors.ts';
+import type { Playbook } from '../../src/domain/playbook.ts';
 
 // The pure ladder: no Redis, no Kubernetes, no clock but the numbers passed in.
 const ctx = { registry: createRegistry(), available: new Set<any>(['limits', 'prometheus']) };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { ERROR_CATALOG } from '../../src/engine/errors.ts';
+import { ERROR_CATALOG } from '../../src/domain/errors.ts';
 
 t.test('docs/errors.md lists exactly the catalog, with the same status and retryability', async (t) => {
   const doc = await readFile(new URL('../../docs/errors.md', import.meta.url), 'utf8');

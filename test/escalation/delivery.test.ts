@@ -3,12 +3,12 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import t, { type Test } from 'tap';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
-import { redisConnector } from '../../src/store/redis-connection.ts';
 import type { DeliveryConfig, EscalationConfig } from '../../src/escalation/escalation-config.ts';
 import { verifyWebhookSignature } from '../../src/escalation/render/webhook-signature.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
 import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';
+import { escalatorDeps } from '../support/escalator-deps.ts';
 
 const redis = await redisForTest();
 const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
@@ -42,7 +42,7 @@ async function setup(
     delivery: { backoff: '50ms', maxBackoff: '400ms', timeout: '2s', prefix: `t${++prefixes}`, ...options.delivery },
     ...options.config?.(rx),
   };
-  const escalator = await DurableEscalator.start({ redis: redisConnector({ url: redis.url }), config, logger: log.logger, ...(options.deliver === false ? { deliver: false } : {}) });
+  const escalator = await DurableEscalator.start({ ...escalatorDeps(redis.url, config), logger: log.logger, ...(options.deliver === false ? { deliver: false } : {}) });
   tt.teardown(() => escalator.close());
   return { rx, escalator, log, config };
 }
@@ -230,7 +230,7 @@ t.test('events enqueued by a process that does not deliver are delivered by one 
   await first.escalator.trigger(report, { targets: ['pd'] });
   await sleep(200);
   t.equal(first.rx.pagerduty.requests.length, 0, 'enqueued, not delivered');
-  const second = await DurableEscalator.start({ redis: redisConnector({ url: redis.url }), config: { ...first.config, delivery: { ...first.config.delivery, prefix } } });
+  const second = await DurableEscalator.start(escalatorDeps(redis.url, { ...first.config, delivery: { ...first.config.delivery, prefix } }));
   t.teardown(() => second.close());
   await first.rx.pagerduty.waitFor((q) => q.length >= 1);
   t.equal(first.rx.pagerduty.pages(), 1);

@@ -3,17 +3,17 @@ import { Value } from '@sinclair/typebox/value';
 import t from 'tap';
 import { escalateAction } from '../../src/actions/escalate.ts';
 import type { ActionContext, RunInfo } from '../../src/engine/step-definition.ts';
-import type { StepServices } from '../../src/engine/step-services.ts';
+import type { StepServices } from '../../src/ports/step-services.ts';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
 import type { IncidentReport } from '../../src/escalation/incident.ts';
 import { episodeId } from '../../src/alerts/episode.ts';
-import { redisConnector } from '../../src/store/redis-connection.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { systemClock } from '../../src/ports/clock.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
 import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';
+import { escalatorDeps } from '../support/escalator-deps.ts';
 
 const redis = await redisForTest();
 const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: randomBytes(16).toString('hex'), webhookSecret: randomBytes(16).toString('hex') };
@@ -36,11 +36,10 @@ const run: RunInfo = {
 
 async function escalator(tt: { teardown(fn: () => unknown): void }, buildReport?: (run: RunInfo) => Promise<IncidentReport>) {
   const e = await DurableEscalator.start({
-    redis: redisConnector({ url: redis.url }),
-    config: {
+    ...escalatorDeps(redis.url, {
       targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, slack: { type: 'slack', webhookUrl: rx.slack.url } },
       delivery: { backoff: '50ms', prefix: `a${++prefixes}` },
-    },
+    }),
     ...(buildReport ? { buildReport } : {}),
   });
   tt.teardown(() => e.close());

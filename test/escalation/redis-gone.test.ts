@@ -1,9 +1,9 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
-import { redisConnector } from '../../src/store/redis-connection.ts';
 import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';
+import { escalatorDeps } from '../support/escalator-deps.ts';
 
 // Its own process: what is left running after close is measured with process.getActiveResourcesInfo().
 const secrets = { routingKey: randomBytes(16).toString('hex') };
@@ -17,7 +17,7 @@ for (const waitAfterKillMs of [0, 2500]) {
   t.test(`Redis gone ${waitAfterKillMs} ms after start: trigger fails fast with REM_ERR_STORE_UNAVAILABLE, close returns and leaves nothing running`, async (t) => {
     const own = await redisForTest();
     const before = handles().length;
-    const e = await DurableEscalator.start({ redis: redisConnector({ url: own.url }), config: { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: 'http://127.0.0.1:9/v2/enqueue' } }, delivery: { timeout: '500ms' } } });
+    const e = await DurableEscalator.start(escalatorDeps(own.url, { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: 'http://127.0.0.1:9/v2/enqueue' } }, delivery: { timeout: '500ms' } }));
     await own.kill(true);
     // Later the clients back off for seconds between reconnect attempts: the case BullMQ alone never closes.
     await new Promise((resolve) => setTimeout(resolve, waitAfterKillMs));

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { DurableEscalator } from '../../src/escalation/durable-escalator.ts';
-import { redisConnector } from '../../src/store/redis-connection.ts';
+import { escalatorDeps } from '../support/escalator-deps.ts';
 
 // Its own process: the file ending on its own shows that a failed start leaves no connection or timer behind.
 t.test('start fails fast with REM_ERR_STORE_UNAVAILABLE when Redis is not there', async (t) => {
   const { freePort } = await import('../../src/dev/free-port.ts');
   const started = Date.now();
-  await t.rejects(DurableEscalator.start({ redis: redisConnector({ url: `redis://127.0.0.1:${await freePort()}` }), config: { targets: {} }, startTimeoutMs: 500 }), { code: 'REM_ERR_STORE_UNAVAILABLE' });
+  await t.rejects(DurableEscalator.start({ ...escalatorDeps(`redis://127.0.0.1:${await freePort()}`, { targets: {} }), startTimeoutMs: 500 }), { code: 'REM_ERR_STORE_UNAVAILABLE' });
   t.ok(Date.now() - started < 3000, 'within its start timeout');
 });
 

@@ -4,8 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { alertmanagerResolvedGate } from '../../src/gates/alertmanager-resolved.ts';
 import { AlertmanagerHttpApi } from '../../src/gates/alertmanager-http-api.ts';
-import { formatMatcher } from '../../src/gates/alertmanager-api.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { formatMatcher } from '../../src/ports/alertmanager-api.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { checkGate } from '../support/gate-context.ts';
 
 /**

@@ -6,7 +6,7 @@ import { AlertmanagerHttpApi } from '../../src/gates/alertmanager-http-api.ts';
 import { gates } from '../../src/gates/index.ts';
 import { startAlertmanager } from '../../src/dev/alertmanager-process.ts';
 import { freePort } from '../../src/dev/free-port.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { checkGate } from '../support/gate-context.ts';
 
 /**

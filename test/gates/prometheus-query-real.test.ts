@@ -5,7 +5,7 @@ import { prometheusQueryGate } from '../../src/gates/prometheus-query.ts';
 import { PrometheusHttpApi } from '../../src/gates/prometheus-http-api.ts';
 import { startPrometheus } from '../../src/dev/prometheus-process.ts';
 import { freePort } from '../../src/dev/free-port.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { checkGate, pollGate } from '../support/gate-context.ts';
 
 /**

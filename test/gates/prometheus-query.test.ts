@@ -6,7 +6,7 @@ import { prometheusQueryGate } from '../../src/gates/prometheus-query.ts';
 import { PrometheusHttpApi } from '../../src/gates/prometheus-http-api.ts';
 import { gates } from '../../src/gates/index.ts';
 import { freePort } from '../../src/dev/free-port.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { ManualClock } from '../../src/ports/clock.ts';
 import { checkGate } from '../support/gate-context.ts';
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { loadPlaybook } from '../../src/playbooks/load-playbook.ts';
 import { createRegistry } from '../../src/main.ts';
-import { EVERY_SERVICE } from '../../src/engine/step-services.ts';
+import { EVERY_SERVICE } from '../../src/ports/step-services.ts';
 
 // What can be checked of the Helm chart without helm: its values against values.schema.json (values.yaml and every
 // example, merged as helm does), the shipped playbooks it mounts against playbooks/, the config it renders against

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RemediatorError } from '../../src/engine/errors.ts';
+import { RemediatorError } from '../../src/domain/errors.ts';
 import { createCluster } from '../../src/kube/client-node-cluster.ts';
 import { addDeployment } from '../../src/sim/index.ts';
 import { simCluster } from './sim-cluster.ts';

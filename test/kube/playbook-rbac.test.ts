@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadPlaybook } from '../../src/playbooks/load-playbook.ts';
 import { createRegistry } from '../../src/main.ts';
-import { EVERY_SERVICE } from '../../src/engine/step-services.ts';
+import { EVERY_SERVICE } from '../../src/ports/step-services.ts';
 import { playbookRbac } from '../../src/kube/playbook-rbac.ts';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Workload } from '../../src/kube/cluster.ts';
+import type { Workload } from '../../src/ports/cluster.ts';
 import { daemonSetStatus, statefulSetStatus } from '../../src/kube/rollout-status.ts';
 
 // kubectl's StatefulSet and DaemonSet viewers on the states that matter (no controller for them in the fake server).

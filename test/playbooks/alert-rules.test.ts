@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { createRegistry } from '../../src/main.ts';
 import { PlaybookCatalog } from '../../src/playbooks/playbook-catalog.ts';
-import type { Playbook } from '../../src/playbooks/playbook.ts';
+import type { Playbook } from '../../src/domain/playbook.ts';
 import { collectRefs } from '../../src/engine/template.ts';
-import { formatMatcher, matches } from '../../src/playbooks/matcher.ts';
+import { formatMatcher, matches } from '../../src/domain/matcher.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 
 // The Prometheus rule files in config/alert-rules/ exist to fire the shipped playbooks. This checks that every

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadReplayStream, parseReplayStream } from '../../src/replay/replay-stream.ts';
-import { isRemediatorError } from '../../src/engine/errors.ts';
+import { isRemediatorError } from '../../src/domain/errors.ts';
 import { episodeId } from '../../src/alerts/episode.ts';
 
 const replays = fileURLToPath(new URL('../fixtures/replays/', import.meta.url));

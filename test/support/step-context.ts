@@ -1,8 +1,8 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ActionDefinition, ActionResult, AlertView, RecordedChange, RunInfo, StepContextBase } from '../../src/engine/step-definition.ts';
-import type { StepLimits, StepServices } from '../../src/engine/step-services.ts';
-import { AxiosHttpClient } from '../../src/ports/http-client.ts';
+import type { StepLimits, StepServices } from '../../src/ports/step-services.ts';
+import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { systemClock, type Clock } from '../../src/ports/clock.ts';
 import { silentLogger, type Logger } from '../../src/observability/logger.ts';
 

@@ -1,5 +1,5 @@
 import { PrometheusHttpApi } from '../../gates/prometheus-http-api.ts';
-import { AxiosHttpClient } from '../../ports/http-client.ts';
+import { AxiosHttpClient } from '../../http-client/axios-http-client.ts';
 
 /**
  * The value of an instant query's first sample as Prometheus spelled it (`'1'`, `'0'`), or undefined when the

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseDuration } from '../../engine/duration.ts';
+import { parseDuration } from '../../domain/duration.ts';
 import { sendAndClassify } from '../delivery-outcome.ts';
 import type { IncidentReport } from '../incident.ts';
 import { renderPagerDutyEvent } from '../render/pagerduty-event.ts';

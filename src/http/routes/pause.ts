@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
 import { Errors } from '../schemas.ts';
-import { RemediatorError } from '../../engine/errors.ts';
+import { RemediatorError } from '../../domain/errors.ts';
 import type { PauseRecord, PauseScope } from '../../guards/pause-policy.ts';
 
 const Scope = Type.Union([Type.Literal('global'), Type.Literal('namespace'), Type.Literal('playbook')], { description: 'global, or one namespace, or one playbook' });

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
-import type { Playbook } from '../../playbooks/playbook.ts';
-import { formatMatcher } from '../../playbooks/matcher.ts';
+import type { Playbook } from '../../domain/playbook.ts';
+import { formatMatcher } from '../../domain/matcher.ts';
 import { Errors, RunViewSchema } from '../schemas.ts';
-import { RemediatorError } from '../../engine/errors.ts';
+import { RemediatorError } from '../../domain/errors.ts';
 
 const PlaybookSummary = Type.Object({
   name: Type.String(),

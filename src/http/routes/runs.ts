@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
 import { Errors, RunViewSchema } from '../schemas.ts';
-import { RemediatorError } from '../../engine/errors.ts';
+import { RemediatorError } from '../../domain/errors.ts';
 import type { RunStatus } from '../../engine/run-state.ts';
 import { buildIncidentReport } from '../../runs/incident-report.ts';
 import { renderTimelineMarkdown } from '../../escalation/render/timeline-markdown.ts';

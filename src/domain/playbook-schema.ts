@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Duration } from '../engine/duration.ts';
+import { Duration } from './duration.ts';
 
 /**
  * The playbook file format, version `remediator.io/v1`. This TypeBox schema is the single source: the loader

@@ -1,6 +1,6 @@
-import type { Cluster } from '../kube/cluster.ts';
-import type { PrometheusApi } from '../gates/prometheus-api.ts';
-import type { AlertmanagerApi } from '../gates/alertmanager-api.ts';
+import type { Cluster } from './cluster.ts';
+import type { PrometheusApi } from './prometheus-api.ts';
+import type { AlertmanagerApi } from './alertmanager-api.ts';
 import type { Escalator } from '../escalation/escalator.ts';
 
 /**

@@ -8,11 +8,11 @@
  * RFC 3339 strings. Only the fields remediator reads are typed; everything else is kept as `unknown`.
  */
 
-import type { ClusterScopedKind, KindMap, ObjectKind } from './kinds.ts';
-import type { KubeEvent, KubeObject, Pod, ReplicaSet, Scale } from './objects.ts';
+import type { ClusterScopedKind, KindMap, ObjectKind } from '../kube/kinds.ts';
+import type { KubeEvent, KubeObject, Pod, ReplicaSet, Scale } from '../kube/objects.ts';
 
-export type * from './objects.ts';
-export type { ObjectKind, KindMap, WorkloadKind } from './kinds.ts';
+export type * from '../kube/objects.ts';
+export type { ObjectKind, KindMap, WorkloadKind } from '../kube/kinds.ts';
 
 /**
  * One object by name. Namespaced kinds need a namespace; cluster-scoped kinds (Node) have none; a ref whose kind is

@@ -1,4 +1,4 @@
-import { RemediatorError } from '../engine/errors.ts';
+import { RemediatorError } from './errors.ts';
 
 /**
  * Alertmanager's matcher syntax (the one `amtool`, routes and silences use): `name="value"`, `name!="value"`,
