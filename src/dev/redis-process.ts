@@ -18,6 +18,10 @@ export interface RedisProcess {
   kill(hard?: boolean): Promise<void>;
   /** Starts it again on the same port and folder. */
   start(): Promise<void>;
+  /** Stops the server without ending it (SIGSTOP): connections stay open and commands go unanswered, as on a stalled host. */
+  freeze(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -102,7 +106,10 @@ export async function spawnRedis(options: { appendonly?: boolean } = {}): Promis
     dir,
     kill,
     start: () => start(false),
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     async stop() {
+      child?.kill('SIGCONT');
       await kill(true);
       await rm(dir, { recursive: true, force: true });
       process.removeListener('exit', removeAtExit);

@@ -113,7 +113,9 @@ export class DurableEscalator implements Escalator {
     const keys = deliveryKeys(this.settings.prefix);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
-    this.#queue = options.queues.queue<PumpJobData | OverdueJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix });
+    // No version check on this fail-fast connection: BullMQ would keep one timed-out INFO as the queue's error for good
+    // (src/queue/bullmq-run-queue.ts); the worker's connection below does the check.
+    this.#queue = options.queues.queue<PumpJobData | OverdueJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix, skipVersionCheck: true });
     this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
 
     if (options.deliver !== false) {

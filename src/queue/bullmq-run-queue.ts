@@ -48,6 +48,11 @@ export class BullmqRunQueue implements RunQueue {
       prefix: options.prefix,
       // The store's command connection: fail-fast, auto-pipelined, and the one a WAIT before the 202 covers.
       connection: options.connection,
+      // BullMQ checks the Redis version once, with an INFO sent when the queue is built, and keeps a failure of that
+      // command for the queue's life: on this fail-fast connection one slow answer at start-up (a stalled or
+      // failing-over Redis, a starved host) would turn every later enqueue into an immediate "Command timed out",
+      // a receiver that answers 503 until restarted. The workers' connections, which wait for Redis, do the check.
+      skipVersionCheck: true,
       defaultJobOptions: {
         // Unexpected errors (not step failures, which the engine records) are retried by BullMQ.
         attempts: 5,
