@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { closableCluster } from './closable-cluster.ts';
 import type { ConnectionOptions as BullConnection } from 'bullmq';
 import type { RedisConfig } from './redis-config.ts';
 import { RemediatorError } from '../domain/errors.ts';
@@ -136,24 +137,29 @@ function clusterConnector(settings: RedisSettings, cluster: NonNullable<RedisSet
     command(commandTimeout, options = {}) {
       const f = failFast(commandTimeout);
       return quiet(
-        new Cluster(cluster.nodes, {
-          ...base,
-          enableOfflineQueue: false,
-          ...autoPipelining,
-          clusterRetryStrategy: clusterRetry(options, 2000),
-          redisOptions: { ...node, commandTimeout: f.commandTimeout, connectTimeout: f.connectTimeout, maxRetriesPerRequest: f.maxRetriesPerRequest },
-        }),
+        closableCluster(
+          new Cluster(cluster.nodes, {
+            ...base,
+            enableOfflineQueue: false,
+            ...autoPipelining,
+            clusterRetryStrategy: clusterRetry(options, 2000),
+            redisOptions: { ...node, commandTimeout: f.commandTimeout, connectTimeout: f.connectTimeout, maxRetriesPerRequest: f.maxRetriesPerRequest },
+          }),
+        ),
       );
     },
     worker(options = {}) {
       // BullMQ builds a standalone client from options, so a Cluster is handed over as an instance. This one never
-      // connects: BullMQ duplicates it for a worker's connections and owns (and closes) the duplicates.
-      const template = new Cluster(cluster.nodes, {
-        ...base,
-        lazyConnect: true,
-        clusterRetryStrategy: clusterRetry(options, 5000),
-        redisOptions: { ...node, maxRetriesPerRequest: null },
-      });
+      // connects: BullMQ duplicates it for a worker's connections and owns (and closes) the duplicates, which must
+      // end whenever they are closed (src/store/closable-cluster.ts).
+      const template = closableCluster(
+        new Cluster(cluster.nodes, {
+          ...base,
+          lazyConnect: true,
+          clusterRetryStrategy: clusterRetry(options, 5000),
+          redisOptions: { ...node, maxRetriesPerRequest: null },
+        }),
+      );
       templates.push(template);
       return template;
     },

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { Cluster } from 'ioredis';
+import { redisConnector } from '../../src/store/redis-connection.ts';
 import { spawnRedisCluster } from '../../src/dev/redis-ha.ts';
 import { addDeployment } from '../../src/sim/index.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
@@ -116,4 +118,26 @@ t.test('a 202 needs the replicas: fewer than redis.minReplicasAcked acknowledgin
   t.equal(res.status, 503, 'each master has one replica, two were asked for');
   t.equal(res.body.code, 'REM_ERR_STORE_UNAVAILABLE');
   t.match(res.body.message, /1 of 2 replica/);
+});
+
+t.test('a Cluster connection closed while it is still connecting ends, and so do its duplicates', async (t) => {
+  // ioredis alone loses such a disconnect: the client never ends, and a worker closing then never finishes closing.
+  const connector = redisConnector(cluster.settings);
+  const parents: Cluster[] = [];
+  const command = () => connector.command('2s') as Cluster;
+  const duplicateOf = (parent: Cluster) => (parents.push(parent), parent.duplicate());
+  const builds = [command, () => duplicateOf(command()), () => duplicateOf(connector.worker() as Cluster)];
+  for (const build of builds) {
+    const client = build();
+    if (client.status === 'wait') client.connect().catch(() => undefined); // lazy, as BullMQ's duplicates are
+    t.equal(client.status, 'connecting', 'closed before it connected');
+    const ended = once(client, 'end').then(() => 'ended');
+    client.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, 10_000, 'still open after 10 s')));
+    t.equal(await Promise.race([ended, deadline]), 'ended');
+    clearTimeout(timer);
+  }
+  for (const parent of parents) parent.disconnect();
+  connector.close();
 });
