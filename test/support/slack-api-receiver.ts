@@ -38,6 +38,7 @@ export class SlackApiReceiver {
   readonly #token: string;
   readonly #app: FastifyInstance;
   #seq = 0;
+  #script: Array<{ status: number; headers?: Record<string, string>; body: unknown }> = [];
 
   constructor(token: string) {
     this.#token = token;
@@ -46,6 +47,11 @@ export class SlackApiReceiver {
       const method = (req.params as { method: string }).method;
       const call: SlackCall = { method, headers: req.headers, body: req.body, problems: [], answer: { ok: false } };
       this.calls.push(call);
+      const scripted = this.#script.shift();
+      if (scripted) {
+        call.answer = { ok: false, error: `scripted ${scripted.status}` };
+        return reply.code(scripted.status).headers(scripted.headers ?? {}).send(scripted.body);
+      }
       call.answer = this.#handle(call, req.headers['content-type']);
       return reply.code(200).send(call.answer);
     });
@@ -53,6 +59,11 @@ export class SlackApiReceiver {
       this.responses.push({ id: (req.params as { id: string }).id, body: req.body });
       return reply.code(200).send({ ok: true });
     });
+  }
+
+  /** Answers the next API calls with these (e.g. 429 with Retry-After), then behaves normally again. */
+  respondNext(...answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }>): void {
+    this.#script.push(...answers);
   }
 
   /** The API base URL to configure as the target's `apiUrl`. */
