@@ -15,7 +15,7 @@ export interface SlackApp {
   users: Record<string, { name: string; role: SlackUserRole }>;
 }
 
-/** One button press, from a verified `block_actions` payload (operability.md §1.3). */
+/** One button press, from a verified `block_actions` payload (docs/contracts.md §5.3). */
 export interface SlackClick {
   app: string;
   userId: string;
@@ -93,7 +93,7 @@ export class SlackInteractions {
     return this.#apps.find((a) => a.target === app)?.users[userId];
   }
 
-  /** Tells only the person who clicked (response_type ephemeral); the message stays as it is. */
+  /** Tells only the person who clicked (response_type ephemeral); the message stays as it is. Never rejects. */
   ephemeral(click: SlackClick, text: string): Promise<void> {
     return this.#respond(click, { response_type: 'ephemeral', replace_original: false, text });
   }
@@ -105,7 +105,8 @@ export class SlackInteractions {
   async decided(click: SlackClick, report: IncidentReport | undefined, note: string, signal: AbortSignal): Promise<void> {
     if (report) {
       const { message } = renderSlackAppMessage(report, { kind: 'update', note, buttons: false });
-      await this.#respond(click, { replace_original: true, text: message.text, blocks: message.blocks });
+      // Not awaited: the click's 200 must not wait for response_url (failures are logged).
+      void this.#respond(click, { replace_original: true, text: message.text, blocks: message.blocks });
     }
     await this.#onDecided(click.runId, note, signal);
   }

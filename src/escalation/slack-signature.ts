@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Slack's request headers (operability.md §1.4). */
+/** Slack's request headers (docs/contracts.md §5.3). */
 export const SLACK_TIMESTAMP_HEADER = 'x-slack-request-timestamp';
 export const SLACK_SIGNATURE_HEADER = 'x-slack-signature';
 /** Requests older (or newer) than this are refused: a captured request cannot be replayed later. */

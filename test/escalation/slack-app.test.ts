@@ -143,6 +143,8 @@ t.test('forged, stale (replayed) and unsigned requests are refused with 401, and
     t.equal(res.body.code, 'REM_ERR_SLACK_SIGNATURE', `${what}: its code`);
     t.equal(res.body.message, 'request signature not accepted', `${what}: no detail`);
   }
+  const ssl = await post('ssl_check=1&token=legacy', {});
+  t.same([ssl.status, ssl.body], [200, {}], "Slack's unsigned certificate check gets its 200 and does nothing");
   const after = await svc.api('GET', `/v1/runs/${id}`);
   t.equal(after.body.status, 'awaiting_approval', 'still waiting');
   t.same(after.body.approvals, before.body.approvals, 'no answer recorded');

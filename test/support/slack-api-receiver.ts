@@ -4,7 +4,7 @@ import t from 'tap';
 /**
  * A local stand-in for Slack's Web API (chat.postMessage, chat.update) and for the `response_url` of interactions,
  * on a loopback port the kernel picks. It VALIDATES what it gets against the documented contract
- * (/work/shared/reference/operability.md §1.1–1.2, §1.5): `Authorization: Bearer xoxb-…` equal to the bot token, a
+ * (docs/contracts.md §5.3): `Authorization: Bearer xoxb-…` equal to the bot token, a
  * JSON body, `channel`, `text` or `blocks`, `thread_ts` naming a parent (never a reply), `chat.update` only of this
  * bot's messages, Block Kit limits of buttons and confirm dialogs. It answers as Slack does: HTTP 200 with
  * `{ok:true, channel, ts, message}` or `{ok:false, error}`.
@@ -147,7 +147,7 @@ export class SlackApiReceiver {
   }
 }
 
-/** Block Kit limits (operability.md §1.2). */
+/** Block Kit limits (docs/contracts.md §5.3). */
 function validateBlocks(blocks: any[]): string[] {
   const p: string[] = [];
   if (blocks.length > 50) p.push('more than 50 blocks');

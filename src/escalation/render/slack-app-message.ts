@@ -3,7 +3,7 @@ import { renderSlackMessage, type SlackMessage, type SlackMessageKind } from './
 import { dateTime, truncate } from './text.ts';
 
 /**
- * What the slack-app target sends for one event (docs/contracts.md §5.3, operability.md §1):
+ * What the slack-app target sends for one event (docs/contracts.md §5.3):
  * - `message`: the incident's one message (the thread parent), posted by the first event and edited with
  *   `chat.update` by every later one, so it always shows the run's state;
  * - `reply`: a thread reply (`thread_ts` = the parent's `ts`) for an update or a resolve: the rung that ended, the
@@ -46,7 +46,7 @@ function approvalLine(a: IncidentApproval): string {
 }
 
 /**
- * Slack limits (operability.md §1.2): block_id ≤255 and new on each edit, action_id unique in the block, value ≤2000,
+ * Slack limits (docs/contracts.md §5.3): block_id ≤255 and new on each edit, action_id unique in the block, value ≤2000,
  * button text ≤75, confirm title ≤100, text ≤300, confirm/deny ≤30, one `primary` per set.
  */
 function approvalButtons(runId: string, a: IncidentApproval, edition: number): Record<string, unknown> {

@@ -14,7 +14,7 @@ const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable
 const PARENT_GONE = new Set(['message_not_found', 'cant_update_message', 'channel_not_found']);
 
 /**
- * Slack as an app, with a bot token (`Authorization: Bearer xoxb-…`, operability.md §1.1): one message per incident
+ * Slack as an app, with a bot token (`Authorization: Bearer xoxb-…`, docs/contracts.md §5.3): one message per incident
  * (episode), kept up to date, and one thread under it.
  * - the first event posts the message (`chat.postMessage`) and keeps its `channel` + `ts` in Redis (SlackThreadStore);
  * - every later event edits that message (`chat.update`) so it shows the run's state now, and an update or resolve

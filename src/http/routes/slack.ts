@@ -26,7 +26,7 @@ const SlackAnswer = Type.Object(
 );
 
 /**
- * POST /v1/slack/interactions: the Request URL of the Slack app's interactivity (operability.md §1.3–1.5). Slack
+ * POST /v1/slack/interactions: the Request URL of the Slack app's interactivity (docs/contracts.md §5.3). Slack
  * posts `application/x-www-form-urlencoded` with `payload=<json>`; the raw body is kept for the signature, which is
  * checked before anything else (v0 HMAC, 5-minute window, constant time; 401 with no detail otherwise).
  *
@@ -60,6 +60,8 @@ export async function slackRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
     async (req, reply) => {
       const raw = typeof req.body === 'string' ? req.body : '';
+      // Slack's certificate check is unsigned and asks for nothing but a 200.
+      if (new URLSearchParams(raw).get('ssl_check') === '1') return reply.code(200).send({});
       const header = (name: string) => {
         const v = req.headers[name];
         return Array.isArray(v) ? v[0] : v;
@@ -72,7 +74,8 @@ export async function slackRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       }
       const click = parsed.click;
       const refuse = async (text: string) => {
-        await slack.ephemeral(click, text);
+        // Not awaited: Slack wants its 200 within 3 s whatever response_url does (failures are logged).
+        void slack.ephemeral(click, text);
         return reply.code(200).send({ response_type: 'ephemeral', replace_original: false, text });
       };
       const member = slack.member(target, click.userId);
