@@ -1,11 +1,12 @@
 import t from 'tap';
 import { createHmac, randomBytes } from 'node:crypto';
-import { startTestService, OPERATOR_TOKEN } from '../support/harness.ts';
+import { OPERATOR_TOKEN } from '../support/harness.ts';
+import { startGuardedService } from '../guards/guard-harness.ts';
 import { slackApiReceiver } from '../support/slack-api-receiver.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
-// Slack as an app, end to end: a real remediator on a real redis-server, the local Slack Web API receiver, and
-// button clicks signed the way Slack signs them (computed here, independently of the service's code).
+// Slack as an app, end to end: a real remediator on a real redis-server and the simulated cluster, the local Slack
+// Web API receiver, and button clicks signed the way Slack signs them (computed here, independently of the service).
 
 // Distinctive secrets, so any occurrence found in a log line, an answer or a record is a leak.
 const TOKEN = `xoxb-${randomBytes(12).toString('hex')}`;
@@ -25,8 +26,21 @@ spec:
     - { id: risky, action: log, with: { message: "risky {{ params.note }}" }, approval: { timeout: ${timeout} } }
     - { id: after, action: log, with: { message: "went on" } }
 `;
-const svc = await startTestService({
-  playbooks: { 'approval.yaml': approval('needs-approval', '10m'), 'short.yaml': approval('short-approval', '5s') },
+// An alert's playbook whose only mutation waits for approval: it writes the run id into the deployment's env.
+const approvedEnv = `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: approved-env }
+spec:
+  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
+  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
+  steps:
+    - id: mark
+      action: kube.setEnv
+      with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}" } }
+      approval: { timeout: 10m }
+`;
+const svc = await startGuardedService({
+  playbooks: { 'approval.yaml': approval('needs-approval', '10m'), 'short.yaml': approval('short-approval', '5s'), 'approved-env.yaml': approvedEnv },
   log: createLogger({ level: 'trace', destination: { write: (line: string) => void logLines.push(line) } }),
   overrides: (c) => {
     c.escalation = {
@@ -48,10 +62,14 @@ const svc = await startTestService({
 
 const answers: string[] = [];
 
-/** Starts a run by hand (as alice) and waits until it waits for approval and its Slack message is posted. */
-async function waitingRun(playbook = 'needs-approval') {
-  const started = await svc.api('POST', `/v1/playbooks/${playbook}/runs`, { reason: 'slack test', params: { note: 'n' } });
-  const id = started.body.id as string;
+/**
+ * Starts a run by hand (as alice), or from a ServiceDown alert for `deployment`, and waits until it waits for approval
+ * and its Slack message is posted.
+ */
+async function waitingRun(playbook = 'needs-approval', deployment?: string) {
+  const id = deployment
+    ? (await svc.fire([deployment], new Date().toISOString()))[0]!
+    : ((await svc.api('POST', `/v1/playbooks/${playbook}/runs`, { reason: 'slack test', params: { note: 'n' } })).body.id as string);
   const run = await svc.waitForRun(id, (r) => r.status === 'awaiting_approval');
   const parent = await rx.waitFor(() => [...rx.messages.values()].find((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)), 10_000, `the message of run ${id}`);
   return { id, run, parent };
@@ -121,8 +139,24 @@ t.test('a run waiting for approval gets one Slack message with the buttons; Appr
   t.same(rx.problems(), [], 'every Slack call kept the documented contract');
 });
 
+t.test('an alert\'s mutation waits for approval; a signed Approve in Slack applies it to the cluster', async (t) => {
+  const { id, run, parent } = await waitingRun('approved-env', 'realtime-processor');
+  t.equal(run.playbook, 'approved-env');
+  t.same(svc.writesTo('realtime-processor'), [], 'nothing written while it waits');
+  t.match(parent.text, /^🚨 \[CRITICAL\] ServiceDown on ai-ninja\/Deployment\/realtime-processor/);
+  t.match(parent.text, /Waiting for approval until .*: mark \(kube\.setEnv\) on ai-ninja\/Deployment\/realtime-processor/);
+  const c = click(USERS.bob, 'approve', buttons(parent.blocks)[0].value, `alert-${id}`);
+  t.equal((await post(c.raw, c.headers)).status, 200);
+  const done = await svc.ended(id);
+  t.ok(done.decisions.some((d: any) => d.reason === 'approved' && d.by === 'bob'));
+  const writes = svc.writesTo('realtime-processor');
+  t.equal(writes.length, 1, 'the approved plan was applied, once');
+  t.match(writes[0]!.body, id, 'with the run\'s value');
+  await rx.waitFor(() => parent.versions.some((v) => /bob approved the plan of step "mark"/.test(v.text)), 10_000, 'the message saying who decided');
+});
+
 t.test('forged, stale (replayed) and unsigned requests are refused with 401, and nothing changes', async (t) => {
-  const { id, run, parent } = await waitingRun();
+  const { id, run, parent } = await waitingRun('approved-env', 'conversation-engine');
   const value = buttons(parent.blocks)[0].value;
   const before = await svc.api('GET', `/v1/runs/${id}`);
   const forged = click(USERS.bob, 'approve', value, `forged-${id}`, { secret: 'not-the-signing-secret' });
@@ -151,6 +185,7 @@ t.test('forged, stale (replayed) and unsigned requests are refused with 401, and
   t.same(after.body.decisions.map((d: any) => d.reason), before.body.decisions.map((d: any) => d.reason), 'no decision recorded');
   t.equal(rx.responses.filter((r) => r.id.endsWith(id)).length, 0, 'nothing said in Slack');
   t.equal(run.state.approval.planHash, after.body.state.approval.planHash);
+  t.same(svc.writesTo('conversation-engine'), [], 'nothing written to the cluster');
   await svc.api('POST', `/v1/runs/${id}/cancel`, { reason: 'cleanup' });
 });
 
