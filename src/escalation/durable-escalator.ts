@@ -125,15 +125,17 @@ export class DurableEscalator implements Escalator {
     this.#redis = options.redis.command(options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
     const threads = new SlackThreadStore(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+    let signing: string[];
     try {
       this.#targets = createTargets(options.config.targets ?? {}, options.env, { threads });
+      // Signing secrets are not sent anywhere, but are secrets all the same.
+      signing = Object.entries(options.config.targets ?? {}).flatMap(([name, c]) => (c.type === 'slack-app' && c.signingSecret ? [resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, options.env)] : []));
     } catch (err) {
+      // A missing `env:` secret: nothing else was opened yet.
       this.#redis.disconnect();
       throw err;
     }
     this.targets = [...this.#targets.keys()];
-    // Signing secrets are not sent anywhere, but are secrets all the same.
-    const signing = Object.values(options.config.targets ?? {}).flatMap((c) => (c.type === 'slack-app' && c.signingSecret ? [resolveSecret(c.signingSecret, 'escalation.targets.*.signingSecret', options.env)] : []));
     this.#redact = createRedactor([...[...this.#targets.values()].flatMap((t) => t.secrets), ...signing]);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });

@@ -79,6 +79,15 @@ export const SlackAppTargetConfig = Type.Object(
     ),
     apiUrl: Type.Optional(Type.String({ format: 'uri', default: 'https://slack.com/api', description: 'Web API base URL. Default https://slack.com/api.' })),
     role: Role,
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, default: 50, description: 'Events per window to this channel (each is a chat.update and at most one reply). Default 50 (chat.update is Tier 3, 50+/min).' }),
+          window: Duration({ default: '60s', description: 'Sliding window. Default 60s.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -29,7 +29,7 @@ export function createTargets(config: Record<string, TargetConfig>, env: NodeJS.
       case 'slack-app': {
         if (!deps.threads) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `${where}: a slack-app target needs the escalator's Redis for its threads`);
         const token = resolveSecret(c.token, `${where}.token`, env);
-        out.set(name, slackAppTarget(name, { token, channel: c.channel, ...(c.apiUrl ? { apiUrl: c.apiUrl } : {}), ...(c.role ? { role: c.role } : {}), buttons: c.signingSecret !== undefined }, deps.threads));
+        out.set(name, slackAppTarget(name, { token, channel: c.channel, ...(c.apiUrl ? { apiUrl: c.apiUrl } : {}), ...(c.role ? { role: c.role } : {}), ...(c.rateLimit ? { rateLimit: c.rateLimit } : {}), buttons: c.signingSecret !== undefined }, deps.threads));
         break;
       }
       case 'webhook':

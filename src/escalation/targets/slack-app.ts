@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { parseDuration } from '../../domain/duration.ts';
 import { toRemediatorError } from '../../domain/errors.ts';
 import type { HttpResponse } from '../../ports/http-client.ts';
 import { classifyResponse, type DeliveryOutcome } from '../delivery-outcome.ts';
@@ -27,7 +29,11 @@ const PARENT_GONE = new Set(['message_not_found', 'cant_update_message', 'channe
  * The calls go through the service's HTTP port, which takes an AbortSignal and a timeout per call, and whose answers
  * the delivery worker already classifies and retries; @slack/web-api would bring a second retry queue and no signal.
  */
-export function slackAppTarget(name: string, config: { token: string; channel: string; apiUrl?: string; role?: 'page' | 'notify'; buttons: boolean }, threads: SlackThreadStore): PagingTarget {
+export function slackAppTarget(
+  name: string,
+  config: { token: string; channel: string; apiUrl?: string; role?: 'page' | 'notify'; buttons: boolean; rateLimit?: { max?: number; window?: string | number } },
+  threads: SlackThreadStore,
+): PagingTarget {
   const base = (config.apiUrl ?? SLACK_API_URL).replace(/\/+$/, '');
   const token = config.token;
 
@@ -67,6 +73,12 @@ export function slackAppTarget(name: string, config: { token: string; channel: s
     role: config.role ?? 'notify',
     secrets: [token],
     dependsOnTrigger: false,
+    // Per workspace app and channel; the key is a hash, never the token.
+    rateLimit: {
+      key: `slack-${createHash('sha256').update(`${token}\n${config.channel}`).digest('hex').slice(0, 24)}`,
+      max: config.rateLimit?.max ?? 50,
+      windowMs: parseDuration(config.rateLimit?.window ?? '60s'),
+    },
     render(action: EscalationAction, report: IncidentReport, note?: string) {
       return renderSlackAppMessage(report, { kind: action, buttons: config.buttons, ...(note ? { note } : {}) });
     },
