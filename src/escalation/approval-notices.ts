@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Decision } from '../engine/decision.ts';
-import { FINAL_STATUSES } from '../engine/run-state.ts';
+import { FINAL_STATUSES, type PendingApproval } from '../engine/run-state.ts';
 import { RemediatorError } from '../domain/errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { RunView } from '../store/run-record.ts';
@@ -24,6 +25,9 @@ export interface ApprovalNoticesDeps {
 
 /** How long a notice waits for the run's waiting state to be saved after its awaiting_approval decision. */
 const SAVE_GRACE_MS = 10_000;
+/** How long one attempt of a notice polls for it before the job is retried. */
+const POLL_FOR_MS = 2_000;
+
 
 /**
  * Waiting approvals reach the approvers (issue: "approvals are silent"):
@@ -37,17 +41,26 @@ const SAVE_GRACE_MS = 10_000;
 export function approvalNotices(deps: ApprovalNoticesDeps) {
   const now = () => deps.clock.now();
 
-  async function notice(runId: string, signal: AbortSignal): Promise<void> {
-    const view = await deps.getRun(runId);
-    if (!view) return;
-    const pending = view.status === 'awaiting_approval' ? view.state?.approval : undefined;
-    if (!pending) {
-      // The decision is recorded just before the waiting state is saved: wait for it, briefly.
-      if (!FINAL_STATUSES.has(view.status) && Date.parse(lastAwaiting(view) ?? view.createdAt) + SAVE_GRACE_MS > now()) {
-        throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not saved as awaiting approval yet; the notice is retried`);
-      }
-      return;
+  /** The run once it is saved as awaiting approval; undefined when it never will be (ended, answered, gone). */
+  async function awaiting(runId: string, signal: AbortSignal): Promise<{ view: RunView; pending: PendingApproval } | undefined> {
+    const begin = Date.now();
+    for (;;) {
+      const view = await deps.getRun(runId);
+      if (!view) return undefined;
+      const pending = view.status === 'awaiting_approval' ? view.state?.approval : undefined;
+      if (pending) return { view, pending };
+      // The decision is recorded just before the waiting state is saved: wait for it, briefly (a worker that died in
+      // between leaves the job to be retried).
+      if (FINAL_STATUSES.has(view.status) || Date.parse(lastAwaiting(view) ?? view.createdAt) + SAVE_GRACE_MS <= now()) return undefined;
+      if (Date.now() - begin > POLL_FOR_MS) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not saved as awaiting approval yet; the notice is retried`);
+      await sleep(50, undefined, { signal });
     }
+  }
+
+  async function notice(runId: string, signal: AbortSignal): Promise<void> {
+    const found = await awaiting(runId, signal);
+    if (!found) return;
+    const { view, pending } = found;
     if (view.approvals?.[pending.stepId]?.planHash === pending.planHash) return;
     const report = deps.reportFor(view);
     const plan = report.approval?.plan ?? pending.stepId;

@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { OPERATOR_TOKEN } from '../support/harness.ts';
 import { startGuardedService } from '../guards/guard-harness.ts';
 import { slackApiReceiver } from '../support/slack-api-receiver.ts';
+import { pagingReceivers } from '../support/paging-receivers.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 // Slack as an app, end to end: a real remediator on a real redis-server and the simulated cluster, the local Slack
@@ -15,6 +16,9 @@ const CHANNEL = 'C0REMEDIATE';
 const USERS = { bob: 'U0BOB00001', vera: 'U0VERA0001', otto: 'U0OTTO0001' };
 
 const rx = await slackApiReceiver(TOKEN);
+// A notify-only target beside it: the signed generic webhook.
+const WEBHOOK_SECRET = `hook-${randomBytes(16).toString('hex')}`;
+const hooks = await pagingReceivers({ routingKey: randomBytes(16).toString('hex'), apiKey: randomBytes(16).toString('hex'), webhookSecret: WEBHOOK_SECRET });
 const logLines: string[] = [];
 const approval = (name: string, timeout: string) => `apiVersion: remediator.io/v1
 kind: Playbook
@@ -53,6 +57,7 @@ const svc = await startGuardedService({
           apiUrl: rx.apiUrl,
           users: { [USERS.bob]: { name: 'bob', role: 'approver' }, [USERS.vera]: { name: 'vera', role: 'viewer' }, [USERS.otto]: { name: 'otto', role: 'operator' } },
         },
+        hook: { type: 'webhook', url: hooks.webhook.url, secret: WEBHOOK_SECRET },
       },
       delivery: { backoff: '50ms' },
       approvals: { remindBefore: '3s' },
@@ -120,7 +125,11 @@ t.test('a run waiting for approval gets one Slack message with the buttons; Appr
   t.equal(first.method, 'chat.postMessage');
   t.equal(first.headers['authorization'], `Bearer ${TOKEN}`);
   const notified = await svc.waitForRun(id, (r) => r.decisions.some((d: any) => d.reason === 'approval_requested'));
-  t.match(notified.decisions.find((d: any) => d.reason === 'approval_requested').message, /approvers told on team/);
+  t.match(notified.decisions.find((d: any) => d.reason === 'approval_requested').message, /approvers told on team, hook/);
+  await hooks.webhook.waitFor(() => hooks.webhook.events.some((e) => e['runId'] === id || JSON.stringify(e).includes(id)), 10_000, 'the notice on the notify target');
+  const told = hooks.webhook.events.find((e) => JSON.stringify(e).includes(id))!;
+  t.match(told['note'], /^Waiting for approval until .*: risky \(log\)/, 'the notify target is told too');
+  t.same(hooks.webhook.problems(), []);
 
   const c = click(USERS.bob, 'approve', els[0].value, `approve-${id}`);
   const res = await post(c.raw, c.headers);
@@ -249,5 +258,5 @@ t.test('the bot token and the signing secret appear in no log line, answer, reco
   const records = await Promise.all(runs.body.runs.map((r: any) => svc.api('GET', `/v1/runs/${r.id}`)));
   const texts = [...logLines, ...answers, JSON.stringify(records), ...rx.calls.map((c) => JSON.stringify(c.body)), ...rx.responses.map((r) => JSON.stringify(r.body))];
   t.ok(logLines.length > 0 && records.length > 0);
-  for (const secret of [TOKEN, SIGNING]) t.notOk(texts.some((x) => x.includes(secret)), `${secret.slice(0, 5)}… never appears`);
+  for (const secret of [TOKEN, SIGNING, WEBHOOK_SECRET]) t.notOk(texts.some((x) => x.includes(secret)), `${secret.slice(0, 5)}… never appears`);
 });
