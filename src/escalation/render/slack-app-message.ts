@@ -10,8 +10,8 @@ import { dateTime, truncate } from './text.ts';
  *   person who decided, the recovery.
  *
  * While the run waits for approval of a plan nobody has answered yet, and the target can verify clicks (it has a
- * signing secret), the message carries the four buttons: Approve and Reject (each behind a confirm dialog), Cancel and
- * Take over. Each button's value names the run and the exact plan (`<runId> <planHash>`), so a click answers the plan
+ * signing secret), the message carries the four buttons: Approve, Reject, Cancel and Take over, each behind a confirm
+ * dialog. Each button's value names the run and the exact plan (`<runId> <planHash>`), so a click answers the plan
  * shown and nothing newer. Once answered the buttons are gone and the message says who decided.
  */
 export interface SlackAppBody {
@@ -64,9 +64,9 @@ function approvalButtons(runId: string, a: IncidentApproval, edition: number): R
     block_id: truncate(`approval:${a.planHash.slice(0, 32)}:${edition}`, 255),
     elements: [
       { type: 'button', action_id: 'approve', value, style: 'primary', text: plain('Approve', 75), confirm: confirm('Approve this plan?', `Run ${a.plan}`, 'Approve') },
-      { type: 'button', action_id: 'reject', value, style: 'danger', text: plain('Reject', 75), confirm: confirm('Reject this plan?', `Do not run ${a.plan}; the run escalates`, 'Reject', 'danger') },
-      { type: 'button', action_id: 'cancel', value, text: plain('Cancel run', 75) },
-      { type: 'button', action_id: 'take_over', value, text: plain('Take over', 75) },
+      { type: 'button', action_id: 'reject', value, style: 'danger', text: plain('Reject', 75), confirm: confirm('Reject this plan?', `Do not run ${a.plan}; the run ends without it`, 'Reject', 'danger') },
+      { type: 'button', action_id: 'cancel', value, text: plain('Cancel run', 75), confirm: confirm('Cancel this run?', 'The run stops before its next step; nothing more is done for it', 'Cancel run') },
+      { type: 'button', action_id: 'take_over', value, text: plain('Take over', 75), confirm: confirm('Take the incident over?', 'Automation stops here and you handle the incident by hand', 'Take over') },
     ],
   };
 }
