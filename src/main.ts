@@ -41,6 +41,10 @@ import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
+import { approvalNotices, approvalTargets } from './escalation/approval-notices.ts';
+import { SlackInteractions } from './escalation/slack-interactions.ts';
+import { createRedactor } from './escalation/redact.ts';
+import type { IncidentReport } from './escalation/incident.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
@@ -204,7 +208,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   });
   const store = new RunStore(redis, prefix, {
     retentionMs: parseDuration(config.runs.maxAge),
-    onDecision: (d) => metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' }),
+    onDecision: (d) => {
+      metrics.decisions.inc({ reason: d.reason, playbook: d.playbook ?? '' });
+      approvals?.waiting(d);
+    },
   });
   const connection = connector.worker({ shouldRetry });
   // The producer shares the command connection: the job a webhook queues is covered by the same WAIT as its records.
@@ -229,6 +236,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl });
   };
   let escalator: DurableEscalator | undefined;
+  // Runs waiting for approval reach the approvers (src/escalation/approval-notices.ts); set once the escalator exists.
+  let approvals: ReturnType<typeof approvalNotices> | undefined;
   // A run outliving its level's resolution time pages once (src/runs/resolution-watch.ts); set once the catalog exists.
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
@@ -251,10 +260,29 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         if (!overdueWatch) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the resolution watch is not wired yet');
         return overdueWatch.overdue(runId, signal);
       },
+      onApproval: (job, signal) => {
+        if (!approvals) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the approval notices are not wired yet');
+        return approvals.handle(job, signal);
+      },
     });
     services.escalation = escalator;
     const started = escalator;
     opened.push(() => started.close());
+    const targets = approvalTargets(config.escalation);
+    const unknown = targets.filter((n) => !started.targets.includes(n));
+    if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.approvals.targets: unknown target(s) ${unknown.join(', ')} (configured: ${started.targets.join(', ')})`);
+    if (targets.length > 0) {
+      approvals = approvalNotices({
+        escalator: started,
+        getRun: (id) => store.getRun(id),
+        recordDecision: (d) => store.recordDecision(d),
+        reportFor: (view) => reportFor(view),
+        targets,
+        remindBeforeMs: parseDuration(config.escalation.approvals?.remindBefore ?? '5m'),
+        clock,
+        log: log.child({ component: 'approvals' }),
+      });
+    }
   }
   const registry = createRegistry();
   const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: servicesEnabledBy(config) }, log.child({ component: 'playbooks' }), {
@@ -366,7 +394,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
+    const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(slack ? { slack } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
@@ -407,6 +436,26 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       connector.close();
     },
   };
+}
+
+/**
+ * Slack's button clicks, when a slack-app target has a signing secret: a decision is told to the incident (an edit of
+ * its message and a thread reply) through the escalator, like any update.
+ */
+function slackInteractions(config: Config, escalator: DurableEscalator, deps: { http: HttpClient; clock: Clock; log: Logger; store: RunStore; reportFor: (view: RunView) => IncidentReport }): SlackInteractions | undefined {
+  const apps = SlackInteractions.appsFrom(config.escalation?.targets ?? {});
+  if (apps.length === 0) return undefined;
+  return new SlackInteractions({
+    apps,
+    http: deps.http,
+    clock: deps.clock,
+    log: deps.log.child({ component: 'slack' }),
+    redact: createRedactor(apps.map((a) => a.signingSecret)),
+    onDecided: async (runId, note, signal) => {
+      const view = await deps.store.getRun(runId);
+      if (view) await escalator.update(deps.reportFor(view), note, { signal });
+    },
+  });
 }
 
 /** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */

@@ -6,6 +6,9 @@ export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
   'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
+  // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry; a person took
+  // the incident over from Slack (automation stops).
+  'approval_requested', 'approval_reminded', 'taken_over',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -17,8 +20,8 @@ export interface Decision {
   runId?: string;
   episodeId?: string;
   /**
-   * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected and
-   * approval_refused are made by one. Absent when remediator decided by itself.
+   * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
+   * approval_refused and taken_over are made by one. Absent when remediator decided by itself.
    */
   by?: string;
   /** One sentence for people. */

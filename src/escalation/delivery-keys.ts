@@ -17,6 +17,8 @@ export interface DeliveryKeys {
   dead(): string;
   /** Sorted set: sliding window of sends for one rate-limit bucket. */
   rate(bucket: string): string;
+  /** Hash {channel, ts}: the Slack message (thread parent) of one episode at one slack-app target. */
+  slackThread(target: string, episodeKey: string): string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
@@ -28,6 +30,7 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     open: (episodeKey) => `${p}:open:${episodeKey}`,
     dead: () => `${p}:dead`,
     rate: (bucket) => `${p}:rate:${bucket}`,
+    slackThread: (target, episodeKey) => `${p}:slack:${target}:${episodeKey}`,
   };
 }
 

@@ -15,12 +15,13 @@ import { DeliveryLedger } from './delivery-ledger.ts';
 import { pumpChain, type PumpJobData } from './delivery-pump.ts';
 import type { DeliveryObserver } from './delivery-observer.ts';
 import { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
-import { deliverySettings, type DeliverySettings, type EscalationConfig } from './escalation-config.ts';
+import { deliverySettings, resolveSecret, type DeliverySettings, type EscalationConfig } from './escalation-config.ts';
 import type { EscalationReceipt, Escalator } from './escalator.ts';
 import { IncidentReportSchema, minimalReport, type IncidentReport, type Level } from './incident.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import type { SeverityPolicy } from './severity-policy.ts';
 import { createTargets } from './targets/index.ts';
+import { SlackThreadStore } from './slack-thread-store.ts';
 import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
 
 export interface DurableEscalatorOptions {
@@ -53,6 +54,12 @@ export interface DurableEscalatorOptions {
    * like a pump (attempts with backoff).
    */
   onOverdue?: (runId: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * Called for each approval job added with `scheduleApproval` when its time comes (src/escalation/approval-notices.ts
+   * decides what to send). Runs in the delivery worker; a failure is retried like a pump (attempts with backoff), so a
+   * job may throw to wait for the run's state to be saved.
+   */
+  onApproval?: (job: ApprovalJobData, signal: AbortSignal) => Promise<void>;
   /** Told of every delivery attempt and dead letter, e.g. the metrics (default: nobody). */
   observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
@@ -67,6 +74,15 @@ export interface DurableEscalatorOptions {
 const OVERDUE_JOB = 'overdue';
 interface OverdueJobData {
   runId: string;
+}
+
+/** A delayed job about a run waiting for approval: tell the approvers (`notice`) or remind them (`reminder`). */
+const APPROVAL_JOB = 'approval';
+export interface ApprovalJobData {
+  kind: 'notice' | 'reminder';
+  runId: string;
+  /** The plan the reminder is about (a newer plan gets its own notice). */
+  planHash?: string;
 }
 
 const PUMP_JOB_OPTIONS = {
@@ -91,39 +107,51 @@ export class DurableEscalator implements Escalator {
   readonly #targets: Map<string, PagingTarget>;
   readonly #redis: RedisClient;
   #closing = false;
-  readonly #queue: Queue<PumpJobData | OverdueJobData>;
+  readonly #queue: Queue<PumpJobData | OverdueJobData | ApprovalJobData>;
   readonly #ledger: DeliveryLedger;
   readonly #dead: DeadLetterStore;
   readonly #log: Logger;
   readonly #redact: Redactor;
   readonly #buildReport: DurableEscalatorOptions['buildReport'];
-  #worker: Worker<PumpJobData | OverdueJobData> | undefined;
+  #worker: Worker<PumpJobData | OverdueJobData | ApprovalJobData> | undefined;
 
   private constructor(options: DurableEscalatorOptions) {
-    this.#targets = createTargets(options.config.targets ?? {}, options.env);
-    this.targets = [...this.#targets.keys()];
     this.policy = options.policy;
     this.settings = deliverySettings(options.config.delivery);
-    this.#redact = createRedactor([...this.#targets.values()].flatMap((t) => t.secrets));
     this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
     this.#buildReport = options.buildReport;
     // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
     // blocking connection waits for Redis forever (docs/contracts.md §4.1).
     this.#redis = options.redis.command(options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
+    const threads = new SlackThreadStore(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+    let signing: string[];
+    try {
+      this.#targets = createTargets(options.config.targets ?? {}, options.env, { threads });
+      // Signing secrets are not sent anywhere, but are secrets all the same.
+      signing = Object.entries(options.config.targets ?? {}).flatMap(([name, c]) => (c.type === 'slack-app' && c.signingSecret ? [resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, options.env)] : []));
+    } catch (err) {
+      // A missing `env:` secret: nothing else was opened yet.
+      this.#redis.disconnect();
+      throw err;
+    }
+    this.targets = [...this.#targets.keys()];
+    this.#redact = createRedactor([...[...this.#targets.values()].flatMap((t) => t.secrets), ...signing]);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
     // No version check on this fail-fast connection: BullMQ would keep one timed-out INFO as the queue's error for good
     // (src/queue/bullmq-run-queue.ts); the worker's connection below does the check.
-    this.#queue = options.queues.queue<PumpJobData | OverdueJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix, skipVersionCheck: true });
+    this.#queue = options.queues.queue<PumpJobData | OverdueJobData | ApprovalJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix, skipVersionCheck: true });
     this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
       const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer };
       const onOverdue = options.onOverdue;
-      this.#worker = options.queues.worker<PumpJobData | OverdueJobData>(this.settings.queue, async (job, token, signal) => {
+      const onApproval = options.onApproval;
+      this.#worker = options.queues.worker<PumpJobData | OverdueJobData | ApprovalJobData>(this.settings.queue, async (job, token, signal) => {
         if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);
+        if (job.name === APPROVAL_JOB) return onApproval?.(job.data as ApprovalJobData, signal ?? new AbortController().signal);
         return pumpChain(job as Job<PumpJobData>, token, signal, deps);
       }, {
         connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
@@ -233,6 +261,16 @@ export class DurableEscalator implements Escalator {
   async watchResolution(runId: string, at: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#guard(options.signal, async () => {
       await this.#queue.add(OVERDUE_JOB, { runId }, { ...PUMP_JOB_OPTIONS, jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`, delay: Math.max(0, at - Date.now()) });
+    });
+  }
+
+  /**
+   * Calls `onApproval(job)` at `at` (ms), once per `key`: the job survives restarts in Redis, and adding it again
+   * with the same key while it waits adds nothing.
+   */
+  async scheduleApproval(job: ApprovalJobData, at: number, key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#guard(options.signal, async () => {
+      await this.#queue.add(APPROVAL_JOB, job, { ...PUMP_JOB_OPTIONS, jobId: `approval-${job.kind}-${key}`.replaceAll(':', '-'), delay: Math.max(0, at - Date.now()) });
     });
   }
 

@@ -51,6 +51,47 @@ export const SlackTargetConfig = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The operator roles (src/http/operator-roles.ts, which the HTTP layer checks this list against): a Slack member
+ * acts with the role given here, as an operator token would.
+ */
+export const SLACK_USER_ROLES = ['viewer', 'operator', 'approver', 'admin'] as const;
+export type SlackUserRole = (typeof SLACK_USER_ROLES)[number];
+
+export const SlackAppTargetConfig = Type.Object(
+  {
+    type: Type.Literal('slack-app'),
+    token: Secret('Bot token (`xoxb-…`), sent as `Authorization: Bearer <token>` to chat.postMessage and chat.update.'),
+    channel: Type.String({ minLength: 1, description: 'Channel id (C…) the bot posts in; the bot must be a member.' }),
+    signingSecret: Type.Optional(Secret('The app\'s signing secret: button clicks (POST /v1/slack/interactions) are accepted only with a valid `X-Slack-Signature`. Without it the messages carry no buttons.')),
+    users: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[UW][A-Z0-9]+$', description: 'Slack member id (U…/W…).' }),
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, description: 'The operator name decisions are recorded under.' }),
+            role: Type.Union(SLACK_USER_ROLES.map((r) => Type.Literal(r)), { description: 'approver (or admin): Approve/Reject; operator: Cancel/Take over.' }),
+          },
+          { additionalProperties: false },
+        ),
+        { default: {}, description: 'Who may press the buttons: Slack member id → operator name and role. Anyone else is refused with an ephemeral reply.' },
+      ),
+    ),
+    apiUrl: Type.Optional(Type.String({ format: 'uri', default: 'https://slack.com/api', description: 'Web API base URL. Default https://slack.com/api.' })),
+    role: Role,
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, default: 50, description: 'Events per window to this channel (each is a chat.update and at most one reply). Default 50 (chat.update is Tier 3, 50+/min).' }),
+          window: Duration({ default: '60s', description: 'Sliding window. Default 60s.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const WebhookTargetConfig = Type.Object(
   {
     type: Type.Literal('webhook'),
@@ -62,8 +103,18 @@ export const WebhookTargetConfig = Type.Object(
   { additionalProperties: false },
 );
 
-export const TargetConfig = Type.Union([PagerDutyTargetConfig, OpsgenieTargetConfig, SlackTargetConfig, WebhookTargetConfig]);
+export const TargetConfig = Type.Union([PagerDutyTargetConfig, OpsgenieTargetConfig, SlackTargetConfig, SlackAppTargetConfig, WebhookTargetConfig]);
 export type TargetConfig = Static<typeof TargetConfig>;
+export type SlackAppTargetConfig = Static<typeof SlackAppTargetConfig>;
+
+export const ApprovalNoticeConfig = Type.Object(
+  {
+    targets: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { description: 'Targets told when a run starts waiting for approval. Default: every slack-app target and every notify target.' })),
+    remindBefore: Type.Optional(Duration({ default: '5m', description: 'A reminder goes to the same targets this long before the approval window closes (skipped when the window is shorter). Default 5m.' })),
+  },
+  { additionalProperties: false },
+);
+export type ApprovalNoticeConfig = Static<typeof ApprovalNoticeConfig>;
 
 export const DeliveryConfig = Type.Object(
   {
@@ -87,6 +138,7 @@ export const EscalationConfig = Type.Object(
     targets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), TargetConfig, { default: {}, description: 'Named paging targets. Default none (escalation records only).' }),
     policy: Type.Optional(SeverityPolicyConfig),
     delivery: Type.Optional(DeliveryConfig),
+    approvals: Type.Optional(ApprovalNoticeConfig),
   },
   { additionalProperties: false },
 );

@@ -41,6 +41,17 @@ export const TimelineEntry = Type.Object({
 });
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
+export const IncidentApproval = Type.Object({
+  stepId: Type.String({ minLength: 1 }),
+  /** sha256 of the plan: a button answers this plan only. */
+  planHash: Type.String({ minLength: 1 }),
+  /** One line: what the step will do (`scale-up (kube.scale) on ai-ninja/Deployment/api`). */
+  plan: Type.String(),
+  expiresAt: Timestamp,
+  answer: Type.Optional(Type.Object({ verdict: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]), by: Type.String(), at: Timestamp })),
+});
+export type IncidentApproval = Static<typeof IncidentApproval>;
+
 export const IncidentReportSchema = Type.Object({
   /**
    * The run's episode id as the API shows it (`runEpisodeId`): the alert episode (same series + same startsAt), or
@@ -80,6 +91,11 @@ export const IncidentReportSchema = Type.Object({
   eta: Type.Optional(Type.String()),
   /** Who owns the incident (an on-call handle, without `@`). */
   owner: Type.Optional(Type.String()),
+  /**
+   * The plan the run waits to have approved, while it waits: Slack app messages show Approve/Reject/Cancel/Take over
+   * for it until `answer` says who decided.
+   */
+  approval: Type.Optional(IncidentApproval),
 });
 export type IncidentReport = Static<typeof IncidentReportSchema>;
 export type IncidentStatus = IncidentReport['status'];

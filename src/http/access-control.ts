@@ -5,11 +5,13 @@ import { isOperatorRole, roleAllows, OPERATOR_ROLES, type OperatorRole } from '.
 
 /**
  * Who may call a route: `public` (anyone: health, readiness, metrics, the OpenAPI document), `webhook`
- * (Alertmanager's credentials), or the least operator role it needs.
+ * (Alertmanager's credentials), `signed` (a provider that signs the raw body, e.g. Slack's interactivity requests:
+ * the signature can only be checked once the body is read, so the route checks it first thing and does nothing
+ * before), or the least operator role it needs.
  */
-export type RouteAccess = 'public' | 'webhook' | OperatorRole;
+export type RouteAccess = 'public' | 'webhook' | 'signed' | OperatorRole;
 
-export const ROUTE_ACCESS: readonly RouteAccess[] = ['public', 'webhook', ...OPERATOR_ROLES];
+export const ROUTE_ACCESS: readonly RouteAccess[] = ['public', 'webhook', 'signed', ...OPERATOR_ROLES];
 
 export interface DeclaredRoute {
   method: string;
@@ -35,7 +37,7 @@ declare module 'fastify' {
 }
 
 function isRouteAccess(value: unknown): value is RouteAccess {
-  return typeof value === 'string' && (value === 'public' || value === 'webhook' || isOperatorRole(value));
+  return typeof value === 'string' && (value === 'public' || value === 'webhook' || value === 'signed' || isOperatorRole(value));
 }
 
 async function refuse(reply: FastifyReply, status: 401 | 403, message: string): Promise<void> {
@@ -67,7 +69,8 @@ export function accessControl(app: FastifyInstance, deps: AppDeps): void {
     // Unknown URLs answer 404 whoever asks; every registered route has a role (onRoute above).
     if (req.is404) return;
     const needs = req.routeOptions.config.role;
-    if (needs === 'public') return;
+    // `signed`: the route verifies the provider's signature over the raw body before anything else.
+    if (needs === 'public' || needs === 'signed') return;
     if (needs === 'webhook') {
       const auth = authenticateWebhookCaller(req.headers.authorization, webhook, operators);
       if (auth.ok) return;

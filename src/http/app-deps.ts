@@ -13,6 +13,7 @@ import type { PauseRegistry } from '../guards/pause-registry.ts';
 import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
+import type { SlackInteractions } from '../escalation/slack-interactions.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -41,4 +42,6 @@ export interface AppDeps {
    * 202 is as durable as the master's AOF setting).
    */
   durability?: DurabilityBarrier;
+  /** Slack's button clicks (POST /v1/slack/interactions, which exists only when given: a slack-app target with a signing secret). */
+  slack?: SlackInteractions;
 }

@@ -10,6 +10,7 @@ import { runRoutes } from './routes/runs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { pauseRoutes } from './routes/pause.ts';
 import { reloadRoute } from './routes/reload.ts';
+import { slackRoutes } from './routes/slack.ts';
 import { accessControl } from './access-control.ts';
 
 /**
@@ -53,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => runRoutes(scope, deps));
   await app.register(async (scope) => pauseRoutes(scope, deps));
   await app.register(async (scope) => reloadRoute(scope, deps));
+  await app.register(async (scope) => slackRoutes(scope, deps));
   app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } }, async () => app.swagger());
   return app as unknown as FastifyInstance;
 }

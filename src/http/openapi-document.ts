@@ -26,6 +26,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     registry: createRegistry(),
     pauses: unused,
     incidentReport: () => unused,
+    slack: unused,
   };
   const app: FastifyInstance = await buildApp(deps);
   try {

@@ -1,6 +1,7 @@
 import type { RunView } from '../store/run-record.ts';
 import type { Playbook } from '../domain/playbook.ts';
-import type { IncidentReport, Level, TimelineEntry } from '../escalation/incident.ts';
+import type { IncidentApproval, IncidentReport, Level, TimelineEntry } from '../escalation/incident.ts';
+import type { PendingApproval } from '../engine/run-state.ts';
 import { runEpisodeId } from '../alerts/episode.ts';
 
 /**
@@ -58,5 +59,20 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
     timeline,
     run: { id: run.id, playbook: run.playbook, ...(options.publicUrl ? { url: `${options.publicUrl.replace(/\/+$/, '')}/v1/runs/${run.id}` } : {}) },
     ...(options.playbook?.owner ? { owner: options.playbook.owner } : {}),
+    ...(run.status === 'awaiting_approval' && state?.approval && !run.cancel ? { approval: pendingApproval(run, state.approval) } : {}),
+  };
+}
+
+/** The plan a run waits on, as people read it, with the answer once one is recorded for that exact plan. */
+function pendingApproval(run: RunView, pending: PendingApproval): IncidentApproval {
+  const target = pending.plan.target as { namespace?: string; kind?: string; name?: string } | undefined;
+  const on = target?.name ? ` on ${[target.namespace, target.kind, target.name].filter(Boolean).join('/')}` : '';
+  const answer = run.approvals?.[pending.stepId];
+  return {
+    stepId: pending.stepId,
+    planHash: pending.planHash,
+    plan: `${pending.plan.step} (${pending.plan.uses})${on}${pending.plan.dryRun ? ' [dry run]' : ''}`,
+    expiresAt: pending.expiresAt,
+    ...(answer && answer.planHash === pending.planHash ? { answer: { verdict: answer.verdict, by: answer.by, at: answer.at } } : {}),
   };
 }

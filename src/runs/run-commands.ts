@@ -103,11 +103,28 @@ export class RunCommands {
     return this.#get(runId);
   }
 
-  /** Approves or rejects the plan a run is waiting on. The answer binds to that exact plan (its hash). */
-  async answerApproval(runId: string, verdict: 'approved' | 'rejected', operator: string, reason: string): Promise<RunView> {
+  /**
+   * A person takes the incident over (Slack's Take over): automation stops. Recorded as `taken_over` naming them, and
+   * the run is cancelled as `cancel` does: a queued or waiting run ends at once, a running one before its next step,
+   * so nothing more is mutated.
+   */
+  async takeOver(runId: string, operator: string, reason: string): Promise<RunView> {
+    const run = await this.#get(runId);
+    if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
+    await this.#d.store.requestCancel(runId, operator, `taken over: ${reason}`, { at: this.#now(), reason: 'taken_over', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} took the incident over; automation stops before its next step: ${reason}` });
+    await this.#d.queue.wake(runId);
+    return this.#get(runId);
+  }
+
+  /**
+   * Approves or rejects the plan a run is waiting on. The answer binds to that exact plan (its hash); with
+   * `planHash` (a Slack button names the plan it was shown with) a newer plan is refused with REM_ERR_PLAN_CHANGED.
+   */
+  async answerApproval(runId: string, verdict: 'approved' | 'rejected', operator: string, reason: string, options: { planHash?: string } = {}): Promise<RunView> {
     const run = await this.#get(runId);
     const pending = run.state?.approval;
     if (run.status !== 'awaiting_approval' || !pending) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not waiting for an approval (it is ${run.status})`);
+    if (options.planHash !== undefined && options.planHash !== pending.planHash) throw new RemediatorError('REM_ERR_PLAN_CHANGED', `the plan of run ${runId} changed since this message was sent; answer the plan it waits on now (step "${pending.stepId}")`);
     if (this.#d.requireDifferentApprover && run.operator === operator) {
       const message = `${operator} ${run.trigger === 'retry' ? 'retried' : 'started'} this run, so may not ${verdict === 'approved' ? 'approve' : 'reject'} the plan of step "${pending.stepId}"; another approver must (approvals.requireDifferentApprover)`;
       await this.#decide({ reason: 'approval_refused', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message });

@@ -7,6 +7,7 @@ import { startKubeSim, type KubeSim } from '../../src/sim/index.ts';
 import { startTestService, type TestService } from '../support/harness.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { RedisProcess } from '../../src/dev/redis-process.ts';
+import type { Logger } from '../../src/observability/logger.ts';
 
 /**
  * A real remediator (receiver + worker, real Redis) wired to kube-sim with the ai-ninja seed, so guarded runs use
@@ -37,6 +38,8 @@ export async function startGuardedService(options: {
   worker?: Record<string, unknown>;
   /** More config changes, applied last. */
   overrides?: (c: Record<string, any>) => void;
+  /** The service's logger (default silent). */
+  log?: Logger;
 }): Promise<GuardedService> {
   const sim = await startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 20 });
   const dir = await mkdtemp(join(tmpdir(), 'remediator-guards-'));
@@ -52,6 +55,7 @@ export async function startGuardedService(options: {
     redis: options.redis,
     ...(options.replicated ? { replicated: options.replicated } : {}),
     role: options.role,
+    ...(options.log ? { log: options.log } : {}),
     overrides: (c) => {
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       if (options.guards) c.guards = options.guards;

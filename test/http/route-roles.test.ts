@@ -126,6 +126,8 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
 /** What a caller must get from a route that needs `role`, given the route's normal answer. */
 function expected(role: RouteAccess, caller: Caller, normal: number): number {
   if (role === 'public') return normal;
+  // Signed by a provider (Slack): no bearer token of any kind is a signature (test/escalation/slack-app.test.ts).
+  if (role === 'signed') return 401;
   if (caller === 'nobody') return 401;
   if (role === 'webhook') return caller === 'alertmanager' ? normal : 403;
   if (caller === 'alertmanager') return 403;

@@ -2,6 +2,8 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import { startTestService, serviceDownPlaybook, fixture } from '../support/harness.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createHmac } from 'node:crypto';
+import { slackApiReceiver } from '../support/slack-api-receiver.ts';
 
 // Distinctive credentials, so any occurrence found is a leak and never a coincidence.
 const WEBHOOK = 'wh-leakcheck-5f2e8a91c07d4b36';
@@ -13,7 +15,10 @@ const OPS = {
   adam: { role: 'admin', token: 'op-leakcheck-adam-e7b05c3a9f12' },
 } as const;
 const BASIC_HEADER = `Basic ${Buffer.from(`${BASIC.username}:${BASIC.password}`).toString('base64')}`;
-const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token)];
+// The Slack app's bot token and signing secret (escalation.targets.team, a slack-app target).
+const SLACK = { token: 'xoxb-leakcheck-93c1e0f7b25a4d68', signingSecret: 'slacksign-leakcheck-4be90a17c3d2', member: 'U0APRIL001' };
+const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), SLACK.token, SLACK.signingSecret];
+const slack = await slackApiReceiver(SLACK.token);
 
 const logLines: string[] = [];
 const approval = `apiVersion: remediator.io/v1
@@ -32,6 +37,10 @@ const svc = await startTestService({
       webhook: { bearerTokens: [WEBHOOK], basic: BASIC },
       // With the harness's alice, whose token its waitForRun polls with.
       operators: [...c.auth.operators, ...Object.entries(OPS).map(([name, o]) => ({ name, ...o }))],
+    };
+    c.escalation = {
+      targets: { team: { type: 'slack-app', token: SLACK.token, signingSecret: SLACK.signingSecret, channel: 'C0LEAKCHECK', apiUrl: slack.apiUrl, users: { [SLACK.member]: { name: 'april', role: 'approver' } } } },
+      delivery: { backoff: '50ms' },
     };
   },
 });
@@ -92,6 +101,28 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   const again = await call('POST', `/v1/runs/${b.body.id}/retry`, { auth: as('otto'), body: { reason: 'once more' } });
   t.equal(again.status, 202);
   t.equal((await call('POST', `/v1/runs/${again.body.id}/cancel`, { auth: as('otto'), body: { reason: 'by hand' } })).status, 202);
+  // Slack: a click signed with the signing secret approves; a forged one and a stale one are refused.
+  const c = await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('otto'), body: { reason: 'approve me in Slack' } });
+  const waiting = await untilStatus(c.body.id, 'awaiting_approval');
+  const slackClick = (secret: string, at = Date.now()) => {
+    const payload = { type: 'block_actions', user: { id: SLACK.member }, actions: [{ type: 'button', action_id: 'approve', value: `${c.body.id} ${waiting.state.approval.planHash}` }], response_url: slack.responseUrl(c.body.id) };
+    const raw = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const ts = String(Math.floor(at / 1000));
+    return { raw, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${createHmac('sha256', secret).update(`v0:${ts}:${raw}`).digest('hex')}` } };
+  };
+  for (const [what, click, status] of [
+    ['forged', slackClick(`${SLACK.signingSecret}x`), 401],
+    ['stale', slackClick(SLACK.signingSecret, Date.now() - 600_000), 401],
+    ['signed', slackClick(SLACK.signingSecret), 200],
+  ] as const) {
+    const res = await fetch(`${svc.url}/v1/slack/interactions`, { method: 'POST', headers: click.headers, body: click.raw });
+    const text = await res.text();
+    answers.push(`POST /v1/slack/interactions ${res.status} ${JSON.stringify([...res.headers])} ${text}`);
+    t.equal(res.status, status, `a ${what} Slack click: ${status}`);
+  }
+  await untilStatus(c.body.id, 'completed');
+  await slack.waitFor(() => slack.calls.some((x) => x.method === 'chat.update'), 10_000, 'the Slack message edited');
+  answers.push(...slack.calls.map((x) => JSON.stringify(x.body)), ...slack.responses.map((x) => JSON.stringify(x.body)));
   const alertRun = started.body.alerts[0].runs[0].runId;
   t.equal((await call('GET', `/v1/runs/${alertRun}/timeline`, { auth: as('vera') })).status, 200);
   t.equal((await call('GET', '/v1/runs/no-such-run', { auth: as('vera') })).status, 404);
@@ -131,6 +162,7 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.match(logs, /webhook refused/);
   t.match(logs, /operator refused: role too low/);
   t.match(logs, /pause set by adam/);
+  t.match(logs, /Slack interaction refused/);
   t.ok(dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')), 'the refused approval is recorded, naming april');
   t.ok(dump.some((d) => d.includes('"reason":"approved","by":"adam"')), 'the approval is recorded, naming adam');
   t.ok(dump.length > 10, `Redis holds ${dump.length} keys`);

@@ -3,7 +3,7 @@ import type { DeliveryOutcome } from '../delivery-outcome.ts';
 import type { IncidentReport, Level } from '../incident.ts';
 
 export type EscalationAction = 'trigger' | 'update' | 'resolve';
-export type TargetType = 'pagerduty' | 'opsgenie' | 'slack' | 'webhook';
+export type TargetType = 'pagerduty' | 'opsgenie' | 'slack' | 'slack-app' | 'webhook';
 
 /**
  * One event waiting in its ordered chain (per episode and target). It is rendered when enqueued, so what is sent is
