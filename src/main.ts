@@ -41,6 +41,12 @@ import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
+import { HumanTakeovers } from './runs/human-takeover.ts';
+import { humanResponse } from './runs/human-response.ts';
+import { responseEscalation } from './runs/response-escalation.ts';
+import { warRoom } from './runs/war-room.ts';
+import { resolveSecret } from './escalation/escalation-config.ts';
+import type { InboundHooks } from './http/app-deps.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
@@ -229,6 +235,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl });
   };
   let escalator: DurableEscalator | undefined;
+  // What people did to an episode's incident at PagerDuty/Opsgenie: read by the response tiers and the war-room cadence.
+  const takeovers = new HumanTakeovers(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:human`, { ttlMs: parseDuration(config.runs.maxAge) });
+  // Set once the catalog exists (they build reports with the playbook); a job that comes earlier is retried.
+  let responseDue: ReturnType<typeof responseEscalation> | undefined;
+  let warRoomDue: ReturnType<typeof warRoom> | undefined;
   // A run outliving its level's resolution time pages once (src/runs/resolution-watch.ts); set once the catalog exists.
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
@@ -251,6 +262,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         if (!overdueWatch) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the resolution watch is not wired yet');
         return overdueWatch.overdue(runId, signal);
       },
+      onResponseDue: (due, signal) => {
+        if (!responseDue) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'response escalation is not wired yet');
+        return responseDue(due, signal);
+      },
+      onWarRoom: (due, signal) => {
+        if (!warRoomDue) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the war-room cadence is not wired yet');
+        return warRoomDue(due, signal);
+      },
     });
     services.escalation = escalator;
     const started = escalator;
@@ -272,7 +291,12 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     return catalog.reload();
   };
 
-  if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
+  if (escalator) {
+    overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
+    responseDue = responseEscalation({ escalator, store, policy, takeovers, reportFor, clock });
+    warRoomDue = warRoom({ escalator, store, policy, takeovers, reportFor, playbook: (name) => catalog.get(name), clock });
+  }
+  const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log });
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
@@ -366,7 +390,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(inbound ? { inbound } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
@@ -406,6 +430,30 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       redis.disconnect();
       connector.close();
     },
+  };
+}
+
+/** The provider hooks the config asks for, with their secrets read (`env:NAME`); undefined when none is configured. */
+function inboundHooks(
+  config: Config,
+  deps: { store: RunStore; queue: BullmqRunQueue; takeovers: HumanTakeovers; clock: Clock; escalator: DurableEscalator | undefined; log: Logger },
+): InboundHooks | undefined {
+  const c = config.escalation?.inbound;
+  if (!c?.pagerduty && !c?.opsgenie) return undefined;
+  const where = 'escalation.inbound';
+  const escalator = deps.escalator;
+  return {
+    ...(c.pagerduty ? { pagerduty: { secrets: c.pagerduty.secrets.map((v, i) => resolveSecret(v, `${where}.pagerduty.secrets[${i}]`)) } } : {}),
+    ...(c.opsgenie ? { opsgenie: { header: c.opsgenie.header ?? 'x-remediator-token', token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`) } } : {}),
+    apply: humanResponse({
+      store: deps.store,
+      queue: deps.queue,
+      takeovers: deps.takeovers,
+      clock: deps.clock,
+      onHumanAck: c.onHumanAck ?? 'stop',
+      log: deps.log.child({ component: 'inbound' }),
+      ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator.closedByPeople(episodeKey, { signal }) } : {}),
+    }),
   };
 }
 

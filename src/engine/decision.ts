@@ -6,6 +6,7 @@ export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
   'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
+  'human_ack', 'human_resolved', 'response_escalated', 'notice_approved', 'notice_rejected',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -18,7 +19,7 @@ export interface Decision {
   episodeId?: string;
   /**
    * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected and
-   * approval_refused are made by one. Absent when remediator decided by itself.
+   * approval_refused, human_ack, human_resolved, notice_approved and notice_rejected are made by one. Absent when remediator decided by itself.
    */
   by?: string;
   /** One sentence for people. */

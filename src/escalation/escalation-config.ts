@@ -82,8 +82,43 @@ export const DeliveryConfig = Type.Object(
 );
 export type DeliveryConfig = Static<typeof DeliveryConfig>;
 
+export const InboundConfig = Type.Object(
+  {
+    onHumanAck: Type.Optional(
+      Type.Union([Type.Literal('stop'), Type.Literal('continue-notes')], {
+        default: 'stop',
+        description:
+          'What a run does when a person acknowledges its incident in PagerDuty or Opsgenie: `stop` (default) cancels the runs of the episode before their next step, so nothing is mutated behind the person\'s back; `continue-notes` lets automation go on and keeps adding its rungs as notes. Either way a `human_ack` decision names the person.',
+      }),
+    ),
+    pagerduty: Type.Optional(
+      Type.Object(
+        {
+          secrets: Type.Array(Secret('Signing secret of a PagerDuty v3 webhook subscription (returned once, when the subscription is created).'), {
+            minItems: 1,
+            description: 'Every secret accepted for `X-PagerDuty-Signature` (v1 = HMAC-SHA256 of the raw body); list two while rotating.',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    opsgenie: Type.Optional(
+      Type.Object(
+        {
+          header: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9-]+$', default: 'x-remediator-token', description: 'The custom header the Opsgenie outgoing webhook sends. Default x-remediator-token.' })),
+          token: Secret('The value of that header (Opsgenie signs nothing; use a long random value).'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Acknowledgements and resolves that people make in PagerDuty (v3 webhooks, POST /v1/hooks/pagerduty) and Opsgenie (outgoing webhook, POST /v1/hooks/opsgenie). A provider left out has no hook.' },
+);
+export type InboundConfig = Static<typeof InboundConfig>;
+
 export const EscalationConfig = Type.Object(
   {
+    inbound: Type.Optional(InboundConfig),
     targets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), TargetConfig, { default: {}, description: 'Named paging targets. Default none (escalation records only).' }),
     policy: Type.Optional(SeverityPolicyConfig),
     delivery: Type.Optional(DeliveryConfig),

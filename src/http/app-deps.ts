@@ -13,6 +13,19 @@ import type { PauseRegistry } from '../guards/pause-registry.ts';
 import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
+import type { HumanEvent } from '../escalation/inbound/human-event.ts';
+import type { HumanResponseOutcome } from '../runs/human-response.ts';
+
+/**
+ * The provider hooks (POST /v1/hooks/pagerduty, /v1/hooks/opsgenie), with their secrets already read from the
+ * environment. A hook exists only when its provider is configured (escalation.inbound).
+ */
+export interface InboundHooks {
+  pagerduty?: { secrets: string[] };
+  opsgenie?: { header: string; token: string };
+  /** Applies what a person did (src/runs/human-response.ts). */
+  apply: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;
+}
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -41,4 +54,6 @@ export interface AppDeps {
    * 202 is as durable as the master's AOF setting).
    */
   durability?: DurabilityBarrier;
+  /** Acks and resolves from PagerDuty and Opsgenie; the hook routes exist only when given. */
+  inbound?: InboundHooks;
 }

@@ -1,0 +1,48 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { episodeFromPageKey, type HumanEvent, type IgnoredEvent } from './human-event.ts';
+
+/**
+ * PagerDuty v3 webhooks (reference: operability.md §2.2): one event per delivery, signed.
+ *
+ * `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]` — several while a secret is rotated. Each `v1=` value is compared
+ * in constant time with hex(HMAC-SHA256(secret, raw body)) for every configured secret; one match is enough. The
+ * raw, unaltered body is required: the route keeps the bytes it received.
+ */
+export function verifyPagerDutySignature(raw: Buffer, header: string | string[] | undefined, secrets: readonly string[]): boolean {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return false;
+  const offered = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('v1='))
+    .map((s) => Buffer.from(s.slice(3), 'utf8'));
+  if (offered.length === 0) return false;
+  let ok = false;
+  for (const secret of secrets) {
+    const expected = Buffer.from(createHmac('sha256', secret).update(raw).digest('hex'), 'utf8');
+    // Every comparison runs (no early exit), so the time does not tell which secret or signature matched.
+    for (const sig of offered) if (sig.length === expected.length && timingSafeEqual(sig, expected)) ok = true;
+  }
+  return ok;
+}
+
+/**
+ * The event a person made, or why remediator ignores it. Acted on: `incident.acknowledged` and `incident.resolved`
+ * whose `agent` is a user (`user_reference`) and whose incident carries remediator's dedup key
+ * (`data.incident_key` = `remediator-<episode>`). remediator's own resolve (Events API) comes back with a service or
+ * integration agent, or none, and is ignored: it must not loop back.
+ */
+export function parsePagerDutyEvent(body: unknown): HumanEvent | IgnoredEvent {
+  const event = (body as { event?: Record<string, any> } | null)?.event;
+  if (!event || typeof event !== 'object') return { ignored: 'no event object' };
+  const type = event['event_type'];
+  const kind = type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
+  if (!kind) return { ignored: `event type ${JSON.stringify(type)} is not acted on` };
+  const agent = event['agent'];
+  if (!agent || agent.type !== 'user_reference') return { ignored: `${type} by ${agent?.type ?? 'no agent'}, not a person (remediator's own resolves come back this way)` };
+  const data = event['data'] ?? {};
+  const episodeKey = episodeFromPageKey(data['incident_key']);
+  if (!episodeKey) return { ignored: `incident ${typeof data['id'] === 'string' ? data['id'] : '?'} was not opened by remediator` };
+  const person = typeof agent.summary === 'string' && agent.summary.trim() ? agent.summary.trim() : typeof agent.id === 'string' ? agent.id : 'a PagerDuty user';
+  return { kind, episodeKey, person, source: 'pagerduty', ...(typeof event['id'] === 'string' ? { eventId: event['id'] } : {}) };
+}
