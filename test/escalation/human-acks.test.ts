@@ -1,0 +1,179 @@
+import t from 'tap';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { startTestService, fixture } from '../support/harness.ts';
+import { pagingReceivers } from '../support/paging-receivers.ts';
+
+// People answer pages where they are: an acknowledge in PagerDuty (a signed v3 webhook) stops a running ladder
+// before its next mutation; a forged one changes nothing; a resolve in Opsgenie cancels the remaining rungs; and
+// remediator's own resolves never come back as a person's.
+const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const pdSigningSecret = `pdsec-${randomBytes(16).toString('hex')}`;
+const ogToken = `og-hook-${randomBytes(16).toString('hex')}`;
+const rx = await pagingReceivers(secrets);
+
+// The service under repair: its health never comes back, and its "restart"/"rollback" endpoints count the changes made.
+const changes: string[] = [];
+const service = createServer((req, res) => {
+  if (req.method === 'POST') {
+    changes.push(req.url ?? '');
+    res.statusCode = 204;
+    return res.end();
+  }
+  res.statusCode = 503;
+  res.end('down');
+});
+await new Promise<void>((r) => service.listen(0, '127.0.0.1', () => r()));
+t.teardown(() => service.close());
+const base = `http://127.0.0.1:${(service.address() as { port: number }).port}`;
+
+const playbook = `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: ladder, owner: sre }
+spec:
+  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
+  onExhausted: { escalate: true, level: P1, targets: [pd, og] }
+  rungs:
+    - name: restart
+      steps:
+        - { id: page, action: escalate, with: { level: P1, targets: [pd, og], summary: "phone-gateway down; automation is trying" } }
+        - { id: restart, action: http.request, with: { url: "${base}/restart/{{ labels.instance }}", method: POST } }
+        - { id: health, gate: http.check, with: { url: "${base}/health" }, interval: 100ms, timeout: 60s, successes: 1 }
+    - name: rollback
+      steps:
+        - { id: rollback, action: http.request, with: { url: "${base}/rollback/{{ labels.instance }}", method: POST } }
+`;
+const svc = await startTestService({
+  playbooks: { 'ladder.yaml': playbook },
+  overrides: (c) => {
+    c.escalation = {
+      targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url } },
+      delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+      inbound: { onHumanAck: 'stop', pagerduty: { secrets: ['an-old-secret-still-listed', pdSigningSecret] }, opsgenie: { header: 'x-hook-token', token: ogToken } },
+    };
+  },
+});
+
+/** Fires one alert episode (its own instance) and waits until the ladder is inside the restart rung's gate. */
+async function startLadder(instance: string): Promise<{ runId: string; episode: string }> {
+  const body = await fixture('alertmanager/firing.json');
+  const alert = body.alerts[0];
+  alert.labels.instance = instance;
+  alert.fingerprint = randomBytes(8).toString('hex');
+  alert.startsAt = new Date().toISOString();
+  const res = await svc.post(body);
+  const runId = res.body.alerts[0].runs[0].runId;
+  const run = await svc.waitForRun(runId, () => changes.includes(`/restart/${instance}`));
+  return { runId, episode: run.episodeId };
+}
+
+/** A PagerDuty v3 webhook delivery, as PagerDuty signs it: v1=hex(HMAC-SHA256(secret, raw body)). */
+function pagerDutyDelivery(eventType: string, episode: string, agent: Record<string, unknown> | null, secret = pdSigningSecret, extraSignature?: string) {
+  const raw = JSON.stringify({
+    event: {
+      id: `01${randomUUID().replace(/-/g, '').slice(0, 24).toUpperCase()}`,
+      event_type: eventType,
+      resource_type: 'incident',
+      occurred_at: new Date().toISOString(),
+      agent,
+      client: null,
+      data: { id: 'Q1ABCDEF', type: 'incident', number: 42, status: eventType.split('.')[1], incident_key: `remediator-${episode}`, title: 'phone-gateway down', urgency: 'high' },
+    },
+  });
+  const sig = `v1=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+  return { raw, signature: extraSignature ? `${extraSignature},${sig}` : sig };
+}
+
+async function postHook(path: string, raw: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const res = await fetch(svc.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+  return { status: res.status, body: await res.json() };
+}
+
+const PERSON = { id: 'PXPGF42', type: 'user_reference', summary: 'Dana Oncall', self: 'https://api.pagerduty.com/users/PXPGF42' };
+
+t.test('a forged acknowledge changes nothing; a signed one stops the ladder before its next mutation', async (t) => {
+  const { runId, episode } = await startLadder('10.0.0.1:8080');
+  await rx.pagerduty.waitFor((q) => q.some((r) => (r.body as any).dedup_key === `remediator-${episode}`), 5000, 'the early page');
+
+  const forged = pagerDutyDelivery('incident.acknowledged', episode, PERSON, `not-${pdSigningSecret}`);
+  const refused = await postHook('/v1/hooks/pagerduty', forged.raw, { 'x-pagerduty-signature': forged.signature });
+  t.equal(refused.status, 401, 'a wrong signature is refused');
+  t.equal(refused.body.code, 'REM_ERR_SIGNATURE_INVALID');
+  const unsigned = await postHook('/v1/hooks/pagerduty', forged.raw, {});
+  t.equal(unsigned.status, 401, 'no signature is refused');
+  // The signature covers the raw bytes: the same JSON re-spaced does not verify.
+  const signed = pagerDutyDelivery('incident.acknowledged', episode, PERSON);
+  const tampered = await postHook('/v1/hooks/pagerduty', signed.raw.replace('"Dana Oncall"', '"Mallory"'), { 'x-pagerduty-signature': signed.signature });
+  t.equal(tampered.status, 401, 'a body changed after signing is refused');
+  let run = (await svc.api('GET', `/v1/runs/${runId}`)).body;
+  t.notOk(run.decisions.some((d: any) => d.reason === 'human_ack'), 'no human_ack recorded for a refused request');
+  t.notOk(['cancelled'].includes(run.status), 'the run goes on');
+
+  // Two signatures during a secret rotation: one verifies, that is enough.
+  const ok = await postHook('/v1/hooks/pagerduty', signed.raw, { 'x-pagerduty-signature': pagerDutyDelivery('incident.acknowledged', episode, PERSON).signature.replace(/^v1=\w+/, 'v1=00ff') + ',' + signed.signature });
+  t.equal(ok.status, 202);
+  t.same(ok.body, { outcome: 'acted', episode, runs: [runId] });
+  run = await svc.waitForRun(runId, (r) => r.status === 'cancelled');
+  const ack = run.decisions.find((d: any) => d.reason === 'human_ack');
+  t.equal(ack?.by, 'Dana Oncall', 'human_ack names the person');
+  t.match(ack?.message, /acknowledged the incident in PagerDuty: a human has taken over/);
+  t.notOk(changes.includes('/rollback/10.0.0.1:8080'), 'the rollback rung never mutated anything');
+
+  const again = await postHook('/v1/hooks/pagerduty', signed.raw, { 'x-pagerduty-signature': signed.signature });
+  t.same(again.body.outcome, 'repeated', 'a redelivery acts once');
+  run = (await svc.api('GET', `/v1/runs/${runId}`)).body;
+  t.equal(run.decisions.filter((d: any) => d.reason === 'human_ack').length, 1, 'one human_ack');
+});
+
+t.test("remediator's own resolve coming back is ignored", async (t) => {
+  const own = pagerDutyDelivery('incident.resolved', 'some-episode', { id: 'PSVC01', type: 'service_reference', summary: 'phone-gateway (Events API v2)' });
+  const res = await postHook('/v1/hooks/pagerduty', own.raw, { 'x-pagerduty-signature': own.signature });
+  t.equal(res.status, 202);
+  t.equal(res.body.outcome, 'ignored');
+  t.match(res.body.reason, /not a person/);
+  const other = pagerDutyDelivery('incident.acknowledged', 'x', PERSON);
+  const foreign = JSON.parse(other.raw);
+  foreign.event.data.incident_key = 'someone-elses-key';
+  const raw = JSON.stringify(foreign);
+  const r2 = await postHook('/v1/hooks/pagerduty', raw, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}` });
+  t.equal(r2.body.outcome, 'ignored', 'an incident remediator did not open is not acted on');
+});
+
+t.test('Opsgenie: a wrong token changes nothing; a person closing the alert cancels the remaining rungs', async (t) => {
+  const { runId, episode } = await startLadder('10.0.0.2:8080');
+  await rx.opsgenie.waitFor(() => rx.opsgenie.alerts.has(`remediator-${episode}`), 5000, 'the Opsgenie alert');
+  const close = JSON.stringify({
+    action: 'Close',
+    alert: { alertId: randomUUID(), alias: `remediator-${episode}`, tinyId: '7', message: 'phone-gateway down', username: 'lee@example.com', userId: randomUUID(), tags: [], createdAt: Date.now(), updatedAt: Date.now() },
+    source: { name: '', type: 'web' },
+    integrationId: randomUUID(),
+    integrationName: 'remediator',
+  });
+  const refused = await postHook('/v1/hooks/opsgenie', close, { 'x-hook-token': 'guess' });
+  t.equal(refused.status, 401);
+  t.equal(refused.body.code, 'REM_ERR_SIGNATURE_INVALID');
+  t.equal((await svc.api('GET', `/v1/runs/${runId}`)).body.decisions.filter((d: any) => d.reason === 'human_resolved').length, 0);
+
+  const ownClose = JSON.parse(close);
+  ownClose.source = { name: 'remediator', type: 'API' };
+  t.equal((await postHook('/v1/hooks/opsgenie', JSON.stringify(ownClose), { 'x-hook-token': ogToken })).body.outcome, 'ignored', "remediator's own close is ignored");
+
+  const res = await postHook('/v1/hooks/opsgenie', close, { 'x-hook-token': ogToken });
+  t.equal(res.status, 202);
+  t.equal(res.body.outcome, 'acted');
+  const run = await svc.waitForRun(runId, (r) => r.status === 'cancelled');
+  const resolved = run.decisions.find((d: any) => d.reason === 'human_resolved');
+  t.equal(resolved?.by, 'lee@example.com');
+  t.notOk(changes.includes('/rollback/10.0.0.2:8080'), 'the remaining rung did not run');
+  // Nothing more goes to the incident people closed: the run's end note is not sent to PagerDuty or Opsgenie.
+  const pdAfter = rx.pagerduty.requests.filter((q) => (q.body as any).dedup_key === `remediator-${episode}`).length;
+  const ogNotes = rx.opsgenie.alerts.get(`remediator-${episode}`)!.notes.length;
+  const other = await startLadder('10.0.0.3:8080');
+  await svc.api('POST', `/v1/runs/${other.runId}/cancel`, { reason: 'end of test' });
+  await svc.waitForRun(other.runId, (r) => r.status === 'cancelled');
+  await rx.opsgenie.waitFor(() => (rx.opsgenie.alerts.get(`remediator-${other.episode}`)?.notes ?? []).some((n) => /ended cancelled/.test(n)), 5000, 'the other episode\'s end note');
+  t.equal(rx.pagerduty.requests.filter((q) => (q.body as any).dedup_key === `remediator-${episode}`).length, pdAfter, 'no PagerDuty event for the closed incident');
+  t.equal(rx.opsgenie.alerts.get(`remediator-${episode}`)!.notes.length, ogNotes, 'no Opsgenie note for the closed incident');
+  t.same(rx.pagerduty.problems(), []);
+  t.same(rx.opsgenie.problems(), []);
+});
