@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { createHmac } from 'node:crypto';
 import { startTestService, serviceDownPlaybook, fixture } from '../support/harness.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
@@ -13,7 +14,10 @@ const OPS = {
   adam: { role: 'admin', token: 'op-leakcheck-adam-e7b05c3a9f12' },
 } as const;
 const BASIC_HEADER = `Basic ${Buffer.from(`${BASIC.username}:${BASIC.password}`).toString('base64')}`;
-const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token)];
+// The provider hooks' credentials: the PagerDuty v3 signing secret and the Opsgenie header token.
+const PD_SIGNING = 'pdsig-leakcheck-91ac3e7f05b2d6';
+const OG_HOOK = 'oghook-leakcheck-4e8b1d0c7a95f3';
+const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), PD_SIGNING, OG_HOOK];
 
 const logLines: string[] = [];
 const approval = `apiVersion: remediator.io/v1
@@ -33,15 +37,16 @@ const svc = await startTestService({
       // With the harness's alice, whose token its waitForRun polls with.
       operators: [...c.auth.operators, ...Object.entries(OPS).map(([name, o]) => ({ name, ...o }))],
     };
+    c.escalation = { targets: {}, inbound: { pagerduty: { secrets: [PD_SIGNING] }, opsgenie: { header: 'x-hook-token', token: OG_HOOK } } };
   },
 });
 
 /** Every answer the API gave, as text: bodies and headers. */
 const answers: string[] = [];
-async function call(method: string, path: string, options: { auth?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, options: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(svc.url + path, {
     method,
-    headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
     body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await res.text();
@@ -103,6 +108,20 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.equal((await call('GET', '/v1/nowhere', { auth: as('adam') })).status, 404);
   for (const path of ['/metrics', '/readyz', '/healthz', '/openapi.json']) t.equal((await call('GET', path)).status, 200);
 
+  // The provider hooks: a signed PagerDuty acknowledge, then forged ones (another key, the secret itself as the
+  // signature), an Opsgenie close with the right token and with near misses.
+  const episode = started.body.alerts[0].episode;
+  const pd = JSON.stringify({ event: { id: '01LEAK', event_type: 'incident.acknowledged', agent: { type: 'user_reference', summary: 'Dana Oncall' }, data: { incident_key: `remediator-${episode}` } } });
+  const sign = (key: string) => `v1=${createHmac('sha256', key).update(pd).digest('hex')}`;
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 202);
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(`${PD_SIGNING}x`) } })).status, 401);
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': `v1=${PD_SIGNING}` } })).status, 401);
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: `{"event":"${PD_SIGNING}"`, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 400, 'bad JSON is refused before anything is read');
+  const og = JSON.stringify({ action: 'Close', alert: { alias: `remediator-${episode}`, username: 'lee@example.com' }, source: { name: '', type: 'web' } });
+  t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK } })).status, 202);
+  t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': `${OG_HOOK}x` } })).status, 401);
+  t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK.slice(0, -1) } })).status, 401);
+
   // Everything the service wrote to Redis, whatever the key type.
   const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.quit());
@@ -131,6 +150,8 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.match(logs, /webhook refused/);
   t.match(logs, /operator refused: role too low/);
   t.match(logs, /pause set by adam/);
+  t.match(logs, /PagerDuty webhook refused/);
+  t.ok(dump.some((d) => d.includes('"human_ack"') && d.includes('"by":"Dana Oncall"')), 'the acknowledge is recorded, naming the person');
   t.ok(dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')), 'the refused approval is recorded, naming april');
   t.ok(dump.some((d) => d.includes('"reason":"approved","by":"adam"')), 'the approval is recorded, naming adam');
   t.ok(dump.length > 10, `Redis holds ${dump.length} keys`);
