@@ -45,6 +45,7 @@ import { HumanTakeovers } from './runs/human-takeover.ts';
 import { humanResponse } from './runs/human-response.ts';
 import { responseEscalation } from './runs/response-escalation.ts';
 import { warRoom } from './runs/war-room.ts';
+import { episodeReport } from './runs/episode-report.ts';
 import { resolveSecret } from './escalation/escalation-config.ts';
 import type { InboundHooks } from './http/app-deps.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
@@ -232,7 +233,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const policy = new SeverityPolicy(config.escalation?.policy);
   const reportFor = (view: RunView) => {
     const playbook = catalog.get(view.playbook);
-    return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl });
+    return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl, now: clock.now() });
   };
   let escalator: DurableEscalator | undefined;
   // What people did to an episode's incident at PagerDuty/Opsgenie: read by the response tiers and the war-room cadence.
@@ -390,7 +391,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(inbound ? { inbound } : {}) });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock }) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {

@@ -54,6 +54,8 @@ export interface AppDeps {
    * 202 is as durable as the master's AOF setting).
    */
   durability?: DurabilityBarrier;
+  /** The post-incident report of an episode in Markdown, undefined when nothing is known (GET /v1/incidents/:episode/report). */
+  episodeReport?: (episodeKey: string) => Promise<string | undefined>;
   /** Acks and resolves from PagerDuty and Opsgenie; the hook routes exist only when given. */
   inbound?: InboundHooks;
 }

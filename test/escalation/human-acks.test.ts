@@ -46,6 +46,7 @@ spec:
 const svc = await startTestService({
   playbooks: { 'ladder.yaml': playbook },
   overrides: (c) => {
+    c.server.publicUrl = 'https://remediator.example.com';
     c.escalation = {
       targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url } },
       delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
@@ -123,6 +124,27 @@ t.test('a forged acknowledge changes nothing; a signed one stops the ladder befo
   t.same(again.body.outcome, 'repeated', 'a redelivery acts once');
   run = (await svc.api('GET', `/v1/runs/${runId}`)).body;
   t.equal(run.decisions.filter((d: any) => d.reason === 'human_ack').length, 1, 'one human_ack');
+
+  // The page links to the incident's report, and the report tells the whole story.
+  const page = rx.pagerduty.requests.find((q) => (q.body as any).dedup_key === `remediator-${episode}`)!.body as any;
+  t.ok(page.links.some((l: any) => l.href === `https://remediator.example.com/v1/incidents/${episode}/report` && l.text === 'Incident report'), 'the page links to the report');
+  const res = await fetch(`${svc.url}/v1/incidents/${episode}/report`, { headers: { authorization: 'Bearer test-operator-token-0123456789' } });
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /text\/markdown/);
+  const md = await res.text();
+  t.match(md, /^# Post-incident report: ServiceDown \(P1\)/);
+  t.match(md, new RegExp(`\\| Acknowledged \\| Dana Oncall in PagerDuty at `));
+  for (const phase of ['Detection', 'Confirmation', 'Action', 'Verification', 'People']) t.match(md, new RegExp(`\\| ${phase} \\|`), `the timeline has ${phase}`);
+  t.match(md, /\| restart \(http\.request\): succeeded/, 'each action is in the timeline');
+  t.match(md, /### Run `[^`]+` — playbook `ladder`, alert, ended cancelled/);
+  t.match(md, /\| 1 \| restart \| ✗ stopped \(run cancelled\) \|/, 'the rung the acknowledge cut short');
+  t.match(md, /\| 2 \| rollback \| not tried \|/, 'what automation did not get to');
+  t.match(md, /\| human_ack \| Dana Oncall \|/, 'the decisions, with who made them');
+  t.match(md, /page from run `[^`]+`/, 'the pages');
+  t.match(md, /### Root cause: five whys[\s\S]*5\. Why\? _…_/);
+  t.match(md, /### Improvements\n\n\| Action \| Owner \| Due \| Tracking \|/);
+  const missing = await fetch(`${svc.url}/v1/incidents/ep-nothing-here/report`, { headers: { authorization: 'Bearer test-operator-token-0123456789' } });
+  t.equal(missing.status, 404);
 });
 
 t.test("remediator's own resolve coming back is ignored", async (t) => {
