@@ -46,6 +46,8 @@ import { humanResponse } from './runs/human-response.ts';
 import { responseEscalation } from './runs/response-escalation.ts';
 import { warRoom } from './runs/war-room.ts';
 import { episodeReport } from './runs/episode-report.ts';
+import { NoticeLog } from './runs/notice-log.ts';
+import { CustomerNoticeFlow } from './runs/customer-notice-flow.ts';
 import { resolveSecret } from './escalation/escalation-config.ts';
 import type { InboundHooks } from './http/app-deps.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
@@ -298,6 +300,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     warRoomDue = warRoom({ escalator, store, policy, takeovers, reportFor, playbook: (name) => catalog.get(name), clock });
   }
   const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log });
+  // The customer notice: drafted from the incident, sent only when an approver approves its text.
+  const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, { ttlMs: parseDuration(config.runs.maxAge) });
+  const noticeConfig = config.escalation?.notice;
+  if (noticeConfig && escalator) {
+    const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));
+    if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.notice.targets: ${unknown.join(', ')} not among escalation.targets (${escalator.targets.join(', ')})`);
+  }
+  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig }) : undefined;
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
@@ -391,7 +401,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock }) });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
@@ -432,6 +442,12 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       connector.close();
     },
   };
+}
+
+/** The last answer to an episode's customer notice, as the incident report shows it. */
+function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: string; decidedBy?: string; at?: string } | undefined {
+  const last = records.at(-1);
+  return last ? { status: last.status, decidedBy: last.by, at: last.at } : undefined;
 }
 
 /** The provider hooks the config asks for, with their secrets read (`env:NAME`); undefined when none is configured. */

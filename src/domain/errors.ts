@@ -43,7 +43,6 @@ export const ERROR_CATALOG = {
   REM_ERR_APPROVAL_REJECTED: { status: 409, retryable: false, summary: 'An operator rejected the plan of a step awaiting approval.' },
   REM_ERR_ESCALATION_FAILED: { status: 502, retryable: true, summary: 'A paging target could not be reached or refused the event.' },
   REM_ERR_SIGNATURE_INVALID: { status: 401, retryable: false, summary: 'An inbound provider webhook (PagerDuty v3, Opsgenie) did not carry a valid signature or credential; nothing was changed.' },
-  REM_ERR_NOTICE_NOT_PENDING: { status: 409, retryable: false, summary: 'The episode has no customer notice waiting for approval (none was drafted, or it was already approved or rejected).' },
   REM_ERR_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

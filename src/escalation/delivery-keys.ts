@@ -17,6 +17,8 @@ export interface DeliveryKeys {
   dead(): string;
   /** Sorted set: sliding window of sends for one rate-limit bucket. */
   rate(bucket: string): string;
+  /** String: what a target remembers about an episode's incident (a Statuspage incident id). */
+  memo(target: string, episodeKey: string): string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
@@ -28,6 +30,7 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     open: (episodeKey) => `${p}:open:${episodeKey}`,
     dead: () => `${p}:dead`,
     rate: (bucket) => `${p}:rate:${bucket}`,
+    memo: (target, episodeKey) => `${p}:memo:${target}:${episodeKey}`,
   };
 }
 

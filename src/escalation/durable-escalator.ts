@@ -21,6 +21,7 @@ import { IncidentReportSchema, minimalReport, type IncidentReport, type Level } 
 import { createRedactor, type Redactor } from './redact.ts';
 import type { SeverityPolicy } from './severity-policy.ts';
 import { createTargets } from './targets/index.ts';
+import { RedisTargetMemory } from './target-memory.ts';
 import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
 
 export interface DurableEscalatorOptions {
@@ -152,7 +153,8 @@ export class DurableEscalator implements Escalator {
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
-      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer };
+      const memory = new RedisTargetMemory(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer, memory };
       const { onOverdue, onResponseDue, onWarRoom } = options;
       this.#worker = options.queues.worker<TimerJobData>(this.settings.queue, async (job, token, signal) => {
         const abort = signal ?? new AbortController().signal;
@@ -279,6 +281,37 @@ export class DurableEscalator implements Escalator {
     await this.#guard(options.signal, async () => {
       await this.#queue.add(OVERDUE_JOB, { runId }, { ...PUMP_JOB_OPTIONS, jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`, delay: Math.max(0, at - Date.now()) });
     });
+  }
+
+  /**
+   * Sends an approved customer notice to `targets`: a target where the episode has no open incident gets it opened
+   * first (its trigger, which for a customer-facing target is neutral text), then the notice goes as an update,
+   * rendered by the target's `renderNotice` when it has one. Only for text a person approved.
+   */
+  async publish(report: IncidentReport, text: string, targets: string[], options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    this.#check(report);
+    const { names } = this.#select(report.level, targets);
+    const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
+    await this.#guard(options.signal, async () => {
+      const open = new Set(await this.#ledger.openTargets(report.episodeKey));
+      for (const name of names) {
+        const target = this.#targets.get(name)!;
+        const chainId = chainIdFor(report.episodeKey, name);
+        if (!open.has(name)) {
+          const trigger = this.#item(target, 'trigger', report);
+          if ((await this.#ledger.enqueueTrigger(chainId, trigger, this.#item(target, 'update', report))) === 'trigger') receipt.enqueued.push({ target: name, action: 'trigger', deliveryId: trigger.id });
+        }
+        const notice: DeliveryItem = { ...this.#item(target, 'update', report, text), ...(target.renderNotice ? { body: target.renderNotice(report, text) } : {}) };
+        if (!(await this.#ledger.enqueueUpdate(chainId, notice))) {
+          receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
+          continue;
+        }
+        await this.#addPump(chainId);
+        receipt.enqueued.push({ target: name, action: 'update', deliveryId: notice.id });
+      }
+    });
+    this.#log.info({ episodeKey: report.episodeKey, enqueued: receipt.enqueued, skipped: receipt.skipped }, 'customer notice published');
+    return receipt;
   }
 
   /** Targets where the episode's incident is open (triggered and not resolved). */

@@ -15,6 +15,7 @@ import type { SourceProblem } from '../schema/yaml-source.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 import type { HumanEvent } from '../escalation/inbound/human-event.ts';
 import type { HumanResponseOutcome } from '../runs/human-response.ts';
+import type { CustomerNoticeFlow } from '../runs/customer-notice-flow.ts';
 
 /**
  * The provider hooks (POST /v1/hooks/pagerduty, /v1/hooks/opsgenie), with their secrets already read from the
@@ -56,6 +57,8 @@ export interface AppDeps {
   durability?: DurabilityBarrier;
   /** The post-incident report of an episode in Markdown, undefined when nothing is known (GET /v1/incidents/:episode/report). */
   episodeReport?: (episodeKey: string) => Promise<string | undefined>;
+  /** The customer notice and its approval (/v1/incidents/:episode/notice…); the routes exist only when given. */
+  notices?: CustomerNoticeFlow;
   /** Acks and resolves from PagerDuty and Opsgenie; the hook routes exist only when given. */
   inbound?: InboundHooks;
 }

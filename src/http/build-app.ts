@@ -14,6 +14,7 @@ import { accessControl } from './access-control.ts';
 import { pagerDutyHookRoute } from './routes/pagerduty-hook.ts';
 import { opsgenieHookRoute } from './routes/opsgenie-hook.ts';
 import { incidentRoutes } from './routes/incidents.ts';
+import { noticeRoutes } from './routes/notice.ts';
 
 /**
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => pauseRoutes(scope, deps));
   await app.register(async (scope) => reloadRoute(scope, deps));
   await app.register(async (scope) => incidentRoutes(scope, deps));
+  await app.register(async (scope) => noticeRoutes(scope, deps));
   await app.register(async (scope) => pagerDutyHookRoute(scope, deps));
   await app.register(async (scope) => opsgenieHookRoute(scope, deps));
   app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } }, async () => app.swagger());

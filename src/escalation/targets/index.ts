@@ -4,6 +4,7 @@ import { pagerDutyTarget } from './pagerduty.ts';
 import type { PagingTarget } from './paging-target.ts';
 import { slackTarget } from './slack.ts';
 import { webhookTarget } from './webhook.ts';
+import { statuspageTarget } from './statuspage.ts';
 
 /**
  * Builds the configured targets, reading `env:NAME` secrets. A new provider is one file in this folder and one
@@ -25,6 +26,9 @@ export function createTargets(config: Record<string, TargetConfig>, env: NodeJS.
         break;
       case 'webhook':
         out.set(name, webhookTarget(name, { ...c, secret: resolveSecret(c.secret, `${where}.secret`, env) }));
+        break;
+      case 'statuspage':
+        out.set(name, statuspageTarget(name, { ...c, apiKey: resolveSecret(c.apiKey, `${where}.apiKey`, env) }));
         break;
     }
   }
