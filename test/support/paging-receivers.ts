@@ -397,7 +397,7 @@ const SP_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 's
 const SP_COMPONENT = ['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage'];
 
 /**
- * Atlassian Statuspage API (operability.md §4): `Authorization: OAuth <key>`, `POST /v1/pages/{page}/incidents`
+ * Atlassian Statuspage API (docs/contracts.md §5.6): `Authorization: OAuth <key>`, `POST /v1/pages/{page}/incidents`
  * (name required) → 201 with the incident, `PATCH /v1/pages/{page}/incidents/{id}` → 200; status, component status
  * and impact enums, metadata values must be objects, `backfilled` forbids components. Incidents modelled per id,
  * with every update's body kept (what customers would read).

@@ -5,7 +5,7 @@ import { episodeFromPageKey, type HumanEvent, type IgnoredEvent } from './human-
 export const OPSGENIE_OWN_SOURCE = 'remediator';
 
 /**
- * Opsgenie's outgoing webhook signs nothing; its only documented credential is a custom header (operability.md §3).
+ * Opsgenie's outgoing webhook signs nothing; its only documented credential is a custom header (docs/contracts.md §5.5).
  * The configured header's value is compared in constant time (hashes of equal length, so the length does not leak).
  */
 export function verifyOpsgenieToken(value: string | string[] | undefined, token: string): boolean {

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { episodeFromPageKey, type HumanEvent, type IgnoredEvent } from './human-event.ts';
 
 /**
- * PagerDuty v3 webhooks (reference: operability.md §2.2): one event per delivery, signed.
+ * PagerDuty v3 webhooks (docs/contracts.md §5.3): one event per delivery, signed.
  *
  * `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]` — several while a secret is rotated. Each `v1=` value is compared
  * in constant time with hex(HMAC-SHA256(secret, raw body)) for every configured secret; one match is enough. The

@@ -1,7 +1,7 @@
 import type { IncidentReport, Level } from '../incident.ts';
 import { truncate } from './text.ts';
 
-/** Statuspage component statuses (operability.md §4). */
+/** Statuspage component statuses (docs/contracts.md §5.6). */
 export type ComponentStatus = 'operational' | 'under_maintenance' | 'degraded_performance' | 'partial_outage' | 'major_outage';
 
 /** Level → the status the affected components show while the incident is open. */

@@ -16,7 +16,7 @@ export interface StatuspageTargetOptions {
 }
 
 /**
- * Atlassian Statuspage (operability.md §4), `Authorization: OAuth <key>`:
+ * Atlassian Statuspage (docs/contracts.md §5.6), `Authorization: OAuth <key>`:
  * - trigger: `POST /pages/{page_id}/incidents` → 201 with the incident; its id is remembered for the episode;
  * - update (component status, or an approved customer notice): `PATCH /pages/{page_id}/incidents/{id}`;
  * - resolve: the same PATCH with `status: resolved` and the components back to operational.
