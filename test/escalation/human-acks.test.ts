@@ -199,3 +199,33 @@ t.test('Opsgenie: a wrong token changes nothing; a person closing the alert canc
   t.same(rx.pagerduty.problems(), []);
   t.same(rx.opsgenie.problems(), []);
 });
+
+t.test('onHumanAck: continue-notes — the person is recorded, automation goes on and keeps reporting', async (t) => {
+  const notes = await startTestService({
+    playbooks: { 'ladder.yaml': playbook },
+    overrides: (c) => {
+      c.escalation = {
+        targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url } },
+        delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+        inbound: { onHumanAck: 'continue-notes', pagerduty: { secrets: [pdSigningSecret] } },
+      };
+    },
+  });
+  const body = await fixture('alertmanager/firing.json');
+  body.alerts[0].labels.instance = '10.0.0.9:8080';
+  body.alerts[0].fingerprint = randomBytes(8).toString('hex');
+  body.alerts[0].startsAt = new Date().toISOString();
+  const runId = (await notes.post(body)).body.alerts[0].runs[0].runId;
+  const run = await notes.waitForRun(runId, () => changes.includes('/restart/10.0.0.9:8080'));
+  const ack = pagerDutyDelivery('incident.acknowledged', run.episodeId, PERSON);
+  const res = await fetch(`${notes.url}/v1/hooks/pagerduty`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pagerduty-signature': ack.signature }, body: ack.raw });
+  t.equal(res.status, 202);
+  const acked = await notes.waitForRun(runId, (r) => r.decisions.some((d: any) => d.reason === 'human_ack'));
+  t.match(acked.decisions.find((d: any) => d.reason === 'human_ack').message, /automation goes on and reports its rungs as notes/);
+  t.not(acked.status, 'cancelled', 'the run was not stopped');
+  // Cancelled here only to end the test: the run was still going after the acknowledge.
+  t.ok(!['cancelled', 'failed', 'escalated'].includes((await notes.api('GET', `/v1/runs/${runId}`)).body.status), 'still running after the acknowledge');
+  await notes.api('POST', `/v1/runs/${runId}/cancel`, { reason: 'end of test' });
+  const ended = await notes.waitForRun(runId, (r) => r.status === 'cancelled');
+  t.equal(ended.decisions.find((d: any) => d.reason === 'cancelled').by, 'alice', 'stopped by the operator, not by the acknowledge');
+});
