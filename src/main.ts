@@ -50,6 +50,7 @@ import { NoticeLog } from './runs/notice-log.ts';
 import { CustomerNoticeFlow } from './runs/customer-notice-flow.ts';
 import { resolveSecret } from './escalation/escalation-config.ts';
 import type { InboundHooks } from './http/app-deps.ts';
+import { pagerDutyIncidentLookup } from './escalation/inbound/pagerduty-incident-lookup.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
@@ -299,7 +300,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     responseDue = responseEscalation({ escalator, store, policy, takeovers, reportFor, clock });
     warRoomDue = warRoom({ escalator, store, policy, takeovers, reportFor, playbook: (name) => catalog.get(name), clock });
   }
-  const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log });
+  const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log, http });
   // The customer notice: drafted from the incident, sent only when an approver approves its text.
   const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, { ttlMs: parseDuration(config.runs.maxAge) });
   const noticeConfig = config.escalation?.notice;
@@ -453,14 +454,21 @@ function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: 
 /** The provider hooks the config asks for, with their secrets read (`env:NAME`); undefined when none is configured. */
 function inboundHooks(
   config: Config,
-  deps: { store: RunStore; queue: BullmqRunQueue; takeovers: HumanTakeovers; clock: Clock; escalator: DurableEscalator | undefined; log: Logger },
+  deps: { store: RunStore; queue: BullmqRunQueue; takeovers: HumanTakeovers; clock: Clock; escalator: DurableEscalator | undefined; log: Logger; http: HttpClient },
 ): InboundHooks | undefined {
   const c = config.escalation?.inbound;
   if (!c?.pagerduty && !c?.opsgenie) return undefined;
   const where = 'escalation.inbound';
   const escalator = deps.escalator;
   return {
-    ...(c.pagerduty ? { pagerduty: { secrets: c.pagerduty.secrets.map((v, i) => resolveSecret(v, `${where}.pagerduty.secrets[${i}]`)) } } : {}),
+    ...(c.pagerduty
+      ? {
+          pagerduty: {
+            secrets: c.pagerduty.secrets.map((v, i) => resolveSecret(v, `${where}.pagerduty.secrets[${i}]`)),
+            ...(c.pagerduty.apiToken ? { lookup: pagerDutyIncidentLookup(deps.http, { apiToken: resolveSecret(c.pagerduty.apiToken, `${where}.pagerduty.apiToken`), ...(c.pagerduty.apiUrl ? { url: c.pagerduty.apiUrl } : {}) }) } : {}),
+          },
+        }
+      : {}),
     ...(c.opsgenie ? { opsgenie: { header: c.opsgenie.header ?? 'x-remediator-token', token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`) } } : {}),
     apply: humanResponse({
       store: deps.store,

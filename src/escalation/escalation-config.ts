@@ -114,6 +114,10 @@ export const InboundConfig = Type.Object(
             minItems: 1,
             description: 'Every secret accepted for `X-PagerDuty-Signature` (v1 = HMAC-SHA256 of the raw body); list two while rotating.',
           }),
+          apiToken: Type.Optional(
+            Secret('A read-only REST API key. Only used for incidents that carry no incident key (grouped alerts): their alerts are read to find remediator\'s dedup key. Without it such events are ignored.'),
+          ),
+          apiUrl: Type.Optional(Type.String({ format: 'uri', default: 'https://api.pagerduty.com', description: 'REST API base URL. Default https://api.pagerduty.com.' })),
         },
         { additionalProperties: false },
       ),

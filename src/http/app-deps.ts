@@ -22,7 +22,11 @@ import type { CustomerNoticeFlow } from '../runs/customer-notice-flow.ts';
  * environment. A hook exists only when its provider is configured (escalation.inbound).
  */
 export interface InboundHooks {
-  pagerduty?: { secrets: string[] };
+  pagerduty?: {
+    secrets: string[];
+    /** The episode of an incident that carries no incident key (its alerts' keys), when a REST key is configured. */
+    lookup?: (incidentId: string, signal: AbortSignal) => Promise<string | undefined>;
+  };
   opsgenie?: { header: string; token: string };
   /** Applies what a person did (src/runs/human-response.ts). */
   apply: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;

@@ -27,6 +27,25 @@ await new Promise<void>((r) => service.listen(0, '127.0.0.1', () => r()));
 t.teardown(() => service.close());
 const base = `http://127.0.0.1:${(service.address() as { port: number }).port}`;
 
+// PagerDuty's REST API, for incidents whose webhook carries no incident key (grouped alerts): checks the documented
+// headers and answers the incident's alerts with their alert_key.
+const pdApiToken = `pdrest-${randomBytes(10).toString('hex')}`;
+const groupedAlerts = new Map<string, string[]>();
+const restProblems: string[] = [];
+const rest = createServer((req, res) => {
+  const m = /^\/incidents\/([A-Z0-9]+)\/alerts(\?.*)?$/.exec(req.url ?? '');
+  if (req.headers['authorization'] !== `Token token=${pdApiToken}`) restProblems.push('Authorization is not "Token token=<key>"');
+  if (req.headers['accept'] !== 'application/vnd.pagerduty+json;version=2') restProblems.push('Accept is not application/vnd.pagerduty+json;version=2');
+  if (req.method !== 'GET' || !m || !groupedAlerts.has(m[1]!)) {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ error: { message: 'Not Found', code: 2100 } }));
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ alerts: groupedAlerts.get(m[1]!)!.map((k, i) => ({ id: `PA${i}`, type: 'alert', alert_key: k, status: 'triggered' })), limit: 100, offset: 0, more: false }));
+});
+await new Promise<void>((r) => rest.listen(0, '127.0.0.1', () => r()));
+t.teardown(() => rest.close());
+
 const playbook = `apiVersion: remediator.io/v1
 kind: Playbook
 metadata: { name: ladder, owner: sre }
@@ -50,7 +69,11 @@ const svc = await startTestService({
     c.escalation = {
       targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url } },
       delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
-      inbound: { onHumanAck: 'stop', pagerduty: { secrets: ['an-old-secret-still-listed', pdSigningSecret] }, opsgenie: { header: 'x-hook-token', token: ogToken } },
+      inbound: {
+        onHumanAck: 'stop',
+        pagerduty: { secrets: ['an-old-secret-still-listed', pdSigningSecret], apiToken: pdApiToken, apiUrl: `http://127.0.0.1:${(rest.address() as { port: number }).port}` },
+        opsgenie: { header: 'x-hook-token', token: ogToken },
+      },
     };
   },
 });
@@ -159,6 +182,24 @@ t.test("remediator's own resolve coming back is ignored", async (t) => {
   const raw = JSON.stringify(foreign);
   const r2 = await postHook('/v1/hooks/pagerduty', raw, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}` });
   t.equal(r2.body.outcome, 'ignored', 'an incident remediator did not open is not acted on');
+});
+
+t.test('an incident without an incident key (grouped alerts) is matched through its alerts', async (t) => {
+  const { runId, episode } = await startLadder('10.0.0.4:8080');
+  groupedAlerts.set('Q9GROUPED', ['someone-elses-alert', `remediator-${episode}`]);
+  const delivery = pagerDutyDelivery('incident.resolved', episode, PERSON);
+  const body = JSON.parse(delivery.raw);
+  body.event.data = { id: 'Q9GROUPED', type: 'incident', status: 'resolved', incident_key: null };
+  const raw = JSON.stringify(body);
+  const res = await postHook('/v1/hooks/pagerduty', raw, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}` });
+  t.same(res.body, { outcome: 'acted', episode, runs: [runId] });
+  const run = await svc.waitForRun(runId, (r) => r.status === 'cancelled');
+  t.equal(run.decisions.find((d: any) => d.reason === 'human_resolved')?.by, 'Dana Oncall');
+  t.same(restProblems, [], 'the REST calls carried the documented headers');
+  body.event.data.id = 'Q9UNKNOWN';
+  const raw2 = JSON.stringify(body);
+  const other = await postHook('/v1/hooks/pagerduty', raw2, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw2).digest('hex')}` });
+  t.equal(other.body.outcome, 'ignored', 'an incident whose alerts are not remediator\'s is ignored');
 });
 
 t.test('Opsgenie: a wrong token changes nothing; a person closing the alert cancels the remaining rungs', async (t) => {

@@ -17,7 +17,8 @@ const BASIC_HEADER = `Basic ${Buffer.from(`${BASIC.username}:${BASIC.password}`)
 // The provider hooks' credentials: the PagerDuty v3 signing secret and the Opsgenie header token.
 const PD_SIGNING = 'pdsig-leakcheck-91ac3e7f05b2d6';
 const OG_HOOK = 'oghook-leakcheck-4e8b1d0c7a95f3';
-const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), PD_SIGNING, OG_HOOK];
+const PD_REST = 'pdrest-leakcheck-0b7d2c94e61a8f';
+const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), PD_SIGNING, OG_HOOK, PD_REST];
 
 const logLines: string[] = [];
 const approval = `apiVersion: remediator.io/v1
@@ -37,7 +38,8 @@ const svc = await startTestService({
       // With the harness's alice, whose token its waitForRun polls with.
       operators: [...c.auth.operators, ...Object.entries(OPS).map(([name, o]) => ({ name, ...o }))],
     };
-    c.escalation = { targets: {}, inbound: { pagerduty: { secrets: [PD_SIGNING] }, opsgenie: { header: 'x-hook-token', token: OG_HOOK } } };
+    // The REST API for unkeyed incidents points at a closed port: the lookup fails, and its failure is logged.
+    c.escalation = { targets: {}, inbound: { pagerduty: { secrets: [PD_SIGNING], apiToken: PD_REST, apiUrl: 'http://127.0.0.1:9' }, opsgenie: { header: 'x-hook-token', token: OG_HOOK } } };
   },
 });
 
@@ -117,6 +119,9 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(`${PD_SIGNING}x`) } })).status, 401);
   t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': `v1=${PD_SIGNING}` } })).status, 401);
   t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: `{"event":"${PD_SIGNING}"`, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 400, 'bad JSON is refused before anything is read');
+  const unkeyed = JSON.stringify({ event: { id: '01LEAK2', event_type: 'incident.resolved', agent: { type: 'user_reference', summary: 'Dana Oncall' }, data: { id: 'QLEAK', incident_key: null } } });
+  const unkeyedAnswer = await call('POST', '/v1/hooks/pagerduty', { raw: unkeyed, headers: { 'x-pagerduty-signature': `v1=${createHmac('sha256', PD_SIGNING).update(unkeyed).digest('hex')}` } });
+  t.equal(unkeyedAnswer.body.outcome, 'ignored', 'an unkeyed incident PagerDuty cannot be asked about is ignored');
   const og = JSON.stringify({ action: 'Close', alert: { alias: `remediator-${episode}`, username: 'lee@example.com' }, source: { name: '', type: 'web' } });
   t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK } })).status, 202);
   t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': `${OG_HOOK}x` } })).status, 401);
@@ -151,6 +156,7 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.match(logs, /operator refused: role too low/);
   t.match(logs, /pause set by adam/);
   t.match(logs, /PagerDuty webhook refused/);
+  t.match(logs, /PagerDuty incident lookup failed/);
   t.ok(dump.some((d) => d.includes('"human_ack"') && d.includes('"by":"Dana Oncall"')), 'the acknowledge is recorded, naming the person');
   t.ok(dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')), 'the refused approval is recorded, naming april');
   t.ok(dump.some((d) => d.includes('"reason":"approved","by":"adam"')), 'the approval is recorded, naming adam');

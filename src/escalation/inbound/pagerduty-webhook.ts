@@ -1,6 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { episodeFromPageKey, type HumanEvent, type IgnoredEvent } from './human-event.ts';
 
+/** A person's event on an incident that carries no incident key: its episode must be looked up (pagerduty-incident-lookup.ts). */
+export interface UnkeyedEvent extends Omit<HumanEvent, 'episodeKey'> {
+  incidentId: string;
+}
+
 /**
  * PagerDuty v3 webhooks (docs/contracts.md §5.3): one event per delivery, signed.
  *
@@ -32,17 +37,20 @@ export function verifyPagerDutySignature(raw: Buffer, header: string | string[] 
  * (`data.incident_key` = `remediator-<episode>`). remediator's own resolve (Events API) comes back with a service or
  * integration agent, or none, and is ignored: it must not loop back.
  */
-export function parsePagerDutyEvent(body: unknown): HumanEvent | IgnoredEvent {
+export function parsePagerDutyEvent(body: unknown): HumanEvent | UnkeyedEvent | IgnoredEvent {
   const event = (body as { event?: Record<string, any> } | null)?.event;
   if (!event || typeof event !== 'object') return { ignored: 'no event object' };
   const type = event['event_type'];
-  const kind = type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
+  const kind: HumanEvent['kind'] | undefined = type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
   if (!kind) return { ignored: `event type ${JSON.stringify(type)} is not acted on` };
   const agent = event['agent'];
   if (!agent || agent.type !== 'user_reference') return { ignored: `${type} by ${agent?.type ?? 'no agent'}, not a person (remediator's own resolves come back this way)` };
   const data = event['data'] ?? {};
-  const episodeKey = episodeFromPageKey(data['incident_key']);
-  if (!episodeKey) return { ignored: `incident ${typeof data['id'] === 'string' ? data['id'] : '?'} was not opened by remediator` };
   const person = typeof agent.summary === 'string' && agent.summary.trim() ? agent.summary.trim() : typeof agent.id === 'string' ? agent.id : 'a PagerDuty user';
-  return { kind, episodeKey, person, source: 'pagerduty', ...(typeof event['id'] === 'string' ? { eventId: event['id'] } : {}) };
+  const common = { kind, person, source: 'pagerduty' as const, ...(typeof event['id'] === 'string' ? { eventId: event['id'] } : {}) };
+  const episodeKey = episodeFromPageKey(data['incident_key']);
+  if (episodeKey) return { ...common, episodeKey };
+  // No key at all (an incident with child alerts): its alerts may still be remediator's.
+  if ((data['incident_key'] === null || data['incident_key'] === undefined) && typeof data['id'] === 'string') return { ...common, incidentId: data['id'] };
+  return { ignored: `incident ${typeof data['id'] === 'string' ? data['id'] : '?'} was not opened by remediator` };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { RemediatorError } from '../../domain/errors.ts';
 import { parsePagerDutyEvent, verifyPagerDutySignature } from '../../escalation/inbound/pagerduty-webhook.ts';
+import type { HumanEvent, IgnoredEvent } from '../../escalation/inbound/human-event.ts';
 import type { AppDeps } from '../app-deps.ts';
 import { Errors } from '../schemas.ts';
 import { keepRawJson, rawBody } from './raw-json.ts';
@@ -40,7 +41,7 @@ export const HookAnswer = Type.Object({
 export async function pagerDutyHookRoute(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const inbound = deps.inbound;
   if (!inbound?.pagerduty) return;
-  const secrets = inbound.pagerduty.secrets;
+  const { secrets, lookup } = inbound.pagerduty;
   keepRawJson(app);
   app.post(
     '/v1/hooks/pagerduty',
@@ -62,12 +63,23 @@ export async function pagerDutyHookRoute(app: FastifyInstance, deps: AppDeps): P
       },
     },
     async (req, reply) => {
-      const event = parsePagerDutyEvent(req.body);
+      const parsed = parsePagerDutyEvent(req.body);
+      // PagerDuty wants an answer within 5 s: the lookup and the records share 4 s.
+      const signal = AbortSignal.timeout(4000);
+      let event: HumanEvent | IgnoredEvent = 'incidentId' in parsed ? { ignored: 'the incident carries no incident key and no REST key is configured (escalation.inbound.pagerduty.apiToken)' } : parsed;
+      if ('incidentId' in parsed && lookup) {
+        const { incidentId, ...rest } = parsed;
+        const episodeKey = await lookup(incidentId, signal).catch((err: unknown) => {
+          req.log.warn({ incidentId, error: (err as Error).message }, 'PagerDuty incident lookup failed');
+          return undefined;
+        });
+        event = episodeKey ? { ...rest, episodeKey } : { ignored: `no alert of incident ${incidentId} was opened by remediator` };
+      }
       if ('ignored' in event) {
         req.log.info({ reason: event.ignored }, 'PagerDuty event ignored');
         return reply.code(202).send({ outcome: 'ignored', reason: event.ignored });
       }
-      const done = await inbound.apply(event, AbortSignal.timeout(4000));
+      const done = await inbound.apply(event, signal);
       return reply.code(202).send({ outcome: done.outcome, episode: done.episodeKey, runs: done.runs });
     },
   );
