@@ -324,6 +324,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       clock,
       pauses,
       log: log.child({ component: 'guards' }),
+      ...(config.escalation?.inbound ? { takenOver: takenOver(takeovers, config.escalation.inbound.onHumanAck ?? 'stop') } : {}),
     });
   }
   const fence = new RunFence(redis, store.keys);
@@ -442,6 +443,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       redis.disconnect();
       connector.close();
     },
+  };
+}
+
+/** Who stopped automation for an episode: whoever resolved it, or (with onHumanAck: stop) acknowledged it. */
+function takenOver(takeovers: HumanTakeovers, onHumanAck: 'stop' | 'continue-notes') {
+  return async (episodeKey: string): Promise<string | undefined> => {
+    const marks = await takeovers.get(episodeKey);
+    return (marks.resolve ?? (onHumanAck === 'stop' ? marks.ack : undefined))?.person;
   };
 }
 
