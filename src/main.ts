@@ -241,6 +241,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let escalator: DurableEscalator | undefined;
   // What people did to an episode's incident at PagerDuty/Opsgenie: read by the response tiers and the war-room cadence.
   const takeovers = new HumanTakeovers(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:human`, { ttlMs: parseDuration(config.runs.maxAge) });
+  // The customer notice: drafted from the incident, sent only when an approver approves its text.
+  const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, { ttlMs: parseDuration(config.runs.maxAge) });
   // Set once the catalog exists (they build reports with the playbook); a job that comes earlier is retried.
   let responseDue: ReturnType<typeof responseEscalation> | undefined;
   let warRoomDue: ReturnType<typeof warRoom> | undefined;
@@ -298,11 +300,19 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (escalator) {
     overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
     responseDue = responseEscalation({ escalator, store, policy, takeovers, reportFor, clock });
-    warRoomDue = warRoom({ escalator, store, policy, takeovers, reportFor, playbook: (name) => catalog.get(name), clock });
+    warRoomDue = warRoom({
+      escalator,
+      store,
+      policy,
+      takeovers,
+      reportFor,
+      playbook: (name) => catalog.get(name),
+      clock,
+      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => (await noticeLog.list(episodeKey)).length === 0 } : {}),
+      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    });
   }
   const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log, http });
-  // The customer notice: drafted from the incident, sent only when an approver approves its text.
-  const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, { ttlMs: parseDuration(config.runs.maxAge) });
   const noticeConfig = config.escalation?.notice;
   if (noticeConfig && escalator) {
     const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));

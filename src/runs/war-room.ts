@@ -18,6 +18,10 @@ export interface WarRoomDeps {
   reportFor: (view: RunView) => IncidentReport;
   playbook: (name: string) => Playbook | undefined;
   clock: Clock;
+  /** Whether the episode's customer notice still waits for an approver (absent: no customer notices). */
+  noticePending?: (episodeKey: string) => Promise<boolean>;
+  /** Where people read and approve the notice (server.publicUrl), for the reminder line. */
+  publicUrl?: string;
 }
 
 /**
@@ -36,7 +40,11 @@ export function warRoom(deps: WarRoomDeps) {
     const report = deps.reportFor(latest);
     const human = await deps.takeovers.get(job.episodeKey);
     const note = warRoomNote(report, latest, { ...job, every: deps.policy.forLevel(job.level).updateEveryMs ?? 0, playbook: deps.playbook(latest.playbook), now: deps.clock.now(), ackBy: human.ack?.person });
-    await deps.escalator.update(report, note, { signal });
+    // The notice is never sent by itself, so the war room is reminded that one waits for an approver.
+    const reminder = (await deps.noticePending?.(job.episodeKey))
+      ? `\nCustomer notice: waiting for an approver (${deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, '')}` : ''}/v1/incidents/${job.episodeKey}/notice).`
+      : '';
+    await deps.escalator.update(report, note + reminder, { signal });
     return true;
   };
 }

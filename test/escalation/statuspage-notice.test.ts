@@ -45,6 +45,8 @@ const svc = await startTestService({
         status: { type: 'statuspage', apiKey: spKey, pageId: sp.pageId, componentIds: ['cmpgateway01'], url: sp.url },
       },
       notice: { targets: ['status'], product: 'Phone Gateway' },
+      // War-room updates often enough to see one remind the approvers while the notice waits.
+      policy: { levels: { P1: { updateEvery: '500ms' } } },
       delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
     };
   },
@@ -78,6 +80,12 @@ t.test('statuspage incident opened neutrally; the notice waits for an approver; 
   t.notMatch(view.body.draft, /rung|deadline|run-/, 'no internals in the notice');
   t.same(view.body.targets, ['status']);
   t.notOk([...sp.incidents.values()][0]!.bodies.some((b) => /Dear customer/.test(b)), 'no notice went out by itself');
+
+  await rx.pagerduty.waitFor(
+    (q) => q.some((r) => (r.body as any).dedup_key === `remediator-${episode}` && new RegExp(`Customer notice: waiting for an approver \\(/v1/incidents/${episode}/notice\\)`).test((r.body as any).payload?.custom_details?.latest_update ?? '')),
+    5000,
+    'a war-room update reminding the approvers',
+  );
 
   // An operator may not send it; an approver sends exactly the text approved.
   const refused = await svc.api('POST', `/v1/incidents/${episode}/notice/approve`, { reason: 'ship it' }, OTTO);
