@@ -45,6 +45,16 @@ import { approvalNotices, approvalTargets } from './escalation/approval-notices.
 import { SlackInteractions } from './escalation/slack-interactions.ts';
 import { createRedactor } from './escalation/redact.ts';
 import type { IncidentReport } from './escalation/incident.ts';
+import { HumanTakeovers } from './runs/human-takeover.ts';
+import { humanResponse } from './runs/human-response.ts';
+import { responseEscalation } from './runs/response-escalation.ts';
+import { warRoom } from './runs/war-room.ts';
+import { episodeReport } from './runs/episode-report.ts';
+import { NoticeLog } from './runs/notice-log.ts';
+import { CustomerNoticeFlow } from './runs/customer-notice-flow.ts';
+import { resolveSecret } from './escalation/escalation-config.ts';
+import type { InboundHooks } from './http/app-deps.ts';
+import { pagerDutyIncidentLookup } from './escalation/inbound/pagerduty-incident-lookup.ts';
 import { kubeReadinessDetail } from './kube/readiness-detail.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
@@ -233,11 +243,18 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const policy = new SeverityPolicy(config.escalation?.policy);
   const reportFor = (view: RunView) => {
     const playbook = catalog.get(view.playbook);
-    return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl });
+    return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl, now: clock.now() });
   };
   let escalator: DurableEscalator | undefined;
   // Runs waiting for approval reach the approvers (src/escalation/approval-notices.ts); set once the escalator exists.
   let approvals: ReturnType<typeof approvalNotices> | undefined;
+  // What people did to an episode's incident at PagerDuty/Opsgenie: read by the response tiers and the war-room cadence.
+  const takeovers = new HumanTakeovers(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:human`, { ttlMs: parseDuration(config.runs.maxAge) });
+  // The customer notice: drafted from the incident, sent only when an approver approves its text.
+  const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, { ttlMs: parseDuration(config.runs.maxAge) });
+  // Set once the catalog exists (they build reports with the playbook); a job that comes earlier is retried.
+  let responseDue: ReturnType<typeof responseEscalation> | undefined;
+  let warRoomDue: ReturnType<typeof warRoom> | undefined;
   // A run outliving its level's resolution time pages once (src/runs/resolution-watch.ts); set once the catalog exists.
   let overdueWatch: ReturnType<typeof resolutionWatch> | undefined;
   if (config.escalation && servicesEnabledBy(config).has('escalation')) {
@@ -263,6 +280,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       onApproval: (job, signal) => {
         if (!approvals) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the approval notices are not wired yet');
         return approvals.handle(job, signal);
+      },
+      onResponseDue: (due, signal) => {
+        if (!responseDue) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'response escalation is not wired yet');
+        return responseDue(due, signal);
+      },
+      onWarRoom: (due, signal) => {
+        if (!warRoomDue) throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'the war-room cadence is not wired yet');
+        return warRoomDue(due, signal);
       },
     });
     services.escalation = escalator;
@@ -300,7 +325,28 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     return catalog.reload();
   };
 
-  if (escalator) overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
+  if (escalator) {
+    overdueWatch = resolutionWatch({ escalator, store, policy, reportFor, playbook: (name) => catalog.get(name), queue, clock });
+    responseDue = responseEscalation({ escalator, store, policy, takeovers, reportFor, clock });
+    warRoomDue = warRoom({
+      escalator,
+      store,
+      policy,
+      takeovers,
+      reportFor,
+      playbook: (name) => catalog.get(name),
+      clock,
+      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => (await noticeLog.list(episodeKey)).length === 0 } : {}),
+      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    });
+  }
+  const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log, http });
+  const noticeConfig = config.escalation?.notice;
+  if (noticeConfig && escalator) {
+    const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));
+    if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.notice.targets: ${unknown.join(', ')} not among escalation.targets (${escalator.targets.join(', ')})`);
+  }
+  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig }) : undefined;
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
@@ -316,6 +362,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       clock,
       pauses,
       log: log.child({ component: 'guards' }),
+      ...(config.escalation?.inbound ? { takenOver: takenOver(takeovers, config.escalation.inbound.onHumanAck ?? 'stop') } : {}),
     });
   }
   const fence = new RunFence(redis, store.keys);
@@ -395,7 +442,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(slack ? { slack } : {}) });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {
@@ -456,6 +503,51 @@ function slackInteractions(config: Config, escalator: DurableEscalator, deps: { 
       if (view) await escalator.update(deps.reportFor(view), note, { signal });
     },
   });
+}
+
+/** Who stopped automation for an episode: whoever resolved it, or (with onHumanAck: stop) acknowledged it. */
+function takenOver(takeovers: HumanTakeovers, onHumanAck: 'stop' | 'continue-notes') {
+  return async (episodeKey: string): Promise<string | undefined> => {
+    const marks = await takeovers.get(episodeKey);
+    return (marks.resolve ?? (onHumanAck === 'stop' ? marks.ack : undefined))?.person;
+  };
+}
+
+/** The last answer to an episode's customer notice, as the incident report shows it. */
+function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: string; decidedBy?: string; at?: string } | undefined {
+  const last = records.at(-1);
+  return last ? { status: last.status, decidedBy: last.by, at: last.at } : undefined;
+}
+
+/** The provider hooks the config asks for, with their secrets read (`env:NAME`); undefined when none is configured. */
+function inboundHooks(
+  config: Config,
+  deps: { store: RunStore; queue: BullmqRunQueue; takeovers: HumanTakeovers; clock: Clock; escalator: DurableEscalator | undefined; log: Logger; http: HttpClient },
+): InboundHooks | undefined {
+  const c = config.escalation?.inbound;
+  if (!c?.pagerduty && !c?.opsgenie) return undefined;
+  const where = 'escalation.inbound';
+  const escalator = deps.escalator;
+  return {
+    ...(c.pagerduty
+      ? {
+          pagerduty: {
+            secrets: c.pagerduty.secrets.map((v, i) => resolveSecret(v, `${where}.pagerduty.secrets[${i}]`)),
+            ...(c.pagerduty.apiToken ? { lookup: pagerDutyIncidentLookup(deps.http, { apiToken: resolveSecret(c.pagerduty.apiToken, `${where}.pagerduty.apiToken`), ...(c.pagerduty.apiUrl ? { url: c.pagerduty.apiUrl } : {}) }) } : {}),
+          },
+        }
+      : {}),
+    ...(c.opsgenie ? { opsgenie: { header: c.opsgenie.header ?? 'x-remediator-token', token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`) } } : {}),
+    apply: humanResponse({
+      store: deps.store,
+      queue: deps.queue,
+      takeovers: deps.takeovers,
+      clock: deps.clock,
+      onHumanAck: c.onHumanAck ?? 'stop',
+      log: deps.log.child({ component: 'inbound' }),
+      ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator.closedByPeople(episodeKey, { signal }) } : {}),
+    }),
+  };
 }
 
 /** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */

@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   REM_ERR_SLACK_SIGNATURE: { status: 401, retryable: false, summary: 'A request to the Slack interactivity endpoint has no valid v0 signature from a configured signing secret, or its timestamp is more than 5 minutes from now (stale or replayed); nothing was done.' },
   REM_ERR_SLACK_NOT_PERMITTED: { status: 403, retryable: false, summary: 'A Slack member pressed a button but is not mapped to an operator (escalation.targets.<name>.users) or their role does not allow that action; they get an ephemeral reply and nothing changes.' },
   REM_ERR_ESCALATION_FAILED: { status: 502, retryable: true, summary: 'A paging target could not be reached or refused the event.' },
+  REM_ERR_SIGNATURE_INVALID: { status: 401, retryable: false, summary: 'An inbound provider webhook (PagerDuty v3, Opsgenie) did not carry a valid signature or credential; nothing was changed.' },
   REM_ERR_INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

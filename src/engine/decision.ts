@@ -9,6 +9,8 @@ export const DECISION_REASONS = [
   // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry; a person took
   // the incident over from Slack (automation stops).
   'approval_requested', 'approval_reminded', 'taken_over',
+  // People answering pages (PagerDuty/Opsgenie acks and resolves), response-time tiers, the customer notice.
+  'human_ack', 'human_resolved', 'response_escalated', 'notice_approved', 'notice_rejected',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -21,7 +23,8 @@ export interface Decision {
   episodeId?: string;
   /**
    * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
-   * approval_refused and taken_over are made by one. Absent when remediator decided by itself.
+   * approval_refused, taken_over, human_ack, human_resolved, notice_approved and notice_rejected are made by one.
+   * Absent when remediator decided by itself.
    */
   by?: string;
   /** One sentence for people. */

@@ -19,6 +19,8 @@ export interface DeliveryKeys {
   rate(bucket: string): string;
   /** Hash {channel, ts}: the Slack message (thread parent) of one episode at one slack-app target. */
   slackThread(target: string, episodeKey: string): string;
+  /** String: what a target remembers about an episode's incident (a Statuspage incident id). */
+  memo(target: string, episodeKey: string): string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
@@ -31,6 +33,7 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     dead: () => `${p}:dead`,
     rate: (bucket) => `${p}:rate:${bucket}`,
     slackThread: (target, episodeKey) => `${p}:slack:${target}:${episodeKey}`,
+    memo: (target, episodeKey) => `${p}:memo:${target}:${episodeKey}`,
   };
 }
 

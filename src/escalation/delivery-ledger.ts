@@ -101,6 +101,11 @@ export class DeliveryLedger {
     return (await this.#run('escForgetOpen', this.#keys.open(item.episodeKey), item.target, item.id)) === 1;
   }
 
+  /** Forgets every open incident of the episode (people resolved it); nothing more is queued for it. */
+  async forgetEpisode(episodeKey: string): Promise<void> {
+    await this.#redis.del(this.#keys.open(episodeKey));
+  }
+
   /** Targets with an open incident for the episode. */
   async openTargets(episodeKey: string): Promise<string[]> {
     return this.#redis.hkeys(this.#keys.open(episodeKey));

@@ -8,7 +8,7 @@ import type { DeliveryLedger } from './delivery-ledger.ts';
 import type { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
 import type { DeliverySettings } from './escalation-config.ts';
 import type { Redactor } from './redact.ts';
-import type { DeliveryItem, PagingTarget } from './targets/paging-target.ts';
+import type { DeliveryItem, PagingTarget, TargetMemory } from './targets/paging-target.ts';
 import type { DeliveryObserver } from './delivery-observer.ts';
 
 /** The data of a pump job: which chain to drain. */
@@ -31,6 +31,8 @@ export interface PumpDeps {
   random?: Random;
   /** Told of every attempt and dead letter (default: nobody). */
   observer?: DeliveryObserver;
+  /** What targets remember per episode (SendContext.memory). */
+  memory?: TargetMemory;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
     }
 
     const started = now();
-    const outcome = await target.send(item, { http: deps.http, signal: abort, timeoutMs: deps.settings.timeoutMs, now });
+    const outcome = await target.send(item, { http: deps.http, signal: abort, timeoutMs: deps.settings.timeoutMs, now, ...(deps.memory ? { memory: deps.memory } : {}) });
     deps.observer?.attempt(item.target, outcome.kind === 'delivered' ? 'sent' : 'failed', (now() - started) / 1000);
     if (outcome.kind === 'delivered') {
       await acknowledge(() => deps.ledger.pop(chainId, item.id), abort, log);

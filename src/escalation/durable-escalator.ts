@@ -22,6 +22,7 @@ import { createRedactor, type Redactor } from './redact.ts';
 import type { SeverityPolicy } from './severity-policy.ts';
 import { createTargets } from './targets/index.ts';
 import { SlackThreadStore } from './slack-thread-store.ts';
+import { RedisTargetMemory } from './target-memory.ts';
 import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
 
 export interface DurableEscalatorOptions {
@@ -60,6 +61,17 @@ export interface DurableEscalatorOptions {
    * job may throw to wait for the run's state to be saved.
    */
   onApproval?: (job: ApprovalJobData, signal: AbortSignal) => Promise<void>;
+  /**
+   * Called when a response-time tier of an incident is due (see `trigger`): src/runs/response-escalation.ts decides
+   * whether it still goes (nobody acknowledged, the incident is still open). Runs in the delivery worker; a failure is
+   * retried like a pump.
+   */
+  onResponseDue?: (due: ResponseDue, signal: AbortSignal) => Promise<void>;
+  /**
+   * Called every `updateEvery` of the level while an incident opened by a trigger is open (war-room cadence,
+   * src/runs/war-room.ts). It returns whether the cadence goes on (false: the incident is over, stop scheduling).
+   */
+  onWarRoom?: (due: WarRoomDue, signal: AbortSignal) => Promise<boolean>;
   /** Told of every delivery attempt and dead letter, e.g. the metrics (default: nobody). */
   observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
@@ -85,6 +97,29 @@ export interface ApprovalJobData {
   planHash?: string;
 }
 
+/** A delayed job: a response-time tier of an incident is due. */
+const RESPONSE_JOB = 'response';
+export interface ResponseDue {
+  episodeKey: string;
+  /** The run whose trigger opened the incident (its report is what the tier sends). */
+  runId: string;
+  level: Level;
+  /** Index into the level's `tiers`. */
+  tier: number;
+}
+
+/** A delayed job: the incident's next war-room update is due. */
+const WAR_ROOM_JOB = 'war-room';
+export interface WarRoomDue {
+  episodeKey: string;
+  runId: string;
+  level: Level;
+  /** 1 for the first update after the incident opened, then 2, 3, … */
+  sequence: number;
+}
+
+type TimerJobData = PumpJobData | OverdueJobData | ApprovalJobData | ResponseDue | WarRoomDue;
+
 const PUMP_JOB_OPTIONS = {
   removeOnComplete: true,
   removeOnFail: 1000,
@@ -107,13 +142,13 @@ export class DurableEscalator implements Escalator {
   readonly #targets: Map<string, PagingTarget>;
   readonly #redis: RedisClient;
   #closing = false;
-  readonly #queue: Queue<PumpJobData | OverdueJobData | ApprovalJobData>;
+  readonly #queue: Queue<TimerJobData>;
   readonly #ledger: DeliveryLedger;
   readonly #dead: DeadLetterStore;
   readonly #log: Logger;
   readonly #redact: Redactor;
   readonly #buildReport: DurableEscalatorOptions['buildReport'];
-  #worker: Worker<PumpJobData | OverdueJobData | ApprovalJobData> | undefined;
+  #worker: Worker<TimerJobData> | undefined;
 
   private constructor(options: DurableEscalatorOptions) {
     this.policy = options.policy;
@@ -141,17 +176,24 @@ export class DurableEscalator implements Escalator {
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
     // No version check on this fail-fast connection: BullMQ would keep one timed-out INFO as the queue's error for good
     // (src/queue/bullmq-run-queue.ts); the worker's connection below does the check.
-    this.#queue = options.queues.queue<PumpJobData | OverdueJobData | ApprovalJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix, skipVersionCheck: true });
+    this.#queue = options.queues.queue<TimerJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix, skipVersionCheck: true });
     this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
-      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer };
-      const onOverdue = options.onOverdue;
-      const onApproval = options.onApproval;
-      this.#worker = options.queues.worker<PumpJobData | OverdueJobData | ApprovalJobData>(this.settings.queue, async (job, token, signal) => {
-        if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, signal ?? new AbortController().signal);
-        if (job.name === APPROVAL_JOB) return onApproval?.(job.data as ApprovalJobData, signal ?? new AbortController().signal);
+      const memory = new RedisTargetMemory(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer, memory };
+      const { onOverdue, onApproval, onResponseDue, onWarRoom } = options;
+      this.#worker = options.queues.worker<TimerJobData>(this.settings.queue, async (job, token, signal) => {
+        const abort = signal ?? new AbortController().signal;
+        if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, abort);
+        if (job.name === APPROVAL_JOB) return onApproval?.(job.data as ApprovalJobData, abort);
+        if (job.name === RESPONSE_JOB) return onResponseDue?.(job.data as ResponseDue, abort);
+        if (job.name === WAR_ROOM_JOB) {
+          const due = job.data as WarRoomDue;
+          if (onWarRoom && (await onWarRoom(due, abort))) await this.#scheduleWarRoom({ ...due, sequence: due.sequence + 1 });
+          return undefined;
+        }
         return pumpChain(job as Job<PumpJobData>, token, signal, deps);
       }, {
         connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
@@ -185,7 +227,12 @@ export class DurableEscalator implements Escalator {
     return e;
   }
 
-  async trigger(report: IncidentReport, options: { targets?: string[]; note?: string; signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+  /**
+   * Besides the Escalator contract: when this trigger opened the incident at some target (a first page, not an update),
+   * the level's response-time tiers and its war-room cadence are scheduled as delayed jobs whose ids are the
+   * episode's, so triggering again schedules nothing twice. `tier` marks a trigger sent by a tier (it schedules none).
+   */
+  async trigger(report: IncidentReport, options: { targets?: string[]; note?: string; signal?: AbortSignal; tier?: boolean } = {}): Promise<EscalationReceipt> {
     this.#check(report);
     const { names, skipped } = this.#select(report.level, options.targets);
     const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped };
@@ -200,6 +247,7 @@ export class DurableEscalator implements Escalator {
         await this.#addPump(chainId);
         receipt.enqueued.push({ target: name, action, deliveryId: action === 'trigger' ? trigger.id : update.id });
       }
+      if (!options.tier && receipt.enqueued.some((e) => e.action === 'trigger')) await this.#scheduleFollowUps(report);
     });
     this.#log.info({ episodeKey: report.episodeKey, level: report.level, enqueued: receipt.enqueued, skipped }, 'escalation triggered');
     return receipt;
@@ -272,6 +320,67 @@ export class DurableEscalator implements Escalator {
     await this.#guard(options.signal, async () => {
       await this.#queue.add(APPROVAL_JOB, job, { ...PUMP_JOB_OPTIONS, jobId: `approval-${job.kind}-${key}`.replaceAll(':', '-'), delay: Math.max(0, at - Date.now()) });
     });
+  }
+
+  /**
+   * Sends an approved customer notice to `targets`: a target where the episode has no open incident gets it opened
+   * first (its trigger, which for a customer-facing target is neutral text), then the notice goes as an update,
+   * rendered by the target's `renderNotice` when it has one. Only for text a person approved.
+   */
+  async publish(report: IncidentReport, text: string, targets: string[], options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+    this.#check(report);
+    const { names } = this.#select(report.level, targets);
+    const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
+    await this.#guard(options.signal, async () => {
+      const open = new Set(await this.#ledger.openTargets(report.episodeKey));
+      for (const name of names) {
+        const target = this.#targets.get(name)!;
+        const chainId = chainIdFor(report.episodeKey, name);
+        if (!open.has(name)) {
+          const trigger = this.#item(target, 'trigger', report);
+          if ((await this.#ledger.enqueueTrigger(chainId, trigger, this.#item(target, 'update', report))) === 'trigger') receipt.enqueued.push({ target: name, action: 'trigger', deliveryId: trigger.id });
+        }
+        const notice: DeliveryItem = { ...this.#item(target, 'update', report, text), ...(target.renderNotice ? { body: target.renderNotice(report, text) } : {}) };
+        if (!(await this.#ledger.enqueueUpdate(chainId, notice))) {
+          receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
+          continue;
+        }
+        await this.#addPump(chainId);
+        receipt.enqueued.push({ target: name, action: 'update', deliveryId: notice.id });
+      }
+    });
+    this.#log.info({ episodeKey: report.episodeKey, enqueued: receipt.enqueued, skipped: receipt.skipped }, 'customer notice published');
+    return receipt;
+  }
+
+  /** Targets where the episode's incident is open (triggered and not resolved). */
+  openTargets(episodeKey: string): Promise<string[]> {
+    return this.#ledger.openTargets(episodeKey);
+  }
+
+  /**
+   * A person resolved the incident at a provider: forget that it is open everywhere, so no later update or resolve is
+   * sent for it (a PagerDuty v2 event after a resolve would open a new alert). Events already queued still go.
+   */
+  async closedByPeople(episodeKey: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#guard(options.signal, () => this.#ledger.forgetEpisode(episodeKey));
+  }
+
+  async #scheduleFollowUps(report: IncidentReport): Promise<void> {
+    const level = this.policy.forLevel(report.level);
+    const base = { episodeKey: report.episodeKey, runId: report.run.id, level: report.level };
+    const id = chainIdFor(report.episodeKey, '*');
+    for (const [tier, t] of level.tiers.entries()) {
+      await this.#queue.add(RESPONSE_JOB, { ...base, tier } satisfies ResponseDue, { ...PUMP_JOB_OPTIONS, jobId: `response-${id}-${tier}`, delay: t.afterMs });
+    }
+    if (level.updateEveryMs !== null) await this.#scheduleWarRoom({ ...base, sequence: 1 });
+  }
+
+  async #scheduleWarRoom(due: WarRoomDue): Promise<void> {
+    const every = this.policy.forLevel(due.level).updateEveryMs;
+    if (every === null) return;
+    const id = chainIdFor(due.episodeKey, '*');
+    await this.#queue.add(WAR_ROOM_JOB, due, { ...PUMP_JOB_OPTIONS, jobId: `war-room-${id}-${due.sequence}`, delay: every });
   }
 
   /** Events that will not be delivered, newest first (see DeadLetter). */

@@ -103,7 +103,23 @@ export const WebhookTargetConfig = Type.Object(
   { additionalProperties: false },
 );
 
-export const TargetConfig = Type.Union([PagerDutyTargetConfig, OpsgenieTargetConfig, SlackTargetConfig, SlackAppTargetConfig, WebhookTargetConfig]);
+export const StatuspageTargetConfig = Type.Object(
+  {
+    type: Type.Literal('statuspage'),
+    apiKey: Secret('Statuspage API key, sent as `Authorization: OAuth <key>`.'),
+    pageId: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9]+$', description: 'The page id (from the page\'s API info).' }),
+    componentIds: Type.Optional(Type.Array(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9]+$' }), { description: 'Components the incident affects; their status follows the level (P0 major_outage, P1 partial_outage, P2/P3 degraded_performance) and is set back to operational on resolve.' })),
+    componentStatus: Type.Optional(
+      Type.Union((['degraded_performance', 'partial_outage', 'major_outage', 'under_maintenance'] as const).map((v) => Type.Literal(v)), { description: 'Status of the affected components while the incident is open, instead of the level\'s.' }),
+    ),
+    deliverNotifications: Type.Optional(Type.Boolean({ default: true, description: 'Whether Statuspage notifies the page\'s subscribers of each incident change. Default true.' })),
+    url: Type.Optional(Type.String({ format: 'uri', default: 'https://api.statuspage.io/v1', description: 'API base URL. Default https://api.statuspage.io/v1.' })),
+    role: Role,
+  },
+  { additionalProperties: false, description: 'Atlassian Statuspage: the incident and its components, for customers. remediator writes only neutral text there by itself; words for customers come from an approved customer notice.' },
+);
+
+export const TargetConfig = Type.Union([PagerDutyTargetConfig, OpsgenieTargetConfig, SlackTargetConfig, SlackAppTargetConfig, WebhookTargetConfig, StatuspageTargetConfig]);
 export type TargetConfig = Static<typeof TargetConfig>;
 export type SlackAppTargetConfig = Static<typeof SlackAppTargetConfig>;
 
@@ -133,8 +149,58 @@ export const DeliveryConfig = Type.Object(
 );
 export type DeliveryConfig = Static<typeof DeliveryConfig>;
 
+export const InboundConfig = Type.Object(
+  {
+    onHumanAck: Type.Optional(
+      Type.Union([Type.Literal('stop'), Type.Literal('continue-notes')], {
+        default: 'stop',
+        description:
+          'What a run does when a person acknowledges its incident in PagerDuty or Opsgenie: `stop` (default) cancels the runs of the episode before their next step, so nothing is mutated behind the person\'s back; `continue-notes` lets automation go on and keeps adding its rungs as notes. Either way a `human_ack` decision names the person.',
+      }),
+    ),
+    pagerduty: Type.Optional(
+      Type.Object(
+        {
+          secrets: Type.Array(Secret('Signing secret of a PagerDuty v3 webhook subscription (returned once, when the subscription is created).'), {
+            minItems: 1,
+            description: 'Every secret accepted for `X-PagerDuty-Signature` (v1 = HMAC-SHA256 of the raw body); list two while rotating.',
+          }),
+          apiToken: Type.Optional(
+            Secret('A read-only REST API key. Only used for incidents that carry no incident key (grouped alerts): their alerts are read to find remediator\'s dedup key. Without it such events are ignored.'),
+          ),
+          apiUrl: Type.Optional(Type.String({ format: 'uri', default: 'https://api.pagerduty.com', description: 'REST API base URL. Default https://api.pagerduty.com.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    opsgenie: Type.Optional(
+      Type.Object(
+        {
+          header: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9-]+$', default: 'x-remediator-token', description: 'The custom header the Opsgenie outgoing webhook sends. Default x-remediator-token.' })),
+          token: Secret('The value of that header (Opsgenie signs nothing; use a long random value).'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Acknowledgements and resolves that people make in PagerDuty (v3 webhooks, POST /v1/hooks/pagerduty) and Opsgenie (outgoing webhook, POST /v1/hooks/opsgenie). A provider left out has no hook.' },
+);
+export type InboundConfig = Static<typeof InboundConfig>;
+
+export const NoticeConfig = Type.Object(
+  {
+    targets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Targets an approved customer notice goes to (a statuspage target, a webhook to the mailer). Nothing is sent before an approver approves its text.' }),
+    product: Type.Optional(Type.String({ minLength: 1, description: 'The product as customers know it. Default: the affected services.' })),
+    team: Type.Optional(Type.String({ minLength: 1, description: 'Signature line. Default "The engineering team".' })),
+  },
+  { additionalProperties: false, description: 'The customer notice (impact, expected recovery, apology), drafted from the incident and sent only once an approver approved its text (GET/POST /v1/incidents/:episode/notice).' },
+);
+export type NoticeConfig = Static<typeof NoticeConfig>;
+
 export const EscalationConfig = Type.Object(
   {
+    inbound: Type.Optional(InboundConfig),
+    notice: Type.Optional(NoticeConfig),
     targets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), TargetConfig, { default: {}, description: 'Named paging targets. Default none (escalation records only).' }),
     policy: Type.Optional(SeverityPolicyConfig),
     delivery: Type.Optional(DeliveryConfig),

@@ -86,6 +86,8 @@ export const IncidentReportSchema = Type.Object({
     playbook: Type.String(),
     /** Link to `GET /v1/runs/:id` (or a UI page for the run). */
     url: Type.Optional(Type.String()),
+    /** Link to the episode's post-incident report (`GET /v1/incidents/:episode/report`). */
+    reportUrl: Type.Optional(Type.String()),
   }),
   /** Expected recovery, free text or a timestamp (`~15 min`, `2026-01-01T01:00:00Z`). */
   eta: Type.Optional(Type.String()),

@@ -20,6 +20,27 @@ const LevelAction = Type.Object(
     targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Exactly these target names instead of page/notify.' })),
     response: Type.Optional(Type.Union([Duration(), Type.Literal('business-hours')], { description: 'Time to first human response. Defaults: 5m, 15m, 30m, business-hours.' })),
     resolution: Type.Optional(Duration({ description: 'Time by which the incident must be resolved; a run outliving it is escalated. Defaults: 1h, 4h, 24h, 7d.' })),
+    tiers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            targets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Target names this tier pages (or notifies).' }),
+            after: Type.Optional(Duration({ description: 'Time after the incident was opened at which this tier goes. Default: the level\'s response time times the tier\'s position (1st tier: 1×, 2nd: 2×, …).' })),
+            notify: Type.Optional(
+              Type.Boolean({ description: 'A notify tier goes at its time whether or not someone acknowledged (e.g. the business owner of a P0 within 5m); a paging tier (default) goes only when nobody has.' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            'Response-time escalation: the page goes first to the level\'s targets; each tier whose time comes while the incident is still open (and, for paging tiers, not acknowledged in PagerDuty/Opsgenie) is sent to its targets and recorded as a `response_escalated` decision. Timed by delayed jobs in Redis, so a restart loses none. Example for P0: [{ targets: [business-owner], after: 5m, notify: true }, { targets: [tech-lead-pager], after: 5m }, { targets: [head-of-eng], after: 15m }].',
+        },
+      ),
+    ),
+    updateEvery: Type.Optional(
+      Type.Union([Duration(), Type.Literal('never')], { description: 'War-room cadence: while the incident is open, a status update (what was tried ✓/✗, next step, ETA) goes to its open targets this often. Default 15m for P0 and P1, never for P2 and P3.' }),
+    ),
     overdue: Type.Optional(
       Type.Union([Type.Literal('continue'), Type.Literal('stop')], {
         description:
@@ -62,6 +83,16 @@ export interface LevelPolicy {
   resolutionMs: number;
   /** After a run outlived `resolutionMs` and paged: keep remediating, or stop and leave it to people. */
   overdue: 'continue' | 'stop';
+  /** Response-time tiers with `after` resolved to milliseconds after the incident opened. */
+  tiers: ResponseTier[];
+  /** War-room update interval in milliseconds, or null for none. */
+  updateEveryMs: number | null;
+}
+
+export interface ResponseTier {
+  targets: string[];
+  afterMs: number;
+  notify: boolean;
 }
 
 export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level: Level }> = [
@@ -74,10 +105,10 @@ export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level
 ];
 
 export const DEFAULT_LEVELS: Readonly<Record<Level, LevelPolicy>> = {
-  P0: { page: true, notify: true, responseMs: 5 * 60_000, resolutionMs: 3_600_000, overdue: 'continue' },
-  P1: { page: true, notify: false, responseMs: 15 * 60_000, resolutionMs: 4 * 3_600_000, overdue: 'continue' },
-  P2: { page: false, notify: true, responseMs: 30 * 60_000, resolutionMs: 24 * 3_600_000, overdue: 'continue' },
-  P3: { page: false, notify: false, responseMs: null, resolutionMs: 7 * 24 * 3_600_000, overdue: 'continue' },
+  P0: { page: true, notify: true, responseMs: 5 * 60_000, resolutionMs: 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: 15 * 60_000 },
+  P1: { page: true, notify: false, responseMs: 15 * 60_000, resolutionMs: 4 * 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: 15 * 60_000 },
+  P2: { page: false, notify: true, responseMs: 30 * 60_000, resolutionMs: 24 * 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: null },
+  P3: { page: false, notify: false, responseMs: null, resolutionMs: 7 * 24 * 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: null },
 };
 
 /** Level → PagerDuty severity; also the tag Slack shows (`[CRITICAL]`). */
@@ -98,11 +129,19 @@ export class SeverityPolicy {
     for (const l of LEVELS) {
       const c = config.levels?.[l];
       const d = DEFAULT_LEVELS[l];
+      const responseMs = c?.response === undefined ? d.responseMs : c.response === 'business-hours' ? null : parseDuration(c.response);
       levels[l] = {
         page: c?.page ?? d.page,
         notify: c?.notify ?? d.notify,
         ...(c?.targets ? { targets: [...c.targets] } : {}),
-        responseMs: c?.response === undefined ? d.responseMs : c.response === 'business-hours' ? null : parseDuration(c.response),
+        responseMs,
+        tiers: (c?.tiers ?? []).map((t, i) => ({
+          targets: [...t.targets],
+          // Business hours have no fixed length: such a level's tiers need an explicit `after` (else 1 h per position).
+          afterMs: t.after !== undefined ? parseDuration(t.after) : (responseMs ?? 3_600_000) * (i + 1),
+          notify: t.notify ?? false,
+        })),
+        updateEveryMs: c?.updateEvery === undefined ? d.updateEveryMs : c.updateEvery === 'never' ? null : parseDuration(c.updateEvery),
         resolutionMs: c?.resolution === undefined ? d.resolutionMs : parseDuration(c.resolution),
         overdue: c?.overdue ?? d.overdue,
       };

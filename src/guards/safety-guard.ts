@@ -18,6 +18,7 @@ import { budgetLimits, cooldownMessage, exhaustedMessage } from './budget-policy
 import type { TargetLock } from './target-lock.ts';
 import type { StormBreaker } from './storm-breaker.ts';
 import type { Handover } from './handover.ts';
+import { runEpisodeId } from '../alerts/episode.ts';
 
 /** What the guard uses, built by the composition root (src/main.ts); the lock is the one the run closer releases. */
 export interface SafetyGuardDeps {
@@ -28,6 +29,11 @@ export interface SafetyGuardDeps {
   clock: Clock;
   pauses: PauseRegistry;
   log: Logger;
+  /**
+   * Who has taken the run's incident over at a paging provider (acknowledged it, with `onHumanAck: stop`, or
+   * resolved it), or undefined (src/runs/human-takeover.ts). Absent: no provider hooks.
+   */
+  takenOver?: (episodeKey: string) => Promise<string | undefined>;
 }
 
 /** How long a label read for a scope check may take (within the run's own signal). */
@@ -37,6 +43,9 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  * The guard layer every mutating step passes through, in a fixed order: cheap checks first, and nothing is
  * consumed (budget, lock) for a run another check refuses.
  *
+ * 0. a person took the incident over in PagerDuty/Opsgenie → `human_ack`: the acknowledge also cancels the episode's
+ *    runs before their next step; this check closes the gap of a mutation already under way to the guard, and keeps
+ *    any later automatic run of the episode from acting;
  * 1. pauses: an operator's pause (global / namespace / playbook) → `paused`, the storm breaker's → `storm_paused`;
  * 2. maintenance windows → `maintenance`;
  * 3. scope: namespace and kind lists, then the object's `remediator.io/disabled` label and GitOps ownership
@@ -51,7 +60,7 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  * The object's labels are read through the decision's services (`kube` absent: only the config lists apply), so
  * the action that follows starts from the same read.
  *
- * Who is exempt: manual runs skip 1, 2, 4, 5 and the budget (an operator asked for exactly this run) but never scope
+ * Who is exempt: manual runs skip 0, 1, 2, 4, 5 and the budget (an operator asked for exactly this run) but never scope
  * or the lock. Dry runs are checked for scope only and take no lock and no budget (a `dry_run` note says so once).
  * Budget exhaustion and ineffectiveness page once per budget window for a playbook and target; later refusals of
  * the same kind are recorded and skip the run without paging again.
@@ -114,6 +123,8 @@ export class SafetyGuard implements MutationGuard {
   async #precheck(ctx: RunContext, io: DecisionIo, target: TargetRef | undefined, namespace: string | undefined, now: number): Promise<Refusal | undefined> {
     const playbook = ctx.playbook.name;
     if (automatic(ctx)) {
+      const person = await this.#d.takenOver?.(runEpisodeId(ctx.run));
+      if (person) return { reason: 'human_ack', message: `${person} has taken this incident over: automation changes nothing more`, then: 'skip-run' };
       const pause = applicablePause(await this.#d.pauses.active(now), now, { playbook, namespace });
       if (pause) return { reason: pause.code, message: describePause(pause), then: 'skip-run' };
       const open = openWindow(this.#s.maintenance, now, { playbook, namespace });

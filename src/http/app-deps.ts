@@ -14,6 +14,24 @@ import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 import type { SlackInteractions } from '../escalation/slack-interactions.ts';
+import type { HumanEvent } from '../escalation/inbound/human-event.ts';
+import type { HumanResponseOutcome } from '../runs/human-response.ts';
+import type { CustomerNoticeFlow } from '../runs/customer-notice-flow.ts';
+
+/**
+ * The provider hooks (POST /v1/hooks/pagerduty, /v1/hooks/opsgenie), with their secrets already read from the
+ * environment. A hook exists only when its provider is configured (escalation.inbound).
+ */
+export interface InboundHooks {
+  pagerduty?: {
+    secrets: string[];
+    /** The episode of an incident that carries no incident key (its alerts' keys), when a REST key is configured. */
+    lookup?: (incidentId: string, signal: AbortSignal) => Promise<string | undefined>;
+  };
+  opsgenie?: { header: string; token: string };
+  /** Applies what a person did (src/runs/human-response.ts). */
+  apply: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;
+}
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -44,4 +62,10 @@ export interface AppDeps {
   durability?: DurabilityBarrier;
   /** Slack's button clicks (POST /v1/slack/interactions, which exists only when given: a slack-app target with a signing secret). */
   slack?: SlackInteractions;
+  /** The post-incident report of an episode in Markdown, undefined when nothing is known (GET /v1/incidents/:episode/report). */
+  episodeReport?: (episodeKey: string) => Promise<string | undefined>;
+  /** The customer notice and its approval (/v1/incidents/:episode/notice…); the routes exist only when given. */
+  notices?: CustomerNoticeFlow;
+  /** Acks and resolves from PagerDuty and Opsgenie; the hook routes exist only when given. */
+  inbound?: InboundHooks;
 }

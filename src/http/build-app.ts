@@ -12,6 +12,10 @@ import { pauseRoutes } from './routes/pause.ts';
 import { reloadRoute } from './routes/reload.ts';
 import { slackRoutes } from './routes/slack.ts';
 import { accessControl } from './access-control.ts';
+import { pagerDutyHookRoute } from './routes/pagerduty-hook.ts';
+import { opsgenieHookRoute } from './routes/opsgenie-hook.ts';
+import { incidentRoutes } from './routes/incidents.ts';
+import { noticeRoutes } from './routes/notice.ts';
 
 /**
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
@@ -55,6 +59,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => pauseRoutes(scope, deps));
   await app.register(async (scope) => reloadRoute(scope, deps));
   await app.register(async (scope) => slackRoutes(scope, deps));
+  await app.register(async (scope) => incidentRoutes(scope, deps));
+  await app.register(async (scope) => noticeRoutes(scope, deps));
+  await app.register(async (scope) => pagerDutyHookRoute(scope, deps));
+  await app.register(async (scope) => opsgenieHookRoute(scope, deps));
   app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } }, async () => app.swagger());
   return app as unknown as FastifyInstance;
 }

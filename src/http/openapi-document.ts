@@ -9,7 +9,7 @@ import { createRegistry } from '../main.ts';
 
 /**
  * The OpenAPI document a receiver serves at /openapi.json, built without Redis or a cluster: every route group is
- * registered (pauses and timelines included) with stand-ins for the adapters, which no handler calls because no
+ * registered (pauses, timelines, the customer notice and the provider hooks included) with stand-ins for the adapters, which no handler calls because no
  * request is made. For checking the document (npm run lint) and publishing it.
  */
 export async function openApiDocument(): Promise<Record<string, unknown>> {
@@ -27,6 +27,10 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     pauses: unused,
     incidentReport: () => unused,
     slack: unused,
+    episodeReport: async () => undefined,
+    notices: unused,
+    // Stand-in credentials: the hooks are documented, never called here.
+    inbound: { pagerduty: { secrets: ['unused'] }, opsgenie: { header: 'x-remediator-token', token: 'unused' }, apply: () => unused },
   };
   const app: FastifyInstance = await buildApp(deps);
   try {

@@ -3,12 +3,13 @@ import type { Playbook } from '../domain/playbook.ts';
 import type { IncidentApproval, IncidentReport, Level, TimelineEntry } from '../escalation/incident.ts';
 import type { PendingApproval } from '../engine/run-state.ts';
 import { runEpisodeId } from '../alerts/episode.ts';
+import { etaText, remainingRungs } from './remaining-time.ts';
 
 /**
  * The story of a run as pages, Slack messages and the post-incident timeline tell it: the alert, the snapshot taken
  * before acting, each rung with ✓/✗ and why, every action and gate with its time, decisions and escalations.
  */
-export function buildIncidentReport(run: RunView, options: { playbook?: Playbook; level: Level; publicUrl?: string }): IncidentReport {
+export function buildIncidentReport(run: RunView, options: { playbook?: Playbook; level: Level; publicUrl?: string; now?: number }): IncidentReport {
   const { alert } = run;
   const state = run.state;
   const name = alert.labels['alertname'] ?? run.playbook;
@@ -34,10 +35,15 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
   const snapshotStep = state?.steps.find((s) => s.uses === 'kube.snapshot' && s.status === 'succeeded');
   const status = run.status === 'succeeded' ? 'recovered' : run.status === 'escalated' ? 'escalated' : run.status === 'failed' || run.status === 'skipped' || run.status === 'cancelled' ? 'failed' : 'remediating';
   const service = alert.labels['service'] ?? alert.labels['deployment'] ?? run.target?.name;
+  const base = options.publicUrl?.replace(/\/+$/, '');
+  const episodeKey = runEpisodeId(run);
+  // Known only with the playbook: how long the remaining rungs may still take (and, when none is left, that it is
+  // the responders' call). A recovered incident needs none.
+  const eta = options.playbook && status !== 'recovered' ? etaText(remainingRungs(run, options.playbook), options.now ?? Date.now()) : undefined;
   return {
     // The API's episodeId: one incident per alert episode, so a retry of an escalated run resolves the page its first
     // run opened.
-    episodeKey: runEpisodeId(run),
+    episodeKey,
     level: options.level,
     alert: {
       name,
@@ -57,7 +63,8 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
     rungs,
     ...(snapshotStep?.output !== undefined ? { snapshot: snapshotStep.output } : {}),
     timeline,
-    run: { id: run.id, playbook: run.playbook, ...(options.publicUrl ? { url: `${options.publicUrl.replace(/\/+$/, '')}/v1/runs/${run.id}` } : {}) },
+    run: { id: run.id, playbook: run.playbook, ...(base ? { url: `${base}/v1/runs/${run.id}`, reportUrl: `${base}/v1/incidents/${episodeKey}/report` } : {}) },
+    ...(eta ? { eta } : {}),
     ...(options.playbook?.owner ? { owner: options.playbook.owner } : {}),
     ...(run.status === 'awaiting_approval' && state?.approval && !run.cancel ? { approval: pendingApproval(run, state.approval) } : {}),
   };

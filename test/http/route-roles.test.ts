@@ -95,6 +95,7 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
   'GET /v1/runs': { role: 'viewer', sample: async () => ({ path: '/v1/runs', status: 200 }) },
   'GET /v1/runs/:id': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}`, status: 200 }) },
   'GET /v1/runs/:id/timeline': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}/timeline`, status: 200 }) },
+  'GET /v1/incidents/:episode/report': { role: 'viewer', sample: async () => ({ path: `/v1/incidents/${finished}/report`, status: 200 }) },
   'POST /v1/runs/:id/retry': { role: 'operator', sample: async () => ({ path: `/v1/runs/${finished}/retry`, body: { reason: 'again' }, status: 202 }) },
   'POST /v1/runs/:id/cancel': {
     role: 'operator',

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
+import { createHmac } from 'node:crypto';
 import { startTestService, serviceDownPlaybook, fixture } from '../support/harness.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { createHmac } from 'node:crypto';
 import { slackApiReceiver } from '../support/slack-api-receiver.ts';
 
 // Distinctive credentials, so any occurrence found is a leak and never a coincidence.
@@ -17,7 +17,11 @@ const OPS = {
 const BASIC_HEADER = `Basic ${Buffer.from(`${BASIC.username}:${BASIC.password}`).toString('base64')}`;
 // The Slack app's bot token and signing secret (escalation.targets.team, a slack-app target).
 const SLACK = { token: 'xoxb-leakcheck-93c1e0f7b25a4d68', signingSecret: 'slacksign-leakcheck-4be90a17c3d2', member: 'U0APRIL001' };
-const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), SLACK.token, SLACK.signingSecret];
+// The provider hooks' credentials: the PagerDuty v3 signing secret and the Opsgenie header token.
+const PD_SIGNING = 'pdsig-leakcheck-91ac3e7f05b2d6';
+const OG_HOOK = 'oghook-leakcheck-4e8b1d0c7a95f3';
+const PD_REST = 'pdrest-leakcheck-0b7d2c94e61a8f';
+const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), SLACK.token, SLACK.signingSecret, PD_SIGNING, OG_HOOK, PD_REST];
 const slack = await slackApiReceiver(SLACK.token);
 
 const logLines: string[] = [];
@@ -38,19 +42,21 @@ const svc = await startTestService({
       // With the harness's alice, whose token its waitForRun polls with.
       operators: [...c.auth.operators, ...Object.entries(OPS).map(([name, o]) => ({ name, ...o }))],
     };
+    // The REST API for unkeyed incidents points at a closed port: the lookup fails, and its failure is logged.
     c.escalation = {
       targets: { team: { type: 'slack-app', token: SLACK.token, signingSecret: SLACK.signingSecret, channel: 'C0LEAKCHECK', apiUrl: slack.apiUrl, users: { [SLACK.member]: { name: 'april', role: 'approver' } } } },
       delivery: { backoff: '50ms' },
+      inbound: { pagerduty: { secrets: [PD_SIGNING], apiToken: PD_REST, apiUrl: 'http://127.0.0.1:9' }, opsgenie: { header: 'x-hook-token', token: OG_HOOK } },
     };
   },
 });
 
 /** Every answer the API gave, as text: bodies and headers. */
 const answers: string[] = [];
-async function call(method: string, path: string, options: { auth?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, options: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(svc.url + path, {
     method,
-    headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
     body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await res.text();
@@ -134,6 +140,23 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.equal((await call('GET', '/v1/nowhere', { auth: as('adam') })).status, 404);
   for (const path of ['/metrics', '/readyz', '/healthz', '/openapi.json']) t.equal((await call('GET', path)).status, 200);
 
+  // The provider hooks: a signed PagerDuty acknowledge, then forged ones (another key, the secret itself as the
+  // signature), an Opsgenie close with the right token and with near misses.
+  const episode = started.body.alerts[0].episode;
+  const pd = JSON.stringify({ event: { id: '01LEAK', event_type: 'incident.acknowledged', agent: { type: 'user_reference', summary: 'Dana Oncall' }, data: { incident_key: `remediator-${episode}` } } });
+  const sign = (key: string) => `v1=${createHmac('sha256', key).update(pd).digest('hex')}`;
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 202);
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(`${PD_SIGNING}x`) } })).status, 401);
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': `v1=${PD_SIGNING}` } })).status, 401);
+  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: `{"event":"${PD_SIGNING}"`, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 400, 'bad JSON is refused before anything is read');
+  const unkeyed = JSON.stringify({ event: { id: '01LEAK2', event_type: 'incident.resolved', agent: { type: 'user_reference', summary: 'Dana Oncall' }, data: { id: 'QLEAK', incident_key: null } } });
+  const unkeyedAnswer = await call('POST', '/v1/hooks/pagerduty', { raw: unkeyed, headers: { 'x-pagerduty-signature': `v1=${createHmac('sha256', PD_SIGNING).update(unkeyed).digest('hex')}` } });
+  t.equal(unkeyedAnswer.body.outcome, 'ignored', 'an unkeyed incident PagerDuty cannot be asked about is ignored');
+  const og = JSON.stringify({ action: 'Close', alert: { alias: `remediator-${episode}`, username: 'lee@example.com' }, source: { name: '', type: 'web' } });
+  t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK } })).status, 202);
+  t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': `${OG_HOOK}x` } })).status, 401);
+  t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK.slice(0, -1) } })).status, 401);
+
   // Everything the service wrote to Redis, whatever the key type.
   const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.quit());
@@ -163,6 +186,9 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.match(logs, /operator refused: role too low/);
   t.match(logs, /pause set by adam/);
   t.match(logs, /Slack interaction refused/);
+  t.match(logs, /PagerDuty webhook refused/);
+  t.match(logs, /PagerDuty incident lookup failed/);
+  t.ok(dump.some((d) => d.includes('"human_ack"') && d.includes('"by":"Dana Oncall"')), 'the acknowledge is recorded, naming the person');
   t.ok(dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')), 'the refused approval is recorded, naming april');
   t.ok(dump.some((d) => d.includes('"reason":"approved","by":"adam"')), 'the approval is recorded, naming adam');
   t.ok(dump.length > 10, `Redis holds ${dump.length} keys`);

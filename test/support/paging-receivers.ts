@@ -393,6 +393,81 @@ export class WebhookReceiver extends PagingReceiver {
   }
 }
 
+const SP_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 'scheduled', 'in_progress', 'verifying', 'completed'];
+const SP_COMPONENT = ['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage'];
+
+/**
+ * Atlassian Statuspage API (docs/contracts.md §5.6): `Authorization: OAuth <key>`, `POST /v1/pages/{page}/incidents`
+ * (name required) → 201 with the incident, `PATCH /v1/pages/{page}/incidents/{id}` → 200; status, component status
+ * and impact enums, metadata values must be objects, `backfilled` forbids components. Incidents modelled per id,
+ * with every update's body kept (what customers would read).
+ */
+export class StatuspageReceiver extends PagingReceiver {
+  readonly apiKey: string;
+  readonly pageId = `pg${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  readonly incidents = new Map<string, { name: string; status: string; components: Record<string, string>; bodies: string[]; metadata?: unknown }>();
+
+  constructor(apiKey: string) {
+    super();
+    this.apiKey = apiKey;
+  }
+
+  /** The API base to configure (`url`): `http://…/v1`. */
+  get url(): string {
+    return `${this.baseUrl}/v1`;
+  }
+
+  protected validate(req: ReceivedRequest): string[] {
+    if (req.headers['authorization'] !== `OAuth ${this.apiKey}`) return ['Authorization is not "OAuth <key>"'];
+    const m = /^\/v1\/pages\/([^/]+)\/incidents(?:\/([^/]+))?$/.exec(req.path);
+    if (!m || m[1] !== this.pageId) return [`not found: ${req.method} ${req.path}`];
+    if ((m[2] === undefined && req.method !== 'POST') || (m[2] !== undefined && req.method !== 'PATCH' && req.method !== 'PUT')) return [`not found: ${req.method} ${req.path}`];
+    if (m[2] !== undefined && !this.incidents.has(m[2])) return [`not found: incident ${m[2]}`];
+    const p: string[] = [];
+    if (!String(req.headers['content-type']).includes('application/json')) p.push('content-type is not application/json');
+    const b = req.body;
+    if (!isObj(b) || !isObj(b['incident'])) return [...p, 'body.incident must be an object'];
+    const i = b['incident'];
+    if (m[2] === undefined && (typeof i['name'] !== 'string' || i['name'].length === 0)) p.push('incident.name is required');
+    if (i['status'] !== undefined && !SP_STATUSES.includes(i['status'])) p.push(`incident.status ${JSON.stringify(i['status'])} invalid`);
+    if (i['body'] !== undefined && typeof i['body'] !== 'string') p.push('incident.body must be a string');
+    if (i['impact_override'] !== undefined && !['none', 'minor', 'major', 'critical', 'maintenance'].includes(i['impact_override'])) p.push('incident.impact_override invalid');
+    if (i['component_ids'] !== undefined && (!Array.isArray(i['component_ids']) || i['component_ids'].some((c: unknown) => typeof c !== 'string'))) p.push('incident.component_ids must be strings');
+    if (i['components'] !== undefined) {
+      if (!isObj(i['components'])) p.push('incident.components must be an object');
+      else for (const [k, v] of Object.entries(i['components'])) if (!SP_COMPONENT.includes(v as string)) p.push(`incident.components.${k} ${JSON.stringify(v)} invalid`);
+      if (i['backfilled'] === true) p.push('backfilled incidents cannot have components');
+    }
+    if (i['deliver_notifications'] !== undefined && typeof i['deliver_notifications'] !== 'boolean') p.push('incident.deliver_notifications must be a boolean');
+    if (i['metadata'] !== undefined && (!isObj(i['metadata']) || Object.values(i['metadata']).some((v) => !isObj(v)))) p.push('incident.metadata values must be objects');
+    return p;
+  }
+
+  protected accept(req: ReceivedRequest): Answer {
+    const i = (req.body as Record<string, any>)['incident'];
+    const m = /\/incidents(?:\/([^/]+))?$/.exec(req.path)!;
+    let id = m[1];
+    if (id === undefined) {
+      id = randomUUID().replace(/-/g, '').slice(0, 12);
+      this.incidents.set(id, { name: i['name'], status: i['status'] ?? 'investigating', components: { ...i['components'] }, bodies: i['body'] ? [i['body']] : [], metadata: i['metadata'] });
+    } else {
+      const inc = this.incidents.get(id)!;
+      if (i['status']) inc.status = i['status'];
+      Object.assign(inc.components, i['components'] ?? {});
+      if (i['body']) inc.bodies.push(i['body']);
+    }
+    const inc = this.incidents.get(id)!;
+    return { status: m[1] === undefined ? 201 : 200, body: JSON.stringify({ id, page_id: this.pageId, name: inc.name, status: inc.status, shortlink: `https://stspg.io/${id}`, created_at: new Date().toISOString() }) };
+  }
+
+  protected refuse(req: ReceivedRequest): Answer {
+    const first = req.problems[0] ?? '';
+    if (first.startsWith('Authorization')) return { status: 401, body: JSON.stringify({ error: 'Could not authenticate' }) };
+    if (first.startsWith('not found')) return { status: 404, body: JSON.stringify({ error: 'The page or incident was not found' }) };
+    return { status: 422, body: JSON.stringify({ error: req.problems }) };
+  }
+}
+
 /** Starts the four receivers and closes them when `test` (default: the test file) ends. */
 export async function pagingReceivers(secrets: { routingKey: string; apiKey: string; webhookSecret: string }, test: { teardown(fn: () => unknown): void } = t): Promise<{
   pagerduty: PagerDutyReceiver;

@@ -119,6 +119,7 @@ export function incidentLinks(report: IncidentReport): Array<{ href: string; tex
     if (href && /^https?:\/\//i.test(href)) out.push({ href, text });
   };
   add(report.run.url, `Remediation run ${report.run.id}`);
+  add(report.run.reportUrl, 'Incident report');
   add(report.alert.runbookUrl, 'Runbook');
   add(report.alert.dashboardUrl, 'Dashboard');
   add(report.alert.generatorURL, 'Alert source');

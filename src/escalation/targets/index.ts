@@ -7,6 +7,7 @@ import { slackAppTarget } from './slack-app.ts';
 import type { SlackThreadStore } from '../slack-thread-store.ts';
 import { RemediatorError } from '../../domain/errors.ts';
 import { webhookTarget } from './webhook.ts';
+import { statuspageTarget } from './statuspage.ts';
 
 /**
  * Builds the configured targets, reading `env:NAME` secrets. A new provider is one file in this folder and one
@@ -34,6 +35,9 @@ export function createTargets(config: Record<string, TargetConfig>, env: NodeJS.
       }
       case 'webhook':
         out.set(name, webhookTarget(name, { ...c, secret: resolveSecret(c.secret, `${where}.secret`, env) }));
+        break;
+      case 'statuspage':
+        out.set(name, statuspageTarget(name, { ...c, apiKey: resolveSecret(c.apiKey, `${where}.apiKey`, env) }));
         break;
     }
   }

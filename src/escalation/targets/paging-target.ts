@@ -3,7 +3,7 @@ import type { DeliveryOutcome } from '../delivery-outcome.ts';
 import type { IncidentReport, Level } from '../incident.ts';
 
 export type EscalationAction = 'trigger' | 'update' | 'resolve';
-export type TargetType = 'pagerduty' | 'opsgenie' | 'slack' | 'slack-app' | 'webhook';
+export type TargetType = 'pagerduty' | 'opsgenie' | 'slack' | 'slack-app' | 'webhook' | 'statuspage';
 
 /**
  * One event waiting in its ordered chain (per episode and target). It is rendered when enqueued, so what is sent is
@@ -27,6 +27,17 @@ export interface SendContext {
   signal: AbortSignal;
   timeoutMs: number;
   now: () => number;
+  /**
+   * What a target remembers per episode between events, for providers whose later calls name what the first one
+   * created (a Statuspage incident id). Kept in Redis as long as open incidents are.
+   */
+  memory?: TargetMemory;
+}
+
+/** Per target and episode, one remembered value (no secret ever). */
+export interface TargetMemory {
+  get(target: string, episodeKey: string): Promise<string | null>;
+  set(target: string, episodeKey: string, value: string): Promise<void>;
 }
 
 /**
@@ -50,5 +61,10 @@ export interface PagingTarget {
   /** The provider's rate limit bucket. `key` is a hash, never the secret itself. */
   readonly rateLimit?: { key: string; max: number; windowMs: number };
   render(action: EscalationAction, report: IncidentReport, note?: string): unknown;
+  /**
+   * The body of an approved customer notice (sent as an `update` event). Targets read by customers (Statuspage)
+   * publish only this and never the internal notes of `render('update')`; without it the notice goes as an update.
+   */
+  renderNotice?(report: IncidentReport, text: string): unknown;
   send(item: DeliveryItem, ctx: SendContext): Promise<DeliveryOutcome>;
 }

@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import { FINAL_STATUSES } from '../engine/run-state.ts';
+import type { Decision } from '../engine/decision.ts';
+import type { HumanEvent } from '../escalation/inbound/human-event.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { RunQueue } from '../queue/run-queue.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { RunView } from '../store/run-record.ts';
+import { runsOfEpisode } from './episode-runs.ts';
+import type { HumanTakeovers } from './human-takeover.ts';
+
+export interface HumanResponseDeps {
+  store: RunStore;
+  queue: Pick<RunQueue, 'wake'>;
+  takeovers: HumanTakeovers;
+  /** Forgets the episode's open incidents once people resolved it (DurableEscalator.closedByPeople); absent without escalation. */
+  closedByPeople?: (episodeKey: string, signal: AbortSignal) => Promise<void>;
+  clock: Clock;
+  /** `stop`: an acknowledgement cancels the episode's active runs; `continue-notes`: they go on. */
+  onHumanAck: 'stop' | 'continue-notes';
+  log: Logger;
+}
+
+/** What became of an inbound event: acted on (and which runs it touched), or a repeat of one already acted on. */
+export interface HumanResponseOutcome {
+  outcome: 'acted' | 'repeated';
+  episodeKey: string;
+  runs: string[];
+}
+
+const SOURCE_NAME: Readonly<Record<HumanEvent['source'], string>> = { pagerduty: 'PagerDuty', opsgenie: 'Opsgenie' };
+
+/**
+ * Acknowledgements and resolves people make at a paging provider, applied to the episode's runs.
+ *
+ * - Acknowledge: a human has taken over. Each active run records `human_ack` naming the person; with
+ *   `onHumanAck: stop` it is also cancelled (by that person) and woken, so it ends before its next step and mutates
+ *   nothing more. With `continue-notes` it goes on, and its rungs keep arriving on the incident as notes.
+ * - Resolve: people closed the incident. remediator forgets the open incident first (nothing more is sent to it),
+ *   then each active run records `human_resolved` and is cancelled: the remaining rungs do not run.
+ * - An episode with no active run still gets the decision on its record, for the incident report.
+ *
+ * Only the first event of each kind for an episode acts (HumanTakeovers); a redelivery is answered `repeated`.
+ */
+export function humanResponse(deps: HumanResponseDeps) {
+  return async function apply(event: HumanEvent, signal: AbortSignal): Promise<HumanResponseOutcome> {
+    const at = new Date(deps.clock.now()).toISOString();
+    const kind = event.kind === 'ack' ? 'ack' : 'resolve';
+    const first = await deps.takeovers.mark(event.episodeKey, kind, { person: event.person, source: event.source, at });
+    if (!first) return { outcome: 'repeated', episodeKey: event.episodeKey, runs: [] };
+    if (kind === 'resolve') await deps.closedByPeople?.(event.episodeKey, signal);
+
+    const where = SOURCE_NAME[event.source];
+    const runs = (await runsOfEpisode(deps.store, event.episodeKey)).filter((r) => !FINAL_STATUSES.has(r.status));
+    const stop = kind === 'resolve' || deps.onHumanAck === 'stop';
+    const message =
+      kind === 'ack'
+        ? `${event.person} acknowledged the incident in ${where}: a human has taken over; ${stop ? 'automation stops before its next step' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
+        : `${event.person} resolved the incident in ${where}: the remaining rungs are cancelled`;
+    const reason = kind === 'ack' ? 'human_ack' : 'human_resolved';
+    if (runs.length === 0) {
+      await deps.store.recordDecision({ at, reason, by: event.person, episodeId: event.episodeKey, message });
+    }
+    for (const run of runs) {
+      await deps.store.recordDecision({ ...decisionOf(run, at), reason, by: event.person, message });
+      if (!stop) continue;
+      const why = kind === 'ack' ? `acknowledged in ${where}` : `resolved in ${where}`;
+      await deps.store.requestCancel(run.id, event.person, why, { ...decisionOf(run, at), runId: run.id, reason: 'cancelled', by: event.person, message: `${event.person} ${why}: the run stops` });
+      await deps.queue.wake(run.id);
+    }
+    deps.log.info({ episodeKey: event.episodeKey, source: event.source, kind, person: event.person, runs: runs.map((r) => r.id), stop }, `incident ${kind === 'ack' ? 'acknowledged' : 'resolved'} by a person`);
+    return { outcome: 'acted', episodeKey: event.episodeKey, runs: runs.map((r) => r.id) };
+  };
+}
+
+function decisionOf(run: RunView, at: string): Pick<Decision, 'at' | 'runId' | 'playbook' | 'episodeId'> {
+  return { at, runId: run.id, playbook: run.playbook, ...(run.episodeId ? { episodeId: run.episodeId } : {}) };
+}
