@@ -365,7 +365,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const kube = services.kube;
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
-    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
+    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
     const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
     app = built;
     opened.push(() => built.close());

@@ -6,6 +6,7 @@ export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
   'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
+  'revert_requested', 'revert_refused',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -17,8 +18,8 @@ export interface Decision {
   runId?: string;
   episodeId?: string;
   /**
-   * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected and
-   * approval_refused are made by one. Absent when remediator decided by itself.
+   * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
+   * approval_refused, revert_requested and revert_refused are made by one. Absent when remediator decided by itself.
    */
   by?: string;
   /** One sentence for people. */
