@@ -41,7 +41,9 @@ import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
-import { kubeReadinessDetail } from './kube/readiness-detail.ts';
+import { kubeReadinessDetail, type KubeReadinessOptions } from './kube/readiness-detail.ts';
+import type { Playbook } from './domain/playbook.ts';
+import { describeDenied, preflightSteps, type DeniedStep } from './kube/step-preflight.ts';
 import { playbookPermissions } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
 import type { Random } from './engine/backoff.ts';
@@ -109,6 +111,21 @@ export async function checkServiceConfig(config: Config): Promise<void> {
   if (!config.kubernetes.enabled) return;
   const { loadKubeConfig } = await import('./kube/client-node-cluster.ts');
   loadKubeConfig(clusterOptions(config));
+}
+
+/**
+ * Pre-flight for `remediator lint --config`: builds the Kubernetes client the config names and asks the API server,
+ * one SelfSubjectAccessReview per distinct permission, which steps of these playbooks could not act. Throws when the
+ * API server cannot be asked.
+ */
+export async function preflightConfig(config: Config, playbooks: readonly Playbook[], signal: AbortSignal): Promise<DeniedStep[]> {
+  const { createCluster } = await import('./kube/client-node-cluster.ts');
+  const kube = createCluster(clusterOptions(config));
+  try {
+    return await preflightSteps(kube, playbookPermissions(playbooks), signal);
+  } finally {
+    await kube.close();
+  }
 }
 
 /**
@@ -363,7 +380,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let url: string | undefined;
   // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
   const kube = services.kube;
-  const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
+  const kubeCheck = kube ? kubeReadinessDetail(kube, () => playbookPermissions(catalog.list()), { onRound: preflightReporter(metrics, log.child({ component: 'preflight' })) }) : undefined;
+  const readinessChecks = kubeCheck ? { kubernetes: kubeCheck } : undefined;
+  // Pre-flight at start-up: the first round is asked now, behind start-up (a slow API server does not delay it), so
+  // the log and remediator_preflight_denied name every step that could not act before any incident needs it.
+  if (kubeCheck) void kubeCheck().catch((err) => log.warn({ err }, 'pre-flight could not run'));
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
     const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
@@ -412,4 +433,28 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 /** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */
 function heldOpen(view: RunView): boolean {
   return (view.state?.steps ?? []).some((s) => s.uses === 'escalate' && s.status === 'succeeded' && (s.output as { resolve?: string } | undefined)?.resolve === 'by-hand');
+}
+
+/**
+ * Logs each pre-flight round that changes the answer (every step that could not act, or that all are granted) and
+ * keeps the `remediator_preflight_denied{playbook,step,verb,resource}` gauge to the last round that reached the API
+ * server.
+ */
+function preflightReporter(metrics: Metrics, log: Logger): NonNullable<KubeReadinessOptions['onRound']> {
+  let last: string | undefined;
+  return (denied, error) => {
+    if (denied === undefined) {
+      const said = `error:${error?.message ?? ''}`;
+      if (said !== last) log.warn({ err: error }, 'pre-flight: the API server could not be asked whether the playbooks\' steps may act; asking again later');
+      last = said;
+      return;
+    }
+    metrics.preflightDenied.reset();
+    for (const d of denied) metrics.preflightDenied.set({ playbook: d.playbook, step: d.step, verb: d.verb, resource: d.resource }, 1);
+    const said = JSON.stringify(denied);
+    if (said === last) return;
+    last = said;
+    if (denied.length === 0) log.info('pre-flight: every playbook step may do what it needs');
+    for (const d of denied) log.error({ code: 'REM_ERR_PREFLIGHT_DENIED', playbook: d.playbook, step: d.step, permission: d.permission, reason: d.reason }, `pre-flight: ${describeDenied(d)}`);
+  };
 }
