@@ -41,6 +41,8 @@ import { SeverityPolicy } from './escalation/severity-policy.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
+import { GitopsSuspender } from './guards/gitops-suspender.ts';
+import { FINAL_STATUSES } from './engine/run-state.ts';
 import { kubeReadinessDetail, type KubeReadinessOptions } from './kube/readiness-detail.ts';
 import type { Playbook } from './domain/playbook.ts';
 import { describeDenied, preflightSteps, type DeniedStep } from './kube/step-preflight.ts';
@@ -294,10 +296,31 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
   const lock = config.guards.enabled ? new TargetLock(redis, store.keys) : undefined;
+  // spec.gitops: suspend pauses Argo CD / Flux sync during a run, through the process's own Kubernetes client.
+  const gitops =
+    lock && services.kube
+      ? new GitopsSuspender({
+          redis,
+          keys: store.keys,
+          kube: services.kube,
+          argocdNamespace: config.guards.gitops.argocdNamespace,
+          fieldManager: config.kubernetes.fieldManager,
+          recordDecision: async (runId, reason, message) => {
+            const view = await store.getRun(runId);
+            await store.recordDecision({ at: new Date(clock.now()).toISOString(), reason, runId, playbook: view?.playbook, episodeId: view?.episodeId, message });
+          },
+          runOver: async (runId) => {
+            const status = await store.getStatus(runId);
+            return status === undefined || FINAL_STATUSES.has(status);
+          },
+          log: log.child({ component: 'gitops' }),
+        })
+      : undefined;
   let guard: SafetyGuard | undefined;
   if (lock) {
     const settings = guardSettings(config.guards);
     guard = new SafetyGuard(settings, {
+      ...(gitops ? { gitops } : {}),
       lock,
       storm: new StormBreaker(redis, store.keys, settings.storm),
       fixes: new FixMemoryStore(redis, store.keys),
@@ -372,7 +395,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
-  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }) });
+  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }), ...(gitops ? { gitops } : {}) });
   sweeper.start();
   opened.push(() => sweeper.stop());
 
