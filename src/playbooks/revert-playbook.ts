@@ -15,6 +15,21 @@ import { revertRunAction } from '../actions/revert-run.ts';
  */
 export const REVERT_PLAYBOOK_NAME = 'remediator.revert';
 
+/**
+ * The revert of a run acts on GitOps-owned objects as that run's playbook did (spec.gitops): `remediator.revert`
+ * refuses them, `remediator.revert.allow` and `remediator.revert.suspend` follow `allow` and `suspend`.
+ */
+export function revertPlaybookName(gitops: Playbook['gitops']): string {
+  return gitops === 'refuse' ? REVERT_PLAYBOOK_NAME : `${REVERT_PLAYBOOK_NAME}.${gitops}`;
+}
+
+/** The built-in revert playbook of that name, or undefined. */
+export function builtinRevertPlaybook(name: string): Playbook | undefined {
+  if (name === REVERT_PLAYBOOK_NAME) return revertPlaybook;
+  for (const gitops of ['allow', 'suspend'] as const) if (name === revertPlaybookName(gitops)) return variants[gitops];
+  return undefined;
+}
+
 const doc = {
   apiVersion: 'remediator.io/v1',
   kind: 'Playbook',
@@ -58,3 +73,8 @@ export const revertPlaybook: Playbook = {
   mutating: true,
   doc,
 };
+
+const variants = {
+  allow: { ...revertPlaybook, name: revertPlaybookName('allow'), gitops: 'allow' },
+  suspend: { ...revertPlaybook, name: revertPlaybookName('suspend'), gitops: 'suspend' },
+} satisfies Record<string, Playbook>;

@@ -13,7 +13,7 @@ import type { Decision } from '../engine/decision.ts';
 import type { Cluster } from '../ports/cluster.ts';
 import type { RunState } from '../engine/run-state.ts';
 import { changeFields, describeConflicts, observeTargets, planRevert, revertPlanHash, REVERTABLE_ACTIONS, type RevertChange, type RevertPlan } from '../kube/revert-plan.ts';
-import { REVERT_PLAYBOOK_NAME } from '../playbooks/revert-playbook.ts';
+import { revertPlaybookName } from '../playbooks/revert-playbook.ts';
 import { targetKey } from '../engine/step-definition.ts';
 
 export interface ManualRunRequest {
@@ -185,7 +185,8 @@ export class RunCommands {
     const now = this.#d.clock.now();
     const record: RunRecord = {
       id: newRunId(now),
-      playbook: REVERT_PLAYBOOK_NAME,
+      // GitOps-owned objects are treated as the run's playbook treated them (refused unless it allowed or suspended).
+      playbook: revertPlaybookName(this.#d.catalog.get(old.playbook)?.gitops ?? 'refuse'),
       createdAt: new Date(now).toISOString(),
       trigger: 'revert',
       alert: { status: 'firing', labels: { alertname: `revert:${old.playbook}` }, annotations: { summary: req.reason }, startsAt: new Date(now).toISOString(), fingerprint: 'revert' },

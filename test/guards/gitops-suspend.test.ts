@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { startGuardedService } from './guard-harness.ts';
+import { APPROVER_TOKEN } from '../support/harness.ts';
 
 /**
  * spec.gitops: suspend on a real remediator (real Redis, kube-sim serving Argo CD Applications and Flux
@@ -71,6 +72,19 @@ t.test('an Argo CD Application: automated sync removed during the run, put back 
   const reasons = done.decisions.map((d: any) => d.reason);
   t.ok(reasons.indexOf('gitops_suspended') >= 0 && reasons.indexOf('gitops_resumed') > reasons.indexOf('gitops_suspended'), reasons.join(','));
   t.match(done.decisions.find((d: any) => d.reason === 'gitops_suspended').message, /Argo CD Application argocd\/shop/);
+});
+
+t.test("reverting such a run treats the object as the run's playbook did: suspended during the revert too", async (t) => {
+  const runs = await svc.api('GET', '/v1/runs?playbook=argo-suspend&status=completed');
+  const id = runs.body.runs[0].id;
+  const res = await svc.api('POST', `/v1/runs/${id}/revert`, { reason: 'take the mark back' }, APPROVER_TOKEN);
+  t.equal(res.status, 202, JSON.stringify(res.body));
+  t.equal(res.body.run.playbook, 'remediator.revert.suspend');
+  const done = await svc.ended(res.body.run.id);
+  t.equal(done.status, 'completed', JSON.stringify(done.state?.steps));
+  t.equal(svc.sim.get('Deployment', ns, 'phone-gateway').spec.template.spec.containers[0].env?.find((e: any) => e.name === 'MARK'), undefined, 'the variable the run set is gone');
+  t.ok(['gitops_suspended', 'gitops_resumed'].every((r) => done.decisions.some((d: any) => d.reason === r)), done.decisions.map((d: any) => d.reason).join(','));
+  t.same(app().spec.syncPolicy.automated, automated);
 });
 
 t.test('a Flux Kustomization: spec.suspend true during the run, false after', async (t) => {
