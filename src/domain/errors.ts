@@ -41,7 +41,7 @@ export const ERROR_CATALOG = {
   REM_ERR_GUARD_REFUSED: { status: 409, retryable: false, summary: 'A safety guard refused the mutation; the decision carries its reason code.' },
   REM_ERR_APPROVAL_EXPIRED: { status: 409, retryable: false, summary: 'A step waited for approval longer than allowed.' },
   REM_ERR_APPROVAL_REJECTED: { status: 409, retryable: false, summary: 'An operator rejected the plan of a step awaiting approval.' },
-  REM_ERR_REVERT_CONFLICT: { status: 409, retryable: false, summary: 'A revert was refused: an object the run changed was changed since by someone else (its fields, another run\'s stamp or another writer in its managedFields); the message and details name each object.' },
+  REM_ERR_REVERT_CONFLICT: { status: 409, retryable: false, summary: 'A revert was refused: an object the run changed was changed since by someone else (its fields, another run\'s stamp, or a later writer of those fields in its managedFields); the message and details name each object.' },
   REM_ERR_PLAN_CHANGED: { status: 409, retryable: false, summary: 'The plan the request was bound to (planHash) is no longer the current plan; ask for the plan again (dryRun) and confirm that one.' },
   REM_ERR_PREFLIGHT_DENIED: { status: 403, retryable: false, summary: 'Pre-flight (SelfSubjectAccessReviews at start-up and in lint --config): remediator\'s identity may not do what a playbook step needs; each denied step is named.' },
   REM_ERR_ESCALATION_FAILED: { status: 502, retryable: true, summary: 'A paging target could not be reached or refused the event.' },

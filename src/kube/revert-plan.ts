@@ -17,8 +17,8 @@ import { isObjectKind } from './kinds.ts';
  * already holds the old value is left alone (reverting twice, or after a crash mid-revert, writes nothing); any other
  * value means someone changed it since, and the whole revert is refused naming the object.
  *
- * Besides the fields: an object stamped since by another remediator run (`remediator.io/run`), or whose
- * managedFields show a writer other than remediator after the run changed it, was changed since too.
+ * Besides the values: an object stamped since by another remediator run (`remediator.io/run`), or whose
+ * managedFields show a writer other than remediator of those fields after the run changed them, was changed since too.
  */
 
 /** The actions whose recorded changes a revert puts back (those kube.restore knows). */
@@ -178,7 +178,7 @@ export function planRevert(of: string, changes: readonly RevertChange[], observe
       if (entry.stamped && stamp !== undefined && !stamp.startsWith(`${of}.`) && !(options.revertRunId !== undefined && stamp.startsWith(`${options.revertRunId}.`))) {
         why.push(`remediator run ${stamp.split('.')[0]} changed it since`);
       }
-      why.push(...laterWriters(seen.object, entry.at, options.fieldManager));
+      why.push(...laterWriters(seen.object, entry.at, options.fieldManager, [...entry.fields.keys()]));
     }
     if (why.length > 0) conflicts.push({ target: entry.target, why });
     else targets.push(plan);
@@ -187,21 +187,60 @@ export function planRevert(of: string, changes: readonly RevertChange[], observe
 }
 
 /**
- * Writers other than remediator that changed the object after `at`, from its managedFields (an API server keeps
- * one entry per manager, operation and subresource, with the time of its last change; status writers are
- * controllers reporting, not changes of what the run set). Times have second precision, so a write in the same
- * second as the run's is not counted as later.
+ * Writers other than remediator that changed the fields a revert would write after `at`, from the object's
+ * managedFields (an API server keeps one entry per manager, operation and subresource, with the time of its last
+ * change and the fields it owns). Only entries that own one of `fields` count: controllers write other parts of the
+ * objects (the deployment controller sets the revision annotation after every rollout) and status, which a revert
+ * does not touch. A later writer of the same field is a conflict even when it set the value the run left (the value
+ * comparison cannot see that). Times have second precision, so a write in the same second as the run's is not later.
  */
-export function laterWriters(object: KubeObject, at: string | undefined, fieldManager: string): string[] {
+export function laterWriters(object: KubeObject, at: string | undefined, fieldManager: string, fields?: readonly string[]): string[] {
   if (at === undefined) return [];
   const since = Math.floor(Date.parse(at) / 1000) * 1000;
-  const entries = (object.metadata['managedFields'] ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string }>;
+  const entries = (object.metadata['managedFields'] ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }>;
   const out: string[] = [];
   for (const e of entries) {
     if (e.manager === fieldManager || e.subresource === 'status' || e.time === undefined) continue;
-    if (Date.parse(e.time) > since) out.push(`${e.manager ?? 'an unnamed manager'} changed it at ${e.time} (${e.operation ?? 'Update'}${e.subresource ? ` of ${e.subresource}` : ''})`);
+    if (!(Date.parse(e.time) > since)) continue;
+    const owned = fields === undefined || e.fieldsV1 === undefined ? undefined : fields.filter((f) => ownsField(e.fieldsV1, f, e.subresource));
+    if (owned !== undefined && owned.length === 0) continue;
+    out.push(`${e.manager ?? 'an unnamed manager'} changed ${owned ? owned.join(', ') : 'it'} at ${e.time} (${e.operation ?? 'Update'}${e.subresource ? ` of ${e.subresource}` : ''})`);
   }
   return out;
+}
+
+/** Whether a managedFields entry (fieldsV1, the API server's field set) owns a revert field or anything inside it. */
+export function ownsField(fieldsV1: unknown, field: string, subresource?: string): boolean {
+  const parts = field.split('/');
+  const key = (name: string) => `k:${JSON.stringify({ name })}`;
+  let path: string[];
+  switch (parts[0]) {
+    case 'env':
+      path = ['f:spec', 'f:template', 'f:spec', 'f:containers', key(parts[1]!), 'f:env', key(parts[2]!)];
+      break;
+    case 'resources':
+      path = ['f:spec', 'f:template', 'f:spec', 'f:containers', key(parts[1]!), 'f:resources', `f:${parts[2]}`, `f:${parts[3]}`];
+      break;
+    case 'data':
+      path = ['f:data', `f:${parts.slice(1).join('/')}`];
+      break;
+    case 'selector':
+      path = ['f:spec', 'f:selector'];
+      break;
+    case 'replicas':
+      // The scale subresource's entries own spec.replicas of the Scale, which is the workload's.
+      path = ['f:spec', 'f:replicas'];
+      break;
+    default:
+      return true;
+  }
+  if (subresource !== undefined && subresource !== 'scale') return false;
+  let cur: unknown = fieldsV1;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return false;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return true;
 }
 
 /** Reads each object the changes name, once. A missing object is `absent`; other errors are thrown. */

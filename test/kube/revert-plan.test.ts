@@ -1,5 +1,5 @@
 import t from 'tap';
-import { planRevert, laterWriters, type RevertChange, type Observed } from '../../src/kube/revert-plan.ts';
+import { planRevert, laterWriters, ownsField, type RevertChange, type Observed } from '../../src/kube/revert-plan.ts';
 
 /**
  * The revert decision on objects as a real API server returns them, including what kube-sim does not keep:
@@ -26,18 +26,29 @@ t.test('a quantity the server rewrote (0.5 → 500m) is still what the run left'
   t.same(plan.targets[0]!.revert, [{ field: 'resources/web/limits/cpu', now: '500m', to: null }]);
 });
 
-t.test('another writer in managedFields after the run refuses the object; one before it, or remediator, does not', async (t) => {
+const cpuOwned = { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { '.': {}, 'f:resources': { 'f:limits': { 'f:cpu': {} } } } } } } } };
+t.test('another writer of the reverted fields in managedFields after the run refuses the object; one before it, or remediator, does not', async (t) => {
   const fields = [
-    { manager: 'remediator', operation: 'Update', time: '2026-12-06T10:09:00Z' },
-    { manager: 'kubectl-edit', operation: 'Update', time: '2026-12-06T09:00:00Z' },
-    { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', time: '2026-12-06T10:09:00Z' },
-    { manager: 'kubectl-edit', operation: 'Update', time: '2026-12-06T10:00:05Z' },
+    { manager: 'remediator', operation: 'Update', time: '2026-12-06T10:09:00Z', fieldsV1: cpuOwned },
+    { manager: 'kubectl-edit', operation: 'Update', time: '2026-12-06T09:00:00Z', fieldsV1: cpuOwned },
+    { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', time: '2026-12-06T10:09:00Z', fieldsV1: { 'f:status': {} } },
+    // The deployment controller's revision annotation after the rollout the run caused: not a field the revert writes.
+    { manager: 'kube-controller-manager', operation: 'Update', time: '2026-12-06T10:09:00Z', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:deployment.kubernetes.io/revision': {} } } } },
+    { manager: 'kubectl-edit', operation: 'Update', time: '2026-12-06T10:00:05Z', fieldsV1: cpuOwned },
   ];
-  t.same(planRevert('run-a', [change], seen(deployment('500m', fields)), { fieldManager: 'remediator' }).conflicts, [], 'same second as the run, earlier, status or remediator: not later writers');
-  const later = [...fields, { manager: 'argocd-controller', operation: 'Apply', time: '2026-12-06T10:07:00Z' }];
+  t.same(planRevert('run-a', [change], seen(deployment('500m', fields)), { fieldManager: 'remediator' }).conflicts, [], 'same second as the run, earlier, status, other fields or remediator: not later writers');
+  const later = [...fields, { manager: 'argocd-controller', operation: 'Apply', time: '2026-12-06T10:07:00Z', fieldsV1: cpuOwned }];
   const plan = planRevert('run-a', [change], seen(deployment('500m', later)), { fieldManager: 'remediator' });
-  t.same(plan.conflicts.map((c) => c.why), [['argocd-controller changed it at 2026-12-06T10:07:00Z (Apply)']]);
+  t.same(plan.conflicts.map((c) => c.why), [['argocd-controller changed resources/web/limits/cpu at 2026-12-06T10:07:00Z (Apply)']], 'even though it set the value the run left');
   t.same(laterWriters(deployment('1', later) as any, undefined, 'remediator'), [], 'without a time for the change, managedFields cannot tell');
+});
+
+t.test('ownsField reads the API server\'s field sets', async (t) => {
+  t.ok(ownsField({ 'f:data': { 'f:LOG_LEVEL': {} } }, 'data/LOG_LEVEL'));
+  t.notOk(ownsField({ 'f:data': { 'f:OTHER': {} } }, 'data/LOG_LEVEL'));
+  t.ok(ownsField({ 'f:spec': { 'f:selector': { 'f:app': {} } } }, 'selector'));
+  t.ok(ownsField({ 'f:spec': { 'f:replicas': {} } }, 'replicas', 'scale'), 'an HPA scaling through the scale subresource');
+  t.ok(ownsField({ 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"web"}': { 'f:env': { 'k:{"name":"MODE"}': {} } } } } } } }, 'env/web/MODE'));
 });
 
 t.test('a value nobody recorded, a later run stamp, or a missing object is a conflict; a value already back is not', async (t) => {
