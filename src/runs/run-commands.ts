@@ -73,7 +73,8 @@ export class RunCommands {
 
   async startManual(playbookName: string, req: ManualRunRequest): Promise<RunView> {
     const pb = this.#d.catalog.get(playbookName);
-    if (!pb) throw new RemediatorError('REM_ERR_NOT_FOUND', `no playbook named "${playbookName}"`);
+    // The built-in revert playbooks run only through POST /v1/runs/:id/revert, with the plan it checked.
+    if (!pb || !this.#d.catalog.list().includes(pb)) throw new RemediatorError('REM_ERR_NOT_FOUND', `no playbook named "${playbookName}"`);
     const unknown = Object.keys(req.params ?? {}).filter((k) => !(k in pb.params));
     if (unknown.length) throw new RemediatorError('REM_ERR_BAD_REQUEST', `playbook "${pb.name}" declares no param(s) ${unknown.join(', ')} (declared: ${Object.keys(pb.params).join(', ') || 'none'})`);
     const now = this.#d.clock.now();

@@ -153,6 +153,8 @@ t.test('only finished runs that exist, and the safety guard still applies to the
   const missing = await svc.api('POST', `/v1/runs/nope/revert`, { reason: 'who' }, APPROVER_TOKEN);
   t.equal(missing.status, 404);
   t.equal(missing.body.code, 'REM_ERR_NOT_FOUND');
+  const byHand = await svc.api('POST', '/v1/playbooks/remediator.revert/runs', { reason: 'revert without a plan' });
+  t.equal(byHand.status, 404, 'the built-in revert playbook cannot be started by hand');
   const runId = await changeRun('scale-backup');
   // The object is opted out of automation after the run: the revert run's guard refuses it.
   const dep = svc.sim.get('Deployment', ns, 'phone-gateway-backup');
