@@ -36,7 +36,7 @@ const CALL_TIMEOUT_MS = 10_000;
  * is resumed by `resumeOrphans`, which the stuck-run sweeper calls on each sweep.
  *
  * The record is written before the patch on purpose: a holder with nothing patched yet only makes resume write the
- * value the object already has.
+ * value the object already has, and the holder's next admitted change patches it.
  */
 export class GitopsSuspender {
   readonly #d: GitopsSuspenderDeps;
@@ -45,7 +45,11 @@ export class GitopsSuspender {
     this.#d = deps;
   }
 
-  /** Suspends the controller's sync for the run (idempotent: a step retried does nothing more). */
+  /**
+   * Suspends the controller's sync for the run. Idempotent: a step retried finds it suspended and writes nothing. While
+   * a suspension is held, a controller found syncing again (a crash between saving and patching, or a person turning
+   * it back on) is suspended again.
+   */
   async suspend(runId: string, controller: GitopsController, signal: AbortSignal): Promise<void> {
     const ref = this.#ref(controller);
     const key = controllerKey(ref);
@@ -53,18 +57,19 @@ export class GitopsSuspender {
     await storeCall(() => redis.sadd(keys.gitopsHolders(key), runId));
     await storeCall(() => redis.sadd(keys.gitopsRun(runId), key));
     await storeCall(() => redis.sadd(keys.gitopsSuspended(), key));
-    if ((await storeCall(() => redis.exists(keys.gitopsSaved(key)))) === 1) return;
     const obj = await this.#d.kube.get(ref, { signal: this.#signal(signal) });
     const spec = (obj as KubeObject & { spec?: Record<string, any> }).spec ?? {};
-    const saved: Saved = ref.kind === 'Application' ? { kind: 'Application', automated: spec['syncPolicy']?.['automated'] ?? null } : { kind: 'Kustomization', wasSuspended: spec['suspend'] === true };
-    // Only the first holder saves (and patches): another run got here first and already suspended it.
-    const first = await storeCall(() => redis.set(keys.gitopsSaved(key), JSON.stringify(saved), 'NX'));
-    if (first !== 'OK') return;
+    const now: Saved = ref.kind === 'Application' ? { kind: 'Application', automated: spec['syncPolicy']?.['automated'] ?? null } : { kind: 'Kustomization', wasSuspended: spec['suspend'] === true };
+    // The first holder saves the setting from before; the others keep it (NX).
+    const first = (await storeCall(() => redis.set(keys.gitopsSaved(key), JSON.stringify(now), 'NX'))) === 'OK';
+    const raw = first ? JSON.stringify(now) : await storeCall(() => redis.get(keys.gitopsSaved(key)));
+    const saved = raw === null ? now : (JSON.parse(raw) as Saved);
     const where = describe(ref);
-    if (saved.kind === 'Application' ? saved.automated === null : saved.wasSuspended) {
-      await this.#d.recordDecision(runId, 'gitops_suspended', `${where} does not sync automatically now; left as it is for the run`);
+    if (!syncing(saved)) {
+      if (first) await this.#d.recordDecision(runId, 'gitops_suspended', `${where} does not sync automatically now; left as it is for the run`);
       return;
     }
+    if (!syncing(now)) return;
     const body = ref.kind === 'Application' ? { spec: { syncPolicy: { automated: null } } } : { spec: { suspend: true } };
     await this.#d.kube.patch(ref, { type: 'merge', body }, { signal: this.#signal(signal), fieldManager: this.#d.fieldManager });
     await this.#d.recordDecision(runId, 'gitops_suspended', ref.kind === 'Application' ? `suspended the automated sync of ${where} for the run (spec.syncPolicy.automated removed)` : `suspended ${where} for the run (spec.suspend: true)`);
@@ -140,6 +145,11 @@ export class GitopsSuspender {
   #signal(signal: AbortSignal): AbortSignal {
     return AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]);
   }
+}
+
+/** Whether the setting syncs automatically. */
+function syncing(saved: Saved): boolean {
+  return saved.kind === 'Application' ? saved.automated !== null : !saved.wasSuspended;
 }
 
 function controllerKey(ref: { kind: string; namespace: string; name: string }): string {

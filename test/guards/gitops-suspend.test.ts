@@ -109,8 +109,9 @@ t.test('a suspension left by a run that ended without resuming it (a crash) is r
   await redis.set(`${prefix}:guard:gitops:saved:${key}`, JSON.stringify({ kind: 'Application', automated }));
   const a = app();
   svc.sim.put({ ...a, spec: { ...a.spec, syncPolicy: { syncOptions: a.spec.syncPolicy.syncOptions } } });
+  // The sweep patches the Application, then forgets the suspension: wait for both.
   const deadline = Date.now() + 10_000;
-  while (app().spec.syncPolicy.automated === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((app().spec.syncPolicy.automated === undefined || (await redis.sismember(`${prefix}:guard:gitops:suspended`, key)) === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.same(app().spec.syncPolicy.automated, automated, 'resumed');
   t.equal(await redis.exists(`${prefix}:guard:gitops:saved:${key}`), 0, 'and forgotten');
   t.equal(await redis.sismember(`${prefix}:guard:gitops:suspended`, key), 0);
