@@ -46,7 +46,7 @@ import { FINAL_STATUSES } from './engine/run-state.ts';
 import { kubeReadinessDetail, type KubeReadinessOptions } from './kube/readiness-detail.ts';
 import type { Playbook } from './domain/playbook.ts';
 import { describeDenied, preflightSteps, type DeniedStep } from './kube/step-preflight.ts';
-import { playbookPermissions } from './kube/playbook-permissions.ts';
+import { playbookPermissions, uncheckedSteps } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
 import type { Random } from './engine/backoff.ts';
 import type { SourceProblem } from './schema/yaml-source.ts';
@@ -403,7 +403,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let url: string | undefined;
   // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
   const kube = services.kube;
-  const kubeCheck = kube ? kubeReadinessDetail(kube, () => playbookPermissions(catalog.list()), { onRound: preflightReporter(metrics, log.child({ component: 'preflight' })) }) : undefined;
+  const kubeCheck = kube
+    ? kubeReadinessDetail(kube, () => playbookPermissions(catalog.list()), { onRound: preflightReporter(metrics, log.child({ component: 'preflight' })), unchecked: () => uncheckedSteps(catalog.list()) })
+    : undefined;
+  if (kube) for (const u of uncheckedSteps(catalog.list())) log.warn({ playbook: u.playbook, step: u.step }, `pre-flight: playbook ${u.playbook} step ${u.step} is unchecked: ${u.why}`);
   const readinessChecks = kubeCheck ? { kubernetes: kubeCheck } : undefined;
   // Pre-flight at start-up: the first round is asked now, behind start-up (a slow API server does not delay it), so
   // the log and remediator_preflight_denied name every step that could not act before any incident needs it.

@@ -4,6 +4,7 @@ import { loadPlaybookDir, loadPlaybookFiles, type UnservablePlaybook } from '../
 import { checkServiceConfig, createRegistry, preflightConfig, servicesEnabledBy } from '../main.ts';
 import type { Playbook } from '../domain/playbook.ts';
 import { describeDenied } from '../kube/step-preflight.ts';
+import { uncheckedSteps } from '../kube/playbook-permissions.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../domain/errors.ts';
 import { EVERY_SERVICE, type StepServices } from '../ports/step-services.ts';
@@ -58,6 +59,7 @@ export async function lintCommand(paths: string[], opts: { config?: string; pref
     try {
       const denied = await preflightConfig(config, loaded, AbortSignal.timeout(20_000));
       for (const d of denied) problems.push(`${loaded.find((p) => p.name === d.playbook)?.file ?? d.playbook}: ${describeDenied(d)} (REM_ERR_PREFLIGHT_DENIED)`);
+      for (const u of uncheckedSteps(loaded)) console.error(`warning: ${loaded.find((p) => p.name === u.playbook)?.file ?? u.playbook}: playbook ${u.playbook} step ${u.step} is unchecked by pre-flight: ${u.why}`);
     } catch (err) {
       console.error(`warning: pre-flight did not run: the API server could not be asked (${err instanceof Error ? err.message : String(err)}); the permissions of the playbooks' steps are unchecked`);
     }

@@ -29,6 +29,8 @@ export interface KubeReadinessOptions {
    * `remediator_preflight_denied` gauge.
    */
   onRound?(denied: readonly DeniedStep[] | undefined, error?: Error): void;
+  /** Steps whose permissions cannot be known before an alert (src/kube/playbook-permissions.ts), shown as `unchecked`. */
+  unchecked?(): ReadonlyArray<{ playbook: string; step: string; why: string }>;
 }
 
 /**
@@ -64,6 +66,7 @@ export function kubeReadinessDetail(kube: Cluster, needed: () => readonly StepPe
           allGranted: denied.length === 0,
           // Every step that could not act, by playbook: what an incident would meet.
           denied: denied.map((d) => ({ playbook: d.playbook, step: d.step, permission: d.permission, ...(d.reason ? { reason: d.reason } : {}) })),
+          unchecked: options.unchecked?.() ?? [],
         },
       };
     } catch (err) {
