@@ -55,8 +55,12 @@ import { CustomerNoticeFlow } from './runs/customer-notice-flow.ts';
 import { resolveSecret } from './escalation/escalation-config.ts';
 import type { InboundHooks } from './http/app-deps.ts';
 import { pagerDutyIncidentLookup } from './escalation/inbound/pagerduty-incident-lookup.ts';
-import { kubeReadinessDetail } from './kube/readiness-detail.ts';
-import { playbookPermissions } from './kube/playbook-permissions.ts';
+import { GitopsSuspender } from './guards/gitops-suspender.ts';
+import { FINAL_STATUSES } from './engine/run-state.ts';
+import { kubeReadinessDetail, type KubeReadinessOptions } from './kube/readiness-detail.ts';
+import type { Playbook } from './domain/playbook.ts';
+import { describeDenied, preflightSteps, type DeniedStep } from './kube/step-preflight.ts';
+import { playbookPermissions, uncheckedSteps } from './kube/playbook-permissions.ts';
 import type { RunView } from './store/run-record.ts';
 import type { Random } from './engine/backoff.ts';
 import type { SourceProblem } from './schema/yaml-source.ts';
@@ -123,6 +127,21 @@ export async function checkServiceConfig(config: Config): Promise<void> {
   if (!config.kubernetes.enabled) return;
   const { loadKubeConfig } = await import('./kube/client-node-cluster.ts');
   loadKubeConfig(clusterOptions(config));
+}
+
+/**
+ * Pre-flight for `remediator lint --config`: builds the Kubernetes client the config names and asks the API server,
+ * one SelfSubjectAccessReview per distinct permission, which steps of these playbooks could not act. Throws when the
+ * API server cannot be asked.
+ */
+export async function preflightConfig(config: Config, playbooks: readonly Playbook[], signal: AbortSignal): Promise<DeniedStep[]> {
+  const { createCluster } = await import('./kube/client-node-cluster.ts');
+  const kube = createCluster(clusterOptions(config));
+  try {
+    return await preflightSteps(kube, playbookPermissions(playbooks), signal);
+  } finally {
+    await kube.close();
+  }
 }
 
 /**
@@ -351,10 +370,31 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
   const lock = config.guards.enabled ? new TargetLock(redis, store.keys) : undefined;
+  // spec.gitops: suspend pauses Argo CD / Flux sync during a run, through the process's own Kubernetes client.
+  const gitops =
+    lock && services.kube
+      ? new GitopsSuspender({
+          redis,
+          keys: store.keys,
+          kube: services.kube,
+          argocdNamespace: config.guards.gitops.argocdNamespace,
+          fieldManager: config.kubernetes.fieldManager,
+          recordDecision: async (runId, reason, message) => {
+            const view = await store.getRun(runId);
+            await store.recordDecision({ at: new Date(clock.now()).toISOString(), reason, runId, playbook: view?.playbook, episodeId: view?.episodeId, message });
+          },
+          runOver: async (runId) => {
+            const status = await store.getStatus(runId);
+            return status === undefined || FINAL_STATUSES.has(status);
+          },
+          log: log.child({ component: 'gitops' }),
+        })
+      : undefined;
   let guard: SafetyGuard | undefined;
   if (lock) {
     const settings = guardSettings(config.guards);
     guard = new SafetyGuard(settings, {
+      ...(gitops ? { gitops } : {}),
       lock,
       storm: new StormBreaker(redis, store.keys, settings.storm),
       fixes: new FixMemoryStore(redis, store.keys),
@@ -430,7 +470,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
-  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }) });
+  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }), ...(gitops ? { gitops } : {}) });
   sweeper.start();
   opened.push(() => sweeper.stop());
 
@@ -438,9 +478,16 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   let url: string | undefined;
   // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
   const kube = services.kube;
-  const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
+  const kubeCheck = kube
+    ? kubeReadinessDetail(kube, () => playbookPermissions(catalog.list()), { onRound: preflightReporter(metrics, log.child({ component: 'preflight' })), unchecked: () => uncheckedSteps(catalog.list()) })
+    : undefined;
+  if (kube) for (const u of uncheckedSteps(catalog.list())) log.warn({ playbook: u.playbook, step: u.step }, `pre-flight: playbook ${u.playbook} step ${u.step} is unchecked: ${u.why}`);
+  const readinessChecks = kubeCheck ? { kubernetes: kubeCheck } : undefined;
+  // Pre-flight at start-up: the first round is asked now, behind start-up (a slow API server does not delay it), so
+  // the log and remediator_preflight_denied name every step that could not act before any incident needs it.
+  if (kubeCheck) void kubeCheck().catch((err) => log.warn({ err }, 'pre-flight could not run'));
   if (role !== 'worker') {
-    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
+    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
     const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
     app = built;
@@ -553,4 +600,28 @@ function inboundHooks(
 /** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */
 function heldOpen(view: RunView): boolean {
   return (view.state?.steps ?? []).some((s) => s.uses === 'escalate' && s.status === 'succeeded' && (s.output as { resolve?: string } | undefined)?.resolve === 'by-hand');
+}
+
+/**
+ * Logs each pre-flight round that changes the answer (every step that could not act, or that all are granted) and
+ * keeps the `remediator_preflight_denied{playbook,step,verb,resource}` gauge to the last round that reached the API
+ * server.
+ */
+function preflightReporter(metrics: Metrics, log: Logger): NonNullable<KubeReadinessOptions['onRound']> {
+  let last: string | undefined;
+  return (denied, error) => {
+    if (denied === undefined) {
+      const said = `error:${error?.message ?? ''}`;
+      if (said !== last) log.warn({ err: error }, 'pre-flight: the API server could not be asked whether the playbooks\' steps may act; asking again later');
+      last = said;
+      return;
+    }
+    metrics.preflightDenied.reset();
+    for (const d of denied) metrics.preflightDenied.set({ playbook: d.playbook, step: d.step, verb: d.verb, resource: d.resource }, 1);
+    const said = JSON.stringify(denied);
+    if (said === last) return;
+    last = said;
+    if (denied.length === 0) log.info('pre-flight: every playbook step may do what it needs');
+    for (const d of denied) log.error({ code: 'REM_ERR_PREFLIGHT_DENIED', playbook: d.playbook, step: d.step, permission: d.permission, reason: d.reason }, `pre-flight: ${describeDenied(d)}`);
+  };
 }

@@ -60,7 +60,8 @@ function stepOf(change: RecordedChange, ctx: Pick<MutationScope, 'changes' | 'ou
   return undefined;
 }
 
-async function restoreOne(ctx: ActionContext<unknown>, change: RecordedChange): Promise<ActionResult> {
+/** Puts back one recorded change (compare first: a field already at its `before` is not written). Also used by the revert of a finished run. */
+export async function restoreOne(ctx: ActionContext<unknown>, change: RecordedChange): Promise<ActionResult> {
   const { kind, name, namespace } = change.target;
   // Every action kube.restore reverts changes a namespaced object.
   if (namespace === undefined) throw new RemediatorError('REM_ERR_STEP_FAILED', `kube.restore cannot revert ${change.action} of cluster-scoped ${describeTarget(change.target)}`);

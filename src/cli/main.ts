@@ -23,6 +23,7 @@ program
   .description('Check playbooks (and a config file) without running anything; exits non-zero with file:line:column messages.')
   .argument('[paths...]', 'playbook files or folders (default: the configured playbooks folder)')
   .option('-c, --config <file>', 'config file to check and to take the playbooks folder from')
+  .option('--no-preflight', 'with --config and Kubernetes enabled: do not ask the API server (SelfSubjectAccessReviews) whether every step may act')
   .action(lintCommand);
 
 program

@@ -152,7 +152,11 @@ export const PlaybookSchema = Type.Object(
         ),
         maxDuration: Type.Optional(Duration({ description: 'Longest a run of this playbook may take, waits and approvals included (default runs.maxDuration); past it the run ends escalated (`timed_out`).' })),
         gitops: Type.Optional(
-          Type.Union([Type.Literal('refuse'), Type.Literal('allow')], { default: 'refuse', description: 'Objects managed by Argo CD or Flux: refuse to change them (default), or allow it (the playbook handles the sync itself).' }),
+          Type.Union([Type.Literal('refuse'), Type.Literal('allow'), Type.Literal('suspend')], {
+            default: 'refuse',
+            description:
+              'Objects managed by Argo CD or Flux: refuse to change them (default); allow it (the playbook handles the sync itself); or suspend: before the first change of such an object, pause its Argo CD Application\'s automated sync (spec.syncPolicy.automated removed) or its Flux Kustomization (spec.suspend: true), and resume it when the run ends (the stuck-run sweeper resumes it after a crash). Recorded as gitops_suspended / gitops_resumed decisions.',
+          }),
         ),
       },
       { additionalProperties: false },

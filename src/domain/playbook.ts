@@ -23,8 +23,8 @@ export interface Playbook {
   concurrency: 'wait' | 'skip';
   /** Overrides of the config's per-target budget (ms). */
   budget?: { runs?: number; windowMs?: number; cooldownMs?: number };
-  /** Objects owned by Argo CD or Flux: refuse (default) or allow. */
-  gitops: 'refuse' | 'allow';
+  /** Objects owned by Argo CD or Flux: refuse (default), allow, or suspend the owner's auto-sync during the run. */
+  gitops: 'refuse' | 'allow' | 'suspend';
   /** Whether any step mutates (the guard layer and dry-run apply). */
   mutating: boolean;
   /** The document as written, for GET /v1/playbooks/:name. */

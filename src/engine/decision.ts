@@ -11,6 +11,8 @@ export const DECISION_REASONS = [
   'approval_requested', 'approval_reminded', 'taken_over',
   // People answering pages (PagerDuty/Opsgenie acks and resolves), response-time tiers, the customer notice.
   'human_ack', 'human_resolved', 'response_escalated', 'notice_approved', 'notice_rejected',
+  // Reverting a finished run; GitOps sync suspended for a run and resumed after it.
+  'revert_requested', 'revert_refused', 'gitops_suspended', 'gitops_resumed',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
@@ -23,8 +25,8 @@ export interface Decision {
   episodeId?: string;
   /**
    * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
-   * approval_refused, taken_over, human_ack, human_resolved, notice_approved and notice_rejected are made by one.
-   * Absent when remediator decided by itself.
+   * approval_refused, taken_over, human_ack, human_resolved, notice_approved, notice_rejected, revert_requested and
+   * revert_refused are made by one. Absent when remediator decided by itself.
    */
   by?: string;
   /** One sentence for people. */

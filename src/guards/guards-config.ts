@@ -51,6 +51,13 @@ const Scope = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Gitops = Type.Object(
+  {
+    argocdNamespace: Type.String({ minLength: 1, default: 'argocd', description: 'Where Argo CD Applications live when an object names its Application without a namespace (label tracking, or a tracking-id without `<namespace>_`): the Application spec.gitops: suspend pauses.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const GuardsConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: 'The safety guards (locks, budgets, ineffectiveness, storm breaker, scope, maintenance, pauses). Turn off only for tests of the bare engine.' }),
@@ -59,6 +66,7 @@ export const GuardsConfigSchema = Type.Object(
     ineffective: Ineffective,
     storm: Storm,
     scope: Scope,
+    gitops: Gitops,
     maintenance: Type.Array(MaintenanceWindowSchema, { default: [], description: 'Windows in which automatic mutations are suppressed (manual runs are not): [{name, cron, duration, timezone?, namespaces?, playbooks?}].' }),
   },
   { additionalProperties: false, default: {}, description: 'Safety guards in front of every mutating step, applied in this order: pauses, maintenance windows, scope, ineffectiveness, storm breaker, budget and cooldown, per-target lock.' },

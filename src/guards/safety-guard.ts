@@ -10,7 +10,8 @@ import type { GuardSettings } from './guards-config.ts';
 import { applicablePause, describePause } from './pause-policy.ts';
 import type { PauseRegistry } from './pause-registry.ts';
 import { openWindow } from './maintenance-policy.ts';
-import { configScopeRefusal, objectScopeRefusal } from './scope-policy.ts';
+import { configScopeRefusal, gitopsOwner, objectScopeRefusal, suspendable, type GitopsController } from './scope-policy.ts';
+import type { GitopsSuspender } from './gitops-suspender.ts';
 import { readMarks } from './object-marks.ts';
 import { ineffectiveMessage, ineffectiveVerdict } from './ineffective-policy.ts';
 import type { FixMemoryStore } from './fix-memory.ts';
@@ -34,6 +35,8 @@ export interface SafetyGuardDeps {
    * resolved it), or undefined (src/runs/human-takeover.ts). Absent: no provider hooks.
    */
   takenOver?: (episodeKey: string) => Promise<string | undefined>;
+  /** `spec.gitops: suspend`: pauses and resumes GitOps controllers' sync (absent without Kubernetes). */
+  gitops?: GitopsSuspender;
 }
 
 /** How long a label read for a scope check may take (within the run's own signal). */
@@ -49,7 +52,8 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  * 1. pauses: an operator's pause (global / namespace / playbook) → `paused`, the storm breaker's → `storm_paused`;
  * 2. maintenance windows → `maintenance`;
  * 3. scope: namespace and kind lists, then the object's `remediator.io/disabled` label and GitOps ownership
- *    → `out_of_scope`;
+ *    → `out_of_scope` (with `spec.gitops: suspend`, an admitted mutation first pauses the owner's sync, resumed in
+ *    finishRun: src/guards/gitops-suspender.ts);
  * 4. ineffectiveness (when the run starts): a fix that did not hold moves the run one rung up → note `ineffective`,
  *    or, with no rung left, hands over → `ineffective`;
  * 5. the storm counter (at a mutation, counting the run's target): the mutation that takes the fleet past the threshold pauses everything
@@ -107,11 +111,20 @@ export class SafetyGuard implements MutationGuard {
   async admit(req: MutationRequest): Promise<GuardVerdict> {
     const { ctx, target } = req;
     const now = this.#d.clock.now();
-    const refusal = (await this.#precheck(ctx, req, target, target.namespace, now)) ?? (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
-    return refusal ? { admit: false, refusal } : { admit: true };
+    const seen: { controller?: GitopsController } = {};
+    const refusal = (await this.#precheck(ctx, req, target, target.namespace, now, seen)) ?? (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
+    if (refusal) return { admit: false, refusal };
+    // spec.gitops: suspend, once the mutation is admitted: the owner's sync pauses before the object changes.
+    if (seen.controller && !ctx.run.dryRun) {
+      if (!this.#d.gitops) return { admit: false, refusal: { reason: 'out_of_scope', message: `${describeTarget(target)} is managed by GitOps and its sync cannot be suspended here (no Kubernetes client)`, then: 'skip-run' } };
+      await this.#d.gitops.suspend(ctx.run.id, seen.controller, req.signal);
+    }
+    return { admit: true };
   }
 
   async finishRun(ctx: RunContext, state: RunState): Promise<void> {
+    // Never throws: a sync it could not resume is left to the stuck-run sweeper.
+    if (ctx.playbook.gitops === 'suspend') await this.#d.gitops?.resumeRun(ctx.run.id);
     const held = await this.#lock.release(ctx.run.id);
     const fixed = state.status === 'succeeded' || state.status === 'completed';
     if (fixed && held.length > 0 && ctx.target && this.#s.ineffectiveWindowMs > 0) {
@@ -120,7 +133,7 @@ export class SafetyGuard implements MutationGuard {
   }
 
   /** Steps 1–3: pauses, maintenance, scope. `target` may be unknown at the start of a run without spec.target. */
-  async #precheck(ctx: RunContext, io: DecisionIo, target: TargetRef | undefined, namespace: string | undefined, now: number): Promise<Refusal | undefined> {
+  async #precheck(ctx: RunContext, io: DecisionIo, target: TargetRef | undefined, namespace: string | undefined, now: number, seen: { controller?: GitopsController } = {}): Promise<Refusal | undefined> {
     const playbook = ctx.playbook.name;
     if (automatic(ctx)) {
       const person = await this.#d.takenOver?.(runEpisodeId(ctx.run));
@@ -145,7 +158,10 @@ export class SafetyGuard implements MutationGuard {
     }
     if (read.kind !== 'found') return undefined;
     const marked = objectScopeRefusal(target, read.marks, ctx.playbook.gitops);
-    return marked ? { reason: 'out_of_scope', message: marked, then: 'skip-run' } : undefined;
+    if (marked) return { reason: 'out_of_scope', message: marked, then: 'skip-run' };
+    const owned = ctx.playbook.gitops === 'suspend' ? gitopsOwner(read.marks) : undefined;
+    if (owned && suspendable(owned)) seen.controller = owned.controller;
+    return undefined;
   }
 
   /** Steps 5–6: the storm counter, then budget, cooldown and the lock in one atomic step. */

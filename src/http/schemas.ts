@@ -26,6 +26,7 @@ export const RunViewSchema = Type.Object(
     operator: Type.Optional(Type.String()),
     reason: Type.Optional(Type.String()),
     retryOf: Type.Optional(Type.String()),
+    revertOf: Type.Optional(Type.String({ description: 'a revert run: the run whose changes it puts back' })),
     alert: Type.Unknown(),
     params: Type.Unknown(),
     state: Type.Optional(Type.Unknown()),

@@ -91,6 +91,7 @@ export class ClientNodeCluster implements Cluster {
   readonly #apps: k8s.AppsV1Api;
   readonly #core: k8s.CoreV1Api;
   readonly #authz: k8s.AuthorizationV1Api;
+  readonly #custom: k8s.CustomObjectsApi;
   readonly #timeoutMs: number;
   readonly #fieldManager: string;
   readonly #userAgent: string;
@@ -101,6 +102,7 @@ export class ClientNodeCluster implements Cluster {
     this.#apps = kc.makeApiClient(k8s.AppsV1Api);
     this.#core = kc.makeApiClient(k8s.CoreV1Api);
     this.#authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+    this.#custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#fieldManager = options.fieldManager ?? 'remediator';
     this.#userAgent = options.userAgent ?? 'remediator';
@@ -136,6 +138,13 @@ export class ClientNodeCluster implements Cluster {
       throw new RemediatorError('REM_ERR_INTERNAL', `${verb} ${qualifiedResource(ref.kind)} "${ref.name}": a namespaced kind needs a namespace`);
     }
     const where = row.scope === 'Namespaced' ? { namespace: ref.namespace as string } : {};
+    if (calls.api === 'custom') {
+      // Custom resources have no typed client: CustomObjectsApi with the row's coordinates (merge patches only).
+      const coords = { group: row.group, version: row.version, plural: row.plural, namespace: ref.namespace as string };
+      const invoke = (which: 'read' | 'patch', params: object, o: k8s.ConfigurationOptions): Promise<unknown> =>
+        which === 'read' ? this.#custom.getNamespacedCustomObject({ ...coords, ...(params as { name: string }) }, o) : this.#custom.patchNamespacedCustomObject({ ...coords, ...(params as { name: string; body: object }) }, o);
+      return { call: { verb, resource: qualifiedResource(ref.kind), name: ref.name, ...where } as KubeCall, where, invoke };
+    }
     const api: object = calls.api === 'apps' ? this.#apps : this.#core;
     const invoke = (which: 'read' | 'patch', params: object, o: k8s.ConfigurationOptions): Promise<unknown> => {
       const method = (api as Record<string, (p: object, o: k8s.ConfigurationOptions) => Promise<unknown>>)[calls[which]];

@@ -1,5 +1,5 @@
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import type { ConfigMap, KubeEvent, Node, Pod, ReplicaSet, Service, Workload } from './objects.ts';
+import type { ConfigMap, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service, Workload } from './objects.ts';
 
 /**
  * Every Kubernetes kind remediator touches, one row each: where it lives in the API (scope, group, version, plural,
@@ -26,7 +26,9 @@ type ApiMethod<A> = { [M in keyof A]: A[M] extends (...args: any[]) => any ? M :
 /** Which client-node API class serves the kind, and the names of its read and patch methods there. */
 export type ClientCalls =
   | { api: 'core'; read: ApiMethod<CoreV1Api>; patch: ApiMethod<CoreV1Api> }
-  | { api: 'apps'; read: ApiMethod<AppsV1Api>; patch: ApiMethod<AppsV1Api> };
+  | { api: 'apps'; read: ApiMethod<AppsV1Api>; patch: ApiMethod<AppsV1Api> }
+  /** A custom resource: CustomObjectsApi's get/patchNamespacedCustomObject with the row's group, version and plural. */
+  | { api: 'custom' };
 
 /** A row with the TypeScript type of its objects attached (type-level only: `object` is never set). */
 function of<T>() {
@@ -42,6 +44,9 @@ export const KINDS = {
   Service: of<Service>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'services', subresources: ['status'], client: { api: 'core', read: 'readNamespacedService', patch: 'patchNamespacedService' } }),
   Pod: of<Pod>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'pods', subresources: ['log', 'status'] }),
   Event: of<KubeEvent>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'events', subresources: [] }),
+  // GitOps controllers' custom resources: spec.gitops: suspend pauses their auto-sync during a run (src/guards/gitops-suspender.ts).
+  Application: of<KubeObject>()({ scope: 'Namespaced', group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', subresources: [], client: { api: 'custom' } }),
+  Kustomization: of<KubeObject>()({ scope: 'Namespaced', group: 'kustomize.toolkit.fluxcd.io', version: 'v1', plural: 'kustomizations', subresources: ['status'], client: { api: 'custom' } }),
   Node: of<Node>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'nodes', subresources: ['status'], client: { api: 'core', read: 'readNode', patch: 'patchNode' } }),
 } as const;
 

@@ -29,3 +29,23 @@ export function playbookPermissions(playbooks: readonly Playbook[]): Array<Acces
   }
   return out;
 }
+
+/**
+ * Steps whose permissions cannot be worked out before an alert (a templated kind, for example): pre-flight cannot
+ * say whether they could act, so it reports them as unchecked rather than leaving them out silently.
+ */
+export function uncheckedSteps(playbooks: readonly Playbook[]): Array<{ playbook: string; step: string; why: string }> {
+  const out: Array<{ playbook: string; step: string; why: string }> = [];
+  for (const p of playbooks) {
+    for (const step of p.rungs.flatMap((r) => r.steps)) {
+      if (!step.definition.permissions) continue;
+      try {
+        step.definition.permissions(step.with as never);
+      } catch {
+        const templated = Object.entries(step.with).filter(([, v]) => typeof v === 'string' && v.includes('{{')).map(([k]) => k);
+        out.push({ playbook: p.name, step: step.id, why: `its permissions depend on ${templated.length ? templated.join(', ') : 'values'} known only when an alert arrives` });
+      }
+    }
+  }
+  return out;
+}

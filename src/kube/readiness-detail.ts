@@ -1,5 +1,6 @@
-import type { AccessCheck, Cluster } from '../ports/cluster.ts';
-import { describePermission, preflight } from './preflight.ts';
+import type { Cluster } from '../ports/cluster.ts';
+import { describePermission } from './preflight.ts';
+import { preflightSteps, type DeniedStep, type StepPermission } from './step-preflight.ts';
 
 /** One entry of /readyz: whether it is fine, whether readiness depends on it, and what to show. */
 export interface ReadinessCheckResult {
@@ -22,6 +23,14 @@ export interface KubeReadinessOptions {
    */
   waitMs?: number;
   now?: () => number;
+  /**
+   * Told the outcome of every round that reached the API server (the steps that could not act, none when all
+   * granted), or `undefined` when it could not be asked: the composition root logs it and sets the
+   * `remediator_preflight_denied` gauge.
+   */
+  onRound?(denied: readonly DeniedStep[] | undefined, error?: Error): void;
+  /** Steps whose permissions cannot be known before an alert (src/kube/playbook-permissions.ts), shown as `unchecked`. */
+  unchecked?(): ReadonlyArray<{ playbook: string; step: string; why: string }>;
 }
 
 /**
@@ -30,7 +39,7 @@ export interface KubeReadinessOptions {
  * reason to be unready (`required: false`): a receiver without the API server still receives and records alerts, and
  * a missing RBAC rule should be seen before an incident without taking the webhook away during one.
  */
-export function kubeReadinessDetail(kube: Cluster, needed: () => readonly AccessCheck[], options: KubeReadinessOptions = {}): () => Promise<ReadinessCheckResult> {
+export function kubeReadinessDetail(kube: Cluster, needed: () => readonly StepPermission[], options: KubeReadinessOptions = {}): () => Promise<ReadinessCheckResult> {
   const ttlMs = options.ttlMs ?? 60_000;
   const failureTtlMs = options.failureTtlMs ?? 5_000;
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -43,10 +52,26 @@ export function kubeReadinessDetail(kube: Cluster, needed: () => readonly Access
     const checks = needed();
     const server = kube.description;
     try {
-      const missing = await preflight(kube, checks, { signal: AbortSignal.timeout(timeoutMs) });
-      return { ok: missing.length === 0, required: false, detail: { server, reachable: checks.length > 0 ? true : 'not asked (no playbook needs a permission)', checked: checks.length, missing: missing.map(describePermission), allGranted: missing.length === 0 } };
+      const denied = await preflightSteps(kube, checks, AbortSignal.timeout(timeoutMs));
+      options.onRound?.(denied);
+      const missing = [...new Set(denied.map((d) => d.permission))];
+      return {
+        ok: denied.length === 0,
+        required: false,
+        detail: {
+          server,
+          reachable: checks.length > 0 ? true : 'not asked (no playbook needs a permission)',
+          checked: new Set(checks.map((c) => describePermission(c))).size,
+          missing,
+          allGranted: denied.length === 0,
+          // Every step that could not act, by playbook: what an incident would meet.
+          denied: denied.map((d) => ({ playbook: d.playbook, step: d.step, permission: d.permission, ...(d.reason ? { reason: d.reason } : {}) })),
+          unchecked: options.unchecked?.() ?? [],
+        },
+      };
     } catch (err) {
-      return { ok: false, required: false, detail: { server, reachable: false, error: (err as Error).message, checked: 0, missing: [], allGranted: 'unknown' } };
+      options.onRound?.(undefined, err as Error);
+      return { ok: false, required: false, detail: { server, reachable: false, error: (err as Error).message, checked: 0, missing: [], allGranted: 'unknown', denied: [] } };
     }
   };
 

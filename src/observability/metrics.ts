@@ -68,6 +68,12 @@ export class Metrics {
   });
   readonly redisUp = new Gauge({ name: 'remediator_redis_up', help: '1 when this process reached Redis at the last scrape, else 0 (webhooks then get 503 and runs stall).', registers: [this.registry] });
   readonly playbookReloadFailing = new Gauge({ name: 'remediator_playbook_reload_failing', help: '1 while the last playbook reload was refused (the previous good set stays in force), else 0.', registers: [this.registry] });
+  readonly preflightDenied = new Gauge({
+    name: 'remediator_preflight_denied',
+    help: 'Pre-flight (SelfSubjectAccessReviews at start-up and behind /readyz): 1 per playbook step and permission the API server refused remediator, so that step could not act. Absent when all are granted.',
+    labelNames: ['playbook', 'step', 'verb', 'resource'],
+    registers: [this.registry],
+  });
   readonly playbooksNotInForce = new Gauge({ name: 'remediator_playbooks_not_in_force', help: 'Valid playbooks left out because a service they need (Prometheus, Alertmanager, escalation, Kubernetes) is not configured; 1 per playbook.', labelNames: ['playbook'], registers: [this.registry] });
 
   /** The escalation delivery pump's observer: counts attempts and dead letters, times attempts. */

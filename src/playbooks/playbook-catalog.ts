@@ -7,6 +7,7 @@ import { matchesAll } from '../domain/matcher.ts';
 import type { Playbook } from '../domain/playbook.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
+import { builtinRevertPlaybook } from './revert-playbook.ts';
 
 /**
  * Files in the playbooks folder that are not playbooks: playbook tests (and anything under tests/), the editor schema,
@@ -126,8 +127,9 @@ export class PlaybookCatalog {
     return this.#playbooks;
   }
 
+  /** A loaded playbook, or a built-in one a revert run follows (src/playbooks/revert-playbook.ts). */
   get(name: string): Playbook | undefined {
-    return this.#playbooks.find((p) => p.name === name);
+    return builtinRevertPlaybook(name) ?? this.#playbooks.find((p) => p.name === name);
   }
 
   async reload(): Promise<SourceProblem[]> {

@@ -39,6 +39,8 @@ export interface StuckRunSweeperDeps {
   closer: Pick<RunCloser, 'closeOverdue' | 'redrive'>;
   clock: Clock;
   log: Logger;
+  /** Resumes GitOps syncs suspended by runs that ended without resuming them (spec.gitops: suspend, a crash). */
+  gitops?: { resumeOrphans(): Promise<number> };
 }
 
 /**
@@ -46,6 +48,7 @@ export interface StuckRunSweeperDeps {
  * - a run recorded whose job was never queued (Redis failed between the two writes and nobody retried) is queued;
  * - a run past its deadline (runs.maxDuration / spec.maxDuration) that no live worker holds is closed: escalated,
  *   `timed_out`, paged once;
+ * - a GitOps sync a run suspended (spec.gitops: suspend) and that run ended without resuming is resumed;
  * - a run whose closing work (decisions, page, after-run hooks) a crash cut short is completed (RunCloser.redrive). That covers a job that was lost or failed for good (a worker that keeps dying exhausts
  *   BullMQ's stalled count), and a waiting or delayed job nobody picks up. A run whose job a live worker holds (its
  *   BullMQ job lock exists) is left to that worker, which checks the deadline before every step.
@@ -100,6 +103,9 @@ export class StuckRunSweeper {
         log.warn({ err, runId: id }, 'could not complete the closing of a run; trying again at a later sweep');
       }
     }
+    // After the closings: a run closed just now has resumed what it suspended; what is left is an orphan.
+    const resumed = (await this.#d.gitops?.resumeOrphans()) ?? 0;
+    if (resumed > 0) log.warn({ resumed }, 'resumed GitOps syncs suspended by runs that ended without resuming them');
     return { requeued: queued.length, closed, redriven };
   }
 

@@ -48,6 +48,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type({ kind: 'StatefulSet', plural: 'statefulsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'DaemonSet', plural: 'daemonsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'NetworkPolicy', plural: 'networkpolicies', group: 'networking.k8s.io', version: 'v1', namespaced: true, shortNames: ['netpol'], hasGeneration: true }),
+  // GitOps controllers' custom resources (served as their CRDs would be), for spec.gitops: suspend.
+  type({ kind: 'Application', plural: 'applications', group: 'argoproj.io', version: 'v1alpha1', namespaced: true, shortNames: ['app', 'apps'], hasGeneration: true }),
+  type({ kind: 'Kustomization', plural: 'kustomizations', group: 'kustomize.toolkit.fluxcd.io', version: 'v1', namespaced: true, shortNames: ['ks'], subresources: ['status'], hasGeneration: true }),
   type({ kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', version: 'v1', namespaced: false, verbs: ['create'] }),
 ];
 
@@ -56,6 +59,8 @@ export const API_GROUPS: readonly { group: string; version: string }[] = [
   { group: 'apps', version: 'v1' },
   { group: 'authorization.k8s.io', version: 'v1' },
   { group: 'networking.k8s.io', version: 'v1' },
+  { group: 'argoproj.io', version: 'v1alpha1' },
+  { group: 'kustomize.toolkit.fluxcd.io', version: 'v1' },
 ];
 
 export function apiVersionOf(t: ResourceType): string {

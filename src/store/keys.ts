@@ -51,6 +51,22 @@ export class Keys {
     return `${this.prefix}:guard:last:${target}`;
   }
   /** String: ms until which (playbook, target) has been handed to a human and further pages are suppressed. */
+  /** Set of run ids that suspended a GitOps controller's sync (`Kind/namespace/name`) and have not resumed it. */
+  gitopsHolders(controller: string): string {
+    return `${this.prefix}:guard:gitops:holders:${controller}`;
+  }
+  /** String (JSON): the controller's sync setting before the first holder suspended it, to put back after the last. */
+  gitopsSaved(controller: string): string {
+    return `${this.prefix}:guard:gitops:saved:${controller}`;
+  }
+  /** Set of the controllers a run suspended. */
+  gitopsRun(runId: string): string {
+    return `${this.prefix}:guard:gitops:run:${runId}`;
+  }
+  /** Set of every controller suspended now: what the stuck-run sweeper looks at after a crash. */
+  gitopsSuspended(): string {
+    return `${this.prefix}:guard:gitops:suspended`;
+  }
   guardHandedOver(playbook: string, target: string): string {
     return `${this.prefix}:guard:handover:${playbook}:${target}`;
   }

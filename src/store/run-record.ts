@@ -7,7 +7,7 @@ export interface RunRecord {
   id: string;
   playbook: string;
   createdAt: string;
-  trigger: 'alert' | 'manual' | 'retry';
+  trigger: 'alert' | 'manual' | 'retry' | 'revert';
   episodeId?: string;
   alert: AlertView;
   params: Record<string, unknown>;
@@ -17,6 +17,8 @@ export interface RunRecord {
   operator?: string;
   reason?: string;
   retryOf?: string;
+  /** A revert run: the run whose changes it puts back (POST /v1/runs/:id/revert). */
+  revertOf?: string;
 }
 
 /** A run as the API shows it: the record, the live status and the engine state. */

@@ -1,8 +1,9 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { simCluster } from '../kube/sim-cluster.ts';
 import { tmpdir } from 'node:os';
 import { runCli } from '../support/run-cli.ts';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The `remediator` command as a user runs it: spawned, with its real stdout, stderr and exit code.
@@ -26,7 +27,7 @@ t.test('--version prints the package.json version', async (t) => {
 });
 
 t.test('lint --config checks the shipped playbooks against the services that config enables, escalation included', async (t) => {
-  // A kubeconfig that loads (lint connects to nothing, so its server need not exist).
+  // A kubeconfig that loads, whose server does not exist (pre-flight cannot ask it).
   const kubeconfig = await write(
     'kubeconfig',
     `apiVersion: v1
@@ -49,7 +50,10 @@ escalation: { targets: { pd: { type: pagerduty, routingKey: "0123456789abcdef012
   const ok = await runCli(['lint', '--config', full]);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /^ok: \d+ playbook\(s\) valid$/m);
-  t.equal(ok.stderr, '');
+  t.match(ok.stderr, /^warning: pre-flight did not run: the API server could not be asked/m, 'nothing listens there: pre-flight is a warning, not a failure');
+  const offline = await runCli(['lint', '--config', full, '--no-preflight']);
+  t.equal(offline.code, 0, offline.stderr);
+  t.equal(offline.stderr, '', '--no-preflight asks nothing');
 
   // Without escalation targets, the playbooks that page are refused, as start-up would refuse them.
   const noEscalation = await write('no-escalation.yaml', `playbooks: { dir: "${shipped}" }\nkubernetes: { enabled: true, kubeconfig: "${kubeconfig}" }\nprometheus: { url: "http://127.0.0.1:1" }\n`);
@@ -68,3 +72,43 @@ t.test('lint --config with Kubernetes enabled and no kubeconfig reports a proble
   t.match(ran.stderr, /^\d+ problem\(s\)$/m);
 });
 
+
+t.test('lint --config asks the API server whether every step may act, and fails naming each step that could not', async (t) => {
+  const { sim, kubeconfig } = await simCluster();
+  const playbooks = join(dir, 'preflight-playbooks');
+  await mkdir(playbooks);
+  await writeFile(
+    join(playbooks, 'restart.yaml'),
+    `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: restart-shop }
+spec:
+  triggers: [{ matchers: ['alertname="ShopDown"', 'namespace="shop"'] }]
+  steps:
+    - id: restart
+      action: kube.rolloutRestart
+      with: { namespace: "{{ labels.namespace }}", name: web }
+    - id: scale
+      action: kube.scale
+      with: { namespace: "{{ labels.namespace }}", name: web, replicas: 3 }
+`,
+  );
+  const config = await write('preflight.yaml', `playbooks: { dir: "${playbooks}" }\nkubernetes: { enabled: true, kubeconfig: "${kubeconfig}" }\n`);
+  const granted = await runCli(['lint', '--config', config]);
+  t.equal(granted.code, 0, granted.stderr);
+  t.equal(granted.stderr, '');
+  t.ok(sim.requests.some((r) => r.path.endsWith('/selfsubjectaccessreviews')), 'asked with SelfSubjectAccessReviews');
+
+  sim.denyAccess({ verb: 'patch', resource: 'deployments', namespace: 'shop' });
+  sim.denyAccess({ verb: 'update', resource: 'deployments/scale', namespace: 'shop' });
+  const denied = await runCli(['lint', '--config', config]);
+  t.equal(denied.code, 1);
+  const lines = denied.stderr.split('\n').filter((l) => l.includes('REM_ERR_PREFLIGHT_DENIED'));
+  // Files are named as the other problems are: relative to where lint runs.
+  const file = relative(process.cwd(), join(playbooks, 'restart.yaml'));
+  t.same(lines, [
+    `${file}: playbook restart-shop step restart cannot patch deployments.apps (namespace shop) (REM_ERR_PREFLIGHT_DENIED)`,
+    `${file}: playbook restart-shop step scale cannot update deployments/scale.apps (namespace shop) (REM_ERR_PREFLIGHT_DENIED)`,
+  ]);
+  t.match(denied.stderr, /^2 problem\(s\)$/m);
+});

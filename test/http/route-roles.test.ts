@@ -118,6 +118,8 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
       return { path: `/v1/runs/${id}/reject`, body: { reason: 'not now' }, status: 202, untouched: id };
     },
   },
+  // The quick run changed nothing: its revert plan is empty (a revert itself is 409, nothing to put back).
+  'POST /v1/runs/:id/revert': { role: 'approver', sample: async () => ({ path: `/v1/runs/${finished}/revert?dryRun=true`, body: { reason: 'show the plan' }, status: 200 }) },
   'GET /v1/pause': { role: 'viewer', sample: async () => ({ path: '/v1/pause', status: 200 }) },
   'POST /v1/pause': { role: 'admin', sample: async () => ({ path: '/v1/pause', body: { scope: 'playbook', value: `set-${++pauseCount}`, reason: 'route table' }, status: 201 }) },
   'DELETE /v1/pause': { role: 'admin', sample: async () => ({ path: '/v1/pause', body: { scope: 'playbook', value: await pausePlaybook(), reason: 'route table' }, status: 200 }) },

@@ -18,6 +18,19 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 const ReasonBody = Type.Object({ reason: Type.String({ minLength: 3 }) }, { additionalProperties: false });
+const RevertBody = Type.Object(
+  {
+    reason: Type.String({ minLength: 3 }),
+    planHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Revert only if the plan is still this one (the planHash a dryRun answered).' })),
+  },
+  { additionalProperties: false },
+);
+const RevertQuery = Type.Object({ dryRun: Type.Boolean({ default: false, description: 'Only show the plan; change nothing.' }) }, { additionalProperties: false });
+const RevertPlanSchema = Type.Object({
+  plan: Type.Unknown({ description: 'Per object, the fields to put back (now → to), those already back, and the conflicts that refuse it.' }),
+  planHash: Type.String(),
+  checkedAgainstCluster: Type.Boolean({ description: 'false: this process has no Kubernetes client; the revert run checks the objects before writing' }),
+});
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) });
 
 /** Run history and the operator's verbs on runs. */
@@ -66,6 +79,26 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       async (req, reply) => reply.code(202).send(await deps.commands.answerApproval(req.params.id, verdict, req.operator, req.body.reason)),
     );
   }
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RevertBody>; Querystring: Static<typeof RevertQuery> }>(
+    '/v1/runs/:id/revert',
+    {
+      config: { role: 'approver' },
+      schema: {
+        operationId: 'revertRun',
+        summary: 'Put back what a finished run changed (a new run), refusing objects changed since; dryRun=true shows the plan',
+        tags: ['runs'],
+        params: IdParams,
+        querystring: RevertQuery,
+        body: RevertBody,
+        response: { 200: RevertPlanSchema, 202: Type.Object({ run: RunViewSchema, plan: RevertPlanSchema }), ...Errors },
+      },
+    },
+    async (req, reply) => {
+      const out = await deps.commands.revert(req.params.id, { operator: req.operator, reason: req.body.reason, dryRun: req.query.dryRun, ...(req.body.planHash ? { planHash: req.body.planHash } : {}) });
+      return 'run' in out ? reply.code(202).send(out) : reply.code(200).send(out.plan);
+    },
+  );
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReasonBody> }>(
     '/v1/runs/:id/cancel',
