@@ -1,10 +1,12 @@
 import { DeploymentController } from './deployment-controller.ts';
+import { NodeLifecycleController } from './node-lifecycle-controller.ts';
 import type { EventRecorder } from './events.ts';
 import type { Faults } from './faults.ts';
 import { PodLifecycle, type SimHooks } from './pod-lifecycle.ts';
 import { reconcileReplicaSet } from './replicaset-controller.ts';
 import type { Change, ObjectStore } from './store.ts';
 import { TimerSet } from './timers.ts';
+import { reconcileVolumes } from './volume-binder.ts';
 import { daemonSetStatus, statefulSetStatus } from './workload-status.ts';
 
 /**
@@ -30,6 +32,7 @@ export class ControllerManager {
   #rechecks = new Map<string, NodeJS.Timeout>();
   #unsubscribe: () => void;
   #deployments: DeploymentController;
+  #nodes: NodeLifecycleController;
   #stopped = false;
 
   constructor(options: ControllerManagerOptions) {
@@ -51,6 +54,7 @@ export class ControllerManager {
       markHanging: (uid) => this.#hanging.add(uid),
       recheckAfter: (ns, name, ms) => this.#recheck(`Deployment/${ns}/${name}`, ms),
     });
+    this.#nodes = new NodeLifecycleController(options.store, () => this.pods.retryScheduling());
     this.#unsubscribe = options.store.subscribe((c) => this.#onChange(c));
   }
 
@@ -65,6 +69,8 @@ export class ControllerManager {
       for (const o of this.#o.store.list(kind)) this.#enqueue(`${kind}/${o.metadata.namespace}/${o.metadata.name}`);
     }
     for (const p of this.#o.store.list('Pod')) this.pods.podAdded(p);
+    for (const n of this.#o.store.list('Node')) this.#enqueue(`Node//${n.metadata.name}`);
+    this.#enqueue('Volumes//');
   }
 
   stop(): void {
@@ -95,6 +101,13 @@ export class ControllerManager {
       case 'StatefulSet':
       case 'DaemonSet':
         if (c.type !== 'DELETED') this.#enqueue(`${c.kind}/${c.namespace}/${c.name}`);
+        break;
+      case 'Node':
+        if (c.type !== 'DELETED') this.#enqueue(`Node//${c.name}`);
+        break;
+      case 'PersistentVolume':
+      case 'PersistentVolumeClaim':
+        this.#enqueue('Volumes//');
         break;
     }
   }
@@ -131,6 +144,10 @@ export class ControllerManager {
         return this.#deployments.reconcile(namespace, name);
       case 'ReplicaSet':
         return reconcileReplicaSet(this.#o.store, this.#o.events, namespace, name);
+      case 'Node':
+        return this.#nodes.reconcile(name);
+      case 'Volumes':
+        return reconcileVolumes(this.#o.store, this.#o.events);
       case 'StatefulSet':
       case 'DaemonSet': {
         const update = kind === 'StatefulSet' ? statefulSetStatus : daemonSetStatus;

@@ -6,6 +6,7 @@ import { labelSelectorString, parseFieldSelector, parseLabelSelector } from './s
 import { alreadyExists, badRequest, conflict, invalid, methodNotAllowed, notFound, StatusError, successStatus } from './status.ts';
 import type { ObjectStore } from './store.ts';
 import { nowRfc3339 } from './store.ts';
+import { decodeSecret } from './secret-codec.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { dropNulls } from './template-hash.ts';
 import { validate } from './validation.ts';
@@ -236,6 +237,8 @@ export class ResourceHandlers {
     delete body.metadata.resourceVersion;
     if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(t.kind)) body.status = {};
     if (t.kind === 'Pod') body.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    if (t.kind === 'PersistentVolumeClaim' || t.kind === 'PersistentVolume') body.status = { phase: 'Pending' };
+    decodeSecret(body);
     applyDefaults(body);
     const errors = validate(t, body);
     if (errors.length) throw invalid(t, name ?? '', errors);
@@ -266,6 +269,7 @@ export class ResourceHandlers {
       // The main resource ignores status for kinds that have a status subresource.
       next.status = current.status;
     }
+    decodeSecret(next);
     applyDefaults(next);
     const errors = validate(t, next, current);
     if (errors.length) throw invalid(t, current.metadata.name, errors);

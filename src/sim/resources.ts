@@ -20,6 +20,11 @@ export interface ResourceType {
   requireResourceVersionOnUpdate: boolean;
   /** Whether spec changes bump metadata.generation. */
   hasGeneration: boolean;
+  /**
+   * Objects computed on each request instead of stored (the metrics API, as metrics-server serves it): get and list
+   * only, never watched or written.
+   */
+  computed?: 'metrics';
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -39,6 +44,10 @@ function type(t: Omit<ResourceType, 'singular' | 'verbs' | 'subresources' | 'req
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type({ kind: 'Pod', plural: 'pods', group: '', version: 'v1', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'log'] }),
   type({ kind: 'Service', plural: 'services', group: '', version: 'v1', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
+  type({ kind: 'Secret', plural: 'secrets', group: '', version: 'v1', namespaced: true }),
+  type({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', group: '', version: 'v1', namespaced: true, shortNames: ['pvc'], subresources: ['status'] }),
+  type({ kind: 'PersistentVolume', plural: 'persistentvolumes', group: '', version: 'v1', namespaced: false, shortNames: ['pv'], subresources: ['status'] }),
+  type({ kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', group: '', version: 'v1', namespaced: true, shortNames: ['ep'] }),
   type({ kind: 'ConfigMap', plural: 'configmaps', group: '', version: 'v1', namespaced: true, shortNames: ['cm'] }),
   type({ kind: 'Event', plural: 'events', group: '', version: 'v1', namespaced: true, shortNames: ['ev'] }),
   type({ kind: 'Namespace', plural: 'namespaces', group: '', version: 'v1', namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status'] }),
@@ -48,6 +57,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type({ kind: 'StatefulSet', plural: 'statefulsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'DaemonSet', plural: 'daemonsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'NetworkPolicy', plural: 'networkpolicies', group: 'networking.k8s.io', version: 'v1', namespaced: true, shortNames: ['netpol'], hasGeneration: true }),
+  type({ kind: 'EndpointSlice', plural: 'endpointslices', group: 'discovery.k8s.io', version: 'v1', namespaced: true }),
+  type({ kind: 'NodeMetrics', plural: 'nodes', singular: '', group: 'metrics.k8s.io', version: 'v1beta1', namespaced: false, verbs: ['get', 'list'], computed: 'metrics' }),
+  type({ kind: 'PodMetrics', plural: 'pods', singular: '', group: 'metrics.k8s.io', version: 'v1beta1', namespaced: true, verbs: ['get', 'list'], computed: 'metrics' }),
   type({ kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', version: 'v1', namespaced: false, verbs: ['create'] }),
 ];
 
@@ -55,7 +67,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
 export const API_GROUPS: readonly { group: string; version: string }[] = [
   { group: 'apps', version: 'v1' },
   { group: 'authorization.k8s.io', version: 'v1' },
+  { group: 'discovery.k8s.io', version: 'v1' },
   { group: 'networking.k8s.io', version: 'v1' },
+  { group: 'metrics.k8s.io', version: 'v1beta1' },
 ];
 
 export function apiVersionOf(t: ResourceType): string {

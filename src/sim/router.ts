@@ -5,7 +5,7 @@ import type { Faults } from './faults.ts';
 import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
-import { decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
+import { decodeCoreObject, decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
 import type { ObjectStore } from './store.ts';
 import { serveWatch } from './watch.ts';
 
@@ -161,6 +161,8 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
     if (injected) throw injected;
 
     const verb = verbOf(method, p, query);
+    // A verb the resource does not serve (writes to the metrics API, watching it) is refused like the real server.
+    if (!p.subresource && !p.type.verbs.includes(verb)) throw methodNotAllowed(method);
     const access = { verb, resource: p.type.plural, group: p.group, namespace: p.namespace, subresource: p.subresource };
     if (!opts.access.allowed(access)) {
       const resource = p.subresource ? `${p.type.plural}/${p.subresource}` : p.type.plural;
@@ -178,8 +180,17 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
       }
       return sendJson(res, 201, selfSubjectAccessReview(body, opts.access));
     }
-    // Only JSON bodies are understood (kubectl sends protobuf only for a few typed clients).
-    if (protobuf && raw.length > 0) throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    // JSON bodies are understood, and the protobuf Secrets and ConfigMaps `kubectl create secret|configmap` send.
+    if (protobuf && raw.length > 0) {
+      try {
+        const envelope = decodeEnvelope(raw);
+        const decoded = envelope.kind === p.type.kind ? decodeCoreObject(envelope.kind, envelope.raw) : undefined;
+        if (decoded) body = JSON.stringify(decoded);
+      } catch (err) {
+        throw badRequest(`unable to decode protobuf ${p.type.kind}: ${(err as Error).message}`);
+      }
+    }
+    if (protobuf && raw.length > 0 && body === '') throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
 
     const result = handlers.handle({
       method,

@@ -59,7 +59,7 @@ t.test('discovery publishes what kubectl needs', async (t) => {
   t.ok(apps.body.resources.find((r: any) => r.name === 'deployments')?.shortNames.includes('deploy'));
   const groups = await call('GET', '/apis', undefined, { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' });
   t.equal(groups.headers.get('content-type'), 'application/json', 'answers plain discovery and says so');
-  t.same(groups.body.groups.map((g: any) => g.name), ['apps', 'authorization.k8s.io', 'networking.k8s.io']);
+  t.same(groups.body.groups.map((g: any) => g.name), ['apps', 'authorization.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'metrics.k8s.io']);
   t.equal((await call('GET', '/openapi/v3')).status, 404, 'no OpenAPI, so clients fall back');
   const ns = await call('GET', '/api/v1/namespaces/ai-ninja');
   t.match(ns.body, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'ai-ninja' }, status: { phase: 'Active' } });
