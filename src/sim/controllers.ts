@@ -1,4 +1,5 @@
 import { DeploymentController } from './deployment-controller.ts';
+import { EndpointsController } from './endpoints-controller.ts';
 import { NodeLifecycleController } from './node-lifecycle-controller.ts';
 import type { EventRecorder } from './events.ts';
 import type { Faults } from './faults.ts';
@@ -33,6 +34,7 @@ export class ControllerManager {
   #unsubscribe: () => void;
   #deployments: DeploymentController;
   #nodes: NodeLifecycleController;
+  #endpoints: EndpointsController;
   #stopped = false;
 
   constructor(options: ControllerManagerOptions) {
@@ -54,6 +56,7 @@ export class ControllerManager {
       markHanging: (uid) => this.#hanging.add(uid),
       recheckAfter: (ns, name, ms) => this.#recheck(`Deployment/${ns}/${name}`, ms),
     });
+    this.#endpoints = new EndpointsController(options.store);
     this.#nodes = new NodeLifecycleController(options.store, () => this.pods.retryScheduling());
     this.#unsubscribe = options.store.subscribe((c) => this.#onChange(c));
   }
@@ -70,6 +73,7 @@ export class ControllerManager {
     }
     for (const p of this.#o.store.list('Pod')) this.pods.podAdded(p);
     for (const n of this.#o.store.list('Node')) this.#enqueue(`Node//${n.metadata.name}`);
+    for (const s of this.#o.store.list('Service')) this.#enqueue(`Endpoints/${s.metadata.namespace}/${s.metadata.name}`);
     this.#enqueue('Volumes//');
   }
 
@@ -97,7 +101,18 @@ export class ControllerManager {
         if (c.type === 'ADDED') this.pods.podAdded(c.object);
         if (c.type === 'DELETED') this.pods.podDeleted(c.object);
         for (const r of owners) if (r.kind === 'ReplicaSet') this.#enqueue(`ReplicaSet/${c.namespace}/${r.name}`);
+        for (const svc of this.#endpoints.servicesIn(c.namespace)) this.#enqueue(`Endpoints/${c.namespace}/${svc}`);
         break;
+      case 'Service':
+      case 'Endpoints':
+        // A Service's endpoints follow it; someone else's write to a managed Endpoints is put right again.
+        this.#enqueue(`Endpoints/${c.namespace}/${c.name}`);
+        break;
+      case 'EndpointSlice': {
+        const svc = c.object.metadata?.labels?.['kubernetes.io/service-name'];
+        if (svc) this.#enqueue(`Endpoints/${c.namespace}/${svc}`);
+        break;
+      }
       case 'StatefulSet':
       case 'DaemonSet':
         if (c.type !== 'DELETED') this.#enqueue(`${c.kind}/${c.namespace}/${c.name}`);
@@ -146,6 +161,8 @@ export class ControllerManager {
         return reconcileReplicaSet(this.#o.store, this.#o.events, namespace, name);
       case 'Node':
         return this.#nodes.reconcile(name);
+      case 'Endpoints':
+        return this.#endpoints.reconcile(namespace, name);
       case 'Volumes':
         return reconcileVolumes(this.#o.store, this.#o.events);
       case 'StatefulSet':

@@ -211,6 +211,16 @@ export function validate(t: ResourceType, obj: any, old?: any): FieldError[] {
     case 'Secret':
       out.push(...secretErrors(obj, old));
       break;
+    case 'EndpointSlice':
+      if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType)) {
+        out.push(obj.addressType === undefined ? { field: 'addressType', reason: 'FieldValueRequired', detail: 'Required value' } : { field: 'addressType', reason: 'FieldValueNotSupported', detail: `Unsupported value: ${goString(obj.addressType)}: supported values: "FQDN", "IPv4", "IPv6"` });
+      } else if (old && old.addressType !== obj.addressType) {
+        out.push({ field: 'addressType', reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(obj.addressType)}: field is immutable` });
+      }
+      (Array.isArray(obj.endpoints) ? obj.endpoints : []).forEach((e: any, i: number) => {
+        if (!Array.isArray(e?.addresses) || e.addresses.length === 0) out.push({ field: `endpoints[${i}].addresses`, reason: 'FieldValueRequired', detail: 'Required value: must contain at least 1 address' });
+      });
+      break;
     case 'PersistentVolume':
       out.push(...persistentVolumeErrors(obj));
       break;
