@@ -1,6 +1,7 @@
 import { conflict, internalError, StatusError, tooManyRequests } from './status.ts';
 import { markNodeHealthy, markNodeNotReady, markNodePressure, markNodeUnreachable, type NodePressure } from './node-conditions.ts';
 import { typeByPath } from './resources.ts';
+import type { Usage, UsageOverride } from './metrics-api.ts';
 import type { ObjectStore } from './store.ts';
 
 /**
@@ -33,6 +34,11 @@ export interface FaultController {
   nodeNotReady(name: string, how?: 'Unknown' | 'False'): void;
   /** The node reports MemoryPressure, DiskPressure or PIDPressure (and gets the matching NoSchedule taint). */
   nodePressure(name: string, pressure: NodePressure): void;
+  /**
+   * What the metrics API reports for the matching pods (label selector string, e.g. `app=web`): the pod's total CPU
+   * and memory, shared among its containers. Later calls win for the fields they set.
+   */
+  loadPods(namespace: string, selector: string, usage: Usage): void;
   /** The PersistentVolume disappears from under its claim, which turns Lost. */
   loseVolume(name: string): void;
   /** Removes every fault (pods already crashing keep their state until replaced; faulted nodes are healthy again). */
@@ -47,6 +53,8 @@ export class Faults implements FaultController {
   #random: () => number;
   #store: ObjectStore;
   #faultedNodes = new Set<string>();
+  /** Usage the metrics API reports instead of the baseline. */
+  readonly usage: UsageOverride[] = [];
 
   constructor(options: { store: ObjectStore; random?: () => number }) {
     this.#store = options.store;
@@ -69,6 +77,10 @@ export class Faults implements FaultController {
     this.#node(name, (n) => markNodePressure(n, pressure));
   }
 
+  loadPods(namespace: string, selector: string, usage: Usage): void {
+    this.usage.push({ namespace, selector, usage: { ...usage } });
+  }
+
   loseVolume(name: string): void {
     if (!this.#store.delete('PersistentVolume', '', name)) throw new Error(`kube-sim has no PersistentVolume ${name}`);
   }
@@ -89,6 +101,7 @@ export class Faults implements FaultController {
     this.crashingImages.clear();
     this.failingRollouts.clear();
     this.#errors = [];
+    this.usage.length = 0;
     for (const name of this.#faultedNodes) {
       const node = this.#store.get('Node', '', name);
       if (!node) continue;

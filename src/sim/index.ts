@@ -5,6 +5,7 @@ import { EventRecorder } from './events.ts';
 import { Faults, type FaultController } from './faults.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { listenDual } from './listener.ts';
+import { MetricsApi } from './metrics-api.ts';
 import type { SimHooks } from './pod-lifecycle.ts';
 import { podLogText } from './pod-logs.ts';
 import { requireKind } from './resources.ts';
@@ -23,6 +24,7 @@ import { ObjectStore } from './store.ts';
 export type { RecordedRequest } from './router.ts';
 export type { FaultController, CrashMode, InjectedErrors } from './faults.ts';
 export type { NodePressure } from './node-conditions.ts';
+export type { Usage } from './metrics-api.ts';
 export type { SimHooks } from './pod-lifecycle.ts';
 export type { DeploymentSpec, NodeSpec, SeedName, VolumeSpec } from './seed.ts';
 export { nodeObject, persistentVolumeClaimObject, persistentVolumeObject, secretObject } from './seed.ts';
@@ -95,6 +97,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     access,
     requests: opts.logRequests ? requests : undefined,
     serverAddress: () => `127.0.0.1:${port}`,
+    metrics: new MetricsApi(store, () => faults.usage),
     podLog: (pod, o) => podLogText(pod, o, controllers.pods.crashModeOf(pod.metadata.uid)),
   });
   const listener = await listenDual(port, (req, res) => router.handle(req, res));

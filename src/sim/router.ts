@@ -2,11 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SIM_USER, type AccessRules } from './access.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { Faults } from './faults.ts';
+import type { MetricsApi } from './metrics-api.ts';
 import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
 import { decodeCoreObject, decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
 import type { ObjectStore } from './store.ts';
+import { toTable, wantsTable } from './tables.ts';
 import { serveWatch } from './watch.ts';
 
 /**
@@ -34,6 +36,7 @@ export interface RouterOptions extends ResourceContext {
   serverAddress: () => string;
   /** When set, every request is appended here. */
   requests: RecordedRequest[] | undefined;
+  metrics: MetricsApi;
 }
 
 interface ResourcePath {
@@ -167,6 +170,16 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
     if (!opts.access.allowed(access)) {
       const resource = p.subresource ? `${p.type.plural}/${p.subresource}` : p.type.plural;
       throw forbidden(p.type, resource, p.group, verb, SIM_USER, p.name, p.namespace);
+    }
+
+    if (p.type.computed === 'metrics') {
+      const accept = req.headers.accept;
+      if (p.name) {
+        const m = opts.metrics.get(p.type, p.namespace, p.name);
+        return sendJson(res, 200, wantsTable(accept) ? toTable(p.type, [m], '') : m);
+      }
+      const list = opts.metrics.list(p.type, p.namespace, query.get('labelSelector'), query.get('fieldSelector'));
+      return sendJson(res, 200, wantsTable(accept) ? toTable(p.type, list.items, '') : list);
     }
 
     if (p.type.kind === 'SelfSubjectAccessReview') {

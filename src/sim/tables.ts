@@ -237,6 +237,14 @@ const PRINTERS: Record<string, Printer> = {
       age(s.metadata.creationTimestamp),
     ],
   },
+  PodMetrics: {
+    columns: [NAME, col('CPU'), col('Memory'), col('Window')],
+    row: (m) => [m.metadata.name, (m.containers ?? []).map((c: any) => c.usage.cpu).join(','), (m.containers ?? []).map((c: any) => c.usage.memory).join(','), m.window],
+  },
+  NodeMetrics: {
+    columns: [NAME, col('CPU'), col('Memory'), col('Window')],
+    row: (m) => [m.metadata.name, m.usage.cpu, m.usage.memory, m.window],
+  },
   NetworkPolicy: {
     columns: [NAME, col('Pod-Selector'), AGE],
     row: (n) => [n.metadata.name, labelSelectorString(n.spec?.podSelector) || '<none>', age(n.metadata.creationTimestamp)],
