@@ -3,6 +3,7 @@ import { SIM_USER, type AccessRules } from './access.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { Faults } from './faults.ts';
 import type { MetricsApi } from './metrics-api.ts';
+import { openApiV2Document, openApiV3Index, openApiV3Text } from './openapi.ts';
 import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
@@ -149,6 +150,24 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
         if (list) return sendJson(res, 200, list);
         throw notFoundPath();
       }
+      if (pathname === '/openapi/v3') return sendJson(res, 200, openApiV3Index());
+      const oa = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(pathname);
+      if (oa) {
+        const doc = openApiV3Text(oa[2] ?? '', oa[1] ?? oa[3]!);
+        if (!doc) throw notFoundPath();
+        // A request that names the current hash may be cached for good, as the real server says.
+        const cache = query.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': cache, ETag: `"${doc.hash}"`, 'Content-Length': Buffer.byteLength(doc.text) });
+        res.end(doc.text);
+        return;
+      }
+      if (pathname === '/openapi/v2') {
+        const accept = req.headers.accept ?? '';
+        if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
+          throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json`);
+        }
+        return sendJson(res, 200, openApiV2Document());
+      }
       const g = /^\/apis\/([^/]+)\/?$/.exec(pathname);
       if (g) {
         const group = apiGroup(g[1]!);
@@ -214,9 +233,13 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
       query,
       contentType: req.headers['content-type'],
       accept: req.headers.accept,
+      userAgent: req.headers['user-agent'],
       body,
     });
-    if (result.kind === 'json') return sendJson(res, result.code, result.body);
+    if (result.kind === 'json') {
+      const warning = result.warnings?.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+      return sendJson(res, result.code, result.body, warning ? { Warning: warning } : {});
+    }
     if (result.kind === 'text') {
       res.writeHead(result.code, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
       res.end(result.body);

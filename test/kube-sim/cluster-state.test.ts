@@ -63,7 +63,7 @@ if (!kubectlAvailable()) {
 
     const claim = JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'too-big' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Ti' } }, storageClassName: 'manual' } });
     await writeFile(join(dir, 'too-big.json'), claim);
-    t.match(await ok(t, ['create', '--validate=false', '-f', join(dir, 'too-big.json')]), 'persistentvolumeclaim/too-big created');
+    t.match(await ok(t, ['create', '-f', join(dir, 'too-big.json')]), 'persistentvolumeclaim/too-big created');
     await sim.settle();
     t.match(await ok(t, ['get', 'pvc', 'too-big']), /^too-big\s+Pending\s{2,}/m);
 
