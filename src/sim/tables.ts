@@ -190,19 +190,22 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
   Event: {
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), col('Source', 'string', 1), col('First Seen', 'string', 1), col('Count', 'integer', 1), NAME],
+    // The real column set: Name, Subobject, Source, First Seen and Count only with -o wide.
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 'string', 1), col('Source', 'string', 1), col('Message'), col('First Seen', 'string', 1), col('Count', 'string', 1), col('Name', 'string', 1, 'name')],
     row: (e) => [
       age(e.lastTimestamp ?? e.eventTime),
       e.type ?? 'Normal',
       e.reason ?? '',
       `${(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}`,
+      e.involvedObject?.fieldPath ?? '',
+      [e.source?.component, e.source?.host].filter(Boolean).join(', '),
       e.message ?? '',
-      e.source?.component ?? '',
       age(e.firstTimestamp ?? e.eventTime),
-      e.count ?? 1,
+      String(e.count ?? 1),
       e.metadata.name,
     ],
   },
+
   Secret: {
     columns: [NAME, col('Type'), col('Data', 'integer'), AGE],
     row: (s) => [s.metadata.name, s.type ?? 'Opaque', Object.keys(s.data ?? {}).length, age(s.metadata.creationTimestamp)],
