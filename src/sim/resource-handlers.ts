@@ -34,7 +34,7 @@ export interface ResourceRequest {
 export type HandlerResult =
   | { kind: 'json'; code: number; body: unknown; warnings?: string[] }
   | { kind: 'text'; code: number; body: string }
-  | { kind: 'watch'; type: ResourceType; namespace: string | undefined; labelSelector: string | null; fieldSelector: string | null; resourceVersion: string | null; timeoutSeconds: number | undefined; sendInitialEvents: boolean; allowBookmarks: boolean };
+  | { kind: 'watch'; type: ResourceType; namespace: string | undefined; labelSelector: string | null; fieldSelector: string | null; resourceVersion: string | null; timeoutSeconds: number | undefined; sendInitialEvents: boolean; allowBookmarks: boolean; table?: { includeObject: string } };
 
 export interface PodLogOptions {
   container: string;
@@ -217,6 +217,7 @@ export class ResourceHandlers {
       timeoutSeconds: timeout === null ? undefined : Number(timeout),
       sendInitialEvents: req.query.get('sendInitialEvents') === 'true',
       allowBookmarks: req.query.get('allowWatchBookmarks') === 'true',
+      ...(wantsTable(req.accept) ? { table: { includeObject: req.query.get('includeObject') ?? 'Metadata' } } : {}),
     };
   }
 

@@ -8,7 +8,7 @@ import { kubectlAvailable, kubectlFor } from '../../src/sim/kubectl.ts';
 if (!kubectlAvailable()) {
   t.plan(0, 'kubectl is not on PATH');
 } else {
-  const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 20 });
+  const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 20, logRequests: true });
   const kubectl = await kubectlFor(sim, 'ai-ninja');
   t.teardown(async () => {
     await sim.close();
@@ -65,6 +65,19 @@ if (!kubectlAvailable()) {
     await sim.settle();
     const [a, b] = podIps('realtime-processor');
     t.match(await ok(t, ['get', 'endpoints', 'realtime-processor']), new RegExp(`^realtime-processor\\s+${a}:8080,${b}:8080\\s`, 'm'));
+  });
+
+  t.test('kubectl get endpoints -w prints a row with the ENDPOINTS column for each change', async (t) => {
+    const watching = kubectl(['get', 'endpoints', 'conversation-engine', '-w', '--request-timeout=3s']);
+    // Wait until kubectl's watch request has arrived, then change the endpoints.
+    for (let i = 0; i < 1000 && !sim.requests.some((r) => r.path.endsWith('/endpoints') && r.query.watch === 'true'); i++) await new Promise((r) => setTimeout(r, 10));
+    await ok(t, ['scale', 'deployment/conversation-engine', '--replicas=3']);
+    await sim.settle();
+    const r = await watching;
+    t.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split('\n');
+    t.match(rows[0], /^NAME\s+ENDPOINTS\s+AGE$/, 'one header');
+    t.match(rows.at(-1), /^conversation-engine\s+10\.244\.\S+:8080,10\.244\.\S+:8080,10\.244\.\S+:8080\s/, 'the last row has the third pod');
   });
 
   t.test('the runbook traffic switch: the Service selects the backup pods once they are ready', async (t) => {
