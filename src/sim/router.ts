@@ -4,6 +4,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } 
 import type { Faults } from './faults.ts';
 import type { MetricsApi } from './metrics-api.ts';
 import { openApiV2Document, openApiV3Index, openApiV3Text } from './openapi.ts';
+import { encodeOpenApiV2 } from './openapi-v2-protobuf.ts';
 import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
@@ -50,6 +51,13 @@ interface ResourcePath {
 }
 
 const BODY_LIMIT = 3 * 1024 * 1024;
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+let openApiV2Bytes: Buffer | undefined;
+/** The v2 document in protobuf, encoded once (it only depends on the resource table). */
+function openApiV2Protobuf(): Buffer {
+  openApiV2Bytes ??= encodeOpenApiV2(openApiV2Document());
+  return openApiV2Bytes;
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -163,8 +171,15 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
       }
       if (pathname === '/openapi/v2') {
         const accept = req.headers.accept ?? '';
+        if (accept.includes('application/com.github.proto-openapi.spec.v2@v1.0+protobuf') || accept.includes(OPENAPI_V2_PROTOBUF)) {
+          // The `@` form clients ask for is not a valid media type; the answer names the dotted one, as kube-openapi does.
+          const bytes = openApiV2Protobuf();
+          res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, 'Cache-Control': 'no-cache, private', 'Content-Length': bytes.length });
+          res.end(bytes);
+          return;
+        }
         if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
-          throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json`);
+          throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, ${OPENAPI_V2_PROTOBUF}`);
         }
         return sendJson(res, 200, openApiV2Document());
       }

@@ -65,6 +65,9 @@ ${Object.entries(env)
     const v2 = JSON.parse(await ok(t, ['get', '--raw', '/openapi/v2']));
     t.equal(v2.swagger, '2.0');
     t.match(v2.paths['/api/v1/namespaces/{namespace}/secrets/{name}'].patch.consumes, ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+    // kubectl's own protobuf parser reads the v2 document; kind schemas carry no group-version-kind, so explain finds none.
+    const explain = await kubectl(['explain', 'pods', '--output=plaintext-openapiv2']);
+    t.match(explain.stderr, 'couldn\'t find resource for "/v1, Kind=Pod"', 'parsed, and no kind schema (a parse failure reads differently)');
   });
 
   t.test('client-side apply: create, then a three-way merge that removes what the manifest no longer has', async (t) => {
@@ -88,6 +91,8 @@ ${Object.entries(env)
     const sent = sim.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/deployments/web')).at(-1)!;
     t.equal(sent.contentType, 'application/strategic-merge-patch+json');
     t.equal(sent.query.fieldValidation, 'Strict');
+    const v2Read = sim.requests.filter((r) => r.path === '/openapi/v2').at(-1);
+    t.match(v2Read, { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', status: 200 }, 'kubectl read the v2 document in protobuf on its way to its compiled-in merge keys');
   });
 
   t.test('a field the kind does not have is refused, as with strict validation on a real server', async (t) => {
