@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseQuantity } from '../kube/quantity.ts';
-import { apiVersionOf, type ResourceType } from './resources.ts';
+import { apiVersionOf, requireKind, type ResourceType } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { notFound } from './status.ts';
 import type { ObjectStore } from './store.ts';
@@ -118,9 +118,16 @@ export class MetricsApi {
       .filter(Boolean);
   }
 
+  /**
+   * One object's metrics. As in metrics-server: an object that does not exist is the core NotFound (`pods "x" not
+   * found`); one that exists without metrics is `pods.metrics.k8s.io "ns/x" not found`.
+   */
   get(t: ResourceType, namespace: string | undefined, name: string): any {
-    const found = this.#all(t, namespace).find((m) => m.metadata.name === name);
-    if (!found) throw notFound(t, name);
+    const source = t.kind === 'NodeMetrics' ? requireKind('Node') : requireKind('Pod');
+    const obj = this.#store.get(source.kind, source.namespaced ? (namespace ?? '') : '', name);
+    if (!obj) throw notFound(source, name);
+    const found = t.kind === 'NodeMetrics' ? this.#nodeMetrics(obj) : this.#podMetrics(obj);
+    if (!found) throw notFound(t, source.namespaced ? `${namespace}/${name}` : name);
     return found;
   }
 
