@@ -35,6 +35,8 @@ if (!kubectlAvailable()) {
     t.match(created, 'secret/api-token created');
     const token = await ok(t, ['get', 'secret', 'api-token', '-o', 'jsonpath={.data.TOKEN}']);
     t.equal(Buffer.from(token, 'base64').toString(), 's3cr3t', 'stored base64-encoded');
+    t.match(await ok(t, ['create', 'configmap', 'flags', '--from-literal=NEW_UI=on']), 'configmap/flags created', 'kubectl create configmap posts protobuf too');
+    t.equal(sim.get('ConfigMap', 'ai-ninja', 'flags').data.NEW_UI, 'on');
     const missing = await kubectl(['get', 'secret', 'nope']);
     t.not(missing.code, 0);
     t.match(missing.stderr, 'Error from server (NotFound): secrets "nope" not found');
