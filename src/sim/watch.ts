@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { apiVersionOf, type ResourceType } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { Change, ObjectStore } from './store.ts';
+import { toTable } from './tables.ts';
 
 /**
  * A watch stream: newline-delimited `{"type":"ADDED"|"MODIFIED"|"DELETED"|"BOOKMARK"|"ERROR","object":…}` over a
@@ -20,6 +21,8 @@ export interface WatchSpec {
   timeoutSeconds: number | undefined;
   sendInitialEvents: boolean;
   allowBookmarks: boolean;
+  /** `as=Table` (kubectl get -w): each event carries a one-row Table, as the real server's watch does. */
+  table?: { includeObject: string };
 }
 
 export function serveWatch(store: ObjectStore, spec: WatchSpec, res: ServerResponse, onEnd: () => void): () => void {
@@ -37,7 +40,10 @@ export function serveWatch(store: ObjectStore, spec: WatchSpec, res: ServerRespo
   const send = (type: string, object: unknown): void => {
     if (!ended) res.write(`${JSON.stringify({ type, object })}\n`);
   };
-  const wireObj = (obj: any): unknown => ({ ...obj, kind: spec.type.kind, apiVersion });
+  const wireObj = (obj: any): unknown => {
+    const full = { ...obj, kind: spec.type.kind, apiVersion };
+    return spec.table ? toTable(spec.type, [full], obj.metadata.resourceVersion, spec.table.includeObject) : full;
+  };
 
   const deliver = (change: Change): void => {
     if (change.kind !== spec.type.kind) return;
