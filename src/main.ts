@@ -34,6 +34,7 @@ import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
 import { PauseRegistry } from './guards/pause-registry.ts';
 import { SafetyGuard } from './guards/safety-guard.ts';
 import { guardSettings } from './guards/guards-config.ts';
+import { createTargets } from './escalation/targets/index.ts';
 import { DurableEscalator } from './escalation/durable-escalator.ts';
 import type { CreateClusterOptions } from './kube/client-node-cluster.ts';
 import { bullmqQueueFactory } from './queue/queue-factory.ts';
@@ -280,6 +281,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     escalator = await DurableEscalator.start({
       redis: connector,
       queues: bullmqQueueFactory,
+      targetFactory: createTargets,
       http,
       policy,
       config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },

@@ -20,7 +20,7 @@ import type { EscalationReceipt, Escalator } from './escalator.ts';
 import { IncidentReportSchema, minimalReport, type IncidentReport, type Level } from './incident.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import type { SeverityPolicy } from './severity-policy.ts';
-import { createTargets } from './targets/index.ts';
+import type { TargetFactory } from './targets/index.ts';
 import { SlackThreadStore } from './slack-thread-store.ts';
 import { RedisTargetMemory } from './target-memory.ts';
 import type { DeliveryItem, EscalationAction, PagingTarget } from './targets/paging-target.ts';
@@ -76,6 +76,11 @@ export interface DurableEscalatorOptions {
   observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Builds the configured paging targets (src/escalation/targets/index.ts `createTargets` in the composition root).
+   * Injected like the connections and queues: the escalator builds no adapter itself.
+   */
+  targetFactory: TargetFactory;
   /** Per-command timeout of the enqueueing connection (default 2s). */
   commandTimeout?: string | number;
   /** How long `start` waits for Redis before failing with REM_ERR_STORE_UNAVAILABLE (default 10 s). */
@@ -162,7 +167,7 @@ export class DurableEscalator implements Escalator {
     const threads = new SlackThreadStore(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
     let signing: string[];
     try {
-      this.#targets = createTargets(options.config.targets ?? {}, options.env, { threads });
+      this.#targets = options.targetFactory(options.config.targets ?? {}, options.env, { threads });
       // Signing secrets are not sent anywhere, but are secrets all the same.
       signing = Object.entries(options.config.targets ?? {}).flatMap(([name, c]) => (c.type === 'slack-app' && c.signingSecret ? [resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, options.env)] : []));
     } catch (err) {

@@ -9,6 +9,9 @@ import { RemediatorError } from '../../domain/errors.ts';
 import { webhookTarget } from './webhook.ts';
 import { statuspageTarget } from './statuspage.ts';
 
+/** Builds the paging targets of `escalation.targets`, reading `env:NAME` secrets (see `createTargets`). */
+export type TargetFactory = (config: Record<string, TargetConfig>, env?: NodeJS.ProcessEnv, deps?: { threads?: SlackThreadStore }) => Map<string, PagingTarget>;
+
 /**
  * Builds the configured targets, reading `env:NAME` secrets. A new provider is one file in this folder and one
  * case here.
