@@ -1,5 +1,5 @@
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import type { ConfigMap, KubeEvent, Node, Pod, ReplicaSet, Service, Workload } from './objects.ts';
+import type { ConfigMap, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service, Workload } from './objects.ts';
 
 /**
  * Every Kubernetes kind remediator touches, one row each: where it lives in the API (scope, group, version, plural,
@@ -43,6 +43,11 @@ export const KINDS = {
   Pod: of<Pod>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'pods', subresources: ['log', 'status'] }),
   Event: of<KubeEvent>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'events', subresources: [] }),
   Node: of<Node>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'nodes', subresources: ['status'], client: { api: 'core', read: 'readNode', patch: 'patchNode' } }),
+  Secret: of<KubeObject>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'secrets', subresources: [] }),
+  PersistentVolumeClaim: of<KubeObject>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'persistentvolumeclaims', subresources: ['status'] }),
+  PersistentVolume: of<KubeObject>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'persistentvolumes', subresources: ['status'] }),
+  Endpoints: of<KubeObject>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'endpoints', subresources: [] }),
+  EndpointSlice: of<KubeObject>()({ scope: 'Namespaced', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', subresources: [] }),
 } as const;
 
 export type KnownKind = keyof typeof KINDS;
@@ -55,6 +60,12 @@ export type KindMap = { [K in ObjectKind]: NonNullable<(typeof KINDS)[K]['object
 
 /** Kinds that live outside namespaces. */
 export type ClusterScopedKind = { [K in KnownKind]: (typeof KINDS)[K]['scope'] extends 'Cluster' ? K : never }[KnownKind];
+
+/**
+ * Kinds `Cluster.list` reads whole (a namespace's, or the cluster's for cluster-scoped kinds): what a cluster
+ * diagnosis and the traffic-switch gate look at.
+ */
+export type ListKind = 'Deployment' | 'ReplicaSet' | 'Pod' | 'Service' | 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'Node' | 'Endpoints' | 'EndpointSlice';
 
 /** Workloads whose pod template remediator may patch. */
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
