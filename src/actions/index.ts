@@ -17,6 +17,7 @@ import { kubeApplyAction } from './kube-apply.ts';
 import { kubeSnapshotAction } from './kube-snapshot.ts';
 import { kubeCordonAction } from './kube-cordon.ts';
 import { kubeBatchRestartAction } from './kube-batch-restart.ts';
+import { kubeClusterSnapshotAction } from './kube-cluster-snapshot.ts';
 
 /** Every action a playbook may use. A new action is one file and one line here. */
 export const actions: ActionDefinition<any>[] = [
@@ -26,5 +27,5 @@ export const actions: ActionDefinition<any>[] = [
   escalateAction,
   kubeRolloutRestartAction, kubeScaleAction, kubeRolloutUndoAction, kubePauseAction, kubeResumeAction, kubeSetEnvAction, kubeSetResourcesAction,
   kubePatchConfigMapAction, kubeRestoreAction, kubeSwitchServiceSelectorAction, kubeDeletePodsAction, kubeApplyAction, kubeSnapshotAction,
-  kubeCordonAction, kubeBatchRestartAction,
+  kubeCordonAction, kubeBatchRestartAction, kubeClusterSnapshotAction,
 ];
