@@ -15,6 +15,9 @@ const params = Type.Object(
     namespace: Namespace,
     names: Type.Array(ObjectName, { minItems: 1, maxItems: 50, uniqueItems: true, description: 'The workloads to restart, in this order.' }),
     kind: Type.Optional(WorkloadKindParam),
+    first: Type.Optional(
+      Type.Array(ObjectName, { maxItems: 50, uniqueItems: true, description: 'Priority order: those of `names` listed here go first, in this order; the rest follow in their own order.' }),
+    ),
     onFailure: Type.Optional(
       Type.Union([Type.Literal('stop'), Type.Literal('continue')], {
         default: 'stop',
@@ -42,8 +45,10 @@ export interface BatchObjectResult {
 }
 
 interface BatchState {
-  /** Index of the workload in progress. */
-  index: number;
+  /** The workload in progress; the next one is the first of the order without a result. */
+  current?: string;
+  /** Set once a failure stopped the batch (`onFailure: stop`). */
+  stopped?: boolean;
   /** `wait`: its restart was written; waiting for the controller to roll it out. */
   phase: 'restart' | 'wait';
   since?: number;
@@ -73,18 +78,22 @@ export const kubeBatchRestartAction = defineAction({
   summary: 'Restart several workloads one after another like `kubectl rollout restart`, waiting for each to be available; a ✅/❌ result per workload.',
   needs: ['kube'],
   params,
-  mutates: (p) => p.names.map((name) => ({ namespace: p.namespace, kind: p.kind ?? 'Deployment', name })),
+  // Before rendering (RBAC, pre-flight) `names` may still be a template: one placeholder target of the kind.
+  mutates: (p) => (Array.isArray(p.names) ? ordered(p) : [String(p.names)]).map((name) => ({ namespace: p.namespace, kind: p.kind ?? 'Deployment', name })),
   permissions: (p) => [permission('get', p.kind ?? 'Deployment', p.namespace), permission('patch', p.kind ?? 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
   async run(ctx) {
     const p = ctx.params;
-    const s: BatchState = structuredClone((ctx.state as BatchState | undefined) ?? { index: 0, phase: 'restart', results: [] });
+    const s: BatchState = structuredClone((ctx.state as BatchState | undefined) ?? { phase: 'restart', results: [] });
     const pollMs = p.pollInterval === undefined ? 2_000 : parseDuration(p.pollInterval);
-    while (s.index < p.names.length) {
-      const name = p.names[s.index]!;
+    for (;;) {
+      const names = ordered(p);
+      const name = s.current ?? (s.stopped ? undefined : names.find((n) => !s.results.some((r) => r.name === n)));
+      if (name === undefined) break;
+      s.current = name;
       const ref: ObjectRef<WorkloadKind> = { kind: p.kind ?? 'Deployment', namespace: p.namespace, name };
       if (s.phase === 'restart') {
         const started = await restartOne(ctx, ref, s);
-        if (started !== 'done') return pending(ctx, s, pollMs, `${name} (${s.index + 1} of ${p.names.length}): ${started.retry}; trying again`);
+        if (started !== 'done') return pending(ctx, s, pollMs, `${name} (${s.results.length + 1} of ${names.length}): ${started.retry}; trying again`);
         continue;
       }
       const waiting = await checkOne(ctx, ref, s);
@@ -94,7 +103,7 @@ export const kubeBatchRestartAction = defineAction({
   },
 });
 
-/** Writes the restart of the workload at `s.index`; a final error records ❌, a retryable one is tried again on the next call. */
+/** Writes the restart of the current workload; a final error records ❌, a retryable one is tried again on the next call. */
 async function restartOne(ctx: ActionContext<Params>, ref: ObjectRef<WorkloadKind>, s: BatchState): Promise<'done' | { retry: string }> {
   const now = ctx.clock.now();
   s.since ??= now;
@@ -118,7 +127,7 @@ async function restartOne(ctx: ActionContext<Params>, ref: ObjectRef<WorkloadKin
   }
 }
 
-/** One rollout-status read of the workload at `s.index`: undefined when it is settled (✅ or ❌), else what it waits for. */
+/** One rollout-status read of the current workload: undefined when it is settled (✅ or ❌), else what it waits for. */
 async function checkOne(ctx: ActionContext<Params>, ref: ObjectRef<WorkloadKind>, s: BatchState): Promise<string | undefined> {
   const now = ctx.clock.now();
   const took = now - (s.since ?? now);
@@ -159,21 +168,23 @@ async function checkOne(ctx: ActionContext<Params>, ref: ObjectRef<WorkloadKind>
     next(ctx, s, { ...base, mark: '❌', outcome: 'failed', reason: `not available within ${formatDuration(timeoutOf(ctx))}: ${message}`, tookMs: took });
     return undefined;
   }
-  return `${ref.name} (${s.index + 1} of ${ctx.params.names.length}): ${message}`;
+  return `${ref.name} (${s.results.length + 1} of ${ordered(ctx.params).length}): ${message}`;
 }
 
 /** Records the result of the current workload and moves on; after a ❌ with `onFailure: stop`, the rest are skipped. */
 function next(ctx: ActionContext<Params>, s: BatchState, result: BatchObjectResult): void {
   s.results.push(result);
-  s.index += 1;
+  s.current = undefined;
   s.phase = 'restart';
   s.since = undefined;
   s.generation = undefined;
   s.revision = undefined;
   s.restartedAt = undefined;
   if (result.mark === '❌' && (ctx.params.onFailure ?? 'stop') === 'stop') {
-    for (const name of ctx.params.names.slice(s.index)) s.results.push({ name, mark: '❌', outcome: 'skipped', reason: `not attempted: ${result.name} failed and onFailure is stop` });
-    s.index = ctx.params.names.length;
+    for (const name of ordered(ctx.params)) {
+      if (!s.results.some((r) => r.name === name)) s.results.push({ name, mark: '❌', outcome: 'skipped', reason: `not attempted: ${result.name} failed and onFailure is stop` });
+    }
+    s.stopped = true;
   }
 }
 
@@ -191,11 +202,21 @@ function finish(ctx: ActionContext<Params>, s: BatchState): ActionResult {
     restarted: ok,
     failed: s.results.filter((r) => r.outcome === 'failed').length,
     skipped: s.results.filter((r) => r.outcome === 'skipped').length,
+    report: s.results.map(line).join('; '),
     ...(ctx.run.dryRun ? { dryRun: true } : {}),
   };
   const summary = `${ok} of ${s.results.length} ${ctx.run.dryRun ? 'would be restarted' : 'restarted and available'}: ${s.results.map(line).join('; ')}`;
   if (ok < s.results.length) throw new RemediatorError('REM_ERR_BATCH_FAILED', summary, { details: output });
   return { status: 'ok', output, summary };
+}
+
+/**
+ * The order of the batch: `first` (a priority list) then the rest of `names`. The list may grow while the batch runs
+ * (a fleet run's services): the next workload is always the first of the order without a result.
+ */
+function ordered(p: { names: string[]; first?: string[] }): string[] {
+  const head = (Array.isArray(p.first) ? p.first : []).filter((n) => p.names.includes(n));
+  return [...head, ...p.names.filter((n) => !head.includes(n))];
 }
 
 function line(r: BatchObjectResult): string {

@@ -154,6 +154,21 @@ export const PlaybookSchema = Type.Object(
         gitops: Type.Optional(
           Type.Union([Type.Literal('refuse'), Type.Literal('allow')], { default: 'refuse', description: 'Objects managed by Argo CD or Flux: refuse to change them (default), or allow it (the playbook handles the sync itself).' }),
         ),
+        fleet: Type.Optional(
+          Type.Object(
+            {
+              by: Type.Optional(Type.String({ minLength: 1, default: 'deployment', description: 'The alert label that names the service (default deployment).' })),
+              namespaceLabel: Type.Optional(Type.String({ minLength: 1, default: 'namespace', description: 'The alert label that names the namespace (default namespace).' })),
+              min: Type.Optional(Type.Integer({ minimum: 2, default: 2, description: 'This many distinct services of one namespace firing within `window` open one fleet run (default 2).' })),
+              window: Type.Optional(Duration({ description: 'How close together the services must go down (default 2m).' })),
+            },
+            {
+              additionalProperties: false,
+              description:
+                'Correlated incidents: this playbook runs once for several services of one namespace that go down together (its triggers select the alerts). The run gets params.namespace and params.services (in the order they went down); the services\' own runs still queued are absorbed into it, and their later alerts are absorbed too.',
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

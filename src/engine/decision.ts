@@ -5,7 +5,7 @@
 export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
-  'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
+  'absorbed', 'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];

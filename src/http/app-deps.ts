@@ -13,6 +13,7 @@ import type { PauseRegistry } from '../guards/pause-registry.ts';
 import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
+import type { FleetCorrelator } from '../guards/fleet-correlator.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -41,4 +42,6 @@ export interface AppDeps {
    * 202 is as durable as the master's AOF setting).
    */
   durability?: DurabilityBarrier;
+  /** Correlated incidents: playbooks with spec.fleet take several services of a namespace at once (absent: never). */
+  fleet?: FleetCorrelator;
 }
