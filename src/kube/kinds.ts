@@ -1,5 +1,5 @@
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import type { ConfigMap, KubeEvent, KubeObject, Node, Pod, ReplicaSet, Service, Workload } from './objects.ts';
+import type { ConfigMap, EndpointSlice, Endpoints, KubeEvent, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicaSet, Secret, Service, Workload } from './objects.ts';
 
 /**
  * Every Kubernetes kind remediator touches, one row each: where it lives in the API (scope, group, version, plural,
@@ -42,12 +42,12 @@ export const KINDS = {
   Service: of<Service>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'services', subresources: ['status'], client: { api: 'core', read: 'readNamespacedService', patch: 'patchNamespacedService' } }),
   Pod: of<Pod>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'pods', subresources: ['log', 'status'] }),
   Event: of<KubeEvent>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'events', subresources: [] }),
+  Secret: of<Secret>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'secrets', subresources: [], client: { api: 'core', read: 'readNamespacedSecret', patch: 'patchNamespacedSecret' } }),
+  PersistentVolumeClaim: of<PersistentVolumeClaim>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'persistentvolumeclaims', subresources: ['status'], client: { api: 'core', read: 'readNamespacedPersistentVolumeClaim', patch: 'patchNamespacedPersistentVolumeClaim' } }),
+  PersistentVolume: of<PersistentVolume>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'persistentvolumes', subresources: ['status'], client: { api: 'core', read: 'readPersistentVolume', patch: 'patchPersistentVolume' } }),
+  Endpoints: of<Endpoints>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'endpoints', subresources: [], client: { api: 'core', read: 'readNamespacedEndpoints', patch: 'patchNamespacedEndpoints' } }),
+  EndpointSlice: of<EndpointSlice>()({ scope: 'Namespaced', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', subresources: [] }),
   Node: of<Node>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'nodes', subresources: ['status'], client: { api: 'core', read: 'readNode', patch: 'patchNode' } }),
-  Secret: of<KubeObject>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'secrets', subresources: [] }),
-  PersistentVolumeClaim: of<KubeObject>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'persistentvolumeclaims', subresources: ['status'] }),
-  PersistentVolume: of<KubeObject>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'persistentvolumes', subresources: ['status'] }),
-  Endpoints: of<KubeObject>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'endpoints', subresources: [] }),
-  EndpointSlice: of<KubeObject>()({ scope: 'Namespaced', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', subresources: [] }),
 } as const;
 
 export type KnownKind = keyof typeof KINDS;

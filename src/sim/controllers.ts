@@ -1,10 +1,13 @@
 import { DeploymentController } from './deployment-controller.ts';
+import { EndpointsController } from './endpoints-controller.ts';
+import { NodeLifecycleController } from './node-lifecycle-controller.ts';
 import type { EventRecorder } from './events.ts';
 import type { Faults } from './faults.ts';
 import { PodLifecycle, type SimHooks } from './pod-lifecycle.ts';
 import { reconcileReplicaSet } from './replicaset-controller.ts';
 import type { Change, ObjectStore } from './store.ts';
 import { TimerSet } from './timers.ts';
+import { reconcileVolumes } from './volume-binder.ts';
 import { daemonSetStatus, statefulSetStatus } from './workload-status.ts';
 
 /**
@@ -30,6 +33,8 @@ export class ControllerManager {
   #rechecks = new Map<string, NodeJS.Timeout>();
   #unsubscribe: () => void;
   #deployments: DeploymentController;
+  #nodes: NodeLifecycleController;
+  #endpoints: EndpointsController;
   #stopped = false;
 
   constructor(options: ControllerManagerOptions) {
@@ -51,6 +56,8 @@ export class ControllerManager {
       markHanging: (uid) => this.#hanging.add(uid),
       recheckAfter: (ns, name, ms) => this.#recheck(`Deployment/${ns}/${name}`, ms),
     });
+    this.#endpoints = new EndpointsController(options.store);
+    this.#nodes = new NodeLifecycleController(options.store, () => this.pods.retryScheduling());
     this.#unsubscribe = options.store.subscribe((c) => this.#onChange(c));
   }
 
@@ -65,6 +72,9 @@ export class ControllerManager {
       for (const o of this.#o.store.list(kind)) this.#enqueue(`${kind}/${o.metadata.namespace}/${o.metadata.name}`);
     }
     for (const p of this.#o.store.list('Pod')) this.pods.podAdded(p);
+    for (const n of this.#o.store.list('Node')) this.#enqueue(`Node//${n.metadata.name}`);
+    for (const s of this.#o.store.list('Service')) this.#enqueue(`Endpoints/${s.metadata.namespace}/${s.metadata.name}`);
+    this.#enqueue('Volumes//');
   }
 
   stop(): void {
@@ -91,10 +101,28 @@ export class ControllerManager {
         if (c.type === 'ADDED') this.pods.podAdded(c.object);
         if (c.type === 'DELETED') this.pods.podDeleted(c.object);
         for (const r of owners) if (r.kind === 'ReplicaSet') this.#enqueue(`ReplicaSet/${c.namespace}/${r.name}`);
+        for (const svc of this.#endpoints.servicesIn(c.namespace)) this.#enqueue(`Endpoints/${c.namespace}/${svc}`);
         break;
+      case 'Service':
+      case 'Endpoints':
+        // A Service's endpoints follow it; someone else's write to a managed Endpoints is put right again.
+        this.#enqueue(`Endpoints/${c.namespace}/${c.name}`);
+        break;
+      case 'EndpointSlice': {
+        const svc = c.object.metadata?.labels?.['kubernetes.io/service-name'];
+        if (svc) this.#enqueue(`Endpoints/${c.namespace}/${svc}`);
+        break;
+      }
       case 'StatefulSet':
       case 'DaemonSet':
         if (c.type !== 'DELETED') this.#enqueue(`${c.kind}/${c.namespace}/${c.name}`);
+        break;
+      case 'Node':
+        if (c.type !== 'DELETED') this.#enqueue(`Node//${c.name}`);
+        break;
+      case 'PersistentVolume':
+      case 'PersistentVolumeClaim':
+        this.#enqueue('Volumes//');
         break;
     }
   }
@@ -131,6 +159,12 @@ export class ControllerManager {
         return this.#deployments.reconcile(namespace, name);
       case 'ReplicaSet':
         return reconcileReplicaSet(this.#o.store, this.#o.events, namespace, name);
+      case 'Node':
+        return this.#nodes.reconcile(name);
+      case 'Endpoints':
+        return this.#endpoints.reconcile(namespace, name);
+      case 'Volumes':
+        return reconcileVolumes(this.#o.store, this.#o.events);
       case 'StatefulSet':
       case 'DaemonSet': {
         const update = kind === 'StatefulSet' ? statefulSetStatus : daemonSetStatus;

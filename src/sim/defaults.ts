@@ -89,6 +89,18 @@ export function applyDefaults(obj: any): void {
         p.targetPort ??= p.port;
       }
       break;
+    case 'Secret':
+      obj.type ??= 'Opaque';
+      break;
+    case 'PersistentVolume':
+      if (!spec) return;
+      spec.persistentVolumeReclaimPolicy ??= 'Retain';
+      spec.volumeMode ??= 'Filesystem';
+      break;
+    case 'PersistentVolumeClaim':
+      if (!spec) return;
+      spec.volumeMode ??= 'Filesystem';
+      break;
     case 'Namespace':
       obj.spec ??= { finalizers: ['kubernetes'] };
       obj.status ??= { phase: 'Active' };

@@ -1,5 +1,8 @@
 import { conflict, internalError, StatusError, tooManyRequests } from './status.ts';
+import { markNodeHealthy, markNodeNotReady, markNodePressure, markNodeUnreachable, type NodePressure } from './node-conditions.ts';
 import { typeByPath } from './resources.ts';
+import type { Usage, UsageOverride } from './metrics-api.ts';
+import type { ObjectStore } from './store.ts';
 
 /**
  * Faults a test switches on to see how a client copes: crash-looping images, rollouts that never finish, and API
@@ -23,7 +26,22 @@ export interface FaultController {
   failRollouts(namespace: string, name: string): void;
   /** The API answers the given Status for matching calls. */
   injectErrors(spec: InjectedErrors): void;
-  /** Removes every fault (pods already crashing keep their state until replaced). */
+  /**
+   * The node goes NotReady: by default its kubelet stops posting status (every condition Unknown, `unreachable`
+   * taints); `'False'` is a kubelet that reports itself not ready (`not-ready` taints). Its pods stop being Ready and
+   * new pods wait Unschedulable.
+   */
+  nodeNotReady(name: string, how?: 'Unknown' | 'False'): void;
+  /** The node reports MemoryPressure, DiskPressure or PIDPressure (and gets the matching NoSchedule taint). */
+  nodePressure(name: string, pressure: NodePressure): void;
+  /**
+   * What the metrics API reports for the matching pods (label selector string, e.g. `app=web`): the pod's total CPU
+   * and memory, shared among its containers. Later calls win for the fields they set.
+   */
+  loadPods(namespace: string, selector: string, usage: Usage): void;
+  /** The PersistentVolume disappears from under its claim, which turns Lost. */
+  loseVolume(name: string): void;
+  /** Removes every fault (pods already crashing keep their state until replaced; faulted nodes are healthy again). */
   clear(): void;
 }
 
@@ -33,9 +51,38 @@ export class Faults implements FaultController {
   readonly failingRollouts = new Set<string>();
   #errors: (InjectedErrors & { remaining: number })[] = [];
   #random: () => number;
+  #store: ObjectStore;
+  #faultedNodes = new Set<string>();
+  /** Usage the metrics API reports instead of the baseline. */
+  readonly usage: UsageOverride[] = [];
 
-  constructor(random: () => number = Math.random) {
-    this.#random = random;
+  constructor(options: { store: ObjectStore; random?: () => number }) {
+    this.#store = options.store;
+    this.#random = options.random ?? Math.random;
+  }
+
+  #node(name: string, change: (node: any) => void): void {
+    const node = this.#store.get('Node', '', name);
+    if (!node) throw new Error(`kube-sim has no node ${name}`);
+    change(node);
+    this.#store.update(node);
+    this.#faultedNodes.add(name);
+  }
+
+  nodeNotReady(name: string, how: 'Unknown' | 'False' = 'Unknown'): void {
+    this.#node(name, how === 'Unknown' ? markNodeUnreachable : markNodeNotReady);
+  }
+
+  nodePressure(name: string, pressure: NodePressure): void {
+    this.#node(name, (n) => markNodePressure(n, pressure));
+  }
+
+  loadPods(namespace: string, selector: string, usage: Usage): void {
+    this.usage.push({ namespace, selector, usage: { ...usage } });
+  }
+
+  loseVolume(name: string): void {
+    if (!this.#store.delete('PersistentVolume', '', name)) throw new Error(`kube-sim has no PersistentVolume ${name}`);
   }
 
   crashImage(image: string, mode: CrashMode): void {
@@ -54,6 +101,14 @@ export class Faults implements FaultController {
     this.crashingImages.clear();
     this.failingRollouts.clear();
     this.#errors = [];
+    this.usage.length = 0;
+    for (const name of this.#faultedNodes) {
+      const node = this.#store.get('Node', '', name);
+      if (!node) continue;
+      markNodeHealthy(node);
+      this.#store.update(node);
+    }
+    this.#faultedNodes.clear();
   }
 
   crashModeOf(image: string | undefined): CrashMode | undefined {

@@ -5,12 +5,14 @@ import { EventRecorder } from './events.ts';
 import { Faults, type FaultController } from './faults.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { listenDual } from './listener.ts';
+import { MetricsApi } from './metrics-api.ts';
 import type { SimHooks } from './pod-lifecycle.ts';
 import { podLogText } from './pod-logs.ts';
 import { requireKind } from './resources.ts';
 import { createRouter, type RecordedRequest } from './router.ts';
 import { deploymentObject, ensureNamespace, seed, type DeploymentSpec, type SeedName } from './seed.ts';
 import { applyDefaults } from './defaults.ts';
+import { decodeSecret } from './secret-codec.ts';
 import { ObjectStore } from './store.ts';
 
 /**
@@ -21,9 +23,11 @@ import { ObjectStore } from './store.ts';
  */
 export type { RecordedRequest } from './router.ts';
 export type { FaultController, CrashMode, InjectedErrors } from './faults.ts';
+export type { NodePressure } from './node-conditions.ts';
+export type { Usage } from './metrics-api.ts';
 export type { SimHooks } from './pod-lifecycle.ts';
-export type { DeploymentSpec, NodeSpec, SeedName } from './seed.ts';
-export { nodeObject } from './seed.ts';
+export type { DeploymentSpec, NodeSpec, SeedName, VolumeSpec } from './seed.ts';
+export { nodeObject, persistentVolumeClaimObject, persistentVolumeObject, secretObject } from './seed.ts';
 export type { DenyRule } from './access.ts';
 
 export interface KubeSimOptions {
@@ -72,7 +76,7 @@ export interface KubeSim {
 export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> {
   const token = opts.token ?? 'sim-token';
   const store = new ObjectStore();
-  const faults = new Faults();
+  const faults = new Faults({ store });
   const access = new AccessRules();
   const events = new EventRecorder(store);
   const hooks: SimHooks = {};
@@ -93,6 +97,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     access,
     requests: opts.logRequests ? requests : undefined,
     serverAddress: () => `127.0.0.1:${port}`,
+    metrics: new MetricsApi(store, () => faults.usage),
     podLog: (pod, o) => podLogText(pod, o, controllers.pods.crashModeOf(pod.metadata.uid)),
   });
   const listener = await listenDual(port, (req, res) => router.handle(req, res));
@@ -126,6 +131,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
         obj.metadata.namespace ??= 'default';
         ensureNamespace(store, obj.metadata.namespace);
       }
+      decodeSecret(obj);
       applyDefaults(obj);
       const existing = store.get(t.kind, t.namespaced ? obj.metadata.namespace : '', obj.metadata.name);
       if (!existing) return store.create(obj);

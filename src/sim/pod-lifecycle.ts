@@ -1,5 +1,6 @@
 import type { EventRecorder } from './events.ts';
 import type { CrashMode, Faults } from './faults.ts';
+import { unschedulableReason } from './node-conditions.ts';
 import type { ObjectStore } from './store.ts';
 import { nowRfc3339 } from './store.ts';
 import type { TimerSet } from './timers.ts';
@@ -58,9 +59,24 @@ export class PodLifecycle {
     return { rs, deployment };
   }
 
-  /** A pod appeared: schedule it and start its containers later. */
+  /** Pods still waiting for a node try again (a node became Ready, was uncordoned, lost its pressure). */
+  retryScheduling(): void {
+    for (const p of this.#o.store.list('Pod')) if (!p.spec?.nodeName) this.podAdded(p);
+  }
+
+  /** A pod appeared: schedule it and start its containers later; if the node cannot take it, it waits Unschedulable. */
   podAdded(pod: any): void {
     if (this.#started.has(pod.metadata.uid) || pod.status?.phase !== 'Pending' || pod.spec?.nodeName) return;
+    const why = unschedulableReason(pod, this.#o.store.get('Node', '', NODE_NAME));
+    if (why) {
+      const cond = (pod.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled');
+      if (cond?.message === why) return;
+      const waiting = structuredClone(pod);
+      waiting.status = { ...waiting.status, conditions: [{ ...condition('PodScheduled', 'False', 'Unschedulable', why) }] };
+      const stored = this.#o.store.update(waiting);
+      this.#o.events.record(stored, 'Warning', 'FailedScheduling', why, 'default-scheduler');
+      return;
+    }
     const scheduled = structuredClone(pod);
     scheduled.spec.nodeName = NODE_NAME;
     scheduled.status = {

@@ -1,7 +1,7 @@
 /**
  * Just enough of Kubernetes' protobuf encoding to read what kubectl sends as protobuf: the `k8s\0` envelope
- * (runtime.Unknown) and a SelfSubjectAccessReview (`kubectl auth can-i`). Everything else that arrives as protobuf is
- * answered 415 by the router.
+ * (runtime.Unknown), a SelfSubjectAccessReview (`kubectl auth can-i`), and the Secrets and ConfigMaps that
+ * `kubectl create secret|configmap` post. Everything else that arrives as protobuf is answered 415 by the router.
  */
 type Fields = Map<number, (Buffer | number)[]>;
 
@@ -84,4 +84,60 @@ export function decodeSelfSubjectAccessReview(raw: Buffer): any {
   }
   if (nra) out.spec.nonResourceAttributes = { path: str(nra, 1), verb: str(nra, 2) };
   return out;
+}
+
+/** A `map<string, string|bytes>` field (repeated entries with key 1, value 2). */
+function map(f: Fields, n: number, bytes: boolean): Record<string, string> | undefined {
+  const entries = f.get(n);
+  if (!entries) return undefined;
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    if (!Buffer.isBuffer(e)) continue;
+    const kv = parseMessage(e);
+    const v = kv.get(2)?.[0];
+    const value = Buffer.isBuffer(v) ? v : Buffer.alloc(0);
+    out[str(kv, 1) ?? ''] = bytes ? value.toString('base64') : value.toString('utf8');
+  }
+  return out;
+}
+
+/** The ObjectMeta fields a client sets on create (k8s.io/apimachinery meta/v1 generated.proto numbering). */
+function objectMeta(f: Fields | undefined): any {
+  if (!f) return {};
+  const meta: any = {};
+  for (const [n, key] of [[1, 'name'], [2, 'generateName'], [3, 'namespace'], [6, 'resourceVersion']] as const) {
+    const v = str(f, n);
+    if (v) meta[key] = v;
+  }
+  const labels = map(f, 11, false);
+  const annotations = map(f, 12, false);
+  if (labels) meta.labels = labels;
+  if (annotations) meta.annotations = annotations;
+  return meta;
+}
+
+/** A Secret or ConfigMap (core/v1 generated.proto) in its JSON form; undefined for any other kind. */
+export function decodeCoreObject(kind: string, raw: Buffer): any | undefined {
+  const f = parseMessage(raw);
+  if (kind === 'Secret') {
+    const out: any = { apiVersion: 'v1', kind, metadata: objectMeta(sub(f, 1)) };
+    const data = map(f, 2, true);
+    if (data) out.data = data;
+    const type = str(f, 3);
+    if (type) out.type = type;
+    const stringData = map(f, 4, false);
+    if (stringData) out.stringData = stringData;
+    if (f.get(5)?.[0] === 1) out.immutable = true;
+    return out;
+  }
+  if (kind === 'ConfigMap') {
+    const out: any = { apiVersion: 'v1', kind, metadata: objectMeta(sub(f, 1)) };
+    const data = map(f, 2, false);
+    if (data) out.data = data;
+    const binaryData = map(f, 3, true);
+    if (binaryData) out.binaryData = binaryData;
+    if (f.get(4)?.[0] === 1) out.immutable = true;
+    return out;
+  }
+  return undefined;
 }

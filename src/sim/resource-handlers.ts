@@ -6,6 +6,9 @@ import { labelSelectorString, parseFieldSelector, parseLabelSelector } from './s
 import { alreadyExists, badRequest, conflict, invalid, methodNotAllowed, notFound, StatusError, successStatus } from './status.ts';
 import type { ObjectStore } from './store.ts';
 import { nowRfc3339 } from './store.ts';
+import { managerFor, recordApply, recordUpdate } from './managed-fields.ts';
+import { objectMetaFields } from './openapi.ts';
+import { decodeSecret } from './secret-codec.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { dropNulls } from './template-hash.ts';
 import { validate } from './validation.ts';
@@ -24,11 +27,12 @@ export interface ResourceRequest {
   query: URLSearchParams;
   contentType: string | undefined;
   accept: string | undefined;
+  userAgent?: string | undefined;
   body: string;
 }
 
 export type HandlerResult =
-  | { kind: 'json'; code: number; body: unknown }
+  | { kind: 'json'; code: number; body: unknown; warnings?: string[] }
   | { kind: 'text'; code: number; body: string }
   | { kind: 'watch'; type: ResourceType; namespace: string | undefined; labelSelector: string | null; fieldSelector: string | null; resourceVersion: string | null; timeoutSeconds: number | undefined; sendInitialEvents: boolean; allowBookmarks: boolean };
 
@@ -44,7 +48,31 @@ export interface ResourceContext {
   podLog(pod: any, options: PodLogOptions): string;
 }
 
-const json = (code: number, body: unknown): HandlerResult => ({ kind: 'json', code, body });
+const json = (code: number, body: unknown, warnings: string[] = []): HandlerResult => ({ kind: 'json', code, body, ...(warnings.length ? { warnings } : {}) });
+
+/**
+ * `fieldValidation` (Strict from kubectl, Warn by default): fields the kind does not have, at the top level and in
+ * `metadata`, are refused with the real strict decoding error or reported as warnings. Nested fields are not checked.
+ */
+function unknownFields(req: ResourceRequest, body: any): string[] {
+  const mode = req.query.get('fieldValidation') ?? 'Warn';
+  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
+  if (mode === 'Ignore' || req.subresource === 'scale') return [];
+  const known = new Set(['apiVersion', 'kind', 'metadata', ...req.type.fields]);
+  const meta = new Set(objectMetaFields());
+  const unknown = [
+    ...Object.keys(body).filter((k) => !known.has(k)),
+    ...Object.keys(body.metadata ?? {})
+      .filter((k) => !meta.has(k))
+      .map((k) => `metadata.${k}`),
+  ];
+  if (unknown.length === 0) return [];
+  if (mode === 'Strict') {
+    const list = unknown.map((u) => `unknown field "${u}"`).join(', ');
+    throw badRequest(`${req.type.kind} in version "${req.type.version}" cannot be handled as a ${req.type.kind}: strict decoding error: ${list}`);
+  }
+  return unknown.map((u) => `unknown field "${u}"`);
+}
 
 function randomSuffix(n = 5): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -227,8 +255,9 @@ export class ResourceHandlers {
     return this.#createObject(req, body);
   }
 
-  #createObject(req: ResourceRequest, input: any): HandlerResult {
+  #createObject(req: ResourceRequest, input: any, applied?: any): HandlerResult {
     const t = req.type;
+    const warnings = unknownFields(req, input);
     const body = dropNulls(input);
     body.kind = t.kind;
     const name = body.metadata.name;
@@ -236,18 +265,25 @@ export class ResourceHandlers {
     delete body.metadata.resourceVersion;
     if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(t.kind)) body.status = {};
     if (t.kind === 'Pod') body.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    if (t.kind === 'PersistentVolumeClaim' || t.kind === 'PersistentVolume') body.status = { phase: 'Pending' };
+    decodeSecret(body);
     applyDefaults(body);
+    const manager = managerFor(req.query.get('fieldManager'), req.userAgent);
+    body.metadata.managedFields = applied
+      ? recordApply([], undefined, applied, body, manager, apiVersionOf(t), true, undefined)
+      : recordUpdate([], undefined, body, manager, apiVersionOf(t), undefined);
     const errors = validate(t, body);
     if (errors.length) throw invalid(t, name ?? '', errors);
     if (isDryRun(req.query)) {
-      return json(201, wire(t, { ...body, metadata: { ...body.metadata, uid: crypto.randomUUID(), creationTimestamp: nowRfc3339() } }));
+      return json(201, wire(t, { ...body, metadata: { ...body.metadata, uid: crypto.randomUUID(), creationTimestamp: nowRfc3339() } }), warnings);
     }
-    return json(201, wire(t, this.#store.create(body)));
+    return json(201, wire(t, this.#store.create(body)), warnings);
   }
 
   /** Stores `next` as the new state of `current`, applying the rules every write shares. */
-  #commit(req: ResourceRequest, current: any, input: any): HandlerResult {
+  #commit(req: ResourceRequest, current: any, input: any, applied?: any): HandlerResult {
     const t = req.type;
+    const warnings = unknownFields(req, input);
     let next = dropNulls(input);
     next.kind = t.kind;
     next.metadata ??= {};
@@ -266,15 +302,21 @@ export class ResourceHandlers {
       // The main resource ignores status for kinds that have a status subresource.
       next.status = current.status;
     }
+    decodeSecret(next);
     applyDefaults(next);
+    const manager = managerFor(req.query.get('fieldManager'), req.userAgent);
+    const entries = current.metadata.managedFields ?? [];
+    next.metadata.managedFields = applied
+      ? recordApply(entries, current, applied, next, manager, apiVersionOf(t), req.query.get('force') === 'true', req.subresource)
+      : recordUpdate(entries, current, next, manager, apiVersionOf(t), req.subresource);
     const errors = validate(t, next, current);
     if (errors.length) throw invalid(t, current.metadata.name, errors);
     if (isDryRun(req.query)) {
       next.metadata.resourceVersion = current.metadata.resourceVersion;
-      return json(200, wire(t, next));
+      return json(200, wire(t, next), warnings);
     }
     next.metadata.resourceVersion = current.metadata.resourceVersion;
-    return json(200, wire(t, this.#store.update(next)));
+    return json(200, wire(t, this.#store.update(next)), warnings);
   }
 
   /** Writes a new Scale onto its object (the Scale's own name/rv were checked by the caller). */
@@ -347,7 +389,7 @@ export class ResourceHandlers {
         const body = structuredClone(patch);
         this.#checkNamespace(req, body);
         body.metadata.name = name;
-        return this.#createObject(req, body);
+        return this.#createObject(req, body, patch);
       }
       throw notFound(req.type, name);
     }
@@ -362,7 +404,7 @@ export class ResourceHandlers {
     patched.metadata ??= {};
     if (patched.metadata.name !== name) throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
     checkResourceVersion(req.type, name, current, patched.metadata.resourceVersion);
-    return this.#commit(req, current, patched);
+    return this.#commit(req, current, patched, type === 'apply' ? patch : undefined);
   }
 
   #deleteOptions(req: ResourceRequest): any {

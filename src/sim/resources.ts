@@ -20,12 +20,23 @@ export interface ResourceType {
   requireResourceVersionOnUpdate: boolean;
   /** Whether spec changes bump metadata.generation. */
   hasGeneration: boolean;
+  /**
+   * Objects computed on each request instead of stored (the metrics API, as metrics-server serves it): get and list
+   * only, never watched or written.
+   */
+  computed?: 'metrics';
+  /**
+   * The object's top-level fields besides apiVersion, kind and metadata: what OpenAPI publishes for the kind and what
+   * `fieldValidation=Strict` accepts at the top level.
+   */
+  fields: string[];
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-function type(t: Omit<ResourceType, 'singular' | 'verbs' | 'subresources' | 'requireResourceVersionOnUpdate' | 'hasGeneration' | 'shortNames'> & Partial<ResourceType>): ResourceType {
+function type(t: Omit<ResourceType, 'singular' | 'verbs' | 'subresources' | 'requireResourceVersionOnUpdate' | 'hasGeneration' | 'shortNames' | 'fields'> & Partial<ResourceType>): ResourceType {
   return {
+    fields: ['spec', 'status'],
     singular: t.kind.toLowerCase(),
     verbs: ALL_VERBS,
     subresources: [],
@@ -39,8 +50,20 @@ function type(t: Omit<ResourceType, 'singular' | 'verbs' | 'subresources' | 'req
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   type({ kind: 'Pod', plural: 'pods', group: '', version: 'v1', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'log'] }),
   type({ kind: 'Service', plural: 'services', group: '', version: 'v1', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
-  type({ kind: 'ConfigMap', plural: 'configmaps', group: '', version: 'v1', namespaced: true, shortNames: ['cm'] }),
-  type({ kind: 'Event', plural: 'events', group: '', version: 'v1', namespaced: true, shortNames: ['ev'] }),
+  type({ kind: 'Secret', plural: 'secrets', group: '', version: 'v1', namespaced: true, fields: ['data', 'stringData', 'type', 'immutable'] }),
+  type({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', group: '', version: 'v1', namespaced: true, shortNames: ['pvc'], subresources: ['status'] }),
+  type({ kind: 'PersistentVolume', plural: 'persistentvolumes', group: '', version: 'v1', namespaced: false, shortNames: ['pv'], subresources: ['status'] }),
+  type({ kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', group: '', version: 'v1', namespaced: true, shortNames: ['ep'], fields: ['subsets'] }),
+  type({ kind: 'ConfigMap', plural: 'configmaps', group: '', version: 'v1', namespaced: true, shortNames: ['cm'], fields: ['data', 'binaryData', 'immutable'] }),
+  type({
+    kind: 'Event',
+    plural: 'events',
+    group: '',
+    version: 'v1',
+    namespaced: true,
+    shortNames: ['ev'],
+    fields: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance'],
+  }),
   type({ kind: 'Namespace', plural: 'namespaces', group: '', version: 'v1', namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status'] }),
   type({ kind: 'Node', plural: 'nodes', group: '', version: 'v1', namespaced: false, shortNames: ['no'], subresources: ['status'] }),
   type({ kind: 'Deployment', plural: 'deployments', group: 'apps', version: 'v1', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
@@ -48,6 +71,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type({ kind: 'StatefulSet', plural: 'statefulsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['scale', 'status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'DaemonSet', plural: 'daemonsets', group: 'apps', version: 'v1', namespaced: true, shortNames: ['ds'], categories: ['all'], subresources: ['status'], requireResourceVersionOnUpdate: true, hasGeneration: true }),
   type({ kind: 'NetworkPolicy', plural: 'networkpolicies', group: 'networking.k8s.io', version: 'v1', namespaced: true, shortNames: ['netpol'], hasGeneration: true }),
+  type({ kind: 'EndpointSlice', plural: 'endpointslices', group: 'discovery.k8s.io', version: 'v1', namespaced: true, fields: ['addressType', 'endpoints', 'ports'] }),
+  type({ kind: 'NodeMetrics', plural: 'nodes', singular: '', group: 'metrics.k8s.io', version: 'v1beta1', namespaced: false, verbs: ['get', 'list'], computed: 'metrics', fields: ['timestamp', 'window', 'usage'] }),
+  type({ kind: 'PodMetrics', plural: 'pods', singular: '', group: 'metrics.k8s.io', version: 'v1beta1', namespaced: true, verbs: ['get', 'list'], computed: 'metrics', fields: ['timestamp', 'window', 'containers'] }),
   type({ kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', group: 'authorization.k8s.io', version: 'v1', namespaced: false, verbs: ['create'] }),
 ];
 
@@ -55,7 +81,9 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
 export const API_GROUPS: readonly { group: string; version: string }[] = [
   { group: 'apps', version: 'v1' },
   { group: 'authorization.k8s.io', version: 'v1' },
+  { group: 'discovery.k8s.io', version: 'v1' },
   { group: 'networking.k8s.io', version: 'v1' },
+  { group: 'metrics.k8s.io', version: 'v1beta1' },
 ];
 
 export function apiVersionOf(t: ResourceType): string {

@@ -2,11 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SIM_USER, type AccessRules } from './access.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import type { Faults } from './faults.ts';
+import type { MetricsApi } from './metrics-api.ts';
+import { openApiV2Document, openApiV3Index, openApiV3Text } from './openapi.ts';
 import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
-import { decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
+import { decodeCoreObject, decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
 import type { ObjectStore } from './store.ts';
+import { toTable, wantsTable } from './tables.ts';
 import { serveWatch } from './watch.ts';
 
 /**
@@ -34,6 +37,7 @@ export interface RouterOptions extends ResourceContext {
   serverAddress: () => string;
   /** When set, every request is appended here. */
   requests: RecordedRequest[] | undefined;
+  metrics: MetricsApi;
 }
 
 interface ResourcePath {
@@ -146,6 +150,24 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
         if (list) return sendJson(res, 200, list);
         throw notFoundPath();
       }
+      if (pathname === '/openapi/v3') return sendJson(res, 200, openApiV3Index());
+      const oa = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(pathname);
+      if (oa) {
+        const doc = openApiV3Text(oa[2] ?? '', oa[1] ?? oa[3]!);
+        if (!doc) throw notFoundPath();
+        // A request that names the current hash may be cached for good, as the real server says.
+        const cache = query.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': cache, ETag: `"${doc.hash}"`, 'Content-Length': Buffer.byteLength(doc.text) });
+        res.end(doc.text);
+        return;
+      }
+      if (pathname === '/openapi/v2') {
+        const accept = req.headers.accept ?? '';
+        if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
+          throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json`);
+        }
+        return sendJson(res, 200, openApiV2Document());
+      }
       const g = /^\/apis\/([^/]+)\/?$/.exec(pathname);
       if (g) {
         const group = apiGroup(g[1]!);
@@ -161,10 +183,22 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
     if (injected) throw injected;
 
     const verb = verbOf(method, p, query);
+    // A verb the resource does not serve (writes to the metrics API, watching it) is refused like the real server.
+    if (!p.subresource && !p.type.verbs.includes(verb)) throw methodNotAllowed(method);
     const access = { verb, resource: p.type.plural, group: p.group, namespace: p.namespace, subresource: p.subresource };
     if (!opts.access.allowed(access)) {
       const resource = p.subresource ? `${p.type.plural}/${p.subresource}` : p.type.plural;
       throw forbidden(p.type, resource, p.group, verb, SIM_USER, p.name, p.namespace);
+    }
+
+    if (p.type.computed === 'metrics') {
+      const accept = req.headers.accept;
+      if (p.name) {
+        const m = opts.metrics.get(p.type, p.namespace, p.name);
+        return sendJson(res, 200, wantsTable(accept) ? toTable(p.type, [m], '') : m);
+      }
+      const list = opts.metrics.list(p.type, p.namespace, query.get('labelSelector'), query.get('fieldSelector'));
+      return sendJson(res, 200, wantsTable(accept) ? toTable(p.type, list.items, '') : list);
     }
 
     if (p.type.kind === 'SelfSubjectAccessReview') {
@@ -178,8 +212,17 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
       }
       return sendJson(res, 201, selfSubjectAccessReview(body, opts.access));
     }
-    // Only JSON bodies are understood (kubectl sends protobuf only for a few typed clients).
-    if (protobuf && raw.length > 0) throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    // JSON bodies are understood, and the protobuf Secrets and ConfigMaps `kubectl create secret|configmap` send.
+    if (protobuf && raw.length > 0) {
+      try {
+        const envelope = decodeEnvelope(raw);
+        const decoded = envelope.kind === p.type.kind ? decodeCoreObject(envelope.kind, envelope.raw) : undefined;
+        if (decoded) body = JSON.stringify(decoded);
+      } catch (err) {
+        throw badRequest(`unable to decode protobuf ${p.type.kind}: ${(err as Error).message}`);
+      }
+    }
+    if (protobuf && raw.length > 0 && body === '') throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
 
     const result = handlers.handle({
       method,
@@ -190,9 +233,13 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
       query,
       contentType: req.headers['content-type'],
       accept: req.headers.accept,
+      userAgent: req.headers['user-agent'],
       body,
     });
-    if (result.kind === 'json') return sendJson(res, result.code, result.body);
+    if (result.kind === 'json') {
+      const warning = result.warnings?.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+      return sendJson(res, result.code, result.body, warning ? { Warning: warning } : {});
+    }
     if (result.kind === 'text') {
       res.writeHead(result.code, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
       res.end(result.body);

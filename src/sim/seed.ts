@@ -4,8 +4,8 @@ import { nowRfc3339, type ObjectStore } from './store.ts';
 
 /**
  * Seed data. `empty` has only the namespaces every cluster has and the one Node (`kube-sim-node`); `ai-ninja` adds the demo's application: four
- * two-replica Deployments with Services of the same names, a scaled-to-zero `phone-gateway-backup`, and the
- * `app-config` ConfigMap.
+ * two-replica Deployments with Services of the same names, a scaled-to-zero `phone-gateway-backup`, the
+ * `app-config` ConfigMap, the `app-secrets` Secret, and the `call-recordings` claim bound to `pv-call-recordings`.
  */
 export type SeedName = 'ai-ninja' | 'empty';
 
@@ -145,4 +145,49 @@ export function seed(store: ObjectStore, name: SeedName): void {
     metadata: { name: 'app-config', namespace: AI_NINJA_NAMESPACE },
     data: { DEGRADED_MODE: 'false', LOG_LEVEL: 'info', MAX_CONCURRENT_CALLS: '200', UPSTREAM_TIMEOUT_MS: '3000' },
   });
+  // The credentials the runbook inspects (`kubectl get secret app-secrets -o yaml`); fake values.
+  store.create(secretObject(AI_NINJA_NAMESPACE, 'app-secrets', { DB_HOST: 'postgres.ai-ninja.svc', DB_PORT: '5432', DB_USER: 'ai_ninja', DB_PASSWORD: 'sim-password', REDIS_HOST: 'redis.ai-ninja.svc', REDIS_PORT: '6379' }));
+  // Call recordings on a statically provisioned volume; the binder binds the claim.
+  store.create(persistentVolumeObject({ name: 'pv-call-recordings', storage: '10Gi', storageClassName: 'manual' }));
+  store.create(persistentVolumeClaimObject({ namespace: AI_NINJA_NAMESPACE, name: 'call-recordings', storage: '5Gi', storageClassName: 'manual' }));
+}
+
+/** An Opaque Secret from plain strings (stored base64-encoded, as the API server stores stringData). */
+export function secretObject(namespace: string, name: string, values: Record<string, string>, type = 'Opaque'): any {
+  return { kind: 'Secret', metadata: { name, namespace }, type, data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+}
+
+export interface VolumeSpec {
+  name: string;
+  storage: string;
+  storageClassName?: string;
+  accessModes?: string[];
+}
+
+/** A hostPath PersistentVolume, as an administrator provisions one statically. */
+export function persistentVolumeObject(spec: VolumeSpec): any {
+  const pv = {
+    kind: 'PersistentVolume',
+    metadata: { name: spec.name },
+    spec: {
+      capacity: { storage: spec.storage },
+      accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+      hostPath: { path: `/data/${spec.name}`, type: '' },
+      ...(spec.storageClassName !== undefined ? { storageClassName: spec.storageClassName } : {}),
+    },
+    status: { phase: 'Pending' },
+  };
+  applyDefaults(pv);
+  return pv;
+}
+
+export function persistentVolumeClaimObject(spec: VolumeSpec & { namespace: string }): any {
+  const pvc = {
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: spec.name, namespace: spec.namespace },
+    spec: { accessModes: spec.accessModes ?? ['ReadWriteOnce'], resources: { requests: { storage: spec.storage } }, ...(spec.storageClassName !== undefined ? { storageClassName: spec.storageClassName } : {}) },
+    status: { phase: 'Pending' },
+  };
+  applyDefaults(pvc);
+  return pvc;
 }

@@ -14,7 +14,7 @@ function isObject(v: unknown): v is Record<string, Json> {
 }
 
 /** The merge key of a list field, or `undefined` for lists the real server replaces atomically. */
-function mergeKeyFor(path: string[], field: string): string | undefined {
+export function mergeKeyFor(path: string[], field: string): string | undefined {
   switch (field) {
     case 'containers':
     case 'initContainers':
@@ -45,7 +45,7 @@ function mergeKeyFor(path: string[], field: string): string | undefined {
 }
 
 /** Lists of scalars that merge as sets (`patchStrategy:"merge"` on a []string). */
-const MERGED_PRIMITIVE_LISTS = new Set(['finalizers']);
+export const MERGED_PRIMITIVE_LISTS = new Set(['finalizers']);
 
 export function strategicMerge(original: Json, patch: Json, path: string[] = []): Json {
   if (!isObject(patch)) return structuredClone(patch);

@@ -99,6 +99,31 @@ function nodeRoles(n: any): string {
   return [...roles].sort().join(',') || '<none>';
 }
 
+/** helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order. */
+function accessModes(modes: string[] | undefined): string {
+  const short: [string, string][] = [['ReadWriteOnce', 'RWO'], ['ReadOnlyMany', 'ROX'], ['ReadWriteMany', 'RWX'], ['ReadWriteOncePod', 'RWOP']];
+  return short.filter(([m]) => (modes ?? []).includes(m)).map(([, s]) => s).join(',');
+}
+
+/** listWithMoreString: the first three, then ` + N more...`; `<unset>` when empty. */
+function listWithMore(items: string[], empty: string): string {
+  if (items.length > 3) return `${items.slice(0, 3).join(',')} + ${items.length - 3} more...`;
+  return items.length ? items.join(',') : empty;
+}
+
+/** The ENDPOINTS column of `kubectl get endpoints`: ready addresses with each port (notReadyAddresses are not shown). */
+function endpointsCell(e: any): string {
+  const subsets: any[] = e.subsets ?? [];
+  if (subsets.length === 0) return '<none>';
+  const list: string[] = [];
+  for (const ss of subsets) {
+    const addrs: any[] = ss.addresses ?? [];
+    if (!ss.ports?.length) list.push(...addrs.map((a) => a.ip));
+    else for (const p of ss.ports) list.push(...addrs.map((a) => `${a.ip}:${p.port}`));
+  }
+  return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
+}
+
 interface Printer {
   columns: Column[];
   row(obj: any): unknown[];
@@ -165,18 +190,63 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
   Event: {
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'), col('Source', 'string', 1), col('First Seen', 'string', 1), col('Count', 'integer', 1), NAME],
+    // The real column set: Name, Subobject, Source, First Seen and Count only with -o wide.
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 'string', 1), col('Source', 'string', 1), col('Message'), col('First Seen', 'string', 1), col('Count', 'string', 1), col('Name', 'string', 1, 'name')],
     row: (e) => [
       age(e.lastTimestamp ?? e.eventTime),
       e.type ?? 'Normal',
       e.reason ?? '',
       `${(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}`,
+      e.involvedObject?.fieldPath ?? '',
+      [e.source?.component, e.source?.host].filter(Boolean).join(', '),
       e.message ?? '',
-      e.source?.component ?? '',
       age(e.firstTimestamp ?? e.eventTime),
-      e.count ?? 1,
+      String(e.count ?? 1),
       e.metadata.name,
     ],
+  },
+
+  Secret: {
+    columns: [NAME, col('Type'), col('Data', 'integer'), AGE],
+    row: (s) => [s.metadata.name, s.type ?? 'Opaque', Object.keys(s.data ?? {}).length, age(s.metadata.creationTimestamp)],
+  },
+  PersistentVolume: {
+    columns: [NAME, col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), AGE, col('VolumeMode', 'string', 1)],
+    row: (v) => {
+      const claim = v.spec?.claimRef ? `${v.spec.claimRef.namespace}/${v.spec.claimRef.name}` : '';
+      const phase = v.metadata.deletionTimestamp ? 'Terminating' : (v.status?.phase ?? '');
+      return [v.metadata.name, v.spec?.capacity?.storage ?? '', accessModes(v.spec?.accessModes), v.spec?.persistentVolumeReclaimPolicy ?? '', phase, claim, v.spec?.storageClassName ?? '', v.spec?.volumeAttributesClassName || '<unset>', v.status?.reason ?? '', age(v.metadata.creationTimestamp), v.spec?.volumeMode ?? '<unset>'];
+    },
+  },
+  PersistentVolumeClaim: {
+    columns: [NAME, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), AGE, col('VolumeMode', 'string', 1)],
+    row: (c) => {
+      const bound = Boolean(c.spec?.volumeName);
+      const phase = c.metadata.deletionTimestamp ? 'Terminating' : (c.status?.phase ?? '');
+      return [c.metadata.name, phase, c.spec?.volumeName ?? '', bound ? (c.status?.capacity?.storage ?? '') : '', bound ? accessModes(c.status?.accessModes) : '', c.spec?.storageClassName ?? '', c.spec?.volumeAttributesClassName || '<unset>', age(c.metadata.creationTimestamp), c.spec?.volumeMode ?? '<unset>'];
+    },
+  },
+  Endpoints: {
+    columns: [NAME, col('Endpoints'), AGE],
+    row: (e) => [e.metadata.name, endpointsCell(e), age(e.metadata.creationTimestamp)],
+  },
+  EndpointSlice: {
+    columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
+    row: (s) => [
+      s.metadata.name,
+      s.addressType ?? '',
+      listWithMore((s.ports ?? []).map((p: any) => (p.port !== undefined && p.port !== null ? String(p.port) : (p.name ?? '*'))), '<unset>'),
+      listWithMore((s.endpoints ?? []).flatMap((e: any) => e.addresses ?? []), '<unset>'),
+      age(s.metadata.creationTimestamp),
+    ],
+  },
+  PodMetrics: {
+    columns: [NAME, col('CPU'), col('Memory'), col('Window')],
+    row: (m) => [m.metadata.name, (m.containers ?? []).map((c: any) => c.usage.cpu).join(','), (m.containers ?? []).map((c: any) => c.usage.memory).join(','), m.window],
+  },
+  NodeMetrics: {
+    columns: [NAME, col('CPU'), col('Memory'), col('Window')],
+    row: (m) => [m.metadata.name, m.usage.cpu, m.usage.memory, m.window],
   },
   NetworkPolicy: {
     columns: [NAME, col('Pod-Selector'), AGE],

@@ -100,6 +100,90 @@ function workloadErrors(t: ResourceType, obj: any, old: any | undefined): FieldE
   return out;
 }
 
+const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+const VOLUME_SOURCES = ['hostPath', 'local', 'csi', 'nfs', 'iscsi', 'fc', 'awsElasticBlockStore', 'gcePersistentDisk', 'azureDisk', 'azureFile', 'cephfs', 'rbd', 'cinder', 'flexVolume', 'glusterfs', 'portworxVolume', 'scaleIO', 'storageos', 'vsphereVolume', 'photonPersistentDisk', 'quobyte', 'flocker'];
+
+function accessModeErrors(field: string, modes: unknown): FieldError[] {
+  if (!Array.isArray(modes) || modes.length === 0) return [{ field, reason: 'FieldValueRequired', detail: 'Required value' }];
+  const out: FieldError[] = [];
+  for (const m of modes) {
+    if (!ACCESS_MODES.includes(m)) out.push({ field, reason: 'FieldValueNotSupported', detail: `Unsupported value: ${goString(m)}: supported values: ${ACCESS_MODES.map((x) => goString(x)).join(', ')}` });
+  }
+  if (modes.includes('ReadWriteOncePod') && modes.length > 1) out.push({ field, reason: 'FieldValueForbidden', detail: 'Forbidden: may not use ReadWriteOncePod with other access modes' });
+  return out;
+}
+
+/** Resource quantities as the API accepts them (k8s.io/apimachinery/pkg/api/resource). */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+|E[+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/;
+
+function quantityErrors(field: string, q: unknown, required: boolean): FieldError[] {
+  if (q === undefined || q === null) return required ? [{ field, reason: 'FieldValueRequired', detail: 'Required value' }] : [];
+  if (typeof q === 'number' ? q < 0 : typeof q !== 'string' || !QUANTITY.test(q)) {
+    return [{ field, reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(q)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` }];
+  }
+  return [];
+}
+
+function secretErrors(obj: any, old: any | undefined): FieldError[] {
+  const out: FieldError[] = [];
+  let size = 0;
+  for (const [k, v] of Object.entries<string>(obj.data ?? {})) {
+    if (!CONFIGMAP_KEY.test(k)) out.push({ field: 'data', reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(k)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')` });
+    size += Buffer.from(v, 'base64').length;
+  }
+  if (size > 1024 * 1024) out.push({ field: 'data', reason: 'FieldValueTooLong', detail: `Too long: must have at most 1048576 bytes` });
+  const data = obj.data ?? {};
+  switch (obj.type) {
+    case 'kubernetes.io/tls':
+      for (const k of ['tls.crt', 'tls.key']) if (!(k in data)) out.push({ field: `data[${k}]`, reason: 'FieldValueRequired', detail: 'Required value' });
+      break;
+    case 'kubernetes.io/dockerconfigjson':
+      if (!('.dockerconfigjson' in data)) out.push({ field: 'data[.dockerconfigjson]', reason: 'FieldValueRequired', detail: 'Required value' });
+      break;
+    case 'kubernetes.io/basic-auth':
+      if (!('username' in data) && !('password' in data)) out.push({ field: 'data[username]', reason: 'FieldValueRequired', detail: 'Required value' });
+      break;
+    case 'kubernetes.io/service-account-token':
+      if (!obj.metadata?.annotations?.['kubernetes.io/service-account.name']) out.push({ field: 'metadata.annotations[kubernetes.io/service-account.name]', reason: 'FieldValueRequired', detail: 'Required value' });
+      break;
+  }
+  if (old) {
+    if (old.type !== obj.type) out.push({ field: 'type', reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(obj.type)}: field is immutable` });
+    if (old.immutable === true) {
+      if (!isDeepStrictEqual(old.data ?? {}, obj.data ?? {})) out.push({ field: 'data', reason: 'FieldValueForbidden', detail: 'Forbidden: field is immutable when `immutable` is set' });
+      if (obj.immutable !== true) out.push({ field: 'immutable', reason: 'FieldValueForbidden', detail: 'Forbidden: field is immutable when `immutable` is set' });
+    }
+  }
+  return out;
+}
+
+function persistentVolumeErrors(obj: any): FieldError[] {
+  const spec = obj.spec ?? {};
+  const out = accessModeErrors('spec.accessModes', spec.accessModes);
+  if (!spec.capacity || spec.capacity.storage === undefined) out.push({ field: 'spec.capacity', reason: 'FieldValueRequired', detail: 'Required value' });
+  else out.push(...quantityErrors('spec.capacity[storage]', spec.capacity.storage, true));
+  if (!VOLUME_SOURCES.some((s) => spec[s] !== undefined && spec[s] !== null)) out.push({ field: 'spec', reason: 'FieldValueRequired', detail: 'Required value: must specify a volume type' });
+  const policy = spec.persistentVolumeReclaimPolicy;
+  if (policy !== undefined && !['Retain', 'Delete', 'Recycle'].includes(policy)) {
+    out.push({ field: 'spec.persistentVolumeReclaimPolicy', reason: 'FieldValueNotSupported', detail: `Unsupported value: ${goString(policy)}: supported values: "Delete", "Recycle", "Retain"` });
+  }
+  return out;
+}
+
+function persistentVolumeClaimErrors(obj: any, old: any | undefined): FieldError[] {
+  const spec = obj.spec ?? {};
+  const out = accessModeErrors('spec.accessModes', spec.accessModes);
+  out.push(...quantityErrors('spec.resources[storage]', spec.resources?.requests?.storage, true));
+  if (old) {
+    // Only the storage request (expansion) may change once the claim exists; binding is the controller's write.
+    const strip = (s: any) => ({ ...s, resources: undefined, volumeName: undefined, volumeAttributesClassName: undefined });
+    if (!isDeepStrictEqual(strip(old.spec ?? {}), strip(spec)) || (old.spec?.volumeName && old.spec.volumeName !== spec.volumeName)) {
+      out.push({ field: 'spec', reason: 'FieldValueForbidden', detail: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
+    }
+  }
+  return out;
+}
+
 /** Field errors for an object about to be stored (`old` is the live object on update). Empty = valid. */
 export function validate(t: ResourceType, obj: any, old?: any): FieldError[] {
   const out: FieldError[] = [...nameErrors(t, obj?.metadata?.name), ...labelErrors('metadata.labels', obj?.metadata?.labels)];
@@ -123,6 +207,25 @@ export function validate(t: ResourceType, obj: any, old?: any): FieldError[] {
         if (!CONFIGMAP_KEY.test(k)) out.push({ field: 'data', reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(k)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')` });
         if (typeof obj.data[k] !== 'string') out.push({ field: `data[${k}]`, reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(obj.data[k])}: must be a string` });
       }
+      break;
+    case 'Secret':
+      out.push(...secretErrors(obj, old));
+      break;
+    case 'EndpointSlice':
+      if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType)) {
+        out.push(obj.addressType === undefined ? { field: 'addressType', reason: 'FieldValueRequired', detail: 'Required value' } : { field: 'addressType', reason: 'FieldValueNotSupported', detail: `Unsupported value: ${goString(obj.addressType)}: supported values: "FQDN", "IPv4", "IPv6"` });
+      } else if (old && old.addressType !== obj.addressType) {
+        out.push({ field: 'addressType', reason: 'FieldValueInvalid', detail: `Invalid value: ${goString(obj.addressType)}: field is immutable` });
+      }
+      (Array.isArray(obj.endpoints) ? obj.endpoints : []).forEach((e: any, i: number) => {
+        if (!Array.isArray(e?.addresses) || e.addresses.length === 0) out.push({ field: `endpoints[${i}].addresses`, reason: 'FieldValueRequired', detail: 'Required value: must contain at least 1 address' });
+      });
+      break;
+    case 'PersistentVolume':
+      out.push(...persistentVolumeErrors(obj));
+      break;
+    case 'PersistentVolumeClaim':
+      out.push(...persistentVolumeClaimErrors(obj, old));
       break;
     case 'Service': {
       const type = obj.spec?.type ?? 'ClusterIP';
