@@ -5,8 +5,9 @@ import { ManualClock } from '../../src/ports/clock.ts';
 import { addDeployment, nodeObject } from '../../src/sim/index.ts';
 import { runAction } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
+import { kubectl } from '../kube/kubectl.ts';
 
-const { sim, kube } = await simCluster({ seed: 'ai-ninja' });
+const { sim, kube, kubeconfig } = await simCluster({ seed: 'ai-ninja' });
 await sim.settle();
 const services = { kube };
 const ns = 'ai-ninja';
@@ -98,6 +99,46 @@ t.test('recent Warning events of the namespace are listed, newest first', async 
   t.ok(out.changes.events.length >= out.warnings.length, 'the latest events of any type too');
 });
 
+t.test('Secrets a Deployment needs: present or missing, and never their values in the record', async (t) => {
+  await kubectl(kubeconfig, '-n', ns, 'create', 'secret', 'generic', 'db-creds', '--from-literal=password=hunter2-very-secret');
+  addDeployment(sim, { namespace: ns, name: 'ledger', image: 'ai-ninja/ledger:1' });
+  const live = sim.get('Deployment', ns, 'ledger');
+  live.spec.template.spec.containers[0].env = [
+    { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } },
+    { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'api-key', key: 'key' } } },
+  ];
+  sim.put(live);
+  const r = await runAction(snapshot, { namespace: ns, deployments: ['ledger'] }, { services });
+  const out = (r as any).output;
+  t.match(out.references, [
+    { kind: 'Secret', name: 'db-creds', present: true, usedBy: ['ledger'] },
+    { kind: 'Secret', name: 'api-key', present: false, usedBy: ['ledger'] },
+  ]);
+  t.ok(out.causes.includes('Secret api-key is missing (used by ledger)'));
+  t.ok(out.changes.configChanges.some((c: any) => c.kind === 'Secret' && c.name === 'db-creds'), 'the new Secret is a change of the last hour');
+  const json = JSON.stringify(r);
+  t.notOk(json.includes('hunter2'), 'no value');
+  t.notOk(json.includes(Buffer.from('hunter2-very-secret').toString('base64')), 'not even base64-encoded');
+});
+
+t.test('a claim that is not Bound is a cause; so is a node the sim makes NotReady', async (t) => {
+  const file = `${process.env['TMPDIR'] ?? '/tmp'}/pvc-${process.pid}.yaml`;
+  const { writeFile, rm } = await import('node:fs/promises');
+  await writeFile(file, `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: { name: recordings, namespace: ${ns} }\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: { requests: { storage: 10Gi } }\n  storageClassName: nowhere\n`);
+  t.teardown(() => rm(file, { force: true }));
+  await kubectl(kubeconfig, 'apply', '-f', file);
+  sim.faults.nodeNotReady('kube-sim-node');
+  t.teardown(() => sim.faults.clear());
+  await sim.settle();
+  const r = await runAction(snapshot, { namespace: ns }, { services });
+  const out = (r as any).output;
+  t.match(out.storage.claims.find((c: any) => c.name === 'recordings'), { phase: 'Pending', storageClass: 'nowhere' });
+  t.ok(out.causes.includes('PersistentVolumeClaim recordings is Pending'), out.causes.join('; '));
+  t.ok(out.causes.some((c: string) => /^node kube-sim-node NotReady/.test(c)), out.causes.join('; '));
+  t.match(out.nodes.find((n: any) => n.name === 'kube-sim-node'), { ready: 'Unknown' });
+});
+
+// Last: the denial stays for the rest of the file.
 t.test('a kind the identity may not list is noted, never a failure', async (t) => {
   sim.denyAccess({ verb: 'list', resource: 'nodes', group: '' });
   const r = await runAction(snapshot, { namespace: ns }, { services });
