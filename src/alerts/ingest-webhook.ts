@@ -60,8 +60,10 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
     if (alert.status !== 'firing') continue;
     const ep = episodeId(alert.fingerprint, alert.startsAt);
     const matched = deps.catalog.match(alert);
+    const hold = deps.fleet ? Math.max(0, ...matched.filter((pb) => pb.fleet && alert.labels[pb.fleet.namespaceLabel] && alert.labels[pb.fleet.by]).map((pb) => pb.fleet!.holdMs)) : 0;
     const runs = matched.filter((pb) => !pb.fleet).map((pb) => {
       const record = newRecord(pb, alert, ep, now, nowMs, deps);
+      if (hold > 0) record.holdUntil = new Date(nowMs + hold).toISOString();
       const started: Decision = { at: now, reason: 'started', playbook: pb.name, runId: record.id, episodeId: ep, message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}` };
       return { record, started };
     });

@@ -161,6 +161,12 @@ export const PlaybookSchema = Type.Object(
               namespaceLabel: Type.Optional(Type.String({ minLength: 1, default: 'namespace', description: 'The alert label that names the namespace (default namespace).' })),
               min: Type.Optional(Type.Integer({ minimum: 2, default: 2, description: 'This many distinct services of one namespace firing within `window` open one fleet run (default 2).' })),
               window: Type.Optional(Duration({ description: 'How close together the services must go down (default 2m).' })),
+              hold: Type.Optional(
+                Duration({
+                  description:
+                    "How long the runs of a service this fleet counts wait before they start (default 0s), so a fleet that opens meanwhile absorbs them. Useful when Alertmanager sends each service's alert on its own (group_by per service); it delays every single-service run by as much.",
+                }),
+              ),
             },
             {
               additionalProperties: false,

@@ -26,7 +26,7 @@ export interface Playbook {
   /** Objects owned by Argo CD or Flux: refuse (default) or allow. */
   gitops: 'refuse' | 'allow';
   /** Correlated incidents (spec.fleet): several services of one namespace down within `windowMs` get one run. */
-  fleet?: { by: string; namespaceLabel: string; min: number; windowMs: number };
+  fleet?: { by: string; namespaceLabel: string; min: number; windowMs: number; holdMs: number };
   /** Whether any step mutates (the guard layer and dry-run apply). */
   mutating: boolean;
   /** The document as written, for GET /v1/playbooks/:name. */

@@ -127,7 +127,7 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       },
       gitops: spec.gitops ?? 'refuse',
       ...(spec.fleet
-        ? { fleet: { by: spec.fleet.by ?? 'deployment', namespaceLabel: spec.fleet.namespaceLabel ?? 'namespace', min: spec.fleet.min ?? 2, windowMs: spec.fleet.window === undefined ? 120_000 : parseDuration(spec.fleet.window) } }
+        ? { fleet: { by: spec.fleet.by ?? 'deployment', namespaceLabel: spec.fleet.namespaceLabel ?? 'namespace', min: spec.fleet.min ?? 2, windowMs: spec.fleet.window === undefined ? 120_000 : parseDuration(spec.fleet.window), holdMs: spec.fleet.hold === undefined ? 0 : parseDuration(spec.fleet.hold) } }
         : {}),
       mutating: steps.some((s) => s.mutating),
       doc,

@@ -17,6 +17,11 @@ export interface RunRecord {
   operator?: string;
   reason?: string;
   retryOf?: string;
+  /**
+   * Not before this time (RFC 3339): the run of a service a fleet playbook counts waits this long (spec.fleet.hold)
+   * for the fleet to take it; absorbed meanwhile, it ends without a step.
+   */
+  holdUntil?: string;
 }
 
 /** A run as the API shows it: the record, the live status and the engine state. */

@@ -90,6 +90,28 @@ t.test('with a worker', async (t) => {
     for (const n of names) t.same(svc.writesTo(n, 'infra'), [], `${n} untouched`);
   });
 
+  t.test('hold: alerts sent one by one; the first service\'s run waits, the fleet absorbs it, each service is restarted once', async (t) => {
+    const held = await startGuardedService({
+      playbooks: { 'service-down.yaml': single, 'service-fleet.yaml': fleet.replace('window: 2m }', 'window: 2m, hold: 30s }') },
+      overrides: (c) => (c.guards = { ...c.guards, storm: { targets: 50 } }),
+    });
+    const names = addServices(held, 'held');
+    await held.sim.settle();
+    const [own] = await held.fire([names[0]!], '2026-05-01T11:00:00.000Z', 'held');
+    const queued = await held.api('GET', `/v1/runs/${own}`);
+    t.equal(queued.body.playbook, 'service-down');
+    t.ok(Date.parse(queued.body.holdUntil) > Date.now() + 20_000, 'held for the fleet');
+    const res = await held.post(held.alerts([names[1]!], '2026-05-01T11:00:05.000Z', 'held'));
+    const fleetId = res.body.alerts[0].runs[0].runId;
+    const absorbed = await held.ended(own!, 10_000);
+    t.equal(absorbed.status, 'cancelled', 'the held run ends without a step once absorbed');
+    t.same(absorbed.state?.steps ?? [], []);
+    t.match(absorbed.decisions.map((d: any) => d.reason), ['started', 'absorbed']);
+    const run = await held.ended(fleetId, 30_000);
+    t.equal(run.status, 'completed');
+    for (const n of names.slice(0, 2)) t.equal(held.writesTo(n, 'held').length, 1, `${n} restarted once, by the fleet`);
+  });
+
   t.test('a service that goes down after the fleet run ended gets its own run', async (t) => {
     const names = addServices(svc, 'later');
     await svc.sim.settle();
