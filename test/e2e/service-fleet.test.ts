@@ -28,10 +28,18 @@ if (skipReason) {
     ((await e.svc.api('GET', `/v1/runs?playbook=${playbook}&limit=100`)).body.runs as any[]).filter((r) => Date.parse(r.createdAt) >= since - 1000);
   const fleetRun = async (since: number) => {
     let id: string | undefined;
-    await e.until('a fleet run', async () => {
-      id = (await runsSince('service-fleet', since))[0]?.id;
-      return id !== undefined;
-    }, 30_000);
+    try {
+      await e.until('a fleet run', async () => {
+        id = (await runsSince('service-fleet', since))[0]?.id;
+        return id !== undefined;
+      }, 60_000);
+    } catch (err) {
+      // What did arrive, for the failure's story.
+      const all = ((await e.svc.api('GET', '/v1/runs?limit=100')).body.runs as any[]).filter((r) => Date.parse(r.createdAt) >= since - 1000);
+      t.comment(`runs since the kill: ${JSON.stringify(all.map((r) => [r.playbook, r.status, r.target?.name, r.decisions?.map((d: any) => d.reason)]))}`);
+      t.comment(`relayed deliveries: ${JSON.stringify(e.relay.deliveries.filter((d) => d.at >= since))}`);
+      throw err;
+    }
     return id!;
   };
   const pdTriggers = (since: number) => e.pagerduty.requests.filter((q) => (q.body as any).event_action === 'trigger' && q.at >= since);
@@ -65,8 +73,9 @@ if (skipReason) {
       t.notOk(before[n]!.includes(now[0]!.pid), `${n}: a new process`);
     }
 
-    // The services' own runs waited for the fleet and ended without a step.
-    const own = await runsSince('service-down', killedAt);
+    // The services' own runs from the outage waited for the fleet and ended without a step. (A restart can make a
+    // service miss a scrape or two and fire again; after the fleet run ended, that new episode gets a run of its own.)
+    const own = (await runsSince('service-down', killedAt)).filter((r) => Date.parse(r.createdAt) < Date.parse(run.state.endedAt));
     for (const r of own) {
       const ended = await e.ended(r.id, 30_000);
       t.equal(ended.status, 'cancelled', `${r.target.name}'s own run was absorbed`);
@@ -104,7 +113,7 @@ if (skipReason) {
     const body = pages[0]!.body as any;
     t.equal(body.payload.severity, 'critical', 'P0');
     t.match(JSON.stringify(body), /node kube-sim-node NotReady/, 'it names the node');
-    const own = await runsSince('service-down', killedAt);
+    const own = (await runsSince('service-down', killedAt)).filter((r) => Date.parse(r.createdAt) < Date.parse(run.state.endedAt));
     for (const r of own) t.equal((await e.ended(r.id, 30_000)).status, 'cancelled', `${r.target.name}'s own run was absorbed`);
   });
 }
