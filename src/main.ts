@@ -15,6 +15,7 @@ import { Metrics } from './observability/metrics.ts';
 import { packageVersion } from './observability/package-version.ts';
 import { redisConnector } from './store/redis-connection.ts';
 import { DurabilityBarrier } from './store/durability-barrier.ts';
+import { FleetCorrelator } from './guards/fleet-correlator.ts';
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
@@ -491,7 +492,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)), ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
     app = built;
     opened.push(() => built.close());
     if (options.listen !== false) {

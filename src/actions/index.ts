@@ -16,6 +16,8 @@ import { kubeDeletePodsAction } from './kube-delete-pods.ts';
 import { kubeApplyAction } from './kube-apply.ts';
 import { kubeSnapshotAction } from './kube-snapshot.ts';
 import { kubeCordonAction } from './kube-cordon.ts';
+import { kubeBatchRestartAction } from './kube-batch-restart.ts';
+import { kubeClusterSnapshotAction } from './kube-cluster-snapshot.ts';
 
 /** Every action a playbook may use. A new action is one file and one line here. */
 export const actions: ActionDefinition<any>[] = [
@@ -25,5 +27,5 @@ export const actions: ActionDefinition<any>[] = [
   escalateAction,
   kubeRolloutRestartAction, kubeScaleAction, kubeRolloutUndoAction, kubePauseAction, kubeResumeAction, kubeSetEnvAction, kubeSetResourcesAction,
   kubePatchConfigMapAction, kubeRestoreAction, kubeSwitchServiceSelectorAction, kubeDeletePodsAction, kubeApplyAction, kubeSnapshotAction,
-  kubeCordonAction,
+  kubeCordonAction, kubeBatchRestartAction, kubeClusterSnapshotAction,
 ];

@@ -12,6 +12,8 @@ import type { Decision } from '../engine/decision.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { newRunId } from '../store/run-id.ts';
 import { render } from '../engine/template.ts';
+import type { FleetCorrelator, OpenFleet } from '../guards/fleet-correlator.ts';
+import { formatDuration } from '../domain/duration.ts';
 
 export interface IngestDeps {
   store: RunStore;
@@ -22,6 +24,8 @@ export interface IngestDeps {
   log: Logger;
   /** runs.dryRun from config: every run is a dry run. */
   dryRun: boolean;
+  /** Correlated incidents (playbooks with spec.fleet); absent: every alert gets its own runs. */
+  fleet?: FleetCorrelator;
 }
 
 export interface AlertSummary {
@@ -29,9 +33,9 @@ export interface AlertSummary {
   status: 'firing' | 'resolved';
   startsAt: string;
   episode: string;
-  /** What happened to this alert as a whole. */
-  decision: 'started' | 'deduplicated' | 'unmatched' | 'resolved';
-  runs: Array<{ playbook: string; runId: string; decision: 'started' | 'deduplicated' }>;
+  /** What happened to this alert as a whole; `absorbed`: a fleet run handles it with other services of its namespace. */
+  decision: 'started' | 'deduplicated' | 'unmatched' | 'resolved' | 'absorbed';
+  runs: Array<{ playbook: string; runId: string; decision: 'started' | 'deduplicated' | 'absorbed' }>;
 }
 
 /**
@@ -49,25 +53,168 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
   const out: AlertSummary[] = new Array(alerts.length);
   const claims: FiringClaim[] = [];
   const claimed: number[] = [];
+  const firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }> = [];
   for (let i = 0; i < alerts.length; i++) {
     const alert = alerts[i]!;
     deps.metrics.alertsReceived.inc({ status: alert.status });
     if (alert.status !== 'firing') continue;
     const ep = episodeId(alert.fingerprint, alert.startsAt);
-    const runs = deps.catalog.match(alert).map((pb) => {
+    const matched = deps.catalog.match(alert);
+    const hold = deps.fleet ? Math.max(0, ...matched.filter((pb) => pb.fleet && alert.labels[pb.fleet.namespaceLabel] && alert.labels[pb.fleet.by]).map((pb) => pb.fleet!.holdMs)) : 0;
+    const runs = matched.filter((pb) => !pb.fleet).map((pb) => {
       const record = newRecord(pb, alert, ep, now, nowMs, deps);
+      if (hold > 0) record.holdUntil = new Date(nowMs + hold).toISOString();
       const started: Decision = { at: now, reason: 'started', playbook: pb.name, runId: record.id, episodeId: ep, message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}` };
       return { record, started };
     });
-    claims.push({ episodeId: ep, alert, runs, unmatched: { at: now, reason: 'unmatched', episodeId: ep, message: `no playbook matches ${alertName(alert)}` } });
-    claimed.push(i);
+    firing.push({ index: i, alert, ep, fleets: deps.fleet ? matched.filter((pb) => pb.fleet) : [], runs });
   }
+  const fleets = await correlate(firing, now, nowMs, deps);
+  for (const f of firing) {
+    const taken = fleets.absorbed.get(f.index);
+    if (taken) {
+      const absorbed: Decision = { at: now, reason: 'absorbed', playbook: taken.playbook.name, runId: taken.fleet.runId, episodeId: f.ep, message: absorbedMessage(f.alert, taken) };
+      claims.push({ episodeId: f.ep, alert: f.alert, runs: [], unmatched: absorbed });
+    } else {
+      const why = f.fleets.length > 0 ? `${alertName(f.alert)} is counted by ${f.fleets.map((pb) => pb.name).join(', ')}, which runs once enough services of its namespace are down together; no other playbook matches` : `no playbook matches ${alertName(f.alert)}`;
+      claims.push({ episodeId: f.ep, alert: f.alert, runs: f.runs, unmatched: { at: now, reason: 'unmatched', episodeId: f.ep, message: why } });
+    }
+    claimed.push(f.index);
+  }
+  for (const c of fleets.claims) claims.push(c);
   const results = await deps.store.ingestFiring(claims, now);
   // The jobs only after their runs are stored (the sweeper re-queues a run whose job was never added).
   await deps.queue.enqueueMany(results.flat().filter((r) => r.enqueue).map((r) => r.runId));
-  for (let c = 0; c < claims.length; c++) out[claimed[c]!] = firingSummary(claims[c]!, results[c]!, deps);
+  await absorbSingles(fleets.singles, now, deps);
+  // A fleet run this webhook created is reported `started` on the first alert it absorbed, like any new run.
+  const created = new Set(fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])));
+  for (let c = 0; c < claimed.length; c++) {
+    const i = claimed[c]!;
+    const taken = fleets.absorbed.get(i);
+    if (taken) {
+      deps.metrics.decisions.inc({ reason: 'absorbed', playbook: taken.playbook.name });
+      const fresh = created.delete(taken.fleet.runId);
+      if (fresh) deps.metrics.decisions.inc({ reason: 'started', playbook: taken.playbook.name });
+      out[i] = { fingerprint: alerts[i]!.fingerprint, status: 'firing', startsAt: alerts[i]!.startsAt, episode: claims[c]!.episodeId, decision: 'absorbed', runs: [{ playbook: taken.playbook.name, runId: taken.fleet.runId, decision: fresh ? 'started' : 'absorbed' }] };
+    } else {
+      out[i] = firingSummary(claims[c]!, results[c]!, deps);
+    }
+  }
   for (let i = 0; i < alerts.length; i++) if (!out[i]) out[i] = await ingestResolved(alerts[i]!, deps);
   return out;
+}
+
+interface FleetTake {
+  playbook: Playbook;
+  fleet: OpenFleet;
+  namespace: string;
+}
+
+interface Correlation {
+  /** Alert index → the fleet that takes it. */
+  absorbed: Map<number, FleetTake>;
+  /** The fleet runs' claims (one per open fleet; a repeat claim is deduplicated by the store). */
+  claims: FiringClaim[];
+  /** Runs of services the fleet took that were started before it opened: absorbed if they are still queued. */
+  singles: Array<{ take: FleetTake; service: string; runs: SingleRun[] }>;
+}
+
+/** What the correlator remembers of a service's own run, to absorb it later. */
+interface SingleRun {
+  runId: string;
+  playbook: string;
+  episodeId: string;
+}
+
+/**
+ * Correlated incidents: the alerts of this notification that a fleet playbook's triggers select are counted per
+ * (playbook, namespace) in Redis (src/guards/fleet-correlator.ts), one call per group. When the namespace has `min`
+ * services down within the window, the fleet is open: every alert of a service it holds is absorbed (its own runs
+ * are not created), and the fleet run is claimed under the fleet's episode (the store creates it once, whichever
+ * webhook gets there first; a retry after a crash creates it then). An alert episode a fleet took stays with it:
+ * its repeats are absorbed again. Below the threshold the alerts get their own runs, which the correlator remembers.
+ */
+async function correlate(firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }>, now: string, nowMs: number, deps: IngestDeps): Promise<Correlation> {
+  const result: Correlation = { absorbed: new Map(), claims: [], singles: [] };
+  if (!deps.fleet) return result;
+  const groups = new Map<string, { playbook: Playbook; namespace: string; alerts: Array<{ f: (typeof firing)[number]; service: string }> }>();
+  for (const f of firing) {
+    for (const pb of f.fleets) {
+      const spec = pb.fleet!;
+      const namespace = f.alert.labels[spec.namespaceLabel];
+      const service = f.alert.labels[spec.by];
+      if (!namespace || !service) continue;
+      const key = `${pb.name}\u0000${namespace}`;
+      const g = groups.get(key) ?? { playbook: pb, namespace, alerts: [] };
+      groups.set(key, g);
+      g.alerts.push({ f, service });
+    }
+  }
+  const claimed = new Set<string>();
+  const claim = (take: FleetTake, alert: AlertView) => {
+    if (claimed.has(take.fleet.runId)) return;
+    claimed.add(take.fleet.runId);
+    result.claims.push(fleetClaim(take, alert, now, deps));
+  };
+  for (const g of groups.values()) {
+    const spec = g.playbook.fleet!;
+    const candidate = { runId: newRunId(nowMs), episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`, openedAt: now, openedAtMs: nowMs };
+    const alerts = g.alerts.map(({ f, service }) => ({ service, episodeId: f.ep, runs: f.runs.map((r) => JSON.stringify({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep } satisfies SingleRun)) }));
+    const verdict = await deps.fleet.correlate(g.playbook.name, g.namespace, spec, alerts, candidate, nowMs);
+    const take: FleetTake | undefined = verdict.fleet && (verdict.kind === 'opened' || verdict.kind === 'joined') ? { playbook: g.playbook, fleet: verdict.fleet, namespace: g.namespace } : undefined;
+    for (const { f, service } of g.alerts) {
+      if (result.absorbed.has(f.index)) continue;
+      const before = verdict.earlier[f.ep];
+      const mine = before ? { playbook: g.playbook, fleet: before, namespace: g.namespace } : take && take.fleet.services.includes(service) ? take : undefined;
+      if (!mine) continue;
+      result.absorbed.set(f.index, mine);
+      claim(mine, f.alert);
+    }
+    if (take && verdict.kind === 'opened') {
+      for (const s of verdict.singles) result.singles.push({ take, service: s.service, runs: s.runs.map((r) => JSON.parse(r) as SingleRun) });
+    }
+  }
+  return result;
+}
+
+/** The claim of a fleet run: created by the first webhook that makes it, a repeat for every later one. */
+function fleetClaim(take: FleetTake, alert: AlertView, now: string, deps: IngestDeps): FiringClaim {
+  const { fleet, playbook, namespace } = take;
+  const record: RunRecord = {
+    id: fleet.runId,
+    playbook: playbook.name,
+    createdAt: fleet.openedAt,
+    trigger: 'alert',
+    episodeId: fleet.episodeId,
+    alert,
+    params: { ...playbook.params, namespace, services: fleet.services },
+    dryRun: deps.dryRun || playbook.dryRun,
+  };
+  const started: Decision = {
+    at: now,
+    reason: 'started',
+    playbook: playbook.name,
+    runId: record.id,
+    episodeId: record.episodeId,
+    message: `${fleet.services.length} services of ${namespace} down within ${formatDuration(playbook.fleet!.windowMs)} (${fleet.services.join(', ')}): one fleet run${record.dryRun ? ' (dry run)' : ''}`,
+  };
+  return { episodeId: fleet.episodeId, alert, runs: [{ record, started }], unmatched: started };
+}
+
+/** The services' own runs from before the fleet opened: the ones no worker started yet stop before any step. */
+async function absorbSingles(singles: Correlation['singles'], now: string, deps: IngestDeps): Promise<void> {
+  for (const s of singles) {
+    for (const r of s.runs) {
+      const message = `absorbed into fleet run ${s.take.fleet.runId} (${s.take.playbook.name}): ${s.take.fleet.services.length} services of ${s.take.namespace} went down together (${s.take.fleet.services.join(', ')})`;
+      const absorbed = await deps.store.absorbQueued(r.runId, s.take.playbook.name, { at: now, reason: 'absorbed', playbook: r.playbook, runId: r.runId, episodeId: r.episodeId, message });
+      if (absorbed) await deps.queue.wake(r.runId);
+      else deps.log.info({ runId: r.runId, service: s.service, fleet: s.take.fleet.runId }, 'a run of a service the fleet took had already started; it goes on');
+    }
+  }
+}
+
+function absorbedMessage(alert: AlertView, take: FleetTake): string {
+  return `${alertName(alert)} absorbed into fleet run ${take.fleet.runId} (${take.playbook.name}): ${take.fleet.services.length} services of ${take.namespace} went down together (${take.fleet.services.join(', ')})`;
 }
 
 function firingSummary(claim: FiringClaim, results: FiringClaimResult[], deps: IngestDeps): AlertSummary {

@@ -38,6 +38,8 @@ export const ERROR_CATALOG = {
   REM_ERR_KUBE_UNAVAILABLE: { status: 503, retryable: true, summary: 'The API server throttled (429), failed (5xx) or timed out.' },
   REM_ERR_KUBE_REJECTED: { status: 422, retryable: false, summary: 'The API server rejected the request (other 4xx); its Status message is attached.' },
   REM_ERR_KUBE_PRECONDITION: { status: 409, retryable: false, summary: 'The object is not in a state the action may act on (paused, bounds exceeded, already equal).' },
+  REM_ERR_BATCH_FAILED: { status: 500, retryable: false, summary: 'A batch step (kube.batchRestart) failed for at least one of its objects; the details list a ✅/❌ result per object.' },
+  REM_ERR_INFRASTRUCTURE: { status: 500, retryable: false, summary: 'A cluster diagnosis (kube.clusterSnapshot with failOnInfrastructure) found a cluster-level cause (node NotReady or under pressure, claim not Bound, referenced ConfigMap or Secret missing); nothing is changed and a person is paged. The details carry the snapshot.' },
   REM_ERR_GUARD_REFUSED: { status: 409, retryable: false, summary: 'A safety guard refused the mutation; the decision carries its reason code.' },
   REM_ERR_APPROVAL_EXPIRED: { status: 409, retryable: false, summary: 'A step waited for approval longer than allowed.' },
   REM_ERR_APPROVAL_REJECTED: { status: 409, retryable: false, summary: 'An operator rejected the plan of a step awaiting approval.' },

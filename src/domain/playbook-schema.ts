@@ -158,6 +158,27 @@ export const PlaybookSchema = Type.Object(
               'Objects managed by Argo CD or Flux: refuse to change them (default); allow it (the playbook handles the sync itself); or suspend: before the first change of such an object, pause its Argo CD Application\'s automated sync (spec.syncPolicy.automated removed) or its Flux Kustomization (spec.suspend: true), and resume it when the run ends (the stuck-run sweeper resumes it after a crash). Recorded as gitops_suspended / gitops_resumed decisions.',
           }),
         ),
+        fleet: Type.Optional(
+          Type.Object(
+            {
+              by: Type.Optional(Type.String({ minLength: 1, default: 'deployment', description: 'The alert label that names the service (default deployment).' })),
+              namespaceLabel: Type.Optional(Type.String({ minLength: 1, default: 'namespace', description: 'The alert label that names the namespace (default namespace).' })),
+              min: Type.Optional(Type.Integer({ minimum: 2, default: 2, description: 'This many distinct services of one namespace firing within `window` open one fleet run (default 2).' })),
+              window: Type.Optional(Duration({ description: 'How close together the services must go down (default 2m).' })),
+              hold: Type.Optional(
+                Duration({
+                  description:
+                    "How long the runs of a service this fleet counts wait before they start (default 0s), so a fleet that opens meanwhile absorbs them. Useful when Alertmanager sends each service's alert on its own (group_by per service); it delays every single-service run by as much.",
+                }),
+              ),
+            },
+            {
+              additionalProperties: false,
+              description:
+                'Correlated incidents: this playbook runs once for several services of one namespace that go down together (its triggers select the alerts). The run gets params.namespace and params.services (in the order they went down); the services\' own runs still queued are absorbed into it, and their later alerts are absorbed too.',
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

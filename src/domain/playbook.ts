@@ -25,6 +25,8 @@ export interface Playbook {
   budget?: { runs?: number; windowMs?: number; cooldownMs?: number };
   /** Objects owned by Argo CD or Flux: refuse (default), allow, or suspend the owner's auto-sync during the run. */
   gitops: 'refuse' | 'allow' | 'suspend';
+  /** Correlated incidents (spec.fleet): several services of one namespace down within `windowMs` get one run. */
+  fleet?: { by: string; namespaceLabel: string; min: number; windowMs: number; holdMs: number };
   /** Whether any step mutates (the guard layer and dry-run apply). */
   mutating: boolean;
   /** The document as written, for GET /v1/playbooks/:name. */

@@ -5,6 +5,8 @@
 export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
+  // A fleet run took over a service's own run (correlated incidents).
+  'absorbed',
   'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
   // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry; a person took
   // the incident over from Slack (automation stops).

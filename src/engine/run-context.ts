@@ -17,4 +17,6 @@ export interface RunContext {
    * the run's creation). Past it no further step starts: the run ends escalated with a `timed_out` decision.
    */
   deadline?: { at: number; limitMs: number };
+  /** Not before this time (ms): the run waits, queued, until then (a fleet may absorb it meanwhile). */
+  holdUntil?: number;
 }

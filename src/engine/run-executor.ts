@@ -86,6 +86,8 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   // The start check and the first step are one decision when nothing runs between them.
   let shared: StepServices | undefined;
   if (overdue(ctx, state, deps.clock.now()) && !ctx.cancel) return timedOut(ctx, state, deps);
+  // Held for a fleet (spec.fleet.hold): a queued run sleeps until then; a cancel (absorbed) ends it at once below.
+  if (state.status === 'queued' && ctx.holdUntil !== undefined && ctx.holdUntil > deps.clock.now() && !ctx.cancel) return { state, kind: 'sleep', until: wakeBy(ctx, ctx.holdUntil) };
   if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
     shared = freshServices();
     let verdict;

@@ -3,6 +3,7 @@ import { httpCheckGate } from './http-check.ts';
 import { prometheusQueryGate } from './prometheus-query.ts';
 import { alertmanagerResolvedGate } from './alertmanager-resolved.ts';
 import { kubeRolloutStatusGate } from './kube-rollout-status.ts';
+import { kubeTrafficSwitchedGate } from './kube-traffic-switched.ts';
 
 /** Every verification gate a playbook may use. A new gate is one file and one line here. */
 export const gates: GateDefinition<any>[] = [
@@ -10,4 +11,5 @@ export const gates: GateDefinition<any>[] = [
   prometheusQueryGate,
   alertmanagerResolvedGate,
   kubeRolloutStatusGate,
+  kubeTrafficSwitchedGate,
 ];

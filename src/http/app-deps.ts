@@ -32,6 +32,7 @@ export interface InboundHooks {
   /** Applies what a person did (src/runs/human-response.ts). */
   apply: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;
 }
+import type { FleetCorrelator } from '../guards/fleet-correlator.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -68,4 +69,6 @@ export interface AppDeps {
   notices?: CustomerNoticeFlow;
   /** Acks and resolves from PagerDuty and Opsgenie; the hook routes exist only when given. */
   inbound?: InboundHooks;
+  /** Correlated incidents: playbooks with spec.fleet take several services of a namespace at once (absent: never). */
+  fleet?: FleetCorrelator;
 }

@@ -8,7 +8,7 @@ export const AlertSummarySchema = Type.Object({
   status: Type.String(),
   startsAt: Type.String(),
   episode: Type.String(),
-  decision: Type.String({ description: 'started | deduplicated | unmatched | resolved' }),
+  decision: Type.String({ description: 'started | deduplicated | unmatched | resolved | absorbed (a fleet run handles it)' }),
   runs: Type.Array(Type.Object({ playbook: Type.String(), runId: Type.String(), decision: Type.String() })),
 });
 

@@ -7,6 +7,7 @@ import type {
   KindMap,
   KubeEvent,
   KubeObject,
+  ListKind,
   LogOptions,
   NewEvent,
   ObjectKind,
@@ -92,6 +93,7 @@ export class ClientNodeCluster implements Cluster {
   readonly #core: k8s.CoreV1Api;
   readonly #authz: k8s.AuthorizationV1Api;
   readonly #custom: k8s.CustomObjectsApi;
+  readonly #discovery: k8s.DiscoveryV1Api;
   readonly #timeoutMs: number;
   readonly #fieldManager: string;
   readonly #userAgent: string;
@@ -103,6 +105,7 @@ export class ClientNodeCluster implements Cluster {
     this.#core = kc.makeApiClient(k8s.CoreV1Api);
     this.#authz = kc.makeApiClient(k8s.AuthorizationV1Api);
     this.#custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.#discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#fieldManager = options.fieldManager ?? 'remediator';
     this.#userAgent = options.userAgent ?? 'remediator';
@@ -187,6 +190,33 @@ export class ClientNodeCluster implements Cluster {
     return this.#list({ verb: 'list', resource: 'events', namespace }, options.signal, (o, _continue) =>
       this.#core.listNamespacedEvent({ namespace, fieldSelector, limit: 500, _continue }, o),
     );
+  }
+
+  async list(kind: ListKind, namespace: string | undefined, options: ReadOptions & { labelSelector?: string }): Promise<KubeObject[]> {
+    const row: KindRow = KINDS[kind];
+    if (row.scope === 'Namespaced' && !namespace) throw new RemediatorError('REM_ERR_INTERNAL', `list ${qualifiedResource(kind)}: a namespaced kind needs a namespace`);
+    const ns = namespace as string;
+    const labelSelector = options.labelSelector;
+    const call: KubeCall = { verb: 'list', resource: qualifiedResource(kind), ...(row.scope === 'Namespaced' ? { namespace: ns } : {}) };
+    const q = (_continue: string | undefined) => ({ namespace: ns, labelSelector, limit: 500, _continue });
+    const c = (_continue: string | undefined) => ({ labelSelector, limit: 500, _continue });
+    const page = (o: k8s.ConfigurationOptions, t: string | undefined): Promise<unknown> => {
+      switch (kind) {
+        case 'Deployment': return this.#apps.listNamespacedDeployment(q(t), o);
+        case 'ReplicaSet': return this.#apps.listNamespacedReplicaSet(q(t), o);
+        case 'Pod': return this.#core.listNamespacedPod(q(t), o);
+        case 'Service': return this.#core.listNamespacedService(q(t), o);
+        case 'ConfigMap': return this.#core.listNamespacedConfigMap(q(t), o);
+        case 'Secret': return this.#core.listNamespacedSecret(q(t), o);
+        case 'PersistentVolumeClaim': return this.#core.listNamespacedPersistentVolumeClaim(q(t), o);
+        case 'PersistentVolume': return this.#core.listPersistentVolume(c(t), o);
+        case 'Node': return this.#core.listNode(c(t), o);
+        case 'Endpoints': return this.#core.listNamespacedEndpoints(q(t), o);
+        case 'EndpointSlice': return this.#discovery.listNamespacedEndpointSlice(q(t), o);
+      }
+    };
+    const items = await this.#list<KubeObject>(call, options.signal, page);
+    return kind === 'Secret' ? items.map(withoutSecretData) : items;
   }
 
   async readLog(namespace: string, pod: string, options: LogOptions): Promise<string> {
@@ -313,6 +343,17 @@ export class ClientNodeCluster implements Cluster {
     }
     throw new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `list ${call.resource} in namespace "${call.namespace}": more than ${MAX_PAGES} pages`);
   }
+}
+
+/**
+ * A Secret as remediator keeps it: metadata and type, never the values. `kubectl apply` copies the whole object,
+ * values included, into the last-applied annotation, so that annotation goes too.
+ */
+function withoutSecretData(secret: KubeObject): KubeObject {
+  const { data: _data, stringData: _stringData, ...rest } = secret;
+  const annotations = { ...(secret.metadata.annotations ?? {}) };
+  delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  return { ...rest, metadata: { ...secret.metadata, annotations } };
 }
 
 /**

@@ -66,6 +66,12 @@ export type KindMap = { [K in ObjectKind]: NonNullable<(typeof KINDS)[K]['object
 /** Kinds that live outside namespaces. */
 export type ClusterScopedKind = { [K in KnownKind]: (typeof KINDS)[K]['scope'] extends 'Cluster' ? K : never }[KnownKind];
 
+/**
+ * Kinds `Cluster.list` reads whole (a namespace's, or the cluster's for cluster-scoped kinds): what a cluster
+ * diagnosis and the traffic-switch gate look at.
+ */
+export type ListKind = 'Deployment' | 'ReplicaSet' | 'Pod' | 'Service' | 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'Node' | 'Endpoints' | 'EndpointSlice';
+
 /** Workloads whose pod template remediator may patch. */
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
 

@@ -1,5 +1,5 @@
 import type { StepServices } from '../ports/step-services.ts';
-import type { AccessCheck, Cluster, KindMap, KubeObject, LogOptions, NewEvent, ObjectKind, ObjectRef, Patch, ReadOptions, Scale, WriteOptions } from '../ports/cluster.ts';
+import type { AccessCheck, Cluster, KindMap, KubeObject, ListKind, LogOptions, NewEvent, ObjectKind, ObjectRef, Patch, ReadOptions, Scale, WriteOptions } from '../ports/cluster.ts';
 
 /**
  * A Cluster that reads each object once per decision. The executor asks for one (`decisionServices`) for every step
@@ -58,6 +58,10 @@ export class SharedReads implements Cluster {
 
   listEvents(namespace: string, options: ReadOptions & { fieldSelector?: string }) {
     return this.#inner.listEvents(namespace, options);
+  }
+
+  list(kind: ListKind, namespace: string | undefined, options: ReadOptions & { labelSelector?: string }) {
+    return this.#inner.list(kind, namespace, options);
   }
 
   readLog(namespace: string, pod: string, options: LogOptions): Promise<string> {

@@ -126,6 +126,9 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
         cooldownMs: spec.budget.cooldown === undefined ? undefined : parseDuration(spec.budget.cooldown),
       },
       gitops: spec.gitops ?? 'refuse',
+      ...(spec.fleet
+        ? { fleet: { by: spec.fleet.by ?? 'deployment', namespaceLabel: spec.fleet.namespaceLabel ?? 'namespace', min: spec.fleet.min ?? 2, windowMs: spec.fleet.window === undefined ? 120_000 : parseDuration(spec.fleet.window), holdMs: spec.fleet.hold === undefined ? 0 : parseDuration(spec.fleet.hold) } }
+        : {}),
       mutating: steps.some((s) => s.mutating),
       doc,
     },

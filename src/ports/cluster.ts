@@ -8,11 +8,11 @@
  * RFC 3339 strings. Only the fields remediator reads are typed; everything else is kept as `unknown`.
  */
 
-import type { ClusterScopedKind, KindMap, ObjectKind } from '../kube/kinds.ts';
+import type { ClusterScopedKind, KindMap, ListKind, ObjectKind } from '../kube/kinds.ts';
 import type { KubeEvent, KubeObject, Pod, ReplicaSet, Scale } from '../kube/objects.ts';
 
 export type * from '../kube/objects.ts';
-export type { ObjectKind, KindMap, WorkloadKind } from '../kube/kinds.ts';
+export type { ObjectKind, KindMap, ListKind, WorkloadKind } from '../kube/kinds.ts';
 
 /**
  * One object by name. Namespaced kinds need a namespace; cluster-scoped kinds (Node) have none; a ref whose kind is
@@ -96,6 +96,11 @@ export interface Cluster {
   listPods(namespace: string, labelSelector: string, options: ReadOptions): Promise<Pod[]>;
   listEvents(namespace: string, options: ReadOptions & { fieldSelector?: string }): Promise<KubeEvent[]>;
   readLog(namespace: string, pod: string, options: LogOptions): Promise<string>;
+  /**
+   * Every object of a kind in `namespace` (undefined for a cluster-scoped kind), every page read. Secrets come back
+   * without `data` and `stringData`: what remediator needs of a Secret is whether it exists and when it changed.
+   */
+  list(kind: ListKind, namespace: string | undefined, options: ReadOptions & { labelSelector?: string }): Promise<KubeObject[]>;
 
   /** Deletes with `preconditions: {uid, resourceVersion}` (stale → conflict) and background propagation. */
   deletePod(namespace: string, name: string, preconditions: { uid: string; resourceVersion?: string }, options: WriteOptions): Promise<void>;

@@ -84,6 +84,7 @@ export class RunCloser {
       cancel: view.cancel,
       approvals: view.approvals,
       deadline: runDeadline(view, playbook, this.#o.maxDurationMs),
+      ...(view.holdUntil ? { holdUntil: Date.parse(view.holdUntil) } : {}),
     };
   }
 

@@ -49,6 +49,18 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
       decisions.push({ kind: 'decision', offsetMs: Date.parse(d.at) - start, at: d.at, alert, episodeId: ep, playbook: d.playbook, reason: d.reason, message: d.message, runId: d.runId });
     }
   }
+  // A fleet run has an episode of its own (it handles several alerts): its decisions are read from there.
+  const seen = new Set([...input.episodes].map(([ep]) => ep));
+  for (const id of input.runIds) {
+    const view = await store.getRun(id);
+    const ep = view?.episodeId;
+    if (!view || ep === undefined || seen.has(ep)) continue;
+    seen.add(ep);
+    const alert = alertLabel(view.alert.labels);
+    for (const d of await store.episodeDecisions(ep)) {
+      decisions.push({ kind: 'decision', offsetMs: Date.parse(d.at) - start, at: d.at, alert, episodeId: ep, playbook: d.playbook, reason: d.reason, message: d.message, runId: d.runId });
+    }
+  }
   // Stable: decisions of one episode keep their recorded order; a delivery comes before what it caused.
   const timeline = [...input.deliveries, ...decisions].sort((a, b) => a.offsetMs - b.offsetMs || rank(a) - rank(b));
 

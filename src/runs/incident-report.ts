@@ -33,6 +33,10 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
     return { name: rungName, outcome: r.outcome, ...(r.reason ? { reason: r.reason } : {}), startedAt: r.startedAt, ...(r.endedAt ? { endedAt: r.endedAt } : {}) };
   });
   const snapshotStep = state?.steps.find((s) => s.uses === 'kube.snapshot' && s.status === 'succeeded');
+  // A fleet run's cluster diagnosis: its output, or the snapshot a found cause carries in its error.
+  const clusterStep = state?.steps.find((s) => s.uses === 'kube.clusterSnapshot' && (s.status === 'succeeded' || s.error?.code === 'REM_ERR_INFRASTRUCTURE'));
+  const clusterSnapshot = clusterStep?.output ?? clusterStep?.error?.details;
+  const fleetServices = Array.isArray(run.params['services']) ? (run.params['services'] as unknown[]).map(String) : undefined;
   const status = run.status === 'succeeded' ? 'recovered' : run.status === 'escalated' ? 'escalated' : run.status === 'failed' || run.status === 'skipped' || run.status === 'cancelled' ? 'failed' : 'remediating';
   const service = alert.labels['service'] ?? alert.labels['deployment'] ?? run.target?.name;
   const base = options.publicUrl?.replace(/\/+$/, '');
@@ -57,11 +61,11 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
       ...(alert.annotations['runbook_url'] ?? options.playbook?.runbookUrl ? { runbookUrl: alert.annotations['runbook_url'] ?? options.playbook?.runbookUrl } : {}),
       ...(alert.annotations['dashboard_url'] ? { dashboardUrl: alert.annotations['dashboard_url'] } : {}),
     },
-    services: service ? [service] : [],
+    services: fleetServices ?? (service ? [service] : []),
     ...(run.target ? { target: run.target } : {}),
     status,
     rungs,
-    ...(snapshotStep?.output !== undefined ? { snapshot: snapshotStep.output } : {}),
+    ...(snapshotStep?.output !== undefined ? { snapshot: snapshotStep.output } : clusterSnapshot !== undefined ? { snapshot: clusterSnapshot } : {}),
     timeline,
     run: { id: run.id, playbook: run.playbook, ...(base ? { url: `${base}/v1/runs/${run.id}`, reportUrl: `${base}/v1/incidents/${episodeKey}/report` } : {}) },
     ...(eta ? { eta } : {}),

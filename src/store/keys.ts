@@ -78,6 +78,15 @@ export class Keys {
   guardStorm(): string {
     return `${this.prefix}:guard:storm`;
   }
+  /**
+   * The correlation of a fleet playbook in one namespace (src/guards/fleet-correlator.ts): `members` is a sorted set
+   * of the services that went down, by the last time (ms); `open` the fleet run that handles them (JSON, PX the
+   * window); `singles` a hash service → the ids of its own runs (JSON), so opening the fleet can absorb them;
+   * `absorbed` a hash alert episode → the fleet that took it, so its repeats go to the same fleet run.
+   */
+  fleet(playbook: string, namespace: string, part: 'members' | 'open' | 'singles' | 'absorbed'): string {
+    return `${this.prefix}:fleet:${playbook}:${namespace}:${part}`;
+  }
   /** Hash: `global` / `namespace:<ns>` / `playbook:<name>` → pause record (JSON). */
   guardPauses(): string {
     return `${this.prefix}:guard:pauses`;

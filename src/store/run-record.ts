@@ -19,6 +19,11 @@ export interface RunRecord {
   retryOf?: string;
   /** A revert run: the run whose changes it puts back (POST /v1/runs/:id/revert). */
   revertOf?: string;
+  /**
+   * Not before this time (RFC 3339): the run of a service a fleet playbook counts waits this long (spec.fleet.hold)
+   * for the fleet to take it; absorbed meanwhile, it ends without a step.
+   */
+  holdUntil?: string;
 }
 
 /** A run as the API shows it: the record, the live status and the engine state. */

@@ -78,6 +78,20 @@ export interface RunStoreOptions {
   onDecision?(decision: Decision): void;
 }
 
+/** KEYS: run hash, run decisions, episode decisions (the run decisions again when none). ARGV: cancel JSON, decision JSON, kept, episode TTL (0: none). */
+const ABSORB_QUEUED = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' or redis.call('HEXISTS', KEYS[1], 'cancel') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'cancel', ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+if tonumber(ARGV[4]) > 0 then
+  redis.call('RPUSH', KEYS[3], ARGV[2])
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[3]), -1)
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+return 1
+`;
+
 /** Episodes, runs and decisions in Redis. Every method throws REM_ERR_STORE_UNAVAILABLE when Redis fails. */
 export class RunStore {
   readonly keys: Keys;
@@ -94,6 +108,22 @@ export class RunStore {
     // One declared key, the run index, routes the script to the node that owns the installation's slot on Cluster (every
     // key shares its hash tag); the script reads its keys from ARGV, where the run index is repeated.
     redis.defineCommand('remIngestFiring', { numberOfKeys: 1, lua: INGEST_FIRING });
+    redis.defineCommand('remAbsorbQueued', { numberOfKeys: 3, lua: ABSORB_QUEUED });
+  }
+
+  /**
+   * Absorbs a run into another one (a fleet run) if it has not started: in one step, only while its status is still
+   * `queued`, it is asked to stop (a cancel by `by`, which the worker honours before any step) and the `absorbed`
+   * decision is recorded on it and its episode. A run a worker already started is left alone. True when absorbed.
+   */
+  async absorbQueued(runId: string, by: string, decision: Decision & { runId: string; reason: 'absorbed' }): Promise<boolean> {
+    const cancel = JSON.stringify({ by, reason: decision.message, at: decision.at });
+    const episodeDecisions = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
+    const done = await storeCall(
+      () => (this.#redis as any).remAbsorbQueued(this.keys.run(runId), this.keys.runDecisions(runId), episodeDecisions || this.keys.runDecisions(runId), cancel, JSON.stringify(decision), DECISIONS_KEPT, episodeDecisions ? this.#retentionSeconds : 0) as Promise<number>,
+    );
+    if (done === 1) this.#onDecision(decision);
+    return done === 1;
   }
 
   /**
@@ -318,6 +348,8 @@ export class RunStore {
 
 function toView(h: Record<string, string>, decisions: string[]): RunView {
   const record = JSON.parse(h['record']!) as RunRecord;
+  // A fleet run's services grow while it runs (src/guards/fleet-correlator.ts); the run reads the current list.
+  if (h['fleetServices']) record.params = { ...record.params, services: JSON.parse(h['fleetServices']) as string[] };
   return {
     ...record,
     status: (h['status'] ?? 'queued') as RunStatus,

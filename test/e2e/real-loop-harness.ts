@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKubeSim, type KubeSim } from '../../src/sim/index.ts';
 import { startTestService, WEBHOOK_TOKEN, type TestService } from '../support/harness.ts';
-import { PagerDutyReceiver } from '../support/paging-receivers.ts';
+import { PagerDutyReceiver, SlackReceiver } from '../support/paging-receivers.ts';
 import { RealLoop } from '../../src/dev/real-loop/real-loop.ts';
 import type { DeploymentRef, PodProcessEvent } from '../../src/dev/real-loop/pod-processes.ts';
 import { realLoopUnavailable } from '../../src/dev/real-loop/installed.ts';
@@ -24,6 +24,8 @@ export interface E2E {
   loop: RealLoop;
   svc: TestService;
   pagerduty: PagerDutyReceiver;
+  /** A Slack incoming webhook as the notify target, when `notify` was asked for (P0 and P2 go there by default). */
+  slack: SlackReceiver | undefined;
   /** Between the second Alertmanager and remediator: can make Alertmanager re-send a firing delivery. */
   relay: FlakyRelay;
   events: PodProcessEvent[];
@@ -51,7 +53,15 @@ export const skipReason: string | false = realLoopUnavailable() ?? false;
  * local receiver); the second Alertmanager posts through a FlakyRelay. `guards` are merged into the configured
  * guards (config keys, e.g. `{ budget: { runs: 1 } }`). It returns once Prometheus has seen every service up.
  */
-export async function startE2E(options: { guards?: Record<string, Record<string, unknown>> } = {}): Promise<E2E> {
+export async function startE2E(
+  options: {
+    guards?: Record<string, Record<string, unknown>>;
+    /** The playbooks, by file name (default: the shipped service-down playbook alone). */
+    playbooks?: Record<string, string>;
+    /** Add a Slack notify target beside PagerDuty. */
+    notify?: boolean;
+  } = {},
+): Promise<E2E> {
   const sim = await startKubeSim({ seed: 'ai-ninja', podReadyDelayMs: 100, crashLoopIntervalMs: 300 });
   t.teardown(() => sim.close());
   // One replica each, set before the seeded pods start (they start after podReadyDelayMs).
@@ -76,13 +86,15 @@ export async function startE2E(options: { guards?: Record<string, Record<string,
   const routingKey = randomBytes(16).toString('hex');
   const pagerduty = await new PagerDutyReceiver(routingKey).start();
   t.teardown(() => pagerduty.close());
+  const slack = options.notify ? await new SlackReceiver().start() : undefined;
+  if (slack) t.teardown(() => slack.close());
 
   const svc = await startTestService({
-    playbooks: { 'service-down.yaml': await readFile(SHIPPED_PLAYBOOK, 'utf8') },
+    playbooks: options.playbooks ?? { 'service-down.yaml': await readFile(SHIPPED_PLAYBOOK, 'utf8') },
     overrides: (c) => {
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       c.prometheus = { url: loop.prometheus.url, timeout: '2s' };
-      c.escalation = { targets: { pd: { type: 'pagerduty', routingKey, url: pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
+      c.escalation = { targets: { pd: { type: 'pagerduty', routingKey, url: pagerduty.url }, ...(slack ? { slack: { type: 'slack', webhookUrl: slack.url } } : {}) }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
       const guards = (c.guards ??= {}) as Record<string, Record<string, unknown>>;
       for (const [k, v] of Object.entries(options.guards ?? {})) guards[k] = { ...guards[k], ...v };
     },
@@ -106,6 +118,7 @@ export async function startE2E(options: { guards?: Record<string, Record<string,
     loop,
     svc,
     pagerduty,
+    slack,
     relay,
     events,
     ref: (name) => ({ namespace: NS, name }),

@@ -24,12 +24,12 @@ const decisions = (r: ReplayReport) => r.timeline.filter((e): e is ReplayDecisio
 const firingDeliveries = (r: ReplayReport) => r.timeline.filter((e) => e.kind === 'delivery').flatMap((e) => e.alerts).filter((a) => a.startsWith('firing')).length;
 
 /** What holds for every shipped stream: the world answered every call the shipped playbooks made. */
-function answeredEverything(t: Test, report: ReplayReport): void {
+function answeredEverything(t: Test, report: ReplayReport, playbook = 'service-down'): void {
   t.ok(report.world && report.world.calls > 0, `the playbooks asked the stream's world (${report.world?.calls} calls)`);
   t.same(report.world?.unanswered, [], 'no call went unanswered');
   t.equal(report.summary.unansweredWorldCalls, 0);
   t.equal(report.summary.refusedDeliveries, 0);
-  t.ok(report.runs.every((r) => r.playbook === 'service-down'), 'the shipped service-down playbook ran');
+  t.ok(report.runs.every((r) => r.playbook === playbook), `the shipped ${playbook} playbook ran`);
 }
 
 t.test('service-down-repeats: one run, every other firing copy deduplicated, the Deployment restarted once', async (t) => {
@@ -83,13 +83,14 @@ t.test('flapping: fixes that do not hold climb the ladder, one page, then the gu
   t.match(text, /, 0 unanswered world call\(s\) of \d+/);
 });
 
-t.test('two-services: one run per service, each restarting its own Deployment', async (t) => {
+t.test('two-services: two services of ai-ninja down together make one fleet run that restarts each (runbook mode B, fix 1.2)', async (t) => {
   const report = await run('two-services');
-  answeredEverything(t, report);
-  t.same(report.runs.map((r) => r.alert).sort(), ['ServiceDown ai-ninja/phone-gateway', 'ServiceDown ai-ninja/realtime-processor']);
-  t.same(report.runs.map((r) => r.status), ['succeeded', 'succeeded']);
+  answeredEverything(t, report, 'service-fleet');
+  t.same(report.runs.map((r) => [r.playbook, r.status]), [['service-fleet', 'succeeded']]);
+  t.match(report.runs[0]!.steps, ['fleet/cluster: succeeded', 'fleet/restart: succeeded', 'fleet/up: succeeded', 'fleet/report: succeeded']);
   t.same(report.summary.mutationsByTarget, { 'ai-ninja/deployments/phone-gateway': 1, 'ai-ninja/deployments/realtime-processor': 1 });
-  t.equal(report.summary.deduplicated, 3);
+  t.equal(decisions(report).filter((d) => d.reason === 'absorbed').length, 5, 'every firing copy of both alerts goes to the fleet run');
+  t.equal(report.summary.runsStarted, 1);
 });
 
 t.test('new-episode-after-resolve: the outage 40 minutes later is a new run, at the first rung again', async (t) => {

@@ -38,6 +38,7 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
           clock: deps.clock,
           log: req.log as unknown as AppDeps['log'],
           dryRun: deps.config.runs.dryRun,
+          ...(deps.fleet ? { fleet: deps.fleet } : {}),
         });
         // The 202 promises the alerts are recorded: on replicated Redis, only once replicas hold them.
         await deps.durability?.confirm();
