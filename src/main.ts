@@ -28,6 +28,10 @@ import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
+import { RunEvents } from './store/run-events.ts';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './store/redis-connection.ts';
+import { ConsoleSessionStore } from './store/console-session-store.ts';
 import { buildHealthApp } from './http/build-health-app.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
@@ -361,14 +365,21 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
+  let runEventsClose: (() => void) | undefined;
   // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
   const kube = services.kube;
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}) });
+    // The console's live updates: one subscriber connection per receiver, opened when a console first listens.
+    const runEvents = new RunEvents(store.keys.runEvents(), () => subscriberOf(redis));
+    runEventsClose = () => runEvents.close();
+    const sessions = new ConsoleSessionStore(redis, store.keys, parseDuration(config.console.sessionTtl));
+    const consoleSessions = config.console.enabled ? { store: sessions, secret: config.console.sessionSecret ?? (await sessions.sharedSecret()) } : undefined;
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, runEvents, ...(consoleSessions ? { consoleSessions } : {}), ...(durability ? { durability } : {}) });
     app = built;
     opened.push(() => built.close());
+    opened.push(() => runEvents.close());
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
@@ -400,6 +411,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       await sweeper.stop();
       catalog.close();
       await app?.close();
+      runEventsClose?.();
       await worker?.close(parseDuration(config.worker.shutdownGrace));
       await queue.close();
       await escalator?.close();
@@ -412,4 +424,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 /** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */
 function heldOpen(view: RunView): boolean {
   return (view.state?.steps ?? []).some((s) => s.uses === 'escalate' && s.status === 'succeeded' && (s.output as { resolve?: string } | undefined)?.resolve === 'by-hand');
+}
+
+/** A connection for pub/sub beside `redis` (same server or cluster): it waits for Redis rather than failing fast. */
+function subscriberOf(redis: RedisClient): RedisClient {
+  const options = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined };
+  return redis instanceof Cluster ? redis.duplicate(undefined, { redisOptions: options }) : redis.duplicate(options);
 }

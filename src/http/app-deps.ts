@@ -13,6 +13,8 @@ import type { PauseRegistry } from '../guards/pause-registry.ts';
 import type { ReadinessCheckResult } from '../kube/readiness-detail.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
+import type { RunEvents } from '../store/run-events.ts';
+import type { SessionStoreLike } from './console/console-auth.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -41,4 +43,11 @@ export interface AppDeps {
    * 202 is as durable as the master's AOF setting).
    */
   durability?: DurabilityBarrier;
+  /** Run changes from every replica and worker (Redis pub/sub): the console's live updates. Absent: no live updates. */
+  runEvents?: RunEvents;
+  /**
+   * The web console's sessions (Redis) and the key signing their cookies (config, else shared through Redis). The
+   * console is served only when given and `console.enabled`.
+   */
+  consoleSessions?: { store: SessionStoreLike; secret: string };
 }
