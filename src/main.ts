@@ -32,6 +32,7 @@ import { RunEvents } from './store/run-events.ts';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './store/redis-connection.ts';
 import { ConsoleSessionStore } from './store/console-session-store.ts';
+import { consoleSessionSecret } from './http/console/session-secret.ts';
 import { buildHealthApp } from './http/build-health-app.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
@@ -375,7 +376,9 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     const runEvents = new RunEvents(store.keys.runEvents(), () => subscriberOf(redis));
     runEventsClose = () => runEvents.close();
     const sessions = new ConsoleSessionStore(redis, store.keys, parseDuration(config.console.sessionTtl));
-    const consoleSessions = config.console.enabled ? { store: sessions, secret: config.console.sessionSecret ?? (await sessions.sharedSecret()) } : undefined;
+    const cookieKey = consoleSessionSecret(config);
+    if (config.console.enabled && !cookieKey.shared) log.warn('console: no console.sessionSecret and no token to derive one from; sign-ins hold on this replica only');
+    const consoleSessions = config.console.enabled ? { store: sessions, secret: cookieKey.secret } : undefined;
     const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, runEvents, ...(consoleSessions ? { consoleSessions } : {}), ...(durability ? { durability } : {}) });
     app = built;
     opened.push(() => built.close());

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './redis-connection.ts';
 import type { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
@@ -34,13 +33,4 @@ export class ConsoleSessionStore {
     storeCall(() => this.#redis.del(this.#keys.consoleSession(sessionId))).then(() => callback(), callback);
   }
 
-  /**
-   * The key that signs session cookies when none is configured: made once by whichever replica starts first and
-   * shared through Redis, so every replica accepts every other's cookies.
-   */
-  async sharedSecret(): Promise<string> {
-    const key = this.#keys.consoleSecret();
-    await storeCall(() => this.#redis.set(key, randomBytes(32).toString('base64url'), 'NX'));
-    return (await storeCall(() => this.#redis.get(key)))!;
-  }
 }

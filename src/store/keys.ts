@@ -100,10 +100,6 @@ export class Keys {
   consoleSession(id: string): string {
     return `${this.prefix}:console:session:${id}`;
   }
-  /** String: the key signing console session cookies, shared by the replicas when none is configured. */
-  consoleSecret(): string {
-    return `${this.prefix}:console:secret`;
-  }
   /** The BullMQ queue names (BullMQ adds its own prefix segment). */
   runQueue(): string {
     return 'runs';

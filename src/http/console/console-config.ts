@@ -10,18 +10,13 @@ export const ConsoleConfigSchema = Type.Object(
     sessionSecret: Type.Optional(
       Type.String({
         minLength: 32,
-        description: 'Key that signs the session cookie (32+ characters; the same on every replica). Unset: one is made on first start and shared through Redis. Env: REMEDIATOR_CONSOLE_SESSION_SECRET.',
+        description: 'Key that signs the session cookie (32+ characters; the same on every replica). Unset: derived from the operator and webhook tokens (the same on replicas configured alike; changing a token signs everyone out). Env: REMEDIATOR_CONSOLE_SESSION_SECRET.',
       }),
     ),
     sessionTtl: Duration({ default: '12h', description: 'How long a console sign-in lasts.' }),
     secureCookie: Type.Union([Type.Boolean(), Type.Literal('auto')], { default: 'auto', description: 'The Secure attribute of the session cookie: auto sets it when the request came over HTTPS.' }),
-    links: Type.Object(
-      {
-        prometheus: Type.Optional(Type.String({ description: 'Prometheus URL people open (default: prometheus.url).' })),
-        alertmanager: Type.Optional(Type.String({ description: 'Alertmanager URL people open (default: alertmanager.url).' })),
-      },
-      { additionalProperties: false, default: {} },
-    ),
+    prometheusLink: Type.Optional(Type.String({ description: 'Prometheus URL the run page links to (default: prometheus.url).' })),
+    alertmanagerLink: Type.Optional(Type.String({ description: 'Alertmanager URL the run page links to (default: alertmanager.url).' })),
     proxy: Type.Object(
       {
         trustedAddresses: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDRs of the authenticating proxy (e.g. oauth2-proxy). Its user headers are believed only from these; empty: never.' }),

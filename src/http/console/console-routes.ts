@@ -89,9 +89,12 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
   });
 
   app.post<{ Body: Static<typeof CsrfBody> }>('/sign-out', { schema: { hide: true, body: CsrfBody }, config: { role: 'public' } }, async (req, reply) => {
-    if (!auth.csrfValid(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out needs the CSRF token of the page it was sent from');
-    if (req.session.operator) req.log.info({ operator: req.session.operator }, 'console sign-out');
-    await req.session.destroy();
+    // Only a signed-in session has something to end; ending it needs the page's CSRF token (no forced sign-out).
+    if (req.session.operator) {
+      if (!auth.csrfValid(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out needs the CSRF token of the page it was sent from');
+      req.log.info({ operator: req.session.operator }, 'console sign-out');
+      await req.session.destroy();
+    }
     return reply.redirect('/sign-in', 303);
   });
 
@@ -113,7 +116,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
     const v = viewer(req);
     if (!run) return page(reply, 404, layout({ title: 'No such run', viewer: v, body: html`<h1>No run ${req.params.id}</h1><p><a href="/">All runs</a></p>` }));
     const report = deps.incidentReport ? deps.incidentReport(run) : buildIncidentReport(run, { level: 'P2' });
-    const links = { prometheus: deps.config.console.links.prometheus ?? deps.config.prometheus.url, alertmanager: deps.config.console.links.alertmanager ?? deps.config.alertmanager.url };
+    const links = { prometheus: deps.config.console.prometheusLink ?? deps.config.prometheus.url, alertmanager: deps.config.console.alertmanagerLink ?? deps.config.alertmanager.url };
     const body = runPage({ run, role: v.role, links: withoutUndefined(links), timeline: renderTimelineMarkdown(report), now: deps.clock.now() });
     return page(reply, 200, layout({ title: `Run ${run.id}`, viewer: v, current: '/', body, live: `run:${run.id}` }));
   });
@@ -143,21 +146,30 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
   app.get('/console/events', { schema: { hide: true }, config: { role: 'viewer' } }, async (req, reply) => {
     const events = deps.runEvents;
     if (!events) throw new RemediatorError('REM_ERR_NOT_FOUND', 'live updates are not available on this receiver');
+    const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
+    if (req.method === 'HEAD') return reply.headers(headers).send();
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.writeHead(200, { ...headers, connection: 'keep-alive' });
     raw.write('retry: 2000\n\n');
     streams.add(raw);
-    const unsubscribe = await events.subscribe((e) => raw.write(`event: run\ndata: ${JSON.stringify(e)}\n\n`));
     // A comment now and then keeps proxies from closing an idle stream.
     const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);
+    let ended = false;
+    let unsubscribe = () => {};
     const done = () => {
+      if (ended) return;
+      ended = true;
       clearInterval(ping);
       unsubscribe();
       streams.delete(raw);
     };
+    // Listened for before subscribing: a browser that leaves at once must not leave the ping behind.
     req.raw.on('close', done);
     raw.on('close', done);
+    const off = await events.subscribe((e) => raw.write(`event: run\ndata: ${JSON.stringify(e)}\n\n`));
+    if (ended) off();
+    else unsubscribe = off;
   });
 }
 
