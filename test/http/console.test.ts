@@ -164,6 +164,29 @@ t.test('a run appears in the list and reaches succeeded live, without a reload',
   await accessible(t, page, 'run page');
 });
 
+t.test('another receiver replica on the same Redis: the same sign-in, and live updates of runs the first one took', async (t) => {
+  const replica = await startTestService({
+    playbooks: { 'approval.yaml': approvalPlaybook, 'verified.yaml': verifiedPlaybook },
+    redis: svc.redis,
+    role: 'receiver',
+    overrides: (c) => {
+      c.redis.prefix = svc.config.redis.prefix;
+    },
+  });
+  const { page } = bob; // signed in through the first receiver (cookies are per host, not per port)
+  await page.goto(`${replica.url}/?playbook=service-down-verified`);
+  t.equal(new URL(page.url()).pathname, '/', 'the session made by the first replica is good on this one');
+  await page.locator('body[data-live-connected="true"]').waitFor();
+  const before = await page.locator('tr[data-run]').count();
+  const firing = await fixture('alertmanager/firing.json');
+  firing.alerts[0].annotations.health_url = `${sink.url}/health`;
+  firing.alerts[0].fingerprint = 'c0ffee0000000002';
+  t.equal((await svc.post(firing)).status, 202, 'the alert goes to the first replica');
+  await page.locator('tr[data-run]').nth(before).waitFor();
+  await page.locator('tr[data-run]').first().locator('[data-status="succeeded"]').waitFor({ timeout: 20_000 });
+  t.equal(await page.locator('tr[data-run]').count(), before + 1, 'the new run appeared on the other replica without a reload');
+});
+
 t.test('an approver approves a waiting step on its page, and the run continues', async (t) => {
   const started = await svc.api('POST', '/v1/playbooks/needs-approval/runs', { reason: 'console approval', params: { note: 'one' } });
   await svc.waitForRun(started.body.id, (r) => r.status === 'awaiting_approval');
