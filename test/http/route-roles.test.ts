@@ -100,6 +100,7 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
   'GET /v1/playbooks/:name': { role: 'viewer', sample: async () => ({ path: '/v1/playbooks/quick', status: 200 }) },
   'POST /v1/playbooks/:name/runs': { role: 'operator', sample: async () => ({ path: '/v1/playbooks/quick/runs', body: { reason: 'by hand' }, status: 202 }) },
   'GET /v1/runs': { role: 'viewer', sample: async () => ({ path: '/v1/runs', status: 200 }) },
+  'GET /v1/runs/counts': { role: 'viewer', sample: async () => ({ path: '/v1/runs/counts?since=2026-01-01T00:00:00Z', status: 200 }) },
   'GET /v1/runs/:id': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}`, status: 200 }) },
   'GET /v1/runs/:id/timeline': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}/timeline`, status: 200 }) },
   'POST /v1/runs/:id/retry': { role: 'operator', sample: async () => ({ path: `/v1/runs/${finished}/retry`, body: { reason: 'again' }, status: 202 }) },
