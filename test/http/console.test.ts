@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestService, serviceDownPlaybook, fixture, OPERATOR_TOKEN, APPROVER_TOKEN } from '../support/harness.ts';
@@ -232,6 +233,28 @@ t.test('an operator cancels a running run', async (t) => {
   await page.getByTestId('run-status').filter({ hasText: 'cancelled' }).waitFor();
   t.match(await page.getByTestId('run-status').textContent(), /cancelled by alice: fixed by hand/);
   await shot(page, 'run-cancelled');
+
+  // An ended run can be retried: a new run of the same playbook for the same alert, opened at once.
+  await act(page, 'form-retry', 'try once more');
+  await page.waitForURL((u) => u.pathname.startsWith('/runs/') && !u.pathname.endsWith(started.body.id));
+  const retry = await svc.waitForRun(page.url().split('/runs/')[1]!, (r) => r.status === 'waiting');
+  t.equal(retry.retryOf, started.body.id);
+  t.equal(retry.operator, 'alice');
+  await svc.api('POST', `/v1/runs/${retry.id}/cancel`, { reason: 'cleanup' });
+});
+
+t.test('a refused reload is shown with its file, line and column', async (t) => {
+  const broken = join(svc.playbookDir, 'broken.yaml');
+  await writeFile(broken, 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  steps: [{ id: x, action: no.such.action }]\n');
+  t.teardown(async () => {
+    await rm(broken, { force: true });
+    await svc.api('POST', '/v1/reload');
+  });
+  await svc.api('POST', '/v1/reload');
+  const { page } = alice;
+  await page.goto(`${svc.url}/playbooks`);
+  t.match(await page.getByTestId('reload-result').textContent(), /refused[\s\S]*broken\.yaml:\d+:\d+: /);
+  t.ok(await page.locator('#pb-needs-approval').isVisible(), 'the playbooks in force are still shown');
 });
 
 t.test('a manual dry run from the playbooks page', async (t) => {
