@@ -289,6 +289,14 @@ export class RunStore {
     return out;
   }
 
+  /**
+   * Runs counted against the budget of (playbook, target) since `sinceMs` (the guards' index, written by the target
+   * lock): what the console shows as the budget used.
+   */
+  async budgetUsed(playbook: string, target: string, sinceMs: number): Promise<number> {
+    return storeCall(() => this.#redis.zcount(this.keys.guardBudget(playbook, target), `(${sinceMs}`, '+inf'));
+  }
+
   /** Removes finished runs beyond the retention bounds. Returns how many were removed. */
   async trim(maxRecords: number, maxAgeMs: number, now = Date.now()): Promise<number> {
     const total = await storeCall(() => this.#redis.zcard(this.keys.runs()));

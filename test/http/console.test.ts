@@ -264,6 +264,7 @@ t.test('a manual dry run from the playbooks page', async (t) => {
   await page.getByRole('button', { name: 'Preview' }).click();
   t.match(await page.locator('#preview-result').textContent({ timeout: 5000 }).then(async () => page.locator('#preview-result h3').first().textContent()), /service-down-verified/, 'the preview names the playbook that takes the alert');
   t.match(await page.locator('#preview-result').textContent(), /shop\/Deployment\/cart/);
+  t.match(await page.locator('#pb-service-down-verified tr[data-budget="ai-ninja/Deployment/phone-gateway"]').textContent(), /3 of 3/, 'the budget left on a target it ran on (its steps change nothing, so nothing is used)');
   await shot(page, 'playbooks');
   await accessible(t, page, 'playbooks');
   const form = page.getByTestId('manual-slow-manual');

@@ -11,7 +11,10 @@ import { layout, type Viewer } from './layout.ts';
 import { html } from './html.ts';
 import { runsPage, WINDOWS, type RunsQuery } from './runs-page.ts';
 import { runPage } from './run-page.ts';
-import { playbooksPage } from './playbooks-page.ts';
+import { playbooksPage, type BudgetRow } from './playbooks-page.ts';
+import { guardSettings } from '../../guards/guards-config.ts';
+import { budgetLimits } from '../../guards/budget-policy.ts';
+import { targetKey } from '../../domain/target-ref.ts';
 import { pausesPage } from './pauses-page.ts';
 import { planPreview } from './plan-preview.ts';
 import type { RunStatus } from '../../engine/run-state.ts';
@@ -124,9 +127,21 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
   app.get('/playbooks', { schema: { hide: true }, config: pageConfig }, async (req, reply) => {
     const playbooks = deps.catalog.list();
     const lastRuns = new Map<string, RunView[]>();
-    await Promise.all(playbooks.map(async (p) => lastRuns.set(p.name, (await deps.store.listRuns({ playbook: p.name, limit: 5 })).runs)));
+    const budgets = new Map<string, BudgetRow[]>();
+    const defaults = guardSettings(deps.config.guards).budget;
+    const now = deps.clock.now();
+    await Promise.all(
+      playbooks.map(async (p) => {
+        const recent = (await deps.store.listRuns({ playbook: p.name, limit: 20 })).runs;
+        lastRuns.set(p.name, recent.slice(0, 5));
+        // The budget of each target the playbook acted on lately: runs counted in the window, of how many allowed.
+        const limits = budgetLimits(defaults, p.budget);
+        const targets = [...new Set(recent.flatMap((r) => (r.target ? [targetKey(r.target)] : [])))];
+        budgets.set(p.name, await Promise.all(targets.map(async (target) => ({ target, used: await deps.store.budgetUsed(p.name, target, now - limits.windowMs), limits }))));
+      }),
+    );
     const v = viewer(req);
-    const body = playbooksPage({ playbooks, generation: deps.catalog.generation, problems: deps.catalog.lastProblems, lastRuns, role: v.role });
+    const body = playbooksPage({ playbooks, generation: deps.catalog.generation, problems: deps.catalog.lastProblems, lastRuns, budgets, role: v.role });
     return page(reply, 200, layout({ title: 'Playbooks', viewer: v, current: '/playbooks', body }));
   });
 

@@ -6,12 +6,21 @@ import type { RunView } from '../../store/run-record.ts';
 import type { SourceProblem } from '../../schema/yaml-source.ts';
 import { formatProblem } from '../../schema/yaml-source.ts';
 import { roleAllows, type OperatorRole } from '../operator-roles.ts';
+import type { BudgetLimits } from '../../guards/budget-policy.ts';
+import { formatDuration } from '../../domain/duration.ts';
+
+/** The budget of one target of a playbook: runs counted in the window, and the limits. */
+export interface BudgetRow {
+  target: string;
+  used: number;
+  limits: BudgetLimits;
+}
 
 /**
  * The playbooks in force: triggers, rungs and steps, params, their last runs, a manual run form (with the dry-run
  * switch) for operators; the result of the last reload; and a plan preview for labels typed in.
  */
-export function playbooksPage(opts: { playbooks: readonly Playbook[]; generation: number; problems: readonly SourceProblem[]; lastRuns: Map<string, RunView[]>; role: OperatorRole }): SafeHtml {
+export function playbooksPage(opts: { playbooks: readonly Playbook[]; generation: number; problems: readonly SourceProblem[]; lastRuns: Map<string, RunView[]>; budgets: Map<string, BudgetRow[]>; role: OperatorRole }): SafeHtml {
   return html`<h1>Playbooks</h1>
 <section aria-labelledby="reload-h"><h2 id="reload-h">Last reload</h2>
 ${opts.problems.length === 0
@@ -37,6 +46,12 @@ ${p.description ? html`<p>${p.description}</p>` : ''}
 <ul>${p.triggers.map((t) => html`<li>${t.status}: <code>${t.matchers.map(formatMatcher).join(', ')}</code></li>`)}</ul>
 <h3>Rungs</h3>
 <ol>${p.rungs.map((r) => html`<li>${r.name}: ${r.steps.map((s, i) => html`${i ? ' → ' : ''}<code>${s.id}</code> (${s.uses}${s.mutating ? ', mutates' : ''})`)}</li>`)}</ol>
+<h3>Budget per target</h3>
+${(opts.budgets.get(p.name) ?? []).length === 0
+    ? html`<p>No target yet.</p>`
+    : html`<table class="budgets"><thead><tr><th scope="col">Target</th><th scope="col">Left</th><th scope="col">Used in the window</th></tr></thead><tbody>${opts.budgets.get(p.name)!.map(
+        (b) => html`<tr data-budget="${b.target}"><td>${b.target}</td><td>${Math.max(0, b.limits.runs - b.used)} of ${b.limits.runs}</td><td>${b.used} in ${formatDuration(b.limits.windowMs)}</td></tr>`,
+      )}</tbody></table>`}
 <h3>Last runs</h3>
 ${(opts.lastRuns.get(p.name) ?? []).length === 0
     ? html`<p>None yet.</p>`
