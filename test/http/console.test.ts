@@ -5,6 +5,9 @@ import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestService, serviceDownPlaybook, fixture, OPERATOR_TOKEN, APPROVER_TOKEN } from '../support/harness.ts';
 import { startWebhookSink } from '../../src/dev/webhook-sink.ts';
+import { Redis } from 'ioredis';
+import { PauseRegistry } from '../../src/guards/pause-registry.ts';
+import { Keys } from '../../src/store/keys.ts';
 
 // The console in a real browser (Debian's chromium, driven by playwright-core) against a real receiver and worker on
 // a real redis-server. Each page's screenshot is saved under test-output/console/ (git-ignored).
@@ -127,6 +130,13 @@ t.test('nothing is shown before sign-in; a token is exchanged for an HttpOnly, S
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(/\/sign-in$/);
   t.equal((await context.request.get(`${svc.url}/v1/pause`)).status(), 401, 'signed out: the old cookie opens nothing');
+});
+
+t.test('a sign-in form posted from another site is refused', async (t) => {
+  const res = await fetch(`${svc.url}/sign-in`, { method: 'POST', headers: { origin: 'https://elsewhere.example', 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${OPERATOR_TOKEN}`, redirect: 'manual' });
+  t.equal(res.status, 403);
+  t.equal(((await res.json()) as { code: string }).code, 'REM_ERR_CSRF');
+  t.notOk(res.headers.get('set-cookie'), 'and no session is made');
 });
 
 t.test('a trusted proxy signs people in by header; unlisted people and untrusted headers are refused', async (t) => {
@@ -301,4 +311,22 @@ t.test('pause and resume, recorded with the person', async (t) => {
   const history = (await svc.api('GET', '/v1/pause')).body.history;
   t.equal(history[0].event, 'lifted');
   t.equal(history[0].by, 'alice');
+});
+
+t.test('the storm breaker is shown tripped, and an admin resumes it with a reason', async (t) => {
+  // Tripped as the storm breaker trips it (src/guards/storm-breaker.ts): a global pause with the storm_paused code.
+  const redis = new Redis(svc.redis!.url);
+  t.teardown(() => redis.disconnect());
+  const pauses = new PauseRegistry(redis, new Keys(svc.config.redis.prefix));
+  await pauses.set({ scope: 'global', reason: '12 distinct targets needed automatic mutations within 5m', code: 'storm_paused', by: 'storm breaker', since: new Date().toISOString() });
+  const { page } = alice;
+  await page.goto(`${svc.url}/pauses`);
+  t.match(await page.getByTestId('storm-state').textContent(), /Tripped .*12 distinct targets/s);
+  await shot(page, 'pauses-storm');
+  const lift = page.getByTestId('lift-global-');
+  await lift.getByLabel('Reason').fill('the deploy that broke everything is rolled back');
+  await lift.getByRole('button', { name: /lift the storm breaker/ }).click();
+  await page.getByTestId('storm-state').filter({ hasText: 'Not tripped' }).waitFor();
+  const history = (await svc.api('GET', '/v1/pause')).body.history;
+  t.match(history[0], { event: 'lifted', by: 'alice', reason: 'the deploy that broke everything is rolled back', pause: { code: 'storm_paused' } });
 });

@@ -41,6 +41,20 @@ const RunsQuerySchema = Type.Object(
 const SignInBody = Type.Object({ token: Type.String({ maxLength: 1000 }), next: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
 const CsrfBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
 
+/**
+ * A sign-in or sign-out form posted from another site (the browser names it in `Origin`) is refused: no one can be
+ * signed in as someone else, or out, by a page elsewhere.
+ */
+function foreignOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 /** Only a path on this receiver (`/…`, never `//host`) is followed after sign-in. */
 function localPath(next: string | undefined): string {
   return next && /^\/(?![/\\])/.test(next) ? next : '/';
@@ -78,6 +92,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
   });
 
   app.post<{ Body: Static<typeof SignInBody> }>('/sign-in', { schema: { hide: true, body: SignInBody }, config: { role: 'public' } }, async (req, reply) => {
+    if (foreignOrigin(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-in is accepted only from this receiver\'s own page');
     const result = authenticateOperator(`Bearer ${req.body.token.trim()}`, deps.config.auth.operators, deps.config.auth.webhook.bearerTokens);
     if (!result.ok) {
       req.log.warn({ reason: result.reason }, 'console sign-in refused');
@@ -93,6 +108,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
 
   app.post<{ Body: Static<typeof CsrfBody> }>('/sign-out', { schema: { hide: true, body: CsrfBody }, config: { role: 'public' } }, async (req, reply) => {
     // Only a signed-in session has something to end; ending it needs the page's CSRF token (no forced sign-out).
+    if (foreignOrigin(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out is accepted only from this receiver\'s own page');
     if (req.session.operator) {
       if (!auth.csrfValid(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out needs the CSRF token of the page it was sent from');
       req.log.info({ operator: req.session.operator }, 'console sign-out');
