@@ -139,7 +139,7 @@ t.test('a sign-in form posted from another site is refused', async (t) => {
   t.notOk(res.headers.get('set-cookie'), 'and no session is made');
 });
 
-t.test('a trusted proxy signs people in by header; unlisted people and untrusted headers are refused', async (t) => {
+t.test('a trusted proxy signs people in by header; unlisted people are refused, viewers offered no action', async (t) => {
   const asCarol = await fetch(`${svc.url}/`, { headers: { 'x-forwarded-user': 'carol' }, redirect: 'manual' });
   t.equal(asCarol.status, 200);
   t.match(await asCarol.text(), /data-testid="signed-in-as">carol</);
@@ -147,6 +147,11 @@ t.test('a trusted proxy signs people in by header; unlisted people and untrusted
   t.equal(stranger.status, 403);
   const carolActs = await fetch(`${svc.url}/v1/pause`, { method: 'POST', headers: { 'x-forwarded-user': 'carol', 'content-type': 'application/json' }, body: '{"scope":"global","reason":"viewer"}' });
   t.equal(carolActs.status, 403, 'a viewer cannot act, and no CSRF token was sent either');
+  const pausesPage = await (await fetch(`${svc.url}/pauses`, { headers: { 'x-forwarded-user': 'carol' } })).text();
+  t.notMatch(pausesPage, /data-api=/, 'a viewer is offered no action');
+  t.match(pausesPage, /needs the admin role/);
+  const untrusted = await svc.service.app!.inject({ method: 'GET', url: '/', remoteAddress: '192.0.2.7', headers: { 'x-forwarded-user': 'carol' } });
+  t.equal(untrusted.statusCode, 303, 'the same header from an address that is not the proxy is ignored: sign in first');
 });
 
 t.test('a run appears in the list and reaches succeeded live, without a reload', async (t) => {
