@@ -29,6 +29,9 @@ spec:
       action: log
       with: { message: "risky {{ params.note }}" }
       approval: { timeout: 10m }
+    - id: after
+      action: log
+      with: { message: "after the approved step" }
 `;
 // Verified: its gate polls the sink, which answers 202, so a run of it ends `succeeded`.
 const verifiedPlaybook = `apiVersion: remediator.io/v1
@@ -209,6 +212,7 @@ t.test('an approver approves a waiting step on its page, and the run continues',
   const { page } = bob;
   await page.goto(`${svc.url}/runs/${started.body.id}`);
   t.match(await page.getByTestId('plan').textContent(), /risky one/, 'the exact plan is shown');
+  t.match(await page.locator('li.step[data-step="after"]').textContent(), /not reached/, 'the ladder shows the steps still ahead');
   await shot(page, 'run-awaiting-approval');
   await accessible(t, page, 'approval');
   await act(page, 'form-approve', 'looks right');

@@ -136,7 +136,9 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
     if (!run) return page(reply, 404, layout({ title: 'No such run', viewer: v, body: html`<h1>No run ${req.params.id}</h1><p><a href="/">All runs</a></p>` }));
     const report = deps.incidentReport ? deps.incidentReport(run) : buildIncidentReport(run, { level: 'P2' });
     const links = { prometheus: deps.config.console.prometheusLink ?? deps.config.prometheus.url, alertmanager: deps.config.console.alertmanagerLink ?? deps.config.alertmanager.url };
-    const body = runPage({ run, role: v.role, links: withoutUndefined(links), timeline: renderTimelineMarkdown(report), now: deps.clock.now() });
+    const pb = deps.catalog.get(run.playbook);
+    const ladder = pb?.rungs.map((r) => ({ name: r.name, steps: r.steps.map((s) => ({ id: s.id, uses: s.uses, kind: s.kind })) }));
+    const body = runPage({ run, role: v.role, links: withoutUndefined(links), timeline: renderTimelineMarkdown(report), now: deps.clock.now(), ...(ladder ? { ladder } : {}) });
     return page(reply, 200, layout({ title: `Run ${run.id}`, viewer: v, current: '/', body, live: `run:${run.id}` }));
   });
 

@@ -65,14 +65,20 @@ function step(s: StepRecord): SafeHtml {
 }
 
 /** One run: header, links, the pending approval, actions, the ladder, decisions, pages and the timeline. */
-export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLinks; timeline: string; now: number }): SafeHtml {
+export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLinks; timeline: string; now: number; ladder?: Array<{ name: string; steps: Array<{ id: string; uses: string; kind: string }> }> }): SafeHtml {
   const r = opts.run;
   const st = r.state;
   const final = FINAL_STATUSES.has(r.status);
   const name = alertName(r);
   const alertFilter = `{alertname="${name}"}`;
   const runbook = r.alert.annotations['runbook_url'] ?? r.alert.annotations['runbook'];
-  const rungs = [...new Set([...(st?.rungs ?? []).map((x) => x.name), ...(st?.steps ?? []).map((x) => x.rung)])];
+  // The playbook's whole ladder (when it is still loaded), so steps not reached yet show too; then any rung the run
+  // recorded that the playbook no longer has.
+  const rungs = [...new Set([...(opts.ladder ?? []).map((r) => r.name), ...(st?.rungs ?? []).map((x) => x.name), ...(st?.steps ?? []).map((x) => x.rung)])];
+  const notReached = (rung: string) => {
+    const ran = new Set((st?.steps ?? []).filter((s) => s.rung === rung).map((s) => s.id));
+    return (opts.ladder?.find((r) => r.name === rung)?.steps ?? []).filter((s) => !ran.has(s.id));
+  };
   return html`<h1>Run <code>${r.id}</code> ${statusBadge(r.status)}</h1>
 <div data-live-region>
 <dl class="header">
@@ -111,10 +117,10 @@ ${final ? actionForm({ action: `/v1/runs/${r.id}/retry`, label: 'Retry (new run)
     : ''}
 
 <section aria-labelledby="ladder-h"><h2 id="ladder-h">Ladder</h2>
-${rungs.length === 0 ? html`<p>No step has run yet.</p>` : ''}
+${rungs.length === 0 ? html`<p>No step has run yet, and the playbook is no longer loaded.</p>` : ''}
 <ol class="rungs">${rungs.map((name) => {
     const rec = st?.rungs.find((x) => x.name === name);
-    return html`<li><h3>Rung ${name} ${rec ? statusBadge(rec.outcome) : ''}</h3>${rec?.reason ? html`<p class="muted">${rec.reason}</p>` : ''}<ol class="steps">${(st?.steps ?? []).filter((s) => s.rung === name).map(step)}</ol></li>`;
+    return html`<li><h3>Rung ${name} ${rec ? statusBadge(rec.outcome) : ''}</h3>${rec?.reason ? html`<p class="muted">${rec.reason}</p>` : ''}<ol class="steps">${(st?.steps ?? []).filter((s) => s.rung === name).map(step)}${notReached(name).map((s) => html`<li class="step muted" data-step="${s.id}"><strong>${s.id}</strong> <code>${s.uses}</code> ${s.kind} · not reached</li>`)}</ol></li>`;
   })}</ol>
 </section>
 
