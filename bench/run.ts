@@ -11,6 +11,7 @@ import { benchKubeLatency } from './kube-latency.ts';
 import { benchRedisFootprint } from './redis-footprint.ts';
 import { quickMode } from './bench-processes.ts';
 import { benchRedisTopologies } from './redis-topologies.ts';
+import { benchConsoleFirstPaint } from './console-first-paint.ts';
 
 const quick = quickMode();
 console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), node ${process.version}${quick ? ', quick mode' : ''}\n`);
@@ -27,3 +28,5 @@ console.log('');
 await benchRedisFootprint({ repeats: quick ? 5 : 20 });
 console.log('');
 await benchRedisTopologies();
+console.log('');
+await benchConsoleFirstPaint(quick ? { samples: 5 } : {});

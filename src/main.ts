@@ -29,6 +29,11 @@ import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
 import { buildApp } from './http/build-app.ts';
+import { RunEvents } from './store/run-events.ts';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './store/redis-connection.ts';
+import { ConsoleSessionStore } from './store/console-session-store.ts';
+import { consoleSessionSecret } from './http/console/session-secret.ts';
 import { buildHealthApp } from './http/build-health-app.ts';
 import { PrometheusHttpApi } from './gates/prometheus-http-api.ts';
 import { AlertmanagerHttpApi } from './gates/alertmanager-http-api.ts';
@@ -479,6 +484,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   let app: FastifyInstance | undefined;
   let url: string | undefined;
+  let runEventsClose: (() => void) | undefined;
   // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
   const kube = services.kube;
   const kubeCheck = kube
@@ -492,9 +498,17 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   if (role !== 'worker') {
     const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)), ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
+    // The console's live updates: one subscriber connection per receiver, opened when a console first listens.
+    const runEvents = new RunEvents(store.keys.runEvents(), () => subscriberOf(redis));
+    runEventsClose = () => runEvents.close();
+    const sessions = new ConsoleSessionStore(redis, store.keys, parseDuration(config.console.sessionTtl));
+    const cookieKey = consoleSessionSecret(config);
+    if (config.console.enabled && !cookieKey.shared) log.warn('console: no console.sessionSecret and no token to derive one from; sign-ins hold on this replica only');
+    const consoleSessions = config.console.enabled ? { store: sessions, secret: cookieKey.secret } : undefined;
+    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, runEvents, ...(consoleSessions ? { consoleSessions } : {}), fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)), ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
     app = built;
     opened.push(() => built.close());
+    opened.push(() => runEvents.close());
     if (options.listen !== false) {
       url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, role }, `remediator listening on ${url}`);
@@ -526,6 +540,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       await sweeper.stop();
       catalog.close();
       await app?.close();
+      runEventsClose?.();
       await worker?.close(parseDuration(config.worker.shutdownGrace));
       await queue.close();
       await escalator?.close();
@@ -627,4 +642,10 @@ function preflightReporter(metrics: Metrics, log: Logger): NonNullable<KubeReadi
     if (denied.length === 0) log.info('pre-flight: every playbook step may do what it needs');
     for (const d of denied) log.error({ code: 'REM_ERR_PREFLIGHT_DENIED', playbook: d.playbook, step: d.step, permission: d.permission, reason: d.reason }, `pre-flight: ${describeDenied(d)}`);
   };
+}
+
+/** A connection for pub/sub beside `redis` (same server or cluster): it waits for Redis rather than failing fast. */
+function subscriberOf(redis: RedisClient): RedisClient {
+  const options = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined };
+  return redis instanceof Cluster ? redis.duplicate(undefined, { redisOptions: options }) : redis.duplicate(options);
 }

@@ -4,6 +4,7 @@ import { GuardsConfigSchema } from '../guards/guards-config.ts';
 import { RedisConfigSchema } from '../store/redis-config.ts';
 import { EscalationConfig } from '../escalation/escalation-config.ts';
 import { OPERATOR_ROLES, DEFAULT_OPERATOR_ROLE } from '../http/operator-roles.ts';
+import { ConsoleConfigSchema } from '../http/console/console-config.ts';
 import { literals } from '../schema/literals.ts';
 
 /**
@@ -140,6 +141,7 @@ export const ConfigSchema = Type.Object(
     alertmanager: Endpoint('Alertmanager API', 'ALERTMANAGER_URL'),
     logging: Logging,
     guards: GuardsConfigSchema,
+    console: ConsoleConfigSchema,
     escalation: Type.Optional({ ...EscalationConfig, description: 'Paging targets (PagerDuty, Opsgenie, Slack, signed webhook), the P0-P3 severity policy and delivery options. Unset: escalations are recorded, nothing is sent.' }),
   },
   { additionalProperties: false },

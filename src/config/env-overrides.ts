@@ -49,6 +49,7 @@ export const ENV_OVERRIDES: EnvOverride[] = [
       return 'problem' in p ? [`REMEDIATOR_OPERATOR_TOKENS: entry ${i + 1} of ${all.length}: ${p.problem}`] : [];
     }),
   },
+  { env: 'REMEDIATOR_CONSOLE_SESSION_SECRET', key: 'console.sessionSecret', description: 'key signing console session cookies (32+ characters)', apply: set(['console', 'sessionSecret']) },
   { env: 'REMEDIATOR_PLAYBOOKS_DIR', key: 'playbooks.dir', description: 'playbooks folder', apply: set(['playbooks', 'dir']) },
   { env: 'REMEDIATOR_DRY_RUN', key: 'runs.dryRun', description: 'global dry run (true/false)', apply: set(['runs', 'dryRun'], (v) => v === 'true' || v === '1') },
   { env: 'KUBECONFIG_PATH', key: 'kubernetes.kubeconfig', description: 'kubeconfig path', apply: set(['kubernetes', 'kubeconfig']) },

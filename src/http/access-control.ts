@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './app-deps.ts';
 import { authenticateOperator, authenticateWebhookCaller } from './auth.ts';
 import { isOperatorRole, roleAllows, OPERATOR_ROLES, type OperatorRole } from './operator-roles.ts';
+import type { ConsoleAuth } from './console/console-auth.ts';
 
 /**
  * Who may call a route: `public` (anyone: health, readiness, metrics, the OpenAPI document), `webhook`
@@ -23,6 +24,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route (see RouteAccess); every route must say. */
     role?: RouteAccess;
+    /** A console page: someone not signed in is sent to the sign-in page rather than answered 401. */
+    page?: boolean;
   }
   interface FastifyRequest {
     /** The operator's name from their token (operator routes only). */
@@ -40,19 +43,25 @@ function isRouteAccess(value: unknown): value is RouteAccess {
   return typeof value === 'string' && (value === 'public' || value === 'webhook' || value === 'signed' || isOperatorRole(value));
 }
 
-async function refuse(reply: FastifyReply, status: 401 | 403, message: string): Promise<void> {
+async function refuse(reply: FastifyReply, status: 401 | 403, message: string, code?: 'REM_ERR_CSRF'): Promise<void> {
   if (status === 401) reply.header('www-authenticate', 'Bearer');
-  await reply.code(status).send({ code: status === 401 ? 'REM_ERR_UNAUTHORIZED' : 'REM_ERR_FORBIDDEN', message });
+  await reply.code(status).send({ code: code ?? (status === 401 ? 'REM_ERR_UNAUTHORIZED' : 'REM_ERR_FORBIDDEN'), message });
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Access control in one place. Each route declares its role as data (`config: { role: 'approver' }`); one onRequest
  * hook checks it before the body is read. A route that declares none cannot be registered, so a new route is never
  * open by omission. Refusals name the operator and the role needed, never the token.
  *
+ * A request without an Authorization header may come from the console (`consoleAuth`): a signed-in session or a
+ * trusted authenticating proxy. Such a request gets the same role check, and a state-changing one must also carry
+ * the session's CSRF token (REM_ERR_CSRF). A request with a bearer token is judged by the token alone.
+ *
  * Must be called on the root instance before any route is added.
  */
-export function accessControl(app: FastifyInstance, deps: AppDeps): void {
+export function accessControl(app: FastifyInstance, deps: AppDeps, consoleAuth?: ConsoleAuth): void {
   const { operators, webhook } = deps.config.auth;
   const declared: DeclaredRoute[] = [];
   app.decorate('routeAccess', declared);
@@ -80,6 +89,18 @@ export function accessControl(app: FastifyInstance, deps: AppDeps): void {
       return refuse(reply, status, auth.reason);
     }
     if (!isRouteAccess(needs)) return refuse(reply, 403, 'this route declares no role');
+    if (consoleAuth && req.headers.authorization === undefined) {
+      const who = consoleAuth.identify(req);
+      if (who && 'refused' in who) return refuse(reply, 403, who.refused);
+      if (who) {
+        if (!SAFE_METHODS.has(req.method) && !consoleAuth.csrfValid(req)) return refuse(reply, 403, 'missing or invalid CSRF token (header x-csrf-token): reload the page', 'REM_ERR_CSRF');
+        if (!roleAllows(who.role, needs)) return refuse(reply, 403, `${req.method} ${req.routeOptions.url} needs the ${needs} role; ${who.principal} has ${who.role}`);
+        req.operator = who.principal;
+        req.operatorRole = who.role;
+        return;
+      }
+      if (req.routeOptions.config.page) return reply.redirect(`/sign-in?next=${encodeURIComponent(req.url)}`, 303);
+    }
     const auth = authenticateOperator(req.headers.authorization, operators, webhook.bearerTokens);
     if (!auth.ok) return refuse(reply, auth.forbidden ? 403 : 401, auth.reason);
     if (!roleAllows(auth.role, needs)) {

@@ -33,6 +33,8 @@ export interface InboundHooks {
   apply: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;
 }
 import type { FleetCorrelator } from '../guards/fleet-correlator.ts';
+import type { RunEvents } from '../store/run-events.ts';
+import type { SessionStoreLike } from './console/console-auth.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -71,4 +73,11 @@ export interface AppDeps {
   inbound?: InboundHooks;
   /** Correlated incidents: playbooks with spec.fleet take several services of a namespace at once (absent: never). */
   fleet?: FleetCorrelator;
+  /** Run changes from every replica and worker (Redis pub/sub): the console's live updates. Absent: no live updates. */
+  runEvents?: RunEvents;
+  /**
+   * The web console's sessions (Redis) and the key signing their cookies (config, else shared through Redis). The
+   * console is served only when given and `console.enabled`.
+   */
+  consoleSessions?: { store: SessionStoreLike; secret: string };
 }

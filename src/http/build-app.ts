@@ -16,6 +16,8 @@ import { pagerDutyHookRoute } from './routes/pagerduty-hook.ts';
 import { opsgenieHookRoute } from './routes/opsgenie-hook.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { noticeRoutes } from './routes/notice.ts';
+import { registerConsoleAuth, type ConsoleAuth } from './console/console-auth.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 
 /**
  * Builds the HTTP app from its dependencies. It never listens: `main.ts` does, and tests use `inject` or listen on
@@ -29,7 +31,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
-  accessControl(app as unknown as FastifyInstance, deps);
+  // The console's sessions are read before access control decides (a session stands where a bearer token would).
+  let consoleAuth: ConsoleAuth | undefined;
+  if (deps.consoleSessions && deps.config.console.enabled) consoleAuth = await registerConsoleAuth(app as unknown as FastifyInstance, deps.config.console, deps.consoleSessions.store, deps.consoleSessions.secret);
+  accessControl(app as unknown as FastifyInstance, deps, consoleAuth);
   await app.register(sensible);
   // Every answer is counted by its route pattern (bounded: the routes are fixed), never by the raw URL.
   app.addHook('onResponse', async (req, reply) => {
@@ -63,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => noticeRoutes(scope, deps));
   await app.register(async (scope) => pagerDutyHookRoute(scope, deps));
   await app.register(async (scope) => opsgenieHookRoute(scope, deps));
+  const auth = consoleAuth;
+  if (auth) await app.register(async (scope) => consoleRoutes(scope, deps, auth));
   app.get('/openapi.json', { schema: { hide: true }, config: { role: 'public' } }, async () => app.swagger());
   return app as unknown as FastifyInstance;
 }

@@ -43,7 +43,8 @@ return 'claimed'
 
 /**
  * KEYS: run hash, deadline index, queued index, closings index.
- * ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt, now (ms).
+ * ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt, now (ms), run-events channel.
+ * A save is announced on the channel (`<runId> <status>`) for the console's live views (src/store/run-events.ts).
  */
 const SAVE = `${FINAL_LUA}
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -55,6 +56,7 @@ if final[ARGV[4]] then
   redis.call('ZREM', KEYS[3], ARGV[2])
   redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2])
 end
+redis.call('PUBLISH', ARGV[7], ARGV[2] .. ' ' .. ARGV[4])
 return 'saved'
 `;
 
@@ -107,7 +109,7 @@ export class RunFence {
     const k = this.#keys;
     return storeCall(
       () =>
-        (this.#redis as any).remRunSave(k.run(runId), k.runDeadlines(), k.runsQueued(), k.runClosings(), owner ?? '', runId, JSON.stringify(state), state.status, new Date(now).toISOString(), now) as Promise<SaveResult>,
+        (this.#redis as any).remRunSave(k.run(runId), k.runDeadlines(), k.runsQueued(), k.runClosings(), owner ?? '', runId, JSON.stringify(state), state.status, new Date(now).toISOString(), now, k.runEvents()) as Promise<SaveResult>,
     );
   }
 

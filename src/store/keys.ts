@@ -117,6 +117,14 @@ export class Keys {
   runJob(runId: string): string {
     return `${this.prefix}:${this.runQueue()}:${runId}`;
   }
+  /** Pub/sub channel of run changes (`<runId>` or `<runId> <status>`): what the console's live updates listen to. */
+  runEvents(): string {
+    return `${this.prefix}:run-events`;
+  }
+  /** String: one console sign-in session (JSON), expiring with it. */
+  consoleSession(id: string): string {
+    return `${this.prefix}:console:session:${id}`;
+  }
   /** The BullMQ queue names (BullMQ adds its own prefix segment). */
   runQueue(): string {
     return 'runs';

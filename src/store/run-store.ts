@@ -7,7 +7,7 @@ import type { RunRecord, RunView } from './run-record.ts';
 import type { ApprovalDecision, RunState, RunStatus } from '../engine/run-state.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
-import { targetKey, type AlertView } from '../engine/step-definition.ts';
+import type { AlertView } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
 
 const DECISIONS_KEPT = 200;
@@ -19,6 +19,11 @@ const DECISIONS_KEPT = 200;
 export const REPEATS_RECORDED = 5;
 
 const INGEST_FIRING = readFileSync(new URL('./lua/ingest-firing.lua', import.meta.url), 'utf8');
+const LIST_RUNS = readFileSync(new URL('./lua/list-runs.lua', import.meta.url), 'utf8');
+const COUNT_RUNS = readFileSync(new URL('./lua/count-runs.lua', import.meta.url), 'utf8');
+
+/** Most index entries one page request looks at: a rare filter answers a partial page with a cursor, never a long scan. */
+const LIST_SCAN_BOUND = 20_000;
 
 /**
  * KEYS: run hash, run decisions[, episode decisions]. ARGV: at, decision JSON, kept, episode TTL (s), '1' to append
@@ -62,6 +67,10 @@ export interface RunFilter {
   status?: RunStatus;
   /** `namespace/kind/name`, `namespace/name` or a name. */
   target?: string;
+  /** Created at or after (ms). */
+  since?: number;
+  /** Created at or before (ms). */
+  until?: number;
   limit: number;
   /** Opaque cursor from the previous page. */
   cursor?: string;
@@ -108,6 +117,8 @@ export class RunStore {
     // One declared key, the run index, routes the script to the node that owns the installation's slot on Cluster (every
     // key shares its hash tag); the script reads its keys from ARGV, where the run index is repeated.
     redis.defineCommand('remIngestFiring', { numberOfKeys: 1, lua: INGEST_FIRING });
+    redis.defineCommand('remListRuns', { numberOfKeys: 1, lua: LIST_RUNS });
+    redis.defineCommand('remCountRuns', { numberOfKeys: 1, lua: COUNT_RUNS });
     redis.defineCommand('remAbsorbQueued', { numberOfKeys: 3, lua: ABSORB_QUEUED });
   }
 
@@ -140,6 +151,9 @@ export class RunStore {
       for (const r of c.runs) args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
     }
     const flat = (await storeCall(() => (this.#redis as any).remIngestFiring(this.keys.runs(), ...args) as Promise<Array<number | string>>)) ?? [];
+    const created: string[] = [];
+    for (let j = 0; j + 2 < flat.length; j += 3) if (flat[j] === 1) created.push(String(flat[j + 1]));
+    this.#announce(created);
     let k = 0;
     return claims.map((c) =>
       c.runs.map(() => {
@@ -200,8 +214,20 @@ export class RunStore {
         .hset(this.keys.run(record.id), 'record', JSON.stringify(record), 'status', 'queued', 'updatedAt', record.createdAt)
         .zadd(this.keys.runs(), Date.parse(record.createdAt), record.id)
         .zadd(this.keys.runsQueued(), Date.parse(record.createdAt), record.id)
+        .publish(this.keys.runEvents(), `${record.id} queued`)
         .exec(),
     );
+  }
+
+  /**
+   * Tells the console's live views about new runs (RunEvents). Not awaited: an event is a hint to re-read, and the
+   * webhook's answer must not wait on it; a lost one is caught up by the next.
+   */
+  #announce(runIds: string[]): void {
+    if (runIds.length === 0) return;
+    const m = this.#redis.multi();
+    for (const id of runIds) m.publish(this.keys.runEvents(), `${id} queued`);
+    m.exec().catch(() => undefined);
   }
 
   /** Appends a decision to its run and its episode, and counts it (`onDecision`). */
@@ -262,35 +288,43 @@ export class RunStore {
     this.#onDecision(decision);
   }
 
+  /**
+   * A page of runs, newest first, filtered in Redis (src/store/lua/list-runs.lua). At most LIST_SCAN_BOUND index
+   * entries are looked at per page: a filter that matches little answers a short page with a `next` cursor.
+   */
   async listRuns(filter: RunFilter): Promise<{ runs: RunView[]; next?: string }> {
-    // Newest first. The cursor is the score (ms) and id of the last run returned.
-    const max = filter.cursor ? decodeCursor(filter.cursor) : '+inf';
-    const out: RunView[] = [];
-    let upper = max;
-    let next: string | undefined;
-    for (let page = 0; page < 50 && out.length < filter.limit; page++) {
-      const batch = await storeCall(() => this.#redis.zrevrangebyscore(this.keys.runs(), upper, '-inf', 'WITHSCORES', 'LIMIT', 0, 200));
-      if (batch.length === 0) break;
-      const ids: Array<[string, string]> = [];
-      for (let i = 0; i < batch.length; i += 2) ids.push([batch[i]!, batch[i + 1]!]);
-      const m = this.#redis.multi();
-      for (const [id] of ids) m.hgetall(this.keys.run(id));
-      const rows = ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
-      for (let i = 0; i < ids.length; i++) {
-        const row = rows[i];
-        if (!row?.['record']) continue;
-        const view = toView(row, []);
-        if (matchesFilter(view, filter)) out.push(view);
-        if (out.length >= filter.limit) {
-          next = encodeCursor(ids[i]![1]);
-          break;
-        }
-      }
-      const lastScore = Number(ids.at(-1)![1]);
-      upper = `(${lastScore}`;
-      if (batch.length < 400) break;
-    }
-    return { runs: out, next };
+    const from = filter.cursor ? decodeCursor(filter.cursor) : { score: filter.until === undefined ? '+inf' : String(filter.until), id: '' };
+    const lower = filter.since === undefined ? '-inf' : String(filter.since);
+    const flat = await storeCall(
+      () =>
+        (this.#redis as any).remListRuns(this.keys.runs(), this.keys.run(''), from.score, from.id, lower, filter.limit, LIST_SCAN_BOUND, filter.status ?? '', filter.playbook ?? '', filter.target ?? '') as Promise<string[]>,
+    );
+    const sep = flat.length - 3;
+    const ids = flat.slice(0, sep);
+    const [nextScore, nextId] = [flat[sep + 1]!, flat[sep + 2]!];
+    const m = this.#redis.multi();
+    for (const id of ids) m.hgetall(this.keys.run(id));
+    const rows = ids.length === 0 ? [] : ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
+    const runs = rows.filter((row) => row?.['record']).map((row) => toView(row, []));
+    return { runs, next: nextScore ? encodeCursor(nextScore, nextId) : undefined };
+  }
+
+  /** How many runs created in the window (ms, inclusive; default all) have each status; one round trip. */
+  async countRuns(window: { since?: number; until?: number } = {}): Promise<Partial<Record<RunStatus, number>>> {
+    const flat = await storeCall(
+      () => (this.#redis as any).remCountRuns(this.keys.runs(), this.keys.run(''), window.since === undefined ? '-inf' : String(window.since), window.until === undefined ? '+inf' : String(window.until)) as Promise<Array<string | number>>,
+    );
+    const out: Partial<Record<RunStatus, number>> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as RunStatus] = Number(flat[i + 1]);
+    return out;
+  }
+
+  /**
+   * Runs counted against the budget of (playbook, target) since `sinceMs` (the guards' index, written by the target
+   * lock): what the console shows as the budget used.
+   */
+  async budgetUsed(playbook: string, target: string, sinceMs: number): Promise<number> {
+    return storeCall(() => this.#redis.zcount(this.keys.guardBudget(playbook, target), `(${sinceMs}`, '+inf'));
   }
 
   /** Removes finished runs beyond the retention bounds. Returns how many were removed. */
@@ -364,25 +398,12 @@ function toView(h: Record<string, string>, decisions: string[]): RunView {
   };
 }
 
-function matchesFilter(v: RunView, f: RunFilter): boolean {
-  if (f.playbook && v.playbook !== f.playbook) return false;
-  if (f.status && v.status !== f.status) return false;
-  if (f.target) {
-    const t = v.target;
-    if (!t) return false;
-    const forms = [targetKey(t), t.namespace === undefined ? `${t.kind}/${t.name}` : `${t.namespace}/${t.name}`, t.name];
-    if (!forms.includes(f.target)) return false;
-  }
-  return true;
+function encodeCursor(score: string, id: string): string {
+  return Buffer.from(`${score}|${id}`).toString('base64url');
 }
 
-function encodeCursor(score: string): string {
-  return Buffer.from(`(${score}`).toString('base64url');
+function decodeCursor(cursor: string): { score: string; id: string } {
+  const m = /^(\d+)\|([A-Za-z0-9_-]+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new RemediatorError('REM_ERR_BAD_REQUEST', 'invalid cursor');
+  return { score: m[1]!, id: m[2]! };
 }
-
-function decodeCursor(cursor: string): string {
-  const s = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\(\d+$/.test(s)) throw new RemediatorError('REM_ERR_BAD_REQUEST', 'invalid cursor');
-  return s;
-}
-

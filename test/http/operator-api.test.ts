@@ -67,6 +67,10 @@ t.test('a manual run needs a reason, records the operator, and can be cancelled'
   const filtered = await svc.api('GET', '/v1/runs?target=ai-ninja/phone-gateway&status=cancelled');
   t.ok(filtered.body.runs.length >= 1);
   t.ok(filtered.body.runs.every((r: any) => r.status === 'cancelled' && r.target.name === 'phone-gateway'));
+  const future = await svc.api('GET', `/v1/runs?since=${new Date(Date.now() + 3_600_000).toISOString()}`);
+  t.same(future.body.runs, [], 'nothing was created after the window starts');
+  const counts = await svc.api('GET', '/v1/runs/counts');
+  t.ok(counts.body.counts.cancelled >= 2, 'counts by status');
 });
 
 t.test('a manual run with an undeclared param is refused', async (t) => {

@@ -47,7 +47,14 @@ async function call(caller: Caller, method: string, path: string, body?: unknown
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
+    // A console page answers someone not signed in with a redirect to the sign-in page: seen as such.
+    redirect: 'manual',
   });
+  // The live-update stream stays open: its answer is its status.
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, body: '' };
+  }
   const text = await res.text();
   try {
     return { status: res.status, body: JSON.parse(text) };
@@ -93,6 +100,7 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
   'GET /v1/playbooks/:name': { role: 'viewer', sample: async () => ({ path: '/v1/playbooks/quick', status: 200 }) },
   'POST /v1/playbooks/:name/runs': { role: 'operator', sample: async () => ({ path: '/v1/playbooks/quick/runs', body: { reason: 'by hand' }, status: 202 }) },
   'GET /v1/runs': { role: 'viewer', sample: async () => ({ path: '/v1/runs', status: 200 }) },
+  'GET /v1/runs/counts': { role: 'viewer', sample: async () => ({ path: '/v1/runs/counts?since=2026-01-01T00:00:00Z', status: 200 }) },
   'GET /v1/runs/:id': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}`, status: 200 }) },
   'GET /v1/runs/:id/timeline': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}/timeline`, status: 200 }) },
   'GET /v1/incidents/:episode/report': { role: 'viewer', sample: async () => ({ path: `/v1/incidents/${finished}/report`, status: 200 }) },
@@ -124,14 +132,27 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
   'POST /v1/pause': { role: 'admin', sample: async () => ({ path: '/v1/pause', body: { scope: 'playbook', value: `set-${++pauseCount}`, reason: 'route table' }, status: 201 }) },
   'DELETE /v1/pause': { role: 'admin', sample: async () => ({ path: '/v1/pause', body: { scope: 'playbook', value: await pausePlaybook(), reason: 'route table' }, status: 200 }) },
   'POST /v1/reload': { role: 'admin', sample: async () => ({ path: '/v1/reload', status: 200 }) },
+  // The console: its pages send someone not signed in to the sign-in page (303); the rest answer like the API.
+  'GET /console/assets/:file': { role: 'public', sample: async () => ({ path: '/console/assets/console.js', status: 200 }) },
+  'GET /sign-in': { role: 'public', sample: async () => ({ path: '/sign-in', status: 200 }) },
+  'POST /sign-in': { role: 'public', sample: async () => ({ path: '/sign-in', body: { token: TOKENS.viewer }, status: 303 }) },
+  'POST /sign-out': { role: 'public', sample: async () => ({ path: '/sign-out', body: {}, status: 303 }) },
+  'GET /': { role: 'viewer', sample: async () => ({ path: '/', status: 200 }) },
+  'GET /runs/:id': { role: 'viewer', sample: async () => ({ path: `/runs/${finished}`, status: 200 }) },
+  'GET /playbooks': { role: 'viewer', sample: async () => ({ path: '/playbooks', status: 200 }) },
+  'GET /pauses': { role: 'viewer', sample: async () => ({ path: '/pauses', status: 200 }) },
+  'GET /console/preview': { role: 'viewer', sample: async () => ({ path: '/console/preview?labels=alertname%3DNever', status: 200 }) },
+  'GET /console/events': { role: 'viewer', sample: async () => ({ path: '/console/events', status: 200 }) },
 };
 
+const PAGES = new Set(['/', '/runs/:id', '/playbooks', '/pauses']);
+
 /** What a caller must get from a route that needs `role`, given the route's normal answer. */
-function expected(role: RouteAccess, caller: Caller, normal: number): number {
+function expected(role: RouteAccess, caller: Caller, normal: number, url: string): number {
   if (role === 'public') return normal;
   // Signed by a provider (Slack): no bearer token of any kind is a signature (test/escalation/slack-app.test.ts).
   if (role === 'signed') return 401;
-  if (caller === 'nobody') return 401;
+  if (caller === 'nobody') return PAGES.has(url) ? 303 : 401;
   if (role === 'webhook') return caller === 'alertmanager' ? normal : 403;
   if (caller === 'alertmanager') return 403;
   return roleAllows(caller, role) ? normal : 403;
@@ -164,7 +185,7 @@ t.test('every route against every caller', async (t) => {
       const sample = await row.sample();
       const before = sample.untouched ? (await call('admin', 'GET', `/v1/runs/${sample.untouched}`)).body.status : undefined;
       const res = await call(caller, route.method, sample.path, sample.body);
-      const want = expected(route.role, caller, sample.status);
+      const want = expected(route.role, caller, sample.status, route.url);
       const label = `${route.method} ${route.url} (${route.role}) as ${caller}: ${want}`;
       t.equal(res.status, want, label, { got: res.body });
       if (route.method === 'HEAD' || want < 400) continue;

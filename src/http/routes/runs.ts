@@ -12,6 +12,8 @@ const ListQuery = Type.Object(
     playbook: Type.Optional(Type.String()),
     status: Type.Optional(Type.String()),
     target: Type.Optional(Type.String({ description: 'namespace/kind/name, namespace/name or name' })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'Runs created at or after (RFC 3339).' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'Runs created at or before (RFC 3339).' })),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
     cursor: Type.Optional(Type.String({ description: 'The `next` of the previous page.' })),
   },
@@ -33,16 +35,30 @@ const RevertPlanSchema = Type.Object({
 });
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) });
 
+const CountQuery = Type.Object(
+  { since: Type.Optional(Type.String({ format: 'date-time' })), until: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
+
 /** Run history and the operator's verbs on runs. */
 export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/v1/runs',
     { config: { role: 'viewer' }, schema: { operationId: 'listRuns', summary: 'Run history, newest first', tags: ['runs'], querystring: ListQuery, response: { 200: Type.Object({ runs: Type.Array(RunViewSchema), next: Type.Optional(Type.String()) }), ...Errors } } },
     async (req) => {
-      const { runs, next } = await deps.store.listRuns({ ...req.query, status: req.query.status as RunStatus | undefined });
+      const { since, until, ...rest } = req.query;
+      const { runs, next } = await deps.store.listRuns({ ...rest, status: rest.status as RunStatus | undefined, ...(since ? { since: Date.parse(since) } : {}), ...(until ? { until: Date.parse(until) } : {}) });
       // The list shows the record and status; the full state is in GET /v1/runs/:id.
       return { runs: runs.map(({ state, ...rest }) => ({ ...rest, outcome: state?.outcome })), next };
     },
+  );
+
+  app.get<{ Querystring: Static<typeof CountQuery> }>(
+    '/v1/runs/counts',
+    { config: { role: 'viewer' }, schema: { operationId: 'countRuns', summary: 'How many runs have each status (created in the window)', tags: ['runs'], querystring: CountQuery, response: { 200: Type.Object({ counts: Type.Record(Type.String(), Type.Integer()) }), ...Errors } } },
+    async (req) => ({
+      counts: await deps.store.countRuns({ ...(req.query.since ? { since: Date.parse(req.query.since) } : {}), ...(req.query.until ? { until: Date.parse(req.query.until) } : {}) }),
+    }),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
