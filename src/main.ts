@@ -340,7 +340,18 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     });
   }
-  const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log, http });
+  // People taking an incident over or closing it: PagerDuty/Opsgenie acks and resolves, Slack's Take over.
+  const onHumanAck = config.escalation?.inbound?.onHumanAck ?? 'stop';
+  const human = humanResponse({
+    store,
+    queue,
+    takeovers,
+    clock,
+    onHumanAck,
+    log: log.child({ component: 'inbound' }),
+    ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator!.closedByPeople(episodeKey, { signal }) } : {}),
+  });
+  const inbound = inboundHooks(config, { http, apply: human });
   const noticeConfig = config.escalation?.notice;
   if (noticeConfig && escalator) {
     const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));
@@ -362,7 +373,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       clock,
       pauses,
       log: log.child({ component: 'guards' }),
-      ...(config.escalation?.inbound ? { takenOver: takenOver(takeovers, config.escalation.inbound.onHumanAck ?? 'stop') } : {}),
+      // An episode a person took over (Slack's Take over, a provider's acknowledgement or resolve) is never mutated again.
+      ...(config.escalation ? { takenOver: (episodeKey: string) => takeovers.stoppedBy(episodeKey, onHumanAck === 'stop') } : {}),
     });
   }
   const fence = new RunFence(redis, store.keys);
@@ -440,7 +452,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const kube = services.kube;
   const readinessChecks = kube ? { kubernetes: kubeReadinessDetail(kube, () => playbookPermissions(catalog.list())) } : undefined;
   if (role !== 'worker') {
-    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover });
+    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, humanResponse: human });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
     const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
     app = built;
@@ -505,14 +517,6 @@ function slackInteractions(config: Config, escalator: DurableEscalator, deps: { 
   });
 }
 
-/** Who stopped automation for an episode: whoever resolved it, or (with onHumanAck: stop) acknowledged it. */
-function takenOver(takeovers: HumanTakeovers, onHumanAck: 'stop' | 'continue-notes') {
-  return async (episodeKey: string): Promise<string | undefined> => {
-    const marks = await takeovers.get(episodeKey);
-    return (marks.resolve ?? (onHumanAck === 'stop' ? marks.ack : undefined))?.person;
-  };
-}
-
 /** The last answer to an episode's customer notice, as the incident report shows it. */
 function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: string; decidedBy?: string; at?: string } | undefined {
   const last = records.at(-1);
@@ -520,14 +524,10 @@ function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: 
 }
 
 /** The provider hooks the config asks for, with their secrets read (`env:NAME`); undefined when none is configured. */
-function inboundHooks(
-  config: Config,
-  deps: { store: RunStore; queue: BullmqRunQueue; takeovers: HumanTakeovers; clock: Clock; escalator: DurableEscalator | undefined; log: Logger; http: HttpClient },
-): InboundHooks | undefined {
+function inboundHooks(config: Config, deps: { http: HttpClient; apply: InboundHooks['apply'] }): InboundHooks | undefined {
   const c = config.escalation?.inbound;
   if (!c?.pagerduty && !c?.opsgenie) return undefined;
   const where = 'escalation.inbound';
-  const escalator = deps.escalator;
   return {
     ...(c.pagerduty
       ? {
@@ -538,15 +538,7 @@ function inboundHooks(
         }
       : {}),
     ...(c.opsgenie ? { opsgenie: { header: c.opsgenie.header ?? 'x-remediator-token', token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`) } } : {}),
-    apply: humanResponse({
-      store: deps.store,
-      queue: deps.queue,
-      takeovers: deps.takeovers,
-      clock: deps.clock,
-      onHumanAck: c.onHumanAck ?? 'stop',
-      log: deps.log.child({ component: 'inbound' }),
-      ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator.closedByPeople(episodeKey, { signal }) } : {}),
-    }),
+    apply: deps.apply,
   };
 }
 

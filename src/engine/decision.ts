@@ -6,10 +6,10 @@ export const DECISION_REASONS = [
   'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
   'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
   'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
-  // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry; a person took
-  // the incident over from Slack (automation stops).
-  'approval_requested', 'approval_reminded', 'taken_over',
-  // People answering pages (PagerDuty/Opsgenie acks and resolves), response-time tiers, the customer notice.
+  // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry.
+  'approval_requested', 'approval_reminded',
+  // People taking incidents over or closing them (PagerDuty/Opsgenie acks and resolves, Slack's Take over: all
+  // `human_ack` / `human_resolved`), response-time tiers, the customer notice.
   'human_ack', 'human_resolved', 'response_escalated', 'notice_approved', 'notice_rejected',
 ] as const;
 
@@ -23,7 +23,7 @@ export interface Decision {
   episodeId?: string;
   /**
    * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
-   * approval_refused, taken_over, human_ack, human_resolved, notice_approved and notice_rejected are made by one.
+   * approval_refused, human_ack, human_resolved, notice_approved and notice_rejected are made by one.
    * Absent when remediator decided by itself.
    */
   by?: string;

@@ -225,7 +225,7 @@ export class RunStore {
    * Asks a run to stop and records the `cancelled` decision in the same transaction: the cancel request is the
    * decision, so closing the run as cancelled later only marks it recorded (RunCloser.finish).
    */
-  async requestCancel(id: string, by: string, reason: string, decision: Decision & { runId: string; reason: 'cancelled' | 'taken_over' }): Promise<void> {
+  async requestCancel(id: string, by: string, reason: string, decision: Decision & { runId: string; reason: 'cancelled' }): Promise<void> {
     const m = this.#redis.multi().hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: decision.at }));
     this.#appendDecision(m, decision);
     await storeCall(() => m.exec());
