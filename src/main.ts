@@ -303,6 +303,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         recordDecision: (d) => store.recordDecision(d),
         reportFor: (view) => reportFor(view),
         targets,
+        unannounced: (olderThanMs, now, limit) => store.unannouncedApprovals(olderThanMs, now, limit),
+        announced: (runId, at) => store.approvalAnnounced(runId, at),
         remindBeforeMs: parseDuration(config.escalation.approvals?.remindBefore ?? '5m'),
         clock,
         log: log.child({ component: 'approvals' }),
@@ -442,7 +444,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
-  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }) });
+  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }), ...(approvals ? { announceApprovals: approvals.redrive } : {}) });
   sweeper.start();
   opened.push(() => sweeper.stop());
 

@@ -39,6 +39,11 @@ export interface StuckRunSweeperDeps {
   closer: Pick<RunCloser, 'closeOverdue' | 'redrive'>;
   clock: Clock;
   log: Logger;
+  /**
+   * Adds the approvers' notice job of runs left waiting for approval without one (a crash between the
+   * `awaiting_approval` decision and the job; src/escalation/approval-notices.ts `redrive`). Absent: nobody is told.
+   */
+  announceApprovals?: () => Promise<string[]>;
 }
 
 /**
@@ -46,7 +51,8 @@ export interface StuckRunSweeperDeps {
  * - a run recorded whose job was never queued (Redis failed between the two writes and nobody retried) is queued;
  * - a run past its deadline (runs.maxDuration / spec.maxDuration) that no live worker holds is closed: escalated,
  *   `timed_out`, paged once;
- * - a run whose closing work (decisions, page, after-run hooks) a crash cut short is completed (RunCloser.redrive). That covers a job that was lost or failed for good (a worker that keeps dying exhausts
+ * - a run whose closing work (decisions, page, after-run hooks) a crash cut short is completed (RunCloser.redrive);
+ * - a run waiting for approval whose approvers' notice job a crash kept from the queue gets it (announceApprovals). That covers a job that was lost or failed for good (a worker that keeps dying exhausts
  *   BullMQ's stalled count), and a waiting or delayed job nobody picks up. A run whose job a live worker holds (its
  *   BullMQ job lock exists) is left to that worker, which checks the deadline before every step.
  *
@@ -81,7 +87,7 @@ export class StuckRunSweeper {
   }
 
   /** One pass; returns what it did. */
-  async sweep(): Promise<{ requeued: number; closed: string[]; redriven: string[] }> {
+  async sweep(): Promise<{ requeued: number; closed: string[]; redriven: string[]; announced: string[] }> {
     const { store, runQueue, fence, clock, closer, log } = this.#d;
     const queued = await store.queuedRuns(this.#o.queuedAfterMs, clock.now(), this.#o.batch);
     for (const id of queued) await runQueue.enqueue(id);
@@ -100,7 +106,13 @@ export class StuckRunSweeper {
         log.warn({ err, runId: id }, 'could not complete the closing of a run; trying again at a later sweep');
       }
     }
-    return { requeued: queued.length, closed, redriven };
+    let announced: string[] = [];
+    try {
+      announced = (await this.#d.announceApprovals?.()) ?? [];
+    } catch (err) {
+      log.warn({ err }, 'could not add the approval notices of waiting runs; trying again at a later sweep');
+    }
+    return { requeued: queued.length, closed, redriven, announced };
   }
 
   /**
