@@ -50,7 +50,7 @@ import { humanResponse } from './runs/human-response.ts';
 import { responseEscalation } from './runs/response-escalation.ts';
 import { warRoom } from './runs/war-room.ts';
 import { episodeReport } from './runs/episode-report.ts';
-import { NoticeLog } from './runs/notice-log.ts';
+import { NoticeLog, noticeAnswers } from './runs/notice-log.ts';
 import { CustomerNoticeFlow } from './runs/customer-notice-flow.ts';
 import { resolveSecret } from './escalation/escalation-config.ts';
 import type { InboundHooks } from './http/app-deps.ts';
@@ -338,7 +338,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       reportFor,
       playbook: (name) => catalog.get(name),
       clock,
-      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => (await noticeLog.list(episodeKey)).length === 0 } : {}),
+      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => ['drafted', undefined].includes((await noticeLog.list(episodeKey)).at(-1)?.status) } : {}),
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     });
   }
@@ -359,7 +359,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));
     if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.notice.targets: ${unknown.join(', ')} not among escalation.targets (${escalator.targets.join(', ')})`);
   }
-  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig }) : undefined;
+  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig, requireDifferentApprover: config.approvals.requireDifferentApprover }) : undefined;
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
@@ -519,9 +519,9 @@ function slackInteractions(config: Config, escalator: DurableEscalator, deps: { 
   });
 }
 
-/** The last answer to an episode's customer notice, as the incident report shows it. */
+/** The last answer to an episode's customer notice (drafts are not answers), as the incident report shows it. */
 function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: string; decidedBy?: string; at?: string } | undefined {
-  const last = records.at(-1);
+  const last = noticeAnswers(records).at(-1);
   return last ? { status: last.status, decidedBy: last.by, at: last.at } : undefined;
 }
 
