@@ -38,6 +38,8 @@ import { DurableEscalator } from './escalation/durable-escalator.ts';
 import type { CreateClusterOptions } from './kube/client-node-cluster.ts';
 import { bullmqQueueFactory } from './queue/queue-factory.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
+import { LEVELS } from './escalation/incident.ts';
+import { formatDuration } from './domain/duration.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
@@ -293,6 +295,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     services.escalation = escalator;
     const started = escalator;
     opened.push(() => started.close());
+    checkTiers(policy, started.targets, log);
     const targets = approvalTargets(config.escalation);
     const unknown = targets.filter((n) => !started.targets.includes(n));
     if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.approvals.targets: unknown target(s) ${unknown.join(', ')} (configured: ${started.targets.join(', ')})`);
@@ -517,6 +520,21 @@ function slackInteractions(config: Config, escalator: DurableEscalator, deps: { 
       if (view) await escalator.update(deps.reportFor(view), note, { signal });
     },
   });
+}
+
+/**
+ * Response-time tiers name configured targets: a tier the user wrote with an unknown target refuses the config; the
+ * default P0 business-owner tier without its target is only warned about (each skip is recorded on the incident).
+ */
+function checkTiers(policy: SeverityPolicy, targets: readonly string[], log: Logger): void {
+  for (const level of LEVELS) {
+    for (const [i, tier] of policy.forLevel(level).tiers.entries()) {
+      const unknown = tier.targets.filter((n) => !targets.includes(n));
+      if (unknown.length === 0) continue;
+      if (!tier.byDefault) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.policy.levels.${level}.tiers[${i}].targets: unknown target(s) ${unknown.join(', ')} (configured: ${targets.join(', ') || 'none'})`);
+      log.warn({ level, targets: unknown }, `${level} incidents should tell ${unknown.join(', ')} after ${formatDuration(tier.afterMs)} (default notify tier), but no such escalation target is configured: add escalation.targets.${unknown[0]}, or set escalation.policy.levels.${level}.tiers ([] turns it off); until then each skip is recorded as response_tier_skipped`);
+    }
+  }
 }
 
 /** The last answer to an episode's customer notice (drafts are not answers), as the incident report shows it. */

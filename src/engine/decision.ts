@@ -10,7 +10,7 @@ export const DECISION_REASONS = [
   'approval_requested', 'approval_reminded',
   // People taking incidents over or closing them (PagerDuty/Opsgenie acks and resolves, Slack's Take over: all
   // `human_ack` / `human_resolved`), response-time tiers, the customer notice.
-  'human_ack', 'human_resolved', 'response_escalated', 'notice_approved', 'notice_rejected',
+  'human_ack', 'human_resolved', 'response_escalated', 'response_tier_skipped', 'notice_approved', 'notice_rejected',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];
