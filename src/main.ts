@@ -267,6 +267,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       policy,
       config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },
       logger: log,
+      clock,
       deliver: role !== 'receiver',
       observer: metrics.deliveryObserver,
       buildReport: async (run) => {
