@@ -45,6 +45,8 @@ import { DurableEscalator } from './escalation/durable-escalator.ts';
 import type { CreateClusterOptions } from './kube/client-node-cluster.ts';
 import { bullmqQueueFactory } from './queue/queue-factory.ts';
 import { SeverityPolicy } from './escalation/severity-policy.ts';
+import { LEVELS } from './escalation/incident.ts';
+import { formatDuration } from './domain/duration.ts';
 import { buildIncidentReport } from './runs/incident-report.ts';
 import { episodeNotes, runEndNote } from './runs/episode-notes.ts';
 import { resolutionWatch } from './runs/resolution-watch.ts';
@@ -57,7 +59,7 @@ import { humanResponse } from './runs/human-response.ts';
 import { responseEscalation } from './runs/response-escalation.ts';
 import { warRoom } from './runs/war-room.ts';
 import { episodeReport } from './runs/episode-report.ts';
-import { NoticeLog } from './runs/notice-log.ts';
+import { NoticeLog, noticeAnswers } from './runs/notice-log.ts';
 import { CustomerNoticeFlow } from './runs/customer-notice-flow.ts';
 import { resolveSecret } from './escalation/escalation-config.ts';
 import type { InboundHooks } from './http/app-deps.ts';
@@ -292,6 +294,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       policy,
       config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },
       logger: log,
+      clock,
       deliver: role !== 'receiver',
       observer: metrics.deliveryObserver,
       buildReport: async (run) => {
@@ -320,6 +323,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     services.escalation = escalator;
     const started = escalator;
     opened.push(() => started.close());
+    checkTiers(policy, started.targets, log);
     const targets = approvalTargets(config.escalation);
     const unknown = targets.filter((n) => !started.targets.includes(n));
     if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.approvals.targets: unknown target(s) ${unknown.join(', ')} (configured: ${started.targets.join(', ')})`);
@@ -330,6 +334,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         recordDecision: (d) => store.recordDecision(d),
         reportFor: (view) => reportFor(view),
         targets,
+        unannounced: (olderThanMs, now, limit) => store.unannouncedApprovals(olderThanMs, now, limit),
+        announced: (runId, at) => store.approvalAnnounced(runId, at),
         remindBeforeMs: parseDuration(config.escalation.approvals?.remindBefore ?? '5m'),
         clock,
         log: log.child({ component: 'approvals' }),
@@ -363,17 +369,28 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       reportFor,
       playbook: (name) => catalog.get(name),
       clock,
-      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => (await noticeLog.list(episodeKey)).length === 0 } : {}),
+      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => ['drafted', undefined].includes((await noticeLog.list(episodeKey)).at(-1)?.status) } : {}),
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     });
   }
-  const inbound = inboundHooks(config, { store, queue, takeovers, clock, escalator, log, http });
+  // People taking an incident over or closing it: PagerDuty/Opsgenie acks and resolves, Slack's Take over.
+  const onHumanAck = config.escalation?.inbound?.onHumanAck ?? 'stop';
+  const human = humanResponse({
+    store,
+    queue,
+    takeovers,
+    clock,
+    onHumanAck,
+    log: log.child({ component: 'inbound' }),
+    ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator!.closedByPeople(episodeKey, { signal }) } : {}),
+  });
+  const inbound = inboundHooks(config, { http, apply: human });
   const noticeConfig = config.escalation?.notice;
   if (noticeConfig && escalator) {
     const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));
     if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.notice.targets: ${unknown.join(', ')} not among escalation.targets (${escalator.targets.join(', ')})`);
   }
-  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig }) : undefined;
+  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig, requireDifferentApprover: config.approvals.requireDifferentApprover }) : undefined;
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
@@ -410,7 +427,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       clock,
       pauses,
       log: log.child({ component: 'guards' }),
-      ...(config.escalation?.inbound ? { takenOver: takenOver(takeovers, config.escalation.inbound.onHumanAck ?? 'stop') } : {}),
+      // An episode a person took over (Slack's Take over, a provider's acknowledgement or resolve) is never mutated again.
+      ...(config.escalation ? { takenOver: (episodeKey: string) => takeovers.stoppedBy(episodeKey, onHumanAck === 'stop') } : {}),
     });
   }
   const fence = new RunFence(redis, store.keys);
@@ -478,7 +496,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
-  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }), ...(gitops ? { gitops } : {}) });
+  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }), ...(gitops ? { gitops } : {}), ...(approvals ? { announceApprovals: approvals.redrive } : {}) });
   sweeper.start();
   opened.push(() => sweeper.stop());
 
@@ -496,7 +514,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   // the log and remediator_preflight_denied name every step that could not act before any incident needs it.
   if (kubeCheck) void kubeCheck().catch((err) => log.warn({ err }, 'pre-flight could not run'));
   if (role !== 'worker') {
-    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
+    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, humanResponse: human, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
     // The console's live updates: one subscriber connection per receiver, opened when a console first listens.
     const runEvents = new RunEvents(store.keys.runEvents(), () => subscriberOf(redis));
@@ -570,29 +588,32 @@ function slackInteractions(config: Config, escalator: DurableEscalator, deps: { 
   });
 }
 
-/** Who stopped automation for an episode: whoever resolved it, or (with onHumanAck: stop) acknowledged it. */
-function takenOver(takeovers: HumanTakeovers, onHumanAck: 'stop' | 'continue-notes') {
-  return async (episodeKey: string): Promise<string | undefined> => {
-    const marks = await takeovers.get(episodeKey);
-    return (marks.resolve ?? (onHumanAck === 'stop' ? marks.ack : undefined))?.person;
-  };
+/**
+ * Response-time tiers name configured targets: a tier the user wrote with an unknown target refuses the config; the
+ * default P0 business-owner tier without its target is only warned about (each skip is recorded on the incident).
+ */
+function checkTiers(policy: SeverityPolicy, targets: readonly string[], log: Logger): void {
+  for (const level of LEVELS) {
+    for (const [i, tier] of policy.forLevel(level).tiers.entries()) {
+      const unknown = tier.targets.filter((n) => !targets.includes(n));
+      if (unknown.length === 0) continue;
+      if (!tier.byDefault) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.policy.levels.${level}.tiers[${i}].targets: unknown target(s) ${unknown.join(', ')} (configured: ${targets.join(', ') || 'none'})`);
+      log.warn({ level, targets: unknown }, `${level} incidents should tell ${unknown.join(', ')} after ${formatDuration(tier.afterMs)} (default notify tier), but no such escalation target is configured: add escalation.targets.${unknown[0]}, or set escalation.policy.levels.${level}.tiers ([] turns it off); until then each skip is recorded as response_tier_skipped`);
+    }
+  }
 }
 
-/** The last answer to an episode's customer notice, as the incident report shows it. */
+/** The last answer to an episode's customer notice (drafts are not answers), as the incident report shows it. */
 function lastNotice(records: Awaited<ReturnType<NoticeLog['list']>>): { status: string; decidedBy?: string; at?: string } | undefined {
-  const last = records.at(-1);
+  const last = noticeAnswers(records).at(-1);
   return last ? { status: last.status, decidedBy: last.by, at: last.at } : undefined;
 }
 
 /** The provider hooks the config asks for, with their secrets read (`env:NAME`); undefined when none is configured. */
-function inboundHooks(
-  config: Config,
-  deps: { store: RunStore; queue: BullmqRunQueue; takeovers: HumanTakeovers; clock: Clock; escalator: DurableEscalator | undefined; log: Logger; http: HttpClient },
-): InboundHooks | undefined {
+function inboundHooks(config: Config, deps: { http: HttpClient; apply: InboundHooks['apply'] }): InboundHooks | undefined {
   const c = config.escalation?.inbound;
   if (!c?.pagerduty && !c?.opsgenie) return undefined;
   const where = 'escalation.inbound';
-  const escalator = deps.escalator;
   return {
     ...(c.pagerduty
       ? {
@@ -603,15 +624,7 @@ function inboundHooks(
         }
       : {}),
     ...(c.opsgenie ? { opsgenie: { header: c.opsgenie.header ?? 'x-remediator-token', token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`) } } : {}),
-    apply: humanResponse({
-      store: deps.store,
-      queue: deps.queue,
-      takeovers: deps.takeovers,
-      clock: deps.clock,
-      onHumanAck: c.onHumanAck ?? 'stop',
-      log: deps.log.child({ component: 'inbound' }),
-      ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator.closedByPeople(episodeKey, { signal }) } : {}),
-    }),
+    apply: deps.apply,
   };
 }
 

@@ -88,7 +88,7 @@ const Approvals = Type.Object(
   {
     requireDifferentApprover: Type.Boolean({
       default: true,
-      description: 'Four eyes: whoever started or retried a run may not approve or reject its plans (403 REM_ERR_SELF_APPROVAL, recorded as an approval_refused decision). They can still cancel it.',
+      description: 'Four eyes: whoever started or retried a run may not approve or reject its plans (403 REM_ERR_SELF_APPROVAL, recorded as an approval_refused decision). They can still cancel it. Likewise whoever wrote a customer notice\'s text (proposed it, or edits it while approving) may not approve it.',
     }),
   },
   { additionalProperties: false, default: {} },

@@ -11,7 +11,7 @@ export const ERROR_CATALOG = {
   REM_ERR_UNAUTHORIZED: { status: 401, retryable: false, summary: 'Missing or wrong credentials for this endpoint.' },
   REM_ERR_FORBIDDEN: { status: 403, retryable: false, summary: 'The credentials are valid but not for this endpoint: a token of the other audience (webhook or operator), or an operator whose role does not include the one the route needs.' },
   REM_ERR_CSRF: { status: 403, retryable: false, summary: 'A state-changing console request (session cookie, no bearer token) lacks the session\'s CSRF token (header x-csrf-token); reload the page to get one.' },
-  REM_ERR_SELF_APPROVAL: { status: 403, retryable: false, summary: 'Whoever started or retried a run may not approve or reject its plan (approvals.requireDifferentApprover); another approver must answer. Recorded as an approval_refused decision.' },
+  REM_ERR_SELF_APPROVAL: { status: 403, retryable: false, summary: 'Whoever started or retried a run may not approve or reject its plan, and whoever wrote a customer notice may not approve it (approvals.requireDifferentApprover); another approver must answer. Recorded as an approval_refused decision.' },
   REM_ERR_NOT_FOUND: { status: 404, retryable: false, summary: 'The named playbook, run or resource does not exist.' },
   REM_ERR_BAD_REQUEST: { status: 400, retryable: false, summary: 'The request is malformed or fails its schema.' },
   REM_ERR_CONFLICT: { status: 409, retryable: false, summary: 'The request conflicts with the current state (e.g. retrying a run that is still active).' },

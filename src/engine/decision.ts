@@ -8,11 +8,11 @@ export const DECISION_REASONS = [
   // A fleet run took over a service's own run (correlated incidents).
   'absorbed',
   'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
-  // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry; a person took
-  // the incident over from Slack (automation stops).
-  'approval_requested', 'approval_reminded', 'taken_over',
-  // People answering pages (PagerDuty/Opsgenie acks and resolves), response-time tiers, the customer notice.
-  'human_ack', 'human_resolved', 'response_escalated', 'notice_approved', 'notice_rejected',
+  // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry.
+  'approval_requested', 'approval_reminded',
+  // People taking incidents over or closing them (PagerDuty/Opsgenie acks and resolves, Slack's Take over: all
+  // `human_ack` / `human_resolved`), response-time tiers, the customer notice.
+  'human_ack', 'human_resolved', 'response_escalated', 'response_tier_skipped', 'notice_approved', 'notice_rejected',
   // Reverting a finished run; GitOps sync suspended for a run and resumed after it.
   'revert_requested', 'revert_refused', 'gitops_suspended', 'gitops_resumed',
 ] as const;
@@ -27,8 +27,8 @@ export interface Decision {
   episodeId?: string;
   /**
    * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
-   * approval_refused, taken_over, human_ack, human_resolved, notice_approved, notice_rejected, revert_requested and
-   * revert_refused are made by one. Absent when remediator decided by itself.
+   * approval_refused, human_ack, human_resolved, notice_approved, notice_rejected, revert_requested and revert_refused
+   * are made by one. Absent when remediator decided by itself.
    */
   by?: string;
   /** One sentence for people. */

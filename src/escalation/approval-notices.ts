@@ -17,6 +17,13 @@ export interface ApprovalNoticesDeps {
   reportFor(view: RunView): IncidentReport;
   /** Where approvers are told (approvalTargets). Empty: nobody is told, nothing is scheduled. */
   targets: string[];
+  /**
+   * The durable side of "a notice job for every wait" (RunStore.unannouncedApprovals / approvalAnnounced): the
+   * `awaiting_approval` decision enters the run in an index in the same transaction; the entry goes once the notice
+   * job is in the queue.
+   */
+  unannounced(olderThanMs: number, now: number, limit: number): Promise<Array<{ runId: string; at: number }>>;
+  announced(runId: string, at: number): Promise<void>;
   /** How long before the window closes the reminder goes (0: no reminder). */
   remindBeforeMs: number;
   clock: Clock;
@@ -27,6 +34,8 @@ export interface ApprovalNoticesDeps {
 const SAVE_GRACE_MS = 10_000;
 /** How long one attempt of a notice polls for it before the job is retried. */
 const POLL_FOR_MS = 2_000;
+/** How old an unannounced wait must be before the sweeper adds its notice job (the recording process normally has). */
+const ANNOUNCE_GRACE_MS = 10_000;
 
 
 /**
@@ -37,6 +46,11 @@ const POLL_FOR_MS = 2_000;
  *   approval targets, records `approval_requested`, and schedules the reminder `remindBefore` the window closes;
  * - the reminder, if that plan is still unanswered, goes to the same targets and records `approval_reminded`.
  * When the window closes unanswered the run escalates, as it always did (approval_expired).
+ *
+ * Nothing is lost to a crash between the `awaiting_approval` decision and the notice job: the decision and an
+ * "unannounced" entry are written together, the entry goes only once the job is in the queue, and the stuck-run
+ * sweeper calls `redrive` to add the job of any entry left behind. The job id is the run and the decision's time, so
+ * adding it twice adds one job, and a notice already sent (its `approval_requested` recorded) is not sent again.
  */
 export function approvalNotices(deps: ApprovalNoticesDeps) {
   const now = () => deps.clock.now();
@@ -62,6 +76,7 @@ export function approvalNotices(deps: ApprovalNoticesDeps) {
     if (!found) return;
     const { view, pending } = found;
     if (view.approvals?.[pending.stepId]?.planHash === pending.planHash) return;
+    if (alreadyTold(view)) return;
     const report = deps.reportFor(view);
     const plan = report.approval?.plan ?? pending.stepId;
     await deps.escalator.trigger(report, { targets: deps.targets, note: `Waiting for approval until ${pending.expiresAt}: ${plan}. Approve or reject here or with POST /v1/runs/${runId}/approve.`, signal });
@@ -87,20 +102,46 @@ export function approvalNotices(deps: ApprovalNoticesDeps) {
     return deps.recordDecision({ at: new Date(now()).toISOString(), reason, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message });
   }
 
+  /** Adds the notice job of the wait recorded at `at` (idempotent by id), then forgets its unannounced entry. */
+  async function announce(runId: string, at: number): Promise<void> {
+    await deps.escalator.scheduleApproval({ kind: 'notice', runId }, now(), `${runId}-${at}`);
+    await deps.announced(runId, at);
+  }
+
   return {
     /** Told of every decision recorded (RunStore's onDecision); acts on `awaiting_approval` only. Never throws. */
     waiting(decision: Decision): void {
       if (decision.reason !== 'awaiting_approval' || !decision.runId || deps.targets.length === 0) return;
       const runId = decision.runId;
-      deps.escalator.scheduleApproval({ kind: 'notice', runId }, now(), `${runId}-${Date.parse(decision.at)}`).catch((err: unknown) => {
-        deps.log.error({ runId, error: (err as Error).message }, 'the approvers could not be told that a run waits for approval');
+      announce(runId, Date.parse(decision.at)).catch((err: unknown) => {
+        deps.log.error({ runId, error: (err as Error).message }, 'the approvers could not be told yet that a run waits for approval; the sweeper tries again');
       });
+    },
+    /**
+     * The sweeper's pass: adds the notice job of every wait recorded at least ANNOUNCE_GRACE_MS ago whose job is not
+     * confirmed in the queue (the process that recorded it died, or Redis failed, before it added the job). Returns
+     * the runs it announced.
+     */
+    async redrive(limit = 100): Promise<string[]> {
+      const done: string[] = [];
+      for (const { runId, at } of await deps.unannounced(ANNOUNCE_GRACE_MS, now(), limit)) {
+        if (deps.targets.length > 0) await announce(runId, at);
+        else await deps.announced(runId, at);
+        done.push(runId);
+      }
+      return done;
     },
     /** The escalator's onApproval. */
     handle(job: ApprovalJobData, signal: AbortSignal): Promise<void> {
       return job.kind === 'notice' ? notice(job.runId, signal) : reminder(job.runId, job.planHash, signal);
     },
   };
+}
+
+/** Whether the approvers were already told of the run's latest wait (a notice job added twice sends once). */
+function alreadyTold(view: RunView): boolean {
+  const reasons = view.decisions.map((d) => d.reason);
+  return reasons.lastIndexOf('approval_requested') > reasons.lastIndexOf('awaiting_approval');
 }
 
 function lastAwaiting(view: RunView): string | undefined {

@@ -6,6 +6,7 @@ import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import type { RunInfo } from '../domain/run-info.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { HttpClient } from '../ports/http-client.ts';
+import { systemClock, type Clock } from '../ports/clock.ts';
 import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
 import type { QueueFactory } from '../queue/queue-factory.ts';
 import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts';
@@ -39,6 +40,11 @@ export interface DurableEscalatorOptions {
   /** Which targets a level pages by default; the same policy the resolution watch uses. */
   policy: SeverityPolicy;
   logger?: Logger;
+  /**
+   * The clock the times given to `watchResolution` and `scheduleApproval` are read on (the engine's, src/ports/clock.ts;
+   * default the system clock): a job's delay is its time minus this clock's now, so a controlled clock times them too.
+   */
+  clock?: Clock;
   /**
    * Run the delivery worker in this process (default true). A process that only enqueues (the HTTP edge) passes
    * false; events then wait in Redis for a process that delivers.
@@ -153,6 +159,7 @@ export class DurableEscalator implements Escalator {
   readonly #log: Logger;
   readonly #redact: Redactor;
   readonly #buildReport: DurableEscalatorOptions['buildReport'];
+  readonly #clock: Clock;
   #worker: Worker<TimerJobData> | undefined;
 
   private constructor(options: DurableEscalatorOptions) {
@@ -160,6 +167,7 @@ export class DurableEscalator implements Escalator {
     this.settings = deliverySettings(options.config.delivery);
     this.#log = (options.logger ?? silentLogger()).child({ component: 'escalation' });
     this.#buildReport = options.buildReport;
+    this.#clock = options.clock ?? systemClock;
     // Enqueueing fails fast when Redis is away (the caller gets REM_ERR_STORE_UNAVAILABLE and may retry); the worker's
     // blocking connection waits for Redis forever (docs/contracts.md §4.1).
     this.#redis = options.redis.command(options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
@@ -313,7 +321,7 @@ export class DurableEscalator implements Escalator {
    */
   async watchResolution(runId: string, at: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#guard(options.signal, async () => {
-      await this.#queue.add(OVERDUE_JOB, { runId }, { ...PUMP_JOB_OPTIONS, jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`, delay: Math.max(0, at - Date.now()) });
+      await this.#queue.add(OVERDUE_JOB, { runId }, { ...PUMP_JOB_OPTIONS, jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`, delay: Math.max(0, at - this.#clock.now()) });
     });
   }
 
@@ -323,7 +331,7 @@ export class DurableEscalator implements Escalator {
    */
   async scheduleApproval(job: ApprovalJobData, at: number, key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#guard(options.signal, async () => {
-      await this.#queue.add(APPROVAL_JOB, job, { ...PUMP_JOB_OPTIONS, jobId: `approval-${job.kind}-${key}`.replaceAll(':', '-'), delay: Math.max(0, at - Date.now()) });
+      await this.#queue.add(APPROVAL_JOB, job, { ...PUMP_JOB_OPTIONS, jobId: `approval-${job.kind}-${key}`.replaceAll(':', '-'), delay: Math.max(0, at - this.#clock.now()) });
     });
   }
 

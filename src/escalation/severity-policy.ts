@@ -11,6 +11,10 @@ import { Level, LEVELS } from './incident.ts';
  * | P1    | core function badly impaired| 15 min            | 4 h        | page                    |
  * | P2    | part of a function affected | 30 min            | 24 h       | Slack only              |
  * | P3    | no core impact              | business hours    | 1 week     | record only             |
+ *
+ * P0 also tells the business owner within 5 minutes (the runbook's notification list): a default notify tier, at the
+ * level's response time, to the target named `business-owner` (DEFAULT_TIERS). Until such a target is configured it
+ * is skipped, and each skip is recorded (`response_tier_skipped`) so the gap shows on the incident.
  */
 
 const LevelAction = Type.Object(
@@ -34,7 +38,7 @@ const LevelAction = Type.Object(
         ),
         {
           description:
-            'Response-time escalation: the page goes first to the level\'s targets; each tier whose time comes while the incident is still open (and, for paging tiers, not acknowledged in PagerDuty/Opsgenie) is sent to its targets and recorded as a `response_escalated` decision. Timed by delayed jobs in Redis, so a restart loses none. Example for P0: [{ targets: [business-owner], after: 5m, notify: true }, { targets: [tech-lead-pager], after: 5m }, { targets: [head-of-eng], after: 15m }].',
+            'Response-time escalation: the page goes first to the level\'s targets; each tier whose time comes while the incident is still open (and, for paging tiers, not acknowledged in PagerDuty/Opsgenie) is sent to its targets and recorded as a `response_escalated` decision. Timed by delayed jobs in Redis, so a restart loses none. A tier naming a target that is not configured is refused at startup. Default: none, except P0: [{ targets: [business-owner], notify: true }], at the P0 response time (5m: the business owner is told within 5 minutes of a P0); configure a target named business-owner for it to reach them. While none is, that default tier is skipped and recorded as `response_tier_skipped`. Setting tiers replaces the default ([] turns it off). Example for P0: [{ targets: [business-owner], after: 5m, notify: true }, { targets: [tech-lead-pager], after: 5m }, { targets: [head-of-eng], after: 15m }].',
         },
       ),
     ),
@@ -93,7 +97,23 @@ export interface ResponseTier {
   targets: string[];
   afterMs: number;
   notify: boolean;
+  /**
+   * A default tier (not configured by the user): when its targets are not configured it is skipped, and the skip is
+   * recorded, instead of refusing the config at startup.
+   */
+  byDefault?: boolean;
 }
+
+/** The target name the default P0 notify tier tells: the business owner, within 5 minutes. */
+export const BUSINESS_OWNER_TARGET = 'business-owner';
+
+/**
+ * The default tiers of a level with no `tiers` configured, as config: P0's business owner is told at the level's
+ * response time (5 minutes by default, the runbook's "business owner within 5 minutes"), acknowledged or not.
+ */
+const DEFAULT_TIERS: Readonly<Partial<Record<Level, ReadonlyArray<{ targets: string[]; notify: boolean }>>>> = {
+  P0: [{ targets: [BUSINESS_OWNER_TARGET], notify: true }],
+};
 
 export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level: Level }> = [
   { match: { severity: 'critical' }, level: 'P0' },
@@ -135,12 +155,14 @@ export class SeverityPolicy {
         notify: c?.notify ?? d.notify,
         ...(c?.targets ? { targets: [...c.targets] } : {}),
         responseMs,
-        tiers: (c?.tiers ?? []).map((t, i) => ({
-          targets: [...t.targets],
-          // Business hours have no fixed length: such a level's tiers need an explicit `after` (else 1 h per position).
-          afterMs: t.after !== undefined ? parseDuration(t.after) : (responseMs ?? 3_600_000) * (i + 1),
-          notify: t.notify ?? false,
-        })),
+        tiers: c?.tiers
+          ? c.tiers.map((t, i) => ({
+              targets: [...t.targets],
+              // Business hours have no fixed length: such a level's tiers need an explicit `after` (else 1 h per position).
+              afterMs: t.after !== undefined ? parseDuration(t.after) : (responseMs ?? 3_600_000) * (i + 1),
+              notify: t.notify ?? false,
+            }))
+          : (DEFAULT_TIERS[l] ?? []).map((t, i) => ({ targets: [...t.targets], afterMs: (responseMs ?? 3_600_000) * (i + 1), notify: t.notify, byDefault: true })),
         updateEveryMs: c?.updateEvery === undefined ? d.updateEveryMs : c.updateEvery === 'never' ? null : parseDuration(c.updateEvery),
         resolutionMs: c?.resolution === undefined ? d.resolutionMs : parseDuration(c.resolution),
         overdue: c?.overdue ?? d.overdue,

@@ -31,8 +31,8 @@ export interface SafetyGuardDeps {
   pauses: PauseRegistry;
   log: Logger;
   /**
-   * Who has taken the run's incident over at a paging provider (acknowledged it, with `onHumanAck: stop`, or
-   * resolved it), or undefined (src/runs/human-takeover.ts). Absent: no provider hooks.
+   * Who has taken the run's incident over (Slack's Take over; a PagerDuty/Opsgenie acknowledgement with
+   * `onHumanAck: stop`; a resolve), or undefined (src/runs/human-takeover.ts). Absent: no escalation configured.
    */
   takenOver?: (episodeKey: string) => Promise<string | undefined>;
   /** `spec.gitops: suspend`: pauses and resumes GitOps controllers' sync (absent without Kubernetes). */
@@ -46,7 +46,7 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  * The guard layer every mutating step passes through, in a fixed order: cheap checks first, and nothing is
  * consumed (budget, lock) for a run another check refuses.
  *
- * 0. a person took the incident over in PagerDuty/Opsgenie → `human_ack`: the acknowledge also cancels the episode's
+ * 0. a person took the incident over (Slack's Take over, a PagerDuty/Opsgenie acknowledge) → `human_ack`: taking over also cancels the episode's
  *    runs before their next step; this check closes the gap of a mutation already under way to the guard, and keeps
  *    any later automatic run of the episode from acting;
  * 1. pauses: an operator's pause (global / namespace / playbook) → `paused`, the storm breaker's → `storm_paused`;

@@ -189,9 +189,12 @@ export class RunWorker {
     state = outcome.state;
     if (outcome.kind === 'sleep') {
       if (!token) throw new Error('a waiting run needs a job token');
-      const until = Math.max(outcome.until, Date.now());
+      // `outcome.until` is on the engine's clock; BullMQ times delayed jobs on the machine's: sleep as long as the
+      // engine asked, so a controlled clock (a replay, a clock ahead or behind) wakes the run when it is due.
+      const sleepMs = Math.max(0, outcome.until - this.#deps.clock.now());
+      const until = Date.now() + sleepMs;
       // Asleep, no process holds the run, yet it is alive: its locks must last until it wakes, plus the usual TTL.
-      if (heartbeat) await locks!.lock.renew(runId, until - Date.now() + locks!.ttlMs);
+      if (heartbeat) await locks!.lock.renew(runId, sleepMs + locks!.ttlMs);
       await job.moveToDelayed(until, token);
       // A cancel, an approval or a resolve that came while the run was saving its state found its job still active,
       // so its wake (queue.wake promotes delayed jobs only) was lost: look once more, now that the job is delayed.

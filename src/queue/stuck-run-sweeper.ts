@@ -41,6 +41,11 @@ export interface StuckRunSweeperDeps {
   log: Logger;
   /** Resumes GitOps syncs suspended by runs that ended without resuming them (spec.gitops: suspend, a crash). */
   gitops?: { resumeOrphans(): Promise<number> };
+  /**
+   * Adds the approvers' notice job of runs left waiting for approval without one (a crash between the
+   * `awaiting_approval` decision and the job; src/escalation/approval-notices.ts `redrive`). Absent: nobody is told.
+   */
+  announceApprovals?: () => Promise<string[]>;
 }
 
 /**
@@ -49,7 +54,8 @@ export interface StuckRunSweeperDeps {
  * - a run past its deadline (runs.maxDuration / spec.maxDuration) that no live worker holds is closed: escalated,
  *   `timed_out`, paged once;
  * - a GitOps sync a run suspended (spec.gitops: suspend) and that run ended without resuming is resumed;
- * - a run whose closing work (decisions, page, after-run hooks) a crash cut short is completed (RunCloser.redrive). That covers a job that was lost or failed for good (a worker that keeps dying exhausts
+ * - a run whose closing work (decisions, page, after-run hooks) a crash cut short is completed (RunCloser.redrive);
+ * - a run waiting for approval whose approvers' notice job a crash kept from the queue gets it (announceApprovals). That covers a job that was lost or failed for good (a worker that keeps dying exhausts
  *   BullMQ's stalled count), and a waiting or delayed job nobody picks up. A run whose job a live worker holds (its
  *   BullMQ job lock exists) is left to that worker, which checks the deadline before every step.
  *
@@ -84,7 +90,7 @@ export class StuckRunSweeper {
   }
 
   /** One pass; returns what it did. */
-  async sweep(): Promise<{ requeued: number; closed: string[]; redriven: string[] }> {
+  async sweep(): Promise<{ requeued: number; closed: string[]; redriven: string[]; announced: string[] }> {
     const { store, runQueue, fence, clock, closer, log } = this.#d;
     const queued = await store.queuedRuns(this.#o.queuedAfterMs, clock.now(), this.#o.batch);
     for (const id of queued) await runQueue.enqueue(id);
@@ -106,7 +112,13 @@ export class StuckRunSweeper {
     // After the closings: a run closed just now has resumed what it suspended; what is left is an orphan.
     const resumed = (await this.#d.gitops?.resumeOrphans()) ?? 0;
     if (resumed > 0) log.warn({ resumed }, 'resumed GitOps syncs suspended by runs that ended without resuming them');
-    return { requeued: queued.length, closed, redriven };
+    let announced: string[] = [];
+    try {
+      announced = (await this.#d.announceApprovals?.()) ?? [];
+    } catch (err) {
+      log.warn({ err }, 'could not add the approval notices of waiting runs; trying again at a later sweep');
+    }
+    return { requeued: queued.length, closed, redriven, announced };
   }
 
   /**

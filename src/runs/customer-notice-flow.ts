@@ -16,13 +16,17 @@ export interface CustomerNoticeDeps {
   clock: Clock;
   /** escalation.notice */
   config: { targets: string[]; product?: string; team?: string };
+  /** Four eyes (approvals.requireDifferentApprover): whoever wrote the notice's text may not approve it. */
+  requireDifferentApprover: boolean;
 }
 
-/** What an approver sees: the draft as it would be sent now, where it would go, and the answers so far. */
+/** What an approver sees: the draft as it would be sent now, who wrote it, where it would go, and the history. */
 export interface NoticeView {
   episode: string;
   status: 'pending' | 'sent' | 'rejected';
   draft: string;
+  /** The person whose proposed text the draft is; absent: rendered from the incident. */
+  draftedBy?: string;
   targets: string[];
   history: NoticeRecord[];
 }
@@ -34,6 +38,12 @@ export interface NoticeView {
  * with a reason, or rejects it. Each answer is a decision naming the approver (`notice_approved`,
  * `notice_rejected`) and is kept for the incident report. A later notice (e.g. "restored") is a new draft and a new
  * approval.
+ *
+ * Four eyes (approvals.requireDifferentApprover, default true): whoever wrote the text may not approve it. An
+ * operator or approver proposes an edited text (`draft`, recorded with their name); another approver approves it.
+ * An approver who approves a text they drafted, or sends an edit of their own with the approval, is refused with
+ * REM_ERR_SELF_APPROVAL, recorded as `approval_refused`, and nothing is sent. The rendered draft is written by
+ * remediator from the incident, so any approver may approve it as it is.
  */
 export class CustomerNoticeFlow {
   readonly #d: CustomerNoticeDeps;
@@ -45,24 +55,50 @@ export class CustomerNoticeFlow {
   async view(episodeKey: string): Promise<NoticeView> {
     const { report } = await this.#latest(episodeKey);
     const history = await this.#d.log.list(episodeKey);
-    // Pending until a person answers; the draft always shows the incident as it stands, for the next notice.
-    return { episode: episodeKey, status: history.at(-1)?.status ?? 'pending', draft: this.#draft(report), targets: [...this.#d.config.targets], history };
+    const last = history.at(-1);
+    const proposed = proposal(history);
+    // Pending until a person answers (or after a new proposal); without a proposal the draft shows the incident as it
+    // stands, for the next notice.
+    return {
+      episode: episodeKey,
+      status: !last || last.status === 'drafted' ? 'pending' : last.status,
+      draft: proposed?.text ?? this.#draft(report),
+      ...(proposed ? { draftedBy: proposed.by } : {}),
+      targets: [...this.#d.config.targets],
+      history,
+    };
+  }
+
+  /** A person proposes the notice's text (an edit of the draft); an approver other than them sends it (four eyes). */
+  async propose(episodeKey: string, author: string, reason: string, text: string): Promise<NoticeView> {
+    await this.#latest(episodeKey);
+    await this.#d.log.add(episodeKey, { status: 'drafted', text, by: author, reason, at: new Date(this.#d.clock.now()).toISOString() });
+    return this.view(episodeKey);
   }
 
   async approve(episodeKey: string, approver: string, reason: string, text: string | undefined, signal?: AbortSignal): Promise<NoticeView> {
     const { view, report } = await this.#latest(episodeKey);
-    const body = text ?? this.#draft(report);
+    const proposed = proposal(await this.#d.log.list(episodeKey));
+    const shown = proposed?.text ?? this.#draft(report);
+    const body = text ?? shown;
     const at = new Date(this.#d.clock.now()).toISOString();
+    // Who wrote what would be sent: the approver when they edit it now, the proposer of a draft, else remediator.
+    const author = body !== shown ? approver : proposed?.by;
+    if (this.#d.requireDifferentApprover && author === approver) {
+      const message = `${approver} ${body !== shown ? 'edited' : 'drafted'} this customer notice, so may not approve it; another approver must (approvals.requireDifferentApprover)${body !== shown ? `. Propose the text with POST /v1/incidents/${episodeKey}/notice/draft` : ''}`;
+      await this.#d.store.recordDecision({ at, reason: 'approval_refused', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message });
+      throw new RemediatorError('REM_ERR_SELF_APPROVAL', message);
+    }
     await this.#d.escalator.publish(report, body, this.#d.config.targets, signal ? { signal } : {});
     await this.#d.log.add(episodeKey, { status: 'sent', text: body, by: approver, reason, at, targets: [...this.#d.config.targets] });
-    await this.#d.store.recordDecision({ at, reason: 'notice_approved', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message: `${approver} approved the customer notice${text ? ' (edited)' : ''} for ${this.#d.config.targets.join(', ')}: ${reason}` });
+    await this.#d.store.recordDecision({ at, reason: 'notice_approved', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message: `${approver} approved the customer notice${author ? ` (written by ${author})` : ''} for ${this.#d.config.targets.join(', ')}: ${reason}` });
     return this.view(episodeKey);
   }
 
   async reject(episodeKey: string, approver: string, reason: string): Promise<NoticeView> {
     const { view, report } = await this.#latest(episodeKey);
     const at = new Date(this.#d.clock.now()).toISOString();
-    await this.#d.log.add(episodeKey, { status: 'rejected', text: this.#draft(report), by: approver, reason, at });
+    await this.#d.log.add(episodeKey, { status: 'rejected', text: proposal(await this.#d.log.list(episodeKey))?.text ?? this.#draft(report), by: approver, reason, at });
     await this.#d.store.recordDecision({ at, reason: 'notice_rejected', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message: `${approver} rejected the customer notice; nothing was sent: ${reason}` });
     return this.view(episodeKey);
   }
@@ -80,6 +116,12 @@ export class CustomerNoticeFlow {
     if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `nothing is recorded for episode ${episodeKey}`);
     return { view, report: this.#d.reportFor(view) };
   }
+}
+
+/** The text proposed since the last answer, if any: what an approver is asked to send. */
+function proposal(history: NoticeRecord[]): NoticeRecord | undefined {
+  const last = history.at(-1);
+  return last?.status === 'drafted' ? last : undefined;
 }
 
 /**

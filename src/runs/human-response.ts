@@ -28,34 +28,44 @@ export interface HumanResponseOutcome {
   runs: string[];
 }
 
-const SOURCE_NAME: Readonly<Record<HumanEvent['source'], string>> = { pagerduty: 'PagerDuty', opsgenie: 'Opsgenie' };
+const SOURCE_NAME: Readonly<Record<HumanEvent['source'], string>> = { pagerduty: 'PagerDuty', opsgenie: 'Opsgenie', slack: 'Slack' };
 
 /**
- * Acknowledgements and resolves people make at a paging provider, applied to the episode's runs.
+ * People taking an incident over or closing it, applied to the episode's runs: acknowledgements and resolves made at
+ * a paging provider, and Slack's Take over button. One vocabulary for all of them: a person taking over is
+ * `human_ack` (whatever the source, named in the message), a person closing it is `human_resolved`.
  *
- * - Acknowledge: a human has taken over. Each active run records `human_ack` naming the person; with
- *   `onHumanAck: stop` it is also cancelled (by that person) and woken, so it ends before its next step and mutates
- *   nothing more. With `continue-notes` it goes on, and its rungs keep arriving on the incident as notes.
+ * - Acknowledge: a human has taken over. Each active run records `human_ack` naming the person. It stops when the
+ *   event asks to (`stop`: Slack's Take over) or `onHumanAck` is `stop`: the episode is marked taken over by that
+ *   person (so the safety guard refuses any later mutation of the episode), and each active run is cancelled (by
+ *   that person) and woken, so it ends before its next step and mutates nothing more. With `continue-notes` a
+ *   provider's acknowledgement lets them go on, and their rungs keep arriving on the incident as notes.
  * - Resolve: people closed the incident. remediator forgets the open incident first (nothing more is sent to it),
  *   then each active run records `human_resolved` and is cancelled: the remaining rungs do not run.
  * - An episode with no active run still gets the decision on its record, for the incident report.
  *
- * Only the first event of each kind for an episode acts (HumanTakeovers); a redelivery is answered `repeated`.
+ * Only the first event of each kind for an episode acts (HumanTakeovers); a redelivery is answered `repeated`. An
+ * acknowledgement that stops after one that did not (a Slack Take over after a PagerDuty acknowledge with
+ * `continue-notes`) is a new kind, and acts.
  */
 export function humanResponse(deps: HumanResponseDeps) {
   return async function apply(event: HumanEvent, signal: AbortSignal): Promise<HumanResponseOutcome> {
     const at = new Date(deps.clock.now()).toISOString();
     const kind = event.kind === 'ack' ? 'ack' : 'resolve';
-    const first = await deps.takeovers.mark(event.episodeKey, kind, { person: event.person, source: event.source, at });
-    if (!first) return { outcome: 'repeated', episodeKey: event.episodeKey, runs: [] };
+    const stop = kind === 'resolve' || deps.onHumanAck === 'stop' || event.stop === true;
+    const mark = { person: event.person, source: event.source, at };
+    const first = await deps.takeovers.mark(event.episodeKey, kind, mark);
+    // The stopping mark is what the guard reads; the plain one is what the response tiers read.
+    const acts = kind === 'ack' && stop ? await deps.takeovers.mark(event.episodeKey, 'takeover', mark) : first;
+    if (!acts) return { outcome: 'repeated', episodeKey: event.episodeKey, runs: [] };
     if (kind === 'resolve') await deps.closedByPeople?.(event.episodeKey, signal);
 
     const where = SOURCE_NAME[event.source];
     const runs = (await runsOfEpisode(deps.store, event.episodeKey)).filter((r) => !FINAL_STATUSES.has(r.status));
-    const stop = kind === 'resolve' || deps.onHumanAck === 'stop';
+    const did = event.source === 'slack' ? `took the incident over in ${where}` : `acknowledged the incident in ${where}`;
     const message =
       kind === 'ack'
-        ? `${event.person} acknowledged the incident in ${where}: a human has taken over; ${stop ? 'automation stops before its next step' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
+        ? `${event.person} ${did}: a human has taken over; ${stop ? 'automation stops before its next step' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
         : `${event.person} resolved the incident in ${where}: the remaining rungs are cancelled`;
     const reason = kind === 'ack' ? 'human_ack' : 'human_resolved';
     if (runs.length === 0) {
@@ -64,7 +74,7 @@ export function humanResponse(deps: HumanResponseDeps) {
     for (const run of runs) {
       await deps.store.recordDecision({ ...decisionOf(run, at), reason, by: event.person, message });
       if (!stop) continue;
-      const why = kind === 'ack' ? `acknowledged in ${where}` : `resolved in ${where}`;
+      const why = kind === 'ack' ? (event.source === 'slack' ? `taken over in ${where}` : `acknowledged in ${where}`) : `resolved in ${where}`;
       await deps.store.requestCancel(run.id, event.person, why, { ...decisionOf(run, at), runId: run.id, reason: 'cancelled', by: event.person, message: `${event.person} ${why}: the run stops` });
       await deps.queue.wake(run.id);
     }

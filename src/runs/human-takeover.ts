@@ -8,14 +8,18 @@ export interface HumanMark {
   at: string;
 }
 
-/** What people did to an episode's incident so far: the first acknowledgement and the first resolve. */
+/**
+ * What people did to an episode's incident so far: the first acknowledgement, the first acknowledgement that stopped
+ * automation (`takeover`: a Slack Take over, or any acknowledgement with `onHumanAck: stop`) and the first resolve.
+ */
 export interface HumanMarks {
   ack?: HumanMark;
+  takeover?: HumanMark;
   resolve?: HumanMark;
 }
 
 /**
- * "People have this incident": the first acknowledgement and the first resolve of an episode, in one Redis hash per
+ * "People have this incident": the first acknowledgement, take-over and resolve of an episode, in one Redis hash per
  * episode (`<episode key>:human`). The first of each kind wins (HSETNX), so a provider that redelivers an event
  * (PagerDuty delivers at least once) is told apart from a new one, and the response-time tiers read the same mark to
  * know a person answered. Kept as long as the episode's decisions.
@@ -42,7 +46,18 @@ export class HumanTakeovers {
     const h = await storeCall(() => this.#redis.hgetall(this.#key(episodeKey)));
     const out: HumanMarks = {};
     if (h['ack']) out.ack = JSON.parse(h['ack']) as HumanMark;
+    if (h['takeover']) out.takeover = JSON.parse(h['takeover']) as HumanMark;
     if (h['resolve']) out.resolve = JSON.parse(h['resolve']) as HumanMark;
     return out;
+  }
+
+  /**
+   * Who stopped automation for the episode (the safety guard's `takenOver`): whoever resolved it, else whoever took it
+   * over. `ackStops` (onHumanAck: stop) also counts a plain acknowledgement, for marks written before `takeover`
+   * existed.
+   */
+  async stoppedBy(episodeKey: string, ackStops: boolean): Promise<string | undefined> {
+    const marks = await this.get(episodeKey);
+    return (marks.resolve ?? marks.takeover ?? (ackStops ? marks.ack : undefined))?.person;
   }
 }

@@ -1,10 +1,13 @@
 import type { RedisClient } from '../store/redis-connection.ts';
 import { storeCall } from '../store/store-call.ts';
 
-/** One answer to an episode's customer notice: the text as approved and sent, or a rejection. */
+/**
+ * One entry of an episode's customer notice: a text a person proposed (`drafted`, waiting for an approver), or an
+ * answer: the text as approved and sent, or a rejection.
+ */
 export interface NoticeRecord {
-  status: 'sent' | 'rejected';
-  /** The text approved (sent) or the draft that was rejected. */
+  status: 'drafted' | 'sent' | 'rejected';
+  /** The text proposed, approved (sent) or the draft that was rejected. */
   text: string;
   by: string;
   reason: string;
@@ -13,7 +16,7 @@ export interface NoticeRecord {
   targets?: string[];
 }
 
-/** The answers to an episode's customer notices, oldest first, in one Redis list per episode. */
+/** The drafts and answers of an episode's customer notices, oldest first, in one Redis list per episode. */
 export class NoticeLog {
   readonly #redis: RedisClient;
   readonly #key: (episodeKey: string) => string;
@@ -33,4 +36,9 @@ export class NoticeLog {
   async list(episodeKey: string): Promise<NoticeRecord[]> {
     return (await storeCall(() => this.#redis.lrange(this.#key(episodeKey), 0, -1))).map((s) => JSON.parse(s) as NoticeRecord);
   }
+}
+
+/** The answers (sent, rejected) among an episode's notice records, without the drafts. */
+export function noticeAnswers(records: NoticeRecord[]): NoticeRecord[] {
+  return records.filter((r) => r.status !== 'drafted');
 }

@@ -15,6 +15,9 @@ import type { RunState } from '../engine/run-state.ts';
 import { changeFields, describeConflicts, observeTargets, planRevert, revertPlanHash, REVERTABLE_ACTIONS, type RevertChange, type RevertPlan } from '../kube/revert-plan.ts';
 import { revertPlaybookName } from '../playbooks/revert-playbook.ts';
 import { targetKey } from '../engine/step-definition.ts';
+import { runEpisodeId } from '../alerts/episode.ts';
+import type { HumanEvent } from '../escalation/inbound/human-event.ts';
+import type { HumanResponseOutcome } from './human-response.ts';
 
 export interface ManualRunRequest {
   operator: string;
@@ -34,6 +37,11 @@ export interface RunCommandsDeps {
   dryRun: boolean;
   /** Four eyes: the operator who started or retried a run may not answer its approvals (config default true). */
   requireDifferentApprover: boolean;
+  /**
+   * A person taking the incident over (humanResponse, src/runs/human-response.ts): the same path as a PagerDuty or
+   * Opsgenie acknowledgement, so the episode is marked taken over and the safety guard refuses its later mutations.
+   */
+  humanResponse: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;
   /**
    * The cluster, to show a revert's plan against the objects as they are now. Absent in a process without a
    * Kubernetes client (role receiver): the plan then lists the recorded changes only, and the revert run's step checks
@@ -134,15 +142,17 @@ export class RunCommands {
   }
 
   /**
-   * A person takes the incident over (Slack's Take over): automation stops. Recorded as `taken_over` naming them, and
-   * the run is cancelled as `cancel` does: a queued or waiting run ends at once, a running one before its next step,
-   * so nothing more is mutated.
+   * A person takes the incident over (Slack's Take over): automation stops, whatever escalation.inbound.onHumanAck
+   * says. It goes the way of a PagerDuty/Opsgenie acknowledgement (humanResponse): the run's episode is marked taken
+   * over by them, every active run of the episode records `human_ack` naming them and is cancelled before its next
+   * step, and the safety guard refuses any later automatic mutation of the episode. An episode already taken over is
+   * refused with REM_ERR_CONFLICT, and nothing changes.
    */
-  async takeOver(runId: string, operator: string, reason: string): Promise<RunView> {
+  async takeOver(runId: string, operator: string, signal: AbortSignal): Promise<RunView> {
     const run = await this.#get(runId);
     if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
-    await this.#d.store.requestCancel(runId, operator, `taken over: ${reason}`, { at: this.#now(), reason: 'taken_over', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} took the incident over; automation stops before its next step: ${reason}` });
-    await this.#d.queue.wake(runId);
+    const done = await this.#d.humanResponse({ kind: 'ack', episodeKey: runEpisodeId(run), person: operator, source: 'slack', stop: true }, signal);
+    if (done.outcome === 'repeated') throw new RemediatorError('REM_ERR_CONFLICT', `the incident of run ${runId} was already taken over; automation already stopped`);
     return this.#get(runId);
   }
 

@@ -106,6 +106,14 @@ export class Keys {
   runClosings(): string {
     return `${this.prefix}:run-closings`;
   }
+  /**
+   * Sorted set of runs whose latest `awaiting_approval` decision has no approval-notice job confirmed in the queue
+   * yet, scored by that decision's time (ms), written with the decision itself: the sweeper adds the notice job of a
+   * run a crash left here (src/escalation/approval-notices.ts).
+   */
+  approvalsUnannounced(): string {
+    return `${this.prefix}:approvals-unannounced`;
+  }
   /** Sorted set of runs recorded but not yet claimed by a worker, by creation time (ms): the sweeper re-queues them. */
   runsQueued(): string {
     return `${this.prefix}:runs-queued`;

@@ -43,6 +43,19 @@ end
 return 1
 `;
 
+/** KEYS: the unannounced-approvals index. ARGV: run id, decision time (ms). Removes the entry only for that decision. */
+const ANNOUNCED = `
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if at and tonumber(at) == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+/** A run whose approval notice may not be in the queue: its id and the time (ms) of its `awaiting_approval` decision. */
+export interface UnannouncedApproval {
+  runId: string;
+  at: number;
+}
+
 export interface ClaimResult {
   created: boolean;
   runId: string;
@@ -114,6 +127,7 @@ export class RunStore {
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
     this.#onDecision = options.onDecision ?? (() => undefined);
     redis.defineCommand('remDecideFinal', { lua: DECIDE_FINAL });
+    redis.defineCommand('remApprovalAnnounced', { numberOfKeys: 1, lua: ANNOUNCED });
     // One declared key, the run index, routes the script to the node that owns the installation's slot on Cluster (every
     // key shares its hash tag); the script reads its keys from ARGV, where the run index is repeated.
     redis.defineCommand('remIngestFiring', { numberOfKeys: 1, lua: INGEST_FIRING });
@@ -238,10 +252,15 @@ export class RunStore {
     this.#onDecision(decision);
   }
 
-  /** Queues the appends on `m`; false when the decision names neither a run nor an episode (nowhere to keep it). */
+  /**
+   * Queues the appends on `m`; false when the decision names neither a run nor an episode (nowhere to keep it). An
+   * `awaiting_approval` decision also enters the run in the unannounced-approvals index, in the same transaction, so
+   * a process that dies before adding the approvers' notice job leaves it for the sweeper.
+   */
   #appendDecision(m: ChainableCommander, decision: Decision): boolean {
     const json = JSON.stringify(decision);
     if (decision.runId) m.rpush(this.keys.runDecisions(decision.runId), json).ltrim(this.keys.runDecisions(decision.runId), -DECISIONS_KEPT, -1);
+    if (decision.runId && decision.reason === 'awaiting_approval') m.zadd(this.keys.approvalsUnannounced(), Date.parse(decision.at), decision.runId);
     if (decision.episodeId) {
       m.rpush(this.keys.episodeDecisions(decision.episodeId), json)
         .ltrim(this.keys.episodeDecisions(decision.episodeId), -DECISIONS_KEPT, -1)
@@ -281,7 +300,7 @@ export class RunStore {
    * Asks a run to stop and records the `cancelled` decision in the same transaction: the cancel request is the
    * decision, so closing the run as cancelled later only marks it recorded (RunCloser.finish).
    */
-  async requestCancel(id: string, by: string, reason: string, decision: Decision & { runId: string; reason: 'cancelled' | 'taken_over' }): Promise<void> {
+  async requestCancel(id: string, by: string, reason: string, decision: Decision & { runId: string; reason: 'cancelled' }): Promise<void> {
     const m = this.#redis.multi().hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: decision.at }));
     this.#appendDecision(m, decision);
     await storeCall(() => m.exec());
@@ -333,6 +352,8 @@ export class RunStore {
     const candidates = new Set<string>();
     if (total > maxRecords) for (const id of await storeCall(() => this.#redis.zrange(this.keys.runs(), 0, String(total - maxRecords - 1)))) candidates.add(id);
     for (const id of await storeCall(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - maxAgeMs), 'LIMIT', 0, 500))) candidates.add(id);
+    // Waits nobody announces (no approval targets) are forgotten with the runs of their age.
+    await storeCall(() => this.#redis.zremrangebyscore(this.keys.approvalsUnannounced(), '-inf', String(now - maxAgeMs)));
     let removed = 0;
     for (const id of candidates) {
       const status = (await this.getStatus(id)) as RunStatus | undefined;
@@ -358,6 +379,31 @@ export class RunStore {
     const stale = ids.filter((_, i) => statuses[i] !== 'queued');
     if (stale.length > 0) await storeCall(() => this.#redis.zrem(index, ...stale));
     return ids.filter((_, i) => statuses[i] === 'queued');
+  }
+
+  /**
+   * Runs whose `awaiting_approval` decision was recorded at least `olderThanMs` before `now` (ms, the Clock's) and whose
+   * notice job is not confirmed in the queue (`approvalAnnounced`), oldest first, at most `limit`. Entries of runs
+   * that ended or are gone are dropped.
+   */
+  async unannouncedApprovals(olderThanMs: number, now: number, limit = 100): Promise<UnannouncedApproval[]> {
+    const index = this.keys.approvalsUnannounced();
+    const flat = await storeCall(() => this.#redis.zrangebyscore(index, '-inf', String(now - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit));
+    const found: UnannouncedApproval[] = [];
+    for (let i = 0; i < flat.length; i += 2) found.push({ runId: flat[i]!, at: Number(flat[i + 1]) });
+    if (found.length === 0) return [];
+    const m = this.#redis.multi();
+    for (const f of found) m.hget(this.keys.run(f.runId), 'status');
+    const statuses = ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as string | null);
+    const live = (i: number) => statuses[i] !== null && !FINAL_STATUSES.has(statuses[i] as RunStatus);
+    const stale = found.filter((_, i) => !live(i));
+    for (const f of stale) await this.approvalAnnounced(f.runId, f.at);
+    return found.filter((_, i) => live(i));
+  }
+
+  /** The notice job of the run's `awaiting_approval` decision at `at` (ms) is in the queue: forget the entry (a newer one stays). */
+  async approvalAnnounced(runId: string, at: number): Promise<void> {
+    await storeCall(() => (this.#redis as any).remApprovalAnnounced(this.keys.approvalsUnannounced(), runId, String(at)) as Promise<number>);
   }
 
   /** Marks that the page of an escalated run was handed to the escalator (the closing work checks it; see RunCloser). */

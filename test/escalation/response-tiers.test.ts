@@ -47,7 +47,8 @@ const svc = await startTestService({
         levels: {
           // Tier 1 (the tech lead's Opsgenie) after 2 s without an acknowledgement; the business owner (signed webhook) after 2.5 s whatever happens.
           P1: { response: '2s', tiers: [{ targets: ['og'] }, { targets: ['hook'], after: '2500ms', notify: true }], updateEvery: 'never' },
-          P0: { updateEvery: '400ms' },
+          // No tiers: P0's default one tells `business-owner` at the response time; no such target is configured here.
+          P0: { updateEvery: '400ms', response: '1500ms' },
         },
       },
     };
@@ -120,4 +121,27 @@ t.test('P0 war-room cadence: status, what was tried, next step and a derived ETA
   const last = after.filter((r) => (r.body as any).dedup_key === `remediator-${episode}`).map((r) => (r.body as any).payload.custom_details.latest_update as string).find((n) => /nothing left/.test(n))!;
   t.match(last, /ETA: unknown: automation has no rung left to try; recovery depends on the responders/);
   t.same(rx.pagerduty.problems(), []);
+});
+
+t.test('P0 without a business-owner target: the default notify tier is skipped, and the skip is on the incident', async (t) => {
+  const { runId } = await fire('CoreDown');
+  const run = await svc.waitForRun(runId, (r) => r.decisions.some((d: any) => d.reason === 'response_tier_skipped'), 15_000);
+  t.match(
+    run.decisions.find((d: any) => d.reason === 'response_tier_skipped').message,
+    /^P0 incident open for 1\.5s: business-owner should be informed now \(default notify tier 1\), but no such escalation target is configured; add escalation\.targets\.business-owner or set escalation\.policy\.levels\.P0\.tiers$/,
+  );
+  t.notOk(run.decisions.some((d: any) => d.reason === 'response_escalated'), 'nothing was sent for it');
+  await svc.api('POST', `/v1/runs/${runId}/cancel`, { reason: 'end of test' });
+});
+
+t.test('a configured tier naming a target that does not exist is refused at startup, naming the field', async (t) => {
+  await t.rejects(
+    startTestService({
+      playbooks: {},
+      overrides: (c) => {
+        c.escalation = { targets: receiverTargets(rx, secrets), policy: { levels: { P1: { tiers: [{ targets: ['tech-lead'] }] } } } };
+      },
+    }),
+    { code: 'REM_ERR_CONFIG_INVALID', message: /^escalation\.policy\.levels\.P1\.tiers\[0\]\.targets: unknown target\(s\) tech-lead \(configured: / },
+  );
 });

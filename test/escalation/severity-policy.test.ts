@@ -78,3 +78,11 @@ t.test('overdue: a run past its resolution time keeps working unless the level s
   t.ok(checkPolicy({ levels: { P0: { overdue: 'continue' } } }));
   t.notOk(checkPolicy({ levels: { P0: { overdue: 'page' } } }));
 });
+
+t.test('P0 tells the business owner at its response time by default; configured tiers replace that', async (t) => {
+  t.same(new SeverityPolicy().forLevel('P0').tiers, [{ targets: ['business-owner'], afterMs: 5 * 60_000, notify: true, byDefault: true }], 'within 5 minutes, acknowledged or not');
+  t.same(new SeverityPolicy({ levels: { P0: { response: '2m' } } }).forLevel('P0').tiers[0]?.afterMs, 2 * 60_000, 'at the P0 response time');
+  t.same(new SeverityPolicy({ levels: { P0: { tiers: [] } } }).forLevel('P0').tiers, [], '[] turns it off');
+  t.same(new SeverityPolicy({ levels: { P0: { tiers: [{ targets: ['owner'], after: '3m', notify: true }] } } }).forLevel('P0').tiers, [{ targets: ['owner'], afterMs: 3 * 60_000, notify: true }]);
+  for (const level of ['P1', 'P2', 'P3'] as const) t.same(new SeverityPolicy().forLevel(level).tiers, [], `${level}: no default tier`);
+});

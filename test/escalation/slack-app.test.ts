@@ -5,6 +5,8 @@ import { startGuardedService } from '../guards/guard-harness.ts';
 import { slackApiReceiver } from '../support/slack-api-receiver.ts';
 import { pagingReceivers } from '../support/paging-receivers.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 // Slack as an app, end to end: a real remediator on a real redis-server and the simulated cluster, the local Slack
 // Web API receiver, and button clicks signed the way Slack signs them (computed here, independently of the service).
@@ -42,6 +44,16 @@ spec:
       action: kube.setEnv
       with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { REMEDIATION: "{{ run.id }}" } }
       approval: { timeout: 10m }
+`;
+// Loaded later, for the same alert: a run of an incident already taken over.
+const laterEnv = `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: later-env }
+spec:
+  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
+  target: { namespace: "{{ labels.namespace }}", kind: Deployment, name: "{{ labels.deployment }}" }
+  steps:
+    - { id: mark, action: kube.setEnv, with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { LATER: "{{ run.id }}" } } }
 `;
 const svc = await startGuardedService({
   playbooks: { 'approval.yaml': approval('needs-approval', '10m'), 'short.yaml': approval('short-approval', '5s'), 'approved-env.yaml': approvedEnv },
@@ -229,17 +241,50 @@ t.test('an unknown Slack member, or one whose role is too low, gets an ephemeral
   await svc.api('POST', `/v1/runs/${id}/cancel`, { reason: 'cleanup' });
 });
 
-t.test('Take over stops automation and records who took it', async (t) => {
+t.test('Take over stops automation and records who took it, as an acknowledge does', async (t) => {
   const { id, parent } = await waitingRun();
   const c = click(USERS.otto, 'take_over', buttons(parent.blocks)[3].value, `take-${id}`);
   t.equal((await post(c.raw, c.headers)).status, 200);
   const done = await svc.waitForRun(id, (r) => r.status === 'cancelled');
-  const took = done.decisions.find((d: any) => d.reason === 'taken_over');
+  const took = done.decisions.find((d: any) => d.reason === 'human_ack');
   t.equal(took?.by, 'otto');
+  t.match(took?.message, /^otto took the incident over in Slack: a human has taken over; automation stops before its next step/);
+  t.equal(done.decisions.find((d: any) => d.reason === 'cancelled')?.by, 'otto', 'the run was cancelled by otto');
+  t.notOk(done.decisions.some((d: any) => d.reason === 'taken_over'), 'one vocabulary: human_ack');
   t.notOk(done.state.steps.some((s: any) => s.id === 'after'), 'nothing after the waiting step ran');
   await rx.waitFor(() => rx.replies(parent.ts).some((r) => /otto took the incident over/.test(r.text)), 10_000, 'the thread reply');
   const replaced = await rx.waitFor(() => rx.responses.find((r) => r.id === `take-${id}`), 5000, 'the replacement');
   t.same(buttons(replaced.body.blocks), [], 'no buttons after a take-over');
+});
+
+t.test('an incident taken over in Slack is never mutated again: a later run of it is refused by the guard (human_ack)', async (t) => {
+  const startsAt = new Date().toISOString();
+  const [id] = await svc.fire(['phone-gateway-backup'], startsAt);
+  await svc.waitForRun(id!, (r) => r.status === 'awaiting_approval');
+  const parent = await rx.waitFor(() => [...rx.messages.values()].find((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)), 10_000, `the message of run ${id}`);
+  const c = click(USERS.otto, 'take_over', buttons(parent.blocks)[3].value, `take-alert-${id}`);
+  t.equal((await post(c.raw, c.headers)).status, 200);
+  const done = await svc.ended(id!);
+  t.equal(done.status, 'cancelled');
+  t.equal(done.decisions.find((d: any) => d.reason === 'human_ack')?.by, 'otto');
+
+  // A second Take over of the same incident: refused, nothing recorded.
+  const again = click(USERS.otto, 'take_over', buttons(parent.blocks)[3].value, `again-${id}`);
+  const answer = await post(again.raw, again.headers);
+  t.match(answer.body.text, /^REM_ERR_CONFLICT/, 'told it already ended');
+
+  // A playbook loaded later for the same alert starts a run in the same incident: it changes nothing.
+  await writeFile(join(svc.playbookDir, 'later.yaml'), laterEnv);
+  t.equal((await svc.api('POST', '/v1/reload')).status, 200);
+  const res = await svc.post(svc.alerts(['phone-gateway-backup'], startsAt));
+  const later = res.body.alerts[0].runs.find((r: any) => r.playbook === 'later-env');
+  t.equal(later?.decision, 'started');
+  const ended = await svc.ended(later.runId);
+  t.equal(ended.status, 'skipped');
+  t.match(ended.decisions.find((d: any) => d.reason === 'human_ack' && !d.by)?.message, /^otto has taken this incident over: automation changes nothing more/);
+  t.same(svc.writesTo('phone-gateway-backup'), [], 'nothing was ever written to the deployment');
+  await rm(join(svc.playbookDir, 'later.yaml'));
+  t.equal((await svc.api('POST', '/v1/reload')).status, 200);
 });
 
 t.test('the approvers are reminded before the window closes; unanswered, the run escalates as before', async (t) => {

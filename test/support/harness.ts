@@ -79,7 +79,11 @@ export async function startTestService(options: {
     },
   });
   const log = options.log ?? (options.logs ? createLogger({ level: 'debug' }) : silentLogger());
-  const service = await startRemediator(config, { role: options.role ?? 'all', log, clock: options.clock });
+  // A service that refuses to start (a test of a config error) leaves no temp folder behind.
+  const service = await startRemediator(config, { role: options.role ?? 'all', log, clock: options.clock }).catch(async (err: unknown) => {
+    await rm(playbookDir, { recursive: true, force: true });
+    throw err;
+  });
   t.teardown(async () => {
     await service.close();
     await rm(playbookDir, { recursive: true, force: true });

@@ -1,14 +1,17 @@
 /**
- * What a person did to an incident at a paging provider, as remediator acts on it: acknowledged it (a human has
- * taken over) or resolved it. `episodeKey` is the episode whose page it was, recovered from the dedup key / alias
- * remediator sent (`pageKey`).
+ * What a person did to an incident, as remediator acts on it: acknowledged it (a human has taken over) or resolved
+ * it. At a paging provider `episodeKey` is the episode whose page it was, recovered from the dedup key / alias
+ * remediator sent (`pageKey`); Slack's Take over button is an acknowledgement of the clicked run's episode that always
+ * stops automation (`stop`).
  */
 export interface HumanEvent {
   kind: 'ack' | 'resolve';
   episodeKey: string;
   /** The person, as the provider names them (never an id alone when a name is known). */
   person: string;
-  source: 'pagerduty' | 'opsgenie';
+  source: 'pagerduty' | 'opsgenie' | 'slack';
+  /** The person asked automation to stop (Slack's Take over), whatever `escalation.inbound.onHumanAck` says. */
+  stop?: boolean;
   /** The provider's id of the event, for logs and to tell a redelivery. */
   eventId?: string;
 }

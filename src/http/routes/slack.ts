@@ -118,7 +118,7 @@ async function apply(deps: AppDeps, click: SlackClick, operator: string): Promis
       await deps.commands.cancel(click.runId, operator, 'cancelled in Slack');
       return `${operator} cancelled the run in Slack`;
     case 'take_over':
-      await deps.commands.takeOver(click.runId, operator, 'taken over in Slack');
+      await deps.commands.takeOver(click.runId, operator, AbortSignal.timeout(10_000));
       return `${operator} took the incident over in Slack; automation stops`;
     default:
       throw new RemediatorError('REM_ERR_BAD_REQUEST', `unknown action ${String(click.action)}`);
