@@ -59,7 +59,7 @@ t.test('discovery publishes what kubectl needs', async (t) => {
   t.ok(apps.body.resources.find((r: any) => r.name === 'deployments')?.shortNames.includes('deploy'));
   const groups = await call('GET', '/apis', undefined, { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' });
   t.equal(groups.headers.get('content-type'), 'application/json', 'answers plain discovery and says so');
-  t.same(groups.body.groups.map((g: any) => g.name), ['apps', 'authorization.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'metrics.k8s.io']);
+  t.same(groups.body.groups.map((g: any) => g.name), ['apps', 'authorization.k8s.io', 'discovery.k8s.io', 'networking.k8s.io', 'metrics.k8s.io', 'argoproj.io', 'kustomize.toolkit.fluxcd.io']);
   const index = await call('GET', '/openapi/v3');
   t.match(index.body.paths['apis/apps/v1'], { serverRelativeURL: /^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/ }, 'OpenAPI v3 lists each group/version');
   const ns = await call('GET', '/api/v1/namespaces/ai-ninja');

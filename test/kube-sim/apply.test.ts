@@ -54,7 +54,7 @@ ${Object.entries(env)
 
   t.test('OpenAPI v3 index and documents say the server validates fields and takes strategic merge patches', async (t) => {
     const index = JSON.parse(await ok(t, ['get', '--raw', '/openapi/v3']));
-    t.same(Object.keys(index.paths).sort(), ['api/v1', 'apis/apps/v1', 'apis/authorization.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/metrics.k8s.io/v1beta1', 'apis/networking.k8s.io/v1']);
+    t.same(Object.keys(index.paths).sort(), ['api/v1', 'apis/apps/v1', 'apis/argoproj.io/v1alpha1', 'apis/authorization.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/kustomize.toolkit.fluxcd.io/v1', 'apis/metrics.k8s.io/v1beta1', 'apis/networking.k8s.io/v1']);
     const apps = JSON.parse(await ok(t, ['get', '--raw', index.paths['apis/apps/v1'].serverRelativeURL]));
     const patch = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
     t.match(patch, { operationId: 'patchAppsV1NamespacedDeployment', 'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': { group: 'apps', version: 'v1', kind: 'Deployment' } });
