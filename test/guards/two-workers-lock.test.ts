@@ -15,6 +15,13 @@ const svc = await startGuardedService({
 });
 const workers = await Promise.all([0, 1].map(() => startRemediator(svc.config, { role: 'worker', log: silentLogger() })));
 t.teardown(() => Promise.all(workers.map((w) => w.close())));
+// Starting two workers holds this process's event loop; on a busy machine for longer than the receiver's Redis
+// connect timeout, so its connection, opened just before, may be reconnecting now and the receiver not ready (a 503,
+// which Alertmanager retries). Traffic goes to a ready receiver, as Kubernetes routes it: wait for /readyz.
+for (const deadline = Date.now() + 30_000; (await fetch(`${svc.url}/readyz`)).status !== 200; ) {
+  if (Date.now() > deadline) throw new Error('the receiver did not become ready within 30 s');
+  await new Promise((r) => setTimeout(r, 50));
+}
 
 const targets = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics', 'phone-gateway-backup'];
 
