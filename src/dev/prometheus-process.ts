@@ -108,9 +108,13 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       const deadline = Date.now() + timeoutMs;
       let last = 'no answer';
       while (Date.now() < deadline) {
-        const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 });
-        if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
-        last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
+        // One poll that gets no answer in time (a busy machine) is a poll without result, not the end of the wait:
+        // the wait ends at its own deadline. (An aborted query throws the signal's TimeoutError, which used to
+        // escape from here and end the caller on the first slow answer.)
+        const r = await api.query(expr, { signal: AbortSignal.timeout(2000), timeoutMs: 1000 }).catch((err: unknown) => err as Error);
+        if (r instanceof Error) last = `no answer: ${r.message}`;
+        else if (r.status === 'success' && r.resultType === 'vector' && r.samples.length > 0) return;
+        else last = r.status === 'error' ? `${r.errorType}: ${r.error}` : `${r.resultType} result, nothing yet`;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`prometheus: "${expr}" returned nothing within ${timeoutMs} ms (${last})`);

@@ -11,8 +11,14 @@ sim.faults.crashImage('api:oom', 'OOMKilled');
 addDeployment(sim, { namespace: ns, name: 'api', image: 'api:oom', replicas: 2 });
 addDeployment(sim, { namespace: ns, name: 'web', image: 'nginx:1', replicas: 1 });
 await sim.settle();
-// Let the pods crash a few times.
-await new Promise((r) => setTimeout(r, 400));
+// Wait until every api pod has crashed and restarted at least once and waits in CrashLoopBackOff (the state the
+// first test reads), however long that takes on this machine.
+for (;;) {
+  const pods = sim.list('Pod').filter((p: any) => p.metadata.namespace === ns && p.metadata.name.startsWith('api-'));
+  const looping = (p: any) => (p.status?.containerStatuses ?? []).some((c: any) => c.restartCount >= 1 && c.state?.waiting?.reason === 'CrashLoopBackOff');
+  if (pods.length === 2 && pods.every(looping)) break;
+  await new Promise((r) => setTimeout(r, 20));
+}
 
 t.test('an OOMKilled crash-looping Deployment: reasons, restarts, events and the previous container\'s last log lines', async (t) => {
   const r = await runAction(snapshot, { namespace: ns, name: 'api', logLines: 2 }, { services });

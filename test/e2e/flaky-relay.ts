@@ -1,11 +1,14 @@
 import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import { freePort } from '../../src/dev/free-port.ts';
+import { episodeId } from '../../src/alerts/episode.ts';
 
 export interface RelayedDelivery {
   at: number;
   status: string;
   deployments: string[];
+  /** The episode of each alert of the delivery (src/alerts/episode.ts: fingerprint and startsAt). */
+  episodes: string[];
   /** What the relay answered Alertmanager. */
   answered: number;
 }
@@ -38,9 +41,10 @@ export class FlakyRelay {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
-        const body = JSON.parse(raw.toString('utf8')) as { status: string; alerts: Array<{ status: string; labels: Record<string, string> }> };
+        const body = JSON.parse(raw.toString('utf8')) as { status: string; alerts: Array<{ status: string; labels: Record<string, string>; fingerprint: string; startsAt: string }> };
         const deployments = body.alerts.map((a) => a.labels['deployment'] ?? '');
-        const record = (answered: number) => this.deliveries.push({ at: Date.now(), status: body.status, deployments, answered });
+        const episodes = body.alerts.map((a) => episodeId(a.fingerprint, a.startsAt));
+        const record = (answered: number) => this.deliveries.push({ at: Date.now(), status: body.status, deployments, episodes, answered });
         const victim = body.status === 'firing' ? deployments.find((d) => this.#failFor.has(d)) : undefined;
         if (victim !== undefined) {
           this.#failFor.delete(victim);

@@ -50,15 +50,28 @@ if (skipReason) {
     const resolved = await e.decision(runId, 'resolved', 15_000);
     t.match(resolved.message, /ServiceDown \(ai-ninja\/phone-gateway\) resolved/);
 
-    // Three firing deliveries of one episode: Alertmanager 1's (it started the run), Alertmanager 2's first try
+    // What this scenario claims is about the episode the kill opened (fingerprint + startsAt): its deliveries join
+    // one run and it pages nobody. Another outage of the same series is another episode, and the real loop can
+    // legitimately open one: the fast profile scrapes every 100 ms with a 100 ms timeout and fires after 1 s, so a
+    // loaded machine that keeps the Service from answering its scrapes for a second makes Prometheus see a healthy
+    // phone-gateway down and send a new ServiceDown (a new startsAt), which remediator rightly handles as a new
+    // episode (its own run; refused by the budget, it pages). Counting every run and page of phone-gateway made the
+    // test depend on the machine's load; counting the episode's does not, and still fails on a second run or a page
+    // of this episode.
+    const episode = run.episodeId as string;
+    t.match(episode, /^ep-/, 'the run belongs to the alert episode');
+    const later = (await e.runsFor(pg.name)).filter((r) => Date.parse(r.createdAt) >= killedAt - 1000 && r.episodeId !== episode);
+    if (later.length > 0) t.comment(`another outage episode of phone-gateway was opened meanwhile (the machine kept its scrapes from answering): ${later.map((r) => `${r.id} ${r.status}`).join(', ')}`);
+
+    // Three firing deliveries of the episode: Alertmanager 1's (it started the run), Alertmanager 2's first try
     // (answered 503 by the relay, so remediator never saw it) and its re-send during the run.
-    const viaRelay = e.relay.deliveries.filter((d) => d.status === 'firing' && d.deployments.includes(pg.name));
+    const viaRelay = e.relay.deliveries.filter((d) => d.status === 'firing' && d.episodes.includes(episode));
     t.same(viaRelay.map((d) => d.answered), [503, 202], 'the relayed Alertmanager got a 503, then re-sent and was accepted');
     t.ok(viaRelay[1]!.at < endedAt, `the re-send came during the run (${viaRelay[1]!.at - killedAt} ms after the kill)`);
     const final = (await e.svc.api('GET', `/v1/runs/${runId}`)).body;
     t.same(final.decisions.filter((x: any) => x.reason === 'started' || x.reason === 'deduplicated').map((x: any) => x.reason), ['started', 'deduplicated'], 'the re-send was deduplicated into the run');
-    t.equal((await e.runsFor(pg.name)).filter((r) => Date.parse(r.createdAt) >= killedAt - 1000).length, 1, 'one run');
-    t.equal(triggersFor(pg.name).length, 0, 'nobody was paged');
+    t.same((await e.runsFor(pg.name)).filter((r) => r.episodeId === episode).map((r) => r.id), [runId], 'one run for the episode');
+    t.same(triggersFor(pg.name).filter((q) => (q.body as any).dedup_key === `remediator-${episode}`), [], 'nobody was paged for it');
   });
 
   t.test('a bad release: restart does not help, rollback to the release before it does', async (t) => {

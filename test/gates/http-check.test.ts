@@ -104,10 +104,10 @@ t.test('a service that hangs fails the poll at the per-request timeout', async (
   const url = await service(() => {
     /* never answers */
   });
-  const started = Date.now();
   const o = await checkGate(httpCheckGate, { url, timeout: '200ms' });
   t.equal(o.verdict, 'fail');
-  t.ok(Date.now() - started < 2000, 'bounded by the timeout');
+  // The poll ended because of its own timeout (what ended it, not how long it took: that depends on the machine).
+  t.match(o.summary, /timeout of 200ms exceeded/, 'ended by the per-request timeout');
 });
 
 t.test('sends the method, headers and body it is given', async (t) => {

@@ -88,10 +88,10 @@ t.test('the caller\'s abort surfaces as its own reason; the per-call timeout as 
     `apiVersion: v1\nkind: Config\nclusters: [{name: h, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: h, context: {cluster: h, user: u}}]\ncurrent-context: h\n`,
   );
   const slow = createCluster({ kubeconfig: `${dir}/config`, requestTimeoutMs: 200 });
-  const started = Date.now();
   const err = (await slow.get({ kind: 'Deployment', namespace: 'x', name: 'y' }, { signal: signal() }).catch((e: unknown) => e)) as RemediatorError;
   t.equal(err.code, 'REM_ERR_KUBE_UNAVAILABLE');
-  t.ok(Date.now() - started < 2_000, 'gave up after the request timeout');
+  // Gave up because of the request timeout (the server never answers), said in the error, not measured in ms.
+  t.match(err.message, /no answer from the API server in time/, 'gave up after the request timeout');
   await slow.close();
   for (const socket of sockets) socket.destroy();
   await new Promise<void>((r) => hang.close(() => r()));

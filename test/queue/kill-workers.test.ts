@@ -30,8 +30,12 @@ const TARGETS = ['phone-gateway', 'realtime-processor', 'conversation-engine', '
 const RUNS_PER_TARGET = 10;
 const BUDGET = 6;
 const WORKERS = 3;
-const BOUND_MS = 90_000;
 const MIN_AGE_MS = 2500;
+// Not a speed target: only a guard against a hang, so a stuck run fails the test with what was still pending instead
+// of running until tap's own timeout. The test waits on conditions (every run final, no job active, no lock held).
+const HANG_GUARD_MS = 10 * 60_000;
+// tap's per-file timeout (.taprc) would otherwise end the file first, without saying what was pending.
+t.setTimeout(HANG_GUARD_MS + 60_000);
 
 const redis = await redisForTest({ appendonly: true });
 const guards = { lock: { ttl: '1s', retryAfter: '100ms' }, budget: { runs: BUDGET, window: '1h' }, ineffective: { window: 0 }, storm: { targets: 100 } };
@@ -68,6 +72,16 @@ async function fire(deployment: string, startsAt: string): Promise<string> {
   }
 }
 
+/** Polls `pending` until it returns nothing; past `until` it fails with what was still pending. */
+async function waitUntilNone<T>(what: string, pending: () => Promise<T[]>, until: number): Promise<void> {
+  for (;;) {
+    const left = await pending();
+    if (left.length === 0) return;
+    if (Date.now() > until) throw new Error(`hang guard (${HANG_GUARD_MS / 60_000} min) passed still waiting for ${what}: ${JSON.stringify(left.slice(0, 5))}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`);
+    await sleep(200);
+  }
+}
+
 t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeated, locks and budgets hold', async (t) => {
   const started = Date.now();
   // Worker processes by start time. A worker takes a second or two to load and connect; only one that has been up
@@ -89,7 +103,7 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   const writes = () => svc.sim.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/selfsubjectaccessreviews')).length;
   const killer = (async () => {
     let seen = 0;
-    while (!stop && Date.now() - started < BOUND_MS) {
+    while (!stop) {
       if (writes() === seen) {
         await sleep(20);
         continue;
@@ -125,22 +139,33 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   }
   t.equal(new Set(runIds).size, TARGETS.length * RUNS_PER_TARGET, '50 distinct runs were started');
 
+  // Every run reaches a final status: wait for that condition itself (however long a loaded machine needs), with
+  // only the hang guard, whose failure names the runs still open and where they are.
   const ends = new Map<string, any>();
-  while (ends.size < runIds.length && Date.now() - started < BOUND_MS) {
+  const hangAt = started + HANG_GUARD_MS;
+  await waitUntilNone('every run to reach a final status', async () => {
+    const open: Array<{ id: string; status?: string; step?: string }> = [];
     for (const id of runIds) {
       if (ends.has(id)) continue;
       const res = await svc.api('GET', `/v1/runs/${id}`).catch(() => undefined);
       if (res?.status === 200 && FINAL.has(res.body.status)) ends.set(id, res.body);
+      else open.push({ id, status: res?.body?.status, step: res?.body?.state?.steps?.at(-1)?.id });
     }
-    if (ends.size < runIds.length) await sleep(250);
-  }
+    return open;
+  }, hangAt);
   stop = true;
   await killer;
   t.ok(redisRestarted, 'Redis was restarted mid-way');
-  t.ok(kills >= 5, `workers were killed mid-work (${kills} SIGKILLs in ${Math.round((Date.now() - started) / 1000)} s)`);
-  const unfinished = runIds.filter((id) => !ends.has(id));
-  const stuck = unfinished.length ? (await svc.api('GET', `/v1/runs/${unfinished[0]}`)).body : undefined;
-  t.same(unfinished, [], `every run reached a final status within ${BOUND_MS / 1000} s`, { stuck: stuck && { status: stuck.status, steps: stuck.state?.steps, decisions: stuck.decisions } });
+  t.ok(kills >= 5, `workers were killed mid-work (${kills} SIGKILLs)`);
+  t.equal(ends.size, TARGETS.length * RUNS_PER_TARGET, 'every one of the 50 runs reached a final status');
+  // What the old 90 s bound stood for: no run got stuck. A stuck run does end, but only when the run deadline
+  // (runs.maxDuration) stops it; none may have ended that way, however long the machine took.
+  const timedOut = [...ends.values()].filter((r) => /did not end within its maximum duration/.test(r.state?.outcome ?? ''));
+  const failedJobs = (await svc.service.queue.queue.getFailed(0, 2)).map((j) => ({ id: j.id, reason: j.failedReason, attempts: j.attemptsMade }));
+  t.same(timedOut.map((r) => r.id), [], 'no run was stuck until its maximum duration ended it', { first: timedOut.slice(0, 3).map((r) => ({ id: r.id, outcome: r.state?.outcome, steps: r.state?.steps?.map((x: any) => `${x.id}:${x.status}`) })), failedJobs, counts: await svc.service.queue.counts() });
+  // No job is left behind in the queue: a job a killed worker held is not stuck in active (nor waiting to run again).
+  await waitUntilNone('the run queue to drain', async () => Object.entries(await svc.service.queue.counts()).filter(([state, n]) => state !== 'failed' && n > 0), hangAt);
+  t.same(Object.entries(await svc.service.queue.counts()).filter(([state, n]) => state !== 'failed' && n > 0), [], 'no run job is left active, waiting or delayed');
 
   // No completed mutation repeated: each (run, step) in at most one accepted write.
   for (const target of TARGETS) {
@@ -164,7 +189,8 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
     const acted = new Set(blocks.map((b) => b.run));
     const refused = mine.filter((r) => r.decisions.some((d: any) => d.reason === 'budget_exhausted'));
     t.ok(refused.every((r) => !acted.has(r.id)), `${target}: no run refused for the budget wrote`);
-    t.ok(mine.filter((r) => r.status === 'completed').length >= 1, `${target}: runs still got through`);
+    const statuses = mine.reduce((m: Record<string, number>, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
+    t.ok(mine.filter((r) => r.status === 'completed').length >= 1, `${target}: runs still got through`, { statuses, notCompleted: mine.filter((r) => r.status !== 'completed').slice(0, 3).map((r) => r.state?.outcome) });
   }
 
   for (const run of ends.values()) {
@@ -176,17 +202,18 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
     t.ok(run.decisions.filter((d: any) => d.reason === 'succeeded').length <= 1, `${run.id}: finished at most once`);
   }
 
-  // Nothing is left locked once every run is over (a lock a killed worker held expires within its TTL).
-  await sleep(1200);
+  // Nothing is left locked once every run is over (a lock a killed worker held expires within its TTL): wait for the
+  // locks to go rather than sleeping for a TTL.
   const check = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   t.teardown(() => check.disconnect());
+  await waitUntilNone('the target locks to be released', () => check.keys(`${svc.config.redis.prefix}:guard:lock:*`), hangAt);
   t.same(await check.keys(`${svc.config.redis.prefix}:guard:lock:*`), [], 'no target lock is held');
+  await waitUntilNone('the deadline index to empty', () => check.zrange(`${svc.config.redis.prefix}:run-deadlines`, '0', '-1'), hangAt);
   t.equal(await check.zcard(`${svc.config.redis.prefix}:run-deadlines`), 0, 'no run is left in the deadline index');
 
-  // Closings a kill cut short are completed by a sweeper within about closingGrace + sweepInterval.
+  // Closings a kill cut short are completed by a sweeper (within about closingGrace + sweepInterval).
   const closings = `${svc.config.redis.prefix}:run-closings`;
-  const closeBy = Date.now() + 15_000;
-  while ((await check.zcard(closings)) > 0 && Date.now() < closeBy) await sleep(200);
+  await waitUntilNone('the sweeper to complete the open closings', () => check.zrange(closings, '0', '-1'), hangAt);
   t.same(await check.zrange(closings, '0', '-1'), [], 'no run is left with its closing open');
   // (`escalated` and `cancelled` are also recorded when they happen, before the closing decision repeats them.)
   const closingReasons = new Set(['succeeded', 'failed', 'skipped']);

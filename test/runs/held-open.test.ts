@@ -46,6 +46,8 @@ t.test('resolve: by-hand keeps the incident open after the verified fix; the def
   t.equal((await svc.waitForRun(plain, (r) => r.status === 'succeeded', 15_000)).status, 'succeeded');
   // The default page is triggered, then resolved: delivery works, so the other one's silence means something.
   await rx.pagerduty.waitFor(() => events().filter((e) => e.event_action === 'resolve').length >= 1, 5000);
+  // Both incidents were opened (wait for it, it is not a matter of time); then a moment for a stray resolve.
+  await rx.pagerduty.waitFor(() => new Set(events().map((e) => e.dedup_key)).size >= 2, 10_000);
   await new Promise((r) => setTimeout(r, 500));
   const byKey = new Map<string, string[]>();
   for (const e of events()) byKey.set(e.dedup_key, [...(byKey.get(e.dedup_key) ?? []), e.event_action]);

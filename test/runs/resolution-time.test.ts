@@ -87,6 +87,8 @@ t.test('stop: past its resolution time the run pages once and ends; the incident
   const reqs = await rx.pagerduty.waitFor((q) => q.some((r) => r.raw.includes(runId)), 3000);
   const page = pd(reqs.find((r) => r.raw.includes(runId))!);
   t.match(page.payload?.custom_details?.latest_update, /P1 incidents must be resolved within 1\.5s; the run is stopped and left to people/);
+  // Wait for the note (the second event of the incident) rather than a fixed time; then nothing more may follow.
+  await rx.pagerduty.waitFor((q) => q.map(pd).filter((e) => e.dedup_key === page.dedup_key).length >= 2, 10_000);
   await new Promise((r) => setTimeout(r, 500));
   const events = rx.pagerduty.requests.map(pd).filter((e) => e.dedup_key === page.dedup_key);
   t.same(events.map((e) => e.event_action), ['trigger', 'trigger'], 'the page and a note that the run stopped; no resolve');
