@@ -122,8 +122,8 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
   if (!pb.target) return undefined;
   try {
     const t = render(pb.target, { alert, labels: alert.labels, annotations: alert.annotations, params }) as Record<string, unknown>;
-    const namespace = t['namespace'] === undefined ? {} : { namespace: String(t['namespace']) };
-    return { ...namespace, kind: String(t['kind'] ?? 'Deployment'), name: String(t['name']) };
+    const namespace = t.namespace === undefined ? {} : { namespace: String(t.namespace) };
+    return { ...namespace, kind: String(t.kind ?? 'Deployment'), name: String(t.name) };
   } catch {
     return undefined;
   }
@@ -135,7 +135,7 @@ async function record(deps: IngestDeps, d: Decision): Promise<void> {
 }
 
 function alertName(a: AlertView): string {
-  const name = a.labels['alertname'] ?? 'alert';
-  const where = [a.labels['namespace'], a.labels['deployment'] ?? a.labels['service'] ?? a.labels['instance']].filter(Boolean).join('/');
+  const name = a.labels.alertname ?? 'alert';
+  const where = [a.labels.namespace, a.labels.deployment ?? a.labels.service ?? a.labels.instance].filter(Boolean).join('/');
   return where ? `${name} (${where})` : name;
 }

@@ -84,13 +84,13 @@ export function changeFields(change: RecordedChange): Array<{ field: string; bef
       }
       break;
     case 'kube.patchConfigMap':
-      for (const [key, value] of Object.entries((after['data'] ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: before['data']?.[key] ?? null, after: value ?? null });
+      for (const [key, value] of Object.entries((after.data ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: before.data?.[key] ?? null, after: value ?? null });
       break;
     case 'kube.switchServiceSelector':
-      out.push({ field: 'selector', before: before['selector'] ?? null, after: after['selector'] ?? null });
+      out.push({ field: 'selector', before: before.selector ?? null, after: after.selector ?? null });
       break;
     case 'kube.scale':
-      out.push({ field: 'replicas', before: before['replicas'] ?? null, after: after['replicas'] ?? null });
+      out.push({ field: 'replicas', before: before.replicas ?? null, after: after.replicas ?? null });
       break;
   }
   return out;
@@ -111,11 +111,11 @@ export function currentValue(object: KubeObject, field: string): unknown {
       return c?.resources?.[parts[2] as 'limits' | 'requests']?.[parts[3]!] ?? null;
     }
     case 'data':
-      return ((object as { data?: Record<string, string> }).data ?? {})[parts.slice(1).join('/')] ?? null;
+      return (object as { data?: Record<string, string> }).data?.[parts.slice(1).join('/')] ?? null;
     case 'selector':
-      return spec['selector'] ?? null;
+      return spec.selector ?? null;
     case 'replicas':
-      return spec['replicas'] ?? 1;
+      return spec.replicas ?? 1;
     default:
       return undefined;
   }
@@ -197,7 +197,7 @@ export function planRevert(of: string, changes: readonly RevertChange[], observe
 export function laterWriters(object: KubeObject, at: string | undefined, fieldManager: string, fields?: readonly string[]): string[] {
   if (at === undefined) return [];
   const since = Math.floor(Date.parse(at) / 1000) * 1000;
-  const entries = (object.metadata['managedFields'] ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }>;
+  const entries = (object.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }>;
   const out: string[] = [];
   for (const e of entries) {
     if (e.manager === fieldManager || e.subresource === 'status' || e.time === undefined) continue;

@@ -211,7 +211,7 @@ export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<str
     generatorURL: a.generatorURL ?? '',
     fingerprint: alertFingerprint(labels),
   };
-  const group = labels['alertname'] === undefined ? {} : { alertname: labels['alertname'] };
+  const group = labels.alertname === undefined ? {} : { alertname: labels.alertname };
   return {
     version: '4',
     groupKey: `{}:{${Object.entries(group).map(([k, v]) => `${k}="${v}"`).join(', ')}}`,

@@ -17,14 +17,14 @@ export function buildEditorSchema(registry: StepRegistry): Record<string, unknow
       then: { properties: { with: { ...JSON.parse(JSON.stringify(d.params)), description: d.summary } } },
     }));
   const patchStep = (step: Record<string, any>) => {
-    const [action, gate] = step['anyOf'] as Array<Record<string, any>>;
-    action!['properties']['action'] = { enum: actions.map((a) => a.name), description: 'A registered action.' };
-    action!['allOf'] = stepRules('action', actions);
-    gate!['properties']['gate'] = { enum: gates.map((g) => g.name), description: 'A registered verification gate.' };
-    gate!['allOf'] = stepRules('gate', gates);
+    const [action, gate] = step.anyOf as Array<Record<string, any>>;
+    action!.properties.action = { enum: actions.map((a) => a.name), description: 'A registered action.' };
+    action!.allOf = stepRules('action', actions);
+    gate!.properties.gate = { enum: gates.map((g) => g.name), description: 'A registered verification gate.' };
+    gate!.allOf = stepRules('gate', gates);
   };
-  patchStep(base['properties']['spec']['properties']['steps']['items']);
-  patchStep(base['properties']['spec']['properties']['rungs']['items']['properties']['steps']['items']);
+  patchStep(base.properties.spec.properties.steps.items);
+  patchStep(base.properties.spec.properties.rungs.items.properties.steps.items);
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: `https://remediator.io/schemas/${API_VERSION.replace('/', '-')}.playbook.json`,

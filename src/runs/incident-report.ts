@@ -12,8 +12,8 @@ import { etaText, remainingRungs } from './remaining-time.ts';
 export function buildIncidentReport(run: RunView, options: { playbook?: Playbook; level: Level; publicUrl?: string; now?: number }): IncidentReport {
   const { alert } = run;
   const state = run.state;
-  const name = alert.labels['alertname'] ?? run.playbook;
-  const timeline: TimelineEntry[] = [{ at: alert.startsAt, kind: 'alert', text: `${name} fired${alert.labels['namespace'] ? ` in ${alert.labels['namespace']}` : ''}` }];
+  const name = alert.labels.alertname ?? run.playbook;
+  const timeline: TimelineEntry[] = [{ at: alert.startsAt, kind: 'alert', text: `${name} fired${alert.labels.namespace ? ` in ${alert.labels.namespace}` : ''}` }];
   for (const d of run.decisions) {
     const kind = d.reason === 'escalated' ? 'escalation' : d.reason === 'resolved' ? 'recovery' : 'decision';
     timeline.push({ at: d.at, kind, text: `${d.reason}: ${d.message}` });
@@ -34,7 +34,7 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
   });
   const snapshotStep = state?.steps.find((s) => s.uses === 'kube.snapshot' && s.status === 'succeeded');
   const status = run.status === 'succeeded' ? 'recovered' : run.status === 'escalated' ? 'escalated' : run.status === 'failed' || run.status === 'skipped' || run.status === 'cancelled' ? 'failed' : 'remediating';
-  const service = alert.labels['service'] ?? alert.labels['deployment'] ?? run.target?.name;
+  const service = alert.labels.service ?? alert.labels.deployment ?? run.target?.name;
   const base = options.publicUrl?.replace(/\/+$/, '');
   const episodeKey = runEpisodeId(run);
   // Known only with the playbook: how long the remaining rungs may still take (and, when none is left, that it is
@@ -47,15 +47,15 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
     level: options.level,
     alert: {
       name,
-      summary: alert.annotations['summary'] ?? name,
-      ...(alert.annotations['description'] ? { description: alert.annotations['description'] } : {}),
+      summary: alert.annotations.summary ?? name,
+      ...(alert.annotations.description ? { description: alert.annotations.description } : {}),
       labels: alert.labels,
       annotations: alert.annotations,
       startsAt: alert.startsAt,
       fingerprint: alert.fingerprint,
       ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
-      ...(alert.annotations['runbook_url'] ?? options.playbook?.runbookUrl ? { runbookUrl: alert.annotations['runbook_url'] ?? options.playbook?.runbookUrl } : {}),
-      ...(alert.annotations['dashboard_url'] ? { dashboardUrl: alert.annotations['dashboard_url'] } : {}),
+      ...(alert.annotations.runbook_url ?? options.playbook?.runbookUrl ? { runbookUrl: alert.annotations.runbook_url ?? options.playbook?.runbookUrl } : {}),
+      ...(alert.annotations.dashboard_url ? { dashboardUrl: alert.annotations.dashboard_url } : {}),
     },
     services: service ? [service] : [],
     ...(run.target ? { target: run.target } : {}),

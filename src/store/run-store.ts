@@ -204,7 +204,7 @@ export class RunStore {
 
   async getRun(id: string): Promise<RunView | undefined> {
     const [h, decisions] = await storeCall(() => Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]));
-    if (!h['record']) return undefined;
+    if (!h.record) return undefined;
     return toView(h, decisions);
   }
 
@@ -248,7 +248,7 @@ export class RunStore {
       const rows = ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
       for (let i = 0; i < ids.length; i++) {
         const row = rows[i];
-        if (!row?.['record']) continue;
+        if (!row?.record) continue;
         const view = toView(row, []);
         if (matchesFilter(view, filter)) out.push(view);
         if (out.length >= filter.limit) {
@@ -317,17 +317,17 @@ export class RunStore {
 }
 
 function toView(h: Record<string, string>, decisions: string[]): RunView {
-  const record = JSON.parse(h['record']!) as RunRecord;
+  const record = JSON.parse(h.record!) as RunRecord;
   return {
     ...record,
-    status: (h['status'] ?? 'queued') as RunStatus,
-    updatedAt: h['updatedAt'] ?? record.createdAt,
-    state: h['state'] ? (JSON.parse(h['state']) as RunState) : undefined,
-    cancel: h['cancel'] ? JSON.parse(h['cancel']) : undefined,
-    approvals: h['approvals'] ? JSON.parse(h['approvals']) : undefined,
-    alertResolvedAt: h['alertResolvedAt'],
-    escalationEnqueuedAt: h['escalationEnqueuedAt'],
-    finalDecisionAt: h['finalDecisionAt'],
+    status: (h.status ?? 'queued') as RunStatus,
+    updatedAt: h.updatedAt ?? record.createdAt,
+    state: h.state ? (JSON.parse(h.state) as RunState) : undefined,
+    cancel: h.cancel ? JSON.parse(h.cancel) : undefined,
+    approvals: h.approvals ? JSON.parse(h.approvals) : undefined,
+    alertResolvedAt: h.alertResolvedAt,
+    escalationEnqueuedAt: h.escalationEnqueuedAt,
+    finalDecisionAt: h.finalDecisionAt,
     decisions: decisions.map((d) => JSON.parse(d) as Decision),
   };
 }

@@ -23,15 +23,15 @@ export function verifyOpsgenieToken(value: string | string[] | undefined, token:
 export function parseOpsgenieEvent(body: unknown): HumanEvent | IgnoredEvent {
   const b = body as Record<string, any> | null;
   if (!b || typeof b !== 'object') return { ignored: 'body is not an object' };
-  const action = b['action'];
+  const action = b.action;
   const kind = action === 'Acknowledge' ? 'ack' : action === 'Close' ? 'resolve' : undefined;
   if (!kind) return { ignored: `action ${JSON.stringify(action)} is not acted on` };
-  const alert = b['alert'] ?? {};
-  const source = b['source'] ?? {};
-  if (source['name'] === OPSGENIE_OWN_SOURCE) return { ignored: `${action} made by remediator itself` };
-  const episodeKey = episodeFromPageKey(alert['alias']);
+  const alert = b.alert ?? {};
+  const source = b.source ?? {};
+  if (source.name === OPSGENIE_OWN_SOURCE) return { ignored: `${action} made by remediator itself` };
+  const episodeKey = episodeFromPageKey(alert.alias);
   if (!episodeKey) return { ignored: 'alert was not opened by remediator' };
-  const username = typeof alert['username'] === 'string' ? alert['username'].trim() : '';
+  const username = typeof alert.username === 'string' ? alert.username.trim() : '';
   if (!username || username === 'System') return { ignored: `${action} not made by a person` };
-  return { kind, episodeKey, person: username, source: 'opsgenie', ...(typeof alert['alertId'] === 'string' ? { eventId: `${alert['alertId']}:${action}` } : {}) };
+  return { kind, episodeKey, person: username, source: 'opsgenie', ...(typeof alert.alertId === 'string' ? { eventId: `${alert.alertId}:${action}` } : {}) };
 }
