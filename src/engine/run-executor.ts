@@ -11,7 +11,7 @@ import { beginStep, currentStep, decide, escalate, finish, type Transition, type
 import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
-import type { MutationGuard, } from './mutation-guard.ts';
+import type { MutationGuard, GuardVerdict, RunStartVerdict } from './mutation-guard.ts';
 import type { DecisionReason } from './decision.ts';
 import type { RungRecord } from './run-state.ts';
 import type { RunContext } from './run-context.ts';
@@ -88,7 +88,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   if (overdue(ctx, state, deps.clock.now()) && !ctx.cancel) return timedOut(ctx, state, deps);
   if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
     shared = freshServices();
-    let verdict;
+    let verdict: RunStartVerdict;
     try {
       verdict = await deps.guard.startRun(ctx, state, { services: shared, signal });
     } catch (err) {
@@ -265,7 +265,7 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   }
   // Each object is admitted before anything is written; the first refusal stops the step.
   for (const target of deps.guard ? targets : []) {
-    let verdict;
+    let verdict: GuardVerdict;
     try {
       verdict = await deps.guard!.admit({ ctx, state, step, target, params, services: deps.services, signal });
     } catch (err) {

@@ -37,7 +37,9 @@ export function templateRefs(template: string): string[] {
 /** Every template reference inside a value (objects and arrays are walked). */
 export function collectRefs(value: unknown, out: Array<{ path: string; pointer: string }> = [], pointer = ''): Array<{ path: string; pointer: string }> {
   if (isTemplated(value)) for (const path of templateRefs(value)) out.push({ path, pointer });
-  else if (Array.isArray(value)) value.forEach((v, i) => collectRefs(v, out, `${pointer}/${i}`));
+  else if (Array.isArray(value)) value.forEach((v, i) => {
+      collectRefs(v, out, `${pointer}/${i}`);
+    });
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectRefs(v, out, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
   return out;
 }

@@ -24,7 +24,7 @@ export function createAjv(options: { coerce?: boolean } = {}): Ajv {
 
 /** One readable line per Ajv error: `spec.steps[2].with.replicas: must be integer`. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): string[] {
-  return simplify(errors ?? []).map((e) => `${jsonPath(root, e.instancePath, e)}: ${message(e)}`);
+  return simplify(errors ?? []).map((e) => `${jsonPath(root, e.instancePath)}: ${message(e)}`);
 }
 
 /** Ajv errors below `basePointer`, each with the pointer (and, for unknown keys, the key) it is about. */
@@ -32,7 +32,7 @@ export function pointedErrors(errors: ErrorObject[] | null | undefined, basePoin
   return simplify(errors ?? []).map((e) => {
     const pointer = basePointer + e.instancePath;
     const key = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
-    return { pointer, key, message: `${jsonPath('', pointer, e)}: ${message(e)}` };
+    return { pointer, key, message: `${jsonPath('', pointer)}: ${message(e)}` };
   });
 }
 
@@ -119,7 +119,7 @@ function message(e: ErrorObject): string {
   }
 }
 
-function jsonPath(root: string, pointer: string, e: ErrorObject): string {
+function jsonPath(root: string, pointer: string): string {
   const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let out = root;
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
