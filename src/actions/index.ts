@@ -18,7 +18,7 @@ import { kubeSnapshotAction } from './kube-snapshot.ts';
 import { kubeCordonAction } from './kube-cordon.ts';
 
 /** Every action a playbook may use. A new action is one file and one line here. */
-export const actions: ActionDefinition<any>[] = [
+export const actions: ActionDefinition[] = [
   logAction,
   waitAction,
   httpRequestAction,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import type { WebhookPayload } from '../alerts/alertmanager-payload.ts';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -217,7 +218,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
 async function capturedWebhooks(instance: string): Promise<{ firing: unknown; resolved: () => unknown }> {
   const load = async (name: string) => JSON.parse(await readFile(new URL(`../../test/fixtures/alertmanager/${name}`, import.meta.url), 'utf8'));
   const startsAt = new Date().toISOString();
-  const address = (body: any, endsAt?: string) => {
+  const address = (body: WebhookPayload, endsAt?: string) => {
     for (const a of body.alerts) {
       a.labels.instance = instance;
       a.annotations = { ...a.annotations, health_url: `http://${instance}/health` };

@@ -4,7 +4,7 @@ import type { StepDefinition, ActionDefinition, GateDefinition } from './step-de
 export class StepRegistry {
   readonly #byName = new Map<string, StepDefinition>();
 
-  constructor(actions: ActionDefinition<any>[], gates: GateDefinition<any>[]) {
+  constructor(actions: ActionDefinition[], gates: GateDefinition[]) {
     for (const def of [...actions, ...gates]) {
       if (this.#byName.has(def.name)) throw new Error(`step "${def.name}" is registered twice`);
       this.#byName.set(def.name, def);

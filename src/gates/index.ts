@@ -5,7 +5,7 @@ import { alertmanagerResolvedGate } from './alertmanager-resolved.ts';
 import { kubeRolloutStatusGate } from './kube-rollout-status.ts';
 
 /** Every verification gate a playbook may use. A new gate is one file and one line here. */
-export const gates: GateDefinition<any>[] = [
+export const gates: GateDefinition[] = [
   httpCheckGate,
   prometheusQueryGate,
   alertmanagerResolvedGate,

@@ -65,32 +65,39 @@ export interface RevertPlan {
 /** What `observeTargets` saw of one object. */
 export type Observed = { kind: 'found'; object: KubeObject } | { kind: 'absent' };
 
+/** The value at `path` in recorded JSON, or undefined where a step of it is missing or not an object. */
+function pick(value: unknown, ...path: string[]): unknown {
+  let v = value;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
 /** The fields of one recorded change, with their values before and after it. */
 export function changeFields(change: RecordedChange): Array<{ field: string; before: unknown; after: unknown }> {
   const out: Array<{ field: string; before: unknown; after: unknown }> = [];
-  const before = (change.before ?? {}) as Record<string, any>;
-  const after = (change.after ?? {}) as Record<string, any>;
+  const before: unknown = change.before ?? {};
+  const after = (change.after ?? {}) as Record<string, unknown>;
   switch (change.action) {
     case 'kube.setEnv':
       for (const [container, vars] of Object.entries(after as Record<string, Record<string, unknown>>)) {
-        for (const [name, value] of Object.entries(vars ?? {})) out.push({ field: `env/${container}/${name}`, before: before[container]?.[name] ?? null, after: value ?? null });
+        for (const [name, value] of Object.entries(vars ?? {})) out.push({ field: `env/${container}/${name}`, before: pick(before, container, name) ?? null, after: value ?? null });
       }
       break;
     case 'kube.setResources':
       for (const [container, sections] of Object.entries(after as Record<string, Record<string, Record<string, unknown>>>)) {
         for (const section of ['limits', 'requests']) {
-          for (const [name, value] of Object.entries(sections?.[section] ?? {})) out.push({ field: `resources/${container}/${section}/${name}`, before: before[container]?.[section]?.[name] ?? null, after: value ?? null });
+          for (const [name, value] of Object.entries(sections?.[section] ?? {})) out.push({ field: `resources/${container}/${section}/${name}`, before: pick(before, container, section, name) ?? null, after: value ?? null });
         }
       }
       break;
     case 'kube.patchConfigMap':
-      for (const [key, value] of Object.entries((after.data ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: before.data?.[key] ?? null, after: value ?? null });
+      for (const [key, value] of Object.entries((after.data ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: pick(before, 'data', key) ?? null, after: value ?? null });
       break;
     case 'kube.switchServiceSelector':
-      out.push({ field: 'selector', before: before.selector ?? null, after: after.selector ?? null });
+      out.push({ field: 'selector', before: pick(before, 'selector') ?? null, after: after.selector ?? null });
       break;
     case 'kube.scale':
-      out.push({ field: 'replicas', before: before.replicas ?? null, after: after.replicas ?? null });
+      out.push({ field: 'replicas', before: pick(before, 'replicas') ?? null, after: after.replicas ?? null });
       break;
   }
   return out;
@@ -99,7 +106,7 @@ export function changeFields(change: RecordedChange): Array<{ field: string; bef
 /** What a field holds in the object now (null: absent). */
 export function currentValue(object: KubeObject, field: string): unknown {
   const parts = field.split('/');
-  const spec = (object as { spec?: Record<string, any> }).spec ?? {};
+  const spec = (object as { spec?: Record<string, unknown> }).spec ?? {};
   switch (parts[0]) {
     case 'env': {
       const c = containerOf(object as Workload, parts[1]!);

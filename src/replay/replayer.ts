@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load-config.ts';
+import type { RawConfig } from '../config/config-schema.ts';
 import { startRemediator, type Remediator } from '../main.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { spawnRedis } from '../dev/redis-process.ts';
@@ -222,7 +223,7 @@ async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: num
  * The config's escalation section with every target replaced by a webhook to the sink under the same name and
  * role, so playbooks naming targets and the severity policy work unchanged.
  */
-function sinkEscalation(escalation: Record<string, any> | undefined, sinkUrl: string): Record<string, any> {
+function sinkEscalation(escalation: RawConfig | undefined, sinkUrl: string): RawConfig {
   const configured = (escalation?.targets ?? {}) as Record<string, { type: string; role?: string }>;
   const roles: Record<string, 'page' | 'notify'> = Object.keys(configured).length
     ? Object.fromEntries(Object.entries(configured).map(([name, t]) => [name, t.role === 'page' || t.role === 'notify' ? t.role : t.type === 'pagerduty' || t.type === 'opsgenie' ? 'page' : 'notify']))

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Result } from 'ioredis';
 import type { RedisClient } from './redis-connection.ts';
 import { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
@@ -9,6 +9,14 @@ import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import { targetKey, type AlertView } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remIngestFiring(...keysThenArgs: Array<string | number>): Result<Array<number | string>, Context>;
+    remDecideFinal(...keysThenArgs: Array<string | number>): Result<number, Context>;
+  }
+}
 
 const DECISIONS_KEPT = 200;
 
@@ -109,7 +117,7 @@ export class RunStore {
       args.push(c.episodeId, this.keys.episode(c.episodeId), this.keys.episodeDecisions(c.episodeId), c.alert.fingerprint, c.alert.startsAt, JSON.stringify(c.alert.labels), c.runs.length, c.runs.length === 0 ? JSON.stringify(c.unmatched) : '');
       for (const r of c.runs) args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
     }
-    const flat = (await storeCall(() => (this.#redis as any).remIngestFiring(this.keys.runs(), ...args) as Promise<Array<number | string>>)) ?? [];
+    const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
     let k = 0;
     return claims.map((c) =>
       c.runs.map(() => {
@@ -146,7 +154,7 @@ export class RunStore {
   async resolveEpisode(episodeId: string, alert: AlertView, now: string): Promise<string[]> {
     const key = this.keys.episode(episodeId);
     await this.touchEpisode(episodeId, alert, now);
-    const [, , fields] = (await storeCall(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, any]>;
+    const [, , fields] = (await storeCall(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, unknown]>;
     const all = (fields?.[1] ?? {}) as Record<string, string>;
     const runIds = Object.entries(all).filter(([k]) => k.startsWith('run:')).map(([, v]) => v);
     if (runIds.length > 0) {
@@ -310,7 +318,7 @@ export class RunStore {
   async recordFinalDecision(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
-    const written = await storeCall(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);
+    const written = await storeCall(() => this.#redis.remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1'));
     if (written === 1 && !options.markOnly) this.#onDecision(decision);
     return written === 1;
   }

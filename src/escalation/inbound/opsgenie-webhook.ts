@@ -15,13 +15,20 @@ export function verifyOpsgenieToken(value: string | string[] | undefined, token:
   return timingSafeEqual(a, b);
 }
 
+/** The fields of an Opsgenie webhook body read here; each is checked before it is used. */
+interface OpsgenieEvent {
+  action?: unknown;
+  alert?: { alias?: unknown; username?: unknown; alertId?: unknown } | null;
+  source?: { name?: unknown } | null;
+}
+
 /**
  * `{"action":"Acknowledge"|"Close"|…, "alert":{"alias","username",…}, "source":{"name","type"}}`. Acted on:
  * Acknowledge and Close of an alert whose alias is remediator's (`remediator-<episode>`), made by a user. A close
  * whose source is remediator itself (its own verified resolve) is ignored, so it never loops back.
  */
 export function parseOpsgenieEvent(body: unknown): HumanEvent | IgnoredEvent {
-  const b = body as Record<string, any> | null;
+  const b = body as OpsgenieEvent | null;
   if (!b || typeof b !== 'object') return { ignored: 'body is not an object' };
   const action = b.action;
   const kind = action === 'Acknowledge' ? 'ack' : action === 'Close' ? 'resolve' : undefined;

@@ -31,6 +31,14 @@ export function verifyPagerDutySignature(raw: Buffer, header: string | string[] 
   return ok;
 }
 
+/** The fields of a PagerDuty v3 webhook event read here; each is checked before it is used. */
+interface PagerDutyEvent {
+  event_type?: unknown;
+  id?: unknown;
+  agent?: { type?: unknown; summary?: unknown; id?: unknown } | null;
+  data?: { incident_key?: unknown; id?: unknown } | null;
+}
+
 /**
  * The event a person made, or why remediator ignores it. Acted on: `incident.acknowledged` and `incident.resolved`
  * whose `agent` is a user (`user_reference`) and whose incident carries remediator's dedup key
@@ -38,7 +46,7 @@ export function verifyPagerDutySignature(raw: Buffer, header: string | string[] 
  * integration agent, or none, and is ignored: it must not loop back.
  */
 export function parsePagerDutyEvent(body: unknown): HumanEvent | UnkeyedEvent | IgnoredEvent {
-  const event = (body as { event?: Record<string, any> } | null)?.event;
+  const event = (body as { event?: PagerDutyEvent | null } | null)?.event;
   if (!event || typeof event !== 'object') return { ignored: 'no event object' };
   const type = event.event_type;
   const kind: HumanEvent['kind'] | undefined = type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
