@@ -119,7 +119,9 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
       redisRestarted = true;
     }
     const ids = await Promise.all(TARGETS.map((d, i) => fire(d, new Date(Date.UTC(2026, 4, 1, 8, wave, i)).toISOString())));
-    ids.forEach((id, i) => targetOf.set(id, TARGETS[i]!));
+    ids.forEach((id, i) => {
+      targetOf.set(id, TARGETS[i]!);
+    });
     runIds.push(...ids);
     await sleep(400);
   }
