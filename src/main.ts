@@ -9,7 +9,7 @@ import type { StepServices } from './ports/step-services.ts';
 import { actions } from './actions/index.ts';
 import { gates } from './gates/index.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
-import { type HttpClient } from './ports/http-client.ts';
+import type { HttpClient } from './ports/http-client.ts';
 import { AxiosHttpClient } from './http-client/axios-http-client.ts';
 import { Metrics } from './observability/metrics.ts';
 import { packageVersion } from './observability/package-version.ts';

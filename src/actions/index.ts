@@ -20,7 +20,7 @@ import { kubeBatchRestartAction } from './kube-batch-restart.ts';
 import { kubeClusterSnapshotAction } from './kube-cluster-snapshot.ts';
 
 /** Every action a playbook may use. A new action is one file and one line here. */
-export const actions: ActionDefinition<any>[] = [
+export const actions: ActionDefinition[] = [
   logAction,
   waitAction,
   httpRequestAction,

@@ -93,11 +93,11 @@ export const kubeBatchRestartAction = defineAction({
       const ref: ObjectRef<WorkloadKind> = { kind: p.kind ?? 'Deployment', namespace: p.namespace, name };
       if (s.phase === 'restart') {
         const started = await restartOne(ctx, ref, s);
-        if (started !== 'done') return pending(ctx, s, pollMs, `${name} (${s.results.length + 1} of ${names.length}): ${started.retry}; trying again`);
+        if (started !== 'done') return pending(s, pollMs, `${name} (${s.results.length + 1} of ${names.length}): ${started.retry}; trying again`);
         continue;
       }
       const waiting = await checkOne(ctx, ref, s);
-      if (waiting !== undefined) return pending(ctx, s, pollMs, waiting);
+      if (waiting !== undefined) return pending(s, pollMs, waiting);
     }
     return finish(ctx, s);
   },
@@ -188,7 +188,7 @@ function next(ctx: ActionContext<Params>, s: BatchState, result: BatchObjectResu
   }
 }
 
-function pending(ctx: ActionContext<Params>, s: BatchState, pollMs: number, summary: string): ActionResult {
+function pending(s: BatchState, pollMs: number, summary: string): ActionResult {
   const done = s.results.map(line).join('; ');
   return { status: 'pending', resumeAfterMs: pollMs, state: s, summary: done ? `${done}; ${summary}` : summary };
 }

@@ -94,14 +94,14 @@ export const kubeClusterSnapshotAction = defineAction({
 
     const references = referencesOf(deployments, { ConfigMap: configMaps, Secret: secrets, PersistentVolumeClaim: pvcs });
     const claims = (pvcs ?? []).map((c) => {
-      const spec = (c['spec'] ?? {}) as { volumeName?: string; storageClassName?: string };
-      const status = (c['status'] ?? {}) as { phase?: string };
+      const spec = (c.spec ?? {}) as { volumeName?: string; storageClassName?: string };
+      const status = (c.status ?? {}) as { phase?: string };
       return { name: c.metadata.name, phase: status.phase ?? 'Unknown', ...(spec.volumeName ? { volume: spec.volumeName } : {}), ...(spec.storageClassName ? { storageClass: spec.storageClassName } : {}) };
     });
     const volumes = (pvs ?? [])
       .map((v) => {
-        const claimRef = ((v['spec'] ?? {}) as { claimRef?: { namespace?: string; name?: string } }).claimRef;
-        return { name: v.metadata.name, phase: ((v['status'] ?? {}) as { phase?: string }).phase ?? 'Unknown', ...(claimRef?.name ? { claim: `${claimRef.namespace ?? ''}/${claimRef.name}` } : {}) };
+        const claimRef = ((v.spec ?? {}) as { claimRef?: { namespace?: string; name?: string } }).claimRef;
+        return { name: v.metadata.name, phase: ((v.status ?? {}) as { phase?: string }).phase ?? 'Unknown', ...(claimRef?.name ? { claim: `${claimRef.namespace ?? ''}/${claimRef.name}` } : {}) };
       })
       .filter((v) => v.claim === undefined || v.claim.startsWith(`${p.namespace}/`));
 
@@ -195,6 +195,22 @@ function nodeView(n: Node) {
 
 type RefKind = Reference['kind'];
 
+/** The parts of a pod template that name ConfigMaps, Secrets and claims (read defensively: any may be absent). */
+interface NameRef {
+  name?: string;
+  optional?: boolean;
+}
+interface PodSpecRefs {
+  volumes?: Array<{ configMap?: NameRef; secret?: { secretName?: string; optional?: boolean }; persistentVolumeClaim?: { claimName?: string }; projected?: { sources?: Array<{ configMap?: NameRef; secret?: NameRef }> } }>;
+  imagePullSecrets?: Array<{ name?: string }>;
+  initContainers?: ContainerRefs[];
+  containers?: ContainerRefs[];
+}
+interface ContainerRefs {
+  env?: Array<{ valueFrom?: { configMapKeyRef?: NameRef; secretKeyRef?: NameRef } }>;
+  envFrom?: Array<{ configMapRef?: NameRef; secretRef?: NameRef }>;
+}
+
 /** Every ConfigMap, Secret and claim the Deployments' pod templates name, with whether it exists. */
 function referencesOf(deployments: Workload[], existing: Record<RefKind, KubeObject[] | undefined>): Reference[] {
   const refs = new Map<string, Reference>();
@@ -210,23 +226,23 @@ function referencesOf(deployments: Workload[], existing: Record<RefKind, KubeObj
   };
   for (const d of deployments) {
     const by = d.metadata.name;
-    const spec = (d.spec.template.spec ?? {}) as Record<string, any>;
-    for (const v of (spec['volumes'] ?? []) as any[]) {
+    const spec = (d.spec.template.spec ?? {}) as PodSpecRefs;
+    for (const v of spec.volumes ?? []) {
       add('ConfigMap', v.configMap?.name, by, v.configMap?.optional);
       add('Secret', v.secret?.secretName, by, v.secret?.optional);
       add('PersistentVolumeClaim', v.persistentVolumeClaim?.claimName, by, false);
-      for (const s of (v.projected?.sources ?? []) as any[]) {
+      for (const s of v.projected?.sources ?? []) {
         add('ConfigMap', s.configMap?.name, by, s.configMap?.optional);
         add('Secret', s.secret?.name, by, s.secret?.optional);
       }
     }
-    for (const ps of (spec['imagePullSecrets'] ?? []) as any[]) add('Secret', ps.name, by, false);
-    for (const c of [...((spec['initContainers'] ?? []) as any[]), ...((spec['containers'] ?? []) as any[])]) {
-      for (const e of (c.env ?? []) as any[]) {
+    for (const ps of spec.imagePullSecrets ?? []) add('Secret', ps.name, by, false);
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+      for (const e of c.env ?? []) {
         add('ConfigMap', e.valueFrom?.configMapKeyRef?.name, by, e.valueFrom?.configMapKeyRef?.optional);
         add('Secret', e.valueFrom?.secretKeyRef?.name, by, e.valueFrom?.secretKeyRef?.optional);
       }
-      for (const f of (c.envFrom ?? []) as any[]) {
+      for (const f of c.envFrom ?? []) {
         add('ConfigMap', f.configMapRef?.name, by, f.configMapRef?.optional);
         add('Secret', f.secretRef?.name, by, f.secretRef?.optional);
       }
@@ -246,7 +262,7 @@ function rolloutsOf(deployments: Workload[], replicaSets: KubeObject[], from: nu
     if (!owner) continue;
     const created = rs.metadata.creationTimestamp ?? '';
     if (!created || Date.parse(created) < from) continue;
-    const template = ((rs['spec'] ?? {}) as { template?: { spec?: { containers?: Array<{ image?: string }> }; metadata?: { annotations?: Record<string, string> } } }).template;
+    const template = ((rs.spec ?? {}) as { template?: { spec?: { containers?: Array<{ image?: string }> }; metadata?: { annotations?: Record<string, string> } } }).template;
     const restartedAt = template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'];
     out.push({
       deployment: owner.name,
@@ -264,7 +280,7 @@ function rolloutsOf(deployments: Workload[], replicaSets: KubeObject[], from: nu
 function configChangesOf(objects: Array<{ kind: 'ConfigMap' | 'Secret'; o: KubeObject }>, references: Reference[], from: number) {
   const out = [];
   for (const { kind, o } of objects) {
-    const fields = (o.metadata['managedFields'] ?? []) as Array<{ manager?: string; operation?: string; time?: string }>;
+    const fields = (o.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; time?: string }>;
     const writes = fields.filter((f) => f.time && Date.parse(f.time) >= from).map((f) => ({ at: f.time!, manager: f.manager ?? '', operation: f.operation ?? '' }));
     const created = o.metadata.creationTimestamp;
     if (writes.length === 0 && !(created && Date.parse(created) >= from)) continue;

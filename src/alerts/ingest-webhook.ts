@@ -165,7 +165,7 @@ async function correlate(firing: Array<{ index: number; alert: AlertView; ep: st
     for (const { f, service } of g.alerts) {
       if (result.absorbed.has(f.index)) continue;
       const before = verdict.earlier[f.ep];
-      const mine = before ? { playbook: g.playbook, fleet: before, namespace: g.namespace } : take && take.fleet.services.includes(service) ? take : undefined;
+      const mine = before ? { playbook: g.playbook, fleet: before, namespace: g.namespace } : take?.fleet.services.includes(service) ? take : undefined;
       if (!mine) continue;
       result.absorbed.set(f.index, mine);
       claim(mine, f.alert);
@@ -269,8 +269,8 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
   if (!pb.target) return undefined;
   try {
     const t = render(pb.target, { alert, labels: alert.labels, annotations: alert.annotations, params }) as Record<string, unknown>;
-    const namespace = t['namespace'] === undefined ? {} : { namespace: String(t['namespace']) };
-    return { ...namespace, kind: String(t['kind'] ?? 'Deployment'), name: String(t['name']) };
+    const namespace = t.namespace === undefined ? {} : { namespace: String(t.namespace) };
+    return { ...namespace, kind: String(t.kind ?? 'Deployment'), name: String(t.name) };
   } catch {
     return undefined;
   }
@@ -282,7 +282,7 @@ async function record(deps: IngestDeps, d: Decision): Promise<void> {
 }
 
 function alertName(a: AlertView): string {
-  const name = a.labels['alertname'] ?? 'alert';
-  const where = [a.labels['namespace'], a.labels['deployment'] ?? a.labels['service'] ?? a.labels['instance']].filter(Boolean).join('/');
+  const name = a.labels.alertname ?? 'alert';
+  const where = [a.labels.namespace, a.labels.deployment ?? a.labels.service ?? a.labels.instance].filter(Boolean).join('/');
   return where ? `${name} (${where})` : name;
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import type { WebhookPayload } from '../alerts/alertmanager-payload.ts';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -62,7 +63,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     if (unavailable) say(`▶ mode: posted payload (${unavailable}); install them to see the real loop`);
     else say('▶ mode: real loop: Prometheus and Alertmanager on loopback, every pod a real process');
 
-    let redisUrl = process.env['REDIS_URL'];
+    let redisUrl = process.env.REDIS_URL;
     if (!redisUrl) {
       let redis: RedisProcess;
       try {
@@ -115,7 +116,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     for (const s of fleet.services()) say(`    service ${s.ref.name.padEnd(20)} ${s.url}  (pids ${fleet.pods.processes(s.ref).map((p) => p.pid).join(', ')})`);
     if (loop) say(`• prometheus on ${loop.prometheus.url} (rules: ${loop.rulesSource === 'built-in' ? 'built-in ServiceDown rule' : relative(process.cwd(), loop.rulesSource)}; 100 ms scrapes)`);
     else say(`• no Prometheus: the playbook's up{…} queries go to a stand-in on ${prometheusUrl} that scrapes the Service when asked`);
-    const pager = await startWebhookSink((e) => timeline?.say('pager', `${String(e.body['event'] ?? 'event')}: ${String(e.body['summary'] ?? '')}`, e.at));
+    const pager = await startWebhookSink((e) => timeline?.say('pager', `${String(e.body.event ?? 'event')}: ${String(e.body.summary ?? '')}`, e.at));
     cleanups.push(() => pager.close());
     say(`• pager (remediator's signed webhook target) on ${pager.url}`);
 
@@ -124,7 +125,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     const config = await loadConfig({
       env: process.env,
       overrides: (c) => {
-        c.server = { ...c.server, host: '127.0.0.1', port: Number(process.env['REMEDIATOR_PORT'] ?? 0) };
+        c.server = { ...c.server, host: '127.0.0.1', port: Number(process.env.REMEDIATOR_PORT ?? 0) };
         c.redis = { ...c.redis, url: redisUrl, prefix: `demo${Date.now().toString(36)}` };
         c.auth = { webhook: { bearerTokens: [webhookToken] }, operators: [{ name: 'demo', token: operatorToken, role: 'admin' }] };
         c.kubernetes = { ...c.kubernetes, enabled: true, kubeconfig };
@@ -133,7 +134,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
         c.escalation = { targets: { pager: { type: 'webhook', url: `${pager.url}/pager`, secret: randomBytes(16).toString('hex'), role: 'page' } } };
       },
     });
-    const log = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn', pretty: true });
+    const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: true });
     const service = await startRemediator(config, { role: 'all', log });
     cleanups.push(() => service.close());
     const serviceUrl = service.url!;
@@ -161,7 +162,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     void tl.watchRuns({ url: serviceUrl, operatorToken, target: `${NAMESPACE}/${VICTIM.name}`, since, signal: watchers.signal, webhookSource: loop ? 'alertmanager' : 'remediator', onRun: (r) => (last = r) });
     await new Promise((r) => setTimeout(r, 200)); // the "before" line first
     await fleet.kill(VICTIM);
-    const resolved = () => last !== undefined && last.decisions.some((d) => d.reason === 'resolved');
+    const resolved = () => last?.decisions.some((d) => d.reason === 'resolved') === true;
     const final = () => last !== undefined && runSettled(last);
     if (loop) {
       await until(() => final() && resolved(), SCENARIO_TIMEOUT_MS);
@@ -217,7 +218,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
 async function capturedWebhooks(instance: string): Promise<{ firing: unknown; resolved: () => unknown }> {
   const load = async (name: string) => JSON.parse(await readFile(new URL(`../../test/fixtures/alertmanager/${name}`, import.meta.url), 'utf8'));
   const startsAt = new Date().toISOString();
-  const address = (body: any, endsAt?: string) => {
+  const address = (body: WebhookPayload, endsAt?: string) => {
     for (const a of body.alerts) {
       a.labels.instance = instance;
       a.annotations = { ...a.annotations, health_url: `http://${instance}/health` };
@@ -256,7 +257,7 @@ function printRun(run: RunView, say: (line?: string) => void): void {
     const took = s.endedAt ? ` (${Date.parse(s.endedAt) - Date.parse(s.startedAt)} ms)` : '';
     say(`  ${mark} [${s.rung}] ${s.id} (${s.uses})${took}: ${s.summary ?? s.error?.message ?? s.reason ?? s.status}`);
   }
-  const snap = state?.outputs['diagnose'] as { pods?: { total: number; failing: number; items: Array<{ name: string; phase?: string; ready?: boolean }> } } | undefined;
+  const snap = state?.outputs.diagnose as { pods?: { total: number; failing: number; items: Array<{ name: string; phase?: string; ready?: boolean }> } } | undefined;
   if (snap?.pods) say(`  snapshot before acting: ${snap.pods.total} pods, ${snap.pods.failing} failing: ${snap.pods.items.map((p) => `${p.name} ${p.phase ?? ''}${p.ready ? ' ready' : ''}`).join(', ')}`);
   say('  decisions:');
   for (const d of run.decisions) say(`    ${d.at.slice(11, 23)} ${d.reason.padEnd(13)} ${d.message}`);

@@ -60,7 +60,11 @@ export async function rbacCommand(opts: RbacCommandOptions): Promise<void> {
   }
   // Lists of names (apiGroups, resources, verbs) print on one line, as RBAC rules are usually written.
   const yaml = new Document(doc);
-  visit(yaml, { Seq: (_key, node) => void (node.flow = node.items.every((i) => isScalar(i))) });
+  visit(yaml, {
+    Seq: (_key, node) => {
+      node.flow = node.items.every((i) => isScalar(i));
+    },
+  });
   process.stdout.write(
     `# RBAC rules for what the playbooks in ${dir} can do (remediator rbac${opts.byPlaybook ? ' --by-playbook' : ''}).\n` +
       `# role: namespaced kinds, to bind in each namespace the playbooks act in; clusterRole: cluster-scoped kinds, only when needed.\n` +

@@ -1,11 +1,12 @@
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
-import { startRemediator, type Role } from '../main.ts';
+import { startRemediator, type Remediator, type Role } from '../main.ts';
+import type { Config } from '../config/config-schema.ts';
 import { isRemediatorError } from '../domain/errors.ts';
 
 /** `remediator serve`: start, then SIGTERM/SIGINT shut down gracefully and SIGHUP reloads playbooks. */
 export async function serveCommand(opts: { config?: string; role: Role }): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = await loadConfig({ file: opts.config });
   } catch (err) {
@@ -14,7 +15,7 @@ export async function serveCommand(opts: { config?: string; role: Role }): Promi
   }
   // Pretty on a terminal (a person reads it), JSON otherwise (a log collector does), unless logging.pretty says.
   const log = createLogger({ level: config.logging.level, pretty: config.logging.pretty ?? process.stdout.isTTY === true });
-  let service;
+  let service: Remediator;
   try {
     // A playbook the config cannot serve is left out, not fatal: /readyz and a gauge name it and why.
     service = await startRemediator(config, { role: opts.role, log, unservable: 'leave-out' });

@@ -25,7 +25,7 @@ export async function testCommand(paths: string[], opts: TestCommandOptions): Pr
   const reportFile = (file: string) => report.get(file) ?? report.set(file, { file, problems: [], cases: [] }).get(file)!;
   try {
     const results = await runTestPaths(paths.length > 0 ? paths : ['playbooks/tests'], {
-      redisUrl: process.env['REDIS_URL'] || undefined,
+      redisUrl: process.env.REDIS_URL || undefined,
       filter: opts.filter,
       log: opts.verbose ? pino({ name: 'remediator', level: 'debug' }, pino.destination(2)) : undefined,
       onFileProblems: (file, problems) => {

@@ -148,3 +148,10 @@ export const ConfigSchema = Type.Object(
 );
 
 export type Config = Static<typeof ConfigSchema>;
+
+/**
+ * A config document as written (file, environment, test and demo overrides), before the schema has checked it:
+ * arbitrary YAML, so any key may be read or set here and only the validated result is a `Config`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: unvalidated YAML; the schema check that follows is what gives it a type
+export type RawConfig = Record<string, any>;

@@ -1,4 +1,5 @@
 import { isOperatorRole, OPERATOR_ROLES, type OperatorRole } from '../http/operator-roles.ts';
+import type { RawConfig } from './config-schema.ts';
 
 /**
  * Environment variables that override the config file: secrets and addresses, which differ per deployment and
@@ -8,12 +9,12 @@ export interface EnvOverride {
   env: string;
   key: string;
   description: string;
-  apply(config: Record<string, any>, value: string): void;
+  apply(config: RawConfig, value: string): void;
   /** What is wrong with the value beyond what the schema can tell, one line each; never quotes the value (a secret). */
   problems?(value: string): string[];
 }
 
-const set = (path: string[], parse: (v: string) => unknown = (v) => v) => (config: Record<string, any>, value: string) => {
+const set = (path: string[], parse: (v: string) => unknown = (v) => v) => (config: RawConfig, value: string) => {
   let obj = config;
   for (const k of path.slice(0, -1)) obj = obj[k] ??= {};
   obj[path.at(-1)!] = parse(value);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, type Config } from './config-schema.ts';
+import { ConfigSchema, type Config, type RawConfig } from './config-schema.ts';
 import { ENV_OVERRIDES } from './env-overrides.ts';
 import { credentialProblems } from './credential-problems.ts';
 import { RemediatorError } from '../domain/errors.ts';
@@ -14,7 +14,7 @@ export interface LoadConfigOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
   /** Applied last (tests, the demo). */
-  overrides?: (config: Record<string, any>) => void;
+  overrides?: (config: RawConfig) => void;
 }
 
 /**
@@ -23,7 +23,7 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
   const env = options.env ?? process.env;
-  let raw: Record<string, any> = {};
+  let raw: RawConfig = {};
   let source: YamlSource | undefined;
   if (options.file) {
     let text: string;
@@ -37,7 +37,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     if (source.value !== null && source.value !== undefined && (typeof source.value !== 'object' || Array.isArray(source.value))) {
       throw configError([`${options.file}:1:1: the config must be a mapping of keys`]);
     }
-    raw = (source.value as Record<string, any>) ?? {};
+    raw = (source.value as RawConfig | null) ?? {};
   }
 
   // First check the file as written, so its errors point at lines; then apply the environment and check again.
@@ -68,7 +68,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
 
 /** The configuration with nothing set: every default. */
 export function defaultConfig(): Config {
-  const value = Value.Default(ConfigSchema, {}) as Record<string, any>;
+  const value = Value.Default(ConfigSchema, {});
   validate(value);
   return value as Config;
 }

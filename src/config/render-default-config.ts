@@ -17,15 +17,23 @@ export function renderDefaultConfig(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function describe(s: any): string | undefined {
+/** The parts of a JSON Schema node the rendering reads. */
+interface SchemaNode {
+  description?: string;
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  anyOf?: SchemaNode[];
+}
+
+function describe(s: SchemaNode | undefined): string | undefined {
   return s?.description ?? s?.anyOf?.[0]?.description;
 }
 
-function walk(schema: any, value: any, indent: string, lines: string[], commented: boolean): void {
-  for (const [key, sub] of Object.entries<any>(schema.properties ?? {})) {
+function walk(schema: SchemaNode, value: unknown, indent: string, lines: string[], commented: boolean): void {
+  for (const [key, sub] of Object.entries(schema.properties ?? {})) {
     const d = describe(sub);
     if (d) lines.push(`${indent}# ${d}`);
-    const v = value?.[key];
+    const v = (value as Record<string, unknown> | undefined)?.[key];
     const off = commented || v === undefined ? '# ' : '';
     if (sub.type === 'object' && sub.properties) {
       lines.push(`${indent}${off}${key}:`);

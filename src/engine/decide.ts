@@ -160,7 +160,8 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
 
 function onObservation(p: Playbook, s: RunState, step: Step, obs: Observation, now: number, opts: DecideOptions): Transition {
   const rec = s.steps.at(-1)!;
-  const g = (s.gate ??= { consecutive: 0, polls: 0 });
+  s.gate ??= { consecutive: 0, polls: 0 };
+  const g = s.gate;
   g.polls += 1;
   rec.polls = g.polls;
   rec.attempts = g.polls;
@@ -287,7 +288,8 @@ function findStep(p: Playbook, id: string): { rung: number; step: number } | und
 }
 
 function recordObservation(rec: StepRecord, obs: Observation, now: number, max: number): void {
-  const list = (rec.observations ??= []);
+  rec.observations ??= [];
+  const list = rec.observations;
   const { state: _state, output: _output, ...shown } = obs;
   list.push({ ...shown, at: iso(now) });
   // Keep the first two polls (what it looked like at the start) and the most recent ones.

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
 import type { ValidateFunction } from 'ajv';
-import type { Playbook, Step } from '../domain/playbook.ts';
+import type { Step } from '../domain/playbook.ts';
 import { matchesAll } from '../domain/matcher.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { ActionResult, Observation, RunInfo, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
+import type { ActionResult, Observation, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import { FINAL_STATUSES, type RunState } from './run-state.ts';
 import { beginStep, currentStep, decide, escalate, finish, type Transition, type StepEvent } from './decide.ts';
 import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
-import type { MutationGuard, Refusal } from './mutation-guard.ts';
+import type { MutationGuard, GuardVerdict, RunStartVerdict } from './mutation-guard.ts';
 import type { DecisionReason } from './decision.ts';
 import type { RungRecord } from './run-state.ts';
 import type { RunContext } from './run-context.ts';
@@ -90,7 +90,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   if (state.status === 'queued' && ctx.holdUntil !== undefined && ctx.holdUntil > deps.clock.now() && !ctx.cancel) return { state, kind: 'sleep', until: wakeBy(ctx, ctx.holdUntil) };
   if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
     shared = freshServices();
-    let verdict;
+    let verdict: RunStartVerdict;
     try {
       verdict = await deps.guard.startRun(ctx, state, { services: shared, signal });
     } catch (err) {
@@ -267,7 +267,7 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   }
   // Each object is admitted before anything is written; the first refusal stops the step.
   for (const target of deps.guard ? targets : []) {
-    let verdict;
+    let verdict: GuardVerdict;
     try {
       verdict = await deps.guard!.admit({ ctx, state, step, target, params, services: deps.services, signal });
     } catch (err) {
@@ -397,7 +397,7 @@ export function renderParams(ctx: RunContext, state: RunState, step: Step): unkn
   }
   if (!validate(rendered)) {
     const lines = describeErrors(validate.errors, 'with');
-    const nameProblem = validate.errors?.some((e) => e.keyword === 'format' && String(e.params['format']).startsWith('dns1123'));
+    const nameProblem = validate.errors?.some((e) => e.keyword === 'format' && String(e.params.format).startsWith('dns1123'));
     throw new RemediatorError(nameProblem ? 'REM_ERR_INVALID_NAME' : 'REM_ERR_TEMPLATE', `${step.uses} parameters after rendering: ${lines.join('; ')}`, { details: { problems: lines } });
   }
   return rendered;

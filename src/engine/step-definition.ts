@@ -115,7 +115,7 @@ export interface GateDefinition<S extends TSchema = TSchema> extends DefinitionB
   check(ctx: GateContext<Static<S>>): Promise<Observation>;
 }
 
-export type StepDefinition = ActionDefinition<any> | GateDefinition<any>;
+export type StepDefinition = ActionDefinition | GateDefinition;
 
 export function defineAction<S extends TSchema>(def: Omit<ActionDefinition<S>, 'kind'>): ActionDefinition<S> {
   return { ...def, kind: 'action' };

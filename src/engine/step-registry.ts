@@ -4,7 +4,7 @@ import type { StepDefinition, ActionDefinition, GateDefinition } from './step-de
 export class StepRegistry {
   readonly #byName = new Map<string, StepDefinition>();
 
-  constructor(actions: ActionDefinition<any>[], gates: GateDefinition<any>[]) {
+  constructor(actions: ActionDefinition[], gates: GateDefinition[]) {
     for (const def of [...actions, ...gates]) {
       if (this.#byName.has(def.name)) throw new Error(`step "${def.name}" is registered twice`);
       this.#byName.set(def.name, def);
@@ -29,17 +29,17 @@ export function allowTemplates(schema: unknown): unknown {
   if (!schema || typeof schema !== 'object') return schema;
   const s = schema as Record<string, unknown>;
   const out: Record<string, unknown> = { ...s };
-  if (s['properties'] && typeof s['properties'] === 'object') {
-    out['properties'] = Object.fromEntries(Object.entries(s['properties'] as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]));
+  if (s.properties && typeof s.properties === 'object') {
+    out.properties = Object.fromEntries(Object.entries(s.properties as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]));
   }
-  if (s['additionalProperties'] && typeof s['additionalProperties'] === 'object') out['additionalProperties'] = allowTemplates(s['additionalProperties']);
-  if (s['patternProperties'] && typeof s['patternProperties'] === 'object') {
-    out['patternProperties'] = Object.fromEntries(Object.entries(s['patternProperties'] as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]));
+  if (s.additionalProperties && typeof s.additionalProperties === 'object') out.additionalProperties = allowTemplates(s.additionalProperties);
+  if (s.patternProperties && typeof s.patternProperties === 'object') {
+    out.patternProperties = Object.fromEntries(Object.entries(s.patternProperties as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]));
   }
-  if (s['items'] && typeof s['items'] === 'object') out['items'] = allowTemplates(s['items']);
+  if (s.items && typeof s.items === 'object') out.items = allowTemplates(s.items);
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(s[key])) out[key] = (s[key] as unknown[]).map(allowTemplates);
-  const type = s['type'];
-  const isContainer = type === 'object' || type === 'array' || s['anyOf'] || s['oneOf'] || s['allOf'];
+  const type = s.type;
+  const isContainer = type === 'object' || type === 'array' || s.anyOf || s.oneOf || s.allOf;
   if (!isContainer) {
     return { anyOf: [out, { type: 'string', pattern: '\\{\\{' }] };
   }

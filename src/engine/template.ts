@@ -17,7 +17,7 @@ export function isTemplated(value: unknown): value is string {
 
 /** The dotted paths a template string refers to. Throws REM_ERR_TEMPLATE on syntax the renderer refuses. */
 export function templateRefs(template: string): string[] {
-  let tokens: any[];
+  let tokens: ReturnType<typeof Mustache.parse>;
   try {
     tokens = Mustache.parse(template);
   } catch (err) {
@@ -37,7 +37,7 @@ export function templateRefs(template: string): string[] {
 /** Every template reference inside a value (objects and arrays are walked). */
 export function collectRefs(value: unknown, out: Array<{ path: string; pointer: string }> = [], pointer = ''): Array<{ path: string; pointer: string }> {
   if (isTemplated(value)) for (const path of templateRefs(value)) out.push({ path, pointer });
-  else if (Array.isArray(value)) value.forEach((v, i) => collectRefs(v, out, `${pointer}/${i}`));
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) collectRefs(v, out, `${pointer}/${i}`);
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectRefs(v, out, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
   return out;
 }

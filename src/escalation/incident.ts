@@ -108,9 +108,9 @@ export type IncidentStatus = IncidentReport['status'];
  */
 export function minimalReport(run: RunInfo, options: { level?: Level; summary?: string; at?: string } = {}): IncidentReport {
   const a = run.alert;
-  const name = a.labels['alertname'] ?? run.playbook;
-  const summary = options.summary ?? a.annotations['summary'] ?? a.annotations['description'] ?? name;
-  const service = a.labels['service'] ?? a.labels['app'] ?? a.labels['deployment'] ?? a.labels['job'];
+  const name = a.labels.alertname ?? run.playbook;
+  const summary = options.summary ?? a.annotations.summary ?? a.annotations.description ?? name;
+  const service = a.labels.service ?? a.labels.app ?? a.labels.deployment ?? a.labels.job;
   const report: IncidentReport = {
     episodeKey: runEpisodeId(run),
     level: options.level ?? 'P2',
@@ -131,11 +131,11 @@ export function minimalReport(run: RunInfo, options: { level?: Level; summary?: 
     ],
     run: { id: run.id, playbook: run.playbook },
   };
-  if (a.annotations['description']) report.alert.description = a.annotations['description'];
+  if (a.annotations.description) report.alert.description = a.annotations.description;
   if (a.generatorURL) report.alert.generatorURL = a.generatorURL;
-  const runbook = a.annotations['runbook_url'] ?? a.annotations['runbook'];
+  const runbook = a.annotations.runbook_url ?? a.annotations.runbook;
   if (runbook) report.alert.runbookUrl = runbook;
-  const dashboard = a.annotations['dashboard_url'] ?? a.annotations['dashboard'];
+  const dashboard = a.annotations.dashboard_url ?? a.annotations.dashboard;
   if (dashboard) report.alert.dashboardUrl = dashboard;
   return report;
 }

@@ -27,6 +27,14 @@ export interface SlackClick {
 
 export type SlackPayload = { kind: 'ignored'; reason: string } | { kind: 'click'; click: SlackClick };
 
+/** The fields of a Slack interaction payload read here; each is checked before it is used. */
+interface SlackInteraction {
+  type?: unknown;
+  user?: { id?: unknown } | null;
+  actions?: unknown;
+  response_url?: unknown;
+}
+
 /**
  * The application side of Slack's interactivity endpoint (the route, src/http/routes/slack.ts, checks roles and
  * applies the decision through the run commands): verifies requests, reads clicks, maps members to operators, and
@@ -72,7 +80,7 @@ export class SlackInteractions {
   parse(app: string, rawBody: string): SlackPayload {
     const json = new URLSearchParams(rawBody).get('payload');
     if (json === null) throw new RemediatorError('REM_ERR_BAD_REQUEST', 'body: form field "payload" is missing');
-    let p: any;
+    let p: SlackInteraction | null;
     try {
       p = JSON.parse(json);
     } catch {
@@ -81,8 +89,8 @@ export class SlackInteractions {
     if (p?.type !== 'block_actions') return { kind: 'ignored', reason: `payload type ${String(p?.type)}` };
     const userId = p.user?.id;
     if (typeof userId !== 'string') throw new RemediatorError('REM_ERR_BAD_REQUEST', 'payload.user.id: missing');
-    const a = Array.isArray(p.actions) ? p.actions[0] : undefined;
-    if (!a || !(SLACK_ACTIONS as readonly string[]).includes(a.action_id)) return { kind: 'ignored', reason: `action ${String(a?.action_id)}` };
+    const a = (Array.isArray(p.actions) ? p.actions[0] : undefined) as { action_id?: unknown; value?: unknown } | null | undefined;
+    if (!a || typeof a.action_id !== 'string' || !(SLACK_ACTIONS as readonly string[]).includes(a.action_id)) return { kind: 'ignored', reason: `action ${String(a?.action_id)}` };
     const [runId, planHash] = String(a.value ?? '').split(' ');
     if (!runId || !planHash || !/^[A-Za-z0-9_-]+$/.test(runId)) throw new RemediatorError('REM_ERR_BAD_REQUEST', 'payload.actions[0].value: expected "<runId> <planHash>"');
     return { kind: 'click', click: { app, userId, action: a.action_id as SlackActionId, runId, planHash, ...(typeof p.response_url === 'string' ? { responseUrl: p.response_url } : {}) } };

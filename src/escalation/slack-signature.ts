@@ -24,7 +24,7 @@ export function verifySlackSignature(input: { secrets: readonly string[]; timest
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: `missing or malformed ${SLACK_TIMESTAMP_HEADER}` };
   const ts = Number(timestamp);
   if (Math.abs(Math.floor(input.nowMs / 1000) - ts) > SLACK_TOLERANCE_S) return { ok: false, reason: `${SLACK_TIMESTAMP_HEADER} is more than ${SLACK_TOLERANCE_S} s from now (stale or replayed)` };
-  if (!signature || !signature.startsWith('v0=')) return { ok: false, reason: `missing ${SLACK_SIGNATURE_HEADER} or not version v0` };
+  if (!signature?.startsWith('v0=')) return { ok: false, reason: `missing ${SLACK_SIGNATURE_HEADER} or not version v0` };
   const given = Buffer.from(signature, 'utf8');
   let found = -1;
   input.secrets.forEach((secret, i) => {

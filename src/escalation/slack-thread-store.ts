@@ -24,7 +24,7 @@ export class SlackThreadStore {
 
   async get(target: string, episodeKey: string): Promise<SlackThread | undefined> {
     const h = await this.#redis.hgetall(this.#keys.slackThread(target, episodeKey));
-    return h['channel'] && h['ts'] ? { channel: h['channel'], ts: h['ts'] } : undefined;
+    return h.channel && h.ts ? { channel: h.channel, ts: h.ts } : undefined;
   }
 
   async set(target: string, episodeKey: string, thread: SlackThread): Promise<void> {

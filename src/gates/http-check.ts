@@ -3,7 +3,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { isDeepStrictEqual } from 'node:util';
 import { Duration, parseDuration } from '../domain/duration.ts';
 import { defineGate, type Observation } from '../engine/step-definition.ts';
-import { redactUrl } from '../ports/http-client.ts';
+import { redactUrl, type HttpResponse } from '../ports/http-client.ts';
 
 /** `200`, `"200-299"` or `"2xx"`. */
 const StatusSpec = Type.Union([Type.Integer({ minimum: 100, maximum: 599 }), Type.String({ pattern: '^(?:[1-5]xx|[1-5]\\d\\d-[1-5]\\d\\d)$' })]);
@@ -66,7 +66,7 @@ export const httpCheckGate = defineGate({
       }
     }
 
-    let res;
+    let res: HttpResponse;
     try {
       res = await ctx.http.request({
         method,

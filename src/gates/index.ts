@@ -6,7 +6,7 @@ import { kubeRolloutStatusGate } from './kube-rollout-status.ts';
 import { kubeTrafficSwitchedGate } from './kube-traffic-switched.ts';
 
 /** Every verification gate a playbook may use. A new gate is one file and one line here. */
-export const gates: GateDefinition<any>[] = [
+export const gates: GateDefinition[] = [
   httpCheckGate,
   prometheusQueryGate,
   alertmanagerResolvedGate,

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineGate, type GateContext } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
-import type { ObjectRef, WorkloadKind } from '../ports/cluster.ts';
+import type { KindMap, ObjectRef, WorkloadKind } from '../ports/cluster.ts';
 import { permission } from '../kube/kinds.ts';
 import { revisionOf } from '../kube/rollback-plan.ts';
 import { rolloutStatus } from '../kube/rollout-status.ts';
@@ -43,7 +43,7 @@ export const kubeRolloutStatusGate = defineGate({
   async check(ctx) {
     const kind = ctx.params.kind ?? 'Deployment';
     const ref: ObjectRef<WorkloadKind> = { kind, namespace: ctx.params.namespace, name: ctx.params.name };
-    let w;
+    let w: KindMap[WorkloadKind];
     try {
       w = await kubeOf(ctx).get(ref, { signal: ctx.signal });
     } catch (err) {

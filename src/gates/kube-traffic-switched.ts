@@ -60,7 +60,7 @@ export const kubeTrafficSwitchedGate = defineGate({
       if (err instanceof RemediatorError && err.retryable) return { verdict: 'fail', summary: `${err.code}: ${err.message}` };
       throw err;
     }
-    const expected = backups.map((pod) => ({ pod: pod.metadata.name, ip: typeof pod.status?.['podIP'] === 'string' ? (pod.status['podIP'] as string) : undefined, ready: isReady(pod) }));
+    const expected = backups.map((pod) => ({ pod: pod.metadata.name, ip: typeof pod.status?.podIP === 'string' ? (pod.status.podIP as string) : undefined, ready: isReady(pod) }));
     const names = new Set(expected.map((e) => e.pod));
     const ips = new Set(expected.flatMap((e) => (e.ip ? [e.ip] : [])));
     const isBackup = (a: Address) => (a.pod !== undefined ? names.has(a.pod) : ips.has(a.ip));

@@ -1,4 +1,4 @@
-import type { HttpClient } from '../ports/http-client.ts';
+import type { HttpClient, HttpResponse } from '../ports/http-client.ts';
 import { authorizationHeader, trimBaseUrl, type HttpAuth } from './http-auth.ts';
 import { parsePromValue, type PromErrorType, type PromQueryOptions, type PromQueryResult, type PromSample, type PromValue, type PrometheusApi } from '../ports/prometheus-api.ts';
 
@@ -43,7 +43,7 @@ export class PrometheusHttpApi implements PrometheusApi {
   async query(expr: string, options: PromQueryOptions): Promise<PromQueryResult> {
     const form = new URLSearchParams({ query: expr, timeout: `${Math.max(1, Math.round(options.timeoutMs))}ms` });
     if (options.time !== undefined) form.set('time', (options.time / 1000).toFixed(3));
-    let res;
+    let res: HttpResponse;
     try {
       res = await this.#http.request({
         method: 'POST',

@@ -23,7 +23,7 @@ export class FixMemoryStore {
 
   async recall(playbook: string, target: string): Promise<FixMemory | undefined> {
     const h = await storeCall(() => this.#redis.hgetall(this.#keys.guardFix(playbook, target)));
-    if (h['runId'] === undefined) return undefined;
-    return { rung: Number(h['rung']), at: Number(h['at']), runId: h['runId'] };
+    if (h.runId === undefined) return undefined;
+    return { rung: Number(h.rung), at: Number(h.at), runId: h.runId };
   }
 }

@@ -1,7 +1,14 @@
+import type { Result } from 'ioredis';
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { storeCall } from '../store/store-call.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remFleetCorrelate(...keysThenArgs: Array<string | number>): Result<[FleetVerdict['kind'], string, string, string], Context>;
+  }
+}
 
 /**
  * Counts the services of one namespace that a fleet playbook's alerts name, and opens one fleet run when enough of
@@ -166,7 +173,7 @@ export class FleetCorrelator {
     const args: Array<string | number> = [now, settings.windowMs, settings.min, JSON.stringify(candidate), this.#keys.run(''), [...FINAL_STATUSES].join(','), this.#keepSeconds];
     for (const a of alerts) args.push(a.service, a.episodeId, JSON.stringify(a.runs));
     const [kind, fleet, singles, earlier] = await storeCall(
-      () => (this.#redis as any).remFleetCorrelate(k('members'), k('open'), k('singles'), k('absorbed'), ...args) as Promise<[FleetVerdict['kind'], string, string, string]>,
+      () => this.#redis.remFleetCorrelate(k('members'), k('open'), k('singles'), k('absorbed'), ...args),
     );
     const before = JSON.parse(earlier || '{}') as Record<string, OpenFleet>;
     return {

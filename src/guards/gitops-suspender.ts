@@ -58,8 +58,8 @@ export class GitopsSuspender {
     await storeCall(() => redis.sadd(keys.gitopsRun(runId), key));
     await storeCall(() => redis.sadd(keys.gitopsSuspended(), key));
     const obj = await this.#d.kube.get(ref, { signal: this.#signal(signal) });
-    const spec = (obj as KubeObject & { spec?: Record<string, any> }).spec ?? {};
-    const now: Saved = ref.kind === 'Application' ? { kind: 'Application', automated: spec['syncPolicy']?.['automated'] ?? null } : { kind: 'Kustomization', wasSuspended: spec['suspend'] === true };
+    const spec = (obj as KubeObject & { spec?: { syncPolicy?: { automated?: unknown }; suspend?: unknown } }).spec ?? {};
+    const now: Saved = ref.kind === 'Application' ? { kind: 'Application', automated: spec.syncPolicy?.automated ?? null } : { kind: 'Kustomization', wasSuspended: spec.suspend === true };
     // The first holder saves the setting from before; the others keep it (NX).
     const first = (await storeCall(() => redis.set(keys.gitopsSaved(key), JSON.stringify(now), 'NX'))) === 'OK';
     const raw = first ? JSON.stringify(now) : await storeCall(() => redis.get(keys.gitopsSaved(key)));

@@ -1,6 +1,14 @@
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { storeCall } from '../store/store-call.ts';
+import type { Result } from 'ioredis';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remGuardHandover(...keysThenArgs: Array<string | number>): Result<number, Context>;
+  }
+}
 
 /**
  * "A human has this one": when a guard hands a playbook+target over (budget exhausted, a fix that does not hold), it
@@ -27,7 +35,7 @@ export class Handover {
 
   /** True for the first caller in the window (it escalates); false while the pair is already handed over. */
   async once(playbook: string, target: string, now: number, windowMs: number): Promise<boolean> {
-    const first = await storeCall(() => (this.#redis as any).remGuardHandover(this.#keys.guardHandedOver(playbook, target), now, windowMs) as Promise<number>);
+    const first = await storeCall(() => this.#redis.remGuardHandover(this.#keys.guardHandedOver(playbook, target), now, windowMs));
     return first === 1;
   }
 }

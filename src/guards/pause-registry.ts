@@ -2,6 +2,14 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { pauseField, isActive, type PauseRecord, type PauseScope } from './pause-policy.ts';
 import { storeCall } from '../store/store-call.ts';
+import type { Result } from 'ioredis';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remGuardLiftPause(...keysThenArgs: Array<string | number>): Result<string | null, Context>;
+  }
+}
 
 /** One line of the pause history: who set, lifted or tripped which pause, when and why. */
 export interface PauseEvent {
@@ -72,7 +80,7 @@ export class PauseRegistry {
   /** Lifts the pause of one scope; returns it, or undefined when there was none. */
   async lift(scope: PauseScope, value: string | undefined, by: string, reason: string, now: number): Promise<PauseRecord | undefined> {
     const ev = { event: 'lifted', at: new Date(now).toISOString(), by, reason };
-    const cur = await storeCall(() => (this.#redis as any).remGuardLiftPause(this.#keys.guardPauses(), this.#keys.guardPauseLog(), this.#keys.guardStorm(), pauseField(scope, value), JSON.stringify(ev), HISTORY_KEPT) as Promise<string | null>);
+    const cur = await storeCall(() => this.#redis.remGuardLiftPause(this.#keys.guardPauses(), this.#keys.guardPauseLog(), this.#keys.guardStorm(), pauseField(scope, value), JSON.stringify(ev), HISTORY_KEPT));
     return cur ? (JSON.parse(cur) as PauseRecord) : undefined;
   }
 

@@ -4,6 +4,14 @@ import { stormPause, type StormSettings } from './storm-policy.ts';
 import type { PauseRecord } from './pause-policy.ts';
 import { storeCall } from '../store/store-call.ts';
 import { HISTORY_KEPT } from './pause-registry.ts';
+import type { Result } from 'ioredis';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remGuardStorm(...keysThenArgs: Array<string | number>): Result<[string, string, string?], Context>;
+  }
+}
 
 /**
  * Records that a target needs an automatic mutation and trips the breaker when the fleet crosses the threshold.
@@ -51,7 +59,7 @@ export class StormBreaker {
     const s = this.#settings;
     const pause = JSON.stringify(stormPause(s, now));
     const [kind, value, count] = await storeCall(
-      () => (this.#redis as any).remGuardStorm(this.#keys.guardStorm(), this.#keys.guardPauses(), this.#keys.guardPauseLog(), target, now, s.windowMs, s.targets, pause, HISTORY_KEPT) as Promise<[string, string, string?]>,
+      () => this.#redis.remGuardStorm(this.#keys.guardStorm(), this.#keys.guardPauses(), this.#keys.guardPauseLog(), target, now, s.windowMs, s.targets, pause, HISTORY_KEPT),
     );
     if (kind === 'ok') return { kind, count: Number(value) };
     if (kind === 'tripped') return { kind, pause: JSON.parse(value) as PauseRecord, count: Number(count) };

@@ -2,6 +2,16 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import type { BudgetLimits } from './budget-policy.ts';
 import { storeCall } from '../store/store-call.ts';
+import type { Result } from 'ioredis';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remGuardClaim(...keysThenArgs: Array<string | number>): Result<[string, string], Context>;
+    remGuardRelease(...keysThenArgs: Array<string | number>): Result<number, Context>;
+    remGuardRenew(...keysThenArgs: Array<string | number>): Result<number, Context>;
+  }
+}
 
 /**
  * The per-target lock with fencing, and the budget it is granted against, in one Lua script: one mutating run per
@@ -146,7 +156,7 @@ export class TargetLock {
     for (const [field, token] of Object.entries(mem)) {
       if (!field.startsWith(FIELD)) continue;
       const lock = this.#keys.guardLock(field.slice(FIELD.length));
-      renewed += await storeCall(() => (this.#redis as any).remGuardRenew(lock, memKey, `${runId}|${token}`, ttl, Math.max(ttl * 4, 86_400_000)) as Promise<number>);
+      renewed += await storeCall(() => this.#redis.remGuardRenew(lock, memKey, `${runId}|${token}`, ttl, Math.max(ttl * 4, 86_400_000)));
     }
     return renewed;
   }
@@ -158,7 +168,7 @@ export class TargetLock {
     const memTtl = Math.max(r.ttlMs * 4, 86_400_000);
     const [kind, value] = await storeCall(
       () =>
-        (this.#redis as any).remGuardClaim(
+        this.#redis.remGuardClaim(
           k.guardLock(r.target),
           k.guardFence(r.target),
           k.guardRun(r.runId),
@@ -175,7 +185,7 @@ export class TargetLock {
           r.countBudget ? 1 : 0,
           FENCE_TTL_MS,
           Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
-        ) as Promise<[string, string]>,
+        ),
     );
     switch (kind) {
       case 'acquired':
@@ -202,7 +212,7 @@ export class TargetLock {
       if (!field.startsWith(FIELD)) continue;
       const target = field.slice(FIELD.length);
       targets.push(target);
-      await storeCall(() => (this.#redis as any).remGuardRelease(this.#keys.guardLock(target), `${runId}|${token}`) as Promise<number>);
+      await storeCall(() => this.#redis.remGuardRelease(this.#keys.guardLock(target), `${runId}|${token}`));
     }
     await storeCall(() => this.#redis.del(memKey));
     return targets;

@@ -66,7 +66,7 @@ export function authenticateWebhook(header: string | undefined, creds: WebhookCr
 /** Operator tokens name a person and their role; a webhook token is refused here even if it is otherwise valid. */
 export function authenticateOperator(header: string | undefined, operators: readonly OperatorCredential[], webhookTokens: readonly string[]): OperatorAuthResult {
   const auth = parseAuthorization(header);
-  if (!auth || auth.scheme !== 'bearer') return { ok: false, reason: 'missing bearer token' };
+  if (auth?.scheme !== 'bearer') return { ok: false, reason: 'missing bearer token' };
   const i = anyEqual(auth.value, operators.map((o) => o.token));
   if (i >= 0) return { ok: true, principal: operators[i]!.name, role: operators[i]!.role };
   if (anyEqual(auth.value, webhookTokens) >= 0) return { ok: false, reason: 'webhook tokens are not accepted by the operator API', forbidden: true };

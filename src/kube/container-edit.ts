@@ -4,10 +4,8 @@ import { patchGuarded, pointer, type JsonPatchOp } from './json-patch.ts';
 import { readStamp, stampAnnotations } from './stamp.ts';
 import { kubeOf, precondition, retryOnConflict, writeOptions } from './step-kube.ts';
 
-export interface ContainerEdit<T> {
-  /** The edited copy of the container, or undefined when nothing would change. `before`/`after` describe it. */
-  (container: Container): { next: Container; before: T; after: T } | undefined;
-}
+/** The edited copy of the container, or undefined when nothing would change. `before`/`after` describe it. */
+export type ContainerEdit<T> = (container: Container) => { next: Container; before: T; after: T } | undefined;
 
 export interface ContainerEditResult<T> {
   /** `written`: a write happened (or would, in a dry run); `repeated`: this step had already written it; `unchanged`. */

@@ -21,7 +21,7 @@ export interface KindRow {
   client?: ClientCalls;
 }
 
-type ApiMethod<A> = { [M in keyof A]: A[M] extends (...args: any[]) => any ? M : never }[keyof A] & string;
+type ApiMethod<A> = { [M in keyof A]: A[M] extends (...args: never[]) => unknown ? M : never }[keyof A] & string;
 
 /** Which client-node API class serves the kind, and the names of its read and patch methods there. */
 export type ClientCalls =

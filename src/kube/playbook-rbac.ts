@@ -94,7 +94,7 @@ export async function playbookRbac(playbooks: readonly Playbook[], options: Rbac
  * pattern matches; each such file is one parameter set. Other steps name their objects' kinds in their parameters.
  */
 async function concreteParams(uses: string, params: Record<string, unknown>, manifestsDir: string): Promise<Array<Record<string, unknown>>> {
-  const manifest = params['manifest'];
+  const manifest = params.manifest;
   if (uses !== 'kube.apply' || typeof manifest !== 'string' || !manifest.includes('{{')) return [params];
   const pattern = new RegExp(`^${manifest.split(/\{\{.*?\}\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
   const files = (await readdir(manifestsDir, { recursive: true })).map(String).filter((f) => pattern.test(f.split(sep).join('/')));

@@ -65,32 +65,39 @@ export interface RevertPlan {
 /** What `observeTargets` saw of one object. */
 export type Observed = { kind: 'found'; object: KubeObject } | { kind: 'absent' };
 
+/** The value at `path` in recorded JSON, or undefined where a step of it is missing or not an object. */
+function pick(value: unknown, ...path: string[]): unknown {
+  let v = value;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
 /** The fields of one recorded change, with their values before and after it. */
 export function changeFields(change: RecordedChange): Array<{ field: string; before: unknown; after: unknown }> {
   const out: Array<{ field: string; before: unknown; after: unknown }> = [];
-  const before = (change.before ?? {}) as Record<string, any>;
-  const after = (change.after ?? {}) as Record<string, any>;
+  const before: unknown = change.before ?? {};
+  const after = (change.after ?? {}) as Record<string, unknown>;
   switch (change.action) {
     case 'kube.setEnv':
       for (const [container, vars] of Object.entries(after as Record<string, Record<string, unknown>>)) {
-        for (const [name, value] of Object.entries(vars ?? {})) out.push({ field: `env/${container}/${name}`, before: before[container]?.[name] ?? null, after: value ?? null });
+        for (const [name, value] of Object.entries(vars ?? {})) out.push({ field: `env/${container}/${name}`, before: pick(before, container, name) ?? null, after: value ?? null });
       }
       break;
     case 'kube.setResources':
       for (const [container, sections] of Object.entries(after as Record<string, Record<string, Record<string, unknown>>>)) {
         for (const section of ['limits', 'requests']) {
-          for (const [name, value] of Object.entries(sections?.[section] ?? {})) out.push({ field: `resources/${container}/${section}/${name}`, before: before[container]?.[section]?.[name] ?? null, after: value ?? null });
+          for (const [name, value] of Object.entries(sections?.[section] ?? {})) out.push({ field: `resources/${container}/${section}/${name}`, before: pick(before, container, section, name) ?? null, after: value ?? null });
         }
       }
       break;
     case 'kube.patchConfigMap':
-      for (const [key, value] of Object.entries((after['data'] ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: before['data']?.[key] ?? null, after: value ?? null });
+      for (const [key, value] of Object.entries((after.data ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: pick(before, 'data', key) ?? null, after: value ?? null });
       break;
     case 'kube.switchServiceSelector':
-      out.push({ field: 'selector', before: before['selector'] ?? null, after: after['selector'] ?? null });
+      out.push({ field: 'selector', before: pick(before, 'selector') ?? null, after: after.selector ?? null });
       break;
     case 'kube.scale':
-      out.push({ field: 'replicas', before: before['replicas'] ?? null, after: after['replicas'] ?? null });
+      out.push({ field: 'replicas', before: pick(before, 'replicas') ?? null, after: after.replicas ?? null });
       break;
   }
   return out;
@@ -99,7 +106,7 @@ export function changeFields(change: RecordedChange): Array<{ field: string; bef
 /** What a field holds in the object now (null: absent). */
 export function currentValue(object: KubeObject, field: string): unknown {
   const parts = field.split('/');
-  const spec = (object as { spec?: Record<string, any> }).spec ?? {};
+  const spec = (object as { spec?: Record<string, unknown> }).spec ?? {};
   switch (parts[0]) {
     case 'env': {
       const c = containerOf(object as Workload, parts[1]!);
@@ -111,11 +118,11 @@ export function currentValue(object: KubeObject, field: string): unknown {
       return c?.resources?.[parts[2] as 'limits' | 'requests']?.[parts[3]!] ?? null;
     }
     case 'data':
-      return ((object as { data?: Record<string, string> }).data ?? {})[parts.slice(1).join('/')] ?? null;
+      return (object as { data?: Record<string, string> }).data?.[parts.slice(1).join('/')] ?? null;
     case 'selector':
-      return spec['selector'] ?? null;
+      return spec.selector ?? null;
     case 'replicas':
-      return spec['replicas'] ?? 1;
+      return spec.replicas ?? 1;
     default:
       return undefined;
   }
@@ -197,7 +204,7 @@ export function planRevert(of: string, changes: readonly RevertChange[], observe
 export function laterWriters(object: KubeObject, at: string | undefined, fieldManager: string, fields?: readonly string[]): string[] {
   if (at === undefined) return [];
   const since = Math.floor(Date.parse(at) / 1000) * 1000;
-  const entries = (object.metadata['managedFields'] ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }>;
+  const entries = (object.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }>;
   const out: string[] = [];
   for (const e of entries) {
     if (e.manager === fieldManager || e.subresource === 'status' || e.time === undefined) continue;

@@ -24,7 +24,7 @@ export function clusterWrites(requests: readonly SimRequest[]): string[] {
     let name = m[2] ? decodeURIComponent(m[2]) : undefined;
     if (name === undefined && method === 'POST') name = nameInBody(r.body);
     const sub = m[3] ? `/${m[3]}` : '';
-    const dry = r.query['dryRun'] === 'All' ? ' (dry-run)' : '';
+    const dry = r.query.dryRun === 'All' ? ' (dry-run)' : '';
     out.push(`${method} ${resource}${name ? `/${name}` : ''}${sub}${dry}`);
   }
   return out;

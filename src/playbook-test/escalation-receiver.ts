@@ -17,14 +17,14 @@ export interface ObservedEscalation {
 export function observedEscalations(events: readonly SinkEvent[]): ObservedEscalation[] {
   const out = new Map<string, ObservedEscalation>();
   for (const e of events) {
-    if (e.body['event'] !== 'remediation.escalated') continue;
-    const key = `${String(e.body['dedupKey'])}|${String(e.body['level'])}|${String(e.body['note'] ?? '')}`;
+    if (e.body.event !== 'remediation.escalated') continue;
+    const key = `${String(e.body.dedupKey)}|${String(e.body.level)}|${String(e.body.note ?? '')}`;
     const seen = out.get(key);
     if (seen) {
       if (!seen.targets.includes(e.target)) seen.targets.push(e.target);
       continue;
     }
-    out.set(key, { level: String(e.body['level']), targets: [e.target], dedupKey: String(e.body['dedupKey']), summary: String(e.body['summary'] ?? '') });
+    out.set(key, { level: String(e.body.level), targets: [e.target], dedupKey: String(e.body.dedupKey), summary: String(e.body.summary ?? '') });
   }
   return [...out.values()];
 }

@@ -170,7 +170,7 @@ async function startSim(): Promise<KubeSim> {
  */
 async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Promise<string | undefined> {
   const faults = doc.cluster?.faults ?? {};
-  const deadline = (d: any) => ({ ...d, spec: { ...d.spec, progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale) } });
+  const deadline = (d: { spec?: { progressDeadlineSeconds?: number }; [field: string]: unknown }) => ({ ...d, spec: { ...d.spec, progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale) } });
   for (const d of sim.list('Deployment')) sim.put(deadline(d));
   for (const [image, mode] of Object.entries(faults.crashImages ?? {})) sim.faults.crashImage(image, mode as 'CrashLoopBackOff' | 'OOMKilled' | 'Error');
   // The seed rolls out first, so an object that replaces a seeded Deployment is a new release on top of it: a case
@@ -211,7 +211,7 @@ export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<str
     generatorURL: a.generatorURL ?? '',
     fingerprint: alertFingerprint(labels),
   };
-  const group = labels['alertname'] === undefined ? {} : { alertname: labels['alertname'] };
+  const group = labels.alertname === undefined ? {} : { alertname: labels.alertname };
   return {
     version: '4',
     groupKey: `{}:{${Object.entries(group).map(([k, v]) => `${k}="${v}"`).join(', ')}}`,
@@ -229,7 +229,7 @@ export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<str
 function alertsOf(payload: unknown): Array<KnownAlert & { status?: string }> {
   const alerts = (payload as { alerts?: unknown }).alerts;
   if (!Array.isArray(alerts)) return [];
-  return alerts.map((a: any) => ({ labels: a.labels ?? {}, annotations: a.annotations ?? {}, fingerprint: a.fingerprint ?? '', startsAt: a.startsAt ?? '', generatorURL: a.generatorURL || undefined, status: a.status }));
+  return alerts.map((a: Partial<KnownAlert> & { status?: string }) => ({ labels: a.labels ?? {}, annotations: a.annotations ?? {}, fingerprint: a.fingerprint ?? '', startsAt: a.startsAt ?? '', generatorURL: a.generatorURL || undefined, status: a.status }));
 }
 
 type Api = <T>(path: string) => Promise<T>;

@@ -33,7 +33,8 @@ export async function runTestPaths(paths: string[], options: RunTestsOptions = {
   const results: TestFileResult[] = [];
   if (files.length === 0) return results;
   let redis: RedisProcess | undefined;
-  const redisUrl = options.redisUrl ?? (redis = await spawnRedis()).url;
+  if (options.redisUrl === undefined) redis = await spawnRedis();
+  const redisUrl = options.redisUrl ?? redis!.url;
   try {
     for (const path of files) {
       const loaded = await loadTestFile(path);

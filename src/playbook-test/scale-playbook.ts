@@ -20,17 +20,29 @@ const DEFAULT_GATE = { intervalMs: 5_000, timeoutMs: 300_000 };
 const MIN_INTERVAL_MS = 10;
 const MIN_ATTEMPT_MS = 1_000;
 
+/** A step as written in the playbook, before validation: the fields whose durations are rescaled, in any form. */
+interface RawStep {
+  action?: string;
+  gate?: string;
+  interval?: unknown;
+  timeout?: unknown;
+  deadline?: unknown;
+  retry?: { backoff?: unknown; maxBackoff?: unknown };
+  approval?: unknown;
+  with?: Record<string, unknown>;
+}
+
 export function scalePlaybookText(text: string, scale: number, registry: StepRegistry): string {
-  const doc = parseDocument(text).toJS({ maxAliasCount: 100 }) as Record<string, any>;
+  const doc = parseDocument(text).toJS({ maxAliasCount: 100 }) as { spec?: { steps?: RawStep[]; rungs?: Array<{ steps?: RawStep[] }> } };
   if (scale === 1) return text;
   const spec = doc.spec ?? {};
-  const steps: Array<Record<string, any>> = [...(spec.steps ?? []), ...(spec.rungs ?? []).flatMap((r: { steps?: unknown[] }) => r.steps ?? [])];
+  const steps: RawStep[] = [...(spec.steps ?? []), ...(spec.rungs ?? []).flatMap((r) => r.steps ?? [])];
   const by = (value: unknown, floor = 1): unknown => {
     if (value === undefined || (typeof value === 'string' && value.includes('{{'))) return value;
     return Math.max(floor, Math.round(parseDuration(value as string | number) * scale));
   };
   for (const s of steps) {
-    const def = registry.get(s.gate ?? s.action);
+    const def = registry.get(s.gate ?? s.action ?? '');
     if (s.gate !== undefined) {
       const d = def?.kind === 'gate' ? (def.defaults ?? {}) : {};
       s.interval = by(s.interval ?? d.intervalMs ?? DEFAULT_GATE.intervalMs, MIN_INTERVAL_MS);
@@ -41,7 +53,10 @@ export function scalePlaybookText(text: string, scale: number, registry: StepReg
     if (s.deadline !== undefined) s.deadline = by(s.deadline);
     if (s.retry?.backoff !== undefined) s.retry.backoff = by(s.retry.backoff);
     if (s.retry?.maxBackoff !== undefined) s.retry.maxBackoff = by(s.retry.maxBackoff);
-    if (s.approval && typeof s.approval === 'object') s.approval.timeout = by(s.approval.timeout ?? '15m');
+    if (s.approval && typeof s.approval === 'object') {
+      const approval = s.approval as { timeout?: unknown };
+      approval.timeout = by(approval.timeout ?? '15m');
+    }
     if (def && s.with && typeof s.with === 'object') {
       const props = (def.params as { properties?: Record<string, TSchema> }).properties ?? {};
       for (const [key, schema] of Object.entries(props)) {

@@ -37,20 +37,30 @@ export async function startWorldServer(world: () => ScriptedWorld | undefined, o
 function route(world: ScriptedWorld | undefined, who: string, req: IncomingMessage, body: string, res: ServerResponse): void {
   const method = req.method ?? 'GET';
   const target = req.url ?? '/';
-  if (!world) return send(res, 503, 'text/plain', 'no test case is running');
+  if (!world) {
+    send(res, 503, 'text/plain', 'no test case is running');
+    return;
+  }
   const u = new URL(target, 'http://world');
   if (u.pathname === '/prometheus/api/v1/query') {
     const params = method === 'POST' ? new URLSearchParams(body) : u.searchParams;
     const expr = params.get('query') ?? '';
     const values = world.prometheus(expr);
-    if (!values) return send(res, 400, 'application/json', JSON.stringify({ status: 'error', errorType: 'bad_data', error: `${who}: no world.prometheus answer for ${expr}` }));
+    if (!values) {
+      send(res, 400, 'application/json', JSON.stringify({ status: 'error', errorType: 'bad_data', error: `${who}: no world.prometheus answer for ${expr}` }));
+      return;
+    }
     const now = Date.now() / 1000;
     const result = values.map((v) => ({ metric: {}, value: [now, String(v)] }));
-    return send(res, 200, 'application/json', JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+    send(res, 200, 'application/json', JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+    return;
   }
   if (u.pathname === '/alertmanager/api/v2/alerts' && method === 'GET') {
     const alerts = world.alertmanager(u.searchParams.getAll('filter'), `GET /api/v2/alerts ${u.searchParams.getAll('filter').join(', ')}`);
-    if (!alerts) return send(res, 400, 'application/json', JSON.stringify(`${who}: no world.alertmanager answer`));
+    if (!alerts) {
+      send(res, 400, 'application/json', JSON.stringify(`${who}: no world.alertmanager answer`));
+      return;
+    }
     const listed = alerts.map((a) => ({
       labels: a.labels,
       annotations: a.annotations,
@@ -62,7 +72,8 @@ function route(world: ScriptedWorld | undefined, who: string, req: IncomingMessa
       receivers: [{ name: 'remediator' }],
       status: { state: 'active', silencedBy: [], inhibitedBy: [] },
     }));
-    return send(res, 200, 'application/json', JSON.stringify(listed));
+    send(res, 200, 'application/json', JSON.stringify(listed));
+    return;
   }
   const service = u.pathname.startsWith('/alertmanager') ? 'alertmanager' : 'prometheus';
   world.refuse(service, `${method} ${u.pathname.replace(/^\/(prometheus|alertmanager)/, '')}`);

@@ -80,7 +80,7 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
   });
 
   // onFailure jumps may only go forward, so a ladder cannot loop.
-  rungDocs.forEach((r, ri) =>
+  rungDocs.forEach((r, ri) => {
     r.steps.forEach((s, si) => {
       const target = s.onFailure;
       if (!target || ['next-rung', 'abort', 'continue', 'escalate'].includes(target)) return;
@@ -89,8 +89,8 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       const to = order.indexOf(target);
       if (to < 0) at(ptr, `onFailure names step "${target}", which does not exist`);
       else if (to <= from) at(ptr, `onFailure may only jump forward; "${target}" comes before "${s.id}"`);
-    }),
-  );
+    });
+  });
 
   if (spec.target) {
     const kind = spec.target.kind ?? 'Deployment';

@@ -2,6 +2,16 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { FINAL_STATUSES, type RunState } from '../engine/run-state.ts';
 import { storeCall } from '../store/store-call.ts';
+import type { Result } from 'ioredis';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remRunClaim(...keysThenArgs: Array<string | number>): Result<'claimed' | 'closed' | 'missing', Context>;
+    remRunSave(...keysThenArgs: Array<string | number>): Result<SaveResult, Context>;
+    remTakeClosings(...keysThenArgs: Array<string | number>): Result<string[], Context>;
+  }
+}
 
 /**
  * Who may write a run's state, and the index of live runs by deadline.
@@ -97,7 +107,7 @@ export class RunFence {
    * `closed`: the run has ended already; `missing`: no such run record.
    */
   async claim(runId: string, owner: string, deadlineAt: number): Promise<'claimed' | 'closed' | 'missing'> {
-    return storeCall(() => (this.#redis as any).remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), this.#keys.runsQueued(), owner, runId, deadlineAt) as Promise<'claimed' | 'closed' | 'missing'>);
+    return storeCall(() => this.#redis.remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), this.#keys.runsQueued(), owner, runId, deadlineAt));
   }
 
   /**
@@ -109,7 +119,7 @@ export class RunFence {
     const k = this.#keys;
     return storeCall(
       () =>
-        (this.#redis as any).remRunSave(k.run(runId), k.runDeadlines(), k.runsQueued(), k.runClosings(), owner ?? '', runId, JSON.stringify(state), state.status, new Date(now).toISOString(), now, k.runEvents()) as Promise<SaveResult>,
+        this.#redis.remRunSave(k.run(runId), k.runDeadlines(), k.runsQueued(), k.runClosings(), owner ?? '', runId, JSON.stringify(state), state.status, new Date(now).toISOString(), now, k.runEvents()),
     );
   }
 
@@ -118,7 +128,7 @@ export class RunFence {
    * have cut. Each is restamped `now`, so another sweeper takes it again only a grace period later.
    */
   async takeClosings(before: number, now: number, limit: number): Promise<string[]> {
-    return storeCall(() => (this.#redis as any).remTakeClosings(this.#keys.runClosings(), before, now, limit) as Promise<string[]>);
+    return storeCall(() => this.#redis.remTakeClosings(this.#keys.runClosings(), before, now, limit));
   }
 
   /** The run's closing work is done (or there is none left to do). */

@@ -12,7 +12,7 @@ import type { HttpClient } from '../ports/http-client.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import type { MutationGuard } from '../engine/mutation-guard.ts';
 import { decisionServices } from '../kube/shared-reads.ts';
-import { executeRun, InterruptedError, type ExecutorDeps } from '../engine/run-executor.ts';
+import { executeRun, InterruptedError, type ExecutorDeps, type Outcome } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
@@ -168,7 +168,7 @@ export class RunWorker {
     };
     const locks = this.#deps.targetLocks;
     const heartbeat = locks && ctx.playbook.mutating && !view.dryRun ? setInterval(() => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')), Math.max(20, locks.ttlMs / 3)) : undefined;
-    let outcome;
+    let outcome: Outcome;
     try {
       outcome = await executeRun(ctx, state, deps, signal ?? new AbortController().signal);
     } catch (err) {

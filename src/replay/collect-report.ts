@@ -32,8 +32,8 @@ export interface CollectInput {
 
 /** `ServiceDown ai-ninja/phone-gateway`: the alert name and where it is, as the decision lines show it. */
 export function alertLabel(labels: Record<string, string>): string {
-  const name = labels['alertname'] ?? 'alert';
-  const where = [labels['namespace'], labels['deployment'] ?? labels['service'] ?? labels['instance']].filter(Boolean).join('/');
+  const name = labels.alertname ?? 'alert';
+  const where = [labels.namespace, labels.deployment ?? labels.service ?? labels.instance].filter(Boolean).join('/');
   return where ? `${name} ${where}` : name;
 }
 

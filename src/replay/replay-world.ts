@@ -1,5 +1,5 @@
 import type { WebhookPayload } from '../alerts/alertmanager-payload.ts';
-import { type HttpClient } from '../ports/http-client.ts';
+import type { HttpClient } from '../ports/http-client.ts';
 import { AxiosHttpClient } from '../http-client/axios-http-client.ts';
 import { ScriptedHttpClient } from '../playbook-test/scripted-http-client.ts';
 import { ScriptedWorld, type WorldCall } from '../playbook-test/scripted-world.ts';

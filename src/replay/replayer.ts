@@ -5,12 +5,11 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load-config.ts';
+import type { RawConfig } from '../config/config-schema.ts';
 import { startRemediator, type Remediator } from '../main.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { spawnRedis } from '../dev/redis-process.ts';
 import { Job } from 'bullmq';
-import { BullmqRunQueue } from '../queue/bullmq-run-queue.ts';
-import { redisConnector } from '../store/redis-connection.ts';
 import { RemediatorError, isRemediatorError } from '../domain/errors.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { episodeId } from '../alerts/episode.ts';
@@ -43,9 +42,7 @@ export interface ReplayOptions {
   signal?: AbortSignal;
 }
 
-interface Cleanup {
-  (): Promise<void>;
-}
+type Cleanup = () => Promise<void>;
 
 /**
  * Replays a stream of Alertmanager deliveries through the real engine: a remediator (receiver and worker) on a
@@ -165,7 +162,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     // Pages are delivered by the escalator's own queue; give the last ones a moment to arrive.
     await sink.quiet(300, 5_000);
 
-    const writes: SimWrite[] = sim.requests.slice(seedRequests).map((r) => ({ method: r.method, path: r.path, status: r.status, dryRun: r.query['dryRun'] !== undefined }));
+    const writes: SimWrite[] = sim.requests.slice(seedRequests).map((r) => ({ method: r.method, path: r.path, status: r.status, dryRun: r.query.dryRun !== undefined }));
     return await collectReport({
       stream,
       store: service.store,
@@ -175,7 +172,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       episodes,
       runIds,
       writes,
-      pages: sink.events.map((p) => ({ offsetMs: (arrivedAt.get(p) ?? p.at + clock.offset) - start, target: p.target, event: str(p.body['event']), level: str(p.body['level']), summary: str(p.body['summary']) })),
+      pages: sink.events.map((p) => ({ offsetMs: (arrivedAt.get(p) ?? p.at + clock.offset) - start, target: p.target, event: str(p.body.event), level: str(p.body.level), summary: str(p.body.summary) })),
       virtualMs: clock.now() - start,
       realMs: Date.now() - realStart,
       ...(world ? { world: { calls: world.calls.length, unanswered: world.unanswered() } } : {}),
@@ -226,15 +223,15 @@ async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: num
  * The config's escalation section with every target replaced by a webhook to the sink under the same name and
  * role, so playbooks naming targets and the severity policy work unchanged.
  */
-function sinkEscalation(escalation: Record<string, any> | undefined, sinkUrl: string): Record<string, any> {
-  const configured = (escalation?.['targets'] ?? {}) as Record<string, { type: string; role?: string }>;
+function sinkEscalation(escalation: RawConfig | undefined, sinkUrl: string): RawConfig {
+  const configured = (escalation?.targets ?? {}) as Record<string, { type: string; role?: string }>;
   const roles: Record<string, 'page' | 'notify'> = Object.keys(configured).length
     ? Object.fromEntries(Object.entries(configured).map(([name, t]) => [name, t.role === 'page' || t.role === 'notify' ? t.role : t.type === 'pagerduty' || t.type === 'opsgenie' ? 'page' : 'notify']))
     : { pager: 'page', chat: 'notify' };
   const secret = randomBytes(16).toString('hex');
   const targets = Object.fromEntries(Object.entries(roles).map(([name, role]) => [name, { type: 'webhook', url: `${sinkUrl}/${encodeURIComponent(name)}`, secret, role }]));
   // Local deliveries: retry fast rather than on production backoffs.
-  return { ...escalation, targets, delivery: { ...escalation?.['delivery'], backoff: '200ms', maxBackoff: '2s' } };
+  return { ...escalation, targets, delivery: { ...escalation?.delivery, backoff: '200ms', maxBackoff: '2s' } };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

@@ -45,9 +45,9 @@ export class HumanTakeovers {
   async get(episodeKey: string): Promise<HumanMarks> {
     const h = await storeCall(() => this.#redis.hgetall(this.#key(episodeKey)));
     const out: HumanMarks = {};
-    if (h['ack']) out.ack = JSON.parse(h['ack']) as HumanMark;
-    if (h['takeover']) out.takeover = JSON.parse(h['takeover']) as HumanMark;
-    if (h['resolve']) out.resolve = JSON.parse(h['resolve']) as HumanMark;
+    if (h.ack) out.ack = JSON.parse(h.ack) as HumanMark;
+    if (h.takeover) out.takeover = JSON.parse(h.takeover) as HumanMark;
+    if (h.resolve) out.resolve = JSON.parse(h.resolve) as HumanMark;
     return out;
   }
 

@@ -12,8 +12,8 @@ import { etaText, remainingRungs } from './remaining-time.ts';
 export function buildIncidentReport(run: RunView, options: { playbook?: Playbook; level: Level; publicUrl?: string; now?: number }): IncidentReport {
   const { alert } = run;
   const state = run.state;
-  const name = alert.labels['alertname'] ?? run.playbook;
-  const timeline: TimelineEntry[] = [{ at: alert.startsAt, kind: 'alert', text: `${name} fired${alert.labels['namespace'] ? ` in ${alert.labels['namespace']}` : ''}` }];
+  const name = alert.labels.alertname ?? run.playbook;
+  const timeline: TimelineEntry[] = [{ at: alert.startsAt, kind: 'alert', text: `${name} fired${alert.labels.namespace ? ` in ${alert.labels.namespace}` : ''}` }];
   for (const d of run.decisions) {
     const kind = d.reason === 'escalated' ? 'escalation' : d.reason === 'resolved' ? 'recovery' : 'decision';
     timeline.push({ at: d.at, kind, text: `${d.reason}: ${d.message}` });
@@ -36,9 +36,9 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
   // A fleet run's cluster diagnosis: its output, or the snapshot a found cause carries in its error.
   const clusterStep = state?.steps.find((s) => s.uses === 'kube.clusterSnapshot' && (s.status === 'succeeded' || s.error?.code === 'REM_ERR_INFRASTRUCTURE'));
   const clusterSnapshot = clusterStep?.output ?? clusterStep?.error?.details;
-  const fleetServices = Array.isArray(run.params['services']) ? (run.params['services'] as unknown[]).map(String) : undefined;
+  const fleetServices = Array.isArray(run.params.services) ? (run.params.services as unknown[]).map(String) : undefined;
   const status = run.status === 'succeeded' ? 'recovered' : run.status === 'escalated' ? 'escalated' : run.status === 'failed' || run.status === 'skipped' || run.status === 'cancelled' ? 'failed' : 'remediating';
-  const service = alert.labels['service'] ?? alert.labels['deployment'] ?? run.target?.name;
+  const service = alert.labels.service ?? alert.labels.deployment ?? run.target?.name;
   const base = options.publicUrl?.replace(/\/+$/, '');
   const episodeKey = runEpisodeId(run);
   // Known only with the playbook: how long the remaining rungs may still take (and, when none is left, that it is
@@ -51,15 +51,15 @@ export function buildIncidentReport(run: RunView, options: { playbook?: Playbook
     level: options.level,
     alert: {
       name,
-      summary: alert.annotations['summary'] ?? name,
-      ...(alert.annotations['description'] ? { description: alert.annotations['description'] } : {}),
+      summary: alert.annotations.summary ?? name,
+      ...(alert.annotations.description ? { description: alert.annotations.description } : {}),
       labels: alert.labels,
       annotations: alert.annotations,
       startsAt: alert.startsAt,
       fingerprint: alert.fingerprint,
       ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
-      ...(alert.annotations['runbook_url'] ?? options.playbook?.runbookUrl ? { runbookUrl: alert.annotations['runbook_url'] ?? options.playbook?.runbookUrl } : {}),
-      ...(alert.annotations['dashboard_url'] ? { dashboardUrl: alert.annotations['dashboard_url'] } : {}),
+      ...(alert.annotations.runbook_url ?? options.playbook?.runbookUrl ? { runbookUrl: alert.annotations.runbook_url ?? options.playbook?.runbookUrl } : {}),
+      ...(alert.annotations.dashboard_url ? { dashboardUrl: alert.annotations.dashboard_url } : {}),
     },
     services: fleetServices ?? (service ? [service] : []),
     ...(run.target ? { target: run.target } : {}),

@@ -112,7 +112,7 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
   out.push('## Post-incident review (within 24 hours; to be completed by the responders)', '');
   out.push('### Root cause: five whys', '');
   out.push(`1. Why did ${cell(name)} fire? _…_`, '2. Why? _…_', '3. Why? _…_', '4. Why? _…_', '5. Why? _…_', '', '**Root cause:** _…_', '');
-  out.push('### Impact', '', '- Users affected: _…_', '- Services affected: ' + (first ? cell(first.services.join(', ') || '_…_') : '_…_'), '- Business loss: _…_', '');
+  out.push('### Impact', '', '- Users affected: _…_', `- Services affected: ${first ? cell(first.services.join(', ') || '_…_') : '_…_'}`, '- Business loss: _…_', '');
   out.push('### Lessons learned', '', '- What went well: _…_', '- What went badly: _…_', '- Where we were lucky: _…_', '');
   out.push('### Improvements', '', '| Action | Owner | Due | Tracking |', '|---|---|---|---|', '| _…_ | _…_ | _…_ | _…_ |', '');
   return out.join('\n');

@@ -24,15 +24,15 @@ export function createAjv(options: { coerce?: boolean } = {}): Ajv {
 
 /** One readable line per Ajv error: `spec.steps[2].with.replicas: must be integer`. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): string[] {
-  return simplify(errors ?? []).map((e) => `${jsonPath(root, e.instancePath, e)}: ${message(e)}`);
+  return simplify(errors ?? []).map((e) => `${jsonPath(root, e.instancePath)}: ${message(e)}`);
 }
 
 /** Ajv errors below `basePointer`, each with the pointer (and, for unknown keys, the key) it is about. */
 export function pointedErrors(errors: ErrorObject[] | null | undefined, basePointer = ''): Array<{ pointer: string; key?: string; message: string }> {
   return simplify(errors ?? []).map((e) => {
     const pointer = basePointer + e.instancePath;
-    const key = e.keyword === 'additionalProperties' ? String(e.params['additionalProperty']) : undefined;
-    return { pointer, key, message: `${jsonPath('', pointer, e)}: ${message(e)}` };
+    const key = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
+    return { pointer, key, message: `${jsonPath('', pointer)}: ${message(e)}` };
   });
 }
 
@@ -63,7 +63,7 @@ function simplify(all: ErrorObject[]): ErrorObject[] {
   }
   // When a union failed, the type errors of the other branches are noise if a more specific error exists at the
   // same place or below it (e.g. "must be <= 599" beats the template branch's "must be string").
-  return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(e.instancePath + '/')))));
+  return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`)))));
 }
 
 /**
@@ -72,7 +72,7 @@ function simplify(all: ErrorObject[]): ErrorObject[] {
  */
 function closestBranch(errors: ErrorObject[]): ErrorObject[] {
   const branchOf = (e: ErrorObject, union: string): number | undefined => {
-    if (!e.schemaPath.startsWith(union + '/')) return undefined;
+    if (!e.schemaPath.startsWith(`${union}/`)) return undefined;
     const m = /^\/(\d+)/.exec(e.schemaPath.slice(union.length));
     return m ? Number(m[1]) : undefined;
   };
@@ -103,23 +103,23 @@ function closestBranch(errors: ErrorObject[]): ErrorObject[] {
 function message(e: ErrorObject): string {
   switch (e.keyword) {
     case 'additionalProperties':
-      return `unknown property "${String(e.params['additionalProperty'])}"`;
+      return `unknown property "${String(e.params.additionalProperty)}"`;
     case 'required':
-      return `missing required property "${String(e.params['missingProperty'])}"`;
+      return `missing required property "${String(e.params.missingProperty)}"`;
     case 'enum':
-      return `must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
-      return `must be ${JSON.stringify(e.params['allowedValue'])}`;
+      return `must be ${JSON.stringify(e.params.allowedValue)}`;
     case 'format':
-      return e.params['format'] === 'dns1123-subdomain' || e.params['format'] === 'dns1123-label'
+      return e.params.format === 'dns1123-subdomain' || e.params.format === 'dns1123-label'
         ? `must be a valid DNS-1123 name (lowercase letters, digits, '-' and '.'; start and end alphanumeric)`
-        : `must be a valid ${String(e.params['format'])}`;
+        : `must be a valid ${String(e.params.format)}`;
     default:
       return e.message ?? e.keyword;
   }
 }
 
-function jsonPath(root: string, pointer: string, e: ErrorObject): string {
+function jsonPath(root: string, pointer: string): string {
   const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let out = root;
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;

@@ -156,15 +156,20 @@ export class ControllerManager {
     const [kind, namespace, name] = key.split('/') as [string, string, string];
     switch (kind) {
       case 'Deployment':
-        return this.#deployments.reconcile(namespace, name);
+        this.#deployments.reconcile(namespace, name);
+        return;
       case 'ReplicaSet':
-        return reconcileReplicaSet(this.#o.store, this.#o.events, namespace, name);
+        reconcileReplicaSet(this.#o.store, this.#o.events, namespace, name);
+        return;
       case 'Node':
-        return this.#nodes.reconcile(name);
+        this.#nodes.reconcile(name);
+        return;
       case 'Endpoints':
-        return this.#endpoints.reconcile(namespace, name);
+        this.#endpoints.reconcile(namespace, name);
+        return;
       case 'Volumes':
-        return reconcileVolumes(this.#o.store, this.#o.events);
+        reconcileVolumes(this.#o.store, this.#o.events);
+        return;
       case 'StatefulSet':
       case 'DaemonSet': {
         const update = kind === 'StatefulSet' ? statefulSetStatus : daemonSetStatus;

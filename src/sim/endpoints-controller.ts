@@ -119,7 +119,7 @@ export class EndpointsController {
   reconcile(namespace: string, name: string): void {
     const svc = this.#store.get('Service', namespace, name);
     const slices = this.#store.list('EndpointSlice', namespace).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY);
-    if (!svc || !svc.spec?.selector || Object.keys(svc.spec.selector).length === 0) {
+    if (!svc?.spec?.selector || Object.keys(svc.spec.selector).length === 0) {
       // Endpoints this controller wrote (they carry its trigger-time annotation) go with their Service.
       const ep = svc ? undefined : this.#store.get('Endpoints', namespace, name);
       if (ep?.metadata.annotations?.['endpoints.kubernetes.io/last-change-trigger-time']) this.#store.delete('Endpoints', namespace, name);

@@ -32,7 +32,8 @@ const OWNED_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.i
 function setCondition(node: any, type: string, status: string, reason: string, message: string): void {
   const now = nowRfc3339();
   node.status ??= {};
-  const conditions: any[] = (node.status.conditions ??= []);
+  node.status.conditions ??= [];
+  const conditions: any[] = node.status.conditions;
   const c = conditions.find((x) => x.type === type);
   if (!c) {
     conditions.push({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });

@@ -78,7 +78,11 @@ function schema(w: Writer, s: Json): void {
   }
   if (s.type) w.message(22, (t) => t.strings(1, [s.type]));
   if (s.items) w.message(23, (i) => i.message(1, (x) => schema(x, s.items)));
-  if (s.properties) w.message(25, (p) => Object.entries<Json>(s.properties).forEach(([name, sub]) => p.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, sub)))));
+  if (s.properties) {
+    w.message(25, (p) => {
+      for (const [name, sub] of Object.entries<Json>(s.properties)) p.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, sub)));
+    });
+  }
   extensions(w, 31, s);
 }
 
@@ -123,12 +127,16 @@ export function encodeOpenApiV2(doc: Json): Buffer {
       );
     }
   });
-  w.message(9, (defs) => Object.entries<Json>(doc.definitions ?? {}).forEach(([name, s]) => defs.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, s)))));
+  w.message(9, (defs) => {
+    for (const [name, s] of Object.entries<Json>(doc.definitions ?? {})) defs.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, s)));
+  });
   for (const req of doc.security ?? []) {
-    w.message(12, (sr) => Object.entries<Json>(req).forEach(([name, scopes]) => sr.message(1, (n) => n.string(1, name).message(2, (a) => a.strings(1, scopes)))));
+    w.message(12, (sr) => {
+      for (const [name, scopes] of Object.entries<Json>(req)) sr.message(1, (n) => n.string(1, name).message(2, (a) => a.strings(1, scopes)));
+    });
   }
-  w.message(13, (sd) =>
-    Object.entries<Json>(doc.securityDefinitions ?? {}).forEach(([name, d]) => sd.message(1, (n) => n.string(1, name).message(2, (item) => item.message(2, (k) => k.string(1, d.type).string(2, d.name).string(3, d.in).string(4, d.description))))),
-  );
+  w.message(13, (sd) => {
+    for (const [name, d] of Object.entries<Json>(doc.securityDefinitions ?? {})) sd.message(1, (n) => n.string(1, name).message(2, (item) => item.message(2, (k) => k.string(1, d.type).string(2, d.name).string(3, d.in).string(4, d.description))));
+  });
   return w.finish();
 }

@@ -221,7 +221,7 @@ export class ResourceHandlers {
     };
   }
 
-  #checkKind(req: ResourceRequest, body: any, expectedKind: string, expectedApiVersion: string): void {
+  #checkKind(body: any, expectedKind: string, expectedApiVersion: string): void {
     if (body.apiVersion !== undefined && body.apiVersion !== expectedApiVersion) {
       throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${expectedApiVersion})`);
     }
@@ -249,7 +249,7 @@ export class ResourceHandlers {
     if (req.type.kind === 'SelfSubjectAccessReview') throw new Error('handled by the router');
     if (req.subresource) throw methodNotAllowed(req.method);
     const body = parseBody(req.body);
-    this.#checkKind(req, body, req.type.kind, apiVersionOf(req.type));
+    this.#checkKind(body, req.type.kind, apiVersionOf(req.type));
     this.#checkNamespace(req, body);
     this.#requireNamespace(req);
     if (!body.metadata.name && body.metadata.generateName) body.metadata.name = `${body.metadata.generateName}${randomSuffix()}`;
@@ -342,12 +342,12 @@ export class ResourceHandlers {
       throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     }
     if (req.subresource === 'scale') {
-      this.#checkKind(req, body, 'Scale', 'autoscaling/v1');
+      this.#checkKind(body, 'Scale', 'autoscaling/v1');
       const current = this.#current(req, name);
       checkResourceVersion(req.type, name, current, body.metadata.resourceVersion);
       return this.#commitScale(req, current, body);
     }
-    this.#checkKind(req, body, req.type.kind, apiVersionOf(req.type));
+    this.#checkKind(body, req.type.kind, apiVersionOf(req.type));
     this.#checkNamespace(req, body);
     const current = this.#store.get(req.type.kind, req.namespace ?? '', name);
     if (!current) throw notFound(req.type, name);

@@ -9,7 +9,6 @@ import { ResourceHandlers, type ResourceContext } from './resource-handlers.ts';
 import { typeByPath, type ResourceType } from './resources.ts';
 import { badRequest, forbidden, methodNotAllowed, notFoundPath, StatusError, unauthorized } from './status.ts';
 import { decodeCoreObject, decodeEnvelope, decodeSelfSubjectAccessReview } from './protobuf.ts';
-import type { ObjectStore } from './store.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { serveWatch } from './watch.ts';
 
@@ -326,6 +325,6 @@ function selfSubjectAccessReview(body: string, access: AccessRules): unknown {
     apiVersion: 'authorization.k8s.io/v1',
     metadata: { creationTimestamp: null },
     spec: review?.spec ?? {},
-    status: allowed ? { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "kube-sim" of ClusterRole "cluster-admin" to User "' + SIM_USER + '"' } : { allowed: false },
+    status: allowed ? { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "kube-sim" of ClusterRole "cluster-admin" to User "${SIM_USER}"` } : { allowed: false },
   };
 }

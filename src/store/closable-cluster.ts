@@ -17,7 +17,10 @@ export function closableCluster<C extends Cluster>(cluster: C): C {
   const disconnect = cluster.disconnect.bind(cluster);
   const duplicate = cluster.duplicate.bind(cluster);
   cluster.disconnect = (reconnect = false): void => {
-    if (reconnect || cluster.status !== 'connecting') return disconnect(reconnect);
+    if (reconnect || cluster.status !== 'connecting') {
+      disconnect(reconnect);
+      return;
+    }
     const settle = (): void => {
       cluster.off('ready', settle);
       cluster.off('end', settle);

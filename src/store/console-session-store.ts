@@ -3,6 +3,7 @@ import type { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
 
 type Callback = (err?: unknown) => void;
+// biome-ignore lint/suspicious/noExplicitAny: @fastify/session's store contract types the session it reads back as any
 type SessionCallback = (err: unknown, session?: any) => void;
 
 /**

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander } from 'ioredis';
+import type { ChainableCommander, Result } from 'ioredis';
 import type { RedisClient } from './redis-connection.ts';
 import { Keys } from './keys.ts';
 import { storeCall } from './store-call.ts';
@@ -9,6 +9,18 @@ import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
+
+// The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    remIngestFiring(...keysThenArgs: Array<string | number>): Result<Array<number | string>, Context>;
+    remDecideFinal(...keysThenArgs: Array<string | number>): Result<number, Context>;
+    remAbsorbQueued(...keysThenArgs: Array<string | number>): Result<number, Context>;
+    remListRuns(...keysThenArgs: Array<string | number>): Result<string[], Context>;
+    remCountRuns(...keysThenArgs: Array<string | number>): Result<Array<string | number>, Context>;
+    remApprovalAnnounced(...keysThenArgs: Array<string | number>): Result<number, Context>;
+  }
+}
 
 const DECISIONS_KEPT = 200;
 
@@ -145,7 +157,7 @@ export class RunStore {
     const cancel = JSON.stringify({ by, reason: decision.message, at: decision.at });
     const episodeDecisions = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const done = await storeCall(
-      () => (this.#redis as any).remAbsorbQueued(this.keys.run(runId), this.keys.runDecisions(runId), episodeDecisions || this.keys.runDecisions(runId), cancel, JSON.stringify(decision), DECISIONS_KEPT, episodeDecisions ? this.#retentionSeconds : 0) as Promise<number>,
+      () => this.#redis.remAbsorbQueued(this.keys.run(runId), this.keys.runDecisions(runId), episodeDecisions || this.keys.runDecisions(runId), cancel, JSON.stringify(decision), DECISIONS_KEPT, episodeDecisions ? this.#retentionSeconds : 0),
     );
     if (done === 1) this.#onDecision(decision);
     return done === 1;
@@ -164,7 +176,7 @@ export class RunStore {
       args.push(c.episodeId, this.keys.episode(c.episodeId), this.keys.episodeDecisions(c.episodeId), c.alert.fingerprint, c.alert.startsAt, JSON.stringify(c.alert.labels), c.runs.length, c.runs.length === 0 ? JSON.stringify(c.unmatched) : '');
       for (const r of c.runs) args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
     }
-    const flat = (await storeCall(() => (this.#redis as any).remIngestFiring(this.keys.runs(), ...args) as Promise<Array<number | string>>)) ?? [];
+    const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
     const created: string[] = [];
     for (let j = 0; j + 2 < flat.length; j += 3) if (flat[j] === 1) created.push(String(flat[j + 1]));
     this.#announce(created);
@@ -204,7 +216,7 @@ export class RunStore {
   async resolveEpisode(episodeId: string, alert: AlertView, now: string): Promise<string[]> {
     const key = this.keys.episode(episodeId);
     await this.touchEpisode(episodeId, alert, now);
-    const [, , fields] = (await storeCall(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, any]>;
+    const [, , fields] = (await storeCall(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, unknown]>;
     const all = (fields?.[1] ?? {}) as Record<string, string>;
     const runIds = Object.entries(all).filter(([k]) => k.startsWith('run:')).map(([, v]) => v);
     if (runIds.length > 0) {
@@ -279,7 +291,7 @@ export class RunStore {
 
   async getRun(id: string): Promise<RunView | undefined> {
     const [h, decisions] = await storeCall(() => Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]));
-    if (!h['record']) return undefined;
+    if (!h.record) return undefined;
     return toView(h, decisions);
   }
 
@@ -316,7 +328,7 @@ export class RunStore {
     const lower = filter.since === undefined ? '-inf' : String(filter.since);
     const flat = await storeCall(
       () =>
-        (this.#redis as any).remListRuns(this.keys.runs(), this.keys.run(''), from.score, from.id, lower, filter.limit, LIST_SCAN_BOUND, filter.status ?? '', filter.playbook ?? '', filter.target ?? '') as Promise<string[]>,
+        this.#redis.remListRuns(this.keys.runs(), this.keys.run(''), from.score, from.id, lower, filter.limit, LIST_SCAN_BOUND, filter.status ?? '', filter.playbook ?? '', filter.target ?? ''),
     );
     const sep = flat.length - 3;
     const ids = flat.slice(0, sep);
@@ -324,14 +336,14 @@ export class RunStore {
     const m = this.#redis.multi();
     for (const id of ids) m.hgetall(this.keys.run(id));
     const rows = ids.length === 0 ? [] : ((await storeCall(() => m.exec())) ?? []).map(([, v]) => v as Record<string, string>);
-    const runs = rows.filter((row) => row?.['record']).map((row) => toView(row, []));
+    const runs = rows.filter((row) => row?.record).map((row) => toView(row, []));
     return { runs, next: nextScore ? encodeCursor(nextScore, nextId) : undefined };
   }
 
   /** How many runs created in the window (ms, inclusive; default all) have each status; one round trip. */
   async countRuns(window: { since?: number; until?: number } = {}): Promise<Partial<Record<RunStatus, number>>> {
     const flat = await storeCall(
-      () => (this.#redis as any).remCountRuns(this.keys.runs(), this.keys.run(''), window.since === undefined ? '-inf' : String(window.since), window.until === undefined ? '+inf' : String(window.until)) as Promise<Array<string | number>>,
+      () => this.#redis.remCountRuns(this.keys.runs(), this.keys.run(''), window.since === undefined ? '-inf' : String(window.since), window.until === undefined ? '+inf' : String(window.until)),
     );
     const out: Partial<Record<RunStatus, number>> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as RunStatus] = Number(flat[i + 1]);
@@ -403,7 +415,7 @@ export class RunStore {
 
   /** The notice job of the run's `awaiting_approval` decision at `at` (ms) is in the queue: forget the entry (a newer one stays). */
   async approvalAnnounced(runId: string, at: number): Promise<void> {
-    await storeCall(() => (this.#redis as any).remApprovalAnnounced(this.keys.approvalsUnannounced(), runId, String(at)) as Promise<number>);
+    await storeCall(() => this.#redis.remApprovalAnnounced(this.keys.approvalsUnannounced(), runId, String(at)));
   }
 
   /** Marks that the page of an escalated run was handed to the escalator (the closing work checks it; see RunCloser). */
@@ -420,26 +432,26 @@ export class RunStore {
   async recordFinalDecision(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
-    const written = await storeCall(() => (this.#redis as any).remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1') as Promise<number>);
+    const written = await storeCall(() => this.#redis.remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1'));
     if (written === 1 && !options.markOnly) this.#onDecision(decision);
     return written === 1;
   }
 }
 
 function toView(h: Record<string, string>, decisions: string[]): RunView {
-  const record = JSON.parse(h['record']!) as RunRecord;
+  const record = JSON.parse(h.record!) as RunRecord;
   // A fleet run's services grow while it runs (src/guards/fleet-correlator.ts); the run reads the current list.
-  if (h['fleetServices']) record.params = { ...record.params, services: JSON.parse(h['fleetServices']) as string[] };
+  if (h.fleetServices) record.params = { ...record.params, services: JSON.parse(h.fleetServices) as string[] };
   return {
     ...record,
-    status: (h['status'] ?? 'queued') as RunStatus,
-    updatedAt: h['updatedAt'] ?? record.createdAt,
-    state: h['state'] ? (JSON.parse(h['state']) as RunState) : undefined,
-    cancel: h['cancel'] ? JSON.parse(h['cancel']) : undefined,
-    approvals: h['approvals'] ? JSON.parse(h['approvals']) : undefined,
-    alertResolvedAt: h['alertResolvedAt'],
-    escalationEnqueuedAt: h['escalationEnqueuedAt'],
-    finalDecisionAt: h['finalDecisionAt'],
+    status: (h.status ?? 'queued') as RunStatus,
+    updatedAt: h.updatedAt ?? record.createdAt,
+    state: h.state ? (JSON.parse(h.state) as RunState) : undefined,
+    cancel: h.cancel ? JSON.parse(h.cancel) : undefined,
+    approvals: h.approvals ? JSON.parse(h.approvals) : undefined,
+    alertResolvedAt: h.alertResolvedAt,
+    escalationEnqueuedAt: h.escalationEnqueuedAt,
+    finalDecisionAt: h.finalDecisionAt,
     decisions: decisions.map((d) => JSON.parse(d) as Decision),
   };
 }

@@ -122,7 +122,7 @@ t.test('Secrets a Deployment needs: present or missing, and never their values i
 });
 
 t.test('a claim that is not Bound is a cause; so is a node the sim makes NotReady', async (t) => {
-  const file = `${process.env['TMPDIR'] ?? '/tmp'}/pvc-${process.pid}.yaml`;
+  const file = `${process.env.TMPDIR ?? '/tmp'}/pvc-${process.pid}.yaml`;
   const { writeFile, rm } = await import('node:fs/promises');
   await writeFile(file, `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: { name: recordings, namespace: ${ns} }\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: { requests: { storage: 10Gi } }\n  storageClassName: nowhere\n`);
   t.teardown(() => rm(file, { force: true }));

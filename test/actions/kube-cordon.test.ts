@@ -73,7 +73,7 @@ t.test('dry run: the API sees dryRun=All, the Node stays schedulable, the plan i
   const from = sim.requests.length;
   const r = await runAction(cordon, { name: 'worker-4' }, { services, run: { dryRun: true } });
   t.match(r, { status: 'ok', output: { dryRun: true, plan: { patch: { type: 'strategic', body: { spec: { unschedulable: true } } } } } });
-  t.equal(nodeRequests(from).find((c) => c.method === 'PATCH')?.query['dryRun'], 'All');
+  t.equal(nodeRequests(from).find((c) => c.method === 'PATCH')?.query.dryRun, 'All');
   t.notOk(unschedulable('worker-4'));
 });
 
@@ -165,6 +165,6 @@ ${spec}  steps:
   const plan = await fire('planned', 'NodePlan');
   t.equal(plan.status, 'completed');
   t.ok(plan.decisions.some((d: any) => d.reason === 'dry_run'));
-  t.same(nodeWrites('planned').map((w) => w.query['dryRun']), ['All'], 'only a server-side dry run reached the Node');
+  t.same(nodeWrites('planned').map((w) => w.query.dryRun), ['All'], 'only a server-side dry run reached the Node');
   t.notOk(svc.sim.get('Node', '', 'planned').spec.unschedulable);
 });

@@ -11,7 +11,7 @@ t.jobs = 2;
 const BIN = new URL('../../bin/remediator.js', import.meta.url).pathname;
 const demoEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env, LOG_LEVEL: 'warn', REMEDIATOR_PORT: '0' };
-  delete e['REDIS_URL'];
+  delete e.REDIS_URL;
   return e;
 };
 

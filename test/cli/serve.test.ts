@@ -4,7 +4,6 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { runCli, cliNode, cliBin } from '../support/run-cli.ts';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { redisForTest } from '../support/redis.ts';
 
 // `remediator serve` as a user runs it: spawned, with its real stdout, stderr and exit code.

@@ -76,7 +76,7 @@ t.test('a token may name one person only, and never be a webhook token too', asy
 t.test('remediator serve prints the problem with its code on stderr, exits 2 and never shows the token', async (t) => {
   const bin = new URL('../../bin/remediator.js', import.meta.url).pathname;
   const err = await promisify(execFile)(process.execPath, [bin, 'serve'], {
-    env: { PATH: process.env['PATH'], REMEDIATOR_OPERATOR_TOKENS: SECRET, REMEDIATOR_WEBHOOK_TOKENS: OTHER },
+    env: { PATH: process.env.PATH, REMEDIATOR_OPERATOR_TOKENS: SECRET, REMEDIATOR_WEBHOOK_TOKENS: OTHER },
     timeout: 30_000,
   }).then(
     () => undefined,

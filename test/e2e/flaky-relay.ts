@@ -42,7 +42,7 @@ export class FlakyRelay {
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
         const body = JSON.parse(raw.toString('utf8')) as { status: string; alerts: Array<{ status: string; labels: Record<string, string>; fingerprint: string; startsAt: string }> };
-        const deployments = body.alerts.map((a) => a.labels['deployment'] ?? '');
+        const deployments = body.alerts.map((a) => a.labels.deployment ?? '');
         const episodes = body.alerts.map((a) => episodeId(a.fingerprint, a.startsAt));
         const record = (answered: number) => this.deliveries.push({ at: Date.now(), status: body.status, deployments, episodes, answered });
         const victim = body.status === 'firing' ? deployments.find((d) => this.#failFor.has(d)) : undefined;

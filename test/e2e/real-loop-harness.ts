@@ -95,7 +95,8 @@ export async function startE2E(
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       c.prometheus = { url: loop.prometheus.url, timeout: '2s' };
       c.escalation = { targets: { pd: { type: 'pagerduty', routingKey, url: pagerduty.url }, ...(slack ? { slack: { type: 'slack', webhookUrl: slack.url } } : {}) }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
-      const guards = (c.guards ??= {}) as Record<string, Record<string, unknown>>;
+      c.guards ??= {};
+      const guards = c.guards as Record<string, Record<string, unknown>>;
       for (const [k, v] of Object.entries(options.guards ?? {})) guards[k] = { ...guards[k], ...v };
     },
   });

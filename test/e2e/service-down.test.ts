@@ -129,7 +129,7 @@ if (skipReason) {
     const md = await fetch(`${e.svc.url}/v1/runs/${runId}/timeline`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
     t.match(await md.text(), /escalat/i, 'the post-incident timeline tells the story');
     t.equal(await e.loop.isUp(ce), false, 'it is still down');
-    const opened = [...e.pagerduty.alerts.entries()].filter(([, a]) => a.events.some((x) => x['payload']?.component === ce.name));
+    const opened = [...e.pagerduty.alerts.entries()].filter(([, a]) => a.events.some((x) => x.payload?.component === ce.name));
     t.equal(opened.length, 1, 'one PagerDuty alert for the episode');
     t.equal(opened[0]![1].opened, 1, 'paged once');
 

@@ -117,7 +117,7 @@ t.test('no data never passes: a gate that only sees nodata fails with REM_ERR_GA
 });
 
 t.test('the last rung failing escalates with the reason', async (t) => {
-  let s = initialRunState();
+  const s = initialRunState();
   s.cursor = { rung: 1, step: 0 };
   let d = step(s, ok, T0);
   d = step(d.state, { type: 'observation', observation: { verdict: 'fatal', summary: 'ProgressDeadlineExceeded' } }, T0 + 1);

@@ -69,10 +69,10 @@ t.test('trigger → update → resolve: one dedup_key at PagerDuty, one alias at
 
   t.same([...rx.pagerduty.alerts.keys()], [`remediator-${report.episodeKey}`], 'one dedup_key for the episode');
   const alert = rx.pagerduty.alerts.get(`remediator-${report.episodeKey}`)!;
-  t.same(alert.events.map((e) => e['event_action']), ['trigger', 'trigger', 'resolve'], 'the update is a trigger on the same dedup_key');
+  t.same(alert.events.map((e) => e.event_action), ['trigger', 'trigger', 'resolve'], 'the update is a trigger on the same dedup_key');
   t.equal(alert.opened, 1, 'one page');
   t.equal(alert.status, 'resolved');
-  t.equal(alert.events[1]!['payload'].custom_details.latest_update, 'rollback started');
+  t.equal(alert.events[1]!.payload.custom_details.latest_update, 'rollback started');
 
   t.same([...rx.opsgenie.alerts.keys()], [`remediator-${report.episodeKey}`], 'one alias');
   const og = rx.opsgenie.alerts.get(`remediator-${report.episodeKey}`)!;
@@ -82,7 +82,7 @@ t.test('trigger → update → resolve: one dedup_key at PagerDuty, one alias at
   t.equal(og.status, 'closed');
   t.same(rx.opsgenie.requests.map((r) => r.path.split('/').at(-1)), ['alerts', 'notes', 'close']);
 
-  t.same(rx.webhook.events.map((e) => e['event']), ['remediation.escalated', 'remediation.updated', 'remediation.resolved'], 'signed webhook events verified by the receiver');
+  t.same(rx.webhook.events.map((e) => e.event), ['remediation.escalated', 'remediation.updated', 'remediation.resolved'], 'signed webhook events verified by the receiver');
   t.match(rx.slack.messages[2]!.text, /^✅ \[CRITICAL\] ServiceDown .* recovered/);
   t.same(await escalator.deadLetters(), []);
 });
@@ -98,7 +98,7 @@ t.test('a repeated trigger for the same episode opens no second incident anywher
   t.equal(rx.opsgenie.alerts.get(`remediator-${report.episodeKey}`)!.created, 1, 'Opsgenie created one alert');
   t.equal(rx.opsgenie.requests.filter((r) => r.path === '/v2/alerts').length, 1, 'the second trigger became a note, not a create');
   t.match(rx.slack.messages[1]!.text, /Update: Escalated again/);
-  t.same(rx.webhook.events.map((e) => e['event']), ['remediation.escalated', 'remediation.updated']);
+  t.same(rx.webhook.events.map((e) => e.event), ['remediation.escalated', 'remediation.updated']);
 });
 
 t.test('429 with Retry-After: the retry does not come earlier', async (t) => {

@@ -92,7 +92,7 @@ t.test('with the engine\'s report builder the page carries the whole story; the 
   t.equal(asked?.id, 'run-7', 'the builder got the run');
   t.equal(result.status, 'ok');
   if (result.status !== 'ok') return;
-  t.same((result.output!['enqueued'] as Array<{ target: string }>).map((x) => x.target).sort(), ['pd', 'slack'], 'P0 from the report: page and Slack');
+  t.same((result.output!.enqueued as Array<{ target: string }>).map((x) => x.target).sort(), ['pd', 'slack'], 'P0 from the report: page and Slack');
   const msgs = await rx.slack.waitFor((q) => q.length >= before + 1);
   const text = (msgs.at(-1)!.body as { text: string }).text;
   t.match(text, /^🚨 \[CRITICAL\] ServiceDown .* a human is needed/, 'a remediating report is sent as escalated');

@@ -19,10 +19,10 @@ t.test('PagerDuty: severity from level, rungs with ✓/✗ and why, links, no ro
   t.equal(renderPagerDutyEvent({ ...report, level: 'P3' }, { action: 'trigger' }).payload!.severity, 'info');
   t.match(body.payload!.summary, /^\[P0\] ServiceDown on ai-ninja\/Deployment\/phone-gateway: phone-gateway health check failing/);
   const d = body.payload!.custom_details as Record<string, any>;
-  t.same(d['rungs'].slice(0, 2), ['✗ restart — rollout did not become ready within 120s (14:31:00–14:33:05 UTC)', '✓ config check — DEGRADED_MODE unset as expected (14:33:10–14:33:12 UTC)']);
-  t.equal(d['progress'], '2 of 3 rungs tried, 1 succeeded');
-  t.equal(d['latest_update'], 'restart failed');
-  t.same(d['snapshot'], report.snapshot, 'a small snapshot stays structured');
+  t.same(d.rungs.slice(0, 2), ['✗ restart — rollout did not become ready within 120s (14:31:00–14:33:05 UTC)', '✓ config check — DEGRADED_MODE unset as expected (14:33:10–14:33:12 UTC)']);
+  t.equal(d.progress, '2 of 3 rungs tried, 1 succeeded');
+  t.equal(d.latest_update, 'restart failed');
+  t.same(d.snapshot, report.snapshot, 'a small snapshot stays structured');
   t.same(body.links!.map((l) => l.text), ['Remediation run run-42', 'Runbook', 'Dashboard', 'Alert source']);
   t.same(renderPagerDutyEvent(report, { action: 'resolve' }), { event_action: 'resolve', dedup_key: `remediator-${report.episodeKey}` });
 });
@@ -33,18 +33,18 @@ t.test('PagerDuty: summary ≤1024 chars and the body ≤512 KB, the snapshot tr
   const body = renderPagerDutyEvent(report, { action: 'trigger' });
   t.equal(body.payload!.summary.length, 1024);
   const d = body.payload!.custom_details as Record<string, any>;
-  t.type(d['snapshot'], 'string', 'by default the snapshot is cut to 64 KiB of text');
-  t.ok(d['snapshot'].length < 66_000);
-  t.match(d['snapshot'], /snapshot cut: \d+ chars in full/);
+  t.type(d.snapshot, 'string', 'by default the snapshot is cut to 64 KiB of text');
+  t.ok(d.snapshot.length < 66_000);
+  t.match(d.snapshot, /snapshot cut: \d+ chars in full/);
 
   const full = renderPagerDutyEvent(report, { action: 'trigger', snapshotMaxChars: Number.POSITIVE_INFINITY });
   const size = Buffer.byteLength(JSON.stringify({ routing_key: 'r'.repeat(32), ...full }));
   t.ok(size <= PAGERDUTY_MAX_BYTES, `${size} bytes with the routing key`);
   t.ok(size > 400_000, 'without the 64 KiB bound, the snapshot takes the room that is left');
   const fd = full.payload!.custom_details as Record<string, any>;
-  t.match(fd['snapshot'], /snapshot cut/);
-  t.equal(fd['rungs'].length, 3, 'the ladder survives');
-  t.equal(fd['timeline'].length, report.timeline.length, 'the timeline too: the snapshot went first');
+  t.match(fd.snapshot, /snapshot cut/);
+  t.equal(fd.rungs.length, 3, 'the ladder survives');
+  t.equal(fd.timeline.length, report.timeline.length, 'the timeline too: the snapshot went first');
 
   const tiny = renderPagerDutyEvent(report, { action: 'trigger', maxBytes: 3 * 1024 });
   t.ok(Buffer.byteLength(JSON.stringify(tiny)) <= 3 * 1024 - 128);
@@ -66,8 +66,8 @@ t.test('Opsgenie: message ≤130, priority from level, details ≤8000 in total,
   t.equal(renderOpsgenieCreate({ ...base, level: 'P3' }).priority, 'P4');
   const total = Object.entries(body.details).reduce((n, [k, v]) => n + k.length + v.length, 0);
   t.ok(total <= 8000, `details ${total} chars`);
-  t.equal(body.details['level'], 'P0', 'the most useful details come first');
-  t.equal(body.details['run_url'], base.run.url);
+  t.equal(body.details.level, 'P0', 'the most useful details come first');
+  t.equal(body.details.run_url, base.run.url);
   t.ok(body.tags.length <= 20 && body.tags.every((x) => x.length <= 50));
   t.ok(body.description.length <= 15_000);
   t.match(body.description, /✗ restart — rollout did not become ready/);
@@ -88,15 +88,15 @@ t.test('Slack: the runbook template fields, with tried actions as [X] and the re
   t.match(msg.text, /\nDashboard: https:\/\/grafana\.example\.com\/d\/service-overview\n/);
   t.match(msg.text, /\nRun: https:\/\/remediator\.example\.com\/v1\/runs\/run-42\n/);
 
-  t.equal(msg.blocks[0]!['type'], 'header');
-  const fields = (msg.blocks.find((b) => Array.isArray(b['fields']))!['fields'] as Array<{ text: string }>).map((f) => f.text);
+  t.equal(msg.blocks[0]!.type, 'header');
+  const fields = (msg.blocks.find((b) => Array.isArray(b.fields))!.fields as Array<{ text: string }>).map((f) => f.text);
   t.same(fields.map((f) => f.split(':*')[0]), ['*Services', '*Start time', '*Current status', '*Progress', '*ETA', '*Owner']);
-  const actions = msg.blocks.find((b) => b['type'] === 'actions')!['elements'] as Array<{ url: string }>;
+  const actions = msg.blocks.find((b) => b.type === 'actions')!.elements as Array<{ url: string }>;
   t.same(actions.map((a) => a.url), [serviceDownReport().alert.dashboardUrl, serviceDownReport().run.url, serviceDownReport().alert.runbookUrl]);
 
   const p2 = renderSlackMessage(serviceDownReport({ level: 'P2', status: 'remediating', alert: { ...serviceDownReport().alert, summary: 'a <b> & c' } }), { kind: 'update', note: 'gate failed' });
   t.match(p2.text, /^⚠️ \[WARNING\] .* remediation in progress\nUpdate: gate failed\n/);
-  t.equal((p2.blocks[1]!['text'] as { text: string }).text, 'a &lt;b&gt; &amp; c', 'mrkdwn is escaped');
+  t.equal((p2.blocks[1]!.text as { text: string }).text, 'a &lt;b&gt; &amp; c', 'mrkdwn is escaped');
   t.match(renderSlackMessage(serviceDownReport(), { kind: 'resolve' }).text, /^✅ \[CRITICAL\] .* recovered\n[\s\S]*ETA: recovered/);
 });
 

@@ -32,7 +32,9 @@ const escalation = {
 };
 
 t.test('the tier is sent by the next process after a restart', async (t) => {
-  const first = await startTestService({ playbooks: { 'p.yaml': playbook }, overrides: (c) => void (c.escalation = escalation) });
+  const first = await startTestService({ playbooks: { 'p.yaml': playbook }, overrides: (c) => {
+    c.escalation = escalation;
+  } });
   const res = await first.post(await fixture('alertmanager/firing.json'));
   const runId = res.body.alerts[0].runs[0].runId;
   const run = await first.waitForRun(runId, (r) => Boolean(r.episodeId));

@@ -70,18 +70,18 @@ async function fire(alertname: string, before?: (episode: string) => Promise<voi
   return { runId, episode: run.episodeId };
 }
 
-const hookEventsFor = (episode: string) => rx.webhook.events.filter((e) => e['dedupKey'] === `remediator-${episode}`);
+const hookEventsFor = (episode: string) => rx.webhook.events.filter((e) => e.dedupKey === `remediator-${episode}`);
 
 t.test('not acknowledged within the response time: the next tier is paged and the step recorded', async (t) => {
   const { runId, episode } = await fire('ServiceDown');
   await rx.opsgenie.waitFor(() => rx.opsgenie.alerts.has(`remediator-${episode}`), 10_000, 'the tier-1 page');
   const created = rx.opsgenie.alerts.get(`remediator-${episode}`)!;
-  t.equal(created.body['priority'], 'P2', 'tier 1 is paged at the incident\'s level (P1 → Opsgenie P2)');
-  t.match(created.body['note'] ?? created.body['description'], /Not acknowledged within 2s \(P1 response time 2s\): escalating to tier 1 \(og\)/);
+  t.equal(created.body.priority, 'P2', 'tier 1 is paged at the incident\'s level (P1 → Opsgenie P2)');
+  t.match(created.body.note ?? created.body.description, /Not acknowledged within 2s \(P1 response time 2s\): escalating to tier 1 \(og\)/);
   const run = await svc.waitForRun(runId, (r) => r.decisions.some((d: any) => d.reason === 'response_escalated'));
   t.match(run.decisions.find((d: any) => d.reason === 'response_escalated').message, /escalating to tier 1/);
   await rx.webhook.waitFor(() => hookEventsFor(episode).length > 0, 10_000, 'the business owner');
-  t.equal(hookEventsFor(episode)[0]!['event'], 'remediation.escalated');
+  t.equal(hookEventsFor(episode)[0]!.event, 'remediation.escalated');
   t.same([...rx.opsgenie.problems(), ...rx.webhook.problems(), ...rx.pagerduty.problems()], []);
 });
 

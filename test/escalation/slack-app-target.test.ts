@@ -47,7 +47,7 @@ t.test('one message per incident: posted once, edited to show the state, rung up
   t.match(parent.versions[1]!.text, /- \[X\] rollback — failed: previous revision also crashes/, 'the edit shows the ladder now');
   t.match(parent.text, /^✅ .* recovered/, 'and ends recovered');
   const calls = rx.calls.filter((c) => c.body?.channel === 'C0INCIDENTS');
-  t.ok(calls.every((c) => c.headers['authorization'] === `Bearer ${TOKEN}`), 'every call with the bot token');
+  t.ok(calls.every((c) => c.headers.authorization === `Bearer ${TOKEN}`), 'every call with the bot token');
   t.ok(calls.filter((c) => c.method === 'chat.update').every((c) => c.body.ts === parent.ts), 'edits address the parent');
   t.same(rx.problems(), []);
 });

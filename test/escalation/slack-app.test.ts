@@ -135,12 +135,12 @@ t.test('a run waiting for approval gets one Slack message with the buttons; Appr
   t.match(parent.text, /Waiting for approval until .*: risky \(log\)/);
   const first = rx.calls.find((c) => c.body?.text === parent.versions[0]!.text)!;
   t.equal(first.method, 'chat.postMessage');
-  t.equal(first.headers['authorization'], `Bearer ${TOKEN}`);
+  t.equal(first.headers.authorization, `Bearer ${TOKEN}`);
   const notified = await svc.waitForRun(id, (r) => r.decisions.some((d: any) => d.reason === 'approval_requested'));
   t.match(notified.decisions.find((d: any) => d.reason === 'approval_requested').message, /approvers told on team, hook/);
-  await hooks.webhook.waitFor(() => hooks.webhook.events.some((e) => e['runId'] === id || JSON.stringify(e).includes(id)), 10_000, 'the notice on the notify target');
+  await hooks.webhook.waitFor(() => hooks.webhook.events.some((e) => e.runId === id || JSON.stringify(e).includes(id)), 10_000, 'the notice on the notify target');
   const told = hooks.webhook.events.find((e) => JSON.stringify(e).includes(id))!;
-  t.match(told['note'], /^Waiting for approval until .*: risky \(log\)/, 'the notify target is told too');
+  t.match(told.note, /^Waiting for approval until .*: risky \(log\)/, 'the notify target is told too');
   t.same(hooks.webhook.problems(), []);
 
   const c = click(USERS.bob, 'approve', els[0].value, `approve-${id}`);

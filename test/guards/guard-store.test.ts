@@ -17,7 +17,9 @@ const connect = () => {
   connections.push(r);
   return r;
 };
-t.teardown(() => connections.forEach((c) => c.disconnect()));
+t.teardown(() => {
+  for (const c of connections) c.disconnect();
+});
 
 const H = 3_600_000;
 const t0 = Date.parse('2026-03-01T10:00:00Z');
@@ -86,7 +88,10 @@ t.test('the Lua script decides exactly as the budget policy on a random history'
   let lastStart: { runId: string; at: number } | undefined;
   let now = t0;
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   let mismatches = 0;
   for (let i = 0; i < 120; i++) {
     now += Math.floor(rand() * 5 * 60_000);

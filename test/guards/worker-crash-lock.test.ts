@@ -28,7 +28,6 @@ logging: { level: warn }
 `,
 );
 const workerPool = workerProcesses(configFile);
-const workers = workerPool.all;
 const startWorker = () => workerPool.start();
 
 /** The run id each write to the deployment carried, in the order the API server received them. */

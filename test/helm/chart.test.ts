@@ -42,11 +42,11 @@ t.test('values.yaml and every example validate against values.schema.json', asyn
 
 t.test('the schema refuses what would not install or would break the restricted Pod Security Standard', async (t) => {
   const bad: Array<[string, Values]> = [
-    ['a root UID', { podSecurityContext: { ...defaults['podSecurityContext'], runAsUser: 0 } }],
-    ['runAsNonRoot false', { podSecurityContext: { ...defaults['podSecurityContext'], runAsNonRoot: false } }],
+    ['a root UID', { podSecurityContext: { ...defaults.podSecurityContext, runAsUser: 0 } }],
+    ['runAsNonRoot false', { podSecurityContext: { ...defaults.podSecurityContext, runAsNonRoot: false } }],
     ['no seccomp profile', { podSecurityContext: { runAsNonRoot: true, runAsUser: 10001 } }],
-    ['privilege escalation', { securityContext: { ...defaults['securityContext'], allowPrivilegeEscalation: true } }],
-    ['capabilities not dropped', { securityContext: { ...defaults['securityContext'], capabilities: { drop: ['NET_RAW'] } } }],
+    ['privilege escalation', { securityContext: { ...defaults.securityContext, allowPrivilegeEscalation: true } }],
+    ['capabilities not dropped', { securityContext: { ...defaults.securityContext, capabilities: { drop: ['NET_RAW'] } } }],
     ['a playbook that is not shipped', { playbooks: { shipped: ['service-down', 'nope'] } }],
     ['replicas as a word', { receiver: { replicas: 'two' } }],
     ['a Prometheus URL that is not one', { prometheusUrl: 'prometheus:9090' }],
@@ -61,11 +61,11 @@ t.test('the shipped playbooks in the chart are playbooks/ as it is, each selecta
   t.same((await readdir(join(CHART, 'files/playbooks'))).filter((f) => f.endsWith('.yaml')).sort(), shippedFiles);
   const enumNames = (schema as any).properties.playbooks.properties.shipped.items.enum as string[];
   t.same([...enumNames].sort(), shippedFiles.map((f) => basename(f, '.yaml')), 'the schema offers exactly the shipped names');
-  t.same([...(defaults['playbooks'] as Values)['shipped']].sort(), [...enumNames].sort(), 'all of them by default');
+  t.same([...(defaults.playbooks as Values).shipped].sort(), [...enumNames].sort(), 'all of them by default');
   for (const f of shippedFiles) {
     const text = await readFile(join(ROOT, 'playbooks', f), 'utf8');
     t.equal(await readFile(join(CHART, 'files/playbooks', f), 'utf8'), text, `files/playbooks/${f} is a copy of playbooks/${f}`);
-    t.equal((parse(text) as Values)['metadata']['name'], basename(f, '.yaml'), `${f}: the file is named after the playbook`);
+    t.equal((parse(text) as Values).metadata.name, basename(f, '.yaml'), `${f}: the file is named after the playbook`);
   }
   const manifests = async (dir: string) => (await readdir(dir, { recursive: true })).map(String).filter((f) => f.endsWith('.yaml')).sort();
   const shippedManifests = await manifests(join(ROOT, 'playbooks/manifests'));
@@ -78,16 +78,16 @@ t.test('the config the chart renders is a valid remediator config, for values.ya
     const values = (f === '(defaults)' ? coalesce(defaults, { prometheusUrl: 'http://prometheus:9090', existingSecret: 's' }) : coalesce(defaults, parse(await readFile(join(CHART, 'examples', f), 'utf8')))) as Values;
     // What _helpers.tpl "remediator.config" builds, then mustMergeOverwrite with .Values.config.
     const base: Values = {
-      server: { host: '0.0.0.0', port: values['receiver'].port, ...(values['publicUrl'] ? { publicUrl: values['publicUrl'] } : {}) },
-      redis: { url: values['redis'].url },
+      server: { host: '0.0.0.0', port: values.receiver.port, ...(values.publicUrl ? { publicUrl: values.publicUrl } : {}) },
+      redis: { url: values.redis.url },
       playbooks: { dir: '/etc/remediator/playbooks', watch: true },
       kubernetes: { enabled: true, inCluster: true },
-      prometheus: { url: values['prometheusUrl'] },
-      worker: { healthPort: values['worker'].healthPort },
-      logging: { level: values['logLevel'], pretty: false },
-      ...(values['alertmanagerUrl'] ? { alertmanager: { url: values['alertmanagerUrl'] } } : {}),
+      prometheus: { url: values.prometheusUrl },
+      worker: { healthPort: values.worker.healthPort },
+      logging: { level: values.logLevel, pretty: false },
+      ...(values.alertmanagerUrl ? { alertmanager: { url: values.alertmanagerUrl } } : {}),
     };
-    const merged = coalesce(base, values['config'] ?? {}) as Values;
+    const merged = coalesce(base, values.config ?? {}) as Values;
     const config = await loadConfig({ env: {}, overrides: (c) => Object.assign(c, merged) });
     t.equal(config.playbooks.dir, '/etc/remediator/playbooks', `${f}: valid`);
   }
@@ -96,7 +96,7 @@ t.test('the config the chart renders is a valid remediator config, for values.ya
 t.test('custom playbooks in the examples load', async (t) => {
   for (const f of examples) {
     const values = parse(await readFile(join(CHART, 'examples', f), 'utf8')) as Values;
-    for (const [file, text] of Object.entries((values['playbooks']?.custom ?? {}) as Record<string, string>)) {
+    for (const [file, text] of Object.entries((values.playbooks?.custom ?? {}) as Record<string, string>)) {
       const r = loadPlaybook(file, text, { registry: createRegistry(), available: EVERY_SERVICE });
       t.same(r.problems, [], `examples/${f}: ${file}`);
     }
@@ -128,6 +128,6 @@ t.test('templates: balanced actions, only files that exist, required values guar
   t.match(all, /required "existingSecret is required/, 'an empty existingSecret fails the install');
   t.match(all, /checksum\/config: \{\{ include \(print \$\.Template\.BasePath "\/configmap\.yaml"\) \$ \| sha256sum \}\}/, 'a config change rolls the pods');
   const chart = parse(await readFile(join(CHART, 'Chart.yaml'), 'utf8')) as Values;
-  t.ok(chart['kubeVersion'] && chart['sources']?.length > 0 && chart['appVersion'], 'Chart.yaml has kubeVersion, sources and appVersion');
-  t.equal(chart['appVersion'], (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Values)['version'], 'appVersion is the package version (the image tag by default)');
+  t.ok(chart.kubeVersion && chart.sources?.length > 0 && chart.appVersion, 'Chart.yaml has kubeVersion, sources and appVersion');
+  t.equal(chart.appVersion, (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Values).version, 'appVersion is the package version (the image tag by default)');
 });

@@ -86,7 +86,7 @@ t.test('Redis down: 503 so Alertmanager retries, then the retry lands once', asy
   t.equal(ready.status, 503);
   await svc.redis!.start();
   // ioredis reconnects on its own; Alertmanager's retry comes within seconds.
-  let retried;
+  let retried: Awaited<ReturnType<typeof svc.post>> | undefined;
   for (let i = 0; i < 60; i++) {
     retried = await svc.post(outage);
     if (retried.status === 202) break;

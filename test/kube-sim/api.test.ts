@@ -273,8 +273,7 @@ t.test('a watch streams changes after a resourceVersion', async (t) => {
     const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
     if (done) break;
     buf += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       seen.push(JSON.parse(buf.slice(0, i)));
       buf = buf.slice(i + 1);
     }

@@ -128,6 +128,6 @@ t.test('the decisions counted are the decisions recorded, reason by reason', asy
   for (const reason of ['started', 'deduplicated', 'resolved', 'out_of_scope', 'paused', 'unmatched', 'manual', 'retried', 'cancelled', 'awaiting_approval', 'approved', 'rejected', 'approval_expired', 'escalated', 'succeeded', 'skipped']) {
     t.ok(stored[reason], `the runs recorded a "${reason}" decision`);
   }
-  t.equal(stored['cancelled'], 2, 'two cancels, two cancelled decisions');
+  t.equal(stored.cancelled, 2, 'two cancels, two cancelled decisions');
   t.same(counted, stored, 'remediator_decisions_total equals the decisions recorded, reason by reason');
 });

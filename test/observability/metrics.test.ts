@@ -32,7 +32,10 @@ const overrides = (c: Record<string, any>) => {
 };
 const receiver = await startTestService({ playbooks: { 'page.yaml': playbook }, role: 'receiver', overrides });
 // A worker answers scrapes on worker.healthPort (0: any free port).
-const worker = await startTestService({ playbooks: { 'page.yaml': playbook }, redis: receiver.redis, role: 'worker', overrides: (c) => (overrides(c), (c.worker = { ...c.worker, healthPort: 0 })) });
+const worker = await startTestService({ playbooks: { 'page.yaml': playbook }, redis: receiver.redis, role: 'worker', overrides: (c) => {
+  overrides(c);
+  c.worker = { ...c.worker, healthPort: 0 };
+} });
 
 const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
 

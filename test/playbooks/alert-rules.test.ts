@@ -161,7 +161,7 @@ t.test('the label derivation sees what the expressions say', async (t) => {
   });
   t.same(Object.fromEntries(d.values), { namespace: ['a'], job: ['p', 'q'], code: undefined, pod: undefined, severity: ['critical'], who: undefined, alertname: ['X'] });
   t.same(
-    exampleAlerts(d).map((a) => [a['job'], a['deployment']]),
+    exampleAlerts(d).map((a) => [a.job, a.deployment]),
     [['p', 'svc-p'], ['q', 'svc-q']],
     'the replaced label goes with the label it comes from',
   );
@@ -273,7 +273,7 @@ t.test('the runbook rules fire on their series with exactly the labels and annot
     t.ok(res.ok, `${u.file}: promtool test rules\n${res.out.trim()}`);
     for (const e of u.expect) {
       const got = catalog.match({ labels: e.labels, status: 'firing' }).map((pb) => pb.name);
-      t.same(got, [u.playbook], `${u.alertname} for ${e.labels['deployment']} starts ${u.playbook}`);
+      t.same(got, [u.playbook], `${u.alertname} for ${e.labels.deployment} starts ${u.playbook}`);
       const refs = alertRefs(catalog.get(u.playbook)!);
       for (const l of refs.labels) t.ok(e.labels[l] !== undefined, `${u.playbook} reads labels.${l}; the alert has it`);
       for (const a of refs.annotations) t.ok(e.annotations[a] !== undefined, `${u.playbook} reads annotations.${a}; the alert has it`);

@@ -52,7 +52,7 @@ async function mounted(t: { teardown(fn: () => unknown): void }) {
   const loads = new EventEmitter();
   const log = silentLogger();
   // The catalog logs each successful load at info and each refusal at error; both are what the test waits for.
-  const child = { ...log, info: (...a: unknown[]) => (loads.emit('loaded', a), undefined), error: (...a: unknown[]) => (loads.emit('refused', a), undefined), warn: () => undefined } as unknown as typeof log;
+  const child = { ...log, info: (...a: unknown[]) => { loads.emit('loaded', a); }, error: (...a: unknown[]) => { loads.emit('refused', a); }, warn: () => undefined } as unknown as typeof log;
   const catalog = new PlaybookCatalog(dir, { registry: createRegistry(), available: new Set(['limits']) }, child);
   t.teardown(() => catalog.close());
   /**

@@ -52,8 +52,8 @@ for (const file of files) {
     const fired = doc.tests.flatMap((c) => c.alert_rule_test ?? []).flatMap((a) => (a.exp_alerts ?? []).map((e) => e.exp_labels ?? {}));
     t.ok(fired.length > 0, 'the test expects at least one alert to fire');
     for (const labels of fired) {
-      const want = PLAYBOOK_OF[labels['alertname'] ?? ''];
-      t.same(catalog.match({ labels, status: 'firing' }).map((pb) => pb.name), [want], `${labels['alertname']} for ${labels['namespace']}/${labels['deployment']} starts ${want}`);
+      const want = PLAYBOOK_OF[labels.alertname ?? ''];
+      t.same(catalog.match({ labels, status: 'firing' }).map((pb) => pb.name), [want], `${labels.alertname} for ${labels.namespace}/${labels.deployment} starts ${want}`);
       const pb = catalog.get(want ?? '');
       if (!pb) continue;
       const read = collectRefs(pb.doc.spec)

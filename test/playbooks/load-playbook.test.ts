@@ -51,7 +51,7 @@ t.test('every kind of mistake is reported at its line and column', async (t) => 
   t.match(problemsOf(good.replace('id: call', 'id: hello')), [/step id "hello" is used twice/]);
   t.match(problemsOf(good.replace('apiVersion: remediator.io/v1', 'apiVersion: remediator.io/v2')), [/^1:13: apiVersion: must be "remediator.io\/v1"/]);
   t.match(problemsOf(good.replace('  steps:', '  stepz:')), [/unknown property "stepz"/]);
-  t.match(problemsOf(good + '    - id: bad\n      gate: log\n'), [/"log" is an action: use "action:"/]);
+  t.match(problemsOf(`${good}    - id: bad\n      gate: log\n`), [/"log" is an action: use "action:"/]);
   t.match(problemsOf('apiVersion: [\n'), [/^\d+:\d+: /]);
 });
 

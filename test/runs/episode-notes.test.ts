@@ -104,7 +104,9 @@ t.test('paged early by an escalate step: every later rung is a note on the one i
   t.same(events.map((e) => e.event_action), ['trigger', 'trigger', 'trigger', 'trigger', 'trigger', 'trigger', 'resolve'], 'a page, five notes, then the resolve last');
   t.match(events[0]!.payload?.custom_details?.latest_update, /automation keeps trying/);
   const notes = events.slice(1, 6).map((e) => e.payload?.custom_details?.latest_update ?? '');
-  RUNG_NOTES.forEach((re, i) => t.match(notes[i], re, `note ${i + 1}: ${re}`));
+  RUNG_NOTES.forEach((re, i) => {
+    t.match(notes[i], re, `note ${i + 1}: ${re}`);
+  });
 
   // Opsgenie: one alert, the notes on its alias, closed last.
   const og = await rx.opsgenie.waitFor((q) => ofRun(q, runId).length >= 1 && q.some((r) => r.path.endsWith('/close')), 5000);
@@ -113,7 +115,9 @@ t.test('paged early by an escalate step: every later rung is a note on the one i
   const alias = (creates[0]!.body as { alias: string }).alias;
   const after = og.slice(og.indexOf(creates[0]!) + 1);
   t.same(after.map((r) => r.path), [...RUNG_NOTES.map(() => `/v2/alerts/${encodeURIComponent(alias)}/notes`), `/v2/alerts/${encodeURIComponent(alias)}/close`], 'five notes then the close, all on the alias');
-  RUNG_NOTES.forEach((re, i) => t.match((after[i]!.body as { note: string }).note, re));
+  RUNG_NOTES.forEach((re, i) => {
+    t.match((after[i]!.body as { note: string }).note, re);
+  });
 
   // Slack: a follow-up message per rung; webhook: remediation.updated per rung, one dedupKey.
   const slack = await rx.slack.waitFor((q) => q.length >= 7, 5000);

@@ -58,5 +58,5 @@ t.test('resolve: by-hand keeps the incident open after the verified fix; the def
   t.equal(closed.length, 1, 'exactly one incident was resolved');
   t.equal(closed[0]?.at(-1), 'resolve', 'the default page is resolved last');
   const open = sequences.find((a) => !a.includes('resolve'));
-  t.ok(open && open.every((e) => e === 'trigger'), 'the by-hand page was triggered (and noted) but never resolved');
+  t.ok(open?.every((e) => e === 'trigger'), 'the by-hand page was triggered (and noted) but never resolved');
 });

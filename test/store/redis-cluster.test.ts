@@ -125,7 +125,7 @@ t.test('a Cluster connection closed while it is still connecting ends, and so do
   const connector = redisConnector(cluster.settings);
   const parents: Cluster[] = [];
   const command = () => connector.command('2s') as Cluster;
-  const duplicateOf = (parent: Cluster) => (parents.push(parent), parent.duplicate());
+  const duplicateOf = (parent: Cluster) => { parents.push(parent); return parent.duplicate(); };
   const builds = [command, () => duplicateOf(command()), () => duplicateOf(connector.worker() as Cluster)];
   for (const build of builds) {
     const client = build();

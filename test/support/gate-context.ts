@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { AlertView, GateContext, GateDefinition, Observation } from '../../src/engine/step-definition.ts';
 import type { StepServices } from '../../src/ports/step-services.ts';
-import { type HttpClient } from '../../src/ports/http-client.ts';
+import type { HttpClient } from '../../src/ports/http-client.ts';
 import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { ManualClock, type Clock } from '../../src/ports/clock.ts';
 import { silentLogger } from '../../src/observability/logger.ts';

@@ -187,30 +187,30 @@ export class PagerDutyReceiver extends PagingReceiver {
     if (Buffer.byteLength(req.raw) > 512 * 1024) p.push(`event is ${Buffer.byteLength(req.raw)} bytes, over 512 KB`);
     const b = req.body;
     if (!isObj(b)) return [...p, 'body is not an object'];
-    if (b['routing_key'] !== this.routingKey) p.push('routing_key missing or wrong');
-    if (!['trigger', 'acknowledge', 'resolve'].includes(b['event_action'])) p.push(`event_action ${JSON.stringify(b['event_action'])} invalid`);
-    if (b['dedup_key'] !== undefined && (typeof b['dedup_key'] !== 'string' || b['dedup_key'].length > 255)) p.push('dedup_key is not a string of at most 255 chars');
-    if (b['event_action'] !== 'trigger' && typeof b['dedup_key'] !== 'string') p.push('dedup_key required for acknowledge/resolve');
-    if (b['event_action'] === 'trigger') {
-      const pl = b['payload'];
+    if (b.routing_key !== this.routingKey) p.push('routing_key missing or wrong');
+    if (!['trigger', 'acknowledge', 'resolve'].includes(b.event_action)) p.push(`event_action ${JSON.stringify(b.event_action)} invalid`);
+    if (b.dedup_key !== undefined && (typeof b.dedup_key !== 'string' || b.dedup_key.length > 255)) p.push('dedup_key is not a string of at most 255 chars');
+    if (b.event_action !== 'trigger' && typeof b.dedup_key !== 'string') p.push('dedup_key required for acknowledge/resolve');
+    if (b.event_action === 'trigger') {
+      const pl = b.payload;
       if (!isObj(pl)) p.push('payload required for trigger');
       else {
-        if (typeof pl['summary'] !== 'string' || pl['summary'].length === 0 || pl['summary'].length > 1024) p.push('payload.summary must be 1..1024 chars');
-        if (typeof pl['source'] !== 'string' || pl['source'].length === 0) p.push('payload.source required');
-        if (!['critical', 'error', 'warning', 'info'].includes(pl['severity'])) p.push(`payload.severity ${JSON.stringify(pl['severity'])} invalid`);
-        if (pl['timestamp'] !== undefined && !ISO.test(pl['timestamp'])) p.push('payload.timestamp is not ISO 8601');
-        if (pl['custom_details'] !== undefined && !isObj(pl['custom_details'])) p.push('payload.custom_details must be an object');
+        if (typeof pl.summary !== 'string' || pl.summary.length === 0 || pl.summary.length > 1024) p.push('payload.summary must be 1..1024 chars');
+        if (typeof pl.source !== 'string' || pl.source.length === 0) p.push('payload.source required');
+        if (!['critical', 'error', 'warning', 'info'].includes(pl.severity)) p.push(`payload.severity ${JSON.stringify(pl.severity)} invalid`);
+        if (pl.timestamp !== undefined && !ISO.test(pl.timestamp)) p.push('payload.timestamp is not ISO 8601');
+        if (pl.custom_details !== undefined && !isObj(pl.custom_details)) p.push('payload.custom_details must be an object');
       }
     }
-    for (const l of (b['links'] as unknown[]) ?? []) if (!isObj(l) || typeof l['href'] !== 'string') p.push('links[] need href');
+    for (const l of (b.links as unknown[]) ?? []) if (!isObj(l) || typeof l.href !== 'string') p.push('links[] need href');
     return p;
   }
 
   protected accept(req: ReceivedRequest): Answer {
     const b = req.body as Record<string, any>;
-    const key: string = b['dedup_key'] ?? randomUUID();
+    const key: string = b.dedup_key ?? randomUUID();
     const alert = this.alerts.get(key);
-    if (b['event_action'] === 'trigger') {
+    if (b.event_action === 'trigger') {
       if (!alert) this.alerts.set(key, { status: 'triggered', opened: 1, events: [b] });
       else {
         if (alert.status === 'resolved') alert.opened++;
@@ -219,7 +219,7 @@ export class PagerDutyReceiver extends PagingReceiver {
       }
     } else if (alert && alert.status === 'triggered') {
       // acknowledge/resolve without an open alert are dropped by PagerDuty
-      if (b['event_action'] === 'resolve') alert.status = 'resolved';
+      if (b.event_action === 'resolve') alert.status = 'resolved';
       alert.events.push(b);
     }
     return { status: 202, body: JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: key }) };
@@ -246,7 +246,7 @@ export class OpsgenieReceiver extends PagingReceiver {
 
   protected validate(req: ReceivedRequest): string[] {
     const p: string[] = [];
-    if (req.headers['authorization'] !== `GenieKey ${this.apiKey}`) return ['Authorization is not "GenieKey <apiKey>"'];
+    if (req.headers.authorization !== `GenieKey ${this.apiKey}`) return ['Authorization is not "GenieKey <apiKey>"'];
     const b = req.body;
     if (!isObj(b)) return ['body is not an object'];
     const m = /^\/v2\/alerts(?:\/([^/]+)\/(notes|close))?$/.exec(req.path);
@@ -255,30 +255,30 @@ export class OpsgenieReceiver extends PagingReceiver {
       if (req.query.get('identifierType') !== 'alias') p.push('identifierType=alias missing');
       const alias = decodeURIComponent(m[1]);
       if (!this.alerts.has(alias)) p.push(`no alert with alias ${alias} (${m[2]} before create)`);
-      if (m[2] === 'notes' && (typeof b['note'] !== 'string' || b['note'].length === 0 || b['note'].length > 25_000)) p.push('note must be 1..25000 chars');
+      if (m[2] === 'notes' && (typeof b.note !== 'string' || b.note.length === 0 || b.note.length > 25_000)) p.push('note must be 1..25000 chars');
       return p;
     }
-    if (typeof b['message'] !== 'string' || b['message'].length === 0 || b['message'].length > 130) p.push('message must be 1..130 chars');
-    if (b['alias'] !== undefined && (typeof b['alias'] !== 'string' || b['alias'].length > 512)) p.push('alias over 512 chars');
-    if (b['description'] !== undefined && (typeof b['description'] !== 'string' || b['description'].length > 15_000)) p.push('description over 15000 chars');
-    if (b['priority'] !== undefined && !['P1', 'P2', 'P3', 'P4', 'P5'].includes(b['priority'])) p.push(`priority ${JSON.stringify(b['priority'])} invalid`);
-    if (b['tags'] !== undefined) {
-      if (!Array.isArray(b['tags']) || b['tags'].length > 20) p.push('more than 20 tags');
-      else for (const tag of b['tags']) if (typeof tag !== 'string' || tag.length > 50) p.push(`tag ${JSON.stringify(tag)} over 50 chars`);
+    if (typeof b.message !== 'string' || b.message.length === 0 || b.message.length > 130) p.push('message must be 1..130 chars');
+    if (b.alias !== undefined && (typeof b.alias !== 'string' || b.alias.length > 512)) p.push('alias over 512 chars');
+    if (b.description !== undefined && (typeof b.description !== 'string' || b.description.length > 15_000)) p.push('description over 15000 chars');
+    if (b.priority !== undefined && !['P1', 'P2', 'P3', 'P4', 'P5'].includes(b.priority)) p.push(`priority ${JSON.stringify(b.priority)} invalid`);
+    if (b.tags !== undefined) {
+      if (!Array.isArray(b.tags) || b.tags.length > 20) p.push('more than 20 tags');
+      else for (const tag of b.tags) if (typeof tag !== 'string' || tag.length > 50) p.push(`tag ${JSON.stringify(tag)} over 50 chars`);
     }
-    if (b['details'] !== undefined) {
-      if (!isObj(b['details'])) p.push('details must be an object');
+    if (b.details !== undefined) {
+      if (!isObj(b.details)) p.push('details must be an object');
       else {
         let total = 0;
-        for (const [k, v] of Object.entries(b['details'])) {
+        for (const [k, v] of Object.entries(b.details)) {
           if (typeof v !== 'string') p.push(`details.${k} is not a string`);
           total += k.length + String(v).length;
         }
         if (total > 8000) p.push(`details total ${total} chars, over 8000`);
       }
     }
-    if (b['entity'] !== undefined && String(b['entity']).length > 512) p.push('entity over 512 chars');
-    if (b['source'] !== undefined && String(b['source']).length > 100) p.push('source over 100 chars');
+    if (b.entity !== undefined && String(b.entity).length > 512) p.push('entity over 512 chars');
+    if (b.source !== undefined && String(b.source).length > 100) p.push('source over 100 chars');
     return p;
   }
 
@@ -286,13 +286,13 @@ export class OpsgenieReceiver extends PagingReceiver {
     const b = req.body as Record<string, any>;
     const m = /^\/v2\/alerts(?:\/([^/]+)\/(notes|close))?$/.exec(req.path)!;
     if (m[1] === undefined) {
-      const alias: string = b['alias'] ?? randomUUID();
+      const alias: string = b.alias ?? randomUUID();
       const a = this.alerts.get(alias);
       if (a && a.status === 'open') a.count++;
       else this.alerts.set(alias, { status: 'open', created: (a?.created ?? 0) + 1, count: 1, notes: [], body: b });
     } else {
       const a = this.alerts.get(decodeURIComponent(m[1]))!;
-      if (m[2] === 'notes') a.notes.push(b['note']);
+      if (m[2] === 'notes') a.notes.push(b.note);
       else a.status = 'closed';
     }
     return { status: 202, body: JSON.stringify({ result: 'Request will be processed', took: 0.01, requestId: randomUUID() }) };
@@ -318,19 +318,19 @@ export class SlackReceiver extends PagingReceiver {
     const b = req.body;
     if (!isObj(b)) return ['invalid_payload: not an object'];
     const p: string[] = [];
-    if ((typeof b['text'] !== 'string' || b['text'].length === 0) && !Array.isArray(b['blocks'])) p.push('no_text');
-    if (b['blocks'] !== undefined) {
-      const blocks = b['blocks'];
+    if ((typeof b.text !== 'string' || b.text.length === 0) && !Array.isArray(b.blocks)) p.push('no_text');
+    if (b.blocks !== undefined) {
+      const blocks = b.blocks;
       if (!Array.isArray(blocks) || blocks.length > 50) p.push('invalid_blocks: more than 50 blocks');
       else
         for (const [i, blk] of blocks.entries()) {
-          if (!isObj(blk) || typeof blk['type'] !== 'string') p.push(`invalid_blocks: block ${i} has no type`);
-          else if (blk['type'] === 'header' && (blk['text']?.type !== 'plain_text' || String(blk['text']?.text).length > 150)) p.push(`invalid_blocks: header ${i} must be plain_text ≤150`);
-          else if (blk['type'] === 'section') {
-            if (blk['text'] === undefined && blk['fields'] === undefined) p.push(`invalid_blocks: section ${i} has neither text nor fields`);
-            if (blk['text'] !== undefined && (String(blk['text'].text).length > 3000 || String(blk['text'].text).length === 0)) p.push(`invalid_blocks: section ${i} text must be 1..3000`);
-            if (blk['fields'] !== undefined && (!Array.isArray(blk['fields']) || blk['fields'].length > 10 || blk['fields'].some((f: any) => String(f?.text).length > 2000))) p.push(`invalid_blocks: section ${i} fields`);
-          } else if (blk['type'] === 'actions' && (!Array.isArray(blk['elements']) || blk['elements'].length > 25)) p.push(`invalid_blocks: actions ${i}`);
+          if (!isObj(blk) || typeof blk.type !== 'string') p.push(`invalid_blocks: block ${i} has no type`);
+          else if (blk.type === 'header' && (blk.text?.type !== 'plain_text' || String(blk.text?.text).length > 150)) p.push(`invalid_blocks: header ${i} must be plain_text ≤150`);
+          else if (blk.type === 'section') {
+            if (blk.text === undefined && blk.fields === undefined) p.push(`invalid_blocks: section ${i} has neither text nor fields`);
+            if (blk.text !== undefined && (String(blk.text.text).length > 3000 || String(blk.text.text).length === 0)) p.push(`invalid_blocks: section ${i} text must be 1..3000`);
+            if (blk.fields !== undefined && (!Array.isArray(blk.fields) || blk.fields.length > 10 || blk.fields.some((f: any) => String(f?.text).length > 2000))) p.push(`invalid_blocks: section ${i} fields`);
+          } else if (blk.type === 'actions' && (!Array.isArray(blk.elements) || blk.elements.length > 25)) p.push(`invalid_blocks: actions ${i}`);
         }
     }
     return p;
@@ -374,11 +374,11 @@ export class WebhookReceiver extends PagingReceiver {
     if (typeof sig !== 'string' || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return ['signature does not verify'];
     const b = req.body;
     if (!isObj(b)) return ['body is not an object'];
-    if (b['version'] !== '1') p.push('version must be "1"');
-    if (!['remediation.escalated', 'remediation.updated', 'remediation.resolved'].includes(b['event'])) p.push(`event ${JSON.stringify(b['event'])} invalid`);
+    if (b.version !== '1') p.push('version must be "1"');
+    if (!['remediation.escalated', 'remediation.updated', 'remediation.resolved'].includes(b.event)) p.push(`event ${JSON.stringify(b.event)} invalid`);
     for (const k of ['dedupKey', 'severity', 'summary', 'source', 'timestamp']) if (typeof b[k] !== 'string' || b[k] === '') p.push(`${k} required`);
-    if (!['critical', 'error', 'warning', 'info'].includes(b['severity'])) p.push('severity invalid');
-    if (!isObj(b['playbook']) || !isObj(b['alert'])) p.push('playbook and alert required');
+    if (!['critical', 'error', 'warning', 'info'].includes(b.severity)) p.push('severity invalid');
+    if (!isObj(b.playbook) || !isObj(b.alert)) p.push('playbook and alert required');
     if (typeof req.headers['x-remediator-delivery'] !== 'string') p.push('X-Remediator-Delivery missing');
     return p;
   }
@@ -418,7 +418,7 @@ export class StatuspageReceiver extends PagingReceiver {
   }
 
   protected validate(req: ReceivedRequest): string[] {
-    if (req.headers['authorization'] !== `OAuth ${this.apiKey}`) return ['Authorization is not "OAuth <key>"'];
+    if (req.headers.authorization !== `OAuth ${this.apiKey}`) return ['Authorization is not "OAuth <key>"'];
     const m = /^\/v1\/pages\/([^/]+)\/incidents(?:\/([^/]+))?$/.exec(req.path);
     if (!m || m[1] !== this.pageId) return [`not found: ${req.method} ${req.path}`];
     if ((m[2] === undefined && req.method !== 'POST') || (m[2] !== undefined && req.method !== 'PATCH' && req.method !== 'PUT')) return [`not found: ${req.method} ${req.path}`];
@@ -426,35 +426,35 @@ export class StatuspageReceiver extends PagingReceiver {
     const p: string[] = [];
     if (!String(req.headers['content-type']).includes('application/json')) p.push('content-type is not application/json');
     const b = req.body;
-    if (!isObj(b) || !isObj(b['incident'])) return [...p, 'body.incident must be an object'];
-    const i = b['incident'];
-    if (m[2] === undefined && (typeof i['name'] !== 'string' || i['name'].length === 0)) p.push('incident.name is required');
-    if (i['status'] !== undefined && !SP_STATUSES.includes(i['status'])) p.push(`incident.status ${JSON.stringify(i['status'])} invalid`);
-    if (i['body'] !== undefined && typeof i['body'] !== 'string') p.push('incident.body must be a string');
-    if (i['impact_override'] !== undefined && !['none', 'minor', 'major', 'critical', 'maintenance'].includes(i['impact_override'])) p.push('incident.impact_override invalid');
-    if (i['component_ids'] !== undefined && (!Array.isArray(i['component_ids']) || i['component_ids'].some((c: unknown) => typeof c !== 'string'))) p.push('incident.component_ids must be strings');
-    if (i['components'] !== undefined) {
-      if (!isObj(i['components'])) p.push('incident.components must be an object');
-      else for (const [k, v] of Object.entries(i['components'])) if (!SP_COMPONENT.includes(v as string)) p.push(`incident.components.${k} ${JSON.stringify(v)} invalid`);
-      if (i['backfilled'] === true) p.push('backfilled incidents cannot have components');
+    if (!isObj(b) || !isObj(b.incident)) return [...p, 'body.incident must be an object'];
+    const i = b.incident;
+    if (m[2] === undefined && (typeof i.name !== 'string' || i.name.length === 0)) p.push('incident.name is required');
+    if (i.status !== undefined && !SP_STATUSES.includes(i.status)) p.push(`incident.status ${JSON.stringify(i.status)} invalid`);
+    if (i.body !== undefined && typeof i.body !== 'string') p.push('incident.body must be a string');
+    if (i.impact_override !== undefined && !['none', 'minor', 'major', 'critical', 'maintenance'].includes(i.impact_override)) p.push('incident.impact_override invalid');
+    if (i.component_ids !== undefined && (!Array.isArray(i.component_ids) || i.component_ids.some((c: unknown) => typeof c !== 'string'))) p.push('incident.component_ids must be strings');
+    if (i.components !== undefined) {
+      if (!isObj(i.components)) p.push('incident.components must be an object');
+      else for (const [k, v] of Object.entries(i.components)) if (!SP_COMPONENT.includes(v as string)) p.push(`incident.components.${k} ${JSON.stringify(v)} invalid`);
+      if (i.backfilled === true) p.push('backfilled incidents cannot have components');
     }
-    if (i['deliver_notifications'] !== undefined && typeof i['deliver_notifications'] !== 'boolean') p.push('incident.deliver_notifications must be a boolean');
-    if (i['metadata'] !== undefined && (!isObj(i['metadata']) || Object.values(i['metadata']).some((v) => !isObj(v)))) p.push('incident.metadata values must be objects');
+    if (i.deliver_notifications !== undefined && typeof i.deliver_notifications !== 'boolean') p.push('incident.deliver_notifications must be a boolean');
+    if (i.metadata !== undefined && (!isObj(i.metadata) || Object.values(i.metadata).some((v) => !isObj(v)))) p.push('incident.metadata values must be objects');
     return p;
   }
 
   protected accept(req: ReceivedRequest): Answer {
-    const i = (req.body as Record<string, any>)['incident'];
+    const i = (req.body as Record<string, any>).incident;
     const m = /\/incidents(?:\/([^/]+))?$/.exec(req.path)!;
     let id = m[1];
     if (id === undefined) {
       id = randomUUID().replace(/-/g, '').slice(0, 12);
-      this.incidents.set(id, { name: i['name'], status: i['status'] ?? 'investigating', components: { ...i['components'] }, bodies: i['body'] ? [i['body']] : [], metadata: i['metadata'] });
+      this.incidents.set(id, { name: i.name, status: i.status ?? 'investigating', components: { ...i.components }, bodies: i.body ? [i.body] : [], metadata: i.metadata });
     } else {
       const inc = this.incidents.get(id)!;
-      if (i['status']) inc.status = i['status'];
-      Object.assign(inc.components, i['components'] ?? {});
-      if (i['body']) inc.bodies.push(i['body']);
+      if (i.status) inc.status = i.status;
+      Object.assign(inc.components, i.components ?? {});
+      if (i.body) inc.bodies.push(i.body);
     }
     const inc = this.incidents.get(id)!;
     return { status: m[1] === undefined ? 201 : 200, body: JSON.stringify({ id, page_id: this.pageId, name: inc.name, status: inc.status, shortlink: `https://stspg.io/${id}`, created_at: new Date().toISOString() }) };

@@ -106,7 +106,7 @@ export class SlackApiReceiver {
   }
 
   #handle(call: SlackCall, contentType: string | undefined): SlackCall['answer'] {
-    const auth = call.headers['authorization'];
+    const auth = call.headers.authorization;
     if (typeof auth !== 'string' || !auth.startsWith('Bearer xoxb-')) return this.#fail(call, 'not_authed', 'Authorization: Bearer xoxb-… missing');
     if (auth !== `Bearer ${this.#token}`) return this.#fail(call, 'invalid_auth', 'bot token does not match');
     if (!contentType?.startsWith('application/json')) return this.#fail(call, 'invalid_form_data', `content-type ${contentType}`);

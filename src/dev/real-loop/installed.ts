@@ -8,7 +8,7 @@ export const REAL_LOOP_BINARIES = [
 ] as const;
 
 /** Where `command` is on PATH (the first executable file of that name), or undefined. */
-export function findOnPath(command: string, path = process.env['PATH'] ?? ''): string | undefined {
+export function findOnPath(command: string, path = process.env.PATH ?? ''): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     try {

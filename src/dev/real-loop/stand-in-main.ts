@@ -12,10 +12,10 @@ import { Counter, Gauge, Registry } from 'prom-client';
  * It listens on a port the OS picks and reports `{ port }` over the IPC channel, so there is no port race. It exits
  * when the parent goes away (IPC disconnect) or on SIGTERM, so no stand-in outlives the test or demo that made it.
  */
-const image = process.env['STAND_IN_IMAGE'] ?? 'unknown';
-const pod = process.env['STAND_IN_POD'] ?? 'unknown';
-let good = process.env['STAND_IN_MODE'] !== 'bad';
-let why = process.env['STAND_IN_REASON'] || 'bad revision: the service cannot start its call handler';
+const image = process.env.STAND_IN_IMAGE ?? 'unknown';
+const pod = process.env.STAND_IN_POD ?? 'unknown';
+let good = process.env.STAND_IN_MODE !== 'bad';
+let why = process.env.STAND_IN_REASON || 'bad revision: the service cannot start its call handler';
 // The parent can break or heal a running process (a dependency going down and coming back): `{ mode, reason }`.
 process.on('message', (m: { mode?: string; reason?: string }) => {
   if (m?.mode === 'good' || m?.mode === 'bad') good = m.mode === 'good';

@@ -23,7 +23,7 @@ export async function startUpQueryStandIn(fleet: ServiceFleet): Promise<UpQueryS
     const m = UP.exec(query);
     if (!m) return [];
     const want = Object.fromEntries([...m[1]!.matchAll(MATCHER)].map((x) => [x[1]!, x[2]!]));
-    const svc = fleet.services().find((s) => s.job === want['job'] && (want['namespace'] === undefined || s.ref.namespace === want['namespace']));
+    const svc = fleet.services().find((s) => s.job === want.job && (want.namespace === undefined || s.ref.namespace === want.namespace));
     if (!svc) return [];
     let up = 0;
     try {

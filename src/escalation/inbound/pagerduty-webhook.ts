@@ -31,6 +31,14 @@ export function verifyPagerDutySignature(raw: Buffer, header: string | string[] 
   return ok;
 }
 
+/** The fields of a PagerDuty v3 webhook event read here; each is checked before it is used. */
+interface PagerDutyEvent {
+  event_type?: unknown;
+  id?: unknown;
+  agent?: { type?: unknown; summary?: unknown; id?: unknown } | null;
+  data?: { incident_key?: unknown; id?: unknown } | null;
+}
+
 /**
  * The event a person made, or why remediator ignores it. Acted on: `incident.acknowledged` and `incident.resolved`
  * whose `agent` is a user (`user_reference`) and whose incident carries remediator's dedup key
@@ -38,19 +46,19 @@ export function verifyPagerDutySignature(raw: Buffer, header: string | string[] 
  * integration agent, or none, and is ignored: it must not loop back.
  */
 export function parsePagerDutyEvent(body: unknown): HumanEvent | UnkeyedEvent | IgnoredEvent {
-  const event = (body as { event?: Record<string, any> } | null)?.event;
+  const event = (body as { event?: PagerDutyEvent | null } | null)?.event;
   if (!event || typeof event !== 'object') return { ignored: 'no event object' };
-  const type = event['event_type'];
+  const type = event.event_type;
   const kind: HumanEvent['kind'] | undefined = type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
   if (!kind) return { ignored: `event type ${JSON.stringify(type)} is not acted on` };
-  const agent = event['agent'];
-  if (!agent || agent.type !== 'user_reference') return { ignored: `${type} by ${agent?.type ?? 'no agent'}, not a person (remediator's own resolves come back this way)` };
-  const data = event['data'] ?? {};
+  const agent = event.agent;
+  if (agent?.type !== 'user_reference') return { ignored: `${type} by ${agent?.type ?? 'no agent'}, not a person (remediator's own resolves come back this way)` };
+  const data = event.data ?? {};
   const person = typeof agent.summary === 'string' && agent.summary.trim() ? agent.summary.trim() : typeof agent.id === 'string' ? agent.id : 'a PagerDuty user';
-  const common = { kind, person, source: 'pagerduty' as const, ...(typeof event['id'] === 'string' ? { eventId: event['id'] } : {}) };
-  const episodeKey = episodeFromPageKey(data['incident_key']);
+  const common = { kind, person, source: 'pagerduty' as const, ...(typeof event.id === 'string' ? { eventId: event.id } : {}) };
+  const episodeKey = episodeFromPageKey(data.incident_key);
   if (episodeKey) return { ...common, episodeKey };
   // No key at all (an incident with child alerts): its alerts may still be remediator's.
-  if ((data['incident_key'] === null || data['incident_key'] === undefined) && typeof data['id'] === 'string') return { ...common, incidentId: data['id'] };
-  return { ignored: `incident ${typeof data['id'] === 'string' ? data['id'] : '?'} was not opened by remediator` };
+  if ((data.incident_key === null || data.incident_key === undefined) && typeof data.id === 'string') return { ...common, incidentId: data.id };
+  return { ignored: `incident ${typeof data.id === 'string' ? data.id : '?'} was not opened by remediator` };
 }

@@ -101,27 +101,27 @@ export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyR
   if (report.snapshot !== undefined) {
     const limit = options.snapshotMaxChars ?? 65_536;
     const whole = snapshotText(report.snapshot, Number.POSITIVE_INFINITY) ?? '';
-    details['snapshot'] = whole.length <= limit && typeof report.snapshot === 'object' ? report.snapshot : snapshotText(report.snapshot, limit);
+    details.snapshot = whole.length <= limit && typeof report.snapshot === 'object' ? report.snapshot : snapshotText(report.snapshot, limit);
     if (size() > maxBytes) {
       // Cut the snapshot's text to the room left. The ratio of encoded bytes to characters (UTF-8 and JSON escapes)
       // gives the first guess; shrink by 10% until it fits, a bounded number of times.
-      delete details['snapshot'];
+      delete details.snapshot;
       const base = size();
       const ratio = Math.max(1, byteLength(JSON.stringify(whole)) / Math.max(1, whole.length));
       let room = Math.floor((maxBytes - base - 200) / ratio);
       for (let i = 0; i < 30 && room > 256; i++) {
-        details['snapshot'] = snapshotText(report.snapshot, room);
+        details.snapshot = snapshotText(report.snapshot, room);
         if (size() <= maxBytes) break;
         room = Math.floor(room * 0.9);
       }
       if (room <= 256 || size() > maxBytes) {
-        delete details['snapshot'];
-        details['snapshot_omitted'] = 'diagnosis snapshot too large for PagerDuty; see the run record';
+        delete details.snapshot;
+        details.snapshot_omitted = 'diagnosis snapshot too large for PagerDuty; see the run record';
       }
     }
   }
-  while (size() > maxBytes && Array.isArray(details['timeline']) && (details['timeline'] as string[]).length > 0) {
-    const tl = details['timeline'] as string[];
+  while (size() > maxBytes && Array.isArray(details.timeline) && (details.timeline as string[]).length > 0) {
+    const tl = details.timeline as string[];
     tl.splice(0, Math.max(1, Math.ceil(tl.length / 4)));
   }
   for (const key of ['description', 'latest_update', 'labels'] as const) {
@@ -129,6 +129,6 @@ export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyR
     if (typeof details[key] === 'string') details[key] = truncate(details[key] as string, 4096);
     else delete details[key];
   }
-  if (size() > maxBytes) details['rungs'] = (details['rungs'] as string[]).map((r) => truncate(r, 512));
+  if (size() > maxBytes) details.rungs = (details.rungs as string[]).map((r) => truncate(r, 512));
   return body;
 }

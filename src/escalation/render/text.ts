@@ -85,7 +85,7 @@ export function offset(from: string, at: string): string {
 export function subject(report: IncidentReport): string {
   if (report.target) return `${report.target.namespace === undefined ? '' : `${report.target.namespace}/`}${report.target.kind}/${report.target.name}`;
   if (report.services.length > 0) return report.services.join(', ');
-  return report.alert.labels['namespace'] ?? 'unknown target';
+  return report.alert.labels.namespace ?? 'unknown target';
 }
 
 export const STATUS_TEXT: Readonly<Record<IncidentReport['status'], string>> = {

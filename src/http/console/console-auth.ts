@@ -27,6 +27,7 @@ export interface ConsoleIdentity {
 /** The session store @fastify/session is given (src/store/console-session-store.ts in the service). */
 export interface SessionStoreLike {
   set(sessionId: string, session: unknown, callback: (err?: unknown) => void): void;
+  // biome-ignore lint/suspicious/noExplicitAny: @fastify/session's store contract types the session it reads back as any
   get(sessionId: string, callback: (err: unknown, session?: any) => void): void;
   destroy(sessionId: string, callback: (err?: unknown) => void): void;
 }
@@ -109,5 +110,5 @@ export async function registerConsoleAuth(app: FastifyInstance, config: ConsoleC
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   const s = Array.isArray(v) ? v[0] : v;
-  return s && s.trim() ? s.trim() : undefined;
+  return s?.trim() ? s.trim() : undefined;
 }

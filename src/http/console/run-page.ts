@@ -15,7 +15,7 @@ function json(v: unknown): string {
 }
 
 function alertName(r: RunView): string {
-  return r.alert.labels['alertname'] ?? r.playbook;
+  return r.alert.labels.alertname ?? r.playbook;
 }
 
 /** A form that asks for a reason and sends it to the JSON API (console.js does the request, with the CSRF token). */
@@ -34,22 +34,44 @@ function observations(s: StepRecord): SafeHtml {
 <thead><tr><th scope="col">At</th><th scope="col">Verdict</th><th scope="col">Seen</th><th scope="col">Value</th><th scope="col">Threshold</th></tr></thead>
 <tbody>${s.observations.map((o) => {
     const out = (o.output ?? {}) as Record<string, unknown>;
-    const threshold = out['threshold'] ?? out['expect'] ?? out['expected'] ?? out['condition'];
+    const threshold = out.threshold ?? out.expect ?? out.expected ?? out.condition;
     return html`<tr><td>${time(o.at)}</td><td class="verdict-${o.verdict}">${o.verdict}</td><td>${o.summary}</td><td>${o.value === undefined ? '—' : typeof o.value === 'object' ? JSON.stringify(o.value) : String(o.value)}</td><td>${threshold === undefined ? '—' : typeof threshold === 'object' ? JSON.stringify(threshold) : String(threshold)}</td></tr>`;
   })}</tbody></table>`;
 }
 
 /** The readable form of a kube.snapshot output: pods and their containers, events, the log excerpts. */
-function snapshot(output: any): SafeHtml {
-  const pods: any[] = output?.pods?.items ?? [];
-  const events: any[] = output?.events ?? [];
+/** What the page reads of a kube.snapshot output (src/actions/kube-snapshot.ts); every field may be absent. */
+interface SnapshotOutput {
+  pods?: { items?: SnapshotPod[]; failing?: number; total?: number };
+  events?: SnapshotEvent[];
+}
+interface SnapshotPod {
+  name?: string;
+  phase?: string;
+  containers?: Array<{ name?: string; ready?: boolean; restarts?: number; reason?: string; lastTermination?: { reason?: string; exitCode?: number }; log?: string; logSource?: string }>;
+}
+interface SnapshotEvent {
+  lastTimestamp?: string;
+  at?: string;
+  type?: string;
+  reason?: string;
+  object?: string;
+  involvedObject?: string;
+  message?: string;
+  count?: number;
+}
+
+function snapshot(raw: unknown): SafeHtml {
+  const output = (raw ?? {}) as SnapshotOutput;
+  const pods = output.pods?.items ?? [];
+  const events = output.events ?? [];
   return html`<div class="snapshot">
 <h4>Pods (${output?.pods?.failing ?? 0} failing of ${output?.pods?.total ?? pods.length})</h4>
 <table><thead><tr><th scope="col">Pod</th><th scope="col">Phase</th><th scope="col">Containers</th></tr></thead><tbody>
-${pods.map((p) => html`<tr><td>${p.name}</td><td>${p.phase ?? ''}</td><td>${(p.containers ?? []).map((c: any) => html`<div>${c.name}: ${c.ready ? 'ready' : 'not ready'}, ${c.restarts} restarts${c.reason ? `, ${c.reason}` : ''}${c.lastTermination?.reason ? `, last ${c.lastTermination.reason} (exit ${c.lastTermination.exitCode})` : ''}</div>${c.log ? html`<details><summary>Log excerpt (${c.logSource ?? 'current'})</summary><pre tabindex="0">${c.log}</pre></details>` : ''}`)}</td></tr>`)}
+${pods.map((p) => html`<tr><td>${p.name}</td><td>${p.phase ?? ''}</td><td>${(p.containers ?? []).map((c) => html`<div>${c.name}: ${c.ready ? 'ready' : 'not ready'}, ${c.restarts} restarts${c.reason ? `, ${c.reason}` : ''}${c.lastTermination?.reason ? `, last ${c.lastTermination.reason} (exit ${c.lastTermination.exitCode})` : ''}</div>${c.log ? html`<details><summary>Log excerpt (${c.logSource ?? 'current'})</summary><pre tabindex="0">${c.log}</pre></details>` : ''}`)}</td></tr>`)}
 </tbody></table>
 <h4>Events</h4>
-<ul>${events.map((e) => html`<li>${e.lastTimestamp ?? e.at ?? ''} ${e.type ?? ''} ${e.reason ?? ''} ${e.object ?? e.involvedObject ?? ''}: ${e.message ?? ''}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)}</ul>
+<ul>${events.map((e) => html`<li>${e.lastTimestamp ?? e.at ?? ''} ${e.type ?? ''} ${e.reason ?? ''} ${e.object ?? e.involvedObject ?? ''}: ${e.message ?? ''}${(e.count ?? 0) > 1 ? ` (×${e.count})` : ''}</li>`)}</ul>
 </div>`;
 }
 
@@ -71,7 +93,7 @@ export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLink
   const final = FINAL_STATUSES.has(r.status);
   const name = alertName(r);
   const alertFilter = `{alertname="${name}"}`;
-  const runbook = r.alert.annotations['runbook_url'] ?? r.alert.annotations['runbook'];
+  const runbook = r.alert.annotations.runbook_url ?? r.alert.annotations.runbook;
   // The playbook's whole ladder (when it is still loaded), so steps not reached yet show too; then any rung the run
   // recorded that the playbook no longer has.
   const rungs = [...new Set([...(opts.ladder ?? []).map((r) => r.name), ...(st?.rungs ?? []).map((x) => x.name), ...(st?.steps ?? []).map((x) => x.rung)])];

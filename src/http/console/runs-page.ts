@@ -63,7 +63,7 @@ ${opts.runs.map(
   <td>${statusBadge(r.status)}</td>
   <td>${r.playbook}</td>
   <td>${targetText(r)}</td>
-  <td>${r.alert.labels['alertname'] ?? ''}</td>
+  <td>${r.alert.labels.alertname ?? ''}</td>
   <td>${r.trigger}${r.operator ? html` by ${r.operator}` : ''}</td>
   <td>${time(r.createdAt)}</td>
 </tr>`,

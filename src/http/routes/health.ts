@@ -25,11 +25,11 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
     const checks: Record<string, { ok: boolean; required?: boolean; detail?: unknown }> = {};
     try {
       await deps.store.ping();
-      checks['redis'] = { ok: true };
+      checks.redis = { ok: true };
     } catch (err) {
-      checks['redis'] = { ok: false, detail: (err as Error).message };
+      checks.redis = { ok: false, detail: (err as Error).message };
     }
-    checks['playbooks'] = playbookReadiness(deps.catalog);
+    checks.playbooks = playbookReadiness(deps.catalog);
     for (const [name, check] of Object.entries(deps.readinessChecks ?? {})) {
       try {
         checks[name] = await check();
