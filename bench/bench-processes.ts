@@ -45,15 +45,24 @@ const CHART_VALUES = new URL('../helm/remediator/values.yaml', import.meta.url);
 export async function shippedEnv(role: ServeOptions['role'], dir: string): Promise<Record<string, string>> {
   const values = parseYaml(await readFile(CHART_VALUES, 'utf8')) as Record<string, { nodeOptions?: string } | undefined>;
   const nodeOptions = role === 'all' ? undefined : values[role]?.nodeOptions;
-  return { MALLOC_ARENA_MAX: '2', NODE_COMPILE_CACHE: join(dir, 'node-compile-cache'), ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+  return {
+    MALLOC_ARENA_MAX: '2',
+    NODE_COMPILE_CACHE: join(dir, 'node-compile-cache'),
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+  };
 }
 
 /** Fills the compile cache in `dir` as the image build does (every module the roles import up front, and the kube client). */
 export async function warmCompileCache(dir: string): Promise<void> {
   const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'node-compile-cache') };
-  const run = (args: string[]) => new Promise<void>((resolve, reject) => execFile(process.execPath, args, { env }, (err) => (err ? reject(err) : resolve())));
+  const run = (args: string[]) =>
+    new Promise<void>((resolve, reject) => execFile(process.execPath, args, { env }, (err) => (err ? reject(err) : resolve())));
   await run([BIN, '--help']);
-  await run(['--input-type=module', '-e', `await import(${JSON.stringify(new URL('../src/kube/client-node-cluster.ts', import.meta.url).href)})`]);
+  await run([
+    '--input-type=module',
+    '-e',
+    `await import(${JSON.stringify(new URL('../src/kube/client-node-cluster.ts', import.meta.url).href)})`,
+  ]);
 }
 
 /** Starts `remediator serve --role <role>` with a config file; resolves once it answers /healthz (or has settled). */
@@ -75,8 +84,14 @@ export async function serve(options: ServeOptions): Promise<Served> {
   await writeFile(file, JSON.stringify(config));
   // The JSON log goes to a file (as to a log collector), read back only to explain a failed start.
   const logFile = join(options.dir, `${options.role}-${options.prefix}.log`);
-  const env = Object.entries(await shippedEnv(options.role, options.dir)).map(([k, v]) => `${k}='${v}'`).join(' ');
-  const proc = await spawnBinary({ command: '/bin/sh', args: ['-c', `exec env ${env} "$0" "$@" >> '${logFile}'`, process.execPath, BIN, 'serve', '--role', options.role, '--config', file], debianPackage: 'nodejs' });
+  const env = Object.entries(await shippedEnv(options.role, options.dir))
+    .map(([k, v]) => `${k}='${v}'`)
+    .join(' ');
+  const proc = await spawnBinary({
+    command: '/bin/sh',
+    args: ['-c', `exec env ${env} "$0" "$@" >> '${logFile}'`, process.execPath, BIN, 'serve', '--role', options.role, '--config', file],
+    debianPackage: 'nodejs',
+  });
   try {
     if (options.role === 'worker') {
       await settled(proc.pid);
@@ -95,7 +110,11 @@ export async function serve(options: ServeOptions): Promise<Served> {
 /** Starts the floor (bench/floor-server.ts) on the same Redis. */
 export async function serveFloor(redisUrl: string, prefix: string): Promise<Served> {
   const port = await freePort();
-  const proc = await spawnBinary({ command: process.execPath, args: [new URL('./floor-server.ts', import.meta.url).pathname, redisUrl, String(port), prefix], debianPackage: 'nodejs' });
+  const proc = await spawnBinary({
+    command: process.execPath,
+    args: [new URL('./floor-server.ts', import.meta.url).pathname, redisUrl, String(port), prefix],
+    debianPackage: 'nodejs',
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttpReady(`${url}/healthz`, proc, { name: 'floor', timeoutMs: 120_000 });
   return { proc, url };

@@ -37,14 +37,36 @@ async function seed(redis: Redis, prefix: string, runs: number): Promise<void> {
           playbook: `playbook-${n % 7}`,
           createdAt: at,
           trigger: 'alert',
-          alert: { status: 'firing', labels: { alertname: 'ServiceDown', namespace: `ns-${n % 13}`, deployment: `svc-${n % 101}` }, annotations: { summary: 'down' }, startsAt: at, fingerprint: n.toString(16) },
+          alert: {
+            status: 'firing',
+            labels: { alertname: 'ServiceDown', namespace: `ns-${n % 13}`, deployment: `svc-${n % 101}` },
+            annotations: { summary: 'down' },
+            startsAt: at,
+            fingerprint: n.toString(16),
+          },
           params: {},
           dryRun: false,
           target: { namespace: `ns-${n % 13}`, kind: 'Deployment', name: `svc-${n % 101}` },
         };
         await store.createRun(record);
         const status = n % 100 === 0 ? 'skipped' : STATUSES[n % STATUSES.length]!;
-        const state = { ...initialRunState(), status, steps: [{ id: 'restart', rung: 'restart', uses: 'kube.rollout-restart', kind: 'action' as const, status: 'succeeded' as const, startedAt: at, attempts: 1, summary: 'restarted' }], outcome: `${status}: bench` };
+        const state = {
+          ...initialRunState(),
+          status,
+          steps: [
+            {
+              id: 'restart',
+              rung: 'restart',
+              uses: 'kube.rollout-restart',
+              kind: 'action' as const,
+              status: 'succeeded' as const,
+              startedAt: at,
+              attempts: 1,
+              summary: 'restarted',
+            },
+          ],
+          outcome: `${status}: bench`,
+        };
         await store.saveState(id, state);
         await redis.zrem(store.keys.runsQueued(), id);
       }),
@@ -88,7 +110,12 @@ export async function benchConsoleFirstPaint(options: { runs?: number; samples?:
     const anonymous = await (await browser.newContext()).newPage();
     const paint = async (p: typeof page, path: string) => {
       await p.goto(url + path, { waitUntil: 'load' });
-      const handle = await p.waitForFunction(() => (performance as unknown as { getEntriesByType(t: string): Array<{ name: string; startTime: number }> }).getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint')?.startTime);
+      const handle = await p.waitForFunction(
+        () =>
+          (performance as unknown as { getEntriesByType(t: string): Array<{ name: string; startTime: number }> })
+            .getEntriesByType('paint')
+            .find((e) => e.name === 'first-contentful-paint')?.startTime,
+      );
       return Number(await handle.jsonValue());
     };
     const fcp: number[] = [];

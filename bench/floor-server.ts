@@ -8,7 +8,10 @@ import Fastify from 'fastify';
 import { Queue } from 'bullmq';
 
 const [redisUrl, port, prefix] = process.argv.slice(2);
-const queue = new Queue('runs', { prefix: prefix ?? 'floor', connection: { url: redisUrl!, enableOfflineQueue: false, maxRetriesPerRequest: 1 } });
+const queue = new Queue('runs', {
+  prefix: prefix ?? 'floor',
+  connection: { url: redisUrl!, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+});
 const app = Fastify({ logger: false, bodyLimit: 16 * 2 ** 20 });
 
 interface Body {
@@ -17,10 +20,12 @@ interface Body {
 
 app.get('/healthz', async () => ({ ok: true }));
 app.post<{ Body: Body }>('/v1/alertmanager', async (req, reply) => {
-  await Promise.all(req.body.alerts.map((a) => {
-    const episode = `ep-${a.fingerprint}-${Date.parse(a.startsAt)}`;
-    return queue.add('run', { episode }, { jobId: episode, removeOnComplete: true });
-  }));
+  await Promise.all(
+    req.body.alerts.map((a) => {
+      const episode = `ep-${a.fingerprint}-${Date.parse(a.startsAt)}`;
+      return queue.add('run', { episode }, { jobId: episode, removeOnComplete: true });
+    }),
+  );
   return reply.code(202).send({ accepted: req.body.alerts.length });
 });
 

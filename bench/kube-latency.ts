@@ -67,7 +67,11 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
       const body = JSON.stringify({ ...template, alerts: [{ ...template.alerts[0], labels, fingerprint: (0xbe000 + i).toString(16) }] });
       seen.length = 0;
       const t0 = performance.now();
-      const res = await fetch(`${service.url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, body });
+      const res = await fetch(`${service.url}/v1/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body,
+      });
       const answer = (await res.json()) as { alerts: Array<{ runs: Array<{ runId: string }> }> };
       const runId = answer.alerts[0]?.runs[0]?.runId;
       if (res.status !== 202 || !runId) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(answer)}`);
@@ -75,10 +79,16 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
       if (process.env.BENCH_TRACE) console.log(seen.map((s) => `${(s.at - t0).toFixed(1)} ${s.method} ${s.path}`).join('\n'));
       first.push(seen[0]!.at - t0);
       mutation.push(seen.find((s) => s.method === 'PATCH')!.at - t0);
-      await waitFor(async () => {
-        const run = (await (await fetch(`${service!.url}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json()) as { status: string };
-        return !['queued', 'running', 'waiting'].includes(run.status);
-      }, 10_000, `run ${runId} did not end`);
+      await waitFor(
+        async () => {
+          const run = (await (
+            await fetch(`${service!.url}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })
+          ).json()) as { status: string };
+          return !['queued', 'running', 'waiting'].includes(run.status);
+        },
+        10_000,
+        `run ${runId} did not end`,
+      );
     }
     console.log(`kube latency: ${samples} alerts one at a time, role all, request log in front of the simulated cluster`);
     console.log(`  alert → first Kubernetes request  p50 ${pct(first, 50).toFixed(1)} ms  max ${Math.max(...first).toFixed(1)} ms`);
@@ -98,10 +108,13 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
 async function requestLog(upstream: URL, seen: Seen[]): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     seen.push({ at: performance.now(), method: req.method ?? 'GET', path: req.url ?? '/' });
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     out.on('error', () => res.destroy());
     req.pipe(out);
   });

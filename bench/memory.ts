@@ -38,7 +38,10 @@ export async function benchMemory(options: { deliveries?: number } = {}): Promis
     const workerIdle = await settled(worker.proc.pid);
     await worker.proc.stop(10_000);
 
-    const bodies = stormBodies(JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8')), deliveries);
+    const bodies = stormBodies(
+      JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8')),
+      deliveries,
+    );
     let next = 0;
     const started = Date.now();
     const result = await autocannon({
@@ -50,7 +53,9 @@ export async function benchMemory(options: { deliveries?: number } = {}): Promis
       requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
     });
     const after = rssMiB(receiver.proc.pid);
-    console.log(`memory: storm of ${result.requests.total} deliveries (32 clients) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${result.non2xx + result.errors + result.timeouts} non-2xx, p99 ${result.latency.p99} ms`);
+    console.log(
+      `memory: storm of ${result.requests.total} deliveries (32 clients) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${result.non2xx + result.errors + result.timeouts} non-2xx, p99 ${result.latency.p99} ms`,
+    );
     console.log(figure('receiver idle RSS', receiverIdle, 'MiB', { op: '<=', limit: RECEIVER_IDLE_MIB }));
     console.log(figure('worker idle RSS', workerIdle, 'MiB', { op: '<=', limit: WORKER_IDLE_MIB }));
     console.log(figure(`receiver RSS at the end of the storm`, after.rss, 'MiB', { op: '<=', limit: RECEIVER_STORM_MIB }));
@@ -79,7 +84,14 @@ export function stormBodies(template: any, count: number): string[] {
     return {
       ...base,
       status,
-      labels: { ...base.labels, alertname: unmatched ? 'PodRestarting' : 'ServiceDown', deployment: service, service, job: service, instance: `10.0.0.${i}:8080` },
+      labels: {
+        ...base.labels,
+        alertname: unmatched ? 'PodRestarting' : 'ServiceDown',
+        deployment: service,
+        service,
+        job: service,
+        instance: `10.0.0.${i}:8080`,
+      },
       ...(status === 'resolved' ? { endsAt: '2026-11-25T12:30:00.000Z' } : {}),
       fingerprint: (0xabc000 + i).toString(16).padStart(16, '0'),
     };

@@ -13,7 +13,13 @@ import { PlaybookCatalog } from '../src/playbooks/playbook-catalog.ts';
 import { createRegistry } from '../src/main.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 
-const { values } = parseArgs({ options: { playbooks: { type: 'string', default: '500' }, alerts: { type: 'string', default: '200000' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    playbooks: { type: 'string', default: '500' },
+    alerts: { type: 'string', default: '200000' },
+    quick: { type: 'boolean', default: false },
+  },
+});
 
 const playbook = (i: number) => `apiVersion: remediator.io/v1
 kind: Playbook
@@ -41,7 +47,11 @@ export async function benchPlaybookMatch(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-pb-'));
   try {
     for (let i = 0; i < count; i++) await writeFile(join(dir, `svc-${i}.yaml`), playbook(i));
-    const catalog = new PlaybookCatalog(dir, { registry: createRegistry(), available: new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']) }, silentLogger());
+    const catalog = new PlaybookCatalog(
+      dir,
+      { registry: createRegistry(), available: new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']) },
+      silentLogger(),
+    );
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     let t0 = performance.now();
@@ -54,17 +64,27 @@ export async function benchPlaybookMatch(): Promise<void> {
     await catalog.reload();
     const reloadMs = performance.now() - t0;
 
-    const labels = (i: number) => ({ alertname: 'ServiceDown', namespace: 'ai-ninja', deployment: i % 2 === 0 ? `svc-${i % count}` : `other-${i}` });
+    const labels = (i: number) => ({
+      alertname: 'ServiceDown',
+      namespace: 'ai-ninja',
+      deployment: i % 2 === 0 ? `svc-${i % count}` : `other-${i}`,
+    });
     let matched = 0;
     t0 = performance.now();
     for (let i = 0; i < alerts; i++) matched += catalog.match({ labels: labels(i), status: 'firing' }).length;
     const matchMs = performance.now() - t0;
 
     console.log(`playbooks: ${count} files, ${alerts} alerts routed (${matched} matches)`);
-    console.log(`  first load      ${firstLoadMs.toFixed(0)} ms (${((firstLoadMs / count) * 1000).toFixed(0)} µs per playbook, parse + schema + step params)`);
+    console.log(
+      `  first load      ${firstLoadMs.toFixed(0)} ms (${((firstLoadMs / count) * 1000).toFixed(0)} µs per playbook, parse + schema + step params)`,
+    );
     console.log(`  reload          ${reloadMs.toFixed(0)} ms`);
-    console.log(`  heap            ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MiB for the set${global.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
-    console.log(`  routing         ${((alerts / matchMs) * 1000).toFixed(0)} alerts/s (${((matchMs / alerts) * 1000).toFixed(1)} µs per alert against ${count} playbooks)`);
+    console.log(
+      `  heap            ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MiB for the set${global.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`,
+    );
+    console.log(
+      `  routing         ${((alerts / matchMs) * 1000).toFixed(0)} alerts/s (${((matchMs / alerts) * 1000).toFixed(1)} µs per alert against ${count} playbooks)`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -38,19 +38,34 @@ export async function benchRedisFootprint(options: { runs?: number; repeats?: nu
     const playbooks = join(dir, 'playbooks');
     await mkdir(playbooks);
     await writeFile(join(playbooks, 'note.yaml'), PLAYBOOK);
-    service = await serve({ role: 'all', redisUrl: redis.url, prefix: 'fp', dir, playbooksDir: playbooks, extra: { kubernetes: { enabled: false }, worker: { concurrency: 8 } } });
+    service = await serve({
+      role: 'all',
+      redisUrl: redis.url,
+      prefix: 'fp',
+      dir,
+      playbooksDir: playbooks,
+      extra: { kubernetes: { enabled: false }, worker: { concurrency: 8 } },
+    });
     const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
     const groups: string[] = [];
     for (let g = 0; g < runs / 50; g++) {
       const alerts = [];
       for (let i = 0; i < 50; i++) {
         const n = g * 50 + i;
-        alerts.push({ ...template.alerts[0], labels: { ...template.alerts[0].labels, instance: `10.0.${n >> 8}.${n & 255}:8080` }, fingerprint: (0xf00000 + n).toString(16) });
+        alerts.push({
+          ...template.alerts[0],
+          labels: { ...template.alerts[0].labels, instance: `10.0.${n >> 8}.${n & 255}:8080` },
+          fingerprint: (0xf00000 + n).toString(16),
+        });
       }
       groups.push(JSON.stringify({ ...template, alerts }));
     }
     const post = async (body: string) => {
-      const res = await fetch(`${service!.url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, body });
+      const res = await fetch(`${service!.url}/v1/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body,
+      });
       const answer = (await res.json()) as { alerts: Array<{ runs: Array<{ runId: string }> }> };
       if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(answer)}`);
       return answer.alerts.flatMap((a) => a.runs.map((r) => r.runId));
@@ -77,9 +92,19 @@ export async function benchRedisFootprint(options: { runs?: number; repeats?: nu
     const perThousand = ((finished - before) / ids.length) * 1000;
     console.log(`redis footprint: ${ids.length} runs finished, then ${REPEATS_RECORDED} + ${repeats} repeats of each episode`);
     console.log(figure('Redis per 1,000 finished runs with decisions', perThousand / 1e6, 'MB', { op: '<=', limit: 10 }, 2));
-    console.log(`${`Redis per repeat, first ${REPEATS_RECORDED} of an episode (decisions)`.padEnd(46)} ${((firstRepeats - finished) / (REPEATS_RECORDED * ids.length)).toFixed(1).padStart(8)} B`);
+    console.log(
+      `${`Redis per repeat, first ${REPEATS_RECORDED} of an episode (decisions)`.padEnd(46)} ${((firstRepeats - finished) / (REPEATS_RECORDED * ids.length)).toFixed(1).padStart(8)} B`,
+    );
     // A stored decision is ~500 B; a counter bump is 0 B but used_memory moves by a few bytes (client buffers).
-    console.log(figure('Redis per repeat, later ones (counter only)', (laterRepeats - firstRepeats) / (repeats * ids.length), 'B', { op: '<=', limit: 8 }, 1));
+    console.log(
+      figure(
+        'Redis per repeat, later ones (counter only)',
+        (laterRepeats - firstRepeats) / (repeats * ids.length),
+        'B',
+        { op: '<=', limit: 8 },
+        1,
+      ),
+    );
   } finally {
     await service?.proc.stop();
     admin.disconnect();

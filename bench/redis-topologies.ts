@@ -66,8 +66,15 @@ async function topologies(): Promise<Array<() => Promise<Topology>>> {
 
 export async function benchRedisTopologies(): Promise<void> {
   const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
-  const alert = (n: number, startsAt = template.alerts[0].startsAt) => ({ ...template.alerts[0], startsAt, labels: { ...template.alerts[0].labels, deployment: `svc-${n}` }, fingerprint: n.toString(16).padStart(16, '0') });
-  console.log(`redis topologies: ingest ${seconds}s at ${connections} connections; storm ${EPISODES * DELIVERIES_PER_EPISODE} deliveries (${EPISODES} episodes) from ${SENDERS} senders, worker running`);
+  const alert = (n: number, startsAt = template.alerts[0].startsAt) => ({
+    ...template.alerts[0],
+    startsAt,
+    labels: { ...template.alerts[0].labels, deployment: `svc-${n}` },
+    fingerprint: n.toString(16).padStart(16, '0'),
+  });
+  console.log(
+    `redis topologies: ingest ${seconds}s at ${connections} connections; storm ${EPISODES * DELIVERIES_PER_EPISODE} deliveries (${EPISODES} episodes) from ${SENDERS} senders, worker running`,
+  );
   console.log('topology     ingest req/s  p50 ms  p99 ms  non-2xx   storm 202s ms  runs ended ms  storm non-2xx');
   for (const start of await topologies()) {
     const topology = await start();
@@ -115,7 +122,11 @@ export async function benchRedisTopologies(): Promise<void> {
         while (next < order.length) {
           const body = JSON.stringify({ ...template, alerts: [alert(order[next++]!, '2026-12-01T10:00:00.000Z')] });
           for (;;) {
-            const res = await fetch(`${service.url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
+            const res = await fetch(`${service.url}/v1/alertmanager`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+              body,
+            });
             const answer = (await res.json()) as { alerts?: Array<{ runs: Array<{ runId: string }> }> };
             if (res.status === 202) {
               runIds.add(answer.alerts![0]!.runs[0]!.runId);

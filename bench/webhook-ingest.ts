@@ -55,7 +55,11 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
       const list = [];
       for (let i = 0; i < alerts; i++) {
         const n = ++seq;
-        list.push({ ...template.alerts[0], labels: { ...template.alerts[0].labels, instance: `10.0.${(n >> 8) & 255}.${n & 255}:8080` }, fingerprint: n.toString(16).padStart(16, '0') });
+        list.push({
+          ...template.alerts[0],
+          labels: { ...template.alerts[0].labels, instance: `10.0.${(n >> 8) & 255}.${n & 255}:8080` },
+          fingerprint: n.toString(16).padStart(16, '0'),
+        });
       }
       return JSON.stringify({ ...template, alerts: list });
     };
@@ -65,7 +69,9 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
       { name: 'new episodes', body: () => notification(1) },
       { name: 'groups of 50 alerts', body: () => notification(50) },
     ];
-    console.log(`webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, alternating floor and us`);
+    console.log(
+      `webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, alternating floor and us`,
+    );
     console.log('load                          floor req/s  us req/s  floor p99 ms  us p99 ms  non-2xx');
     const lines: string[] = [];
     const fire = (url: string, body: () => string, duration: number) =>
@@ -97,7 +103,14 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
       const f = t.floor.requests / t.floor.seconds;
       const u = t.us.requests / t.us.seconds;
       console.log(
-        [load.name.padEnd(28), f.toFixed(0).padStart(12), u.toFixed(0).padStart(9), t.floor.p99.join('/').padStart(13), t.us.p99.join('/').padStart(10), String(t.floor.non2xx + t.us.non2xx).padStart(8)].join(' '),
+        [
+          load.name.padEnd(28),
+          f.toFixed(0).padStart(12),
+          u.toFixed(0).padStart(9),
+          t.floor.p99.join('/').padStart(13),
+          t.us.p99.join('/').padStart(10),
+          String(t.floor.non2xx + t.us.non2xx).padStart(8),
+        ].join(' '),
       );
       lines.push(figure(`ingest us ÷ floor, ${load.name}`, u / f, '', { op: '>=', limit: 0.8 }, 2));
     }

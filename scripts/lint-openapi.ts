@@ -15,7 +15,10 @@ try {
   await writeFile(file, `${JSON.stringify(await openApiDocument(), null, 2)}\n`);
   const redocly = join(root, 'node_modules', '.bin', 'redocly');
   // No telemetry or update check: linting must not need the network.
-  const run = spawnSync(redocly, ['lint', file, '--config', join(root, 'redocly.yaml')], { stdio: 'inherit', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } });
+  const run = spawnSync(redocly, ['lint', file, '--config', join(root, 'redocly.yaml')], {
+    stdio: 'inherit',
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  });
   status = run.status ?? 1;
 } finally {
   await rm(dir, { recursive: true, force: true });

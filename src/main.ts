@@ -158,7 +158,11 @@ export async function preflightConfig(config: Config, playbooks: readonly Playbo
  * `kube` (default true): build the Kubernetes client. @kubernetes/client-node is imported here, on demand, so a
  * process that never talks to the cluster (the receiver role, `remediator lint`) does not load it (~80 MiB RSS).
  */
-export async function createServices(config: Config, http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' }), options: { kube?: boolean } = {}): Promise<StepServices> {
+export async function createServices(
+  config: Config,
+  http: HttpClient = new AxiosHttpClient({ userAgent: 'remediator' }),
+  options: { kube?: boolean } = {},
+): Promise<StepServices> {
   const services: StepServices = {
     limits: {
       maxReplicas: config.kubernetes.maxReplicas,
@@ -172,10 +176,19 @@ export async function createServices(config: Config, http: HttpClient = new Axio
     services.kube = createCluster(clusterOptions(config));
   }
   if (config.prometheus.url) {
-    services.prometheus = new PrometheusHttpApi({ baseUrl: config.prometheus.url, http, auth: config.prometheus.bearerToken ? { type: 'bearer', token: config.prometheus.bearerToken } : undefined });
+    services.prometheus = new PrometheusHttpApi({
+      baseUrl: config.prometheus.url,
+      http,
+      auth: config.prometheus.bearerToken ? { type: 'bearer', token: config.prometheus.bearerToken } : undefined,
+    });
   }
   if (config.alertmanager.url) {
-    services.alertmanager = new AlertmanagerHttpApi({ baseUrl: config.alertmanager.url, http, auth: config.alertmanager.bearerToken ? { type: 'bearer', token: config.alertmanager.bearerToken } : undefined, timeoutMs: parseDuration(config.alertmanager.timeout) });
+    services.alertmanager = new AlertmanagerHttpApi({
+      baseUrl: config.alertmanager.url,
+      http,
+      auth: config.alertmanager.bearerToken ? { type: 'bearer', token: config.alertmanager.bearerToken } : undefined,
+      timeoutMs: parseDuration(config.alertmanager.timeout),
+    });
   }
   return services;
 }
@@ -205,9 +218,12 @@ export function checkWebhookAuth(config: Config, log: Logger): void {
         'no webhook credentials configured: set auth.webhook.bearerTokens (env REMEDIATOR_WEBHOOK_TOKENS) or auth.webhook.basic, or set auth.webhook.insecure: true to accept unauthenticated webhooks (never in production)',
       );
     }
-    log.warn('!!! INSECURE: the webhook accepts requests without credentials (auth.webhook.insecure: true). Anyone who can reach this port can start playbooks.');
+    log.warn(
+      '!!! INSECURE: the webhook accepts requests without credentials (auth.webhook.insecure: true). Anyone who can reach this port can start playbooks.',
+    );
   }
-  if (config.auth.operators.length === 0) log.warn('no operator tokens configured (auth.operators / REMEDIATOR_OPERATOR_TOKENS): the operator API refuses every request');
+  if (config.auth.operators.length === 0)
+    log.warn('no operator tokens configured (auth.operators / REMEDIATOR_OPERATOR_TOKENS): the operator API refuses every request');
 }
 
 /**
@@ -259,7 +275,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const durability =
     connector.topology === 'standalone'
       ? undefined
-      : new DurabilityBarrier(redis, { minReplicas: config.redis.minReplicasAcked, timeoutMs: parseDuration(config.redis.replicaAckTimeout), slotKey: store.keys.runs() });
+      : new DurabilityBarrier(redis, {
+          minReplicas: config.redis.minReplicasAcked,
+          timeoutMs: parseDuration(config.redis.replicaAckTimeout),
+          slotKey: store.keys.runs(),
+        });
   opened.push(() => queue.close());
 
   const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
@@ -271,15 +291,24 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const policy = new SeverityPolicy(config.escalation?.policy);
   const reportFor = (view: RunView) => {
     const playbook = catalog.get(view.playbook);
-    return buildIncidentReport(view, { playbook, level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels), publicUrl: config.server.publicUrl, now: clock.now() });
+    return buildIncidentReport(view, {
+      playbook,
+      level: playbook?.onExhausted.level ?? policy.levelFor(view.alert.labels),
+      publicUrl: config.server.publicUrl,
+      now: clock.now(),
+    });
   };
   let escalator: DurableEscalator | undefined;
   // Runs waiting for approval reach the approvers (src/escalation/approval-notices.ts); set once the escalator exists.
   let approvals: ReturnType<typeof approvalNotices> | undefined;
   // What people did to an episode's incident at PagerDuty/Opsgenie: read by the response tiers and the war-room cadence.
-  const takeovers = new HumanTakeovers(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:human`, { ttlMs: parseDuration(config.runs.maxAge) });
+  const takeovers = new HumanTakeovers(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:human`, {
+    ttlMs: parseDuration(config.runs.maxAge),
+  });
   // The customer notice: drafted from the incident, sent only when an approver approves its text.
-  const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, { ttlMs: parseDuration(config.runs.maxAge) });
+  const noticeLog = new NoticeLog(redis, (episodeKey) => `${store.keys.episode(episodeKey)}:notices`, {
+    ttlMs: parseDuration(config.runs.maxAge),
+  });
   // Set once the catalog exists (they build reports with the playbook); a job that comes earlier is retried.
   let responseDue: ReturnType<typeof responseEscalation> | undefined;
   let warRoomDue: ReturnType<typeof warRoom> | undefined;
@@ -292,7 +321,13 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       targetFactory: createTargets,
       http,
       policy,
-      config: { ...config.escalation, delivery: { ...config.escalation.delivery, prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`) } },
+      config: {
+        ...config.escalation,
+        delivery: {
+          ...config.escalation.delivery,
+          prefix: connector.prefix(config.escalation.delivery?.prefix ?? `${config.redis.prefix}-esc`),
+        },
+      },
       logger: log,
       clock,
       deliver: role !== 'receiver',
@@ -326,7 +361,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     checkTiers(policy, started.targets, log);
     const targets = approvalTargets(config.escalation);
     const unknown = targets.filter((n) => !started.targets.includes(n));
-    if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.approvals.targets: unknown target(s) ${unknown.join(', ')} (configured: ${started.targets.join(', ')})`);
+    if (unknown.length > 0)
+      throw new RemediatorError(
+        'REM_ERR_CONFIG_INVALID',
+        `escalation.approvals.targets: unknown target(s) ${unknown.join(', ')} (configured: ${started.targets.join(', ')})`,
+      );
     if (targets.length > 0) {
       approvals = approvalNotices({
         escalator: started,
@@ -343,14 +382,22 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     }
   }
   const registry = createRegistry();
-  const catalog = new PlaybookCatalog(resolve(config.playbooks.dir), { registry, available: servicesEnabledBy(config) }, log.child({ component: 'playbooks' }), {
-    onRefused: () => metrics.reloadFailures.inc(),
-  });
+  const catalog = new PlaybookCatalog(
+    resolve(config.playbooks.dir),
+    { registry, available: servicesEnabledBy(config) },
+    log.child({ component: 'playbooks' }),
+    {
+      onRefused: () => metrics.reloadFailures.inc(),
+    },
+  );
   opened.push(() => catalog.close());
   const problems = await catalog.reload();
   const refused = [...problems, ...(options.unservable === 'leave-out' ? [] : catalog.unservable.flatMap((u) => u.problems))];
   if (refused.length > 0) {
-    throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `playbooks have problems; nothing started:\n  ${refused.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`);
+    throw new RemediatorError(
+      'REM_ERR_PLAYBOOK_INVALID',
+      `playbooks have problems; nothing started:\n  ${refused.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n  ')}`,
+    );
   }
   if (config.playbooks.watch) catalog.watch();
   const reload = async () => {
@@ -369,7 +416,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       reportFor,
       playbook: (name) => catalog.get(name),
       clock,
-      ...(config.escalation?.notice ? { noticePending: async (episodeKey: string) => ['drafted', undefined].includes((await noticeLog.list(episodeKey)).at(-1)?.status) } : {}),
+      ...(config.escalation?.notice
+        ? {
+            noticePending: async (episodeKey: string) => ['drafted', undefined].includes((await noticeLog.list(episodeKey)).at(-1)?.status),
+          }
+        : {}),
       ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
     });
   }
@@ -382,15 +433,32 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     clock,
     onHumanAck,
     log: log.child({ component: 'inbound' }),
-    ...(escalator ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator!.closedByPeople(episodeKey, { signal }) } : {}),
+    ...(escalator
+      ? { closedByPeople: (episodeKey: string, signal: AbortSignal) => escalator!.closedByPeople(episodeKey, { signal }) }
+      : {}),
   });
   const inbound = inboundHooks(config, { http, apply: human });
   const noticeConfig = config.escalation?.notice;
   if (noticeConfig && escalator) {
     const unknown = noticeConfig.targets.filter((n) => !escalator!.targets.includes(n));
-    if (unknown.length > 0) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.notice.targets: ${unknown.join(', ')} not among escalation.targets (${escalator.targets.join(', ')})`);
+    if (unknown.length > 0)
+      throw new RemediatorError(
+        'REM_ERR_CONFIG_INVALID',
+        `escalation.notice.targets: ${unknown.join(', ')} not among escalation.targets (${escalator.targets.join(', ')})`,
+      );
   }
-  const notices = noticeConfig && escalator ? new CustomerNoticeFlow({ store, escalator, log: noticeLog, reportFor, clock, config: noticeConfig, requireDifferentApprover: config.approvals.requireDifferentApprover }) : undefined;
+  const notices =
+    noticeConfig && escalator
+      ? new CustomerNoticeFlow({
+          store,
+          escalator,
+          log: noticeLog,
+          reportFor,
+          clock,
+          config: noticeConfig,
+          requireDifferentApprover: config.approvals.requireDifferentApprover,
+        })
+      : undefined;
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
@@ -406,7 +474,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
           fieldManager: config.kubernetes.fieldManager,
           recordDecision: async (runId, reason, message) => {
             const view = await store.getRun(runId);
-            await store.recordDecision({ at: new Date(clock.now()).toISOString(), reason, runId, playbook: view?.playbook, episodeId: view?.episodeId, message });
+            await store.recordDecision({
+              at: new Date(clock.now()).toISOString(),
+              reason,
+              runId,
+              playbook: view?.playbook,
+              episodeId: view?.episodeId,
+              message,
+            });
           },
           runOver: async (runId) => {
             const status = await store.getStatus(runId);
@@ -435,7 +510,10 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const targetLocks = lock ? { lock, ttlMs: parseDuration(config.guards.lock.ttl) } : undefined;
   // What follows the save that ends a run, in every role: a receiver's sweeper may close a run too (run-closer.ts).
   const closer = new RunCloser(
-    { maxDurationMs: parseDuration(config.runs.maxDuration), retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) } },
+    {
+      maxDurationMs: parseDuration(config.runs.maxDuration),
+      retention: { maxRecords: config.runs.maxRecords, maxAgeMs: parseDuration(config.runs.maxAge) },
+    },
     {
       store,
       catalog,
@@ -496,7 +574,21 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
-  const sweeper = new StuckRunSweeper({ intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) }, { store, runQueue: queue, queue: queue.queue, fence, redis, closer, clock, log: log.child({ component: 'sweeper' }), ...(gitops ? { gitops } : {}), ...(approvals ? { announceApprovals: approvals.redrive } : {}) });
+  const sweeper = new StuckRunSweeper(
+    { intervalMs: parseDuration(config.runs.sweepInterval), closingGraceMs: parseDuration(config.runs.closingGrace) },
+    {
+      store,
+      runQueue: queue,
+      queue: queue.queue,
+      fence,
+      redis,
+      closer,
+      clock,
+      log: log.child({ component: 'sweeper' }),
+      ...(gitops ? { gitops } : {}),
+      ...(approvals ? { announceApprovals: approvals.redrive } : {}),
+    },
+  );
   sweeper.start();
   opened.push(() => sweeper.stop());
 
@@ -506,24 +598,69 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   // Kubernetes is detail in /readyz, never a reason to be unready: the webhook works without it (src/kube/readiness-detail.ts).
   const kube = services.kube;
   const kubeCheck = kube
-    ? kubeReadinessDetail(kube, () => playbookPermissions(catalog.list()), { onRound: preflightReporter(metrics, log.child({ component: 'preflight' })), unchecked: () => uncheckedSteps(catalog.list()) })
+    ? kubeReadinessDetail(kube, () => playbookPermissions(catalog.list()), {
+        onRound: preflightReporter(metrics, log.child({ component: 'preflight' })),
+        unchecked: () => uncheckedSteps(catalog.list()),
+      })
     : undefined;
-  if (kube) for (const u of uncheckedSteps(catalog.list())) log.warn({ playbook: u.playbook, step: u.step }, `pre-flight: playbook ${u.playbook} step ${u.step} is unchecked: ${u.why}`);
+  if (kube)
+    for (const u of uncheckedSteps(catalog.list()))
+      log.warn({ playbook: u.playbook, step: u.step }, `pre-flight: playbook ${u.playbook} step ${u.step} is unchecked: ${u.why}`);
   const readinessChecks = kubeCheck ? { kubernetes: kubeCheck } : undefined;
   // Pre-flight at start-up: the first round is asked now, behind start-up (a slow API server does not delay it), so
   // the log and remediator_preflight_denied name every step that could not act before any incident needs it.
   if (kubeCheck) void kubeCheck().catch((err) => log.warn({ err }, 'pre-flight could not run'));
   if (role !== 'worker') {
-    const commands = new RunCommands({ catalog, store, queue, clock, metrics, dryRun: config.runs.dryRun, requireDifferentApprover: config.approvals.requireDifferentApprover, humanResponse: human, ...(kube ? { kube } : {}), fieldManager: config.kubernetes.fieldManager });
+    const commands = new RunCommands({
+      catalog,
+      store,
+      queue,
+      clock,
+      metrics,
+      dryRun: config.runs.dryRun,
+      requireDifferentApprover: config.approvals.requireDifferentApprover,
+      humanResponse: human,
+      ...(kube ? { kube } : {}),
+      fieldManager: config.kubernetes.fieldManager,
+    });
     const slack = escalator ? slackInteractions(config, escalator, { http, clock, log, store, reportFor }) : undefined;
     // The console's live updates: one subscriber connection per receiver, opened when a console first listens.
     const runEvents = new RunEvents(store.keys.runEvents(), () => subscriberOf(redis));
     runEventsClose = () => runEvents.close();
     const sessions = new ConsoleSessionStore(redis, store.keys, parseDuration(config.console.sessionTtl));
     const cookieKey = consoleSessionSecret(config);
-    if (config.console.enabled && !cookieKey.shared) log.warn('console: no console.sessionSecret and no token to derive one from; sign-ins hold on this replica only');
+    if (config.console.enabled && !cookieKey.shared)
+      log.warn('console: no console.sessionSecret and no token to derive one from; sign-ins hold on this replica only');
     const consoleSessions = config.console.enabled ? { store: sessions, secret: cookieKey.secret } : undefined;
-    const built = await buildApp({ config, log, metrics, store, queue, catalog, commands, clock, registry, pauses, reload, incidentReport: reportFor, readinessChecks, runEvents, ...(consoleSessions ? { consoleSessions } : {}), fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)), ...(durability ? { durability } : {}), ...(slack ? { slack } : {}), ...(inbound ? { inbound } : {}), episodeReport: episodeReport({ store, takeovers, reportFor, clock, notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)) }), ...(notices ? { notices } : {}) });
+    const built = await buildApp({
+      config,
+      log,
+      metrics,
+      store,
+      queue,
+      catalog,
+      commands,
+      clock,
+      registry,
+      pauses,
+      reload,
+      incidentReport: reportFor,
+      readinessChecks,
+      runEvents,
+      ...(consoleSessions ? { consoleSessions } : {}),
+      fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)),
+      ...(durability ? { durability } : {}),
+      ...(slack ? { slack } : {}),
+      ...(inbound ? { inbound } : {}),
+      episodeReport: episodeReport({
+        store,
+        takeovers,
+        reportFor,
+        clock,
+        notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)),
+      }),
+      ...(notices ? { notices } : {}),
+    });
     app = built;
     opened.push(() => built.close());
     opened.push(() => runEvents.close());
@@ -572,7 +709,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
  * Slack's button clicks, when a slack-app target has a signing secret: a decision is told to the incident (an edit of
  * its message and a thread reply) through the escalator, like any update.
  */
-function slackInteractions(config: Config, escalator: DurableEscalator, deps: { http: HttpClient; clock: Clock; log: Logger; store: RunStore; reportFor: (view: RunView) => IncidentReport }): SlackInteractions | undefined {
+function slackInteractions(
+  config: Config,
+  escalator: DurableEscalator,
+  deps: { http: HttpClient; clock: Clock; log: Logger; store: RunStore; reportFor: (view: RunView) => IncidentReport },
+): SlackInteractions | undefined {
   const apps = SlackInteractions.appsFrom(config.escalation?.targets ?? {});
   if (apps.length === 0) return undefined;
   return new SlackInteractions({
@@ -597,8 +738,15 @@ function checkTiers(policy: SeverityPolicy, targets: readonly string[], log: Log
     for (const [i, tier] of policy.forLevel(level).tiers.entries()) {
       const unknown = tier.targets.filter((n) => !targets.includes(n));
       if (unknown.length === 0) continue;
-      if (!tier.byDefault) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `escalation.policy.levels.${level}.tiers[${i}].targets: unknown target(s) ${unknown.join(', ')} (configured: ${targets.join(', ') || 'none'})`);
-      log.warn({ level, targets: unknown }, `${level} incidents should tell ${unknown.join(', ')} after ${formatDuration(tier.afterMs)} (default notify tier), but no such escalation target is configured: add escalation.targets.${unknown[0]}, or set escalation.policy.levels.${level}.tiers ([] turns it off); until then each skip is recorded as response_tier_skipped`);
+      if (!tier.byDefault)
+        throw new RemediatorError(
+          'REM_ERR_CONFIG_INVALID',
+          `escalation.policy.levels.${level}.tiers[${i}].targets: unknown target(s) ${unknown.join(', ')} (configured: ${targets.join(', ') || 'none'})`,
+        );
+      log.warn(
+        { level, targets: unknown },
+        `${level} incidents should tell ${unknown.join(', ')} after ${formatDuration(tier.afterMs)} (default notify tier), but no such escalation target is configured: add escalation.targets.${unknown[0]}, or set escalation.policy.levels.${level}.tiers ([] turns it off); until then each skip is recorded as response_tier_skipped`,
+      );
     }
   }
 }
@@ -619,18 +767,34 @@ function inboundHooks(config: Config, deps: { http: HttpClient; apply: InboundHo
       ? {
           pagerduty: {
             secrets: c.pagerduty.secrets.map((v, i) => resolveSecret(v, `${where}.pagerduty.secrets[${i}]`)),
-            ...(c.pagerduty.apiToken ? { lookup: pagerDutyIncidentLookup(deps.http, { apiToken: resolveSecret(c.pagerduty.apiToken, `${where}.pagerduty.apiToken`), ...(c.pagerduty.apiUrl ? { url: c.pagerduty.apiUrl } : {}) }) } : {}),
+            ...(c.pagerduty.apiToken
+              ? {
+                  lookup: pagerDutyIncidentLookup(deps.http, {
+                    apiToken: resolveSecret(c.pagerduty.apiToken, `${where}.pagerduty.apiToken`),
+                    ...(c.pagerduty.apiUrl ? { url: c.pagerduty.apiUrl } : {}),
+                  }),
+                }
+              : {}),
           },
         }
       : {}),
-    ...(c.opsgenie ? { opsgenie: { header: c.opsgenie.header ?? 'x-remediator-token', token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`) } } : {}),
+    ...(c.opsgenie
+      ? {
+          opsgenie: {
+            header: c.opsgenie.header ?? 'x-remediator-token',
+            token: resolveSecret(c.opsgenie.token, `${where}.opsgenie.token`),
+          },
+        }
+      : {}),
     apply: deps.apply,
   };
 }
 
 /** Whether an `escalate` step of the run paged with `resolve: by-hand` (see src/actions/escalate.ts). */
 function heldOpen(view: RunView): boolean {
-  return (view.state?.steps ?? []).some((s) => s.uses === 'escalate' && s.status === 'succeeded' && (s.output as { resolve?: string } | undefined)?.resolve === 'by-hand');
+  return (view.state?.steps ?? []).some(
+    (s) => s.uses === 'escalate' && s.status === 'succeeded' && (s.output as { resolve?: string } | undefined)?.resolve === 'by-hand',
+  );
 }
 
 /**
@@ -643,7 +807,8 @@ function preflightReporter(metrics: Metrics, log: Logger): NonNullable<KubeReadi
   return (denied, error) => {
     if (denied === undefined) {
       const said = `error:${error?.message ?? ''}`;
-      if (said !== last) log.warn({ err: error }, 'pre-flight: the API server could not be asked whether the playbooks\' steps may act; asking again later');
+      if (said !== last)
+        log.warn({ err: error }, "pre-flight: the API server could not be asked whether the playbooks' steps may act; asking again later");
       last = said;
       return;
     }
@@ -653,7 +818,11 @@ function preflightReporter(metrics: Metrics, log: Logger): NonNullable<KubeReadi
     if (said === last) return;
     last = said;
     if (denied.length === 0) log.info('pre-flight: every playbook step may do what it needs');
-    for (const d of denied) log.error({ code: 'REM_ERR_PREFLIGHT_DENIED', playbook: d.playbook, step: d.step, permission: d.permission, reason: d.reason }, `pre-flight: ${describeDenied(d)}`);
+    for (const d of denied)
+      log.error(
+        { code: 'REM_ERR_PREFLIGHT_DENIED', playbook: d.playbook, step: d.step, permission: d.permission, reason: d.reason },
+        `pre-flight: ${describeDenied(d)}`,
+      );
   };
 }
 

@@ -11,17 +11,33 @@ import { RemediatorError } from '../domain/errors.ts';
  */
 export const escalateAction = defineAction({
   name: 'escalate',
-  summary: 'Page people (PagerDuty, Opsgenie, Slack, webhook) with the run\'s incident report.',
+  summary: "Page people (PagerDuty, Opsgenie, Slack, webhook) with the run's incident report.",
   needs: ['escalation'],
   params: Type.Object(
     {
-      level: Type.Optional(Type.Union([Type.Literal('P0'), Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3')], { description: 'Incident level; default: the severity policy\'s level for the alert\'s labels.' })),
-      targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Target names from escalation.targets; default: what the severity policy says for the level.' })),
-      summary: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'One line on why automation gives up, e.g. "restart and rollback did not bring phone-gateway back".' })),
+      level: Type.Optional(
+        Type.Union([Type.Literal('P0'), Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3')], {
+          description: "Incident level; default: the severity policy's level for the alert's labels.",
+        }),
+      ),
+      targets: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          description: 'Target names from escalation.targets; default: what the severity policy says for the level.',
+        }),
+      ),
+      summary: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 1000,
+          description: 'One line on why automation gives up, e.g. "restart and rollback did not bring phone-gateway back".',
+        }),
+      ),
       resolve: Type.Optional(
         Type.Union([Type.Literal('when-verified'), Type.Literal('by-hand')], {
           default: 'when-verified',
-          description: 'when-verified (default): a verified fix of this episode resolves the incident. by-hand: it stays open for a person, for pages that ask for follow-up work a restart only postpones (a memory leak, an exhausted pool).',
+          description:
+            'when-verified (default): a verified fix of this episode resolves the incident. by-hand: it stays open for a person, for pages that ask for follow-up work a restart only postpones (a memory leak, an exhausted pool).',
         }),
       ),
     },
@@ -40,8 +56,17 @@ export const escalateAction = defineAction({
     const sent = receipt.enqueued.map((e) => `${e.target} (${e.action})`);
     return {
       status: 'ok',
-      output: { episodeKey: receipt.episodeKey, level: receipt.level, enqueued: receipt.enqueued, skipped: receipt.skipped, resolve: p.resolve ?? 'when-verified' },
-      summary: sent.length > 0 ? `escalated ${receipt.level} to ${sent.join(', ')}` : `${receipt.level} recorded; nothing sent (${receipt.skipped.map((s) => s.reason).join('; ')})`,
+      output: {
+        episodeKey: receipt.episodeKey,
+        level: receipt.level,
+        enqueued: receipt.enqueued,
+        skipped: receipt.skipped,
+        resolve: p.resolve ?? 'when-verified',
+      },
+      summary:
+        sent.length > 0
+          ? `escalated ${receipt.level} to ${sent.join(', ')}`
+          : `${receipt.level} recorded; nothing sent (${receipt.skipped.map((s) => s.reason).join('; ')})`,
     };
   },
 });

@@ -14,7 +14,12 @@ export const httpRequestAction = defineAction({
   params: Type.Object(
     {
       url: Type.String({ format: 'uri', description: 'Absolute http(s) URL.' }),
-      method: Type.Optional(Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].map((m) => Type.Literal(m)), { default: 'GET' })),
+      method: Type.Optional(
+        Type.Union(
+          ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'].map((m) => Type.Literal(m)),
+          { default: 'GET' },
+        ),
+      ),
       headers: Type.Optional(Type.Record(Type.String(), Type.String())),
       body: Type.Optional(Type.Unknown({ description: 'Sent as JSON when an object, as text when a string.' })),
       expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1, default: [200, 201, 202, 204] })),
@@ -36,10 +41,14 @@ export const httpRequestAction = defineAction({
     });
     const output = { status: res.status, latencyMs: Math.round(res.latencyMs), body: truncate(res.body) };
     if (!expected.includes(res.status)) {
-      throw new RemediatorError('REM_ERR_HTTP_STATUS', `${method} ${redactUrl(p.url)} answered ${res.status}, expected ${expected.join(' or ')}`, {
-        details: output,
-        retryable: res.status >= 500 || res.status === 429,
-      });
+      throw new RemediatorError(
+        'REM_ERR_HTTP_STATUS',
+        `${method} ${redactUrl(p.url)} answered ${res.status}, expected ${expected.join(' or ')}`,
+        {
+          details: output,
+          retryable: res.status >= 500 || res.status === 429,
+        },
+      );
     }
     return { status: 'ok', output, summary: `${method} ${redactUrl(p.url)} → ${res.status} in ${output.latencyMs} ms` };
   },

@@ -13,10 +13,19 @@ import { restartWorkload } from './kube-rollout-restart.ts';
 const params = Type.Object(
   {
     namespace: Namespace,
-    names: Type.Array(ObjectName, { minItems: 1, maxItems: 50, uniqueItems: true, description: 'The workloads to restart, in this order.' }),
+    names: Type.Array(ObjectName, {
+      minItems: 1,
+      maxItems: 50,
+      uniqueItems: true,
+      description: 'The workloads to restart, in this order.',
+    }),
     kind: Type.Optional(WorkloadKindParam),
     first: Type.Optional(
-      Type.Array(ObjectName, { maxItems: 50, uniqueItems: true, description: 'Priority order: those of `names` listed here go first, in this order; the rest follow in their own order.' }),
+      Type.Array(ObjectName, {
+        maxItems: 50,
+        uniqueItems: true,
+        description: 'Priority order: those of `names` listed here go first, in this order; the rest follow in their own order.',
+      }),
     ),
     onFailure: Type.Optional(
       Type.Union([Type.Literal('stop'), Type.Literal('continue')], {
@@ -24,7 +33,9 @@ const params = Type.Object(
         description: 'After a workload fails to restart or become available: stop (the rest are not touched) or continue with the next.',
       }),
     ),
-    availableTimeout: Type.Optional(Duration({ description: 'How long each workload may take to roll out and be available (default 5m).' })),
+    availableTimeout: Type.Optional(
+      Duration({ description: 'How long each workload may take to roll out and be available (default 5m).' }),
+    ),
     pollInterval: Type.Optional(Duration({ description: 'How often a rolling workload is read again (default 2s).' })),
   },
   { additionalProperties: false },
@@ -75,12 +86,22 @@ type Params = Static<typeof params>;
  */
 export const kubeBatchRestartAction = defineAction({
   name: 'kube.batchRestart',
-  summary: 'Restart several workloads one after another like `kubectl rollout restart`, waiting for each to be available; a ✅/❌ result per workload.',
+  summary:
+    'Restart several workloads one after another like `kubectl rollout restart`, waiting for each to be available; a ✅/❌ result per workload.',
   needs: ['kube'],
   params,
   // Before rendering (RBAC, pre-flight) `names` may still be a template: one placeholder target of the kind.
-  mutates: (p) => (Array.isArray(p.names) ? ordered(p) : [String(p.names)]).map((name) => ({ namespace: p.namespace, kind: p.kind ?? 'Deployment', name })),
-  permissions: (p) => [permission('get', p.kind ?? 'Deployment', p.namespace), permission('patch', p.kind ?? 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
+  mutates: (p) =>
+    (Array.isArray(p.names) ? ordered(p) : [String(p.names)]).map((name) => ({
+      namespace: p.namespace,
+      kind: p.kind ?? 'Deployment',
+      name,
+    })),
+  permissions: (p) => [
+    permission('get', p.kind ?? 'Deployment', p.namespace),
+    permission('patch', p.kind ?? 'Deployment', p.namespace),
+    permission('create', 'Event', p.namespace),
+  ],
   async run(ctx) {
     const p = ctx.params;
     const s: BatchState = structuredClone((ctx.state as BatchState | undefined) ?? { phase: 'restart', results: [] });
@@ -93,7 +114,8 @@ export const kubeBatchRestartAction = defineAction({
       const ref: ObjectRef<WorkloadKind> = { kind: p.kind ?? 'Deployment', namespace: p.namespace, name };
       if (s.phase === 'restart') {
         const started = await restartOne(ctx, ref, s);
-        if (started !== 'done') return pending(s, pollMs, `${name} (${s.results.length + 1} of ${names.length}): ${started.retry}; trying again`);
+        if (started !== 'done')
+          return pending(s, pollMs, `${name} (${s.results.length + 1} of ${names.length}): ${started.retry}; trying again`);
         continue;
       }
       const waiting = await checkOne(ctx, ref, s);
@@ -111,7 +133,13 @@ async function restartOne(ctx: ActionContext<Params>, ref: ObjectRef<WorkloadKin
     const r = await restartWorkload(ctx, ref);
     const out = r.output as { restartedAt?: string; generation?: number; dryRun?: boolean };
     if (out.dryRun) {
-      next(ctx, s, { name: ref.name, mark: '✅', outcome: 'restarted', reason: r.summary ?? 'would restart', ...(out.restartedAt ? { restartedAt: out.restartedAt } : {}) });
+      next(ctx, s, {
+        name: ref.name,
+        mark: '✅',
+        outcome: 'restarted',
+        reason: r.summary ?? 'would restart',
+        ...(out.restartedAt ? { restartedAt: out.restartedAt } : {}),
+      });
       return 'done';
     }
     s.phase = 'wait';
@@ -165,7 +193,13 @@ async function checkOne(ctx: ActionContext<Params>, ref: ObjectRef<WorkloadKind>
     message = `${e.code}: ${e.message}`;
   }
   if (took >= timeoutOf(ctx)) {
-    next(ctx, s, { ...base, mark: '❌', outcome: 'failed', reason: `not available within ${formatDuration(timeoutOf(ctx))}: ${message}`, tookMs: took });
+    next(ctx, s, {
+      ...base,
+      mark: '❌',
+      outcome: 'failed',
+      reason: `not available within ${formatDuration(timeoutOf(ctx))}: ${message}`,
+      tookMs: took,
+    });
     return undefined;
   }
   return `${ref.name} (${s.results.length + 1} of ${ordered(ctx.params).length}): ${message}`;
@@ -182,7 +216,8 @@ function next(ctx: ActionContext<Params>, s: BatchState, result: BatchObjectResu
   s.restartedAt = undefined;
   if (result.mark === '❌' && (ctx.params.onFailure ?? 'stop') === 'stop') {
     for (const name of ordered(ctx.params)) {
-      if (!s.results.some((r) => r.name === name)) s.results.push({ name, mark: '❌', outcome: 'skipped', reason: `not attempted: ${result.name} failed and onFailure is stop` });
+      if (!s.results.some((r) => r.name === name))
+        s.results.push({ name, mark: '❌', outcome: 'skipped', reason: `not attempted: ${result.name} failed and onFailure is stop` });
     }
     s.stopped = true;
   }

@@ -10,11 +10,30 @@ import { Namespace, ObjectName } from '../kube/step-params.ts';
 const params = Type.Object(
   {
     namespace: Namespace,
-    deployments: Type.Optional(Type.Array(ObjectName, { maxItems: 100, uniqueItems: true, description: 'The Deployments whose ConfigMaps, Secrets and claims are checked (default: every Deployment of the namespace).' })),
-    since: Type.Optional(Duration({ description: 'How far back "what changed" looks: rollouts, ConfigMap and Secret writes, events (default 1h).' })),
-    maxEvents: Type.Optional(Type.Integer({ minimum: 0, maximum: 200, default: 20, description: 'Recent Warning events kept, and latest events of any type kept.' })),
+    deployments: Type.Optional(
+      Type.Array(ObjectName, {
+        maxItems: 100,
+        uniqueItems: true,
+        description: 'The Deployments whose ConfigMaps, Secrets and claims are checked (default: every Deployment of the namespace).',
+      }),
+    ),
+    since: Type.Optional(
+      Duration({ description: 'How far back "what changed" looks: rollouts, ConfigMap and Secret writes, events (default 1h).' }),
+    ),
+    maxEvents: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 200,
+        default: 20,
+        description: 'Recent Warning events kept, and latest events of any type kept.',
+      }),
+    ),
     failOnInfrastructure: Type.Optional(
-      Type.Boolean({ default: false, description: 'Fail the step with REM_ERR_INFRASTRUCTURE when a cluster-level cause is found, so the playbook changes nothing and pages (onFailure).' }),
+      Type.Boolean({
+        default: false,
+        description:
+          'Fail the step with REM_ERR_INFRASTRUCTURE when a cluster-level cause is found, so the playbook changes nothing and pages (onFailure).',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -52,7 +71,8 @@ interface Reference {
  */
 export const kubeClusterSnapshotAction = defineAction({
   name: 'kube.clusterSnapshot',
-  summary: 'Cluster diagnosis for many services down at once: nodes, pressure, Warning events, PV/PVC phases, referenced ConfigMaps/Secrets, and what changed in the last hour.',
+  summary:
+    'Cluster diagnosis for many services down at once: nodes, pressure, Warning events, PV/PVC phases, referenced ConfigMaps/Secrets, and what changed in the last hour.',
   needs: ['kube'],
   params,
   mutates: () => null,
@@ -90,41 +110,76 @@ export const kubeClusterSnapshotAction = defineAction({
     const nodes = (nodeObjs as Node[] | undefined)?.map(nodeView) ?? [];
     const wanted = p.deployments === undefined ? undefined : new Set(p.deployments);
     const deployments = ((deploymentObjs ?? []) as Workload[]).filter((d) => wanted === undefined || wanted.has(d.metadata.name));
-    const missingDeployments = p.deployments?.filter((n) => deploymentObjs !== undefined && !deployments.some((d) => d.metadata.name === n)) ?? [];
+    const missingDeployments =
+      p.deployments?.filter((n) => deploymentObjs !== undefined && !deployments.some((d) => d.metadata.name === n)) ?? [];
 
     const references = referencesOf(deployments, { ConfigMap: configMaps, Secret: secrets, PersistentVolumeClaim: pvcs });
     const claims = (pvcs ?? []).map((c) => {
       const spec = (c.spec ?? {}) as { volumeName?: string; storageClassName?: string };
       const status = (c.status ?? {}) as { phase?: string };
-      return { name: c.metadata.name, phase: status.phase ?? 'Unknown', ...(spec.volumeName ? { volume: spec.volumeName } : {}), ...(spec.storageClassName ? { storageClass: spec.storageClassName } : {}) };
+      return {
+        name: c.metadata.name,
+        phase: status.phase ?? 'Unknown',
+        ...(spec.volumeName ? { volume: spec.volumeName } : {}),
+        ...(spec.storageClassName ? { storageClass: spec.storageClassName } : {}),
+      };
     });
     const volumes = (pvs ?? [])
       .map((v) => {
         const claimRef = ((v.spec ?? {}) as { claimRef?: { namespace?: string; name?: string } }).claimRef;
-        return { name: v.metadata.name, phase: ((v.status ?? {}) as { phase?: string }).phase ?? 'Unknown', ...(claimRef?.name ? { claim: `${claimRef.namespace ?? ''}/${claimRef.name}` } : {}) };
+        return {
+          name: v.metadata.name,
+          phase: ((v.status ?? {}) as { phase?: string }).phase ?? 'Unknown',
+          ...(claimRef?.name ? { claim: `${claimRef.namespace ?? ''}/${claimRef.name}` } : {}),
+        };
       })
       .filter((v) => v.claim === undefined || v.claim.startsWith(`${p.namespace}/`));
 
     const causes: string[] = [];
     for (const n of nodes) {
-      if (n.ready !== 'True') causes.push(`node ${n.name} NotReady${n.readyReason ? ` (${n.readyReason}${n.readyMessage ? `: ${n.readyMessage}` : ''})` : ''}`);
+      if (n.ready !== 'True')
+        causes.push(`node ${n.name} NotReady${n.readyReason ? ` (${n.readyReason}${n.readyMessage ? `: ${n.readyMessage}` : ''})` : ''}`);
       for (const c of n.pressure) causes.push(`node ${n.name} has ${c}`);
     }
     for (const c of claims) if (c.phase !== 'Bound') causes.push(`PersistentVolumeClaim ${c.name} is ${c.phase}`);
     for (const v of volumes) if (v.phase === 'Failed') causes.push(`PersistentVolume ${v.name} is Failed`);
-    for (const r of references) if (!r.present && !r.optional && r.kind !== 'PersistentVolumeClaim') causes.push(`${r.kind} ${r.name} is missing (used by ${r.usedBy.join(', ')})`);
-    for (const r of references) if (!r.present && r.kind === 'PersistentVolumeClaim') causes.push(`PersistentVolumeClaim ${r.name} is missing (used by ${r.usedBy.join(', ')})`);
+    for (const r of references)
+      if (!r.present && !r.optional && r.kind !== 'PersistentVolumeClaim')
+        causes.push(`${r.kind} ${r.name} is missing (used by ${r.usedBy.join(', ')})`);
+    for (const r of references)
+      if (!r.present && r.kind === 'PersistentVolumeClaim')
+        causes.push(`PersistentVolumeClaim ${r.name} is missing (used by ${r.usedBy.join(', ')})`);
 
     const when = (e: KubeEvent) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '';
-    const eventView = (e: KubeEvent) => ({ at: when(e), type: e.type, reason: e.reason, object: `${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''}`, message: e.message, count: e.count });
+    const eventView = (e: KubeEvent) => ({
+      at: when(e),
+      type: e.type,
+      reason: e.reason,
+      object: `${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''}`,
+      message: e.message,
+      count: e.count,
+    });
     const newest = [...events].sort((a, b) => (when(a) < when(b) ? 1 : when(a) > when(b) ? -1 : 0));
-    const warnings = newest.filter((e) => e.type === 'Warning' && Date.parse(when(e)) >= from).slice(0, maxEvents).map(eventView);
+    const warnings = newest
+      .filter((e) => e.type === 'Warning' && Date.parse(when(e)) >= from)
+      .slice(0, maxEvents)
+      .map(eventView);
 
     const changes = {
       since: new Date(from).toISOString(),
       rollouts: rolloutsOf(deployments, (replicaSets ?? []) as KubeObject[], from),
-      configChanges: configChangesOf([...(configMaps ?? []).map((o) => ({ kind: 'ConfigMap' as const, o })), ...(secrets ?? []).map((o) => ({ kind: 'Secret' as const, o }))], references, from),
-      events: newest.filter((e) => Date.parse(when(e)) >= from).slice(0, maxEvents).map(eventView),
+      configChanges: configChangesOf(
+        [
+          ...(configMaps ?? []).map((o) => ({ kind: 'ConfigMap' as const, o })),
+          ...(secrets ?? []).map((o) => ({ kind: 'Secret' as const, o })),
+        ],
+        references,
+        from,
+      ),
+      events: newest
+        .filter((e) => Date.parse(when(e)) >= from)
+        .slice(0, maxEvents)
+        .map(eventView),
     };
 
     const output = {
@@ -143,15 +198,21 @@ export const kubeClusterSnapshotAction = defineAction({
     };
     const ready = nodes.filter((n) => n.ready === 'True').length;
     const changed = `last ${formatDuration(sinceMs)}: ${changes.rollouts.length} rollout${changes.rollouts.length === 1 ? '' : 's'}, ${changes.configChanges.length} ConfigMap/Secret change${changes.configChanges.length === 1 ? '' : 's'}`;
-    const summary = causes.length > 0
-      ? `infrastructure: ${causes.join('; ')}; ${changed}`
-      : `no cluster-level cause: ${ready} of ${nodes.length} nodes Ready, ${claims.length} claims Bound, ${references.filter((r) => r.present).length} references present, ${warnings.length} Warning events; ${changed}`;
+    const summary =
+      causes.length > 0
+        ? `infrastructure: ${causes.join('; ')}; ${changed}`
+        : `no cluster-level cause: ${ready} of ${nodes.length} nodes Ready, ${claims.length} claims Bound, ${references.filter((r) => r.present).length} references present, ${warnings.length} Warning events; ${changed}`;
     if (causes.length > 0 && p.failOnInfrastructure) throw new RemediatorError('REM_ERR_INFRASTRUCTURE', summary, { details: output });
     return { status: 'ok', output, summary };
   },
 });
 
-async function listOrNote(ctx: ActionContext<Params>, kind: ListKind, namespace: string | undefined, unreadable: string[]): Promise<KubeObject[] | undefined> {
+async function listOrNote(
+  ctx: ActionContext<Params>,
+  kind: ListKind,
+  namespace: string | undefined,
+  unreadable: string[],
+): Promise<KubeObject[] | undefined> {
   try {
     return await kubeOf(ctx).list(kind, namespace, { signal: ctx.signal });
   } catch (err) {
@@ -201,7 +262,12 @@ interface NameRef {
   optional?: boolean;
 }
 interface PodSpecRefs {
-  volumes?: Array<{ configMap?: NameRef; secret?: { secretName?: string; optional?: boolean }; persistentVolumeClaim?: { claimName?: string }; projected?: { sources?: Array<{ configMap?: NameRef; secret?: NameRef }> } }>;
+  volumes?: Array<{
+    configMap?: NameRef;
+    secret?: { secretName?: string; optional?: boolean };
+    persistentVolumeClaim?: { claimName?: string };
+    projected?: { sources?: Array<{ configMap?: NameRef; secret?: NameRef }> };
+  }>;
   imagePullSecrets?: Array<{ name?: string }>;
   initContainers?: ContainerRefs[];
   containers?: ContainerRefs[];
@@ -218,7 +284,13 @@ function referencesOf(deployments: Workload[], existing: Record<RefKind, KubeObj
     if (!name) return;
     const key = `${kind}/${name}`;
     const have = existing[kind];
-    const r = refs.get(key) ?? { kind, name, usedBy: [], optional: true, present: have === undefined ? true : have.some((o) => o.metadata.name === name) };
+    const r = refs.get(key) ?? {
+      kind,
+      name,
+      usedBy: [],
+      optional: true,
+      present: have === undefined ? true : have.some((o) => o.metadata.name === name),
+    };
     if (!r.usedBy.includes(by)) r.usedBy.push(by);
     // Optional only when every user marks it optional.
     r.optional = r.optional && optional === true;
@@ -262,7 +334,11 @@ function rolloutsOf(deployments: Workload[], replicaSets: KubeObject[], from: nu
     if (!owner) continue;
     const created = rs.metadata.creationTimestamp ?? '';
     if (!created || Date.parse(created) < from) continue;
-    const template = ((rs.spec ?? {}) as { template?: { spec?: { containers?: Array<{ image?: string }> }; metadata?: { annotations?: Record<string, string> } } }).template;
+    const template = (
+      (rs.spec ?? {}) as {
+        template?: { spec?: { containers?: Array<{ image?: string }> }; metadata?: { annotations?: Record<string, string> } };
+      }
+    ).template;
     const restartedAt = template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'];
     out.push({
       deployment: owner.name,
@@ -281,12 +357,21 @@ function configChangesOf(objects: Array<{ kind: 'ConfigMap' | 'Secret'; o: KubeO
   const out = [];
   for (const { kind, o } of objects) {
     const fields = (o.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; time?: string }>;
-    const writes = fields.filter((f) => f.time && Date.parse(f.time) >= from).map((f) => ({ at: f.time!, manager: f.manager ?? '', operation: f.operation ?? '' }));
+    const writes = fields
+      .filter((f) => f.time && Date.parse(f.time) >= from)
+      .map((f) => ({ at: f.time!, manager: f.manager ?? '', operation: f.operation ?? '' }));
     const created = o.metadata.creationTimestamp;
     if (writes.length === 0 && !(created && Date.parse(created) >= from)) continue;
     const latest = writes.sort((a, b) => (a.at < b.at ? 1 : -1))[0];
     const usedBy = references.find((r) => r.kind === kind && r.name === o.metadata.name)?.usedBy ?? [];
-    out.push({ kind, name: o.metadata.name, at: latest?.at ?? created!, ...(latest ? { manager: latest.manager, operation: latest.operation } : { operation: 'Create' }), ...(created ? { createdAt: created } : {}), usedBy });
+    out.push({
+      kind,
+      name: o.metadata.name,
+      at: latest?.at ?? created!,
+      ...(latest ? { manager: latest.manager, operation: latest.operation } : { operation: 'Create' }),
+      ...(created ? { createdAt: created } : {}),
+      usedBy,
+    });
   }
   return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 }

@@ -36,7 +36,8 @@ export const kubeCordonAction = defineAction({
     }
     const patch = { type: 'strategic' as const, body: { spec: { unschedulable: unschedulable ? true : null } } };
     const written = await kube.patch(ref, patch, writeOptions(ctx));
-    if (ctx.run.dryRun) return { status: 'ok', output: { target, plan: { patch }, dryRun: true }, summary: `would mark node ${ref.name} ${verb}` };
+    if (ctx.run.dryRun)
+      return { status: 'ok', output: { target, plan: { patch }, dryRun: true }, summary: `would mark node ${ref.name} ${verb}` };
     await recordEvent(ctx, written, 'Node', unschedulable ? 'RemediatorCordon' : 'RemediatorUncordon', `${verb} node ${ref.name}`);
     const change = stepChange(ctx, { target, before: { unschedulable: !unschedulable }, after: { unschedulable }, action: 'kube.cordon' });
     return { status: 'ok', output: { target, unschedulable, changed: true }, changes: [change], summary: `node ${ref.name} ${verb}` };

@@ -32,12 +32,19 @@ export const kubeDeletePodsAction = defineAction({
       namespace: Namespace,
       selector: SelectorString,
       maxCount: Type.Integer({ minimum: 1, maximum: 100 }),
-      onlyFailing: Type.Optional(Type.Boolean({ default: false, description: 'Only pods that are Failed/Unknown, crash-looping, or cannot pull or start.' })),
+      onlyFailing: Type.Optional(
+        Type.Boolean({ default: false, description: 'Only pods that are Failed/Unknown, crash-looping, or cannot pull or start.' }),
+      ),
     },
     { additionalProperties: false },
   ),
   mutates: (p) => ({ namespace: p.namespace, kind: 'Pod', name: p.selector }),
-  permissions: (p) => [permission('list', 'Pod', p.namespace), permission('delete', 'Pod', p.namespace), permission('create', 'Event', p.namespace), permission('get', 'Event', p.namespace)],
+  permissions: (p) => [
+    permission('list', 'Pod', p.namespace),
+    permission('delete', 'Pod', p.namespace),
+    permission('create', 'Event', p.namespace),
+    permission('get', 'Event', p.namespace),
+  ],
   async run(ctx) {
     const kube = kubeOf(ctx);
     const { namespace, selector, maxCount } = ctx.params;
@@ -46,18 +53,30 @@ export const kubeDeletePodsAction = defineAction({
       const chosen = await readLedger(kube, namespace, ledgerName, ctx.signal);
       if (chosen !== undefined) return finish(ctx, kube, chosen, true);
     }
-    const pods = (await kube.listPods(namespace, selector, { signal: ctx.signal })).filter((p) => p.metadata.deletionTimestamp === undefined);
+    const pods = (await kube.listPods(namespace, selector, { signal: ctx.signal })).filter(
+      (p) => p.metadata.deletionTimestamp === undefined,
+    );
     const candidates = pods
       .map((pod) => ({ pod, failing: isFailing(pod), restarts: restarts(pod) }))
       .filter((c) => !ctx.params.onlyFailing || c.failing)
-      .sort((a, b) => Number(b.failing) - Number(a.failing) || b.restarts - a.restarts || (a.pod.metadata.name < b.pod.metadata.name ? -1 : 1));
+      .sort(
+        (a, b) => Number(b.failing) - Number(a.failing) || b.restarts - a.restarts || (a.pod.metadata.name < b.pod.metadata.name ? -1 : 1),
+      );
     const victims = candidates.slice(0, maxCount).map((c) => c.pod);
     if (victims.length === 0) {
-      return { status: 'skipped', reason: `no ${ctx.params.onlyFailing ? 'failing ' : ''}pods match ${selector} in namespace ${namespace}`, output: { selector, matched: pods.length } };
+      return {
+        status: 'skipped',
+        reason: `no ${ctx.params.onlyFailing ? 'failing ' : ''}pods match ${selector} in namespace ${namespace}`,
+        output: { selector, matched: pods.length },
+      };
     }
     if (ctx.run.dryRun) {
       for (const pod of victims) await kube.deletePod(namespace, pod.metadata.name, preconditionsOf(pod), writeOptions(ctx));
-      return { status: 'ok', output: { dryRun: true, plan: { delete: victims.map((p) => p.metadata.name) }, matched: pods.length }, summary: `would delete ${victims.length} of ${pods.length} pods matching ${selector}` };
+      return {
+        status: 'ok',
+        output: { dryRun: true, plan: { delete: victims.map((p) => p.metadata.name) }, matched: pods.length },
+        summary: `would delete ${victims.length} of ${pods.length} pods matching ${selector}`,
+      };
     }
     const chosen: Victim[] = victims.map((p) => ({ name: p.metadata.name, uid: p.metadata.uid ?? '' }));
     const first = victims[0] as Pod;
@@ -96,7 +115,13 @@ async function readLedger(kube: Cluster, namespace: string, name: string, signal
 }
 
 /** Deletes the chosen pods that still exist (as read, or re-read after a conflict). */
-async function finish(ctx: ActionContext<{ namespace: string; selector: string }>, kube: Cluster, chosen: Victim[], repeated: boolean, asRead?: Map<string, Pod>): Promise<ActionResult> {
+async function finish(
+  ctx: ActionContext<{ namespace: string; selector: string }>,
+  kube: Cluster,
+  chosen: Victim[],
+  repeated: boolean,
+  asRead?: Map<string, Pod>,
+): Promise<ActionResult> {
   const { namespace, selector } = ctx.params;
   const deleted: string[] = [];
   const gone: string[] = [];
@@ -116,7 +141,10 @@ async function finish(ctx: ActionContext<{ namespace: string; selector: string }
       deleted.push(victim.name);
     });
   }
-  const summary = deleted.length === 0 ? `the ${chosen.length} pod(s) this step chose are already gone` : `deleted ${deleted.length} pod(s) matching ${selector}: ${deleted.join(', ')}`;
+  const summary =
+    deleted.length === 0
+      ? `the ${chosen.length} pod(s) this step chose are already gone`
+      : `deleted ${deleted.length} pod(s) matching ${selector}: ${deleted.join(', ')}`;
   return { status: 'ok', output: { selector, deleted, alreadyGone: gone, ...(repeated ? { repeated: true } : {}) }, summary };
 }
 

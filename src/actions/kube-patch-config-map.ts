@@ -28,7 +28,11 @@ export const kubePatchConfigMapAction = defineAction({
     { additionalProperties: false },
   ),
   mutates: (p) => ({ namespace: p.namespace, kind: 'ConfigMap', name: p.name }),
-  permissions: (p) => [permission('get', 'ConfigMap', p.namespace), permission('patch', 'ConfigMap', p.namespace), permission('create', 'Event', p.namespace)],
+  permissions: (p) => [
+    permission('get', 'ConfigMap', p.namespace),
+    permission('patch', 'ConfigMap', p.namespace),
+    permission('create', 'Event', p.namespace),
+  ],
   async run(ctx) {
     const p = ctx.params;
     const desired: DataChange = { ...(p.set ?? {}) };
@@ -42,7 +46,13 @@ export const kubePatchConfigMapAction = defineAction({
 });
 
 /** Writes data keys (null removes); kube.restore calls it with the recorded `before`. */
-export async function writeConfigMapData(ctx: ActionContext<unknown>, namespace: string, name: string, desired: DataChange, checkStamp: boolean): Promise<ActionResult> {
+export async function writeConfigMapData(
+  ctx: ActionContext<unknown>,
+  namespace: string,
+  name: string,
+  desired: DataChange,
+  checkStamp: boolean,
+): Promise<ActionResult> {
   const kube = kubeOf(ctx);
   const ref = { kind: 'ConfigMap' as const, namespace, name };
   const target = { ...ref };
@@ -50,7 +60,12 @@ export async function writeConfigMapData(ctx: ActionContext<unknown>, namespace:
     const cm = await kube.get(ref, { signal: ctx.signal });
     const stamp = readStamp(cm, ctx);
     if (checkStamp && !ctx.run.dryRun && stamp.mine && stamp.change !== undefined) {
-      return { status: 'ok', output: { target, repeated: true }, changes: [stepChange(ctx, { target, ...stamp.change, action: 'kube.patchConfigMap' })], summary: `configmap ${name} was already changed by this step` };
+      return {
+        status: 'ok',
+        output: { target, repeated: true },
+        changes: [stepChange(ctx, { target, ...stamp.change, action: 'kube.patchConfigMap' })],
+        summary: `configmap ${name} was already changed by this step`,
+      };
     }
     const data = { ...(cm.data ?? {}) };
     const before: DataChange = {};
@@ -63,12 +78,30 @@ export async function writeConfigMapData(ctx: ActionContext<unknown>, namespace:
       if (value === null) delete data[key];
       else data[key] = value;
     }
-    if (Object.keys(after).length === 0) return { status: 'ok', output: { target, unchanged: true }, summary: `configmap ${name} already holds these values` };
+    if (Object.keys(after).length === 0)
+      return { status: 'ok', output: { target, unchanged: true }, summary: `configmap ${name} already holds these values` };
     const ops = [{ op: 'add' as const, path: '/data', value: data }];
-    const written = await patchGuarded(kube, ref, cm, ops, stampAnnotations(ctx, { before: { data: before }, after: { data: after } }), writeOptions(ctx));
+    const written = await patchGuarded(
+      kube,
+      ref,
+      cm,
+      ops,
+      stampAnnotations(ctx, { before: { data: before }, after: { data: after } }),
+      writeOptions(ctx),
+    );
     const keys = Object.keys(after).join(', ');
-    if (ctx.run.dryRun) return { status: 'ok', output: { target, dryRun: true, plan: { before, after } }, summary: `would change ${keys} in configmap ${name}` };
+    if (ctx.run.dryRun)
+      return {
+        status: 'ok',
+        output: { target, dryRun: true, plan: { before, after } },
+        summary: `would change ${keys} in configmap ${name}`,
+      };
     await recordEvent(ctx, written, 'ConfigMap', 'RemediatorPatchConfigMap', `changed ${keys} in configmap ${name}`);
-    return { status: 'ok', output: { target, keys: Object.keys(after) }, changes: [stepChange(ctx, { target, before: { data: before }, after: { data: after }, action: 'kube.patchConfigMap' })], summary: `changed ${keys} in configmap ${name}` };
+    return {
+      status: 'ok',
+      output: { target, keys: Object.keys(after) },
+      changes: [stepChange(ctx, { target, before: { data: before }, after: { data: after }, action: 'kube.patchConfigMap' })],
+      summary: `changed ${keys} in configmap ${name}`,
+    };
   });
 }

@@ -1,5 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import { defineAction, describeTarget, targetKey, type ActionContext, type ActionResult, type MutationScope, type RecordedChange, type TargetRef } from '../engine/step-definition.ts';
+import {
+  defineAction,
+  describeTarget,
+  targetKey,
+  type ActionContext,
+  type ActionResult,
+  type MutationScope,
+  type RecordedChange,
+  type TargetRef,
+} from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
 import type { WorkloadKind } from '../ports/cluster.ts';
 import { writeConfigMapData, type DataChange } from './kube-patch-config-map.ts';
@@ -21,21 +30,39 @@ export const kubeRestoreAction = defineAction({
   name: 'kube.restore',
   summary: 'Put back what earlier steps of this run changed (env, resources, ConfigMap keys, selectors, replicas), newest first.',
   needs: ['kube'],
-  params: Type.Object({ step: Type.Optional(Type.String({ minLength: 1, description: 'Only the changes of this step (its id).' })) }, { additionalProperties: false }),
+  params: Type.Object(
+    { step: Type.Optional(Type.String({ minLength: 1, description: 'Only the changes of this step (its id).' })) },
+    { additionalProperties: false },
+  ),
   // Its objects are those the run changed: each is admitted by the guard layer again (the run's lock may have expired,
   // an operator may have paused automation since).
   mutates: (p, run) => uniqueTargets(restorable(run, p.step).map((c) => c.target)),
   async run(ctx) {
     const wanted = restorable(ctx, ctx.params.step);
     if (wanted.length === 0) {
-      return { status: 'skipped', reason: ctx.params.step === undefined ? 'this run changed nothing that can be restored' : `step ${ctx.params.step} changed nothing that can be restored` };
+      return {
+        status: 'skipped',
+        reason:
+          ctx.params.step === undefined
+            ? 'this run changed nothing that can be restored'
+            : `step ${ctx.params.step} changed nothing that can be restored`,
+      };
     }
     const results: Array<{ target: string; action: string; status: string; summary?: string }> = [];
     for (const change of [...wanted].reverse()) {
       const r = await restoreOne(ctx, change);
-      results.push({ target: targetKey(change.target), action: change.action, status: r.status, ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}) });
+      results.push({
+        target: targetKey(change.target),
+        action: change.action,
+        status: r.status,
+        ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}),
+      });
     }
-    return { status: 'ok', output: { restored: results, ...(ctx.run.dryRun ? { dryRun: true } : {}) }, summary: `restored ${results.length} change(s)` };
+    return {
+      status: 'ok',
+      output: { restored: results, ...(ctx.run.dryRun ? { dryRun: true } : {}) },
+      summary: `restored ${results.length} change(s)`,
+    };
   },
 });
 
@@ -64,19 +91,25 @@ function stepOf(change: RecordedChange, ctx: Pick<MutationScope, 'changes' | 'ou
 export async function restoreOne(ctx: ActionContext<unknown>, change: RecordedChange): Promise<ActionResult> {
   const { kind, name, namespace } = change.target;
   // Every action kube.restore reverts changes a namespaced object.
-  if (namespace === undefined) throw new RemediatorError('REM_ERR_STEP_FAILED', `kube.restore cannot revert ${change.action} of cluster-scoped ${describeTarget(change.target)}`);
+  if (namespace === undefined)
+    throw new RemediatorError(
+      'REM_ERR_STEP_FAILED',
+      `kube.restore cannot revert ${change.action} of cluster-scoped ${describeTarget(change.target)}`,
+    );
   const t = { kind, name, namespace };
   switch (change.action) {
     case 'kube.setEnv': {
       const before = change.before as Record<string, EnvChange>;
       let last: ActionResult = { status: 'skipped', reason: 'nothing recorded' };
-      for (const [container, env] of Object.entries(before)) last = await setEnv(ctx, { kind: t.kind as WorkloadKind, namespace: t.namespace, name: t.name }, container, env, false);
+      for (const [container, env] of Object.entries(before))
+        last = await setEnv(ctx, { kind: t.kind as WorkloadKind, namespace: t.namespace, name: t.name }, container, env, false);
       return last;
     }
     case 'kube.setResources': {
       const before = change.before as Record<string, ResourcesChange>;
       let last: ActionResult = { status: 'skipped', reason: 'nothing recorded' };
-      for (const [container, res] of Object.entries(before)) last = await setResources(ctx, { kind: t.kind as WorkloadKind, namespace: t.namespace, name: t.name }, container, res, false);
+      for (const [container, res] of Object.entries(before))
+        last = await setResources(ctx, { kind: t.kind as WorkloadKind, namespace: t.namespace, name: t.name }, container, res, false);
       return last;
     }
     case 'kube.patchConfigMap':
@@ -84,7 +117,11 @@ export async function restoreOne(ctx: ActionContext<unknown>, change: RecordedCh
     case 'kube.switchServiceSelector':
       return switchSelector(ctx, t.namespace, t.name, (change.before as { selector: Record<string, string> }).selector, false);
     case 'kube.scale':
-      return scaleTo(ctx, { kind: t.kind as 'Deployment' | 'StatefulSet', namespace: t.namespace, name: t.name }, (change.before as { replicas: number }).replicas);
+      return scaleTo(
+        ctx,
+        { kind: t.kind as 'Deployment' | 'StatefulSet', namespace: t.namespace, name: t.name },
+        (change.before as { replicas: number }).replicas,
+      );
     default:
       throw new RemediatorError('REM_ERR_STEP_FAILED', `kube.restore cannot revert ${change.action}`);
   }

@@ -20,7 +20,11 @@ export const kubeRolloutRestartAction = defineAction({
   needs: ['kube'],
   params: Type.Object({ namespace: Namespace, name: ObjectName, kind: Type.Optional(WorkloadKindParam) }, { additionalProperties: false }),
   mutates: (p) => ({ namespace: p.namespace, kind: p.kind ?? 'Deployment', name: p.name }),
-  permissions: (p) => [permission('get', p.kind ?? 'Deployment', p.namespace), permission('patch', p.kind ?? 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
+  permissions: (p) => [
+    permission('get', p.kind ?? 'Deployment', p.namespace),
+    permission('patch', p.kind ?? 'Deployment', p.namespace),
+    permission('create', 'Event', p.namespace),
+  ],
   async run(ctx) {
     const ref: ObjectRef<WorkloadKind> = { kind: ctx.params.kind ?? 'Deployment', namespace: ctx.params.namespace, name: ctx.params.name };
     return restartWorkload(ctx, ref);
@@ -38,23 +42,43 @@ export async function restartWorkload(ctx: ActionContext<unknown>, ref: ObjectRe
     const current = await kube.get(ref, { signal: ctx.signal });
     if (!ctx.run.dryRun && readStamp(current, ctx).mine) {
       const restartedAt = current.spec.template.metadata?.annotations?.[RESTARTED_AT];
-      return { status: 'ok', output: { target, restartedAt, generation: current.metadata.generation, repeated: true }, summary: `${lower(ref.kind)} ${ref.name} was already restarted by this step` };
+      return {
+        status: 'ok',
+        output: { target, restartedAt, generation: current.metadata.generation, repeated: true },
+        summary: `${lower(ref.kind)} ${ref.name} was already restarted by this step`,
+      };
     }
-    if (ref.kind === 'Deployment' && current.spec.paused) throw precondition("can't restart paused deployment (run rollout resume first)", { target });
+    if (ref.kind === 'Deployment' && current.spec.paused)
+      throw precondition("can't restart paused deployment (run rollout resume first)", { target });
     const restartedAt = rfc3339Seconds(ctx.clock.now());
     if (current.spec.template.metadata?.annotations?.[RESTARTED_AT] === restartedAt) {
-      throw new RemediatorError('REM_ERR_KUBE_PRECONDITION', 'if restart has already been triggered within the past second, please wait before attempting to trigger another', {
-        retryable: true,
-        details: { target },
-      });
+      throw new RemediatorError(
+        'REM_ERR_KUBE_PRECONDITION',
+        'if restart has already been triggered within the past second, please wait before attempting to trigger another',
+        {
+          retryable: true,
+          details: { target },
+        },
+      );
     }
-    const body = { metadata: { annotations: stampAnnotations(ctx) }, spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } };
+    const body = {
+      metadata: { annotations: stampAnnotations(ctx) },
+      spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } },
+    };
     const written = await kube.patch(ref, { type: 'strategic', body }, writeOptions(ctx));
     if (ctx.run.dryRun) {
-      return { status: 'ok', output: { target, plan: { patch: { type: 'strategic', body } }, restartedAt, dryRun: true }, summary: `would restart ${lower(ref.kind)} ${ref.name}` };
+      return {
+        status: 'ok',
+        output: { target, plan: { patch: { type: 'strategic', body } }, restartedAt, dryRun: true },
+        summary: `would restart ${lower(ref.kind)} ${ref.name}`,
+      };
     }
     await recordEvent(ctx, written, ref.kind, 'RemediatorRolloutRestart', `restarted ${lower(ref.kind)} ${ref.name}`);
-    return { status: 'ok', output: { target, restartedAt, generation: written.metadata.generation }, summary: `restarted ${lower(ref.kind)} ${ref.name}` };
+    return {
+      status: 'ok',
+      output: { target, restartedAt, generation: written.metadata.generation },
+      summary: `restarted ${lower(ref.kind)} ${ref.name}`,
+    };
   });
 }
 

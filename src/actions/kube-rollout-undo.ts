@@ -21,9 +21,15 @@ export const kubeRolloutUndoAction = defineAction({
     {
       namespace: Namespace,
       name: ObjectName,
-      toRevision: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Revision to go back to; 0 (default) = the previous one.' })),
+      toRevision: Type.Optional(
+        Type.Integer({ minimum: 0, default: 0, description: 'Revision to go back to; 0 (default) = the previous one.' }),
+      ),
       skipRestarts: Type.Optional(
-        Type.Boolean({ default: false, description: 'With toRevision 0: skip revisions that differ only by a rollout restart, so the rollback reaches the previous release instead of undoing a restart (not kubectl).' }),
+        Type.Boolean({
+          default: false,
+          description:
+            'With toRevision 0: skip revisions that differ only by a rollout restart, so the rollback reaches the previous release instead of undoing a restart (not kubectl).',
+        }),
       ),
     },
     { additionalProperties: false },
@@ -44,27 +50,49 @@ export const kubeRolloutUndoAction = defineAction({
       const stamp = readStamp(deployment, ctx);
       if (!ctx.run.dryRun && stamp.mine) {
         const revision = (stamp.change?.after as { revision?: number } | undefined)?.revision;
-        return { status: 'ok', output: { target, revision, generation: deployment.metadata.generation, repeated: true }, summary: `deployment ${ref.name} was already rolled back by this step` };
+        return {
+          status: 'ok',
+          output: { target, revision, generation: deployment.metadata.generation, repeated: true },
+          summary: `deployment ${ref.name} was already rolled back by this step`,
+        };
       }
       const selector = selectorToString(deployment.spec.selector ?? {});
-      if (selector === '') throw precondition(`deployment "${ref.name}" has an empty selector; refusing to guess its ReplicaSets`, { target });
+      if (selector === '')
+        throw precondition(`deployment "${ref.name}" has an empty selector; refusing to guess its ReplicaSets`, { target });
       const replicaSets = await kube.listReplicaSets(ref.namespace, selector, { signal: ctx.signal });
       const toRevision = ctx.params.toRevision ?? 0;
       const plan = planRollback(deployment, replicaSets, toRevision, { skipRestarts: ctx.params.skipRestarts ?? false });
       if (plan.kind === 'refuse') throw precondition(plan.message, { target, toRevision });
       if (plan.kind === 'skip') return { status: 'skipped', reason: plan.message, output: { target, revision: plan.revision } };
       // kubectl's two operations; the stamp (with the revision, for a re-executed step to report) rides in the annotations.
-      const annotations = { ...plan.annotations, ...stampAnnotations(ctx, { before: { revision: revisionOf(deployment) }, after: { revision: plan.revision } }) };
+      const annotations = {
+        ...plan.annotations,
+        ...stampAnnotations(ctx, { before: { revision: revisionOf(deployment) }, after: { revision: plan.revision } }),
+      };
       const ops = [
         { op: 'replace', path: '/spec/template', value: plan.template },
         { op: 'replace', path: '/metadata/annotations', value: annotations },
       ];
       const written = await kube.patch(ref, { type: 'json', body: ops }, writeOptions(ctx));
       if (ctx.run.dryRun) {
-        return { status: 'ok', output: { target, revision: plan.revision, dryRun: true, plan: { patch: { type: 'json', body: ops } } }, summary: `would roll back deployment ${ref.name} to revision ${plan.revision}` };
+        return {
+          status: 'ok',
+          output: { target, revision: plan.revision, dryRun: true, plan: { patch: { type: 'json', body: ops } } },
+          summary: `would roll back deployment ${ref.name} to revision ${plan.revision}`,
+        };
       }
-      await recordEvent(ctx, written, 'Deployment', 'RemediatorRolloutUndo', `rolled back deployment ${ref.name} to revision ${plan.revision}`);
-      return { status: 'ok', output: { target, revision: plan.revision, generation: written.metadata.generation }, summary: `rolled back deployment ${ref.name} to revision ${plan.revision}` };
+      await recordEvent(
+        ctx,
+        written,
+        'Deployment',
+        'RemediatorRolloutUndo',
+        `rolled back deployment ${ref.name} to revision ${plan.revision}`,
+      );
+      return {
+        status: 'ok',
+        output: { target, revision: plan.revision, generation: written.metadata.generation },
+        summary: `rolled back deployment ${ref.name} to revision ${plan.revision}`,
+      };
     });
   },
 });

@@ -28,7 +28,9 @@ export const kubeScaleAction = defineAction({
       replicas: Type.Integer({ minimum: 0, description: 'Desired replicas.' }),
       min: Type.Optional(Type.Integer({ minimum: 0, description: 'Refuse a target below this.' })),
       max: Type.Optional(Type.Integer({ minimum: 0, description: 'Refuse a target above this (the global ceiling applies too).' })),
-      expectReplicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Like --current-replicas: refuse unless the workload has this many now.' })),
+      expectReplicas: Type.Optional(
+        Type.Integer({ minimum: 0, description: 'Like --current-replicas: refuse unless the workload has this many now.' }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -49,9 +51,15 @@ export const kubeScaleAction = defineAction({
 function checkBounds(ctx: ActionContext<{ replicas: number; min?: number; max?: number }>, replicas: number): void {
   const { min, max } = ctx.params;
   const ceiling = ctx.services.limits.maxReplicas;
-  if (min !== undefined && replicas < min) throw precondition(`refusing to scale to ${replicas} replicas: below the step's minimum of ${min}`, { replicas, min });
-  if (max !== undefined && replicas > max) throw precondition(`refusing to scale to ${replicas} replicas: above the step's maximum of ${max}`, { replicas, max });
-  if (replicas > ceiling) throw precondition(`refusing to scale to ${replicas} replicas: above the global ceiling limits.maxReplicas = ${ceiling}`, { replicas, maxReplicas: ceiling });
+  if (min !== undefined && replicas < min)
+    throw precondition(`refusing to scale to ${replicas} replicas: below the step's minimum of ${min}`, { replicas, min });
+  if (max !== undefined && replicas > max)
+    throw precondition(`refusing to scale to ${replicas} replicas: above the step's maximum of ${max}`, { replicas, max });
+  if (replicas > ceiling)
+    throw precondition(`refusing to scale to ${replicas} replicas: above the global ceiling limits.maxReplicas = ${ceiling}`, {
+      replicas,
+      maxReplicas: ceiling,
+    });
 }
 
 /** Read-check-PUT with conflict retries. Also used by kube.restore to put back the replicas a run changed. */
@@ -62,7 +70,11 @@ export async function scaleTo(ctx: ActionContext<unknown>, ref: ObjectRef<ScaleK
     const scale = await kube.getScale(ref, { signal: ctx.signal });
     const before = scale.spec.replicas ?? 0;
     if (before === replicas) {
-      return { status: 'ok' as const, output: { target, replicas, previousReplicas: before, unchanged: true }, summary: `${ref.kind.toLowerCase()} ${ref.name} already has ${replicas} replicas` };
+      return {
+        status: 'ok' as const,
+        output: { target, replicas, previousReplicas: before, unchanged: true },
+        summary: `${ref.kind.toLowerCase()} ${ref.name} already has ${replicas} replicas`,
+      };
     }
     if (expectReplicas !== undefined && before !== expectReplicas) {
       throw precondition(`Expected replicas to be ${expectReplicas}, was ${before}`, { target, expectReplicas, replicas: before });
@@ -72,12 +84,27 @@ export async function scaleTo(ctx: ActionContext<unknown>, ref: ObjectRef<ScaleK
     if (ctx.run.dryRun) {
       return {
         status: 'ok' as const,
-        output: { target, dryRun: true, plan: { put: 'scale', resourceVersion: scale.metadata.resourceVersion, replicas: { from: before, to: replicas } } },
+        output: {
+          target,
+          dryRun: true,
+          plan: { put: 'scale', resourceVersion: scale.metadata.resourceVersion, replicas: { from: before, to: replicas } },
+        },
         summary: `would scale ${ref.kind.toLowerCase()} ${ref.name} from ${before} to ${replicas} replicas`,
       };
     }
-    const change: RecordedChange = stepChange(ctx, { target, before: { replicas: before }, after: { replicas: written.spec.replicas ?? replicas }, action: 'kube.scale' });
-    await recordEvent(ctx, { metadata: { ...written.metadata, namespace: ref.namespace } }, ref.kind, 'RemediatorScale', `scaled ${ref.kind.toLowerCase()} ${ref.name} from ${before} to ${replicas} replicas`);
+    const change: RecordedChange = stepChange(ctx, {
+      target,
+      before: { replicas: before },
+      after: { replicas: written.spec.replicas ?? replicas },
+      action: 'kube.scale',
+    });
+    await recordEvent(
+      ctx,
+      { metadata: { ...written.metadata, namespace: ref.namespace } },
+      ref.kind,
+      'RemediatorScale',
+      `scaled ${ref.kind.toLowerCase()} ${ref.name} from ${before} to ${replicas} replicas`,
+    );
     return {
       status: 'ok' as const,
       output: { target, replicas, previousReplicas: before },

@@ -32,7 +32,11 @@ export const kubeSetEnvAction = defineAction({
     { additionalProperties: false },
   ),
   mutates: (p) => ({ namespace: p.namespace, kind: p.kind ?? 'Deployment', name: p.name }),
-  permissions: (p) => [permission('get', p.kind ?? 'Deployment', p.namespace), permission('patch', p.kind ?? 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
+  permissions: (p) => [
+    permission('get', p.kind ?? 'Deployment', p.namespace),
+    permission('patch', p.kind ?? 'Deployment', p.namespace),
+    permission('create', 'Event', p.namespace),
+  ],
   async run(ctx) {
     const p = ctx.params;
     const desired: EnvChange = {};
@@ -42,19 +46,41 @@ export const kubeSetEnvAction = defineAction({
 });
 
 /** Writes env entries (used by kube.restore with the recorded `before` entries, container by container). */
-export async function setEnv(ctx: ActionContext<unknown>, ref: ObjectRef<WorkloadKind>, container: string | undefined, desired: EnvChange, checkStamp: boolean): Promise<ActionResult> {
+export async function setEnv(
+  ctx: ActionContext<unknown>,
+  ref: ObjectRef<WorkloadKind>,
+  container: string | undefined,
+  desired: EnvChange,
+  checkStamp: boolean,
+): Promise<ActionResult> {
   const target = { namespace: ref.namespace, kind: ref.kind, name: ref.name };
   const res = await editContainers<EnvChange>(ctx, ref, container, 'env', (c) => editEnv(c, desired), { checkStamp });
   const names = Object.keys(desired).join(', ');
   const what = `${ref.kind.toLowerCase()} ${ref.name}`;
-  if (res.outcome === 'unchanged') return { status: 'ok', output: { target, unchanged: true }, summary: `${what} already has ${names} as asked` };
+  if (res.outcome === 'unchanged')
+    return { status: 'ok', output: { target, unchanged: true }, summary: `${what} already has ${names} as asked` };
   const change = stepChange(ctx, { target, before: res.before, after: res.after, action: 'kube.setEnv' });
   if (res.outcome === 'repeated') {
-    return { status: 'ok', output: { target, generation: res.workload.metadata.generation, repeated: true }, changes: [change], summary: `${what}: env already changed by this step` };
+    return {
+      status: 'ok',
+      output: { target, generation: res.workload.metadata.generation, repeated: true },
+      changes: [change],
+      summary: `${what}: env already changed by this step`,
+    };
   }
-  if (ctx.run.dryRun) return { status: 'ok', output: { target, dryRun: true, plan: { patch: { type: 'json', body: res.ops }, before: res.before, after: res.after } }, summary: `would set ${names} on ${what}` };
+  if (ctx.run.dryRun)
+    return {
+      status: 'ok',
+      output: { target, dryRun: true, plan: { patch: { type: 'json', body: res.ops }, before: res.before, after: res.after } },
+      summary: `would set ${names} on ${what}`,
+    };
   await recordEvent(ctx, res.workload, ref.kind, 'RemediatorSetEnv', `set env ${names} on ${what}`);
-  return { status: 'ok', output: { target, generation: res.workload.metadata.generation, containers: Object.keys(res.after) }, changes: [change], summary: `set env ${names} on ${what}` };
+  return {
+    status: 'ok',
+    output: { target, generation: res.workload.metadata.generation, containers: Object.keys(res.after) },
+    changes: [change],
+    summary: `set env ${names} on ${what}`,
+  };
 }
 
 function editEnv(c: Container, desired: EnvChange): { next: Container; before: EnvChange; after: EnvChange } | undefined {

@@ -13,7 +13,10 @@ export interface ResourcesChange {
   requests: Record<string, string | null>;
 }
 
-const Quantities = Type.Record(Type.String({ pattern: '^[a-zA-Z0-9./-]+$' }), Type.Union([Type.String({ pattern: '^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$' }), Type.Null()]));
+const Quantities = Type.Record(
+  Type.String({ pattern: '^[a-zA-Z0-9./-]+$' }),
+  Type.Union([Type.String({ pattern: '^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$' }), Type.Null()]),
+);
 
 /**
  * `kubectl set resources -c <container>`: sets (null: removes) limits and requests of one container. Every value
@@ -32,23 +35,37 @@ export const kubeSetResourcesAction = defineAction({
       container: Type.String({ minLength: 1 }),
       limits: Type.Optional(Quantities),
       requests: Type.Optional(Quantities),
-      max: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Highest value allowed per resource, e.g. {memory: 4Gi, cpu: "2"}.' })),
+      max: Type.Optional(
+        Type.Record(Type.String(), Type.String(), { description: 'Highest value allowed per resource, e.g. {memory: 4Gi, cpu: "2"}.' }),
+      ),
     },
     { additionalProperties: false },
   ),
   mutates: (p) => ({ namespace: p.namespace, kind: p.kind ?? 'Deployment', name: p.name }),
-  permissions: (p) => [permission('get', p.kind ?? 'Deployment', p.namespace), permission('patch', p.kind ?? 'Deployment', p.namespace), permission('create', 'Event', p.namespace)],
+  permissions: (p) => [
+    permission('get', p.kind ?? 'Deployment', p.namespace),
+    permission('patch', p.kind ?? 'Deployment', p.namespace),
+    permission('create', 'Event', p.namespace),
+  ],
   async run(ctx) {
     const p = ctx.params;
     if (p.limits === undefined && p.requests === undefined) throw precondition('kube.setResources needs limits or requests');
-    for (const [section, values] of [['limits', p.limits ?? {}], ['requests', p.requests ?? {}]] as const) {
+    for (const [section, values] of [
+      ['limits', p.limits ?? {}],
+      ['requests', p.requests ?? {}],
+    ] as const) {
       for (const [resource, value] of Object.entries(values)) {
         const max = p.max?.[resource];
         if (value === null || max === undefined) continue;
         const v = parseQuantity(value);
         const m = parseQuantity(max);
         if (v === undefined || m === undefined) throw precondition(`cannot compare ${resource} ${value} with the maximum ${max}`);
-        if (v > m) throw precondition(`refusing to set ${section}.${resource} = ${value}: above the step's maximum of ${max}`, { resource, value, max });
+        if (v > m)
+          throw precondition(`refusing to set ${section}.${resource} = ${value}: above the step's maximum of ${max}`, {
+            resource,
+            value,
+            max,
+          });
       }
     }
     const desired: ResourcesChange = { limits: p.limits ?? {}, requests: p.requests ?? {} };
@@ -57,22 +74,47 @@ export const kubeSetResourcesAction = defineAction({
 });
 
 /** Writes limits/requests of one container (kube.restore calls it with the recorded `before`). */
-export async function setResources(ctx: ActionContext<unknown>, ref: ObjectRef<WorkloadKind>, container: string, desired: ResourcesChange, checkStamp: boolean): Promise<ActionResult> {
+export async function setResources(
+  ctx: ActionContext<unknown>,
+  ref: ObjectRef<WorkloadKind>,
+  container: string,
+  desired: ResourcesChange,
+  checkStamp: boolean,
+): Promise<ActionResult> {
   const target = { namespace: ref.namespace, kind: ref.kind, name: ref.name };
   const what = `container ${container} of ${ref.kind.toLowerCase()} ${ref.name}`;
   const res = await editContainers<ResourcesChange>(ctx, ref, container, 'resources', (c) => editResources(c, desired), { checkStamp });
-  if (res.outcome === 'unchanged') return { status: 'ok', output: { target, unchanged: true }, summary: `${what} already has these resources` };
+  if (res.outcome === 'unchanged')
+    return { status: 'ok', output: { target, unchanged: true }, summary: `${what} already has these resources` };
   const change = stepChange(ctx, { target, before: res.before, after: res.after, action: 'kube.setResources' });
   if (res.outcome === 'repeated') {
-    return { status: 'ok', output: { target, generation: res.workload.metadata.generation, repeated: true }, changes: [change], summary: `${what}: resources already changed by this step` };
+    return {
+      status: 'ok',
+      output: { target, generation: res.workload.metadata.generation, repeated: true },
+      changes: [change],
+      summary: `${what}: resources already changed by this step`,
+    };
   }
-  if (ctx.run.dryRun) return { status: 'ok', output: { target, dryRun: true, plan: { patch: { type: 'json', body: res.ops }, before: res.before, after: res.after } }, summary: `would change resources of ${what}` };
+  if (ctx.run.dryRun)
+    return {
+      status: 'ok',
+      output: { target, dryRun: true, plan: { patch: { type: 'json', body: res.ops }, before: res.before, after: res.after } },
+      summary: `would change resources of ${what}`,
+    };
   const text = describe(res.after[container]);
   await recordEvent(ctx, res.workload, ref.kind, 'RemediatorSetResources', `set resources ${text} on ${what}`);
-  return { status: 'ok', output: { target, generation: res.workload.metadata.generation }, changes: [change], summary: `set resources ${text} on ${what}` };
+  return {
+    status: 'ok',
+    output: { target, generation: res.workload.metadata.generation },
+    changes: [change],
+    summary: `set resources ${text} on ${what}`,
+  };
 }
 
-function editResources(c: Container, desired: ResourcesChange): { next: Container; before: ResourcesChange; after: ResourcesChange } | undefined {
+function editResources(
+  c: Container,
+  desired: ResourcesChange,
+): { next: Container; before: ResourcesChange; after: ResourcesChange } | undefined {
   const resources = { ...(c.resources ?? {}) };
   const before: ResourcesChange = { limits: {}, requests: {} };
   const after: ResourcesChange = { limits: {}, requests: {} };
@@ -96,6 +138,7 @@ function editResources(c: Container, desired: ResourcesChange): { next: Containe
 function describe(c: ResourcesChange | undefined): string {
   if (c === undefined) return '';
   const parts: string[] = [];
-  for (const section of ['limits', 'requests'] as const) for (const [k, v] of Object.entries(c[section])) parts.push(`${section}.${k}=${v ?? '(unset)'}`);
+  for (const section of ['limits', 'requests'] as const)
+    for (const [k, v] of Object.entries(c[section])) parts.push(`${section}.${k}=${v ?? '(unset)'}`);
   return parts.join(' ');
 }

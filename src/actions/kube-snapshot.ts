@@ -17,7 +17,9 @@ const params = Type.Object(
     logLines: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 50 })),
     maxPods: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
     maxEvents: Type.Optional(Type.Integer({ minimum: 0, maximum: 200, default: 20 })),
-    maxBytes: Type.Optional(Type.Integer({ minimum: 4096, maximum: 1_048_576, default: 65_536, description: 'Cap of the JSON output; logs are cut first.' })),
+    maxBytes: Type.Optional(
+      Type.Integer({ minimum: 4096, maximum: 1_048_576, default: 65_536, description: 'Cap of the JSON output; logs are cut first.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -41,7 +43,7 @@ interface ContainerView {
  */
 export const kubeSnapshotAction = defineAction({
   name: 'kube.snapshot',
-  summary: 'Collect pods, recent Events and failing containers\' logs of a workload for the run record.',
+  summary: "Collect pods, recent Events and failing containers' logs of a workload for the run record.",
   needs: ['kube'],
   params,
   mutates: () => null,
@@ -54,7 +56,8 @@ export const kubeSnapshotAction = defineAction({
   async run(ctx) {
     const kube = kubeOf(ctx);
     const p = ctx.params;
-    if ((p.name === undefined) === (p.selector === undefined)) throw precondition('kube.snapshot needs exactly one of name (a workload) or selector');
+    if ((p.name === undefined) === (p.selector === undefined))
+      throw precondition('kube.snapshot needs exactly one of name (a workload) or selector');
     let selector = p.selector ?? '';
     const involved = new Set<string>();
     if (p.name !== undefined) {
@@ -84,8 +87,18 @@ export const kubeSnapshotAction = defineAction({
     };
     const bounded = bound(snapshot, p.maxBytes ?? 65_536);
     const failing = snapshot.pods.failing;
-    const reasons = [...new Set(views.flatMap((v) => v.containers.flatMap((c) => [c.reason, c.lastTermination?.reason]).filter((r): r is string => r !== undefined)))];
-    return { status: 'ok', output: bounded, summary: `${pods.length} pods, ${failing} failing${reasons.length ? ` (${reasons.join(', ')})` : ''}, ${events.length} events` };
+    const reasons = [
+      ...new Set(
+        views.flatMap((v) =>
+          v.containers.flatMap((c) => [c.reason, c.lastTermination?.reason]).filter((r): r is string => r !== undefined),
+        ),
+      ),
+    ];
+    return {
+      status: 'ok',
+      output: bounded,
+      summary: `${pods.length} pods, ${failing} failing${reasons.length ? ` (${reasons.join(', ')})` : ''}, ${events.length} events`,
+    };
   },
 });
 
@@ -123,17 +136,35 @@ function containerView(s: ContainerStatus): ContainerView {
     if (s.state.terminated.reason) v.reason = s.state.terminated.reason;
   } else if (s.state?.running) v.state = 'running';
   const t = s.lastState?.terminated;
-  if (t) v.lastTermination = { exitCode: t.exitCode, ...(t.reason ? { reason: t.reason } : {}), ...(t.finishedAt ? { finishedAt: t.finishedAt } : {}) };
+  if (t)
+    v.lastTermination = {
+      exitCode: t.exitCode,
+      ...(t.reason ? { reason: t.reason } : {}),
+      ...(t.finishedAt ? { finishedAt: t.finishedAt } : {}),
+    };
   return v;
 }
 
 /** The previous container's log when it crashed (what explains the crash), else the current one; errors are noted, not thrown. */
-async function readLog(ctx: ActionContext<unknown>, kube: Cluster, pod: Pod, container: string, lines: number, previous: boolean): Promise<Pick<ContainerView, 'log' | 'logSource'> | undefined> {
+async function readLog(
+  ctx: ActionContext<unknown>,
+  kube: Cluster,
+  pod: Pod,
+  container: string,
+  lines: number,
+  previous: boolean,
+): Promise<Pick<ContainerView, 'log' | 'logSource'> | undefined> {
   const ns = pod.metadata.namespace ?? '';
   const attempts: boolean[] = previous ? [true, false] : [false];
   for (const prev of attempts) {
     try {
-      const log = await kube.readLog(ns, pod.metadata.name, { signal: ctx.signal, container, previous: prev, tailLines: lines, limitBytes: 32_768 });
+      const log = await kube.readLog(ns, pod.metadata.name, {
+        signal: ctx.signal,
+        container,
+        previous: prev,
+        tailLines: lines,
+        limitBytes: 32_768,
+      });
       return { log, logSource: prev ? 'previous' : 'current' };
     } catch (err) {
       if (!(err instanceof RemediatorError)) throw err;
@@ -157,7 +188,14 @@ async function recentEvents(ctx: ActionContext<unknown>, kube: Cluster, namespac
     .filter((e) => e.involvedObject.name !== undefined && involved.has(e.involvedObject.name))
     .sort((a, b) => (when(a) < when(b) ? 1 : when(a) > when(b) ? -1 : 0))
     .slice(0, max)
-    .map((e) => ({ at: when(e), type: e.type, reason: e.reason, object: `${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''}`, message: e.message, count: e.count }));
+    .map((e) => ({
+      at: when(e),
+      type: e.type,
+      reason: e.reason,
+      object: `${e.involvedObject.kind ?? ''}/${e.involvedObject.name ?? ''}`,
+      message: e.message,
+      count: e.count,
+    }));
 }
 
 type Snapshot = { pods: { items: Array<{ containers: ContainerView[] }>; [k: string]: unknown }; events: unknown[]; [k: string]: unknown };

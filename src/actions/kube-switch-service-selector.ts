@@ -19,37 +19,82 @@ export const kubeSwitchServiceSelectorAction = defineAction({
     {
       namespace: Namespace,
       name: ObjectName,
-      selector: Type.Record(Type.String({ minLength: 1 }), Type.String(), { minProperties: 1, description: 'The whole new selector, e.g. {app: web, track: green}.' }),
+      selector: Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+        minProperties: 1,
+        description: 'The whole new selector, e.g. {app: web, track: green}.',
+      }),
     },
     { additionalProperties: false },
   ),
   mutates: (p) => ({ namespace: p.namespace, kind: 'Service', name: p.name }),
-  permissions: (p) => [permission('get', 'Service', p.namespace), permission('patch', 'Service', p.namespace), permission('create', 'Event', p.namespace)],
+  permissions: (p) => [
+    permission('get', 'Service', p.namespace),
+    permission('patch', 'Service', p.namespace),
+    permission('create', 'Event', p.namespace),
+  ],
   run: (ctx) => switchSelector(ctx, ctx.params.namespace, ctx.params.name, ctx.params.selector, true),
 });
 
-export async function switchSelector(ctx: ActionContext<unknown>, namespace: string, name: string, selector: Record<string, string>, checkStamp: boolean): Promise<ActionResult> {
+export async function switchSelector(
+  ctx: ActionContext<unknown>,
+  namespace: string,
+  name: string,
+  selector: Record<string, string>,
+  checkStamp: boolean,
+): Promise<ActionResult> {
   const kube = kubeOf(ctx);
   const ref = { kind: 'Service' as const, namespace, name };
   const target = { ...ref };
-  const text = (s: Record<string, string>) => Object.entries(s).map(([k, v]) => `${k}=${v}`).join(',');
+  const text = (s: Record<string, string>) =>
+    Object.entries(s)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
   return retryOnConflict(ctx, async (): Promise<ActionResult> => {
     const svc = await kube.get(ref, { signal: ctx.signal });
     const stamp = readStamp(svc, ctx);
     if (checkStamp && !ctx.run.dryRun && stamp.mine && stamp.change !== undefined) {
-      return { status: 'ok', output: { target, repeated: true }, changes: [stepChange(ctx, { target, ...stamp.change, action: 'kube.switchServiceSelector' })], summary: `service ${name} was already switched by this step` };
+      return {
+        status: 'ok',
+        output: { target, repeated: true },
+        changes: [stepChange(ctx, { target, ...stamp.change, action: 'kube.switchServiceSelector' })],
+        summary: `service ${name} was already switched by this step`,
+      };
     }
     const old = svc.spec.selector ?? {};
     if (JSON.stringify(sorted(old)) === JSON.stringify(sorted(selector))) {
       return { status: 'ok', output: { target, selector, unchanged: true }, summary: `service ${name} already selects ${text(selector)}` };
     }
-    if (Object.keys(old).length === 0) throw precondition(`service "${name}" has no selector (its endpoints are managed by hand); refusing to add one`, { target });
+    if (Object.keys(old).length === 0)
+      throw precondition(`service "${name}" has no selector (its endpoints are managed by hand); refusing to add one`, { target });
     const before = { selector: old };
     const after = { selector };
-    const written = await patchGuarded(kube, ref, svc, [{ op: 'replace', path: '/spec/selector', value: selector }], stampAnnotations(ctx, { before, after }), writeOptions(ctx));
-    if (ctx.run.dryRun) return { status: 'ok', output: { target, dryRun: true, plan: { before, after } }, summary: `would switch service ${name} from ${text(old)} to ${text(selector)}` };
-    await recordEvent(ctx, written, 'Service', 'RemediatorSwitchSelector', `switched service ${name} from ${text(old)} to ${text(selector)}`);
-    return { status: 'ok', output: { target, selector, previousSelector: old }, changes: [stepChange(ctx, { target, before, after, action: 'kube.switchServiceSelector' })], summary: `switched service ${name} from ${text(old)} to ${text(selector)}` };
+    const written = await patchGuarded(
+      kube,
+      ref,
+      svc,
+      [{ op: 'replace', path: '/spec/selector', value: selector }],
+      stampAnnotations(ctx, { before, after }),
+      writeOptions(ctx),
+    );
+    if (ctx.run.dryRun)
+      return {
+        status: 'ok',
+        output: { target, dryRun: true, plan: { before, after } },
+        summary: `would switch service ${name} from ${text(old)} to ${text(selector)}`,
+      };
+    await recordEvent(
+      ctx,
+      written,
+      'Service',
+      'RemediatorSwitchSelector',
+      `switched service ${name} from ${text(old)} to ${text(selector)}`,
+    );
+    return {
+      status: 'ok',
+      output: { target, selector, previousSelector: old },
+      changes: [stepChange(ctx, { target, before, after, action: 'kube.switchServiceSelector' })],
+      summary: `switched service ${name} from ${text(old)} to ${text(selector)}`,
+    };
   });
 }
 

@@ -23,7 +23,17 @@ export const revertRunAction = defineAction({
   params: Type.Object(
     {
       of: Type.String({ minLength: 1, description: 'The run being reverted.' }),
-      changes: Type.Array(Type.Object({ target: Target, action: Type.String(), before: Type.Unknown(), after: Type.Unknown(), step: Type.Optional(Type.String()), at: Type.Optional(Type.String()) }), { minItems: 1 }),
+      changes: Type.Array(
+        Type.Object({
+          target: Target,
+          action: Type.String(),
+          before: Type.Unknown(),
+          after: Type.Unknown(),
+          step: Type.Optional(Type.String()),
+          at: Type.Optional(Type.String()),
+        }),
+        { minItems: 1 },
+      ),
     },
     { additionalProperties: false },
   ),
@@ -33,20 +43,37 @@ export const revertRunAction = defineAction({
     const observed = await observeTargets(kubeOf(ctx), changes, ctx.signal);
     const plan = planRevert(ctx.params.of, changes, observed, { fieldManager: ctx.services.limits.fieldManager, revertRunId: ctx.run.id });
     if (plan.conflicts.length > 0) {
-      throw new RemediatorError('REM_ERR_REVERT_CONFLICT', `not reverting run ${ctx.params.of}: changed since by someone else: ${describeConflicts(plan.conflicts)}`, {
-        details: { conflicts: plan.conflicts.map((c) => ({ target: targetKey(c.target), why: c.why })) },
-      });
+      throw new RemediatorError(
+        'REM_ERR_REVERT_CONFLICT',
+        `not reverting run ${ctx.params.of}: changed since by someone else: ${describeConflicts(plan.conflicts)}`,
+        {
+          details: { conflicts: plan.conflicts.map((c) => ({ target: targetKey(c.target), why: c.why })) },
+        },
+      );
     }
     const pending = new Set(plan.targets.filter((t) => t.revert.length > 0).map((t) => targetKey(t.target)));
     const reverted: Array<{ target: string; action: string; summary?: string }> = [];
     for (const change of [...changes].reverse()) {
       if (!REVERTABLE_ACTIONS.has(change.action) || !pending.has(targetKey(change.target))) continue;
       const r = await restoreOne(ctx, change as RecordedChange);
-      reverted.push({ target: targetKey(change.target), action: change.action, ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}) });
+      reverted.push({
+        target: targetKey(change.target),
+        action: change.action,
+        ...(r.status === 'ok' && r.summary ? { summary: r.summary } : {}),
+      });
     }
     const already = plan.targets.filter((t) => t.revert.length === 0).map((t) => targetKey(t.target));
-    if (reverted.length === 0) return { status: 'ok', output: { of: ctx.params.of, reverted, alreadyReverted: already }, summary: `everything run ${ctx.params.of} changed already holds its earlier value` };
-    return { status: 'ok', output: { of: ctx.params.of, reverted, alreadyReverted: already }, summary: `put back ${reverted.length} change(s) of run ${ctx.params.of}` };
+    if (reverted.length === 0)
+      return {
+        status: 'ok',
+        output: { of: ctx.params.of, reverted, alreadyReverted: already },
+        summary: `everything run ${ctx.params.of} changed already holds its earlier value`,
+      };
+    return {
+      status: 'ok',
+      output: { of: ctx.params.of, reverted, alreadyReverted: already },
+      summary: `put back ${reverted.length} change(s) of run ${ctx.params.of}`,
+    };
   },
 });
 

@@ -9,7 +9,10 @@ import { createAjv } from '../schema/validator.ts';
  * made per alert from `alerts[].status`.
  */
 const LabelSet = Type.Record(Type.String(), Type.String());
-const Timestamp = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', description: 'RFC 3339' });
+const Timestamp = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+  description: 'RFC 3339',
+});
 
 export const WebhookAlertSchema = Type.Object(
   {

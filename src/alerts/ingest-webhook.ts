@@ -60,34 +60,72 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
     if (alert.status !== 'firing') continue;
     const ep = episodeId(alert.fingerprint, alert.startsAt);
     const matched = deps.catalog.match(alert);
-    const hold = deps.fleet ? Math.max(0, ...matched.filter((pb) => pb.fleet && alert.labels[pb.fleet.namespaceLabel] && alert.labels[pb.fleet.by]).map((pb) => pb.fleet!.holdMs)) : 0;
-    const runs = matched.filter((pb) => !pb.fleet).map((pb) => {
-      const record = newRecord(pb, alert, ep, now, nowMs, deps);
-      if (hold > 0) record.holdUntil = new Date(nowMs + hold).toISOString();
-      const started: Decision = { at: now, reason: 'started', playbook: pb.name, runId: record.id, episodeId: ep, message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}` };
-      return { record, started };
-    });
+    const hold = deps.fleet
+      ? Math.max(
+          0,
+          ...matched
+            .filter((pb) => pb.fleet && alert.labels[pb.fleet.namespaceLabel] && alert.labels[pb.fleet.by])
+            .map((pb) => pb.fleet!.holdMs),
+        )
+      : 0;
+    const runs = matched
+      .filter((pb) => !pb.fleet)
+      .map((pb) => {
+        const record = newRecord(pb, alert, ep, now, nowMs, deps);
+        if (hold > 0) record.holdUntil = new Date(nowMs + hold).toISOString();
+        const started: Decision = {
+          at: now,
+          reason: 'started',
+          playbook: pb.name,
+          runId: record.id,
+          episodeId: ep,
+          message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}`,
+        };
+        return { record, started };
+      });
     firing.push({ index: i, alert, ep, fleets: deps.fleet ? matched.filter((pb) => pb.fleet) : [], runs });
   }
   const fleets = await correlate(firing, now, nowMs, deps);
   for (const f of firing) {
     const taken = fleets.absorbed.get(f.index);
     if (taken) {
-      const absorbed: Decision = { at: now, reason: 'absorbed', playbook: taken.playbook.name, runId: taken.fleet.runId, episodeId: f.ep, message: absorbedMessage(f.alert, taken) };
+      const absorbed: Decision = {
+        at: now,
+        reason: 'absorbed',
+        playbook: taken.playbook.name,
+        runId: taken.fleet.runId,
+        episodeId: f.ep,
+        message: absorbedMessage(f.alert, taken),
+      };
       claims.push({ episodeId: f.ep, alert: f.alert, runs: [], unmatched: absorbed });
     } else {
-      const why = f.fleets.length > 0 ? `${alertName(f.alert)} is counted by ${f.fleets.map((pb) => pb.name).join(', ')}, which runs once enough services of its namespace are down together; no other playbook matches` : `no playbook matches ${alertName(f.alert)}`;
-      claims.push({ episodeId: f.ep, alert: f.alert, runs: f.runs, unmatched: { at: now, reason: 'unmatched', episodeId: f.ep, message: why } });
+      const why =
+        f.fleets.length > 0
+          ? `${alertName(f.alert)} is counted by ${f.fleets.map((pb) => pb.name).join(', ')}, which runs once enough services of its namespace are down together; no other playbook matches`
+          : `no playbook matches ${alertName(f.alert)}`;
+      claims.push({
+        episodeId: f.ep,
+        alert: f.alert,
+        runs: f.runs,
+        unmatched: { at: now, reason: 'unmatched', episodeId: f.ep, message: why },
+      });
     }
     claimed.push(f.index);
   }
   for (const c of fleets.claims) claims.push(c);
   const results = await deps.store.ingestFiring(claims, now);
   // The jobs only after their runs are stored (the sweeper re-queues a run whose job was never added).
-  await deps.queue.enqueueMany(results.flat().filter((r) => r.enqueue).map((r) => r.runId));
+  await deps.queue.enqueueMany(
+    results
+      .flat()
+      .filter((r) => r.enqueue)
+      .map((r) => r.runId),
+  );
   await absorbSingles(fleets.singles, now, deps);
   // A fleet run this webhook created is reported `started` on the first alert it absorbed, like any new run.
-  const created = new Set(fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])));
+  const created = new Set(
+    fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])),
+  );
   for (let c = 0; c < claimed.length; c++) {
     const i = claimed[c]!;
     const taken = fleets.absorbed.get(i);
@@ -95,7 +133,14 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
       deps.metrics.decisions.inc({ reason: 'absorbed', playbook: taken.playbook.name });
       const fresh = created.delete(taken.fleet.runId);
       if (fresh) deps.metrics.decisions.inc({ reason: 'started', playbook: taken.playbook.name });
-      out[i] = { fingerprint: alerts[i]!.fingerprint, status: 'firing', startsAt: alerts[i]!.startsAt, episode: claims[c]!.episodeId, decision: 'absorbed', runs: [{ playbook: taken.playbook.name, runId: taken.fleet.runId, decision: fresh ? 'started' : 'absorbed' }] };
+      out[i] = {
+        fingerprint: alerts[i]!.fingerprint,
+        status: 'firing',
+        startsAt: alerts[i]!.startsAt,
+        episode: claims[c]!.episodeId,
+        decision: 'absorbed',
+        runs: [{ playbook: taken.playbook.name, runId: taken.fleet.runId, decision: fresh ? 'started' : 'absorbed' }],
+      };
     } else {
       out[i] = firingSummary(claims[c]!, results[c]!, deps);
     }
@@ -134,10 +179,18 @@ interface SingleRun {
  * webhook gets there first; a retry after a crash creates it then). An alert episode a fleet took stays with it:
  * its repeats are absorbed again. Below the threshold the alerts get their own runs, which the correlator remembers.
  */
-async function correlate(firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }>, now: string, nowMs: number, deps: IngestDeps): Promise<Correlation> {
+async function correlate(
+  firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }>,
+  now: string,
+  nowMs: number,
+  deps: IngestDeps,
+): Promise<Correlation> {
   const result: Correlation = { absorbed: new Map(), claims: [], singles: [] };
   if (!deps.fleet) return result;
-  const groups = new Map<string, { playbook: Playbook; namespace: string; alerts: Array<{ f: (typeof firing)[number]; service: string }> }>();
+  const groups = new Map<
+    string,
+    { playbook: Playbook; namespace: string; alerts: Array<{ f: (typeof firing)[number]; service: string }> }
+  >();
   for (const f of firing) {
     for (const pb of f.fleets) {
       const spec = pb.fleet!;
@@ -158,20 +211,37 @@ async function correlate(firing: Array<{ index: number; alert: AlertView; ep: st
   };
   for (const g of groups.values()) {
     const spec = g.playbook.fleet!;
-    const candidate = { runId: newRunId(nowMs), episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`, openedAt: now, openedAtMs: nowMs };
-    const alerts = g.alerts.map(({ f, service }) => ({ service, episodeId: f.ep, runs: f.runs.map((r) => JSON.stringify({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep } satisfies SingleRun)) }));
+    const candidate = {
+      runId: newRunId(nowMs),
+      episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`,
+      openedAt: now,
+      openedAtMs: nowMs,
+    };
+    const alerts = g.alerts.map(({ f, service }) => ({
+      service,
+      episodeId: f.ep,
+      runs: f.runs.map((r) => JSON.stringify({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep } satisfies SingleRun)),
+    }));
     const verdict = await deps.fleet.correlate(g.playbook.name, g.namespace, spec, alerts, candidate, nowMs);
-    const take: FleetTake | undefined = verdict.fleet && (verdict.kind === 'opened' || verdict.kind === 'joined') ? { playbook: g.playbook, fleet: verdict.fleet, namespace: g.namespace } : undefined;
+    const take: FleetTake | undefined =
+      verdict.fleet && (verdict.kind === 'opened' || verdict.kind === 'joined')
+        ? { playbook: g.playbook, fleet: verdict.fleet, namespace: g.namespace }
+        : undefined;
     for (const { f, service } of g.alerts) {
       if (result.absorbed.has(f.index)) continue;
       const before = verdict.earlier[f.ep];
-      const mine = before ? { playbook: g.playbook, fleet: before, namespace: g.namespace } : take?.fleet.services.includes(service) ? take : undefined;
+      const mine = before
+        ? { playbook: g.playbook, fleet: before, namespace: g.namespace }
+        : take?.fleet.services.includes(service)
+          ? take
+          : undefined;
       if (!mine) continue;
       result.absorbed.set(f.index, mine);
       claim(mine, f.alert);
     }
     if (take && verdict.kind === 'opened') {
-      for (const s of verdict.singles) result.singles.push({ take, service: s.service, runs: s.runs.map((r) => JSON.parse(r) as SingleRun) });
+      for (const s of verdict.singles)
+        result.singles.push({ take, service: s.service, runs: s.runs.map((r) => JSON.parse(r) as SingleRun) });
     }
   }
   return result;
@@ -206,9 +276,20 @@ async function absorbSingles(singles: Correlation['singles'], now: string, deps:
   for (const s of singles) {
     for (const r of s.runs) {
       const message = `absorbed into fleet run ${s.take.fleet.runId} (${s.take.playbook.name}): ${s.take.fleet.services.length} services of ${s.take.namespace} went down together (${s.take.fleet.services.join(', ')})`;
-      const absorbed = await deps.store.absorbQueued(r.runId, s.take.playbook.name, { at: now, reason: 'absorbed', playbook: r.playbook, runId: r.runId, episodeId: r.episodeId, message });
+      const absorbed = await deps.store.absorbQueued(r.runId, s.take.playbook.name, {
+        at: now,
+        reason: 'absorbed',
+        playbook: r.playbook,
+        runId: r.runId,
+        episodeId: r.episodeId,
+        message,
+      });
       if (absorbed) await deps.queue.wake(r.runId);
-      else deps.log.info({ runId: r.runId, service: s.service, fleet: s.take.fleet.runId }, 'a run of a service the fleet took had already started; it goes on');
+      else
+        deps.log.info(
+          { runId: r.runId, service: s.service, fleet: s.take.fleet.runId },
+          'a run of a service the fleet took had already started; it goes on',
+        );
     }
   }
 }
@@ -219,7 +300,14 @@ function absorbedMessage(alert: AlertView, take: FleetTake): string {
 
 function firingSummary(claim: FiringClaim, results: FiringClaimResult[], deps: IngestDeps): AlertSummary {
   const { alert, episodeId: ep } = claim;
-  const summary: AlertSummary = { fingerprint: alert.fingerprint, status: 'firing', startsAt: alert.startsAt, episode: ep, decision: 'unmatched', runs: [] };
+  const summary: AlertSummary = {
+    fingerprint: alert.fingerprint,
+    status: 'firing',
+    startsAt: alert.startsAt,
+    episode: ep,
+    decision: 'unmatched',
+    runs: [],
+  };
   if (claim.runs.length === 0) {
     deps.metrics.decisions.inc({ reason: 'unmatched', playbook: '' });
     return summary;
@@ -240,13 +328,27 @@ async function ingestResolved(alert: AlertView, deps: IngestDeps): Promise<Alert
   const ep = episodeId(alert.fingerprint, alert.startsAt);
   const now = new Date(deps.clock.now()).toISOString();
   const runIds = await deps.store.resolveEpisode(ep, alert, now);
-  const summary: AlertSummary = { fingerprint: alert.fingerprint, status: 'resolved', startsAt: alert.startsAt, episode: ep, decision: 'resolved', runs: [] };
+  const summary: AlertSummary = {
+    fingerprint: alert.fingerprint,
+    status: 'resolved',
+    startsAt: alert.startsAt,
+    episode: ep,
+    decision: 'resolved',
+    runs: [],
+  };
   for (const runId of runIds) {
     // Recorded, not acted on: a resolve is not proof of health (Alertmanager also resolves when Prometheus stops).
-    await record(deps, { at: now, reason: 'resolved', runId, episodeId: ep, message: `Alertmanager reports ${alertName(alert)} resolved${alert.endsAt ? ` at ${alert.endsAt}` : ''}` });
+    await record(deps, {
+      at: now,
+      reason: 'resolved',
+      runId,
+      episodeId: ep,
+      message: `Alertmanager reports ${alertName(alert)} resolved${alert.endsAt ? ` at ${alert.endsAt}` : ''}`,
+    });
     await deps.queue.wake(runId);
   }
-  if (runIds.length === 0) await record(deps, { at: now, reason: 'resolved', episodeId: ep, message: `${alertName(alert)} resolved; no run belonged to it` });
+  if (runIds.length === 0)
+    await record(deps, { at: now, reason: 'resolved', episodeId: ep, message: `${alertName(alert)} resolved; no run belonged to it` });
   return summary;
 }
 

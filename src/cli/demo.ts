@@ -69,7 +69,9 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
       try {
         redis = await spawnRedis();
       } catch (err) {
-        console.error(`The demo needs redis-server when REDIS_URL is not set.\n  Debian/Ubuntu: apt-get install redis-server\n  (${(err as Error).message})`);
+        console.error(
+          `The demo needs redis-server when REDIS_URL is not set.\n  Debian/Ubuntu: apt-get install redis-server\n  (${(err as Error).message})`,
+        );
         process.exit(1);
       }
       cleanups.push(() => redis.stop());
@@ -113,10 +115,21 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     await sim.writeKubeconfig(kubeconfig, { namespace: NAMESPACE });
     say(`• simulated cluster on ${sim.url}: ${NAMESPACE}/{${APPS.join(', ')}}`);
     say(`    kubectl --kubeconfig ${kubeconfig} get deployments,pods`);
-    for (const s of fleet.services()) say(`    service ${s.ref.name.padEnd(20)} ${s.url}  (pids ${fleet.pods.processes(s.ref).map((p) => p.pid).join(', ')})`);
-    if (loop) say(`• prometheus on ${loop.prometheus.url} (rules: ${loop.rulesSource === 'built-in' ? 'built-in ServiceDown rule' : relative(process.cwd(), loop.rulesSource)}; 100 ms scrapes)`);
+    for (const s of fleet.services())
+      say(
+        `    service ${s.ref.name.padEnd(20)} ${s.url}  (pids ${fleet.pods
+          .processes(s.ref)
+          .map((p) => p.pid)
+          .join(', ')})`,
+      );
+    if (loop)
+      say(
+        `• prometheus on ${loop.prometheus.url} (rules: ${loop.rulesSource === 'built-in' ? 'built-in ServiceDown rule' : relative(process.cwd(), loop.rulesSource)}; 100 ms scrapes)`,
+      );
     else say(`• no Prometheus: the playbook's up{…} queries go to a stand-in on ${prometheusUrl} that scrapes the Service when asked`);
-    const pager = await startWebhookSink((e) => timeline?.say('pager', `${String(e.body.event ?? 'event')}: ${String(e.body.summary ?? '')}`, e.at));
+    const pager = await startWebhookSink((e) =>
+      timeline?.say('pager', `${String(e.body.event ?? 'event')}: ${String(e.body.summary ?? '')}`, e.at),
+    );
     cleanups.push(() => pager.close());
     say(`• pager (remediator's signed webhook target) on ${pager.url}`);
 
@@ -131,17 +144,26 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
         c.kubernetes = { ...c.kubernetes, enabled: true, kubeconfig };
         c.worker = { ...c.worker, lockDuration: '10s', stalledInterval: '5s' };
         c.prometheus = { ...c.prometheus, url: prometheusUrl };
-        c.escalation = { targets: { pager: { type: 'webhook', url: `${pager.url}/pager`, secret: randomBytes(16).toString('hex'), role: 'page' } } };
+        c.escalation = {
+          targets: { pager: { type: 'webhook', url: `${pager.url}/pager`, secret: randomBytes(16).toString('hex'), role: 'page' } },
+        };
       },
     });
     const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: true });
     const service = await startRemediator(config, { role: 'all', log });
     cleanups.push(() => service.close());
     const serviceUrl = service.url!;
-    say(`• remediator on ${serviceUrl} with playbooks: ${service.catalog.list().map((p) => p.name).join(', ')}`);
+    say(
+      `• remediator on ${serviceUrl} with playbooks: ${service.catalog
+        .list()
+        .map((p) => p.name)
+        .join(', ')}`,
+    );
     if (loop) {
       await loop.connectAlertmanager({ webhookUrl: `${serviceUrl}/v1/alertmanager`, bearerToken: webhookToken, replicas: 2 });
-      say(`• alertmanager ×2 (an HA pair) on ${loop.alertmanagers.map((a) => a.url).join(' and ')} → ${serviceUrl}/v1/alertmanager with a bearer token`);
+      say(
+        `• alertmanager ×2 (an HA pair) on ${loop.alertmanagers.map((a) => a.url).join(' and ')} → ${serviceUrl}/v1/alertmanager with a bearer token`,
+      );
       say('• waiting for Prometheus to scrape every service (its first scrape comes ~5 s after start) …');
       await loop.waitUntilUp(30_000);
     }
@@ -159,7 +181,15 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     let last: RunView | undefined;
     const upQuery = fleet.service(VICTIM).upQuery;
     void tl.watchUp(prometheusUrl, upQuery, watchers.signal);
-    void tl.watchRuns({ url: serviceUrl, operatorToken, target: `${NAMESPACE}/${VICTIM.name}`, since, signal: watchers.signal, webhookSource: loop ? 'alertmanager' : 'remediator', onRun: (r) => (last = r) });
+    void tl.watchRuns({
+      url: serviceUrl,
+      operatorToken,
+      target: `${NAMESPACE}/${VICTIM.name}`,
+      since,
+      signal: watchers.signal,
+      webhookSource: loop ? 'alertmanager' : 'remediator',
+      onRun: (r) => (last = r),
+    });
     await new Promise((r) => setTimeout(r, 200)); // the "before" line first
     await fleet.kill(VICTIM);
     const resolved = () => last?.decisions.some((d) => d.reason === 'resolved') === true;
@@ -171,7 +201,10 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
       const post = (body: unknown) => postWebhook(serviceUrl, webhookToken, body);
       for (const why of ['first delivery', 'repeat_interval re-send', 'the HA twin from a second Alertmanager']) {
         const r = await post(posted.firing);
-        tl.say('demo', `POST /v1/alertmanager (${why}): HTTP ${r.status}: ${r.decision}${r.decision === 'started' ? ' → run' : ' into'} ${r.runId}`);
+        tl.say(
+          'demo',
+          `POST /v1/alertmanager (${why}): HTTP ${r.status}: ${r.decision}${r.decision === 'started' ? ' → run' : ' into'} ${r.runId}`,
+        );
       }
       await until(final, SCENARIO_TIMEOUT_MS);
       if (last?.status === 'succeeded') {
@@ -185,7 +218,13 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     await new Promise((r) => setTimeout(r, 500)); // let the watchers catch the last lines
     tl.flush();
     say('');
-    if (last) printRun((await (await fetch(`${serviceUrl}/v1/runs/${last.id}`, { headers: { authorization: `Bearer ${operatorToken}` } })).json()) as RunView, say);
+    if (last)
+      printRun(
+        (await (
+          await fetch(`${serviceUrl}/v1/runs/${last.id}`, { headers: { authorization: `Bearer ${operatorToken}` } })
+        ).json()) as RunView,
+        say,
+      );
     if (!ok) say(`✗ the scenario did not end in a verified fix and a resolve within ${SCENARIO_TIMEOUT_MS / 1000} s`);
     say('');
     say(`  kubectl --kubeconfig ${kubeconfig} rollout history deployment/phone-gateway`);
@@ -197,11 +236,21 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     say('remediator stays up until Ctrl-C (the timeline keeps printing):');
     if (last) say(`  curl -H 'Authorization: Bearer ${operatorToken}' ${serviceUrl}/v1/runs/${last.id}/timeline`);
     say(`  curl ${serviceUrl}/metrics`);
-    say(`  kill the service yourself: kill ${fleet.pods.processes(VICTIM).map((p) => p.pid).join(' ')}`);
-    if (loop) say(`  prometheus: ${loop.prometheus.url}/graph?g0.expr=${encodeURIComponent(upQuery)}   alertmanager: ${loop.alertmanagers[0]!.url}`);
+    say(
+      `  kill the service yourself: kill ${fleet.pods
+        .processes(VICTIM)
+        .map((p) => p.pid)
+        .join(' ')}`,
+    );
+    if (loop)
+      say(
+        `  prometheus: ${loop.prometheus.url}/graph?g0.expr=${encodeURIComponent(upQuery)}   alertmanager: ${loop.alertmanagers[0]!.url}`,
+      );
     const other = fleet.service({ namespace: NAMESPACE, name: 'realtime-processor' });
     say(`  curl -X POST -H 'Authorization: Bearer ${operatorToken}' -H 'content-type: application/json' \\`);
-    say(`       -d '{"reason":"try it by hand","labels":{"namespace":"ai-ninja","deployment":"realtime-processor"},"annotations":{"health_url":"${other.healthUrl}"}}' ${serviceUrl}/v1/playbooks/service-down/runs`);
+    say(
+      `       -d '{"reason":"try it by hand","labels":{"namespace":"ai-ninja","deployment":"realtime-processor"},"annotations":{"health_url":"${other.healthUrl}"}}' ${serviceUrl}/v1/playbooks/service-down/runs`,
+    );
     scenarioOver = true;
   } catch (err) {
     console.error(isRemediatorError(err) ? `${err.code}: ${err.message}` : err);
@@ -216,7 +265,8 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
  * the episode starts now.
  */
 async function capturedWebhooks(instance: string): Promise<{ firing: unknown; resolved: () => unknown }> {
-  const load = async (name: string) => JSON.parse(await readFile(new URL(`../../test/fixtures/alertmanager/${name}`, import.meta.url), 'utf8'));
+  const load = async (name: string) =>
+    JSON.parse(await readFile(new URL(`../../test/fixtures/alertmanager/${name}`, import.meta.url), 'utf8'));
   const startsAt = new Date().toISOString();
   const address = (body: WebhookPayload, endsAt?: string) => {
     for (const a of body.alerts) {
@@ -233,7 +283,11 @@ async function capturedWebhooks(instance: string): Promise<{ firing: unknown; re
 }
 
 async function postWebhook(url: string, token: string, body: unknown): Promise<{ status: number; decision?: string; runId?: string }> {
-  const res = await fetch(`${url}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/v1/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   const answer = (await res.json()) as { alerts?: Array<{ decision?: string; runs?: Array<{ runId?: string }> }> };
   return { status: res.status, decision: answer.alerts?.[0]?.decision, runId: answer.alerts?.[0]?.runs?.[0]?.runId };
 }
@@ -257,8 +311,13 @@ function printRun(run: RunView, say: (line?: string) => void): void {
     const took = s.endedAt ? ` (${Date.parse(s.endedAt) - Date.parse(s.startedAt)} ms)` : '';
     say(`  ${mark} [${s.rung}] ${s.id} (${s.uses})${took}: ${s.summary ?? s.error?.message ?? s.reason ?? s.status}`);
   }
-  const snap = state?.outputs.diagnose as { pods?: { total: number; failing: number; items: Array<{ name: string; phase?: string; ready?: boolean }> } } | undefined;
-  if (snap?.pods) say(`  snapshot before acting: ${snap.pods.total} pods, ${snap.pods.failing} failing: ${snap.pods.items.map((p) => `${p.name} ${p.phase ?? ''}${p.ready ? ' ready' : ''}`).join(', ')}`);
+  const snap = state?.outputs.diagnose as
+    | { pods?: { total: number; failing: number; items: Array<{ name: string; phase?: string; ready?: boolean }> } }
+    | undefined;
+  if (snap?.pods)
+    say(
+      `  snapshot before acting: ${snap.pods.total} pods, ${snap.pods.failing} failing: ${snap.pods.items.map((p) => `${p.name} ${p.phase ?? ''}${p.ready ? ' ready' : ''}`).join(', ')}`,
+    );
   say('  decisions:');
   for (const d of run.decisions) say(`    ${d.at.slice(11, 23)} ${d.reason.padEnd(13)} ${d.message}`);
 }

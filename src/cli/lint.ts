@@ -9,7 +9,6 @@ import { formatProblem, type SourceProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../domain/errors.ts';
 import { EVERY_SERVICE, type StepServices } from '../ports/step-services.ts';
 
-
 /**
  * `remediator lint [paths]`: the same checks as start-up and reload, printed as file:line:column lines. Without
  * `--config` the playbooks are checked on their own, as if every service (Kubernetes, Prometheus, Alertmanager,
@@ -46,9 +45,17 @@ export async function lintCommand(paths: string[], opts: { config?: string; pref
   const loaded: Playbook[] = [];
   for (const p of targets) {
     let set: { playbooks: Playbook[]; problems: SourceProblem[]; unservable: UnservablePlaybook[] };
-    const isDir = await stat(p).then((s) => s.isDirectory(), () => false);
+    const isDir = await stat(p).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     if (isDir) set = await loadPlaybookDir(p, ctx);
-    else set = await loadPlaybookFiles([p], ctx).catch((err: Error) => ({ playbooks: [], problems: [{ file: p, line: 1, column: 1, message: err.message }], unservable: [] }));
+    else
+      set = await loadPlaybookFiles([p], ctx).catch((err: Error) => ({
+        playbooks: [],
+        problems: [{ file: p, line: 1, column: 1, message: err.message }],
+        unservable: [],
+      }));
     count += set.playbooks.length;
     loaded.push(...set.playbooks);
     problems.push(...set.problems.map(formatProblem));
@@ -58,10 +65,16 @@ export async function lintCommand(paths: string[], opts: { config?: string; pref
   if (configOk && config.kubernetes.enabled && opts.preflight !== false && loaded.length > 0) {
     try {
       const denied = await preflightConfig(config, loaded, AbortSignal.timeout(20_000));
-      for (const d of denied) problems.push(`${loaded.find((p) => p.name === d.playbook)?.file ?? d.playbook}: ${describeDenied(d)} (REM_ERR_PREFLIGHT_DENIED)`);
-      for (const u of uncheckedSteps(loaded)) console.error(`warning: ${loaded.find((p) => p.name === u.playbook)?.file ?? u.playbook}: playbook ${u.playbook} step ${u.step} is unchecked by pre-flight: ${u.why}`);
+      for (const d of denied)
+        problems.push(`${loaded.find((p) => p.name === d.playbook)?.file ?? d.playbook}: ${describeDenied(d)} (REM_ERR_PREFLIGHT_DENIED)`);
+      for (const u of uncheckedSteps(loaded))
+        console.error(
+          `warning: ${loaded.find((p) => p.name === u.playbook)?.file ?? u.playbook}: playbook ${u.playbook} step ${u.step} is unchecked by pre-flight: ${u.why}`,
+        );
     } catch (err) {
-      console.error(`warning: pre-flight did not run: the API server could not be asked (${err instanceof Error ? err.message : String(err)}); the permissions of the playbooks' steps are unchecked`);
+      console.error(
+        `warning: pre-flight did not run: the API server could not be asked (${err instanceof Error ? err.message : String(err)}); the permissions of the playbooks' steps are unchecked`,
+      );
     }
   }
   if (problems.length > 0) {

@@ -7,7 +7,9 @@ import { packageVersion } from '../observability/package-version.ts';
 
 /** `remediator` — one binary for the service and its tools. Each subcommand is one file in src/cli. */
 const program = new Command('remediator')
-  .description('Alertmanager webhook remediation: receives alerts, runs guarded Kubernetes playbooks, verifies the fix, pages a human when automation cannot.')
+  .description(
+    'Alertmanager webhook remediation: receives alerts, runs guarded Kubernetes playbooks, verifies the fix, pages a human when automation cannot.',
+  )
   .version(packageVersion, '-V, --version', 'print the version (package.json)')
   .showHelpAfterError();
 
@@ -15,7 +17,11 @@ program
   .command('serve')
   .description('Run the service: the webhook receiver and operator API, the worker that runs playbooks, or both.')
   .option('-c, --config <file>', 'config file (YAML); see config/default.yaml')
-  .addOption(new Option('--role <role>', 'what this process does; receivers and workers scale apart on one Redis').choices(['all', 'receiver', 'worker']).default('all'))
+  .addOption(
+    new Option('--role <role>', 'what this process does; receivers and workers scale apart on one Redis')
+      .choices(['all', 'receiver', 'worker'])
+      .default('all'),
+  )
   .action(serveCommand);
 
 program
@@ -23,23 +29,33 @@ program
   .description('Check playbooks (and a config file) without running anything; exits non-zero with file:line:column messages.')
   .argument('[paths...]', 'playbook files or folders (default: the configured playbooks folder)')
   .option('-c, --config <file>', 'config file to check and to take the playbooks folder from')
-  .option('--no-preflight', 'with --config and Kubernetes enabled: do not ask the API server (SelfSubjectAccessReviews) whether every step may act')
+  .option(
+    '--no-preflight',
+    'with --config and Kubernetes enabled: do not ask the API server (SelfSubjectAccessReviews) whether every step may act',
+  )
   .action(lintCommand);
 
 program
   .command('demo')
-  .description('Start a local Redis, a simulated cluster whose pods are real processes, and remediator; kill phone-gateway and show the loop (Prometheus and Alertmanager when installed, else a recorded webhook) until the fix is verified.')
+  .description(
+    'Start a local Redis, a simulated cluster whose pods are real processes, and remediator; kill phone-gateway and show the loop (Prometheus and Alertmanager when installed, else a recorded webhook) until the fix is verified.',
+  )
   .option('--once', 'exit after the scenario (status 0 on success)')
   .action(demoCommand);
 
 program
   .command('replay')
-  .description('Replay a recorded stream of Alertmanager deliveries (repeats, HA twins, resolve races) through the real engine against the simulated cluster and print every decision with its reason.')
+  .description(
+    'Replay a recorded stream of Alertmanager deliveries (repeats, HA twins, resolve races) through the real engine against the simulated cluster and print every decision with its reason.',
+  )
   .argument('<file>', 'replay stream (YAML); see docs/replay.md and test/fixtures/replays/')
   .option('-p, --playbooks <dir>', 'playbooks folder (default: the config\'s playbooks.dir, "playbooks")')
   .option('-c, --config <file>', 'take guards, runs and worker settings from this config (escalation targets are never used)')
-  .option('--prometheus-url <url>', 'a real Prometheus for playbooks with Prometheus gates (wins over the stream\'s world.prometheus)')
-  .option('--alertmanager-url <url>', 'a real Alertmanager API for playbooks with Alertmanager gates (wins over the stream\'s world.alertmanager)')
+  .option('--prometheus-url <url>', "a real Prometheus for playbooks with Prometheus gates (wins over the stream's world.prometheus)")
+  .option(
+    '--alertmanager-url <url>',
+    "a real Alertmanager API for playbooks with Alertmanager gates (wins over the stream's world.alertmanager)",
+  )
   .option('--redis-url <url>', 'use this Redis (fresh key prefix) instead of starting a redis-server')
   .option('--settle <duration>', 'alert time runs get after the last delivery to end', '1h')
   .option('--timeout <duration>', 'real time the replay may take', '5m')
@@ -52,7 +68,9 @@ program
 
 program
   .command('test')
-  .description('Run playbook tests (playbooks/tests/*.test.yaml) through the real engine against the simulated cluster, with Prometheus, Alertmanager and HTTP answered from the test file; exits 1 when a case fails.')
+  .description(
+    'Run playbook tests (playbooks/tests/*.test.yaml) through the real engine against the simulated cluster, with Prometheus, Alertmanager and HTTP answered from the test file; exits 1 when a case fails.',
+  )
   .argument('[paths...]', 'test files or folders (default: playbooks/tests)')
   .option('-f, --filter <text>', 'run only the cases whose name contains this text')
   .option('-v, --verbose', 'engine logs on stderr')
@@ -64,7 +82,9 @@ program
 
 program
   .command('sim')
-  .description('Start the simulated cluster on its own (the four ai-ninja Deployments of the runbook) and write a kubeconfig for kubectl or remediator.')
+  .description(
+    'Start the simulated cluster on its own (the four ai-ninja Deployments of the runbook) and write a kubeconfig for kubectl or remediator.',
+  )
   .option('-p, --port <port>', 'port on 127.0.0.1 (default: a free one)')
   .option('-k, --kubeconfig <file>', 'where to write the kubeconfig', 'sim.kubeconfig')
   .action(async (opts: { port?: string; kubeconfig: string }) => {
@@ -74,7 +94,9 @@ program
 
 program
   .command('rbac')
-  .description('Print the Kubernetes Role rules (and ClusterRole rules, only when a playbook touches a cluster-scoped kind) for exactly what the playbooks can do.')
+  .description(
+    'Print the Kubernetes Role rules (and ClusterRole rules, only when a playbook touches a cluster-scoped kind) for exactly what the playbooks can do.',
+  )
   .option('-p, --playbooks <dir>', 'playbooks folder (default: the config\'s playbooks.dir, "playbooks")')
   .option('-c, --config <file>', 'take playbooks.dir and kubernetes.manifestsDir from this config')
   .option('--by-playbook', 'rules per playbook (what helm/remediator/files/rbac.yaml holds)')

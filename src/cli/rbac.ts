@@ -38,7 +38,11 @@ export async function rbacCommand(opts: RbacCommandOptions): Promise<void> {
     process.exit(1);
   }
   const limits = { ...config.kubernetes, manifestsDir: resolve(config.kubernetes.manifestsDir ?? dir) };
-  const show = (r: PlaybookRbac) => ({ ...(r.namespaces.length > 0 ? { namespaces: r.namespaces } : {}), role: r.role, ...(r.clusterRole.length > 0 ? { clusterRole: r.clusterRole } : {}) });
+  const show = (r: PlaybookRbac) => ({
+    ...(r.namespaces.length > 0 ? { namespaces: r.namespaces } : {}),
+    role: r.role,
+    ...(r.clusterRole.length > 0 ? { clusterRole: r.clusterRole } : {}),
+  });
   const unknown: string[] = [];
   let doc: unknown;
   if (opts.byPlaybook) {

@@ -12,8 +12,12 @@ export function credentialProblems(auth: Config['auth']): string[] {
     const where = `auth.operators[${i}].token (${o.name})`;
     const earlier = firstHolder.get(o.token);
     if (earlier === undefined) firstHolder.set(o.token, i);
-    else problems.push(`${where}: the same token as auth.operators[${earlier}] (${auth.operators[earlier]!.name}); each token must name one person`);
-    if (auth.webhook.bearerTokens.includes(o.token)) problems.push(`${where}: also a webhook token (auth.webhook.bearerTokens); give the operator API and Alertmanager different tokens`);
+    else
+      problems.push(
+        `${where}: the same token as auth.operators[${earlier}] (${auth.operators[earlier]!.name}); each token must name one person`,
+      );
+    if (auth.webhook.bearerTokens.includes(o.token))
+      problems.push(`${where}: also a webhook token (auth.webhook.bearerTokens); give the operator API and Alertmanager different tokens`);
   });
   return problems;
 }

@@ -58,7 +58,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (envProblems.length > 0) throw configError(envProblems);
   options.overrides?.(merged);
   if (!validate(merged)) {
-    throw configError(describeErrors(validate.errors).map((line) => `${line}${fromEnv.length ? ` [environment: ${fromEnv.join(', ')}]` : ''}`));
+    throw configError(
+      describeErrors(validate.errors).map((line) => `${line}${fromEnv.length ? ` [environment: ${fromEnv.join(', ')}]` : ''}`),
+    );
   }
   const config = merged as Config;
   const clashes = credentialProblems(config.auth);

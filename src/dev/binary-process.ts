@@ -23,7 +23,12 @@ export interface BinaryProcess {
 
 const TAIL_BYTES = 8192;
 
-export async function spawnBinary(options: { command: string; args: string[]; debianPackage: string; cwd?: string }): Promise<BinaryProcess> {
+export async function spawnBinary(options: {
+  command: string;
+  args: string[];
+  debianPackage: string;
+  cwd?: string;
+}): Promise<BinaryProcess> {
   const { command, args, debianPackage } = options;
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd });
   let tail = '';
@@ -92,7 +97,9 @@ export async function waitForHttpReady(url: string, proc: BinaryProcess, options
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`${options.name} was not ready at ${url} within ${timeoutMs} ms (${last}): ${proc.stderrTail().trim().split('\n').slice(-5).join(' | ')}`);
+  throw new Error(
+    `${options.name} was not ready at ${url} within ${timeoutMs} ms (${last}): ${proc.stderrTail().trim().split('\n').slice(-5).join(' | ')}`,
+  );
 }
 
 /**

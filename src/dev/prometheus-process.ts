@@ -144,7 +144,9 @@ async function waitForAlertmanagers(url: string, alertmanagers: string[], timeou
       // not answering yet: poll again
     }
     if (Date.now() > deadline) {
-      throw new Error(`prometheus did not send to the Alertmanagers [${want.join(', ')}] within ${timeoutMs} ms (it sends to [${active.join(', ')}])`);
+      throw new Error(
+        `prometheus did not send to the Alertmanagers [${want.join(', ')}] within ${timeoutMs} ms (it sends to [${active.join(', ')}])`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

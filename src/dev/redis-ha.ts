@@ -43,7 +43,25 @@ export interface RedisClusterSet {
 const HOST = '127.0.0.1';
 
 function serverArgs(port: number, dir: string, extra: string[] = []): string[] {
-  return ['--bind', HOST, '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', ...extra];
+  return [
+    '--bind',
+    HOST,
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--loglevel',
+    'warning',
+    ...extra,
+  ];
 }
 
 async function startNode(root: string, name: string, port: number, extra: string[] = []): Promise<Node> {
@@ -74,7 +92,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 /** One command against one server on a short-lived connection (no retries: a probe). */
 async function ask(port: number, ...args: string[]): Promise<unknown> {
-  const r = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null, connectTimeout: 1000 });
+  const r = new Redis({
+    host: HOST,
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: true,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -95,7 +121,9 @@ async function stopAll(nodes: Array<Node | undefined>, root: string): Promise<vo
  * One master, `replicas` replicas and `sentinels` sentinels (quorum: a majority). Failure detection is short
  * (down-after 1 s) so a test's failover takes seconds.
  */
-export async function spawnRedisSentinel(options: { replicas?: number; sentinels?: number; masterName?: string } = {}): Promise<RedisSentinelSet> {
+export async function spawnRedisSentinel(
+  options: { replicas?: number; sentinels?: number; masterName?: string } = {},
+): Promise<RedisSentinelSet> {
   const replicas = options.replicas ?? 2;
   const count = options.sentinels ?? 3;
   const name = options.masterName ?? 'remediator';
@@ -105,7 +133,8 @@ export async function spawnRedisSentinel(options: { replicas?: number; sentinels
   try {
     const master = await startNode(root, 'master', await freePort());
     nodes.push(master);
-    for (let i = 0; i < replicas; i++) nodes.push(await startNode(root, `replica${i}`, await freePort(), ['--replicaof', HOST, String(master.port)]));
+    for (let i = 0; i < replicas; i++)
+      nodes.push(await startNode(root, `replica${i}`, await freePort(), ['--replicaof', HOST, String(master.port)]));
     await until('the replicas syncing with the master', async () => {
       const info = String(await ask(master.port, 'INFO', 'replication'));
       const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
@@ -162,7 +191,10 @@ export async function spawnRedisSentinel(options: { replicas?: number; sentinels
   };
 
   return {
-    settings: { url: `redis://${HOST}:${nodes[0]!.port}`, sentinel: { sentinels: sentinels.map((s) => ({ host: HOST, port: s.port })), name } },
+    settings: {
+      url: `redis://${HOST}:${nodes[0]!.port}`,
+      sentinel: { sentinels: sentinels.map((s) => ({ host: HOST, port: s.port })), name },
+    },
     masterName: name,
     masterPort,
     async killMaster() {
@@ -171,13 +203,18 @@ export async function spawnRedisSentinel(options: { replicas?: number; sentinels
       node.proc.child.kill('SIGKILL');
       await node.proc.exited();
       // Promoted: every sentinel reports a new master, and that server says it is a master.
-      const promoted = await until('the sentinels promoting a replica', async () => {
-        const seen = new Set<number>();
-        for (const s of sentinels) seen.add(Number(((await ask(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string])[1]));
-        const [port] = seen;
-        if (seen.size !== 1 || port === old) return undefined;
-        return field(String(await ask(port!, 'INFO', 'replication')), 'role') === 'master' ? port : undefined;
-      }, 60_000);
+      const promoted = await until(
+        'the sentinels promoting a replica',
+        async () => {
+          const seen = new Set<number>();
+          for (const s of sentinels)
+            seen.add(Number(((await ask(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string])[1]));
+          const [port] = seen;
+          if (seen.size !== 1 || port === old) return undefined;
+          return field(String(await ask(port!, 'INFO', 'replication')), 'role') === 'master' ? port : undefined;
+        },
+        60_000,
+      );
       return { old, promoted: promoted! };
     },
     stop: () => stopAll([...sentinels, ...nodes], root),
@@ -212,9 +249,22 @@ export async function spawnRedisCluster(options: { masters?: number; replicasPer
     const taken = new Set<number>();
     for (let i = 0; i < masters * (1 + perMaster); i++) {
       const port = await freeClusterPort(taken);
-      nodes.push(await startNode(root, `node${i}`, port, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+      nodes.push(
+        await startNode(root, `node${i}`, port, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      );
     }
-    const create = spawn('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `${HOST}:${n.port}`), '--cluster-replicas', String(perMaster), '--cluster-yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const create = spawn(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `${HOST}:${n.port}`), '--cluster-replicas', String(perMaster), '--cluster-yes'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     create.stdout.on('data', (d: Buffer) => (out += d.toString()));
     create.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -222,7 +272,8 @@ export async function spawnRedisCluster(options: { masters?: number; replicasPer
       create.once('error', (err) => reject(new Error(`cannot run redis-cli (apt-get install redis-tools): ${err.message}`)));
       create.once('exit', resolve);
     });
-    if (code !== 0 || !out.includes('All 16384 slots covered')) throw new Error(`redis-cli --cluster create failed (${code}): ${out.slice(-2000)}`);
+    if (code !== 0 || !out.includes('All 16384 slots covered'))
+      throw new Error(`redis-cli --cluster create failed (${code}): ${out.slice(-2000)}`);
     // Every node agrees the cluster is ok, and every replica's link to its master is up (WAIT counts on them).
     await until('the cluster converging', async () => {
       for (const n of nodes) {

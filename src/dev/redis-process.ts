@@ -41,8 +41,26 @@ export async function spawnRedis(options: { appendonly?: boolean } = {}): Promis
   };
 
   const spawnOnce = async (): Promise<{ exited: Promise<void>; stderr: () => string }> => {
-    const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no',
-      '--appendfsync', 'always', '--dir', dir, '--daemonize', 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'];
+    const args = [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      options.appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--loglevel',
+      'warning',
+    ];
     try {
       child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
@@ -50,10 +68,13 @@ export async function spawnRedis(options: { appendonly?: boolean } = {}): Promis
     }
     const spawned = child;
     let log = '';
-    for (const stream of [spawned.stdout, spawned.stderr]) stream?.setEncoding('utf8').on('data', (c: string) => (log = (log + c).slice(-4096)));
+    for (const stream of [spawned.stdout, spawned.stderr])
+      stream?.setEncoding('utf8').on('data', (c: string) => (log = (log + c).slice(-4096)));
     const exited = new Promise<void>((resolve) => spawned.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
-      spawned.once('error', (err) => reject(new Error(`cannot start redis-server (Debian/Ubuntu: apt-get install redis-server): ${err.message}`)));
+      spawned.once('error', (err) =>
+        reject(new Error(`cannot start redis-server (Debian/Ubuntu: apt-get install redis-server): ${err.message}`)),
+      );
       spawned.once('spawn', () => resolve());
     });
     process.once('exit', killAtExit);

@@ -8,13 +8,17 @@ const UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, 
 export function Duration(options: StringOptions = {}) {
   const { default: dflt, description, ...rest } = options;
   // The default sits on the union itself: Ajv ignores defaults inside anyOf branches.
-  return Type.Union([Type.String({ pattern: DURATION.source, ...rest }), Type.Integer({ minimum: 0 })], dflt === undefined ? { description } : { description, default: dflt });
+  return Type.Union(
+    [Type.String({ pattern: DURATION.source, ...rest }), Type.Integer({ minimum: 0 })],
+    dflt === undefined ? { description } : { description, default: dflt },
+  );
 }
 
 /** Milliseconds for a duration string or number. Throws REM_ERR_BAD_REQUEST with the offending text. */
 export function parseDuration(value: string | number): number {
   if (typeof value === 'number') return value;
-  if (!DURATION.test(value)) throw new RemediatorError('REM_ERR_BAD_REQUEST', `"${value}" is not a duration (use e.g. 500ms, 30s, 2m, 1h30m)`);
+  if (!DURATION.test(value))
+    throw new RemediatorError('REM_ERR_BAD_REQUEST', `"${value}" is not a duration (use e.g. 500ms, 30s, 2m, 1h30m)`);
   let total = 0;
   for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * (UNIT[m[2]!] ?? 0);
   return Math.round(total);

@@ -145,7 +145,9 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
       s.attempt += 1;
       rec.attempts = s.attempt;
       rec.error = errorOf(err);
-      const next = err.retryable ? nextRetry(step.retry, s.attempt, { now, deadline: (s.stepStartedAt ?? now) + step.deadlineMs, random: opts.random }) : undefined;
+      const next = err.retryable
+        ? nextRetry(step.retry, s.attempt, { now, deadline: (s.stepStartedAt ?? now) + step.deadlineMs, random: opts.random })
+        : undefined;
       if (next?.retry) {
         rec.status = 'pending';
         rec.summary = `attempt ${s.attempt} failed (${err.code}); retrying in ${Math.round(next.delayMs / 1000)} s`;
@@ -233,7 +235,14 @@ function advance(p: Playbook, s: RunState, now: number): Transition {
   // The rung is done: it fixed things only if a gate verified it.
   const verified = s.verified;
   closeRung(s, rung.name, 'succeeded', verified ? 'verification gates passed' : 'all steps ran; no gate verified the fix', now);
-  return finish(s, verified ? 'succeeded' : 'completed', verified ? `rung "${rung.name}" fixed it: verification gates passed` : `rung "${rung.name}" ran every step but nothing verified the fix`, now);
+  return finish(
+    s,
+    verified ? 'succeeded' : 'completed',
+    verified
+      ? `rung "${rung.name}" fixed it: verification gates passed`
+      : `rung "${rung.name}" ran every step but nothing verified the fix`,
+    now,
+  );
 }
 
 function move(s: RunState, to: { rung: number; step: number }, _now: number): Transition {
@@ -297,7 +306,9 @@ function recordObservation(rec: StepRecord, obs: Observation, now: number, max: 
 }
 
 function errorOf(err: RemediatorError): StepError {
-  return err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
+  return err.details === undefined
+    ? { code: err.code, message: err.message }
+    : { code: err.code, message: err.message, details: err.details };
 }
 
 function isFinished(rec: StepRecord): boolean {

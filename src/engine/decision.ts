@@ -3,18 +3,50 @@
  * as `remediator_decisions_total{reason,playbook}`.
  */
 export const DECISION_REASONS = [
-  'started', 'deduplicated', 'unmatched', 'resolved', 'manual', 'retried', 'cancelled',
-  'locked', 'cooldown', 'budget_exhausted', 'ineffective', 'storm_paused', 'paused', 'maintenance', 'out_of_scope',
+  'started',
+  'deduplicated',
+  'unmatched',
+  'resolved',
+  'manual',
+  'retried',
+  'cancelled',
+  'locked',
+  'cooldown',
+  'budget_exhausted',
+  'ineffective',
+  'storm_paused',
+  'paused',
+  'maintenance',
+  'out_of_scope',
   // A fleet run took over a service's own run (correlated incidents).
   'absorbed',
-  'awaiting_approval', 'approved', 'rejected', 'approval_refused', 'approval_expired', 'dry_run', 'escalated', 'succeeded', 'failed', 'skipped', 'timed_out',
+  'awaiting_approval',
+  'approved',
+  'rejected',
+  'approval_refused',
+  'approval_expired',
+  'dry_run',
+  'escalated',
+  'succeeded',
+  'failed',
+  'skipped',
+  'timed_out',
   // Approvals reaching people: approvers told (Slack buttons, notify targets), reminded before expiry.
-  'approval_requested', 'approval_reminded',
+  'approval_requested',
+  'approval_reminded',
   // People taking incidents over or closing them (PagerDuty/Opsgenie acks and resolves, Slack's Take over: all
   // `human_ack` / `human_resolved`), response-time tiers, the customer notice.
-  'human_ack', 'human_resolved', 'response_escalated', 'response_tier_skipped', 'notice_approved', 'notice_rejected',
+  'human_ack',
+  'human_resolved',
+  'response_escalated',
+  'response_tier_skipped',
+  'notice_approved',
+  'notice_rejected',
   // Reverting a finished run; GitOps sync suspended for a run and resumed after it.
-  'revert_requested', 'revert_refused', 'gitops_suspended', 'gitops_resumed',
+  'revert_requested',
+  'revert_refused',
+  'gitops_suspended',
+  'gitops_resumed',
 ] as const;
 
 export type DecisionReason = (typeof DECISION_REASONS)[number];

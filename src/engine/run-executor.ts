@@ -87,7 +87,8 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   let shared: StepServices | undefined;
   if (overdue(ctx, state, deps.clock.now()) && !ctx.cancel) return timedOut(ctx, state, deps);
   // Held for a fleet (spec.fleet.hold): a queued run sleeps until then; a cancel (absorbed) ends it at once below.
-  if (state.status === 'queued' && ctx.holdUntil !== undefined && ctx.holdUntil > deps.clock.now() && !ctx.cancel) return { state, kind: 'sleep', until: wakeBy(ctx, ctx.holdUntil) };
+  if (state.status === 'queued' && ctx.holdUntil !== undefined && ctx.holdUntil > deps.clock.now() && !ctx.cancel)
+    return { state, kind: 'sleep', until: wakeBy(ctx, ctx.holdUntil) };
   if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
     shared = freshServices();
     let verdict: RunStartVerdict;
@@ -103,7 +104,10 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       await deps.recordDecision?.(verdict.refusal.reason, verdict.refusal.message);
       const now = deps.clock.now();
       const r = verdict.refusal;
-      const d = r.then === 'escalate' ? escalate(structuredClone(state), `${r.reason}: ${r.message}`, now) : finish(structuredClone(state), 'skipped', `${r.reason}: ${r.message}`, now);
+      const d =
+        r.then === 'escalate'
+          ? escalate(structuredClone(state), `${r.reason}: ${r.message}`, now)
+          : finish(structuredClone(state), 'skipped', `${r.reason}: ${r.message}`, now);
       await deps.persist(d.state);
       if (d.directive.kind === 'escalate') await callEscalate(ctx, d.state, d.directive.reason, deps);
       return { state: d.state, kind: 'done' };
@@ -121,7 +125,10 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     // A plan awaiting approval sleeps until its window closes, unless the answer is in: then it goes on at once.
     if (state.wakeAt !== undefined && state.wakeAt > now && !answered(ctx, state)) {
       if (!resolveCutsWait(ctx, state)) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
-      deps.log.info({ resolvedAt: ctx.run.alert.endsAt }, 'Alertmanager resolved the alert: the waiting gate checks again now (onResolved: skip-waits)');
+      deps.log.info(
+        { resolvedAt: ctx.run.alert.endsAt },
+        'Alertmanager resolved the alert: the waiting gate checks again now (onResolved: skip-waits)',
+      );
       state = { ...state, resolveCutWait: true };
     }
     const step = currentStep(ctx.playbook, state);
@@ -141,8 +148,12 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
     }
-    if (event.type === 'result' && step.approval) await deps.recordDecision?.('approved', `step "${step.id}" ran the plan ${ctx.approvals?.[step.id]?.by ?? 'an approver'} approved`);
-    const transition: Transition = decide(ctx.playbook, state, event, deps.clock.now(), { maxObservations: deps.maxObservations, random: deps.random });
+    if (event.type === 'result' && step.approval)
+      await deps.recordDecision?.('approved', `step "${step.id}" ran the plan ${ctx.approvals?.[step.id]?.by ?? 'an approver'} approved`);
+    const transition: Transition = decide(ctx.playbook, state, event, deps.clock.now(), {
+      maxObservations: deps.maxObservations,
+      random: deps.random,
+    });
     const stepped = state;
     state = transition.state;
     logDecision(log, step, state);
@@ -167,7 +178,14 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
  * lock waits and `wait` steps are never cut.
  */
 function resolveCutsWait(ctx: RunContext, state: RunState): boolean {
-  return ctx.playbook.onResolved === 'skip-waits' && ctx.run.alert.status === 'resolved' && !state.resolveCutWait && state.status === 'waiting' && state.gate !== undefined && currentStep(ctx.playbook, state)?.kind === 'gate';
+  return (
+    ctx.playbook.onResolved === 'skip-waits' &&
+    ctx.run.alert.status === 'resolved' &&
+    !state.resolveCutWait &&
+    state.status === 'waiting' &&
+    state.gate !== undefined &&
+    currentStep(ctx.playbook, state)?.kind === 'gate'
+  );
 }
 
 function overdue(ctx: RunContext, state: RunState, now: number): boolean {
@@ -202,7 +220,12 @@ export function timeOutState(state: RunState, limitMs: number, now: number): { s
   const s = structuredClone(state);
   const at = new Date(now).toISOString();
   const rec = s.steps.at(-1);
-  const where = rec && (rec.status === 'running' || rec.status === 'pending') ? ` (it was on step "${rec.id}": ${rec.summary ?? rec.status})` : s.status === 'queued' ? ' (it never started)' : '';
+  const where =
+    rec && (rec.status === 'running' || rec.status === 'pending')
+      ? ` (it was on step "${rec.id}": ${rec.summary ?? rec.status})`
+      : s.status === 'queued'
+        ? ' (it never started)'
+        : '';
   const reason = `the run did not end within its maximum duration of ${formatDuration(limitMs)}${where}`;
   if (rec && (rec.status === 'running' || rec.status === 'pending')) {
     rec.status = 'failed';
@@ -225,7 +248,7 @@ async function callEscalate(ctx: RunContext, state: RunState, reason: string, de
   try {
     await deps.escalate(ctx, state, reason);
   } catch (err) {
-    deps.log.error({ err }, 'escalation could not be enqueued; it is tried again when the run\'s closing is swept');
+    deps.log.error({ err }, "escalation could not be enqueued; it is tried again when the run's closing is swept");
   }
 }
 
@@ -244,7 +267,14 @@ async function tellRungs(ctx: RunContext, prev: RunState, next: RunState, deps: 
   }
 }
 
-async function runStep(ctx: RunContext, state: RunState, step: Step, deps: ExecutorDeps, log: Logger, signal: AbortSignal): Promise<StepEvent> {
+async function runStep(
+  ctx: RunContext,
+  state: RunState,
+  step: Step,
+  deps: ExecutorDeps,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<StepEvent> {
   const skip = whenFails(ctx, state, step);
   if (skip) return { type: 'skip', reason: skip };
   let params: unknown;
@@ -256,7 +286,9 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
   let targets: TargetRef[] = [];
   if (step.mutating && step.definition.kind === 'action') {
     try {
-      targets = [(await step.definition.mutates?.(params, { changes: state.changes, outputs: state.outputs, limits: deps.services.limits })) ?? []].flat();
+      targets = [
+        (await step.definition.mutates?.(params, { changes: state.changes, outputs: state.outputs, limits: deps.services.limits })) ?? [],
+      ].flat();
     } catch (err) {
       return { type: 'error', error: toRemediatorError(err) };
     }
@@ -312,7 +344,10 @@ async function runStep(ctx: RunContext, state: RunState, step: Step, deps: Execu
 /** Calls the extension with a signal that aborts at the attempt timeout or when the worker shuts down. */
 async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, timeoutMs: number, parent: AbortSignal): Promise<unknown> {
   const timer = new AbortController();
-  const handle = setTimeout(() => timer.abort(new RemediatorError('REM_ERR_STEP_TIMEOUT', `attempt timed out after ${timeoutMs} ms`)), timeoutMs);
+  const handle = setTimeout(
+    () => timer.abort(new RemediatorError('REM_ERR_STEP_TIMEOUT', `attempt timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   const signal = AbortSignal.any([parent, timer.signal]);
   try {
     const call = def.kind === 'gate' ? def.check({ ...base, signal }) : def.run({ ...base, signal });
@@ -340,17 +375,30 @@ function answered(ctx: RunContext, state: RunState): boolean {
  * A step that needs approval runs only when an operator approved exactly this plan (same hash) before it expired.
  * Returns the event to record instead of running, or undefined to run the step.
  */
-function approvalGate(ctx: RunContext, state: RunState, step: Step, params: unknown, target: TargetRef | TargetRef[] | undefined, now: number): StepEvent | undefined {
+function approvalGate(
+  ctx: RunContext,
+  state: RunState,
+  step: Step,
+  params: unknown,
+  target: TargetRef | TargetRef[] | undefined,
+  now: number,
+): StepEvent | undefined {
   const plan = { step: step.id, uses: step.uses, params, target, dryRun: ctx.run.dryRun };
   const planHash = createHash('sha256').update(JSON.stringify(plan)).digest('hex');
   const answer = ctx.approvals?.[step.id];
   if (answer && answer.planHash === planHash) {
     if (answer.verdict === 'approved') return undefined;
-    return { type: 'refused', refusal: { reason: 'rejected', message: `${answer.by} rejected the plan of step "${step.id}": ${answer.reason}`, then: 'skip-run' } };
+    return {
+      type: 'refused',
+      refusal: { reason: 'rejected', message: `${answer.by} rejected the plan of step "${step.id}": ${answer.reason}`, then: 'skip-run' },
+    };
   }
   const pending = state.approval?.stepId === step.id && state.approval.planHash === planHash ? state.approval : undefined;
   if (pending && Date.parse(pending.expiresAt) <= now) {
-    return { type: 'refused', refusal: { reason: 'approval_expired', message: `nobody approved step "${step.id}" before ${pending.expiresAt}`, then: 'escalate' } };
+    return {
+      type: 'refused',
+      refusal: { reason: 'approval_expired', message: `nobody approved step "${step.id}" before ${pending.expiresAt}`, then: 'escalate' },
+    };
   }
   const expiresAt = pending ? Date.parse(pending.expiresAt) : now + step.approval!.timeoutMs;
   return {
@@ -358,17 +406,28 @@ function approvalGate(ctx: RunContext, state: RunState, step: Step, params: unkn
     verdict: 'waiting',
     until: expiresAt,
     summary: `awaiting approval of its plan (POST /v1/runs/${ctx.run.id}/approve) until ${new Date(expiresAt).toISOString()}`,
-    pending: pending ?? { stepId: step.id, planHash, plan, requestedAt: new Date(now).toISOString(), expiresAt: new Date(expiresAt).toISOString() },
+    pending: pending ?? {
+      stepId: step.id,
+      planHash,
+      plan,
+      requestedAt: new Date(now).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
+    },
   };
 }
 
 function whenFails(ctx: RunContext, state: RunState, step: Step): string | undefined {
   const w = step.when;
   if (!w) return undefined;
-  if (w.dryRun !== undefined && w.dryRun !== ctx.run.dryRun) return `when.dryRun is ${w.dryRun}; this run is ${ctx.run.dryRun ? '' : 'not '}a dry run`;
+  if (w.dryRun !== undefined && w.dryRun !== ctx.run.dryRun)
+    return `when.dryRun is ${w.dryRun}; this run is ${ctx.run.dryRun ? '' : 'not '}a dry run`;
   for (const [id, allowed] of Object.entries(w.steps ?? {})) {
     const rec = [...state.steps].reverse().find((r) => r.id === id);
-    const outcome = rec ? (rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'skipped' ? rec.status : undefined) : 'skipped';
+    const outcome = rec
+      ? rec.status === 'succeeded' || rec.status === 'failed' || rec.status === 'skipped'
+        ? rec.status
+        : undefined
+      : 'skipped';
     if (!outcome || !allowed.includes(outcome)) return `when.steps.${id} needs ${allowed.join(' or ')}, it was ${outcome ?? 'not run'}`;
   }
   if (w.alert && !matchesAll(w.alert, ctx.run.alert.labels)) return `when.alert matchers do not hold for this alert`;
@@ -398,7 +457,11 @@ export function renderParams(ctx: RunContext, state: RunState, step: Step): unkn
   if (!validate(rendered)) {
     const lines = describeErrors(validate.errors, 'with');
     const nameProblem = validate.errors?.some((e) => e.keyword === 'format' && String(e.params.format).startsWith('dns1123'));
-    throw new RemediatorError(nameProblem ? 'REM_ERR_INVALID_NAME' : 'REM_ERR_TEMPLATE', `${step.uses} parameters after rendering: ${lines.join('; ')}`, { details: { problems: lines } });
+    throw new RemediatorError(
+      nameProblem ? 'REM_ERR_INVALID_NAME' : 'REM_ERR_TEMPLATE',
+      `${step.uses} parameters after rendering: ${lines.join('; ')}`,
+      { details: { problems: lines } },
+    );
   }
   return rendered;
 }

@@ -13,7 +13,17 @@ import type { Observation, RecordedChange } from './step-definition.ts';
  * - escalated: the run handed over to a human (ladder exhausted, a step said escalate, or a guard refused).
  * - cancelled: an operator cancelled it. skipped: a guard decided the run must not act at all.
  */
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'awaiting_approval' | 'succeeded' | 'completed' | 'failed' | 'escalated' | 'cancelled' | 'skipped';
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'waiting'
+  | 'awaiting_approval'
+  | 'succeeded'
+  | 'completed'
+  | 'failed'
+  | 'escalated'
+  | 'cancelled'
+  | 'skipped';
 
 export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'completed', 'failed', 'escalated', 'cancelled', 'skipped']);
 
@@ -104,5 +114,15 @@ export interface ApprovalDecision {
 }
 
 export function initialRunState(): RunState {
-  return { version: 1, status: 'queued', cursor: { rung: 0, step: 0 }, attempt: 0, outputs: {}, changes: [], steps: [], rungs: [], verified: false };
+  return {
+    version: 1,
+    status: 'queued',
+    cursor: { rung: 0, step: 0 },
+    attempt: 0,
+    outputs: {},
+    changes: [],
+    steps: [],
+    rungs: [],
+    verified: false,
+  };
 }

@@ -32,9 +32,12 @@ export function allowTemplates(schema: unknown): unknown {
   if (s.properties && typeof s.properties === 'object') {
     out.properties = Object.fromEntries(Object.entries(s.properties as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]));
   }
-  if (s.additionalProperties && typeof s.additionalProperties === 'object') out.additionalProperties = allowTemplates(s.additionalProperties);
+  if (s.additionalProperties && typeof s.additionalProperties === 'object')
+    out.additionalProperties = allowTemplates(s.additionalProperties);
   if (s.patternProperties && typeof s.patternProperties === 'object') {
-    out.patternProperties = Object.fromEntries(Object.entries(s.patternProperties as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]));
+    out.patternProperties = Object.fromEntries(
+      Object.entries(s.patternProperties as Record<string, unknown>).map(([k, v]) => [k, allowTemplates(v)]),
+    );
   }
   if (s.items && typeof s.items === 'object') out.items = allowTemplates(s.items);
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(s[key])) out[key] = (s[key] as unknown[]).map(allowTemplates);

@@ -27,7 +27,10 @@ export function templateRefs(template: string): string[] {
   for (const t of tokens) {
     if (t[0] === 'text') continue;
     if (t[0] !== 'name') {
-      throw new RemediatorError('REM_ERR_TEMPLATE', `template ${JSON.stringify(template)}: only {{ path.to.value }} tags are allowed (no sections, partials or unescaped tags)`);
+      throw new RemediatorError(
+        'REM_ERR_TEMPLATE',
+        `template ${JSON.stringify(template)}: only {{ path.to.value }} tags are allowed (no sections, partials or unescaped tags)`,
+      );
     }
     refs.push(String(t[1]));
   }
@@ -35,10 +38,15 @@ export function templateRefs(template: string): string[] {
 }
 
 /** Every template reference inside a value (objects and arrays are walked). */
-export function collectRefs(value: unknown, out: Array<{ path: string; pointer: string }> = [], pointer = ''): Array<{ path: string; pointer: string }> {
+export function collectRefs(
+  value: unknown,
+  out: Array<{ path: string; pointer: string }> = [],
+  pointer = '',
+): Array<{ path: string; pointer: string }> {
   if (isTemplated(value)) for (const path of templateRefs(value)) out.push({ path, pointer });
   else if (Array.isArray(value)) for (const [i, v] of value.entries()) collectRefs(v, out, `${pointer}/${i}`);
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectRefs(v, out, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) collectRefs(v, out, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
   return out;
 }
 
@@ -68,7 +76,9 @@ export function render(value: unknown, view: Record<string, unknown>): unknown {
 function resolve(view: Record<string, unknown>, path: string, template: string): unknown {
   const { found, value } = lookup(view, path);
   if (!found || value === null) {
-    throw new RemediatorError('REM_ERR_TEMPLATE', `${JSON.stringify(template)}: "${path}" has no value for this alert`, { details: { path } });
+    throw new RemediatorError('REM_ERR_TEMPLATE', `${JSON.stringify(template)}: "${path}" has no value for this alert`, {
+      details: { path },
+    });
   }
   return value;
 }

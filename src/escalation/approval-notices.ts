@@ -11,7 +11,9 @@ import type { Escalator } from './escalator.ts';
 import type { IncidentReport } from './incident.ts';
 
 export interface ApprovalNoticesDeps {
-  escalator: Pick<Escalator, 'trigger'> & { scheduleApproval(job: ApprovalJobData, at: number, key: string, options?: { signal?: AbortSignal }): Promise<void> };
+  escalator: Pick<Escalator, 'trigger'> & {
+    scheduleApproval(job: ApprovalJobData, at: number, key: string, options?: { signal?: AbortSignal }): Promise<void>;
+  };
   getRun(runId: string): Promise<RunView | undefined>;
   recordDecision(decision: Decision): Promise<void>;
   reportFor(view: RunView): IncidentReport;
@@ -36,7 +38,6 @@ const SAVE_GRACE_MS = 10_000;
 const POLL_FOR_MS = 2_000;
 /** How old an unannounced wait must be before the sweeper adds its notice job (the recording process normally has). */
 const ANNOUNCE_GRACE_MS = 10_000;
-
 
 /**
  * Waiting approvals reach the approvers (issue: "approvals are silent"):
@@ -66,7 +67,8 @@ export function approvalNotices(deps: ApprovalNoticesDeps) {
       // The decision is recorded just before the waiting state is saved: wait for it, briefly (a worker that died in
       // between leaves the job to be retried).
       if (FINAL_STATUSES.has(view.status) || Date.parse(lastAwaiting(view) ?? view.createdAt) + SAVE_GRACE_MS <= now()) return undefined;
-      if (Date.now() - begin > POLL_FOR_MS) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not saved as awaiting approval yet; the notice is retried`);
+      if (Date.now() - begin > POLL_FOR_MS)
+        throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not saved as awaiting approval yet; the notice is retried`);
       await sleep(50, undefined, { signal });
     }
   }
@@ -79,11 +81,24 @@ export function approvalNotices(deps: ApprovalNoticesDeps) {
     if (alreadyTold(view)) return;
     const report = deps.reportFor(view);
     const plan = report.approval?.plan ?? pending.stepId;
-    await deps.escalator.trigger(report, { targets: deps.targets, note: `Waiting for approval until ${pending.expiresAt}: ${plan}. Approve or reject here or with POST /v1/runs/${runId}/approve.`, signal });
-    await decide(view, 'approval_requested', `approvers told on ${deps.targets.join(', ')}: step "${pending.stepId}" waits for approval until ${pending.expiresAt}`);
+    await deps.escalator.trigger(report, {
+      targets: deps.targets,
+      note: `Waiting for approval until ${pending.expiresAt}: ${plan}. Approve or reject here or with POST /v1/runs/${runId}/approve.`,
+      signal,
+    });
+    await decide(
+      view,
+      'approval_requested',
+      `approvers told on ${deps.targets.join(', ')}: step "${pending.stepId}" waits for approval until ${pending.expiresAt}`,
+    );
     const remindAt = Date.parse(pending.expiresAt) - deps.remindBeforeMs;
     if (deps.remindBeforeMs > 0 && remindAt > now()) {
-      await deps.escalator.scheduleApproval({ kind: 'reminder', runId, planHash: pending.planHash }, remindAt, `${runId}-${pending.planHash.slice(0, 16)}`, { signal });
+      await deps.escalator.scheduleApproval(
+        { kind: 'reminder', runId, planHash: pending.planHash },
+        remindAt,
+        `${runId}-${pending.planHash.slice(0, 16)}`,
+        { signal },
+      );
     }
   }
 
@@ -94,12 +109,27 @@ export function approvalNotices(deps: ApprovalNoticesDeps) {
     if (view.approvals?.[pending.stepId]?.planHash === pending.planHash) return;
     if (Date.parse(pending.expiresAt) <= now()) return;
     const report = deps.reportFor(view);
-    await deps.escalator.trigger(report, { targets: deps.targets, note: `Reminder: the approval of step "${pending.stepId}" closes at ${pending.expiresAt}; unanswered, the run escalates.`, signal });
-    await decide(view, 'approval_reminded', `approvers reminded on ${deps.targets.join(', ')}: step "${pending.stepId}" still waits; its window closes at ${pending.expiresAt}`);
+    await deps.escalator.trigger(report, {
+      targets: deps.targets,
+      note: `Reminder: the approval of step "${pending.stepId}" closes at ${pending.expiresAt}; unanswered, the run escalates.`,
+      signal,
+    });
+    await decide(
+      view,
+      'approval_reminded',
+      `approvers reminded on ${deps.targets.join(', ')}: step "${pending.stepId}" still waits; its window closes at ${pending.expiresAt}`,
+    );
   }
 
   function decide(view: RunView, reason: 'approval_requested' | 'approval_reminded', message: string): Promise<void> {
-    return deps.recordDecision({ at: new Date(now()).toISOString(), reason, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message });
+    return deps.recordDecision({
+      at: new Date(now()).toISOString(),
+      reason,
+      runId: view.id,
+      playbook: view.playbook,
+      ...(view.episodeId ? { episodeId: view.episodeId } : {}),
+      message,
+    });
   }
 
   /** Adds the notice job of the wait recorded at `at` (idempotent by id), then forgets its unannounced entry. */
@@ -114,7 +144,10 @@ export function approvalNotices(deps: ApprovalNoticesDeps) {
       if (decision.reason !== 'awaiting_approval' || !decision.runId || deps.targets.length === 0) return;
       const runId = decision.runId;
       announce(runId, Date.parse(decision.at)).catch((err: unknown) => {
-        deps.log.error({ runId, error: (err as Error).message }, 'the approvers could not be told yet that a run waits for approval; the sweeper tries again');
+        deps.log.error(
+          { runId, error: (err as Error).message },
+          'the approvers could not be told yet that a run waits for approval; the sweeper tries again',
+        );
       });
     },
     /**
@@ -153,6 +186,8 @@ export function approvalTargets(config: EscalationConfig | undefined): string[] 
   if (!config) return [];
   if (config.approvals?.targets) return config.approvals.targets;
   return Object.entries(config.targets ?? {})
-    .filter(([, c]) => c.type === 'slack-app' || (c.role ?? (c.type === 'pagerduty' || c.type === 'opsgenie' ? 'page' : 'notify')) === 'notify')
+    .filter(
+      ([, c]) => c.type === 'slack-app' || (c.role ?? (c.type === 'pagerduty' || c.type === 'opsgenie' ? 'page' : 'notify')) === 'notify',
+    )
     .map(([name]) => name);
 }

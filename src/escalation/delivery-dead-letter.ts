@@ -52,7 +52,11 @@ export class DeadLetterStore {
     };
     const body = JSON.stringify(item.body);
     if (body !== undefined && body.length <= BODY_KEEP_CHARS) record.body = item.body;
-    await this.#redis.multi().lpush(this.#keys.dead(), JSON.stringify(record)).ltrim(this.#keys.dead(), 0, this.#keep - 1).exec();
+    await this.#redis
+      .multi()
+      .lpush(this.#keys.dead(), JSON.stringify(record))
+      .ltrim(this.#keys.dead(), 0, this.#keep - 1)
+      .exec();
     return record;
   }
 

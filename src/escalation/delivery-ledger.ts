@@ -54,7 +54,14 @@ if cjson.decode(meta)['deliveryId'] ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
-const SCRIPTS = { escEnqueueOpen: ENQUEUE_OPEN, escEnqueueIfOpen: ENQUEUE_IF_OPEN, escEnqueueClose: ENQUEUE_CLOSE, escPop: POP, escRelease: RELEASE, escForgetOpen: FORGET_OPEN } as const;
+const SCRIPTS = {
+  escEnqueueOpen: ENQUEUE_OPEN,
+  escEnqueueIfOpen: ENQUEUE_IF_OPEN,
+  escEnqueueClose: ENQUEUE_CLOSE,
+  escPop: POP,
+  escRelease: RELEASE,
+  escForgetOpen: FORGET_OPEN,
+} as const;
 type ScriptName = keyof typeof SCRIPTS;
 
 export class DeliveryLedger {
@@ -67,7 +74,8 @@ export class DeliveryLedger {
     this.#keys = keys;
     this.#openTtlMs = options.openIncidentTtlMs;
     for (const [name, lua] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: name === 'escForgetOpen' ? 1 : name === 'escPop' || name === 'escRelease' ? 2 : 3, lua });
+      if (!(name in redis))
+        redis.defineCommand(name, { numberOfKeys: name === 'escForgetOpen' ? 1 : name === 'escPop' || name === 'escRelease' ? 2 : 3, lua });
     }
   }
 
@@ -80,20 +88,51 @@ export class DeliveryLedger {
   async enqueueTrigger(chainId: string, trigger: DeliveryItem, update: DeliveryItem): Promise<'trigger' | 'update'> {
     const k = this.#keys;
     const meta = JSON.stringify({ openedAt: trigger.enqueuedAt, level: trigger.level, deliveryId: trigger.id });
-    const opened = await this.#run('escEnqueueOpen', k.open(trigger.episodeKey), k.chain(chainId), k.chains(), trigger.target, JSON.stringify(trigger), JSON.stringify(update), meta, this.#openTtlMs, chainId);
+    const opened = await this.#run(
+      'escEnqueueOpen',
+      k.open(trigger.episodeKey),
+      k.chain(chainId),
+      k.chains(),
+      trigger.target,
+      JSON.stringify(trigger),
+      JSON.stringify(update),
+      meta,
+      this.#openTtlMs,
+      chainId,
+    );
     return opened === 1 ? 'trigger' : 'update';
   }
 
   /** Queues an update only where an incident is open. */
   async enqueueUpdate(chainId: string, item: DeliveryItem): Promise<boolean> {
     const k = this.#keys;
-    return (await this.#run('escEnqueueIfOpen', k.open(item.episodeKey), k.chain(chainId), k.chains(), item.target, JSON.stringify(item), chainId)) === 1;
+    return (
+      (await this.#run(
+        'escEnqueueIfOpen',
+        k.open(item.episodeKey),
+        k.chain(chainId),
+        k.chains(),
+        item.target,
+        JSON.stringify(item),
+        chainId,
+      )) === 1
+    );
   }
 
   /** Queues a resolve only where a trigger went, and forgets the open incident. */
   async enqueueResolve(chainId: string, item: DeliveryItem): Promise<boolean> {
     const k = this.#keys;
-    return (await this.#run('escEnqueueClose', k.open(item.episodeKey), k.chain(chainId), k.chains(), item.target, JSON.stringify(item), chainId)) === 1;
+    return (
+      (await this.#run(
+        'escEnqueueClose',
+        k.open(item.episodeKey),
+        k.chain(chainId),
+        k.chains(),
+        item.target,
+        JSON.stringify(item),
+        chainId,
+      )) === 1
+    );
   }
 
   /** Forgets the open incident at a target, if `triggerId` is the trigger that opened it (it was refused). */

@@ -32,17 +32,29 @@ export function classifyResponse(res: HttpResponse, now: number, accept?: (res: 
   const excerpt = bodyExcerpt(res.body);
   if (res.status >= 200 && res.status < 300) {
     const refusal = accept?.(res) ?? null;
-    return refusal === null ? { kind: 'delivered', status: res.status } : { kind: 'reject', status: res.status, reason: `HTTP ${res.status}: ${refusal}` };
+    return refusal === null
+      ? { kind: 'delivered', status: res.status }
+      : { kind: 'reject', status: res.status, reason: `HTTP ${res.status}: ${refusal}` };
   }
   if (res.status === 429 || res.status === 408 || res.status >= 500) {
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now);
-    return { kind: 'retry', status: res.status, reason: `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    return {
+      kind: 'retry',
+      status: res.status,
+      reason: `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    };
   }
   return { kind: 'reject', status: res.status, reason: `HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}` };
 }
 
 /** Sends and classifies; transport failures and timeouts become `retry`. Never throws. */
-export async function sendAndClassify(http: HttpClient, req: HttpRequest, now: () => number, accept?: (res: HttpResponse) => string | null): Promise<DeliveryOutcome> {
+export async function sendAndClassify(
+  http: HttpClient,
+  req: HttpRequest,
+  now: () => number,
+  accept?: (res: HttpResponse) => string | null,
+): Promise<DeliveryOutcome> {
   try {
     const res = await http.request(req);
     return classifyResponse(res, now(), accept);

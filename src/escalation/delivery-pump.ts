@@ -47,7 +47,12 @@ export interface PumpDeps {
  * - retry (429/5xx/408/network) → count the attempt; dead letter when attempts are used up; else wait
  *   max(backoff, Retry-After) and come back to the same event.
  */
-export async function pumpChain(job: Job<PumpJobData>, token: string | undefined, signal: AbortSignal | undefined, deps: PumpDeps): Promise<{ delivered: number; deadLettered: number }> {
+export async function pumpChain(
+  job: Job<PumpJobData>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+  deps: PumpDeps,
+): Promise<{ delivered: number; deadLettered: number }> {
   const now = deps.now ?? Date.now;
   const { chainId } = job.data;
   const result = { delivered: 0, deadLettered: 0 };
@@ -78,7 +83,13 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
     }
 
     const started = now();
-    const outcome = await target.send(item, { http: deps.http, signal: abort, timeoutMs: deps.settings.timeoutMs, now, ...(deps.memory ? { memory: deps.memory } : {}) });
+    const outcome = await target.send(item, {
+      http: deps.http,
+      signal: abort,
+      timeoutMs: deps.settings.timeoutMs,
+      now,
+      ...(deps.memory ? { memory: deps.memory } : {}),
+    });
     deps.observer?.attempt(item.target, outcome.kind === 'delivered' ? 'sent' : 'failed', (now() - started) / 1000);
     if (outcome.kind === 'delivered') {
       await acknowledge(() => deps.ledger.pop(chainId, item.id), abort, log);
@@ -92,11 +103,17 @@ export async function pumpChain(job: Job<PumpJobData>, token: string | undefined
     // A provider's Retry-After is a floor the jitter never shortens, capped so a wild value cannot park an event for days.
     const retryAfterMs = outcome.kind === 'retry' ? outcome.retryAfterMs : undefined;
     const floorMs = retryAfterMs === undefined ? 0 : Math.min(retryAfterMs, deps.settings.maxRetryAfterMs);
-    const next = outcome.kind === 'reject' ? undefined : nextRetry(deliveryRetry(deps.settings), attempts, { floorMs, random: deps.random });
+    const next =
+      outcome.kind === 'reject' ? undefined : nextRetry(deliveryRetry(deps.settings), attempts, { floorMs, random: deps.random });
     if (!next?.retry) {
       const why = outcome.kind === 'reject' ? reason : `gave up after ${attempts} attempts; last: ${reason}`;
       await deadLetter(deps, chainId, item, why, outcome.status, attempts, now);
-      log.error({ status: outcome.status, attempts, error: reason }, outcome.kind === 'reject' ? 'escalation refused by the target; moved to the dead letter' : 'escalation kept failing; moved to the dead letter');
+      log.error(
+        { status: outcome.status, attempts, error: reason },
+        outcome.kind === 'reject'
+          ? 'escalation refused by the target; moved to the dead letter'
+          : 'escalation kept failing; moved to the dead letter',
+      );
       result.deadLettered++;
       if (item.action === 'trigger' && target.dependsOnTrigger) result.deadLettered += await dropDependents(deps, chainId, item, now);
       continue;
@@ -129,8 +146,21 @@ async function dropDependents(deps: PumpDeps, chainId: string, trigger: Delivery
 }
 
 /** Records the event as dead, then takes it off its chain so the events behind it can go. */
-async function deadLetter(deps: PumpDeps, chainId: string, item: DeliveryItem, error: string, status: number | undefined, attempts: number, now: () => number): Promise<void> {
-  await deps.deadLetters.add(item, { error: deps.redact(error), ...(status === undefined ? {} : { status }), attempts, at: new Date(now()).toISOString() });
+async function deadLetter(
+  deps: PumpDeps,
+  chainId: string,
+  item: DeliveryItem,
+  error: string,
+  status: number | undefined,
+  attempts: number,
+  now: () => number,
+): Promise<void> {
+  await deps.deadLetters.add(item, {
+    error: deps.redact(error),
+    ...(status === undefined ? {} : { status }),
+    attempts,
+    at: new Date(now()).toISOString(),
+  });
   await deps.ledger.pop(chainId, item.id);
   deps.observer?.deadLettered(item.target);
 }
@@ -148,7 +178,8 @@ async function acknowledge(pop: () => Promise<unknown>, signal: AbortSignal, log
       return;
     } catch (err) {
       if (signal.aborted) throw err;
-      if (attempt === 0) log.warn({ error: (err as Error).message }, 'escalation delivered but Redis did not take it off its chain; retrying until it does');
+      if (attempt === 0)
+        log.warn({ error: (err as Error).message }, 'escalation delivered but Redis did not take it off its chain; retrying until it does');
       await sleep(Math.min(100 * 2 ** attempt, 2000), undefined, { signal }).catch(() => undefined);
     }
   }

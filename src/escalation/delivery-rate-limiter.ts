@@ -35,7 +35,8 @@ export class SlidingWindowLimiter {
 
   /** Takes a slot and returns 0, or returns how many milliseconds to wait before asking again. */
   async acquire(bucket: string, max: number, windowMs: number): Promise<number> {
-    const fn = (this.#redis as unknown as { escRateAcquire(key: string, windowMs: number, max: number, member: string): Promise<number> }).escRateAcquire;
+    const fn = (this.#redis as unknown as { escRateAcquire(key: string, windowMs: number, max: number, member: string): Promise<number> })
+      .escRateAcquire;
     return fn.call(this.#redis, this.#keys.rate(bucket), windowMs, max, randomUUID());
   }
 }

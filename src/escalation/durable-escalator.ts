@@ -177,7 +177,11 @@ export class DurableEscalator implements Escalator {
     try {
       this.#targets = options.targetFactory(options.config.targets ?? {}, options.env, { threads });
       // Signing secrets are not sent anywhere, but are secrets all the same.
-      signing = Object.entries(options.config.targets ?? {}).flatMap(([name, c]) => (c.type === 'slack-app' && c.signingSecret ? [resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, options.env)] : []));
+      signing = Object.entries(options.config.targets ?? {}).flatMap(([name, c]) =>
+        c.type === 'slack-app' && c.signingSecret
+          ? [resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, options.env)]
+          : [],
+      );
     } catch (err) {
       // A missing `env:` secret: nothing else was opened yet.
       this.#redis.disconnect();
@@ -189,32 +193,53 @@ export class DurableEscalator implements Escalator {
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
     // No version check on this fail-fast connection: BullMQ would keep one timed-out INFO as the queue's error for good
     // (src/queue/bullmq-run-queue.ts); the worker's connection below does the check.
-    this.#queue = options.queues.queue<TimerJobData>(this.settings.queue, { connection: this.#redis, prefix: this.settings.prefix, skipVersionCheck: true });
+    this.#queue = options.queues.queue<TimerJobData>(this.settings.queue, {
+      connection: this.#redis,
+      prefix: this.settings.prefix,
+      skipVersionCheck: true,
+    });
     this.#queue.on('error', (err) => this.#log.warn({ error: this.#redact(err.message) }, 'escalation queue error'));
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
       const memory = new RedisTargetMemory(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
-      const deps = { ledger: this.#ledger, deadLetters: this.#dead, limiter, targets: this.#targets, http: options.http, settings: this.settings, log: this.#log, redact: this.#redact, observer: options.observer, memory };
+      const deps = {
+        ledger: this.#ledger,
+        deadLetters: this.#dead,
+        limiter,
+        targets: this.#targets,
+        http: options.http,
+        settings: this.settings,
+        log: this.#log,
+        redact: this.#redact,
+        observer: options.observer,
+        memory,
+      };
       const { onOverdue, onApproval, onResponseDue, onWarRoom } = options;
-      this.#worker = options.queues.worker<TimerJobData>(this.settings.queue, async (job, token, signal) => {
-        const abort = signal ?? new AbortController().signal;
-        if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, abort);
-        if (job.name === APPROVAL_JOB) return onApproval?.(job.data as ApprovalJobData, abort);
-        if (job.name === RESPONSE_JOB) return onResponseDue?.(job.data as ResponseDue, abort);
-        if (job.name === WAR_ROOM_JOB) {
-          const due = job.data as WarRoomDue;
-          if (onWarRoom && (await onWarRoom(due, abort))) await this.#scheduleWarRoom({ ...due, sequence: due.sequence + 1 });
-          return undefined;
-        }
-        return pumpChain(job as Job<PumpJobData>, token, signal, deps);
-      }, {
-        connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
-        prefix: this.settings.prefix,
-        concurrency: this.settings.concurrency,
-      });
+      this.#worker = options.queues.worker<TimerJobData>(
+        this.settings.queue,
+        async (job, token, signal) => {
+          const abort = signal ?? new AbortController().signal;
+          if (job.name === OVERDUE_JOB) return onOverdue?.((job.data as OverdueJobData).runId, abort);
+          if (job.name === APPROVAL_JOB) return onApproval?.(job.data as ApprovalJobData, abort);
+          if (job.name === RESPONSE_JOB) return onResponseDue?.(job.data as ResponseDue, abort);
+          if (job.name === WAR_ROOM_JOB) {
+            const due = job.data as WarRoomDue;
+            if (onWarRoom && (await onWarRoom(due, abort))) await this.#scheduleWarRoom({ ...due, sequence: due.sequence + 1 });
+            return undefined;
+          }
+          return pumpChain(job as Job<PumpJobData>, token, signal, deps);
+        },
+        {
+          connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
+          prefix: this.settings.prefix,
+          concurrency: this.settings.concurrency,
+        },
+      );
       this.#worker.on('error', (err) => this.#log.error({ error: this.#redact(err.message) }, 'escalation worker error'));
-      this.#worker.on('failed', (job, err) => this.#log.error({ job: job?.name, data: job?.data, error: this.#redact(err.message) }, 'escalation job failed; it is retried'));
+      this.#worker.on('failed', (job, err) =>
+        this.#log.error({ job: job?.name, data: job?.data, error: this.#redact(err.message) }, 'escalation job failed; it is retried'),
+      );
     }
   }
 
@@ -230,10 +255,16 @@ export class DurableEscalator implements Escalator {
         for (const chainId of await e.#ledger.chainsWithEvents()) await e.#addPump(chainId);
       })();
       ready.catch(() => undefined);
-      await Promise.race([ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]);
+      await Promise.race([
+        ready,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+      ]);
     } catch (err) {
       await e.#abandon();
-      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `escalation cannot reach Redis: ${e.#redact(String((err as Error)?.message ?? err))}`);
+      throw new RemediatorError(
+        'REM_ERR_STORE_UNAVAILABLE',
+        `escalation cannot reach Redis: ${e.#redact(String((err as Error)?.message ?? err))}`,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -245,7 +276,10 @@ export class DurableEscalator implements Escalator {
    * the level's response-time tiers and its war-room cadence are scheduled as delayed jobs whose ids are the
    * episode's, so triggering again schedules nothing twice. `tier` marks a trigger sent by a tier (it schedules none).
    */
-  async trigger(report: IncidentReport, options: { targets?: string[]; note?: string; signal?: AbortSignal; tier?: boolean } = {}): Promise<EscalationReceipt> {
+  async trigger(
+    report: IncidentReport,
+    options: { targets?: string[]; note?: string; signal?: AbortSignal; tier?: boolean } = {},
+  ): Promise<EscalationReceipt> {
     this.#check(report);
     const { names, skipped } = this.#select(report.level, options.targets);
     const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped };
@@ -275,7 +309,12 @@ export class DurableEscalator implements Escalator {
   }
 
   /** Update and resolve: to every target where the episode's incident is open, decided per target in Lua. */
-  async #toOpenTargets(report: IncidentReport, action: 'update' | 'resolve', note: string | undefined, signal: AbortSignal | undefined): Promise<EscalationReceipt> {
+  async #toOpenTargets(
+    report: IncidentReport,
+    action: 'update' | 'resolve',
+    note: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<EscalationReceipt> {
     this.#check(report);
     const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
     await this.#guard(signal, async () => {
@@ -287,7 +326,8 @@ export class DurableEscalator implements Escalator {
         }
         const item = this.#item(target, action, report, note);
         const chainId = chainIdFor(report.episodeKey, name);
-        const queued = action === 'update' ? await this.#ledger.enqueueUpdate(chainId, item) : await this.#ledger.enqueueResolve(chainId, item);
+        const queued =
+          action === 'update' ? await this.#ledger.enqueueUpdate(chainId, item) : await this.#ledger.enqueueResolve(chainId, item);
         if (!queued) {
           receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
           continue;
@@ -296,17 +336,30 @@ export class DurableEscalator implements Escalator {
         receipt.enqueued.push({ target: name, action, deliveryId: item.id });
       }
     });
-    if (receipt.enqueued.length === 0 && receipt.skipped.length === 0) receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
+    if (receipt.enqueued.length === 0 && receipt.skipped.length === 0)
+      receipt.skipped.push({ target: '*', reason: 'no open incident for this episode' });
     // Updates are offered for every rung of every run; only those that went somewhere are worth an info line.
     const level = receipt.enqueued.length > 0 ? 'info' : 'debug';
-    this.#log[level]({ episodeKey: report.episodeKey, action, enqueued: receipt.enqueued }, `escalation ${action === 'update' ? 'updated' : 'resolved'}`);
+    this.#log[level](
+      { episodeKey: report.episodeKey, action, enqueued: receipt.enqueued },
+      `escalation ${action === 'update' ? 'updated' : 'resolved'}`,
+    );
     return receipt;
   }
 
-  async escalateRun(run: RunInfo, options: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+  async escalateRun(
+    run: RunInfo,
+    options: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal } = {},
+  ): Promise<EscalationReceipt> {
     const signal = options.signal ?? new AbortController().signal;
-    const base = this.#buildReport ? await this.#buildReport(run, signal) : minimalReport(run, { level: this.policy.levelFor(run.alert.labels) });
-    const report: IncidentReport = { ...base, level: options.level ?? base.level, status: base.status === 'remediating' ? 'escalated' : base.status };
+    const base = this.#buildReport
+      ? await this.#buildReport(run, signal)
+      : minimalReport(run, { level: this.policy.levelFor(run.alert.labels) });
+    const report: IncidentReport = {
+      ...base,
+      level: options.level ?? base.level,
+      status: base.status === 'remediating' ? 'escalated' : base.status,
+    };
     return this.trigger(report, {
       ...(options.targets ? { targets: options.targets } : {}),
       ...(options.summary ? { note: options.summary } : {}),
@@ -321,7 +374,15 @@ export class DurableEscalator implements Escalator {
    */
   async watchResolution(runId: string, at: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#guard(options.signal, async () => {
-      await this.#queue.add(OVERDUE_JOB, { runId }, { ...PUMP_JOB_OPTIONS, jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`, delay: Math.max(0, at - this.#clock.now()) });
+      await this.#queue.add(
+        OVERDUE_JOB,
+        { runId },
+        {
+          ...PUMP_JOB_OPTIONS,
+          jobId: `overdue-${runId.replaceAll(':', '-')}-${Math.round(at)}`,
+          delay: Math.max(0, at - this.#clock.now()),
+        },
+      );
     });
   }
 
@@ -331,7 +392,11 @@ export class DurableEscalator implements Escalator {
    */
   async scheduleApproval(job: ApprovalJobData, at: number, key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#guard(options.signal, async () => {
-      await this.#queue.add(APPROVAL_JOB, job, { ...PUMP_JOB_OPTIONS, jobId: `approval-${job.kind}-${key}`.replaceAll(':', '-'), delay: Math.max(0, at - this.#clock.now()) });
+      await this.#queue.add(APPROVAL_JOB, job, {
+        ...PUMP_JOB_OPTIONS,
+        jobId: `approval-${job.kind}-${key}`.replaceAll(':', '-'),
+        delay: Math.max(0, at - this.#clock.now()),
+      });
     });
   }
 
@@ -340,7 +405,12 @@ export class DurableEscalator implements Escalator {
    * first (its trigger, which for a customer-facing target is neutral text), then the notice goes as an update,
    * rendered by the target's `renderNotice` when it has one. Only for text a person approved.
    */
-  async publish(report: IncidentReport, text: string, targets: string[], options: { signal?: AbortSignal } = {}): Promise<EscalationReceipt> {
+  async publish(
+    report: IncidentReport,
+    text: string,
+    targets: string[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<EscalationReceipt> {
     this.#check(report);
     const { names } = this.#select(report.level, targets);
     const receipt: EscalationReceipt = { episodeKey: report.episodeKey, level: report.level, enqueued: [], skipped: [] };
@@ -351,9 +421,13 @@ export class DurableEscalator implements Escalator {
         const chainId = chainIdFor(report.episodeKey, name);
         if (!open.has(name)) {
           const trigger = this.#item(target, 'trigger', report);
-          if ((await this.#ledger.enqueueTrigger(chainId, trigger, this.#item(target, 'update', report))) === 'trigger') receipt.enqueued.push({ target: name, action: 'trigger', deliveryId: trigger.id });
+          if ((await this.#ledger.enqueueTrigger(chainId, trigger, this.#item(target, 'update', report))) === 'trigger')
+            receipt.enqueued.push({ target: name, action: 'trigger', deliveryId: trigger.id });
         }
-        const notice: DeliveryItem = { ...this.#item(target, 'update', report, text), ...(target.renderNotice ? { body: target.renderNotice(report, text) } : {}) };
+        const notice: DeliveryItem = {
+          ...this.#item(target, 'update', report, text),
+          ...(target.renderNotice ? { body: target.renderNotice(report, text) } : {}),
+        };
         if (!(await this.#ledger.enqueueUpdate(chainId, notice))) {
           receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
           continue;
@@ -384,7 +458,11 @@ export class DurableEscalator implements Escalator {
     const base = { episodeKey: report.episodeKey, runId: report.run.id, level: report.level };
     const id = chainIdFor(report.episodeKey, '*');
     for (const [tier, t] of level.tiers.entries()) {
-      await this.#queue.add(RESPONSE_JOB, { ...base, tier } satisfies ResponseDue, { ...PUMP_JOB_OPTIONS, jobId: `response-${id}-${tier}`, delay: t.afterMs });
+      await this.#queue.add(RESPONSE_JOB, { ...base, tier } satisfies ResponseDue, {
+        ...PUMP_JOB_OPTIONS,
+        jobId: `response-${id}-${tier}`,
+        delay: t.afterMs,
+      });
     }
     if (level.updateEveryMs !== null) await this.#scheduleWarRoom({ ...base, sequence: 1 });
   }
@@ -449,7 +527,10 @@ export class DurableEscalator implements Escalator {
     if (asked) {
       const unknown = asked.filter((n) => !this.#targets.has(n));
       if (unknown.length > 0) {
-        throw new RemediatorError('REM_ERR_BAD_REQUEST', `unknown escalation target(s): ${unknown.join(', ')} (configured: ${this.targets.join(', ') || 'none'})`);
+        throw new RemediatorError(
+          'REM_ERR_BAD_REQUEST',
+          `unknown escalation target(s): ${unknown.join(', ')} (configured: ${this.targets.join(', ') || 'none'})`,
+        );
       }
       return { names: [...new Set(asked)], skipped: [] };
     }
@@ -457,11 +538,18 @@ export class DurableEscalator implements Escalator {
     if (p.targets) {
       return {
         names: p.targets.filter((n) => this.#targets.has(n)),
-        skipped: p.targets.filter((n) => !this.#targets.has(n)).map((n) => ({ target: n, reason: 'named by the severity policy but not configured' })),
+        skipped: p.targets
+          .filter((n) => !this.#targets.has(n))
+          .map((n) => ({ target: n, reason: 'named by the severity policy but not configured' })),
       };
     }
-    const names = [...this.#targets.values()].filter((t) => (p.page && t.role === 'page') || (p.notify && t.role === 'notify')).map((t) => t.name);
-    return { names, skipped: names.length === 0 ? [{ target: '*', reason: `level ${level}: record only (no target for this level)` }] : [] };
+    const names = [...this.#targets.values()]
+      .filter((t) => (p.page && t.role === 'page') || (p.notify && t.role === 'notify'))
+      .map((t) => t.name);
+    return {
+      names,
+      skipped: names.length === 0 ? [{ target: '*', reason: `level ${level}: record only (no target for this level)` }] : [],
+    };
   }
 
   #item(target: PagingTarget, action: EscalationAction, report: IncidentReport, note?: string): DeliveryItem {
@@ -486,7 +574,10 @@ export class DurableEscalator implements Escalator {
     signal?.throwIfAborted();
     const run = work().catch((err: unknown) => {
       if (isRemediatorError(err)) throw err;
-      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `escalation could not be enqueued: ${this.#redact(String((err as Error)?.message ?? err))}`);
+      throw new RemediatorError(
+        'REM_ERR_STORE_UNAVAILABLE',
+        `escalation could not be enqueued: ${this.#redact(String((err as Error)?.message ?? err))}`,
+      );
     });
     if (!signal) return run;
     let onAbort: (() => void) | undefined;

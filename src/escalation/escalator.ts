@@ -36,7 +36,10 @@ export interface Escalator {
    * installed for the run's report (falling back to a minimal report built from the run's alert), applies `level`,
    * and adds `summary` as the escalation's note.
    */
-  escalateRun(run: RunInfo, options?: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal }): Promise<EscalationReceipt>;
+  escalateRun(
+    run: RunInfo,
+    options?: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal },
+  ): Promise<EscalationReceipt>;
 }
 
 /** What was enqueued where, and what was not and why. Safe to store on the run record (no secrets). */

@@ -12,7 +12,10 @@ import { runEpisodeId } from '../alerts/episode.ts';
  */
 
 export const LEVELS = ['P0', 'P1', 'P2', 'P3'] as const;
-export const Level = Type.Union(LEVELS.map((l) => Type.Literal(l)), { description: 'Incident level: P0 (core service down) … P3 (minor).' });
+export const Level = Type.Union(
+  LEVELS.map((l) => Type.Literal(l)),
+  { description: 'Incident level: P0 (core service down) … P3 (minor).' },
+);
 export type Level = Static<typeof Level>;
 
 const Timestamp = Type.String({ description: 'RFC 3339 timestamp.' });
@@ -30,7 +33,9 @@ export const IncidentRung = Type.Object({
 });
 export type IncidentRung = Static<typeof IncidentRung>;
 
-export const TimelineKind = Type.Union((['alert', 'decision', 'action', 'gate', 'escalation', 'recovery', 'note'] as const).map((k) => Type.Literal(k)));
+export const TimelineKind = Type.Union(
+  (['alert', 'decision', 'action', 'gate', 'escalation', 'recovery', 'note'] as const).map((k) => Type.Literal(k)),
+);
 
 export const TimelineEntry = Type.Object({
   at: Timestamp,
@@ -48,7 +53,9 @@ export const IncidentApproval = Type.Object({
   /** One line: what the step will do (`scale-up (kube.scale) on ai-ninja/Deployment/api`). */
   plan: Type.String(),
   expiresAt: Timestamp,
-  answer: Type.Optional(Type.Object({ verdict: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]), by: Type.String(), at: Timestamp })),
+  answer: Type.Optional(
+    Type.Object({ verdict: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]), by: Type.String(), at: Timestamp }),
+  ),
 });
 export type IncidentApproval = Static<typeof IncidentApproval>;
 

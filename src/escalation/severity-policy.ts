@@ -19,36 +19,63 @@ import { Level, LEVELS } from './incident.ts';
 
 const LevelAction = Type.Object(
   {
-    page: Type.Optional(Type.Boolean({ description: 'Send to every paging target (pagerduty, opsgenie, and targets with role "page"). Default per level: P0, P1 true.' })),
-    notify: Type.Optional(Type.Boolean({ description: 'Send to every notify target (slack, webhook, and targets with role "notify"). Default per level: P0, P2 true.' })),
-    targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Exactly these target names instead of page/notify.' })),
-    response: Type.Optional(Type.Union([Duration(), Type.Literal('business-hours')], { description: 'Time to first human response. Defaults: 5m, 15m, 30m, business-hours.' })),
-    resolution: Type.Optional(Duration({ description: 'Time by which the incident must be resolved; a run outliving it is escalated. Defaults: 1h, 4h, 24h, 7d.' })),
+    page: Type.Optional(
+      Type.Boolean({
+        description: 'Send to every paging target (pagerduty, opsgenie, and targets with role "page"). Default per level: P0, P1 true.',
+      }),
+    ),
+    notify: Type.Optional(
+      Type.Boolean({
+        description: 'Send to every notify target (slack, webhook, and targets with role "notify"). Default per level: P0, P2 true.',
+      }),
+    ),
+    targets: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'Exactly these target names instead of page/notify.' }),
+    ),
+    response: Type.Optional(
+      Type.Union([Duration(), Type.Literal('business-hours')], {
+        description: 'Time to first human response. Defaults: 5m, 15m, 30m, business-hours.',
+      }),
+    ),
+    resolution: Type.Optional(
+      Duration({ description: 'Time by which the incident must be resolved; a run outliving it is escalated. Defaults: 1h, 4h, 24h, 7d.' }),
+    ),
     tiers: Type.Optional(
       Type.Array(
         Type.Object(
           {
             targets: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Target names this tier pages (or notifies).' }),
-            after: Type.Optional(Duration({ description: 'Time after the incident was opened at which this tier goes. Default: the level\'s response time times the tier\'s position (1st tier: 1×, 2nd: 2×, …).' })),
+            after: Type.Optional(
+              Duration({
+                description:
+                  "Time after the incident was opened at which this tier goes. Default: the level's response time times the tier's position (1st tier: 1×, 2nd: 2×, …).",
+              }),
+            ),
             notify: Type.Optional(
-              Type.Boolean({ description: 'A notify tier goes at its time whether or not someone acknowledged (e.g. the business owner of a P0 within 5m); a paging tier (default) goes only when nobody has.' }),
+              Type.Boolean({
+                description:
+                  'A notify tier goes at its time whether or not someone acknowledged (e.g. the business owner of a P0 within 5m); a paging tier (default) goes only when nobody has.',
+              }),
             ),
           },
           { additionalProperties: false },
         ),
         {
           description:
-            'Response-time escalation: the page goes first to the level\'s targets; each tier whose time comes while the incident is still open (and, for paging tiers, not acknowledged in PagerDuty/Opsgenie) is sent to its targets and recorded as a `response_escalated` decision. Timed by delayed jobs in Redis, so a restart loses none. A tier naming a target that is not configured is refused at startup. Default: none, except P0: [{ targets: [business-owner], notify: true }], at the P0 response time (5m: the business owner is told within 5 minutes of a P0); configure a target named business-owner for it to reach them. While none is, that default tier is skipped and recorded as `response_tier_skipped`. Setting tiers replaces the default ([] turns it off). Example for P0: [{ targets: [business-owner], after: 5m, notify: true }, { targets: [tech-lead-pager], after: 5m }, { targets: [head-of-eng], after: 15m }].',
+            "Response-time escalation: the page goes first to the level's targets; each tier whose time comes while the incident is still open (and, for paging tiers, not acknowledged in PagerDuty/Opsgenie) is sent to its targets and recorded as a `response_escalated` decision. Timed by delayed jobs in Redis, so a restart loses none. A tier naming a target that is not configured is refused at startup. Default: none, except P0: [{ targets: [business-owner], notify: true }], at the P0 response time (5m: the business owner is told within 5 minutes of a P0); configure a target named business-owner for it to reach them. While none is, that default tier is skipped and recorded as `response_tier_skipped`. Setting tiers replaces the default ([] turns it off). Example for P0: [{ targets: [business-owner], after: 5m, notify: true }, { targets: [tech-lead-pager], after: 5m }, { targets: [head-of-eng], after: 15m }].",
         },
       ),
     ),
     updateEvery: Type.Optional(
-      Type.Union([Duration(), Type.Literal('never')], { description: 'War-room cadence: while the incident is open, a status update (what was tried ✓/✗, next step, ETA) goes to its open targets this often. Default 15m for P0 and P1, never for P2 and P3.' }),
+      Type.Union([Duration(), Type.Literal('never')], {
+        description:
+          'War-room cadence: while the incident is open, a status update (what was tried ✓/✗, next step, ETA) goes to its open targets this often. Default 15m for P0 and P1, never for P2 and P3.',
+      }),
     ),
     overdue: Type.Optional(
       Type.Union([Type.Literal('continue'), Type.Literal('stop')], {
         description:
-          'What a run still working past its level\'s resolution time does after it pages (once): `continue` (default) keeps trying, its further rungs become notes on the incident and a verified fix resolves it; `stop` cancels the run and leaves the incident to people.',
+          "What a run still working past its level's resolution time does after it pages (once): `continue` (default) keeps trying, its further rungs become notes on the incident and a verified fix resolves it; `stop` cancels the run and leaves the incident to people.",
       }),
     ),
   },
@@ -66,12 +93,23 @@ export const SeverityPolicyConfig = Type.Object(
           },
           { additionalProperties: false },
         ),
-        { description: 'First matching rule wins. Default: severity=critical → P0, priority=P0..P3 → that level, severity=error|major → P1, severity=warning → P2, severity=info → P3.' },
+        {
+          description:
+            'First matching rule wins. Default: severity=critical → P0, priority=P0..P3 → that level, severity=error|major → P1, severity=warning → P2, severity=info → P3.',
+        },
       ),
     ),
-    defaultLevel: Type.Optional(Type.Union(LEVELS.map((l) => Type.Literal(l)), { description: 'Level when no rule matches. Default P2.' })),
+    defaultLevel: Type.Optional(
+      Type.Union(
+        LEVELS.map((l) => Type.Literal(l)),
+        { description: 'Level when no rule matches. Default P2.' },
+      ),
+    ),
     levels: Type.Optional(
-      Type.Object({ P0: Type.Optional(LevelAction), P1: Type.Optional(LevelAction), P2: Type.Optional(LevelAction), P3: Type.Optional(LevelAction) }, { additionalProperties: false }),
+      Type.Object(
+        { P0: Type.Optional(LevelAction), P1: Type.Optional(LevelAction), P2: Type.Optional(LevelAction), P3: Type.Optional(LevelAction) },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -125,14 +163,51 @@ export const DEFAULT_RULES: ReadonlyArray<{ match: Record<string, string>; level
 ];
 
 export const DEFAULT_LEVELS: Readonly<Record<Level, LevelPolicy>> = {
-  P0: { page: true, notify: true, responseMs: 5 * 60_000, resolutionMs: 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: 15 * 60_000 },
-  P1: { page: true, notify: false, responseMs: 15 * 60_000, resolutionMs: 4 * 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: 15 * 60_000 },
-  P2: { page: false, notify: true, responseMs: 30 * 60_000, resolutionMs: 24 * 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: null },
-  P3: { page: false, notify: false, responseMs: null, resolutionMs: 7 * 24 * 3_600_000, overdue: 'continue', tiers: [], updateEveryMs: null },
+  P0: {
+    page: true,
+    notify: true,
+    responseMs: 5 * 60_000,
+    resolutionMs: 3_600_000,
+    overdue: 'continue',
+    tiers: [],
+    updateEveryMs: 15 * 60_000,
+  },
+  P1: {
+    page: true,
+    notify: false,
+    responseMs: 15 * 60_000,
+    resolutionMs: 4 * 3_600_000,
+    overdue: 'continue',
+    tiers: [],
+    updateEveryMs: 15 * 60_000,
+  },
+  P2: {
+    page: false,
+    notify: true,
+    responseMs: 30 * 60_000,
+    resolutionMs: 24 * 3_600_000,
+    overdue: 'continue',
+    tiers: [],
+    updateEveryMs: null,
+  },
+  P3: {
+    page: false,
+    notify: false,
+    responseMs: null,
+    resolutionMs: 7 * 24 * 3_600_000,
+    overdue: 'continue',
+    tiers: [],
+    updateEveryMs: null,
+  },
 };
 
 /** Level → PagerDuty severity; also the tag Slack shows (`[CRITICAL]`). */
-export const LEVEL_SEVERITY: Readonly<Record<Level, 'critical' | 'error' | 'warning' | 'info'>> = { P0: 'critical', P1: 'error', P2: 'warning', P3: 'info' };
+export const LEVEL_SEVERITY: Readonly<Record<Level, 'critical' | 'error' | 'warning' | 'info'>> = {
+  P0: 'critical',
+  P1: 'error',
+  P2: 'warning',
+  P3: 'info',
+};
 
 /** Level → Opsgenie priority (P5 is left for informational alerts nobody escalates). */
 export const LEVEL_OPSGENIE_PRIORITY: Readonly<Record<Level, 'P1' | 'P2' | 'P3' | 'P4'>> = { P0: 'P1', P1: 'P2', P2: 'P3', P3: 'P4' };
@@ -162,7 +237,12 @@ export class SeverityPolicy {
               afterMs: t.after !== undefined ? parseDuration(t.after) : (responseMs ?? 3_600_000) * (i + 1),
               notify: t.notify ?? false,
             }))
-          : (DEFAULT_TIERS[l] ?? []).map((t, i) => ({ targets: [...t.targets], afterMs: (responseMs ?? 3_600_000) * (i + 1), notify: t.notify, byDefault: true })),
+          : (DEFAULT_TIERS[l] ?? []).map((t, i) => ({
+              targets: [...t.targets],
+              afterMs: (responseMs ?? 3_600_000) * (i + 1),
+              notify: t.notify,
+              byDefault: true,
+            })),
         updateEveryMs: c?.updateEvery === undefined ? d.updateEveryMs : c.updateEvery === 'never' ? null : parseDuration(c.updateEvery),
         resolutionMs: c?.resolution === undefined ? d.resolutionMs : parseDuration(c.resolution),
         overdue: c?.overdue ?? d.overdue,

@@ -49,7 +49,15 @@ export class SlackInteractions {
   readonly #timeoutMs: number;
   readonly #onDecided: (runId: string, note: string, signal: AbortSignal) => Promise<void>;
 
-  constructor(options: { apps: SlackApp[]; http: HttpClient; clock: Clock; log: Logger; redact: Redactor; timeoutMs?: number; onDecided: (runId: string, note: string, signal: AbortSignal) => Promise<void> }) {
+  constructor(options: {
+    apps: SlackApp[];
+    http: HttpClient;
+    clock: Clock;
+    log: Logger;
+    redact: Redactor;
+    timeoutMs?: number;
+    onDecided: (runId: string, note: string, signal: AbortSignal) => Promise<void>;
+  }) {
     this.#apps = options.apps;
     this.#http = options.http;
     this.#clock = options.clock;
@@ -62,13 +70,27 @@ export class SlackInteractions {
   /** The slack-app targets with a signing secret (`env:NAME` read here). None: the endpoint is not offered. */
   static appsFrom(targets: Record<string, TargetConfig>, env: NodeJS.ProcessEnv = process.env): SlackApp[] {
     return Object.entries(targets).flatMap(([name, c]) =>
-      c.type === 'slack-app' && c.signingSecret ? [{ target: name, signingSecret: resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, env), users: c.users ?? {} }] : [],
+      c.type === 'slack-app' && c.signingSecret
+        ? [
+            {
+              target: name,
+              signingSecret: resolveSecret(c.signingSecret, `escalation.targets.${name}.signingSecret`, env),
+              users: c.users ?? {},
+            },
+          ]
+        : [],
     );
   }
 
   /** The target whose signing secret signed the request; REM_ERR_SLACK_SIGNATURE (no detail) otherwise. */
   verify(timestamp: string | undefined, signature: string | undefined, rawBody: string): string {
-    const check = verifySlackSignature({ secrets: this.#apps.map((a) => a.signingSecret), timestamp, signature, rawBody, nowMs: this.#clock.now() });
+    const check = verifySlackSignature({
+      secrets: this.#apps.map((a) => a.signingSecret),
+      timestamp,
+      signature,
+      rawBody,
+      nowMs: this.#clock.now(),
+    });
     if (!check.ok) {
       this.#log.warn({ reason: check.reason }, 'Slack interaction refused');
       throw new RemediatorError('REM_ERR_SLACK_SIGNATURE', 'request signature not accepted');
@@ -90,10 +112,22 @@ export class SlackInteractions {
     const userId = p.user?.id;
     if (typeof userId !== 'string') throw new RemediatorError('REM_ERR_BAD_REQUEST', 'payload.user.id: missing');
     const a = (Array.isArray(p.actions) ? p.actions[0] : undefined) as { action_id?: unknown; value?: unknown } | null | undefined;
-    if (!a || typeof a.action_id !== 'string' || !(SLACK_ACTIONS as readonly string[]).includes(a.action_id)) return { kind: 'ignored', reason: `action ${String(a?.action_id)}` };
+    if (!a || typeof a.action_id !== 'string' || !(SLACK_ACTIONS as readonly string[]).includes(a.action_id))
+      return { kind: 'ignored', reason: `action ${String(a?.action_id)}` };
     const [runId, planHash] = String(a.value ?? '').split(' ');
-    if (!runId || !planHash || !/^[A-Za-z0-9_-]+$/.test(runId)) throw new RemediatorError('REM_ERR_BAD_REQUEST', 'payload.actions[0].value: expected "<runId> <planHash>"');
-    return { kind: 'click', click: { app, userId, action: a.action_id as SlackActionId, runId, planHash, ...(typeof p.response_url === 'string' ? { responseUrl: p.response_url } : {}) } };
+    if (!runId || !planHash || !/^[A-Za-z0-9_-]+$/.test(runId))
+      throw new RemediatorError('REM_ERR_BAD_REQUEST', 'payload.actions[0].value: expected "<runId> <planHash>"');
+    return {
+      kind: 'click',
+      click: {
+        app,
+        userId,
+        action: a.action_id as SlackActionId,
+        runId,
+        planHash,
+        ...(typeof p.response_url === 'string' ? { responseUrl: p.response_url } : {}),
+      },
+    };
   }
 
   /** The operator a Slack member acts as, at the app whose secret signed the click; undefined when not mapped. */
@@ -123,7 +157,14 @@ export class SlackInteractions {
   async #respond(click: SlackClick, body: Record<string, unknown>): Promise<void> {
     if (!click.responseUrl) return;
     try {
-      const res = await this.#http.request({ method: 'POST', url: click.responseUrl, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: this.#timeoutMs, signal: AbortSignal.timeout(this.#timeoutMs) });
+      const res = await this.#http.request({
+        method: 'POST',
+        url: click.responseUrl,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        timeoutMs: this.#timeoutMs,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
       if (res.status >= 300) this.#log.warn({ status: res.status, runId: click.runId }, 'Slack response_url refused the answer');
     } catch (err) {
       this.#log.warn({ runId: click.runId, error: this.#redact((err as Error).message) }, 'Slack response_url could not be reached');

@@ -19,11 +19,18 @@ export function signSlackRequest(secret: string, timestamp: number | string, raw
  * the signing secrets (several apps may point at one endpoint). Every secret is tried and compared in constant time
  * (timingSafeEqual over equal-length digests). `reason` is for the log; the caller answers without detail.
  */
-export function verifySlackSignature(input: { secrets: readonly string[]; timestamp: string | undefined; signature: string | undefined; rawBody: string; nowMs: number }): SlackSignatureCheck {
+export function verifySlackSignature(input: {
+  secrets: readonly string[];
+  timestamp: string | undefined;
+  signature: string | undefined;
+  rawBody: string;
+  nowMs: number;
+}): SlackSignatureCheck {
   const { timestamp, signature } = input;
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: `missing or malformed ${SLACK_TIMESTAMP_HEADER}` };
   const ts = Number(timestamp);
-  if (Math.abs(Math.floor(input.nowMs / 1000) - ts) > SLACK_TOLERANCE_S) return { ok: false, reason: `${SLACK_TIMESTAMP_HEADER} is more than ${SLACK_TOLERANCE_S} s from now (stale or replayed)` };
+  if (Math.abs(Math.floor(input.nowMs / 1000) - ts) > SLACK_TOLERANCE_S)
+    return { ok: false, reason: `${SLACK_TIMESTAMP_HEADER} is more than ${SLACK_TOLERANCE_S} s from now (stale or replayed)` };
   if (!signature?.startsWith('v0=')) return { ok: false, reason: `missing ${SLACK_SIGNATURE_HEADER} or not version v0` };
   const given = Buffer.from(signature, 'utf8');
   let found = -1;

@@ -24,7 +24,11 @@ export class AlertmanagerHttpApi implements AlertmanagerApi {
     this.baseUrl = trimBaseUrl(options.baseUrl);
     this.#http = options.http;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#headers = { ...options.headers, accept: 'application/json', ...(options.auth ? { authorization: authorizationHeader(options.auth) } : {}) };
+    this.#headers = {
+      ...options.headers,
+      accept: 'application/json',
+      ...(options.auth ? { authorization: authorizationHeader(options.auth) } : {}),
+    };
   }
 
   async listAlerts(filter: AlertFilter, options: { signal: AbortSignal; timeoutMs?: number }): Promise<AmAlert[]> {
@@ -44,10 +48,14 @@ export class AlertmanagerHttpApi implements AlertmanagerApi {
     });
     if (res.status < 200 || res.status >= 300) {
       const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-      throw new RemediatorError('REM_ERR_HTTP_STATUS', `Alertmanager answered ${res.status} to GET /api/v2/alerts: ${text.trim().slice(0, 200)}`, {
-        details: { status: res.status, body: text.slice(0, 1000) },
-        retryable: res.status >= 500 || res.status === 429,
-      });
+      throw new RemediatorError(
+        'REM_ERR_HTTP_STATUS',
+        `Alertmanager answered ${res.status} to GET /api/v2/alerts: ${text.trim().slice(0, 200)}`,
+        {
+          details: { status: res.status, body: text.slice(0, 1000) },
+          retryable: res.status >= 500 || res.status === 429,
+        },
+      );
     }
     let body = res.body;
     if (typeof body === 'string') {
@@ -58,10 +66,14 @@ export class AlertmanagerHttpApi implements AlertmanagerApi {
       }
     }
     if (!Array.isArray(body)) {
-      throw new RemediatorError('REM_ERR_HTTP_STATUS', `Alertmanager answered ${res.status} to GET /api/v2/alerts with something that is not a list of alerts`, {
-        details: { status: res.status },
-        retryable: true,
-      });
+      throw new RemediatorError(
+        'REM_ERR_HTTP_STATUS',
+        `Alertmanager answered ${res.status} to GET /api/v2/alerts with something that is not a list of alerts`,
+        {
+          details: { status: res.status },
+          retryable: true,
+        },
+      );
     }
     return body.map(toAlert);
   }
@@ -79,7 +91,13 @@ function toAlert(raw: unknown): AmAlert {
     endsAt: typeof a.endsAt === 'string' ? a.endsAt : '',
     updatedAt: typeof a.updatedAt === 'string' ? a.updatedAt : '',
     ...(typeof a.generatorURL === 'string' && a.generatorURL ? { generatorURL: a.generatorURL } : {}),
-    receivers: Array.isArray(a.receivers) ? a.receivers.map((r) => (typeof r === 'object' && r !== null && typeof (r as { name?: unknown }).name === 'string' ? (r as { name: string }).name : '')).filter(Boolean) : [],
+    receivers: Array.isArray(a.receivers)
+      ? a.receivers
+          .map((r) =>
+            typeof r === 'object' && r !== null && typeof (r as { name?: unknown }).name === 'string' ? (r as { name: string }).name : '',
+          )
+          .filter(Boolean)
+      : [],
     status: { state, silencedBy: stringList(status.silencedBy), inhibitedBy: stringList(status.inhibitedBy) },
   };
 }

@@ -26,11 +26,16 @@ export const alertmanagerResolvedGate = defineGate({
       labels: Type.Optional(
         Type.Array(Type.String({ minLength: 1 }), {
           minItems: 1,
-          description: "Match only these labels of the run's alert, and count any alert that has them. Default: the alert's exact label set.",
+          description:
+            "Match only these labels of the run's alert, and count any alert that has them. Default: the alert's exact label set.",
         }),
       ),
-      matchers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra Alertmanager matchers, e.g. severity=~"critical|page".' })),
-      includeSilenced: Type.Optional(Type.Boolean({ default: true, description: 'Whether a silenced alert still counts as active (default true).' })),
+      matchers: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), { description: 'Extra Alertmanager matchers, e.g. severity=~"critical|page".' }),
+      ),
+      includeSilenced: Type.Optional(
+        Type.Boolean({ default: true, description: 'Whether a silenced alert still counts as active (default true).' }),
+      ),
       timeout: Type.Optional(Duration({ description: 'Per-request timeout (default 8s; keep it under the step pollTimeout).' })),
     },
     { additionalProperties: false },
@@ -48,7 +53,8 @@ export const alertmanagerResolvedGate = defineGate({
     if (missing.length > 0) return { verdict: 'fatal', summary: `the run's alert has no label ${missing.join(', ')} to match on` };
     // A label Alertmanager cannot parse in a matcher is left to the exact comparison below.
     const matchers = [...names.filter(isMatcherLabelName).map((n) => formatMatcher(n, alert.labels[n]!)), ...(p.matchers ?? [])];
-    if (matchers.length === 0) return { verdict: 'fatal', summary: "nothing to match on: the run's alert has no labels and no matchers were given" };
+    if (matchers.length === 0)
+      return { verdict: 'fatal', summary: "nothing to match on: the run's alert has no labels and no matchers were given" };
 
     const started = performance.now();
     let listed: AmAlert[];
@@ -62,11 +68,18 @@ export const alertmanagerResolvedGate = defineGate({
       const status = isRemediatorError(err) ? (err.details?.status as number | undefined) : undefined;
       const message = err instanceof Error ? err.message : String(err);
       // 400 is Alertmanager refusing the matchers: a playbook bug that polling will not fix.
-      return { verdict: status === 400 ? 'fatal' : 'fail', summary: message, ...(status !== undefined ? { statusCode: status } : {}), latencyMs: Math.round(performance.now() - started) };
+      return {
+        verdict: status === 400 ? 'fatal' : 'fail',
+        summary: message,
+        ...(status !== undefined ? { statusCode: status } : {}),
+        latencyMs: Math.round(performance.now() - started),
+      };
     }
     const latencyMs = Math.round(performance.now() - started);
 
-    const active = exact ? listed.filter((a) => (alert.fingerprint !== '' && a.fingerprint === alert.fingerprint) || sameLabels(a.labels, alert.labels)) : listed;
+    const active = exact
+      ? listed.filter((a) => (alert.fingerprint !== '' && a.fingerprint === alert.fingerprint) || sameLabels(a.labels, alert.labels))
+      : listed;
     const value = {
       matchers,
       active: active.length,

@@ -6,7 +6,10 @@ import { defineGate, type Observation } from '../engine/step-definition.ts';
 import { redactUrl, type HttpResponse } from '../ports/http-client.ts';
 
 /** `200`, `"200-299"` or `"2xx"`. */
-const StatusSpec = Type.Union([Type.Integer({ minimum: 100, maximum: 599 }), Type.String({ pattern: '^(?:[1-5]xx|[1-5]\\d\\d-[1-5]\\d\\d)$' })]);
+const StatusSpec = Type.Union([
+  Type.Integer({ minimum: 100, maximum: 599 }),
+  Type.String({ pattern: '^(?:[1-5]xx|[1-5]\\d\\d-[1-5]\\d\\d)$' }),
+]);
 
 /** Only this much of a body is searched by `contains`/`regex` and shown in the observation. */
 const MATCH_BYTES = 256 * 1024;
@@ -23,11 +26,20 @@ export const httpCheckGate = defineGate({
   params: Type.Object(
     {
       url: Type.String({ format: 'uri', description: 'Absolute http(s) URL.' }),
-      method: Type.Optional(Type.Union(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => Type.Literal(m)), { default: 'GET' })),
+      method: Type.Optional(
+        Type.Union(
+          ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => Type.Literal(m)),
+          { default: 'GET' },
+        ),
+      ),
       headers: Type.Optional(Type.Record(Type.String(), Type.String())),
       body: Type.Optional(Type.Unknown({ description: 'Request body: JSON when an object, as is when a string.' })),
       expectStatus: Type.Optional(
-        Type.Array(StatusSpec, { minItems: 1, default: ['200-299'], description: 'Statuses that pass: codes (200), ranges ("200-299") or classes ("2xx"). Default 200-299.' }),
+        Type.Array(StatusSpec, {
+          minItems: 1,
+          default: ['200-299'],
+          description: 'Statuses that pass: codes (200), ranges ("200-299") or classes ("2xx"). Default 200-299.',
+        }),
       ),
       bodyMatch: Type.Optional(
         Type.Object(
@@ -37,8 +49,13 @@ export const httpCheckGate = defineGate({
             jsonPath: Type.Optional(
               Type.Object(
                 {
-                  path: Type.String({ minLength: 1, description: 'JSONPath into the JSON body, e.g. $.status or $.checks[*].status (no script expressions).' }),
-                  equals: Type.Optional(Type.Unknown({ description: 'Every value the path selects must equal this. Absent: the path must select something.' })),
+                  path: Type.String({
+                    minLength: 1,
+                    description: 'JSONPath into the JSON body, e.g. $.status or $.checks[*].status (no script expressions).',
+                  }),
+                  equals: Type.Optional(
+                    Type.Unknown({ description: 'Every value the path selects must equal this. Absent: the path must select something.' }),
+                  ),
                 },
                 { additionalProperties: false },
               ),
@@ -78,11 +95,15 @@ export const httpCheckGate = defineGate({
       });
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
-      return { verdict: 'fail', summary: err instanceof Error ? err.message : String(err), value: { error: err instanceof Error ? err.message : String(err) } };
+      return {
+        verdict: 'fail',
+        summary: err instanceof Error ? err.message : String(err),
+        value: { error: err instanceof Error ? err.message : String(err) },
+      };
     }
 
     const latencyMs = Math.round(res.latencyMs);
-    const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body) ?? '';
+    const text = typeof res.body === 'string' ? res.body : (JSON.stringify(res.body) ?? '');
     const seen = { status: res.status, body: text.length > EXCERPT ? `${text.slice(0, EXCERPT)}… (${text.length} chars)` : text };
     const base = { statusCode: res.status, latencyMs, value: seen };
     const head = `HTTP ${res.status} in ${latencyMs} ms`;
@@ -105,7 +126,12 @@ export function statusMatches(status: number, spec: number | string): boolean {
 }
 
 /** Why the body does not match, or undefined when it does. */
-function checkBody(body: unknown, text: string, match: { contains?: string; regex?: string; jsonPath?: { path: string; equals?: unknown } }, regex: RegExp | undefined): string | undefined {
+function checkBody(
+  body: unknown,
+  text: string,
+  match: { contains?: string; regex?: string; jsonPath?: { path: string; equals?: unknown } },
+  regex: RegExp | undefined,
+): string | undefined {
   if (match.contains !== undefined && !text.includes(match.contains)) return `the body does not contain ${JSON.stringify(match.contains)}`;
   if (regex && !regex.test(text)) return `the body does not match /${regex.source}/`;
   if (match.jsonPath) {

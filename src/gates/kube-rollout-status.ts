@@ -27,7 +27,7 @@ type Params = { namespace: string; name: string; kind?: WorkloadKind; revision?:
  */
 export const kubeRolloutStatusGate = defineGate({
   name: 'kube.rolloutStatus',
-  summary: 'Pass when the rollout of a workload finished, like `kubectl rollout status` (pinned to the run\'s revision).',
+  summary: "Pass when the rollout of a workload finished, like `kubectl rollout status` (pinned to the run's revision).",
   needs: ['kube'],
   defaults: { intervalMs: 2_000, timeoutMs: 600_000, successes: 1 },
   params: Type.Object(
@@ -35,7 +35,9 @@ export const kubeRolloutStatusGate = defineGate({
       namespace: Namespace,
       name: ObjectName,
       kind: Type.Optional(WorkloadKindParam),
-      revision: Type.Optional(Type.Integer({ minimum: 1, description: 'Deployment revision to wait for (default: the one the run created).' })),
+      revision: Type.Optional(
+        Type.Integer({ minimum: 1, description: 'Deployment revision to wait for (default: the one the run created).' }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -47,8 +49,10 @@ export const kubeRolloutStatusGate = defineGate({
     try {
       w = await kubeOf(ctx).get(ref, { signal: ctx.signal });
     } catch (err) {
-      if (err instanceof RemediatorError && err.code === 'REM_ERR_KUBE_NOT_FOUND') return { verdict: 'fatal', summary: `${kind.toLowerCase()} "${ref.name}" does not exist` };
-      if (err instanceof RemediatorError && err.code === 'REM_ERR_KUBE_UNAVAILABLE') return { verdict: 'fail', summary: err.message, state: ctx.state };
+      if (err instanceof RemediatorError && err.code === 'REM_ERR_KUBE_NOT_FOUND')
+        return { verdict: 'fatal', summary: `${kind.toLowerCase()} "${ref.name}" does not exist` };
+      if (err instanceof RemediatorError && err.code === 'REM_ERR_KUBE_UNAVAILABLE')
+        return { verdict: 'fail', summary: err.message, state: ctx.state };
       throw err;
     }
     const state: PinState = { ...((ctx.state as PinState | undefined) ?? {}) };
@@ -58,7 +62,12 @@ export const kubeRolloutStatusGate = defineGate({
     }
     const observed = w.status?.observedGeneration ?? 0;
     if (state.generation !== undefined && observed < state.generation) {
-      return { verdict: 'fail', summary: `Waiting for ${kind.toLowerCase()} spec update to be observed...`, state, value: { observedGeneration: observed, generation: state.generation } };
+      return {
+        verdict: 'fail',
+        summary: `Waiting for ${kind.toLowerCase()} spec update to be observed...`,
+        state,
+        value: { observedGeneration: observed, generation: state.generation },
+      };
     }
     let revision = ctx.params.revision ?? state.revision;
     if (kind === 'Deployment' && revision === undefined) {
@@ -80,8 +89,13 @@ function generationFromOutputs(ctx: GateContext<Params>): number | undefined {
   for (const out of Object.values(ctx.outputs)) {
     const o = out as { target?: { namespace?: string; kind?: string; name?: string }; generation?: unknown } | undefined;
     const t = o?.target;
-    if (t?.namespace === ctx.params.namespace && t.name === ctx.params.name && t.kind === (ctx.params.kind ?? 'Deployment') && typeof o?.generation === 'number') found = o.generation;
+    if (
+      t?.namespace === ctx.params.namespace &&
+      t.name === ctx.params.name &&
+      t.kind === (ctx.params.kind ?? 'Deployment') &&
+      typeof o?.generation === 'number'
+    )
+      found = o.generation;
   }
   return found;
 }
-

@@ -19,7 +19,10 @@ interface EndpointSliceLike extends KubeObject {
 }
 
 interface EndpointsLike extends KubeObject {
-  subsets?: Array<{ addresses?: Array<{ ip: string; targetRef?: { kind?: string; name?: string } }>; notReadyAddresses?: Array<{ ip: string; targetRef?: { kind?: string; name?: string } }> }>;
+  subsets?: Array<{
+    addresses?: Array<{ ip: string; targetRef?: { kind?: string; name?: string } }>;
+    notReadyAddresses?: Array<{ ip: string; targetRef?: { kind?: string; name?: string } }>;
+  }>;
 }
 
 /** The label the EndpointSlice controller puts on every slice of a Service. */
@@ -34,7 +37,8 @@ const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
  */
 export const kubeTrafficSwitchedGate = defineGate({
   name: 'kube.trafficSwitched',
-  summary: 'Pass when a Service routes (Endpoints/EndpointSlices) to ready backup pods, like checking `kubectl get endpoints` after a traffic switch.',
+  summary:
+    'Pass when a Service routes (Endpoints/EndpointSlices) to ready backup pods, like checking `kubectl get endpoints` after a traffic switch.',
   needs: ['kube'],
   defaults: { intervalMs: 2_000, timeoutMs: 120_000, successes: 1 },
   params: Type.Object(
@@ -43,11 +47,17 @@ export const kubeTrafficSwitchedGate = defineGate({
       service: ObjectName,
       selector: SelectorString,
       minReady: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'How many ready backup addresses are needed.' })),
-      exclusive: Type.Optional(Type.Boolean({ default: true, description: 'Fail while the Service still routes to any ready pod that is not a backup pod.' })),
+      exclusive: Type.Optional(
+        Type.Boolean({ default: true, description: 'Fail while the Service still routes to any ready pod that is not a backup pod.' }),
+      ),
     },
     { additionalProperties: false },
   ),
-  permissions: (p) => [permission('list', 'EndpointSlice', p.namespace), permission('list', 'Endpoints', p.namespace), permission('list', 'Pod', p.namespace)],
+  permissions: (p) => [
+    permission('list', 'EndpointSlice', p.namespace),
+    permission('list', 'Endpoints', p.namespace),
+    permission('list', 'Pod', p.namespace),
+  ],
   async check(ctx) {
     const p = ctx.params;
     const kube = kubeOf(ctx);
@@ -60,7 +70,11 @@ export const kubeTrafficSwitchedGate = defineGate({
       if (err instanceof RemediatorError && err.retryable) return { verdict: 'fail', summary: `${err.code}: ${err.message}` };
       throw err;
     }
-    const expected = backups.map((pod) => ({ pod: pod.metadata.name, ip: typeof pod.status?.podIP === 'string' ? (pod.status.podIP as string) : undefined, ready: isReady(pod) }));
+    const expected = backups.map((pod) => ({
+      pod: pod.metadata.name,
+      ip: typeof pod.status?.podIP === 'string' ? (pod.status.podIP as string) : undefined,
+      ready: isReady(pod),
+    }));
     const names = new Set(expected.map((e) => e.pod));
     const ips = new Set(expected.flatMap((e) => (e.ip ? [e.ip] : [])));
     const isBackup = (a: Address) => (a.pod !== undefined ? names.has(a.pod) : ips.has(a.ip));
@@ -68,15 +82,32 @@ export const kubeTrafficSwitchedGate = defineGate({
     const routed = addresses.filter((a) => a.ready && isBackup(a));
     const others = addresses.filter((a) => a.ready && !isBackup(a));
     const minReady = p.minReady ?? 1;
-    const value = { source: seen?.source ?? 'none', seen: addresses, expected, routedToBackup: routed.length, routedElsewhere: others.length };
+    const value = {
+      source: seen?.source ?? 'none',
+      seen: addresses,
+      expected,
+      routedToBackup: routed.length,
+      routedElsewhere: others.length,
+    };
     const label = (a: Address) => a.pod ?? a.ip;
     if (seen === undefined) return { verdict: 'fail', summary: `service "${p.service}" has no Endpoints or EndpointSlices`, value };
     if (routed.length < minReady) {
-      const why = expected.length === 0 ? `no pod matches ${p.selector}` : `${expected.filter((e) => e.ready).length} of ${expected.length} backup pods ready`;
-      return { verdict: 'fail', summary: `service "${p.service}" routes to ${routed.length} ready backup address${routed.length === 1 ? '' : 'es'} (need ${minReady}; ${why})${others.length ? `, and still to ${others.map(label).join(', ')}` : ''}`, value };
+      const why =
+        expected.length === 0
+          ? `no pod matches ${p.selector}`
+          : `${expected.filter((e) => e.ready).length} of ${expected.length} backup pods ready`;
+      return {
+        verdict: 'fail',
+        summary: `service "${p.service}" routes to ${routed.length} ready backup address${routed.length === 1 ? '' : 'es'} (need ${minReady}; ${why})${others.length ? `, and still to ${others.map(label).join(', ')}` : ''}`,
+        value,
+      };
     }
     if ((p.exclusive ?? true) && others.length > 0) {
-      return { verdict: 'fail', summary: `service "${p.service}" routes to ${routed.length} backup pods but still to ${others.map(label).join(', ')}`, value };
+      return {
+        verdict: 'fail',
+        summary: `service "${p.service}" routes to ${routed.length} backup pods but still to ${others.map(label).join(', ')}`,
+        value,
+      };
     }
     return {
       verdict: 'pass',
@@ -91,7 +122,10 @@ export const kubeTrafficSwitchedGate = defineGate({
 async function addressesOf(kube: Cluster, namespace: string, service: string, signal: AbortSignal) {
   let slices: EndpointSliceLike[] = [];
   try {
-    slices = (await kube.list('EndpointSlice', namespace, { signal, labelSelector: `${SERVICE_NAME_LABEL}=${service}` })) as EndpointSliceLike[];
+    slices = (await kube.list('EndpointSlice', namespace, {
+      signal,
+      labelSelector: `${SERVICE_NAME_LABEL}=${service}`,
+    })) as EndpointSliceLike[];
   } catch (err) {
     // A cluster (or identity) without discovery.k8s.io still has core Endpoints.
     if (!(err instanceof RemediatorError) || (err.code !== 'REM_ERR_KUBE_NOT_FOUND' && err.code !== 'REM_ERR_KUBE_FORBIDDEN')) throw err;
@@ -102,7 +136,8 @@ async function addressesOf(kube: Cluster, namespace: string, service: string, si
       for (const e of s.endpoints ?? []) {
         // EndpointSlice semantics: a nil ready condition means ready.
         const ready = e.conditions?.ready !== false;
-        for (const ip of e.addresses ?? []) addresses.push({ ip, ready, ...(e.targetRef?.kind === 'Pod' && e.targetRef.name ? { pod: e.targetRef.name } : {}) });
+        for (const ip of e.addresses ?? [])
+          addresses.push({ ip, ready, ...(e.targetRef?.kind === 'Pod' && e.targetRef.name ? { pod: e.targetRef.name } : {}) });
       }
     }
     return { source: 'EndpointSlice' as const, addresses };
@@ -112,8 +147,10 @@ async function addressesOf(kube: Cluster, namespace: string, service: string, si
   if (ep === undefined) return undefined;
   const addresses: Address[] = [];
   for (const s of ep.subsets ?? []) {
-    for (const a of s.addresses ?? []) addresses.push({ ip: a.ip, ready: true, ...(a.targetRef?.kind === 'Pod' && a.targetRef.name ? { pod: a.targetRef.name } : {}) });
-    for (const a of s.notReadyAddresses ?? []) addresses.push({ ip: a.ip, ready: false, ...(a.targetRef?.kind === 'Pod' && a.targetRef.name ? { pod: a.targetRef.name } : {}) });
+    for (const a of s.addresses ?? [])
+      addresses.push({ ip: a.ip, ready: true, ...(a.targetRef?.kind === 'Pod' && a.targetRef.name ? { pod: a.targetRef.name } : {}) });
+    for (const a of s.notReadyAddresses ?? [])
+      addresses.push({ ip: a.ip, ready: false, ...(a.targetRef?.kind === 'Pod' && a.targetRef.name ? { pod: a.targetRef.name } : {}) });
   }
   return { source: 'Endpoints' as const, addresses };
 }

@@ -1,6 +1,14 @@
 import type { HttpClient, HttpResponse } from '../ports/http-client.ts';
 import { authorizationHeader, trimBaseUrl, type HttpAuth } from './http-auth.ts';
-import { parsePromValue, type PromErrorType, type PromQueryOptions, type PromQueryResult, type PromSample, type PromValue, type PrometheusApi } from '../ports/prometheus-api.ts';
+import {
+  parsePromValue,
+  type PromErrorType,
+  type PromQueryOptions,
+  type PromQueryResult,
+  type PromSample,
+  type PromValue,
+  type PrometheusApi,
+} from '../ports/prometheus-api.ts';
 
 export interface PrometheusHttpApiOptions {
   /** Where the Prometheus HTTP API lives, e.g. `http://prometheus:9090` or `https://host/prometheus` (no `/api/v1`). */
@@ -16,7 +24,16 @@ export interface PrometheusHttpApiOptions {
   graceMs?: number;
 }
 
-const ERROR_TYPES: ReadonlySet<string> = new Set<PromErrorType>(['bad_data', 'execution', 'timeout', 'canceled', 'internal', 'unavailable', 'not_found', 'not_acceptable']);
+const ERROR_TYPES: ReadonlySet<string> = new Set<PromErrorType>([
+  'bad_data',
+  'execution',
+  'timeout',
+  'canceled',
+  'internal',
+  'unavailable',
+  'not_found',
+  'not_acceptable',
+]);
 
 /**
  * `PrometheusApi` over the HTTP API (`POST /api/v1/query`, form-encoded, so long expressions never hit URL limits).
@@ -72,16 +89,31 @@ export function decodeQueryResponse(httpStatus: number, body: unknown): PromQuer
       envelope = JSON.parse(body);
     } catch {
       const text = body.replace(/\s+/g, ' ').trim().slice(0, 200);
-      return failure(httpStatus >= 200 && httpStatus < 300 ? 'bad_response' : 'http', `HTTP ${httpStatus}: ${text || '(empty body)'}`, httpStatus);
+      return failure(
+        httpStatus >= 200 && httpStatus < 300 ? 'bad_response' : 'http',
+        `HTTP ${httpStatus}: ${text || '(empty body)'}`,
+        httpStatus,
+      );
     }
   }
   if (!isObject(envelope) || (envelope.status !== 'success' && envelope.status !== 'error')) {
-    return failure(httpStatus >= 200 && httpStatus < 300 ? 'bad_response' : 'http', `HTTP ${httpStatus}: not a Prometheus API answer`, httpStatus);
+    return failure(
+      httpStatus >= 200 && httpStatus < 300 ? 'bad_response' : 'http',
+      `HTTP ${httpStatus}: not a Prometheus API answer`,
+      httpStatus,
+    );
   }
   const notes = { warnings: strings(envelope.warnings), infos: strings(envelope.infos) };
   if (envelope.status === 'error') {
-    const errorType = typeof envelope.errorType === 'string' && ERROR_TYPES.has(envelope.errorType) ? (envelope.errorType as PromErrorType) : 'http';
-    return { status: 'error', errorType, error: typeof envelope.error === 'string' ? envelope.error : `HTTP ${httpStatus}`, httpStatus, ...notes };
+    const errorType =
+      typeof envelope.errorType === 'string' && ERROR_TYPES.has(envelope.errorType) ? (envelope.errorType as PromErrorType) : 'http';
+    return {
+      status: 'error',
+      errorType,
+      error: typeof envelope.error === 'string' ? envelope.error : `HTTP ${httpStatus}`,
+      httpStatus,
+      ...notes,
+    };
   }
   if (httpStatus < 200 || httpStatus >= 300) return failure('http', `HTTP ${httpStatus} with a success envelope`, httpStatus);
   const data = envelope.data;
@@ -102,7 +134,8 @@ export function decodeQueryResponse(httpStatus: number, body: unknown): PromQuer
         if (!value) return failure('bad_response', 'vector element has no [time, "value"] pair', httpStatus);
         samples.push({ labels: labels(item.metric), ...value });
       }
-      if (histograms > 0) notes.infos.push(`${histograms} native histogram sample(s) ignored: compare a float expression such as histogram_count()`);
+      if (histograms > 0)
+        notes.infos.push(`${histograms} native histogram sample(s) ignored: compare a float expression such as histogram_count()`);
       return { status: 'success', resultType: 'vector', samples, ...notes };
     }
     case 'scalar': {
@@ -111,7 +144,8 @@ export function decodeQueryResponse(httpStatus: number, body: unknown): PromQuer
       return { status: 'success', resultType: 'scalar', ...value, ...notes };
     }
     case 'string': {
-      if (!Array.isArray(result) || typeof result[0] !== 'number' || typeof result[1] !== 'string') return failure('bad_response', 'string result is not a [time, "text"] pair', httpStatus);
+      if (!Array.isArray(result) || typeof result[0] !== 'number' || typeof result[1] !== 'string')
+        return failure('bad_response', 'string result is not a [time, "text"] pair', httpStatus);
       return { status: 'success', resultType: 'string', timestamp: result[0], value: result[1], ...notes };
     }
     case 'matrix': {

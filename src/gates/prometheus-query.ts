@@ -35,7 +35,12 @@ export const prometheusQueryGate = defineGate({
             {
               op: Op,
               value: Type.Number(),
-              aggregate: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('any')], { default: 'all', description: 'all: every sample must compare true; any: one is enough.' })),
+              aggregate: Type.Optional(
+                Type.Union([Type.Literal('all'), Type.Literal('any')], {
+                  default: 'all',
+                  description: 'all: every sample must compare true; any: one is enough.',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -43,9 +48,13 @@ export const prometheusQueryGate = defineGate({
         { description: 'empty | nonEmpty | {op, value, aggregate?}.' },
       ),
       noData: Type.Optional(
-        Type.Union([Type.Literal('fail'), Type.Literal('pass')], { description: 'What an empty answer to a threshold means. Default: no data, which never passes.' }),
+        Type.Union([Type.Literal('fail'), Type.Literal('pass')], {
+          description: 'What an empty answer to a threshold means. Default: no data, which never passes.',
+        }),
       ),
-      stabilization: Type.Optional(Duration({ description: 'The condition must hold continuously this long (e.g. 30s) before the gate counts a pass.' })),
+      stabilization: Type.Optional(
+        Duration({ description: 'The condition must hold continuously this long (e.g. 30s) before the gate counts a pass.' }),
+      ),
       timeout: Type.Optional(Duration({ description: 'Per-query timeout (default 8s; keep it under the step pollTimeout).' })),
     },
     { additionalProperties: false },
@@ -71,10 +80,16 @@ export const prometheusQueryGate = defineGate({
       return { ...base, verdict: r.errorType === 'bad_data' ? 'fatal' : 'fail', summary, value };
     }
     if (r.resultType === 'matrix' || r.resultType === 'string') {
-      return { ...base, verdict: 'fatal', summary: `the query returned a ${r.resultType}; an instant gate needs a vector or a scalar`, value: { resultType: r.resultType } };
+      return {
+        ...base,
+        verdict: 'fatal',
+        summary: `the query returned a ${r.resultType}; an instant gate needs a vector or a scalar`,
+        value: { resultType: r.resultType },
+      };
     }
 
-    const samples: PromSample[] = r.resultType === 'vector' ? r.samples : [{ labels: {}, value: r.value, raw: r.raw, timestamp: r.timestamp }];
+    const samples: PromSample[] =
+      r.resultType === 'vector' ? r.samples : [{ labels: {}, value: r.value, raw: r.raw, timestamp: r.timestamp }];
     const value = {
       resultType: r.resultType,
       series: samples.length,
@@ -87,7 +102,13 @@ export const prometheusQueryGate = defineGate({
     let why: string;
     const expect = p.expect;
     if (expect === 'empty' || expect === 'nonEmpty') {
-      if (r.resultType === 'scalar') return { ...base, verdict: 'fatal', summary: `the query returned a scalar, which is never ${expect === 'empty' ? 'empty' : 'absent'}; compare it with {op, value}`, value };
+      if (r.resultType === 'scalar')
+        return {
+          ...base,
+          verdict: 'fatal',
+          summary: `the query returned a scalar, which is never ${expect === 'empty' ? 'empty' : 'absent'}; compare it with {op, value}`,
+          value,
+        };
       holds = expect === 'empty' ? samples.length === 0 : samples.length > 0;
       why = `${seen}, expected ${expect === 'empty' ? 'no series' : 'at least one series'}`;
     } else if (samples.length === 0) {
@@ -99,7 +120,10 @@ export const prometheusQueryGate = defineGate({
       const good = samples.filter((s) => compare(s.value, expect.op as CompareOp, expect.value)).length;
       holds = aggregate === 'all' ? good === samples.length : good > 0;
       const wanted = `${expect.op} ${expect.value}`;
-      why = samples.length === 1 ? `${seen}, expected ${wanted}` : `${good} of ${samples.length} series ${wanted} (${aggregate} required): ${seen}`;
+      why =
+        samples.length === 1
+          ? `${seen}, expected ${wanted}`
+          : `${good} of ${samples.length} series ${wanted} (${aggregate} required): ${seen}`;
     }
 
     if (!holds) return { ...base, verdict: 'fail', summary: `${why}${notes}`, value };
@@ -110,7 +134,14 @@ export const prometheusQueryGate = defineGate({
     const since = previous?.holdingSince ?? now;
     const held = now - since;
     const state = { holdingSince: since };
-    if (held < need) return { ...base, verdict: 'fail', summary: `${why}; holding for ${formatDuration(held)} of ${formatDuration(need)}${notes}`, value, state };
+    if (held < need)
+      return {
+        ...base,
+        verdict: 'fail',
+        summary: `${why}; holding for ${formatDuration(held)} of ${formatDuration(need)}${notes}`,
+        value,
+        state,
+      };
     return { ...base, verdict: 'pass', summary: `${why}; held for ${formatDuration(held)}${notes}`, value, state };
   },
 });

@@ -14,8 +14,15 @@ export interface BudgetLimits {
 }
 
 /** Config defaults with the playbook's spec.budget over them. */
-export function budgetLimits(defaults: BudgetLimits, playbook: { runs?: number; windowMs?: number; cooldownMs?: number } | undefined): BudgetLimits {
-  return { runs: playbook?.runs ?? defaults.runs, windowMs: playbook?.windowMs ?? defaults.windowMs, cooldownMs: playbook?.cooldownMs ?? defaults.cooldownMs };
+export function budgetLimits(
+  defaults: BudgetLimits,
+  playbook: { runs?: number; windowMs?: number; cooldownMs?: number } | undefined,
+): BudgetLimits {
+  return {
+    runs: playbook?.runs ?? defaults.runs,
+    windowMs: playbook?.windowMs ?? defaults.windowMs,
+    cooldownMs: playbook?.cooldownMs ?? defaults.cooldownMs,
+  };
 }
 
 export type BudgetVerdict =
@@ -36,7 +43,8 @@ export function budgetVerdict(snap: BudgetSnapshot, runId: string, now: number, 
   const live = snap.counted.filter((c) => c.at > now - limits.windowMs);
   if (live.some((c) => c.runId === runId)) return { kind: 'counted' };
   const last = snap.lastStart;
-  if (limits.cooldownMs > 0 && last && last.runId !== runId && now - last.at < limits.cooldownMs) return { kind: 'cooldown', until: last.at + limits.cooldownMs };
+  if (limits.cooldownMs > 0 && last && last.runId !== runId && now - last.at < limits.cooldownMs)
+    return { kind: 'cooldown', until: last.at + limits.cooldownMs };
   if (live.length >= limits.runs) return { kind: 'exhausted', freesAt: Math.min(...live.map((c) => c.at)) + limits.windowMs };
   return { kind: 'admit' };
 }

@@ -18,7 +18,9 @@ export class FixMemoryStore {
 
   async remember(playbook: string, target: string, fix: FixMemory, windowMs: number): Promise<void> {
     const key = this.#keys.guardFix(playbook, target);
-    await storeCall(() => this.#redis.multi().del(key).hset(key, { rung: fix.rung, at: fix.at, runId: fix.runId }).pexpire(key, windowMs).exec());
+    await storeCall(() =>
+      this.#redis.multi().del(key).hset(key, { rung: fix.rung, at: fix.at, runId: fix.runId }).pexpire(key, windowMs).exec(),
+    );
   }
 
   async recall(playbook: string, target: string): Promise<FixMemory | undefined> {

@@ -170,10 +170,18 @@ export class FleetCorrelator {
     now: number,
   ): Promise<FleetVerdict> {
     const k = (part: 'members' | 'open' | 'singles' | 'absorbed') => this.#keys.fleet(playbook, namespace, part);
-    const args: Array<string | number> = [now, settings.windowMs, settings.min, JSON.stringify(candidate), this.#keys.run(''), [...FINAL_STATUSES].join(','), this.#keepSeconds];
+    const args: Array<string | number> = [
+      now,
+      settings.windowMs,
+      settings.min,
+      JSON.stringify(candidate),
+      this.#keys.run(''),
+      [...FINAL_STATUSES].join(','),
+      this.#keepSeconds,
+    ];
     for (const a of alerts) args.push(a.service, a.episodeId, JSON.stringify(a.runs));
-    const [kind, fleet, singles, earlier] = await storeCall(
-      () => this.#redis.remFleetCorrelate(k('members'), k('open'), k('singles'), k('absorbed'), ...args),
+    const [kind, fleet, singles, earlier] = await storeCall(() =>
+      this.#redis.remFleetCorrelate(k('members'), k('open'), k('singles'), k('absorbed'), ...args),
     );
     const before = JSON.parse(earlier || '{}') as Record<string, OpenFleet>;
     return {

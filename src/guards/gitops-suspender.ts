@@ -59,20 +59,30 @@ export class GitopsSuspender {
     await storeCall(() => redis.sadd(keys.gitopsSuspended(), key));
     const obj = await this.#d.kube.get(ref, { signal: this.#signal(signal) });
     const spec = (obj as KubeObject & { spec?: { syncPolicy?: { automated?: unknown }; suspend?: unknown } }).spec ?? {};
-    const now: Saved = ref.kind === 'Application' ? { kind: 'Application', automated: spec.syncPolicy?.automated ?? null } : { kind: 'Kustomization', wasSuspended: spec.suspend === true };
+    const now: Saved =
+      ref.kind === 'Application'
+        ? { kind: 'Application', automated: spec.syncPolicy?.automated ?? null }
+        : { kind: 'Kustomization', wasSuspended: spec.suspend === true };
     // The first holder saves the setting from before; the others keep it (NX).
     const first = (await storeCall(() => redis.set(keys.gitopsSaved(key), JSON.stringify(now), 'NX'))) === 'OK';
     const raw = first ? JSON.stringify(now) : await storeCall(() => redis.get(keys.gitopsSaved(key)));
     const saved = raw === null ? now : (JSON.parse(raw) as Saved);
     const where = describe(ref);
     if (!syncing(saved)) {
-      if (first) await this.#d.recordDecision(runId, 'gitops_suspended', `${where} does not sync automatically now; left as it is for the run`);
+      if (first)
+        await this.#d.recordDecision(runId, 'gitops_suspended', `${where} does not sync automatically now; left as it is for the run`);
       return;
     }
     if (!syncing(now)) return;
     const body = ref.kind === 'Application' ? { spec: { syncPolicy: { automated: null } } } : { spec: { suspend: true } };
     await this.#d.kube.patch(ref, { type: 'merge', body }, { signal: this.#signal(signal), fieldManager: this.#d.fieldManager });
-    await this.#d.recordDecision(runId, 'gitops_suspended', ref.kind === 'Application' ? `suspended the automated sync of ${where} for the run (spec.syncPolicy.automated removed)` : `suspended ${where} for the run (spec.suspend: true)`);
+    await this.#d.recordDecision(
+      runId,
+      'gitops_suspended',
+      ref.kind === 'Application'
+        ? `suspended the automated sync of ${where} for the run (spec.syncPolicy.automated removed)`
+        : `suspended ${where} for the run (spec.suspend: true)`,
+    );
   }
 
   /**
@@ -124,9 +134,20 @@ export class GitopsSuspender {
       const saved = JSON.parse(raw) as Saved;
       const ref = parseKey(key);
       const where = describe(ref);
-      const body = saved.kind === 'Application' ? (saved.automated === null ? undefined : { spec: { syncPolicy: { automated: saved.automated } } }) : saved.wasSuspended ? undefined : { spec: { suspend: false } };
+      const body =
+        saved.kind === 'Application'
+          ? saved.automated === null
+            ? undefined
+            : { spec: { syncPolicy: { automated: saved.automated } } }
+          : saved.wasSuspended
+            ? undefined
+            : { spec: { suspend: false } };
       if (body !== undefined) {
-        await this.#d.kube.patch(ref, { type: 'merge', body }, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS), fieldManager: this.#d.fieldManager });
+        await this.#d.kube.patch(
+          ref,
+          { type: 'merge', body },
+          { signal: AbortSignal.timeout(CALL_TIMEOUT_MS), fieldManager: this.#d.fieldManager },
+        );
         if (runId !== undefined) {
           const what = saved.kind === 'Application' ? `resumed the automated sync of ${where}` : `resumed ${where} (spec.suspend: false)`;
           await this.#d.recordDecision(runId, 'gitops_resumed', why ? `${what}: ${why}` : what);
@@ -162,5 +183,7 @@ function parseKey(key: string): { kind: 'Application' | 'Kustomization'; namespa
 }
 
 function describe(ref: { kind: string; namespace: string; name: string }): string {
-  return ref.kind === 'Application' ? `Argo CD Application ${ref.namespace}/${ref.name}` : `Flux Kustomization ${ref.namespace}/${ref.name}`;
+  return ref.kind === 'Application'
+    ? `Argo CD Application ${ref.namespace}/${ref.name}`
+    : `Flux Kustomization ${ref.namespace}/${ref.name}`;
 }

@@ -26,6 +26,7 @@ export function ineffectiveVerdict(memory: FixMemory | undefined, now: number, w
 export function ineffectiveMessage(memory: FixMemory, now: number, rungNames: readonly string[], verdict: IneffectiveVerdict): string {
   const fix = `rung "${rungNames[memory.rung] ?? memory.rung}" of run ${memory.runId}`;
   const ago = formatDuration(now - memory.at);
-  if (verdict.kind === 'climb') return `the alert came back ${ago} after ${fix} succeeded, so that fix did not hold: starting at rung "${rungNames[verdict.rung]}"`;
+  if (verdict.kind === 'climb')
+    return `the alert came back ${ago} after ${fix} succeeded, so that fix did not hold: starting at rung "${rungNames[verdict.rung]}"`;
   return `the alert came back ${ago} after ${fix} succeeded and there is no higher rung to try`;
 }

@@ -7,7 +7,10 @@ import { Duration, parseDuration } from '../domain/duration.ts';
 export const MaintenanceWindowSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, description: 'Shown in the decision that a window suppressed a mutation.' }),
-    cron: Type.String({ minLength: 1, description: 'When the window opens (cron, minutes or seconds precision, e.g. "0 2 * * 6" = Saturdays 02:00).' }),
+    cron: Type.String({
+      minLength: 1,
+      description: 'When the window opens (cron, minutes or seconds precision, e.g. "0 2 * * 6" = Saturdays 02:00).',
+    }),
     duration: Duration({ description: 'How long the window stays open after each opening.' }),
     timezone: Type.String({ default: 'UTC', description: 'IANA time zone the cron is read in.' }),
     namespaces: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only targets in these namespaces; default all.' })),
@@ -40,7 +43,14 @@ export interface OpenWindow {
 /** Checks every cron once at start-up, so a typo stops start-up instead of silently never matching. */
 export function compileWindows(config: readonly MaintenanceWindowConfig[]): MaintenanceWindow[] {
   return config.map((w, i) => {
-    const window: MaintenanceWindow = { name: w.name, cron: w.cron, durationMs: parseDuration(w.duration), timezone: w.timezone, namespaces: w.namespaces, playbooks: w.playbooks };
+    const window: MaintenanceWindow = {
+      name: w.name,
+      cron: w.cron,
+      durationMs: parseDuration(w.duration),
+      timezone: w.timezone,
+      namespaces: w.namespaces,
+      playbooks: w.playbooks,
+    };
     try {
       CronExpressionParser.parse(w.cron, { tz: w.timezone, strict: false }).prev();
     } catch (err) {
@@ -65,7 +75,11 @@ export function lastOpening(window: MaintenanceWindow, now: number): number | un
  * The first window open at `now` that applies to this playbook and namespace. A window with `namespaces` applies
  * only when the namespace is known and listed.
  */
-export function openWindow(windows: readonly MaintenanceWindow[], now: number, subject: { playbook: string; namespace?: string }): OpenWindow | undefined {
+export function openWindow(
+  windows: readonly MaintenanceWindow[],
+  now: number,
+  subject: { playbook: string; namespace?: string },
+): OpenWindow | undefined {
   for (const window of windows) {
     if (window.playbooks && !window.playbooks.includes(subject.playbook)) continue;
     if (window.namespaces && (subject.namespace === undefined || !window.namespaces.includes(subject.namespace))) continue;

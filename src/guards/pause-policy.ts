@@ -30,7 +30,11 @@ export function isActive(p: PauseRecord, now: number): boolean {
 }
 
 /** The pause that stops an automatic mutation of this playbook in this namespace: global first, then narrower. */
-export function applicablePause(pauses: readonly PauseRecord[], now: number, subject: { playbook: string; namespace?: string }): PauseRecord | undefined {
+export function applicablePause(
+  pauses: readonly PauseRecord[],
+  now: number,
+  subject: { playbook: string; namespace?: string },
+): PauseRecord | undefined {
   const active = pauses.filter((p) => isActive(p, now));
   return (
     active.find((p) => p.scope === 'global') ??

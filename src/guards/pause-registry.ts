@@ -80,7 +80,16 @@ export class PauseRegistry {
   /** Lifts the pause of one scope; returns it, or undefined when there was none. */
   async lift(scope: PauseScope, value: string | undefined, by: string, reason: string, now: number): Promise<PauseRecord | undefined> {
     const ev = { event: 'lifted', at: new Date(now).toISOString(), by, reason };
-    const cur = await storeCall(() => this.#redis.remGuardLiftPause(this.#keys.guardPauses(), this.#keys.guardPauseLog(), this.#keys.guardStorm(), pauseField(scope, value), JSON.stringify(ev), HISTORY_KEPT));
+    const cur = await storeCall(() =>
+      this.#redis.remGuardLiftPause(
+        this.#keys.guardPauses(),
+        this.#keys.guardPauseLog(),
+        this.#keys.guardStorm(),
+        pauseField(scope, value),
+        JSON.stringify(ev),
+        HISTORY_KEPT,
+      ),
+    );
     return cur ? (JSON.parse(cur) as PauseRecord) : undefined;
   }
 

@@ -91,7 +91,10 @@ export class SafetyGuard implements MutationGuard {
     const now = this.#d.clock.now();
     const notes: NonNullable<RunStartVerdict['notes']> = [];
     if (ctx.run.dryRun && (await this.#lock.noteOnce(ctx.run.id, 'dry_run'))) {
-      notes.push({ reason: 'dry_run', message: 'dry run: every mutation is sent with dryRun=All and recorded as a plan; no lock is taken and no budget is used' });
+      notes.push({
+        reason: 'dry_run',
+        message: 'dry run: every mutation is sent with dryRun=All and recorded as a plan; no lock is taken and no budget is used',
+      });
     }
     const early = await this.#precheck(ctx, io, ctx.target, ctx.target?.namespace, now);
     if (early) return { state, notes, refusal: early };
@@ -101,9 +104,17 @@ export class SafetyGuard implements MutationGuard {
     const memory = await this.#fixes.recall(ctx.playbook.name, target);
     const verdict = ineffectiveVerdict(memory, now, this.#s.ineffectiveWindowMs, ctx.playbook.rungs.length);
     if (verdict.kind === 'none' || !memory) return { state, notes };
-    const message = ineffectiveMessage(memory, now, ctx.playbook.rungs.map((r) => r.name), verdict);
+    const message = ineffectiveMessage(
+      memory,
+      now,
+      ctx.playbook.rungs.map((r) => r.name),
+      verdict,
+    );
     if (verdict.kind === 'climb') {
-      return { state: { ...state, cursor: { rung: verdict.rung, step: 0 }, attempt: 0 }, notes: [...notes, { reason: 'ineffective', message }] };
+      return {
+        state: { ...state, cursor: { rung: verdict.rung, step: 0 }, attempt: 0 },
+        notes: [...notes, { reason: 'ineffective', message }],
+      };
     }
     return { state, notes, refusal: await this.#handOver(ctx, target, 'ineffective', message, now) };
   }
@@ -112,11 +123,21 @@ export class SafetyGuard implements MutationGuard {
     const { ctx, target } = req;
     const now = this.#d.clock.now();
     const seen: { controller?: GitopsController } = {};
-    const refusal = (await this.#precheck(ctx, req, target, target.namespace, now, seen)) ?? (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
+    const refusal =
+      (await this.#precheck(ctx, req, target, target.namespace, now, seen)) ??
+      (ctx.run.dryRun ? undefined : await this.#claim(ctx, target, now));
     if (refusal) return { admit: false, refusal };
     // spec.gitops: suspend, once the mutation is admitted: the owner's sync pauses before the object changes.
     if (seen.controller && !ctx.run.dryRun) {
-      if (!this.#d.gitops) return { admit: false, refusal: { reason: 'out_of_scope', message: `${describeTarget(target)} is managed by GitOps and its sync cannot be suspended here (no Kubernetes client)`, then: 'skip-run' } };
+      if (!this.#d.gitops)
+        return {
+          admit: false,
+          refusal: {
+            reason: 'out_of_scope',
+            message: `${describeTarget(target)} is managed by GitOps and its sync cannot be suspended here (no Kubernetes client)`,
+            then: 'skip-run',
+          },
+        };
       await this.#d.gitops.suspend(ctx.run.id, seen.controller, req.signal);
     }
     return { admit: true };
@@ -128,21 +149,42 @@ export class SafetyGuard implements MutationGuard {
     const held = await this.#lock.release(ctx.run.id);
     const fixed = state.status === 'succeeded' || state.status === 'completed';
     if (fixed && held.length > 0 && ctx.target && this.#s.ineffectiveWindowMs > 0) {
-      await this.#fixes.remember(ctx.playbook.name, targetKey(ctx.target), { rung: state.cursor.rung, at: this.#d.clock.now(), runId: ctx.run.id }, this.#s.ineffectiveWindowMs);
+      await this.#fixes.remember(
+        ctx.playbook.name,
+        targetKey(ctx.target),
+        { rung: state.cursor.rung, at: this.#d.clock.now(), runId: ctx.run.id },
+        this.#s.ineffectiveWindowMs,
+      );
     }
   }
 
   /** Steps 1–3: pauses, maintenance, scope. `target` may be unknown at the start of a run without spec.target. */
-  async #precheck(ctx: RunContext, io: DecisionIo, target: TargetRef | undefined, namespace: string | undefined, now: number, seen: { controller?: GitopsController } = {}): Promise<Refusal | undefined> {
+  async #precheck(
+    ctx: RunContext,
+    io: DecisionIo,
+    target: TargetRef | undefined,
+    namespace: string | undefined,
+    now: number,
+    seen: { controller?: GitopsController } = {},
+  ): Promise<Refusal | undefined> {
     const playbook = ctx.playbook.name;
     if (automatic(ctx)) {
       const person = await this.#d.takenOver?.(runEpisodeId(ctx.run));
-      if (person) return { reason: 'human_ack', message: `${person} has taken this incident over: automation changes nothing more`, then: 'skip-run' };
+      if (person)
+        return {
+          reason: 'human_ack',
+          message: `${person} has taken this incident over: automation changes nothing more`,
+          then: 'skip-run',
+        };
       const pause = applicablePause(await this.#d.pauses.active(now), now, { playbook, namespace });
       if (pause) return { reason: pause.code, message: describePause(pause), then: 'skip-run' };
       const open = openWindow(this.#s.maintenance, now, { playbook, namespace });
       if (open) {
-        return { reason: 'maintenance', message: `maintenance window "${open.window.name}" is open until ${new Date(open.closesAt).toISOString()}: automatic mutations are suppressed`, then: 'skip-run' };
+        return {
+          reason: 'maintenance',
+          message: `maintenance window "${open.window.name}" is open until ${new Date(open.closesAt).toISOString()}: automatic mutations are suppressed`,
+          then: 'skip-run',
+        };
       }
     }
     if (!target) return undefined;
@@ -154,7 +196,12 @@ export class SafetyGuard implements MutationGuard {
     if (read.kind === 'unreadable') {
       // The run stopping (shutdown, cancellation) is not an unreadable object: the executor repeats the step later.
       io.signal.throwIfAborted();
-      return { reason: 'out_of_scope', message: `cannot read ${describeTarget(target)} to check its labels (${read.why}); asking again`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
+      return {
+        reason: 'out_of_scope',
+        message: `cannot read ${describeTarget(target)} to check its labels (${read.why}); asking again`,
+        then: 'wait',
+        retryAfterMs: this.#s.lockRetryMs,
+      };
     }
     if (read.kind !== 'found') return undefined;
     const marked = objectScopeRefusal(target, read.marks, ctx.playbook.gitops);
@@ -173,7 +220,11 @@ export class SafetyGuard implements MutationGuard {
       const storm = await this.#storm.record(ctx.target ? targetKey(ctx.target) : key, now);
       if (storm.kind === 'tripped') {
         this.#d.log.warn({ target: key, count: storm.count }, 'storm breaker tripped: automatic mutations paused fleet-wide');
-        return { reason: 'storm_paused', message: `${storm.count} distinct targets needed automatic mutations within ${formatDuration(this.#s.storm.windowMs)} (more than ${this.#s.storm.targets}): automatic mutations are paused fleet-wide until an operator lifts the pause${storm.pause.until ? ` or ${storm.pause.until}` : ''}`, then: 'escalate' };
+        return {
+          reason: 'storm_paused',
+          message: `${storm.count} distinct targets needed automatic mutations within ${formatDuration(this.#s.storm.windowMs)} (more than ${this.#s.storm.targets}): automatic mutations are paused fleet-wide until an operator lifts the pause${storm.pause.until ? ` or ${storm.pause.until}` : ''}`,
+          then: 'escalate',
+        };
       }
       if (storm.kind === 'paused') return { reason: 'storm_paused', message: describePause(storm.pause), then: 'skip-run' };
     }
@@ -181,7 +232,16 @@ export class SafetyGuard implements MutationGuard {
     // Budget and cooldown belong to the run's target, like the storm counter: N runs per service in trouble, however
     // many objects each run's rung touches. The lock stays per object (it orders writes).
     const budgetKey = ctx.target ? targetKey(ctx.target) : key;
-    const claim = await this.#lock.claim({ runId: ctx.run.id, playbook: ctx.playbook.name, target: key, budgetTarget: budgetKey, now, ttlMs: this.#s.lockTtlMs, limits, countBudget: !ctx.run.manual });
+    const claim = await this.#lock.claim({
+      runId: ctx.run.id,
+      playbook: ctx.playbook.name,
+      target: key,
+      budgetTarget: budgetKey,
+      now,
+      ttlMs: this.#s.lockTtlMs,
+      limits,
+      countBudget: !ctx.run.manual,
+    });
     switch (claim.kind) {
       case 'acquired':
       case 'renewed':
@@ -189,8 +249,17 @@ export class SafetyGuard implements MutationGuard {
         return undefined;
       case 'locked':
         return ctx.playbook.concurrency === 'skip'
-          ? { reason: 'locked', message: `run ${claim.holder} is acting on ${key}; this playbook does not wait (spec.concurrency: skip)`, then: 'skip-run' }
-          : { reason: 'locked', message: `run ${claim.holder} is acting on ${key}; waiting for it to finish`, then: 'wait', retryAfterMs: this.#s.lockRetryMs };
+          ? {
+              reason: 'locked',
+              message: `run ${claim.holder} is acting on ${key}; this playbook does not wait (spec.concurrency: skip)`,
+              then: 'skip-run',
+            }
+          : {
+              reason: 'locked',
+              message: `run ${claim.holder} is acting on ${key}; waiting for it to finish`,
+              then: 'wait',
+              retryAfterMs: this.#s.lockRetryMs,
+            };
       case 'lost':
         return {
           reason: 'locked',
@@ -200,7 +269,13 @@ export class SafetyGuard implements MutationGuard {
       case 'cooldown':
         return { reason: 'cooldown', message: cooldownMessage(budgetKey, limits, claim.until), then: 'skip-run' };
       case 'exhausted':
-        return this.#handOver(ctx, budgetKey, 'budget_exhausted', exhaustedMessage(budgetKey, ctx.playbook.name, limits, claim.freesAt), now);
+        return this.#handOver(
+          ctx,
+          budgetKey,
+          'budget_exhausted',
+          exhaustedMessage(budgetKey, ctx.playbook.name, limits, claim.freesAt),
+          now,
+        );
     }
   }
 

@@ -34,13 +34,15 @@ export type GitopsPolicy = 'refuse' | 'allow' | 'suspend';
 export function configScopeRefusal(target: TargetRef, scope: ScopeConfig): string | undefined {
   const where = describeTarget(target);
   if (target.namespace === undefined) {
-    if (scope.namespaces.length > 0) return `${where} is cluster-scoped, and guards.scope.namespaces confines remediator to namespaces ${scope.namespaces.join(', ')}`;
+    if (scope.namespaces.length > 0)
+      return `${where} is cluster-scoped, and guards.scope.namespaces confines remediator to namespaces ${scope.namespaces.join(', ')}`;
   } else if (scope.excludeNamespaces.includes(target.namespace)) {
     return `${where}: namespace "${target.namespace}" is excluded (guards.scope.excludeNamespaces)`;
   } else if (scope.namespaces.length > 0 && !scope.namespaces.includes(target.namespace)) {
     return `${where}: namespace "${target.namespace}" is not in guards.scope.namespaces (${scope.namespaces.join(', ')})`;
   }
-  if (scope.kinds.length > 0 && !scope.kinds.includes(target.kind)) return `${where}: kind ${target.kind} is not in guards.scope.kinds (${scope.kinds.join(', ')})`;
+  if (scope.kinds.length > 0 && !scope.kinds.includes(target.kind))
+    return `${where}: kind ${target.kind} is not in guards.scope.kinds (${scope.kinds.join(', ')})`;
   return undefined;
 }
 
@@ -77,20 +79,36 @@ export function gitopsOwner(marks: ObjectMarks): GitopsOwner | undefined {
   const tracking = annotations['argocd.argoproj.io/tracking-id'];
   if (tracking !== undefined) {
     const app = tracking.split(':')[0] ?? '';
-    return { owner: 'Argo CD', marker: `annotation argocd.argoproj.io/tracking-id=${tracking}`, ...(app ? { controller: argoApplication(app) } : {}) };
+    return {
+      owner: 'Argo CD',
+      marker: `annotation argocd.argoproj.io/tracking-id=${tracking}`,
+      ...(app ? { controller: argoApplication(app) } : {}),
+    };
   }
   const custom = labels['argocd.argoproj.io/instance'];
-  if (custom !== undefined) return { owner: 'Argo CD', marker: `label argocd.argoproj.io/instance=${custom}`, controller: argoApplication(custom) };
+  if (custom !== undefined)
+    return { owner: 'Argo CD', marker: `label argocd.argoproj.io/instance=${custom}`, controller: argoApplication(custom) };
   const instance = labels['app.kubernetes.io/instance'];
   const argoAnnotation = Object.keys(annotations).find((k) => k.startsWith(ARGO_ANNOTATION_PREFIX));
   if (instance !== undefined && argoAnnotation !== undefined) {
-    return { owner: 'Argo CD', marker: `label app.kubernetes.io/instance=${instance} with annotation ${argoAnnotation}`, controller: argoApplication(instance) };
+    return {
+      owner: 'Argo CD',
+      marker: `label app.kubernetes.io/instance=${instance} with annotation ${argoAnnotation}`,
+      controller: argoApplication(instance),
+    };
   }
-  for (const [kind, group] of [['Kustomization', 'kustomize'], ['HelmRelease', 'helm']] as const) {
+  for (const [kind, group] of [
+    ['Kustomization', 'kustomize'],
+    ['HelmRelease', 'helm'],
+  ] as const) {
     const name = labels[`${group}.toolkit.fluxcd.io/name`];
     if (name === undefined) continue;
     const namespace = labels[`${group}.toolkit.fluxcd.io/namespace`];
-    return { owner: 'Flux', marker: `label ${group}.toolkit.fluxcd.io/name=${name}`, ...(namespace ? { controller: { kind, name, namespace } } : {}) };
+    return {
+      owner: 'Flux',
+      marker: `label ${group}.toolkit.fluxcd.io/name=${name}`,
+      ...(namespace ? { controller: { kind, name, namespace } } : {}),
+    };
   }
   return undefined;
 }
@@ -102,7 +120,9 @@ function argoApplication(app: string): GitopsController {
 }
 
 /** Whether `spec.gitops: suspend` can pause this owner's sync (an Argo CD Application or a Flux Kustomization). */
-export function suspendable(owned: GitopsOwner): owned is GitopsOwner & { controller: GitopsController & { kind: 'Application' | 'Kustomization' } } {
+export function suspendable(
+  owned: GitopsOwner,
+): owned is GitopsOwner & { controller: GitopsController & { kind: 'Application' | 'Kustomization' } } {
   return owned.controller?.kind === 'Application' || owned.controller?.kind === 'Kustomization';
 }
 

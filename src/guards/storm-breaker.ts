@@ -40,7 +40,10 @@ end
 return {'ok', tostring(n)}
 `;
 
-export type StormResult = { kind: 'ok'; count: number } | { kind: 'paused'; pause: PauseRecord } | { kind: 'tripped'; pause: PauseRecord; count: number };
+export type StormResult =
+  | { kind: 'ok'; count: number }
+  | { kind: 'paused'; pause: PauseRecord }
+  | { kind: 'tripped'; pause: PauseRecord; count: number };
 
 export class StormBreaker {
   readonly #redis: RedisClient;
@@ -58,8 +61,18 @@ export class StormBreaker {
   async record(target: string, now: number): Promise<StormResult> {
     const s = this.#settings;
     const pause = JSON.stringify(stormPause(s, now));
-    const [kind, value, count] = await storeCall(
-      () => this.#redis.remGuardStorm(this.#keys.guardStorm(), this.#keys.guardPauses(), this.#keys.guardPauseLog(), target, now, s.windowMs, s.targets, pause, HISTORY_KEPT),
+    const [kind, value, count] = await storeCall(() =>
+      this.#redis.remGuardStorm(
+        this.#keys.guardStorm(),
+        this.#keys.guardPauses(),
+        this.#keys.guardPauseLog(),
+        target,
+        now,
+        s.windowMs,
+        s.targets,
+        pause,
+        HISTORY_KEPT,
+      ),
     );
     if (kind === 'ok') return { kind, count: Number(value) };
     if (kind === 'tripped') return { kind, pause: JSON.parse(value) as PauseRecord, count: Number(count) };

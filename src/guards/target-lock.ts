@@ -161,31 +161,29 @@ export class TargetLock {
     return renewed;
   }
 
-
   /** Grants, renews or refuses the target to the run; a grant counts the run against the budget. */
   async claim(r: ClaimRequest): Promise<ClaimResult> {
     const k = this.#keys;
     const memTtl = Math.max(r.ttlMs * 4, 86_400_000);
-    const [kind, value] = await storeCall(
-      () =>
-        this.#redis.remGuardClaim(
-          k.guardLock(r.target),
-          k.guardFence(r.target),
-          k.guardRun(r.runId),
-          k.guardBudget(r.playbook, r.budgetTarget ?? r.target),
-          k.guardLastStart(r.budgetTarget ?? r.target),
-          r.runId,
-          FIELD + r.target,
-          r.now,
-          r.ttlMs,
-          r.limits.runs,
-          r.limits.windowMs,
-          r.limits.cooldownMs,
-          memTtl,
-          r.countBudget ? 1 : 0,
-          FENCE_TTL_MS,
-          Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
-        ),
+    const [kind, value] = await storeCall(() =>
+      this.#redis.remGuardClaim(
+        k.guardLock(r.target),
+        k.guardFence(r.target),
+        k.guardRun(r.runId),
+        k.guardBudget(r.playbook, r.budgetTarget ?? r.target),
+        k.guardLastStart(r.budgetTarget ?? r.target),
+        r.runId,
+        FIELD + r.target,
+        r.now,
+        r.ttlMs,
+        r.limits.runs,
+        r.limits.windowMs,
+        r.limits.cooldownMs,
+        memTtl,
+        r.countBudget ? 1 : 0,
+        FENCE_TTL_MS,
+        Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
+      ),
     );
     switch (kind) {
       case 'acquired':
@@ -229,7 +227,9 @@ export class TargetLock {
   /** Records a note on the run's guard memory once; true the first time (e.g. the dry-run note). */
   async noteOnce(runId: string, note: string): Promise<boolean> {
     const key = this.#keys.guardRun(runId);
-    const [[, set]] = (await storeCall(() => this.#redis.multi().hsetnx(key, `noted:${note}`, '1').pexpire(key, 86_400_000).exec())) as [[unknown, number]];
+    const [[, set]] = (await storeCall(() => this.#redis.multi().hsetnx(key, `noted:${note}`, '1').pexpire(key, 86_400_000).exec())) as [
+      [unknown, number],
+    ];
     return set === 1;
   }
 }

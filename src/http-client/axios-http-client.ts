@@ -45,10 +45,14 @@ export class AxiosHttpClient implements HttpClient {
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       const e = err as { code?: string; message?: string };
-      throw new RemediatorError('REM_ERR_HTTP_TRANSPORT', `${req.method} ${redactUrl(req.url)}: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' ').trim(), {
-        details: { code: e.code, latencyMs: Math.round(performance.now() - started) },
-        cause: err,
-      });
+      throw new RemediatorError(
+        'REM_ERR_HTTP_TRANSPORT',
+        `${req.method} ${redactUrl(req.url)}: ${e.code ?? ''} ${e.message ?? String(err)}`.replace(/\s+/g, ' ').trim(),
+        {
+          details: { code: e.code, latencyMs: Math.round(performance.now() - started) },
+          cause: err,
+        },
+      );
     }
   }
 }

@@ -70,7 +70,8 @@ export function accessControl(app: FastifyInstance, deps: AppDeps, consoleAuth?:
 
   app.addHook('onRoute', (route) => {
     const role = route.config?.role;
-    if (!isRouteAccess(role)) throw new Error(`route ${String(route.method)} ${route.url} declares no role: set config.role to one of ${ROUTE_ACCESS.join(', ')}`);
+    if (!isRouteAccess(role))
+      throw new Error(`route ${String(route.method)} ${route.url} declares no role: set config.role to one of ${ROUTE_ACCESS.join(', ')}`);
     for (const method of [route.method].flat()) declared.push({ method, url: route.url, role });
   });
 
@@ -93,8 +94,10 @@ export function accessControl(app: FastifyInstance, deps: AppDeps, consoleAuth?:
       const who = consoleAuth.identify(req);
       if (who && 'refused' in who) return refuse(reply, 403, who.refused);
       if (who) {
-        if (!SAFE_METHODS.has(req.method) && !consoleAuth.csrfValid(req)) return refuse(reply, 403, 'missing or invalid CSRF token (header x-csrf-token): reload the page', 'REM_ERR_CSRF');
-        if (!roleAllows(who.role, needs)) return refuse(reply, 403, `${req.method} ${req.routeOptions.url} needs the ${needs} role; ${who.principal} has ${who.role}`);
+        if (!SAFE_METHODS.has(req.method) && !consoleAuth.csrfValid(req))
+          return refuse(reply, 403, 'missing or invalid CSRF token (header x-csrf-token): reload the page', 'REM_ERR_CSRF');
+        if (!roleAllows(who.role, needs))
+          return refuse(reply, 403, `${req.method} ${req.routeOptions.url} needs the ${needs} role; ${who.principal} has ${who.role}`);
         req.operator = who.principal;
         req.operatorRole = who.role;
         return;
@@ -104,7 +107,10 @@ export function accessControl(app: FastifyInstance, deps: AppDeps, consoleAuth?:
     const auth = authenticateOperator(req.headers.authorization, operators, webhook.bearerTokens);
     if (!auth.ok) return refuse(reply, auth.forbidden ? 403 : 401, auth.reason);
     if (!roleAllows(auth.role, needs)) {
-      req.log.warn({ operator: auth.principal, role: auth.role, needs, route: `${req.method} ${req.routeOptions.url}` }, 'operator refused: role too low');
+      req.log.warn(
+        { operator: auth.principal, role: auth.role, needs, route: `${req.method} ${req.routeOptions.url}` },
+        'operator refused: role too low',
+      );
       return refuse(reply, 403, `${req.method} ${req.routeOptions.url} needs the ${needs} role; ${auth.principal} has ${auth.role}`);
     }
     req.operator = auth.principal;

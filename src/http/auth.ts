@@ -47,15 +47,20 @@ function parseAuthorization(header: string | undefined): { scheme: string; value
 /** What Alertmanager's http_config sends: `authorization: {credentials}` (Bearer) or `basic_auth`. */
 export function authenticateWebhook(header: string | undefined, creds: WebhookCredentials): AuthResult {
   const auth = parseAuthorization(header);
-  if (!auth) return creds.insecure ? { ok: true, principal: 'anonymous (insecure mode)' } : { ok: false, reason: 'missing Authorization header' };
+  if (!auth)
+    return creds.insecure ? { ok: true, principal: 'anonymous (insecure mode)' } : { ok: false, reason: 'missing Authorization header' };
   if (auth.scheme === 'bearer' && creds.bearerTokens.length > 0) {
-    return anyEqual(auth.value, creds.bearerTokens) >= 0 ? { ok: true, principal: 'alertmanager' } : { ok: false, reason: 'bearer token not accepted' };
+    return anyEqual(auth.value, creds.bearerTokens) >= 0
+      ? { ok: true, principal: 'alertmanager' }
+      : { ok: false, reason: 'bearer token not accepted' };
   }
   if (auth.scheme === 'basic' && creds.basic) {
     const decoded = Buffer.from(auth.value, 'base64').toString('utf8');
     const okUser = safeEqual(decoded.slice(0, Math.max(0, decoded.indexOf(':'))), creds.basic.username);
     const okPass = safeEqual(decoded.slice(decoded.indexOf(':') + 1), creds.basic.password);
-    return okUser && okPass && decoded.includes(':') ? { ok: true, principal: creds.basic.username } : { ok: false, reason: 'basic credentials not accepted' };
+    return okUser && okPass && decoded.includes(':')
+      ? { ok: true, principal: creds.basic.username }
+      : { ok: false, reason: 'basic credentials not accepted' };
   }
   if (creds.insecure) return { ok: true, principal: 'anonymous (insecure mode)' };
   // The scheme is not quoted back: a token sent without its "Bearer " would stand where the scheme is.
@@ -64,17 +69,29 @@ export function authenticateWebhook(header: string | undefined, creds: WebhookCr
 }
 
 /** Operator tokens name a person and their role; a webhook token is refused here even if it is otherwise valid. */
-export function authenticateOperator(header: string | undefined, operators: readonly OperatorCredential[], webhookTokens: readonly string[]): OperatorAuthResult {
+export function authenticateOperator(
+  header: string | undefined,
+  operators: readonly OperatorCredential[],
+  webhookTokens: readonly string[],
+): OperatorAuthResult {
   const auth = parseAuthorization(header);
   if (auth?.scheme !== 'bearer') return { ok: false, reason: 'missing bearer token' };
-  const i = anyEqual(auth.value, operators.map((o) => o.token));
+  const i = anyEqual(
+    auth.value,
+    operators.map((o) => o.token),
+  );
   if (i >= 0) return { ok: true, principal: operators[i]!.name, role: operators[i]!.role };
-  if (anyEqual(auth.value, webhookTokens) >= 0) return { ok: false, reason: 'webhook tokens are not accepted by the operator API', forbidden: true };
+  if (anyEqual(auth.value, webhookTokens) >= 0)
+    return { ok: false, reason: 'webhook tokens are not accepted by the operator API', forbidden: true };
   return { ok: false, reason: 'operator token not accepted' };
 }
 
 /** The webhook check, where an operator token is told it knocks at the wrong door (403) rather than "not accepted". */
-export function authenticateWebhookCaller(header: string | undefined, creds: WebhookCredentials, operators: readonly OperatorCredential[]): AuthResult {
+export function authenticateWebhookCaller(
+  header: string | undefined,
+  creds: WebhookCredentials,
+  operators: readonly OperatorCredential[],
+): AuthResult {
   const auth = authenticateWebhook(header, creds);
   if (auth.ok || !authenticateOperator(header, operators, []).ok) return auth;
   return { ok: false, reason: 'operator tokens are not accepted by the webhook', forbidden: true };

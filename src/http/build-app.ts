@@ -33,12 +33,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // The console's sessions are read before access control decides (a session stands where a bearer token would).
   let consoleAuth: ConsoleAuth | undefined;
-  if (deps.consoleSessions && deps.config.console.enabled) consoleAuth = await registerConsoleAuth(app as unknown as FastifyInstance, deps.config.console, deps.consoleSessions.store, deps.consoleSessions.secret);
+  if (deps.consoleSessions && deps.config.console.enabled)
+    consoleAuth = await registerConsoleAuth(
+      app as unknown as FastifyInstance,
+      deps.config.console,
+      deps.consoleSessions.store,
+      deps.consoleSessions.secret,
+    );
   accessControl(app as unknown as FastifyInstance, deps, consoleAuth);
   await app.register(sensible);
   // Every answer is counted by its route pattern (bounded: the routes are fixed), never by the raw URL.
   app.addHook('onResponse', async (req, reply) => {
-    deps.metrics.httpRequests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    deps.metrics.httpRequests.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
   await app.register(swagger, {
     openapi: {

@@ -15,11 +15,19 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   else if (err.validation) {
     // One line per problem naming the field as people write it: `body.alerts[0].labels.code: must be string`.
     const lines = describeErrors(err.validation as ErrorObject[], err.validationContext ?? 'body');
-    e = new RemediatorError(isWebhook ? 'REM_ERR_PAYLOAD_INVALID' : 'REM_ERR_BAD_REQUEST', lines.join('; '), { details: { problems: lines } });
+    e = new RemediatorError(isWebhook ? 'REM_ERR_PAYLOAD_INVALID' : 'REM_ERR_BAD_REQUEST', lines.join('; '), {
+      details: { problems: lines },
+    });
   } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    e = new RemediatorError('REM_ERR_BODY_TOO_LARGE', `request body larger than the configured limit (server.bodyLimit); Alertmanager will not retry a 413: raise the limit or set max_alerts`);
+    e = new RemediatorError(
+      'REM_ERR_BODY_TOO_LARGE',
+      `request body larger than the configured limit (server.bodyLimit); Alertmanager will not retry a 413: raise the limit or set max_alerts`,
+    );
   } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    reply.code(415).send({ code: isWebhook ? 'REM_ERR_PAYLOAD_INVALID' : 'REM_ERR_BAD_REQUEST', message: `unsupported Content-Type ${req.headers['content-type'] ?? '(none)'}: send application/json` });
+    reply.code(415).send({
+      code: isWebhook ? 'REM_ERR_PAYLOAD_INVALID' : 'REM_ERR_BAD_REQUEST',
+      message: `unsupported Content-Type ${req.headers['content-type'] ?? '(none)'}: send application/json`,
+    });
     return;
   } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     e = new RemediatorError(isWebhook ? 'REM_ERR_PAYLOAD_INVALID' : 'REM_ERR_BAD_REQUEST', err.message);

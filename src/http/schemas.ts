@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
 
 /** Response shapes shared by routes (they also become the OpenAPI document). */
-export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }, { $id: 'Error' });
+export const ErrorBody = Type.Object(
+  { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) },
+  { $id: 'Error' },
+);
 
 export const AlertSummarySchema = Type.Object({
   fingerprint: Type.String(),
@@ -33,7 +36,11 @@ export const RunViewSchema = Type.Object(
     cancel: Type.Optional(Type.Unknown()),
     alertResolvedAt: Type.Optional(Type.String()),
     escalationEnqueuedAt: Type.Optional(Type.String({ description: 'when the page of an escalated run was handed to the escalator' })),
-    finalDecisionAt: Type.Optional(Type.String({ description: 'when the decision that closes the run was recorded; an ended run without it is still recording its closing decision' })),
+    finalDecisionAt: Type.Optional(
+      Type.String({
+        description: 'when the decision that closes the run was recorded; an ended run without it is still recording its closing decision',
+      }),
+    ),
     decisions: Type.Array(Type.Unknown()),
   },
   { additionalProperties: true },

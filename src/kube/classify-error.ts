@@ -53,22 +53,34 @@ export function classifyKubeError(err: unknown, call: KubeCall, callerSignal?: A
     if (code === 404) return new RemediatorError('REM_ERR_KUBE_NOT_FOUND', `${what}: not found${suffix}`, { details, cause: err });
     if (code === 403) return new RemediatorError('REM_ERR_KUBE_FORBIDDEN', `forbidden to ${what}${suffix}`, { details, cause: err });
     if (code === 401) {
-      return new RemediatorError('REM_ERR_KUBE_FORBIDDEN', `the API server did not accept remediator's credentials (401) to ${what}`, { details, cause: err });
+      return new RemediatorError('REM_ERR_KUBE_FORBIDDEN', `the API server did not accept remediator's credentials (401) to ${what}`, {
+        details,
+        cause: err,
+      });
     }
     if (code === 409) return new RemediatorError('REM_ERR_KUBE_CONFLICT', `conflict on ${what}${suffix}`, { details, cause: err });
     if (code === 429 || code >= 500) {
-      return new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `the API server answered ${code} to ${what}${suffix}`, { details, cause: err });
+      return new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `the API server answered ${code} to ${what}${suffix}`, {
+        details,
+        cause: err,
+      });
     }
     return new RemediatorError('REM_ERR_KUBE_REJECTED', `the API server rejected ${what} (${code})${suffix}`, { details, cause: err });
   }
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError') {
-    return new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `${what}: no answer from the API server in time`, { details: { ...call, timeout: true }, cause: err });
+    return new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `${what}: no answer from the API server in time`, {
+      details: { ...call, timeout: true },
+      cause: err,
+    });
   }
   const transport = e?.cause?.code ?? e?.code;
   if (e?.name === 'TypeError' || e?.name === 'AbortError' || (typeof transport === 'string' && /^(E[A-Z]+|UND_ERR.*)$/.test(transport))) {
     const reason = [transport, e?.cause?.message ?? e?.message].filter(Boolean).join(' ');
-    return new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `${what}: could not reach the API server (${reason})`, { details: { ...call, transport }, cause: err });
+    return new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `${what}: could not reach the API server (${reason})`, {
+      details: { ...call, transport },
+      cause: err,
+    });
   }
   return err;
 }

@@ -53,7 +53,9 @@ export function loadKubeConfig(options: Pick<CreateClusterOptions, 'kubeconfig' 
     else if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new RemediatorError('REM_ERR_CONFIG_INVALID', `cannot load the Kubernetes configuration: ${(err as Error).message}`, { cause: err });
+    throw new RemediatorError('REM_ERR_CONFIG_INVALID', `cannot load the Kubernetes configuration: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (options.context !== undefined) {
     if (kc.getContextObject(options.context) === null) {
@@ -138,14 +140,19 @@ export class ClientNodeCluster implements Cluster {
     const row: KindRow = KINDS[ref.kind];
     const calls = row.client as ClientCalls;
     if (row.scope === 'Namespaced' && !ref.namespace) {
-      throw new RemediatorError('REM_ERR_INTERNAL', `${verb} ${qualifiedResource(ref.kind)} "${ref.name}": a namespaced kind needs a namespace`);
+      throw new RemediatorError(
+        'REM_ERR_INTERNAL',
+        `${verb} ${qualifiedResource(ref.kind)} "${ref.name}": a namespaced kind needs a namespace`,
+      );
     }
     const where = row.scope === 'Namespaced' ? { namespace: ref.namespace as string } : {};
     if (calls.api === 'custom') {
       // Custom resources have no typed client: CustomObjectsApi with the row's coordinates (merge patches only).
       const coords = { group: row.group, version: row.version, plural: row.plural, namespace: ref.namespace as string };
       const invoke = (which: 'read' | 'patch', params: object, o: k8s.ConfigurationOptions): Promise<unknown> =>
-        which === 'read' ? this.#custom.getNamespacedCustomObject({ ...coords, ...(params as { name: string }) }, o) : this.#custom.patchNamespacedCustomObject({ ...coords, ...(params as { name: string; body: object }) }, o);
+        which === 'read'
+          ? this.#custom.getNamespacedCustomObject({ ...coords, ...(params as { name: string }) }, o)
+          : this.#custom.patchNamespacedCustomObject({ ...coords, ...(params as { name: string; body: object }) }, o);
       return { call: { verb, resource: qualifiedResource(ref.kind), name: ref.name, ...where } as KubeCall, where, invoke };
     }
     const api: object = calls.api === 'apps' ? this.#apps : this.#core;
@@ -194,7 +201,8 @@ export class ClientNodeCluster implements Cluster {
 
   async list(kind: ListKind, namespace: string | undefined, options: ReadOptions & { labelSelector?: string }): Promise<KubeObject[]> {
     const row: KindRow = KINDS[kind];
-    if (row.scope === 'Namespaced' && !namespace) throw new RemediatorError('REM_ERR_INTERNAL', `list ${qualifiedResource(kind)}: a namespaced kind needs a namespace`);
+    if (row.scope === 'Namespaced' && !namespace)
+      throw new RemediatorError('REM_ERR_INTERNAL', `list ${qualifiedResource(kind)}: a namespaced kind needs a namespace`);
     const ns = namespace as string;
     const labelSelector = options.labelSelector;
     const call: KubeCall = { verb: 'list', resource: qualifiedResource(kind), ...(row.scope === 'Namespaced' ? { namespace: ns } : {}) };
@@ -202,17 +210,28 @@ export class ClientNodeCluster implements Cluster {
     const c = (_continue: string | undefined) => ({ labelSelector, limit: 500, _continue });
     const page = (o: k8s.ConfigurationOptions, t: string | undefined): Promise<unknown> => {
       switch (kind) {
-        case 'Deployment': return this.#apps.listNamespacedDeployment(q(t), o);
-        case 'ReplicaSet': return this.#apps.listNamespacedReplicaSet(q(t), o);
-        case 'Pod': return this.#core.listNamespacedPod(q(t), o);
-        case 'Service': return this.#core.listNamespacedService(q(t), o);
-        case 'ConfigMap': return this.#core.listNamespacedConfigMap(q(t), o);
-        case 'Secret': return this.#core.listNamespacedSecret(q(t), o);
-        case 'PersistentVolumeClaim': return this.#core.listNamespacedPersistentVolumeClaim(q(t), o);
-        case 'PersistentVolume': return this.#core.listPersistentVolume(c(t), o);
-        case 'Node': return this.#core.listNode(c(t), o);
-        case 'Endpoints': return this.#core.listNamespacedEndpoints(q(t), o);
-        case 'EndpointSlice': return this.#discovery.listNamespacedEndpointSlice(q(t), o);
+        case 'Deployment':
+          return this.#apps.listNamespacedDeployment(q(t), o);
+        case 'ReplicaSet':
+          return this.#apps.listNamespacedReplicaSet(q(t), o);
+        case 'Pod':
+          return this.#core.listNamespacedPod(q(t), o);
+        case 'Service':
+          return this.#core.listNamespacedService(q(t), o);
+        case 'ConfigMap':
+          return this.#core.listNamespacedConfigMap(q(t), o);
+        case 'Secret':
+          return this.#core.listNamespacedSecret(q(t), o);
+        case 'PersistentVolumeClaim':
+          return this.#core.listNamespacedPersistentVolumeClaim(q(t), o);
+        case 'PersistentVolume':
+          return this.#core.listPersistentVolume(c(t), o);
+        case 'Node':
+          return this.#core.listNode(c(t), o);
+        case 'Endpoints':
+          return this.#core.listNamespacedEndpoints(q(t), o);
+        case 'EndpointSlice':
+          return this.#discovery.listNamespacedEndpointSlice(q(t), o);
       }
     };
     const items = await this.#list<KubeObject>(call, options.signal, page);
@@ -220,21 +239,40 @@ export class ClientNodeCluster implements Cluster {
   }
 
   async readLog(namespace: string, pod: string, options: LogOptions): Promise<string> {
-    const p = { name: pod, namespace, container: options.container, previous: options.previous, tailLines: options.tailLines, limitBytes: options.limitBytes };
+    const p = {
+      name: pod,
+      namespace,
+      container: options.container,
+      previous: options.previous,
+      tailLines: options.tailLines,
+      limitBytes: options.limitBytes,
+    };
     const call = { verb: 'get', resource: 'pods/log', name: pod, namespace };
     const text = await this.#call(call, options.signal, undefined, (o) => this.#core.readNamespacedPodLog(p, o));
     return typeof text === 'string' ? text : String(text ?? '');
   }
 
-  async deletePod(namespace: string, name: string, preconditions: { uid: string; resourceVersion?: string }, options: WriteOptions): Promise<void> {
+  async deletePod(
+    namespace: string,
+    name: string,
+    preconditions: { uid: string; resourceVersion?: string },
+    options: WriteOptions,
+  ): Promise<void> {
     const dryRun = options.dryRun ? ['All'] : undefined;
     const body: k8s.V1DeleteOptions = { preconditions, propagationPolicy: 'Background', ...(dryRun ? { dryRun } : {}) };
     const p = { name, namespace, body, dryRun: options.dryRun ? 'All' : undefined };
-    await this.#call({ verb: 'delete', resource: 'pods', name, namespace }, options.signal, undefined, (o) => this.#core.deleteNamespacedPod(p, o));
+    await this.#call({ verb: 'delete', resource: 'pods', name, namespace }, options.signal, undefined, (o) =>
+      this.#core.deleteNamespacedPod(p, o),
+    );
   }
 
   async apply(object: KubeObject, options: WriteOptions & { force?: boolean }): Promise<KubeObject> {
-    const call = { verb: 'patch', resource: `${object.kind ?? '?'} (${object.apiVersion ?? '?'})`, name: object.metadata.name, namespace: object.metadata.namespace };
+    const call = {
+      verb: 'patch',
+      resource: `${object.kind ?? '?'} (${object.apiVersion ?? '?'})`,
+      name: object.metadata.name,
+      namespace: object.metadata.namespace,
+    };
     // KubernetesObjectApi resolves the resource by discovery and ignores per-call middleware, so the signal goes
     // into the static middleware of a client made for this call (apply is rare; discovery is one extra GET).
     const signal = this.#signal(options.signal);
@@ -247,7 +285,14 @@ export class ClientNodeCluster implements Cluster {
     const api = new k8s.KubernetesObjectApi(config);
     const spec = object as k8s.KubernetesObject;
     return this.#call(call, options.signal, undefined, () =>
-      api.patch(spec, undefined, options.dryRun ? 'All' : undefined, options.fieldManager ?? this.#fieldManager, options.force, k8s.PatchStrategy.ServerSideApply),
+      api.patch(
+        spec,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        options.fieldManager ?? this.#fieldManager,
+        options.force,
+        k8s.PatchStrategy.ServerSideApply,
+      ),
     );
   }
 
@@ -285,10 +330,22 @@ export class ClientNodeCluster implements Cluster {
     const body: k8s.V1SelfSubjectAccessReview = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { verb: check.verb, group: check.group, resource: check.resource, subresource: check.subresource, namespace: check.namespace, name: check.name } },
+      spec: {
+        resourceAttributes: {
+          verb: check.verb,
+          group: check.group,
+          resource: check.resource,
+          subresource: check.subresource,
+          namespace: check.namespace,
+          name: check.name,
+        },
+      },
     };
-    const review = await this.#call({ verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' }, options.signal, undefined, (o) =>
-      this.#authz.createSelfSubjectAccessReview({ body }, o),
+    const review = await this.#call(
+      { verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' },
+      options.signal,
+      undefined,
+      (o) => this.#authz.createSelfSubjectAccessReview({ body }, o),
     );
     const status = (review as { status?: { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string } }).status;
     const reason = status?.reason || status?.evaluationError || undefined;
@@ -320,7 +377,12 @@ export class ClientNodeCluster implements Cluster {
   }
 
   /** Runs one client call with its options and returns the answer as plain JSON, or throws it classified. */
-  async #call<T>(call: KubeCall, caller: AbortSignal, contentType: string | undefined, fn: (o: k8s.ConfigurationOptions) => Promise<unknown>): Promise<T> {
+  async #call<T>(
+    call: KubeCall,
+    caller: AbortSignal,
+    contentType: string | undefined,
+    fn: (o: k8s.ConfigurationOptions) => Promise<unknown>,
+  ): Promise<T> {
     caller.throwIfAborted();
     let o: k8s.ConfigurationOptions = { middleware: [this.#middleware(this.#signal(caller))], middlewareMergeStrategy: 'append' };
     o = k8s.setHeaderOptions('User-Agent', this.#userAgent, o);
@@ -332,16 +394,25 @@ export class ClientNodeCluster implements Cluster {
     }
   }
 
-  async #list<T>(call: KubeCall, caller: AbortSignal, page: (o: k8s.ConfigurationOptions, _continue: string | undefined) => Promise<unknown>): Promise<T[]> {
+  async #list<T>(
+    call: KubeCall,
+    caller: AbortSignal,
+    page: (o: k8s.ConfigurationOptions, _continue: string | undefined) => Promise<unknown>,
+  ): Promise<T[]> {
     const items: T[] = [];
     let token: string | undefined;
     for (let i = 0; i < MAX_PAGES; i++) {
-      const list = await this.#call<{ items?: T[]; metadata?: { _continue?: string; continue?: string } }>(call, caller, undefined, (o) => page(o, token));
+      const list = await this.#call<{ items?: T[]; metadata?: { _continue?: string; continue?: string } }>(call, caller, undefined, (o) =>
+        page(o, token),
+      );
       items.push(...(list.items ?? []));
       token = list.metadata?._continue ?? list.metadata?.continue;
       if (!token) return items;
     }
-    throw new RemediatorError('REM_ERR_KUBE_UNAVAILABLE', `list ${call.resource} in namespace "${call.namespace}": more than ${MAX_PAGES} pages`);
+    throw new RemediatorError(
+      'REM_ERR_KUBE_UNAVAILABLE',
+      `list ${call.resource} in namespace "${call.namespace}": more than ${MAX_PAGES} pages`,
+    );
   }
 }
 
@@ -363,4 +434,3 @@ function withoutSecretData(secret: KubeObject): KubeObject {
 function toPlain(value: unknown): unknown {
   return value === undefined || typeof value === 'string' ? value : JSON.parse(JSON.stringify(value));
 }
-

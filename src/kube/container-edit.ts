@@ -40,7 +40,10 @@ export async function editContainers<T>(
     }
     const containers = workload.spec.template.spec?.containers ?? [];
     if (container !== undefined && !containers.some((c) => c.name === container)) {
-      throw precondition(`unable to find container named "${container}" in ${ref.kind.toLowerCase()} ${ref.name}`, { target: ref, containers: containers.map((c) => c.name) });
+      throw precondition(`unable to find container named "${container}" in ${ref.kind.toLowerCase()} ${ref.name}`, {
+        target: ref,
+        containers: containers.map((c) => c.name),
+      });
     }
     const before: Record<string, T> = {};
     const after: Record<string, T> = {};
@@ -51,7 +54,11 @@ export async function editContainers<T>(
       if (e === undefined) return;
       before[c.name] = e.before;
       after[c.name] = e.after;
-      ops.push({ op: 'add', path: pointer('spec', 'template', 'spec', 'containers', i, field), value: e.next[field] ?? (field === 'env' ? [] : {}) });
+      ops.push({
+        op: 'add',
+        path: pointer('spec', 'template', 'spec', 'containers', i, field),
+        value: e.next[field] ?? (field === 'env' ? [] : {}),
+      });
     });
     if (ops.length === 0) return { outcome: 'unchanged', workload, before, after, ops };
     const written = await patchGuarded(kube, ref, workload, ops, stampAnnotations(ctx, { before, after }), writeOptions(ctx));

@@ -48,6 +48,9 @@ export async function patchGuarded<K extends ObjectKind>(
     if (!(err instanceof RemediatorError) || err.code !== 'REM_ERR_KUBE_REJECTED' || err.details?.httpStatus !== 422) throw err;
     const now = await kube.get(ref, { signal: options.signal });
     if (now.metadata.resourceVersion === read.metadata.resourceVersion) throw err;
-    throw new RemediatorError('REM_ERR_KUBE_CONFLICT', `${ref.kind} ${ref.namespace}/${ref.name} changed since it was read`, { details: err.details, cause: err });
+    throw new RemediatorError('REM_ERR_KUBE_CONFLICT', `${ref.kind} ${ref.namespace}/${ref.name} changed since it was read`, {
+      details: err.details,
+      cause: err,
+    });
   }
 }

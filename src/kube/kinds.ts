@@ -1,5 +1,19 @@
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import type { ConfigMap, EndpointSlice, Endpoints, KubeEvent, KubeObject, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicaSet, Secret, Service, Workload } from './objects.ts';
+import type {
+  ConfigMap,
+  EndpointSlice,
+  Endpoints,
+  KubeEvent,
+  KubeObject,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  ReplicaSet,
+  Secret,
+  Service,
+  Workload,
+} from './objects.ts';
 
 /**
  * Every Kubernetes kind remediator touches, one row each: where it lives in the API (scope, group, version, plural,
@@ -36,23 +50,119 @@ function of<T>() {
 }
 
 export const KINDS = {
-  Deployment: of<Workload>()({ scope: 'Namespaced', group: 'apps', version: 'v1', plural: 'deployments', subresources: ['scale', 'status'], client: { api: 'apps', read: 'readNamespacedDeployment', patch: 'patchNamespacedDeployment' } }),
-  StatefulSet: of<Workload>()({ scope: 'Namespaced', group: 'apps', version: 'v1', plural: 'statefulsets', subresources: ['scale', 'status'], client: { api: 'apps', read: 'readNamespacedStatefulSet', patch: 'patchNamespacedStatefulSet' } }),
-  DaemonSet: of<Workload>()({ scope: 'Namespaced', group: 'apps', version: 'v1', plural: 'daemonsets', subresources: ['status'], client: { api: 'apps', read: 'readNamespacedDaemonSet', patch: 'patchNamespacedDaemonSet' } }),
-  ReplicaSet: of<ReplicaSet>()({ scope: 'Namespaced', group: 'apps', version: 'v1', plural: 'replicasets', subresources: ['scale', 'status'] }),
-  ConfigMap: of<ConfigMap>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'configmaps', subresources: [], client: { api: 'core', read: 'readNamespacedConfigMap', patch: 'patchNamespacedConfigMap' } }),
-  Service: of<Service>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'services', subresources: ['status'], client: { api: 'core', read: 'readNamespacedService', patch: 'patchNamespacedService' } }),
+  Deployment: of<Workload>()({
+    scope: 'Namespaced',
+    group: 'apps',
+    version: 'v1',
+    plural: 'deployments',
+    subresources: ['scale', 'status'],
+    client: { api: 'apps', read: 'readNamespacedDeployment', patch: 'patchNamespacedDeployment' },
+  }),
+  StatefulSet: of<Workload>()({
+    scope: 'Namespaced',
+    group: 'apps',
+    version: 'v1',
+    plural: 'statefulsets',
+    subresources: ['scale', 'status'],
+    client: { api: 'apps', read: 'readNamespacedStatefulSet', patch: 'patchNamespacedStatefulSet' },
+  }),
+  DaemonSet: of<Workload>()({
+    scope: 'Namespaced',
+    group: 'apps',
+    version: 'v1',
+    plural: 'daemonsets',
+    subresources: ['status'],
+    client: { api: 'apps', read: 'readNamespacedDaemonSet', patch: 'patchNamespacedDaemonSet' },
+  }),
+  ReplicaSet: of<ReplicaSet>()({
+    scope: 'Namespaced',
+    group: 'apps',
+    version: 'v1',
+    plural: 'replicasets',
+    subresources: ['scale', 'status'],
+  }),
+  ConfigMap: of<ConfigMap>()({
+    scope: 'Namespaced',
+    group: '',
+    version: 'v1',
+    plural: 'configmaps',
+    subresources: [],
+    client: { api: 'core', read: 'readNamespacedConfigMap', patch: 'patchNamespacedConfigMap' },
+  }),
+  Service: of<Service>()({
+    scope: 'Namespaced',
+    group: '',
+    version: 'v1',
+    plural: 'services',
+    subresources: ['status'],
+    client: { api: 'core', read: 'readNamespacedService', patch: 'patchNamespacedService' },
+  }),
   Pod: of<Pod>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'pods', subresources: ['log', 'status'] }),
   Event: of<KubeEvent>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'events', subresources: [] }),
-  Secret: of<Secret>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'secrets', subresources: [], client: { api: 'core', read: 'readNamespacedSecret', patch: 'patchNamespacedSecret' } }),
-  PersistentVolumeClaim: of<PersistentVolumeClaim>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'persistentvolumeclaims', subresources: ['status'], client: { api: 'core', read: 'readNamespacedPersistentVolumeClaim', patch: 'patchNamespacedPersistentVolumeClaim' } }),
-  PersistentVolume: of<PersistentVolume>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'persistentvolumes', subresources: ['status'], client: { api: 'core', read: 'readPersistentVolume', patch: 'patchPersistentVolume' } }),
-  Endpoints: of<Endpoints>()({ scope: 'Namespaced', group: '', version: 'v1', plural: 'endpoints', subresources: [], client: { api: 'core', read: 'readNamespacedEndpoints', patch: 'patchNamespacedEndpoints' } }),
-  EndpointSlice: of<EndpointSlice>()({ scope: 'Namespaced', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', subresources: [] }),
+  Secret: of<Secret>()({
+    scope: 'Namespaced',
+    group: '',
+    version: 'v1',
+    plural: 'secrets',
+    subresources: [],
+    client: { api: 'core', read: 'readNamespacedSecret', patch: 'patchNamespacedSecret' },
+  }),
+  PersistentVolumeClaim: of<PersistentVolumeClaim>()({
+    scope: 'Namespaced',
+    group: '',
+    version: 'v1',
+    plural: 'persistentvolumeclaims',
+    subresources: ['status'],
+    client: { api: 'core', read: 'readNamespacedPersistentVolumeClaim', patch: 'patchNamespacedPersistentVolumeClaim' },
+  }),
+  PersistentVolume: of<PersistentVolume>()({
+    scope: 'Cluster',
+    group: '',
+    version: 'v1',
+    plural: 'persistentvolumes',
+    subresources: ['status'],
+    client: { api: 'core', read: 'readPersistentVolume', patch: 'patchPersistentVolume' },
+  }),
+  Endpoints: of<Endpoints>()({
+    scope: 'Namespaced',
+    group: '',
+    version: 'v1',
+    plural: 'endpoints',
+    subresources: [],
+    client: { api: 'core', read: 'readNamespacedEndpoints', patch: 'patchNamespacedEndpoints' },
+  }),
+  EndpointSlice: of<EndpointSlice>()({
+    scope: 'Namespaced',
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    plural: 'endpointslices',
+    subresources: [],
+  }),
   // GitOps controllers' custom resources: spec.gitops: suspend pauses their auto-sync during a run (src/guards/gitops-suspender.ts).
-  Application: of<KubeObject>()({ scope: 'Namespaced', group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', subresources: [], client: { api: 'custom' } }),
-  Kustomization: of<KubeObject>()({ scope: 'Namespaced', group: 'kustomize.toolkit.fluxcd.io', version: 'v1', plural: 'kustomizations', subresources: ['status'], client: { api: 'custom' } }),
-  Node: of<Node>()({ scope: 'Cluster', group: '', version: 'v1', plural: 'nodes', subresources: ['status'], client: { api: 'core', read: 'readNode', patch: 'patchNode' } }),
+  Application: of<KubeObject>()({
+    scope: 'Namespaced',
+    group: 'argoproj.io',
+    version: 'v1alpha1',
+    plural: 'applications',
+    subresources: [],
+    client: { api: 'custom' },
+  }),
+  Kustomization: of<KubeObject>()({
+    scope: 'Namespaced',
+    group: 'kustomize.toolkit.fluxcd.io',
+    version: 'v1',
+    plural: 'kustomizations',
+    subresources: ['status'],
+    client: { api: 'custom' },
+  }),
+  Node: of<Node>()({
+    scope: 'Cluster',
+    group: '',
+    version: 'v1',
+    plural: 'nodes',
+    subresources: ['status'],
+    client: { api: 'core', read: 'readNode', patch: 'patchNode' },
+  }),
 } as const;
 
 export type KnownKind = keyof typeof KINDS;
@@ -70,7 +180,18 @@ export type ClusterScopedKind = { [K in KnownKind]: (typeof KINDS)[K]['scope'] e
  * Kinds `Cluster.list` reads whole (a namespace's, or the cluster's for cluster-scoped kinds): what a cluster
  * diagnosis and the traffic-switch gate look at.
  */
-export type ListKind = 'Deployment' | 'ReplicaSet' | 'Pod' | 'Service' | 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'Node' | 'Endpoints' | 'EndpointSlice';
+export type ListKind =
+  | 'Deployment'
+  | 'ReplicaSet'
+  | 'Pod'
+  | 'Service'
+  | 'ConfigMap'
+  | 'Secret'
+  | 'PersistentVolumeClaim'
+  | 'PersistentVolume'
+  | 'Node'
+  | 'Endpoints'
+  | 'EndpointSlice';
 
 /** Workloads whose pod template remediator may patch. */
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';

@@ -179,13 +179,25 @@ export interface Secret extends KubeObject {
 
 /** A core/v1 PersistentVolumeClaim: phase Pending, Bound or Lost. */
 export interface PersistentVolumeClaim extends KubeObject {
-  spec: { accessModes?: string[]; storageClassName?: string; volumeName?: string; resources?: { requests?: Record<string, string> }; [field: string]: unknown };
+  spec: {
+    accessModes?: string[];
+    storageClassName?: string;
+    volumeName?: string;
+    resources?: { requests?: Record<string, string> };
+    [field: string]: unknown;
+  };
   status?: { phase?: string; capacity?: Record<string, string>; accessModes?: string[]; [field: string]: unknown };
 }
 
 /** A core/v1 PersistentVolume: phase Pending, Available, Bound, Released or Failed. */
 export interface PersistentVolume extends KubeObject {
-  spec: { capacity?: Record<string, string>; claimRef?: { namespace?: string; name?: string; uid?: string }; storageClassName?: string; persistentVolumeReclaimPolicy?: string; [field: string]: unknown };
+  spec: {
+    capacity?: Record<string, string>;
+    claimRef?: { namespace?: string; name?: string; uid?: string };
+    storageClassName?: string;
+    persistentVolumeReclaimPolicy?: string;
+    [field: string]: unknown;
+  };
   status?: { phase?: string; reason?: string; message?: string; [field: string]: unknown };
 }
 
@@ -197,12 +209,21 @@ export interface EndpointAddress {
 
 /** A core/v1 Endpoints: per port set, the Service's ready `addresses` and its `notReadyAddresses`. */
 export interface Endpoints extends KubeObject {
-  subsets?: Array<{ addresses?: EndpointAddress[]; notReadyAddresses?: EndpointAddress[]; ports?: Array<{ name?: string; port: number; protocol?: string }> }>;
+  subsets?: Array<{
+    addresses?: EndpointAddress[];
+    notReadyAddresses?: EndpointAddress[];
+    ports?: Array<{ name?: string; port: number; protocol?: string }>;
+  }>;
 }
 
 /** A discovery.k8s.io/v1 EndpointSlice (label `kubernetes.io/service-name` names its Service). */
 export interface EndpointSlice extends KubeObject {
   addressType: string;
-  endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean }; nodeName?: string; targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string } }>;
+  endpoints?: Array<{
+    addresses: string[];
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    nodeName?: string;
+    targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string };
+  }>;
   ports?: Array<{ name?: string; port?: number; protocol?: string }>;
 }

@@ -9,7 +9,9 @@ import type { AccessCheck } from '../ports/cluster.ts';
 export function playbookPermissions(playbooks: readonly Playbook[]): Array<AccessCheck & { playbook: string; step: string }> {
   const out: Array<AccessCheck & { playbook: string; step: string }> = [];
   for (const p of playbooks) {
-    const namespaces = [...new Set(p.triggers.flatMap((t) => t.matchers.filter((m) => m.name === 'namespace' && m.op === '=').map((m) => m.value)))];
+    const namespaces = [
+      ...new Set(p.triggers.flatMap((t) => t.matchers.filter((m) => m.name === 'namespace' && m.op === '=').map((m) => m.value))),
+    ];
     for (const step of p.rungs.flatMap((r) => r.steps)) {
       const def = step.definition;
       if (!def.permissions) continue;
@@ -42,8 +44,14 @@ export function uncheckedSteps(playbooks: readonly Playbook[]): Array<{ playbook
       try {
         step.definition.permissions(step.with as never);
       } catch {
-        const templated = Object.entries(step.with).filter(([, v]) => typeof v === 'string' && v.includes('{{')).map(([k]) => k);
-        out.push({ playbook: p.name, step: step.id, why: `its permissions depend on ${templated.length ? templated.join(', ') : 'values'} known only when an alert arrives` });
+        const templated = Object.entries(step.with)
+          .filter(([, v]) => typeof v === 'string' && v.includes('{{'))
+          .map(([k]) => k);
+        out.push({
+          playbook: p.name,
+          step: step.id,
+          why: `its permissions depend on ${templated.length ? templated.join(', ') : 'values'} known only when an alert arrives`,
+        });
       }
     }
   }

@@ -45,7 +45,11 @@ interface Need {
  */
 export async function playbookRbac(playbooks: readonly Playbook[], options: RbacOptions): Promise<PlaybookRbac> {
   const clusterScoped = options.clusterScoped ?? isClusterScoped;
-  const needs: Need[] = playbookPermissions(playbooks).map((c) => ({ verb: c.verb, group: c.group, resource: c.subresource ? `${c.resource}/${c.subresource}` : c.resource }));
+  const needs: Need[] = playbookPermissions(playbooks).map((c) => ({
+    verb: c.verb,
+    group: c.group,
+    resource: c.subresource ? `${c.resource}/${c.subresource}` : c.resource,
+  }));
   const unknown: string[] = [];
   for (const p of playbooks) {
     for (const step of p.rungs.flatMap((r) => r.steps)) {
@@ -93,10 +97,19 @@ export async function playbookRbac(playbooks: readonly Playbook[], options: Rbac
  * (`manifests/{{ labels.namespace }}/{{ labels.configmap }}.yaml`) can apply any file of the manifests folder the
  * pattern matches; each such file is one parameter set. Other steps name their objects' kinds in their parameters.
  */
-async function concreteParams(uses: string, params: Record<string, unknown>, manifestsDir: string): Promise<Array<Record<string, unknown>>> {
+async function concreteParams(
+  uses: string,
+  params: Record<string, unknown>,
+  manifestsDir: string,
+): Promise<Array<Record<string, unknown>>> {
   const manifest = params.manifest;
   if (uses !== 'kube.apply' || typeof manifest !== 'string' || !manifest.includes('{{')) return [params];
-  const pattern = new RegExp(`^${manifest.split(/\{\{.*?\}\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+  const pattern = new RegExp(
+    `^${manifest
+      .split(/\{\{.*?\}\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]+')}$`,
+  );
   const files = (await readdir(manifestsDir, { recursive: true })).map(String).filter((f) => pattern.test(f.split(sep).join('/')));
   if (files.length === 0) throw new Error(`no file of ${manifestsDir} matches the manifest pattern ${manifest}`);
   // The namespace only places the objects, and a templated one is known only at run time: the file's own counts here.
@@ -126,5 +139,9 @@ function rules(needs: readonly Need[]): PolicyRule[] {
   }
   const out = [...grouped.values()];
   for (const r of out) r.resources.sort();
-  return out.sort((a, b) => (a.apiGroups[0] as string).localeCompare(b.apiGroups[0] as string) || (a.resources[0] as string).localeCompare(b.resources[0] as string));
+  return out.sort(
+    (a, b) =>
+      (a.apiGroups[0] as string).localeCompare(b.apiGroups[0] as string) ||
+      (a.resources[0] as string).localeCompare(b.resources[0] as string),
+  );
 }

@@ -1,7 +1,14 @@
 import type { Pod } from '../ports/cluster.ts';
 
 /** Container states that mean "this pod is failing": it will not get better by waiting. */
-const FAILING_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerError', 'CreateContainerConfigError', 'RunContainerError']);
+const FAILING_WAITING = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerError',
+  'CreateContainerConfigError',
+  'RunContainerError',
+]);
 
 /** Failed/Unknown phase, a container crash-looping or unable to pull or start, or one that exited non-zero. */
 export function isFailing(pod: Pod): boolean {

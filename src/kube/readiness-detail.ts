@@ -39,7 +39,11 @@ export interface KubeReadinessOptions {
  * reason to be unready (`required: false`): a receiver without the API server still receives and records alerts, and
  * a missing RBAC rule should be seen before an incident without taking the webhook away during one.
  */
-export function kubeReadinessDetail(kube: Cluster, needed: () => readonly StepPermission[], options: KubeReadinessOptions = {}): () => Promise<ReadinessCheckResult> {
+export function kubeReadinessDetail(
+  kube: Cluster,
+  needed: () => readonly StepPermission[],
+  options: KubeReadinessOptions = {},
+): () => Promise<ReadinessCheckResult> {
   const ttlMs = options.ttlMs ?? 60_000;
   const failureTtlMs = options.failureTtlMs ?? 5_000;
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -65,13 +69,22 @@ export function kubeReadinessDetail(kube: Cluster, needed: () => readonly StepPe
           missing,
           allGranted: denied.length === 0,
           // Every step that could not act, by playbook: what an incident would meet.
-          denied: denied.map((d) => ({ playbook: d.playbook, step: d.step, permission: d.permission, ...(d.reason ? { reason: d.reason } : {}) })),
+          denied: denied.map((d) => ({
+            playbook: d.playbook,
+            step: d.step,
+            permission: d.permission,
+            ...(d.reason ? { reason: d.reason } : {}),
+          })),
           unchecked: options.unchecked?.() ?? [],
         },
       };
     } catch (err) {
       options.onRound?.(undefined, err as Error);
-      return { ok: false, required: false, detail: { server, reachable: false, error: (err as Error).message, checked: 0, missing: [], allGranted: 'unknown', denied: [] } };
+      return {
+        ok: false,
+        required: false,
+        detail: { server, reachable: false, error: (err as Error).message, checked: 0, missing: [], allGranted: 'unknown', denied: [] },
+      };
     }
   };
 
@@ -86,6 +99,13 @@ export function kubeReadinessDetail(kube: Cluster, needed: () => readonly StepPe
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
     const value = await Promise.race([inFlight, waited]).finally(() => clearTimeout(timer));
-    return value ?? last?.value ?? { ok: false, required: false, detail: { server: kube.description, reachable: 'unknown', checking: `no answer within ${waitMs} ms yet` } };
+    return (
+      value ??
+      last?.value ?? {
+        ok: false,
+        required: false,
+        detail: { server: kube.description, reachable: 'unknown', checking: `no answer within ${waitMs} ms yet` },
+      }
+    );
   };
 }

@@ -22,7 +22,13 @@ import { isObjectKind } from './kinds.ts';
  */
 
 /** The actions whose recorded changes a revert puts back (those kube.restore knows). */
-export const REVERTABLE_ACTIONS: ReadonlySet<string> = new Set(['kube.setEnv', 'kube.setResources', 'kube.patchConfigMap', 'kube.switchServiceSelector', 'kube.scale']);
+export const REVERTABLE_ACTIONS: ReadonlySet<string> = new Set([
+  'kube.setEnv',
+  'kube.setResources',
+  'kube.patchConfigMap',
+  'kube.switchServiceSelector',
+  'kube.scale',
+]);
 
 /** A recorded change as a revert carries it: with the step that made it and when that step ended. */
 export interface RevertChange extends RecordedChange {
@@ -80,18 +86,25 @@ export function changeFields(change: RecordedChange): Array<{ field: string; bef
   switch (change.action) {
     case 'kube.setEnv':
       for (const [container, vars] of Object.entries(after as Record<string, Record<string, unknown>>)) {
-        for (const [name, value] of Object.entries(vars ?? {})) out.push({ field: `env/${container}/${name}`, before: pick(before, container, name) ?? null, after: value ?? null });
+        for (const [name, value] of Object.entries(vars ?? {}))
+          out.push({ field: `env/${container}/${name}`, before: pick(before, container, name) ?? null, after: value ?? null });
       }
       break;
     case 'kube.setResources':
       for (const [container, sections] of Object.entries(after as Record<string, Record<string, Record<string, unknown>>>)) {
         for (const section of ['limits', 'requests']) {
-          for (const [name, value] of Object.entries(sections?.[section] ?? {})) out.push({ field: `resources/${container}/${section}/${name}`, before: pick(before, container, section, name) ?? null, after: value ?? null });
+          for (const [name, value] of Object.entries(sections?.[section] ?? {}))
+            out.push({
+              field: `resources/${container}/${section}/${name}`,
+              before: pick(before, container, section, name) ?? null,
+              after: value ?? null,
+            });
         }
       }
       break;
     case 'kube.patchConfigMap':
-      for (const [key, value] of Object.entries((after.data ?? {}) as Record<string, unknown>)) out.push({ field: `data/${key}`, before: pick(before, 'data', key) ?? null, after: value ?? null });
+      for (const [key, value] of Object.entries((after.data ?? {}) as Record<string, unknown>))
+        out.push({ field: `data/${key}`, before: pick(before, 'data', key) ?? null, after: value ?? null });
       break;
     case 'kube.switchServiceSelector':
       out.push({ field: 'selector', before: pick(before, 'selector') ?? null, after: after.selector ?? null });
@@ -111,7 +124,13 @@ export function currentValue(object: KubeObject, field: string): unknown {
     case 'env': {
       const c = containerOf(object as Workload, parts[1]!);
       const entry = c?.env?.find((e) => e.name === parts[2]);
-      return entry === undefined ? null : { name: entry.name, ...(entry.value !== undefined ? { value: entry.value } : {}), ...(entry.valueFrom !== undefined ? { valueFrom: entry.valueFrom } : {}) };
+      return entry === undefined
+        ? null
+        : {
+            name: entry.name,
+            ...(entry.value !== undefined ? { value: entry.value } : {}),
+            ...(entry.valueFrom !== undefined ? { valueFrom: entry.valueFrom } : {}),
+          };
     }
     case 'resources': {
       const c = containerOf(object as Workload, parts[1]!);
@@ -147,7 +166,12 @@ export function sameValue(field: string, a: unknown, b: unknown): boolean {
  * The plan: per object, the fields to put back, oldest `before` first; the conflicts that refuse it. `revertRunId`
  * is the revert's own run (its stamps are not "someone else"); `fieldManager` is remediator's.
  */
-export function planRevert(of: string, changes: readonly RevertChange[], observed: ReadonlyMap<string, Observed>, options: { fieldManager: string; revertRunId?: string }): RevertPlan {
+export function planRevert(
+  of: string,
+  changes: readonly RevertChange[],
+  observed: ReadonlyMap<string, Observed>,
+  options: { fieldManager: string; revertRunId?: string },
+): RevertPlan {
   type Entry = { target: TargetRef; fields: Map<string, { before: unknown; after: unknown }>; stamped: boolean; at?: string };
   const byTarget = new Map<string, Entry>();
   for (const change of changes) {
@@ -182,7 +206,12 @@ export function planRevert(of: string, changes: readonly RevertChange[], observe
     // Writers since matter only where the revert would write: an object already back as it was is left alone.
     if (plan.revert.length > 0 || why.length > 0) {
       const stamp = seen.object.metadata.annotations?.[RUN_ANNOTATION];
-      if (entry.stamped && stamp !== undefined && !stamp.startsWith(`${of}.`) && !(options.revertRunId !== undefined && stamp.startsWith(`${options.revertRunId}.`))) {
+      if (
+        entry.stamped &&
+        stamp !== undefined &&
+        !stamp.startsWith(`${of}.`) &&
+        !(options.revertRunId !== undefined && stamp.startsWith(`${options.revertRunId}.`))
+      ) {
         why.push(`remediator run ${stamp.split('.')[0]} changed it since`);
       }
       why.push(...laterWriters(seen.object, entry.at, options.fieldManager, [...entry.fields.keys()]));
@@ -204,14 +233,23 @@ export function planRevert(of: string, changes: readonly RevertChange[], observe
 export function laterWriters(object: KubeObject, at: string | undefined, fieldManager: string, fields?: readonly string[]): string[] {
   if (at === undefined) return [];
   const since = Math.floor(Date.parse(at) / 1000) * 1000;
-  const entries = (object.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }>;
+  const entries = (object.metadata.managedFields ?? []) as Array<{
+    manager?: string;
+    operation?: string;
+    subresource?: string;
+    time?: string;
+    fieldsV1?: unknown;
+  }>;
   const out: string[] = [];
   for (const e of entries) {
     if (e.manager === fieldManager || e.subresource === 'status' || e.time === undefined) continue;
     if (!(Date.parse(e.time) > since)) continue;
-    const owned = fields === undefined || e.fieldsV1 === undefined ? undefined : fields.filter((f) => ownsField(e.fieldsV1, f, e.subresource));
+    const owned =
+      fields === undefined || e.fieldsV1 === undefined ? undefined : fields.filter((f) => ownsField(e.fieldsV1, f, e.subresource));
     if (owned !== undefined && owned.length === 0) continue;
-    out.push(`${e.manager ?? 'an unnamed manager'} changed ${owned ? owned.join(', ') : 'it'} at ${e.time} (${e.operation ?? 'Update'}${e.subresource ? ` of ${e.subresource}` : ''})`);
+    out.push(
+      `${e.manager ?? 'an unnamed manager'} changed ${owned ? owned.join(', ') : 'it'} at ${e.time} (${e.operation ?? 'Update'}${e.subresource ? ` of ${e.subresource}` : ''})`,
+    );
   }
   return out;
 }
@@ -276,7 +314,9 @@ export function describeConflicts(conflicts: readonly RevertConflict[]): string 
 /** sha256 of what the revert will write: a revert asked for with `planHash` runs only if it is still this plan. */
 export function revertPlanHash(plan: RevertPlan): string {
   const body = plan.targets.map((t) => ({ target: targetKey(t.target), revert: t.revert.map((f) => [f.field, f.to]) }));
-  return createHash('sha256').update(JSON.stringify({ of: plan.of, body })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ of: plan.of, body }))
+    .digest('hex');
 }
 
 function show(v: unknown): string {

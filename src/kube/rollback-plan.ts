@@ -39,9 +39,16 @@ export type RollbackPlan =
  * revision is the same release before the restart, so plain undo would only undo the restart; this reaches the
  * release before it, which is what a person picks from `kubectl rollout history`.
  */
-export function planRollback(deployment: Workload, replicaSets: readonly ReplicaSet[], toRevision: number, options: { skipRestarts?: boolean } = {}): RollbackPlan {
+export function planRollback(
+  deployment: Workload,
+  replicaSets: readonly ReplicaSet[],
+  toRevision: number,
+  options: { skipRestarts?: boolean } = {},
+): RollbackPlan {
   if (toRevision < 0) return { kind: 'refuse', message: `unable to find specified revision ${toRevision} in history` };
-  const owned = replicaSets.filter((rs) => (rs.metadata.ownerReferences ?? []).some((o) => o.controller === true && o.uid === deployment.metadata.uid));
+  const owned = replicaSets.filter((rs) =>
+    (rs.metadata.ownerReferences ?? []).some((o) => o.controller === true && o.uid === deployment.metadata.uid),
+  );
   if (toRevision === 0 && options.skipRestarts) return planPreviousRelease(deployment, owned);
   let chosen: ReplicaSet | undefined;
   let chosenRevision = -1;
@@ -81,7 +88,11 @@ function planPreviousRelease(deployment: Workload, owned: readonly ReplicaSet[])
     .filter((x): x is { rs: ReplicaSet; revision: number } => x.revision !== undefined)
     .sort((a, b) => b.revision - a.revision);
   const chosen = newestFirst.find((x) => !semanticEqual(release(x.rs.spec.template ?? {}), current));
-  if (chosen === undefined) return { kind: 'refuse', message: `no earlier release in the rollout history of deployment "${deployment.metadata.name}" (revisions that differ only by a restart are skipped)` };
+  if (chosen === undefined)
+    return {
+      kind: 'refuse',
+      message: `no earlier release in the rollout history of deployment "${deployment.metadata.name}" (revisions that differ only by a restart are skipped)`,
+    };
   return planTo(deployment, chosen.rs, chosen.revision);
 }
 
@@ -97,11 +108,18 @@ function release(template: PodTemplate): PodTemplate {
 
 function planTo(deployment: Workload, chosen: ReplicaSet, chosenRevision: number): RollbackPlan {
   if (deployment.spec.paused) {
-    return { kind: 'refuse', message: "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again" };
+    return {
+      kind: 'refuse',
+      message: "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
+    };
   }
   const rsTemplate = structuredClone(chosen.spec.template ?? {});
   if (semanticEqual(withoutHash(rsTemplate), withoutHash(structuredClone(deployment.spec.template)))) {
-    return { kind: 'skip', revision: chosenRevision, message: `skipped rollback (current template already matches revision ${chosenRevision})` };
+    return {
+      kind: 'skip',
+      revision: chosenRevision,
+      message: `skipped rollback (current template already matches revision ${chosenRevision})`,
+    };
   }
   const template = withoutHash(rsTemplate);
   const annotations: Record<string, string> = {};

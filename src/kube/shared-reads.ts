@@ -1,5 +1,19 @@
 import type { StepServices } from '../ports/step-services.ts';
-import type { AccessCheck, Cluster, KindMap, KubeObject, ListKind, LogOptions, NewEvent, ObjectKind, ObjectRef, Patch, ReadOptions, Scale, WriteOptions } from '../ports/cluster.ts';
+import type {
+  AccessCheck,
+  Cluster,
+  KindMap,
+  KubeObject,
+  ListKind,
+  LogOptions,
+  NewEvent,
+  ObjectKind,
+  ObjectRef,
+  Patch,
+  ReadOptions,
+  Scale,
+  WriteOptions,
+} from '../ports/cluster.ts';
 
 /**
  * A Cluster that reads each object once per decision. The executor asks for one (`decisionServices`) for every step
@@ -68,7 +82,12 @@ export class SharedReads implements Cluster {
     return this.#inner.readLog(namespace, pod, options);
   }
 
-  deletePod(namespace: string, name: string, preconditions: { uid: string; resourceVersion?: string }, options: WriteOptions): Promise<void> {
+  deletePod(
+    namespace: string,
+    name: string,
+    preconditions: { uid: string; resourceVersion?: string },
+    options: WriteOptions,
+  ): Promise<void> {
     return this.#write(() => this.#inner.deletePod(namespace, name, preconditions, options));
   }
 

@@ -36,7 +36,11 @@ export interface ConflictRetryOptions {
  * Runs a read-modify-write until it does not hit a resourceVersion conflict, at most `attempts` times; `fn` must
  * re-read the object on each call. Other errors, and the last conflict, are thrown as they are.
  */
-export async function retryOnConflict<T>(ctx: Pick<Ctx, 'signal' | 'log'>, fn: (attempt: number) => Promise<T>, options: ConflictRetryOptions = {}): Promise<T> {
+export async function retryOnConflict<T>(
+  ctx: Pick<Ctx, 'signal' | 'log'>,
+  fn: (attempt: number) => Promise<T>,
+  options: ConflictRetryOptions = {},
+): Promise<T> {
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -64,7 +68,13 @@ const CLUSTER_EVENTS_NAMESPACE = 'default';
  * swallowed: the mutation already happened, and its result matters more than its Event. A cluster-scoped object's
  * Event lives in namespace `default` and its involvedObject has no namespace.
  */
-export async function recordEvent(ctx: Pick<Ctx, 'run' | 'services' | 'signal' | 'log'>, obj: KubeObject, kind: KnownKind, reason: string, phrase: string): Promise<void> {
+export async function recordEvent(
+  ctx: Pick<Ctx, 'run' | 'services' | 'signal' | 'log'>,
+  obj: KubeObject,
+  kind: KnownKind,
+  reason: string,
+  phrase: string,
+): Promise<void> {
   if (ctx.run.dryRun) return;
   const clusterScoped = isClusterScoped(kind);
   const namespace = clusterScoped ? CLUSTER_EVENTS_NAMESPACE : (obj.metadata.namespace ?? '');
@@ -86,7 +96,10 @@ export async function recordEvent(ctx: Pick<Ctx, 'run' | 'services' | 'signal' |
       { signal: ctx.signal, fieldManager: ctx.services.limits.fieldManager },
     );
   } catch (err) {
-    ctx.log.warn({ err, reason, object: clusterScoped ? `${kind}/${obj.metadata.name}` : `${namespace}/${kind}/${obj.metadata.name}` }, 'could not record the Kubernetes Event');
+    ctx.log.warn(
+      { err, reason, object: clusterScoped ? `${kind}/${obj.metadata.name}` : `${namespace}/${kind}/${obj.metadata.name}` },
+      'could not record the Kubernetes Event',
+    );
   }
 }
 

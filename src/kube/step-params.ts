@@ -3,7 +3,12 @@ import { Type } from '@sinclair/typebox';
 /** Parameter schemas the kube steps share, so a bad name is refused when the playbook loads. */
 
 /** DNS-1123 label: a namespace. */
-export const Namespace = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Namespace of the object.' });
+export const Namespace = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+  description: 'Namespace of the object.',
+});
 
 /** DNS-1123 subdomain: most object names. */
 export const ObjectName = Type.String({

@@ -11,12 +11,35 @@ export function createLogger(options: { level?: string; pretty?: boolean; name?:
     name: options.name ?? 'remediator',
     level: options.level ?? 'info',
     redact: {
-      paths: ['*.authorization', '*.headers.authorization', 'headers.authorization', '*.token', '*.tokens', '*.password', '*.routingKey', '*.routing_key', '*.apiKey', '*.secret', '*.webhookUrl'],
+      paths: [
+        '*.authorization',
+        '*.headers.authorization',
+        'headers.authorization',
+        '*.token',
+        '*.tokens',
+        '*.password',
+        '*.routingKey',
+        '*.routing_key',
+        '*.apiKey',
+        '*.secret',
+        '*.webhookUrl',
+      ],
       censor: '[redacted]',
     },
   };
   if (options.pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name,component,runStatus,status,summary,attempt', singleLine: true } } });
+    return pino({
+      ...base,
+      transport: {
+        target: 'pino-pretty',
+        options: {
+          colorize: process.stdout.isTTY,
+          translateTime: 'HH:MM:ss.l',
+          ignore: 'pid,hostname,name,component,runStatus,status,summary,attempt',
+          singleLine: true,
+        },
+      },
+    });
   }
   return options.destination ? pino(base, options.destination) : pino(base);
 }

@@ -53,16 +53,23 @@ export function compareExpectations(expect: ExpectDoc | undefined, seen: CaseObs
   if (!expect) return out;
   const last = seen.runs.at(-1);
   out.push(...compareRun(expect, last, ''));
-  if (expect.mutations !== undefined && !isDeepStrictEqual(expect.mutations, seen.mutations)) out.push({ field: 'mutations', expected: expect.mutations, actual: seen.mutations });
+  if (expect.mutations !== undefined && !isDeepStrictEqual(expect.mutations, seen.mutations))
+    out.push({ field: 'mutations', expected: expect.mutations, actual: seen.mutations });
   if (expect.escalations !== undefined) {
     const levels = seen.escalations.map((e) => e.level);
     if (!isDeepStrictEqual(expect.escalations, levels)) out.push({ field: 'escalations', expected: expect.escalations, actual: levels });
   }
   if (expect.runs !== undefined) {
-    if (expect.runs.length !== seen.runs.length) out.push({ field: 'runs', expected: `${expect.runs.length} run(s)`, actual: `${seen.runs.length}: ${seen.runs.map((r) => `${r.playbook} ${r.status}`).join(', ') || 'none'}` });
+    if (expect.runs.length !== seen.runs.length)
+      out.push({
+        field: 'runs',
+        expected: `${expect.runs.length} run(s)`,
+        actual: `${seen.runs.length}: ${seen.runs.map((r) => `${r.playbook} ${r.status}`).join(', ') || 'none'}`,
+      });
     expect.runs.forEach((want, i) => {
       const run = seen.runs[i];
-      if (want.playbook !== undefined && want.playbook !== run?.playbook) out.push({ field: `runs[${i}].playbook`, expected: want.playbook, actual: run?.playbook ?? '(no run)' });
+      if (want.playbook !== undefined && want.playbook !== run?.playbook)
+        out.push({ field: `runs[${i}].playbook`, expected: want.playbook, actual: run?.playbook ?? '(no run)' });
       out.push(...compareRun(want, run, `runs[${i}].`));
     });
   }
@@ -72,8 +79,10 @@ export function compareExpectations(expect: ExpectDoc | undefined, seen: CaseObs
 function compareRun(want: RunExpectDoc, run: ObservedRun | undefined, prefix: string): Mismatch[] {
   const out: Mismatch[] = [];
   const none = '(no run was started)';
-  if (want.status !== undefined && want.status !== run?.status) out.push({ field: `${prefix}status`, expected: want.status, actual: run?.status ?? none });
-  if (want.rungs !== undefined && !isDeepStrictEqual(want.rungs, run?.rungs ?? [])) out.push({ field: `${prefix}rungs`, expected: want.rungs, actual: run?.rungs ?? [] });
+  if (want.status !== undefined && want.status !== run?.status)
+    out.push({ field: `${prefix}status`, expected: want.status, actual: run?.status ?? none });
+  if (want.rungs !== undefined && !isDeepStrictEqual(want.rungs, run?.rungs ?? []))
+    out.push({ field: `${prefix}rungs`, expected: want.rungs, actual: run?.rungs ?? [] });
   if (want.decisions !== undefined && !isSubsequence(want.decisions, run?.decisions ?? [])) {
     out.push({ field: `${prefix}decisions`, expected: want.decisions, actual: run?.decisions ?? [], subsequence: true });
   }

@@ -24,7 +24,12 @@ export function observedEscalations(events: readonly SinkEvent[]): ObservedEscal
       if (!seen.targets.includes(e.target)) seen.targets.push(e.target);
       continue;
     }
-    out.set(key, { level: String(e.body.level), targets: [e.target], dedupKey: String(e.body.dedupKey), summary: String(e.body.summary ?? '') });
+    out.set(key, {
+      level: String(e.body.level),
+      targets: [e.target],
+      dedupKey: String(e.body.dedupKey),
+      summary: String(e.body.summary ?? ''),
+    });
   }
   return [...out.values()];
 }

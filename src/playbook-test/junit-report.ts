@@ -25,13 +25,25 @@ export function writeJunitReport(path: string, files: readonly JunitFile[]): voi
   for (const f of files) {
     const suite = report.testSuite().name(f.file);
     if (f.problems.length > 0) {
-      suite.testCase().className(f.file).name('(file)').error(`${f.problems.length} problem(s) in ${f.file}`, 'problems', problemLines(f.problems).join('\n'));
+      suite
+        .testCase()
+        .className(f.file)
+        .name('(file)')
+        .error(`${f.problems.length} problem(s) in ${f.file}`, 'problems', problemLines(f.problems).join('\n'));
     }
     for (const { result, position } of f.cases) {
-      const tc = suite.testCase().className(f.file).name(result.name).time(result.durationMs / 1000);
+      const tc = suite
+        .testCase()
+        .className(f.file)
+        .name(result.name)
+        .time(result.durationMs / 1000);
       if (!result.passed) {
         const fields = result.mismatches.map((m) => m.field);
-        tc.failure(fields.length > 0 ? `differs: ${fields.join(', ')}` : 'failed', 'mismatch').stacktrace(failureDetails(result, position).map((l) => l.trimStart()).join('\n'));
+        tc.failure(fields.length > 0 ? `differs: ${fields.join(', ')}` : 'failed', 'mismatch').stacktrace(
+          failureDetails(result, position)
+            .map((l) => l.trimStart())
+            .join('\n'),
+        );
       }
     }
   }

@@ -37,7 +37,14 @@ const NOT_A_PLAYBOOK = /(\.test\.ya?ml|\.schema\.json)$/;
 export async function loadTestFile(path: string): Promise<LoadedTestFile> {
   const abs = resolve(path);
   const shown = relative(process.cwd(), abs) || abs;
-  const base: LoadedTestFile = { file: shown, timeScale: DEFAULT_TIME_SCALE, playbookFiles: [], playbookDir: dirname(dirname(abs)), cases: [], problems: [] };
+  const base: LoadedTestFile = {
+    file: shown,
+    timeScale: DEFAULT_TIME_SCALE,
+    playbookFiles: [],
+    playbookDir: dirname(dirname(abs)),
+    cases: [],
+    problems: [],
+  };
   let text: string;
   try {
     text = await readFile(abs, 'utf8');
@@ -61,10 +68,14 @@ export async function loadTestFile(path: string): Promise<LoadedTestFile> {
       at('', `cannot list playbooks in ${base.playbookDir}: ${err.message}`);
       return [];
     });
-    if (playbookFiles.length === 0 && problems.length === 0) at('', `no playbooks in ${relative(process.cwd(), base.playbookDir) || '.'}; name them with "playbooks:"`);
+    if (playbookFiles.length === 0 && problems.length === 0)
+      at('', `no playbooks in ${relative(process.cwd(), base.playbookDir) || '.'}; name them with "playbooks:"`);
   }
   for (const [i, f] of playbookFiles.entries()) {
-    const exists = await readFile(f, 'utf8').then(() => true, () => false);
+    const exists = await readFile(f, 'utf8').then(
+      () => true,
+      () => false,
+    );
     if (!exists) at(`/playbooks/${i}`, `playbook file ${relative(process.cwd(), f)} does not exist`);
   }
 
@@ -79,7 +90,11 @@ export async function loadTestFile(path: string): Promise<LoadedTestFile> {
       const aptr = `${ptr}/alerts/${ai}`;
       if (a.file !== undefined) {
         const others = Object.keys(a).filter((k) => k !== 'file' && k !== 'wait');
-        if (others.length > 0) at(`${aptr}/${others[0]}`, `an alert with "file" takes its content from the file; remove ${others.map((k) => `"${k}"`).join(', ')}`);
+        if (others.length > 0)
+          at(
+            `${aptr}/${others[0]}`,
+            `an alert with "file" takes its content from the file; remove ${others.map((k) => `"${k}"`).join(', ')}`,
+          );
         const payload = await readJson(resolve(here, a.file)).catch((err: Error) => at(`${aptr}/file`, err.message));
         if (payload !== undefined) payloads.set(ai, payload);
       } else if (a.labels === undefined) {
@@ -87,7 +102,8 @@ export async function loadTestFile(path: string): Promise<LoadedTestFile> {
       }
       for (const key of ['startsAt', 'endsAt'] as const) {
         const v = a[key];
-        if (v !== undefined && Number.isNaN(Date.parse(v))) at(`${aptr}/${key}`, `${key} must be an RFC 3339 time, e.g. 2026-11-25T11:58:06Z`);
+        if (v !== undefined && Number.isNaN(Date.parse(v)))
+          at(`${aptr}/${key}`, `${key} must be an RFC 3339 time, e.g. 2026-11-25T11:58:06Z`);
       }
     }
     cases.push({ name: c.name, position: source.locate(`${ptr}/name`), doc: c, payloads });
@@ -103,7 +119,11 @@ export async function findTestFiles(path: string): Promise<string[]> {
     throw err;
   });
   if (entries === null) return [path];
-  return entries.map(String).filter((f) => /\.test\.ya?ml$/.test(f)).sort().map((f) => join(path, f));
+  return entries
+    .map(String)
+    .filter((f) => /\.test\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(path, f));
 }
 
 /** The playbook files of a folder, as the catalog would pick them (not tests/, not *.test.yaml). */

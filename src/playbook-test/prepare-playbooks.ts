@@ -17,7 +17,6 @@ export interface PreparedPlaybooks {
   cleanup(): Promise<void>;
 }
 
-
 /**
  * Checks the playbooks under test as written (so problems point at their own lines; every service counts as
  * configured, since the test run configures them all), then writes them scaled by the file's `timeScale` into a
@@ -29,7 +28,19 @@ export async function preparePlaybooks(loaded: LoadedTestFile): Promise<Prepared
   const none = async () => undefined;
   if (set.problems.length > 0) return { dir: '', targetNames: [], problems: set.problems, cleanup: none };
   if (set.playbooks.length === 0) {
-    return { dir: '', targetNames: [], problems: [{ file: loaded.file, line: 1, column: 1, message: 'none of the files under test is a playbook (apiVersion remediator.io/v1, kind Playbook)' }], cleanup: none };
+    return {
+      dir: '',
+      targetNames: [],
+      problems: [
+        {
+          file: loaded.file,
+          line: 1,
+          column: 1,
+          message: 'none of the files under test is a playbook (apiVersion remediator.io/v1, kind Playbook)',
+        },
+      ],
+      cleanup: none,
+    };
   }
   const dir = await mkdtemp(join(tmpdir(), 'remediator-test-playbooks-'));
   const used = new Set<string>();
@@ -44,7 +55,8 @@ export async function preparePlaybooks(loaded: LoadedTestFile): Promise<Prepared
     for (const t of p.onExhausted.targets ?? []) targetNames.add(t);
     for (const s of p.rungs.flatMap((r) => r.steps)) {
       const targets = (s.with as { targets?: unknown }).targets;
-      if (s.uses === 'escalate' && Array.isArray(targets)) for (const t of targets) if (typeof t === 'string' && !t.includes('{{')) targetNames.add(t);
+      if (s.uses === 'escalate' && Array.isArray(targets))
+        for (const t of targets) if (typeof t === 'string' && !t.includes('{{')) targetNames.add(t);
     }
   }
   return { dir, targetNames: [...targetNames], problems: [], cleanup: () => rm(dir, { recursive: true, force: true }) };

@@ -89,7 +89,10 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
       overrides: (cfg) => {
         cfg.server = { host: '127.0.0.1', port: 0 };
         cfg.redis = { url: env.redisUrl, prefix };
-        cfg.auth = { webhook: { bearerTokens: [WEBHOOK_TOKEN] }, operators: [{ name: 'remediator-test', token: OPERATOR_TOKEN, role: 'viewer' }] };
+        cfg.auth = {
+          webhook: { bearerTokens: [WEBHOOK_TOKEN] },
+          operators: [{ name: 'remediator-test', token: OPERATOR_TOKEN, role: 'viewer' }],
+        };
         cfg.playbooks = { dir: env.playbookDir, watch: false };
         cfg.kubernetes = { enabled: true, kubeconfig, manifestsDir: env.manifestsDir };
         cfg.prometheus = { url: server.prometheusUrl };
@@ -97,14 +100,21 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         cfg.worker = { concurrency: 4, lockDuration: '5s', stalledInterval: '1s', shutdownGrace: '2s' };
         cfg.guards = { lock: { retryAfter: Math.max(50, Math.round(5000 * env.timeScale)) } };
         cfg.escalation = {
-          targets: Object.fromEntries(names.map((n) => [n, { type: 'webhook', url: `${receiver.url}/${encodeURIComponent(n)}`, secret: 'remediator-test-secret' }])),
+          targets: Object.fromEntries(
+            names.map((n) => [n, { type: 'webhook', url: `${receiver.url}/${encodeURIComponent(n)}`, secret: 'remediator-test-secret' }]),
+          ),
           // Every level pages the receiver, so what the engine escalated is observable whatever the level.
           policy: { levels: Object.fromEntries(['P0', 'P1', 'P2', 'P3'].map((l) => [l, { targets: [DEFAULT_TARGET] }])) },
           delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s', attempts: 3 },
         };
       },
     });
-    const service = await startRemediator(config, { role: 'all', log: env.log, random: MIDDLE_OF_JITTER, http: new ScriptedHttpClient(world, new AxiosHttpClient({ userAgent: 'remediator' })) });
+    const service = await startRemediator(config, {
+      role: 'all',
+      log: env.log,
+      random: MIDDLE_OF_JITTER,
+      http: new ScriptedHttpClient(world, new AxiosHttpClient({ userAgent: 'remediator' })),
+    });
     cleanups.push(() => service.close());
     if (env.cleanRedis) cleanups.push(() => deleteKeys(env.redisUrl, prefix));
     sim.requests.length = 0;
@@ -124,7 +134,9 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
         body: JSON.stringify(payload),
       });
-      const body = (await res.json().catch(() => undefined)) as { alerts?: Array<{ runs?: Array<{ runId: string }> }>; message?: string } | undefined;
+      const body = (await res.json().catch(() => undefined)) as
+        | { alerts?: Array<{ runs?: Array<{ runId: string }> }>; message?: string }
+        | undefined;
       if (!res.ok) problems.push(`alerts[${i}]: the webhook answered HTTP ${res.status}: ${body?.message ?? JSON.stringify(body)}`);
       for (const a of body?.alerts ?? []) for (const r of a.runs ?? []) if (!runIds.includes(r.runId)) runIds.push(r.runId);
     }
@@ -135,9 +147,13 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
     const views: RunView[] = [];
     for (const id of new Set([...listed, ...runIds])) views.push(await api<RunView>(`/v1/runs/${id}`));
     views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    for (const v of unfinished) problems.push(`timed out: run ${v.id} (${v.playbook}) is still ${v.status}${currentStep(v)} after ${doc.timeout ?? '60s'}`);
+    for (const v of unfinished)
+      problems.push(`timed out: run ${v.id} (${v.playbook}) is still ${v.status}${currentStep(v)} after ${doc.timeout ?? '60s'}`);
 
-    const escalated = views.some((v) => v.decisions.some((d) => d.reason === 'escalated') || v.state?.steps.some((s) => s.uses === 'escalate' && s.status === 'succeeded'));
+    const escalated = views.some(
+      (v) =>
+        v.decisions.some((d) => d.reason === 'escalated') || v.state?.steps.some((s) => s.uses === 'escalate' && s.status === 'succeeded'),
+    );
     await settleEscalations(receiver, escalated, deadline);
     observation = {
       runs: views.map(observeRun),
@@ -147,10 +163,20 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
       problems,
     };
   } catch (err) {
-    const message = err instanceof CaseSetupError ? err.message : `the case could not run: ${err instanceof Error ? err.message : String(err)}`;
-    observation = { runs: observation?.runs ?? [], mutations: [], escalations: [], worldCalls: world.calls, problems: [...problems, message] };
+    const message =
+      err instanceof CaseSetupError ? err.message : `the case could not run: ${err instanceof Error ? err.message : String(err)}`;
+    observation = {
+      runs: observation?.runs ?? [],
+      mutations: [],
+      escalations: [],
+      worldCalls: world.calls,
+      problems: [...problems, message],
+    };
   } finally {
-    for (const fn of cleanups.reverse()) await Promise.resolve().then(fn).catch(() => undefined);
+    for (const fn of cleanups.reverse())
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => undefined);
   }
   const mismatches = compareExpectations(doc.expect, observation);
   return { name: c.name, passed: mismatches.length === 0, durationMs: performance.now() - started, mismatches, observation };
@@ -170,9 +196,16 @@ async function startSim(): Promise<KubeSim> {
  */
 async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Promise<string | undefined> {
   const faults = doc.cluster?.faults ?? {};
-  const deadline = (d: { spec?: { progressDeadlineSeconds?: number }; [field: string]: unknown }) => ({ ...d, spec: { ...d.spec, progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale) } });
+  const deadline = (d: { spec?: { progressDeadlineSeconds?: number }; [field: string]: unknown }) => ({
+    ...d,
+    spec: {
+      ...d.spec,
+      progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale),
+    },
+  });
   for (const d of sim.list('Deployment')) sim.put(deadline(d));
-  for (const [image, mode] of Object.entries(faults.crashImages ?? {})) sim.faults.crashImage(image, mode as 'CrashLoopBackOff' | 'OOMKilled' | 'Error');
+  for (const [image, mode] of Object.entries(faults.crashImages ?? {}))
+    sim.faults.crashImage(image, mode as 'CrashLoopBackOff' | 'OOMKilled' | 'Error');
   // The seed rolls out first, so an object that replaces a seeded Deployment is a new release on top of it: a case
   // can start with a history to roll back through (e.g. a bad image deployed over the good one).
   await sim.settle({ timeoutMs: 10_000 });
@@ -192,7 +225,11 @@ async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Pr
     sim.faults.failRollouts(ns, name);
   }
   for (const e of faults.apiErrors ?? []) {
-    sim.faults.injectErrors({ status: e.status, ...(e.count ? { count: e.count } : {}), match: { method: e.method, pathIncludes: e.pathIncludes } });
+    sim.faults.injectErrors({
+      status: e.status,
+      ...(e.count ? { count: e.count } : {}),
+      match: { method: e.method, pathIncludes: e.pathIncludes },
+    });
   }
   return undefined;
 }
@@ -214,7 +251,9 @@ export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<str
   const group = labels.alertname === undefined ? {} : { alertname: labels.alertname };
   return {
     version: '4',
-    groupKey: `{}:{${Object.entries(group).map(([k, v]) => `${k}="${v}"`).join(', ')}}`,
+    groupKey: `{}:{${Object.entries(group)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(', ')}}`,
     truncatedAlerts: 0,
     status,
     receiver: 'remediator',
@@ -229,7 +268,14 @@ export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<str
 function alertsOf(payload: unknown): Array<KnownAlert & { status?: string }> {
   const alerts = (payload as { alerts?: unknown }).alerts;
   if (!Array.isArray(alerts)) return [];
-  return alerts.map((a: Partial<KnownAlert> & { status?: string }) => ({ labels: a.labels ?? {}, annotations: a.annotations ?? {}, fingerprint: a.fingerprint ?? '', startsAt: a.startsAt ?? '', generatorURL: a.generatorURL || undefined, status: a.status }));
+  return alerts.map((a: Partial<KnownAlert> & { status?: string }) => ({
+    labels: a.labels ?? {},
+    annotations: a.annotations ?? {},
+    fingerprint: a.fingerprint ?? '',
+    startsAt: a.startsAt ?? '',
+    generatorURL: a.generatorURL || undefined,
+    status: a.status,
+  }));
 }
 
 type Api = <T>(path: string) => Promise<T>;

@@ -33,13 +33,23 @@ export class ScriptedHttpClient implements HttpClient {
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
-    if (LOOPBACK.has(new URL(req.url).hostname) || this.#passThrough.some((base) => req.url.startsWith(base))) return this.#loopback.request(req);
+    if (LOOPBACK.has(new URL(req.url).hostname) || this.#passThrough.some((base) => req.url.startsWith(base)))
+      return this.#loopback.request(req);
     req.signal?.throwIfAborted();
     const answer = this.#world.http(req.method, req.url);
-    if (!answer) return { status: 502, headers: { 'content-type': 'text/plain' }, body: `${this.#who}: no world.http answer for ${req.method} ${req.url}`, latencyMs: 0 };
+    if (!answer)
+      return {
+        status: 502,
+        headers: { 'content-type': 'text/plain' },
+        body: `${this.#who}: no world.http answer for ${req.method} ${req.url}`,
+        latencyMs: 0,
+      };
     // As on the wire: an object body is JSON, a string is text unless the answer's headers say otherwise.
     const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    const headers = { 'content-type': typeof answer.body === 'object' && answer.body !== null ? 'application/json' : 'text/plain', ...lowerCased(answer.headers) };
+    const headers = {
+      'content-type': typeof answer.body === 'object' && answer.body !== null ? 'application/json' : 'text/plain',
+      ...lowerCased(answer.headers),
+    };
     return { status: answer.status, headers, body: parseBody(text, headers['content-type']), latencyMs: 0 };
   }
 }

@@ -78,7 +78,11 @@ export class ScriptedWorld {
    */
   alertmanager(filters: string[], call: string): KnownAlert[] | undefined {
     const resolved = this.#am ? next(this.#am) : undefined;
-    this.calls.push({ service: 'alertmanager', call, answer: resolved === undefined ? undefined : resolved ? 'resolved (no alert)' : 'still active' });
+    this.calls.push({
+      service: 'alertmanager',
+      call,
+      answer: resolved === undefined ? undefined : resolved ? 'resolved (no alert)' : 'still active',
+    });
     if (resolved === undefined) return undefined;
     if (resolved) return [];
     let matchers: Matcher[];

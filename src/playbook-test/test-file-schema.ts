@@ -17,22 +17,38 @@ const STEP_OUTCOMES = ['succeeded', 'failed', 'skipped', 'pending', 'running', '
 
 export const TestAlertSchema = Type.Object(
   {
-    file: Type.Optional(Type.String({ minLength: 1, description: 'A recorded Alertmanager webhook body (JSON), relative to the test file. Excludes the other alert keys.' })),
+    file: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'A recorded Alertmanager webhook body (JSON), relative to the test file. Excludes the other alert keys.',
+      }),
+    ),
     labels: Type.Optional(LabelSet),
     annotations: Type.Optional(LabelSet),
     status: Type.Optional(literals(['firing', 'resolved'], { description: 'Default firing.' })),
-    startsAt: Type.Optional(Type.String({ description: 'RFC 3339; default: when the case started (the same for every alert of the case, so repeats are one episode).' })),
+    startsAt: Type.Optional(
+      Type.String({
+        description: 'RFC 3339; default: when the case started (the same for every alert of the case, so repeats are one episode).',
+      }),
+    ),
     endsAt: Type.Optional(Type.String({ description: 'RFC 3339; default: the zero time when firing, the post time when resolved.' })),
     generatorURL: Type.Optional(Type.String()),
-    wait: Type.Optional(Duration({ description: 'Post this long (wall clock) after the previous alert instead of after every run so far has ended.' })),
+    wait: Type.Optional(
+      Duration({ description: 'Post this long (wall clock) after the previous alert instead of after every run so far has ended.' }),
+    ),
   },
   Strict,
 );
 
-const PromAnswer = Type.Array(Type.Union([Type.Number(), Type.String({ pattern: '^(NaN|[+-]?Inf)$' })]), { description: "The instant vector's sample values; [] = no data." });
+const PromAnswer = Type.Array(Type.Union([Type.Number(), Type.String({ pattern: '^(NaN|[+-]?Inf)$' })]), {
+  description: "The instant vector's sample values; [] = no data.",
+});
 const HttpAnswer = Type.Union([
   Type.Integer({ minimum: 100, maximum: 599 }),
-  Type.Object({ status: Type.Integer({ minimum: 100, maximum: 599 }), body: Type.Optional(Type.Unknown()), headers: Type.Optional(LabelSet) }, Strict),
+  Type.Object(
+    { status: Type.Integer({ minimum: 100, maximum: 599 }), body: Type.Optional(Type.Unknown()), headers: Type.Optional(LabelSet) },
+    Strict,
+  ),
 ]);
 
 export const WorldSchema = Type.Object(
@@ -54,33 +70,54 @@ export const WorldSchema = Type.Object(
           {
             url: Type.String({ pattern: '^http://', description: 'The exact http:// URL a step calls (https cannot be scripted).' }),
             method: Type.Optional(Type.String({ description: 'Only this method (default: any).' })),
-            answers: Type.Array(HttpAnswer, { minItems: 1, description: 'A status, or {status, body, headers}, per call; the last one repeats.' }),
+            answers: Type.Array(HttpAnswer, {
+              minItems: 1,
+              description: 'A status, or {status, body, headers}, per call; the last one repeats.',
+            }),
           },
           Strict,
         ),
       ),
     ),
     alertmanager: Type.Optional(
-      Type.Object({ resolved: Type.Array(Type.Boolean(), { minItems: 1, description: 'Per poll: true when the alert is no longer active; the last one repeats.' }) }, Strict),
+      Type.Object(
+        {
+          resolved: Type.Array(Type.Boolean(), {
+            minItems: 1,
+            description: 'Per poll: true when the alert is no longer active; the last one repeats.',
+          }),
+        },
+        Strict,
+      ),
     ),
   },
-  { ...Strict, description: 'Answers of the outside world, consumed in order; the last one repeats. A call nothing answers fails the case.' },
+  {
+    ...Strict,
+    description: 'Answers of the outside world, consumed in order; the last one repeats. A call nothing answers fails the case.',
+  },
 );
 
 const RunExpect = {
   status: Type.Optional(literals(RUN_STATUSES)),
   rungs: Type.Optional(Type.Array(Type.String(), { description: 'Names of the rungs started, in order.' })),
-  decisions: Type.Optional(Type.Array(literals(DECISION_REASONS), { description: 'Reason codes recorded on the run: a subsequence, in order.' })),
+  decisions: Type.Optional(
+    Type.Array(literals(DECISION_REASONS), { description: 'Reason codes recorded on the run: a subsequence, in order.' }),
+  ),
   steps: Type.Optional(Type.Record(Type.String(), literals(STEP_OUTCOMES), { description: 'Outcome per step id (a subset).' })),
 };
 
 export const ExpectSchema = Type.Object(
   {
     ...RunExpect,
-    mutations: Type.Optional(Type.Array(Type.String(), { description: 'Every write the cluster received, in order, as "<METHOD> <resource>/<name>".' })),
+    mutations: Type.Optional(
+      Type.Array(Type.String(), { description: 'Every write the cluster received, in order, as "<METHOD> <resource>/<name>".' }),
+    ),
     escalations: Type.Optional(Type.Array(literals(['P0', 'P1', 'P2', 'P3']), { description: 'Levels paged, in order; [] = no page.' })),
     runs: Type.Optional(
-      Type.Array(Type.Object({ playbook: Type.Optional(Type.String()), ...RunExpect }, Strict), { description: 'Every run of the case, in the order they were created (status, rungs, decisions and steps above describe the last one).' }),
+      Type.Array(Type.Object({ playbook: Type.Optional(Type.String()), ...RunExpect }, Strict), {
+        description:
+          'Every run of the case, in the order they were created (status, rungs, decisions and steps above describe the last one).',
+      }),
     ),
   },
   Strict,
@@ -88,8 +125,14 @@ export const ExpectSchema = Type.Object(
 
 export const FaultsSchema = Type.Object(
   {
-    failRollouts: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9.-]+$' }), { description: '<namespace>/<deployment>: its next rollout hangs (ProgressDeadlineExceeded).' })),
-    crashImages: Type.Optional(Type.Record(Type.String(), literals(['CrashLoopBackOff', 'OOMKilled', 'Error']), { description: 'Pods running this image crash.' })),
+    failRollouts: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9.-]+$' }), {
+        description: '<namespace>/<deployment>: its next rollout hangs (ProgressDeadlineExceeded).',
+      }),
+    ),
+    crashImages: Type.Optional(
+      Type.Record(Type.String(), literals(['CrashLoopBackOff', 'OOMKilled', 'Error']), { description: 'Pods running this image crash.' }),
+    ),
     apiErrors: Type.Optional(
       Type.Array(
         Type.Object(
@@ -115,7 +158,9 @@ export const TestCaseSchema = Type.Object(
     cluster: Type.Optional(
       Type.Object(
         {
-          objects: Type.Optional(Type.Array(Type.Object({ apiVersion: Type.String(), kind: Type.String(), metadata: Type.Object({ name: Type.String() }) }))),
+          objects: Type.Optional(
+            Type.Array(Type.Object({ apiVersion: Type.String(), kind: Type.String(), metadata: Type.Object({ name: Type.String() }) })),
+          ),
           faults: Type.Optional(FaultsSchema),
         },
         Strict,
@@ -130,8 +175,20 @@ export const TestCaseSchema = Type.Object(
 
 export const TestFileSchema = Type.Object(
   {
-    playbooks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Playbook files under test, relative to this file. Default: every playbook in the parent folder.' })),
-    timeScale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.01, description: 'Multiplies every duration of the playbooks. Default 0.01.' })),
+    playbooks: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'Playbook files under test, relative to this file. Default: every playbook in the parent folder.',
+      }),
+    ),
+    timeScale: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 1,
+        default: 0.01,
+        description: 'Multiplies every duration of the playbooks. Default 0.01.',
+      }),
+    ),
     tests: Type.Array(TestCaseSchema, { minItems: 1 }),
   },
   Strict,

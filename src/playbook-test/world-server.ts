@@ -47,7 +47,12 @@ function route(world: ScriptedWorld | undefined, who: string, req: IncomingMessa
     const expr = params.get('query') ?? '';
     const values = world.prometheus(expr);
     if (!values) {
-      send(res, 400, 'application/json', JSON.stringify({ status: 'error', errorType: 'bad_data', error: `${who}: no world.prometheus answer for ${expr}` }));
+      send(
+        res,
+        400,
+        'application/json',
+        JSON.stringify({ status: 'error', errorType: 'bad_data', error: `${who}: no world.prometheus answer for ${expr}` }),
+      );
       return;
     }
     const now = Date.now() / 1000;

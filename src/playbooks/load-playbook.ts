@@ -59,7 +59,13 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
 
   const triggers = spec.triggers.map((t, i) => ({
     status: t.status ?? 'firing',
-    matchers: t.matchers.flatMap((m, j) => parseOr(() => parseMatchers(m), (msg) => at(`/spec/triggers/${i}/matchers/${j}`, msg)) ?? []),
+    matchers: t.matchers.flatMap(
+      (m, j) =>
+        parseOr(
+          () => parseMatchers(m),
+          (msg) => at(`/spec/triggers/${i}/matchers/${j}`, msg),
+        ) ?? [],
+    ),
   }));
 
   const declaredParams = new Set(Object.keys(spec.params ?? {}));
@@ -94,9 +100,15 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
 
   if (spec.target) {
     const kind = spec.target.kind ?? 'Deployment';
-    if (spec.target.namespace === undefined && !isClusterScoped(kind)) at('/spec/target/namespace', `a ${kind} lives in a namespace: spec.target.namespace is required`);
-    if (spec.target.namespace !== undefined && isClusterScoped(kind)) at('/spec/target/namespace', `a ${kind} is cluster-scoped: spec.target has no namespace`);
-    for (const ref of parseOr(() => collectRefs(spec.target), (msg) => at('/spec/target', msg)) ?? []) checkRef(ref.path, `/spec/target${ref.pointer}`, [], declaredParams, at);
+    if (spec.target.namespace === undefined && !isClusterScoped(kind))
+      at('/spec/target/namespace', `a ${kind} lives in a namespace: spec.target.namespace is required`);
+    if (spec.target.namespace !== undefined && isClusterScoped(kind))
+      at('/spec/target/namespace', `a ${kind} is cluster-scoped: spec.target has no namespace`);
+    for (const ref of parseOr(
+      () => collectRefs(spec.target),
+      (msg) => at('/spec/target', msg),
+    ) ?? [])
+      checkRef(ref.path, `/spec/target${ref.pointer}`, [], declaredParams, at);
   }
 
   if (problems.length > 0) return { problems, unservable: [] };
@@ -117,7 +129,11 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       target: spec.target ? { ...spec.target, kind: spec.target.kind ?? 'Deployment' } : undefined,
       params: spec.params ?? {},
       rungs,
-      onExhausted: { escalate: spec.onExhausted?.escalate ?? true, level: spec.onExhausted?.level as Playbook['onExhausted']['level'], targets: spec.onExhausted?.targets },
+      onExhausted: {
+        escalate: spec.onExhausted?.escalate ?? true,
+        level: spec.onExhausted?.level as Playbook['onExhausted']['level'],
+        targets: spec.onExhausted?.targets,
+      },
       onResolved: spec.onResolved,
       concurrency: spec.concurrency ?? 'wait',
       budget: spec.budget && {
@@ -127,7 +143,15 @@ export function loadPlaybook(file: string, text: string, ctx: LoadContext): Load
       },
       gitops: spec.gitops ?? 'refuse',
       ...(spec.fleet
-        ? { fleet: { by: spec.fleet.by ?? 'deployment', namespaceLabel: spec.fleet.namespaceLabel ?? 'namespace', min: spec.fleet.min ?? 2, windowMs: spec.fleet.window === undefined ? 120_000 : parseDuration(spec.fleet.window), holdMs: spec.fleet.hold === undefined ? 0 : parseDuration(spec.fleet.hold) } }
+        ? {
+            fleet: {
+              by: spec.fleet.by ?? 'deployment',
+              namespaceLabel: spec.fleet.namespaceLabel ?? 'namespace',
+              min: spec.fleet.min ?? 2,
+              windowMs: spec.fleet.window === undefined ? 120_000 : parseDuration(spec.fleet.window),
+              holdMs: spec.fleet.hold === undefined ? 0 : parseDuration(spec.fleet.hold),
+            },
+          }
         : {}),
       mutating: steps.some((s) => s.mutating),
       doc,
@@ -149,7 +173,10 @@ function compileStep(
   const def = ctx.registry.get(uses);
   const usesPtr = `${ptr}/${isGate ? 'gate' : 'action'}`;
   if (!def) {
-    const known = ctx.registry.list().filter((d) => d.kind === (isGate ? 'gate' : 'action')).map((d) => d.name);
+    const known = ctx.registry
+      .list()
+      .filter((d) => d.kind === (isGate ? 'gate' : 'action'))
+      .map((d) => d.name);
     at(usesPtr, `unknown ${isGate ? 'gate' : 'action'} "${uses}" (known: ${known.join(', ')})`);
     return undefined;
   }
@@ -171,7 +198,11 @@ function compileStep(
   if (!validate(checked)) {
     for (const p of pointedErrors(validate.errors, `${ptr}/with`)) at(p.key ? `${p.pointer}/${p.key}` : p.pointer, `${uses}: ${p.message}`);
   }
-  for (const ref of parseOr(() => collectRefs(params), (msg) => at(`${ptr}/with`, msg)) ?? []) checkRef(ref.path, `${ptr}/with${ref.pointer}`, earlier, declaredParams, at);
+  for (const ref of parseOr(
+    () => collectRefs(params),
+    (msg) => at(`${ptr}/with`, msg),
+  ) ?? [])
+    checkRef(ref.path, `${ptr}/with${ref.pointer}`, earlier, declaredParams, at);
 
   let when: CompiledWhen | undefined;
   if (s.when) {
@@ -184,7 +215,13 @@ function compileStep(
       }
     }
     if (s.when.alert) {
-      when.alert = s.when.alert.flatMap((m, i) => parseOr(() => parseMatchers(m), (msg) => at(`${ptr}/when/alert/${i}`, msg)) ?? []) as Matcher[];
+      when.alert = s.when.alert.flatMap(
+        (m, i) =>
+          parseOr(
+            () => parseMatchers(m),
+            (msg) => at(`${ptr}/when/alert/${i}`, msg),
+          ) ?? [],
+      ) as Matcher[];
     }
   }
 
@@ -205,7 +242,7 @@ function compileStep(
     deadlineExplicit: s.deadline !== undefined,
   };
   if (isGate) {
-    const d = def.kind === 'gate' ? def.defaults ?? {} : {};
+    const d = def.kind === 'gate' ? (def.defaults ?? {}) : {};
     const timeoutMs = s.timeout !== undefined ? parseDuration(s.timeout) : (d.timeoutMs ?? DEFAULT_GATE.timeoutMs);
     return {
       ...base,
@@ -233,7 +270,13 @@ function compileStep(
   };
 }
 
-function checkRef(path: string, pointer: string, earlier: readonly string[], declaredParams: ReadonlySet<string>, at: (pointer: string, message: string) => void): void {
+function checkRef(
+  path: string,
+  pointer: string,
+  earlier: readonly string[],
+  declaredParams: ReadonlySet<string>,
+  at: (pointer: string, message: string) => void,
+): void {
   const [root, second] = path.split('.');
   if (!(TEMPLATE_ROOTS as readonly string[]).includes(root ?? '')) {
     at(pointer, `template refers to "${path}"; it must start with one of ${TEMPLATE_ROOTS.join(', ')}`);
@@ -253,4 +296,3 @@ function parseOr<T>(fn: () => T, report: (message: string) => void): T | undefin
     return undefined;
   }
 }
-

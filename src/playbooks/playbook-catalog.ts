@@ -40,10 +40,17 @@ export async function loadPlaybookDir(dir: string, ctx: LoadContext): Promise<Lo
   try {
     entries = (await readdir(dir, { recursive: true })).map(String);
   } catch (err) {
-    return { playbooks: [], problems: [{ file: dir, line: 1, column: 1, message: `cannot read playbooks folder: ${(err as Error).message}` }], unservable: [] };
+    return {
+      playbooks: [],
+      problems: [{ file: dir, line: 1, column: 1, message: `cannot read playbooks folder: ${(err as Error).message}` }],
+      unservable: [],
+    };
   }
   const files = entries.filter((f) => /\.ya?ml$/.test(f) && !IGNORED.test(f)).sort();
-  return loadPlaybookFiles(files.map((f) => join(dir, f)), ctx);
+  return loadPlaybookFiles(
+    files.map((f) => join(dir, f)),
+    ctx,
+  );
 }
 
 export async function loadPlaybookFiles(files: string[], ctx: LoadContext): Promise<LoadedSet> {
@@ -69,7 +76,13 @@ export async function loadPlaybookFiles(files: string[], ctx: LoadContext): Prom
     if (result.playbook) {
       const dup = playbooks.find((p) => p.name === result.playbook!.name);
       if (dup) problems.push({ file: shown, line: 1, column: 1, message: `playbook name "${dup.name}" is already used by ${dup.file}` });
-      else if (result.unservable.length > 0) unservable.push({ name: result.playbook.name, file: shown, reasons: [...new Set(result.unservable.map((u) => u.message))], problems: result.unservable });
+      else if (result.unservable.length > 0)
+        unservable.push({
+          name: result.playbook.name,
+          file: shown,
+          reasons: [...new Set(result.unservable.map((u) => u.message))],
+          problems: result.unservable,
+        });
       else playbooks.push(result.playbook);
     }
   }
@@ -136,15 +149,22 @@ export class PlaybookCatalog {
     const set = await loadPlaybookDir(this.#dir, this.#ctx);
     this.#lastProblems = set.problems;
     if (set.problems.length > 0) {
-      this.#log.error({ problems: set.problems.map(formatProblem), kept: this.#playbooks.map((p) => p.name) }, `playbook reload refused (${set.problems.length} problem(s)); the last good set stays in force`);
+      this.#log.error(
+        { problems: set.problems.map(formatProblem), kept: this.#playbooks.map((p) => p.name) },
+        `playbook reload refused (${set.problems.length} problem(s)); the last good set stays in force`,
+      );
       this.#hooks.onRefused?.(set.problems);
       return set.problems;
     }
     this.#playbooks = set.playbooks.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
     this.#unservable = set.unservable;
     this.#generation++;
-    this.#log.info({ playbooks: this.#playbooks.map((p) => p.name), generation: this.#generation }, `loaded ${this.#playbooks.length} playbook(s)`);
-    for (const u of set.unservable) this.#log.warn({ playbook: u.name, file: u.file, reasons: u.reasons }, `playbook ${u.name} is not in force: ${u.reasons.join('; ')}`);
+    this.#log.info(
+      { playbooks: this.#playbooks.map((p) => p.name), generation: this.#generation },
+      `loaded ${this.#playbooks.length} playbook(s)`,
+    );
+    for (const u of set.unservable)
+      this.#log.warn({ playbook: u.name, file: u.file, reasons: u.reasons }, `playbook ${u.name} is not in force: ${u.reasons.join('; ')}`);
     return [];
   }
 

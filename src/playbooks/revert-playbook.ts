@@ -34,7 +34,10 @@ const doc = {
   apiVersion: 'remediator.io/v1',
   kind: 'Playbook',
   metadata: { name: REVERT_PLAYBOOK_NAME, description: 'Put back what a finished run changed (POST /v1/runs/:id/revert).' },
-  spec: { triggers: [], steps: [{ id: 'revert', action: revertRunAction.name, with: { of: '{{ params.revertOf }}', changes: '{{ params.changes }}' } }] },
+  spec: {
+    triggers: [],
+    steps: [{ id: 'revert', action: revertRunAction.name, with: { of: '{{ params.revertOf }}', changes: '{{ params.changes }}' } }],
+  },
 } as unknown as PlaybookDoc;
 
 export const revertPlaybook: Playbook = {

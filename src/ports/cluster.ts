@@ -24,7 +24,6 @@ export type ObjectRef<K extends string = ObjectKind> = { kind: K; name: string }
     ? { namespace: string }
     : { namespace?: string });
 
-
 /** An Event remediator records on an object it changed. */
 export interface NewEvent {
   namespace: string;
@@ -103,7 +102,12 @@ export interface Cluster {
   list(kind: ListKind, namespace: string | undefined, options: ReadOptions & { labelSelector?: string }): Promise<KubeObject[]>;
 
   /** Deletes with `preconditions: {uid, resourceVersion}` (stale → conflict) and background propagation. */
-  deletePod(namespace: string, name: string, preconditions: { uid: string; resourceVersion?: string }, options: WriteOptions): Promise<void>;
+  deletePod(
+    namespace: string,
+    name: string,
+    preconditions: { uid: string; resourceVersion?: string },
+    options: WriteOptions,
+  ): Promise<void>;
 
   /** Server-side apply (`application/apply-patch+yaml`) of one object from a manifest. */
   apply(object: KubeObject, options: WriteOptions & { force?: boolean }): Promise<KubeObject>;

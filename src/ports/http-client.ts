@@ -1,4 +1,3 @@
-
 /** One HTTP exchange as the engine sees it. Bodies are parsed JSON when the server said JSON, else text. */
 export interface HttpRequest {
   method: string;

@@ -80,7 +80,9 @@ export class BullmqRunQueue implements RunQueue {
     try {
       await this.queue.addBulk(runIds.map((runId) => ({ name: 'run', data: { runId }, opts: { jobId: runId } })));
     } catch (err) {
-      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue ${runIds.length} runs: ${(err as Error).message}`, { cause: err });
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot queue ${runIds.length} runs: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 

@@ -90,14 +90,22 @@ export class RunCloser {
 
   /** Records a decision with its reason on the run and its episode (the store counts it). */
   async recordDecision(view: RunView, reason: DecisionReason, message: string): Promise<void> {
-    await this.#d.store.recordDecision({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message });
+    await this.#d.store.recordDecision({
+      at: this.#now(),
+      reason,
+      playbook: view.playbook,
+      runId: view.id,
+      episodeId: view.episodeId,
+      message,
+    });
   }
 
   /**
    * The executor's escalation hook: enqueues the page, then marks it enqueued. Throws when it could not be enqueued
    * (the executor logs it; the closing stays open and the sweeper tries again).
    */
-  readonly escalate: NonNullable<ExecutorDeps['escalate']> = (ctx, _state, reason) => this.#page(ctx.run.id, ctx.playbook.onExhausted.targets, reason);
+  readonly escalate: NonNullable<ExecutorDeps['escalate']> = (ctx, _state, reason) =>
+    this.#page(ctx.run.id, ctx.playbook.onExhausted.targets, reason);
 
   async #page(runId: string, targets: string[] | undefined, reason: string): Promise<void> {
     if (!this.#d.page) return;
@@ -118,12 +126,25 @@ export class RunCloser {
     // `escalated` decision and one cancel one `cancelled` decision.
     const markOnly = reason === 'escalated' || reason === 'cancelled';
     // Counted only by the call that recorded the closing decision, so a redone closing does not count the run twice.
-    if (await store.recordFinalDecision({ at: this.#now(), reason, playbook: view.playbook, runId: view.id, episodeId: view.episodeId, message: state.outcome ?? state.status }, { markOnly })) {
+    if (
+      await store.recordFinalDecision(
+        {
+          at: this.#now(),
+          reason,
+          playbook: view.playbook,
+          runId: view.id,
+          episodeId: view.episodeId,
+          message: state.outcome ?? state.status,
+        },
+        { markOnly },
+      )
+    ) {
       metrics.runs.inc({ playbook: view.playbook, outcome: state.status });
     }
     log.child({ runId: view.id }).info({ status: state.status }, `run ${state.status}: ${state.outcome ?? ''}`);
     const final = await store.getRun(view.id);
-    if (final && this.#d.onFinished) await this.#d.onFinished(final).catch((err) => log.error({ err, runId: view.id }, 'after-run hook failed'));
+    if (final && this.#d.onFinished)
+      await this.#d.onFinished(final).catch((err) => log.error({ err, runId: view.id }, 'after-run hook failed'));
     if (final && this.#pageMissing(final)) {
       log.error({ runId: view.id }, 'the escalation of this run is not enqueued yet; the stuck-run sweeper tries again');
     } else {
@@ -131,7 +152,9 @@ export class RunCloser {
     }
     if (Date.now() - this.#lastTrim > 60_000) {
       this.#lastTrim = Date.now();
-      await store.trim(this.#o.retention.maxRecords, this.#o.retention.maxAgeMs).catch((err) => log.warn({ err }, 'run retention trim failed'));
+      await store
+        .trim(this.#o.retention.maxRecords, this.#o.retention.maxAgeMs)
+        .catch((err) => log.warn({ err }, 'run retention trim failed'));
     }
   }
 
@@ -152,7 +175,8 @@ export class RunCloser {
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
     const reason = state.escalation?.reason ?? state.outcome ?? 'escalated';
-    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated')) await this.recordDecision(view, 'escalated', reason);
+    if (view.status === 'escalated' && !view.decisions.some((d) => d.reason === 'escalated'))
+      await this.recordDecision(view, 'escalated', reason);
     if (this.#pageMissing(view)) {
       log.warn({ runId, playbook: view.playbook }, 'enqueueing the escalation of a run whose closing was cut short');
       await this.#page(runId, playbook?.onExhausted.targets, reason);
@@ -184,7 +208,9 @@ export class RunCloser {
     const ctx = playbook ? this.context(view, playbook) : undefined;
     await this.#release(ctx, runId, state);
     await this.recordDecision(view, 'escalated', reason);
-    await this.#page(runId, playbook?.onExhausted.targets, reason).catch((err) => log.error({ err, runId }, 'escalation could not be enqueued; the stuck-run sweeper tries again'));
+    await this.#page(runId, playbook?.onExhausted.targets, reason).catch((err) =>
+      log.error({ err, runId }, 'escalation could not be enqueued; the stuck-run sweeper tries again'),
+    );
     await this.finish(view, state);
     return true;
   }

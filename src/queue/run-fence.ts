@@ -84,7 +84,11 @@ return ids
 export class RunSupersededError extends Error {
   readonly why: 'closed' | 'superseded';
   constructor(why: 'closed' | 'superseded') {
-    super(why === 'closed' ? 'the run was closed meanwhile (its deadline passed, or another worker ended it)' : 'another worker took the run over');
+    super(
+      why === 'closed'
+        ? 'the run was closed meanwhile (its deadline passed, or another worker ended it)'
+        : 'another worker took the run over',
+    );
     this.name = 'RunSupersededError';
     this.why = why;
   }
@@ -107,7 +111,9 @@ export class RunFence {
    * `closed`: the run has ended already; `missing`: no such run record.
    */
   async claim(runId: string, owner: string, deadlineAt: number): Promise<'claimed' | 'closed' | 'missing'> {
-    return storeCall(() => this.#redis.remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), this.#keys.runsQueued(), owner, runId, deadlineAt));
+    return storeCall(() =>
+      this.#redis.remRunClaim(this.#keys.run(runId), this.#keys.runDeadlines(), this.#keys.runsQueued(), owner, runId, deadlineAt),
+    );
   }
 
   /**
@@ -117,9 +123,20 @@ export class RunFence {
    */
   async save(runId: string, owner: string | undefined, state: RunState, now: number): Promise<SaveResult> {
     const k = this.#keys;
-    return storeCall(
-      () =>
-        this.#redis.remRunSave(k.run(runId), k.runDeadlines(), k.runsQueued(), k.runClosings(), owner ?? '', runId, JSON.stringify(state), state.status, new Date(now).toISOString(), now, k.runEvents()),
+    return storeCall(() =>
+      this.#redis.remRunSave(
+        k.run(runId),
+        k.runDeadlines(),
+        k.runsQueued(),
+        k.runClosings(),
+        owner ?? '',
+        runId,
+        JSON.stringify(state),
+        state.status,
+        new Date(now).toISOString(),
+        now,
+        k.runEvents(),
+      ),
     );
   }
 

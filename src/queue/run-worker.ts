@@ -167,7 +167,13 @@ export class RunWorker {
       ...(this.#deps.random ? { random: this.#deps.random } : {}),
     };
     const locks = this.#deps.targetLocks;
-    const heartbeat = locks && ctx.playbook.mutating && !view.dryRun ? setInterval(() => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')), Math.max(20, locks.ttlMs / 3)) : undefined;
+    const heartbeat =
+      locks && ctx.playbook.mutating && !view.dryRun
+        ? setInterval(
+            () => void locks.lock.renew(runId, locks.ttlMs).catch((err) => log.warn({ err }, 'could not renew target lock')),
+            Math.max(20, locks.ttlMs / 3),
+          )
+        : undefined;
     let outcome: Outcome;
     try {
       outcome = await executeRun(ctx, state, deps, signal ?? new AbortController().signal);

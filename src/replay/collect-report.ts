@@ -46,7 +46,17 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
   const decisions: ReplayDecision[] = [];
   for (const [ep, alert] of input.episodes) {
     for (const d of await store.episodeDecisions(ep)) {
-      decisions.push({ kind: 'decision', offsetMs: Date.parse(d.at) - start, at: d.at, alert, episodeId: ep, playbook: d.playbook, reason: d.reason, message: d.message, runId: d.runId });
+      decisions.push({
+        kind: 'decision',
+        offsetMs: Date.parse(d.at) - start,
+        at: d.at,
+        alert,
+        episodeId: ep,
+        playbook: d.playbook,
+        reason: d.reason,
+        message: d.message,
+        runId: d.runId,
+      });
     }
   }
   // A fleet run has an episode of its own (it handles several alerts): its decisions are read from there.
@@ -58,7 +68,17 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
     seen.add(ep);
     const alert = alertLabel(view.alert.labels);
     for (const d of await store.episodeDecisions(ep)) {
-      decisions.push({ kind: 'decision', offsetMs: Date.parse(d.at) - start, at: d.at, alert, episodeId: ep, playbook: d.playbook, reason: d.reason, message: d.message, runId: d.runId });
+      decisions.push({
+        kind: 'decision',
+        offsetMs: Date.parse(d.at) - start,
+        at: d.at,
+        alert,
+        episodeId: ep,
+        playbook: d.playbook,
+        reason: d.reason,
+        message: d.message,
+        runId: d.runId,
+      });
     }
   }
   // Stable: decisions of one episode keep their recorded order; a delivery comes before what it caused.
@@ -90,7 +110,12 @@ export async function collectReport(input: CollectInput): Promise<ReplayReport> 
   }
 
   return {
-    stream: { file: input.stream.file, name: input.stream.name, description: input.stream.description, entries: input.stream.entries.length },
+    stream: {
+      file: input.stream.file,
+      name: input.stream.name,
+      description: input.stream.description,
+      entries: input.stream.entries.length,
+    },
     playbooks: input.playbooks,
     startedAt: new Date(start).toISOString(),
     timeline,
@@ -126,7 +151,14 @@ function rank(e: ReplayDelivery | ReplayDecision): number {
  * reviews and Events (the record an action leaves of what it did, not a change to a workload).
  */
 function mutationTarget(w: SimWrite): string | undefined {
-  if (w.method === 'GET' || w.dryRun || (w.status ?? 0) >= 300 || w.path.includes('/authorization.k8s.io/') || /\/events(\/|$)/.test(w.path)) return undefined;
+  if (
+    w.method === 'GET' ||
+    w.dryRun ||
+    (w.status ?? 0) >= 300 ||
+    w.path.includes('/authorization.k8s.io/') ||
+    /\/events(\/|$)/.test(w.path)
+  )
+    return undefined;
   const m = /\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)/.exec(w.path);
   return m ? `${m[1]}/${m[2]}/${m[3]}` : w.path;
 }

@@ -8,7 +8,9 @@ import type { ReplayReport } from './replay-report.ts';
 export function formatReplay(report: ReplayReport): string {
   const out: string[] = [];
   const s = report.summary;
-  out.push(`replay ${report.stream.name} (${report.stream.entries} deliveries from ${report.stream.file}) with playbooks: ${report.playbooks.join(', ') || '(none)'}`);
+  out.push(
+    `replay ${report.stream.name} (${report.stream.entries} deliveries from ${report.stream.file}) with playbooks: ${report.playbooks.join(', ') || '(none)'}`,
+  );
   if (report.stream.description) out.push(`  ${report.stream.description.trim().replace(/\s*\n\s*/g, ' ')}`);
   out.push('');
   const decisions = report.timeline.filter((e) => e.kind === 'decision');
@@ -19,17 +21,21 @@ export function formatReplay(report: ReplayReport): string {
       const answer = e.httpStatus >= 200 && e.httpStatus < 300 ? '' : `  → HTTP ${e.httpStatus}: ${e.error ?? ''}`;
       out.push(`${offset(e.offsetMs)}  ▶ #${e.entry} ${e.alerts.join(', ')}${e.note ? ` — ${e.note}` : ''}${answer}`);
     } else {
-      out.push(`${offset(e.offsetMs)}    ${e.alert.padEnd(w.alert)}  ${(e.playbook ?? '-').padEnd(w.playbook)}  ${e.reason.padEnd(w.reason)}  ${e.runId ?? '-'}  ${e.message}`);
+      out.push(
+        `${offset(e.offsetMs)}    ${e.alert.padEnd(w.alert)}  ${(e.playbook ?? '-').padEnd(w.playbook)}  ${e.reason.padEnd(w.reason)}  ${e.runId ?? '-'}  ${e.message}`,
+      );
     }
   }
   out.push('');
   out.push('runs:');
   if (report.runs.length === 0) out.push('  (none)');
-  for (const r of report.runs) out.push(`  ${r.id}  ${r.playbook}  ${r.alert}  ${r.status.toUpperCase()}${r.outcome ? `: ${r.outcome}` : ''}`);
+  for (const r of report.runs)
+    out.push(`  ${r.id}  ${r.playbook}  ${r.alert}  ${r.status.toUpperCase()}${r.outcome ? `: ${r.outcome}` : ''}`);
   if (report.pages.length > 0) {
     out.push('');
-    out.push('pages (delivered to the replay\'s sink, not to the targets):');
-    for (const p of report.pages) out.push(`  ${offset(p.offsetMs)}  ${p.target}  ${p.event ?? ''} ${p.level ?? ''}  ${p.summary ?? ''}`.trimEnd());
+    out.push("pages (delivered to the replay's sink, not to the targets):");
+    for (const p of report.pages)
+      out.push(`  ${offset(p.offsetMs)}  ${p.target}  ${p.event ?? ''} ${p.level ?? ''}  ${p.summary ?? ''}`.trimEnd());
   }
   if (report.world && report.world.unanswered.length > 0) {
     out.push('');
@@ -37,10 +43,24 @@ export function formatReplay(report: ReplayReport): string {
     for (const c of report.world.unanswered) out.push(`  ${c.service}  ${c.call}  ×${c.count}`);
   }
   out.push('');
-  const mutations = Object.entries(s.mutationsByTarget).map(([t, n]) => `${t} ×${n}`).join(', ');
-  out.push(`summary: ${s.deliveries} deliveries${s.refusedDeliveries ? ` (${s.refusedDeliveries} refused)` : ''}, ${s.runsStarted} run(s) started, ${s.deduplicated} deduplicated, ${s.unmatched} unmatched, ${s.resolved} resolve(s), ${s.mutations} mutation(s)${mutations ? ` (${mutations})` : ''}, ${s.escalations} escalation(s), ${s.pagesSent} page(s) sent${report.world ? `, ${s.unansweredWorldCalls} unanswered world call(s) of ${report.world.calls}` : ''}`);
-  out.push(`  runs: ${Object.entries(s.runsByStatus).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
-  out.push(`  decisions: ${Object.entries(s.byReason).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  const mutations = Object.entries(s.mutationsByTarget)
+    .map(([t, n]) => `${t} ×${n}`)
+    .join(', ');
+  out.push(
+    `summary: ${s.deliveries} deliveries${s.refusedDeliveries ? ` (${s.refusedDeliveries} refused)` : ''}, ${s.runsStarted} run(s) started, ${s.deduplicated} deduplicated, ${s.unmatched} unmatched, ${s.resolved} resolve(s), ${s.mutations} mutation(s)${mutations ? ` (${mutations})` : ''}, ${s.escalations} escalation(s), ${s.pagesSent} page(s) sent${report.world ? `, ${s.unansweredWorldCalls} unanswered world call(s) of ${report.world.calls}` : ''}`,
+  );
+  out.push(
+    `  runs: ${
+      Object.entries(s.runsByStatus)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }`,
+  );
+  out.push(
+    `  decisions: ${Object.entries(s.byReason)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   out.push(`  ${offset(s.virtualMs).slice(1)} of alert time replayed in ${(s.realMs / 1000).toFixed(1)} s`);
   return `${out.join('\n')}\n`;
 }

@@ -48,9 +48,15 @@ const PatchOp = Type.Object(
 const EntrySchema = Type.Object(
   {
     at: Duration({ description: 'Offset from the start of the replay (virtual time).' }),
-    payload: Type.Union([Type.String({ minLength: 1 }), Type.Object({}, { additionalProperties: true })], { description: 'A JSON file relative to the stream file, or the payload inline.' }),
+    payload: Type.Union([Type.String({ minLength: 1 }), Type.Object({}, { additionalProperties: true })], {
+      description: 'A JSON file relative to the stream file, or the payload inline.',
+    }),
     patch: Type.Optional(Type.Array(PatchOp, { description: 'JSON Patch (RFC 6902) applied to a copy of the payload.' })),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra request headers. The webhook credentials are added unless `authorization` is given.' })),
+    headers: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Extra request headers. The webhook credentials are added unless `authorization` is given.',
+      }),
+    ),
     note: Type.Optional(Type.String({ description: 'What this delivery stands for (printed with the replay).' })),
   },
   { additionalProperties: false },
@@ -108,7 +114,11 @@ export async function loadReplayStream(file: string, options: { signal?: AbortSi
  * Checks a stream's text. `readPayload` reads a payload file given its absolute path (resolved against the stream
  * file's folder).
  */
-export async function parseReplayStream(file: string, text: string, io: { readPayload(path: string): Promise<string> }): Promise<ReplayStream> {
+export async function parseReplayStream(
+  file: string,
+  text: string,
+  io: { readPayload(path: string): Promise<string> },
+): Promise<ReplayStream> {
   const source = new YamlSource(file, text);
   if (source.problems.length > 0) throw invalid(source.problems);
   const doc = source.value as StreamDoc;
@@ -133,7 +143,11 @@ export async function parseReplayStream(file: string, text: string, io: { readPa
     let payload: unknown;
     if (typeof e.payload === 'string') {
       const path = resolve(dirname(file), e.payload);
-      if (!cache.has(path)) cache.set(path, io.readPayload(path).then((t) => JSON.parse(t) as unknown));
+      if (!cache.has(path))
+        cache.set(
+          path,
+          io.readPayload(path).then((t) => JSON.parse(t) as unknown),
+        );
       try {
         payload = structuredClone(await cache.get(path));
       } catch (err) {
@@ -148,12 +162,18 @@ export async function parseReplayStream(file: string, text: string, io: { readPa
         payload = jsonpatch.applyPatch(payload, e.patch as jsonpatch.Operation[], true, true).newDocument;
       } catch (err) {
         const index = (err as { index?: number }).index;
-        at(index === undefined ? `${base}/patch` : `${base}/patch/${index}`, `patch does not apply: ${(err as Error).message.split('\n')[0]}`);
+        at(
+          index === undefined ? `${base}/patch` : `${base}/patch/${index}`,
+          `patch does not apply: ${(err as Error).message.split('\n')[0]}`,
+        );
         continue;
       }
     }
     if (!validatePayload(payload)) {
-      at(`${base}/payload`, `not a valid Alertmanager v4 payload${e.patch ? ' (after the patch)' : ''}: ${describeErrors(validatePayload.errors).join('; ')}`);
+      at(
+        `${base}/payload`,
+        `not a valid Alertmanager v4 payload${e.patch ? ' (after the patch)' : ''}: ${describeErrors(validatePayload.errors).join('; ')}`,
+      );
       continue;
     }
     const pos = source.locate(base);
@@ -167,11 +187,19 @@ export async function parseReplayStream(file: string, text: string, io: { readPa
     });
   }
   if (problems.length > 0) throw invalid(problems);
-  return { file, name: doc.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), description: doc.description, entries, ...(doc.world ? { world: doc.world } : {}) };
+  return {
+    file,
+    name: doc.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
+    description: doc.description,
+    entries,
+    ...(doc.world ? { world: doc.world } : {}),
+  };
 }
 
 /** Every problem, in the order of the file. */
 function invalid(found: SourceProblem[]): RemediatorError {
   const problems = [...found].sort((a, b) => a.line - b.line || a.column - b.column);
-  return new RemediatorError('REM_ERR_REPLAY_INVALID', `the replay stream has problems:\n  ${problems.map(formatProblem).join('\n  ')}`, { details: { problems } });
+  return new RemediatorError('REM_ERR_REPLAY_INVALID', `the replay stream has problems:\n  ${problems.map(formatProblem).join('\n  ')}`, {
+    details: { problems },
+  });
 }

@@ -50,7 +50,13 @@ export async function startReplayWorld(doc: WorldDoc, options: ReplayWorldOption
         const at = world.alerts.findIndex((k) => k.fingerprint === a.fingerprint);
         if (at >= 0) world.alerts.splice(at, 1);
         if (a.status === 'firing') {
-          world.alerts.push({ labels: a.labels, annotations: a.annotations ?? {}, fingerprint: a.fingerprint, startsAt: a.startsAt, ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}) });
+          world.alerts.push({
+            labels: a.labels,
+            annotations: a.annotations ?? {},
+            fingerprint: a.fingerprint,
+            startsAt: a.startsAt,
+            ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+          });
         }
       }
     },

@@ -88,7 +88,10 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
 
     let world: ReplayWorld | undefined;
     if (stream.world) {
-      const started = await startReplayWorld(stream.world, { prometheusUrl: options.prometheusUrl, alertmanagerUrl: options.alertmanagerUrl });
+      const started = await startReplayWorld(stream.world, {
+        prometheusUrl: options.prometheusUrl,
+        alertmanagerUrl: options.alertmanagerUrl,
+      });
       cleanups.push(() => started.close());
       world = started;
     }
@@ -118,12 +121,24 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
 
     let service: Remediator;
     try {
-      service = await startRemediator(config, { role: 'all', log, clock, random: MIDDLE_OF_JITTER, ...(world ? { http: world.http } : {}) });
+      service = await startRemediator(config, {
+        role: 'all',
+        log,
+        clock,
+        random: MIDDLE_OF_JITTER,
+        ...(world ? { http: world.http } : {}),
+      });
     } catch (err) {
-      const missing = isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID' ? [...new Set([...err.message.matchAll(/needs (prometheus|alertmanager), which is not configured/g)].map((m) => m[1]!))] : [];
+      const missing =
+        isRemediatorError(err) && err.code === 'REM_ERR_PLAYBOOK_INVALID'
+          ? [...new Set([...err.message.matchAll(/needs (prometheus|alertmanager), which is not configured/g)].map((m) => m[1]!))]
+          : [];
       if (missing.length > 0) {
         const scripted = missing.map((m) => `world.${m}`).join(' and ');
-        throw new RemediatorError('REM_ERR_PLAYBOOK_INVALID', `${(err as Error).message}\n  (give the replay one with ${missing.map((m) => `--${m}-url`).join(' and ')}, or script its answers in the stream's world: section, ${scripted}; see docs/replay.md)`);
+        throw new RemediatorError(
+          'REM_ERR_PLAYBOOK_INVALID',
+          `${(err as Error).message}\n  (give the replay one with ${missing.map((m) => `--${m}-url`).join(' and ')}, or script its answers in the stream's world: section, ${scripted}; see docs/replay.md)`,
+        );
       }
       throw err;
     }
@@ -142,7 +157,8 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
         return job ? { state: await job.getState(), failedReason: job.failedReason } : { state: 'missing' };
       },
     };
-    const settle = (until: number, jumpToUntil = true) => settleRuns({ store: service.store, queue: settleQueue, clock, live }, { until, jumpToUntil, deadline, signal: options.signal });
+    const settle = (until: number, jumpToUntil = true) =>
+      settleRuns({ store: service.store, queue: settleQueue, clock, live }, { until, jumpToUntil, deadline, signal: options.signal });
 
     for (const group of byOffset(stream.entries)) {
       await settle(start + group[0]!.atMs);
@@ -162,7 +178,9 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     // Pages are delivered by the escalator's own queue; give the last ones a moment to arrive.
     await sink.quiet(300, 5_000);
 
-    const writes: SimWrite[] = sim.requests.slice(seedRequests).map((r) => ({ method: r.method, path: r.path, status: r.status, dryRun: r.query.dryRun !== undefined }));
+    const writes: SimWrite[] = sim.requests
+      .slice(seedRequests)
+      .map((r) => ({ method: r.method, path: r.path, status: r.status, dryRun: r.query.dryRun !== undefined }));
     return await collectReport({
       stream,
       store: service.store,
@@ -172,7 +190,13 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
       episodes,
       runIds,
       writes,
-      pages: sink.events.map((p) => ({ offsetMs: (arrivedAt.get(p) ?? p.at + clock.offset) - start, target: p.target, event: str(p.body.event), level: str(p.body.level), summary: str(p.body.summary) })),
+      pages: sink.events.map((p) => ({
+        offsetMs: (arrivedAt.get(p) ?? p.at + clock.offset) - start,
+        target: p.target,
+        event: str(p.body.event),
+        level: str(p.body.level),
+        summary: str(p.body.summary),
+      })),
       virtualMs: clock.now() - start,
       realMs: Date.now() - realStart,
       ...(world ? { world: { calls: world.calls.length, unanswered: world.unanswered() } } : {}),
@@ -194,17 +218,38 @@ function byOffset(entries: ReplayEntry[]): ReplayEntry[][] {
 }
 
 /** Posts one delivery the way Alertmanager does and returns what the receiver answered. */
-async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: number, signal: AbortSignal | undefined): Promise<{ delivery: ReplayDelivery; started: string[] }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Alertmanager/0.25.0', authorization: `Bearer ${token}`, ...e.headers };
+async function deliver(
+  url: string,
+  token: string,
+  e: ReplayEntry,
+  offsetMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{ delivery: ReplayDelivery; started: string[] }> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'Alertmanager/0.25.0',
+    authorization: `Bearer ${token}`,
+    ...e.headers,
+  };
   // Alertmanager cancels a webhook call after 10 s at most (docs/contracts.md §1.3).
   const timeout = AbortSignal.timeout(10_000);
   let res: Response;
   try {
-    res = await fetch(`${url}/v1/alertmanager`, { method: 'POST', headers, body: JSON.stringify(e.payload), signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    res = await fetch(`${url}/v1/alertmanager`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(e.payload),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
   } catch (err) {
-    throw new RemediatorError('REM_ERR_INTERNAL', `${e.where}: the replay's receiver did not answer: ${(err as Error).message}`, { cause: err });
+    throw new RemediatorError('REM_ERR_INTERNAL', `${e.where}: the replay's receiver did not answer: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
-  const body = (await res.json().catch(() => ({}))) as { alerts?: Array<{ runs: Array<{ runId: string; decision: string }> }>; message?: string };
+  const body = (await res.json().catch(() => ({}))) as {
+    alerts?: Array<{ runs: Array<{ runId: string; decision: string }> }>;
+    message?: string;
+  };
   const delivery: ReplayDelivery = {
     kind: 'delivery',
     offsetMs,
@@ -226,10 +271,17 @@ async function deliver(url: string, token: string, e: ReplayEntry, offsetMs: num
 function sinkEscalation(escalation: RawConfig | undefined, sinkUrl: string): RawConfig {
   const configured = (escalation?.targets ?? {}) as Record<string, { type: string; role?: string }>;
   const roles: Record<string, 'page' | 'notify'> = Object.keys(configured).length
-    ? Object.fromEntries(Object.entries(configured).map(([name, t]) => [name, t.role === 'page' || t.role === 'notify' ? t.role : t.type === 'pagerduty' || t.type === 'opsgenie' ? 'page' : 'notify']))
+    ? Object.fromEntries(
+        Object.entries(configured).map(([name, t]) => [
+          name,
+          t.role === 'page' || t.role === 'notify' ? t.role : t.type === 'pagerduty' || t.type === 'opsgenie' ? 'page' : 'notify',
+        ]),
+      )
     : { pager: 'page', chat: 'notify' };
   const secret = randomBytes(16).toString('hex');
-  const targets = Object.fromEntries(Object.entries(roles).map(([name, role]) => [name, { type: 'webhook', url: `${sinkUrl}/${encodeURIComponent(name)}`, secret, role }]));
+  const targets = Object.fromEntries(
+    Object.entries(roles).map(([name, role]) => [name, { type: 'webhook', url: `${sinkUrl}/${encodeURIComponent(name)}`, secret, role }]),
+  );
   // Local deliveries: retry fast rather than on production backoffs.
   return { ...escalation, targets, delivery: { ...escalation?.delivery, backoff: '200ms', maxBackoff: '2s' } };
 }

@@ -51,7 +51,10 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
   for (;;) {
     options.signal?.throwIfAborted();
     if (Date.now() > options.deadline) {
-      throw new RemediatorError('REM_ERR_INTERNAL', `the replay ran out of real time with ${live.size} run(s) still busy: ${[...live].join(', ')}`);
+      throw new RemediatorError(
+        'REM_ERR_INTERNAL',
+        `the replay ran out of real time with ${live.size} run(s) still busy: ${[...live].join(', ')}`,
+      );
     }
     const now = clock.now();
     let busy = false;
@@ -84,7 +87,8 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         // unexpected error, not a step failure). A job of such a run in `delayed` is BullMQ's retry of that error
         // on a real-time backoff; promote it so a permanent failure shows in a moment, not after minutes.
         const job = await queue.job(id);
-        if (job.state === 'failed') throw new RemediatorError('REM_ERR_INTERNAL', `run ${id} cannot go on: its job failed: ${job.failedReason ?? 'no reason given'}`);
+        if (job.state === 'failed')
+          throw new RemediatorError('REM_ERR_INTERNAL', `run ${id} cannot go on: its job failed: ${job.failedReason ?? 'no reason given'}`);
         if (job.state === 'delayed') await queue.wake(id);
       }
     }

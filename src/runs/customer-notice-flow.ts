@@ -86,27 +86,63 @@ export class CustomerNoticeFlow {
     const author = body !== shown ? approver : proposed?.by;
     if (this.#d.requireDifferentApprover && author === approver) {
       const message = `${approver} ${body !== shown ? 'edited' : 'drafted'} this customer notice, so may not approve it; another approver must (approvals.requireDifferentApprover)${body !== shown ? `. Propose the text with POST /v1/incidents/${episodeKey}/notice/draft` : ''}`;
-      await this.#d.store.recordDecision({ at, reason: 'approval_refused', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message });
+      await this.#d.store.recordDecision({
+        at,
+        reason: 'approval_refused',
+        by: approver,
+        runId: view.id,
+        playbook: view.playbook,
+        ...(view.episodeId ? { episodeId: view.episodeId } : {}),
+        message,
+      });
       throw new RemediatorError('REM_ERR_SELF_APPROVAL', message);
     }
     await this.#d.escalator.publish(report, body, this.#d.config.targets, signal ? { signal } : {});
     await this.#d.log.add(episodeKey, { status: 'sent', text: body, by: approver, reason, at, targets: [...this.#d.config.targets] });
-    await this.#d.store.recordDecision({ at, reason: 'notice_approved', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message: `${approver} approved the customer notice${author ? ` (written by ${author})` : ''} for ${this.#d.config.targets.join(', ')}: ${reason}` });
+    await this.#d.store.recordDecision({
+      at,
+      reason: 'notice_approved',
+      by: approver,
+      runId: view.id,
+      playbook: view.playbook,
+      ...(view.episodeId ? { episodeId: view.episodeId } : {}),
+      message: `${approver} approved the customer notice${author ? ` (written by ${author})` : ''} for ${this.#d.config.targets.join(', ')}: ${reason}`,
+    });
     return this.view(episodeKey);
   }
 
   async reject(episodeKey: string, approver: string, reason: string): Promise<NoticeView> {
     const { view, report } = await this.#latest(episodeKey);
     const at = new Date(this.#d.clock.now()).toISOString();
-    await this.#d.log.add(episodeKey, { status: 'rejected', text: proposal(await this.#d.log.list(episodeKey))?.text ?? this.#draft(report), by: approver, reason, at });
-    await this.#d.store.recordDecision({ at, reason: 'notice_rejected', by: approver, runId: view.id, playbook: view.playbook, ...(view.episodeId ? { episodeId: view.episodeId } : {}), message: `${approver} rejected the customer notice; nothing was sent: ${reason}` });
+    await this.#d.log.add(episodeKey, {
+      status: 'rejected',
+      text: proposal(await this.#d.log.list(episodeKey))?.text ?? this.#draft(report),
+      by: approver,
+      reason,
+      at,
+    });
+    await this.#d.store.recordDecision({
+      at,
+      reason: 'notice_rejected',
+      by: approver,
+      runId: view.id,
+      playbook: view.playbook,
+      ...(view.episodeId ? { episodeId: view.episodeId } : {}),
+      message: `${approver} rejected the customer notice; nothing was sent: ${reason}`,
+    });
     return this.view(episodeKey);
   }
 
   #draft(report: IncidentReport): string {
     const { eta, ...rest } = report;
     const forCustomers = customerEta(eta);
-    const text = renderCustomerNotice({ ...rest, ...(forCustomers ? { eta: forCustomers } : {}) }, { ...(this.#d.config.product ? { product: this.#d.config.product } : {}), ...(this.#d.config.team ? { team: this.#d.config.team } : {}) });
+    const text = renderCustomerNotice(
+      { ...rest, ...(forCustomers ? { eta: forCustomers } : {}) },
+      {
+        ...(this.#d.config.product ? { product: this.#d.config.product } : {}),
+        ...(this.#d.config.team ? { team: this.#d.config.team } : {}),
+      },
+    );
     // No time of issue at the end: the text an approver read is the text that is sent, whenever they approve it.
     return text.replace(/\n[^\n]*$/, '');
   }

@@ -74,11 +74,21 @@ export function humanResponse(deps: HumanResponseDeps) {
     for (const run of runs) {
       await deps.store.recordDecision({ ...decisionOf(run, at), reason, by: event.person, message });
       if (!stop) continue;
-      const why = kind === 'ack' ? (event.source === 'slack' ? `taken over in ${where}` : `acknowledged in ${where}`) : `resolved in ${where}`;
-      await deps.store.requestCancel(run.id, event.person, why, { ...decisionOf(run, at), runId: run.id, reason: 'cancelled', by: event.person, message: `${event.person} ${why}: the run stops` });
+      const why =
+        kind === 'ack' ? (event.source === 'slack' ? `taken over in ${where}` : `acknowledged in ${where}`) : `resolved in ${where}`;
+      await deps.store.requestCancel(run.id, event.person, why, {
+        ...decisionOf(run, at),
+        runId: run.id,
+        reason: 'cancelled',
+        by: event.person,
+        message: `${event.person} ${why}: the run stops`,
+      });
       await deps.queue.wake(run.id);
     }
-    deps.log.info({ episodeKey: event.episodeKey, source: event.source, kind, person: event.person, runs: runs.map((r) => r.id), stop }, `incident ${kind === 'ack' ? 'acknowledged' : 'resolved'} by a person`);
+    deps.log.info(
+      { episodeKey: event.episodeKey, source: event.source, kind, person: event.person, runs: runs.map((r) => r.id), stop },
+      `incident ${kind === 'ack' ? 'acknowledged' : 'resolved'} by a person`,
+    );
     return { outcome: 'acted', episodeKey: event.episodeKey, runs: runs.map((r) => r.id) };
   };
 }

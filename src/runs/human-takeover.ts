@@ -38,7 +38,8 @@ export class HumanTakeovers {
   /** Records the mark unless one of that kind exists; true when this call recorded it. */
   async mark(episodeKey: string, kind: keyof HumanMarks, mark: HumanMark): Promise<boolean> {
     const key = this.#key(episodeKey);
-    const [[, set] = []] = (await storeCall(() => this.#redis.multi().hsetnx(key, kind, JSON.stringify(mark)).pexpire(key, this.#ttlMs).exec())) ?? [];
+    const [[, set] = []] =
+      (await storeCall(() => this.#redis.multi().hsetnx(key, kind, JSON.stringify(mark)).pexpire(key, this.#ttlMs).exec())) ?? [];
     return set === 1;
   }
 

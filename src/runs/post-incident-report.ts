@@ -23,7 +23,18 @@ export interface PostIncidentInput {
 
 type Phase = 'Detection' | 'Confirmation' | 'Action' | 'Verification' | 'Escalation' | 'People' | 'Recovery' | 'Decision';
 
-const PEOPLE: ReadonlySet<Decision['reason']> = new Set(['human_ack', 'human_resolved', 'approved', 'rejected', 'approval_refused', 'manual', 'retried', 'cancelled', 'notice_approved', 'notice_rejected']);
+const PEOPLE: ReadonlySet<Decision['reason']> = new Set([
+  'human_ack',
+  'human_resolved',
+  'approved',
+  'rejected',
+  'approval_refused',
+  'manual',
+  'retried',
+  'cancelled',
+  'notice_approved',
+  'notice_rejected',
+]);
 
 /**
  * The post-incident report in Markdown, the seed's "post-incident review within 24 hours": the summary, one timeline
@@ -52,12 +63,22 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
   if (first) out.push(`| Services | ${cell(first.services.join(', ') || '-')} |`);
   if (started) out.push(`| Started | ${dateTime(started)} |`);
   out.push(`| Status | ${last ? cell(STATUS_TEXT[last.status]) : 'no run recorded'} |`);
-  if (recovered && started) out.push(`| Recovered | ${dateTime(recovered)} (${offset(started, recovered).replace('+', '')} after the alert started) |`);
-  if (input.human.ack) out.push(`| Acknowledged | ${cell(input.human.ack.person)} in ${source(input.human.ack.source)} at ${dateTime(input.human.ack.at)}${started ? ` (${offset(started, input.human.ack.at)})` : ''} |`);
-  if (input.human.resolve) out.push(`| Resolved by | ${cell(input.human.resolve.person)} in ${source(input.human.resolve.source)} at ${dateTime(input.human.resolve.at)} |`);
+  if (recovered && started)
+    out.push(`| Recovered | ${dateTime(recovered)} (${offset(started, recovered).replace('+', '')} after the alert started) |`);
+  if (input.human.ack)
+    out.push(
+      `| Acknowledged | ${cell(input.human.ack.person)} in ${source(input.human.ack.source)} at ${dateTime(input.human.ack.at)}${started ? ` (${offset(started, input.human.ack.at)})` : ''} |`,
+    );
+  if (input.human.resolve)
+    out.push(
+      `| Resolved by | ${cell(input.human.resolve.person)} in ${source(input.human.resolve.source)} at ${dateTime(input.human.resolve.at)} |`,
+    );
   out.push(`| Runs | ${input.runs.map((r) => `\`${r.view.id}\` (${r.view.playbook}, ${r.view.status})`).join(', ') || '-'} |`);
   if (last?.owner) out.push(`| Owner | @${cell(last.owner)} |`);
-  if (input.notice) out.push(`| Customer notice | ${input.notice.status}${input.notice.decidedBy ? ` by ${cell(input.notice.decidedBy)}` : ''}${input.notice.at ? ` at ${dateTime(input.notice.at)}` : ''} |`);
+  if (input.notice)
+    out.push(
+      `| Customer notice | ${input.notice.status}${input.notice.decidedBy ? ` by ${cell(input.notice.decidedBy)}` : ''}${input.notice.at ? ` at ${dateTime(input.notice.at)}` : ''} |`,
+    );
   out.push(`| Report produced | ${dateTime(input.now)} |`, '');
 
   out.push('## Timeline (UTC)', '');
@@ -65,7 +86,10 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
   if (rows.length === 0) out.push('_No events recorded._');
   else {
     out.push('| Time | Since start | Phase | Run | Result | What happened |', '|---|---|---|---|---|---|');
-    for (const r of rows) out.push(`| ${clock(r.at)} | ${started ? offset(started, r.at) : ''} | ${r.phase} | ${r.run ? `\`${r.run}\`` : ''} | ${r.ok === undefined ? '' : r.ok ? '✓' : '✗'} | ${cell(r.text)} |`);
+    for (const r of rows)
+      out.push(
+        `| ${clock(r.at)} | ${started ? offset(started, r.at) : ''} | ${r.phase} | ${r.run ? `\`${r.run}\`` : ''} | ${r.ok === undefined ? '' : r.ok ? '✓' : '✗'} | ${cell(r.text)} |`,
+      );
   }
   out.push('');
 
@@ -79,7 +103,16 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
       const ended = FINAL_STATUSES.has(view.status);
       report.rungs.forEach((r, i) => {
         // A rung still "running" in the state of a run that ended was cut short (cancelled, taken over, timed out).
-        const result = r.outcome === 'succeeded' ? '✓ succeeded' : r.outcome === 'pending' ? 'not tried' : r.outcome === 'running' ? (ended ? `✗ stopped (run ${view.status})` : '… running') : `✗ ${r.outcome}`;
+        const result =
+          r.outcome === 'succeeded'
+            ? '✓ succeeded'
+            : r.outcome === 'pending'
+              ? 'not tried'
+              : r.outcome === 'running'
+                ? ended
+                  ? `✗ stopped (run ${view.status})`
+                  : '… running'
+                : `✗ ${r.outcome}`;
         out.push(`| ${i + 1} | ${cell(r.name)} | ${result} | ${cell(r.reason ?? '')} |`);
       });
       out.push('');
@@ -91,18 +124,29 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
   if (decisions.length === 0) out.push('_None recorded._');
   else {
     out.push('| Time | Run | Decision | By | Why |', '|---|---|---|---|---|');
-    for (const d of decisions) out.push(`| ${clock(d.at)} | ${d.runId ? `\`${d.runId}\`` : ''} | ${d.reason} | ${cell(d.by ?? 'remediator')} | ${cell(d.message)} |`);
+    for (const d of decisions)
+      out.push(
+        `| ${clock(d.at)} | ${d.runId ? `\`${d.runId}\`` : ''} | ${d.reason} | ${cell(d.by ?? 'remediator')} | ${cell(d.message)} |`,
+      );
   }
   out.push('');
 
   out.push('## Pages and acknowledgements', '');
   const pages = decisions.filter((d) => d.reason === 'escalated' || d.reason === 'response_escalated');
-  const paged = input.runs.flatMap(({ view }) => (view.state?.steps ?? []).filter((s) => s.uses === 'escalate' && s.status === 'succeeded').map((s) => ({ at: s.endedAt ?? s.startedAt, run: view.id, text: s.summary ?? 'paged' })));
+  const paged = input.runs.flatMap(({ view }) =>
+    (view.state?.steps ?? [])
+      .filter((s) => s.uses === 'escalate' && s.status === 'succeeded')
+      .map((s) => ({ at: s.endedAt ?? s.startedAt, run: view.id, text: s.summary ?? 'paged' })),
+  );
   const lines = [
     ...paged.map((p) => ({ at: p.at, text: `page from run \`${p.run}\`: ${cell(p.text)}` })),
     ...pages.map((d) => ({ at: d.at, text: `${d.reason === 'escalated' ? 'escalated' : 'response-time tier'}: ${cell(d.message)}` })),
-    ...(input.human.ack ? [{ at: input.human.ack.at, text: `acknowledged by ${cell(input.human.ack.person)} (${source(input.human.ack.source)})` }] : []),
-    ...(input.human.resolve ? [{ at: input.human.resolve.at, text: `resolved by ${cell(input.human.resolve.person)} (${source(input.human.resolve.source)})` }] : []),
+    ...(input.human.ack
+      ? [{ at: input.human.ack.at, text: `acknowledged by ${cell(input.human.ack.person)} (${source(input.human.ack.source)})` }]
+      : []),
+    ...(input.human.resolve
+      ? [{ at: input.human.resolve.at, text: `resolved by ${cell(input.human.resolve.person)} (${source(input.human.resolve.source)})` }]
+      : []),
   ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   if (lines.length === 0) out.push('_Nobody was paged._');
   else for (const l of lines) out.push(`- ${dateTime(l.at)}: ${l.text}`);
@@ -112,7 +156,14 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
   out.push('## Post-incident review (within 24 hours; to be completed by the responders)', '');
   out.push('### Root cause: five whys', '');
   out.push(`1. Why did ${cell(name)} fire? _…_`, '2. Why? _…_', '3. Why? _…_', '4. Why? _…_', '5. Why? _…_', '', '**Root cause:** _…_', '');
-  out.push('### Impact', '', '- Users affected: _…_', `- Services affected: ${first ? cell(first.services.join(', ') || '_…_') : '_…_'}`, '- Business loss: _…_', '');
+  out.push(
+    '### Impact',
+    '',
+    '- Users affected: _…_',
+    `- Services affected: ${first ? cell(first.services.join(', ') || '_…_') : '_…_'}`,
+    '- Business loss: _…_',
+    '',
+  );
   out.push('### Lessons learned', '', '- What went well: _…_', '- What went badly: _…_', '- Where we were lucky: _…_', '');
   out.push('### Improvements', '', '| Action | Owner | Due | Tracking |', '|---|---|---|---|', '| _…_ | _…_ | _…_ | _…_ |', '');
   return out.join('\n');
@@ -129,7 +180,12 @@ interface Row {
 function timeline(input: PostIncidentInput): Row[] {
   const rows: Row[] = [];
   const first = input.runs[0];
-  if (first) rows.push({ at: first.report.alert.startsAt, phase: 'Detection', text: `${first.report.alert.name} fired: ${first.report.alert.summary}` });
+  if (first)
+    rows.push({
+      at: first.report.alert.startsAt,
+      phase: 'Detection',
+      text: `${first.report.alert.name} fired: ${first.report.alert.summary}`,
+    });
   for (const d of input.decisions) {
     const phase: Phase =
       d.reason === 'started' || d.reason === 'manual' || d.reason === 'deduplicated'
@@ -155,7 +211,10 @@ function timeline(input: PostIncidentInput): Row[] {
       });
     }
   }
-  return rows.map((r, i) => ({ r, i })).sort((a, b) => Date.parse(a.r.at) - Date.parse(b.r.at) || a.i - b.i).map((x) => x.r);
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => Date.parse(a.r.at) - Date.parse(b.r.at) || a.i - b.i)
+    .map((x) => x.r);
 }
 
 /** Text safe inside a Markdown table cell: no pipes or line breaks. */

@@ -17,13 +17,16 @@ export interface RemainingRungs {
 export function remainingRungs(view: RunView, playbook: Playbook | undefined): RemainingRungs {
   if (!playbook || FINAL_STATUSES.has(view.status)) return { names: [], maxMs: 0 };
   const cursor = view.state?.cursor ?? { rung: 0, step: 0 };
-  const ended = new Set((view.state?.steps ?? []).filter((s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped').map((s) => s.id));
+  const ended = new Set(
+    (view.state?.steps ?? []).filter((s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped').map((s) => s.id),
+  );
   const names: string[] = [];
   let maxMs = 0;
   playbook.rungs.forEach((rung, i) => {
     if (i < cursor.rung) return;
     names.push(rung.name);
-    for (const step of rung.steps) if (!(i === cursor.rung && ended.has(step.id))) maxMs += step.deadlineMs + (step.approval?.timeoutMs ?? 0);
+    for (const step of rung.steps)
+      if (!(i === cursor.rung && ended.has(step.id))) maxMs += step.deadlineMs + (step.approval?.timeoutMs ?? 0);
   });
   return { names, maxMs };
 }

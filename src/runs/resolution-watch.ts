@@ -67,9 +67,23 @@ export function resolutionWatch(deps: ResolutionWatchDeps) {
       const reason = `${OVERDUE_MARK} run ${runId} is still working ${formatDuration(age)} after it began; ${report.level} incidents must be resolved within ${formatDuration(level.resolutionMs)}; ${then}`;
       const targets = deps.playbook(view.playbook)?.onExhausted.targets;
       await deps.escalator.trigger({ ...report, status: 'escalated' }, { ...(targets ? { targets } : {}), note: reason, signal });
-      await deps.store.recordDecision({ at: new Date(deps.clock.now()).toISOString(), reason: 'escalated', playbook: view.playbook, runId, episodeId: view.episodeId, message: reason });
+      await deps.store.recordDecision({
+        at: new Date(deps.clock.now()).toISOString(),
+        reason: 'escalated',
+        playbook: view.playbook,
+        runId,
+        episodeId: view.episodeId,
+        message: reason,
+      });
       if (level.overdue === 'stop') {
-        await deps.store.requestCancel(runId, 'severity-policy', reason, { at: new Date(deps.clock.now()).toISOString(), reason: 'cancelled', playbook: view.playbook, runId, episodeId: view.episodeId, message: `severity-policy cancelled the run: ${reason}` });
+        await deps.store.requestCancel(runId, 'severity-policy', reason, {
+          at: new Date(deps.clock.now()).toISOString(),
+          reason: 'cancelled',
+          playbook: view.playbook,
+          runId,
+          episodeId: view.episodeId,
+          message: `severity-policy cancelled the run: ${reason}`,
+        });
         await deps.queue.wake(runId);
       }
     },

@@ -12,7 +12,16 @@ import { renderTarget } from '../alerts/ingest-webhook.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { Cluster } from '../ports/cluster.ts';
 import type { RunState } from '../engine/run-state.ts';
-import { changeFields, describeConflicts, observeTargets, planRevert, revertPlanHash, REVERTABLE_ACTIONS, type RevertChange, type RevertPlan } from '../kube/revert-plan.ts';
+import {
+  changeFields,
+  describeConflicts,
+  observeTargets,
+  planRevert,
+  revertPlanHash,
+  REVERTABLE_ACTIONS,
+  type RevertChange,
+  type RevertPlan,
+} from '../kube/revert-plan.ts';
 import { revertPlaybookName } from '../playbooks/revert-playbook.ts';
 import { targetKey } from '../engine/step-definition.ts';
 import { runEpisodeId } from '../alerts/episode.ts';
@@ -84,7 +93,11 @@ export class RunCommands {
     // The built-in revert playbooks run only through POST /v1/runs/:id/revert, with the plan it checked.
     if (!pb || !this.#d.catalog.list().includes(pb)) throw new RemediatorError('REM_ERR_NOT_FOUND', `no playbook named "${playbookName}"`);
     const unknown = Object.keys(req.params ?? {}).filter((k) => !(k in pb.params));
-    if (unknown.length) throw new RemediatorError('REM_ERR_BAD_REQUEST', `playbook "${pb.name}" declares no param(s) ${unknown.join(', ')} (declared: ${Object.keys(pb.params).join(', ') || 'none'})`);
+    if (unknown.length)
+      throw new RemediatorError(
+        'REM_ERR_BAD_REQUEST',
+        `playbook "${pb.name}" declares no param(s) ${unknown.join(', ')} (declared: ${Object.keys(pb.params).join(', ') || 'none'})`,
+      );
     const now = this.#d.clock.now();
     const labels = { alertname: `manual:${pb.name}`, ...req.labels };
     const alert: AlertView = {
@@ -107,13 +120,19 @@ export class RunCommands {
       operator: req.operator,
       reason: req.reason,
     };
-    return this.#create(record, { reason: 'manual', by: req.operator, message: `${req.operator} started ${pb.name} by hand: ${req.reason}` });
+    return this.#create(record, {
+      reason: 'manual',
+      by: req.operator,
+      message: `${req.operator} started ${pb.name} by hand: ${req.reason}`,
+    });
   }
 
   async retry(runId: string, operator: string, reason: string): Promise<RunView> {
     const old = await this.#get(runId);
-    if (!FINAL_STATUSES.has(old.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is still ${old.status}; cancel it first or wait for it to end`);
-    if (!this.#d.catalog.get(old.playbook)) throw new RemediatorError('REM_ERR_NOT_FOUND', `playbook "${old.playbook}" is no longer loaded`);
+    if (!FINAL_STATUSES.has(old.status))
+      throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is still ${old.status}; cancel it first or wait for it to end`);
+    if (!this.#d.catalog.get(old.playbook))
+      throw new RemediatorError('REM_ERR_NOT_FOUND', `playbook "${old.playbook}" is no longer loaded`);
     const now = this.#d.clock.now();
     const record: RunRecord = {
       id: newRunId(now),
@@ -135,7 +154,15 @@ export class RunCommands {
   async cancel(runId: string, operator: string, reason: string): Promise<RunView> {
     const run = await this.#get(runId);
     if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
-    await this.#d.store.requestCancel(runId, operator, reason, { at: this.#now(), reason: 'cancelled', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} cancelled the run: ${reason}` });
+    await this.#d.store.requestCancel(runId, operator, reason, {
+      at: this.#now(),
+      reason: 'cancelled',
+      by: operator,
+      runId,
+      playbook: run.playbook,
+      episodeId: run.episodeId,
+      message: `${operator} cancelled the run: ${reason}`,
+    });
     // A queued or waiting run notices at once; a running one before its next step.
     await this.#d.queue.wake(runId);
     return this.#get(runId);
@@ -151,8 +178,12 @@ export class RunCommands {
   async takeOver(runId: string, operator: string, signal: AbortSignal): Promise<RunView> {
     const run = await this.#get(runId);
     if (FINAL_STATUSES.has(run.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} already ended (${run.status})`);
-    const done = await this.#d.humanResponse({ kind: 'ack', episodeKey: runEpisodeId(run), person: operator, source: 'slack', stop: true }, signal);
-    if (done.outcome === 'repeated') throw new RemediatorError('REM_ERR_CONFLICT', `the incident of run ${runId} was already taken over; automation already stopped`);
+    const done = await this.#d.humanResponse(
+      { kind: 'ack', episodeKey: runEpisodeId(run), person: operator, source: 'slack', stop: true },
+      signal,
+    );
+    if (done.outcome === 'repeated')
+      throw new RemediatorError('REM_ERR_CONFLICT', `the incident of run ${runId} was already taken over; automation already stopped`);
     return this.#get(runId);
   }
 
@@ -160,19 +191,48 @@ export class RunCommands {
    * Approves or rejects the plan a run is waiting on. The answer binds to that exact plan (its hash); with
    * `planHash` (a Slack button names the plan it was shown with) a newer plan is refused with REM_ERR_PLAN_CHANGED.
    */
-  async answerApproval(runId: string, verdict: 'approved' | 'rejected', operator: string, reason: string, options: { planHash?: string } = {}): Promise<RunView> {
+  async answerApproval(
+    runId: string,
+    verdict: 'approved' | 'rejected',
+    operator: string,
+    reason: string,
+    options: { planHash?: string } = {},
+  ): Promise<RunView> {
     const run = await this.#get(runId);
     const pending = run.state?.approval;
-    if (run.status !== 'awaiting_approval' || !pending) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not waiting for an approval (it is ${run.status})`);
-    if (options.planHash !== undefined && options.planHash !== pending.planHash) throw new RemediatorError('REM_ERR_PLAN_CHANGED', `the plan of run ${runId} changed since this message was sent; answer the plan it waits on now (step "${pending.stepId}")`);
+    if (run.status !== 'awaiting_approval' || !pending)
+      throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is not waiting for an approval (it is ${run.status})`);
+    if (options.planHash !== undefined && options.planHash !== pending.planHash)
+      throw new RemediatorError(
+        'REM_ERR_PLAN_CHANGED',
+        `the plan of run ${runId} changed since this message was sent; answer the plan it waits on now (step "${pending.stepId}")`,
+      );
     if (this.#d.requireDifferentApprover && run.operator === operator) {
       const message = `${operator} ${run.trigger === 'retry' ? 'retried' : 'started'} this run, so may not ${verdict === 'approved' ? 'approve' : 'reject'} the plan of step "${pending.stepId}"; another approver must (approvals.requireDifferentApprover)`;
       await this.#decide({ reason: 'approval_refused', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message });
       throw new RemediatorError('REM_ERR_SELF_APPROVAL', message);
     }
-    if (Date.parse(pending.expiresAt) <= this.#d.clock.now()) throw new RemediatorError('REM_ERR_APPROVAL_EXPIRED', `the approval window of step "${pending.stepId}" closed at ${pending.expiresAt}`);
-    await this.#d.store.recordApproval(runId, { stepId: pending.stepId, planHash: pending.planHash, verdict, by: operator, reason, at: new Date(this.#d.clock.now()).toISOString() });
-    await this.#decide({ reason: verdict === 'approved' ? 'approved' : 'rejected', by: operator, runId, playbook: run.playbook, episodeId: run.episodeId, message: `${operator} ${verdict} the plan of step "${pending.stepId}": ${reason}` });
+    if (Date.parse(pending.expiresAt) <= this.#d.clock.now())
+      throw new RemediatorError(
+        'REM_ERR_APPROVAL_EXPIRED',
+        `the approval window of step "${pending.stepId}" closed at ${pending.expiresAt}`,
+      );
+    await this.#d.store.recordApproval(runId, {
+      stepId: pending.stepId,
+      planHash: pending.planHash,
+      verdict,
+      by: operator,
+      reason,
+      at: new Date(this.#d.clock.now()).toISOString(),
+    });
+    await this.#decide({
+      reason: verdict === 'approved' ? 'approved' : 'rejected',
+      by: operator,
+      runId,
+      playbook: run.playbook,
+      episodeId: run.episodeId,
+      message: `${operator} ${verdict} the plan of step "${pending.stepId}": ${reason}`,
+    });
     await this.#d.queue.wake(runId);
     return this.#get(runId);
   }
@@ -184,32 +244,53 @@ export class RunCommands {
    */
   async revert(runId: string, req: RevertRequest): Promise<{ plan: RevertPlanView } | { run: RunView; plan: RevertPlanView }> {
     const old = await this.#get(runId);
-    if (!FINAL_STATUSES.has(old.status)) throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is still ${old.status}; only a finished run can be reverted`);
+    if (!FINAL_STATUSES.has(old.status))
+      throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} is still ${old.status}; only a finished run can be reverted`);
     const changes = revertChanges(old.state);
-    const notReverted = (old.state?.changes ?? []).filter((c) => !REVERTABLE_ACTIONS.has(c.action)).map((c) => ({ action: c.action, target: targetKey(c.target) }));
+    const notReverted = (old.state?.changes ?? [])
+      .filter((c) => !REVERTABLE_ACTIONS.has(c.action))
+      .map((c) => ({ action: c.action, target: targetKey(c.target) }));
     if (changes.length === 0 && req.dryRun) {
       const empty: RevertPlan = { of: runId, targets: [], conflicts: [], pending: false };
       return { plan: { plan: { ...empty, changes: 0, notReverted }, planHash: revertPlanHash(empty), checkedAgainstCluster: false } };
     }
     if (changes.length === 0) {
-      throw new RemediatorError('REM_ERR_CONFLICT', `run ${runId} recorded no change a revert can put back (env, resources, ConfigMap keys, Service selectors, replicas)${notReverted.length ? `; it recorded ${notReverted.map((c) => `${c.action} of ${c.target}`).join(', ')}` : ''}`);
+      throw new RemediatorError(
+        'REM_ERR_CONFLICT',
+        `run ${runId} recorded no change a revert can put back (env, resources, ConfigMap keys, Service selectors, replicas)${notReverted.length ? `; it recorded ${notReverted.map((c) => `${c.action} of ${c.target}`).join(', ')}` : ''}`,
+      );
     }
     const kube = this.#d.kube;
     const fieldManager = this.#d.fieldManager ?? 'remediator';
-    const plan = kube ? planRevert(runId, changes, await observeTargets(kube, changes, AbortSignal.timeout(10_000)), { fieldManager }) : recordedPlan(runId, changes);
-    const view: RevertPlanView = { plan: { ...plan, changes: changes.length, notReverted }, planHash: revertPlanHash(plan), checkedAgainstCluster: kube !== undefined };
+    const plan = kube
+      ? planRevert(runId, changes, await observeTargets(kube, changes, AbortSignal.timeout(10_000)), { fieldManager })
+      : recordedPlan(runId, changes);
+    const view: RevertPlanView = {
+      plan: { ...plan, changes: changes.length, notReverted },
+      planHash: revertPlanHash(plan),
+      checkedAgainstCluster: kube !== undefined,
+    };
     if (req.dryRun) return { plan: view };
     if (plan.conflicts.length > 0) {
       const message = `${req.operator} asked to revert run ${runId}, refused: changed since by someone else: ${describeConflicts(plan.conflicts)}`;
       await this.#decide({ reason: 'revert_refused', by: req.operator, runId, playbook: old.playbook, episodeId: old.episodeId, message });
-      throw new RemediatorError('REM_ERR_REVERT_CONFLICT', `run ${runId} cannot be reverted: changed since by someone else: ${describeConflicts(plan.conflicts)}`, {
-        details: { conflicts: plan.conflicts.map((c) => ({ target: targetKey(c.target), why: c.why })) },
-      });
+      throw new RemediatorError(
+        'REM_ERR_REVERT_CONFLICT',
+        `run ${runId} cannot be reverted: changed since by someone else: ${describeConflicts(plan.conflicts)}`,
+        {
+          details: { conflicts: plan.conflicts.map((c) => ({ target: targetKey(c.target), why: c.why })) },
+        },
+      );
     }
     if (req.planHash !== undefined && req.planHash !== view.planHash) {
-      throw new RemediatorError('REM_ERR_PLAN_CHANGED', `the revert plan of run ${runId} changed since it was shown (planHash ${req.planHash.slice(0, 12)}…, now ${view.planHash.slice(0, 12)}…); ask for it again with dryRun=true`, { details: { planHash: view.planHash } });
+      throw new RemediatorError(
+        'REM_ERR_PLAN_CHANGED',
+        `the revert plan of run ${runId} changed since it was shown (planHash ${req.planHash.slice(0, 12)}…, now ${view.planHash.slice(0, 12)}…); ask for it again with dryRun=true`,
+        { details: { planHash: view.planHash } },
+      );
     }
-    if (!plan.pending) throw new RemediatorError('REM_ERR_CONFLICT', `everything run ${runId} changed already holds its earlier value; nothing to revert`);
+    if (!plan.pending)
+      throw new RemediatorError('REM_ERR_CONFLICT', `everything run ${runId} changed already holds its earlier value; nothing to revert`);
     const now = this.#d.clock.now();
     const record: RunRecord = {
       id: newRunId(now),
@@ -217,7 +298,13 @@ export class RunCommands {
       playbook: revertPlaybookName(this.#d.catalog.get(old.playbook)?.gitops ?? 'refuse'),
       createdAt: new Date(now).toISOString(),
       trigger: 'revert',
-      alert: { status: 'firing', labels: { alertname: `revert:${old.playbook}` }, annotations: { summary: req.reason }, startsAt: new Date(now).toISOString(), fingerprint: 'revert' },
+      alert: {
+        status: 'firing',
+        labels: { alertname: `revert:${old.playbook}` },
+        annotations: { summary: req.reason },
+        startsAt: new Date(now).toISOString(),
+        fingerprint: 'revert',
+      },
       params: { revertOf: runId, changes, planHash: view.planHash },
       dryRun: false,
       ...(old.target ? { target: old.target } : {}),
@@ -225,8 +312,19 @@ export class RunCommands {
       reason: req.reason,
       revertOf: runId,
     };
-    const run = await this.#create(record, { reason: 'revert_requested', by: req.operator, message: `${req.operator} asked to revert run ${runId} (${old.playbook}): ${req.reason}` });
-    await this.#decide({ reason: 'revert_requested', by: req.operator, runId, playbook: old.playbook, episodeId: old.episodeId, message: `${req.operator} asked to revert this run, as run ${record.id}: ${req.reason}` });
+    const run = await this.#create(record, {
+      reason: 'revert_requested',
+      by: req.operator,
+      message: `${req.operator} asked to revert run ${runId} (${old.playbook}): ${req.reason}`,
+    });
+    await this.#decide({
+      reason: 'revert_requested',
+      by: req.operator,
+      runId,
+      playbook: old.playbook,
+      episodeId: old.episodeId,
+      message: `${req.operator} asked to revert this run, as run ${record.id}: ${req.reason}`,
+    });
     return { run, plan: view };
   }
 

@@ -39,7 +39,13 @@ export function warRoom(deps: WarRoomDeps) {
     if (!latest) return false;
     const report = deps.reportFor(latest);
     const human = await deps.takeovers.get(job.episodeKey);
-    const note = warRoomNote(report, latest, { ...job, every: deps.policy.forLevel(job.level).updateEveryMs ?? 0, playbook: deps.playbook(latest.playbook), now: deps.clock.now(), ackBy: human.ack?.person });
+    const note = warRoomNote(report, latest, {
+      ...job,
+      every: deps.policy.forLevel(job.level).updateEveryMs ?? 0,
+      playbook: deps.playbook(latest.playbook),
+      now: deps.clock.now(),
+      ackBy: human.ack?.person,
+    });
     // The notice is never sent by itself, so the war room is reminded that one waits for an approver.
     const reminder = (await deps.noticePending?.(job.episodeKey))
       ? `\nCustomer notice: waiting for an approver (${deps.publicUrl ? `${deps.publicUrl.replace(/\/+$/, '')}` : ''}/v1/incidents/${job.episodeKey}/notice).`
@@ -50,11 +56,25 @@ export function warRoom(deps: WarRoomDeps) {
 }
 
 /** The update's text: status, what was tried (✓/✗), next step, ETA (and where the ETA comes from). */
-export function warRoomNote(report: IncidentReport, view: RunView, o: { sequence: number; level: string; every: number; playbook: Playbook | undefined; now: number; ackBy?: string | undefined }): string {
+export function warRoomNote(
+  report: IncidentReport,
+  view: RunView,
+  o: { sequence: number; level: string; every: number; playbook: Playbook | undefined; now: number; ackBy?: string | undefined },
+): string {
   const tried = report.rungs.filter((r) => r.outcome !== 'pending');
-  const triedText = tried.length === 0 ? 'nothing yet' : tried.map((r) => `${r.outcome === 'succeeded' ? '✓' : r.outcome === 'running' ? '…' : '✗'} ${r.name}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
+  const triedText =
+    tried.length === 0
+      ? 'nothing yet'
+      : tried
+          .map(
+            (r) => `${r.outcome === 'succeeded' ? '✓' : r.outcome === 'running' ? '…' : '✗'} ${r.name}${r.reason ? ` (${r.reason})` : ''}`,
+          )
+          .join('; ');
   const remaining = remainingRungs(view, o.playbook);
-  const next = remaining.names.length > 0 ? `automation: rung "${remaining.names[0]}"` : `people: automation has nothing left to try${o.ackBy ? ` (${o.ackBy} acknowledged)` : ''}`;
+  const next =
+    remaining.names.length > 0
+      ? `automation: rung "${remaining.names[0]}"`
+      : `people: automation has nothing left to try${o.ackBy ? ` (${o.ackBy} acknowledged)` : ''}`;
   return [
     `War-room update ${o.sequence} (${o.level}, every ${formatDuration(o.every)}): status ${report.status}${o.ackBy ? `, acknowledged by ${o.ackBy}` : ''}.`,
     `Tried: ${triedText}.`,

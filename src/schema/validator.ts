@@ -28,7 +28,10 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, root = 
 }
 
 /** Ajv errors below `basePointer`, each with the pointer (and, for unknown keys, the key) it is about. */
-export function pointedErrors(errors: ErrorObject[] | null | undefined, basePointer = ''): Array<{ pointer: string; key?: string; message: string }> {
+export function pointedErrors(
+  errors: ErrorObject[] | null | undefined,
+  basePointer = '',
+): Array<{ pointer: string; key?: string; message: string }> {
   return simplify(errors ?? []).map((e) => {
     const pointer = basePointer + e.instancePath;
     const key = e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined;
@@ -38,7 +41,10 @@ export function pointedErrors(errors: ErrorObject[] | null | undefined, basePoin
 
 /** Ajv errors as problems with file:line:column from the YAML source. */
 export function sourceProblems(source: YamlSource, errors: ErrorObject[] | null | undefined, basePointer = ''): SourceProblem[] {
-  return pointedErrors(errors, basePointer).map((p) => ({ ...(p.key ? source.locateKey(p.pointer, p.key) : source.locate(p.pointer)), message: p.message }));
+  return pointedErrors(errors, basePointer).map((p) => ({
+    ...(p.key ? source.locateKey(p.pointer, p.key) : source.locate(p.pointer)),
+    message: p.message,
+  }));
 }
 
 export function compile(ajv: Ajv, schema: TSchema): ValidateFunction {
@@ -63,7 +69,15 @@ function simplify(all: ErrorObject[]): ErrorObject[] {
   }
   // When a union failed, the type errors of the other branches are noise if a more specific error exists at the
   // same place or below it (e.g. "must be <= 599" beats the template branch's "must be string").
-  return out.filter((e) => !(e.keyword === 'type' && out.some((o) => o !== e && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`)))));
+  return out.filter(
+    (e) =>
+      !(
+        e.keyword === 'type' &&
+        out.some(
+          (o) => o !== e && o.keyword !== 'type' && (o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`)),
+        )
+      ),
+  );
 }
 
 /**
@@ -77,7 +91,8 @@ function closestBranch(errors: ErrorObject[]): ErrorObject[] {
     return m ? Number(m[1]) : undefined;
   };
   const unions = new Set<string>();
-  for (const e of errors) for (const m of e.schemaPath.matchAll(/\/anyOf(?=\/\d+)/g)) unions.add(e.schemaPath.slice(0, m.index! + m[0].length));
+  for (const e of errors)
+    for (const m of e.schemaPath.matchAll(/\/anyOf(?=\/\d+)/g)) unions.add(e.schemaPath.slice(0, m.index! + m[0].length));
   let kept = errors;
   for (const union of [...unions].sort((a, b) => a.length - b.length)) {
     const stats = new Map<number, { count: number; depth: number }>();
@@ -120,7 +135,10 @@ function message(e: ErrorObject): string {
 }
 
 function jsonPath(root: string, pointer: string): string {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let out = root;
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
   return out || '(root)';

@@ -47,7 +47,10 @@ export class YamlSource {
    * is missing, the position of the nearest existing parent is returned.
    */
   locate(pointer: string): SourcePosition {
-    const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = pointer
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let node: unknown = this.#doc.contents;
     let best: Node | null = isNode(node) ? node : null;
     for (const part of parts) {

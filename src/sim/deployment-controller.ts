@@ -79,12 +79,21 @@ export class DeploymentController {
     const maxRevision = Math.max(0, ...all.map(revisionOf));
     let newRs = all
       .filter((rs) => equalIgnoringHash(rs.spec.template, d.spec.template))
-      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name))[0];
+      .sort(
+        (a, b) =>
+          a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name),
+      )[0];
 
     if (!paused) {
       if (!newRs) {
         newRs = this.#createReplicaSet(d, all, maxRevision + 1, recreate ? 0 : desired, maxSurge);
-        events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name} from 0 to ${recreate ? 0 : desired}`, 'deployment-controller');
+        events.record(
+          d,
+          'Normal',
+          'ScalingReplicaSet',
+          `Scaled up replica set ${newRs.metadata.name} from 0 to ${recreate ? 0 : desired}`,
+          'deployment-controller',
+        );
       } else if (revisionOf(newRs) < maxRevision) {
         newRs.metadata.annotations = { ...(newRs.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) };
         newRs = store.update(newRs);
@@ -99,9 +108,19 @@ export class DeploymentController {
       const from = rs.spec.replicas ?? 0;
       if (from === to) return;
       rs.spec.replicas = to;
-      rs.metadata.annotations = { ...(rs.metadata.annotations ?? {}), [DESIRED_REPLICAS]: String(desired), [MAX_REPLICAS]: String(desired + maxSurge) };
+      rs.metadata.annotations = {
+        ...(rs.metadata.annotations ?? {}),
+        [DESIRED_REPLICAS]: String(desired),
+        [MAX_REPLICAS]: String(desired + maxSurge),
+      };
       store.update(rs);
-      events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`, 'deployment-controller');
+      events.record(
+        d,
+        'Normal',
+        'ScalingReplicaSet',
+        `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`,
+        'deployment-controller',
+      );
     };
     if (newRs) {
       if (recreate) {
@@ -143,7 +162,10 @@ export class DeploymentController {
     const { store } = this.#d;
     let collision = d.status?.collisionCount ?? 0;
     let hash = templateHash(d.spec.template, collision);
-    while (existing.some((rs) => rs.metadata.name === `${d.metadata.name}-${hash}`) || store.has('ReplicaSet', d.metadata.namespace, `${d.metadata.name}-${hash}`)) {
+    while (
+      existing.some((rs) => rs.metadata.name === `${d.metadata.name}-${hash}`) ||
+      store.has('ReplicaSet', d.metadata.namespace, `${d.metadata.name}-${hash}`)
+    ) {
       collision++;
       hash = templateHash(d.spec.template, collision);
     }
@@ -156,8 +178,21 @@ export class DeploymentController {
         name: `${d.metadata.name}-${hash}`,
         namespace: d.metadata.namespace,
         labels: { ...(d.spec.template?.metadata?.labels ?? {}), [HASH_LABEL]: hash },
-        annotations: { [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        annotations: {
+          [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1),
+          [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge),
+          [REVISION]: String(revision),
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: d.metadata.name,
+            uid: d.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {
         replicas,
@@ -168,7 +203,12 @@ export class DeploymentController {
       status: { replicas: 0 },
     });
     if (this.#d.takeFailingRollout(d.metadata.namespace, d.metadata.name)) this.#d.markHanging(rs.metadata.uid);
-    this.#progress.set(d.metadata.uid, { rsName: rs.metadata.name, lastProgressAt: Date.now(), newAvailable: 0, oldReplicas: Number.POSITIVE_INFINITY });
+    this.#progress.set(d.metadata.uid, {
+      rsName: rs.metadata.name,
+      lastProgressAt: Date.now(),
+      newAvailable: 0,
+      oldReplicas: Number.POSITIVE_INFINITY,
+    });
     return rs;
   }
 
@@ -245,7 +285,10 @@ export class DeploymentController {
       conditions: [availableCond, ...(progressing ? [progressing] : [])],
       ...(old.collisionCount ? { collisionCount: old.collisionCount } : {}),
     };
-    const comparable = (s: any): any => ({ ...s, conditions: (s.conditions ?? []).map((c: any) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })) });
+    const comparable = (s: any): any => ({
+      ...s,
+      conditions: (s.conditions ?? []).map((c: any) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })),
+    });
     if (isDeepStrictEqual(comparable(status), comparable(old))) return;
     const fresh = store.get('Deployment', d.metadata.namespace, d.metadata.name);
     if (!fresh) return;

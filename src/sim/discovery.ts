@@ -46,7 +46,16 @@ function resourceEntries(t: ResourceType): unknown[] {
     ...(t.categories ? { categories: t.categories } : {}),
   };
   const subs = t.subresources.map((s) => {
-    if (s === 'scale') return { name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    if (s === 'scale')
+      return {
+        name: `${t.plural}/scale`,
+        singularName: '',
+        namespaced: t.namespaced,
+        group: 'autoscaling',
+        version: 'v1',
+        kind: 'Scale',
+        verbs: ['get', 'patch', 'update'],
+      };
     if (s === 'log') return { name: `${t.plural}/log`, singularName: '', namespaced: t.namespaced, kind: 'Pod', verbs: ['get'] };
     return { name: `${t.plural}/${s}`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] };
   });

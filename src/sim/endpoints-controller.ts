@@ -43,12 +43,19 @@ function podEndpoints(svc: any, pods: any[]): PodEndpoint[] {
   for (const pod of pods) {
     if (!pod.status?.podIP || pod.metadata.deletionTimestamp) continue;
     if (pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') continue;
-    const ready = svc.spec.publishNotReadyAddresses === true || (pod.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+    const ready =
+      svc.spec.publishNotReadyAddresses === true ||
+      (pod.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
     const ports: EndpointPort[] = [];
     for (const sp of svc.spec.ports ?? []) {
       const port = resolvePort(pod, sp.targetPort ?? sp.port);
       if (port === undefined) continue;
-      ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP', ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
+      ports.push({
+        ...(sp.name ? { name: sp.name } : {}),
+        port,
+        protocol: sp.protocol ?? 'TCP',
+        ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}),
+      });
     }
     // A headless Service without ports still lists its pods; a Service with ports skips pods no port resolves on.
     if (ports.length === 0 && (svc.spec.ports ?? []).length > 0) continue;
@@ -58,7 +65,11 @@ function podEndpoints(svc: any, pods: any[]): PodEndpoint[] {
 }
 
 function address(pod: any): any {
-  return { ip: pod.status.podIP, nodeName: pod.spec.nodeName, targetRef: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid } };
+  return {
+    ip: pod.status.podIP,
+    nodeName: pod.spec.nodeName,
+    targetRef: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
+  };
 }
 
 function groupByPorts(eps: PodEndpoint[]): { ports: EndpointPort[]; members: PodEndpoint[] }[] {
@@ -76,7 +87,11 @@ function subsets(eps: PodEndpoint[]): any[] {
   return groupByPorts(eps).map(({ ports, members }) => {
     const ready = members.filter((m) => m.ready).map((m) => address(m.pod));
     const notReady = members.filter((m) => !m.ready).map((m) => address(m.pod));
-    return { ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ...(ports.length ? { ports } : {}) };
+    return {
+      ...(ready.length ? { addresses: ready } : {}),
+      ...(notReady.length ? { notReadyAddresses: notReady } : {}),
+      ...(ports.length ? { ports } : {}),
+    };
   });
 }
 
@@ -90,7 +105,12 @@ function sliceEndpoints(members: PodEndpoint[]): any[] {
 }
 
 function slicePorts(ports: EndpointPort[]): any[] {
-  return ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol, ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }));
+  return ports.map((p) => ({
+    name: p.name ?? '',
+    port: p.port,
+    protocol: p.protocol,
+    ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+  }));
 }
 
 function suffix(): string {
@@ -118,7 +138,13 @@ export class EndpointsController {
 
   reconcile(namespace: string, name: string): void {
     const svc = this.#store.get('Service', namespace, name);
-    const slices = this.#store.list('EndpointSlice', namespace).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY);
+    const slices = this.#store
+      .list('EndpointSlice', namespace)
+      .filter(
+        (s) =>
+          s.metadata.labels?.['kubernetes.io/service-name'] === name &&
+          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY,
+      );
     if (!svc?.spec?.selector || Object.keys(svc.spec.selector).length === 0) {
       // Endpoints this controller wrote (they carry its trigger-time annotation) go with their Service.
       const ep = svc ? undefined : this.#store.get('Endpoints', namespace, name);
@@ -138,7 +164,11 @@ export class EndpointsController {
     const current = this.#store.get('Endpoints', namespace, name);
     const stamp = { 'endpoints.kubernetes.io/last-change-trigger-time': nowRfc3339() };
     if (!current) {
-      this.#store.create({ kind: 'Endpoints', metadata: { name, namespace, labels, annotations: stamp }, ...(wanted.length ? { subsets: wanted } : {}) });
+      this.#store.create({
+        kind: 'Endpoints',
+        metadata: { name, namespace, labels, annotations: stamp },
+        ...(wanted.length ? { subsets: wanted } : {}),
+      });
       return;
     }
     if (isDeepStrictEqual(current.subsets ?? [], wanted) && isDeepStrictEqual(current.metadata.labels ?? {}, labels)) return;
@@ -153,7 +183,9 @@ export class EndpointsController {
     const { namespace, name, uid } = svc.metadata;
     const groups = groupByPorts(eps);
     // No pods: one placeholder slice with neither endpoints nor ports, as the real controller keeps.
-    const wanted = groups.length ? groups.map((g) => ({ ports: slicePorts(g.ports), endpoints: sliceEndpoints(g.members) })) : [{ ports: [], endpoints: [] }];
+    const wanted = groups.length
+      ? groups.map((g) => ({ ports: slicePorts(g.ports), endpoints: sliceEndpoints(g.members) }))
+      : [{ ports: [], endpoints: [] }];
     const labels = { ...svcLabels, 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': MANAGED_BY };
     const owner = { apiVersion: 'v1', kind: 'Service', name, uid, controller: true, blockOwnerDeletion: true };
     const spare = [...existing];
@@ -165,14 +197,29 @@ export class EndpointsController {
       if (!slice) {
         this.#store.create({
           kind: 'EndpointSlice',
-          metadata: { name: `${name}-${suffix()}`, generateName: `${name}-`, namespace, labels, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': nowRfc3339() }, ownerReferences: [owner] },
+          metadata: {
+            name: `${name}-${suffix()}`,
+            generateName: `${name}-`,
+            namespace,
+            labels,
+            annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': nowRfc3339() },
+            ownerReferences: [owner],
+          },
           ...body,
         });
         continue;
       }
-      if (isDeepStrictEqual(slice.endpoints ?? [], body.endpoints) && isDeepStrictEqual(slice.ports ?? [], body.ports) && isDeepStrictEqual(slice.metadata.labels, labels)) continue;
+      if (
+        isDeepStrictEqual(slice.endpoints ?? [], body.endpoints) &&
+        isDeepStrictEqual(slice.ports ?? [], body.ports) &&
+        isDeepStrictEqual(slice.metadata.labels, labels)
+      )
+        continue;
       slice.metadata.labels = labels;
-      slice.metadata.annotations = { ...(slice.metadata.annotations ?? {}), 'endpoints.kubernetes.io/last-change-trigger-time': nowRfc3339() };
+      slice.metadata.annotations = {
+        ...(slice.metadata.annotations ?? {}),
+        'endpoints.kubernetes.io/last-change-trigger-time': nowRfc3339(),
+      };
       slice.metadata.ownerReferences = [owner];
       this.#store.update({ ...slice, ...body });
     }

@@ -136,5 +136,9 @@ function statusFor(code: 500 | 429 | 409, path: string): StatusError {
   const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))\/(?:namespaces\/[^/]+\/)?([^/]+)\/([^/?]+)/.exec(path);
   const t = m ? typeByPath(m[2] ?? '', m[1] ?? m[3]!, m[4]!) : undefined;
   if (t && m) return conflict(t, decodeURIComponent(m[5]!));
-  return new StatusError(409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again');
+  return new StatusError(
+    409,
+    'Conflict',
+    'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again',
+  );
 }

@@ -135,7 +135,10 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
       applyDefaults(obj);
       const existing = store.get(t.kind, t.namespaced ? obj.metadata.namespace : '', obj.metadata.name);
       if (!existing) return store.create(obj);
-      return store.update({ ...obj, metadata: { ...obj.metadata, uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion } });
+      return store.update({
+        ...obj,
+        metadata: { ...obj.metadata, uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion },
+      });
     },
     denyAccess: (rule) => access.deny(rule),
     settle: async ({ timeoutMs = 30_000 } = {}) => {

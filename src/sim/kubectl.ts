@@ -30,13 +30,24 @@ export async function kubectlFor(sim: KubeSim, namespace = 'default'): Promise<K
   const dir = await mkdtemp(join(tmpdir(), 'kube-sim-kubectl-'));
   const kubeconfig = join(dir, 'kubeconfig');
   await sim.writeKubeconfig(kubeconfig, { namespace });
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, CLOUDSDK_CONFIG: join(dir, 'gcloud'), KUBECONFIG: kubeconfig, TZ: 'UTC' };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    CLOUDSDK_CONFIG: join(dir, 'gcloud'),
+    KUBECONFIG: kubeconfig,
+    TZ: 'UTC',
+  };
   const run = ((args: string[], options: { timeoutMs?: number } = {}) =>
     new Promise<KubectlResult>((resolve) => {
-      execFile('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { env, timeout: options.timeoutMs ?? 30_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args],
+        { env, timeout: options.timeoutMs ?? 30_000, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
     })) as Kubectl;
   run.kubeconfig = kubeconfig;
   run.cleanup = () => rm(dir, { recursive: true, force: true });

@@ -26,9 +26,34 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
-const MAP_FIELDS = new Set(['labels', 'annotations', 'data', 'binaryData', 'stringData', 'selector', 'matchLabels', 'nodeSelector', 'capacity', 'allocatable', 'limits', 'requests']);
+const MAP_FIELDS = new Set([
+  'labels',
+  'annotations',
+  'data',
+  'binaryData',
+  'stringData',
+  'selector',
+  'matchLabels',
+  'nodeSelector',
+  'capacity',
+  'allocatable',
+  'limits',
+  'requests',
+]);
 /** Metadata the server owns: never part of a field set. */
-const SERVER_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generateName']);
+const SERVER_METADATA = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'generateName',
+]);
 
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -122,7 +147,9 @@ function valueAt(obj: Json, path: string[]): Json {
     if (k.startsWith('f:')) cur = isObject(cur) ? cur[k.slice(2)] : undefined;
     else if (k.startsWith('k:')) {
       const key = JSON.parse(k.slice(2)) as Record<string, Json>;
-      cur = Array.isArray(cur) ? cur.find((i) => isObject(i) && Object.entries(key).every(([kk, vv]) => isDeepStrictEqual(i[kk], vv))) : undefined;
+      cur = Array.isArray(cur)
+        ? cur.find((i) => isObject(i) && Object.entries(key).every(([kk, vv]) => isDeepStrictEqual(i[kk], vv)))
+        : undefined;
     } else if (k.startsWith('v:')) {
       const v = JSON.parse(k.slice(2));
       cur = Array.isArray(cur) && cur.some((i) => isDeepStrictEqual(i, v)) ? v : undefined;
@@ -168,9 +195,14 @@ function printManager(e: ManagedFieldsEntry): string {
 }
 
 function conflictError(conflicts: { entry: ManagedFieldsEntry; path: string[] }[]): StatusError {
-  const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${printManager(c.entry)}`, field: pathString(c.path) }));
+  const causes = conflicts.map((c) => ({
+    reason: 'FieldManagerConflict',
+    message: `conflict with ${printManager(c.entry)}`,
+    field: pathString(c.path),
+  }));
   let message: string;
-  if (conflicts.length === 1) message = `Apply failed with 1 conflict: conflict with ${printManager(conflicts[0]!.entry)}: ${pathString(conflicts[0]!.path)}`;
+  if (conflicts.length === 1)
+    message = `Apply failed with 1 conflict: conflict with ${printManager(conflicts[0]!.entry)}: ${pathString(conflicts[0]!.path)}`;
   else {
     const byManager = new Map<string, string[]>();
     for (const c of conflicts) byManager.set(printManager(c.entry), [...(byManager.get(printManager(c.entry)) ?? []), pathString(c.path)]);
@@ -181,22 +213,40 @@ function conflictError(conflicts: { entry: ManagedFieldsEntry; path: string[] }[
 }
 
 const nowRfc3339 = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const sameManager = (e: ManagedFieldsEntry, manager: string, operation: string, subresource: string | undefined) => e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
+const sameManager = (e: ManagedFieldsEntry, manager: string, operation: string, subresource: string | undefined) =>
+  e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
 
 /** The entries after an Update by `manager` moved the object from `old` (undefined on create) to `next`. */
-export function recordUpdate(entries: ManagedFieldsEntry[], old: Json | undefined, next: Json, manager: string, apiVersion: string, subresource: string | undefined): ManagedFieldsEntry[] {
+export function recordUpdate(
+  entries: ManagedFieldsEntry[],
+  old: Json | undefined,
+  next: Json,
+  manager: string,
+  apiVersion: string,
+  subresource: string | undefined,
+): ManagedFieldsEntry[] {
   const withStatus = subresource === 'status';
   const before = old ? fieldSetOf(old, { withStatus }) : {};
   const after = fieldSetOf(next, { withStatus });
   // `.` is the map or list item itself: it changes when it appears, not when its contents do.
-  const changed = leaves(after).filter((p) => !has(before, p) || (p.at(-1) !== '.' && !isDeepStrictEqual(valueAt(old, p), valueAt(next, p))));
+  const changed = leaves(after).filter(
+    (p) => !has(before, p) || (p.at(-1) !== '.' && !isDeepStrictEqual(valueAt(old, p), valueAt(next, p))),
+  );
   const removed = leaves(before).filter((p) => !has(after, p));
   if (old && changed.length === 0 && removed.length === 0) return entries;
   const out = entries.map((e) => structuredClone(e));
   for (const e of out) for (const p of [...changed, ...removed]) remove(e.fieldsV1, p);
   let mine = out.find((e) => sameManager(e, manager, 'Update', subresource));
   if (!mine) {
-    mine = { manager, operation: 'Update', apiVersion, time: '', fieldsType: 'FieldsV1', fieldsV1: {}, ...(subresource ? { subresource } : {}) };
+    mine = {
+      manager,
+      operation: 'Update',
+      apiVersion,
+      time: '',
+      fieldsType: 'FieldsV1',
+      fieldsV1: {},
+      ...(subresource ? { subresource } : {}),
+    };
     out.push(mine);
   }
   for (const p of changed) add(mine.fieldsV1, p);
@@ -208,7 +258,16 @@ export function recordUpdate(entries: ManagedFieldsEntry[], old: Json | undefine
  * Server-side apply of `applied` by `manager` onto `merged` (the live object with the configuration merged in):
  * checks conflicts against `live`, drops fields the manager no longer applies, and returns the new object's entries.
  */
-export function recordApply(entries: ManagedFieldsEntry[], live: Json, applied: Json, merged: Json, manager: string, apiVersion: string, force: boolean, subresource: string | undefined): ManagedFieldsEntry[] {
+export function recordApply(
+  entries: ManagedFieldsEntry[],
+  live: Json,
+  applied: Json,
+  merged: Json,
+  manager: string,
+  apiVersion: string,
+  force: boolean,
+  subresource: string | undefined,
+): ManagedFieldsEntry[] {
   const withStatus = subresource === 'status';
   const set = fieldSetOf(applied, { withStatus });
   const out = entries.map((e) => structuredClone(e));
@@ -226,7 +285,15 @@ export function recordApply(entries: ManagedFieldsEntry[], live: Json, applied: 
       if (!has(set, p) && !others.some((e) => has(e.fieldsV1, p))) deleteAt(merged, p);
     }
   }
-  const mine: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion, time: nowRfc3339(), fieldsType: 'FieldsV1', fieldsV1: set, ...(subresource ? { subresource } : {}) };
+  const mine: ManagedFieldsEntry = {
+    manager,
+    operation: 'Apply',
+    apiVersion,
+    time: nowRfc3339(),
+    fieldsType: 'FieldsV1',
+    fieldsV1: set,
+    ...(subresource ? { subresource } : {}),
+  };
   return [...others, mine].filter((e) => Object.keys(e.fieldsV1).length > 0);
 }
 

@@ -42,8 +42,14 @@ function containerUsage(pod: any, container: any, override: Usage | undefined): 
   const requests = container.resources?.requests ?? {};
   const cpuReq = typeof requests.cpu === 'string' ? parseQuantity(requests.cpu) : undefined;
   const memReq = typeof requests.memory === 'string' ? parseQuantity(requests.memory) : undefined;
-  const cpuMilli = override?.cpu !== undefined ? ((parseQuantity(override.cpu) ?? 0) * 1000) / count : (cpuReq !== undefined ? (cpuReq * 1000) / 3 : 5) * f;
-  const memoryBytes = override?.memory !== undefined ? (parseQuantity(override.memory) ?? 0) / count : (memReq !== undefined ? memReq * 0.6 : 48 * 2 ** 20) * f;
+  const cpuMilli =
+    override?.cpu !== undefined
+      ? ((parseQuantity(override.cpu) ?? 0) * 1000) / count
+      : (cpuReq !== undefined ? (cpuReq * 1000) / 3 : 5) * f;
+  const memoryBytes =
+    override?.memory !== undefined
+      ? (parseQuantity(override.memory) ?? 0) / count
+      : (memReq !== undefined ? memReq * 0.6 : 48 * 2 ** 20) * f;
   return { cpuMilli: Math.max(1, Math.round(cpuMilli)), memoryBytes: Math.round(memoryBytes) };
 }
 
@@ -73,7 +79,9 @@ export class MetricsApi {
     if (pod.status?.phase !== 'Running') return undefined;
     const override = this.#override(pod);
     const running = new Set((pod.status.containerStatuses ?? []).filter((s: any) => s.state?.running).map((s: any) => s.name));
-    const out = (pod.spec?.containers ?? []).filter((c: any) => running.has(c.name)).map((c: any) => ({ name: c.name, ...containerUsage(pod, c, override) }));
+    const out = (pod.spec?.containers ?? [])
+      .filter((c: any) => running.has(c.name))
+      .map((c: any) => ({ name: c.name, ...containerUsage(pod, c, override) }));
     return out.length ? out : undefined;
   }
 
@@ -83,7 +91,12 @@ export class MetricsApi {
     return {
       kind: 'PodMetrics',
       apiVersion: 'metrics.k8s.io/v1beta1',
-      metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, creationTimestamp: nowRfc3339(), labels: pod.metadata.labels ?? {} },
+      metadata: {
+        name: pod.metadata.name,
+        namespace: pod.metadata.namespace,
+        creationTimestamp: nowRfc3339(),
+        labels: pod.metadata.labels ?? {},
+      },
       timestamp: nowRfc3339(),
       window: '15s',
       containers: usage.map((u) => ({ name: u.name, usage: { cpu: cpu(u.cpuMilli), memory: memory(u.memoryBytes) } })),

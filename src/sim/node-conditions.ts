@@ -27,7 +27,12 @@ const PRESSURE_TAINT: Record<NodePressure, string> = {
 };
 
 /** Taint keys this module owns; other taints on a node are left alone. */
-const OWNED_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable', 'node.kubernetes.io/unschedulable', ...Object.values(PRESSURE_TAINT)]);
+const OWNED_TAINTS = new Set([
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+  'node.kubernetes.io/unschedulable',
+  ...Object.values(PRESSURE_TAINT),
+]);
 
 function setCondition(node: any, type: string, status: string, reason: string, message: string): void {
   const now = nowRfc3339();
@@ -87,14 +92,19 @@ export function taintsFor(node: any): any[] {
     add('node.kubernetes.io/unreachable', 'NoSchedule');
     add('node.kubernetes.io/unreachable', 'NoExecute');
   }
-  for (const p of Object.keys(PRESSURE) as NodePressure[]) if (conditionOf(node, p)?.status === 'True') add(PRESSURE_TAINT[p], 'NoSchedule');
+  for (const p of Object.keys(PRESSURE) as NodePressure[])
+    if (conditionOf(node, p)?.status === 'True') add(PRESSURE_TAINT[p], 'NoSchedule');
   if (node.spec?.unschedulable) add('node.kubernetes.io/unschedulable', 'NoSchedule');
   return [...others, ...owned];
 }
 
 function tolerates(pod: any, taint: any): boolean {
   return (pod.spec?.tolerations ?? []).some(
-    (t: any) => (t.effect === undefined || t.effect === '' || t.effect === taint.effect) && (t.operator === 'Exists' ? t.key === undefined || t.key === '' || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')),
+    (t: any) =>
+      (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
+      (t.operator === 'Exists'
+        ? t.key === undefined || t.key === '' || t.key === taint.key
+        : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')),
   );
 }
 
@@ -105,8 +115,11 @@ function tolerates(pod: any, taint: any): boolean {
 export function unschedulableReason(pod: any, node: any | undefined): string | undefined {
   const preemption = 'preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.';
   if (!node) return 'no nodes available to schedule pods';
-  if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return `0/1 nodes are available: 1 node(s) were unschedulable. ${preemption}`;
-  const blocking = (node.spec?.taints ?? []).find((t: any) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
+  if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))
+    return `0/1 nodes are available: 1 node(s) were unschedulable. ${preemption}`;
+  const blocking = (node.spec?.taints ?? []).find(
+    (t: any) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t),
+  );
   if (blocking) return `0/1 nodes are available: 1 node(s) had untolerated taint {${blocking.key}: ${blocking.value ?? ''}}. ${preemption}`;
   return undefined;
 }

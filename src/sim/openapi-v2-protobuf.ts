@@ -74,13 +74,18 @@ function extensions(w: Writer, field: number, obj: Json): void {
 function schema(w: Writer, s: Json): void {
   w.string(1, s.$ref).string(2, s.format).string(4, s.description).strings(19, s.required);
   if (s.additionalProperties !== undefined) {
-    w.message(21, (a) => (typeof s.additionalProperties === 'boolean' ? a.bool(2, s.additionalProperties) : a.message(1, (x) => schema(x, s.additionalProperties))));
+    w.message(21, (a) =>
+      typeof s.additionalProperties === 'boolean'
+        ? a.bool(2, s.additionalProperties)
+        : a.message(1, (x) => schema(x, s.additionalProperties)),
+    );
   }
   if (s.type) w.message(22, (t) => t.strings(1, [s.type]));
   if (s.items) w.message(23, (i) => i.message(1, (x) => schema(x, s.items)));
   if (s.properties) {
     w.message(25, (p) => {
-      for (const [name, sub] of Object.entries<Json>(s.properties)) p.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, sub)));
+      for (const [name, sub] of Object.entries<Json>(s.properties))
+        p.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, sub)));
     });
   }
   extensions(w, 31, s);
@@ -89,12 +94,25 @@ function schema(w: Writer, s: Json): void {
 function parameter(w: Writer, p: Json): void {
   w.message(1, (param) => {
     if (p.in === 'body') {
-      param.message(1, (b) => b.string(1, p.description).string(2, p.name).string(3, p.in).bool(4, p.required).message(5, (x) => schema(x, p.schema)));
+      param.message(1, (b) =>
+        b
+          .string(1, p.description)
+          .string(2, p.name)
+          .string(3, p.in)
+          .bool(4, p.required)
+          .message(5, (x) => schema(x, p.schema)),
+      );
       return;
     }
     param.message(2, (nb) => {
-      if (p.in === 'path') nb.message(4, (q) => q.bool(1, p.required).string(2, p.in).string(3, p.description).string(4, p.name).string(5, p.type).bool(19, p.uniqueItems));
-      else nb.message(3, (q) => q.bool(1, p.required).string(2, p.in).string(3, p.description).string(4, p.name).string(6, p.type).bool(20, p.uniqueItems));
+      if (p.in === 'path')
+        nb.message(4, (q) =>
+          q.bool(1, p.required).string(2, p.in).string(3, p.description).string(4, p.name).string(5, p.type).bool(19, p.uniqueItems),
+        );
+      else
+        nb.message(3, (q) =>
+          q.bool(1, p.required).string(2, p.in).string(3, p.description).string(4, p.name).string(6, p.type).bool(20, p.uniqueItems),
+        );
     });
   });
 }
@@ -104,7 +122,15 @@ function operation(w: Writer, op: Json): void {
   for (const p of op.parameters ?? []) w.message(8, (x) => parameter(x, p));
   w.message(9, (rs) => {
     for (const [code, r] of Object.entries<Json>(op.responses ?? {})) {
-      rs.message(1, (n) => n.string(1, code).message(2, (v) => v.message(1, (resp) => resp.string(1, r.description).message(2, r.schema ? (si) => si.message(1, (x) => schema(x, r.schema)) : undefined))));
+      rs.message(1, (n) =>
+        n
+          .string(1, code)
+          .message(2, (v) =>
+            v.message(1, (resp) =>
+              resp.string(1, r.description).message(2, r.schema ? (si) => si.message(1, (x) => schema(x, r.schema)) : undefined),
+            ),
+          ),
+      );
     }
   });
   w.strings(10, op.schemes);
@@ -122,21 +148,29 @@ export function encodeOpenApiV2(doc: Json): Buffer {
     for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
       paths.message(2, (n) =>
         n.string(1, path).message(2, (pi) => {
-          for (const [method, field] of Object.entries(OPERATION_FIELDS)) if (item[method]) pi.message(field, (o) => operation(o, item[method]));
+          for (const [method, field] of Object.entries(OPERATION_FIELDS))
+            if (item[method]) pi.message(field, (o) => operation(o, item[method]));
         }),
       );
     }
   });
   w.message(9, (defs) => {
-    for (const [name, s] of Object.entries<Json>(doc.definitions ?? {})) defs.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, s)));
+    for (const [name, s] of Object.entries<Json>(doc.definitions ?? {}))
+      defs.message(1, (n) => n.string(1, name).message(2, (x) => schema(x, s)));
   });
   for (const req of doc.security ?? []) {
     w.message(12, (sr) => {
-      for (const [name, scopes] of Object.entries<Json>(req)) sr.message(1, (n) => n.string(1, name).message(2, (a) => a.strings(1, scopes)));
+      for (const [name, scopes] of Object.entries<Json>(req))
+        sr.message(1, (n) => n.string(1, name).message(2, (a) => a.strings(1, scopes)));
     });
   }
   w.message(13, (sd) => {
-    for (const [name, d] of Object.entries<Json>(doc.securityDefinitions ?? {})) sd.message(1, (n) => n.string(1, name).message(2, (item) => item.message(2, (k) => k.string(1, d.type).string(2, d.name).string(3, d.in).string(4, d.description))));
+    for (const [name, d] of Object.entries<Json>(doc.securityDefinitions ?? {}))
+      sd.message(1, (n) =>
+        n
+          .string(1, name)
+          .message(2, (item) => item.message(2, (k) => k.string(1, d.type).string(2, d.name).string(3, d.in).string(4, d.description))),
+      );
   });
   return w.finish();
 }

@@ -48,7 +48,23 @@ function fieldSchema(field: string): Json {
   return STRING;
 }
 
-const OBJECT_META_FIELDS = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+const OBJECT_META_FIELDS = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
 
 /** Fields of ObjectMeta; `fieldValidation=Strict` refuses others in `metadata`. */
 export function objectMetaFields(): readonly string[] {
@@ -62,8 +78,10 @@ function metaSchemas(v3: boolean): Record<string, Json> {
       OBJECT_META_FIELDS.map((f) => {
         if (f === 'labels' || f === 'annotations') return [f, STRING_MAP];
         if (f === 'generation' || f === 'deletionGracePeriodSeconds') return [f, { type: 'integer', format: 'int64' }];
-        if (f === 'ownerReferences') return [f, { type: 'array', items: OPEN_OBJECT, 'x-kubernetes-patch-merge-key': 'uid', 'x-kubernetes-patch-strategy': 'merge' }];
-        if (f === 'finalizers') return [f, { type: 'array', items: STRING, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'set' }];
+        if (f === 'ownerReferences')
+          return [f, { type: 'array', items: OPEN_OBJECT, 'x-kubernetes-patch-merge-key': 'uid', 'x-kubernetes-patch-strategy': 'merge' }];
+        if (f === 'finalizers')
+          return [f, { type: 'array', items: STRING, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'set' }];
         if (f === 'managedFields') return [f, OPEN_ARRAY];
         return [f, STRING];
       }),
@@ -71,10 +89,36 @@ function metaSchemas(v3: boolean): Record<string, Json> {
   };
   return {
     [`${META}.ObjectMeta`]: objectMeta,
-    [`${META}.ListMeta`]: { type: 'object', properties: { resourceVersion: STRING, continue: STRING, remainingItemCount: { type: 'integer', format: 'int64' } } },
-    [`${META}.Patch`]: { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
-    [`${META}.DeleteOptions`]: { type: 'object', properties: { propagationPolicy: STRING, gracePeriodSeconds: { type: 'integer', format: 'int64' }, preconditions: OPEN_OBJECT, dryRun: { type: 'array', items: STRING } } },
-    [`${META}.Status`]: { type: 'object', properties: { apiVersion: STRING, kind: STRING, metadata: ref(`${META}.ListMeta`, v3), status: STRING, message: STRING, reason: STRING, details: OPEN_OBJECT, code: { type: 'integer', format: 'int32' } } },
+    [`${META}.ListMeta`]: {
+      type: 'object',
+      properties: { resourceVersion: STRING, continue: STRING, remainingItemCount: { type: 'integer', format: 'int64' } },
+    },
+    [`${META}.Patch`]: {
+      type: 'object',
+      description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
+    },
+    [`${META}.DeleteOptions`]: {
+      type: 'object',
+      properties: {
+        propagationPolicy: STRING,
+        gracePeriodSeconds: { type: 'integer', format: 'int64' },
+        preconditions: OPEN_OBJECT,
+        dryRun: { type: 'array', items: STRING },
+      },
+    },
+    [`${META}.Status`]: {
+      type: 'object',
+      properties: {
+        apiVersion: STRING,
+        kind: STRING,
+        metadata: ref(`${META}.ListMeta`, v3),
+        status: STRING,
+        message: STRING,
+        reason: STRING,
+        details: OPEN_OBJECT,
+        code: { type: 'integer', format: 'int32' },
+      },
+    },
   };
 }
 
@@ -111,8 +155,21 @@ function operationId(verb: string, t: ResourceType, scope: 'namespaced' | 'clust
 const queryParam = (name: string, schema: Json = STRING): Json => ({ name, in: 'query', schema, description: name });
 const pathParam = (name: string): Json => ({ name, in: 'path', required: true, schema: STRING, description: `${name} of the object` });
 const WRITE_PARAMS = [queryParam('dryRun'), queryParam('fieldManager'), queryParam('fieldValidation')];
-const LIST_PARAMS = [queryParam('labelSelector'), queryParam('fieldSelector'), queryParam('limit', { type: 'integer' }), queryParam('continue'), queryParam('resourceVersion'), queryParam('timeoutSeconds', { type: 'integer' }), queryParam('watch', { type: 'boolean' })];
-const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const LIST_PARAMS = [
+  queryParam('labelSelector'),
+  queryParam('fieldSelector'),
+  queryParam('limit', { type: 'integer' }),
+  queryParam('continue'),
+  queryParam('resourceVersion'),
+  queryParam('timeoutSeconds', { type: 'integer' }),
+  queryParam('watch', { type: 'boolean' }),
+];
+const PATCH_TYPES = [
+  'application/apply-patch+yaml',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
 const RESPONSE_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
 interface Operation {
@@ -140,27 +197,122 @@ function operations(t: ResourceType): Map<string, Operation[]> {
   const k = gvk(t);
   const has = (v: string) => t.verbs.includes(v);
   if (has('list')) {
-    add(collection, { method: 'get', action: 'list', id: operationId('list', t, scope, t.kind), params: [...nsParams, ...LIST_PARAMS], response: list, kind: k });
-    if (t.namespaced) add(`${prefix}/${t.plural}`, { method: 'get', action: 'list', id: operationId('list', t, 'all', t.kind), params: LIST_PARAMS, response: list, kind: k });
+    add(collection, {
+      method: 'get',
+      action: 'list',
+      id: operationId('list', t, scope, t.kind),
+      params: [...nsParams, ...LIST_PARAMS],
+      response: list,
+      kind: k,
+    });
+    if (t.namespaced)
+      add(`${prefix}/${t.plural}`, {
+        method: 'get',
+        action: 'list',
+        id: operationId('list', t, 'all', t.kind),
+        params: LIST_PARAMS,
+        response: list,
+        kind: k,
+      });
   }
-  if (has('create')) add(collection, { method: 'post', action: 'post', id: operationId('create', t, scope, t.kind), params: [...nsParams, ...WRITE_PARAMS], body: { schema: name, types: ['*/*'] }, response: name, kind: k });
-  if (has('deletecollection')) add(collection, { method: 'delete', action: 'deletecollection', id: operationId('deleteCollection', t, scope, t.kind), params: [...nsParams, ...LIST_PARAMS], response: `${META}.Status`, kind: k });
-  if (has('get')) add(item, { method: 'get', action: 'get', id: operationId('read', t, scope, t.kind), params: itemParams, response: name, kind: k });
-  if (has('update')) add(item, { method: 'put', action: 'put', id: operationId('replace', t, scope, t.kind), params: [...itemParams, ...WRITE_PARAMS], body: { schema: name, types: ['*/*'] }, response: name, kind: k });
-  if (has('patch')) add(item, { method: 'patch', action: 'patch', id: operationId('patch', t, scope, t.kind), params: [...itemParams, ...WRITE_PARAMS, queryParam('force', { type: 'boolean' })], body: { schema: `${META}.Patch`, types: PATCH_TYPES }, response: name, kind: k });
-  if (has('delete')) add(item, { method: 'delete', action: 'delete', id: operationId('delete', t, scope, t.kind), params: [...itemParams, queryParam('dryRun'), queryParam('gracePeriodSeconds', { type: 'integer' }), queryParam('propagationPolicy')], body: { schema: `${META}.DeleteOptions`, types: ['*/*'] }, response: `${META}.Status`, kind: k });
+  if (has('create'))
+    add(collection, {
+      method: 'post',
+      action: 'post',
+      id: operationId('create', t, scope, t.kind),
+      params: [...nsParams, ...WRITE_PARAMS],
+      body: { schema: name, types: ['*/*'] },
+      response: name,
+      kind: k,
+    });
+  if (has('deletecollection'))
+    add(collection, {
+      method: 'delete',
+      action: 'deletecollection',
+      id: operationId('deleteCollection', t, scope, t.kind),
+      params: [...nsParams, ...LIST_PARAMS],
+      response: `${META}.Status`,
+      kind: k,
+    });
+  if (has('get'))
+    add(item, { method: 'get', action: 'get', id: operationId('read', t, scope, t.kind), params: itemParams, response: name, kind: k });
+  if (has('update'))
+    add(item, {
+      method: 'put',
+      action: 'put',
+      id: operationId('replace', t, scope, t.kind),
+      params: [...itemParams, ...WRITE_PARAMS],
+      body: { schema: name, types: ['*/*'] },
+      response: name,
+      kind: k,
+    });
+  if (has('patch'))
+    add(item, {
+      method: 'patch',
+      action: 'patch',
+      id: operationId('patch', t, scope, t.kind),
+      params: [...itemParams, ...WRITE_PARAMS, queryParam('force', { type: 'boolean' })],
+      body: { schema: `${META}.Patch`, types: PATCH_TYPES },
+      response: name,
+      kind: k,
+    });
+  if (has('delete'))
+    add(item, {
+      method: 'delete',
+      action: 'delete',
+      id: operationId('delete', t, scope, t.kind),
+      params: [...itemParams, queryParam('dryRun'), queryParam('gracePeriodSeconds', { type: 'integer' }), queryParam('propagationPolicy')],
+      body: { schema: `${META}.DeleteOptions`, types: ['*/*'] },
+      response: `${META}.Status`,
+      kind: k,
+    });
   for (const sub of t.subresources) {
     const path = `${item}/${sub}`;
     if (sub === 'log') {
-      add(path, { method: 'get', action: 'connect', id: operationId('read', t, scope, `${t.kind}Log`), params: [...itemParams, queryParam('container'), queryParam('tailLines', { type: 'integer' }), queryParam('previous', { type: 'boolean' })], response: '', kind: k });
+      add(path, {
+        method: 'get',
+        action: 'connect',
+        id: operationId('read', t, scope, `${t.kind}Log`),
+        params: [
+          ...itemParams,
+          queryParam('container'),
+          queryParam('tailLines', { type: 'integer' }),
+          queryParam('previous', { type: 'boolean' }),
+        ],
+        response: '',
+        kind: k,
+      });
       continue;
     }
     const subKind = sub === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : k;
     const subSchema = sub === 'scale' ? 'io.k8s.api.autoscaling.v1.Scale' : name;
     const label = `${t.kind}${camel(sub)}`;
-    add(path, { method: 'get', action: 'get', id: operationId('read', t, scope, label), params: itemParams, response: subSchema, kind: subKind });
-    add(path, { method: 'put', action: 'put', id: operationId('replace', t, scope, label), params: [...itemParams, ...WRITE_PARAMS], body: { schema: subSchema, types: ['*/*'] }, response: subSchema, kind: subKind });
-    add(path, { method: 'patch', action: 'patch', id: operationId('patch', t, scope, label), params: [...itemParams, ...WRITE_PARAMS, queryParam('force', { type: 'boolean' })], body: { schema: `${META}.Patch`, types: PATCH_TYPES }, response: subSchema, kind: subKind });
+    add(path, {
+      method: 'get',
+      action: 'get',
+      id: operationId('read', t, scope, label),
+      params: itemParams,
+      response: subSchema,
+      kind: subKind,
+    });
+    add(path, {
+      method: 'put',
+      action: 'put',
+      id: operationId('replace', t, scope, label),
+      params: [...itemParams, ...WRITE_PARAMS],
+      body: { schema: subSchema, types: ['*/*'] },
+      response: subSchema,
+      kind: subKind,
+    });
+    add(path, {
+      method: 'patch',
+      action: 'patch',
+      id: operationId('patch', t, scope, label),
+      params: [...itemParams, ...WRITE_PARAMS, queryParam('force', { type: 'boolean' })],
+      body: { schema: `${META}.Patch`, types: PATCH_TYPES },
+      response: subSchema,
+      kind: subKind,
+    });
   }
   return paths;
 }
@@ -173,7 +325,13 @@ function scaleSchema(v3: boolean): Record<string, Json> {
   return {
     'io.k8s.api.autoscaling.v1.Scale': {
       type: 'object',
-      properties: { apiVersion: STRING, kind: STRING, metadata: ref(`${META}.ObjectMeta`, v3), spec: { type: 'object', properties: { replicas: { type: 'integer', format: 'int32' } } }, status: OPEN_OBJECT },
+      properties: {
+        apiVersion: STRING,
+        kind: STRING,
+        metadata: ref(`${META}.ObjectMeta`, v3),
+        spec: { type: 'object', properties: { replicas: { type: 'integer', format: 'int32' } } },
+        status: OPEN_OBJECT,
+      },
     },
   };
 }
@@ -199,8 +357,26 @@ export function openApiV3Document(group: string, version: string): Json | undefi
           description: `${op.action} ${t.kind}`,
           operationId: op.id,
           parameters: op.params,
-          ...(op.body ? { requestBody: { required: true, content: Object.fromEntries(op.body.types.map((ct) => [ct, { schema: ref(op.body!.schema, true) }])) } } : {}),
-          responses: { '200': { description: 'OK', content: Object.fromEntries((op.response ? RESPONSE_TYPES : ['text/plain']).map((ct) => [ct, { schema: op.response ? ref(op.response, true) : STRING }])) }, '401': { description: 'Unauthorized' } },
+          ...(op.body
+            ? {
+                requestBody: {
+                  required: true,
+                  content: Object.fromEntries(op.body.types.map((ct) => [ct, { schema: ref(op.body!.schema, true) }])),
+                },
+              }
+            : {}),
+          responses: {
+            '200': {
+              description: 'OK',
+              content: Object.fromEntries(
+                (op.response ? RESPONSE_TYPES : ['text/plain']).map((ct) => [
+                  ct,
+                  { schema: op.response ? ref(op.response, true) : STRING },
+                ]),
+              ),
+            },
+            '401': { description: 'Unauthorized' },
+          },
           'x-kubernetes-action': op.action,
           'x-kubernetes-group-version-kind': op.kind,
         };
@@ -212,7 +388,10 @@ export function openApiV3Document(group: string, version: string): Json | undefi
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion },
     paths,
-    components: { schemas: schemasFor(types, true), securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } } },
+    components: {
+      schemas: schemasFor(types, true),
+      securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } },
+    },
   };
 }
 
@@ -260,7 +439,10 @@ export function openApiV2Document(): Json {
           tags: [`${t.group || 'core'}_${t.version}`],
           operationId: op.id,
           parameters: [...op.params.map(({ schema, ...p }) => ({ ...p, ...(schema as Json), uniqueItems: true })), ...body],
-          responses: { '200': { description: 'OK', ...(op.response ? { schema: ref(op.response, false) } : { schema: STRING }) }, '401': { description: 'Unauthorized' } },
+          responses: {
+            '200': { description: 'OK', ...(op.response ? { schema: ref(op.response, false) } : { schema: STRING }) },
+            '401': { description: 'Unauthorized' },
+          },
           'x-kubernetes-action': op.action,
           'x-kubernetes-group-version-kind': op.kind,
         };
@@ -273,7 +455,9 @@ export function openApiV2Document(): Json {
     info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion },
     paths,
     definitions: schemasFor(types, false),
-    securityDefinitions: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } },
+    securityDefinitions: {
+      BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' },
+    },
     security: [{ BearerToken: [] }],
   };
 }

@@ -34,7 +34,14 @@ export const NODE_NAME = 'kube-sim-node';
 let nextIp = 2;
 
 function condition(type: string, status: 'True' | 'False', reason?: string, message?: string): any {
-  return { type, status, lastProbeTime: null, lastTransitionTime: nowRfc3339(), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  return {
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: nowRfc3339(),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
 }
 
 export class PodLifecycle {
@@ -98,8 +105,18 @@ export class PodLifecycle {
       })),
     };
     const stored = this.#o.store.update(scheduled);
-    this.#o.events.record(stored, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`, 'default-scheduler');
-    const handle = this.#o.timers.after(this.#o.podReadyDelayMs, () => this.#start(pod.metadata.namespace, pod.metadata.name, pod.metadata.uid), true);
+    this.#o.events.record(
+      stored,
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE_NAME}`,
+      'default-scheduler',
+    );
+    const handle = this.#o.timers.after(
+      this.#o.podReadyDelayMs,
+      () => this.#start(pod.metadata.namespace, pod.metadata.name, pod.metadata.uid),
+      true,
+    );
     this.#started.set(pod.metadata.uid, handle);
   }
 
@@ -161,8 +178,17 @@ export class PodLifecycle {
     const ready = !hanging;
     pod.status.conditions = [
       condition('Initialized', 'True'),
-      ready ? condition('Ready', 'True') : condition('Ready', 'False', 'ContainersNotReady', `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`),
-      ready ? condition('ContainersReady', 'True') : condition('ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`),
+      ready
+        ? condition('Ready', 'True')
+        : condition('Ready', 'False', 'ContainersNotReady', `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`),
+      ready
+        ? condition('ContainersReady', 'True')
+        : condition(
+            'ContainersReady',
+            'False',
+            'ContainersNotReady',
+            `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+          ),
       condition('PodScheduled', 'True'),
     ];
     pod.status.containerStatuses = containers.map((c, i) => ({
@@ -177,7 +203,15 @@ export class PodLifecycle {
       lastState: {},
     }));
     this.#o.store.update(pod);
-    if (!ready) this.#o.events.record(pod, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 'kubelet', `spec.containers{${containers[0]?.name}}`);
+    if (!ready)
+      this.#o.events.record(
+        pod,
+        'Warning',
+        'Unhealthy',
+        'Readiness probe failed: HTTP probe failed with statuscode: 503',
+        'kubelet',
+        `spec.containers{${containers[0]?.name}}`,
+      );
   }
 
   #setCrashed(pod: any, mode: CrashMode, startedAt: string): void {
@@ -200,7 +234,12 @@ export class PodLifecycle {
         ready: false,
         started: false,
         restartCount: (prev?.restartCount ?? 0) + 1,
-        state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
+        state: {
+          waiting: {
+            reason: 'CrashLoopBackOff',
+            message: `back-off 10s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+          },
+        },
         lastState: {
           terminated: {
             exitCode: mode === 'OOMKilled' ? 137 : 1,
@@ -213,7 +252,14 @@ export class PodLifecycle {
       };
     });
     for (const c of containers) {
-      this.#o.events.record(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`, 'kubelet', `spec.containers{${c.name}}`);
+      this.#o.events.record(
+        pod,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+        'kubelet',
+        `spec.containers{${c.name}}`,
+      );
     }
   }
 

@@ -15,9 +15,15 @@ function crashLines(mode: CrashMode): string[] {
 export function podLogText(pod: any, opts: PodLogOptions, crashMode: CrashMode | undefined): string {
   const container = (pod.spec?.containers ?? []).find((c: any) => c.name === opts.container);
   const status = (pod.status?.containerStatuses ?? []).find((s: any) => s.name === opts.container);
-  const started: string = (opts.previous ? status?.lastState?.terminated?.startedAt : status?.state?.running?.startedAt) ?? status?.lastState?.terminated?.startedAt ?? pod.metadata.creationTimestamp;
+  const started: string =
+    (opts.previous ? status?.lastState?.terminated?.startedAt : status?.state?.running?.startedAt) ??
+    status?.lastState?.terminated?.startedAt ??
+    pod.metadata.creationTimestamp;
   const base = Date.parse(started);
-  const lines = [`INFO starting ${container?.image ?? 'unknown'} (pod ${pod.metadata.name}, container ${opts.container})`, 'INFO loaded configuration'];
+  const lines = [
+    `INFO starting ${container?.image ?? 'unknown'} (pod ${pod.metadata.name}, container ${opts.container})`,
+    'INFO loaded configuration',
+  ];
   if (crashMode || opts.previous) lines.push(...crashLines(crashMode ?? 'Error'));
   else lines.push('INFO listening on 0.0.0.0:8080', 'INFO ready');
   const stamped = lines.map((l, i) => `${new Date(base + i * 7).toISOString()} ${l}`);

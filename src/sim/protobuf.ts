@@ -64,7 +64,11 @@ export function decodeEnvelope(body: Buffer): { apiVersion: string; kind: string
   const unknown = parseMessage(body.subarray(4));
   const typeMeta = sub(unknown, 1);
   const raw = unknown.get(2)?.[0];
-  return { apiVersion: (typeMeta && str(typeMeta, 1)) ?? '', kind: (typeMeta && str(typeMeta, 2)) ?? '', raw: Buffer.isBuffer(raw) ? raw : Buffer.alloc(0) };
+  return {
+    apiVersion: (typeMeta && str(typeMeta, 1)) ?? '',
+    kind: (typeMeta && str(typeMeta, 2)) ?? '',
+    raw: Buffer.isBuffer(raw) ? raw : Buffer.alloc(0),
+  };
 }
 
 /** A SelfSubjectAccessReview decoded into its JSON form. */
@@ -105,7 +109,12 @@ function map(f: Fields, n: number, bytes: boolean): Record<string, string> | und
 function objectMeta(f: Fields | undefined): any {
   if (!f) return {};
   const meta: any = {};
-  for (const [n, key] of [[1, 'name'], [2, 'generateName'], [3, 'namespace'], [6, 'resourceVersion']] as const) {
+  for (const [n, key] of [
+    [1, 'name'],
+    [2, 'generateName'],
+    [3, 'namespace'],
+    [6, 'resourceVersion'],
+  ] as const) {
     const v = str(f, n);
     if (v) meta[key] = v;
   }

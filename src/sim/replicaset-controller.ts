@@ -36,7 +36,16 @@ export function reconcileReplicaSet(store: ObjectStore, events: EventRecorder, n
           namespace,
           labels: { ...(tpl.metadata?.labels ?? {}) },
           ...(tpl.metadata?.annotations ? { annotations: { ...tpl.metadata.annotations } } : {}),
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: rs.metadata.name,
+              uid: rs.metadata.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
         },
         spec: structuredClone(tpl.spec ?? {}),
         status: { phase: 'Pending', qosClass: 'BestEffort' },
@@ -45,7 +54,12 @@ export function reconcileReplicaSet(store: ObjectStore, events: EventRecorder, n
     }
   } else if (pods.length > want) {
     const victims = [...pods]
-      .sort((a, b) => Number(podReady(a)) - Number(podReady(b)) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp) || b.metadata.name.localeCompare(a.metadata.name))
+      .sort(
+        (a, b) =>
+          Number(podReady(a)) - Number(podReady(b)) ||
+          b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp) ||
+          b.metadata.name.localeCompare(a.metadata.name),
+      )
       .slice(0, pods.length - want);
     for (const v of victims) {
       store.delete('Pod', namespace, v.metadata.name);

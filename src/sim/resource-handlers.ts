@@ -34,7 +34,18 @@ export interface ResourceRequest {
 export type HandlerResult =
   | { kind: 'json'; code: number; body: unknown; warnings?: string[] }
   | { kind: 'text'; code: number; body: string }
-  | { kind: 'watch'; type: ResourceType; namespace: string | undefined; labelSelector: string | null; fieldSelector: string | null; resourceVersion: string | null; timeoutSeconds: number | undefined; sendInitialEvents: boolean; allowBookmarks: boolean; table?: { includeObject: string } };
+  | {
+      kind: 'watch';
+      type: ResourceType;
+      namespace: string | undefined;
+      labelSelector: string | null;
+      fieldSelector: string | null;
+      resourceVersion: string | null;
+      timeoutSeconds: number | undefined;
+      sendInitialEvents: boolean;
+      allowBookmarks: boolean;
+      table?: { includeObject: string };
+    };
 
 export interface PodLogOptions {
   container: string;
@@ -48,7 +59,12 @@ export interface ResourceContext {
   podLog(pod: any, options: PodLogOptions): string;
 }
 
-const json = (code: number, body: unknown, warnings: string[] = []): HandlerResult => ({ kind: 'json', code, body, ...(warnings.length ? { warnings } : {}) });
+const json = (code: number, body: unknown, warnings: string[] = []): HandlerResult => ({
+  kind: 'json',
+  code,
+  body,
+  ...(warnings.length ? { warnings } : {}),
+});
 
 /**
  * `fieldValidation` (Strict from kubectl, Warn by default): fields the kind does not have, at the top level and in
@@ -56,7 +72,8 @@ const json = (code: number, body: unknown, warnings: string[] = []): HandlerResu
  */
 function unknownFields(req: ResourceRequest, body: any): string[] {
   const mode = req.query.get('fieldValidation') ?? 'Warn';
-  if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
+  if (!['Strict', 'Warn', 'Ignore'].includes(mode))
+    throw badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
   if (mode === 'Ignore' || req.subresource === 'scale') return [];
   const known = new Set(['apiVersion', 'kind', 'metadata', ...req.type.fields]);
   const meta = new Set(objectMetaFields());
@@ -69,7 +86,9 @@ function unknownFields(req: ResourceRequest, body: any): string[] {
   if (unknown.length === 0) return [];
   if (mode === 'Strict') {
     const list = unknown.map((u) => `unknown field "${u}"`).join(', ');
-    throw badRequest(`${req.type.kind} in version "${req.type.version}" cannot be handled as a ${req.type.kind}: strict decoding error: ${list}`);
+    throw badRequest(
+      `${req.type.kind} in version "${req.type.version}" cannot be handled as a ${req.type.kind}: strict decoding error: ${list}`,
+    );
   }
   return unknown.map((u) => `unknown field "${u}"`);
 }
@@ -124,7 +143,8 @@ function checkResourceVersion(t: ResourceType, name: string, current: any, provi
 }
 
 function checkSubresource(t: ResourceType, sub: string | undefined): void {
-  if (sub !== undefined && !t.subresources.includes(sub)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (sub !== undefined && !t.subresources.includes(sub))
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 }
 
 export class ResourceHandlers {
@@ -163,7 +183,8 @@ export class ResourceHandlers {
     const obj = this.#current(req, name);
     if (req.subresource === 'scale') return json(200, toScale(obj));
     if (req.subresource === 'log') return this.#log(req, obj);
-    if (wantsTable(req.accept)) return json(200, toTable(req.type, [obj], obj.metadata.resourceVersion, req.query.get('includeObject') ?? 'Metadata'));
+    if (wantsTable(req.accept))
+      return json(200, toTable(req.type, [obj], obj.metadata.resourceVersion, req.query.get('includeObject') ?? 'Metadata'));
     return json(200, wire(req.type, obj));
   }
 
@@ -189,7 +210,11 @@ export class ResourceHandlers {
     if (!previous && cs?.state?.waiting?.reason === 'ContainerCreating') {
       throw badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`);
     }
-    return { kind: 'text', code: 200, body: this.#ctx.podLog(pod, { container, ...(tailLines !== undefined ? { tailLines } : {}), previous }) };
+    return {
+      kind: 'text',
+      code: 200,
+      body: this.#ctx.podLog(pod, { container, ...(tailLines !== undefined ? { tailLines } : {}), previous }),
+    };
   }
 
   #list(req: ResourceRequest): HandlerResult {
@@ -276,7 +301,11 @@ export class ResourceHandlers {
     const errors = validate(t, body);
     if (errors.length) throw invalid(t, name ?? '', errors);
     if (isDryRun(req.query)) {
-      return json(201, wire(t, { ...body, metadata: { ...body.metadata, uid: crypto.randomUUID(), creationTimestamp: nowRfc3339() } }), warnings);
+      return json(
+        201,
+        wire(t, { ...body, metadata: { ...body.metadata, uid: crypto.randomUUID(), creationTimestamp: nowRfc3339() } }),
+        warnings,
+      );
     }
     return json(201, wire(t, this.#store.create(body)), warnings);
   }
@@ -291,7 +320,11 @@ export class ResourceHandlers {
     next.metadata.name = current.metadata.name;
     if (t.namespaced) next.metadata.namespace = current.metadata.namespace;
     if (next.metadata.uid !== undefined && next.metadata.uid !== current.metadata.uid) {
-      throw conflict(t, current.metadata.name, `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        t,
+        current.metadata.name,
+        `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     next.metadata.uid = current.metadata.uid;
     next.metadata.creationTimestamp = current.metadata.creationTimestamp;
@@ -325,7 +358,11 @@ export class ResourceHandlers {
     const replicas = scale?.spec?.replicas ?? 0;
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw invalid({ ...req.type, kind: 'Scale', group: 'autoscaling' }, current.metadata.name, [
-        { field: 'spec.replicas', reason: 'FieldValueInvalid', detail: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+        {
+          field: 'spec.replicas',
+          reason: 'FieldValueInvalid',
+          detail: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+        },
       ]);
     }
     const next = structuredClone(current);
@@ -353,7 +390,9 @@ export class ResourceHandlers {
     if (!current) throw notFound(req.type, name);
     const rv = body.metadata.resourceVersion;
     if ((rv === undefined || rv === '') && req.type.requireResourceVersionOnUpdate && req.subresource === undefined) {
-      throw invalid(req.type, name, [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', detail: 'Invalid value: 0x0: must be specified for an update' }]);
+      throw invalid(req.type, name, [
+        { field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', detail: 'Invalid value: 0x0: must be specified for an update' },
+      ]);
     }
     checkResourceVersion(req.type, name, current, rv);
     return this.#commit(req, current, body);
@@ -365,13 +404,19 @@ export class ResourceHandlers {
     const patch = decodePatch(type, req.body);
     if (type === 'apply') {
       if (!req.query.get('fieldManager')) {
-        throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-          group: 'meta.k8s.io',
-          kind: 'PatchOptions',
-          causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-        });
+        throw new StatusError(
+          422,
+          'Invalid',
+          'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+          {
+            group: 'meta.k8s.io',
+            kind: 'PatchOptions',
+            causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+          },
+        );
       }
-      if (req.query.has('force') && !['true', 'false'].includes(req.query.get('force')!)) throw badRequest(`force: Invalid value: ${req.query.get('force')}`);
+      if (req.query.has('force') && !['true', 'false'].includes(req.query.get('force')!))
+        throw badRequest(`force: Invalid value: ${req.query.get('force')}`);
       if (patch.metadata?.name !== undefined && patch.metadata.name !== name) {
         throw badRequest(`the name of the object (${patch.metadata.name}) does not match the name on the URL (${name})`);
       }
@@ -401,9 +446,11 @@ export class ResourceHandlers {
       return this.#commitScale(req, current, patched);
     }
     const patched = applyPatch(type, current, patch);
-    if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch produced an object that is not a JSON object');
+    if (typeof patched !== 'object' || patched === null || Array.isArray(patched))
+      throw badRequest('patch produced an object that is not a JSON object');
     patched.metadata ??= {};
-    if (patched.metadata.name !== name) throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+    if (patched.metadata.name !== name)
+      throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
     checkResourceVersion(req.type, name, current, patched.metadata.resourceVersion);
     return this.#commit(req, current, patched, type === 'apply' ? patch : undefined);
   }
@@ -418,10 +465,14 @@ export class ResourceHandlers {
     const policy = req.query.get('propagationPolicy');
     if (policy !== null) opts.propagationPolicy = policy;
     if (opts.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
-      throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+      throw badRequest(
+        `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+      );
     }
     if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
-      throw badRequest(`DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0`);
+      throw badRequest(
+        `DeleteOptions.meta.k8s.io "" is invalid: gracePeriodSeconds: Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0`,
+      );
     }
     return opts;
   }
@@ -435,7 +486,11 @@ export class ResourceHandlers {
       throw conflict(req.type, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
     }
     if (pre.resourceVersion !== undefined && pre.resourceVersion !== null && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(req.type, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      throw conflict(
+        req.type,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     const dryRun = isDryRun(req.query);
     const answer = this.#deletedAnswer(req.type, current, opts);
@@ -481,7 +536,11 @@ export class ResourceHandlers {
     const byField = parseFieldSelector(req.query.get('fieldSelector'));
     const items = this.#store.list(req.type.kind, req.namespace).filter((o) => byLabel(o) && byField(o));
     if (!isDryRun(req.query)) for (const o of items) this.#deleteWithDependents(req.type, o, opts.propagationPolicy ?? 'Background');
-    return json(200, { kind: `${req.type.kind}List`, apiVersion: apiVersionOf(req.type), metadata: { resourceVersion: this.#store.resourceVersion }, items });
+    return json(200, {
+      kind: `${req.type.kind}List`,
+      apiVersion: apiVersionOf(req.type),
+      metadata: { resourceVersion: this.#store.resourceVersion },
+      items,
+    });
   }
 }
-

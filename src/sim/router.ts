@@ -74,7 +74,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -164,7 +169,12 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
         if (!doc) throw notFoundPath();
         // A request that names the current hash may be cached for good, as the real server says.
         const cache = query.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': cache, ETag: `"${doc.hash}"`, 'Content-Length': Buffer.byteLength(doc.text) });
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          'Cache-Control': cache,
+          ETag: `"${doc.hash}"`,
+          'Content-Length': Buffer.byteLength(doc.text),
+        });
         res.end(doc.text);
         return;
       }
@@ -178,7 +188,11 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
           return;
         }
         if (accept !== '' && !/application\/json|\*\/\*/.test(accept)) {
-          throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, ${OPENAPI_V2_PROTOBUF}`);
+          throw new StatusError(
+            406,
+            'NotAcceptable',
+            `only the following media types are accepted: application/json, ${OPENAPI_V2_PROTOBUF}`,
+          );
         }
         return sendJson(res, 200, openApiV2Document());
       }
@@ -236,7 +250,12 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
         throw badRequest(`unable to decode protobuf ${p.type.kind}: ${(err as Error).message}`);
       }
     }
-    if (protobuf && raw.length > 0 && body === '') throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    if (protobuf && raw.length > 0 && body === '')
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      );
 
     const result = handlers.handle({
       method,
@@ -291,7 +310,12 @@ export function createRouter(opts: RouterOptions): { handle(req: IncomingMessage
         const status = err instanceof StatusError ? err : badRequest(`kube-sim: ${(err as Error)?.stack ?? String(err)}`);
         if (!(err instanceof StatusError)) {
           // An unexpected exception is a bug in the simulator; answer 500 so it is not mistaken for a client error.
-          return sendJson(res, 500, { ...status.status, code: 500, reason: 'InternalError', message: `kube-sim internal error: ${(err as Error)?.stack ?? String(err)}` });
+          return sendJson(res, 500, {
+            ...status.status,
+            code: 500,
+            reason: 'InternalError',
+            message: `kube-sim internal error: ${(err as Error)?.stack ?? String(err)}`,
+          });
         }
         sendJson(res, status.status.code, status.status, status.headers);
       });
@@ -307,7 +331,7 @@ function selfSubjectAccessReview(body: string, access: AccessRules): unknown {
   try {
     review = JSON.parse(body);
   } catch {
-    throw badRequest('couldn\'t get version/kind; json parse error');
+    throw badRequest("couldn't get version/kind; json parse error");
   }
   const attrs = review?.spec?.resourceAttributes;
   let allowed = true;
@@ -325,6 +349,8 @@ function selfSubjectAccessReview(body: string, access: AccessRules): unknown {
     apiVersion: 'authorization.k8s.io/v1',
     metadata: { creationTimestamp: null },
     spec: review?.spec ?? {},
-    status: allowed ? { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "kube-sim" of ClusterRole "cluster-admin" to User "${SIM_USER}"` } : { allowed: false },
+    status: allowed
+      ? { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "kube-sim" of ClusterRole "cluster-admin" to User "${SIM_USER}"` }
+      : { allowed: false },
   };
 }

@@ -36,7 +36,12 @@ export function deploymentObject(spec: DeploymentSpec): any {
   const labels = spec.labels ?? { app: spec.name };
   const d: any = {
     kind: 'Deployment',
-    metadata: { name: spec.name, namespace: spec.namespace, labels: { ...labels }, ...(spec.annotations ? { annotations: { ...spec.annotations } } : {}) },
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      labels: { ...labels },
+      ...(spec.annotations ? { annotations: { ...spec.annotations } } : {}),
+    },
     spec: {
       replicas: spec.replicas ?? 1,
       selector: { matchLabels: { ...labels } },
@@ -87,7 +92,14 @@ export interface NodeSpec {
 export function nodeObject(spec: NodeSpec): any {
   const capacity = { cpu: spec.cpu ?? '4', memory: spec.memory ?? '16Gi', pods: spec.pods ?? '110', 'ephemeral-storage': '100Gi' };
   const now = nowRfc3339();
-  const condition = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
   const ready = spec.ready ?? true;
   const n: any = {
     kind: 'Node',
@@ -108,7 +120,9 @@ export function nodeObject(spec: NodeSpec): any {
         condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
         condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
         condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-        ready ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status') : condition('Ready', 'Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.'),
+        ready
+          ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+          : condition('Ready', 'Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.'),
       ],
       addresses: [
         { type: 'InternalIP', address: '127.0.0.1' },
@@ -139,22 +153,45 @@ export function seed(store: ObjectStore, name: SeedName): void {
     store.create(deploymentObject({ namespace: AI_NINJA_NAMESPACE, name: app, image: `ai-ninja/${app}:1.0.0`, replicas: 2 }));
     store.create(serviceObject(AI_NINJA_NAMESPACE, app, { app }));
   }
-  store.create(deploymentObject({ namespace: AI_NINJA_NAMESPACE, name: 'phone-gateway-backup', image: 'ai-ninja/phone-gateway-backup:1.0.0', replicas: 0 }));
+  store.create(
+    deploymentObject({
+      namespace: AI_NINJA_NAMESPACE,
+      name: 'phone-gateway-backup',
+      image: 'ai-ninja/phone-gateway-backup:1.0.0',
+      replicas: 0,
+    }),
+  );
   store.create({
     kind: 'ConfigMap',
     metadata: { name: 'app-config', namespace: AI_NINJA_NAMESPACE },
     data: { DEGRADED_MODE: 'false', LOG_LEVEL: 'info', MAX_CONCURRENT_CALLS: '200', UPSTREAM_TIMEOUT_MS: '3000' },
   });
   // The credentials the runbook inspects (`kubectl get secret app-secrets -o yaml`); fake values.
-  store.create(secretObject(AI_NINJA_NAMESPACE, 'app-secrets', { DB_HOST: 'postgres.ai-ninja.svc', DB_PORT: '5432', DB_USER: 'ai_ninja', DB_PASSWORD: 'sim-password', REDIS_HOST: 'redis.ai-ninja.svc', REDIS_PORT: '6379' }));
+  store.create(
+    secretObject(AI_NINJA_NAMESPACE, 'app-secrets', {
+      DB_HOST: 'postgres.ai-ninja.svc',
+      DB_PORT: '5432',
+      DB_USER: 'ai_ninja',
+      DB_PASSWORD: 'sim-password',
+      REDIS_HOST: 'redis.ai-ninja.svc',
+      REDIS_PORT: '6379',
+    }),
+  );
   // Call recordings on a statically provisioned volume; the binder binds the claim.
   store.create(persistentVolumeObject({ name: 'pv-call-recordings', storage: '10Gi', storageClassName: 'manual' }));
-  store.create(persistentVolumeClaimObject({ namespace: AI_NINJA_NAMESPACE, name: 'call-recordings', storage: '5Gi', storageClassName: 'manual' }));
+  store.create(
+    persistentVolumeClaimObject({ namespace: AI_NINJA_NAMESPACE, name: 'call-recordings', storage: '5Gi', storageClassName: 'manual' }),
+  );
 }
 
 /** An Opaque Secret from plain strings (stored base64-encoded, as the API server stores stringData). */
 export function secretObject(namespace: string, name: string, values: Record<string, string>, type = 'Opaque'): any {
-  return { kind: 'Secret', metadata: { name, namespace }, type, data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+  return {
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type,
+    data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
 }
 
 export interface VolumeSpec {
@@ -185,7 +222,11 @@ export function persistentVolumeClaimObject(spec: VolumeSpec & { namespace: stri
   const pvc = {
     kind: 'PersistentVolumeClaim',
     metadata: { name: spec.name, namespace: spec.namespace },
-    spec: { accessModes: spec.accessModes ?? ['ReadWriteOnce'], resources: { requests: { storage: spec.storage } }, ...(spec.storageClassName !== undefined ? { storageClassName: spec.storageClassName } : {}) },
+    spec: {
+      accessModes: spec.accessModes ?? ['ReadWriteOnce'],
+      resources: { requests: { storage: spec.storage } },
+      ...(spec.storageClassName !== undefined ? { storageClassName: spec.storageClassName } : {}),
+    },
     status: { phase: 'Pending' },
   };
   applyDefaults(pvc);

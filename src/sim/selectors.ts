@@ -45,7 +45,10 @@ function parseRequirement(term: string): Requirement {
 }
 
 function checkKey(k: string): string {
-  if (!LABEL_KEY.test(k)) throw badRequest(`unable to parse requirement: <nil>: Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+  if (!LABEL_KEY.test(k))
+    throw badRequest(
+      `unable to parse requirement: <nil>: Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   return k;
 }
 
@@ -85,7 +88,9 @@ export function labelsMatch(selector: Record<string, string> | undefined, labels
 }
 
 /** A `metav1.LabelSelector` (matchLabels + matchExpressions) as a matcher over label maps. */
-export function labelSelectorMatcher(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): (labels: Record<string, string> | undefined) => boolean {
+export function labelSelectorMatcher(
+  sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+): (labels: Record<string, string> | undefined) => boolean {
   if (!sel) return () => false;
   return (labels) => {
     const l = labels ?? {};
@@ -103,7 +108,9 @@ export function labelSelectorMatcher(sel: { matchLabels?: Record<string, string>
 }
 
 /** `app=web,tier in (a,b)`: the string form kubectl and the Scale status use. */
-export function labelSelectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+export function labelSelectorString(
+  sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+): string {
   if (!sel) return '';
   const parts = Object.keys(sel.matchLabels ?? {})
     .sort()

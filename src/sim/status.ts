@@ -37,7 +37,16 @@ export class StatusError extends Error {
   constructor(code: number, reason: string, message: string, details?: StatusDetails, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'StatusError';
-    this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+    this.status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code,
+    };
     this.headers = headers;
   }
 }
@@ -55,7 +64,11 @@ export function alreadyExists(t: ResourceType, name: string): StatusError {
 }
 
 /** The optimistic-concurrency failure, with the real server's wording. */
-export function conflict(t: ResourceType, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): StatusError {
+export function conflict(
+  t: ResourceType,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): StatusError {
   return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(t)} "${name}": ${why}`, details(t, name));
 }
 
@@ -89,21 +102,40 @@ export function unauthorized(): StatusError {
 }
 
 /** The RBAC denial text: `deployments.apps "x" is forbidden: User "…" cannot patch resource "deployments/scale" in API group "apps" in the namespace "ns"`. */
-export function forbidden(t: ResourceType | undefined, resource: string, group: string, verb: string, user: string, name: string | undefined, namespace: string | undefined): StatusError {
+export function forbidden(
+  t: ResourceType | undefined,
+  resource: string,
+  group: string,
+  verb: string,
+  user: string,
+  name: string | undefined,
+  namespace: string | undefined,
+): StatusError {
   const subject = t ? `${qualifiedName(t)}${name ? ` "${name}"` : ''}` : resource;
   const where = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
   const message = `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}"${where}`;
-  return new StatusError(403, 'Forbidden', message, { ...(name ? { name } : {}), ...(group ? { group } : {}), kind: t?.plural ?? resource });
+  return new StatusError(403, 'Forbidden', message, {
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
+    kind: t?.plural ?? resource,
+  });
 }
 
 export function methodNotAllowed(method: string): StatusError {
-  return new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`, { causes: [{ message: method }] });
+  return new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`, {
+    causes: [{ message: method }],
+  });
 }
 
 export function unsupportedMediaType(contentType: string): StatusError {
-  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`, {
-    causes: [{ reason: 'UnsupportedMediaType', message: contentType }],
-  });
+  return new StatusError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+    {
+      causes: [{ reason: 'UnsupportedMediaType', message: contentType }],
+    },
+  );
 }
 
 export function notFoundPath(): StatusError {
@@ -115,7 +147,13 @@ export function internalError(message: string): StatusError {
 }
 
 export function tooManyRequests(): StatusError {
-  return new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }, { 'Retry-After': '1' });
+  return new StatusError(
+    429,
+    'TooManyRequests',
+    'Too many requests, please try again later.',
+    { retryAfterSeconds: 1 },
+    { 'Retry-After': '1' },
+  );
 }
 
 export function successStatus(t: ResourceType, name: string, uid: string): Record<string, unknown> {

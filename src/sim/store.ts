@@ -67,7 +67,9 @@ export class ObjectStore {
       if (namespace !== undefined && namespace !== '' && (obj.metadata.namespace ?? '') !== namespace) continue;
       out.push(structuredClone(obj));
     }
-    return out.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+    return out.sort((a, b) =>
+      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`),
+    );
   }
 
   /** Stores a new object, assigning uid, resourceVersion, creationTimestamp and (for workloads) generation 1. */

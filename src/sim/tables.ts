@@ -58,7 +58,8 @@ export function podStatusReason(pod: any): string {
     for (const cs of [...(pod.status?.containerStatuses ?? [])].reverse()) {
       if (cs.state?.waiting?.reason) reason = cs.state.waiting.reason;
       else if (cs.state?.terminated?.reason) reason = cs.state.terminated.reason;
-      else if (cs.state?.terminated) reason = cs.state.terminated.signal ? `Signal:${cs.state.terminated.signal}` : `ExitCode:${cs.state.terminated.exitCode}`;
+      else if (cs.state?.terminated)
+        reason = cs.state.terminated.signal ? `Signal:${cs.state.terminated.signal}` : `ExitCode:${cs.state.terminated.exitCode}`;
       else if (cs.ready && cs.state?.running) hasRunning = true;
     }
     if (reason === 'Completed' && hasRunning) reason = 'Running';
@@ -78,7 +79,17 @@ function podRow(pod: any): unknown[] {
     .sort()
     .at(-1);
   const restartCell = restarts > 0 && lastRestart ? `${restarts} (${age(lastRestart)} ago)` : restarts;
-  return [pod.metadata.name, `${ready}/${total}`, podStatusReason(pod), restartCell, age(pod.metadata.creationTimestamp), pod.status?.podIP ?? '<none>', pod.spec?.nodeName ?? '<none>', '<none>', '<none>'];
+  return [
+    pod.metadata.name,
+    `${ready}/${total}`,
+    podStatusReason(pod),
+    restartCell,
+    age(pod.metadata.creationTimestamp),
+    pod.status?.podIP ?? '<none>',
+    pod.spec?.nodeName ?? '<none>',
+    '<none>',
+    '<none>',
+  ];
 }
 
 /** The STATUS column of `kubectl get nodes`: the Ready condition, then `SchedulingDisabled` for a cordoned node. */
@@ -101,8 +112,16 @@ function nodeRoles(n: any): string {
 
 /** helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order. */
 function accessModes(modes: string[] | undefined): string {
-  const short: [string, string][] = [['ReadWriteOnce', 'RWO'], ['ReadOnlyMany', 'ROX'], ['ReadWriteMany', 'RWX'], ['ReadWriteOncePod', 'RWOP']];
-  return short.filter(([m]) => (modes ?? []).includes(m)).map(([, s]) => s).join(',');
+  const short: [string, string][] = [
+    ['ReadWriteOnce', 'RWO'],
+    ['ReadOnlyMany', 'ROX'],
+    ['ReadWriteMany', 'RWX'],
+    ['ReadWriteOncePod', 'RWOP'],
+  ];
+  return short
+    .filter(([m]) => (modes ?? []).includes(m))
+    .map(([, s]) => s)
+    .join(',');
 }
 
 /** listWithMoreString: the first three, then ` + N more...`; `<unset>` when empty. */
@@ -131,32 +150,102 @@ interface Printer {
 
 const PRINTERS: Record<string, Printer> = {
   Deployment: {
-    columns: [NAME, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Up-to-date', 'integer'),
+      col('Available', 'integer'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
     row: (d) => {
       const c = containersOf(d.spec?.template);
-      return [d.metadata.name, `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`, d.status?.updatedReplicas ?? 0, d.status?.availableReplicas ?? 0, age(d.metadata.creationTimestamp), c.names, c.images, labelSelectorString(d.spec?.selector)];
+      return [
+        d.metadata.name,
+        `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
+        d.status?.updatedReplicas ?? 0,
+        d.status?.availableReplicas ?? 0,
+        age(d.metadata.creationTimestamp),
+        c.names,
+        c.images,
+        labelSelectorString(d.spec?.selector),
+      ];
     },
   },
   ReplicaSet: {
-    columns: [NAME, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    columns: [
+      NAME,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
     row: (r) => {
       const c = containersOf(r.spec?.template);
-      return [r.metadata.name, r.spec?.replicas ?? 1, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, age(r.metadata.creationTimestamp), c.names, c.images, labelSelectorString(r.spec?.selector)];
+      return [
+        r.metadata.name,
+        r.spec?.replicas ?? 1,
+        r.status?.replicas ?? 0,
+        r.status?.readyReplicas ?? 0,
+        age(r.metadata.creationTimestamp),
+        c.names,
+        c.images,
+        labelSelectorString(r.spec?.selector),
+      ];
     },
   },
   StatefulSet: {
     columns: [NAME, col('Ready'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1)],
     row: (s) => {
       const c = containersOf(s.spec?.template);
-      return [s.metadata.name, `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 1}`, age(s.metadata.creationTimestamp), c.names, c.images];
+      return [
+        s.metadata.name,
+        `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 1}`,
+        age(s.metadata.creationTimestamp),
+        c.names,
+        c.images,
+      ];
     },
   },
   DaemonSet: {
-    columns: [NAME, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Up-to-date', 'integer'), col('Available', 'integer'), col('Node Selector'), AGE],
-    row: (s) => [s.metadata.name, s.status?.desiredNumberScheduled ?? 0, s.status?.currentNumberScheduled ?? 0, s.status?.numberReady ?? 0, s.status?.updatedNumberScheduled ?? 0, s.status?.numberAvailable ?? 0, '<none>', age(s.metadata.creationTimestamp)],
+    columns: [
+      NAME,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      col('Up-to-date', 'integer'),
+      col('Available', 'integer'),
+      col('Node Selector'),
+      AGE,
+    ],
+    row: (s) => [
+      s.metadata.name,
+      s.status?.desiredNumberScheduled ?? 0,
+      s.status?.currentNumberScheduled ?? 0,
+      s.status?.numberReady ?? 0,
+      s.status?.updatedNumberScheduled ?? 0,
+      s.status?.numberAvailable ?? 0,
+      '<none>',
+      age(s.metadata.creationTimestamp),
+    ],
   },
   Pod: {
-    columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 'string', 1), col('Node', 'string', 1), col('Nominated Node', 'string', 1), col('Readiness Gates', 'string', 1)],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Status'),
+      col('Restarts'),
+      AGE,
+      col('IP', 'string', 1),
+      col('Node', 'string', 1),
+      col('Nominated Node', 'string', 1),
+      col('Readiness Gates', 'string', 1),
+    ],
     row: podRow,
   },
   Service: {
@@ -175,23 +264,60 @@ const PRINTERS: Record<string, Printer> = {
   },
   ConfigMap: {
     columns: [NAME, col('Data', 'integer'), AGE],
-    row: (c) => [c.metadata.name, Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(c.metadata.creationTimestamp)],
+    row: (c) => [
+      c.metadata.name,
+      Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length,
+      age(c.metadata.creationTimestamp),
+    ],
   },
   Namespace: {
     columns: [NAME, col('Status'), AGE],
     row: (n) => [n.metadata.name, n.status?.phase ?? 'Active', age(n.metadata.creationTimestamp)],
   },
   Node: {
-    columns: [NAME, col('Status'), col('Roles'), AGE, col('Version'), col('Internal-IP', 'string', 1), col('External-IP', 'string', 1), col('OS-Image', 'string', 1), col('Kernel-Version', 'string', 1), col('Container-Runtime', 'string', 1)],
+    columns: [
+      NAME,
+      col('Status'),
+      col('Roles'),
+      AGE,
+      col('Version'),
+      col('Internal-IP', 'string', 1),
+      col('External-IP', 'string', 1),
+      col('OS-Image', 'string', 1),
+      col('Kernel-Version', 'string', 1),
+      col('Container-Runtime', 'string', 1),
+    ],
     row: (n) => {
       const address = (type: string) => (n.status?.addresses ?? []).find((a: any) => a.type === type)?.address ?? '<none>';
       const info = n.status?.nodeInfo ?? {};
-      return [n.metadata.name, nodeStatus(n), nodeRoles(n), age(n.metadata.creationTimestamp), info.kubeletVersion ?? '', address('InternalIP'), address('ExternalIP'), info.osImage ?? '<unknown>', info.kernelVersion ?? '<unknown>', info.containerRuntimeVersion ?? '<unknown>'];
+      return [
+        n.metadata.name,
+        nodeStatus(n),
+        nodeRoles(n),
+        age(n.metadata.creationTimestamp),
+        info.kubeletVersion ?? '',
+        address('InternalIP'),
+        address('ExternalIP'),
+        info.osImage ?? '<unknown>',
+        info.kernelVersion ?? '<unknown>',
+        info.containerRuntimeVersion ?? '<unknown>',
+      ];
     },
   },
   Event: {
     // The real column set: Name, Subobject, Source, First Seen and Count only with -o wide.
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 'string', 1), col('Source', 'string', 1), col('Message'), col('First Seen', 'string', 1), col('Count', 'string', 1), col('Name', 'string', 1, 'name')],
+    columns: [
+      col('Last Seen'),
+      col('Type'),
+      col('Reason'),
+      col('Object'),
+      col('Subobject', 'string', 1),
+      col('Source', 'string', 1),
+      col('Message'),
+      col('First Seen', 'string', 1),
+      col('Count', 'string', 1),
+      col('Name', 'string', 1, 'name'),
+    ],
     row: (e) => [
       age(e.lastTimestamp ?? e.eventTime),
       e.type ?? 'Normal',
@@ -211,19 +337,63 @@ const PRINTERS: Record<string, Printer> = {
     row: (s) => [s.metadata.name, s.type ?? 'Opaque', Object.keys(s.data ?? {}).length, age(s.metadata.creationTimestamp)],
   },
   PersistentVolume: {
-    columns: [NAME, col('Capacity'), col('Access Modes'), col('Reclaim Policy'), col('Status'), col('Claim'), col('StorageClass'), col('VolumeAttributesClass'), col('Reason'), AGE, col('VolumeMode', 'string', 1)],
+    columns: [
+      NAME,
+      col('Capacity'),
+      col('Access Modes'),
+      col('Reclaim Policy'),
+      col('Status'),
+      col('Claim'),
+      col('StorageClass'),
+      col('VolumeAttributesClass'),
+      col('Reason'),
+      AGE,
+      col('VolumeMode', 'string', 1),
+    ],
     row: (v) => {
       const claim = v.spec?.claimRef ? `${v.spec.claimRef.namespace}/${v.spec.claimRef.name}` : '';
       const phase = v.metadata.deletionTimestamp ? 'Terminating' : (v.status?.phase ?? '');
-      return [v.metadata.name, v.spec?.capacity?.storage ?? '', accessModes(v.spec?.accessModes), v.spec?.persistentVolumeReclaimPolicy ?? '', phase, claim, v.spec?.storageClassName ?? '', v.spec?.volumeAttributesClassName || '<unset>', v.status?.reason ?? '', age(v.metadata.creationTimestamp), v.spec?.volumeMode ?? '<unset>'];
+      return [
+        v.metadata.name,
+        v.spec?.capacity?.storage ?? '',
+        accessModes(v.spec?.accessModes),
+        v.spec?.persistentVolumeReclaimPolicy ?? '',
+        phase,
+        claim,
+        v.spec?.storageClassName ?? '',
+        v.spec?.volumeAttributesClassName || '<unset>',
+        v.status?.reason ?? '',
+        age(v.metadata.creationTimestamp),
+        v.spec?.volumeMode ?? '<unset>',
+      ];
     },
   },
   PersistentVolumeClaim: {
-    columns: [NAME, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), col('VolumeAttributesClass'), AGE, col('VolumeMode', 'string', 1)],
+    columns: [
+      NAME,
+      col('Status'),
+      col('Volume'),
+      col('Capacity'),
+      col('Access Modes'),
+      col('StorageClass'),
+      col('VolumeAttributesClass'),
+      AGE,
+      col('VolumeMode', 'string', 1),
+    ],
     row: (c) => {
       const bound = Boolean(c.spec?.volumeName);
       const phase = c.metadata.deletionTimestamp ? 'Terminating' : (c.status?.phase ?? '');
-      return [c.metadata.name, phase, c.spec?.volumeName ?? '', bound ? (c.status?.capacity?.storage ?? '') : '', bound ? accessModes(c.status?.accessModes) : '', c.spec?.storageClassName ?? '', c.spec?.volumeAttributesClassName || '<unset>', age(c.metadata.creationTimestamp), c.spec?.volumeMode ?? '<unset>'];
+      return [
+        c.metadata.name,
+        phase,
+        c.spec?.volumeName ?? '',
+        bound ? (c.status?.capacity?.storage ?? '') : '',
+        bound ? accessModes(c.status?.accessModes) : '',
+        c.spec?.storageClassName ?? '',
+        c.spec?.volumeAttributesClassName || '<unset>',
+        age(c.metadata.creationTimestamp),
+        c.spec?.volumeMode ?? '<unset>',
+      ];
     },
   },
   Endpoints: {
@@ -235,14 +405,25 @@ const PRINTERS: Record<string, Printer> = {
     row: (s) => [
       s.metadata.name,
       s.addressType ?? '',
-      listWithMore((s.ports ?? []).map((p: any) => (p.port !== undefined && p.port !== null ? String(p.port) : (p.name ?? '*'))), '<unset>'),
-      listWithMore((s.endpoints ?? []).flatMap((e: any) => e.addresses ?? []), '<unset>'),
+      listWithMore(
+        (s.ports ?? []).map((p: any) => (p.port !== undefined && p.port !== null ? String(p.port) : (p.name ?? '*'))),
+        '<unset>',
+      ),
+      listWithMore(
+        (s.endpoints ?? []).flatMap((e: any) => e.addresses ?? []),
+        '<unset>',
+      ),
       age(s.metadata.creationTimestamp),
     ],
   },
   PodMetrics: {
     columns: [NAME, col('CPU'), col('Memory'), col('Window')],
-    row: (m) => [m.metadata.name, (m.containers ?? []).map((c: any) => c.usage.cpu).join(','), (m.containers ?? []).map((c: any) => c.usage.memory).join(','), m.window],
+    row: (m) => [
+      m.metadata.name,
+      (m.containers ?? []).map((c: any) => c.usage.cpu).join(','),
+      (m.containers ?? []).map((c: any) => c.usage.memory).join(','),
+      m.window,
+    ],
   },
   NodeMetrics: {
     columns: [NAME, col('CPU'), col('Memory'), col('Window')],
@@ -254,7 +435,10 @@ const PRINTERS: Record<string, Printer> = {
   },
 };
 
-const DEFAULT_PRINTER: Printer = { columns: [NAME, col('Created At', 'date')], row: (o) => [o.metadata.name, o.metadata.creationTimestamp] };
+const DEFAULT_PRINTER: Printer = {
+  columns: [NAME, col('Created At', 'date')],
+  row: (o) => [o.metadata.name, o.metadata.creationTimestamp],
+};
 
 export function wantsTable(accept: string | undefined): boolean {
   return /as=Table/.test(accept ?? '');

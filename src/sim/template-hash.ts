@@ -31,7 +31,10 @@ export function withoutHash(template: any): any {
 }
 
 export function templateHash(template: any, collisionCount = 0): string {
-  const digest = createHash('sha256').update(canonical(withoutHash(template))).update(String(collisionCount)).digest();
+  const digest = createHash('sha256')
+    .update(canonical(withoutHash(template)))
+    .update(String(collisionCount))
+    .digest();
   return [...digest.subarray(0, 10)].map((b) => SAFE[b % SAFE.length]).join('');
 }
 

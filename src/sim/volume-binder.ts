@@ -12,7 +12,14 @@ import type { ObjectStore } from './store.ts';
 const storage = (q: unknown): number => (typeof q === 'string' ? (parseQuantity(q) ?? 0) : typeof q === 'number' ? q : 0);
 
 function claimRef(pvc: any): any {
-  return { kind: 'PersistentVolumeClaim', namespace: pvc.metadata.namespace, name: pvc.metadata.name, uid: pvc.metadata.uid, apiVersion: 'v1', resourceVersion: pvc.metadata.resourceVersion };
+  return {
+    kind: 'PersistentVolumeClaim',
+    namespace: pvc.metadata.namespace,
+    name: pvc.metadata.name,
+    uid: pvc.metadata.uid,
+    apiVersion: 'v1',
+    resourceVersion: pvc.metadata.resourceVersion,
+  };
 }
 
 function fits(pv: any, pvc: any): boolean {
@@ -31,7 +38,9 @@ export function reconcileVolumes(store: ObjectStore, events: EventRecorder): voi
     let phase: string;
     if (!ref) phase = 'Available';
     else {
-      const claim = claimByUid.get(ref.uid) ?? claims.find((c) => ref.uid === undefined && c.metadata.namespace === ref.namespace && c.metadata.name === ref.name);
+      const claim =
+        claimByUid.get(ref.uid) ??
+        claims.find((c) => ref.uid === undefined && c.metadata.namespace === ref.namespace && c.metadata.name === ref.name);
       if (claim) phase = 'Bound';
       else if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete' && pv.status?.phase === 'Bound') {
         store.delete('PersistentVolume', '', pv.metadata.name);
@@ -53,7 +62,13 @@ export function reconcileVolumes(store: ObjectStore, events: EventRecorder): voi
         if (pvc.status?.phase === 'Bound') {
           pvc.status = { ...pvc.status, phase: 'Lost' };
           store.update(pvc);
-          events.record(pvc, 'Warning', 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!', 'persistentvolume-controller');
+          events.record(
+            pvc,
+            'Warning',
+            'ClaimLost',
+            'Bound claim has lost its PersistentVolume. Data on the volume is lost!',
+            'persistentvolume-controller',
+          );
         }
         continue;
       }
@@ -81,7 +96,9 @@ export function reconcileVolumes(store: ObjectStore, events: EventRecorder): voi
         pvc.status = { phase: 'Pending' };
         store.update(pvc);
       }
-      const why = pvc.spec?.storageClassName ? `storageclass.storage.k8s.io "${pvc.spec.storageClassName}" not found` : 'no persistent volumes available for this claim and no storage class is set';
+      const why = pvc.spec?.storageClassName
+        ? `storageclass.storage.k8s.io "${pvc.spec.storageClassName}" not found`
+        : 'no persistent volumes available for this claim and no storage class is set';
       events.record(pvc, pvc.spec?.storageClassName ? 'Warning' : 'Normal', 'FailedBinding', why, 'persistentvolume-controller');
       continue;
     }
@@ -90,7 +107,11 @@ export function reconcileVolumes(store: ObjectStore, events: EventRecorder): voi
     pv.status = { ...(pv.status ?? {}), phase: 'Bound' };
     store.update(pv);
     pvc.spec.volumeName = pv.metadata.name;
-    pvc.metadata.annotations = { ...(pvc.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+    pvc.metadata.annotations = {
+      ...(pvc.metadata.annotations ?? {}),
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+    };
     pvc.status = { phase: 'Bound', accessModes: pv.spec.accessModes, capacity: { ...pv.spec.capacity } };
     store.update(pvc);
   }

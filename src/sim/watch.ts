@@ -66,12 +66,24 @@ export function serveWatch(store: ObjectStore, spec: WatchSpec, res: ServerRespo
       send('ADDED', wireObj(obj));
     }
     if (spec.sendInitialEvents && spec.allowBookmarks) {
-      send('BOOKMARK', { kind: spec.type.kind, apiVersion, metadata: { resourceVersion: store.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      send('BOOKMARK', {
+        kind: spec.type.kind,
+        apiVersion,
+        metadata: { resourceVersion: store.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
+      });
     }
   } else {
     const since = store.changesSince(Number(rv));
     if (since === undefined || Number.isNaN(Number(rv))) {
-      send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${rv} (${store.oldestWatchableRv})`, reason: 'Expired', code: 410 });
+      send('ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${rv} (${store.oldestWatchableRv})`,
+        reason: 'Expired',
+        code: 410,
+      });
       ended = true;
       res.end();
       onEnd();
@@ -88,7 +100,8 @@ export function serveWatch(store: ObjectStore, spec: WatchSpec, res: ServerRespo
   }
 
   const unsubscribe = store.subscribe(deliver);
-  const timer = spec.timeoutSeconds !== undefined && spec.timeoutSeconds > 0 ? setTimeout(() => stop(), spec.timeoutSeconds * 1000) : undefined;
+  const timer =
+    spec.timeoutSeconds !== undefined && spec.timeoutSeconds > 0 ? setTimeout(() => stop(), spec.timeoutSeconds * 1000) : undefined;
   const stop = (): void => {
     if (ended) return;
     ended = true;

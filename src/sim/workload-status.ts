@@ -16,8 +16,25 @@ export function statefulSetStatus(store: ObjectStore, namespace: string, name: s
   const changed = old.updateRevision !== updateRevision || old.observedGeneration !== s.metadata.generation || old.replicas !== replicas;
   const done = complete || !old.updateRevision;
   const status = done
-    ? { observedGeneration: s.metadata.generation, replicas, readyReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas, availableReplicas: replicas, currentRevision: updateRevision, updateRevision, collisionCount: 0 }
-    : { ...old, observedGeneration: s.metadata.generation, replicas, updatedReplicas: 0, updateRevision, currentRevision: old.currentRevision ?? updateRevision };
+    ? {
+        observedGeneration: s.metadata.generation,
+        replicas,
+        readyReplicas: replicas,
+        currentReplicas: replicas,
+        updatedReplicas: replicas,
+        availableReplicas: replicas,
+        currentRevision: updateRevision,
+        updateRevision,
+        collisionCount: 0,
+      }
+    : {
+        ...old,
+        observedGeneration: s.metadata.generation,
+        replicas,
+        updatedReplicas: 0,
+        updateRevision,
+        currentRevision: old.currentRevision ?? updateRevision,
+      };
   if (!changed && !(complete && old.currentRevision !== updateRevision)) return old.currentRevision === updateRevision ? 'done' : 'rolling';
   s.status = status;
   store.update(s);
@@ -32,7 +49,15 @@ export function daemonSetStatus(store: ObjectStore, namespace: string, name: str
   const done = complete || old.observedGeneration === undefined;
   if (!changed && !complete) return 'done';
   s.status = done
-    ? { currentNumberScheduled: 1, numberMisscheduled: 0, desiredNumberScheduled: 1, numberReady: 1, observedGeneration: s.metadata.generation, updatedNumberScheduled: 1, numberAvailable: 1 }
+    ? {
+        currentNumberScheduled: 1,
+        numberMisscheduled: 0,
+        desiredNumberScheduled: 1,
+        numberReady: 1,
+        observedGeneration: s.metadata.generation,
+        updatedNumberScheduled: 1,
+        numberAvailable: 1,
+      }
     : { ...old, observedGeneration: s.metadata.generation, updatedNumberScheduled: 0, numberUnavailable: 1 };
   store.update(s);
   return done ? 'done' : 'rolling';

@@ -23,7 +23,10 @@ export class ConsoleSessionStore {
   }
 
   set(sessionId: string, session: unknown, callback: Callback): void {
-    storeCall(() => this.#redis.set(this.#keys.consoleSession(sessionId), JSON.stringify(session), 'PX', this.#ttlMs)).then(() => callback(), callback);
+    storeCall(() => this.#redis.set(this.#keys.consoleSession(sessionId), JSON.stringify(session), 'PX', this.#ttlMs)).then(
+      () => callback(),
+      callback,
+    );
   }
 
   get(sessionId: string, callback: SessionCallback): void {
@@ -33,5 +36,4 @@ export class ConsoleSessionStore {
   destroy(sessionId: string, callback: Callback): void {
     storeCall(() => this.#redis.del(this.#keys.consoleSession(sessionId))).then(() => callback(), callback);
   }
-
 }

@@ -42,10 +42,17 @@ export class DurabilityBarrier {
     try {
       acked = await this.#connection().wait(this.#o.minReplicas, this.#o.timeoutMs);
     } catch (err) {
-      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `Redis: cannot confirm the writes reached a replica: ${(err as Error).message}`, { cause: err });
+      throw new RemediatorError(
+        'REM_ERR_STORE_UNAVAILABLE',
+        `Redis: cannot confirm the writes reached a replica: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (acked < this.#o.minReplicas) {
-      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `Redis: ${acked} of ${this.#o.minReplicas} replica(s) acknowledged the writes within ${this.#o.timeoutMs} ms; they are not durable yet`);
+      throw new RemediatorError(
+        'REM_ERR_STORE_UNAVAILABLE',
+        `Redis: ${acked} of ${this.#o.minReplicas} replica(s) acknowledged the writes within ${this.#o.timeoutMs} ms; they are not durable yet`,
+      );
     }
   }
 

@@ -98,7 +98,14 @@ function serverConnector(settings: RedisSettings): RedisConnector {
   return {
     topology: s ? 'sentinel' : 'standalone',
     command(commandTimeout, options = {}) {
-      const opts: RedisOptions = { ...where, ...sentinelRetry(options), ...failFast(commandTimeout), retryStrategy: retry(options, 100, 2000), lazyConnect: false, ...autoPipelining };
+      const opts: RedisOptions = {
+        ...where,
+        ...sentinelRetry(options),
+        ...failFast(commandTimeout),
+        retryStrategy: retry(options, 100, 2000),
+        lazyConnect: false,
+        ...autoPipelining,
+      };
       return quiet(s ? new Redis(opts) : new Redis(settings.url, opts));
     },
     worker(options = {}) {
@@ -143,7 +150,12 @@ function clusterConnector(settings: RedisSettings, cluster: NonNullable<RedisSet
             enableOfflineQueue: false,
             ...autoPipelining,
             clusterRetryStrategy: clusterRetry(options, 2000),
-            redisOptions: { ...node, commandTimeout: f.commandTimeout, connectTimeout: f.connectTimeout, maxRetriesPerRequest: f.maxRetriesPerRequest },
+            redisOptions: {
+              ...node,
+              commandTimeout: f.commandTimeout,
+              connectTimeout: f.connectTimeout,
+              maxRetriesPerRequest: f.maxRetriesPerRequest,
+            },
           }),
         ),
       );

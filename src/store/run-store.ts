@@ -156,8 +156,16 @@ export class RunStore {
   async absorbQueued(runId: string, by: string, decision: Decision & { runId: string; reason: 'absorbed' }): Promise<boolean> {
     const cancel = JSON.stringify({ by, reason: decision.message, at: decision.at });
     const episodeDecisions = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
-    const done = await storeCall(
-      () => this.#redis.remAbsorbQueued(this.keys.run(runId), this.keys.runDecisions(runId), episodeDecisions || this.keys.runDecisions(runId), cancel, JSON.stringify(decision), DECISIONS_KEPT, episodeDecisions ? this.#retentionSeconds : 0),
+    const done = await storeCall(() =>
+      this.#redis.remAbsorbQueued(
+        this.keys.run(runId),
+        this.keys.runDecisions(runId),
+        episodeDecisions || this.keys.runDecisions(runId),
+        cancel,
+        JSON.stringify(decision),
+        DECISIONS_KEPT,
+        episodeDecisions ? this.#retentionSeconds : 0,
+      ),
     );
     if (done === 1) this.#onDecision(decision);
     return done === 1;
@@ -171,10 +179,31 @@ export class RunStore {
   async ingestFiring(claims: FiringClaim[], now: string): Promise<FiringClaimResult[][]> {
     if (claims.length === 0) return [];
     const runPrefix = this.keys.run('');
-    const args: Array<string | number> = [now, Date.parse(now), this.#retentionSeconds, DECISIONS_KEPT, REPEATS_RECORDED, this.keys.runs(), this.keys.runsQueued(), runPrefix, this.keys.runDecisions('').slice(runPrefix.length), this.keys.runJob('')];
+    const args: Array<string | number> = [
+      now,
+      Date.parse(now),
+      this.#retentionSeconds,
+      DECISIONS_KEPT,
+      REPEATS_RECORDED,
+      this.keys.runs(),
+      this.keys.runsQueued(),
+      runPrefix,
+      this.keys.runDecisions('').slice(runPrefix.length),
+      this.keys.runJob(''),
+    ];
     for (const c of claims) {
-      args.push(c.episodeId, this.keys.episode(c.episodeId), this.keys.episodeDecisions(c.episodeId), c.alert.fingerprint, c.alert.startsAt, JSON.stringify(c.alert.labels), c.runs.length, c.runs.length === 0 ? JSON.stringify(c.unmatched) : '');
-      for (const r of c.runs) args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
+      args.push(
+        c.episodeId,
+        this.keys.episode(c.episodeId),
+        this.keys.episodeDecisions(c.episodeId),
+        c.alert.fingerprint,
+        c.alert.startsAt,
+        JSON.stringify(c.alert.labels),
+        c.runs.length,
+        c.runs.length === 0 ? JSON.stringify(c.unmatched) : '',
+      );
+      for (const r of c.runs)
+        args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
     const created: string[] = [];
@@ -216,9 +245,18 @@ export class RunStore {
   async resolveEpisode(episodeId: string, alert: AlertView, now: string): Promise<string[]> {
     const key = this.keys.episode(episodeId);
     await this.touchEpisode(episodeId, alert, now);
-    const [, , fields] = (await storeCall(() => this.#redis.multi().hset(key, 'status', 'resolved').hsetnx(key, 'resolvedAt', alert.endsAt ?? now).hgetall(key).exec())) as Array<[Error | null, unknown]>;
+    const [, , fields] = (await storeCall(() =>
+      this.#redis
+        .multi()
+        .hset(key, 'status', 'resolved')
+        .hsetnx(key, 'resolvedAt', alert.endsAt ?? now)
+        .hgetall(key)
+        .exec(),
+    )) as Array<[Error | null, unknown]>;
     const all = (fields?.[1] ?? {}) as Record<string, string>;
-    const runIds = Object.entries(all).filter(([k]) => k.startsWith('run:')).map(([, v]) => v);
+    const runIds = Object.entries(all)
+      .filter(([k]) => k.startsWith('run:'))
+      .map(([, v]) => v);
     if (runIds.length > 0) {
       const m = this.#redis.multi();
       for (const id of runIds) m.hsetnx(this.keys.run(id), 'alertResolvedAt', alert.endsAt ?? now);
@@ -271,8 +309,10 @@ export class RunStore {
    */
   #appendDecision(m: ChainableCommander, decision: Decision): boolean {
     const json = JSON.stringify(decision);
-    if (decision.runId) m.rpush(this.keys.runDecisions(decision.runId), json).ltrim(this.keys.runDecisions(decision.runId), -DECISIONS_KEPT, -1);
-    if (decision.runId && decision.reason === 'awaiting_approval') m.zadd(this.keys.approvalsUnannounced(), Date.parse(decision.at), decision.runId);
+    if (decision.runId)
+      m.rpush(this.keys.runDecisions(decision.runId), json).ltrim(this.keys.runDecisions(decision.runId), -DECISIONS_KEPT, -1);
+    if (decision.runId && decision.reason === 'awaiting_approval')
+      m.zadd(this.keys.approvalsUnannounced(), Date.parse(decision.at), decision.runId);
     if (decision.episodeId) {
       m.rpush(this.keys.episodeDecisions(decision.episodeId), json)
         .ltrim(this.keys.episodeDecisions(decision.episodeId), -DECISIONS_KEPT, -1)
@@ -290,14 +330,18 @@ export class RunStore {
   }
 
   async getRun(id: string): Promise<RunView | undefined> {
-    const [h, decisions] = await storeCall(() => Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]));
+    const [h, decisions] = await storeCall(() =>
+      Promise.all([this.#redis.hgetall(this.keys.run(id)), this.#redis.lrange(this.keys.runDecisions(id), 0, -1)]),
+    );
     if (!h.record) return undefined;
     return toView(h, decisions);
   }
 
   /** Saves the engine state and the status derived from it (the worker is the only writer of these fields). */
   async saveState(id: string, state: RunState): Promise<void> {
-    await storeCall(() => this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()));
+    await storeCall(() =>
+      this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()),
+    );
   }
 
   /** Stores an operator's answer to a plan; the worker reads it when the run wakes. */
@@ -324,11 +368,23 @@ export class RunStore {
    * entries are looked at per page: a filter that matches little answers a short page with a `next` cursor.
    */
   async listRuns(filter: RunFilter): Promise<{ runs: RunView[]; next?: string }> {
-    const from = filter.cursor ? decodeCursor(filter.cursor) : { score: filter.until === undefined ? '+inf' : String(filter.until), id: '' };
+    const from = filter.cursor
+      ? decodeCursor(filter.cursor)
+      : { score: filter.until === undefined ? '+inf' : String(filter.until), id: '' };
     const lower = filter.since === undefined ? '-inf' : String(filter.since);
-    const flat = await storeCall(
-      () =>
-        this.#redis.remListRuns(this.keys.runs(), this.keys.run(''), from.score, from.id, lower, filter.limit, LIST_SCAN_BOUND, filter.status ?? '', filter.playbook ?? '', filter.target ?? ''),
+    const flat = await storeCall(() =>
+      this.#redis.remListRuns(
+        this.keys.runs(),
+        this.keys.run(''),
+        from.score,
+        from.id,
+        lower,
+        filter.limit,
+        LIST_SCAN_BOUND,
+        filter.status ?? '',
+        filter.playbook ?? '',
+        filter.target ?? '',
+      ),
     );
     const sep = flat.length - 3;
     const ids = flat.slice(0, sep);
@@ -342,8 +398,13 @@ export class RunStore {
 
   /** How many runs created in the window (ms, inclusive; default all) have each status; one round trip. */
   async countRuns(window: { since?: number; until?: number } = {}): Promise<Partial<Record<RunStatus, number>>> {
-    const flat = await storeCall(
-      () => this.#redis.remCountRuns(this.keys.runs(), this.keys.run(''), window.since === undefined ? '-inf' : String(window.since), window.until === undefined ? '+inf' : String(window.until)),
+    const flat = await storeCall(() =>
+      this.#redis.remCountRuns(
+        this.keys.runs(),
+        this.keys.run(''),
+        window.since === undefined ? '-inf' : String(window.since),
+        window.until === undefined ? '+inf' : String(window.until),
+      ),
     );
     const out: Partial<Record<RunStatus, number>> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as RunStatus] = Number(flat[i + 1]);
@@ -362,8 +423,10 @@ export class RunStore {
   async trim(maxRecords: number, maxAgeMs: number, now = Date.now()): Promise<number> {
     const total = await storeCall(() => this.#redis.zcard(this.keys.runs()));
     const candidates = new Set<string>();
-    if (total > maxRecords) for (const id of await storeCall(() => this.#redis.zrange(this.keys.runs(), 0, String(total - maxRecords - 1)))) candidates.add(id);
-    for (const id of await storeCall(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - maxAgeMs), 'LIMIT', 0, 500))) candidates.add(id);
+    if (total > maxRecords)
+      for (const id of await storeCall(() => this.#redis.zrange(this.keys.runs(), 0, String(total - maxRecords - 1)))) candidates.add(id);
+    for (const id of await storeCall(() => this.#redis.zrangebyscore(this.keys.runs(), '-inf', String(now - maxAgeMs), 'LIMIT', 0, 500)))
+      candidates.add(id);
     // Waits nobody announces (no approval targets) are forgotten with the runs of their age.
     await storeCall(() => this.#redis.zremrangebyscore(this.keys.approvalsUnannounced(), '-inf', String(now - maxAgeMs)));
     let removed = 0;
@@ -400,7 +463,9 @@ export class RunStore {
    */
   async unannouncedApprovals(olderThanMs: number, now: number, limit = 100): Promise<UnannouncedApproval[]> {
     const index = this.keys.approvalsUnannounced();
-    const flat = await storeCall(() => this.#redis.zrangebyscore(index, '-inf', String(now - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit));
+    const flat = await storeCall(() =>
+      this.#redis.zrangebyscore(index, '-inf', String(now - olderThanMs), 'WITHSCORES', 'LIMIT', 0, limit),
+    );
     const found: UnannouncedApproval[] = [];
     for (let i = 0; i < flat.length; i += 2) found.push({ runId: flat[i]!, at: Number(flat[i + 1]) });
     if (found.length === 0) return [];
@@ -432,7 +497,17 @@ export class RunStore {
   async recordFinalDecision(decision: Decision & { runId: string }, options: { markOnly?: boolean } = {}): Promise<boolean> {
     const episode = decision.episodeId ? this.keys.episodeDecisions(decision.episodeId) : '';
     const keys = [this.keys.run(decision.runId), this.keys.runDecisions(decision.runId), ...(episode ? [episode] : [])];
-    const written = await storeCall(() => this.#redis.remDecideFinal(keys.length, ...keys, decision.at, JSON.stringify(decision), DECISIONS_KEPT, this.#retentionSeconds, options.markOnly ? '0' : '1'));
+    const written = await storeCall(() =>
+      this.#redis.remDecideFinal(
+        keys.length,
+        ...keys,
+        decision.at,
+        JSON.stringify(decision),
+        DECISIONS_KEPT,
+        this.#retentionSeconds,
+        options.markOnly ? '0' : '1',
+      ),
+    );
     if (written === 1 && !options.markOnly) this.#onDecision(decision);
     return written === 1;
   }

@@ -14,7 +14,11 @@ const ns = 'ai-ninja';
 const apps = ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics'];
 
 t.test('a healthy cluster: every node Ready, no cause, and the rollouts of the last hour with their times', async (t) => {
-  await runAction(restart, { namespace: ns, name: 'phone-gateway' }, { services, clock: new ManualClock(Date.now()), run: { id: 'run-c1' } });
+  await runAction(
+    restart,
+    { namespace: ns, name: 'phone-gateway' },
+    { services, clock: new ManualClock(Date.now()), run: { id: 'run-c1' } },
+  );
   await sim.settle();
   const r = await runAction(snapshot, { namespace: ns, deployments: apps }, { services });
   t.equal(r.status, 'ok');
@@ -43,7 +47,10 @@ t.test('a NotReady node and a node under memory pressure are infrastructure caus
   const r = await runAction(snapshot, { namespace: ns }, { services });
   const out = (r as any).output;
   t.equal(out.infrastructure, true);
-  t.match(out.causes, ['node worker-2 NotReady (NodeStatusUnknown: Kubelet stopped posting node status.)', 'node worker-3 has MemoryPressure']);
+  t.match(out.causes, [
+    'node worker-2 NotReady (NodeStatusUnknown: Kubelet stopped posting node status.)',
+    'node worker-3 has MemoryPressure',
+  ]);
   t.match((r as any).summary, /^infrastructure: node worker-2 NotReady/);
   await t.rejects(runAction(snapshot, { namespace: ns, failOnInfrastructure: true }, { services }), {
     code: 'REM_ERR_INFRASTRUCTURE',
@@ -55,7 +62,10 @@ t.test('a NotReady node and a node under memory pressure are infrastructure caus
 t.test('a ConfigMap a Deployment needs is missing: a cause naming who uses it; an optional one is not', async (t) => {
   addDeployment(sim, { namespace: ns, name: 'billing', image: 'ai-ninja/billing:1' });
   const live = sim.get('Deployment', ns, 'billing');
-  live.spec.template.spec.containers[0].envFrom = [{ configMapRef: { name: 'billing-config' } }, { configMapRef: { name: 'billing-extra', optional: true } }];
+  live.spec.template.spec.containers[0].envFrom = [
+    { configMapRef: { name: 'billing-config' } },
+    { configMapRef: { name: 'billing-extra', optional: true } },
+  ];
   live.spec.template.spec.volumes = [{ name: 'cfg', configMap: { name: 'app-config' } }];
   sim.put(live);
   const r = await runAction(snapshot, { namespace: ns, deployments: ['billing'] }, { services });
@@ -66,7 +76,10 @@ t.test('a ConfigMap a Deployment needs is missing: a cause naming who uses it; a
     { kind: 'ConfigMap', name: 'billing-extra', present: false, optional: true },
   ]);
   t.ok(out.causes.includes('ConfigMap billing-config is missing (used by billing)'));
-  t.notOk(out.causes.some((c: string) => c.includes('billing-extra')), 'a missing optional ConfigMap is no cause');
+  t.notOk(
+    out.causes.some((c: string) => c.includes('billing-extra')),
+    'a missing optional ConfigMap is no cause',
+  );
 });
 
 t.test('ConfigMap changes of the last hour come from managedFields: who, how and when', async (t) => {
@@ -115,7 +128,10 @@ t.test('Secrets a Deployment needs: present or missing, and never their values i
     { kind: 'Secret', name: 'api-key', present: false, usedBy: ['ledger'] },
   ]);
   t.ok(out.causes.includes('Secret api-key is missing (used by ledger)'));
-  t.ok(out.changes.configChanges.some((c: any) => c.kind === 'Secret' && c.name === 'db-creds'), 'the new Secret is a change of the last hour');
+  t.ok(
+    out.changes.configChanges.some((c: any) => c.kind === 'Secret' && c.name === 'db-creds'),
+    'the new Secret is a change of the last hour',
+  );
   const json = JSON.stringify(r);
   t.notOk(json.includes('hunter2'), 'no value');
   t.notOk(json.includes(Buffer.from('hunter2-very-secret').toString('base64')), 'not even base64-encoded');
@@ -124,7 +140,10 @@ t.test('Secrets a Deployment needs: present or missing, and never their values i
 t.test('a claim that is not Bound is a cause; so is a node the sim makes NotReady', async (t) => {
   const file = `${process.env.TMPDIR ?? '/tmp'}/pvc-${process.pid}.yaml`;
   const { writeFile, rm } = await import('node:fs/promises');
-  await writeFile(file, `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: { name: recordings, namespace: ${ns} }\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: { requests: { storage: 10Gi } }\n  storageClassName: nowhere\n`);
+  await writeFile(
+    file,
+    `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: { name: recordings, namespace: ${ns} }\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: { requests: { storage: 10Gi } }\n  storageClassName: nowhere\n`,
+  );
   t.teardown(() => rm(file, { force: true }));
   await kubectl(kubeconfig, 'apply', '-f', file);
   sim.faults.nodeNotReady('kube-sim-node');
@@ -132,10 +151,19 @@ t.test('a claim that is not Bound is a cause; so is a node the sim makes NotRead
   await sim.settle();
   const r = await runAction(snapshot, { namespace: ns }, { services });
   const out = (r as any).output;
-  t.match(out.storage.claims.find((c: any) => c.name === 'recordings'), { phase: 'Pending', storageClass: 'nowhere' });
+  t.match(
+    out.storage.claims.find((c: any) => c.name === 'recordings'),
+    { phase: 'Pending', storageClass: 'nowhere' },
+  );
   t.ok(out.causes.includes('PersistentVolumeClaim recordings is Pending'), out.causes.join('; '));
-  t.ok(out.causes.some((c: string) => /^node kube-sim-node NotReady/.test(c)), out.causes.join('; '));
-  t.match(out.nodes.find((n: any) => n.name === 'kube-sim-node'), { ready: 'Unknown' });
+  t.ok(
+    out.causes.some((c: string) => /^node kube-sim-node NotReady/.test(c)),
+    out.causes.join('; '),
+  );
+  t.match(
+    out.nodes.find((n: any) => n.name === 'kube-sim-node'),
+    { ready: 'Unknown' },
+  );
 });
 
 // Last: the denial stays for the rest of the file.

@@ -16,23 +16,41 @@ const services = { kube };
 const nodeRequests = (from: number) => requestsSince(sim, from).filter((r) => r.path.startsWith('/api/v1/nodes'));
 const unschedulable = (name: string) => sim.get('Node', '', name).spec.unschedulable === true;
 
-t.test('cordons like kubectl: one GET, one strategic merge patch of spec.unschedulable, an Event, the change with its before-state', async (t) => {
-  sim.put(nodeObject({ name: 'worker-1' }));
-  const from = sim.requests.length;
-  const r = await runAction(cordon, { name: 'worker-1' }, { services, run: { id: 'run-1' }, step: { id: 'cordon' } });
-  t.match(r, { status: 'ok', summary: 'node worker-1 cordoned', output: { target: { kind: 'Node', name: 'worker-1' }, unschedulable: true, changed: true } });
-  t.same((r as any).changes, [{ target: { kind: 'Node', name: 'worker-1' }, before: { unschedulable: false }, after: { unschedulable: true }, action: 'kube.cordon', step: 'cordon' }]);
-  const calls = nodeRequests(from);
-  t.same(calls.map((c) => `${c.method} ${c.path}`), ['GET /api/v1/nodes/worker-1', 'PATCH /api/v1/nodes/worker-1']);
-  t.equal(calls[1]!.contentType, 'application/strategic-merge-patch+json');
-  t.same(JSON.parse(calls[1]!.body), { spec: { unschedulable: true } }, 'the body kubectl cordon sends');
-  t.ok(unschedulable('worker-1'));
-  t.match(await kubectl(kubeconfig, 'get', 'nodes'), /^worker-1\s+Ready,SchedulingDisabled\s/m, 'kubectl get nodes shows it cordoned');
-  const events = sim.list('Event', 'default').filter((e: any) => e.reason === 'RemediatorCordon');
-  t.equal(events.length, 1, 'the Event of a cluster-scoped object lives in namespace default');
-  t.match(events[0].involvedObject, { apiVersion: 'v1', kind: 'Node', name: 'worker-1' });
-  t.notOk(events[0].involvedObject.namespace);
-});
+t.test(
+  'cordons like kubectl: one GET, one strategic merge patch of spec.unschedulable, an Event, the change with its before-state',
+  async (t) => {
+    sim.put(nodeObject({ name: 'worker-1' }));
+    const from = sim.requests.length;
+    const r = await runAction(cordon, { name: 'worker-1' }, { services, run: { id: 'run-1' }, step: { id: 'cordon' } });
+    t.match(r, {
+      status: 'ok',
+      summary: 'node worker-1 cordoned',
+      output: { target: { kind: 'Node', name: 'worker-1' }, unschedulable: true, changed: true },
+    });
+    t.same((r as any).changes, [
+      {
+        target: { kind: 'Node', name: 'worker-1' },
+        before: { unschedulable: false },
+        after: { unschedulable: true },
+        action: 'kube.cordon',
+        step: 'cordon',
+      },
+    ]);
+    const calls = nodeRequests(from);
+    t.same(
+      calls.map((c) => `${c.method} ${c.path}`),
+      ['GET /api/v1/nodes/worker-1', 'PATCH /api/v1/nodes/worker-1'],
+    );
+    t.equal(calls[1]!.contentType, 'application/strategic-merge-patch+json');
+    t.same(JSON.parse(calls[1]!.body), { spec: { unschedulable: true } }, 'the body kubectl cordon sends');
+    t.ok(unschedulable('worker-1'));
+    t.match(await kubectl(kubeconfig, 'get', 'nodes'), /^worker-1\s+Ready,SchedulingDisabled\s/m, 'kubectl get nodes shows it cordoned');
+    const events = sim.list('Event', 'default').filter((e: any) => e.reason === 'RemediatorCordon');
+    t.equal(events.length, 1, 'the Event of a cluster-scoped object lives in namespace default');
+    t.match(events[0].involvedObject, { apiVersion: 'v1', kind: 'Node', name: 'worker-1' });
+    t.notOk(events[0].involvedObject.namespace);
+  },
+);
 
 t.test('a Node already cordoned is left alone, as kubectl says "already cordoned"', async (t) => {
   sim.put(nodeObject({ name: 'worker-2', unschedulable: true }));
@@ -40,14 +58,21 @@ t.test('a Node already cordoned is left alone, as kubectl says "already cordoned
   const r = await runAction(cordon, { name: 'worker-2' }, { services });
   t.match(r, { status: 'ok', summary: 'node worker-2 already cordoned', output: { changed: false } });
   t.notOk((r as any).changes);
-  t.same(nodeRequests(from).map((c) => c.method), ['GET']);
+  t.same(
+    nodeRequests(from).map((c) => c.method),
+    ['GET'],
+  );
 });
 
-t.test('uncordon sends kubectl uncordon\'s patch, and real kubectl cordon/uncordon agree with the simulated Node', async (t) => {
+t.test("uncordon sends kubectl uncordon's patch, and real kubectl cordon/uncordon agree with the simulated Node", async (t) => {
   sim.put(nodeObject({ name: 'worker-3', unschedulable: true }));
   const from = sim.requests.length;
   const r = await runAction(cordon, { name: 'worker-3', uncordon: true }, { services });
-  t.match(r, { status: 'ok', summary: 'node worker-3 uncordoned', changes: [{ before: { unschedulable: true }, after: { unschedulable: false } }] });
+  t.match(r, {
+    status: 'ok',
+    summary: 'node worker-3 uncordoned',
+    changes: [{ before: { unschedulable: true }, after: { unschedulable: false } }],
+  });
   t.same(JSON.parse(nodeRequests(from).find((c) => c.method === 'PATCH')!.body), { spec: { unschedulable: null } });
   t.notOk(unschedulable('worker-3'));
 
@@ -78,7 +103,10 @@ t.test('dry run: the API sees dryRun=All, the Node stays schedulable, the plan i
 });
 
 t.test('a missing Node is a clear not-found', async (t) => {
-  await t.rejects(runAction(cordon, { name: 'ghost' }, { services }), { code: 'REM_ERR_KUBE_NOT_FOUND', message: /nodes "ghost" not found/ });
+  await t.rejects(runAction(cordon, { name: 'ghost' }, { services }), {
+    code: 'REM_ERR_KUBE_NOT_FOUND',
+    message: /nodes "ghost" not found/,
+  });
 });
 
 t.test('its permissions are cluster-wide: nodes get and patch, Events in default', async (t) => {
@@ -103,7 +131,10 @@ spec:
       with: ${withs}
 `;
   t.same(loadPlaybook('pb.yaml', doc('{ kind: Node, name: "{{ labels.node }}" }', '{ name: "{{ labels.node }}" }'), ctx).problems, []);
-  const problems = (text: string) => loadPlaybook('pb.yaml', text, ctx).problems.map((p) => p.message).join('\n');
+  const problems = (text: string) =>
+    loadPlaybook('pb.yaml', text, ctx)
+      .problems.map((p) => p.message)
+      .join('\n');
   t.match(problems(doc('{ kind: Node, name: n }', '{ name: Worker_1 }')), /name/, 'a name that is no DNS subdomain');
   t.match(problems(doc('{ kind: Node, name: n }', '{ name: n, drain: true }')), /drain/, 'an unknown parameter');
   t.match(problems(doc('{ kind: Node, name: n }', '{ name: n, uncordon: "yes" }')), /uncordon/, 'uncordon is a boolean');
@@ -123,32 +154,52 @@ ${spec}  steps:
       with: { name: "{{ labels.node }}" }
 `;
   const svc = await startGuardedService({
-    playbooks: { 'cordon.yaml': playbook('cordon', 'NodeNotReady', '  concurrency: skip\n'), 'plan.yaml': playbook('cordon-plan', 'NodePlan', '  dryRun: true\n') },
+    playbooks: {
+      'cordon.yaml': playbook('cordon', 'NodeNotReady', '  concurrency: skip\n'),
+      'plan.yaml': playbook('cordon-plan', 'NodePlan', '  dryRun: true\n'),
+    },
     guards: { ineffective: { window: 0 }, storm: { targets: 100 } },
   });
   let minute = 0;
   const fire = async (node: string, alertname = 'NodeNotReady') => {
-    const body = svc.alerts([node], new Date(Date.parse('2026-05-01T08:00:00Z') + ++minute * 60_000).toISOString(), 'default', alertname) as any;
+    const body = svc.alerts(
+      [node],
+      new Date(Date.parse('2026-05-01T08:00:00Z') + ++minute * 60_000).toISOString(),
+      'default',
+      alertname,
+    ) as any;
     for (const a of body.alerts) a.labels = { alertname, node, severity: 'critical' };
     const res = await svc.post(body);
     t.equal(res.status, 202);
     return svc.ended(res.body.alerts[0].runs[0].runId);
   };
-  const nodeWrites = (node: string) => svc.sim.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/v1/nodes/${node}` && (r.status ?? 0) < 300);
+  const nodeWrites = (node: string) =>
+    svc.sim.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/v1/nodes/${node}` && (r.status ?? 0) < 300);
 
   svc.sim.put(nodeObject({ name: 'opted-out' }));
   const n = svc.sim.get('Node', '', 'opted-out');
   svc.sim.put({ ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, 'remediator.io/disabled': 'true' } } });
   const refused = await fire('opted-out');
   t.equal(refused.status, 'skipped');
-  t.match(refused.decisions.find((d: any) => d.reason === 'out_of_scope')?.message, /Node opted-out is labelled remediator\.io\/disabled=true/);
+  t.match(
+    refused.decisions.find((d: any) => d.reason === 'out_of_scope')?.message,
+    /Node opted-out is labelled remediator\.io\/disabled=true/,
+  );
   t.same(nodeWrites('opted-out'), [], 'the labelled Node is never patched');
 
   svc.sim.put(nodeObject({ name: 'held' }));
   const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(svc.config.redis.prefix));
-  const claim = await lock.claim({ runId: 'run-operator-hold', playbook: 'x', target: '/Node/held', now: Date.now(), ttlMs: 60_000, limits: { runs: 1, windowMs: 1000, cooldownMs: 0 }, countBudget: false });
+  const claim = await lock.claim({
+    runId: 'run-operator-hold',
+    playbook: 'x',
+    target: '/Node/held',
+    now: Date.now(),
+    ttlMs: 60_000,
+    limits: { runs: 1, windowMs: 1000, cooldownMs: 0 },
+    countBudget: false,
+  });
   t.equal(claim.kind, 'acquired');
   const locked = await fire('held');
   t.equal(locked.status, 'skipped');
@@ -165,6 +216,10 @@ ${spec}  steps:
   const plan = await fire('planned', 'NodePlan');
   t.equal(plan.status, 'completed');
   t.ok(plan.decisions.some((d: any) => d.reason === 'dry_run'));
-  t.same(nodeWrites('planned').map((w) => w.query.dryRun), ['All'], 'only a server-side dry run reached the Node');
+  t.same(
+    nodeWrites('planned').map((w) => w.query.dryRun),
+    ['All'],
+    'only a server-side dry run reached the Node',
+  );
   t.notOk(svc.sim.get('Node', '', 'planned').spec.unschedulable);
 });

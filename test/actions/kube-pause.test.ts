@@ -11,25 +11,41 @@ addDeployment(sim, { namespace: ns, name: 'web', image: 'nginx:1.25', replicas: 
 await sim.settle();
 const writesSince = (from: number) => sim.requests.slice(from).filter((r) => r.method !== 'GET');
 
-t.test('pause and resume send kubectl\'s exact strategic merge patches', async (t) => {
+t.test("pause and resume send kubectl's exact strategic merge patches", async (t) => {
   let from = sim.requests.length;
-  t.match(await runAction(pause, { namespace: ns, name: 'web' }, { services, run: { id: 'r1' }, step: { id: 'p' } }), { status: 'ok', output: { paused: true } });
+  t.match(await runAction(pause, { namespace: ns, name: 'web' }, { services, run: { id: 'r1' }, step: { id: 'p' } }), {
+    status: 'ok',
+    output: { paused: true },
+  });
   let w = writesSince(from).filter((r) => r.method === 'PATCH');
   t.equal(w[0]!.contentType, 'application/strategic-merge-patch+json');
   t.same(JSON.parse(w[0]!.body).spec, { paused: true });
   t.equal(sim.get('Deployment', ns, 'web').spec.paused, true);
 
   from = sim.requests.length;
-  t.match(await runAction(resume, { namespace: ns, name: 'web' }, { services, run: { id: 'r1' }, step: { id: 'q' } }), { status: 'ok', output: { paused: false } });
+  t.match(await runAction(resume, { namespace: ns, name: 'web' }, { services, run: { id: 'r1' }, step: { id: 'q' } }), {
+    status: 'ok',
+    output: { paused: false },
+  });
   w = writesSince(from).filter((r) => r.method === 'PATCH');
-  t.same(JSON.parse(w[0]!.body).spec, { paused: null }, 'null deletes the field, as kubectl\'s two-way patch does');
+  t.same(JSON.parse(w[0]!.body).spec, { paused: null }, "null deletes the field, as kubectl's two-way patch does");
   t.notOk(sim.get('Deployment', ns, 'web').spec.paused);
-  t.same(sim.list('Event', ns).filter((e: any) => /^RemediatorPause|^RemediatorResume/.test(e.reason)).map((e: any) => e.reason).sort(), ['RemediatorPause', 'RemediatorResume']);
+  t.same(
+    sim
+      .list('Event', ns)
+      .filter((e: any) => /^RemediatorPause|^RemediatorResume/.test(e.reason))
+      .map((e: any) => e.reason)
+      .sort(),
+    ['RemediatorPause', 'RemediatorResume'],
+  );
 });
 
 t.test('resuming a running Deployment writes nothing and says so', async (t) => {
   const from = sim.requests.length;
-  t.match(await runAction(resume, { namespace: ns, name: 'web' }, { services }), { status: 'skipped', reason: 'deployment "web" is not paused' });
+  t.match(await runAction(resume, { namespace: ns, name: 'web' }, { services }), {
+    status: 'skipped',
+    reason: 'deployment "web" is not paused',
+  });
   t.same(writesSince(from), []);
 });
 
@@ -41,8 +57,14 @@ t.test('re-run of the same step writes nothing; dry run changes nothing', async 
   t.same(writesSince(from), []);
   from = sim.requests.length;
   const before = sim.get('Deployment', ns, 'web');
-  t.match(await runAction(resume, { namespace: ns, name: 'web' }, { services, run: { id: 'r3', dryRun: true } }), { status: 'ok', output: { dryRun: true } });
-  t.same(writesSince(from).map((r) => r.query.dryRun), ['All']);
+  t.match(await runAction(resume, { namespace: ns, name: 'web' }, { services, run: { id: 'r3', dryRun: true } }), {
+    status: 'ok',
+    output: { dryRun: true },
+  });
+  t.same(
+    writesSince(from).map((r) => r.query.dryRun),
+    ['All'],
+  );
   t.same(sim.get('Deployment', ns, 'web'), before);
 });
 
@@ -50,7 +72,13 @@ t.test('missing, forbidden and conflicting targets', async (t) => {
   await t.rejects(runAction(pause, { namespace: ns, name: 'nope' }, { services }), { code: 'REM_ERR_KUBE_NOT_FOUND', retryable: false });
   addDeployment(sim, { namespace: ns, name: 'other', image: 'nginx:1' });
   sim.faults.injectErrors({ status: 409, count: 1, match: { method: 'PATCH', pathIncludes: '/deployments/other' } });
-  t.match(await runAction(pause, { namespace: ns, name: 'other' }, { services, step: { id: 'pause-other' } }), { status: 'ok' }, 'conflict retried');
+  t.match(
+    await runAction(pause, { namespace: ns, name: 'other' }, { services, step: { id: 'pause-other' } }),
+    { status: 'ok' },
+    'conflict retried',
+  );
   sim.denyAccess({ verb: 'patch', resource: 'deployments', namespace: ns });
-  await t.rejects(runAction(resume, { namespace: ns, name: 'other' }, { services, step: { id: 'resume-other' } }), { code: 'REM_ERR_KUBE_FORBIDDEN' });
+  await t.rejects(runAction(resume, { namespace: ns, name: 'other' }, { services, step: { id: 'resume-other' } }), {
+    code: 'REM_ERR_KUBE_FORBIDDEN',
+  });
 });

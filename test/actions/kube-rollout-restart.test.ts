@@ -15,7 +15,11 @@ const patchesSince = (from: number) => sim.requests.slice(from).filter((r) => r.
 t.test('restarts like kubectl: one strategic merge patch of restartedAt (RFC 3339 seconds), a new revision, an Event', async (t) => {
   const clock = new ManualClock(Date.parse('2026-11-25T12:05:14.734Z'));
   const from = sim.requests.length;
-  const r = await runAction(restart, { namespace: ns, name: 'phone-gateway' }, { services, clock, run: { id: 'run-1' }, step: { id: 'restart' } });
+  const r = await runAction(
+    restart,
+    { namespace: ns, name: 'phone-gateway' },
+    { services, clock, run: { id: 'run-1' }, step: { id: 'restart' } },
+  );
   t.equal(r.status, 'ok');
   const patches = patchesSince(from);
   t.equal(patches.length, 1);
@@ -42,10 +46,14 @@ t.test('re-executed after a crash (same run and step), it writes nothing the sec
   const again = await runAction(restart, { namespace: ns, name: 'realtime-processor' }, opts);
   t.equal(again.status, 'ok');
   t.match(again, { output: { repeated: true } });
-  t.same(sim.requests.slice(from).filter((r) => r.method !== 'GET'), [], 'only a read');
+  t.same(
+    sim.requests.slice(from).filter((r) => r.method !== 'GET'),
+    [],
+    'only a read',
+  );
 });
 
-t.test('refuses a paused Deployment with kubectl\'s message', async (t) => {
+t.test("refuses a paused Deployment with kubectl's message", async (t) => {
   addDeployment(sim, { namespace: ns, name: 'paused-web', image: 'nginx:1', paused: true });
   const from = sim.requests.length;
   await t.rejects(runAction(restart, { namespace: ns, name: 'paused-web' }, { services }), {
@@ -56,13 +64,20 @@ t.test('refuses a paused Deployment with kubectl\'s message', async (t) => {
 });
 
 t.test('a missing Deployment is a clear, non-retryable not-found', async (t) => {
-  await t.rejects(runAction(restart, { namespace: ns, name: 'ghost' }, { services }), { code: 'REM_ERR_KUBE_NOT_FOUND', retryable: false, message: /deployments\.apps "ghost" not found/ });
+  await t.rejects(runAction(restart, { namespace: ns, name: 'ghost' }, { services }), {
+    code: 'REM_ERR_KUBE_NOT_FOUND',
+    retryable: false,
+    message: /deployments\.apps "ghost" not found/,
+  });
 });
 
 t.test('forbidden patch is REM_ERR_KUBE_FORBIDDEN', async (t) => {
   addDeployment(sim, { namespace: 'default', name: 'locked', image: 'nginx:1' });
   sim.denyAccess({ verb: 'patch', resource: 'deployments', group: 'apps', namespace: 'default' });
-  await t.rejects(runAction(restart, { namespace: 'default', name: 'locked' }, { services }), { code: 'REM_ERR_KUBE_FORBIDDEN', message: /patch deployments\.apps "locked"/ });
+  await t.rejects(runAction(restart, { namespace: 'default', name: 'locked' }, { services }), {
+    code: 'REM_ERR_KUBE_FORBIDDEN',
+    message: /patch deployments\.apps "locked"/,
+  });
 });
 
 t.test('a conflict is re-read and retried', async (t) => {
@@ -70,7 +85,10 @@ t.test('a conflict is re-read and retried', async (t) => {
   const from = sim.requests.length;
   const r = await runAction(restart, { namespace: ns, name: 'conversation-engine' }, { services, run: { id: 'run-3' } });
   t.equal(r.status, 'ok');
-  t.same(patchesSince(from).map((p) => p.status), [409, 200]);
+  t.same(
+    patchesSince(from).map((p) => p.status),
+    [409, 200],
+  );
   t.ok(sim.get('Deployment', ns, 'conversation-engine').spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
 });
 
@@ -79,16 +97,27 @@ t.test('dry run: the API sees dryRun=All, nothing changes, the plan is returned'
   const from = sim.requests.length;
   const r = await runAction(restart, { namespace: ns, name: 'profile-analytics' }, { services, run: { id: 'run-4', dryRun: true } });
   t.match(r, { status: 'ok', output: { dryRun: true, plan: { patch: { type: 'strategic' } } } });
-  t.same(patchesSince(from).map((p) => p.query.dryRun), ['All']);
+  t.same(
+    patchesSince(from).map((p) => p.query.dryRun),
+    ['All'],
+  );
   t.same(sim.get('Deployment', ns, 'profile-analytics'), before);
-  t.same(sim.list('Event', ns).filter((e: any) => e.message?.includes('run-4')), []);
+  t.same(
+    sim.list('Event', ns).filter((e: any) => e.message?.includes('run-4')),
+    [],
+  );
 });
 
 t.test('restarts a StatefulSet too', async (t) => {
   sim.put({
     kind: 'StatefulSet',
     metadata: { namespace: 'default', name: 'db' },
-    spec: { replicas: 1, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'pg:16' }] } } },
+    spec: {
+      replicas: 1,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'pg:16' }] } },
+    },
   });
   const r = await runAction(restart, { namespace: 'default', name: 'db', kind: 'StatefulSet' }, { services });
   t.equal(r.status, 'ok');

@@ -15,12 +15,13 @@ await sim.settle();
 // first test reads), however long that takes on this machine.
 for (;;) {
   const pods = sim.list('Pod').filter((p: any) => p.metadata.namespace === ns && p.metadata.name.startsWith('api-'));
-  const looping = (p: any) => (p.status?.containerStatuses ?? []).some((c: any) => c.restartCount >= 1 && c.state?.waiting?.reason === 'CrashLoopBackOff');
+  const looping = (p: any) =>
+    (p.status?.containerStatuses ?? []).some((c: any) => c.restartCount >= 1 && c.state?.waiting?.reason === 'CrashLoopBackOff');
   if (pods.length === 2 && pods.every(looping)) break;
   await new Promise((r) => setTimeout(r, 20));
 }
 
-t.test('an OOMKilled crash-looping Deployment: reasons, restarts, events and the previous container\'s last log lines', async (t) => {
+t.test("an OOMKilled crash-looping Deployment: reasons, restarts, events and the previous container's last log lines", async (t) => {
   const r = await runAction(snapshot, { namespace: ns, name: 'api', logLines: 2 }, { services });
   t.equal(r.status, 'ok');
   const out = (r as { output: any }).output;
@@ -28,12 +29,22 @@ t.test('an OOMKilled crash-looping Deployment: reasons, restarts, events and the
   t.equal(out.pods.total, 2);
   t.equal(out.pods.failing, 2);
   const c = out.pods.items[0].containers[0];
-  t.match(c, { name: 'api', ready: false, state: 'waiting', reason: 'CrashLoopBackOff', lastTermination: { reason: 'OOMKilled', exitCode: 137 }, logSource: 'previous' });
+  t.match(c, {
+    name: 'api',
+    ready: false,
+    state: 'waiting',
+    reason: 'CrashLoopBackOff',
+    lastTermination: { reason: 'OOMKilled', exitCode: 137 },
+    logSource: 'previous',
+  });
   t.ok(c.restarts >= 1);
   t.equal(c.log.trim().split('\n').length, 2, 'logLines respected');
   t.match(c.log, /out of memory/);
   t.ok(out.events.length > 0, 'events of the workload and its pods');
-  t.ok(out.events.every((e: any) => /^(Pod\/api-|ReplicaSet\/api-|Deployment\/api$)/.test(e.object)), 'only events of this workload');
+  t.ok(
+    out.events.every((e: any) => /^(Pod\/api-|ReplicaSet\/api-|Deployment\/api$)/.test(e.object)),
+    'only events of this workload',
+  );
   t.match((r as { summary: string }).summary, /2 pods, 2 failing \(.*OOMKilled.*\)/);
   t.doesNotThrow(() => JSON.parse(JSON.stringify(out)), 'plain JSON');
   t.notOk(out.pods.items.some((p: any) => p.name.startsWith('web-')));
@@ -43,13 +54,29 @@ t.test('healthy pods by selector: no logs read', async (t) => {
   const from = sim.requests.length;
   const r = await runAction(snapshot, { namespace: ns, selector: 'app=web' }, { services });
   t.match(r, { status: 'ok', output: { pods: { total: 1, failing: 0 } } });
-  t.same(sim.requests.slice(from).filter((q) => q.path.endsWith('/log')), []);
-  t.same(sim.requests.slice(from).filter((q) => q.method !== 'GET'), [], 'reads only');
+  t.same(
+    sim.requests.slice(from).filter((q) => q.path.endsWith('/log')),
+    [],
+  );
+  t.same(
+    sim.requests.slice(from).filter((q) => q.method !== 'GET'),
+    [],
+    'reads only',
+  );
 });
 
 t.test('output is bounded: logs are cut first', async (t) => {
   const big = {
-    pods: { items: [{ containers: [{ name: 'a', log: 'x'.repeat(50_000) }, { name: 'b', log: 'y'.repeat(50_000) }] }] },
+    pods: {
+      items: [
+        {
+          containers: [
+            { name: 'a', log: 'x'.repeat(50_000) },
+            { name: 'b', log: 'y'.repeat(50_000) },
+          ],
+        },
+      ],
+    },
     events: Array.from({ length: 10 }, (_, i) => ({ message: `event ${i}` })),
   } as any;
   const b = bound(big, 8_192);

@@ -22,7 +22,13 @@ t.test('a firing episode starts one run; repeats and HA duplicates are deduplica
   }
 
   const run = await svc.waitForRun(runId, (r) => r.status === 'completed');
-  t.same(run.state.steps.map((s: any) => [s.id, s.status]), [['note', 'succeeded'], ['pause', 'succeeded']]);
+  t.same(
+    run.state.steps.map((s: any) => [s.id, s.status]),
+    [
+      ['note', 'succeeded'],
+      ['pause', 'succeeded'],
+    ],
+  );
   t.equal(run.state.outputs.note.message, 'phone-gateway is down in ai-ninja', 'templates rendered from the alert labels');
   t.same(run.target, { namespace: 'ai-ninja', kind: 'Deployment', name: 'phone-gateway' });
   const reasons = run.decisions.map((d: any) => d.reason);
@@ -88,12 +94,22 @@ t.test('a storm of repeats counts on the episode and stops growing Redis after t
   const run = await svc.waitForRun(runId, (r) => r.status === 'completed' && Boolean(r.finalDecisionAt));
   t.equal(run.decisions.filter((d: any) => d.reason === 'deduplicated').length, REPEATS_RECORDED, 'the run shows the first repeats');
   const keysBefore = await redis.dbsize();
-  const lengthsBefore = await Promise.all([redis.llen(svc.service.store.keys.runDecisions(runId)), redis.llen(svc.service.store.keys.episodeDecisions(episode))]);
+  const lengthsBefore = await Promise.all([
+    redis.llen(svc.service.store.keys.runDecisions(runId)),
+    redis.llen(svc.service.store.keys.episodeDecisions(episode)),
+  ]);
   for (let i = 0; i < 30; i++) {
     const again = await svc.post(storm);
     t.equal(again.body.alerts[0].runs[0].runId, runId, 'every repeat points at the one run');
   }
-  t.same(await Promise.all([redis.llen(svc.service.store.keys.runDecisions(runId)), redis.llen(svc.service.store.keys.episodeDecisions(episode))]), lengthsBefore, 'no decision per repeat beyond the first few');
+  t.same(
+    await Promise.all([
+      redis.llen(svc.service.store.keys.runDecisions(runId)),
+      redis.llen(svc.service.store.keys.episodeDecisions(episode)),
+    ]),
+    lengthsBefore,
+    'no decision per repeat beyond the first few',
+  );
   t.equal(await redis.dbsize(), keysBefore, 'no key per repeat');
   const ep = await svc.service.store.getEpisode(episode);
   t.equal(ep?.received, String(1 + REPEATS_RECORDED + 30), 'the episode counts every delivery');
@@ -118,16 +134,39 @@ t.test('a repeat queues the job of a run stored without one (an attempt that fai
       const alert = { ...a, annotations: a.annotations ?? {} };
       const ep = `ep-${a.fingerprint}-${Date.parse(a.startsAt)}`;
       const id = `run-lost-${a.fingerprint}`;
-      const record = { id, playbook: 'service-down-basic', createdAt: new Date().toISOString(), trigger: 'alert', episodeId: ep, alert, params: {}, dryRun: false };
-      return { episodeId: ep, alert, unmatched: { at: record.createdAt, reason: 'unmatched', message: '' }, runs: [{ record, started: { at: record.createdAt, reason: 'started', runId: id, message: 'started' } }] };
+      const record = {
+        id,
+        playbook: 'service-down-basic',
+        createdAt: new Date().toISOString(),
+        trigger: 'alert',
+        episodeId: ep,
+        alert,
+        params: {},
+        dryRun: false,
+      };
+      return {
+        episodeId: ep,
+        alert,
+        unmatched: { at: record.createdAt, reason: 'unmatched', message: '' },
+        runs: [{ record, started: { at: record.createdAt, reason: 'started', runId: id, message: 'started' } }],
+      };
     }),
     new Date().toISOString(),
   );
-  t.same(stored.flat().map((r) => [r.created, r.enqueue]), [[true, true], [true, true]]);
+  t.same(
+    stored.flat().map((r) => [r.created, r.enqueue]),
+    [
+      [true, true],
+      [true, true],
+    ],
+  );
   t.equal(await redis.exists(keys.runJob('run-lost-2f64f209b35b0a10')), 0, 'no job yet');
   const retry = await svc.post(group);
   t.equal(retry.status, 202);
-  t.same(retry.body.alerts.map((a: any) => a.decision), ['deduplicated', 'deduplicated']);
+  t.same(
+    retry.body.alerts.map((a: any) => a.decision),
+    ['deduplicated', 'deduplicated'],
+  );
   for (const a of retry.body.alerts) {
     const run = await svc.waitForRun(a.runs[0].runId, (r) => r.status === 'completed');
     t.equal(run.state.steps.filter((s: any) => s.id === 'note').length, 1, `${a.runs[0].runId} ran once`);

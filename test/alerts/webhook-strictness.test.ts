@@ -12,7 +12,8 @@ const firing = await fixture('alertmanager/firing.json');
 const redis = new Redis(svc.redis!.url);
 t.teardown(() => redis.quit());
 // Episodes and runs: what an accepted alert writes (BullMQ's own keys come and go with its timers).
-const keyCount = async () => (await redis.keys(`${svc.config.redis.prefix}:episode:*`)).length + (await redis.keys(`${svc.config.redis.prefix}:run:*`)).length;
+const keyCount = async () =>
+  (await redis.keys(`${svc.config.redis.prefix}:episode:*`)).length + (await redis.keys(`${svc.config.redis.prefix}:run:*`)).length;
 
 const refused: Array<{ name: string; change: (p: any) => void; field: string }> = [
   { name: 'version as a number', change: (p) => (p.version = 4), field: 'body.version' },
@@ -20,9 +21,17 @@ const refused: Array<{ name: string; change: (p: any) => void; field: string }> 
   { name: 'a label value that is a number', change: (p) => (p.alerts[0].labels.code = 500), field: 'body.alerts[0].labels.code' },
   { name: 'a label value that is a boolean', change: (p) => (p.alerts[0].labels.canary = true), field: 'body.alerts[0].labels.canary' },
   { name: 'a label value that is null', change: (p) => (p.alerts[0].labels.zone = null), field: 'body.alerts[0].labels.zone' },
-  { name: 'a label value that is an object', change: (p) => (p.alerts[0].labels.owner = { team: 'sre' }), field: 'body.alerts[0].labels.owner' },
+  {
+    name: 'a label value that is an object',
+    change: (p) => (p.alerts[0].labels.owner = { team: 'sre' }),
+    field: 'body.alerts[0].labels.owner',
+  },
   { name: 'a label value that is a list', change: (p) => (p.alerts[0].labels.zones = ['a']), field: 'body.alerts[0].labels.zones' },
-  { name: 'an annotation value that is a number', change: (p) => (p.alerts[0].annotations.value = 0.93), field: 'body.alerts[0].annotations.value' },
+  {
+    name: 'an annotation value that is a number',
+    change: (p) => (p.alerts[0].annotations.value = 0.93),
+    field: 'body.alerts[0].annotations.value',
+  },
   { name: 'a common label that is a number', change: (p) => (p.commonLabels.code = 500), field: 'body.commonLabels.code' },
   { name: 'a group label that is a number', change: (p) => (p.groupLabels.code = 500), field: 'body.groupLabels.code' },
   { name: 'a common annotation that is a number', change: (p) => (p.commonAnnotations.value = 1), field: 'body.commonAnnotations.value' },
@@ -59,7 +68,15 @@ t.test('several wrong values are all named in one answer', async (t) => {
   t.match(res.body.message, 'body.alerts[0].labels.code: must be string');
 });
 
-const real = ['firing.json', 'resolved.json', 'amtool-firing.json', 'amtool-resolved.json', 'public-highvalue-firing.json', 'public-deployment-resolved.json', 'resolved-after-prometheus-stop.json'];
+const real = [
+  'firing.json',
+  'resolved.json',
+  'amtool-firing.json',
+  'amtool-resolved.json',
+  'public-highvalue-firing.json',
+  'public-deployment-resolved.json',
+  'resolved-after-prometheus-stop.json',
+];
 for (const name of real) {
   t.test(`accepted: the recorded Alertmanager payload ${name}`, async (t) => {
     const payload = await fixture(`alertmanager/${name}`);

@@ -50,13 +50,20 @@ escalation: { targets: { pd: { type: pagerduty, routingKey: "0123456789abcdef012
   const ok = await runCli(['lint', '--config', full]);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /^ok: \d+ playbook\(s\) valid$/m);
-  t.match(ok.stderr, /^warning: pre-flight did not run: the API server could not be asked/m, 'nothing listens there: pre-flight is a warning, not a failure');
+  t.match(
+    ok.stderr,
+    /^warning: pre-flight did not run: the API server could not be asked/m,
+    'nothing listens there: pre-flight is a warning, not a failure',
+  );
   const offline = await runCli(['lint', '--config', full, '--no-preflight']);
   t.equal(offline.code, 0, offline.stderr);
   t.equal(offline.stderr, '', '--no-preflight asks nothing');
 
   // Without escalation targets, the playbooks that page are refused, as start-up would refuse them.
-  const noEscalation = await write('no-escalation.yaml', `playbooks: { dir: "${shipped}" }\nkubernetes: { enabled: true, kubeconfig: "${kubeconfig}" }\nprometheus: { url: "http://127.0.0.1:1" }\n`);
+  const noEscalation = await write(
+    'no-escalation.yaml',
+    `playbooks: { dir: "${shipped}" }\nkubernetes: { enabled: true, kubeconfig: "${kubeconfig}" }\nprometheus: { url: "http://127.0.0.1:1" }\n`,
+  );
   const refused = await runCli(['lint', '--config', noEscalation]);
   t.equal(refused.code, 1);
   t.match(refused.stderr, /escalat/i, 'a playbook that pages needs escalation');
@@ -64,14 +71,19 @@ escalation: { targets: { pd: { type: pagerduty, routingKey: "0123456789abcdef012
 
 t.test('lint --config with Kubernetes enabled and no kubeconfig reports a problem line, not a stack trace', async (t) => {
   const missing = join(dir, 'no-such-kubeconfig');
-  const config = await write('missing-kube.yaml', `playbooks: { dir: "${shipped}" }\nkubernetes: { enabled: true, kubeconfig: "${missing}" }\n`);
+  const config = await write(
+    'missing-kube.yaml',
+    `playbooks: { dir: "${shipped}" }\nkubernetes: { enabled: true, kubeconfig: "${missing}" }\n`,
+  );
   const ran = await runCli(['lint', '--config', config]);
   t.equal(ran.code, 1);
-  t.match(ran.stderr, new RegExp(`^${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot load the Kubernetes configuration: .*no-such-kubeconfig`, 'm'));
+  t.match(
+    ran.stderr,
+    new RegExp(`^${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot load the Kubernetes configuration: .*no-such-kubeconfig`, 'm'),
+  );
   t.notMatch(ran.stderr, /^\s+at /m, 'no stack trace');
   t.match(ran.stderr, /^\d+ problem\(s\)$/m);
 });
-
 
 t.test('lint --config asks the API server whether every step may act, and fails naming each step that could not', async (t) => {
   const { sim, kubeconfig } = await simCluster();
@@ -93,11 +105,17 @@ spec:
       with: { namespace: "{{ labels.namespace }}", name: web, replicas: 3 }
 `,
   );
-  const config = await write('preflight.yaml', `playbooks: { dir: "${playbooks}" }\nkubernetes: { enabled: true, kubeconfig: "${kubeconfig}" }\n`);
+  const config = await write(
+    'preflight.yaml',
+    `playbooks: { dir: "${playbooks}" }\nkubernetes: { enabled: true, kubeconfig: "${kubeconfig}" }\n`,
+  );
   const granted = await runCli(['lint', '--config', config]);
   t.equal(granted.code, 0, granted.stderr);
   t.equal(granted.stderr, '');
-  t.ok(sim.requests.some((r) => r.path.endsWith('/selfsubjectaccessreviews')), 'asked with SelfSubjectAccessReviews');
+  t.ok(
+    sim.requests.some((r) => r.path.endsWith('/selfsubjectaccessreviews')),
+    'asked with SelfSubjectAccessReviews',
+  );
 
   sim.denyAccess({ verb: 'patch', resource: 'deployments', namespace: 'shop' });
   sim.denyAccess({ verb: 'update', resource: 'deployments/scale', namespace: 'shop' });

@@ -8,7 +8,6 @@ import { redisForTest } from '../support/redis.ts';
 
 // `remediator serve` as a user runs it: spawned, with its real stdout, stderr and exit code.
 
-
 const dir = await mkdtemp(join(tmpdir(), 'remediator-serve-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 
@@ -22,8 +21,14 @@ t.test('serve: start-up errors are plain lines on stderr with exit 2, like confi
   const redis = await redisForTest();
   const pbDir = join(dir, 'broken-playbooks');
   await mkdir(pbDir);
-  await writeFile(join(pbDir, 'broken.yaml'), 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  steps: [{ id: a, action: no.such.action }]\n');
-  const config = await write('broken.yaml', `server: { host: 127.0.0.1, port: 0 }\nredis: { url: "${redis.url}" }\nplaybooks: { dir: "${pbDir}", watch: false }\nkubernetes: { enabled: false }\nauth: { webhook: { bearerTokens: [webhook-token-0123456789] } }\n`);
+  await writeFile(
+    join(pbDir, 'broken.yaml'),
+    'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  steps: [{ id: a, action: no.such.action }]\n',
+  );
+  const config = await write(
+    'broken.yaml',
+    `server: { host: 127.0.0.1, port: 0 }\nredis: { url: "${redis.url}" }\nplaybooks: { dir: "${pbDir}", watch: false }\nkubernetes: { enabled: false }\nauth: { webhook: { bearerTokens: [webhook-token-0123456789] } }\n`,
+  );
   const ran = await runCli(['serve', '--config', config]);
   t.equal(ran.code, 2);
   const lines = ran.stderr.trimEnd().split('\n');
@@ -34,15 +39,25 @@ t.test('serve: start-up errors are plain lines on stderr with exit 2, like confi
   const bad = await write('bad.yaml', 'server: { port: "eighty" }\n');
   const configError = await runCli(['serve', '--config', bad]);
   t.equal(configError.code, 2, 'a config error exits 2 as well');
-  t.match(configError.stderr, /^REM_ERR_CONFIG_INVALID: invalid configuration:\n {2}.*server\.port/, 'the code, then one line per problem, as for start-up errors');
+  t.match(
+    configError.stderr,
+    /^REM_ERR_CONFIG_INVALID: invalid configuration:\n {2}.*server\.port/,
+    'the code, then one line per problem, as for start-up errors',
+  );
 });
 
 t.test('serve logs JSON when stdout is not a terminal and pretty lines when it is', async (t) => {
   const redis = await redisForTest();
   const pbDir = join(dir, 'good-playbooks');
   await mkdir(pbDir);
-  await writeFile(join(pbDir, 'note.yaml'), 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: note }\nspec:\n  triggers: [{ matchers: [\'alertname="Down"\'] }]\n  steps: [{ id: a, action: log, with: { message: hi } }]\n');
-  const config = await write('good.yaml', `server: { host: 127.0.0.1, port: 0 }\nredis: { url: "${redis.url}" }\nplaybooks: { dir: "${pbDir}", watch: false }\nkubernetes: { enabled: false }\nauth: { webhook: { bearerTokens: [webhook-token-0123456789] } }\n`);
+  await writeFile(
+    join(pbDir, 'note.yaml'),
+    'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: note }\nspec:\n  triggers: [{ matchers: [\'alertname="Down"\'] }]\n  steps: [{ id: a, action: log, with: { message: hi } }]\n',
+  );
+  const config = await write(
+    'good.yaml',
+    `server: { host: 127.0.0.1, port: 0 }\nredis: { url: "${redis.url}" }\nplaybooks: { dir: "${pbDir}", watch: false }\nkubernetes: { enabled: false }\nauth: { webhook: { bearerTokens: [webhook-token-0123456789] } }\n`,
+  );
 
   /**
    * Starts serve (through `script` when `tty`, which gives it a pseudo-terminal; `exec` makes the shell's pid the

@@ -36,7 +36,13 @@ t.test('YAML syntax errors are reported with their position', async (t) => {
 });
 
 t.test('environment overrides secrets and addresses, and bad values name the variable', async (t) => {
-  const c = await loadConfig({ env: { REDIS_URL: 'redis://10.0.0.1:6380', REMEDIATOR_WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb', REMEDIATOR_OPERATOR_TOKENS: 'alice:approver:cccccccccccccccccccc' } });
+  const c = await loadConfig({
+    env: {
+      REDIS_URL: 'redis://10.0.0.1:6380',
+      REMEDIATOR_WEBHOOK_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb',
+      REMEDIATOR_OPERATOR_TOKENS: 'alice:approver:cccccccccccccccccccc',
+    },
+  });
   t.equal(c.redis.url, 'redis://10.0.0.1:6380');
   t.same(c.auth.webhook.bearerTokens, ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb']);
   t.strictSame(c.auth.operators, [{ name: 'alice', role: 'approver', token: 'cccccccccccccccccccc' }]);

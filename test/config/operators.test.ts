@@ -23,7 +23,9 @@ async function refused(env: Record<string, string>, file?: string): Promise<{ co
 }
 
 t.test('REMEDIATOR_OPERATOR_TOKENS takes name:role:token, and name:token gives the least role', async (t) => {
-  const c = await loadConfig({ env: { REMEDIATOR_OPERATOR_TOKENS: `alice:admin:${SECRET}, bob:${OTHER}, carol:approver:${SECRET}:with:colons` } });
+  const c = await loadConfig({
+    env: { REMEDIATOR_OPERATOR_TOKENS: `alice:admin:${SECRET}, bob:${OTHER}, carol:approver:${SECRET}:with:colons` },
+  });
   t.strictSame(c.auth.operators, [
     { name: 'alice', role: 'admin', token: SECRET },
     { name: 'bob', role: 'viewer', token: OTHER },
@@ -45,12 +47,17 @@ t.test('a token without a name stops start-up, and the token is never taken for 
 
 t.test('a mistyped role is named as such, without quoting what was typed', async (t) => {
   const e = await refused({ REMEDIATOR_OPERATOR_TOKENS: `alice:admn:${SECRET}` });
-  t.same(e.lines, ['REMEDIATOR_OPERATOR_TOKENS: entry 1 of 1: operator "alice": the part after the name is not a role (viewer, operator, approver, admin); write name:role:token']);
+  t.same(e.lines, [
+    'REMEDIATOR_OPERATOR_TOKENS: entry 1 of 1: operator "alice": the part after the name is not a role (viewer, operator, approver, admin); write name:role:token',
+  ]);
 });
 
 t.test('in a file: an entry without a name or with an unknown role points at its line; the role defaults to viewer', async (t) => {
   const bad = join(dir, 'bad.yaml');
-  await writeFile(bad, `auth:\n  operators:\n    - token: ${SECRET}\n      role: admin\n    - name: bob\n      token: ${OTHER}\n      role: root\n`);
+  await writeFile(
+    bad,
+    `auth:\n  operators:\n    - token: ${SECRET}\n      role: admin\n    - name: bob\n      token: ${OTHER}\n      role: root\n`,
+  );
   const e = await refused({}, bad);
   t.equal(e.code, 'REM_ERR_CONFIG_INVALID');
   t.match(e.message, /bad\.yaml:3:\d+: auth\.operators\[0\]: missing required property "name"/);
@@ -64,7 +71,10 @@ t.test('in a file: an entry without a name or with an unknown role points at its
 });
 
 t.test('a token may name one person only, and never be a webhook token too', async (t) => {
-  const e = await refused({ REMEDIATOR_OPERATOR_TOKENS: `alice:admin:${SECRET},bob:viewer:${SECRET},carol:operator:${OTHER}`, REMEDIATOR_WEBHOOK_TOKENS: OTHER });
+  const e = await refused({
+    REMEDIATOR_OPERATOR_TOKENS: `alice:admin:${SECRET},bob:viewer:${SECRET},carol:operator:${OTHER}`,
+    REMEDIATOR_WEBHOOK_TOKENS: OTHER,
+  });
   t.same(e.lines, [
     'auth.operators[1].token (bob): the same token as auth.operators[0] (alice); each token must name one person',
     'auth.operators[2].token (carol): also a webhook token (auth.webhook.bearerTokens); give the operator API and Alertmanager different tokens',

@@ -45,7 +45,15 @@ t.teardown(() => am.stop());
 const prom = await startPrometheus({
   fast: true,
   scrapeTargets: [{ job: 'svc', targets: [`127.0.0.1:${port}`] }],
-  rules: [{ alert: 'ServiceDown', expr: 'up{job="svc"} == 0', for: '0s', labels: { severity: 'critical' }, annotations: { summary: 'svc is down' } }],
+  rules: [
+    {
+      alert: 'ServiceDown',
+      expr: 'up{job="svc"} == 0',
+      for: '0s',
+      labels: { severity: 'critical' },
+      annotations: { summary: 'svc is down' },
+    },
+  ],
   alertmanagers: [am.url],
 });
 t.teardown(() => prom.stop());
@@ -66,7 +74,9 @@ t.test('stop the service: Alertmanager sends firing with the bearer token; resta
   const firing = deliveries.find((d) => d.body.status === 'firing')!;
   t.comment(`service stopped → firing webhook in ${firing.at - started} ms`);
   t.equal(firing.auth, 'Bearer harness-token');
-  t.match(firing.body.alerts, [{ status: 'firing', labels: { alertname: 'ServiceDown', job: 'svc', severity: 'critical', instance: `127.0.0.1:${port}` } }]);
+  t.match(firing.body.alerts, [
+    { status: 'firing', labels: { alertname: 'ServiceDown', job: 'svc', severity: 'critical', instance: `127.0.0.1:${port}` } },
+  ]);
 
   started = Date.now();
   await listen();
@@ -97,7 +107,10 @@ t.test('stop() ends the process and removes its folder; a missing binary names t
   process.env.PATH = '/nonexistent';
   try {
     await t.rejects(startPrometheus(), /cannot start prometheus .*apt-get install --no-install-recommends prometheus/);
-    await t.rejects(startAlertmanager(), /cannot start prometheus-alertmanager .*apt-get install --no-install-recommends prometheus-alertmanager/);
+    await t.rejects(
+      startAlertmanager(),
+      /cannot start prometheus-alertmanager .*apt-get install --no-install-recommends prometheus-alertmanager/,
+    );
   } finally {
     process.env.PATH = path;
   }

@@ -42,7 +42,11 @@ t.test('killed processes: the pods stay, the Service has no endpoint and says so
   const standIn = await startUpQueryStandIn(fleet);
   t.teardown(() => standIn.close());
   const up = async () => {
-    const res = await fetch(`${standIn.url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `query=${encodeURIComponent(svc.upQuery)}` });
+    const res = await fetch(`${standIn.url}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `query=${encodeURIComponent(svc.upQuery)}`,
+    });
     return ((await res.json()) as any).data.result[0]?.value[1];
   };
   t.equal(await up(), '1');
@@ -58,19 +62,37 @@ t.test('killed processes: the pods stay, the Service has no endpoint and says so
 
 t.test('a rollout brings new processes; a bad release fails its readiness probe and crash-loops', async (t) => {
   const d = sim.get('Deployment', NS, 'api');
-  sim.put({ ...d, spec: { ...d.spec, template: { ...d.spec.template, metadata: { ...d.spec.template.metadata, annotations: { restartedAt: 'now' } } } } });
+  sim.put({
+    ...d,
+    spec: { ...d.spec, template: { ...d.spec.template, metadata: { ...d.spec.template.metadata, annotations: { restartedAt: 'now' } } } },
+  });
   await sim.settle();
   t.equal((await get('/health')).status, 200, 'the restart brought the service back');
 
   const r = sim.get('Deployment', NS, 'api');
-  sim.put({ ...r, spec: { ...r.spec, template: { ...r.spec.template, spec: { ...r.spec.template.spec, containers: [{ ...r.spec.template.spec.containers[0], image: 'shop/api:2.0.0-bad' }] } } } });
+  sim.put({
+    ...r,
+    spec: {
+      ...r.spec,
+      template: {
+        ...r.spec.template,
+        spec: { ...r.spec.template.spec, containers: [{ ...r.spec.template.spec.containers[0], image: 'shop/api:2.0.0-bad' }] },
+      },
+    },
+  });
   await sim.settle();
   const unready = events.filter((e) => e.type === 'unready');
   t.ok(unready.length >= 1, 'the bad release failed its probe');
   t.match(unready[0], { image: 'shop/api:2.0.0-bad', reason: /statuscode: 503.*bad revision/ });
   const bad = sim.list('Pod', NS).filter((p: any) => p.spec.containers[0].image.endsWith('-bad'));
-  t.ok(bad.length >= 1 && bad.every((p: any) => p.status.containerStatuses[0].state.waiting?.reason === 'CrashLoopBackOff'), 'its pods crash-loop');
-  t.ok(fleet.pods.processes(api).every((p) => p.mode === 'good'), 'no bad process is left running');
+  t.ok(
+    bad.length >= 1 && bad.every((p: any) => p.status.containerStatuses[0].state.waiting?.reason === 'CrashLoopBackOff'),
+    'its pods crash-loop',
+  );
+  t.ok(
+    fleet.pods.processes(api).every((p) => p.mode === 'good'),
+    'no bad process is left running',
+  );
   t.equal((await get('/health')).status, 200, 'the rolling update kept the good pods serving');
 });
 

@@ -41,7 +41,10 @@ export class FlakyRelay {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
-        const body = JSON.parse(raw.toString('utf8')) as { status: string; alerts: Array<{ status: string; labels: Record<string, string>; fingerprint: string; startsAt: string }> };
+        const body = JSON.parse(raw.toString('utf8')) as {
+          status: string;
+          alerts: Array<{ status: string; labels: Record<string, string>; fingerprint: string; startsAt: string }>;
+        };
         const deployments = body.alerts.map((a) => a.labels.deployment ?? '');
         const episodes = body.alerts.map((a) => episodeId(a.fingerprint, a.startsAt));
         const record = (answered: number) => this.deliveries.push({ at: Date.now(), status: body.status, deployments, episodes, answered });
@@ -53,11 +56,14 @@ export class FlakyRelay {
           return;
         }
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+        for (const [k, v] of Object.entries(req.headers))
+          if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
         fetch(this.#target, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(5000) }).then(
           async (up) => {
             record(up.status);
-            res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await up.arrayBuffer()));
+            res
+              .writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' })
+              .end(Buffer.from(await up.arrayBuffer()));
           },
           () => {
             record(502);

@@ -94,7 +94,13 @@ export async function startE2E(
     overrides: (c) => {
       c.kubernetes = { enabled: true, kubeconfig, requestTimeout: '5s' };
       c.prometheus = { url: loop.prometheus.url, timeout: '2s' };
-      c.escalation = { targets: { pd: { type: 'pagerduty', routingKey, url: pagerduty.url }, ...(slack ? { slack: { type: 'slack', webhookUrl: slack.url } } : {}) }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
+      c.escalation = {
+        targets: {
+          pd: { type: 'pagerduty', routingKey, url: pagerduty.url },
+          ...(slack ? { slack: { type: 'slack', webhookUrl: slack.url } } : {}),
+        },
+        delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+      };
       c.guards ??= {};
       const guards = c.guards as Record<string, Record<string, unknown>>;
       for (const [k, v] of Object.entries(options.guards ?? {})) guards[k] = { ...guards[k], ...v };
@@ -126,23 +132,30 @@ export async function startE2E(
     runsFor,
     async runStarted(name, since, timeoutMs = 10_000) {
       let id: string | undefined;
-      await until(`a run for ${name}`, async () => {
-        id = (await runsFor(name)).find((r) => Date.parse(r.createdAt) >= since - 1000 && !seen.has(r.id))?.id;
-        return id !== undefined;
-      }, timeoutMs);
+      await until(
+        `a run for ${name}`,
+        async () => {
+          id = (await runsFor(name)).find((r) => Date.parse(r.createdAt) >= since - 1000 && !seen.has(r.id))?.id;
+          return id !== undefined;
+        },
+        timeoutMs,
+      );
       seen.add(id!);
       return id!;
     },
     ended: (runId, timeoutMs = 120_000) => svc.waitForRun(runId, (r) => FINAL.has(r.status), timeoutMs),
     async decision(runId, reason, timeoutMs = 10_000) {
       let found: any;
-      await until(`decision "${reason}" on ${runId}`, async () => {
-        found = (await svc.api('GET', `/v1/runs/${runId}`)).body.decisions?.find((d: any) => d.reason === reason);
-        return found !== undefined;
-      }, timeoutMs);
+      await until(
+        `decision "${reason}" on ${runId}`,
+        async () => {
+          found = (await svc.api('GET', `/v1/runs/${runId}`)).body.decisions?.find((d: any) => d.reason === reason);
+          return found !== undefined;
+        },
+        timeoutMs,
+      );
       return found;
     },
     until,
   };
 }
-

@@ -18,7 +18,8 @@ if (skipReason) {
   const e = await startE2E({ guards: { budget: { runs: 1 }, storm: { targets: 10 } } });
   const stepIds = (run: any, status = 'succeeded') => run.state.steps.filter((s: any) => s.status === status).map((s: any) => s.id);
   const rungs = (run: any) => Object.fromEntries(run.state.rungs.map((r: any) => [r.name, r.outcome]));
-  const triggersFor = (name: string) => e.pagerduty.requests.filter((q) => (q.body as any).event_action === 'trigger' && (q.body as any).payload?.component === name);
+  const triggersFor = (name: string) =>
+    e.pagerduty.requests.filter((q) => (q.body as any).event_action === 'trigger' && (q.body as any).payload?.component === name);
   const describe = (t: { comment(...m: unknown[]): void }, run: any) => {
     for (const s of run.state.steps) t.comment(`  [${s.rung}] ${s.id} ${s.status}: ${s.summary ?? s.error?.message ?? s.reason ?? ''}`);
   };
@@ -39,9 +40,16 @@ if (skipReason) {
     describe(t, run);
     t.equal(run.status, 'succeeded', run.state.outcome);
     t.same(rungs(run), { restart: 'succeeded' }, 'the first rung fixed it');
-    t.same(stepIds(run), ['inputs', 'diagnose', 'database-up', 'redis-up', 'restart', 'rollout', 'health', 'up'], 'restarted, then verified: rollout, five health checks, Prometheus up');
+    t.same(
+      stepIds(run),
+      ['inputs', 'diagnose', 'database-up', 'redis-up', 'restart', 'rollout', 'health', 'up'],
+      'restarted, then verified: rollout, five health checks, Prometheus up',
+    );
 
-    t.ok(Number(e.sim.get('Deployment', pg.namespace, pg.name).metadata.annotations['deployment.kubernetes.io/revision']) > revisionBefore, 'a new revision rolled out');
+    t.ok(
+      Number(e.sim.get('Deployment', pg.namespace, pg.name).metadata.annotations['deployment.kubernetes.io/revision']) > revisionBefore,
+      'a new revision rolled out',
+    );
     const now = e.loop.pods.processes(pg);
     t.equal(now.length, 1, 'one process serves again');
     t.notOk(before.includes(now[0]!.pid), 'a new process');
@@ -61,17 +69,36 @@ if (skipReason) {
     const episode = run.episodeId as string;
     t.match(episode, /^ep-/, 'the run belongs to the alert episode');
     const later = (await e.runsFor(pg.name)).filter((r) => Date.parse(r.createdAt) >= killedAt - 1000 && r.episodeId !== episode);
-    if (later.length > 0) t.comment(`another outage episode of phone-gateway was opened meanwhile (the machine kept its scrapes from answering): ${later.map((r) => `${r.id} ${r.status}`).join(', ')}`);
+    if (later.length > 0)
+      t.comment(
+        `another outage episode of phone-gateway was opened meanwhile (the machine kept its scrapes from answering): ${later.map((r) => `${r.id} ${r.status}`).join(', ')}`,
+      );
 
     // Three firing deliveries of the episode: Alertmanager 1's (it started the run), Alertmanager 2's first try
     // (answered 503 by the relay, so remediator never saw it) and its re-send during the run.
     const viaRelay = e.relay.deliveries.filter((d) => d.status === 'firing' && d.episodes.includes(episode));
-    t.same(viaRelay.map((d) => d.answered), [503, 202], 'the relayed Alertmanager got a 503, then re-sent and was accepted');
+    t.same(
+      viaRelay.map((d) => d.answered),
+      [503, 202],
+      'the relayed Alertmanager got a 503, then re-sent and was accepted',
+    );
     t.ok(viaRelay[1]!.at < endedAt, `the re-send came during the run (${viaRelay[1]!.at - killedAt} ms after the kill)`);
     const final = (await e.svc.api('GET', `/v1/runs/${runId}`)).body;
-    t.same(final.decisions.filter((x: any) => x.reason === 'started' || x.reason === 'deduplicated').map((x: any) => x.reason), ['started', 'deduplicated'], 'the re-send was deduplicated into the run');
-    t.same((await e.runsFor(pg.name)).filter((r) => r.episodeId === episode).map((r) => r.id), [runId], 'one run for the episode');
-    t.same(triggersFor(pg.name).filter((q) => (q.body as any).dedup_key === `remediator-${episode}`), [], 'nobody was paged for it');
+    t.same(
+      final.decisions.filter((x: any) => x.reason === 'started' || x.reason === 'deduplicated').map((x: any) => x.reason),
+      ['started', 'deduplicated'],
+      'the re-send was deduplicated into the run',
+    );
+    t.same(
+      (await e.runsFor(pg.name)).filter((r) => r.episodeId === episode).map((r) => r.id),
+      [runId],
+      'one run for the episode',
+    );
+    t.same(
+      triggersFor(pg.name).filter((q) => (q.body as any).dedup_key === `remediator-${episode}`),
+      [],
+      'nobody was paged for it',
+    );
   });
 
   t.test('a bad release: restart does not help, rollback to the release before it does', async (t) => {
@@ -87,7 +114,13 @@ if (skipReason) {
         ...d.spec,
         strategy: { type: 'Recreate' },
         progressDeadlineSeconds: 2,
-        template: { ...d.spec.template, spec: { ...d.spec.template.spec, containers: [{ ...d.spec.template.spec.containers[0], image: 'ai-ninja/realtime-processor:1.1.0-bad' }] } },
+        template: {
+          ...d.spec.template,
+          spec: {
+            ...d.spec.template.spec,
+            containers: [{ ...d.spec.template.spec.containers[0], image: 'ai-ninja/realtime-processor:1.1.0-bad' }],
+          },
+        },
       },
     });
     const runId = await e.runStarted(rp.name, deployedAt);
@@ -97,7 +130,10 @@ if (skipReason) {
     t.equal(run.status, 'succeeded', run.state.outcome);
     t.same(rungs(run), { restart: 'failed', rollback: 'succeeded' });
     t.equal(e.sim.get('Deployment', rp.namespace, rp.name).spec.template.spec.containers[0].image, goodImage, 'the good image runs again');
-    t.ok(e.events.some((x) => x.type === 'unready' && x.image.endsWith('-bad')), 'the bad release failed its readiness probe');
+    t.ok(
+      e.events.some((x) => x.type === 'unready' && x.image.endsWith('-bad')),
+      'the bad release failed its readiness probe',
+    );
     await e.loop.prometheus.waitFor(`${e.loop.service(rp).upQuery} == 1`, 10_000);
     await e.decision(runId, 'resolved', 15_000);
     t.equal(triggersFor(rp.name).length, 0, 'nobody was paged');
@@ -116,7 +152,10 @@ if (skipReason) {
     describe(t, run);
     t.equal(run.status, 'escalated', run.state.outcome);
     t.same(Object.keys(rungs(run)), ['restart', 'rollback', 'degrade', 'failover'], 'every rung was tried');
-    t.ok(run.state.rungs.every((r: any) => r.outcome === 'failed'), 'and failed');
+    t.ok(
+      run.state.rungs.every((r: any) => r.outcome === 'failed'),
+      'and failed',
+    );
 
     await e.until('the page', () => triggersFor(ce.name).length >= 1, 10_000);
     t.same(e.pagerduty.problems(), [], 'every event met the PagerDuty Events v2 contract');
@@ -154,7 +193,10 @@ if (skipReason) {
       await e.loop.kill(pa);
       const id = await e.runStarted(pa.name, killedAt);
       const run = await e.ended(id);
-      const acted = run.state.steps.some((s: any) => s.status === 'succeeded' && /^kube\.(rolloutRestart|rolloutUndo|scale|patchConfigMap|switchServiceSelector)$/.test(s.uses));
+      const acted = run.state.steps.some(
+        (s: any) =>
+          s.status === 'succeeded' && /^kube\.(rolloutRestart|rolloutUndo|scale|patchConfigMap|switchServiceSelector)$/.test(s.uses),
+      );
       outcomes.push({ status: run.status, acted, reasons: [...new Set<string>(run.decisions.map((x: any) => x.reason))] });
       t.comment(`flap ${flap}: ${run.status}${acted ? ' (acted)' : ''}: ${run.state.outcome}`);
       if (run.status !== 'succeeded') break;

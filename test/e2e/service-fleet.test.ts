@@ -25,18 +25,28 @@ if (skipReason) {
     notify: true,
   });
   const runsSince = async (playbook: string, since: number) =>
-    ((await e.svc.api('GET', `/v1/runs?playbook=${playbook}&limit=100`)).body.runs as any[]).filter((r) => Date.parse(r.createdAt) >= since - 1000);
+    ((await e.svc.api('GET', `/v1/runs?playbook=${playbook}&limit=100`)).body.runs as any[]).filter(
+      (r) => Date.parse(r.createdAt) >= since - 1000,
+    );
   const fleetRun = async (since: number) => {
     let id: string | undefined;
     try {
-      await e.until('a fleet run', async () => {
-        id = (await runsSince('service-fleet', since))[0]?.id;
-        return id !== undefined;
-      }, 60_000);
+      await e.until(
+        'a fleet run',
+        async () => {
+          id = (await runsSince('service-fleet', since))[0]?.id;
+          return id !== undefined;
+        },
+        60_000,
+      );
     } catch (err) {
       // What did arrive, for the failure's story.
-      const all = ((await e.svc.api('GET', '/v1/runs?limit=100')).body.runs as any[]).filter((r) => Date.parse(r.createdAt) >= since - 1000);
-      t.comment(`runs since the kill: ${JSON.stringify(all.map((r) => [r.playbook, r.status, r.target?.name, r.decisions?.map((d: any) => d.reason)]))}`);
+      const all = ((await e.svc.api('GET', '/v1/runs?limit=100')).body.runs as any[]).filter(
+        (r) => Date.parse(r.createdAt) >= since - 1000,
+      );
+      t.comment(
+        `runs since the kill: ${JSON.stringify(all.map((r) => [r.playbook, r.status, r.target?.name, r.decisions?.map((d: any) => d.reason)]))}`,
+      );
       t.comment(`relayed deliveries: ${JSON.stringify(e.relay.deliveries.filter((d) => d.at >= since))}`);
       throw err;
     }
@@ -48,66 +58,91 @@ if (skipReason) {
    * rather than joining one that already restarted those services.
    */
   const quiet = async (t: { comment(...m: unknown[]): void }) => {
-    await e.until('no fleet run in progress', async () => ((await e.svc.api('GET', '/v1/runs?playbook=service-fleet&limit=100')).body.runs as any[]).every((r) => FINAL.has(r.status)), 120_000);
+    await e.until(
+      'no fleet run in progress',
+      async () =>
+        ((await e.svc.api('GET', '/v1/runs?playbook=service-fleet&limit=100')).body.runs as any[]).every((r) => FINAL.has(r.status)),
+      120_000,
+    );
     await e.loop.waitUntilUp(30_000);
     const earlier = (await e.svc.api('GET', '/v1/runs?playbook=service-fleet&limit=100')).body.runs as any[];
-    if (earlier.length > 0) t.comment(`fleet runs before this scenario: ${JSON.stringify(earlier.map((r) => [r.status, r.params.services]))}`);
+    if (earlier.length > 0)
+      t.comment(`fleet runs before this scenario: ${JSON.stringify(earlier.map((r) => [r.status, r.params.services]))}`);
   };
   const pdTriggers = (since: number) => e.pagerduty.requests.filter((q) => (q.body as any).event_action === 'trigger' && q.at >= since);
   const describe = (t: { comment(...m: unknown[]): void }, run: any) => {
     for (const s of run.state.steps) t.comment(`  ${s.id} ${s.status}: ${s.summary ?? s.error?.message ?? s.reason ?? ''}`);
   };
 
-  t.test('the four services die together: one fleet run, a diagnosis, a restart of each verified, one notification with the summary', async (t) => {
-    await quiet(t);
-    const before = Object.fromEntries(APPS.map((n) => [n, e.loop.pods.processes(e.ref(n)).map((p) => p.pid)]));
-    const killedAt = Date.now();
-    for (const n of APPS) t.equal(await e.loop.kill(e.ref(n)), 1, `${n}'s process died`);
-    const id = await fleetRun(killedAt);
-    t.comment(`kill → fleet run in ${Date.now() - killedAt} ms`);
-    // Every service joins before the fleet run ends (the alerts come within a second or two of each other).
-    await e.until('all four services in the fleet', async () => ((await e.svc.api('GET', `/v1/runs/${id}`)).body.params.services as string[]).length === 4, 30_000);
-    const run = await e.ended(id, 180_000);
-    t.comment(`kill → fleet run ${run.status} in ${Date.parse(run.state.endedAt) - killedAt} ms`);
-    describe(t, run);
-    t.equal(run.status, 'succeeded', run.state.outcome);
-    t.same([...run.params.services].sort(), [...APPS].sort());
-    const step = (sid: string) => run.state.steps.find((s: any) => s.id === sid);
-    t.match(step('cluster'), { status: 'succeeded', output: { infrastructure: false, causes: [], nodes: [{ name: 'kube-sim-node', ready: 'True' }] } });
-    t.ok(step('cluster').output.changes, 'what changed in the last hour is in the record');
-    const results = step('restart').output.results as any[];
-    t.same(results.map((r) => r.name), ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics'], 'the runbook\'s order');
-    t.ok(results.every((r) => r.mark === '✅' && r.outcome === 'restarted'), step('restart').summary);
-    t.equal(step('up').status, 'succeeded', 'Prometheus sees every service up');
-    for (const n of APPS) {
-      const now = e.loop.pods.processes(e.ref(n));
-      t.equal(now.length, 1, `${n}: one process serves again`);
-      t.notOk(before[n]!.includes(now[0]!.pid), `${n}: a new process`);
-    }
+  t.test(
+    'the four services die together: one fleet run, a diagnosis, a restart of each verified, one notification with the summary',
+    async (t) => {
+      await quiet(t);
+      const before = Object.fromEntries(APPS.map((n) => [n, e.loop.pods.processes(e.ref(n)).map((p) => p.pid)]));
+      const killedAt = Date.now();
+      for (const n of APPS) t.equal(await e.loop.kill(e.ref(n)), 1, `${n}'s process died`);
+      const id = await fleetRun(killedAt);
+      t.comment(`kill → fleet run in ${Date.now() - killedAt} ms`);
+      // Every service joins before the fleet run ends (the alerts come within a second or two of each other).
+      await e.until(
+        'all four services in the fleet',
+        async () => ((await e.svc.api('GET', `/v1/runs/${id}`)).body.params.services as string[]).length === 4,
+        30_000,
+      );
+      const run = await e.ended(id, 180_000);
+      t.comment(`kill → fleet run ${run.status} in ${Date.parse(run.state.endedAt) - killedAt} ms`);
+      describe(t, run);
+      t.equal(run.status, 'succeeded', run.state.outcome);
+      t.same([...run.params.services].sort(), [...APPS].sort());
+      const step = (sid: string) => run.state.steps.find((s: any) => s.id === sid);
+      t.match(step('cluster'), {
+        status: 'succeeded',
+        output: { infrastructure: false, causes: [], nodes: [{ name: 'kube-sim-node', ready: 'True' }] },
+      });
+      t.ok(step('cluster').output.changes, 'what changed in the last hour is in the record');
+      const results = step('restart').output.results as any[];
+      t.same(
+        results.map((r) => r.name),
+        ['phone-gateway', 'realtime-processor', 'conversation-engine', 'profile-analytics'],
+        "the runbook's order",
+      );
+      t.ok(
+        results.every((r) => r.mark === '✅' && r.outcome === 'restarted'),
+        step('restart').summary,
+      );
+      t.equal(step('up').status, 'succeeded', 'Prometheus sees every service up');
+      for (const n of APPS) {
+        const now = e.loop.pods.processes(e.ref(n));
+        t.equal(now.length, 1, `${n}: one process serves again`);
+        t.notOk(before[n]!.includes(now[0]!.pid), `${n}: a new process`);
+      }
 
-    // The services' own runs from the outage waited for the fleet and ended without a step. (A restart can make a
-    // service miss a scrape or two and fire again; after the fleet run ended, that new episode gets a run of its own.)
-    const own = (await runsSince('service-down', killedAt)).filter((r) => Date.parse(r.createdAt) < Date.parse(run.state.endedAt));
-    for (const r of own) {
-      const ended = await e.ended(r.id, 30_000);
-      t.equal(ended.status, 'cancelled', `${r.target.name}'s own run was absorbed`);
-      t.same(ended.state?.steps ?? [], []);
-      t.ok(ended.decisions.some((d: any) => d.reason === 'absorbed'));
-    }
+      // The services' own runs from the outage waited for the fleet and ended without a step. (A restart can make a
+      // service miss a scrape or two and fire again; after the fleet run ended, that new episode gets a run of its own.)
+      const own = (await runsSince('service-down', killedAt)).filter((r) => Date.parse(r.createdAt) < Date.parse(run.state.endedAt));
+      for (const r of own) {
+        const ended = await e.ended(r.id, 30_000);
+        t.equal(ended.status, 'cancelled', `${r.target.name}'s own run was absorbed`);
+        t.same(ended.state?.steps ?? [], []);
+        t.ok(ended.decisions.some((d: any) => d.reason === 'absorbed'));
+      }
 
-    // One notification with the summary (P2 goes to the notify target); nobody paged.
-    await e.until('the summary notification', () => (e.slack?.messages.length ?? 0) > 0, 15_000);
-    const summaries = e.slack!.messages.filter((m) => /✅ phone-gateway/.test(JSON.stringify(m)));
-    t.ok(summaries.length >= 1, 'the summary names each service with ✅');
-    t.match(JSON.stringify(summaries[0]), /✅ phone-gateway; ✅ realtime-processor; ✅ conversation-engine; ✅ profile-analytics/);
-    t.equal(new Set(e.slack!.messages.map((m) => /\[P\d\]/.exec(m.text)?.[0])).size, 1, 'one incident');
-    t.same(pdTriggers(killedAt), [], 'nobody was paged');
-    await e.loop.waitUntilUp(30_000);
-  });
+      // One notification with the summary (P2 goes to the notify target); nobody paged.
+      await e.until('the summary notification', () => (e.slack?.messages.length ?? 0) > 0, 15_000);
+      const summaries = e.slack!.messages.filter((m) => /✅ phone-gateway/.test(JSON.stringify(m)));
+      t.ok(summaries.length >= 1, 'the summary names each service with ✅');
+      t.match(JSON.stringify(summaries[0]), /✅ phone-gateway; ✅ realtime-processor; ✅ conversation-engine; ✅ profile-analytics/);
+      t.equal(new Set(e.slack!.messages.map((m) => /\[P\d\]/.exec(m.text)?.[0])).size, 1, 'one incident');
+      t.same(pdTriggers(killedAt), [], 'nobody was paged');
+      await e.loop.waitUntilUp(30_000);
+    },
+  );
 
   t.test('with a NotReady node: no restart, one P0 page that names the node', async (t) => {
     await quiet(t);
-    const revisions = Object.fromEntries(APPS.map((n) => [n, e.sim.get('Deployment', NS, n).metadata.annotations['deployment.kubernetes.io/revision']]));
+    const revisions = Object.fromEntries(
+      APPS.map((n) => [n, e.sim.get('Deployment', NS, n).metadata.annotations['deployment.kubernetes.io/revision']]),
+    );
     e.sim.faults.nodeNotReady('kube-sim-node');
     t.teardown(() => e.sim.faults.clear());
     const killedAt = Date.now();
@@ -118,8 +153,12 @@ if (skipReason) {
     t.equal(run.status, 'escalated');
     const cluster = run.state.steps.find((s: any) => s.id === 'cluster');
     t.match(cluster.error, { code: 'REM_ERR_INFRASTRUCTURE', message: /node kube-sim-node NotReady/ });
-    t.notOk(run.state.steps.some((s: any) => s.id === 'restart'), 'no restart was tried');
-    for (const n of APPS) t.equal(e.sim.get('Deployment', NS, n).metadata.annotations['deployment.kubernetes.io/revision'], revisions[n], `${n} untouched`);
+    t.notOk(
+      run.state.steps.some((s: any) => s.id === 'restart'),
+      'no restart was tried',
+    );
+    for (const n of APPS)
+      t.equal(e.sim.get('Deployment', NS, n).metadata.annotations['deployment.kubernetes.io/revision'], revisions[n], `${n} untouched`);
     await e.until('the P0 page', () => pdTriggers(killedAt).length > 0, 15_000);
     const pages = pdTriggers(killedAt);
     t.equal(pages.length, 1, 'one page');

@@ -11,7 +11,12 @@ const grid = (n: number) => {
 };
 
 t.test('the jitter spreads each wait evenly over ±20 % of its base and never past it', async (t) => {
-  for (const [made, base] of [[1, 1000], [2, 2000], [3, 4000], [4, 6000]] as const) {
+  for (const [made, base] of [
+    [1, 1000],
+    [2, 2000],
+    [3, 4000],
+    [4, 6000],
+  ] as const) {
     const random = grid(100);
     const waits = Array.from({ length: 100 }, () => backoffDelay(policy, made, random));
     t.equal(Math.min(...waits), base * 0.8, `after ${made} failure(s): lowest is base − 20 %`);
@@ -29,10 +34,22 @@ t.test('Math.random is the default source: waits differ from call to call, withi
 });
 
 t.test('the jitter is data: another spread, or none', async (t) => {
-  t.equal(backoffDelay({ ...policy, jitter: 0 }, 1, () => 0), 1000);
-  t.equal(backoffDelay({ ...policy, jitter: 0 }, 1, () => 0.999), 1000);
-  t.equal(backoffDelay({ ...policy, jitter: 0.5 }, 1, () => 0), 500);
-  t.equal(backoffDelay({ ...policy, jitter: 0.5 }, 1, () => 1), 1500);
+  t.equal(
+    backoffDelay({ ...policy, jitter: 0 }, 1, () => 0),
+    1000,
+  );
+  t.equal(
+    backoffDelay({ ...policy, jitter: 0 }, 1, () => 0.999),
+    1000,
+  );
+  t.equal(
+    backoffDelay({ ...policy, jitter: 0.5 }, 1, () => 0),
+    500,
+  );
+  t.equal(
+    backoffDelay({ ...policy, jitter: 0.5 }, 1, () => 1),
+    1500,
+  );
 });
 
 t.test('nextRetry: the attempts, the deadline and a floor bound the retries', async (t) => {
@@ -40,9 +57,17 @@ t.test('nextRetry: the attempts, the deadline and a floor bound the retries', as
   t.same(nextRetry(policy, 1, { random: mid }), { retry: true, delayMs: 1000 });
   t.same(nextRetry(policy, 4, { random: mid }), { retry: true, delayMs: 6000 }, 'capped at maxBackoff');
   t.same(nextRetry(policy, 5, { random: mid }), { retry: false, why: 'attempts' }, 'five attempts made: no sixth');
-  t.same(nextRetry(policy, 1, { random: mid, now: 10_000, deadline: 10_999 }), { retry: false, why: 'deadline' }, 'the wait would end past the deadline');
+  t.same(
+    nextRetry(policy, 1, { random: mid, now: 10_000, deadline: 10_999 }),
+    { retry: false, why: 'deadline' },
+    'the wait would end past the deadline',
+  );
   t.same(nextRetry(policy, 1, { random: mid, now: 10_000, deadline: 11_000 }), { retry: true, delayMs: 1000 });
-  t.same(nextRetry(policy, 1, { random: () => 0, floorMs: 5000 }), { retry: true, delayMs: 5000 }, 'a floor (Retry-After) is never shortened');
+  t.same(
+    nextRetry(policy, 1, { random: () => 0, floorMs: 5000 }),
+    { retry: true, delayMs: 5000 },
+    'a floor (Retry-After) is never shortened',
+  );
   t.same(nextRetry(policy, 1, { random: () => 0.999, floorMs: 10 }), { retry: true, delayMs: 1200 }, 'a low floor does not cut the wait');
 });
 
@@ -69,5 +94,8 @@ t.test('retryBudgetMs leaves room for every attempt and every wait at its longes
 });
 
 t.test('replay and playbook tests wait exactly the base delay, so the same input gives the same timeline', async (t) => {
-  t.same([1, 2, 3, 4, 5].map((a) => backoffDelay(policy, a, MIDDLE_OF_JITTER)), [1000, 2000, 4000, 6000, 6000]);
+  t.same(
+    [1, 2, 3, 4, 5].map((a) => backoffDelay(policy, a, MIDDLE_OF_JITTER)),
+    [1000, 2000, 4000, 6000, 6000],
+  );
 });

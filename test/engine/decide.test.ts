@@ -8,7 +8,9 @@ import type { Playbook } from '../../src/domain/playbook.ts';
 
 // The pure ladder: no Redis, no Kubernetes, no clock but the numbers passed in.
 const ctx = { registry: createRegistry(), available: new Set<any>(['limits', 'prometheus']) };
-const ladder = loadPlaybook('ladder.yaml', `apiVersion: remediator.io/v1
+const ladder = loadPlaybook(
+  'ladder.yaml',
+  `apiVersion: remediator.io/v1
 kind: Playbook
 metadata: { name: ladder }
 spec:
@@ -36,7 +38,9 @@ spec:
           with: { query: up, expect: nonEmpty }
           interval: 1s
           timeout: 3s
-`, ctx).playbook as Playbook;
+`,
+  ctx,
+).playbook as Playbook;
 t.ok(ladder, 'test playbook loads');
 
 // Retry waits are jittered ±20 %; the middle of the range keeps these expectations exact (backoff.test.ts covers the spread).
@@ -64,15 +68,29 @@ t.test('a retryable failure is retried with backoff, then the step succeeds', as
 
 t.test('step retry waits are really jittered: ±20 % around the backoff, spread by the random source', async (t) => {
   const waitWith = (random?: () => number) => {
-    const d = decide(ladder, beginStep(ladder, initialRunState(), T0), transient(), T0, { maxObservations: 5, ...(random ? { random } : {}) });
+    const d = decide(ladder, beginStep(ladder, initialRunState(), T0), transient(), T0, {
+      maxObservations: 5,
+      ...(random ? { random } : {}),
+    });
     return (d.directive as { until: number }).until - T0;
   };
-  t.equal(waitWith(() => 0), 800, 'lowest: 1 s − 20 %');
-  t.equal(waitWith(() => 0.999_999), 1200, 'highest: 1 s + 20 %');
+  t.equal(
+    waitWith(() => 0),
+    800,
+    'lowest: 1 s − 20 %',
+  );
+  t.equal(
+    waitWith(() => 0.999_999),
+    1200,
+    'highest: 1 s + 20 %',
+  );
   // The default source is Math.random: many first retries do not all wait the same.
   const waits = Array.from({ length: 50 }, () => waitWith());
   t.ok(new Set(waits).size > 10, `spread by default (${new Set(waits).size} distinct waits of 50)`);
-  t.ok(waits.every((w) => w >= 800 && w <= 1200), 'within the bounds');
+  t.ok(
+    waits.every((w) => w >= 800 && w <= 1200),
+    'within the bounds',
+  );
 });
 
 t.test('a gate needs N consecutive passes; a fail resets the count; the run succeeds only when verified', async (t) => {
@@ -86,7 +104,10 @@ t.test('a gate needs N consecutive passes; a fail resets the count; the run succ
   t.same(d.directive, { kind: 'done' });
   t.equal(d.state.status, 'succeeded');
   t.equal(d.state.verified, true);
-  t.same(d.state.rungs.map((r) => [r.name, r.outcome]), [['restart', 'succeeded']]);
+  t.same(
+    d.state.rungs.map((r) => [r.name, r.outcome]),
+    [['restart', 'succeeded']],
+  );
   t.equal(d.state.steps[1]!.observations!.length, 4, 'each poll recorded');
 });
 
@@ -102,7 +123,10 @@ t.test('a gate that never passes fails at its timeout and the ladder climbs to t
   }
   t.same(d.state.cursor, { rung: 1, step: 0 }, 'next rung');
   t.equal(d.state.steps[1]!.error!.code, 'REM_ERR_GATE_TIMEOUT');
-  t.same(d.state.rungs.map((r) => [r.name, r.outcome]), [['restart', 'failed']]);
+  t.same(
+    d.state.rungs.map((r) => [r.name, r.outcome]),
+    [['restart', 'failed']],
+  );
   t.equal(d.state.verified, false);
 });
 
@@ -127,13 +151,19 @@ t.test('the last rung failing escalates with the reason', async (t) => {
 });
 
 t.test('a non-retryable error fails the step at once and does not retry', async (t) => {
-  const d = step(initialRunState(), { type: 'error', error: new RemediatorError('REM_ERR_KUBE_NOT_FOUND', 'deployment ai-ninja/x not found') }, T0);
+  const d = step(
+    initialRunState(),
+    { type: 'error', error: new RemediatorError('REM_ERR_KUBE_NOT_FOUND', 'deployment ai-ninja/x not found') },
+    T0,
+  );
   t.same(d.state.cursor, { rung: 1, step: 0 });
   t.equal(d.state.steps[0]!.attempts, 1);
 });
 
 t.test('steps without a gate end as completed, never succeeded', async (t) => {
-  const noGate = loadPlaybook('n.yaml', `apiVersion: remediator.io/v1
+  const noGate = loadPlaybook(
+    'n.yaml',
+    `apiVersion: remediator.io/v1
 kind: Playbook
 metadata: { name: n }
 spec:
@@ -142,16 +172,26 @@ spec:
     - id: a
       action: log
       with: { message: hi }
-`, ctx).playbook!;
+`,
+    ctx,
+  ).playbook!;
   const d = decide(noGate, beginStep(noGate, initialRunState(), T0), ok, T0, opts);
   t.equal(d.state.status, 'completed');
   t.match(d.state.outcome, /nothing verified the fix/);
 });
 
 t.test('a guard refusal ends or parks the run with its reason', async (t) => {
-  const wait = step(initialRunState(), { type: 'refused', refusal: { reason: 'locked', message: 'run r1 holds the lock', then: 'wait', retryAfterMs: 2000 } }, T0);
+  const wait = step(
+    initialRunState(),
+    { type: 'refused', refusal: { reason: 'locked', message: 'run r1 holds the lock', then: 'wait', retryAfterMs: 2000 } },
+    T0,
+  );
   t.same(wait.directive, { kind: 'sleep', until: T0 + 2000 });
-  const esc = step(initialRunState(), { type: 'refused', refusal: { reason: 'budget_exhausted', message: '3 runs in 1h', then: 'escalate' } }, T0);
+  const esc = step(
+    initialRunState(),
+    { type: 'refused', refusal: { reason: 'budget_exhausted', message: '3 runs in 1h', then: 'escalate' } },
+    T0,
+  );
   t.equal(esc.state.status, 'escalated');
   const skip = step(initialRunState(), { type: 'refused', refusal: { reason: 'maintenance', message: 'window w', then: 'skip-run' } }, T0);
   t.equal(skip.state.status, 'skipped');

@@ -7,7 +7,11 @@ import type { Clock } from '../../src/ports/clock.ts';
 // The approvers' reminder is timed on the service's clock, as the approval window is: with a clock an hour ahead of
 // the machine's (a replay, a playbook test, a host whose clock is off), the reminder still comes before the window
 // closes, and the run escalates after it, as with the system clock.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 const HOUR = 3_600_000;
 const ahead: Clock = { now: () => Date.now() + HOUR };
@@ -43,6 +47,10 @@ t.test('with a clock an hour ahead, the approvers are told, reminded before the 
   const expiresAt = Date.parse(done.decisions.find((d: any) => d.reason === 'approval_requested').message.match(/until (\S+)$/)[1]);
   t.ok(Date.parse(reminded.at) < expiresAt, 'the reminder is recorded, on the service clock, before the window closes');
   t.ok(Date.parse(reminded.at) > Date.now() + HOUR / 2, 'on the service clock');
-  await rx.webhook.waitFor(() => rx.webhook.requests.some((q) => /Reminder: the approval of step \\"risky\\" closes at/.test(JSON.stringify(q.body))), 5000, 'the reminder at the webhook');
+  await rx.webhook.waitFor(
+    () => rx.webhook.requests.some((q) => /Reminder: the approval of step \\"risky\\" closes at/.test(JSON.stringify(q.body))),
+    5000,
+    'the reminder at the webhook',
+  );
   t.same(rx.webhook.problems(), []);
 });

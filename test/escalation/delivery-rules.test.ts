@@ -21,7 +21,11 @@ t.test('which answers are retried, which are refused', async (t) => {
   t.match(classifyResponse(res(429, '', { 'retry-after': '7' }), now), { kind: 'retry', status: 429, retryAfterMs: 7000 });
   t.match(classifyResponse(res(503, 'upstream down'), now), { kind: 'retry', status: 503, reason: 'HTTP 503: upstream down' });
   t.match(classifyResponse(res(408), now), { kind: 'retry' });
-  t.match(classifyResponse(res(400, { status: 'invalid event', errors: ['x'] }), now), { kind: 'reject', status: 400, reason: 'HTTP 400: {"status":"invalid event","errors":["x"]}' });
+  t.match(classifyResponse(res(400, { status: 'invalid event', errors: ['x'] }), now), {
+    kind: 'reject',
+    status: 400,
+    reason: 'HTTP 400: {"status":"invalid event","errors":["x"]}',
+  });
   t.match(classifyResponse(res(404, 'no_service'), now), { kind: 'reject' });
   const slackOk = (r: { body: unknown }) => (r.body === 'ok' ? null : 'not ok');
   t.match(classifyResponse(res(200, 'ok'), now, slackOk), { kind: 'delivered' });
@@ -34,11 +38,28 @@ t.test('delivery backoff doubles, is capped, jittered ±20%, stops after the att
     const v = nextRetry(policy, made, { random, floorMs });
     return v.retry ? v.delayMs : v.why;
   };
-  t.same([1, 2, 3, 4, 5, 6].map((a) => delay(a, () => 0.5)), [1000, 2000, 4000, 8000, 8000, 8000]);
-  t.equal(delay(7, () => 0.5), 'attempts', 'the 7th failure is the last attempt');
-  t.equal(delay(1, () => 0), 800);
-  t.equal(delay(1, () => 1), 1200);
-  t.equal(delay(1, () => 0, 30_000), 30_000, 'Retry-After is a floor');
+  t.same(
+    [1, 2, 3, 4, 5, 6].map((a) => delay(a, () => 0.5)),
+    [1000, 2000, 4000, 8000, 8000, 8000],
+  );
+  t.equal(
+    delay(7, () => 0.5),
+    'attempts',
+    'the 7th failure is the last attempt',
+  );
+  t.equal(
+    delay(1, () => 0),
+    800,
+  );
+  t.equal(
+    delay(1, () => 1),
+    1200,
+  );
+  t.equal(
+    delay(1, () => 0, 30_000),
+    30_000,
+    'Retry-After is a floor',
+  );
 });
 
 t.test('redaction covers raw, URL-encoded and URL-path forms', async (t) => {

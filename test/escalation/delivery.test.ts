@@ -11,7 +11,11 @@ import { serviceDownReport } from './report-fixture.ts';
 import { escalatorDeps } from '../support/escalator-deps.ts';
 
 const redis = await redisForTest();
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 let prefixes = 0;
 
 /** A pino logger writing JSON lines into `lines`, with no redaction of its own: what my code logs is what lands. */
@@ -28,7 +32,11 @@ function capturedLogger(): { logger: Logger; text: () => string } {
 
 async function setup(
   tt: Test,
-  options: { delivery?: DeliveryConfig; config?: (rx: Awaited<ReturnType<typeof pagingReceivers>>) => Partial<EscalationConfig>; deliver?: boolean } = {},
+  options: {
+    delivery?: DeliveryConfig;
+    config?: (rx: Awaited<ReturnType<typeof pagingReceivers>>) => Partial<EscalationConfig>;
+    deliver?: boolean;
+  } = {},
 ) {
   const rx = await pagingReceivers(secrets, tt);
   const log = capturedLogger();
@@ -42,7 +50,11 @@ async function setup(
     delivery: { backoff: '50ms', maxBackoff: '400ms', timeout: '2s', prefix: `t${++prefixes}`, ...options.delivery },
     ...options.config?.(rx),
   };
-  const escalator = await DurableEscalator.start({ ...escalatorDeps(redis.url, config), logger: log.logger, ...(options.deliver === false ? { deliver: false } : {}) });
+  const escalator = await DurableEscalator.start({
+    ...escalatorDeps(redis.url, config),
+    logger: log.logger,
+    ...(options.deliver === false ? { deliver: false } : {}),
+  });
   tt.teardown(() => escalator.close());
   return { rx, escalator, log, config };
 }
@@ -54,22 +66,37 @@ t.test('trigger → update → resolve: one dedup_key at PagerDuty, one alias at
   const report = serviceDownReport();
 
   const trig = await escalator.trigger(report);
-  t.same(trig.enqueued.map((e) => `${e.target}:${e.action}`).sort(), ['hook:trigger', 'og:trigger', 'pd:trigger', 'slack:trigger'], 'P0 pages and notifies by default');
+  t.same(
+    trig.enqueued.map((e) => `${e.target}:${e.action}`).sort(),
+    ['hook:trigger', 'og:trigger', 'pd:trigger', 'slack:trigger'],
+    'P0 pages and notifies by default',
+  );
   await Promise.all([rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook].map((r) => r.waitFor((q) => q.length >= 1)));
 
-  const upd = await escalator.update({ ...report, rungs: report.rungs.map((r) => (r.name === 'rollback' ? { ...r, outcome: 'running' as const } : r)) }, 'rollback started');
+  const upd = await escalator.update(
+    { ...report, rungs: report.rungs.map((r) => (r.name === 'rollback' ? { ...r, outcome: 'running' as const } : r)) },
+    'rollback started',
+  );
   t.equal(upd.enqueued.length, 4, 'the update goes where the incident is open');
   await Promise.all([rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook].map((r) => r.waitFor((q) => q.length >= 2)));
 
   const res = await escalator.resolve({ ...report, status: 'recovered' });
-  t.same(res.enqueued.map((e) => e.action), ['resolve', 'resolve', 'resolve', 'resolve']);
+  t.same(
+    res.enqueued.map((e) => e.action),
+    ['resolve', 'resolve', 'resolve', 'resolve'],
+  );
   await Promise.all([rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook].map((r) => r.waitFor((q) => q.length >= 3)));
 
-  for (const r of [rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook]) t.same(r.problems(), [], `${r.constructor.name}: every request met the contract`);
+  for (const r of [rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook])
+    t.same(r.problems(), [], `${r.constructor.name}: every request met the contract`);
 
   t.same([...rx.pagerduty.alerts.keys()], [`remediator-${report.episodeKey}`], 'one dedup_key for the episode');
   const alert = rx.pagerduty.alerts.get(`remediator-${report.episodeKey}`)!;
-  t.same(alert.events.map((e) => e.event_action), ['trigger', 'trigger', 'resolve'], 'the update is a trigger on the same dedup_key');
+  t.same(
+    alert.events.map((e) => e.event_action),
+    ['trigger', 'trigger', 'resolve'],
+    'the update is a trigger on the same dedup_key',
+  );
   t.equal(alert.opened, 1, 'one page');
   t.equal(alert.status, 'resolved');
   t.equal(alert.events[1]!.payload.custom_details.latest_update, 'rollback started');
@@ -80,9 +107,16 @@ t.test('trigger → update → resolve: one dedup_key at PagerDuty, one alias at
   t.equal(og.notes.length, 1);
   t.match(og.notes[0], /rollback started/);
   t.equal(og.status, 'closed');
-  t.same(rx.opsgenie.requests.map((r) => r.path.split('/').at(-1)), ['alerts', 'notes', 'close']);
+  t.same(
+    rx.opsgenie.requests.map((r) => r.path.split('/').at(-1)),
+    ['alerts', 'notes', 'close'],
+  );
 
-  t.same(rx.webhook.events.map((e) => e.event), ['remediation.escalated', 'remediation.updated', 'remediation.resolved'], 'signed webhook events verified by the receiver');
+  t.same(
+    rx.webhook.events.map((e) => e.event),
+    ['remediation.escalated', 'remediation.updated', 'remediation.resolved'],
+    'signed webhook events verified by the receiver',
+  );
   t.match(rx.slack.messages[2]!.text, /^✅ \[CRITICAL\] ServiceDown .* recovered/);
   t.same(await escalator.deadLetters(), []);
 });
@@ -92,18 +126,29 @@ t.test('a repeated trigger for the same episode opens no second incident anywher
   const report = serviceDownReport();
   await escalator.trigger(report);
   const again = await escalator.trigger(report);
-  t.same(again.enqueued.map((e) => e.action), ['update', 'update', 'update', 'update'], 'recorded locally as open: sent as updates');
+  t.same(
+    again.enqueued.map((e) => e.action),
+    ['update', 'update', 'update', 'update'],
+    'recorded locally as open: sent as updates',
+  );
   await Promise.all([rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook].map((r) => r.waitFor((q) => q.length >= 2)));
   t.equal(rx.pagerduty.pages(), 1, 'PagerDuty paged once');
   t.equal(rx.opsgenie.alerts.get(`remediator-${report.episodeKey}`)!.created, 1, 'Opsgenie created one alert');
   t.equal(rx.opsgenie.requests.filter((r) => r.path === '/v2/alerts').length, 1, 'the second trigger became a note, not a create');
   t.match(rx.slack.messages[1]!.text, /Update: Escalated again/);
-  t.same(rx.webhook.events.map((e) => e.event), ['remediation.escalated', 'remediation.updated']);
+  t.same(
+    rx.webhook.events.map((e) => e.event),
+    ['remediation.escalated', 'remediation.updated'],
+  );
 });
 
 t.test('429 with Retry-After: the retry does not come earlier', async (t) => {
   const { rx, escalator } = await setup(t);
-  rx.pagerduty.respondNext({ status: 429, headers: { 'retry-after': '1' }, body: '{"status":"throttled","message":"Requests for this service are arriving too quickly."}' });
+  rx.pagerduty.respondNext({
+    status: 429,
+    headers: { 'retry-after': '1' },
+    body: '{"status":"throttled","message":"Requests for this service are arriving too quickly."}',
+  });
   await escalator.trigger(serviceDownReport(), { targets: ['pd'] });
   const reqs = await rx.pagerduty.waitFor((q) => q.length >= 2 && q[1]!.answered === 202, 5000);
   const gap = reqs[1]!.at - reqs[0]!.at;
@@ -146,7 +191,11 @@ t.test('a 400 goes to the dead letter at once, with the reason', async (t) => {
   await escalator.update(report, 'restart failed');
   await rx.pagerduty.waitFor((q) => q.length >= 2);
   await sleep(300);
-  t.same(rx.pagerduty.requests.map((r) => r.answered), [400, 400], 'neither 400 was retried; the update behind the refused trigger still went');
+  t.same(
+    rx.pagerduty.requests.map((r) => r.answered),
+    [400, 400],
+    'neither 400 was retried; the update behind the refused trigger still went',
+  );
   const dead = await escalator.deadLetters();
   t.equal(dead.length, 2);
   t.match(dead[1], { target: 'pd', type: 'pagerduty', action: 'trigger', episodeKey: report.episodeKey, status: 400, attempts: 1 });
@@ -157,7 +206,10 @@ t.test('a 400 goes to the dead letter at once, with the reason', async (t) => {
 
 t.test('Opsgenie refused the create: the note behind it is not sent and the next trigger creates again', async (t) => {
   const { rx, escalator } = await setup(t);
-  rx.opsgenie.respondNext({ status: 422, body: '{"message":"Request body is not processable. Please check the errors.","errors":{"message":"Message can not be empty."},"took":0.001}' });
+  rx.opsgenie.respondNext({
+    status: 422,
+    body: '{"message":"Request body is not processable. Please check the errors.","errors":{"message":"Message can not be empty."},"took":0.001}',
+  });
   const report = serviceDownReport();
   await escalator.trigger(report, { targets: ['og'] });
   await escalator.update(report, 'restart failed');
@@ -165,7 +217,13 @@ t.test('Opsgenie refused the create: the note behind it is not sent and the next
   await sleep(300);
   t.equal(rx.opsgenie.requests.length, 1, 'no note for an alert that was never created');
   const dead = await escalator.deadLetters();
-  t.same(dead.map((d) => [d.action, d.attempts]), [['update', 0], ['trigger', 1]]);
+  t.same(
+    dead.map((d) => [d.action, d.attempts]),
+    [
+      ['update', 0],
+      ['trigger', 1],
+    ],
+  );
   t.match(dead[1]!.error, /HTTP 422: .*Message can not be empty/);
   t.match(dead[0]!.error, /not sent: the trigger before it .* was refused/);
   const again = await escalator.trigger(report, { targets: ['og'] });
@@ -214,7 +272,9 @@ t.test('P3 is record only: nothing is sent', async (t) => {
 
 t.test('PagerDuty sends per routing key stay within the sliding window', async (t) => {
   const { rx, escalator } = await setup(t, {
-    config: (rx) => ({ targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url, rateLimit: { max: 2, window: '1s' } } } }),
+    config: (rx) => ({
+      targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url, rateLimit: { max: 2, window: '1s' } } },
+    }),
   });
   for (let i = 0; i < 4; i++) await escalator.trigger(serviceDownReport(), { targets: ['pd'] });
   const reqs = await rx.pagerduty.waitFor((q) => q.length >= 4, 5000);
@@ -230,7 +290,9 @@ t.test('events enqueued by a process that does not deliver are delivered by one 
   await first.escalator.trigger(report, { targets: ['pd'] });
   await sleep(200);
   t.equal(first.rx.pagerduty.requests.length, 0, 'enqueued, not delivered');
-  const second = await DurableEscalator.start(escalatorDeps(redis.url, { ...first.config, delivery: { ...first.config.delivery, prefix } }));
+  const second = await DurableEscalator.start(
+    escalatorDeps(redis.url, { ...first.config, delivery: { ...first.config.delivery, prefix } }),
+  );
   t.teardown(() => second.close());
   await first.rx.pagerduty.waitFor((q) => q.length >= 1);
   t.equal(first.rx.pagerduty.pages(), 1);
@@ -238,8 +300,14 @@ t.test('events enqueued by a process that does not deliver are delivered by one 
 
 t.test('secrets never reach logs or dead-letter records, even when providers echo them', async (t) => {
   const { rx, escalator, log } = await setup(t, { delivery: { attempts: 2 } });
-  rx.pagerduty.respondNext({ status: 400, body: JSON.stringify({ status: 'invalid event', message: `routing key ${secrets.routingKey} is not active` }) });
-  rx.opsgenie.respondNext({ status: 500, body: `GenieKey ${secrets.apiKey} throttled` }, { status: 403, body: `key ${secrets.apiKey} lacks create` });
+  rx.pagerduty.respondNext({
+    status: 400,
+    body: JSON.stringify({ status: 'invalid event', message: `routing key ${secrets.routingKey} is not active` }),
+  });
+  rx.opsgenie.respondNext(
+    { status: 500, body: `GenieKey ${secrets.apiKey} throttled` },
+    { status: 403, body: `key ${secrets.apiKey} lacks create` },
+  );
   rx.webhook.respondNext({ status: 401, body: `bad signature for secret ${secrets.webhookSecret}` });
   await rx.slack.down(); // transport errors print the URL, whose path is the credential
   await escalator.trigger(serviceDownReport());
@@ -265,20 +333,32 @@ t.test('the webhook signature verifies over the raw body and fails when tampered
   const { rx, escalator } = await setup(t);
   await escalator.trigger(serviceDownReport(), { targets: ['hook'] });
   const [req] = await rx.webhook.waitFor((q) => q.length >= 1);
-  const headers = { signature: req!.headers['x-remediator-signature'] as string, timestamp: req!.headers['x-remediator-timestamp'] as string };
+  const headers = {
+    signature: req!.headers['x-remediator-signature'] as string,
+    timestamp: req!.headers['x-remediator-timestamp'] as string,
+  };
   t.match(headers.signature, /^sha256=[0-9a-f]{64}$/);
   t.same(verifyWebhookSignature(secrets.webhookSecret, headers, req!.raw), { ok: true });
-  t.same(verifyWebhookSignature(secrets.webhookSecret, headers, req!.raw.replace('ServiceDown', 'ServiceUp')), { ok: false, reason: 'signature does not match' });
+  t.same(verifyWebhookSignature(secrets.webhookSecret, headers, req!.raw.replace('ServiceDown', 'ServiceUp')), {
+    ok: false,
+    reason: 'signature does not match',
+  });
   t.same(verifyWebhookSignature('another-secret', headers, req!.raw).ok, false);
-  t.same(verifyWebhookSignature(secrets.webhookSecret, headers, req!.raw, { nowMs: Date.now() + 3_600_000 }).ok, false, 'an old signature is refused');
+  t.same(
+    verifyWebhookSignature(secrets.webhookSecret, headers, req!.raw, { nowMs: Date.now() + 3_600_000 }).ok,
+    false,
+    'an old signature is refused',
+  );
 });
 
 t.test('an invalid report or an unknown target is refused before anything is enqueued', async (t) => {
   const { escalator } = await setup(t);
   await t.rejects(escalator.trigger({ ...serviceDownReport(), level: 'P9' as 'P0' }), { code: 'REM_ERR_BAD_REQUEST' });
-  await t.rejects(escalator.trigger(serviceDownReport(), { targets: ['nope'] }), { code: 'REM_ERR_BAD_REQUEST', message: /unknown escalation target/ });
+  await t.rejects(escalator.trigger(serviceDownReport(), { targets: ['nope'] }), {
+    code: 'REM_ERR_BAD_REQUEST',
+    message: /unknown escalation target/,
+  });
   const ac = new AbortController();
   ac.abort(new Error('cancelled'));
   await t.rejects(escalator.trigger(serviceDownReport(), { signal: ac.signal }), { message: 'cancelled' });
 });
-

@@ -16,7 +16,11 @@ import { serviceDownReport } from './report-fixture.ts';
 import { escalatorDeps } from '../support/escalator-deps.ts';
 
 const redis = await redisForTest();
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: randomBytes(16).toString('hex'), webhookSecret: randomBytes(16).toString('hex') };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: randomBytes(16).toString('hex'),
+  webhookSecret: randomBytes(16).toString('hex'),
+};
 const rx = await pagingReceivers(secrets);
 let prefixes = 0;
 
@@ -37,7 +41,10 @@ const run: RunInfo = {
 async function escalator(tt: { teardown(fn: () => unknown): void }, buildReport?: (run: RunInfo) => Promise<IncidentReport>) {
   const e = await DurableEscalator.start({
     ...escalatorDeps(redis.url, {
-      targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, slack: { type: 'slack', webhookUrl: rx.slack.url } },
+      targets: {
+        pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
+        slack: { type: 'slack', webhookUrl: rx.slack.url },
+      },
       delivery: { backoff: '50ms', prefix: `a${++prefixes}` },
     }),
     ...(buildReport ? { buildReport } : {}),
@@ -77,22 +84,32 @@ t.test('without a report builder the step pages with a minimal report from the r
   t.equal(ev.payload.severity, 'error');
   t.equal(ev.payload.custom_details.latest_update, 'restart and rollback did not help');
   t.match(ev.payload.summary, /^\[P1\] ServiceDown on realtime-processor: realtime-processor is down/);
-  t.same(ev.links.map((l: any) => l.text), ['Runbook']);
+  t.same(
+    ev.links.map((l: any) => l.text),
+    ['Runbook'],
+  );
   t.same(rx.pagerduty.problems(), []);
 });
 
-t.test('with the engine\'s report builder the page carries the whole story; the level comes from the labels', async (t) => {
+t.test("with the engine's report builder the page carries the whole story; the level comes from the labels", async (t) => {
   let asked: RunInfo | undefined;
   const e = await escalator(t, async (r) => {
     asked = r;
-    return serviceDownReport({ status: 'remediating', run: { id: r.id, playbook: r.playbook, url: `https://remediator.example.com/v1/runs/${r.id}` } });
+    return serviceDownReport({
+      status: 'remediating',
+      run: { id: r.id, playbook: r.playbook, url: `https://remediator.example.com/v1/runs/${r.id}` },
+    });
   });
   const before = rx.slack.requests.length;
   const result = await escalateAction.run(context({}, { escalation: e }));
   t.equal(asked?.id, 'run-7', 'the builder got the run');
   t.equal(result.status, 'ok');
   if (result.status !== 'ok') return;
-  t.same((result.output!.enqueued as Array<{ target: string }>).map((x) => x.target).sort(), ['pd', 'slack'], 'P0 from the report: page and Slack');
+  t.same(
+    (result.output!.enqueued as Array<{ target: string }>).map((x) => x.target).sort(),
+    ['pd', 'slack'],
+    'P0 from the report: page and Slack',
+  );
   const msgs = await rx.slack.waitFor((q) => q.length >= before + 1);
   const text = (msgs.at(-1)!.body as { text: string }).text;
   t.match(text, /^🚨 \[CRITICAL\] ServiceDown .* a human is needed/, 'a remediating report is sent as escalated');

@@ -9,7 +9,11 @@ import { episodeId } from '../../src/alerts/episode.ts';
 // PagerDuty acknowledge stops a running ladder after its restart, so the scale-up rung never writes; an episode
 // already acknowledged when its run starts is never changed at all (the guard refuses with human_ack); a forged
 // acknowledge changes nothing.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const signing = `pdsec-${randomBytes(16).toString('hex')}`;
 const rx = await pagingReceivers(secrets);
 const down = createServer((_req, res) => {
@@ -48,8 +52,23 @@ const svc = await startGuardedService({
 });
 
 async function acknowledge(episode: string, secret = signing): Promise<number> {
-  const raw = JSON.stringify({ event: { id: `01${randomBytes(6).toString('hex')}`, event_type: 'incident.acknowledged', resource_type: 'incident', agent: { id: 'PU7', type: 'user_reference', summary: 'Dana Oncall' }, data: { id: 'Q7', type: 'incident', incident_key: `remediator-${episode}` } } });
-  const res = await fetch(`${svc.url}/v1/hooks/pagerduty`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(raw).digest('hex')}` }, body: raw });
+  const raw = JSON.stringify({
+    event: {
+      id: `01${randomBytes(6).toString('hex')}`,
+      event_type: 'incident.acknowledged',
+      resource_type: 'incident',
+      agent: { id: 'PU7', type: 'user_reference', summary: 'Dana Oncall' },
+      data: { id: 'Q7', type: 'incident', incident_key: `remediator-${episode}` },
+    },
+  });
+  const res = await fetch(`${svc.url}/v1/hooks/pagerduty`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(raw).digest('hex')}`,
+    },
+    body: raw,
+  });
   return res.status;
 }
 
@@ -62,7 +81,10 @@ t.test('a forged acknowledge changes nothing; a signed one stops the ladder befo
   const before = svc.writesTo('phone-gateway').length;
 
   t.equal(await acknowledge(run.episodeId, `forged-${signing}`), 401);
-  t.notOk((await svc.api('GET', `/v1/runs/${runId}`)).body.decisions.some((d: any) => d.reason === 'human_ack'), 'nothing recorded');
+  t.notOk(
+    (await svc.api('GET', `/v1/runs/${runId}`)).body.decisions.some((d: any) => d.reason === 'human_ack'),
+    'nothing recorded',
+  );
 
   t.equal(await acknowledge(run.episodeId), 202);
   const ended = await svc.ended(runId!);
@@ -81,6 +103,9 @@ t.test('an episode already acknowledged when its run starts: the guard refuses e
   const [runId] = await svc.fire(['realtime-processor'], startsAt);
   const ended = await svc.ended(runId!);
   t.equal(ended.status, 'skipped');
-  t.match(ended.decisions.find((d: any) => d.reason === 'human_ack' && !d.by)?.message, /Dana Oncall has taken this incident over: automation changes nothing more/);
+  t.match(
+    ended.decisions.find((d: any) => d.reason === 'human_ack' && !d.by)?.message,
+    /Dana Oncall has taken this incident over: automation changes nothing more/,
+  );
   t.equal(svc.writesTo('realtime-processor').length, before, 'nothing was written');
 });

@@ -7,7 +7,11 @@ import { pagingReceivers } from '../support/paging-receivers.ts';
 // People answer pages where they are: an acknowledge in PagerDuty (a signed v3 webhook) stops a running ladder
 // before its next mutation; a forged one changes nothing; a resolve in Opsgenie cancels the remaining rungs; and
 // remediator's own resolves never come back as a person's.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const pdSigningSecret = `pdsec-${randomBytes(16).toString('hex')}`;
 const ogToken = `og-hook-${randomBytes(16).toString('hex')}`;
 const rx = await pagingReceivers(secrets);
@@ -35,13 +39,21 @@ const restProblems: string[] = [];
 const rest = createServer((req, res) => {
   const m = /^\/incidents\/([A-Z0-9]+)\/alerts(\?.*)?$/.exec(req.url ?? '');
   if (req.headers.authorization !== `Token token=${pdApiToken}`) restProblems.push('Authorization is not "Token token=<key>"');
-  if (req.headers.accept !== 'application/vnd.pagerduty+json;version=2') restProblems.push('Accept is not application/vnd.pagerduty+json;version=2');
+  if (req.headers.accept !== 'application/vnd.pagerduty+json;version=2')
+    restProblems.push('Accept is not application/vnd.pagerduty+json;version=2');
   if (req.method !== 'GET' || !m || !groupedAlerts.has(m[1]!)) {
     res.writeHead(404, { 'content-type': 'application/json' });
     return res.end(JSON.stringify({ error: { message: 'Not Found', code: 2100 } }));
   }
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ alerts: groupedAlerts.get(m[1]!)!.map((k, i) => ({ id: `PA${i}`, type: 'alert', alert_key: k, status: 'triggered' })), limit: 100, offset: 0, more: false }));
+  res.end(
+    JSON.stringify({
+      alerts: groupedAlerts.get(m[1]!)!.map((k, i) => ({ id: `PA${i}`, type: 'alert', alert_key: k, status: 'triggered' })),
+      limit: 100,
+      offset: 0,
+      more: false,
+    }),
+  );
 });
 await new Promise<void>((r) => rest.listen(0, '127.0.0.1', () => r()));
 t.teardown(() => rest.close());
@@ -67,11 +79,18 @@ const svc = await startTestService({
   overrides: (c) => {
     c.server.publicUrl = 'https://remediator.example.com';
     c.escalation = {
-      targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url } },
+      targets: {
+        pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
+        og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url },
+      },
       delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
       inbound: {
         onHumanAck: 'stop',
-        pagerduty: { secrets: ['an-old-secret-still-listed', pdSigningSecret], apiToken: pdApiToken, apiUrl: `http://127.0.0.1:${(rest.address() as { port: number }).port}` },
+        pagerduty: {
+          secrets: ['an-old-secret-still-listed', pdSigningSecret],
+          apiToken: pdApiToken,
+          apiUrl: `http://127.0.0.1:${(rest.address() as { port: number }).port}`,
+        },
         opsgenie: { header: 'x-hook-token', token: ogToken },
       },
     };
@@ -92,7 +111,13 @@ async function startLadder(instance: string): Promise<{ runId: string; episode: 
 }
 
 /** A PagerDuty v3 webhook delivery, as PagerDuty signs it: v1=hex(HMAC-SHA256(secret, raw body)). */
-function pagerDutyDelivery(eventType: string, episode: string, agent: Record<string, unknown> | null, secret = pdSigningSecret, extraSignature?: string) {
+function pagerDutyDelivery(
+  eventType: string,
+  episode: string,
+  agent: Record<string, unknown> | null,
+  secret = pdSigningSecret,
+  extraSignature?: string,
+) {
   const raw = JSON.stringify({
     event: {
       id: `01${randomUUID().replace(/-/g, '').slice(0, 24).toUpperCase()}`,
@@ -101,7 +126,15 @@ function pagerDutyDelivery(eventType: string, episode: string, agent: Record<str
       occurred_at: new Date().toISOString(),
       agent,
       client: null,
-      data: { id: 'Q1ABCDEF', type: 'incident', number: 42, status: eventType.split('.')[1], incident_key: `remediator-${episode}`, title: 'phone-gateway down', urgency: 'high' },
+      data: {
+        id: 'Q1ABCDEF',
+        type: 'incident',
+        number: 42,
+        status: eventType.split('.')[1],
+        incident_key: `remediator-${episode}`,
+        title: 'phone-gateway down',
+        urgency: 'high',
+      },
     },
   });
   const sig = `v1=${createHmac('sha256', secret).update(raw).digest('hex')}`;
@@ -127,14 +160,21 @@ t.test('a forged acknowledge changes nothing; a signed one stops the ladder befo
   t.equal(unsigned.status, 401, 'no signature is refused');
   // The signature covers the raw bytes: the same JSON re-spaced does not verify.
   const signed = pagerDutyDelivery('incident.acknowledged', episode, PERSON);
-  const tampered = await postHook('/v1/hooks/pagerduty', signed.raw.replace('"Dana Oncall"', '"Mallory"'), { 'x-pagerduty-signature': signed.signature });
+  const tampered = await postHook('/v1/hooks/pagerduty', signed.raw.replace('"Dana Oncall"', '"Mallory"'), {
+    'x-pagerduty-signature': signed.signature,
+  });
   t.equal(tampered.status, 401, 'a body changed after signing is refused');
   let run = (await svc.api('GET', `/v1/runs/${runId}`)).body;
-  t.notOk(run.decisions.some((d: any) => d.reason === 'human_ack'), 'no human_ack recorded for a refused request');
+  t.notOk(
+    run.decisions.some((d: any) => d.reason === 'human_ack'),
+    'no human_ack recorded for a refused request',
+  );
   t.notOk(['cancelled'].includes(run.status), 'the run goes on');
 
   // Two signatures during a secret rotation: one verifies, that is enough.
-  const ok = await postHook('/v1/hooks/pagerduty', signed.raw, { 'x-pagerduty-signature': `${pagerDutyDelivery('incident.acknowledged', episode, PERSON).signature.replace(/^v1=\w+/, 'v1=00ff')},${signed.signature}` });
+  const ok = await postHook('/v1/hooks/pagerduty', signed.raw, {
+    'x-pagerduty-signature': `${pagerDutyDelivery('incident.acknowledged', episode, PERSON).signature.replace(/^v1=\w+/, 'v1=00ff')},${signed.signature}`,
+  });
   t.equal(ok.status, 202);
   t.same(ok.body, { outcome: 'acted', episode, runs: [runId] });
   run = await svc.waitForRun(runId, (r) => r.status === 'cancelled');
@@ -150,14 +190,20 @@ t.test('a forged acknowledge changes nothing; a signed one stops the ladder befo
 
   // The page links to the incident's report, and the report tells the whole story.
   const page = rx.pagerduty.requests.find((q) => (q.body as any).dedup_key === `remediator-${episode}`)!.body as any;
-  t.ok(page.links.some((l: any) => l.href === `https://remediator.example.com/v1/incidents/${episode}/report` && l.text === 'Incident report'), 'the page links to the report');
-  const res = await fetch(`${svc.url}/v1/incidents/${episode}/report`, { headers: { authorization: 'Bearer test-operator-token-0123456789' } });
+  t.ok(
+    page.links.some((l: any) => l.href === `https://remediator.example.com/v1/incidents/${episode}/report` && l.text === 'Incident report'),
+    'the page links to the report',
+  );
+  const res = await fetch(`${svc.url}/v1/incidents/${episode}/report`, {
+    headers: { authorization: 'Bearer test-operator-token-0123456789' },
+  });
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /text\/markdown/);
   const md = await res.text();
   t.match(md, /^# Post-incident report: ServiceDown \(P1\)/);
   t.match(md, /\| Acknowledged \| Dana Oncall in PagerDuty at /);
-  for (const phase of ['Detection', 'Confirmation', 'Action', 'Verification', 'People']) t.match(md, new RegExp(`\\| ${phase} \\|`), `the timeline has ${phase}`);
+  for (const phase of ['Detection', 'Confirmation', 'Action', 'Verification', 'People'])
+    t.match(md, new RegExp(`\\| ${phase} \\|`), `the timeline has ${phase}`);
   t.match(md, /\| restart \(http\.request\): succeeded/, 'each action is in the timeline');
   t.match(md, /### Run `[^`]+` — playbook `ladder`, alert, ended cancelled/);
   t.match(md, /\| 1 \| restart \| ✗ stopped \(run cancelled\) \|/, 'the rung the acknowledge cut short');
@@ -166,12 +212,18 @@ t.test('a forged acknowledge changes nothing; a signed one stops the ladder befo
   t.match(md, /page from run `[^`]+`/, 'the pages');
   t.match(md, /### Root cause: five whys[\s\S]*5\. Why\? _…_/);
   t.match(md, /### Improvements\n\n\| Action \| Owner \| Due \| Tracking \|/);
-  const missing = await fetch(`${svc.url}/v1/incidents/ep-nothing-here/report`, { headers: { authorization: 'Bearer test-operator-token-0123456789' } });
+  const missing = await fetch(`${svc.url}/v1/incidents/ep-nothing-here/report`, {
+    headers: { authorization: 'Bearer test-operator-token-0123456789' },
+  });
   t.equal(missing.status, 404);
 });
 
 t.test("remediator's own resolve coming back is ignored", async (t) => {
-  const own = pagerDutyDelivery('incident.resolved', 'some-episode', { id: 'PSVC01', type: 'service_reference', summary: 'phone-gateway (Events API v2)' });
+  const own = pagerDutyDelivery('incident.resolved', 'some-episode', {
+    id: 'PSVC01',
+    type: 'service_reference',
+    summary: 'phone-gateway (Events API v2)',
+  });
   const res = await postHook('/v1/hooks/pagerduty', own.raw, { 'x-pagerduty-signature': own.signature });
   t.equal(res.status, 202);
   t.equal(res.body.outcome, 'ignored');
@@ -180,7 +232,9 @@ t.test("remediator's own resolve coming back is ignored", async (t) => {
   const foreign = JSON.parse(other.raw);
   foreign.event.data.incident_key = 'someone-elses-key';
   const raw = JSON.stringify(foreign);
-  const r2 = await postHook('/v1/hooks/pagerduty', raw, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}` });
+  const r2 = await postHook('/v1/hooks/pagerduty', raw, {
+    'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}`,
+  });
   t.equal(r2.body.outcome, 'ignored', 'an incident remediator did not open is not acted on');
 });
 
@@ -191,15 +245,19 @@ t.test('an incident without an incident key (grouped alerts) is matched through 
   const body = JSON.parse(delivery.raw);
   body.event.data = { id: 'Q9GROUPED', type: 'incident', status: 'resolved', incident_key: null };
   const raw = JSON.stringify(body);
-  const res = await postHook('/v1/hooks/pagerduty', raw, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}` });
+  const res = await postHook('/v1/hooks/pagerduty', raw, {
+    'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}`,
+  });
   t.same(res.body, { outcome: 'acted', episode, runs: [runId] });
   const run = await svc.waitForRun(runId, (r) => r.status === 'cancelled');
   t.equal(run.decisions.find((d: any) => d.reason === 'human_resolved')?.by, 'Dana Oncall');
   t.same(restProblems, [], 'the REST calls carried the documented headers');
   body.event.data.id = 'Q9UNKNOWN';
   const raw2 = JSON.stringify(body);
-  const other = await postHook('/v1/hooks/pagerduty', raw2, { 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw2).digest('hex')}` });
-  t.equal(other.body.outcome, 'ignored', 'an incident whose alerts are not remediator\'s is ignored');
+  const other = await postHook('/v1/hooks/pagerduty', raw2, {
+    'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw2).digest('hex')}`,
+  });
+  t.equal(other.body.outcome, 'ignored', "an incident whose alerts are not remediator's is ignored");
 });
 
 t.test('Opsgenie: a wrong token changes nothing; a person closing the alert cancels the remaining rungs', async (t) => {
@@ -207,7 +265,17 @@ t.test('Opsgenie: a wrong token changes nothing; a person closing the alert canc
   await rx.opsgenie.waitFor(() => rx.opsgenie.alerts.has(`remediator-${episode}`), 5000, 'the Opsgenie alert');
   const close = JSON.stringify({
     action: 'Close',
-    alert: { alertId: randomUUID(), alias: `remediator-${episode}`, tinyId: '7', message: 'phone-gateway down', username: 'lee@example.com', userId: randomUUID(), tags: [], createdAt: Date.now(), updatedAt: Date.now() },
+    alert: {
+      alertId: randomUUID(),
+      alias: `remediator-${episode}`,
+      tinyId: '7',
+      message: 'phone-gateway down',
+      username: 'lee@example.com',
+      userId: randomUUID(),
+      tags: [],
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    },
     source: { name: '', type: 'web' },
     integrationId: randomUUID(),
     integrationName: 'remediator',
@@ -219,7 +287,11 @@ t.test('Opsgenie: a wrong token changes nothing; a person closing the alert canc
 
   const ownClose = JSON.parse(close);
   ownClose.source = { name: 'remediator', type: 'API' };
-  t.equal((await postHook('/v1/hooks/opsgenie', JSON.stringify(ownClose), { 'x-hook-token': ogToken })).body.outcome, 'ignored', "remediator's own close is ignored");
+  t.equal(
+    (await postHook('/v1/hooks/opsgenie', JSON.stringify(ownClose), { 'x-hook-token': ogToken })).body.outcome,
+    'ignored',
+    "remediator's own close is ignored",
+  );
 
   const res = await postHook('/v1/hooks/opsgenie', close, { 'x-hook-token': ogToken });
   t.equal(res.status, 202);
@@ -234,8 +306,16 @@ t.test('Opsgenie: a wrong token changes nothing; a person closing the alert canc
   const other = await startLadder('10.0.0.3:8080');
   await svc.api('POST', `/v1/runs/${other.runId}/cancel`, { reason: 'end of test' });
   await svc.waitForRun(other.runId, (r) => r.status === 'cancelled');
-  await rx.opsgenie.waitFor(() => (rx.opsgenie.alerts.get(`remediator-${other.episode}`)?.notes ?? []).some((n) => /ended cancelled/.test(n)), 5000, 'the other episode\'s end note');
-  t.equal(rx.pagerduty.requests.filter((q) => (q.body as any).dedup_key === `remediator-${episode}`).length, pdAfter, 'no PagerDuty event for the closed incident');
+  await rx.opsgenie.waitFor(
+    () => (rx.opsgenie.alerts.get(`remediator-${other.episode}`)?.notes ?? []).some((n) => /ended cancelled/.test(n)),
+    5000,
+    "the other episode's end note",
+  );
+  t.equal(
+    rx.pagerduty.requests.filter((q) => (q.body as any).dedup_key === `remediator-${episode}`).length,
+    pdAfter,
+    'no PagerDuty event for the closed incident',
+  );
   t.equal(rx.opsgenie.alerts.get(`remediator-${episode}`)!.notes.length, ogNotes, 'no Opsgenie note for the closed incident');
   t.same(rx.pagerduty.problems(), []);
   t.same(rx.opsgenie.problems(), []);
@@ -246,7 +326,10 @@ t.test('onHumanAck: continue-notes — the person is recorded, automation goes o
     playbooks: { 'ladder.yaml': playbook },
     overrides: (c) => {
       c.escalation = {
-        targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url }, og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url } },
+        targets: {
+          pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
+          og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url },
+        },
         delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
         inbound: { onHumanAck: 'continue-notes', pagerduty: { secrets: [pdSigningSecret] } },
       };
@@ -259,13 +342,20 @@ t.test('onHumanAck: continue-notes — the person is recorded, automation goes o
   const runId = (await notes.post(body)).body.alerts[0].runs[0].runId;
   const run = await notes.waitForRun(runId, () => changes.includes('/restart/10.0.0.9:8080'));
   const ack = pagerDutyDelivery('incident.acknowledged', run.episodeId, PERSON);
-  const res = await fetch(`${notes.url}/v1/hooks/pagerduty`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pagerduty-signature': ack.signature }, body: ack.raw });
+  const res = await fetch(`${notes.url}/v1/hooks/pagerduty`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-pagerduty-signature': ack.signature },
+    body: ack.raw,
+  });
   t.equal(res.status, 202);
   const acked = await notes.waitForRun(runId, (r) => r.decisions.some((d: any) => d.reason === 'human_ack'));
   t.match(acked.decisions.find((d: any) => d.reason === 'human_ack').message, /automation goes on and reports its rungs as notes/);
   t.not(acked.status, 'cancelled', 'the run was not stopped');
   // Cancelled here only to end the test: the run was still going after the acknowledge.
-  t.ok(!['cancelled', 'failed', 'escalated'].includes((await notes.api('GET', `/v1/runs/${runId}`)).body.status), 'still running after the acknowledge');
+  t.ok(
+    !['cancelled', 'failed', 'escalated'].includes((await notes.api('GET', `/v1/runs/${runId}`)).body.status),
+    'still running after the acknowledge',
+  );
   await notes.api('POST', `/v1/runs/${runId}/cancel`, { reason: 'end of test' });
   const ended = await notes.waitForRun(runId, (r) => r.status === 'cancelled');
   t.equal(ended.decisions.find((d: any) => d.reason === 'cancelled').by, 'alice', 'stopped by the operator, not by the acknowledge');

@@ -14,24 +14,35 @@ function handles(): string[] {
 }
 
 for (const waitAfterKillMs of [0, 2500]) {
-  t.test(`Redis gone ${waitAfterKillMs} ms after start: trigger fails fast with REM_ERR_STORE_UNAVAILABLE, close returns and leaves nothing running`, async (t) => {
-    const own = await redisForTest();
-    const before = handles().length;
-    const e = await DurableEscalator.start(escalatorDeps(own.url, { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: 'http://127.0.0.1:9/v2/enqueue' } }, delivery: { timeout: '500ms' } }));
-    await own.kill(true);
-    // Later the clients back off for seconds between reconnect attempts: the case BullMQ alone never closes.
-    await new Promise((resolve) => setTimeout(resolve, waitAfterKillMs));
-    const started = Date.now();
-    await t.rejects(e.trigger(serviceDownReport(), { targets: ['pd'] }), { code: 'REM_ERR_STORE_UNAVAILABLE' });
-    t.ok(Date.now() - started < 3000, `refused in ${Date.now() - started} ms`);
-    const closing = Date.now();
-    await e.close();
-    t.ok(Date.now() - closing < 2000, `closed in ${Date.now() - closing} ms`);
-    // ioredis ends a closed socket with a short guard timer; after that nothing the escalator started may remain.
-    const deadline = Date.now() + 3000;
-    while (handles().length > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    t.ok(handles().length <= before, `no timer or socket left behind (before: ${before}, now: ${process.getActiveResourcesInfo().join(', ')})`);
-  });
+  t.test(
+    `Redis gone ${waitAfterKillMs} ms after start: trigger fails fast with REM_ERR_STORE_UNAVAILABLE, close returns and leaves nothing running`,
+    async (t) => {
+      const own = await redisForTest();
+      const before = handles().length;
+      const e = await DurableEscalator.start(
+        escalatorDeps(own.url, {
+          targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: 'http://127.0.0.1:9/v2/enqueue' } },
+          delivery: { timeout: '500ms' },
+        }),
+      );
+      await own.kill(true);
+      // Later the clients back off for seconds between reconnect attempts: the case BullMQ alone never closes.
+      await new Promise((resolve) => setTimeout(resolve, waitAfterKillMs));
+      const started = Date.now();
+      await t.rejects(e.trigger(serviceDownReport(), { targets: ['pd'] }), { code: 'REM_ERR_STORE_UNAVAILABLE' });
+      t.ok(Date.now() - started < 3000, `refused in ${Date.now() - started} ms`);
+      const closing = Date.now();
+      await e.close();
+      t.ok(Date.now() - closing < 2000, `closed in ${Date.now() - closing} ms`);
+      // ioredis ends a closed socket with a short guard timer; after that nothing the escalator started may remain.
+      const deadline = Date.now() + 3000;
+      while (handles().length > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      t.ok(
+        handles().length <= before,
+        `no timer or socket left behind (before: ${before}, now: ${process.getActiveResourcesInfo().join(', ')})`,
+      );
+    },
+  );
 }
 
 t.test('the whole service (receiver, run worker, escalator) closes with Redis gone and leaves nothing running', async (t) => {
@@ -53,5 +64,8 @@ t.test('the whole service (receiver, run worker, escalator) closes with Redis go
   t.ok(Date.now() - closing < 2000, `closed in ${Date.now() - closing} ms`);
   const deadline = Date.now() + 3000;
   while (handles().length > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  t.ok(handles().length <= before, `no timer or socket left behind (before: ${before}, now: ${process.getActiveResourcesInfo().join(', ')})`);
+  t.ok(
+    handles().length <= before,
+    `no timer or socket left behind (before: ${before}, now: ${process.getActiveResourcesInfo().join(', ')})`,
+  );
 });

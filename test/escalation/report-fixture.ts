@@ -25,11 +25,26 @@ export function serviceDownReport(overrides: Partial<IncidentReport> = {}): Inci
     target: { namespace: 'ai-ninja', kind: 'Deployment', name: 'phone-gateway' },
     status: 'escalated',
     rungs: [
-      { name: 'restart', outcome: 'failed', reason: 'rollout did not become ready within 120s', startedAt: '2026-03-01T14:31:00Z', endedAt: '2026-03-01T14:33:05Z' },
-      { name: 'config check', outcome: 'succeeded', reason: 'DEGRADED_MODE unset as expected', startedAt: '2026-03-01T14:33:10Z', endedAt: '2026-03-01T14:33:12Z' },
+      {
+        name: 'restart',
+        outcome: 'failed',
+        reason: 'rollout did not become ready within 120s',
+        startedAt: '2026-03-01T14:31:00Z',
+        endedAt: '2026-03-01T14:33:05Z',
+      },
+      {
+        name: 'config check',
+        outcome: 'succeeded',
+        reason: 'DEGRADED_MODE unset as expected',
+        startedAt: '2026-03-01T14:33:10Z',
+        endedAt: '2026-03-01T14:33:12Z',
+      },
       { name: 'rollback', outcome: 'pending' },
     ],
-    snapshot: { pods: [{ name: 'phone-gateway-7d9f-abcde', phase: 'Running', ready: false, restarts: 7 }], events: ['Back-off restarting failed container'] },
+    snapshot: {
+      pods: [{ name: 'phone-gateway-7d9f-abcde', phase: 'Running', ready: false, restarts: 7 }],
+      events: ['Back-off restarting failed container'],
+    },
     timeline: [
       { at: '2026-03-01T14:30:00Z', kind: 'alert', text: 'ServiceDown fired for phone-gateway' },
       { at: '2026-03-01T14:30:20Z', kind: 'decision', text: 'confirmed: 0 of 3 pods ready; playbook service-down matched' },

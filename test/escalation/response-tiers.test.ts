@@ -9,7 +9,11 @@ import { episodeId } from '../../src/alerts/episode.ts';
 // decision); an acknowledged one does not, while a notify tier (the business owner) is told either way. A P0 incident
 // gets war-room updates on its cadence: status, what was tried (✓/✗), next step and an ETA that says where it comes
 // from. Durations are shortened through the config; the waits are on conditions.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const pdSigningSecret = `pdsec-${randomBytes(16).toString('hex')}`;
 const rx = await pagingReceivers(secrets);
 
@@ -76,7 +80,7 @@ t.test('not acknowledged within the response time: the next tier is paged and th
   const { runId, episode } = await fire('ServiceDown');
   await rx.opsgenie.waitFor(() => rx.opsgenie.alerts.has(`remediator-${episode}`), 10_000, 'the tier-1 page');
   const created = rx.opsgenie.alerts.get(`remediator-${episode}`)!;
-  t.equal(created.body.priority, 'P2', 'tier 1 is paged at the incident\'s level (P1 → Opsgenie P2)');
+  t.equal(created.body.priority, 'P2', "tier 1 is paged at the incident's level (P1 → Opsgenie P2)");
   t.match(created.body.note ?? created.body.description, /Not acknowledged within 2s \(P1 response time 2s\): escalating to tier 1 \(og\)/);
   const run = await svc.waitForRun(runId, (r) => r.decisions.some((d: any) => d.reason === 'response_escalated'));
   t.match(run.decisions.find((d: any) => d.reason === 'response_escalated').message, /escalating to tier 1/);
@@ -89,8 +93,23 @@ t.test('acknowledged in time: no further tier is paged, the notify tier still in
   // The acknowledge is recorded before the page goes out, so it is certainly in before the tier's time (no race with
   // the clock); the tier reads it when its time comes.
   const { runId, episode } = await fire('ServiceDown', async (episode) => {
-    const raw = JSON.stringify({ event: { id: '01ACK', event_type: 'incident.acknowledged', resource_type: 'incident', agent: { id: 'PU1', type: 'user_reference', summary: 'Dana Oncall' }, data: { id: 'Q1', type: 'incident', incident_key: `remediator-${episode}` } } });
-    const res = await fetch(`${svc.url}/v1/hooks/pagerduty`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}` }, body: raw });
+    const raw = JSON.stringify({
+      event: {
+        id: '01ACK',
+        event_type: 'incident.acknowledged',
+        resource_type: 'incident',
+        agent: { id: 'PU1', type: 'user_reference', summary: 'Dana Oncall' },
+        data: { id: 'Q1', type: 'incident', incident_key: `remediator-${episode}` },
+      },
+    });
+    const res = await fetch(`${svc.url}/v1/hooks/pagerduty`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-pagerduty-signature': `v1=${createHmac('sha256', pdSigningSecret).update(raw).digest('hex')}`,
+      },
+      body: raw,
+    });
     t.equal(res.status, 202);
   });
   // The notify tier is due after the paging tier: once the owner is told, the paging tier's time has passed too.
@@ -107,18 +126,38 @@ t.test('P0 war-room cadence: status, what was tried, next step and a derived ETA
   // The first rung fails (its gate times out), so the update has something tried and something next.
   await svc.waitForRun(runId, (r) => (r.state?.rungs ?? []).some((g: any) => g.name === 'restart' && g.outcome === 'failed'));
   const updates = await rx.pagerduty.waitFor(
-    (q) => q.some((r) => (r.body as any).dedup_key === `remediator-${episode}` && /Tried: ✗ restart/.test((r.body as any).payload?.custom_details?.latest_update ?? '')),
+    (q) =>
+      q.some(
+        (r) =>
+          (r.body as any).dedup_key === `remediator-${episode}` &&
+          /Tried: ✗ restart/.test((r.body as any).payload?.custom_details?.latest_update ?? ''),
+      ),
     10_000,
     'a war-room update after the first rung failed',
   );
-  const note: string = (updates.filter((r) => (r.body as any).dedup_key === `remediator-${episode}`).map((r) => (r.body as any).payload?.custom_details?.latest_update ?? '').find((n: string) => /Tried: ✗ restart/.test(n)))!;
+  const note: string = updates
+    .filter((r) => (r.body as any).dedup_key === `remediator-${episode}`)
+    .map((r) => (r.body as any).payload?.custom_details?.latest_update ?? '')
+    .find((n: string) => /Tried: ✗ restart/.test(n))!;
   t.match(note, /^War-room update \d+ \(P0, every 400ms\): status /);
   t.match(note, /Next: automation: rung "rollback"/);
   t.match(note, /ETA: by \S+Z at the latest if a remaining rung fixes it \(upper bound from the step deadlines of "rollback"/);
   await svc.api('POST', `/v1/runs/${runId}/cancel`, { reason: 'end of test' });
   await svc.waitForRun(runId, (r) => r.status === 'cancelled');
-  const after = await rx.pagerduty.waitFor((q) => q.some((r) => (r.body as any).dedup_key === `remediator-${episode}` && /Next: people: automation has nothing left to try/.test((r.body as any).payload?.custom_details?.latest_update ?? '')), 10_000, 'an update once automation stopped');
-  const last = after.filter((r) => (r.body as any).dedup_key === `remediator-${episode}`).map((r) => (r.body as any).payload.custom_details.latest_update as string).find((n) => /nothing left/.test(n))!;
+  const after = await rx.pagerduty.waitFor(
+    (q) =>
+      q.some(
+        (r) =>
+          (r.body as any).dedup_key === `remediator-${episode}` &&
+          /Next: people: automation has nothing left to try/.test((r.body as any).payload?.custom_details?.latest_update ?? ''),
+      ),
+    10_000,
+    'an update once automation stopped',
+  );
+  const last = after
+    .filter((r) => (r.body as any).dedup_key === `remediator-${episode}`)
+    .map((r) => (r.body as any).payload.custom_details.latest_update as string)
+    .find((n) => /nothing left/.test(n))!;
   t.match(last, /ETA: unknown: automation has no rung left to try; recovery depends on the responders/);
   t.same(rx.pagerduty.problems(), []);
 });
@@ -130,7 +169,10 @@ t.test('P0 without a business-owner target: the default notify tier is skipped, 
     run.decisions.find((d: any) => d.reason === 'response_tier_skipped').message,
     /^P0 incident open for 1\.5s: business-owner should be informed now \(default notify tier 1\), but no such escalation target is configured; add escalation\.targets\.business-owner or set escalation\.policy\.levels\.P0\.tiers$/,
   );
-  t.notOk(run.decisions.some((d: any) => d.reason === 'response_escalated'), 'nothing was sent for it');
+  t.notOk(
+    run.decisions.some((d: any) => d.reason === 'response_escalated'),
+    'nothing was sent for it',
+  );
   await svc.api('POST', `/v1/runs/${runId}/cancel`, { reason: 'end of test' });
 });
 
@@ -142,6 +184,9 @@ t.test('a configured tier naming a target that does not exist is refused at star
         c.escalation = { targets: receiverTargets(rx, secrets), policy: { levels: { P1: { tiers: [{ targets: ['tech-lead'] }] } } } };
       },
     }),
-    { code: 'REM_ERR_CONFIG_INVALID', message: /^escalation\.policy\.levels\.P1\.tiers\[0\]\.targets: unknown target\(s\) tech-lead \(configured: / },
+    {
+      code: 'REM_ERR_CONFIG_INVALID',
+      message: /^escalation\.policy\.levels\.P1\.tiers\[0\]\.targets: unknown target\(s\) tech-lead \(configured: /,
+    },
   );
 });

@@ -26,7 +26,8 @@ async function escalator(tt: { teardown(fn: () => unknown): void }, token = TOKE
 }
 
 /** The incident's top-level messages: the context block names the episode. */
-const parentOf = (episodeKey: string) => [...rx.messages.values()].filter((m) => !m.threadTs && JSON.stringify(m.blocks).includes(`episode ${episodeKey}`));
+const parentOf = (episodeKey: string) =>
+  [...rx.messages.values()].filter((m) => !m.threadTs && JSON.stringify(m.blocks).includes(`episode ${episodeKey}`));
 
 t.test('one message per incident: posted once, edited to show the state, rung updates and the recovery in its thread', async (t) => {
   const e = await escalator(t);
@@ -36,19 +37,32 @@ t.test('one message per incident: posted once, edited to show the state, rung up
   t.match(parent.text, /^🚨 \[CRITICAL\] ServiceDown on ai-ninja\/Deployment\/phone-gateway/);
   t.same(buttons(parent.blocks), [], 'no approval, no buttons');
 
-  const rolled = serviceDownReport({ ...report, rungs: report.rungs.map((r) => (r.name === 'rollback' ? { ...r, outcome: 'failed', reason: 'previous revision also crashes' } : r)) });
+  const rolled = serviceDownReport({
+    ...report,
+    rungs: report.rungs.map((r) => (r.name === 'rollback' ? { ...r, outcome: 'failed', reason: 'previous revision also crashes' } : r)),
+  });
   await e.update(rolled, 'rung rollback ended: failed');
   await e.trigger(rolled, { targets: ['team'], note: 'escalated again' });
   await e.resolve({ ...rolled, status: 'recovered' });
   await rx.waitFor(() => rx.replies(parent.ts).length >= 3, 5000, 'three thread replies');
-  t.same(rx.replies(parent.ts).map((r) => r.text), ['rung rollback ended: failed', 'escalated again', '✅ Recovered'], 'the thread tells the story in order');
+  t.same(
+    rx.replies(parent.ts).map((r) => r.text),
+    ['rung rollback ended: failed', 'escalated again', '✅ Recovered'],
+    'the thread tells the story in order',
+  );
   t.equal(parentOf(report.episodeKey).length, 1, 'still one message');
   t.ok(parent.versions.length >= 4, 'the message was edited for every event');
   t.match(parent.versions[1]!.text, /- \[X\] rollback — failed: previous revision also crashes/, 'the edit shows the ladder now');
   t.match(parent.text, /^✅ .* recovered/, 'and ends recovered');
   const calls = rx.calls.filter((c) => c.body?.channel === 'C0INCIDENTS');
-  t.ok(calls.every((c) => c.headers.authorization === `Bearer ${TOKEN}`), 'every call with the bot token');
-  t.ok(calls.filter((c) => c.method === 'chat.update').every((c) => c.body.ts === parent.ts), 'edits address the parent');
+  t.ok(
+    calls.every((c) => c.headers.authorization === `Bearer ${TOKEN}`),
+    'every call with the bot token',
+  );
+  t.ok(
+    calls.filter((c) => c.method === 'chat.update').every((c) => c.body.ts === parent.ts),
+    'edits address the parent',
+  );
   t.same(rx.problems(), []);
 });
 
@@ -83,5 +97,8 @@ t.test('a message deleted in Slack starts a new one; a 429 is retried; a refusal
 });
 
 function buttons(blocks: any[]): any[] {
-  return blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements).filter((e: any) => e.action_id);
+  return blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements)
+    .filter((e: any) => e.action_id);
 }

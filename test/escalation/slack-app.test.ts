@@ -20,7 +20,11 @@ const USERS = { bob: 'U0BOB00001', vera: 'U0VERA0001', otto: 'U0OTTO0001' };
 const rx = await slackApiReceiver(TOKEN);
 // A notify-only target beside it: the signed generic webhook.
 const WEBHOOK_SECRET = `hook-${randomBytes(16).toString('hex')}`;
-const hooks = await pagingReceivers({ routingKey: randomBytes(16).toString('hex'), apiKey: randomBytes(16).toString('hex'), webhookSecret: WEBHOOK_SECRET });
+const hooks = await pagingReceivers({
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: randomBytes(16).toString('hex'),
+  webhookSecret: WEBHOOK_SECRET,
+});
 const logLines: string[] = [];
 const approval = (name: string, timeout: string) => `apiVersion: remediator.io/v1
 kind: Playbook
@@ -56,7 +60,11 @@ spec:
     - { id: mark, action: kube.setEnv, with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}", env: { LATER: "{{ run.id }}" } } }
 `;
 const svc = await startGuardedService({
-  playbooks: { 'approval.yaml': approval('needs-approval', '10m'), 'short.yaml': approval('short-approval', '5s'), 'approved-env.yaml': approvedEnv },
+  playbooks: {
+    'approval.yaml': approval('needs-approval', '10m'),
+    'short.yaml': approval('short-approval', '5s'),
+    'approved-env.yaml': approvedEnv,
+  },
   log: createLogger({ level: 'trace', destination: { write: (line: string) => void logLines.push(line) } }),
   overrides: (c) => {
     c.escalation = {
@@ -67,7 +75,11 @@ const svc = await startGuardedService({
           channel: CHANNEL,
           signingSecret: SIGNING,
           apiUrl: rx.apiUrl,
-          users: { [USERS.bob]: { name: 'bob', role: 'approver' }, [USERS.vera]: { name: 'vera', role: 'viewer' }, [USERS.otto]: { name: 'otto', role: 'operator' } },
+          users: {
+            [USERS.bob]: { name: 'bob', role: 'approver' },
+            [USERS.vera]: { name: 'vera', role: 'viewer' },
+            [USERS.otto]: { name: 'otto', role: 'operator' },
+          },
         },
         hook: { type: 'webhook', url: hooks.webhook.url, secret: WEBHOOK_SECRET },
       },
@@ -88,12 +100,19 @@ async function waitingRun(playbook = 'needs-approval', deployment?: string) {
     ? (await svc.fire([deployment], new Date().toISOString()))[0]!
     : ((await svc.api('POST', `/v1/playbooks/${playbook}/runs`, { reason: 'slack test', params: { note: 'n' } })).body.id as string);
   const run = await svc.waitForRun(id, (r) => r.status === 'awaiting_approval');
-  const parent = await rx.waitFor(() => [...rx.messages.values()].find((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)), 10_000, `the message of run ${id}`);
+  const parent = await rx.waitFor(
+    () => [...rx.messages.values()].find((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)),
+    10_000,
+    `the message of run ${id}`,
+  );
   return { id, run, parent };
 }
 
 function buttons(blocks: any[]): any[] {
-  return blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements).filter((e: any) => e.action_id);
+  return blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements)
+    .filter((e: any) => e.action_id);
 }
 
 /** A block_actions payload as Slack sends it, form-encoded, and its signature headers. */
@@ -110,12 +129,18 @@ function click(user: string, action: string, value: string, responseId: string, 
   };
   const raw = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const ts = String(Math.floor((options.at ?? Date.now()) / 1000));
-  const sig = `v0=${createHmac('sha256', options.secret ?? SIGNING).update(`v0:${ts}:${raw}`).digest('hex')}`;
+  const sig = `v0=${createHmac('sha256', options.secret ?? SIGNING)
+    .update(`v0:${ts}:${raw}`)
+    .digest('hex')}`;
   return { raw, headers: { 'x-slack-request-timestamp': ts, 'x-slack-signature': sig } };
 }
 
 async function post(raw: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${svc.url}/v1/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: raw });
+  const res = await fetch(`${svc.url}/v1/slack/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: raw,
+  });
   const text = await res.text();
   answers.push(text, JSON.stringify([...res.headers]));
   try {
@@ -125,42 +150,74 @@ async function post(raw: string, headers: Record<string, string>): Promise<{ sta
   }
 }
 
-t.test('a run waiting for approval gets one Slack message with the buttons; Approve, signed, continues the run and the message says who decided', async (t) => {
-  const { id, run, parent } = await waitingRun();
-  t.equal(parent.channel, CHANNEL);
-  const els = buttons(parent.blocks);
-  t.same(els.map((e) => e.action_id), ['approve', 'reject', 'cancel', 'take_over'], 'the four buttons');
-  t.ok(els.every((e) => e.confirm?.title?.text), 'each asks for confirmation');
-  t.equal(els[0].value, `${id} ${run.state.approval.planHash}`, 'a button names the run and the exact plan');
-  t.match(parent.text, /Waiting for approval until .*: risky \(log\)/);
-  const first = rx.calls.find((c) => c.body?.text === parent.versions[0]!.text)!;
-  t.equal(first.method, 'chat.postMessage');
-  t.equal(first.headers.authorization, `Bearer ${TOKEN}`);
-  const notified = await svc.waitForRun(id, (r) => r.decisions.some((d: any) => d.reason === 'approval_requested'));
-  t.match(notified.decisions.find((d: any) => d.reason === 'approval_requested').message, /approvers told on team, hook/);
-  await hooks.webhook.waitFor(() => hooks.webhook.events.some((e) => e.runId === id || JSON.stringify(e).includes(id)), 10_000, 'the notice on the notify target');
-  const told = hooks.webhook.events.find((e) => JSON.stringify(e).includes(id))!;
-  t.match(told.note, /^Waiting for approval until .*: risky \(log\)/, 'the notify target is told too');
-  t.same(hooks.webhook.problems(), []);
+t.test(
+  'a run waiting for approval gets one Slack message with the buttons; Approve, signed, continues the run and the message says who decided',
+  async (t) => {
+    const { id, run, parent } = await waitingRun();
+    t.equal(parent.channel, CHANNEL);
+    const els = buttons(parent.blocks);
+    t.same(
+      els.map((e) => e.action_id),
+      ['approve', 'reject', 'cancel', 'take_over'],
+      'the four buttons',
+    );
+    t.ok(
+      els.every((e) => e.confirm?.title?.text),
+      'each asks for confirmation',
+    );
+    t.equal(els[0].value, `${id} ${run.state.approval.planHash}`, 'a button names the run and the exact plan');
+    t.match(parent.text, /Waiting for approval until .*: risky \(log\)/);
+    const first = rx.calls.find((c) => c.body?.text === parent.versions[0]!.text)!;
+    t.equal(first.method, 'chat.postMessage');
+    t.equal(first.headers.authorization, `Bearer ${TOKEN}`);
+    const notified = await svc.waitForRun(id, (r) => r.decisions.some((d: any) => d.reason === 'approval_requested'));
+    t.match(notified.decisions.find((d: any) => d.reason === 'approval_requested').message, /approvers told on team, hook/);
+    await hooks.webhook.waitFor(
+      () => hooks.webhook.events.some((e) => e.runId === id || JSON.stringify(e).includes(id)),
+      10_000,
+      'the notice on the notify target',
+    );
+    const told = hooks.webhook.events.find((e) => JSON.stringify(e).includes(id))!;
+    t.match(told.note, /^Waiting for approval until .*: risky \(log\)/, 'the notify target is told too');
+    t.same(hooks.webhook.problems(), []);
 
-  const c = click(USERS.bob, 'approve', els[0].value, `approve-${id}`);
-  const res = await post(c.raw, c.headers);
-  t.equal(res.status, 200);
-  const done = await svc.waitForRun(id, (r) => r.status === 'completed');
-  t.ok(done.decisions.some((d: any) => d.reason === 'approved' && d.by === 'bob'), 'approved, by bob');
-  t.ok(done.state.steps.some((s: any) => s.id === 'after' && s.status === 'succeeded'), 'the run went on');
+    const c = click(USERS.bob, 'approve', els[0].value, `approve-${id}`);
+    const res = await post(c.raw, c.headers);
+    t.equal(res.status, 200);
+    const done = await svc.waitForRun(id, (r) => r.status === 'completed');
+    t.ok(
+      done.decisions.some((d: any) => d.reason === 'approved' && d.by === 'bob'),
+      'approved, by bob',
+    );
+    t.ok(
+      done.state.steps.some((s: any) => s.id === 'after' && s.status === 'succeeded'),
+      'the run went on',
+    );
 
-  const replaced = await rx.waitFor(() => rx.responses.find((r) => r.id === `approve-${id}`), 5000, 'the response_url replacement');
-  t.equal(replaced.body.replace_original, true);
-  t.match(replaced.body.text, /bob approved the plan of step "risky" in Slack/);
-  t.same(buttons(replaced.body.blocks).filter((e) => e.action_id === 'approve'), [], 'the replacement has no buttons (no double click)');
-  await rx.waitFor(() => parent.versions.some((v) => /bob approved the plan/.test(v.text) && buttons(v.blocks).length === 0), 10_000, 'the chat.update saying who decided');
-  await rx.waitFor(() => rx.replies(parent.ts).some((r) => /bob approved the plan/.test(r.text)), 10_000, 'the thread reply');
-  t.equal([...rx.messages.values()].filter((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)).length, 1, 'one message (thread) for the incident');
-  t.same(rx.problems(), [], 'every Slack call kept the documented contract');
-});
+    const replaced = await rx.waitFor(() => rx.responses.find((r) => r.id === `approve-${id}`), 5000, 'the response_url replacement');
+    t.equal(replaced.body.replace_original, true);
+    t.match(replaced.body.text, /bob approved the plan of step "risky" in Slack/);
+    t.same(
+      buttons(replaced.body.blocks).filter((e) => e.action_id === 'approve'),
+      [],
+      'the replacement has no buttons (no double click)',
+    );
+    await rx.waitFor(
+      () => parent.versions.some((v) => /bob approved the plan/.test(v.text) && buttons(v.blocks).length === 0),
+      10_000,
+      'the chat.update saying who decided',
+    );
+    await rx.waitFor(() => rx.replies(parent.ts).some((r) => /bob approved the plan/.test(r.text)), 10_000, 'the thread reply');
+    t.equal(
+      [...rx.messages.values()].filter((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)).length,
+      1,
+      'one message (thread) for the incident',
+    );
+    t.same(rx.problems(), [], 'every Slack call kept the documented contract');
+  },
+);
 
-t.test('an alert\'s mutation waits for approval; a signed Approve in Slack applies it to the cluster', async (t) => {
+t.test("an alert's mutation waits for approval; a signed Approve in Slack applies it to the cluster", async (t) => {
   const { id, run, parent } = await waitingRun('approved-env', 'realtime-processor');
   t.equal(run.playbook, 'approved-env');
   t.same(svc.writesTo('realtime-processor'), [], 'nothing written while it waits');
@@ -172,8 +229,12 @@ t.test('an alert\'s mutation waits for approval; a signed Approve in Slack appli
   t.ok(done.decisions.some((d: any) => d.reason === 'approved' && d.by === 'bob'));
   const writes = svc.writesTo('realtime-processor');
   t.equal(writes.length, 1, 'the approved plan was applied, once');
-  t.match(writes[0]!.body, id, 'with the run\'s value');
-  await rx.waitFor(() => parent.versions.some((v) => /bob approved the plan of step "mark"/.test(v.text)), 10_000, 'the message saying who decided');
+  t.match(writes[0]!.body, id, "with the run's value");
+  await rx.waitFor(
+    () => parent.versions.some((v) => /bob approved the plan of step "mark"/.test(v.text)),
+    10_000,
+    'the message saying who decided',
+  );
 });
 
 t.test('forged, stale (replayed) and unsigned requests are refused with 401, and nothing changes', async (t) => {
@@ -203,7 +264,11 @@ t.test('forged, stale (replayed) and unsigned requests are refused with 401, and
   const after = await svc.api('GET', `/v1/runs/${id}`);
   t.equal(after.body.status, 'awaiting_approval', 'still waiting');
   t.same(after.body.approvals, before.body.approvals, 'no answer recorded');
-  t.same(after.body.decisions.map((d: any) => d.reason), before.body.decisions.map((d: any) => d.reason), 'no decision recorded');
+  t.same(
+    after.body.decisions.map((d: any) => d.reason),
+    before.body.decisions.map((d: any) => d.reason),
+    'no decision recorded',
+  );
   t.equal(rx.responses.filter((r) => r.id.endsWith(id)).length, 0, 'nothing said in Slack');
   t.equal(run.state.approval.planHash, after.body.state.approval.planHash);
   t.same(svc.writesTo('conversation-engine'), [], 'nothing written to the cluster');
@@ -236,8 +301,15 @@ t.test('an unknown Slack member, or one whose role is too low, gets an ephemeral
   const after = await svc.api('GET', `/v1/runs/${id}`);
   t.equal(after.body.status, 'awaiting_approval');
   t.same(after.body.approvals, before.body.approvals, 'no answer recorded');
-  t.same(after.body.decisions.map((d: any) => d.reason), before.body.decisions.map((d: any) => d.reason), 'no decision recorded');
-  t.notOk(parent.versions.some((v) => /approved|rejected/.test(v.text)), 'the message does not say anyone decided');
+  t.same(
+    after.body.decisions.map((d: any) => d.reason),
+    before.body.decisions.map((d: any) => d.reason),
+    'no decision recorded',
+  );
+  t.notOk(
+    parent.versions.some((v) => /approved|rejected/.test(v.text)),
+    'the message does not say anyone decided',
+  );
   await svc.api('POST', `/v1/runs/${id}/cancel`, { reason: 'cleanup' });
 });
 
@@ -250,8 +322,14 @@ t.test('Take over stops automation and records who took it, as an acknowledge do
   t.equal(took?.by, 'otto');
   t.match(took?.message, /^otto took the incident over in Slack: a human has taken over; automation stops before its next step/);
   t.equal(done.decisions.find((d: any) => d.reason === 'cancelled')?.by, 'otto', 'the run was cancelled by otto');
-  t.notOk(done.decisions.some((d: any) => d.reason === 'taken_over'), 'one vocabulary: human_ack');
-  t.notOk(done.state.steps.some((s: any) => s.id === 'after'), 'nothing after the waiting step ran');
+  t.notOk(
+    done.decisions.some((d: any) => d.reason === 'taken_over'),
+    'one vocabulary: human_ack',
+  );
+  t.notOk(
+    done.state.steps.some((s: any) => s.id === 'after'),
+    'nothing after the waiting step ran',
+  );
   await rx.waitFor(() => rx.replies(parent.ts).some((r) => /otto took the incident over/.test(r.text)), 10_000, 'the thread reply');
   const replaced = await rx.waitFor(() => rx.responses.find((r) => r.id === `take-${id}`), 5000, 'the replacement');
   t.same(buttons(replaced.body.blocks), [], 'no buttons after a take-over');
@@ -261,7 +339,11 @@ t.test('an incident taken over in Slack is never mutated again: a later run of i
   const startsAt = new Date().toISOString();
   const [id] = await svc.fire(['phone-gateway-backup'], startsAt);
   await svc.waitForRun(id!, (r) => r.status === 'awaiting_approval');
-  const parent = await rx.waitFor(() => [...rx.messages.values()].find((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)), 10_000, `the message of run ${id}`);
+  const parent = await rx.waitFor(
+    () => [...rx.messages.values()].find((m) => !m.threadTs && m.text.includes(`Run id: ${id}`)),
+    10_000,
+    `the message of run ${id}`,
+  );
   const c = click(USERS.otto, 'take_over', buttons(parent.blocks)[3].value, `take-alert-${id}`);
   t.equal((await post(c.raw, c.headers)).status, 200);
   const done = await svc.ended(id!);
@@ -281,7 +363,10 @@ t.test('an incident taken over in Slack is never mutated again: a later run of i
   t.equal(later?.decision, 'started');
   const ended = await svc.ended(later.runId);
   t.equal(ended.status, 'skipped');
-  t.match(ended.decisions.find((d: any) => d.reason === 'human_ack' && !d.by)?.message, /^otto has taken this incident over: automation changes nothing more/);
+  t.match(
+    ended.decisions.find((d: any) => d.reason === 'human_ack' && !d.by)?.message,
+    /^otto has taken this incident over: automation changes nothing more/,
+  );
   t.same(svc.writesTo('phone-gateway-backup'), [], 'nothing was ever written to the deployment');
   await rm(join(svc.playbookDir, 'later.yaml'));
   t.equal((await svc.api('POST', '/v1/reload')).status, 200);
@@ -289,7 +374,11 @@ t.test('an incident taken over in Slack is never mutated again: a later run of i
 
 t.test('the approvers are reminded before the window closes; unanswered, the run escalates as before', async (t) => {
   const { id, parent } = await waitingRun('short-approval');
-  const reminder = await rx.waitFor(() => rx.replies(parent.ts).find((r) => /^Reminder: the approval of step "risky" closes at/.test(r.text)), 10_000, 'the reminder');
+  const reminder = await rx.waitFor(
+    () => rx.replies(parent.ts).find((r) => /^Reminder: the approval of step "risky" closes at/.test(r.text)),
+    10_000,
+    'the reminder',
+  );
   t.ok(reminder, 'a reminder in the incident thread');
   const done = await svc.waitForRun(id, (r) => r.status === 'escalated', 15_000);
   const reasons = done.decisions.map((d: any) => d.reason);
@@ -301,7 +390,17 @@ t.test('the approvers are reminded before the window closes; unanswered, the run
 t.test('the bot token and the signing secret appear in no log line, answer, record or Slack body', async (t) => {
   const runs = await svc.api('GET', '/v1/runs?limit=50');
   const records = await Promise.all(runs.body.runs.map((r: any) => svc.api('GET', `/v1/runs/${r.id}`)));
-  const texts = [...logLines, ...answers, JSON.stringify(records), ...rx.calls.map((c) => JSON.stringify(c.body)), ...rx.responses.map((r) => JSON.stringify(r.body))];
+  const texts = [
+    ...logLines,
+    ...answers,
+    JSON.stringify(records),
+    ...rx.calls.map((c) => JSON.stringify(c.body)),
+    ...rx.responses.map((r) => JSON.stringify(r.body)),
+  ];
   t.ok(logLines.length > 0 && records.length > 0);
-  for (const secret of [TOKEN, SIGNING, WEBHOOK_SECRET]) t.notOk(texts.some((x) => x.includes(secret)), `${secret.slice(0, 5)}… never appears`);
+  for (const secret of [TOKEN, SIGNING, WEBHOOK_SECRET])
+    t.notOk(
+      texts.some((x) => x.includes(secret)),
+      `${secret.slice(0, 5)}… never appears`,
+    );
 });

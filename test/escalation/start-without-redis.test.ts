@@ -6,6 +6,8 @@ import { escalatorDeps } from '../support/escalator-deps.ts';
 t.test('start fails fast with REM_ERR_STORE_UNAVAILABLE when Redis is not there', async (t) => {
   const { freePort } = await import('../../src/dev/free-port.ts');
   // It gives up because of its start timeout (the error says so), not after some measured time.
-  await t.rejects(DurableEscalator.start({ ...escalatorDeps(`redis://127.0.0.1:${await freePort()}`, { targets: {} }), startTimeoutMs: 500 }), { code: 'REM_ERR_STORE_UNAVAILABLE', message: /no answer within 500 ms/ });
+  await t.rejects(
+    DurableEscalator.start({ ...escalatorDeps(`redis://127.0.0.1:${await freePort()}`, { targets: {} }), startTimeoutMs: 500 }),
+    { code: 'REM_ERR_STORE_UNAVAILABLE', message: /no answer within 500 ms/ },
+  );
 });
-

@@ -14,7 +14,11 @@ import { checkGate } from '../support/gate-context.ts';
  * on demand: a 503 from a proxy, a body that is not a list, a request that hangs.
  */
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/alertmanager/${name}.json`, import.meta.url), 'utf8');
-let answer: { status: number; type: string; body: string } | 'hang' = { status: 200, type: 'application/json', body: fixture('api-v2-alerts-firing') };
+let answer: { status: number; type: string; body: string } | 'hang' = {
+  status: 200,
+  type: 'application/json',
+  body: fixture('api-v2-alerts-firing'),
+};
 const seen: Array<{ url: string; auth?: string }> = [];
 const server = createServer((req, res) => {
   seen.push({ url: req.url!, auth: req.headers.authorization });
@@ -26,10 +30,26 @@ t.teardown(() => {
   server.closeAllConnections();
   return new Promise<void>((resolve) => server.close(() => resolve()));
 });
-const alertmanager = new AlertmanagerHttpApi({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, http: new AxiosHttpClient(), auth: { type: 'bearer', token: 'read-token' } });
-const labels = { alertname: 'ServiceDown', deployment: 'phone-gateway', instance: '127.0.0.1:18080', job: 'phone-gateway', namespace: 'ai-ninja', service: 'phone-gateway', severity: 'critical' };
+const alertmanager = new AlertmanagerHttpApi({
+  baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  http: new AxiosHttpClient(),
+  auth: { type: 'bearer', token: 'read-token' },
+});
+const labels = {
+  alertname: 'ServiceDown',
+  deployment: 'phone-gateway',
+  instance: '127.0.0.1:18080',
+  job: 'phone-gateway',
+  namespace: 'ai-ninja',
+  service: 'phone-gateway',
+  severity: 'critical',
+};
 const check = (options: { fingerprint?: string; labels?: Record<string, string> } = {}) =>
-  checkGate(alertmanagerResolvedGate, {}, { services: { alertmanager }, alert: { labels: options.labels ?? labels, fingerprint: options.fingerprint ?? '2f64f209b35b0a10' } });
+  checkGate(
+    alertmanagerResolvedGate,
+    {},
+    { services: { alertmanager }, alert: { labels: options.labels ?? labels, fingerprint: options.fingerprint ?? '2f64f209b35b0a10' } },
+  );
 
 t.test('a recorded firing answer keeps the gate failing; the empty one passes it', async (t) => {
   answer = { status: 200, type: 'application/json', body: fixture('api-v2-alerts-firing') };
@@ -41,11 +61,21 @@ t.test('a recorded firing answer keeps the gate failing; the empty one passes it
 
   const q = new URL(seen[0]!.url, 'http://x').searchParams;
   t.equal(seen[0]!.auth, 'Bearer read-token');
-  t.same(q.getAll('filter').sort(), Object.entries(labels).map(([k, v]) => formatMatcher(k, v)).sort(), 'one equality matcher per label');
+  t.same(
+    q.getAll('filter').sort(),
+    Object.entries(labels)
+      .map(([k, v]) => formatMatcher(k, v))
+      .sort(),
+    'one equality matcher per label',
+  );
   t.equal(q.get('active'), 'true');
   t.equal(q.get('silenced'), 'true');
 
-  t.equal((await check({ fingerprint: 'ffffffffffffffff', labels: { ...labels, pod: 'x' } })).verdict, 'pass', 'neither the fingerprint nor the label set is ours');
+  t.equal(
+    (await check({ fingerprint: 'ffffffffffffffff', labels: { ...labels, pod: 'x' } })).verdict,
+    'pass',
+    'neither the fingerprint nor the label set is ours',
+  );
   answer = { status: 200, type: 'application/json', body: fixture('api-v2-alerts-none') };
   t.equal((await check()).verdict, 'pass');
 });
@@ -61,7 +91,10 @@ t.test('a cancelled run aborts the request instead of recording an observation',
   answer = 'hang';
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('worker shutting down')), 50);
-  await t.rejects(checkGate(alertmanagerResolvedGate, {}, { services: { alertmanager }, alert: { labels }, signal: ac.signal }), /worker shutting down/);
+  await t.rejects(
+    checkGate(alertmanagerResolvedGate, {}, { services: { alertmanager }, alert: { labels }, signal: ac.signal }),
+    /worker shutting down/,
+  );
 });
 
 t.test('matchers quote and escape values the way Alertmanager parses them', async (t) => {

@@ -13,7 +13,11 @@ import { checkGate } from '../support/gate-context.ts';
  * Against a real Alertmanager 0.25 (Debian's prometheus-alertmanager), started once for this file. Its webhook
  * receiver is a local server that records what Alertmanager delivers, with the bearer token it must carry.
  */
-const webhooks: Array<{ auth?: string; userAgent?: string; body: { version: string; status: string; alerts: Array<{ status: string; labels: Record<string, string> }> } }> = [];
+const webhooks: Array<{
+  auth?: string;
+  userAgent?: string;
+  body: { version: string; status: string; alerts: Array<{ status: string; labels: Record<string, string> }> };
+}> = [];
 const receiver = createServer((req, res) => {
   let data = '';
   req.on('data', (c) => (data += c));
@@ -38,7 +42,9 @@ async function post(labels: Record<string, string>, endsAt: Date): Promise<void>
   const res = await fetch(`${am.url}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify([{ labels, annotations: { summary: 'test' }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: endsAt.toISOString() }]),
+    body: JSON.stringify([
+      { labels, annotations: { summary: 'test' }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: endsAt.toISOString() },
+    ]),
     signal: AbortSignal.timeout(5000),
   });
   const text = await res.text();
@@ -50,8 +56,13 @@ const check = (labels: Record<string, string>, params: Record<string, unknown> =
   checkGate(alertmanagerResolvedGate, params, { services: { alertmanager }, alert: { labels, fingerprint } });
 
 t.test('is registered and needs an Alertmanager', async (t) => {
-  t.equal(gates.find((g) => g.name === 'alertmanager.resolved'), alertmanagerResolvedGate);
-  await t.rejects(checkGate(alertmanagerResolvedGate, {}, { alert: { labels: { alertname: 'X' } } }), { code: 'REM_ERR_DEPENDENCY_MISSING' });
+  t.equal(
+    gates.find((g) => g.name === 'alertmanager.resolved'),
+    alertmanagerResolvedGate,
+  );
+  await t.rejects(checkGate(alertmanagerResolvedGate, {}, { alert: { labels: { alertname: 'X' } } }), {
+    code: 'REM_ERR_DEPENDENCY_MISSING',
+  });
 });
 
 t.test('firing (endsAt in the future) does not pass; resolved (endsAt passed) does', async (t) => {
@@ -91,7 +102,11 @@ t.test('matches by fingerprint as well as by labels', async (t) => {
   // A run whose alert view carries a label Alertmanager dropped still finds it by fingerprint.
   const o = await check({ ...labels, extra: 'x' }, { labels: ['alertname', 'test_case'] }, fingerprint);
   t.equal(o.verdict, 'fail');
-  const exact = await checkGate(alertmanagerResolvedGate, {}, { services: { alertmanager }, alert: { labels: { ...labels }, fingerprint } });
+  const exact = await checkGate(
+    alertmanagerResolvedGate,
+    {},
+    { services: { alertmanager }, alert: { labels: { ...labels }, fingerprint } },
+  );
   t.equal(exact.verdict, 'fail');
   await post(labels, aSecondAgo());
   t.equal((await check(labels, {}, fingerprint)).verdict, 'pass');

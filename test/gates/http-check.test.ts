@@ -15,7 +15,10 @@ async function service(handler: (req: IncomingMessage, res: ServerResponse) => v
 }
 
 t.test('is registered and asks for five passes in a row by default', async (t) => {
-  t.equal(gates.find((g) => g.name === 'http.check'), httpCheckGate);
+  t.equal(
+    gates.find((g) => g.name === 'http.check'),
+    httpCheckGate,
+  );
   t.equal(httpCheckGate.defaults?.successes, 5);
 });
 
@@ -55,7 +58,13 @@ t.test('expectStatus accepts codes, ranges and classes', async (t) => {
 });
 
 t.test('body conditions: contains, regex, JSONPath', async (t) => {
-  let body: unknown = { status: 'DOWN', checks: [{ name: 'db', status: 'pass' }, { name: 'cache', status: 'fail' }] };
+  let body: unknown = {
+    status: 'DOWN',
+    checks: [
+      { name: 'db', status: 'pass' },
+      { name: 'cache', status: 'fail' },
+    ],
+  };
   const url = await service((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
@@ -75,10 +84,20 @@ t.test('body conditions: contains, regex, JSONPath', async (t) => {
   const missing = await checkGate(httpCheckGate, { url, bodyMatch: { jsonPath: { path: '$.nothing' } } });
   t.match(missing, { verdict: 'fail', summary: /selects nothing/ });
 
-  body = { status: 'UP', checks: [{ name: 'db', status: 'pass' }, { name: 'cache', status: 'pass' }] };
+  body = {
+    status: 'UP',
+    checks: [
+      { name: 'db', status: 'pass' },
+      { name: 'cache', status: 'pass' },
+    ],
+  };
   t.equal((await checkGate(httpCheckGate, { url, bodyMatch: { contains: '"status":"UP"' } })).verdict, 'pass');
   t.equal((await checkGate(httpCheckGate, { url, bodyMatch: { regex: '"status":\\s*"(UP|OK)"' } })).verdict, 'pass');
-  t.equal((await checkGate(httpCheckGate, { url, bodyMatch: { jsonPath: { path: '$.checks[*].status', equals: 'pass' }, contains: 'db' } })).verdict, 'pass');
+  t.equal(
+    (await checkGate(httpCheckGate, { url, bodyMatch: { jsonPath: { path: '$.checks[*].status', equals: 'pass' }, contains: 'db' } }))
+      .verdict,
+    'pass',
+  );
 
   const script = await checkGate(httpCheckGate, { url, bodyMatch: { jsonPath: { path: '$.checks[?(@.status=="pass")]' } } });
   t.equal(script.verdict, 'fail', 'script expressions are refused, never evaluated');

@@ -11,7 +11,12 @@ const services = { kube };
 const ns = 'default';
 
 /** Polls like the engine: state carried over, every `intervalMs`, until `until` or `timeoutMs`. */
-async function poll(params: { namespace: string; name: string }, o: StepContextOptions, until: (x: Observation) => boolean, timeoutMs = 8_000): Promise<Observation[]> {
+async function poll(
+  params: { namespace: string; name: string },
+  o: StepContextOptions,
+  until: (x: Observation) => boolean,
+  timeoutMs = 8_000,
+): Promise<Observation[]> {
   const seen: Observation[] = [];
   const deadline = Date.now() + timeoutMs;
   let state: unknown;
@@ -24,7 +29,7 @@ async function poll(params: { namespace: string; name: string }, o: StepContextO
   }
 }
 
-t.test('passes once the run\'s restart rolled out, with kubectl\'s messages on the way', async (t) => {
+t.test("passes once the run's restart rolled out, with kubectl's messages on the way", async (t) => {
   addDeployment(sim, { namespace: ns, name: 'web', image: 'nginx:1', replicas: 2 });
   await sim.settle();
   // The restart's new pods become Ready only after the gate's first look, however slow the machine: otherwise the
@@ -52,22 +57,31 @@ t.test('passes once the run\'s restart rolled out, with kubectl\'s messages on t
   t.match(last.state, { revision: 2, generation: 2 }, 'pinned to the revision the restart created');
   t.ok(seen.length > 1, 'it was not done at once');
   t.ok(
-    seen.slice(0, -1).every((o) => o.verdict === 'fail' && /^Waiting for deployment (spec update to be observed\.\.\.|"web" rollout to finish: .*)$/.test(o.summary)),
-    'waiting messages are kubectl\'s',
+    seen
+      .slice(0, -1)
+      .every(
+        (o) =>
+          o.verdict === 'fail' && /^Waiting for deployment (spec update to be observed\.\.\.|"web" rollout to finish: .*)$/.test(o.summary),
+      ),
+    "waiting messages are kubectl's",
   );
 });
 
-t.test('ProgressDeadlineExceeded is fatal, with kubectl\'s message', async (t) => {
+t.test("ProgressDeadlineExceeded is fatal, with kubectl's message", async (t) => {
   addDeployment(sim, { namespace: ns, name: 'stuck', image: 'nginx:1', replicas: 1, progressDeadlineSeconds: 1 });
   await sim.settle();
   sim.faults.failRollouts(ns, 'stuck');
   const r = await runAction(restart, { namespace: ns, name: 'stuck' }, { services, run: { id: 'run-2' }, step: { id: 'restart' } });
-  const seen = await poll({ namespace: ns, name: 'stuck' }, { services, outputs: { restart: (r as { output: unknown }).output } }, (o) => o.verdict !== 'fail');
+  const seen = await poll(
+    { namespace: ns, name: 'stuck' },
+    { services, outputs: { restart: (r as { output: unknown }).output } },
+    (o) => o.verdict !== 'fail',
+  );
   t.equal(seen.at(-1)!.verdict, 'fatal');
   t.equal(seen.at(-1)!.summary, 'deployment "stuck" exceeded its progress deadline');
 });
 
-t.test('a rollout that does not finish keeps the gate at fail (the engine\'s timeout ends it)', async (t) => {
+t.test("a rollout that does not finish keeps the gate at fail (the engine's timeout ends it)", async (t) => {
   sim.faults.crashImage('broken:1', 'CrashLoopBackOff');
   addDeployment(sim, { namespace: ns, name: 'slow', image: 'nginx:1', replicas: 1 });
   await sim.settle();
@@ -76,11 +90,14 @@ t.test('a rollout that does not finish keeps the gate at fail (the engine\'s tim
   sim.put(d);
   const seen = await poll({ namespace: ns, name: 'slow' }, { services }, () => false, 700);
   t.ok(seen.length >= 5);
-  t.ok(seen.every((o) => o.verdict === 'fail'), 'never pass, never fatal before the deadline');
+  t.ok(
+    seen.every((o) => o.verdict === 'fail'),
+    'never pass, never fatal before the deadline',
+  );
   t.match(seen.at(-1)!.summary, /^Waiting for deployment "slow" rollout to finish/);
 });
 
-t.test('someone else\'s rollout after the pin is fatal (desired revision differs)', async (t) => {
+t.test("someone else's rollout after the pin is fatal (desired revision differs)", async (t) => {
   addDeployment(sim, { namespace: ns, name: 'race', image: 'nginx:1', replicas: 1 });
   await sim.settle();
   const first = await gate.check(stepContext(checkParams(gate, { namespace: ns, name: 'race' }), { services }));
@@ -99,8 +116,11 @@ t.test('a missing Deployment is fatal; an unreachable API server is a fail', asy
   t.match(await gate.check(stepContext(checkParams(gate, { namespace: ns, name: 'race' }), { services })), { verdict: 'fail' });
 });
 
-t.test('StatefulSet and DaemonSet: kubectl\'s viewers after our restart', async (t) => {
-  const tpl = (app: string) => ({ selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `${app}:1` }] } } });
+t.test("StatefulSet and DaemonSet: kubectl's viewers after our restart", async (t) => {
+  const tpl = (app: string) => ({
+    selector: { matchLabels: { app } },
+    template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `${app}:1` }] } },
+  });
   sim.put({ kind: 'StatefulSet', metadata: { namespace: ns, name: 'db' }, spec: { replicas: 2, serviceName: 'db', ...tpl('db') } });
   sim.put({ kind: 'DaemonSet', metadata: { namespace: ns, name: 'agent' }, spec: tpl('agent') });
   await sim.settle();
@@ -110,7 +130,11 @@ t.test('StatefulSet and DaemonSet: kubectl\'s viewers after our restart', async 
   ] as const) {
     const name = kind === 'StatefulSet' ? 'db' : 'agent';
     const r = await runAction(restart, { namespace: ns, name, kind }, { services, run: { id: `run-${name}` }, step: { id: 'restart' } });
-    const seen = await poll({ namespace: ns, name, kind } as { namespace: string; name: string }, { services, outputs: { restart: (r as { output: unknown }).output } }, (o) => o.verdict !== 'fail');
+    const seen = await poll(
+      { namespace: ns, name, kind } as { namespace: string; name: string },
+      { services, outputs: { restart: (r as { output: unknown }).output } },
+      (o) => o.verdict !== 'fail',
+    );
     t.equal(seen.at(-1)!.verdict, 'pass', kind);
     t.match(seen.at(-1)!.summary, done);
   }

@@ -12,11 +12,14 @@ const services = { kube };
 const ns = 'ai-ninja';
 const check = (params: Record<string, unknown>) => gate.check(stepContext(checkParams(gate, params) as never, { services }));
 
-t.test('the runbook\'s fix 5.2: before the switch the Service routes to the primary; after it, to the ready backup pods', async (t) => {
+t.test("the runbook's fix 5.2: before the switch the Service routes to the primary; after it, to the ready backup pods", async (t) => {
   const params = { namespace: ns, service: 'phone-gateway', selector: 'app=phone-gateway-backup' };
   const before = await check(params);
   t.equal(before.verdict, 'fail');
-  t.match(before.summary, /^service "phone-gateway" routes to 0 ready backup addresses \(need 1; no pod matches app=phone-gateway-backup\), and still to phone-gateway-/);
+  t.match(
+    before.summary,
+    /^service "phone-gateway" routes to 0 ready backup addresses \(need 1; no pod matches app=phone-gateway-backup\), and still to phone-gateway-/,
+  );
   t.match(before.value, { source: 'EndpointSlice', routedToBackup: 0, routedElsewhere: 2 });
 
   await runAction(scale, { namespace: ns, name: 'phone-gateway-backup', replicas: 2 }, { services, run: { id: 'run-t1' } });
@@ -24,7 +27,11 @@ t.test('the runbook\'s fix 5.2: before the switch the Service routes to the prim
   const scaledOnly = await check(params);
   t.equal(scaledOnly.verdict, 'fail', 'backup pods ready, but the Service does not route to them yet');
 
-  await runAction(switchSelector, { namespace: ns, name: 'phone-gateway', selector: { app: 'phone-gateway-backup' } }, { services, run: { id: 'run-t1' } });
+  await runAction(
+    switchSelector,
+    { namespace: ns, name: 'phone-gateway', selector: { app: 'phone-gateway-backup' } },
+    { services, run: { id: 'run-t1' } },
+  );
   await sim.settle();
   const after = await check(params);
   t.equal(after.verdict, 'pass', after.summary);
@@ -34,7 +41,16 @@ t.test('the runbook\'s fix 5.2: before the switch the Service routes to the prim
   t.equal(v.expected.length, 2, 'against the backup pods expected');
   t.ok(v.seen.every((a: any) => a.ready && v.expected.some((e: any) => e.pod === a.pod && e.ip === a.ip)));
   // What a person checks by hand (kubectl get endpoints) agrees with the gate.
-  const out = await kubectl(kubeconfig, '-n', ns, 'get', 'endpoints', 'phone-gateway', '-o', 'jsonpath={.subsets[*].addresses[*].targetRef.name}');
+  const out = await kubectl(
+    kubeconfig,
+    '-n',
+    ns,
+    'get',
+    'endpoints',
+    'phone-gateway',
+    '-o',
+    'jsonpath={.subsets[*].addresses[*].targetRef.name}',
+  );
   t.same(out.trim().split(/\s+/).sort(), v.seen.map((a: any) => a.pod).sort());
 });
 

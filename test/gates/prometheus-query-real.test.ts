@@ -66,12 +66,30 @@ t.test('real answers: bad_data is fatal, a range selector is fatal, special floa
   const bad = await checkGate(prometheusQueryGate, { query: 'sum(up', expect: 'empty' }, { services });
   t.equal(bad.verdict, 'fatal');
   t.match(bad.summary, /^Prometheus bad_data: /);
-  t.match(await checkGate(prometheusQueryGate, { query: 'up{job="checkout"}[1s]', expect: 'nonEmpty' }, { services }), { verdict: 'fatal', summary: /matrix/ });
-  t.equal((await checkGate(prometheusQueryGate, { query: '1/0', expect: { op: '>', value: 1e308 } }, { services })).verdict, 'pass', '+Inf scalar');
-  t.equal((await checkGate(prometheusQueryGate, { query: '-1/0', expect: { op: '<', value: -1e308 } }, { services })).verdict, 'pass', '-Inf scalar');
+  t.match(await checkGate(prometheusQueryGate, { query: 'up{job="checkout"}[1s]', expect: 'nonEmpty' }, { services }), {
+    verdict: 'fatal',
+    summary: /matrix/,
+  });
+  t.equal(
+    (await checkGate(prometheusQueryGate, { query: '1/0', expect: { op: '>', value: 1e308 } }, { services })).verdict,
+    'pass',
+    '+Inf scalar',
+  );
+  t.equal(
+    (await checkGate(prometheusQueryGate, { query: '-1/0', expect: { op: '<', value: -1e308 } }, { services })).verdict,
+    'pass',
+    '-Inf scalar',
+  );
   const nan = await checkGate(prometheusQueryGate, { query: '0/0', expect: { op: '!=', value: 1 } }, { services });
   t.equal(nan.verdict, 'fail', 'NaN satisfies nothing, not even !=');
   t.match(nan.summary, /scalar = NaN/);
-  t.equal((await checkGate(prometheusQueryGate, { query: 'vector(0/0)', expect: { op: '<', value: 1 } }, { services })).verdict, 'fail', 'NaN in a vector');
-  t.equal((await checkGate(prometheusQueryGate, { query: 'absent_metric_xyz', expect: { op: '<', value: 1 } }, { services })).verdict, 'nodata');
+  t.equal(
+    (await checkGate(prometheusQueryGate, { query: 'vector(0/0)', expect: { op: '<', value: 1 } }, { services })).verdict,
+    'fail',
+    'NaN in a vector',
+  );
+  t.equal(
+    (await checkGate(prometheusQueryGate, { query: 'absent_metric_xyz', expect: { op: '<', value: 1 } }, { services })).verdict,
+    'nodata',
+  );
 });

@@ -16,17 +16,28 @@ import { checkGate } from '../support/gate-context.ts';
  * hand in the shapes `/api/v1/query` documents.
  */
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/prometheus/${name}.json`, import.meta.url), 'utf8');
-const json = (body: unknown, status = 200) => ({ status, type: 'application/json', body: typeof body === 'string' ? body : JSON.stringify(body) });
+const json = (body: unknown, status = 200) => ({
+  status,
+  type: 'application/json',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
 const vector = (...values: Array<string | [Record<string, string>, string]>) =>
   json({
     status: 'success',
-    data: { resultType: 'vector', result: values.map((v, i) => (typeof v === 'string' ? { metric: { __name__: 'm', i: String(i) }, value: [1795608625.1, v] } : { metric: v[0], value: [1795608625.1, v[1]] })) },
+    data: {
+      resultType: 'vector',
+      result: values.map((v, i) =>
+        typeof v === 'string'
+          ? { metric: { __name__: 'm', i: String(i) }, value: [1795608625.1, v] }
+          : { metric: v[0], value: [1795608625.1, v[1]] },
+      ),
+    },
   });
 
 const answers: Record<string, { status: number; type: string; body: string }> = {
   'up{job="phone-gateway"}': json(fixture('query-up-healthy')),
   'up{job="phone-gateway"} == 0': json(fixture('query-up-down')),
-  'up_down_raw': json(fixture('query-up-down')),
+  up_down_raw: json(fixture('query-up-down')),
   'ALERTS{alertstate="firing"}': json(fixture('query-ALERTS-down')),
   'ALERTS{alertstate="firing",cleared="yes"}': json(fixture('query-ALERTS-healthy')),
   half: vector('0.5'),
@@ -37,12 +48,22 @@ const answers: Record<string, { status: number; type: string; body: string }> = 
   tiny: vector('1e-07'),
   nothing: vector(),
   scalar3: json({ status: 'success', data: { resultType: 'scalar', result: [1795608625.1, '3'] } }),
-  matrix: json({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { __name__: 'up' }, values: [[1795608625.1, '1']] }] } }),
+  matrix: json({
+    status: 'success',
+    data: { resultType: 'matrix', result: [{ metric: { __name__: 'up' }, values: [[1795608625.1, '1']] }] },
+  }),
   string: json({ status: 'success', data: { resultType: 'string', result: [1795608625.1, 'hello'] } }),
-  'sum(rate(x[5m]) by (': json({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:20: parse error: unclosed left parenthesis' }, 400),
+  'sum(rate(x[5m]) by (': json(
+    { status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:20: parse error: unclosed left parenthesis' },
+    400,
+  ),
   slow: json({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }, 503),
   proxy: { status: 502, type: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
-  warned: json({ status: 'success', warnings: ['PromQL info: metric might not be a counter'], data: { resultType: 'vector', result: [{ metric: {}, value: [1, '1'] }] } }),
+  warned: json({
+    status: 'success',
+    warnings: ['PromQL info: metric might not be a counter'],
+    data: { resultType: 'vector', result: [{ metric: {}, value: [1, '1'] }] },
+  }),
 };
 
 const requests: Array<{ method?: string; type?: string; auth?: string; form: URLSearchParams }> = [];
@@ -59,12 +80,19 @@ const server = createServer((req, res) => {
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-const prometheus = new PrometheusHttpApi({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, http: new AxiosHttpClient() });
+const prometheus = new PrometheusHttpApi({
+  baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+  http: new AxiosHttpClient(),
+});
 const services = { prometheus };
-const check = (params: Record<string, unknown>, options: Parameters<typeof checkGate>[2] = {}) => checkGate(prometheusQueryGate, params, { services, ...options });
+const check = (params: Record<string, unknown>, options: Parameters<typeof checkGate>[2] = {}) =>
+  checkGate(prometheusQueryGate, params, { services, ...options });
 
 t.test('is registered and needs a Prometheus', async (t) => {
-  t.equal(gates.find((g) => g.name === 'prometheus.query'), prometheusQueryGate);
+  t.equal(
+    gates.find((g) => g.name === 'prometheus.query'),
+    prometheusQueryGate,
+  );
   t.same(prometheusQueryGate.needs, ['prometheus']);
   await t.rejects(checkGate(prometheusQueryGate, { query: 'up', expect: 'nonEmpty' }), { code: 'REM_ERR_DEPENDENCY_MISSING' });
 });
@@ -82,18 +110,28 @@ t.test('real captures: up healthy and down, ALERTS firing and cleared', async (t
   t.equal((await check({ query: 'up{job="phone-gateway"} == 0', expect: 'empty' })).verdict, 'fail', 'the down series is still there');
   t.equal((await check({ query: 'ALERTS{alertstate="firing"}', expect: 'empty' })).verdict, 'fail');
   t.equal((await check({ query: 'ALERTS{alertstate="firing",cleared="yes"}', expect: 'empty' })).verdict, 'pass');
-  t.equal((await check({ query: 'ALERTS{alertstate="firing",cleared="yes"}', expect: 'nonEmpty' })).verdict, 'fail', 'an empty vector is not "non-empty"');
+  t.equal(
+    (await check({ query: 'ALERTS{alertstate="firing",cleared="yes"}', expect: 'nonEmpty' })).verdict,
+    'fail',
+    'an empty vector is not "non-empty"',
+  );
   t.equal((await check({ query: 'up{job="phone-gateway"}', expect: 'nonEmpty' })).verdict, 'pass');
 });
 
 t.test('every comparison op against a sample of 0.5', async (t) => {
   const table: Array<[string, number, 'pass' | 'fail']> = [
-    ['<', 1, 'pass'], ['<', 0.5, 'fail'],
-    ['<=', 0.5, 'pass'], ['<=', 0.4, 'fail'],
-    ['>', 0.4, 'pass'], ['>', 0.5, 'fail'],
-    ['>=', 0.5, 'pass'], ['>=', 0.6, 'fail'],
-    ['==', 0.5, 'pass'], ['==', 1, 'fail'],
-    ['!=', 1, 'pass'], ['!=', 0.5, 'fail'],
+    ['<', 1, 'pass'],
+    ['<', 0.5, 'fail'],
+    ['<=', 0.5, 'pass'],
+    ['<=', 0.4, 'fail'],
+    ['>', 0.4, 'pass'],
+    ['>', 0.5, 'fail'],
+    ['>=', 0.5, 'pass'],
+    ['>=', 0.6, 'fail'],
+    ['==', 0.5, 'pass'],
+    ['==', 1, 'fail'],
+    ['!=', 1, 'pass'],
+    ['!=', 0.5, 'fail'],
   ];
   for (const [op, value, verdict] of table) {
     t.equal((await check({ query: 'half', expect: { op, value } })).verdict, verdict, `0.5 ${op} ${value}`);
@@ -124,7 +162,11 @@ t.test('no data never passes by accident', async (t) => {
   t.equal(o.verdict, 'nodata');
   t.match(o.summary, /no series/);
   t.equal((await check({ query: 'nothing', expect: { op: '<', value: 1 }, noData: 'fail' })).verdict, 'fail');
-  t.equal((await check({ query: 'nothing', expect: { op: '<', value: 1 }, noData: 'pass' })).verdict, 'pass', 'only when the playbook says so');
+  t.equal(
+    (await check({ query: 'nothing', expect: { op: '<', value: 1 }, noData: 'pass' })).verdict,
+    'pass',
+    'only when the playbook says so',
+  );
   t.equal((await check({ query: 'nothing', expect: 'empty' })).verdict, 'pass', 'for `empty`, no series is the condition itself');
 });
 
@@ -133,7 +175,11 @@ t.test('scalar results are compared; matrix and string results are fatal', async
   t.equal(s.verdict, 'pass');
   t.match(s.summary, /scalar = 3/);
   t.equal((await check({ query: 'scalar3', expect: { op: '<', value: 2 } })).verdict, 'fail');
-  t.equal((await check({ query: 'scalar3', expect: 'nonEmpty' })).verdict, 'fatal', 'a scalar is never empty, so empty/nonEmpty cannot judge it');
+  t.equal(
+    (await check({ query: 'scalar3', expect: 'nonEmpty' })).verdict,
+    'fatal',
+    'a scalar is never empty, so empty/nonEmpty cannot judge it',
+  );
   t.match(await check({ query: 'matrix', expect: 'nonEmpty' }), { verdict: 'fatal', summary: /matrix/ });
   t.match(await check({ query: 'string', expect: 'nonEmpty' }), { verdict: 'fatal', summary: /string/ });
 });
@@ -225,9 +271,17 @@ t.test('the query goes out as a form POST with the timeout, and with credentials
   t.equal(seen.form.get('timeout'), '2000ms');
   t.equal(seen.auth, `Basic ${Buffer.from('gate:s3cret').toString('base64')}`);
 
-  const bearer = new PrometheusHttpApi({ baseUrl: prometheus.baseUrl, http: new AxiosHttpClient(), auth: { type: 'bearer', token: 'tok' } });
+  const bearer = new PrometheusHttpApi({
+    baseUrl: prometheus.baseUrl,
+    http: new AxiosHttpClient(),
+    auth: { type: 'bearer', token: 'tok' },
+  });
   requests.length = 0;
-  const r = await bearer.query('half', { signal: AbortSignal.timeout(5000), timeoutMs: 1000, time: Date.parse('2026-01-01T00:00:00.250Z') });
+  const r = await bearer.query('half', {
+    signal: AbortSignal.timeout(5000),
+    timeoutMs: 1000,
+    time: Date.parse('2026-01-01T00:00:00.250Z'),
+  });
   t.equal(r.status, 'success');
   t.equal(requests[0]?.auth, 'Bearer tok');
   t.equal(requests[0]?.form.get('time'), '1767225600.250');

@@ -39,5 +39,8 @@ t.test('a playbook overrides the configured budget key by key', async (t) => {
   t.same(budgetLimits(limits, undefined), limits);
   t.same(budgetLimits(limits, { runs: 1 }), { runs: 1, windowMs: H, cooldownMs: 0 });
   t.same(budgetLimits(limits, { windowMs: 2 * H, cooldownMs: 60_000 }), { runs: 3, windowMs: 2 * H, cooldownMs: 60_000 });
-  t.match(exhaustedMessage('ai-ninja/Deployment/web', 'restart', limits, t0 + H), /restart already ran 3 time\(s\) on ai-ninja\/Deployment\/web within 60m; the budget frees at 2026-03-01T11:00:00.000Z/);
+  t.match(
+    exhaustedMessage('ai-ninja/Deployment/web', 'restart', limits, t0 + H),
+    /restart already ran 3 time\(s\) on ai-ninja\/Deployment\/web within 60m; the budget frees at 2026-03-01T11:00:00.000Z/,
+  );
 });

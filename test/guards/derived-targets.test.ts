@@ -36,7 +36,8 @@ spec:
 });
 const sim = svc.sim;
 const mode = () => sim.get('ConfigMap', 'ai-ninja', 'app-config').data.DEGRADED_MODE;
-const configMapWrites = (from: number) => sim.requests.slice(from).filter((q) => q.method !== 'GET' && q.path.includes('/configmaps/app-config') && (q.status ?? 0) < 300);
+const configMapWrites = (from: number) =>
+  sim.requests.slice(from).filter((q) => q.method !== 'GET' && q.path.includes('/configmaps/app-config') && (q.status ?? 0) < 300);
 
 t.test('control: the run restores what it changed', async (t) => {
   const [runId] = await svc.fire(['phone-gateway'], '2026-05-01T08:00:00.000Z', 'ai-ninja', 'Overload');
@@ -55,7 +56,11 @@ t.test('an object taken over meanwhile is not restored: the write is refused wit
   const run = await svc.ended(runId!);
   t.equal(run.status, 'skipped', 'the run ended skipped, its restore not run');
   t.not(run.state.steps.find((s: any) => s.id === 'back')?.status, 'succeeded', 'the restore step did not succeed');
-  t.match(run.decisions.find((d: any) => d.reason === 'out_of_scope')?.message, /remediator\.io\/disabled=true/, 'refused with its reason, recorded on the run');
+  t.match(
+    run.decisions.find((d: any) => d.reason === 'out_of_scope')?.message,
+    /remediator\.io\/disabled=true/,
+    'refused with its reason, recorded on the run',
+  );
   await sleep(200);
   t.same(configMapWrites(from), [], 'nothing was written to the ConfigMap after the operator took it over');
   t.equal(mode(), 'true', 'degraded mode stays as the operator found it');
@@ -63,7 +68,10 @@ t.test('an object taken over meanwhile is not restored: the write is refused wit
 
 t.test('kube.apply: each object of the manifest is admitted; one an operator took over is not applied', async (t) => {
   await mkdir(join(svc.playbookDir, 'manifests'), { recursive: true });
-  await writeFile(join(svc.playbookDir, 'manifests', 'rate-limit.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: rate-limit }\ndata: { RPS: "50" }\n');
+  await writeFile(
+    join(svc.playbookDir, 'manifests', 'rate-limit.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: rate-limit }\ndata: { RPS: "50" }\n',
+  );
   const first = await svc.ended((await svc.fire(['realtime-processor'], '2026-05-01T09:00:00.000Z', 'ai-ninja', 'Flood'))[0]!);
   t.equal(first.state.steps.find((s: any) => s.id === 'limits')?.status, 'succeeded', 'control: the manifest is applied');
   t.equal(sim.get('ConfigMap', 'ai-ninja', 'rate-limit').data.RPS, '50');
@@ -73,7 +81,15 @@ t.test('kube.apply: each object of the manifest is admitted; one an operator too
   const from = sim.requests.length;
   const second = await svc.ended((await svc.fire(['realtime-processor'], '2026-05-01T09:10:00.000Z', 'ai-ninja', 'Flood'))[0]!);
   t.equal(second.status, 'skipped');
-  t.match(second.decisions.find((d: any) => d.reason === 'out_of_scope')?.message, /ConfigMap ai-ninja\/rate-limit .*remediator\.io\/disabled=true/, 'refused naming the object inside the manifest');
-  t.same(sim.requests.slice(from).filter((q) => q.method !== 'GET' && q.path.includes('/configmaps/rate-limit')), [], 'nothing was sent for it');
-  t.equal(sim.get('ConfigMap', 'ai-ninja', 'rate-limit').data.RPS, '10', 'the operator\'s value stays');
+  t.match(
+    second.decisions.find((d: any) => d.reason === 'out_of_scope')?.message,
+    /ConfigMap ai-ninja\/rate-limit .*remediator\.io\/disabled=true/,
+    'refused naming the object inside the manifest',
+  );
+  t.same(
+    sim.requests.slice(from).filter((q) => q.method !== 'GET' && q.path.includes('/configmaps/rate-limit')),
+    [],
+    'nothing was sent for it',
+  );
+  t.equal(sim.get('ConfigMap', 'ai-ninja', 'rate-limit').data.RPS, '10', "the operator's value stays");
 });

@@ -41,19 +41,31 @@ t.test('100 firings in an hour: at most the budget of mutating runs, one page, e
   }
   const acted = runs.filter((r) => r.state.steps.some((s: any) => s.status === 'succeeded'));
   t.equal(acted.length, 3, 'three runs acted: the budget is 3 per hour');
-  t.same(acted.map((r) => r.state.steps.map((s: any) => s.id)), [['restart'], ['scale'], ['restart']], 'restart, then (it did not hold) the next rung, then restart again once the first fix is forgotten');
+  t.same(
+    acted.map((r) => r.state.steps.map((s: any) => s.id)),
+    [['restart'], ['scale'], ['restart']],
+    'restart, then (it did not hold) the next rung, then restart again once the first fix is forgotten',
+  );
   t.ok(svc.writesTo('phone-gateway').length <= 3, `at most 3 writes to the deployment (${svc.writesTo('phone-gateway').length})`);
 
   const escalated = runs.filter((r) => r.status === 'escalated');
   t.equal(escalated.length, 1, 'exactly one run handed over to a human');
   const escalations = runs.flatMap((r) => r.decisions.filter((d: any) => d.reason === 'escalated').map(() => r.id));
   t.same([...new Set(escalations)], [escalated[0].id], 'every escalated decision belongs to that one run');
-  t.ok(escalated[0].decisions.some((d: any) => d.reason === 'ineffective' && /no higher rung/.test(d.message)), 'it escalated because the fix did not hold and no rung was left');
+  t.ok(
+    escalated[0].decisions.some((d: any) => d.reason === 'ineffective' && /no higher rung/.test(d.message)),
+    'it escalated because the fix did not hold and no rung was left',
+  );
 
   const skipped = runs.filter((r) => r.status === 'skipped');
   t.equal(skipped.length, 100 - 3 - 1, 'every other run ended skipped');
-  const reasons = new Set(skipped.flatMap((r) => r.decisions.map((d: any) => d.reason)).filter((x: string) => ['ineffective', 'budget_exhausted'].includes(x)));
+  const reasons = new Set(
+    skipped.flatMap((r) => r.decisions.map((d: any) => d.reason)).filter((x: string) => ['ineffective', 'budget_exhausted'].includes(x)),
+  );
   t.same([...reasons].sort(), ['budget_exhausted', 'ineffective'], 'each skip carries its reason code');
   t.ok(skipped.every((r) => r.decisions.some((d: any) => d.reason === 'ineffective' || d.reason === 'budget_exhausted')));
-  t.ok(runs[1].decisions.some((d: any) => d.reason === 'ineffective' && /starting at rung "scale-up"/.test(d.message)), 'the second run was moved up a rung with a note');
+  t.ok(
+    runs[1].decisions.some((d: any) => d.reason === 'ineffective' && /starting at rung "scale-up"/.test(d.message)),
+    'the second run was moved up a rung with a note',
+  );
 });

@@ -52,28 +52,45 @@ t.test('with a worker', async (t) => {
   // Every service a fleet restarts counts for the storm breaker; this file restarts more than its default 5.
   const svc = await startGuardedService({ playbooks, overrides: (c) => (c.guards = { ...c.guards, storm: { targets: 50 } }) });
 
-  t.test('four services down in one notification: one fleet run diagnoses the cluster, restarts each in turn, ✅ per service', async (t) => {
-    const names = addServices(svc, 'grouped');
-    await svc.sim.settle();
-    const res = await svc.post(svc.alerts(names, '2026-05-01T08:00:00.000Z', 'grouped'));
-    t.equal(res.status, 202);
-    t.same(res.body.alerts.map((a: any) => a.decision), ['absorbed', 'absorbed', 'absorbed', 'absorbed'], 'no alert gets a run of its own');
-    const ids = new Set(res.body.alerts.map((a: any) => a.runs[0].runId));
-    t.equal(ids.size, 1, 'all four point at the same fleet run');
-    const run = await svc.ended([...ids][0] as string, 30_000);
-    t.equal(run.playbook, 'service-fleet');
-    t.equal(run.status, 'completed');
-    t.same([...run.params.services].sort(), [...names].sort());
-    const cluster = run.state.steps.find((s: any) => s.id === 'cluster');
-    t.match(cluster, { status: 'succeeded', output: { infrastructure: false, nodes: [{ ready: 'True' }] } });
-    const restart = run.state.steps.find((s: any) => s.id === 'restart');
-    t.equal(restart.output.results.length, 4);
-    t.ok(restart.output.results.every((r: any) => r.mark === '✅'), restart.summary);
-    for (const n of names) t.equal(svc.writesTo(n, 'grouped').length, 1, `${n} restarted once`);
-    t.match(run.decisions.map((d: any) => d.reason), ['started']);
-    const single = await svc.api('GET', '/v1/runs?playbook=service-down&limit=100');
-    t.same(single.body.runs.filter((r: any) => r.params?.namespace === 'grouped' || r.target?.namespace === 'grouped'), [], 'no per-service run');
-  });
+  t.test(
+    'four services down in one notification: one fleet run diagnoses the cluster, restarts each in turn, ✅ per service',
+    async (t) => {
+      const names = addServices(svc, 'grouped');
+      await svc.sim.settle();
+      const res = await svc.post(svc.alerts(names, '2026-05-01T08:00:00.000Z', 'grouped'));
+      t.equal(res.status, 202);
+      t.same(
+        res.body.alerts.map((a: any) => a.decision),
+        ['absorbed', 'absorbed', 'absorbed', 'absorbed'],
+        'no alert gets a run of its own',
+      );
+      const ids = new Set(res.body.alerts.map((a: any) => a.runs[0].runId));
+      t.equal(ids.size, 1, 'all four point at the same fleet run');
+      const run = await svc.ended([...ids][0] as string, 30_000);
+      t.equal(run.playbook, 'service-fleet');
+      t.equal(run.status, 'completed');
+      t.same([...run.params.services].sort(), [...names].sort());
+      const cluster = run.state.steps.find((s: any) => s.id === 'cluster');
+      t.match(cluster, { status: 'succeeded', output: { infrastructure: false, nodes: [{ ready: 'True' }] } });
+      const restart = run.state.steps.find((s: any) => s.id === 'restart');
+      t.equal(restart.output.results.length, 4);
+      t.ok(
+        restart.output.results.every((r: any) => r.mark === '✅'),
+        restart.summary,
+      );
+      for (const n of names) t.equal(svc.writesTo(n, 'grouped').length, 1, `${n} restarted once`);
+      t.match(
+        run.decisions.map((d: any) => d.reason),
+        ['started'],
+      );
+      const single = await svc.api('GET', '/v1/runs?playbook=service-down&limit=100');
+      t.same(
+        single.body.runs.filter((r: any) => r.params?.namespace === 'grouped' || r.target?.namespace === 'grouped'),
+        [],
+        'no per-service run',
+      );
+    },
+  );
 
   t.test('a node NotReady: the fleet run changes nothing and escalates naming the node', async (t) => {
     const names = addServices(svc, 'infra');
@@ -86,11 +103,14 @@ t.test('with a worker', async (t) => {
     t.equal(run.status, 'escalated');
     const cluster = run.state.steps.find((s: any) => s.id === 'cluster');
     t.match(cluster.error, { code: 'REM_ERR_INFRASTRUCTURE', message: /node worker-7 NotReady/, details: { causes: [/worker-7/] } });
-    t.notOk(run.state.steps.some((s: any) => s.id === 'restart'), 'no restart was tried');
+    t.notOk(
+      run.state.steps.some((s: any) => s.id === 'restart'),
+      'no restart was tried',
+    );
     for (const n of names) t.same(svc.writesTo(n, 'infra'), [], `${n} untouched`);
   });
 
-  t.test('hold: alerts sent one by one; the first service\'s run waits, the fleet absorbs it, each service is restarted once', async (t) => {
+  t.test("hold: alerts sent one by one; the first service's run waits, the fleet absorbs it, each service is restarted once", async (t) => {
     const held = await startGuardedService({
       playbooks: { 'service-down.yaml': single, 'service-fleet.yaml': fleet.replace('window: 2m }', 'window: 2m, hold: 30s }') },
       overrides: (c) => (c.guards = { ...c.guards, storm: { targets: 50 } }),
@@ -106,7 +126,10 @@ t.test('with a worker', async (t) => {
     const absorbed = await held.ended(own!, 10_000);
     t.equal(absorbed.status, 'cancelled', 'the held run ends without a step once absorbed');
     t.same(absorbed.state?.steps ?? [], []);
-    t.match(absorbed.decisions.map((d: any) => d.reason), ['started', 'absorbed']);
+    t.match(
+      absorbed.decisions.map((d: any) => d.reason),
+      ['started', 'absorbed'],
+    );
     const run = await held.ended(fleetId, 30_000);
     t.equal(run.status, 'completed');
     for (const n of names.slice(0, 2)) t.equal(held.writesTo(n, 'held').length, 1, `${n} restarted once, by the fleet`);
@@ -132,11 +155,18 @@ t.test('receiver only (no worker): queued runs are absorbed, concurrent webhooks
     const own = await svc.api('GET', `/v1/runs/${first}`);
     t.equal(own.body.playbook, 'service-down');
     const res = await svc.post(svc.alerts(['realtime-processor'], '2026-05-01T08:00:20.000Z', 'apart'));
-    t.match(res.body.alerts, [{ decision: 'absorbed', runs: [{ playbook: 'service-fleet', decision: 'started' }] }], 'the fleet run this webhook created is reported started');
+    t.match(
+      res.body.alerts,
+      [{ decision: 'absorbed', runs: [{ playbook: 'service-fleet', decision: 'started' }] }],
+      'the fleet run this webhook created is reported started',
+    );
     const fleetId = res.body.alerts[0].runs[0].runId;
     const absorbed = await svc.api('GET', `/v1/runs/${first}`);
     t.match(absorbed.body.cancel, { by: 'service-fleet', reason: new RegExp(`absorbed into fleet run ${fleetId}`) });
-    t.match(absorbed.body.decisions.map((d: any) => d.reason), ['started', 'absorbed']);
+    t.match(
+      absorbed.body.decisions.map((d: any) => d.reason),
+      ['started', 'absorbed'],
+    );
     const f = await svc.api('GET', `/v1/runs/${fleetId}`);
     t.same(f.body.params.services, ['phone-gateway', 'realtime-processor']);
     // A third service joins the fleet run that has not ended: appended to its services.
@@ -158,10 +188,17 @@ t.test('receiver only (no worker): queued runs are absorbed, concurrent webhooks
     t.equal(runs.length, 1, 'exactly one fleet run');
     t.same([...runs[0].params.services].sort(), [...names].sort());
     // Whatever got a run of its own before the fleet opened was absorbed before any worker could start it.
-    const own = answers.flatMap((a) => a.body.alerts).filter((a: any) => a.decision === 'started').map((a: any) => a.runs[0].runId);
+    const own = answers
+      .flatMap((a) => a.body.alerts)
+      .filter((a: any) => a.decision === 'started')
+      .map((a: any) => a.runs[0].runId);
     for (const id of new Set(own)) {
       const r = await svc.api('GET', `/v1/runs/${id}`);
-      t.match(r.body.decisions.map((d: any) => d.reason), ['started', 'absorbed'], `run ${id} absorbed`);
+      t.match(
+        r.body.decisions.map((d: any) => d.reason),
+        ['started', 'absorbed'],
+        `run ${id} absorbed`,
+      );
     }
   });
 });

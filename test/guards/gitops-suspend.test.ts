@@ -36,11 +36,24 @@ const svc = await startGuardedService({
 await svc.sim.settle();
 
 const automated = { prune: true, selfHeal: true };
-svc.sim.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'shop', namespace: 'argocd' }, spec: { project: 'default', syncPolicy: { automated, syncOptions: ['CreateNamespace=true'] } } });
-svc.sim.put({ apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'apps', namespace: 'flux-system' }, spec: { interval: '10m', path: './apps', prune: true } });
+svc.sim.put({
+  apiVersion: 'argoproj.io/v1alpha1',
+  kind: 'Application',
+  metadata: { name: 'shop', namespace: 'argocd' },
+  spec: { project: 'default', syncPolicy: { automated, syncOptions: ['CreateNamespace=true'] } },
+});
+svc.sim.put({
+  apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+  kind: 'Kustomization',
+  metadata: { name: 'apps', namespace: 'flux-system' },
+  spec: { interval: '10m', path: './apps', prune: true },
+});
 const mark = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => {
   const d = svc.sim.get('Deployment', ns, name);
-  svc.sim.put({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, ...labels }, annotations: { ...d.metadata.annotations, ...annotations } } });
+  svc.sim.put({
+    ...d,
+    metadata: { ...d.metadata, labels: { ...d.metadata.labels, ...labels }, annotations: { ...d.metadata.annotations, ...annotations } },
+  });
 };
 // Argo CD's label tracking (its default before 3.0): the instance label with Argo CD's annotations.
 mark('phone-gateway', { 'app.kubernetes.io/instance': 'shop' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' });
@@ -57,7 +70,10 @@ async function start(name: string): Promise<string> {
 t.test('refuse (the default) names Argo CD label tracking and changes nothing', async (t) => {
   const done = await svc.ended(await start('argo-refuse'));
   t.equal(done.status, 'skipped');
-  t.match(done.decisions.find((d: any) => d.reason === 'out_of_scope')?.message, /managed by Argo CD \(label app\.kubernetes\.io\/instance=shop with annotation argocd\.argoproj\.io\/sync-options\)/);
+  t.match(
+    done.decisions.find((d: any) => d.reason === 'out_of_scope')?.message,
+    /managed by Argo CD \(label app\.kubernetes\.io\/instance=shop with annotation argocd\.argoproj\.io\/sync-options\)/,
+  );
   t.same(app().spec.syncPolicy.automated, automated);
 });
 
@@ -70,7 +86,10 @@ t.test('an Argo CD Application: automated sync removed during the run, put back 
   t.equal(done.status, 'completed');
   t.same(app().spec.syncPolicy.automated, automated, 'the automated sync is back as it was');
   const reasons = done.decisions.map((d: any) => d.reason);
-  t.ok(reasons.indexOf('gitops_suspended') >= 0 && reasons.indexOf('gitops_resumed') > reasons.indexOf('gitops_suspended'), reasons.join(','));
+  t.ok(
+    reasons.indexOf('gitops_suspended') >= 0 && reasons.indexOf('gitops_resumed') > reasons.indexOf('gitops_suspended'),
+    reasons.join(','),
+  );
   t.match(done.decisions.find((d: any) => d.reason === 'gitops_suspended').message, /Argo CD Application argocd\/shop/);
 });
 
@@ -82,8 +101,15 @@ t.test("reverting such a run treats the object as the run's playbook did: suspen
   t.equal(res.body.run.playbook, 'remediator.revert.suspend');
   const done = await svc.ended(res.body.run.id);
   t.equal(done.status, 'completed', JSON.stringify(done.state?.steps));
-  t.equal(svc.sim.get('Deployment', ns, 'phone-gateway').spec.template.spec.containers[0].env?.find((e: any) => e.name === 'MARK'), undefined, 'the variable the run set is gone');
-  t.ok(['gitops_suspended', 'gitops_resumed'].every((r) => done.decisions.some((d: any) => d.reason === r)), done.decisions.map((d: any) => d.reason).join(','));
+  t.equal(
+    svc.sim.get('Deployment', ns, 'phone-gateway').spec.template.spec.containers[0].env?.find((e: any) => e.name === 'MARK'),
+    undefined,
+    'the variable the run set is gone',
+  );
+  t.ok(
+    ['gitops_suspended', 'gitops_resumed'].every((r) => done.decisions.some((d: any) => d.reason === r)),
+    done.decisions.map((d: any) => d.reason).join(','),
+  );
   t.same(app().spec.syncPolicy.automated, automated);
 });
 
@@ -111,7 +137,11 @@ t.test('a suspension left by a run that ended without resuming it (a crash) is r
   svc.sim.put({ ...a, spec: { ...a.spec, syncPolicy: { syncOptions: a.spec.syncPolicy.syncOptions } } });
   // The sweep patches the Application, then forgets the suspension: wait for both.
   const deadline = Date.now() + 10_000;
-  while ((app().spec.syncPolicy.automated === undefined || (await redis.sismember(`${prefix}:guard:gitops:suspended`, key)) === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (
+    (app().spec.syncPolicy.automated === undefined || (await redis.sismember(`${prefix}:guard:gitops:suspended`, key)) === 1) &&
+    Date.now() < deadline
+  )
+    await new Promise((r) => setTimeout(r, 50));
   t.same(app().spec.syncPolicy.automated, automated, 'resumed');
   t.equal(await redis.exists(`${prefix}:guard:gitops:saved:${key}`), 0, 'and forgotten');
   t.equal(await redis.sismember(`${prefix}:guard:gitops:suspended`, key), 0);

@@ -96,7 +96,13 @@ export async function startGuardedService(options: {
     ended: (runId, timeoutMs = 15_000) => svc.waitForRun(runId, (r) => FINAL.has(r.status), timeoutMs),
     writesTo(deployment, namespace = 'ai-ninja') {
       const base = `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`;
-      return sim.requests.filter((r) => r.method !== 'GET' && (r.path === base || r.path.startsWith(`${base}/`) || r.path.startsWith(`${base}?`)) && (r.status ?? 0) < 300 && r.query.dryRun === undefined);
+      return sim.requests.filter(
+        (r) =>
+          r.method !== 'GET' &&
+          (r.path === base || r.path.startsWith(`${base}/`) || r.path.startsWith(`${base}?`)) &&
+          (r.status ?? 0) < 300 &&
+          r.query.dryRun === undefined,
+      );
     },
   };
 }

@@ -26,7 +26,16 @@ const t0 = Date.parse('2026-03-01T10:00:00Z');
 let n = 0;
 const fresh = () => new Keys(`g${++n}`);
 const claim = (lock: TargetLock, over: Partial<ClaimRequest>) =>
-  lock.claim({ runId: 'r1', playbook: 'restart', target: 'ai-ninja/Deployment/web', now: t0, ttlMs: 60_000, limits: { runs: 3, windowMs: H, cooldownMs: 0 }, countBudget: true, ...over });
+  lock.claim({
+    runId: 'r1',
+    playbook: 'restart',
+    target: 'ai-ninja/Deployment/web',
+    now: t0,
+    ttlMs: 60_000,
+    limits: { runs: 3, windowMs: H, cooldownMs: 0 },
+    countBudget: true,
+    ...over,
+  });
 
 t.test('of many runs racing for one target from separate connections, exactly one is granted it', async (t) => {
   const keys = fresh();
@@ -77,7 +86,11 @@ t.test('a run counts against the budget only when granted the lock, once', async
   t.same(await claim(lock, { runId: 'd', now: t0 + 4 }), { kind: 'exhausted', freesAt: t0 + H }, 'a, b and c used the budget of 3');
   t.equal((await claim(lock, { runId: 'd', now: t0 + H })).kind, 'acquired', 'free again once a leaves the window');
   await lock.release('d');
-  t.equal((await claim(lock, { runId: 'm', now: t0 + H + 1, countBudget: false })).kind, 'acquired', 'a manual run is not held to the budget');
+  t.equal(
+    (await claim(lock, { runId: 'm', now: t0 + H + 1, countBudget: false })).kind,
+    'acquired',
+    'a manual run is not held to the budget',
+  );
 });
 
 t.test('the Lua script decides exactly as the budget policy on a random history', async (t) => {
@@ -138,7 +151,11 @@ t.test('the storm breaker trips exactly once however many workers race, and late
   t.equal(p?.code, 'storm_paused');
   t.equal((await pauses.history(10))[0]?.by, 'storm-breaker', 'the trip is in the pause history');
   t.ok(await pauses.lift('global', undefined, 'alice', 'nodes are back', t0 + 30));
-  t.same(await breakers[0]!.record('ai-ninja/Deployment/svc-0', t0 + 40), { kind: 'ok', count: 1 }, 'lifting starts the count afresh: no second page for the same storm');
+  t.same(
+    await breakers[0]!.record('ai-ninja/Deployment/svc-0', t0 + 40),
+    { kind: 'ok', count: 1 },
+    'lifting starts the count afresh: no second page for the same storm',
+  );
 });
 
 t.test('a storm pause with pauseFor ends by itself', async (t) => {

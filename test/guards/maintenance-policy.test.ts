@@ -31,5 +31,8 @@ t.test('the cron is read in the window time zone', async (t) => {
 });
 
 t.test('a bad cron stops start-up with the window named', async (t) => {
-  t.throws(() => compileWindows([{ name: 'typo', cron: '0 25 * * *', duration: '1h', timezone: 'UTC' }]), { code: 'REM_ERR_CONFIG_INVALID', message: /guards\.maintenance\[0\] \(typo\)/ });
+  t.throws(() => compileWindows([{ name: 'typo', cron: '0 25 * * *', duration: '1h', timezone: 'UTC' }]), {
+    code: 'REM_ERR_CONFIG_INVALID',
+    message: /guards\.maintenance\[0\] \(typo\)/,
+  });
 });

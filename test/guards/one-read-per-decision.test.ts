@@ -34,10 +34,13 @@ const startsAt = () => new Date(Date.parse('2026-05-01T08:00:00Z') + ++minute * 
 
 /** `GET`, `PATCH`, … of the Deployment object itself (not its pods, ReplicaSets or Events), from `from` on. */
 const deploymentCalls = (deployment: string, from: number) =>
-  svc.sim.requests.slice(from).filter((r) => r.path === `/apis/apps/v1/namespaces/ai-ninja/deployments/${deployment}`).map((r) => r.method);
+  svc.sim.requests
+    .slice(from)
+    .filter((r) => r.path === `/apis/apps/v1/namespaces/ai-ninja/deployments/${deployment}`)
+    .map((r) => r.method);
 
 for (const [title, alertname, deployment] of [
-  ['a restart that is the run\'s first step', 'ServiceDown', 'phone-gateway'],
+  ["a restart that is the run's first step", 'ServiceDown', 'phone-gateway'],
   ['a restart after another step', 'LaterDown', 'realtime-processor'],
 ] as const) {
   t.test(`${title}: one GET and one PATCH of the Deployment, then the rollout polls`, async (t) => {
@@ -48,8 +51,12 @@ for (const [title, alertname, deployment] of [
     const patch = calls.indexOf('PATCH');
     const before = alertname === 'LaterDown' ? calls.slice(1, patch) : calls.slice(0, patch);
     t.same(before, ['GET'], `the restart step reads the Deployment once before its PATCH (all calls: ${calls.join(' ')})`);
-    t.same(calls.filter((m) => m === 'PATCH'), ['PATCH'], 'one PATCH');
-    t.ok(calls.slice(patch + 1).length >= 1 && calls.slice(patch + 1).every((m) => m === 'GET'), 'then only the rollout gate\'s polls');
+    t.same(
+      calls.filter((m) => m === 'PATCH'),
+      ['PATCH'],
+      'one PATCH',
+    );
+    t.ok(calls.slice(patch + 1).length >= 1 && calls.slice(patch + 1).every((m) => m === 'GET'), "then only the rollout gate's polls");
   });
 }
 

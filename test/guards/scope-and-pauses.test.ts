@@ -42,19 +42,31 @@ const svc = await startGuardedService({
 const sim = svc.sim;
 let minute = 0;
 const startsAt = () => new Date(Date.parse('2026-05-01T08:00:00Z') + ++minute * 60_000).toISOString();
-const fireOne = async (deployment: string, alertname = 'ServiceDown', namespace = 'ai-ninja') => svc.ended((await svc.fire([deployment], startsAt(), namespace, alertname))[0]!);
+const fireOne = async (deployment: string, alertname = 'ServiceDown', namespace = 'ai-ninja') =>
+  svc.ended((await svc.fire([deployment], startsAt(), namespace, alertname))[0]!);
 const reasons = (run: any) => run.decisions.map((d: any) => d.reason);
 const labelled = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => {
   const d = sim.get('Deployment', 'ai-ninja', name);
-  sim.put({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, ...labels }, annotations: { ...d.metadata.annotations, ...annotations } } });
+  sim.put({
+    ...d,
+    metadata: { ...d.metadata, labels: { ...d.metadata.labels, ...labels }, annotations: { ...d.metadata.annotations, ...annotations } },
+  });
 };
 
 t.test('an object labelled remediator.io/disabled=true is never touched, not even by a manual run', async (t) => {
-  addDeployment(sim, { namespace: 'ai-ninja', name: 'billing', image: 'billing:1', labels: { app: 'billing', 'remediator.io/disabled': 'true' } });
+  addDeployment(sim, {
+    namespace: 'ai-ninja',
+    name: 'billing',
+    image: 'billing:1',
+    labels: { app: 'billing', 'remediator.io/disabled': 'true' },
+  });
   const run = await fireOne('billing');
   t.equal(run.status, 'skipped');
   t.match(run.decisions.find((d: any) => d.reason === 'out_of_scope')?.message, /labelled remediator\.io\/disabled=true/);
-  const manual = await svc.api('POST', '/v1/playbooks/restart/runs', { reason: 'try it by hand', labels: { namespace: 'ai-ninja', deployment: 'billing' } });
+  const manual = await svc.api('POST', '/v1/playbooks/restart/runs', {
+    reason: 'try it by hand',
+    labels: { namespace: 'ai-ninja', deployment: 'billing' },
+  });
   t.equal((await svc.ended(manual.body.id)).status, 'skipped');
   t.same(svc.writesTo('billing'), [], 'no write ever reached the object');
 });
@@ -63,7 +75,10 @@ t.test('an Argo CD-managed object is refused unless the playbook allows GitOps t
   labelled('conversation-engine', { 'argocd.argoproj.io/instance': 'ai-ninja' });
   const refused = await fireOne('conversation-engine');
   t.equal(refused.status, 'skipped');
-  t.match(refused.decisions.find((d: any) => d.reason === 'out_of_scope')?.message, /managed by Argo CD \(label argocd\.argoproj\.io\/instance=ai-ninja\)/);
+  t.match(
+    refused.decisions.find((d: any) => d.reason === 'out_of_scope')?.message,
+    /managed by Argo CD \(label argocd\.argoproj\.io\/instance=ai-ninja\)/,
+  );
   t.same(svc.writesTo('conversation-engine'), []);
   labelled('realtime-processor', {}, { 'argocd.argoproj.io/tracking-id': 'ai-ninja:apps/Deployment:ai-ninja/realtime-processor' });
   t.equal((await fireOne('realtime-processor')).status, 'skipped', 'the tracking-id annotation marks Argo CD ownership too');
@@ -87,14 +102,21 @@ t.test('a maintenance window suppresses automatic mutations; a manual run is not
   t.equal(run.status, 'skipped');
   t.match(run.decisions.find((d: any) => d.reason === 'maintenance')?.message, /maintenance window "db-migration" is open until/);
   t.same(svc.writesTo('profile-analytics'), []);
-  const manual = await svc.api('POST', '/v1/playbooks/night-restart/runs', { reason: 'needed during the migration', labels: { namespace: 'ai-ninja', deployment: 'profile-analytics' } });
+  const manual = await svc.api('POST', '/v1/playbooks/night-restart/runs', {
+    reason: 'needed during the migration',
+    labels: { namespace: 'ai-ninja', deployment: 'profile-analytics' },
+  });
   t.equal((await svc.ended(manual.body.id)).status, 'completed');
   t.equal(svc.writesTo('profile-analytics').length, 1);
 });
 
 t.test('dry runs are checked for scope but take no lock and use no budget', async (t) => {
   for (let i = 0; i < 2; i++) {
-    const dry = await svc.api('POST', '/v1/playbooks/restart-once/runs', { reason: 'show me the plan', labels: { namespace: 'ai-ninja', deployment: 'phone-gateway' }, dryRun: true });
+    const dry = await svc.api('POST', '/v1/playbooks/restart-once/runs', {
+      reason: 'show me the plan',
+      labels: { namespace: 'ai-ninja', deployment: 'phone-gateway' },
+      dryRun: true,
+    });
     const run = await svc.ended(dry.body.id);
     t.equal(run.status, 'completed');
     t.equal(reasons(run).filter((r: string) => r === 'dry_run').length, 1, 'one dry_run note');
@@ -115,11 +137,22 @@ t.test('a locked target: spec.concurrency skip ends the run, wait waits for the 
   const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(svc.config.redis.prefix));
-  const claim = await lock.claim({ runId: 'run-operator-hold', playbook: 'x', target: 'ai-ninja/Deployment/phone-gateway-backup', now: Date.now(), ttlMs: 60_000, limits: { runs: 1, windowMs: 1000, cooldownMs: 0 }, countBudget: false });
+  const claim = await lock.claim({
+    runId: 'run-operator-hold',
+    playbook: 'x',
+    target: 'ai-ninja/Deployment/phone-gateway-backup',
+    now: Date.now(),
+    ttlMs: 60_000,
+    limits: { runs: 1, windowMs: 1000, cooldownMs: 0 },
+    countBudget: false,
+  });
   t.equal(claim.kind, 'acquired');
   const skipped = await fireOne('phone-gateway-backup', 'SkipDown');
   t.equal(skipped.status, 'skipped');
-  t.match(skipped.decisions.find((d: any) => d.reason === 'locked')?.message, /run run-operator-hold is acting on ai-ninja\/Deployment\/phone-gateway-backup/);
+  t.match(
+    skipped.decisions.find((d: any) => d.reason === 'locked')?.message,
+    /run run-operator-hold is acting on ai-ninja\/Deployment\/phone-gateway-backup/,
+  );
 
   const [id] = await svc.fire(['phone-gateway-backup'], startsAt());
   // The `locked` decision is recorded before the run's state is saved as waiting: wait for both.
@@ -135,7 +168,11 @@ t.test('operator pauses: set per namespace, refused runs say who and why, lifted
   const noValue = await svc.api('POST', '/v1/pause', { scope: 'namespace', reason: 'freeze' });
   t.equal(noValue.status, 400);
   t.equal(noValue.body.code, 'REM_ERR_BAD_REQUEST');
-  t.equal((await svc.api('POST', '/v1/pause', { scope: 'global', reason: 'freeze', until: '2020-01-01T00:00:00Z' })).status, 400, 'until in the past');
+  t.equal(
+    (await svc.api('POST', '/v1/pause', { scope: 'global', reason: 'freeze', until: '2020-01-01T00:00:00Z' })).status,
+    400,
+    'until in the past',
+  );
   const anon = await fetch(`${svc.url}/v1/pause`);
   t.equal(anon.status, 401, 'operator token required');
 
@@ -151,5 +188,8 @@ t.test('operator pauses: set per namespace, refused runs say who and why, lifted
   t.equal(lifted.status, 200);
   t.equal((await fireOne('realtime-processor', 'GitopsDown')).status, 'completed');
   const history = (await svc.api('GET', '/v1/pause')).body.history;
-  t.match(history.slice(0, 2), [{ event: 'lifted', by: 'alice', reason: 'release done' }, { event: 'set', reason: 'release freeze' }]);
+  t.match(history.slice(0, 2), [
+    { event: 'lifted', by: 'alice', reason: 'release done' },
+    { event: 'set', reason: 'release freeze' },
+  ]);
 });

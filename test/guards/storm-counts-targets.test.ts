@@ -17,21 +17,33 @@ spec:
     kind: Deployment
     name: "{{ labels.deployment }}"
   steps:
-${helpers.map((h) => `    - id: restart-${h}
+${helpers
+  .map(
+    (h) => `    - id: restart-${h}
       action: kube.rolloutRestart
-      with: { namespace: "{{ labels.namespace }}", name: ${h} }`).join('\n')}
+      with: { namespace: "{{ labels.namespace }}", name: ${h} }`,
+  )
+  .join('\n')}
 `;
 
 const svc = await startGuardedService({ playbooks: { 'wide.yaml': playbook } });
-for (const name of [...helpers, 'svc-1', 'svc-2']) addDeployment(svc.sim, { namespace: 'ai-ninja', name, image: `ai-ninja/${name}:1`, replicas: 1 });
+for (const name of [...helpers, 'svc-1', 'svc-2'])
+  addDeployment(svc.sim, { namespace: 'ai-ninja', name, image: `ai-ninja/${name}:1`, replicas: 1 });
 await svc.sim.settle();
 
 t.test('one run that changes six objects for one target does not trip the breaker (threshold: more than 5 targets)', async (t) => {
   const [id] = await svc.fire(['svc-1'], '2026-05-01T09:00:00.000Z');
   const run = await svc.ended(id!);
   t.equal(run.status, 'completed', JSON.stringify(run.decisions));
-  t.notOk(run.decisions.some((d: any) => d.reason === 'storm_paused'), 'no storm decision');
-  t.equal(helpers.reduce((n, h) => n + svc.writesTo(h).length, 0), 6, 'all six objects were changed');
+  t.notOk(
+    run.decisions.some((d: any) => d.reason === 'storm_paused'),
+    'no storm decision',
+  );
+  t.equal(
+    helpers.reduce((n, h) => n + svc.writesTo(h).length, 0),
+    6,
+    'all six objects were changed',
+  );
   t.same((await svc.api('GET', '/v1/pause')).body.pauses, [], 'no fleet-wide pause');
 });
 

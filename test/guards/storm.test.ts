@@ -32,8 +32,15 @@ t.test('20 targets failing at once trip the storm breaker: 5 fixed, one page, th
   t.equal(by('completed').length, 5, 'the first 5 distinct targets were remediated');
   t.equal(by('escalated').length, 1, 'the 6th tripped the breaker and paged');
   t.equal(by('skipped').length, 14, 'the rest did not act');
-  t.ok([...by('escalated'), ...by('skipped')].every((r) => r.decisions.some((d: any) => d.reason === 'storm_paused')), 'each refusal is recorded as storm_paused');
-  t.same(new Set(runs.filter((r) => r.decisions.some((d: any) => d.reason === 'escalated')).map((r) => r.id)).size, 1, 'one run carries the escalation');
+  t.ok(
+    [...by('escalated'), ...by('skipped')].every((r) => r.decisions.some((d: any) => d.reason === 'storm_paused')),
+    'each refusal is recorded as storm_paused',
+  );
+  t.same(
+    new Set(runs.filter((r) => r.decisions.some((d: any) => d.reason === 'escalated')).map((r) => r.id)).size,
+    1,
+    'one run carries the escalation',
+  );
   t.equal(writes(), 5, 'only 5 deployments were written');
 
   const pauses = await svc.api('GET', '/v1/pause');
@@ -49,7 +56,10 @@ t.test('while paused, new alerts are skipped before acting, and a manual run sti
   t.match(auto.decisions.find((d: any) => d.reason === 'storm_paused')?.message, /all automatic mutations are paused/);
   t.equal(writes(), before, 'nothing written');
 
-  const manual = await svc.api('POST', '/v1/playbooks/restart/runs', { reason: 'on-call checked the node, restart svc-19', labels: { namespace: 'ai-ninja', deployment: 'svc-19' } });
+  const manual = await svc.api('POST', '/v1/playbooks/restart/runs', {
+    reason: 'on-call checked the node, restart svc-19',
+    labels: { namespace: 'ai-ninja', deployment: 'svc-19' },
+  });
   t.equal(manual.status, 202);
   t.equal((await svc.ended(manual.body.id)).status, 'completed', 'the operator can still act');
   t.equal(svc.writesTo('svc-19').length, 1);

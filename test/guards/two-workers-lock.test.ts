@@ -36,7 +36,10 @@ t.test('50 episodes for 5 targets on two workers: never two runs mutating one ta
     [],
     'every run completed',
   );
-  t.ok(runs.some((r) => r.decisions.some((d: any) => d.reason === 'locked')), 'runs met a locked target and waited');
+  t.ok(
+    runs.some((r) => r.decisions.some((d: any) => d.reason === 'locked')),
+    'runs met a locked target and waited',
+  );
 
   for (const target of targets) {
     const marks = remediationMarks(svc, target);

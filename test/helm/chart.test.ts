@@ -60,22 +60,39 @@ t.test('the shipped playbooks in the chart are playbooks/ as it is, each selecta
   const shippedFiles = (await readdir(join(ROOT, 'playbooks'))).filter((f) => f.endsWith('.yaml')).sort();
   t.same((await readdir(join(CHART, 'files/playbooks'))).filter((f) => f.endsWith('.yaml')).sort(), shippedFiles);
   const enumNames = (schema as any).properties.playbooks.properties.shipped.items.enum as string[];
-  t.same([...enumNames].sort(), shippedFiles.map((f) => basename(f, '.yaml')), 'the schema offers exactly the shipped names');
+  t.same(
+    [...enumNames].sort(),
+    shippedFiles.map((f) => basename(f, '.yaml')),
+    'the schema offers exactly the shipped names',
+  );
   t.same([...(defaults.playbooks as Values).shipped].sort(), [...enumNames].sort(), 'all of them by default');
   for (const f of shippedFiles) {
     const text = await readFile(join(ROOT, 'playbooks', f), 'utf8');
     t.equal(await readFile(join(CHART, 'files/playbooks', f), 'utf8'), text, `files/playbooks/${f} is a copy of playbooks/${f}`);
     t.equal((parse(text) as Values).metadata.name, basename(f, '.yaml'), `${f}: the file is named after the playbook`);
   }
-  const manifests = async (dir: string) => (await readdir(dir, { recursive: true })).map(String).filter((f) => f.endsWith('.yaml')).sort();
+  const manifests = async (dir: string) =>
+    (await readdir(dir, { recursive: true }))
+      .map(String)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   const shippedManifests = await manifests(join(ROOT, 'playbooks/manifests'));
   t.same(await manifests(join(CHART, 'files/playbooks/manifests')), shippedManifests);
-  for (const m of shippedManifests) t.equal(await readFile(join(CHART, 'files/playbooks/manifests', m), 'utf8'), await readFile(join(ROOT, 'playbooks/manifests', m), 'utf8'), `manifests/${m}`);
+  for (const m of shippedManifests)
+    t.equal(
+      await readFile(join(CHART, 'files/playbooks/manifests', m), 'utf8'),
+      await readFile(join(ROOT, 'playbooks/manifests', m), 'utf8'),
+      `manifests/${m}`,
+    );
 });
 
 t.test('the config the chart renders is a valid remediator config, for values.yaml and every example', async (t) => {
   for (const f of ['(defaults)', ...examples]) {
-    const values = (f === '(defaults)' ? coalesce(defaults, { prometheusUrl: 'http://prometheus:9090', existingSecret: 's' }) : coalesce(defaults, parse(await readFile(join(CHART, 'examples', f), 'utf8')))) as Values;
+    const values = (
+      f === '(defaults)'
+        ? coalesce(defaults, { prometheusUrl: 'http://prometheus:9090', existingSecret: 's' })
+        : coalesce(defaults, parse(await readFile(join(CHART, 'examples', f), 'utf8')))
+    ) as Values;
     // What _helpers.tpl "remediator.config" builds, then mustMergeOverwrite with .Values.config.
     const base: Values = {
       server: { host: '0.0.0.0', port: values.receiver.port, ...(values.publicUrl ? { publicUrl: values.publicUrl } : {}) },
@@ -121,13 +138,24 @@ t.test('templates: balanced actions, only files that exist, required values guar
     t.same(stack, [], `${f}: every block is closed`);
     for (const m of text.matchAll(/\.Files\.(?:Get|Glob) "([^"]+)"/g)) {
       const path = m[1]!.replace(/\/\*.*$/, '');
-      await t.resolves(readdir(join(CHART, path)).catch(() => readFile(join(CHART, path))), `${f}: ${m[1]} exists in the chart`);
+      await t.resolves(
+        readdir(join(CHART, path)).catch(() => readFile(join(CHART, path))),
+        `${f}: ${m[1]} exists in the chart`,
+      );
     }
   }
   t.match(all, /required "prometheusUrl is required/, 'an empty prometheusUrl fails the install');
   t.match(all, /required "existingSecret is required/, 'an empty existingSecret fails the install');
-  t.match(all, /checksum\/config: \{\{ include \(print \$\.Template\.BasePath "\/configmap\.yaml"\) \$ \| sha256sum \}\}/, 'a config change rolls the pods');
+  t.match(
+    all,
+    /checksum\/config: \{\{ include \(print \$\.Template\.BasePath "\/configmap\.yaml"\) \$ \| sha256sum \}\}/,
+    'a config change rolls the pods',
+  );
   const chart = parse(await readFile(join(CHART, 'Chart.yaml'), 'utf8')) as Values;
   t.ok(chart.kubeVersion && chart.sources?.length > 0 && chart.appVersion, 'Chart.yaml has kubeVersion, sources and appVersion');
-  t.equal(chart.appVersion, (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Values).version, 'appVersion is the package version (the image tag by default)');
+  t.equal(
+    chart.appVersion,
+    (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Values).version,
+    'appVersion is the package version (the image tag by default)',
+  );
 });

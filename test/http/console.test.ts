@@ -55,7 +55,10 @@ const svc = await startTestService({
   playbooks: {
     'approval.yaml': approvalPlaybook,
     'verified.yaml': verifiedPlaybook,
-    'slow.yaml': serviceDownPlaybook({ name: 'slow-manual', extra: `    - id: long\n      action: wait\n      with: { duration: 5m }\n` }).replace('alertname="ServiceDown"', 'alertname="NeverFires"'),
+    'slow.yaml': serviceDownPlaybook({
+      name: 'slow-manual',
+      extra: `    - id: long\n      action: wait\n      with: { duration: 5m }\n`,
+    }).replace('alertname="ServiceDown"', 'alertname="NeverFires"'),
   },
   overrides: (c) => {
     c.console = { proxy: { trustedAddresses: ['127.0.0.1'], people: [{ user: 'carol', role: 'viewer' }] } };
@@ -72,8 +75,12 @@ async function shot(page: Page, name: string): Promise<void> {
 /** axe-core in the page: no serious or critical violation. */
 async function accessible(t: Test, page: Page, what: string): Promise<void> {
   await page.addScriptTag({ content: AXE });
-  const violations = (await page.evaluate(async () => (await (globalThis as any).axe.run((globalThis as any).document)).violations)) as Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  const violations = (await page.evaluate(
+    async () => (await (globalThis as any).axe.run((globalThis as any).document)).violations,
+  )) as Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
+  const bad = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   t.same(bad, [], `${what}: no serious or critical accessibility violation`);
 }
 
@@ -136,7 +143,12 @@ t.test('nothing is shown before sign-in; a token is exchanged for an HttpOnly, S
 });
 
 t.test('a sign-in form posted from another site is refused', async (t) => {
-  const res = await fetch(`${svc.url}/sign-in`, { method: 'POST', headers: { origin: 'https://elsewhere.example', 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${OPERATOR_TOKEN}`, redirect: 'manual' });
+  const res = await fetch(`${svc.url}/sign-in`, {
+    method: 'POST',
+    headers: { origin: 'https://elsewhere.example', 'content-type': 'application/x-www-form-urlencoded' },
+    body: `token=${OPERATOR_TOKEN}`,
+    redirect: 'manual',
+  });
   t.equal(res.status, 403);
   t.equal(((await res.json()) as { code: string }).code, 'REM_ERR_CSRF');
   t.notOk(res.headers.get('set-cookie'), 'and no session is made');
@@ -148,12 +160,21 @@ t.test('a trusted proxy signs people in by header; unlisted people are refused, 
   t.match(await asCarol.text(), /data-testid="signed-in-as">carol</);
   const stranger = await fetch(`${svc.url}/`, { headers: { 'x-forwarded-user': 'mallory' }, redirect: 'manual' });
   t.equal(stranger.status, 403);
-  const carolActs = await fetch(`${svc.url}/v1/pause`, { method: 'POST', headers: { 'x-forwarded-user': 'carol', 'content-type': 'application/json' }, body: '{"scope":"global","reason":"viewer"}' });
+  const carolActs = await fetch(`${svc.url}/v1/pause`, {
+    method: 'POST',
+    headers: { 'x-forwarded-user': 'carol', 'content-type': 'application/json' },
+    body: '{"scope":"global","reason":"viewer"}',
+  });
   t.equal(carolActs.status, 403, 'a viewer cannot act, and no CSRF token was sent either');
   const pausesPage = await (await fetch(`${svc.url}/pauses`, { headers: { 'x-forwarded-user': 'carol' } })).text();
   t.notMatch(pausesPage, /data-api=/, 'a viewer is offered no action');
   t.match(pausesPage, /needs the admin role/);
-  const untrusted = await svc.service.app!.inject({ method: 'GET', url: '/', remoteAddress: '192.0.2.7', headers: { 'x-forwarded-user': 'carol' } });
+  const untrusted = await svc.service.app!.inject({
+    method: 'GET',
+    url: '/',
+    remoteAddress: '192.0.2.7',
+    headers: { 'x-forwarded-user': 'carol' },
+  });
   t.equal(untrusted.statusCode, 303, 'the same header from an address that is not the proxy is ignored: sign in first');
 });
 
@@ -218,7 +239,10 @@ t.test('an approver approves a waiting step on its page, and the run continues',
   await act(page, 'form-approve', 'looks right');
   await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
   const run = await svc.waitForRun(started.body.id, (r) => r.status === 'completed');
-  t.ok(run.decisions.some((d: any) => d.reason === 'approved' && d.by === 'bob' && /looks right/.test(d.message)), 'recorded with the person and reason');
+  t.ok(
+    run.decisions.some((d: any) => d.reason === 'approved' && d.by === 'bob' && /looks right/.test(d.message)),
+    'recorded with the person and reason',
+  );
   t.match(await page.locator('table.decisions').textContent(), /approved/);
 });
 
@@ -244,7 +268,12 @@ t.test('self-approval is refused on the page with the catalog code', async (t) =
 });
 
 t.test('an operator cancels a running run', async (t) => {
-  const started = await svc.api('POST', '/v1/playbooks/slow-manual/runs', { reason: 'will cancel', labels: { namespace: 'shop', deployment: 'cart', service: 'cart' } }, APPROVER_TOKEN);
+  const started = await svc.api(
+    'POST',
+    '/v1/playbooks/slow-manual/runs',
+    { reason: 'will cancel', labels: { namespace: 'shop', deployment: 'cart', service: 'cart' } },
+    APPROVER_TOKEN,
+  );
   await svc.waitForRun(started.body.id, (r) => r.status === 'waiting');
   const { page } = alice;
   await page.goto(`${svc.url}/runs/${started.body.id}`);
@@ -264,7 +293,10 @@ t.test('an operator cancels a running run', async (t) => {
 
 t.test('a refused reload is shown with its file, line and column', async (t) => {
   const broken = join(svc.playbookDir, 'broken.yaml');
-  await writeFile(broken, 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  steps: [{ id: x, action: no.such.action }]\n');
+  await writeFile(
+    broken,
+    'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  steps: [{ id: x, action: no.such.action }]\n',
+  );
   t.teardown(async () => {
     await rm(broken, { force: true });
     await svc.api('POST', '/v1/reload');
@@ -281,9 +313,20 @@ t.test('a manual dry run from the playbooks page', async (t) => {
   await page.goto(`${svc.url}/playbooks`);
   await page.getByLabel(/Alert labels/).fill('alertname=ServiceDown\nnamespace=shop\ndeployment=cart\nservice=cart');
   await page.getByRole('button', { name: 'Preview' }).click();
-  t.match(await page.locator('#preview-result').textContent({ timeout: 5000 }).then(async () => page.locator('#preview-result h3').first().textContent()), /service-down-verified/, 'the preview names the playbook that takes the alert');
+  t.match(
+    await page
+      .locator('#preview-result')
+      .textContent({ timeout: 5000 })
+      .then(async () => page.locator('#preview-result h3').first().textContent()),
+    /service-down-verified/,
+    'the preview names the playbook that takes the alert',
+  );
   t.match(await page.locator('#preview-result').textContent(), /shop\/Deployment\/cart/);
-  t.match(await page.locator('#pb-service-down-verified tr[data-budget="ai-ninja/Deployment/phone-gateway"]').textContent(), /3 of 3/, 'the budget left on a target it ran on (its steps change nothing, so nothing is used)');
+  t.match(
+    await page.locator('#pb-service-down-verified tr[data-budget="ai-ninja/Deployment/phone-gateway"]').textContent(),
+    /3 of 3/,
+    'the budget left on a target it ran on (its steps change nothing, so nothing is used)',
+  );
   await shot(page, 'playbooks');
   await accessible(t, page, 'playbooks');
   const form = page.getByTestId('manual-slow-manual');
@@ -327,7 +370,13 @@ t.test('the storm breaker is shown tripped, and an admin resumes it with a reaso
   const redis = new Redis(svc.redis!.url);
   t.teardown(() => redis.disconnect());
   const pauses = new PauseRegistry(redis, new Keys(svc.config.redis.prefix));
-  await pauses.set({ scope: 'global', reason: '12 distinct targets needed automatic mutations within 5m', code: 'storm_paused', by: 'storm breaker', since: new Date().toISOString() });
+  await pauses.set({
+    scope: 'global',
+    reason: '12 distinct targets needed automatic mutations within 5m',
+    code: 'storm_paused',
+    by: 'storm breaker',
+    since: new Date().toISOString(),
+  });
   const { page } = alice;
   await page.goto(`${svc.url}/pauses`);
   t.match(await page.getByTestId('storm-state').textContent(), /Tripped .*12 distinct targets/s);
@@ -337,5 +386,10 @@ t.test('the storm breaker is shown tripped, and an admin resumes it with a reaso
   await lift.getByRole('button', { name: /lift the storm breaker/ }).click();
   await page.getByTestId('storm-state').filter({ hasText: 'Not tripped' }).waitFor();
   const history = (await svc.api('GET', '/v1/pause')).body.history;
-  t.match(history[0], { event: 'lifted', by: 'alice', reason: 'the deploy that broke everything is rolled back', pause: { code: 'storm_paused' } });
+  t.match(history[0], {
+    event: 'lifted',
+    by: 'alice',
+    reason: 'the deploy that broke everything is rolled back',
+    pause: { code: 'storm_paused' },
+  });
 });

@@ -15,7 +15,9 @@ spec:
       approval: { timeout: 2s }
 `;
 // The same with a window far longer than the test: an answer must take effect at once, not when the window closes.
-const longApprovalPlaybook = approvalPlaybook.replace('name: needs-approval', 'name: needs-long-approval').replace('timeout: 2s', 'timeout: 10m');
+const longApprovalPlaybook = approvalPlaybook
+  .replace('name: needs-approval', 'name: needs-long-approval')
+  .replace('timeout: 2s', 'timeout: 10m');
 const svc = await startTestService({
   playbooks: {
     'long-approval.yaml': longApprovalPlaybook,
@@ -82,7 +84,11 @@ t.test('a manual run with an undeclared param is refused', async (t) => {
 t.test('a step needing approval waits with its exact plan; an approval by someone else runs it at once, expiry escalates', async (t) => {
   const a = await svc.api('POST', '/v1/playbooks/needs-long-approval/runs', { reason: 'approve me', params: { note: 'one' } });
   const waiting = await svc.waitForRun(a.body.id, (r) => r.status === 'awaiting_approval');
-  t.same(waiting.state.approval.plan.params, { message: 'risky one', level: 'info' }, 'the plan shows exactly what will run, defaults included');
+  t.same(
+    waiting.state.approval.plan.params,
+    { message: 'risky one', level: 'info' },
+    'the plan shows exactly what will run, defaults included',
+  );
   const own = await svc.api('POST', `/v1/runs/${a.body.id}/approve`, { reason: 'my own plan' });
   t.equal(own.status, 403, 'alice started the run, so she cannot approve it, admin or not');
   t.equal(own.body.code, 'REM_ERR_SELF_APPROVAL');
@@ -94,7 +100,11 @@ t.test('a step needing approval waits with its exact plan; an approval by someon
   t.match(refused?.message, /alice started this run, so may not approve/);
   t.same(
     done.decisions.filter((d: any) => d.by).map((d: any) => [d.reason, d.by]),
-    [['manual', 'alice'], ['approval_refused', 'alice'], ['approved', 'bob']],
+    [
+      ['manual', 'alice'],
+      ['approval_refused', 'alice'],
+      ['approved', 'bob'],
+    ],
     'every decision a person made names them',
   );
   t.ok(done.decisions.some((d: any) => d.reason === 'approved' && !d.by && /ran the plan bob approved/.test(d.message)));
@@ -105,7 +115,11 @@ t.test('a step needing approval waits with its exact plan; an approval by someon
 
   const c = await svc.api('POST', '/v1/playbooks/needs-long-approval/runs', { reason: 'reject me' });
   await svc.waitForRun(c.body.id, (r) => r.status === 'awaiting_approval');
-  t.equal((await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' })).body.code, 'REM_ERR_SELF_APPROVAL', 'nor reject it');
+  t.equal(
+    (await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' })).body.code,
+    'REM_ERR_SELF_APPROVAL',
+    'nor reject it',
+  );
   t.equal((await svc.api('POST', `/v1/runs/${c.body.id}/reject`, { reason: 'not now' }, APPROVER_TOKEN)).status, 202);
   const rejected = await svc.waitForRun(c.body.id, (r) => r.status === 'skipped', 5000);
   t.match(rejected.state.outcome, /rejected/);
@@ -126,7 +140,11 @@ t.test('health, readiness, metrics and the OpenAPI document', async (t) => {
   const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
   t.equal(openapi.info.version, version, 'the document has the package version');
   const operations = Object.values(openapi.paths).flatMap((p: any) => Object.values(p)) as any[];
-  t.same(operations.filter((o) => !o.operationId || !o.summary || !o.tags?.length || !Object.keys(o.responses).some((c) => /^4/.test(c))), [], 'every operation has an operationId, a summary, tags and a 4xx answer');
+  t.same(
+    operations.filter((o) => !o.operationId || !o.summary || !o.tags?.length || !Object.keys(o.responses).some((c) => /^4/.test(c))),
+    [],
+    'every operation has an operationId, a summary, tags and a 4xx answer',
+  );
   t.equal(new Set(operations.map((o) => o.operationId)).size, operations.length, 'operationIds are unique');
   t.ok(openapi.paths['/v1/runs/{id}/approve'].post);
 });

@@ -101,9 +101,17 @@ t.test('Kubernetes reachable but a permission missing: ready, and the detail nam
   t.equal(kube.detail.reachable, true);
   t.equal(kube.detail.allGranted, false);
   t.same(kube.detail.missing, ['patch deployments.apps (namespace shop)']);
-  t.same(kube.detail.denied, [{ playbook: 'restart-shop', step: 'restart', permission: 'patch deployments.apps (namespace shop)' }], 'the step that could not act is named');
+  t.same(
+    kube.detail.denied,
+    [{ playbook: 'restart-shop', step: 'restart', permission: 'patch deployments.apps (namespace shop)' }],
+    'the step that could not act is named',
+  );
   const metrics = await (await fetch(`${other.url}/metrics`)).text();
-  t.match(metrics, /^remediator_preflight_denied\{playbook="restart-shop",step="restart",verb="patch",resource="deployments.apps"\} 1$/m, 'and counted in a gauge');
+  t.match(
+    metrics,
+    /^remediator_preflight_denied\{playbook="restart-shop",step="restart",verb="patch",resource="deployments.apps"\} 1$/m,
+    'and counted in a gauge',
+  );
 });
 
 t.test('pre-flight runs at start-up: the log names every step that could not act before /readyz is ever asked', async (t) => {
@@ -131,11 +139,23 @@ spec:
   const deadline = Date.now() + 10_000;
   while (!lines.some((l) => l.code === 'REM_ERR_PREFLIGHT_DENIED') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const denied = lines.filter((l) => l.code === 'REM_ERR_PREFLIGHT_DENIED');
-  t.same(denied.map((l) => l.msg), ['pre-flight: playbook restart-shop step restart cannot patch deployments.apps (namespace shop)']);
+  t.same(
+    denied.map((l) => l.msg),
+    ['pre-flight: playbook restart-shop step restart cannot patch deployments.apps (namespace shop)'],
+  );
   t.equal(sim.requests.filter((r) => r.path.includes('selfsubjectaccessreviews')).length > 0, true, 'asked with SelfSubjectAccessReviews');
   const metrics = await (await fetch(`${other.url}/metrics`)).text();
   t.match(metrics, /remediator_preflight_denied\{playbook="restart-shop",step="restart",verb="patch",resource="deployments.apps"\} 1/);
-  t.ok(lines.some((l) => l.msg === 'pre-flight: playbook env-any-kind step env is unchecked: its permissions depend on kind known only when an alert arrives'), 'a step pre-flight cannot check is said, not left out');
+  t.ok(
+    lines.some(
+      (l) =>
+        l.msg ===
+        'pre-flight: playbook env-any-kind step env is unchecked: its permissions depend on kind known only when an alert arrives',
+    ),
+    'a step pre-flight cannot check is said, not left out',
+  );
   const ready = await settledReadyz(t, other.url);
-  t.same(ready.body.checks.kubernetes.detail.unchecked, [{ playbook: 'env-any-kind', step: 'env', why: 'its permissions depend on kind known only when an alert arrives' }]);
+  t.same(ready.body.checks.kubernetes.detail.unchecked, [
+    { playbook: 'env-any-kind', step: 'env', why: 'its permissions depend on kind known only when an alert arrives' },
+  ]);
 });

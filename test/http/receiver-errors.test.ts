@@ -8,7 +8,9 @@ const redis = new Redis(svc.redis!.url);
 t.teardown(() => redis.quit());
 // What an accepted webhook writes: episodes, runs, their indexes and decisions. Not every key of the prefix: the
 // worker's stalled-jobs check and the sweeper keep short-lived keys that come and go on their own.
-const keyCount = async () => (await Promise.all(['episode:*', 'run:*', 'runs', 'runs-queued'].map((p) => redis.keys(`${svc.config.redis.prefix}:${p}`)))).flat().length;
+const keyCount = async () =>
+  (await Promise.all(['episode:*', 'run:*', 'runs', 'runs-queued'].map((p) => redis.keys(`${svc.config.redis.prefix}:${p}`)))).flat()
+    .length;
 
 t.test('a missing or wrong token gets 401 and nothing is stored', async (t) => {
   const before = await keyCount();
@@ -61,7 +63,11 @@ t.test('bad payloads get a 4xx that says what is wrong, and store nothing', asyn
   t.equal(tooBig.status, 413);
   t.equal(tooBig.body.code, 'REM_ERR_BODY_TOO_LARGE');
 
-  const text = await fetch(`${svc.url}/v1/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'text/plain' }, body: 'hello' });
+  const text = await fetch(`${svc.url}/v1/alertmanager`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'text/plain' },
+    body: 'hello',
+  });
   t.equal(text.status, 400);
   t.equal(((await text.json()) as any).code, 'REM_ERR_PAYLOAD_INVALID');
   t.equal(await keyCount(), before, 'nothing stored for any of them');

@@ -76,7 +76,13 @@ async function changeRun(playbook = 'change-things'): Promise<string> {
 
 t.test('a finished run is reverted: plan first, then a revert run that puts back every recorded change', async (t) => {
   const runId = await changeRun();
-  t.same(look(), { env: { name: 'LOG_LEVEL', value: 'debug' }, cpu: '1500m', degraded: 'true', selector: { app: 'phone-gateway-backup' }, replicas: 3 });
+  t.same(look(), {
+    env: { name: 'LOG_LEVEL', value: 'debug' },
+    cpu: '1500m',
+    degraded: 'true',
+    selector: { app: 'phone-gateway-backup' },
+    replicas: 3,
+  });
 
   const noReason = await svc.api('POST', `/v1/runs/${runId}/revert`, {}, APPROVER_TOKEN);
   t.equal(noReason.status, 400, 'a reason is required');
@@ -86,7 +92,11 @@ t.test('a finished run is reverted: plan first, then a revert run that puts back
   t.equal(plan.status, 200);
   t.equal(plan.body.checkedAgainstCluster, true);
   t.same(plan.body.plan.conflicts, []);
-  const fields = plan.body.plan.targets.flatMap((x: any) => x.revert.map((f: any) => `${x.target.kind}/${x.target.name} ${f.field}: ${JSON.stringify(f.now)} -> ${JSON.stringify(f.to)}`)).sort();
+  const fields = plan.body.plan.targets
+    .flatMap((x: any) =>
+      x.revert.map((f: any) => `${x.target.kind}/${x.target.name} ${f.field}: ${JSON.stringify(f.now)} -> ${JSON.stringify(f.to)}`),
+    )
+    .sort();
   t.same(fields, [
     'ConfigMap/app-config data/DEGRADED_MODE: "true" -> "false"',
     'Deployment/phone-gateway env/phone-gateway/LOG_LEVEL: {"name":"LOG_LEVEL","value":"debug"} -> null',
@@ -96,11 +106,21 @@ t.test('a finished run is reverted: plan first, then a revert run that puts back
   ]);
   t.same(look().replicas, 3, 'a dry run changes nothing');
 
-  const stale = await svc.api('POST', `/v1/runs/${runId}/revert`, { reason: 'load is back to normal', planHash: 'f'.repeat(64) }, APPROVER_TOKEN);
+  const stale = await svc.api(
+    'POST',
+    `/v1/runs/${runId}/revert`,
+    { reason: 'load is back to normal', planHash: 'f'.repeat(64) },
+    APPROVER_TOKEN,
+  );
   t.equal(stale.status, 409);
   t.equal(stale.body.code, 'REM_ERR_PLAN_CHANGED');
 
-  const res = await svc.api('POST', `/v1/runs/${runId}/revert`, { reason: 'load is back to normal', planHash: plan.body.planHash }, APPROVER_TOKEN);
+  const res = await svc.api(
+    'POST',
+    `/v1/runs/${runId}/revert`,
+    { reason: 'load is back to normal', planHash: plan.body.planHash },
+    APPROVER_TOKEN,
+  );
   t.equal(res.status, 202, JSON.stringify(res.body));
   t.equal(res.body.run.trigger, 'revert');
   t.equal(res.body.run.revertOf, runId);
@@ -108,9 +128,15 @@ t.test('a finished run is reverted: plan first, then a revert run that puts back
   const done = await svc.ended(res.body.run.id);
   t.equal(done.status, 'completed', JSON.stringify(done.state?.steps?.map((s: any) => [s.id, s.status, s.error?.message])));
   t.same(look(), original, 'env, resources, ConfigMap key, selector and replicas are as before the run');
-  t.ok(done.decisions.some((d: any) => d.reason === 'revert_requested' && d.by === 'bob' && /load is back to normal/.test(d.message)), 'the revert run names who and why');
+  t.ok(
+    done.decisions.some((d: any) => d.reason === 'revert_requested' && d.by === 'bob' && /load is back to normal/.test(d.message)),
+    'the revert run names who and why',
+  );
   const old = await svc.api('GET', `/v1/runs/${runId}`);
-  t.ok(old.body.decisions.some((d: any) => d.reason === 'revert_requested' && d.by === 'bob' && d.message.includes(res.body.run.id)), 'the reverted run points at its revert');
+  t.ok(
+    old.body.decisions.some((d: any) => d.reason === 'revert_requested' && d.by === 'bob' && d.message.includes(res.body.run.id)),
+    'the reverted run points at its revert',
+  );
 
   const again = await svc.api('POST', `/v1/runs/${runId}/revert`, { reason: 'once more' }, APPROVER_TOKEN);
   t.equal(again.status, 409, 'nothing is left to revert');
@@ -127,18 +153,27 @@ t.test('an object someone changed since is refused and named; nothing is written
 
   const plan = await svc.api('POST', `/v1/runs/${runId}/revert?dryRun=true`, { reason: 'check first' }, APPROVER_TOKEN);
   t.equal(plan.status, 200);
-  t.same(plan.body.plan.conflicts.map((c: any) => `${c.target.kind}/${c.target.name}`), ['ConfigMap/app-config']);
+  t.same(
+    plan.body.plan.conflicts.map((c: any) => `${c.target.kind}/${c.target.name}`),
+    ['ConfigMap/app-config'],
+  );
   t.match(plan.body.plan.conflicts[0].why[0], /data\/DEGRADED_MODE is "partial"; the run left "true"/);
 
   const res = await svc.api('POST', `/v1/runs/${runId}/revert`, { reason: 'put it back' }, APPROVER_TOKEN);
   t.equal(res.status, 409);
   t.equal(res.body.code, 'REM_ERR_REVERT_CONFLICT');
   t.match(res.body.message, /configmap ai-ninja\/app-config|ConfigMap.*app-config/i);
-  t.same(res.body.details.conflicts.map((c: any) => c.target), [`${ns}/ConfigMap/app-config`]);
+  t.same(
+    res.body.details.conflicts.map((c: any) => c.target),
+    [`${ns}/ConfigMap/app-config`],
+  );
   t.same(look(), before, 'nothing was reverted');
   t.equal(svc.writesTo('phone-gateway').length, writes);
   const old = await svc.api('GET', `/v1/runs/${runId}`);
-  t.ok(old.body.decisions.some((d: any) => d.reason === 'revert_refused' && d.by === 'bob'), 'the refusal is recorded on the run');
+  t.ok(
+    old.body.decisions.some((d: any) => d.reason === 'revert_refused' && d.by === 'bob'),
+    'the refusal is recorded on the run',
+  );
 
   // Another remediator run changes the Deployment since (another variable): refused too.
   const other = await changeRun('mark');

@@ -27,8 +27,12 @@ spec:
   steps:
     - { id: note, action: log, with: { message: "hello" } }
 `;
-const slow = quick.replace('name: quick', 'name: slow').replace('    - { id: note', '    - { id: hold, action: wait, with: { duration: 5m } }\n    - { id: note');
-const approval = quick.replace('name: quick', 'name: needs-approval').replace('with: { message: "hello" } }', 'with: { message: "risky" }, approval: { timeout: 10m } }');
+const slow = quick
+  .replace('name: quick', 'name: slow')
+  .replace('    - { id: note', '    - { id: hold, action: wait, with: { duration: 5m } }\n    - { id: note');
+const approval = quick
+  .replace('name: quick', 'name: needs-approval')
+  .replace('with: { message: "hello" } }', 'with: { message: "risky" }, approval: { timeout: 10m } }');
 
 const svc = await startTestService({
   playbooks: { 'quick.yaml': quick, 'slow.yaml': slow, 'approval.yaml': approval },
@@ -45,7 +49,10 @@ async function call(caller: Caller, method: string, path: string, body?: unknown
   const token = caller === 'nobody' ? undefined : caller === 'alertmanager' ? WEBHOOK_TOKEN : TOKENS[caller];
   const res = await fetch(svc.url + path, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     // A console page answers someone not signed in with a redirect to the sign-in page: seen as such.
     redirect: 'manual',
@@ -95,16 +102,25 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
   'GET /readyz': { role: 'public', sample: async () => ({ path: '/readyz', status: 200 }) },
   'GET /metrics': { role: 'public', sample: async () => ({ path: '/metrics', status: 200 }) },
   'GET /openapi.json': { role: 'public', sample: async () => ({ path: '/openapi.json', status: 200 }) },
-  'POST /v1/alertmanager': { role: 'webhook', sample: async () => ({ path: '/v1/alertmanager', body: await fixture('alertmanager/firing.json'), status: 202 }) },
+  'POST /v1/alertmanager': {
+    role: 'webhook',
+    sample: async () => ({ path: '/v1/alertmanager', body: await fixture('alertmanager/firing.json'), status: 202 }),
+  },
   'GET /v1/playbooks': { role: 'viewer', sample: async () => ({ path: '/v1/playbooks', status: 200 }) },
   'GET /v1/playbooks/:name': { role: 'viewer', sample: async () => ({ path: '/v1/playbooks/quick', status: 200 }) },
-  'POST /v1/playbooks/:name/runs': { role: 'operator', sample: async () => ({ path: '/v1/playbooks/quick/runs', body: { reason: 'by hand' }, status: 202 }) },
+  'POST /v1/playbooks/:name/runs': {
+    role: 'operator',
+    sample: async () => ({ path: '/v1/playbooks/quick/runs', body: { reason: 'by hand' }, status: 202 }),
+  },
   'GET /v1/runs': { role: 'viewer', sample: async () => ({ path: '/v1/runs', status: 200 }) },
   'GET /v1/runs/counts': { role: 'viewer', sample: async () => ({ path: '/v1/runs/counts?since=2026-01-01T00:00:00Z', status: 200 }) },
   'GET /v1/runs/:id': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}`, status: 200 }) },
   'GET /v1/runs/:id/timeline': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}/timeline`, status: 200 }) },
   'GET /v1/incidents/:episode/report': { role: 'viewer', sample: async () => ({ path: `/v1/incidents/${finished}/report`, status: 200 }) },
-  'POST /v1/runs/:id/retry': { role: 'operator', sample: async () => ({ path: `/v1/runs/${finished}/retry`, body: { reason: 'again' }, status: 202 }) },
+  'POST /v1/runs/:id/retry': {
+    role: 'operator',
+    sample: async () => ({ path: `/v1/runs/${finished}/retry`, body: { reason: 'again' }, status: 202 }),
+  },
   'POST /v1/runs/:id/cancel': {
     role: 'operator',
     sample: async () => {
@@ -127,10 +143,27 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
     },
   },
   // The quick run changed nothing: its revert plan is empty (a revert itself is 409, nothing to put back).
-  'POST /v1/runs/:id/revert': { role: 'approver', sample: async () => ({ path: `/v1/runs/${finished}/revert?dryRun=true`, body: { reason: 'show the plan' }, status: 200 }) },
+  'POST /v1/runs/:id/revert': {
+    role: 'approver',
+    sample: async () => ({ path: `/v1/runs/${finished}/revert?dryRun=true`, body: { reason: 'show the plan' }, status: 200 }),
+  },
   'GET /v1/pause': { role: 'viewer', sample: async () => ({ path: '/v1/pause', status: 200 }) },
-  'POST /v1/pause': { role: 'admin', sample: async () => ({ path: '/v1/pause', body: { scope: 'playbook', value: `set-${++pauseCount}`, reason: 'route table' }, status: 201 }) },
-  'DELETE /v1/pause': { role: 'admin', sample: async () => ({ path: '/v1/pause', body: { scope: 'playbook', value: await pausePlaybook(), reason: 'route table' }, status: 200 }) },
+  'POST /v1/pause': {
+    role: 'admin',
+    sample: async () => ({
+      path: '/v1/pause',
+      body: { scope: 'playbook', value: `set-${++pauseCount}`, reason: 'route table' },
+      status: 201,
+    }),
+  },
+  'DELETE /v1/pause': {
+    role: 'admin',
+    sample: async () => ({
+      path: '/v1/pause',
+      body: { scope: 'playbook', value: await pausePlaybook(), reason: 'route table' },
+      status: 200,
+    }),
+  },
   'POST /v1/reload': { role: 'admin', sample: async () => ({ path: '/v1/reload', status: 200 }) },
   // The console: its pages send someone not signed in to the sign-in page (303); the rest answer like the API.
   'GET /console/assets/:file': { role: 'public', sample: async () => ({ path: '/console/assets/console.js', status: 200 }) },
@@ -191,7 +224,8 @@ t.test('every route against every caller', async (t) => {
       if (route.method === 'HEAD' || want < 400) continue;
       t.equal(res.body.code, want === 401 ? 'REM_ERR_UNAUTHORIZED' : 'REM_ERR_FORBIDDEN', `${label}, with its code`);
       if (want === 403) t.equal(res.body.message, refusal(route, caller), `${label}, saying why`);
-      if (sample.untouched) t.equal((await call('admin', 'GET', `/v1/runs/${sample.untouched}`)).body.status, before, `${label}: the run is left as it was`);
+      if (sample.untouched)
+        t.equal((await call('admin', 'GET', `/v1/runs/${sample.untouched}`)).body.status, before, `${label}: the run is left as it was`);
     }
   }
 });

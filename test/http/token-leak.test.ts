@@ -21,7 +21,17 @@ const SLACK = { token: 'xoxb-leakcheck-93c1e0f7b25a4d68', signingSecret: 'slacks
 const PD_SIGNING = 'pdsig-leakcheck-91ac3e7f05b2d6';
 const OG_HOOK = 'oghook-leakcheck-4e8b1d0c7a95f3';
 const PD_REST = 'pdrest-leakcheck-0b7d2c94e61a8f';
-const SECRETS = [WEBHOOK, BASIC.password, BASIC_HEADER.slice(6), ...Object.values(OPS).map((o) => o.token), SLACK.token, SLACK.signingSecret, PD_SIGNING, OG_HOOK, PD_REST];
+const SECRETS = [
+  WEBHOOK,
+  BASIC.password,
+  BASIC_HEADER.slice(6),
+  ...Object.values(OPS).map((o) => o.token),
+  SLACK.token,
+  SLACK.signingSecret,
+  PD_SIGNING,
+  OG_HOOK,
+  PD_REST,
+];
 const slack = await slackApiReceiver(SLACK.token);
 
 const logLines: string[] = [];
@@ -44,19 +54,39 @@ const svc = await startTestService({
     };
     // The REST API for unkeyed incidents points at a closed port: the lookup fails, and its failure is logged.
     c.escalation = {
-      targets: { team: { type: 'slack-app', token: SLACK.token, signingSecret: SLACK.signingSecret, channel: 'C0LEAKCHECK', apiUrl: slack.apiUrl, users: { [SLACK.member]: { name: 'april', role: 'approver' } } } },
+      targets: {
+        team: {
+          type: 'slack-app',
+          token: SLACK.token,
+          signingSecret: SLACK.signingSecret,
+          channel: 'C0LEAKCHECK',
+          apiUrl: slack.apiUrl,
+          users: { [SLACK.member]: { name: 'april', role: 'approver' } },
+        },
+      },
       delivery: { backoff: '50ms' },
-      inbound: { pagerduty: { secrets: [PD_SIGNING], apiToken: PD_REST, apiUrl: 'http://127.0.0.1:9' }, opsgenie: { header: 'x-hook-token', token: OG_HOOK } },
+      inbound: {
+        pagerduty: { secrets: [PD_SIGNING], apiToken: PD_REST, apiUrl: 'http://127.0.0.1:9' },
+        opsgenie: { header: 'x-hook-token', token: OG_HOOK },
+      },
     };
   },
 });
 
 /** Every answer the API gave, as text: bodies and headers. */
 const answers: string[] = [];
-async function call(method: string, path: string, options: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  path: string,
+  options: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(svc.url + path, {
     method,
-    headers: { ...(options.auth ? { authorization: options.auth } : {}), ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    headers: {
+      ...(options.auth ? { authorization: options.auth } : {}),
+      ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
     body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await res.text();
@@ -80,7 +110,15 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.equal((await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}x`, body: firing })).status, 401);
   t.equal((await call('POST', '/v1/alertmanager', { auth: as('adam'), body: firing })).status, 403);
   t.equal((await call('POST', '/v1/alertmanager', { auth: `${WEBHOOK} ${WEBHOOK}`, body: firing })).status, 401);
-  t.equal((await call('POST', '/v1/alertmanager', { auth: `Basic ${Buffer.from(`${BASIC.username}:${OPS.adam.token}`).toString('base64')}`, body: firing })).status, 401);
+  t.equal(
+    (
+      await call('POST', '/v1/alertmanager', {
+        auth: `Basic ${Buffer.from(`${BASIC.username}:${OPS.adam.token}`).toString('base64')}`,
+        body: firing,
+      })
+    ).status,
+    401,
+  );
   t.equal((await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}`, body: { ...firing, alerts: 'none' } })).status, 400);
   t.equal((await call('POST', '/v1/alertmanager', { auth: `Bearer ${WEBHOOK}`, raw: `{"receiver": "${WEBHOOK}"` })).status, 400);
 
@@ -92,11 +130,26 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.equal((await call('GET', '/v1/runs', { auth: OPS.vera.token })).status, 401);
   const a = await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('april'), body: { reason: 'approve me' } });
   t.equal(a.status, 202);
-  t.equal((await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('otto'), body: { reason: 'x', params: { token: OPS.otto.token } } })).status, 400, 'an undeclared param is refused');
-  t.equal((await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('vera'), body: { reason: 'not mine to start' } })).status, 403);
+  t.equal(
+    (
+      await call('POST', '/v1/playbooks/needs-approval/runs', {
+        auth: as('otto'),
+        body: { reason: 'x', params: { token: OPS.otto.token } },
+      })
+    ).status,
+    400,
+    'an undeclared param is refused',
+  );
+  t.equal(
+    (await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('vera'), body: { reason: 'not mine to start' } })).status,
+    403,
+  );
   await untilStatus(a.body.id, 'awaiting_approval');
   t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('otto'), body: { reason: 'not my role' } })).status, 403);
-  t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('april'), body: { reason: 'my own run' } })).body.code, 'REM_ERR_SELF_APPROVAL');
+  t.equal(
+    (await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('april'), body: { reason: 'my own run' } })).body.code,
+    'REM_ERR_SELF_APPROVAL',
+  );
   t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('adam'), body: {} })).status, 400);
   t.equal((await call('POST', `/v1/runs/${a.body.id}/approve`, { auth: as('adam'), body: { reason: 'looks right' } })).status, 202);
   await untilStatus(a.body.id, 'completed');
@@ -111,10 +164,22 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   const c = await call('POST', '/v1/playbooks/needs-approval/runs', { auth: as('otto'), body: { reason: 'approve me in Slack' } });
   const waiting = await untilStatus(c.body.id, 'awaiting_approval');
   const slackClick = (secret: string, at = Date.now()) => {
-    const payload = { type: 'block_actions', user: { id: SLACK.member }, actions: [{ type: 'button', action_id: 'approve', value: `${c.body.id} ${waiting.state.approval.planHash}` }], response_url: slack.responseUrl(c.body.id) };
+    const payload = {
+      type: 'block_actions',
+      user: { id: SLACK.member },
+      actions: [{ type: 'button', action_id: 'approve', value: `${c.body.id} ${waiting.state.approval.planHash}` }],
+      response_url: slack.responseUrl(c.body.id),
+    };
     const raw = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
     const ts = String(Math.floor(at / 1000));
-    return { raw, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${createHmac('sha256', secret).update(`v0:${ts}:${raw}`).digest('hex')}` } };
+    return {
+      raw,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': `v0=${createHmac('sha256', secret).update(`v0:${ts}:${raw}`).digest('hex')}`,
+      },
+    };
   };
   for (const [what, click, status] of [
     ['forged', slackClick(`${SLACK.signingSecret}x`), 401],
@@ -143,16 +208,45 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   // The provider hooks: a signed PagerDuty acknowledge, then forged ones (another key, the secret itself as the
   // signature), an Opsgenie close with the right token and with near misses.
   const episode = started.body.alerts[0].episode;
-  const pd = JSON.stringify({ event: { id: '01LEAK', event_type: 'incident.acknowledged', agent: { type: 'user_reference', summary: 'Dana Oncall' }, data: { incident_key: `remediator-${episode}` } } });
+  const pd = JSON.stringify({
+    event: {
+      id: '01LEAK',
+      event_type: 'incident.acknowledged',
+      agent: { type: 'user_reference', summary: 'Dana Oncall' },
+      data: { incident_key: `remediator-${episode}` },
+    },
+  });
   const sign = (key: string) => `v1=${createHmac('sha256', key).update(pd).digest('hex')}`;
   t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 202);
-  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(`${PD_SIGNING}x`) } })).status, 401);
+  t.equal(
+    (await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': sign(`${PD_SIGNING}x`) } })).status,
+    401,
+  );
   t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: pd, headers: { 'x-pagerduty-signature': `v1=${PD_SIGNING}` } })).status, 401);
-  t.equal((await call('POST', '/v1/hooks/pagerduty', { raw: `{"event":"${PD_SIGNING}"`, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } })).status, 400, 'bad JSON is refused before anything is read');
-  const unkeyed = JSON.stringify({ event: { id: '01LEAK2', event_type: 'incident.resolved', agent: { type: 'user_reference', summary: 'Dana Oncall' }, data: { id: 'QLEAK', incident_key: null } } });
-  const unkeyedAnswer = await call('POST', '/v1/hooks/pagerduty', { raw: unkeyed, headers: { 'x-pagerduty-signature': `v1=${createHmac('sha256', PD_SIGNING).update(unkeyed).digest('hex')}` } });
+  t.equal(
+    (await call('POST', '/v1/hooks/pagerduty', { raw: `{"event":"${PD_SIGNING}"`, headers: { 'x-pagerduty-signature': sign(PD_SIGNING) } }))
+      .status,
+    400,
+    'bad JSON is refused before anything is read',
+  );
+  const unkeyed = JSON.stringify({
+    event: {
+      id: '01LEAK2',
+      event_type: 'incident.resolved',
+      agent: { type: 'user_reference', summary: 'Dana Oncall' },
+      data: { id: 'QLEAK', incident_key: null },
+    },
+  });
+  const unkeyedAnswer = await call('POST', '/v1/hooks/pagerduty', {
+    raw: unkeyed,
+    headers: { 'x-pagerduty-signature': `v1=${createHmac('sha256', PD_SIGNING).update(unkeyed).digest('hex')}` },
+  });
   t.equal(unkeyedAnswer.body.outcome, 'ignored', 'an unkeyed incident PagerDuty cannot be asked about is ignored');
-  const og = JSON.stringify({ action: 'Close', alert: { alias: `remediator-${episode}`, username: 'lee@example.com' }, source: { name: '', type: 'web' } });
+  const og = JSON.stringify({
+    action: 'Close',
+    alert: { alias: `remediator-${episode}`, username: 'lee@example.com' },
+    source: { name: '', type: 'web' },
+  });
   t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK } })).status, 202);
   t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': `${OG_HOOK}x` } })).status, 401);
   t.equal((await call('POST', '/v1/hooks/opsgenie', { raw: og, headers: { 'x-hook-token': OG_HOOK.slice(0, -1) } })).status, 401);
@@ -168,15 +262,31 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
     for (const key of keys) {
       const type = await redis.type(key);
       const value =
-        type === 'string' ? await redis.get(key)
-        : type === 'hash' ? await redis.hgetall(key)
-        : type === 'list' ? await redis.lrange(key, 0, -1)
-        : type === 'set' ? await redis.smembers(key)
-        : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
-        : type === 'stream' ? await redis.xrange(key, '-', '+')
-        : `unread type ${type}`;
+        type === 'string'
+          ? await redis.get(key)
+          : type === 'hash'
+            ? await redis.hgetall(key)
+            : type === 'list'
+              ? await redis.lrange(key, 0, -1)
+              : type === 'set'
+                ? await redis.smembers(key)
+                : type === 'zset'
+                  ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+                  : type === 'stream'
+                    ? await redis.xrange(key, '-', '+')
+                    : `unread type ${type}`;
       // Raw, not re-encoded: the values are mostly JSON already.
-      dump.push(`${key} ${typeof value === 'string' ? value : Array.isArray(value) ? value.flat(2).join('\n') : Object.entries(value ?? {}).flat().join('\n')}`);
+      dump.push(
+        `${key} ${
+          typeof value === 'string'
+            ? value
+            : Array.isArray(value)
+              ? value.flat(2).join('\n')
+              : Object.entries(value ?? {})
+                  .flat()
+                  .join('\n')
+        }`,
+      );
     }
   } while (cursor !== '0');
 
@@ -188,9 +298,18 @@ t.test('tokens appear nowhere: not in logs, Redis, metrics or any answer', async
   t.match(logs, /Slack interaction refused/);
   t.match(logs, /PagerDuty webhook refused/);
   t.match(logs, /PagerDuty incident lookup failed/);
-  t.ok(dump.some((d) => d.includes('"human_ack"') && d.includes('"by":"Dana Oncall"')), 'the acknowledge is recorded, naming the person');
-  t.ok(dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')), 'the refused approval is recorded, naming april');
-  t.ok(dump.some((d) => d.includes('"reason":"approved","by":"adam"')), 'the approval is recorded, naming adam');
+  t.ok(
+    dump.some((d) => d.includes('"human_ack"') && d.includes('"by":"Dana Oncall"')),
+    'the acknowledge is recorded, naming the person',
+  );
+  t.ok(
+    dump.some((d) => d.includes('"approval_refused"') && d.includes('"by":"april"')),
+    'the refused approval is recorded, naming april',
+  );
+  t.ok(
+    dump.some((d) => d.includes('"reason":"approved","by":"adam"')),
+    'the approval is recorded, naming adam',
+  );
   t.ok(dump.length > 10, `Redis holds ${dump.length} keys`);
   t.ok(answers.length > 30);
 

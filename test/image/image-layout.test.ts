@@ -21,7 +21,8 @@ const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 t.test('the Dockerfile: numeric USER, HEALTHCHECK, OCI labels', async (t) => {
   t.match(finalStage, /^USER \d+(:\d+)?$/m, 'a numeric user, so runAsNonRoot can be verified');
   t.match(finalStage, /^HEALTHCHECK .*CMD \["node", "bin\/healthcheck\.js"\]$/m);
-  for (const label of ['title', 'description', 'version', 'revision', 'source', 'licenses']) t.match(finalStage, new RegExp(`org\\.opencontainers\\.image\\.${label}=`), label);
+  for (const label of ['title', 'description', 'version', 'revision', 'source', 'licenses'])
+    t.match(finalStage, new RegExp(`org\\.opencontainers\\.image\\.${label}=`), label);
 });
 
 const app = await mkdtemp(join(tmpdir(), 'remediator-image-'));
@@ -32,7 +33,9 @@ const copies = [...finalStage.matchAll(/^COPY\s+(--from=\S+\s+)?(.+)$/gm)].map((
   const parts = m[2]!.trim().split(/\s+/);
   return { from: m[1]?.trim(), sources: parts.slice(0, -1), dest: parts.at(-1)! };
 });
-const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
+const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+};
 for (const c of copies) {
   if (c.from) {
     // The deps stage's node_modules: every installed package npm does not mark dev-only.
@@ -53,13 +56,26 @@ for (const c of copies) {
 
 const redis = await redisForTest();
 const remediator = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['bin/remediator.js', ...args], { cwd: app, env: { ...process.env, NODE_ENV: 'production', ...env }, maxBuffer: 16 * 1024 * 1024 }).then(
+  run(process.execPath, ['bin/remediator.js', ...args], {
+    cwd: app,
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    maxBuffer: 16 * 1024 * 1024,
+  }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
 
 t.test('the layout holds what the Dockerfile copies, and no test code', async (t) => {
-  for (const p of ['bin/remediator.js', 'bin/healthcheck.js', 'src/cli/main.ts', 'playbooks/service-down.yaml', 'playbooks/tests', 'config/default.yaml', 'node_modules/fastify']) await t.resolves(access(join(app, p)), p);
+  for (const p of [
+    'bin/remediator.js',
+    'bin/healthcheck.js',
+    'src/cli/main.ts',
+    'playbooks/service-down.yaml',
+    'playbooks/tests',
+    'config/default.yaml',
+    'node_modules/fastify',
+  ])
+    await t.resolves(access(join(app, p)), p);
   await t.rejects(access(join(app, 'test')), 'no test/ folder');
   await t.rejects(access(join(app, 'node_modules/tap')), 'no devDependency');
 });
@@ -82,7 +98,15 @@ t.test('test: a shipped playbook test file passes', async (t) => {
   const r = await remediator(['test', 'playbooks/tests/config-repair.test.yaml'], { REDIS_URL: redis.url });
   t.match(r.stdout, /config-repair/, 'the cases ran');
   // On failure, the failed cases and the command's errors (the passing ones would bury them).
-  t.equal(r.code, 0, `${r.stdout.split('\n').filter((l) => !/^\s*ok\b/.test(l)).join('\n').slice(0, 3000)}\n${r.stderr.slice(-1500)}`);
+  t.equal(
+    r.code,
+    0,
+    `${r.stdout
+      .split('\n')
+      .filter((l) => !/^\s*ok\b/.test(l))
+      .join('\n')
+      .slice(0, 3000)}\n${r.stderr.slice(-1500)}`,
+  );
 });
 
 t.test('replay: a recorded stream through the engine', async (t) => {
@@ -127,9 +151,16 @@ t.test('serve answers the HEALTHCHECK', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-image-serve-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const config = join(dir, 'config.yaml');
-  await writeFile(config, `server: { host: 127.0.0.1, port: 0 }\nplaybooks: { dir: ${join(app, 'playbooks')} }\nkubernetes: { enabled: false }\nprometheus: { url: "http://127.0.0.1:9" }\n`);
+  await writeFile(
+    config,
+    `server: { host: 127.0.0.1, port: 0 }\nplaybooks: { dir: ${join(app, 'playbooks')} }\nkubernetes: { enabled: false }\nprometheus: { url: "http://127.0.0.1:9" }\n`,
+  );
   const env = { ...process.env, REDIS_URL: redis.url, REMEDIATOR_WEBHOOK_TOKENS: 'token-0123456789abcdef', LOG_LEVEL: 'info' };
-  const child = spawn(process.execPath, ['bin/remediator.js', 'serve', '--config', config], { cwd: app, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['bin/remediator.js', 'serve', '--config', config], {
+    cwd: app,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -148,7 +179,13 @@ t.test('serve answers the HEALTHCHECK', async (t) => {
       throw new Error(`serve exited with ${code}: ${log}`);
     }),
   ]);
-  const check = await run(process.execPath, ['bin/healthcheck.js'], { cwd: app, env: { ...env, REMEDIATOR_HEALTHCHECK_URL: `${url}/healthz` } }).then(() => 0, (e: { code: number }) => e.code);
+  const check = await run(process.execPath, ['bin/healthcheck.js'], {
+    cwd: app,
+    env: { ...env, REMEDIATOR_HEALTHCHECK_URL: `${url}/healthz` },
+  }).then(
+    () => 0,
+    (e: { code: number }) => e.code,
+  );
   t.equal(check, 0, 'bin/healthcheck.js exits 0 against the running service');
   child.kill('SIGTERM');
   const [code] = await exited;

@@ -54,26 +54,61 @@ ${Object.entries(env)
 
   t.test('OpenAPI v3 index and documents say the server validates fields and takes strategic merge patches', async (t) => {
     const index = JSON.parse(await ok(t, ['get', '--raw', '/openapi/v3']));
-    t.same(Object.keys(index.paths).sort(), ['api/v1', 'apis/apps/v1', 'apis/argoproj.io/v1alpha1', 'apis/authorization.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/kustomize.toolkit.fluxcd.io/v1', 'apis/metrics.k8s.io/v1beta1', 'apis/networking.k8s.io/v1']);
+    t.same(Object.keys(index.paths).sort(), [
+      'api/v1',
+      'apis/apps/v1',
+      'apis/argoproj.io/v1alpha1',
+      'apis/authorization.k8s.io/v1',
+      'apis/discovery.k8s.io/v1',
+      'apis/kustomize.toolkit.fluxcd.io/v1',
+      'apis/metrics.k8s.io/v1beta1',
+      'apis/networking.k8s.io/v1',
+    ]);
     const apps = JSON.parse(await ok(t, ['get', '--raw', index.paths['apis/apps/v1'].serverRelativeURL]));
     const patch = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
-    t.match(patch, { operationId: 'patchAppsV1NamespacedDeployment', 'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': { group: 'apps', version: 'v1', kind: 'Deployment' } });
+    t.match(patch, {
+      operationId: 'patchAppsV1NamespacedDeployment',
+      'x-kubernetes-action': 'patch',
+      'x-kubernetes-group-version-kind': { group: 'apps', version: 'v1', kind: 'Deployment' },
+    });
     t.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation' && p.in === 'query'));
     t.ok(patch.requestBody.content['application/strategic-merge-patch+json']);
     t.ok(apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale'].put, 'subresources are documented');
-    t.notOk(JSON.parse(await ok(t, ['get', '--raw', '/openapi/v3/apis/metrics.k8s.io/v1beta1'])).paths['/apis/metrics.k8s.io/v1beta1/nodes/{name}'].patch, 'the read-only metrics API has no patch');
+    t.notOk(
+      JSON.parse(await ok(t, ['get', '--raw', '/openapi/v3/apis/metrics.k8s.io/v1beta1'])).paths[
+        '/apis/metrics.k8s.io/v1beta1/nodes/{name}'
+      ].patch,
+      'the read-only metrics API has no patch',
+    );
     const v2 = JSON.parse(await ok(t, ['get', '--raw', '/openapi/v2']));
     t.equal(v2.swagger, '2.0');
-    t.match(v2.paths['/api/v1/namespaces/{namespace}/secrets/{name}'].patch.consumes, ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+    t.match(v2.paths['/api/v1/namespaces/{namespace}/secrets/{name}'].patch.consumes, [
+      'application/apply-patch+yaml',
+      'application/json-patch+json',
+      'application/merge-patch+json',
+      'application/strategic-merge-patch+json',
+    ]);
     // kubectl's own protobuf parser reads the v2 document; kind schemas carry no group-version-kind, so explain finds none.
     const explain = await kubectl(['explain', 'pods', '--output=plaintext-openapiv2']);
-    t.match(explain.stderr, 'couldn\'t find resource for "/v1, Kind=Pod"', 'parsed, and no kind schema (a parse failure reads differently)');
+    t.match(
+      explain.stderr,
+      'couldn\'t find resource for "/v1, Kind=Pod"',
+      'parsed, and no kind schema (a parse failure reads differently)',
+    );
   });
 
   t.test('client-side apply: create, then a three-way merge that removes what the manifest no longer has', async (t) => {
     const v1 = await manifest('web-1.yaml', deployment(2, 'nginx:1.26', { A: '1', B: '2' }));
     t.match(await ok(t, ['apply', '-f', v1]), 'deployment.apps/web created');
-    const last = JSON.parse(await ok(t, ['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}']));
+    const last = JSON.parse(
+      await ok(t, [
+        'get',
+        'deployment',
+        'web',
+        '-o',
+        'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}',
+      ]),
+    );
     t.match(last, { kind: 'Deployment', spec: { replicas: 2 } }, 'the last-applied annotation records the manifest');
     t.match(await ok(t, ['apply', '-f', v1]), 'deployment.apps/web unchanged', 'the same manifest again is no change');
 
@@ -92,7 +127,11 @@ ${Object.entries(env)
     t.equal(sent.contentType, 'application/strategic-merge-patch+json');
     t.equal(sent.query.fieldValidation, 'Strict');
     const v2Read = sim.requests.filter((r) => r.path === '/openapi/v2').at(-1);
-    t.match(v2Read, { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', status: 200 }, 'kubectl read the v2 document in protobuf on its way to its compiled-in merge keys');
+    t.match(
+      v2Read,
+      { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', status: 200 },
+      'kubectl read the v2 document in protobuf on its way to its compiled-in merge keys',
+    );
   });
 
   t.test('a field the kind does not have is refused, as with strict validation on a real server', async (t) => {
@@ -104,11 +143,30 @@ ${Object.entries(env)
   });
 
   t.test('server-side apply: managedFields, a conflict with another manager, --force-conflicts takes the field', async (t) => {
-    const cm = await manifest('app-config.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  LOG_LEVEL: debug\n');
+    const cm = await manifest(
+      'app-config.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  LOG_LEVEL: debug\n',
+    );
     t.match(await ok(t, ['apply', '--server-side', '-f', cm]), 'configmap/app-config serverside-applied');
-    const managers = await ok(t, ['get', 'configmap', 'app-config', '--show-managed-fields', '-o', 'jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation} {end}']);
+    const managers = await ok(t, [
+      'get',
+      'configmap',
+      'app-config',
+      '--show-managed-fields',
+      '-o',
+      'jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation} {end}',
+    ]);
     t.match(managers, 'kubectl/Apply');
-    const fields = JSON.parse(await ok(t, ['get', 'configmap', 'app-config', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[?(@.manager=="kubectl")].fieldsV1}']));
+    const fields = JSON.parse(
+      await ok(t, [
+        'get',
+        'configmap',
+        'app-config',
+        '--show-managed-fields',
+        '-o',
+        'jsonpath={.metadata.managedFields[?(@.manager=="kubectl")].fieldsV1}',
+      ]),
+    );
     t.same(fields, { 'f:data': { '.': {}, 'f:LOG_LEVEL': {} } });
 
     await ok(t, ['patch', 'configmap', 'app-config', '-p', '{"data":{"LOG_LEVEL":"warn"}}']);
@@ -122,7 +180,10 @@ ${Object.entries(env)
     const after = sim.get('ConfigMap', 'ai-ninja', 'app-config').metadata.managedFields.map((e: any) => e.manager);
     t.notOk(after.includes('kubectl-patch'), 'the patch manager lost its only field');
 
-    const less = await manifest('app-config-2.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  DEGRADED_MODE: "true"\n');
+    const less = await manifest(
+      'app-config-2.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  DEGRADED_MODE: "true"\n',
+    );
     await ok(t, ['apply', '--server-side', '-f', less]);
     const data = sim.get('ConfigMap', 'ai-ninja', 'app-config').data;
     t.equal(data.DEGRADED_MODE, 'true');
@@ -131,8 +192,14 @@ ${Object.entries(env)
   });
 
   t.test('server-side apply creates a missing object; a dry run changes nothing', async (t) => {
-    const np = await manifest('np.yaml', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: backup-allow\nspec:\n  podSelector: {matchLabels: {app: phone-gateway-backup}}\n  policyTypes: [Ingress]\n');
-    t.match(await ok(t, ['apply', '--server-side', '--dry-run=server', '-f', np]), 'networkpolicy.networking.k8s.io/backup-allow serverside-applied (server dry run)');
+    const np = await manifest(
+      'np.yaml',
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: backup-allow\nspec:\n  podSelector: {matchLabels: {app: phone-gateway-backup}}\n  policyTypes: [Ingress]\n',
+    );
+    t.match(
+      await ok(t, ['apply', '--server-side', '--dry-run=server', '-f', np]),
+      'networkpolicy.networking.k8s.io/backup-allow serverside-applied (server dry run)',
+    );
     t.notOk(sim.get('NetworkPolicy', 'ai-ninja', 'backup-allow'));
     t.match(await ok(t, ['apply', '--server-side', '-f', np]), 'networkpolicy.networking.k8s.io/backup-allow serverside-applied');
     t.match(await ok(t, ['get', 'networkpolicy']), /^backup-allow\s+app=phone-gateway-backup\s/m);

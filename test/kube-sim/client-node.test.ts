@@ -33,7 +33,12 @@ for (const scheme of ['http', 'https'] as const) {
 
     const stamp = `${scheme}-${Date.now()}`;
     const patched = await apps.patchNamespacedDeployment(
-      { name: 'phone-gateway', namespace: 'ai-ninja', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': stamp } } } } }, fieldManager: 'remediator' },
+      {
+        name: 'phone-gateway',
+        namespace: 'ai-ninja',
+        body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': stamp } } } } },
+        fieldManager: 'remediator',
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
     );
     t.equal(patched.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], stamp);
@@ -54,24 +59,36 @@ t.test('the client-node default patch content type gets the real 400', async (t)
   const e = err as k8s.ApiException<string>;
   t.equal(e.code, 400);
   t.equal(typeof e.body, 'string', 'client-node leaves the Status as a JSON string');
-  t.match(JSON.parse(e.body), { reason: 'BadRequest', message: 'error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp' });
+  t.match(JSON.parse(e.body), {
+    reason: 'BadRequest',
+    message: 'error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp',
+  });
 });
 
 t.test('scale through the subresource, with a guarded replace that conflicts when stale', async (t) => {
   const { apps } = await clients('https');
   const scale = await apps.readNamespacedDeploymentScale({ name: 'realtime-processor', namespace: 'ai-ninja' });
   t.equal(scale.spec?.replicas, 2);
-  await apps.patchNamespacedDeploymentScale({ name: 'realtime-processor', namespace: 'ai-ninja', body: { spec: { replicas: 3 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
-  const err = await apps.replaceNamespacedDeploymentScale({ name: 'realtime-processor', namespace: 'ai-ninja', body: { ...scale, spec: { replicas: 1 } } }).then(
-    () => undefined,
-    (e: unknown) => e as k8s.ApiException<string>,
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'realtime-processor', namespace: 'ai-ninja', body: { spec: { replicas: 3 } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
+  const err = await apps
+    .replaceNamespacedDeploymentScale({ name: 'realtime-processor', namespace: 'ai-ninja', body: { ...scale, spec: { replicas: 1 } } })
+    .then(
+      () => undefined,
+      (e: unknown) => e as k8s.ApiException<string>,
+    );
   t.equal(err?.code, 409, 'the scale read before the patch is stale');
   t.match(JSON.parse(err!.body), { reason: 'Conflict' });
   await sim.settle();
   const fresh = await apps.readNamespacedDeploymentScale({ name: 'realtime-processor', namespace: 'ai-ninja' });
   t.same([fresh.spec?.replicas, fresh.status?.replicas], [3, 3]);
-  const done = await apps.replaceNamespacedDeploymentScale({ name: 'realtime-processor', namespace: 'ai-ninja', body: { ...fresh, spec: { replicas: 2 } } });
+  const done = await apps.replaceNamespacedDeploymentScale({
+    name: 'realtime-processor',
+    namespace: 'ai-ninja',
+    body: { ...fresh, spec: { replicas: 2 } },
+  });
   t.equal(done.spec?.replicas, 2);
 });
 
@@ -82,7 +99,14 @@ t.test('ReplicaSets list by selector and carry revision and owner like the contr
   const rs = list.items[0]!;
   const d = await apps.readNamespacedDeployment({ name: 'profile-analytics', namespace: 'ai-ninja' });
   t.equal(rs.metadata?.annotations?.['deployment.kubernetes.io/revision'], '1');
-  t.match(rs.metadata?.ownerReferences?.[0], { apiVersion: 'apps/v1', kind: 'Deployment', name: 'profile-analytics', uid: d.metadata?.uid, controller: true, blockOwnerDeletion: true });
+  t.match(rs.metadata?.ownerReferences?.[0], {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name: 'profile-analytics',
+    uid: d.metadata?.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  });
   const hash = rs.metadata?.labels?.['pod-template-hash'];
   t.ok(hash);
   t.equal(rs.metadata?.name, `profile-analytics-${hash}`);
@@ -94,7 +118,11 @@ t.test('deleting a pod with a stale UID precondition is a 409', async (t) => {
   const pods = await core.listNamespacedPod({ namespace: 'ai-ninja', labelSelector: 'app=conversation-engine' });
   const pod = pods.items[0]!;
   const err = await core
-    .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: 'ai-ninja', body: { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } })
+    .deleteNamespacedPod({
+      name: pod.metadata!.name!,
+      namespace: 'ai-ninja',
+      body: { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } },
+    })
     .then(
       () => undefined,
       (e: unknown) => e as k8s.ApiException<string>,

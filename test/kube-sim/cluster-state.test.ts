@@ -35,7 +35,11 @@ if (!kubectlAvailable()) {
     t.match(created, 'secret/api-token created');
     const token = await ok(t, ['get', 'secret', 'api-token', '-o', 'jsonpath={.data.TOKEN}']);
     t.equal(Buffer.from(token, 'base64').toString(), 's3cr3t', 'stored base64-encoded');
-    t.match(await ok(t, ['create', 'configmap', 'flags', '--from-literal=NEW_UI=on']), 'configmap/flags created', 'kubectl create configmap posts protobuf too');
+    t.match(
+      await ok(t, ['create', 'configmap', 'flags', '--from-literal=NEW_UI=on']),
+      'configmap/flags created',
+      'kubectl create configmap posts protobuf too',
+    );
     t.equal(sim.get('ConfigMap', 'ai-ninja', 'flags').data.NEW_UI, 'on');
     const missing = await kubectl(['get', 'secret', 'nope']);
     t.not(missing.code, 0);
@@ -58,12 +62,20 @@ if (!kubectlAvailable()) {
 
   t.test('volumes: the seeded claim is Bound; an unfillable claim stays Pending; a lost volume turns its claim Lost', async (t) => {
     const both = await ok(t, ['get', 'pv,pvc']);
-    t.match(both, /^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE$/m);
+    t.match(
+      both,
+      /^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE$/m,
+    );
     t.match(both, /^persistentvolume\/pv-call-recordings\s+10Gi\s+RWO\s+Retain\s+Bound\s+ai-ninja\/call-recordings\s+manual\s+<unset>\s/m);
     t.match(both, /^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE$/m);
     t.match(both, /^persistentvolumeclaim\/call-recordings\s+Bound\s+pv-call-recordings\s+10Gi\s+RWO\s+manual\s+<unset>\s/m);
 
-    const claim = JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'too-big' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Ti' } }, storageClassName: 'manual' } });
+    const claim = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'too-big' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Ti' } }, storageClassName: 'manual' },
+    });
     await writeFile(join(dir, 'too-big.json'), claim);
     t.match(await ok(t, ['create', '-f', join(dir, 'too-big.json')]), 'persistentvolumeclaim/too-big created');
     await sim.settle();
@@ -80,7 +92,10 @@ if (!kubectlAvailable()) {
     sim.faults.loseVolume('pv-call-recordings');
     await sim.settle();
     t.match(await ok(t, ['get', 'pvc', 'call-recordings']), /^call-recordings\s+Lost\s+pv-call-recordings\s/m);
-    t.match(await ok(t, ['get', 'events', '--field-selector', 'reason=ClaimLost']), /Warning\s+ClaimLost\s+persistentvolumeclaim\/call-recordings\s+Bound claim has lost its PersistentVolume/);
+    t.match(
+      await ok(t, ['get', 'events', '--field-selector', 'reason=ClaimLost']),
+      /Warning\s+ClaimLost\s+persistentvolumeclaim\/call-recordings\s+Bound claim has lost its PersistentVolume/,
+    );
   });
 
   t.test('nodes: conditions, capacity and allocatable, cordon and uncordon hold back and release new pods', async (t) => {
@@ -97,7 +112,10 @@ if (!kubectlAvailable()) {
     await sim.settle();
     const pods = await ok(t, ['get', 'pods', '-l', 'app=profile-analytics']);
     t.match(pods, /profile-analytics-\S+\s+0\/1\s+Pending\s/, 'the new pod waits for a node');
-    t.match(await ok(t, ['get', 'events', '--field-selector', 'reason=FailedScheduling']), '0/1 nodes are available: 1 node(s) were unschedulable.');
+    t.match(
+      await ok(t, ['get', 'events', '--field-selector', 'reason=FailedScheduling']),
+      '0/1 nodes are available: 1 node(s) were unschedulable.',
+    );
 
     t.match(await ok(t, ['uncordon', 'kube-sim-node']), 'node/kube-sim-node uncordoned');
     await sim.settle();
@@ -112,19 +130,39 @@ if (!kubectlAvailable()) {
     t.match(await ok(t, ['get', 'nodes']), /^kube-sim-node\s+NotReady\s/m);
     const ready = await ok(t, ['get', 'node', 'kube-sim-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']);
     t.equal(ready, 'NodeStatusUnknown');
-    const podReady = await ok(t, ['get', 'pods', '-l', 'app=phone-gateway', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
+    const podReady = await ok(t, [
+      'get',
+      'pods',
+      '-l',
+      'app=phone-gateway',
+      '-o',
+      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+    ]);
     t.same(podReady.split(' '), ['False', 'False'], 'the node controller marks its pods not Ready');
     t.match(await ok(t, ['get', 'node', 'kube-sim-node', '-o', 'jsonpath={.spec.taints[*].key}']), 'node.kubernetes.io/unreachable');
 
     sim.faults.clear();
     await sim.settle();
     t.match(await ok(t, ['get', 'nodes']), /^kube-sim-node\s+Ready\s/m);
-    const back = await ok(t, ['get', 'pods', '-l', 'app=phone-gateway', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
+    const back = await ok(t, [
+      'get',
+      'pods',
+      '-l',
+      'app=phone-gateway',
+      '-o',
+      'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+    ]);
     t.same(back.split(' '), ['True', 'True']);
 
     sim.faults.nodePressure('kube-sim-node', 'MemoryPressure');
     await sim.settle();
-    const mem = await ok(t, ['get', 'node', 'kube-sim-node', '-o', 'jsonpath={.status.conditions[?(@.type=="MemoryPressure")].status} {.status.conditions[?(@.type=="MemoryPressure")].reason} {.spec.taints[*].key}']);
+    const mem = await ok(t, [
+      'get',
+      'node',
+      'kube-sim-node',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="MemoryPressure")].status} {.status.conditions[?(@.type=="MemoryPressure")].reason} {.spec.taints[*].key}',
+    ]);
     t.equal(mem, 'True KubeletHasInsufficientMemory node.kubernetes.io/memory-pressure');
     t.match(await ok(t, ['get', 'nodes']), /^kube-sim-node\s+Ready\s/m, 'pressure alone keeps the node Ready');
     const describe = await ok(t, ['describe', 'node', 'kube-sim-node']);

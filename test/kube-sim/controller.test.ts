@@ -9,7 +9,12 @@ const H = { Authorization: `Bearer ${sim.token}` };
 const APPS = '/apis/apps/v1/namespaces/default';
 
 async function patch(path: string, body: unknown, type = 'application/strategic-merge-patch+json'): Promise<any> {
-  const res = await fetch(`${sim.url}${path}`, { method: 'PATCH', headers: { ...H, 'Content-Type': type }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${sim.url}${path}`, {
+    method: 'PATCH',
+    headers: { ...H, 'Content-Type': type },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
   const json = await res.json();
   if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -37,13 +42,18 @@ t.test('a new Deployment rolls out: ReplicaSet, Ready pods, status and events', 
   t.match(progressing(d), { status: 'True', reason: 'NewReplicaSetAvailable' });
   t.equal(d.metadata.annotations['deployment.kubernetes.io/revision'], '1');
   const [rs] = sim.list('ReplicaSet', 'default');
-  t.match(rs.metadata.annotations, { 'deployment.kubernetes.io/revision': '1', 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
+  t.match(rs.metadata.annotations, {
+    'deployment.kubernetes.io/revision': '1',
+    'deployment.kubernetes.io/desired-replicas': '3',
+    'deployment.kubernetes.io/max-replicas': '4',
+  });
   const pods = podsOf('web');
   t.equal(pods.length, 3);
   t.ok(pods.every((p) => p.status.phase === 'Running' && p.metadata.ownerReferences[0].uid === rs.metadata.uid));
   t.ok(pods.every((p) => p.metadata.labels['pod-template-hash'] === rs.metadata.labels['pod-template-hash']));
   const reasons = sim.list('Event', 'default').map((e) => `${e.involvedObject.kind}/${e.reason}`);
-  for (const r of ['Deployment/ScalingReplicaSet', 'ReplicaSet/SuccessfulCreate', 'Pod/Scheduled', 'Pod/Started']) t.ok(reasons.includes(r), r);
+  for (const r of ['Deployment/ScalingReplicaSet', 'ReplicaSet/SuccessfulCreate', 'Pod/Scheduled', 'Pod/Started'])
+    t.ok(reasons.includes(r), r);
 });
 
 t.test('a deleted pod is replaced and a Killing event recorded', async (t) => {
@@ -71,8 +81,17 @@ t.test('failRollouts: the next rollout ends in ProgressDeadlineExceeded and the 
   t.ok(waited >= 900 && waited < 3000, `deadline hit after ${waited} ms`);
   t.match(progressing(d), { status: 'False', message: /has timed out progressing/ });
   t.equal(d.status.observedGeneration, d.metadata.generation);
-  t.equal(podsOf('stuck').filter((p) => p.spec.containers[0].image === 'stuck:1' && p.status.phase === 'Running').length, 2, 'old pods keep serving');
-  t.ok(podsOf('stuck').filter((p) => p.spec.containers[0].image === 'stuck:2').every((p) => !p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')), 'new pods never Ready');
+  t.equal(
+    podsOf('stuck').filter((p) => p.spec.containers[0].image === 'stuck:1' && p.status.phase === 'Running').length,
+    2,
+    'old pods keep serving',
+  );
+  t.ok(
+    podsOf('stuck')
+      .filter((p) => p.spec.containers[0].image === 'stuck:2')
+      .every((p) => !p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')),
+    'new pods never Ready',
+  );
 
   // The fault is consumed: the next rollout completes.
   await patch(`${APPS}/deployments/stuck`, { spec: { template: { spec: { containers: [{ name: 'stuck', image: 'stuck:3' }] } } } });
@@ -100,21 +119,33 @@ t.test('crashImage(OOMKilled): restartCount grows, lastState says OOMKilled 137,
   const d = sim.get('Deployment', 'default', 'oom');
   t.notOk(d.status.availableReplicas);
   t.equal(d.status.unavailableReplicas, 1);
-  t.match(d.status.conditions.find((c: any) => c.type === 'Available'), { status: 'False', reason: 'MinimumReplicasUnavailable' });
+  t.match(
+    d.status.conditions.find((c: any) => c.type === 'Available'),
+    { status: 'False', reason: 'MinimumReplicasUnavailable' },
+  );
 });
 
 t.test('a paused Deployment does not roll out template changes but still scales', async (t) => {
   addDeployment(sim, { namespace: 'default', name: 'paused', image: 'p:1', replicas: 1 });
   await sim.settle();
   await patch(`${APPS}/deployments/paused`, { spec: { paused: true } });
-  await patch(`${APPS}/deployments/paused`, { spec: { replicas: 2, template: { spec: { containers: [{ name: 'paused', image: 'p:2' }] } } } });
+  await patch(`${APPS}/deployments/paused`, {
+    spec: { replicas: 2, template: { spec: { containers: [{ name: 'paused', image: 'p:2' }] } } },
+  });
   await sim.settle();
   t.equal(sim.list('ReplicaSet', 'default').filter((r) => r.metadata.name.startsWith('paused-')).length, 1, 'no new ReplicaSet');
-  t.same(podsOf('paused').map((p) => p.spec.containers[0].image), ['p:1', 'p:1']);
+  t.same(
+    podsOf('paused').map((p) => p.spec.containers[0].image),
+    ['p:1', 'p:1'],
+  );
   t.match(progressing(sim.get('Deployment', 'default', 'paused')), { status: 'Unknown', reason: 'DeploymentPaused' });
   await patch(`${APPS}/deployments/paused`, { spec: { paused: null } });
   await sim.settle();
-  t.same(podsOf('paused').map((p) => p.spec.containers[0].image), ['p:2', 'p:2'], 'resuming rolls out');
+  t.same(
+    podsOf('paused').map((p) => p.spec.containers[0].image),
+    ['p:2', 'p:2'],
+    'resuming rolls out',
+  );
 });
 
 t.test('hooks.onPodStarted runs before a pod is Ready and a rejection crashes it', async (t) => {
@@ -139,12 +170,19 @@ t.test('StatefulSet restarts move updateRevision and then complete', async (t) =
   const sts = sim.put({
     kind: 'StatefulSet',
     metadata: { name: 'db', namespace: 'default' },
-    spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } } },
+    spec: {
+      replicas: 2,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } },
+    },
   });
   await sim.settle();
   const before = sim.get('StatefulSet', 'default', 'db').status;
   t.equal(before.currentRevision, before.updateRevision);
-  await patch(`${APPS}/statefulsets/db`, { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } });
+  await patch(`${APPS}/statefulsets/db`, {
+    spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } },
+  });
   const mid = sim.get('StatefulSet', 'default', 'db');
   t.equal(mid.metadata.generation, sts.metadata.generation + 1);
   await sim.settle();

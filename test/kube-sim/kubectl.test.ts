@@ -55,7 +55,9 @@ if (!kubectlAvailable()) {
     t.match(history2.stdout, /^2\s+<none>$/m);
     t.match(history2.stdout, /^3\s+<none>$/m);
     t.notMatch(history2.stdout, /^1\s/m, 'revision 1 became revision 3');
-    const rs = sim.list('ReplicaSet', 'ai-ninja').filter((r) => r.metadata.name.startsWith('phone-gateway-') && !r.metadata.name.startsWith('phone-gateway-backup'));
+    const rs = sim
+      .list('ReplicaSet', 'ai-ninja')
+      .filter((r) => r.metadata.name.startsWith('phone-gateway-') && !r.metadata.name.startsWith('phone-gateway-backup'));
     t.equal(rs.length, 2, 'undo reused the first ReplicaSet instead of making a third');
   });
 
@@ -109,7 +111,11 @@ if (!kubectlAvailable()) {
     t.equal(pods.code, 0, pods.stderr);
     t.match(pods.stdout, /realtime-processor-\S+\s+0\/1\s+CrashLoopBackOff\s+\d+/);
     t.match(pods.stdout, /realtime-processor-\S+\s+1\/1\s+Running\s+0/, 'the old pods keep serving');
-    const logs = await kubectl(['logs', '--tail=1', sim.list('Pod', 'ai-ninja').find((p) => p.spec.containers[0].image.endsWith(':2.0.0')).metadata.name]);
+    const logs = await kubectl([
+      'logs',
+      '--tail=1',
+      sim.list('Pod', 'ai-ninja').find((p) => p.spec.containers[0].image.endsWith(':2.0.0')).metadata.name,
+    ]);
     t.equal(logs.code, 0, logs.stderr);
     t.match(logs.stdout, /FATAL|ERROR/);
   });
@@ -122,7 +128,10 @@ if (!kubectlAvailable()) {
     const pod = sim.list('Pod', 'ai-ninja')[0];
     const del = await kubectl(['delete', 'pod', pod.metadata.name, '--wait=false']);
     t.not(del.code, 0);
-    t.match(del.stderr, `Error from server (Forbidden): pods "${pod.metadata.name}" is forbidden: User "system:serviceaccount:remediator:remediator" cannot delete resource "pods" in API group "" in the namespace "ai-ninja"`);
+    t.match(
+      del.stderr,
+      `Error from server (Forbidden): pods "${pod.metadata.name}" is forbidden: User "system:serviceaccount:remediator:remediator" cannot delete resource "pods" in API group "" in the namespace "ai-ninja"`,
+    );
     t.ok(sim.get('Pod', 'ai-ninja', pod.metadata.name), 'the pod is still there');
   });
 }

@@ -35,14 +35,18 @@ if (!kubectlAvailable()) {
     t.equal(one.trim().split('\n').length, 2, 'the label selector narrows it');
     const missing = await kubectl(['top', 'pod', 'nope']);
     t.not(missing.code, 0);
-    t.match(missing.stderr, 'Error from server (NotFound): pods "nope" not found', 'a pod that does not exist, in metrics-server\'s words');
+    t.match(missing.stderr, 'Error from server (NotFound): pods "nope" not found', "a pod that does not exist, in metrics-server's words");
     sim.faults.nodeNotReady('kube-sim-node');
     await ok(t, ['scale', 'deployment/profile-analytics', '--replicas=3']);
     await sim.settle();
     const pending = sim.list('Pod', 'ai-ninja').find((p) => p.status.phase === 'Pending')!;
     const noMetrics = await kubectl(['top', 'pod', pending.metadata.name]);
     t.not(noMetrics.code, 0);
-    t.match(noMetrics.stderr, `pods.metrics.k8s.io "ai-ninja/${pending.metadata.name}" not found`, 'a pod that is not running has no metrics');
+    t.match(
+      noMetrics.stderr,
+      `pods.metrics.k8s.io "ai-ninja/${pending.metadata.name}" not found`,
+      'a pod that is not running has no metrics',
+    );
     sim.faults.clear();
     await ok(t, ['scale', 'deployment/profile-analytics', '--replicas=2']);
     await sim.settle();

@@ -29,7 +29,11 @@ t.test('403 names the verb and resource', async (t) => {
   sim.denyAccess({ verb: 'patch', resource: 'configmaps', namespace: 'kube-system' });
   sim.put({ kind: 'ConfigMap', metadata: { namespace: 'kube-system', name: 'app-config' }, data: {} });
   const err = (await kube
-    .patch({ kind: 'ConfigMap', namespace: 'kube-system', name: 'app-config' }, { type: 'merge', body: { data: { a: 'b' } } }, { signal: signal() })
+    .patch(
+      { kind: 'ConfigMap', namespace: 'kube-system', name: 'app-config' },
+      { type: 'merge', body: { data: { a: 'b' } } },
+      { signal: signal() },
+    )
     .catch((e: unknown) => e)) as RemediatorError;
   t.equal(err.code, 'REM_ERR_KUBE_FORBIDDEN');
   t.match(err.message, /forbidden to patch configmaps "app-config" in namespace "kube-system": configmaps "app-config" is forbidden/);
@@ -39,7 +43,9 @@ t.test('403 names the verb and resource', async (t) => {
 t.test('429 and 500 are REM_ERR_KUBE_UNAVAILABLE (retryable), 409 is a conflict', async (t) => {
   for (const status of [429, 500, 409] as const) {
     sim.faults.injectErrors({ status, count: 1, match: { method: 'GET', pathIncludes: '/deployments/realtime-processor' } });
-    const err = (await kube.get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'realtime-processor' }, { signal: signal() }).catch((e: unknown) => e)) as RemediatorError;
+    const err = (await kube
+      .get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'realtime-processor' }, { signal: signal() })
+      .catch((e: unknown) => e)) as RemediatorError;
     t.equal(err.code, status === 409 ? 'REM_ERR_KUBE_CONFLICT' : 'REM_ERR_KUBE_UNAVAILABLE', `status ${status}`);
     t.equal(err.retryable, true);
   }
@@ -50,11 +56,24 @@ t.test('patches carry the content type of their strategy and the field manager',
   const ref = { kind: 'Deployment' as const, namespace: 'ai-ninja', name: 'profile-analytics' };
   await kube.patch(ref, { type: 'strategic', body: { metadata: { annotations: { a: '1' } } } }, { signal: signal() });
   await kube.patch(ref, { type: 'merge', body: { metadata: { annotations: { b: '2' } } } }, { signal: signal() });
-  await kube.patch(ref, { type: 'json', body: [{ op: 'add', path: '/metadata/annotations/c', value: '3' }] }, { signal: signal(), fieldManager: 'other' });
+  await kube.patch(
+    ref,
+    { type: 'json', body: [{ op: 'add', path: '/metadata/annotations/c', value: '3' }] },
+    { signal: signal(), fieldManager: 'other' },
+  );
   const patches = sim.requests.slice(from).filter((r) => r.method === 'PATCH');
-  t.same(patches.map((r) => r.contentType), ['application/strategic-merge-patch+json', 'application/merge-patch+json', 'application/json-patch+json']);
-  t.same(patches.map((r) => r.query.fieldManager), ['remediator', 'remediator', 'other']);
-  t.same(patches.map((r) => r.userAgent), ['remediator', 'remediator', 'remediator']);
+  t.same(
+    patches.map((r) => r.contentType),
+    ['application/strategic-merge-patch+json', 'application/merge-patch+json', 'application/json-patch+json'],
+  );
+  t.same(
+    patches.map((r) => r.query.fieldManager),
+    ['remediator', 'remediator', 'other'],
+  );
+  t.same(
+    patches.map((r) => r.userAgent),
+    ['remediator', 'remediator', 'remediator'],
+  );
   const d = sim.get('Deployment', 'ai-ninja', 'profile-analytics');
   t.match(d.metadata.annotations, { a: '1', b: '2', c: '3' });
 });
@@ -62,16 +81,22 @@ t.test('patches carry the content type of their strategy and the field manager',
 t.test('dry run sends dryRun=All and changes nothing', async (t) => {
   const before = sim.get('ConfigMap', 'ai-ninja', 'app-config');
   const from = sim.requests.length;
-  const would = await kube.patch({ kind: 'ConfigMap', namespace: 'ai-ninja', name: 'app-config' }, { type: 'merge', body: { data: { mode: 'dry' } } }, { signal: signal(), dryRun: true });
+  const would = await kube.patch(
+    { kind: 'ConfigMap', namespace: 'ai-ninja', name: 'app-config' },
+    { type: 'merge', body: { data: { mode: 'dry' } } },
+    { signal: signal(), dryRun: true },
+  );
   t.equal(would.data?.mode, 'dry', 'the answer is the would-be object');
   t.equal(sim.requests[from]?.query.dryRun, 'All');
   t.same(sim.get('ConfigMap', 'ai-ninja', 'app-config'), before);
 });
 
-t.test('the caller\'s abort surfaces as its own reason; the per-call timeout as UNAVAILABLE', async (t) => {
+t.test("the caller's abort surfaces as its own reason; the per-call timeout as UNAVAILABLE", async (t) => {
   const ac = new AbortController();
   ac.abort(new Error('run cancelled'));
-  const aborted = await kube.get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: ac.signal }).catch((e: unknown) => e);
+  const aborted = await kube
+    .get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: ac.signal })
+    .catch((e: unknown) => e);
   t.match((aborted as Error).message, 'run cancelled');
   // A server that accepts and never answers.
   const net = await import('node:net');
@@ -88,7 +113,9 @@ t.test('the caller\'s abort surfaces as its own reason; the per-call timeout as 
     `apiVersion: v1\nkind: Config\nclusters: [{name: h, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: h, context: {cluster: h, user: u}}]\ncurrent-context: h\n`,
   );
   const slow = createCluster({ kubeconfig: `${dir}/config`, requestTimeoutMs: 200 });
-  const err = (await slow.get({ kind: 'Deployment', namespace: 'x', name: 'y' }, { signal: signal() }).catch((e: unknown) => e)) as RemediatorError;
+  const err = (await slow
+    .get({ kind: 'Deployment', namespace: 'x', name: 'y' }, { signal: signal() })
+    .catch((e: unknown) => e)) as RemediatorError;
   t.equal(err.code, 'REM_ERR_KUBE_UNAVAILABLE');
   // Gave up because of the request timeout (the server never answers), said in the error, not measured in ms.
   t.match(err.message, /no answer from the API server in time/, 'gave up after the request timeout');
@@ -101,7 +128,10 @@ t.test('createCluster: a named context, the default loading order ($KUBECONFIG),
   t.throws(() => createCluster({ kubeconfig, context: 'nope' }), { code: 'REM_ERR_CONFIG_INVALID' });
   const named = createCluster({ kubeconfig, context: 'kube-sim' });
   t.match(named.description, /^https?:\/\/127\.0\.0\.1:\d+ \(context kube-sim\)$/, 'description names server and context, no credentials');
-  t.equal((await named.get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: signal() })).metadata.name, 'phone-gateway');
+  t.equal(
+    (await named.get({ kind: 'Deployment', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: signal() })).metadata.name,
+    'phone-gateway',
+  );
   await named.close();
   const saved = process.env.KUBECONFIG;
   process.env.KUBECONFIG = kubeconfig;
@@ -110,7 +140,10 @@ t.test('createCluster: a named context, the default loading order ($KUBECONFIG),
     else process.env.KUBECONFIG = saved;
   });
   const byDefault = createCluster();
-  t.equal((await byDefault.get({ kind: 'Service', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: signal() })).spec.selector?.app, 'phone-gateway');
+  t.equal(
+    (await byDefault.get({ kind: 'Service', namespace: 'ai-ninja', name: 'phone-gateway' }, { signal: signal() })).spec.selector?.app,
+    'phone-gateway',
+  );
   await byDefault.close();
   t.throws(() => createCluster({ kubeconfig: '/nonexistent/kubeconfig' }), { code: 'REM_ERR_CONFIG_INVALID' });
 });

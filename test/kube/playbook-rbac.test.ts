@@ -10,7 +10,12 @@ import { playbookRbac } from '../../src/kube/playbook-rbac.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const limits = { manifestsDir: `${ROOT}playbooks`, applyKinds: ['ConfigMap', 'NetworkPolicy'], maxReplicas: 50, fieldManager: 'remediator' };
+const limits = {
+  manifestsDir: `${ROOT}playbooks`,
+  applyKinds: ['ConfigMap', 'NetworkPolicy'],
+  maxReplicas: 50,
+  fieldManager: 'remediator',
+};
 
 const playbookWith = (steps: string, namespace = 'shop') => {
   const text = `apiVersion: remediator.io/v1
@@ -28,7 +33,11 @@ ${steps}`;
 t.test('the chart grants exactly what `remediator rbac --by-playbook` prints for the shipped playbooks', async (t) => {
   const { stdout } = await run(process.execPath, ['bin/remediator.js', 'rbac', '--by-playbook'], { cwd: ROOT });
   const chart = await readFile(`${ROOT}helm/remediator/files/rbac.yaml`, 'utf8');
-  t.equal(chart, stdout, 'helm/remediator/files/rbac.yaml is out of date: run `remediator rbac --by-playbook > helm/remediator/files/rbac.yaml`');
+  t.equal(
+    chart,
+    stdout,
+    'helm/remediator/files/rbac.yaml is out of date: run `remediator rbac --by-playbook > helm/remediator/files/rbac.yaml`',
+  );
 });
 
 t.test('one rule per API group and verb set, only the verbs the steps use', async (t) => {
@@ -46,7 +55,8 @@ t.test('one rule per API group and verb set, only the verbs the steps use', asyn
 });
 
 t.test('kube.apply with a templated manifest path: get, patch and create on the kinds of every file it can match', async (t) => {
-  const pb = playbookWith(`    - { id: put, action: kube.apply, with: { manifest: "manifests/{{ labels.namespace }}/{{ labels.configmap }}.yaml", namespace: "{{ labels.namespace }}" } }
+  const pb =
+    playbookWith(`    - { id: put, action: kube.apply, with: { manifest: "manifests/{{ labels.namespace }}/{{ labels.configmap }}.yaml", namespace: "{{ labels.namespace }}" } }
 `);
   const r = await playbookRbac([pb], { limits });
   t.same(r.role, [

@@ -26,7 +26,14 @@ t.test('asks one SelfSubjectAccessReview per distinct permission and returns wha
 });
 
 t.test('everything granted → nothing missing; the API server down → an error, not "missing"', async (t) => {
-  t.same(await preflight(kube, [{ verb: 'get', group: 'apps', resource: 'deployments', namespace: 'other' }], { signal: AbortSignal.timeout(5_000) }), []);
+  t.same(
+    await preflight(kube, [{ verb: 'get', group: 'apps', resource: 'deployments', namespace: 'other' }], {
+      signal: AbortSignal.timeout(5_000),
+    }),
+    [],
+  );
   sim.faults.injectErrors({ status: 500, count: 1, match: { pathIncludes: 'selfsubjectaccessreviews' } });
-  await t.rejects(preflight(kube, [{ verb: 'get', group: '', resource: 'pods', namespace: 'x' }], { signal: AbortSignal.timeout(5_000) }), { code: 'REM_ERR_KUBE_UNAVAILABLE' });
+  await t.rejects(preflight(kube, [{ verb: 'get', group: '', resource: 'pods', namespace: 'x' }], { signal: AbortSignal.timeout(5_000) }), {
+    code: 'REM_ERR_KUBE_UNAVAILABLE',
+  });
 });

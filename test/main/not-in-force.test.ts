@@ -46,15 +46,23 @@ const config = await loadConfig({
 });
 
 t.test('the tools refuse to start; serve leaves the playbook out and says why', async (t) => {
-  await t.rejects(startRemediator(config, { role: 'all', log: silentLogger() }), { code: 'REM_ERR_PLAYBOOK_INVALID', message: /needs-prom\.yaml:\d+:\d+: "prometheus\.query" needs prometheus, which is not configured/ });
+  await t.rejects(startRemediator(config, { role: 'all', log: silentLogger() }), {
+    code: 'REM_ERR_PLAYBOOK_INVALID',
+    message: /needs-prom\.yaml:\d+:\d+: "prometheus\.query" needs prometheus, which is not configured/,
+  });
 
   const service = await startRemediator(config, { role: 'all', log: silentLogger(), unservable: 'leave-out' });
   t.teardown(() => service.close());
   const ready = await fetch(`${service.url}/readyz`);
   t.equal(ready.status, 200, 'ready: the rest of the set is in force');
-  const body = (await ready.json()) as { checks: { playbooks: { detail: { loaded: string[]; notInForce: Array<{ playbook: string; reasons: string[] }> } } } };
+  const body = (await ready.json()) as {
+    checks: { playbooks: { detail: { loaded: string[]; notInForce: Array<{ playbook: string; reasons: string[] }> } } };
+  };
   t.same(body.checks.playbooks.detail.loaded, ['plain']);
-  t.same(body.checks.playbooks.detail.notInForce.map((u) => [u.playbook, u.reasons]), [['needs-prom', ['"prometheus.query" needs prometheus, which is not configured']]]);
+  t.same(
+    body.checks.playbooks.detail.notInForce.map((u) => [u.playbook, u.reasons]),
+    [['needs-prom', ['"prometheus.query" needs prometheus, which is not configured']]],
+  );
   const metrics = await (await fetch(`${service.url}/metrics`)).text();
   t.match(metrics, /^remediator_playbooks_not_in_force\{playbook="needs-prom"\} 1$/m);
   t.match(metrics, /^remediator_playbooks_loaded 1$/m);

@@ -15,7 +15,10 @@ t.test('refused playbooks: start rejects with the file position and closes what 
   const redis = await redisForTest();
   const dir = await mkdtemp(join(tmpdir(), 'remediator-refused-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'broken.yaml'), 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  triggers: []\n');
+  await writeFile(
+    join(dir, 'broken.yaml'),
+    'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: broken }\nspec:\n  triggers: []\n',
+  );
   const config = await loadConfig({
     env: {},
     overrides: (c) => {
@@ -28,8 +31,14 @@ t.test('refused playbooks: start rejects with the file position and closes what 
     },
   });
   const before = handles();
-  await t.rejects(startRemediator(config, { role: 'all', log: silentLogger() }), { code: 'REM_ERR_PLAYBOOK_INVALID', message: /broken\.yaml:5:\d+/ });
+  await t.rejects(startRemediator(config, { role: 'all', log: silentLogger() }), {
+    code: 'REM_ERR_PLAYBOOK_INVALID',
+    message: /broken\.yaml:5:\d+/,
+  });
   // Sockets close asynchronously; give them a moment, bounded.
   for (let i = 0; i < 40 && handles() > before; i++) await new Promise((r) => setTimeout(r, 50));
-  t.ok(handles() <= before, `no socket or timer left behind (before ${before}, after ${handles()}: ${process.getActiveResourcesInfo().join(', ')})`);
+  t.ok(
+    handles() <= before,
+    `no socket or timer left behind (before ${before}, after ${handles()}: ${process.getActiveResourcesInfo().join(', ')})`,
+  );
 });

@@ -13,7 +13,11 @@ spec:
 `;
 
 t.test('the worker serves /healthz, /readyz and /metrics, not the webhook or the operator API', async (t) => {
-  const svc = await startTestService({ playbooks: { 'plain.yaml': playbook }, role: 'worker', overrides: (c) => (c.worker = { ...c.worker, healthPort: 0 }) });
+  const svc = await startTestService({
+    playbooks: { 'plain.yaml': playbook },
+    role: 'worker',
+    overrides: (c) => (c.worker = { ...c.worker, healthPort: 0 }),
+  });
   t.ok(svc.url, 'listening');
   t.equal((await fetch(`${svc.url}/healthz`)).status, 200);
   const ready = await fetch(`${svc.url}/readyz`);
@@ -22,7 +26,11 @@ t.test('the worker serves /healthz, /readyz and /metrics, not the webhook or the
   const metrics = await (await fetch(`${svc.url}/metrics`)).text();
   t.match(metrics, /^remediator_playbooks_loaded 1$/m, 'the worker process metrics');
   t.match(metrics, /^# TYPE remediator_step_duration_seconds histogram$/m, 'step metrics are scraped where steps run');
-  t.equal((await fetch(`${svc.url}/v1/alertmanager`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 404, 'no webhook on a worker');
+  t.equal(
+    (await fetch(`${svc.url}/v1/alertmanager`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status,
+    404,
+    'no webhook on a worker',
+  );
   t.equal((await fetch(`${svc.url}/v1/runs`)).status, 404, 'no operator API on a worker');
 });
 

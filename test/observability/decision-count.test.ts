@@ -41,13 +41,23 @@ spec:
 `;
 
 const svc = await startGuardedService({
-  playbooks: { 'restart.yaml': kubePlaybook('restart', 'ServiceDown'), 'paused.yaml': kubePlaybook('paused-restart', 'PausedDown'), 'long.yaml': longPlaybook, 'approval.yaml': approvalPlaybook },
-  guards: { ineffective: { window: 0 }, storm: { targets: 100 }, scope: { namespaces: ['ai-ninja', 'default'], excludeNamespaces: ['default'] } },
+  playbooks: {
+    'restart.yaml': kubePlaybook('restart', 'ServiceDown'),
+    'paused.yaml': kubePlaybook('paused-restart', 'PausedDown'),
+    'long.yaml': longPlaybook,
+    'approval.yaml': approvalPlaybook,
+  },
+  guards: {
+    ineffective: { window: 0 },
+    storm: { targets: 100 },
+    scope: { namespaces: ['ai-ninja', 'default'], excludeNamespaces: ['default'] },
+  },
 });
 
 let minute = 0;
 const startsAt = () => new Date(Date.parse('2026-05-01T08:00:00Z') + ++minute * 60_000).toISOString();
-const manual = async (playbook: string, reason: string) => (await svc.api('POST', `/v1/playbooks/${playbook}/runs`, { reason })).body.id as string;
+const manual = async (playbook: string, reason: string) =>
+  (await svc.api('POST', `/v1/playbooks/${playbook}/runs`, { reason })).body.id as string;
 const status = (s: string) => (r: any) => r.status === s;
 
 /** Every decision kept in Redis, by reason: each run's list, plus the episode decisions that belong to no run. */
@@ -61,7 +71,8 @@ async function storedDecisions(): Promise<Record<string, number>> {
       out[d.reason] = (out[d.reason] ?? 0) + 1;
     };
     for (const key of await redis.keys(`${prefix}:run:*:decisions`)) for (const d of await redis.lrange(key, 0, -1)) add(d);
-    for (const key of await redis.keys(`${prefix}:episode:*:decisions`)) for (const d of await redis.lrange(key, 0, -1)) if (!JSON.parse(d).runId) add(d);
+    for (const key of await redis.keys(`${prefix}:episode:*:decisions`))
+      for (const d of await redis.lrange(key, 0, -1)) if (!JSON.parse(d).runId) add(d);
     return out;
   } finally {
     redis.disconnect();
@@ -94,7 +105,10 @@ t.test('the decisions counted are the decisions recorded, reason by reason', asy
   // Skipped by the guards: out of scope, and paused.
   const [outOfScope] = await svc.fire(['web'], startsAt(), 'default');
   t.equal((await svc.ended(outOfScope!)).status, 'skipped');
-  t.equal((await svc.api('POST', '/v1/pause', { scope: 'playbook', value: 'paused-restart', reason: 'hands off for the test' })).status, 201);
+  t.equal(
+    (await svc.api('POST', '/v1/pause', { scope: 'playbook', value: 'paused-restart', reason: 'hands off for the test' })).status,
+    201,
+  );
   const [paused] = await svc.fire(['realtime-processor'], startsAt(), 'ai-ninja', 'PausedDown');
   t.equal((await svc.ended(paused!)).status, 'skipped');
 
@@ -125,7 +139,24 @@ t.test('the decisions counted are the decisions recorded, reason by reason', asy
 
   const stored = await storedDecisions();
   const counted = await countedDecisions();
-  for (const reason of ['started', 'deduplicated', 'resolved', 'out_of_scope', 'paused', 'unmatched', 'manual', 'retried', 'cancelled', 'awaiting_approval', 'approved', 'rejected', 'approval_expired', 'escalated', 'succeeded', 'skipped']) {
+  for (const reason of [
+    'started',
+    'deduplicated',
+    'resolved',
+    'out_of_scope',
+    'paused',
+    'unmatched',
+    'manual',
+    'retried',
+    'cancelled',
+    'awaiting_approval',
+    'approved',
+    'rejected',
+    'approval_expired',
+    'escalated',
+    'succeeded',
+    'skipped',
+  ]) {
     t.ok(stored[reason], `the runs recorded a "${reason}" decision`);
   }
   t.equal(stored.cancelled, 2, 'two cancels, two cancelled decisions');

@@ -9,7 +9,11 @@ import { pagingReceivers } from '../support/paging-receivers.ts';
 // standard process_* and nodejs_* names, the build info, HTTP requests by route pattern, and escalation deliveries.
 
 const version = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 
 // A run whose approval nobody gives escalates at once to PagerDuty (the stand-in on a loopback port).
@@ -28,14 +32,22 @@ spec:
 const prefix = `mt${randomBytes(3).toString('hex')}`;
 const overrides = (c: Record<string, any>) => {
   c.redis.prefix = prefix;
-  c.escalation = { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
+  c.escalation = {
+    targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } },
+    delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+  };
 };
 const receiver = await startTestService({ playbooks: { 'page.yaml': playbook }, role: 'receiver', overrides });
 // A worker answers scrapes on worker.healthPort (0: any free port).
-const worker = await startTestService({ playbooks: { 'page.yaml': playbook }, redis: receiver.redis, role: 'worker', overrides: (c) => {
-  overrides(c);
-  c.worker = { ...c.worker, healthPort: 0 };
-} });
+const worker = await startTestService({
+  playbooks: { 'page.yaml': playbook },
+  redis: receiver.redis,
+  role: 'worker',
+  overrides: (c) => {
+    overrides(c);
+    c.worker = { ...c.worker, healthPort: 0 };
+  },
+});
 
 const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
 
@@ -78,18 +90,43 @@ t.test('escalation deliveries are counted as sent, failed and dead-lettered, wit
   let text = '';
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
     text = await scrape(worker.url);
-    if (value(text, 'remediator_escalation_deliveries_total', { outcome: 'sent' }) === answered(true) && value(text, 'remediator_escalation_deliveries_total', { outcome: 'dead_lettered' }) >= 1) break;
+    if (
+      value(text, 'remediator_escalation_deliveries_total', { outcome: 'sent' }) === answered(true) &&
+      value(text, 'remediator_escalation_deliveries_total', { outcome: 'dead_lettered' }) >= 1
+    )
+      break;
   }
-  t.equal(value(text, 'remediator_escalation_deliveries_total', { target: 'pd', outcome: 'sent' }), answered(true), 'one "sent" per 2xx the target answered');
-  t.equal(value(text, 'remediator_escalation_deliveries_total', { target: 'pd', outcome: 'failed' }), answered(false), 'one "failed" per other answer');
-  t.equal(value(text, 'remediator_escalation_deliveries_total', { target: 'pd', outcome: 'dead_lettered' }), 1, 'the refused page went to the dead letter');
-  t.equal(value(text, 'remediator_escalation_delivery_duration_seconds_count', { target: 'pd', outcome: 'sent' }), answered(true), 'every sent attempt is timed');
-  t.equal(value(text, 'remediator_escalation_delivery_duration_seconds_count', { target: 'pd', outcome: 'failed' }), answered(false), 'every failed attempt is timed');
+  t.equal(
+    value(text, 'remediator_escalation_deliveries_total', { target: 'pd', outcome: 'sent' }),
+    answered(true),
+    'one "sent" per 2xx the target answered',
+  );
+  t.equal(
+    value(text, 'remediator_escalation_deliveries_total', { target: 'pd', outcome: 'failed' }),
+    answered(false),
+    'one "failed" per other answer',
+  );
+  t.equal(
+    value(text, 'remediator_escalation_deliveries_total', { target: 'pd', outcome: 'dead_lettered' }),
+    1,
+    'the refused page went to the dead letter',
+  );
+  t.equal(
+    value(text, 'remediator_escalation_delivery_duration_seconds_count', { target: 'pd', outcome: 'sent' }),
+    answered(true),
+    'every sent attempt is timed',
+  );
+  t.equal(
+    value(text, 'remediator_escalation_delivery_duration_seconds_count', { target: 'pd', outcome: 'failed' }),
+    answered(false),
+    'every failed attempt is timed',
+  );
 });
 
 t.test('HTTP requests are counted by route pattern and code, never by raw URL', async (t) => {
   const id = (await receiver.api('GET', '/v1/runs?limit=1')).body.runs[0].id as string;
-  const count = (text: string, method: string, route: string, code: string) => value(text, 'remediator_http_request_duration_seconds_count', { method, route, code });
+  const count = (text: string, method: string, route: string, code: string) =>
+    value(text, 'remediator_http_request_duration_seconds_count', { method, route, code });
   const before = await scrape(receiver.url);
   t.equal((await receiver.api('GET', `/v1/runs/${id}`)).status, 200);
   t.equal((await receiver.api('GET', '/v1/runs/no-such-run')).status, 404);
@@ -106,7 +143,10 @@ t.test('HTTP requests are counted by route pattern and code, never by raw URL', 
 });
 
 t.test('both roles: build info, standard default metric names, and promtool finds nothing', async (t) => {
-  for (const [role, svc] of [['receiver', receiver], ['worker', worker]] as const) {
+  for (const [role, svc] of [
+    ['receiver', receiver],
+    ['worker', worker],
+  ] as const) {
     const text = await scrape(svc.url);
     t.equal(value(text, 'remediator_build_info', { version, node_version: process.version, role }), 1, `${role}: build info`);
     t.match(text, /^process_cpu_user_seconds_total /m, `${role}: process_* under the standard name`);

@@ -41,10 +41,14 @@ spec:
 `,
   );
   const junitFile = join(root, 'reports', 'junit.xml');
-  const child = spawn(join(fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url)), 'node'), [main, 'test', join(root, 'tests'), '--junit', junitFile], {
-    env: { ...process.env, REDIS_URL: redis.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    join(fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url)), 'node'),
+    [main, 'test', join(root, 'tests'), '--junit', junitFile],
+    {
+      env: { ...process.env, REDIS_URL: redis.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -61,8 +65,20 @@ spec:
   const xml = await readFile(junitFile, 'utf8');
   t.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>/);
   t.match(xml, /<testsuites tests="2" failures="1" errors="0"/);
-  const cases = [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([\d.]+)"(\/>|>)/g)].map((m) => [m[1]!.endsWith('note.test.yaml'), m[2], Number(m[3]) > 0, m[4]]);
-  t.same(cases, [[true, 'comes back by itself', true, '/>'], [true, 'expects the wrong thing', true, '>']], 'a passing and a failing testcase');
+  const cases = [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)" time="([\d.]+)"(\/>|>)/g)].map((m) => [
+    m[1]!.endsWith('note.test.yaml'),
+    m[2],
+    Number(m[3]) > 0,
+    m[4],
+  ]);
+  t.same(
+    cases,
+    [
+      [true, 'comes back by itself', true, '/>'],
+      [true, 'expects the wrong thing', true, '>'],
+    ],
+    'a passing and a failing testcase',
+  );
   t.match(xml, /<failure message="differs: status(, [a-z]+)*" type="mismatch">/, 'the failure names the fields that differ');
   t.match(xml, /status: expected succeeded, got escalated/, 'and carries the diff');
 });
@@ -85,6 +101,12 @@ t.test('mutations are the writes, named like kubectl shows them; reads, events a
       req('DELETE', '/api/v1/namespaces/ai-ninja/pods/phone-gateway-abc'),
       req('PATCH', '/api/v1/namespaces/ai-ninja/configmaps/app-config', '', { dryRun: 'All' }),
     ]),
-    ['PATCH deployments/phone-gateway', 'PUT deployments/phone-gateway-backup/scale', 'POST configmaps/backup', 'DELETE pods/phone-gateway-abc', 'PATCH configmaps/app-config (dry-run)'],
+    [
+      'PATCH deployments/phone-gateway',
+      'PUT deployments/phone-gateway-backup/scale',
+      'POST configmaps/backup',
+      'DELETE pods/phone-gateway-abc',
+      'PATCH configmaps/app-config (dry-run)',
+    ],
   );
 });

@@ -49,13 +49,22 @@ async function runFile(name: string, text: string): Promise<{ results: CaseResul
   const file = join(root, 'tests', name);
   await writeFile(file, text);
   const loaded = await loadTestFile(file);
-  if (loaded.problems.length > 0) return { results: [], problems: loaded.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`) };
+  if (loaded.problems.length > 0)
+    return { results: [], problems: loaded.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`) };
   const playbooks = await preparePlaybooks(loaded);
   t.teardown(() => playbooks.cleanup());
   const results: CaseResult[] = [];
   for (const c of loaded.cases) {
     results.push(
-      await runCase(c, { redisUrl: redis.url, playbookDir: playbooks.dir, manifestsDir: root, timeScale: loaded.timeScale, targetNames: playbooks.targetNames, log: silentLogger(), cleanRedis: true }),
+      await runCase(c, {
+        redisUrl: redis.url,
+        playbookDir: playbooks.dir,
+        manifestsDir: root,
+        timeScale: loaded.timeScale,
+        targetNames: playbooks.targetNames,
+        log: silentLogger(),
+        cleanRedis: true,
+      }),
     );
   }
   return { results, problems: [] };
@@ -79,7 +88,11 @@ t.test('a passing case: the restart verifies, one PATCH, no page', async (t) => 
   const r = results[0]!;
   t.same(r.mismatches, [], failureDetails(r).join('\n'));
   t.ok(r.passed);
-  t.same(r.observation?.worldCalls.map((c) => c.answer), ['HTTP 503', 'HTTP 200', 'HTTP 200'], 'the gate polled until two 200s in a row, answers consumed in order, the last repeating');
+  t.same(
+    r.observation?.worldCalls.map((c) => c.answer),
+    ['HTTP 503', 'HTTP 200', 'HTTP 200'],
+    'the gate polled until two 200s in a row, answers consumed in order, the last repeating',
+  );
 });
 
 t.test('a failing expectation names the field and shows expected against actual', async (t) => {
@@ -96,7 +109,10 @@ t.test('a failing expectation names the field and shows expected against actual'
   );
   const r = results[0]!;
   t.notOk(r.passed);
-  t.same(r.mismatches.map((m) => m.field), ['status', 'steps.undo', 'mutations']);
+  t.same(
+    r.mismatches.map((m) => m.field),
+    ['status', 'steps.undo', 'mutations'],
+  );
   const text = failureDetails(r).join('\n');
   t.match(text, /status: expected escalated, got succeeded/);
   t.match(text, /steps\.undo: expected succeeded, got not-run/);
@@ -115,8 +131,14 @@ t.test('a call no world entry answers fails the case and names the call', async 
   );
   const r = results[0]!;
   t.notOk(r.passed, 'the run did what was expected, but an answer was missing');
-  t.same(r.mismatches.map((m) => m.field), ['world.http']);
-  t.match(r.mismatches[0]!.message, 'no answer for GET http://realtime-processor.ai-ninja.svc:8080/health (add a world.http entry with this url)');
+  t.same(
+    r.mismatches.map((m) => m.field),
+    ['world.http'],
+  );
+  t.match(
+    r.mismatches[0]!.message,
+    'no answer for GET http://realtime-processor.ai-ninja.svc:8080/health (add a world.http entry with this url)',
+  );
 });
 
 t.test('a failing ladder with hanging rollouts ends in seconds and pages at the playbook level', async (t) => {
@@ -141,7 +163,11 @@ t.test('a failing ladder with hanging rollouts ends in seconds and pages at the 
   t.same(r.mismatches, [], failureDetails(r).join('\n'));
   // Two rollout gates of 120 s each, scaled by the default 0.01: what ended each hanging rollout is its scaled window
   // (1.2 s), said by the gate, not how long the case took (that depends on the machine's load).
-  t.match(r.observation?.runs[0]?.outcome, /gate "rollback-rollout" did not pass within 1 s/, 'the hanging rollout ended at its scaled window');
+  t.match(
+    r.observation?.runs[0]?.outcome,
+    /gate "rollback-rollout" did not pass within 1 s/,
+    'the hanging rollout ended at its scaled window',
+  );
 });
 
 t.test('a malformed test file is refused with file:line:column', async (t) => {
@@ -159,5 +185,7 @@ t.test('a malformed test file is refused with file:line:column', async (t) => {
   t.match(problems, [/tests\/malformed\.test\.yaml:7:7: tests\[0\]\.expect: unknown property "mutation"$/]);
 
   const bad = await runFile('bad-value.test.yaml', `tests:\n  - name: x\n    alerts:${alert}\n    expect: { status: fine }\n`);
-  t.match(bad.problems, [/tests\/bad-value\.test\.yaml:5:23: tests\[0\]\.expect\.status: must be one of "succeeded", "completed", "failed", "escalated", "skipped", "cancelled"$/]);
+  t.match(bad.problems, [
+    /tests\/bad-value\.test\.yaml:5:23: tests\[0\]\.expect\.status: must be one of "succeeded", "completed", "failed", "escalated", "skipped", "cancelled"$/,
+  ]);
 });

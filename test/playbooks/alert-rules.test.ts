@@ -36,7 +36,11 @@ const promtool = await run('promtool', ['--version']).then(
 );
 const ruleFiles = (await readdir(RULES_DIR).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort();
 
-const catalog = new PlaybookCatalog(PLAYBOOKS_DIR, { registry: createRegistry(), available: new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']) }, silentLogger());
+const catalog = new PlaybookCatalog(
+  PLAYBOOKS_DIR,
+  { registry: createRegistry(), available: new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']) },
+  silentLogger(),
+);
 const problems = await catalog.reload();
 
 async function rulesOf(file: string): Promise<AlertingRule[]> {
@@ -64,7 +68,10 @@ type Value = string | typeof ANY;
  * `undefined` values = the label is there with a value not known here. A `label_replace` makes its label a
  * function of another one (`derived`), so the two always go together in the examples.
  */
-export function derivedLabels(rule: AlertingRule): { values: Map<string, string[] | undefined>; derived: Array<{ dst: string; src: string; re: RegExp; replacement: string }> } {
+export function derivedLabels(rule: AlertingRule): {
+  values: Map<string, string[] | undefined>;
+  derived: Array<{ dst: string; src: string; re: RegExp; replacement: string }>;
+} {
   const values = new Map<string, string[] | undefined>();
   const add = (name: string, vs: string[] | undefined) => {
     const had = values.get(name);
@@ -81,10 +88,16 @@ export function derivedLabels(rule: AlertingRule): { values: Map<string, string[
     }
   }
   for (const [, list] of rule.expr.matchAll(/\b(?:by|on|group_left|group_right)\s*\(([^)]*)\)/g)) {
-    for (const name of list!.split(',').map((x) => x.trim()).filter(Boolean)) add(name, undefined);
+    for (const name of list!
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean))
+      add(name, undefined);
   }
   const derived: Array<{ dst: string; src: string; re: RegExp; replacement: string }> = [];
-  for (const [, dst, replacement, src, regex] of rule.expr.matchAll(/label_replace\([\s\S]*?"([A-Za-z_]\w*)"\s*,\s*"([^"]*)"\s*,\s*"([A-Za-z_]\w*)"\s*,\s*"([^"]*)"\s*\)/g)) {
+  for (const [, dst, replacement, src, regex] of rule.expr.matchAll(
+    /label_replace\([\s\S]*?"([A-Za-z_]\w*)"\s*,\s*"([^"]*)"\s*,\s*"([A-Za-z_]\w*)"\s*,\s*"([^"]*)"\s*\)/g,
+  )) {
     derived.push({ dst: dst!, src: src!, re: new RegExp(`^(?:${regex})$`), replacement: replacement!.replace(/\$(\d)/g, '$$$1') });
     values.delete(dst!);
   }
@@ -108,23 +121,33 @@ function exampleAlerts(d: ReturnType<typeof derivedLabels>): Array<Record<string
 
 /** The playbooks whose trigger holds for this alert, judging unknown values as able to satisfy a matcher. */
 function playbooksFor(alert: Record<string, string | typeof ANY>): Playbook[] {
-  return catalog.list().filter((pb) =>
-    pb.triggers.some((tr) => tr.status !== 'resolved' && tr.matchers.every((m) => (alert[m.name] === ANY ? true : matches(m, alert as Record<string, string>)))),
-  );
+  return catalog
+    .list()
+    .filter((pb) =>
+      pb.triggers.some(
+        (tr) =>
+          tr.status !== 'resolved' &&
+          tr.matchers.every((m) => (alert[m.name] === ANY ? true : matches(m, alert as Record<string, string>))),
+      ),
+    );
 }
 
 if (problems.length > 0) t.fail(`the shipped playbooks load: ${problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('; ')}`);
 
-t.test('every rule file passes promtool check rules', { skip: promtool ? false : 'promtool is not installed (Debian: apt-get install prometheus)' }, async (t) => {
-  t.ok(ruleFiles.length >= 3, `rule files found: ${ruleFiles.join(', ')}`);
-  for (const file of ruleFiles) {
-    const res = await run('promtool', ['check', 'rules', join(RULES_DIR, file)]).then(
-      (r) => ({ ok: true, out: r.stdout + r.stderr }),
-      (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
-    );
-    t.ok(res.ok, `${file}: ${res.out.trim()}`);
-  }
-});
+t.test(
+  'every rule file passes promtool check rules',
+  { skip: promtool ? false : 'promtool is not installed (Debian: apt-get install prometheus)' },
+  async (t) => {
+    t.ok(ruleFiles.length >= 3, `rule files found: ${ruleFiles.join(', ')}`);
+    for (const file of ruleFiles) {
+      const res = await run('promtool', ['check', 'rules', join(RULES_DIR, file)]).then(
+        (r) => ({ ok: true, out: r.stdout + r.stderr }),
+        (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+      );
+      t.ok(res.ok, `${file}: ${res.out.trim()}`);
+    }
+  },
+);
 
 t.test('every alert a rule can raise reaches a shipped playbook and carries what its templates read', async (t) => {
   for (const file of ruleFiles) {
@@ -137,8 +160,22 @@ t.test('every alert a rule can raise reaches a shipped playbook and carries what
       for (const alert of exampleAlerts(d)) {
         const found = playbooksFor(alert);
         if (found.length === 0) {
-          const why = catalog.list().map((pb) => `${pb.name}: ${pb.triggers.map((tr) => tr.matchers.filter((m) => alert[m.name] !== ANY && !matches(m, alert as Record<string, string>)).map(formatMatcher).join(', ')).join(' | ')}`);
-          lost.push(`{${Object.entries(alert).map(([k, v]) => `${k}=${v === ANY ? '…' : v}`).join(',')}} (${why.join('; ')})`);
+          const why = catalog.list().map(
+            (pb) =>
+              `${pb.name}: ${pb.triggers
+                .map((tr) =>
+                  tr.matchers
+                    .filter((m) => alert[m.name] !== ANY && !matches(m, alert as Record<string, string>))
+                    .map(formatMatcher)
+                    .join(', '),
+                )
+                .join(' | ')}`,
+          );
+          lost.push(
+            `{${Object.entries(alert)
+              .map(([k, v]) => `${k}=${v === ANY ? '…' : v}`)
+              .join(',')}} (${why.join('; ')})`,
+          );
         }
         for (const pb of found) {
           reached.add(pb.name);
@@ -159,16 +196,34 @@ t.test('the label derivation sees what the expressions say', async (t) => {
     expr: 'label_replace(up{namespace="a", job=~"p|q", code=~"5.."}, "deployment", "svc-$1", "job", "(.+)") > 0 and on (namespace, pod) y',
     labels: { severity: 'critical', who: '{{ $labels.team }}' },
   });
-  t.same(Object.fromEntries(d.values), { namespace: ['a'], job: ['p', 'q'], code: undefined, pod: undefined, severity: ['critical'], who: undefined, alertname: ['X'] });
+  t.same(Object.fromEntries(d.values), {
+    namespace: ['a'],
+    job: ['p', 'q'],
+    code: undefined,
+    pod: undefined,
+    severity: ['critical'],
+    who: undefined,
+    alertname: ['X'],
+  });
   t.same(
     exampleAlerts(d).map((a) => [a.job, a.deployment]),
-    [['p', 'svc-p'], ['q', 'svc-q']],
+    [
+      ['p', 'svc-p'],
+      ['q', 'svc-q'],
+    ],
     'the replaced label goes with the label it comes from',
   );
 });
 
 /** promtool unit tests of the three rules that come with the runbook's playbooks: series in, exact alerts out. */
-const UNIT: Array<{ file: string; playbook: string; evalTime: string; series: Array<{ series: string; values: string }>; alertname: string; expect: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> }> = [
+const UNIT: Array<{
+  file: string;
+  playbook: string;
+  evalTime: string;
+  series: Array<{ series: string; values: string }>;
+  alertname: string;
+  expect: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
+}> = [
   {
     file: 'service-down.rules.yaml',
     playbook: 'service-down',
@@ -182,10 +237,18 @@ const UNIT: Array<{ file: string; playbook: string; evalTime: string; series: Ar
     ],
     expect: [
       {
-        labels: { alertname: 'ServiceDown', severity: 'critical', job: 'phone-gateway', namespace: 'ai-ninja', deployment: 'phone-gateway', instance: 'phone-gateway.ai-ninja.svc:80' },
+        labels: {
+          alertname: 'ServiceDown',
+          severity: 'critical',
+          job: 'phone-gateway',
+          namespace: 'ai-ninja',
+          deployment: 'phone-gateway',
+          instance: 'phone-gateway.ai-ninja.svc:80',
+        },
         annotations: {
           summary: 'ai-ninja/phone-gateway is down',
-          description: 'Prometheus cannot scrape phone-gateway.ai-ninja.svc:80 (job phone-gateway) for 1 minute: the service does not answer its health check.',
+          description:
+            'Prometheus cannot scrape phone-gateway.ai-ninja.svc:80 (job phone-gateway) for 1 minute: the service does not answer its health check.',
           health_url: 'http://phone-gateway.ai-ninja.svc:80/health',
           runbook_url: 'https://runbooks.example.com/ai-ninja/ServiceDown',
         },
@@ -202,24 +265,43 @@ const UNIT: Array<{ file: string; playbook: string; evalTime: string; series: Ar
       { series: 'http_requests_total{job="phone-gateway",namespace="ai-ninja",code="500"}', values: '0+30x200' },
       { series: 'http_requests_total{job="phone-gateway",namespace="ai-ninja",code="200"}', values: '0+70x200' },
       { series: 'kube_replicaset_created{namespace="ai-ninja",replicaset="phone-gateway-7c9f"}', values: '2000x200' },
-      { series: 'kube_replicaset_owner{namespace="ai-ninja",replicaset="phone-gateway-7c9f",owner_kind="Deployment",owner_name="phone-gateway"}', values: '1x200' },
+      {
+        series:
+          'kube_replicaset_owner{namespace="ai-ninja",replicaset="phone-gateway-7c9f",owner_kind="Deployment",owner_name="phone-gateway"}',
+        values: '1x200',
+      },
       // realtime-processor: the same errors, but its newest ReplicaSet is 40 minutes old → not a bad deploy.
       { series: 'http_requests_total{job="realtime-processor",namespace="ai-ninja",code="500"}', values: '0+30x200' },
       { series: 'http_requests_total{job="realtime-processor",namespace="ai-ninja",code="200"}', values: '0+70x200' },
       { series: 'kube_replicaset_created{namespace="ai-ninja",replicaset="realtime-processor-5d4b"}', values: '0x200' },
-      { series: 'kube_replicaset_owner{namespace="ai-ninja",replicaset="realtime-processor-5d4b",owner_kind="Deployment",owner_name="realtime-processor"}', values: '1x200' },
+      {
+        series:
+          'kube_replicaset_owner{namespace="ai-ninja",replicaset="realtime-processor-5d4b",owner_kind="Deployment",owner_name="realtime-processor"}',
+        values: '1x200',
+      },
       // conversation-engine: a fresh ReplicaSet and 1 % errors → healthy.
       { series: 'http_requests_total{job="conversation-engine",namespace="ai-ninja",code="500"}', values: '0+1x200' },
       { series: 'http_requests_total{job="conversation-engine",namespace="ai-ninja",code="200"}', values: '0+99x200' },
       { series: 'kube_replicaset_created{namespace="ai-ninja",replicaset="conversation-engine-99aa"}', values: '2000x200' },
-      { series: 'kube_replicaset_owner{namespace="ai-ninja",replicaset="conversation-engine-99aa",owner_kind="Deployment",owner_name="conversation-engine"}', values: '1x200' },
+      {
+        series:
+          'kube_replicaset_owner{namespace="ai-ninja",replicaset="conversation-engine-99aa",owner_kind="Deployment",owner_name="conversation-engine"}',
+        values: '1x200',
+      },
     ],
     expect: [
       {
-        labels: { alertname: 'ErrorRateAfterDeploy', severity: 'major', job: 'phone-gateway', namespace: 'ai-ninja', deployment: 'phone-gateway' },
+        labels: {
+          alertname: 'ErrorRateAfterDeploy',
+          severity: 'major',
+          job: 'phone-gateway',
+          namespace: 'ai-ninja',
+          deployment: 'phone-gateway',
+        },
         annotations: {
           summary: 'ai-ninja/phone-gateway: 30% of requests fail since its last rollout',
-          description: 'More than 5 % of requests to phone-gateway answered 5xx for 2 minutes, and a new revision was created in the last 30 minutes.',
+          description:
+            'More than 5 % of requests to phone-gateway answered 5xx for 2 minutes, and a new revision was created in the last 30 minutes.',
           runbook_url: 'https://runbooks.example.com/ai-ninja/ServiceDown#方案4-回滚版本',
         },
       },
@@ -231,12 +313,23 @@ const UNIT: Array<{ file: string; playbook: string; evalTime: string; series: Ar
     alertname: 'ConfigReloadFailed',
     evalTime: '3m',
     series: [
-      { series: 'app_config_last_reload_successful{job="conversation-engine",namespace="ai-ninja",instance="10.0.3.7:8080"}', values: '1 1 0x20' },
+      {
+        series: 'app_config_last_reload_successful{job="conversation-engine",namespace="ai-ninja",instance="10.0.3.7:8080"}',
+        values: '1 1 0x20',
+      },
       { series: 'app_config_last_reload_successful{job="phone-gateway",namespace="ai-ninja",instance="10.0.3.8:8080"}', values: '1x20' },
     ],
     expect: [
       {
-        labels: { alertname: 'ConfigReloadFailed', severity: 'major', configmap: 'app-config', job: 'conversation-engine', namespace: 'ai-ninja', deployment: 'conversation-engine', instance: '10.0.3.7:8080' },
+        labels: {
+          alertname: 'ConfigReloadFailed',
+          severity: 'major',
+          configmap: 'app-config',
+          job: 'conversation-engine',
+          namespace: 'ai-ninja',
+          deployment: 'conversation-engine',
+          instance: '10.0.3.7:8080',
+        },
         annotations: {
           summary: 'ai-ninja/conversation-engine cannot load its configuration',
           description: '10.0.3.7:8080 reports that its configuration (ConfigMap app-config) did not load or validate for 1 minute.',
@@ -247,36 +340,46 @@ const UNIT: Array<{ file: string; playbook: string; evalTime: string; series: Ar
   },
 ];
 
-t.test('the runbook rules fire on their series with exactly the labels and annotations their playbooks need', { skip: promtool ? false : 'promtool is not installed' }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'remediator-rules-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  for (const u of UNIT) {
-    const testFile = join(dir, `${u.alertname}.test.yaml`);
-    await writeFile(
-      testFile,
-      stringify({
-        rule_files: [join(RULES_DIR, u.file)],
-        evaluation_interval: '15s',
-        tests: [
-          {
-            interval: '15s',
-            input_series: u.series,
-            alert_rule_test: [{ eval_time: u.evalTime, alertname: u.alertname, exp_alerts: u.expect.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }],
-          },
-        ],
-      }),
-    );
-    const res = await run('promtool', ['test', 'rules', testFile]).then(
-      (r) => ({ ok: true, out: r.stdout + r.stderr }),
-      (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
-    );
-    t.ok(res.ok, `${u.file}: promtool test rules\n${res.out.trim()}`);
-    for (const e of u.expect) {
-      const got = catalog.match({ labels: e.labels, status: 'firing' }).map((pb) => pb.name);
-      t.same(got, [u.playbook], `${u.alertname} for ${e.labels.deployment} starts ${u.playbook}`);
-      const refs = alertRefs(catalog.get(u.playbook)!);
-      for (const l of refs.labels) t.ok(e.labels[l] !== undefined, `${u.playbook} reads labels.${l}; the alert has it`);
-      for (const a of refs.annotations) t.ok(e.annotations[a] !== undefined, `${u.playbook} reads annotations.${a}; the alert has it`);
+t.test(
+  'the runbook rules fire on their series with exactly the labels and annotations their playbooks need',
+  { skip: promtool ? false : 'promtool is not installed' },
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'remediator-rules-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    for (const u of UNIT) {
+      const testFile = join(dir, `${u.alertname}.test.yaml`);
+      await writeFile(
+        testFile,
+        stringify({
+          rule_files: [join(RULES_DIR, u.file)],
+          evaluation_interval: '15s',
+          tests: [
+            {
+              interval: '15s',
+              input_series: u.series,
+              alert_rule_test: [
+                {
+                  eval_time: u.evalTime,
+                  alertname: u.alertname,
+                  exp_alerts: u.expect.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })),
+                },
+              ],
+            },
+          ],
+        }),
+      );
+      const res = await run('promtool', ['test', 'rules', testFile]).then(
+        (r) => ({ ok: true, out: r.stdout + r.stderr }),
+        (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+      );
+      t.ok(res.ok, `${u.file}: promtool test rules\n${res.out.trim()}`);
+      for (const e of u.expect) {
+        const got = catalog.match({ labels: e.labels, status: 'firing' }).map((pb) => pb.name);
+        t.same(got, [u.playbook], `${u.alertname} for ${e.labels.deployment} starts ${u.playbook}`);
+        const refs = alertRefs(catalog.get(u.playbook)!);
+        for (const l of refs.labels) t.ok(e.labels[l] !== undefined, `${u.playbook} reads labels.${l}; the alert has it`);
+        for (const a of refs.annotations) t.ok(e.annotations[a] !== undefined, `${u.playbook} reads annotations.${a}; the alert has it`);
+      }
     }
-  }
-});
+  },
+);

@@ -52,7 +52,16 @@ async function mounted(t: { teardown(fn: () => unknown): void }) {
   const loads = new EventEmitter();
   const log = silentLogger();
   // The catalog logs each successful load at info and each refusal at error; both are what the test waits for.
-  const child = { ...log, info: (...a: unknown[]) => { loads.emit('loaded', a); }, error: (...a: unknown[]) => { loads.emit('refused', a); }, warn: () => undefined } as unknown as typeof log;
+  const child = {
+    ...log,
+    info: (...a: unknown[]) => {
+      loads.emit('loaded', a);
+    },
+    error: (...a: unknown[]) => {
+      loads.emit('refused', a);
+    },
+    warn: () => undefined,
+  } as unknown as typeof log;
   const catalog = new PlaybookCatalog(dir, { registry: createRegistry(), available: new Set(['limits']) }, child);
   t.teardown(() => catalog.close());
   /**
@@ -69,10 +78,18 @@ t.test('a ConfigMap update (the ..data symlink swap) is reloaded by the watcher'
   const { volume, catalog, until } = await mounted(t);
   await volume.write({ 'a.yaml': playbook('a', 'one') });
   t.same(await catalog.reload(), [], 'the mounted folder loads');
-  t.same(catalog.list().map((p) => p.name), ['a'], 'each playbook once, not again from ..data or the timestamped folder');
+  t.same(
+    catalog.list().map((p) => p.name),
+    ['a'],
+    'each playbook once, not again from ..data or the timestamped folder',
+  );
   catalog.watch();
 
-  const names = () => catalog.list().map((p) => p.name).join(',');
+  const names = () =>
+    catalog
+      .list()
+      .map((p) => p.name)
+      .join(',');
   await volume.write({ 'a.yaml': playbook('a', 'two'), 'b.yaml': playbook('b', 'three') });
   await until('loaded', () => names() === 'a,b');
   t.pass('the new key arrived');
@@ -90,9 +107,16 @@ t.test('a bad playbook in an update keeps the last good set in force, shown in /
   await catalog.reload();
   catalog.watch();
 
-  await volume.write({ 'a.yaml': playbook('a', 'one'), 'bad.yaml': 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: bad }\nspec: { triggers: [] }\n' });
+  await volume.write({
+    'a.yaml': playbook('a', 'one'),
+    'bad.yaml': 'apiVersion: remediator.io/v1\nkind: Playbook\nmetadata: { name: bad }\nspec: { triggers: [] }\n',
+  });
   await until('refused', () => catalog.lastProblems.length > 0);
-  t.same(catalog.list().map((p) => p.name), ['a'], 'the last good set stays');
+  t.same(
+    catalog.list().map((p) => p.name),
+    ['a'],
+    'the last good set stays',
+  );
   const ready = playbookReadiness(catalog) as { ok: boolean; detail: { lastReloadFailed: boolean; lastReloadProblems: string[] } };
   t.equal(ready.ok, true, 'still ready: a good set is in force');
   t.equal(ready.detail.lastReloadFailed, true);
@@ -100,6 +124,9 @@ t.test('a bad playbook in an update keeps the last good set in force, shown in /
 
   await volume.write({ 'a.yaml': playbook('a', 'one'), 'b.yaml': playbook('b', 'fixed') });
   await until('loaded', () => catalog.list().length === 2);
-  t.same(catalog.list().map((p) => p.name), ['a', 'b']);
+  t.same(
+    catalog.list().map((p) => p.name),
+    ['a', 'b'],
+  );
   t.equal((playbookReadiness(catalog).detail as { lastReloadFailed: boolean }).lastReloadFailed, false, 'a good reload clears it');
 });

@@ -30,7 +30,11 @@ const promtool = await run('promtool', ['--version']).then(
   () => false,
 );
 const files = (await readdir(TESTS_DIR)).filter((f) => f.endsWith('.rules.test.yaml')).sort();
-const catalog = new PlaybookCatalog(PLAYBOOKS_DIR, { registry: createRegistry(), available: new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']) }, silentLogger());
+const catalog = new PlaybookCatalog(
+  PLAYBOOKS_DIR,
+  { registry: createRegistry(), available: new Set(['kube', 'prometheus', 'alertmanager', 'escalation', 'limits']) },
+  silentLogger(),
+);
 const problems = await catalog.reload();
 
 interface PromtoolTest {
@@ -38,7 +42,13 @@ interface PromtoolTest {
 }
 
 t.same(problems, [], 'the shipped playbooks load');
-t.same(files, Object.values(PLAYBOOK_OF).map((p) => `${p}.rules.test.yaml`).sort(), 'each of these playbooks has its rule unit test');
+t.same(
+  files,
+  Object.values(PLAYBOOK_OF)
+    .map((p) => `${p}.rules.test.yaml`)
+    .sort(),
+  'each of these playbooks has its rule unit test',
+);
 
 for (const file of files) {
   t.test(file, { skip: promtool ? false : 'promtool is not installed (Debian: apt-get install prometheus)' }, async (t) => {
@@ -53,7 +63,11 @@ for (const file of files) {
     t.ok(fired.length > 0, 'the test expects at least one alert to fire');
     for (const labels of fired) {
       const want = PLAYBOOK_OF[labels.alertname ?? ''];
-      t.same(catalog.match({ labels, status: 'firing' }).map((pb) => pb.name), [want], `${labels.alertname} for ${labels.namespace}/${labels.deployment} starts ${want}`);
+      t.same(
+        catalog.match({ labels, status: 'firing' }).map((pb) => pb.name),
+        [want],
+        `${labels.alertname} for ${labels.namespace}/${labels.deployment} starts ${want}`,
+      );
       const pb = catalog.get(want ?? '');
       if (!pb) continue;
       const read = collectRefs(pb.doc.spec)

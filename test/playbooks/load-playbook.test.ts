@@ -42,24 +42,43 @@ t.test('a valid playbook loads with its defaults', async (t) => {
 
 t.test('every kind of mistake is reported at its line and column', async (t) => {
   t.match(problemsOf(good.replace('action: log', 'action: logg')), [/^12:15: unknown action "logg"/]);
-  t.match(problemsOf(good.replace('expectStatus: [200]', 'expectStatus: [2000]')), [/^18:24: http\.request: .*expectStatus\[0\]: must be <= 599/]);
-  t.match(problemsOf(good.replace('with: { message', 'with: { mesage')), [/^13:13: log: .*missing required property "message"/, /^13:23: log: .*unknown property "mesage"/]);
-  t.match(problemsOf(good.replace("'alertname=\"ServiceDown\"'", "'alertname=~\"(\"'")), [/^9:18: bad matcher .*invalid regular expression/]);
-  t.match(problemsOf(good.replace('{{ params.url }}', '{{ params.nope }}')), [/^17:14: template refers to params\.nope, which spec\.params does not declare/]);
-  t.match(problemsOf(good.replace('{{ labels.service }}', '{{ steps.call.status }}')), [/template refers to step "call", which does not come earlier/]);
+  t.match(problemsOf(good.replace('expectStatus: [200]', 'expectStatus: [2000]')), [
+    /^18:24: http\.request: .*expectStatus\[0\]: must be <= 599/,
+  ]);
+  t.match(problemsOf(good.replace('with: { message', 'with: { mesage')), [
+    /^13:13: log: .*missing required property "message"/,
+    /^13:23: log: .*unknown property "mesage"/,
+  ]);
+  t.match(problemsOf(good.replace('\'alertname="ServiceDown"\'', '\'alertname=~"("\'')), [
+    /^9:18: bad matcher .*invalid regular expression/,
+  ]);
+  t.match(problemsOf(good.replace('{{ params.url }}', '{{ params.nope }}')), [
+    /^17:14: template refers to params\.nope, which spec\.params does not declare/,
+  ]);
+  t.match(problemsOf(good.replace('{{ labels.service }}', '{{ steps.call.status }}')), [
+    /template refers to step "call", which does not come earlier/,
+  ]);
   t.match(problemsOf(good.replace('{{ labels.service }}', '{{#labels}}x{{/labels}}')), [/only \{\{ path\.to\.value \}\} tags are allowed/]);
   t.match(problemsOf(good.replace('id: call', 'id: hello')), [/step id "hello" is used twice/]);
-  t.match(problemsOf(good.replace('apiVersion: remediator.io/v1', 'apiVersion: remediator.io/v2')), [/^1:13: apiVersion: must be "remediator.io\/v1"/]);
+  t.match(problemsOf(good.replace('apiVersion: remediator.io/v1', 'apiVersion: remediator.io/v2')), [
+    /^1:13: apiVersion: must be "remediator.io\/v1"/,
+  ]);
   t.match(problemsOf(good.replace('  steps:', '  stepz:')), [/unknown property "stepz"/]);
   t.match(problemsOf(`${good}    - id: bad\n      gate: log\n`), [/"log" is an action: use "action:"/]);
   t.match(problemsOf('apiVersion: [\n'), [/^\d+:\d+: /]);
 });
 
 t.test('a step that needs a service that is not configured makes the playbook unservable, not invalid', async (t) => {
-  const needsKube = good.replace('action: log\n      with: { message: "{{ labels.service }}" }', 'action: kube.rolloutRestart\n      with: { namespace: ai-ninja, name: web }');
+  const needsKube = good.replace(
+    'action: log\n      with: { message: "{{ labels.service }}" }',
+    'action: kube.rolloutRestart\n      with: { namespace: ai-ninja, name: web }',
+  );
   const r = loadPlaybook('pb.yaml', needsKube, ctx);
   t.same(r.problems, []);
-  t.match(r.unservable.map((p) => `${p.line}:${p.column}: ${p.message}`), [/^\d+:\d+: "kube\.rolloutRestart" needs kube, which is not configured/]);
+  t.match(
+    r.unservable.map((p) => `${p.line}:${p.column}: ${p.message}`),
+    [/^\d+:\d+: "kube\.rolloutRestart" needs kube, which is not configured/],
+  );
 });
 
 t.test('a reload with a broken file keeps the last good set', async (t) => {
@@ -68,12 +87,19 @@ t.test('a reload with a broken file keeps the last good set', async (t) => {
   await writeFile(join(dir, 'good.yaml'), good);
   const catalog = new PlaybookCatalog(dir, ctx, silentLogger());
   t.same(await catalog.reload(), []);
-  t.same(catalog.list().map((p) => p.name), ['good']);
+  t.same(
+    catalog.list().map((p) => p.name),
+    ['good'],
+  );
   await writeFile(join(dir, 'broken.yaml'), good.replace('name: good', 'name: other').replace('action: log', 'action: nope'));
   const problems = await catalog.reload();
   t.equal(problems.length, 1);
   t.match(problems[0]!.file, /broken\.yaml$/);
-  t.same(catalog.list().map((p) => p.name), ['good'], 'the good set stays in force');
+  t.same(
+    catalog.list().map((p) => p.name),
+    ['good'],
+    'the good set stays in force',
+  );
   t.equal(catalog.generation, 1);
   t.equal(catalog.match({ status: 'firing', labels: { alertname: 'ServiceDown', severity: 'page' } }).length, 1);
 });

@@ -34,7 +34,10 @@ for (const file of files) {
           log: silentLogger(),
           cleanRedis: true,
         });
-        t.ok(r.passed, r.passed ? `passed in ${Math.round(r.durationMs)} ms` : ['expectations not met:', ...failureDetails(r, c.position)].join('\n'));
+        t.ok(
+          r.passed,
+          r.passed ? `passed in ${Math.round(r.durationMs)} ms` : ['expectations not met:', ...failureDetails(r, c.position)].join('\n'),
+        );
       });
     }
   });

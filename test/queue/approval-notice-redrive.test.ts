@@ -15,7 +15,11 @@ import type { RunRecord } from '../../src/store/run-record.ts';
 // wait is in Redis, the notice job is not. The sweeper of a live process adds it, the approvers are told once, and
 // however many sweeps follow, never again.
 
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 const redis = await redisForTest();
 const prefix = `t${randomBytes(3).toString('hex')}`;
@@ -45,22 +49,51 @@ t.teardown(() => direct.disconnect());
 const deadStore = new RunStore(direct, prefix, { retentionMs: 86_400_000 });
 const fence = new RunFence(direct, deadStore.keys);
 
-const noticesOf = (runId: string) => rx.webhook.requests.filter((q) => JSON.stringify(q.body).includes(runId) && /Waiting for approval/.test(JSON.stringify(q.body)));
+const noticesOf = (runId: string) =>
+  rx.webhook.requests.filter((q) => JSON.stringify(q.body).includes(runId) && /Waiting for approval/.test(JSON.stringify(q.body)));
 
 /** Exactly what a worker leaves when SIGKILLed after the wait is recorded and saved, before the notice job is added. */
 async function crashWhileWaiting(t: Test, options: { thenEnded?: boolean } = {}): Promise<string> {
   const at = Date.now() - 60_000;
   const runId = newRunId(at);
-  const record: RunRecord = { id: runId, playbook: 'needs-approval', createdAt: new Date(at).toISOString(), trigger: 'manual', alert: { status: 'firing', labels: { alertname: 'manual:needs-approval' }, annotations: { summary: 'crash test' }, startsAt: new Date(at).toISOString(), fingerprint: 'manual' }, params: {}, dryRun: false, operator: 'alice', reason: 'crash test' };
+  const record: RunRecord = {
+    id: runId,
+    playbook: 'needs-approval',
+    createdAt: new Date(at).toISOString(),
+    trigger: 'manual',
+    alert: {
+      status: 'firing',
+      labels: { alertname: 'manual:needs-approval' },
+      annotations: { summary: 'crash test' },
+      startsAt: new Date(at).toISOString(),
+      fingerprint: 'manual',
+    },
+    params: {},
+    dryRun: false,
+    operator: 'alice',
+    reason: 'crash test',
+  };
   await deadStore.createRun(record);
   const owner = `dead-worker-${randomBytes(4).toString('hex')}`;
   t.equal(await fence.claim(runId, owner, Date.now() + 600_000), 'claimed', 'the doomed worker claims the run');
   const expiresAt = new Date(Date.now() + 600_000).toISOString();
-  await deadStore.recordDecision({ at: new Date(at + 10).toISOString(), reason: 'awaiting_approval', runId, playbook: 'needs-approval', message: 'step "risky" waits for approval' });
+  await deadStore.recordDecision({
+    at: new Date(at + 10).toISOString(),
+    reason: 'awaiting_approval',
+    runId,
+    playbook: 'needs-approval',
+    message: 'step "risky" waits for approval',
+  });
   const waiting: RunState = {
     ...initialRunState(),
     status: 'awaiting_approval',
-    approval: { stepId: 'risky', planHash: 'a'.repeat(64), plan: { step: 'risky', uses: 'log', params: { message: 'risky' }, dryRun: false }, requestedAt: new Date(at + 10).toISOString(), expiresAt },
+    approval: {
+      stepId: 'risky',
+      planHash: 'a'.repeat(64),
+      plan: { step: 'risky', uses: 'log', params: { message: 'risky' }, dryRun: false },
+      requestedAt: new Date(at + 10).toISOString(),
+      expiresAt,
+    },
   };
   // thenEnded: the run ended (its window closed, say) before anything swept: the same record, a final state.
   const state: RunState = options.thenEnded ? { ...waiting, status: 'escalated' } : waiting;
@@ -68,13 +101,16 @@ async function crashWhileWaiting(t: Test, options: { thenEnded?: boolean } = {})
   return runId;
 }
 
-t.test('killed before the approvers\' notice was queued: the sweeper queues it, and they are told once', async (t) => {
+t.test("killed before the approvers' notice was queued: the sweeper queues it, and they are told once", async (t) => {
   const runId = await crashWhileWaiting(t);
   t.not(await direct.zscore(deadStore.keys.approvalsUnannounced(), runId), null, 'the wait is recorded as unannounced with its decision');
 
   const told = await svc.waitForRun(runId, (r) => r.decisions.some((d: any) => d.reason === 'approval_requested'), 10_000);
   t.equal(told.status, 'awaiting_approval', 'the run still waits');
-  t.match(told.decisions.find((d: any) => d.reason === 'approval_requested').message, /^approvers told on hook: step "risky" waits for approval until/);
+  t.match(
+    told.decisions.find((d: any) => d.reason === 'approval_requested').message,
+    /^approvers told on hook: step "risky" waits for approval until/,
+  );
   await rx.webhook.waitFor(() => noticesOf(runId).length >= 1);
   t.equal(await direct.zscore(deadStore.keys.approvalsUnannounced(), runId), null, 'nothing left unannounced');
 
@@ -94,6 +130,9 @@ t.test('a run that ended before the sweeper came is not announced, and its entry
   while ((await direct.zscore(deadStore.keys.approvalsUnannounced(), runId)) !== null && Date.now() < deadline) await sleep(50);
   t.equal(await direct.zscore(deadStore.keys.approvalsUnannounced(), runId), null, 'the entry went');
   const after = (await svc.api('GET', `/v1/runs/${runId}`)).body;
-  t.notOk(after.decisions.some((d: any) => d.reason === 'approval_requested'), 'nobody was told of a run that ended');
+  t.notOk(
+    after.decisions.some((d: any) => d.reason === 'approval_requested'),
+    'nobody was told of a run that ended',
+  );
   t.equal(noticesOf(runId).length, 0);
 });

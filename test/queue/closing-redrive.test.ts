@@ -29,7 +29,14 @@ spec:
 `,
 };
 
-const { redis, keys, rx, start, alert: post, pagesFor: pagesNaming } = await pagedReplicas({ playbooks, runs: { sweepInterval: '200ms', closingGrace: '500ms' } });
+const {
+  redis,
+  keys,
+  rx,
+  start,
+  alert: post,
+  pagesFor: pagesNaming,
+} = await pagedReplicas({ playbooks, runs: { sweepInterval: '200ms', closingGrace: '500ms' } });
 const direct = new Redis(redis.url, { maxRetriesPerRequest: 1 });
 t.teardown(() => direct.disconnect());
 const fence = new RunFence(direct, keys);
@@ -46,35 +53,38 @@ async function crashAfterFinalSave(runId: string): Promise<void> {
   t.equal(await fence.save(runId, owner, ended, Date.now()), 'saved', 'and saves its final escalated state, then dies');
 }
 
-t.test('killed between the final save and the page, with only a receiver alive: the page is enqueued, then sent once a worker is back', async (t) => {
-  const receiver = await start('receiver');
-  const runId = await alert(receiver, 'phone-gateway');
-  await crashAfterFinalSave(runId);
-  t.equal(await direct.zscore(keys.runClosings(), runId) !== null, true, 'the final save left the run\'s closing open');
+t.test(
+  'killed between the final save and the page, with only a receiver alive: the page is enqueued, then sent once a worker is back',
+  async (t) => {
+    const receiver = await start('receiver');
+    const runId = await alert(receiver, 'phone-gateway');
+    await crashAfterFinalSave(runId);
+    t.equal((await direct.zscore(keys.runClosings(), runId)) !== null, true, "the final save left the run's closing open");
 
-  // No worker anywhere: the receiver's own sweeper completes the closing.
-  const closed = await receiver.waitForRun(runId, (r) => r.escalationEnqueuedAt !== undefined && r.finalDecisionAt !== undefined, 10_000);
-  t.equal(closed.status, 'escalated');
-  t.same(
-    closed.decisions.map((d: any) => d.reason),
-    ['started', 'escalated'],
-    'the decisions a normal close records: the escalation, with its reason',
-  );
-  t.match(closed.decisions[1].message, /restart did not bring the service back/, 'the escalation carries the run\'s reason');
-  t.equal(await direct.zscore(keys.runClosings(), runId), null, 'the closing is closed');
-  await sleep(300);
-  t.equal(pagesFor(runId).length, 0, 'a receiver enqueues pages but does not deliver them');
+    // No worker anywhere: the receiver's own sweeper completes the closing.
+    const closed = await receiver.waitForRun(runId, (r) => r.escalationEnqueuedAt !== undefined && r.finalDecisionAt !== undefined, 10_000);
+    t.equal(closed.status, 'escalated');
+    t.same(
+      closed.decisions.map((d: any) => d.reason),
+      ['started', 'escalated'],
+      'the decisions a normal close records: the escalation, with its reason',
+    );
+    t.match(closed.decisions[1].message, /restart did not bring the service back/, "the escalation carries the run's reason");
+    t.equal(await direct.zscore(keys.runClosings(), runId), null, 'the closing is closed');
+    await sleep(300);
+    t.equal(pagesFor(runId).length, 0, 'a receiver enqueues pages but does not deliver them');
 
-  // A worker process comes up: its escalation worker delivers what waited in Redis.
-  await start('worker');
-  const deadline = Date.now() + 10_000;
-  while (pagesFor(runId).length === 0 && Date.now() < deadline) await sleep(50);
-  await sleep(1500); // several more sweeps: none may page again
-  t.equal(pagesFor(runId).length, 1, 'exactly one PagerDuty trigger for the run');
-  const after = (await receiver.api('GET', `/v1/runs/${runId}`)).body;
-  t.equal(after.decisions.filter((d: any) => d.reason === 'escalated').length, 1, 'and no decision was recorded twice');
-  t.same(rx.pagerduty.problems(), [], 'every page met the provider contract');
-});
+    // A worker process comes up: its escalation worker delivers what waited in Redis.
+    await start('worker');
+    const deadline = Date.now() + 10_000;
+    while (pagesFor(runId).length === 0 && Date.now() < deadline) await sleep(50);
+    await sleep(1500); // several more sweeps: none may page again
+    t.equal(pagesFor(runId).length, 1, 'exactly one PagerDuty trigger for the run');
+    const after = (await receiver.api('GET', `/v1/runs/${runId}`)).body;
+    t.equal(after.decisions.filter((d: any) => d.reason === 'escalated').length, 1, 'and no decision was recorded twice');
+    t.same(rx.pagerduty.problems(), [], 'every page met the provider contract');
+  },
+);
 
 t.test('a run with its page enqueued is not paged again by the sweeper', async (t) => {
   const svc = await start('all');
@@ -99,8 +109,26 @@ t.test('a run recorded but never queued is found behind hundreds of finished run
   for (let i = 0; i < 250; i++) {
     const id = newRunId(old - 1000 + i);
     ids.push(id);
-    const record: RunRecord = { id, playbook: 'hand-over', createdAt: new Date(old - 1000 + i).toISOString(), trigger: 'manual', alert: { status: 'firing', labels: { alertname: 'HandOver' }, annotations: {}, startsAt: new Date(old).toISOString(), fingerprint: 'f' }, params: {}, dryRun: false, operator: 'alice', reason: 'history' };
-    m.hset(keys.run(id), 'record', JSON.stringify(record), 'status', 'queued', 'updatedAt', record.createdAt).zadd(keys.runs(), old - 1000 + i, id).zadd(keys.runsQueued(), old - 1000 + i, id);
+    const record: RunRecord = {
+      id,
+      playbook: 'hand-over',
+      createdAt: new Date(old - 1000 + i).toISOString(),
+      trigger: 'manual',
+      alert: {
+        status: 'firing',
+        labels: { alertname: 'HandOver' },
+        annotations: {},
+        startsAt: new Date(old).toISOString(),
+        fingerprint: 'f',
+      },
+      params: {},
+      dryRun: false,
+      operator: 'alice',
+      reason: 'history',
+    };
+    m.hset(keys.run(id), 'record', JSON.stringify(record), 'status', 'queued', 'updatedAt', record.createdAt)
+      .zadd(keys.runs(), old - 1000 + i, id)
+      .zadd(keys.runsQueued(), old - 1000 + i, id);
   }
   await m.exec();
   for (const id of ids) {
@@ -110,7 +138,23 @@ t.test('a run recorded but never queued is found behind hundreds of finished run
   }
   // The one that matters: Redis failed between recording it and queueing its job, and nobody retried.
   const lost = newRunId(old);
-  const record: RunRecord = { id: lost, playbook: 'hand-over', createdAt: new Date(old).toISOString(), trigger: 'manual', alert: { status: 'firing', labels: { alertname: 'HandOver', deployment: 'profile-analytics' }, annotations: {}, startsAt: new Date(old).toISOString(), fingerprint: 'g' }, params: {}, dryRun: false, operator: 'alice', reason: 'lost job' };
+  const record: RunRecord = {
+    id: lost,
+    playbook: 'hand-over',
+    createdAt: new Date(old).toISOString(),
+    trigger: 'manual',
+    alert: {
+      status: 'firing',
+      labels: { alertname: 'HandOver', deployment: 'profile-analytics' },
+      annotations: {},
+      startsAt: new Date(old).toISOString(),
+      fingerprint: 'g',
+    },
+    params: {},
+    dryRun: false,
+    operator: 'alice',
+    reason: 'lost job',
+  };
   await svc.service.store.createRun(record);
   const run = await svc.waitForRun(lost, (r) => r.status === 'escalated', 10_000);
   t.equal(run.status, 'escalated', 'the sweeper queued it and a worker ran it to its end');

@@ -38,7 +38,12 @@ const HANG_GUARD_MS = 10 * 60_000;
 t.setTimeout(HANG_GUARD_MS + 60_000);
 
 const redis = await redisForTest({ appendonly: true });
-const guards = { lock: { ttl: '1s', retryAfter: '100ms' }, budget: { runs: BUDGET, window: '1h' }, ineffective: { window: 0 }, storm: { targets: 100 } };
+const guards = {
+  lock: { ttl: '1s', retryAfter: '100ms' },
+  budget: { runs: BUDGET, window: '1h' },
+  ineffective: { window: 0 },
+  storm: { targets: 100 },
+};
 const svc = await startGuardedService({ playbooks: { 'flip.yaml': envFlipPlaybook(300) }, role: 'receiver', guards, redis });
 
 const dir = await mkdtemp(join(tmpdir(), 'remediator-kill-workers-'));
@@ -77,7 +82,10 @@ async function waitUntilNone<T>(what: string, pending: () => Promise<T[]>, until
   for (;;) {
     const left = await pending();
     if (left.length === 0) return;
-    if (Date.now() > until) throw new Error(`hang guard (${HANG_GUARD_MS / 60_000} min) passed still waiting for ${what}: ${JSON.stringify(left.slice(0, 5))}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`);
+    if (Date.now() > until)
+      throw new Error(
+        `hang guard (${HANG_GUARD_MS / 60_000} min) passed still waiting for ${what}: ${JSON.stringify(left.slice(0, 5))}${left.length > 5 ? ` and ${left.length - 5} more` : ''}`,
+      );
     await sleep(200);
   }
 }
@@ -145,16 +153,20 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   // only the hang guard, whose failure names the runs still open and where they are.
   const ends = new Map<string, any>();
   const hangAt = started + HANG_GUARD_MS;
-  await waitUntilNone('every run to reach a final status', async () => {
-    const open: Array<{ id: string; status?: string; step?: string }> = [];
-    for (const id of runIds) {
-      if (ends.has(id)) continue;
-      const res = await svc.api('GET', `/v1/runs/${id}`).catch(() => undefined);
-      if (res?.status === 200 && FINAL.has(res.body.status)) ends.set(id, res.body);
-      else open.push({ id, status: res?.body?.status, step: res?.body?.state?.steps?.at(-1)?.id });
-    }
-    return open;
-  }, hangAt);
+  await waitUntilNone(
+    'every run to reach a final status',
+    async () => {
+      const open: Array<{ id: string; status?: string; step?: string }> = [];
+      for (const id of runIds) {
+        if (ends.has(id)) continue;
+        const res = await svc.api('GET', `/v1/runs/${id}`).catch(() => undefined);
+        if (res?.status === 200 && FINAL.has(res.body.status)) ends.set(id, res.body);
+        else open.push({ id, status: res?.body?.status, step: res?.body?.state?.steps?.at(-1)?.id });
+      }
+      return open;
+    },
+    hangAt,
+  );
   stop = true;
   await killer;
   t.ok(redisRestarted, 'Redis was restarted mid-way');
@@ -163,18 +175,45 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   // What the old 90 s bound stood for: no run got stuck. A stuck run does end, but only when the run deadline
   // (runs.maxDuration) stops it; none may have ended that way, however long the machine took.
   const timedOut = [...ends.values()].filter((r) => /did not end within its maximum duration/.test(r.state?.outcome ?? ''));
-  const failedJobs = (await svc.service.queue.queue.getFailed(0, 2)).map((j) => ({ id: j.id, reason: j.failedReason, attempts: j.attemptsMade }));
-  t.same(timedOut.map((r) => r.id), [], 'no run was stuck until its maximum duration ended it', { first: timedOut.slice(0, 3).map((r) => ({ id: r.id, outcome: r.state?.outcome, steps: r.state?.steps?.map((x: any) => `${x.id}:${x.status}`) })), failedJobs, counts: await svc.service.queue.counts() });
+  const failedJobs = (await svc.service.queue.queue.getFailed(0, 2)).map((j) => ({
+    id: j.id,
+    reason: j.failedReason,
+    attempts: j.attemptsMade,
+  }));
+  t.same(
+    timedOut.map((r) => r.id),
+    [],
+    'no run was stuck until its maximum duration ended it',
+    {
+      first: timedOut
+        .slice(0, 3)
+        .map((r) => ({ id: r.id, outcome: r.state?.outcome, steps: r.state?.steps?.map((x: any) => `${x.id}:${x.status}`) })),
+      failedJobs,
+      counts: await svc.service.queue.counts(),
+    },
+  );
   // No job is left behind in the queue: a job a killed worker held is not stuck in active (nor waiting to run again).
-  await waitUntilNone('the run queue to drain', async () => Object.entries(await svc.service.queue.counts()).filter(([state, n]) => state !== 'failed' && n > 0), hangAt);
-  t.same(Object.entries(await svc.service.queue.counts()).filter(([state, n]) => state !== 'failed' && n > 0), [], 'no run job is left active, waiting or delayed');
+  await waitUntilNone(
+    'the run queue to drain',
+    async () => Object.entries(await svc.service.queue.counts()).filter(([state, n]) => state !== 'failed' && n > 0),
+    hangAt,
+  );
+  t.same(
+    Object.entries(await svc.service.queue.counts()).filter(([state, n]) => state !== 'failed' && n > 0),
+    [],
+    'no run job is left active, waiting or delayed',
+  );
 
   // No completed mutation repeated: each (run, step) in at most one accepted write.
   for (const target of TARGETS) {
     const marks = remediationMarks(svc, target);
     const seen = new Map<string, number>();
     for (const m of marks) seen.set(`${m.run}-${m.phase}`, (seen.get(`${m.run}-${m.phase}`) ?? 0) + 1);
-    t.same([...seen].filter(([, n]) => n > 1), [], `${target}: no step's write was accepted twice`);
+    t.same(
+      [...seen].filter(([, n]) => n > 1),
+      [],
+      `${target}: no step's write was accepted twice`,
+    );
 
     // No overlap: each run's writes are one block, begin first.
     const blocks: Array<{ run: string; phases: string[] }> = [];
@@ -182,25 +221,52 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
       if (blocks.at(-1)?.run === m.run) blocks.at(-1)!.phases.push(m.phase);
       else blocks.push({ run: m.run, phases: [m.phase] });
     }
-    t.equal(new Set(blocks.map((b) => b.run)).size, blocks.length, `${target}: no run wrote again after another run did (${blocks.map((b) => b.run.slice(-6)).join(' ')})`);
-    t.ok(blocks.every((b) => b.phases[0] === 'begin' && b.phases.length <= 2), `${target}: each run wrote begin, then at most end`);
+    t.equal(
+      new Set(blocks.map((b) => b.run)).size,
+      blocks.length,
+      `${target}: no run wrote again after another run did (${blocks.map((b) => b.run.slice(-6)).join(' ')})`,
+    );
+    t.ok(
+      blocks.every((b) => b.phases[0] === 'begin' && b.phases.length <= 2),
+      `${target}: each run wrote begin, then at most end`,
+    );
 
     // Budgets: at most BUDGET runs ever acted on the target, across kills and the Redis restart.
     t.ok(blocks.length <= BUDGET, `${target}: ${blocks.length} runs acted, within the budget of ${BUDGET}`);
-    const mine = runIds.filter((id) => targetOf.get(id) === target).map((id) => ends.get(id)).filter(Boolean);
+    const mine = runIds
+      .filter((id) => targetOf.get(id) === target)
+      .map((id) => ends.get(id))
+      .filter(Boolean);
     const acted = new Set(blocks.map((b) => b.run));
     const refused = mine.filter((r) => r.decisions.some((d: any) => d.reason === 'budget_exhausted'));
-    t.ok(refused.every((r) => !acted.has(r.id)), `${target}: no run refused for the budget wrote`);
+    t.ok(
+      refused.every((r) => !acted.has(r.id)),
+      `${target}: no run refused for the budget wrote`,
+    );
     const statuses: Record<string, number> = {};
     for (const r of mine) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-    t.ok(mine.filter((r) => r.status === 'completed').length >= 1, `${target}: runs still got through`, { statuses, notCompleted: mine.filter((r) => r.status !== 'completed').slice(0, 3).map((r) => r.state?.outcome) });
+    t.ok(mine.filter((r) => r.status === 'completed').length >= 1, `${target}: runs still got through`, {
+      statuses,
+      notCompleted: mine
+        .filter((r) => r.status !== 'completed')
+        .slice(0, 3)
+        .map((r) => r.state?.outcome),
+    });
   }
 
   for (const run of ends.values()) {
     if (run.status === 'completed') {
-      t.same(run.state.steps.map((s: any) => s.id), ['begin', 'hold', 'end'], `${run.id}: each step recorded once`);
+      t.same(
+        run.state.steps.map((s: any) => s.id),
+        ['begin', 'hold', 'end'],
+        `${run.id}: each step recorded once`,
+      );
       const marks = remediationMarks(svc, targetOf.get(run.id)!).filter((m) => m.run === run.id);
-      t.same(marks.map((m) => m.phase), ['begin', 'end'], `${run.id}: completed, and both of its writes reached the server once`);
+      t.same(
+        marks.map((m) => m.phase),
+        ['begin', 'end'],
+        `${run.id}: completed, and both of its writes reached the server once`,
+      );
     }
     t.ok(run.decisions.filter((d: any) => d.reason === 'succeeded').length <= 1, `${run.id}: finished at most once`);
   }

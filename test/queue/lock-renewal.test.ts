@@ -30,7 +30,10 @@ spec:
 
 // Lock TTL 300 ms against 1.5 s between the two writes of each run.
 const guards = { lock: { ttl: '300ms', retryAfter: '50ms' }, ineffective: { window: 0 }, budget: { runs: 10 } };
-const svc = await startGuardedService({ playbooks: { 'flip.yaml': envFlipPlaybook(1500), 'slow.yaml': slowStep.replace('name: env-flip', 'name: slow-step') }, guards });
+const svc = await startGuardedService({
+  playbooks: { 'flip.yaml': envFlipPlaybook(1500), 'slow.yaml': slowStep.replace('name: env-flip', 'name: slow-step') },
+  guards,
+});
 
 async function twoRuns(t: Test, deployment: string, alertname: string, day: string) {
   const [first] = await svc.fire([deployment], `${day}T08:00:00.000Z`, 'ai-ninja', alertname);
@@ -47,17 +50,33 @@ async function twoRuns(t: Test, deployment: string, alertname: string, day: stri
     ['A-begin', 'A-end', 'B-begin', 'B-end'],
     'the second run wrote only after the first was done',
   );
-  t.ok(endB.decisions.some((d: any) => d.reason === 'locked'), 'the second run was told to wait for the lock');
+  t.ok(
+    endB.decisions.some((d: any) => d.reason === 'locked'),
+    'the second run was told to wait for the lock',
+  );
 }
 
-t.test('a wait in the delayed set longer than the lock TTL keeps the lock', (t) => twoRuns(t, 'phone-gateway', 'ServiceDown', '2026-05-01'));
-t.test('a step running in a worker longer than the lock TTL keeps the lock', (t) => twoRuns(t, 'realtime-processor', 'SlowStep', '2026-05-02'));
+t.test('a wait in the delayed set longer than the lock TTL keeps the lock', (t) =>
+  twoRuns(t, 'phone-gateway', 'ServiceDown', '2026-05-01'),
+);
+t.test('a step running in a worker longer than the lock TTL keeps the lock', (t) =>
+  twoRuns(t, 'realtime-processor', 'SlowStep', '2026-05-02'),
+);
 
-t.test('renewal keeps only a live holder\'s lock: it never resurrects an expired lock or extends another run\'s', async (t) => {
+t.test("renewal keeps only a live holder's lock: it never resurrects an expired lock or extends another run's", async (t) => {
   const redis = new Redis(svc.redis!.url, { maxRetriesPerRequest: 1 });
   t.teardown(() => redis.disconnect());
   const lock = new TargetLock(redis, new Keys(`renew${Date.now()}`));
-  const claim = (runId: string) => lock.claim({ runId, playbook: 'p', target: 'ns/Deployment/x', now: Date.now(), ttlMs: 200, limits: { runs: 10, windowMs: 3_600_000, cooldownMs: 0 }, countBudget: true });
+  const claim = (runId: string) =>
+    lock.claim({
+      runId,
+      playbook: 'p',
+      target: 'ns/Deployment/x',
+      now: Date.now(),
+      ttlMs: 200,
+      limits: { runs: 10, windowMs: 3_600_000, cooldownMs: 0 },
+      countBudget: true,
+    });
   t.equal((await claim('a')).kind, 'acquired');
   t.equal(await lock.renew('a', 800), 1, 'the holder renews (a sleep of 600 ms plus the TTL)');
   await sleep(500);

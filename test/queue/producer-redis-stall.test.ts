@@ -27,5 +27,9 @@ t.test('a run queue built while Redis stalls queues runs once Redis answers', as
   await queue.enqueueMany(['run-a', 'run-b']);
   // The timed-out enqueue was still sent, so Redis may run it once it goes on; a job id per run makes that harmless.
   const queued = new Set((await queue.queue.getJobs(['waiting'])).map((j) => j.id));
-  t.same(['run-after-stall', 'run-a', 'run-b'].filter((id) => !queued.has(id)), [], 'the runs are queued');
+  t.same(
+    ['run-after-stall', 'run-a', 'run-b'].filter((id) => !queued.has(id)),
+    [],
+    'the runs are queued',
+  );
 });

@@ -40,7 +40,14 @@ spec:
 `,
 };
 
-const { redis, keys, rx, start, alert: post, pagesFor } = await pagedReplicas({ playbooks, runs: { maxDuration: '1s', sweepInterval: '200ms' } });
+const {
+  redis,
+  keys,
+  rx,
+  start,
+  alert: post,
+  pagesFor,
+} = await pagedReplicas({ playbooks, runs: { maxDuration: '1s', sweepInterval: '200ms' } });
 const prefix = keys.prefix;
 const a: TestService = await start('all');
 // A second replica: its worker and sweeper race the first one's for every run.
@@ -58,7 +65,11 @@ t.test('a gate that never settles: the run ends escalated at spec.maxDuration, w
   const gate = run.state.steps.find((s: any) => s.id === 'health');
   t.equal(gate.status, 'failed');
   t.equal(gate.error.code, 'REM_ERR_RUN_DEADLINE');
-  t.same(run.state.rungs.map((r: any) => r.outcome), ['failed'], 'the open rung is closed as failed');
+  t.same(
+    run.state.rungs.map((r: any) => r.outcome),
+    ['failed'],
+    'the open rung is closed as failed',
+  );
   await rx.pagerduty.waitFor(() => pagesFor([runId]).length >= 1, 5000);
   await new Promise((r) => setTimeout(r, 500));
   t.equal(pagesFor([runId]).length, 1, 'paged once');
@@ -80,7 +91,10 @@ t.test('runs whose jobs were lost: the sweepers of two replicas close each one o
     t.equal(timedOut.length, 1, `${id}: one timed_out decision`);
     t.match(timedOut[0].message, /maximum duration of 1s \(it was on step "settle".*no worker was running it/);
     t.equal(run.state.steps.at(-1).error.code, 'REM_ERR_RUN_DEADLINE');
-    t.notOk(run.state.steps.some((s: any) => s.id === 'never'), 'no further step ran');
+    t.notOk(
+      run.state.steps.some((s: any) => s.id === 'never'),
+      'no further step ran',
+    );
   }
   await rx.pagerduty.waitFor(() => pagesFor(ids).length >= ids.length, 5000);
   await new Promise((r) => setTimeout(r, 600));

@@ -65,11 +65,19 @@ t.test('SIGKILL while a step is in flight: the run finishes once, no completed s
   await exited;
   startWorker();
   // The final state is saved first, the closing decision right after it: wait for both.
-  const run = await receiver.waitForRun(runId, (r) => r.status === 'completed' && r.decisions.some((d: any) => d.reason === 'succeeded'), 30_000);
+  const run = await receiver.waitForRun(
+    runId,
+    (r) => r.status === 'completed' && r.decisions.some((d: any) => d.reason === 'succeeded'),
+    30_000,
+  );
   t.equal(hits.get('/step1'), 1, 'step1 completed before the crash and never ran again');
   t.ok((hits.get('/step3') ?? 0) >= 1 && (hits.get('/step3') ?? 0) <= 2, `the step in flight ran at most twice (${hits.get('/step3')})`);
   t.equal(hits.get('/step4'), 1, 'step4 ran once');
-  t.same(run.state.steps.map((s: any) => s.id), ['step1', 'step2', 'step3', 'step4'], 'each step recorded once');
+  t.same(
+    run.state.steps.map((s: any) => s.id),
+    ['step1', 'step2', 'step3', 'step4'],
+    'each step recorded once',
+  );
   const finals = run.decisions.filter((d: any) => d.reason === 'succeeded');
   t.equal(finals.length, 1, 'the run finished once');
 });
@@ -80,4 +88,3 @@ t.test('SIGTERM lets the step in flight finish, then the worker exits', async (t
   w.kill('SIGTERM');
   t.equal(await exited, 0);
 });
-

@@ -16,7 +16,10 @@ async function problems(text: string): Promise<string[]> {
     await parseReplayStream(file, text, { readPayload });
   } catch (err) {
     if (!isRemediatorError(err) || err.code !== 'REM_ERR_REPLAY_INVALID') throw err;
-    return err.message.split('\n').slice(1).map((l) => l.trim().replace(`${file}:`, ''));
+    return err.message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().replace(`${file}:`, ''));
   }
   throw new Error('the stream was accepted');
 }
@@ -27,7 +30,10 @@ t.test('every shipped stream loads: payload files resolve, patches apply, the re
   for (const name of names) {
     const stream = await loadReplayStream(join(replays, name));
     t.ok(stream.entries.length > 0, `${name}: ${stream.entries.length} entries`);
-    t.ok(stream.entries.every((e, i) => i === 0 || e.atMs >= stream.entries[i - 1]!.atMs), `${name}: offsets in order`);
+    t.ok(
+      stream.entries.every((e, i) => i === 0 || e.atMs >= stream.entries[i - 1]!.atMs),
+      `${name}: offsets in order`,
+    );
   }
 });
 
@@ -36,7 +42,11 @@ t.test('a patch makes a new episode of the same series from the captured webhook
   const eps = stream.entries.map((e) => episodeId(e.payload.alerts[0]!.fingerprint, e.payload.alerts[0]!.startsAt));
   t.equal(new Set(eps).size, 2, 'two outages, two episodes');
   t.equal(new Set(stream.entries.map((e) => e.payload.alerts[0]!.fingerprint)).size, 1, 'one series');
-  t.same(stream.entries.map((e) => e.atMs), [0, 180_000, 2_400_000, 2_410_000, 2_700_000], 'offsets read as durations');
+  t.same(
+    stream.entries.map((e) => e.atMs),
+    [0, 180_000, 2_400_000, 2_410_000, 2_700_000],
+    'offsets read as durations',
+  );
   t.match(stream.entries[2]!.where, /new-episode-after-resolve\.yaml:\d+$/);
 });
 
@@ -64,13 +74,23 @@ t.test('problems are reported all at once with file:line:column', async (t) => {
   t.match(found[0], /^5:\d+: at 30s is earlier than the entry before it/, 'decreasing offsets');
   t.match(found[1], /^8:\d+: cannot use payload file .*no-such-file\.json/, 'a missing payload file');
   t.match(found[2], /^11:\d+: patch does not apply/, 'a patch that does not apply');
-  t.match(found[3], /^13:\d+: not a valid Alertmanager v4 payload \(after the patch\): version: must be "4"/, 'a payload made invalid by its patch');
+  t.match(
+    found[3],
+    /^13:\d+: not a valid Alertmanager v4 payload \(after the patch\): version: must be "4"/,
+    'a payload made invalid by its patch',
+  );
 });
 
 t.test('schema errors point at the key', async (t) => {
   const found = await problems(['entries:', '  - at: soon', '    payload: ../alertmanager/firing.json', '    notes: typo'].join('\n'));
-  t.ok(found.some((p) => /^4:\d+: .*unknown property "notes"/.test(p)), found.join('\n'));
-  t.ok(found.some((p) => /^2:\d+: entries\[0\]\.at/.test(p)), found.join('\n'));
+  t.ok(
+    found.some((p) => /^4:\d+: .*unknown property "notes"/.test(p)),
+    found.join('\n'),
+  );
+  t.ok(
+    found.some((p) => /^2:\d+: entries\[0\]\.at/.test(p)),
+    found.join('\n'),
+  );
   t.match((await problems('entries: []'))[0], /^1:\d+: entries: must NOT have fewer than 1 items/);
 });
 
@@ -100,12 +120,41 @@ t.test('world: is the world of a playbook test case; its problems are reported w
     '      answers: [700]', //                                               12
   ].join('\n');
   const found = await problems(text);
-  t.ok(found.some((p) => /^4:\d+: at 30s is earlier than the entry before it/.test(p)), `the entries are still checked: ${found.join('\n')}`);
-  t.ok(found.some((p) => /^8:\d+: .*unknown property "querry"/.test(p)), 'a misspelt key');
-  t.ok(found.some((p) => /^11:\d+: world\.http\[0\]\.url: must match pattern/.test(p)), 'an https URL cannot be scripted');
-  t.ok(found.some((p) => /^12:\d+: world\.http\[0\]\.answers\[0\]/.test(p)), 'a status out of range');
-  t.same(found.map((p) => Number(p.split(':')[0])), [...found.map((p) => Number(p.split(':')[0]))].sort((a, b) => a - b), 'in the order of the file');
+  t.ok(
+    found.some((p) => /^4:\d+: at 30s is earlier than the entry before it/.test(p)),
+    `the entries are still checked: ${found.join('\n')}`,
+  );
+  t.ok(
+    found.some((p) => /^8:\d+: .*unknown property "querry"/.test(p)),
+    'a misspelt key',
+  );
+  t.ok(
+    found.some((p) => /^11:\d+: world\.http\[0\]\.url: must match pattern/.test(p)),
+    'an https URL cannot be scripted',
+  );
+  t.ok(
+    found.some((p) => /^12:\d+: world\.http\[0\]\.answers\[0\]/.test(p)),
+    'a status out of range',
+  );
+  t.same(
+    found.map((p) => Number(p.split(':')[0])),
+    [...found.map((p) => Number(p.split(':')[0]))].sort((a, b) => a - b),
+    'in the order of the file',
+  );
 
-  const ok = await parseReplayStream(file, [...text.split('\n').slice(0, 3), 'world:', '  prometheus: [{ query: up, answers: [[1], [0]] }]', '  alertmanager: { resolved: [false, true] }'].join('\n'), { readPayload });
-  t.same(ok.world, { prometheus: [{ query: 'up', answers: [[1], [0]] }], alertmanager: { resolved: [false, true] } }, 'a valid world is taken as written');
+  const ok = await parseReplayStream(
+    file,
+    [
+      ...text.split('\n').slice(0, 3),
+      'world:',
+      '  prometheus: [{ query: up, answers: [[1], [0]] }]',
+      '  alertmanager: { resolved: [false, true] }',
+    ].join('\n'),
+    { readPayload },
+  );
+  t.same(
+    ok.world,
+    { prometheus: [{ query: 'up', answers: [[1], [0]] }], alertmanager: { resolved: [false, true] } },
+    'a valid world is taken as written',
+  );
 });

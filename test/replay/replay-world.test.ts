@@ -45,7 +45,10 @@ t.test('a query the world has no answer for is listed with how often it was made
   t.equal(report.summary.unansweredWorldCalls, rows[0]!.count, 'the summary counts every unanswered call');
   t.ok(report.world!.calls > rows[0]!.count, 'the answered calls (pg_up, redis_up, the health check) are counted too');
   const text = formatReplay(report);
-  t.match(text, new RegExp(`unanswered world calls .*\\n {2}prometheus {2}up\\{job="phone-gateway",namespace="ai-ninja"\\} {2}×${rows[0]!.count}\\n`));
+  t.match(
+    text,
+    new RegExp(`unanswered world calls .*\\n {2}prometheus {2}up\\{job="phone-gateway",namespace="ai-ninja"\\} {2}×${rows[0]!.count}\\n`),
+  );
   t.match(text, new RegExp(`, ${rows[0]!.count} unanswered world call\\(s\\) of ${report.world!.calls}`));
 });
 
@@ -73,19 +76,33 @@ t.test('a URL the world has no answer for is listed as an http call; the check s
   const report = await replayText(stream(DEPENDENCIES_UP), { playbooksDir: playbooks });
   t.same(report.runs[0]!.steps, ['check/health: failed']);
   const rows = report.world!.unanswered;
-  t.same(rows.map((r) => `${r.service} ${r.call}`), ['http GET http://phone-gateway.ai-ninja.svc:80/health']);
+  t.same(
+    rows.map((r) => `${r.service} ${r.call}`),
+    ['http GET http://phone-gateway.ai-ninja.svc:80/health'],
+  );
   t.ok(rows[0]!.count >= 3, `polled until its timeout (${rows[0]!.count} calls)`);
 });
 
 t.test('--prometheus-url wins over world.prometheus; the world still answers the health checks', async (t) => {
   // The world says Postgres is down: on its own, the playbook pages the database's owner and changes nothing.
-  const text = stream(['  prometheus:', '    - { query: pg_up, answers: [[0]] }', '    - { query: redis_up, answers: [[1]] }', '    - { query: up, answers: [[1]] }', HEALTH].join('\n'));
+  const text = stream(
+    [
+      '  prometheus:',
+      '    - { query: pg_up, answers: [[0]] }',
+      '    - { query: redis_up, answers: [[1]] }',
+      '    - { query: up, answers: [[1]] }',
+      HEALTH,
+    ].join('\n'),
+  );
   const scripted = await replayText(text);
   t.equal(scripted.runs[0]!.status, 'escalated', 'with the world alone: Postgres is down, escalated');
   t.equal(scripted.summary.mutations, 0);
 
   // A real Prometheus with no pg_up or redis_up series (no exporter: the playbook goes on) and phone-gateway up.
-  const prom = await startPrometheus({ fast: true, rules: [{ record: 'up', expr: 'vector(1)', labels: { job: 'phone-gateway', namespace: 'ai-ninja' } }] });
+  const prom = await startPrometheus({
+    fast: true,
+    rules: [{ record: 'up', expr: 'vector(1)', labels: { job: 'phone-gateway', namespace: 'ai-ninja' } }],
+  });
   t.teardown(() => prom.stop());
   await prom.waitFor('up{job="phone-gateway",namespace="ai-ninja"} == 1', 20_000);
   const real = await replayText(text, { prometheusUrl: prom.url });

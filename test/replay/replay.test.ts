@@ -27,7 +27,12 @@ t.test('repeats, HA twins and a retried delivery of one outage give one run; hou
   const firing = report.timeline.filter((e) => e.kind === 'delivery' && e.alerts[0]!.startsWith('firing')).length;
   t.equal(s.deduplicated, firing - 1, 'every other firing delivery (the twin sent at the same instant included) is deduplicated');
   const [only] = report.runs;
-  t.ok(decisions(report).filter((d) => d.reason === 'deduplicated').every((d) => d.runId === only!.id), 'each points at the one run');
+  t.ok(
+    decisions(report)
+      .filter((d) => d.reason === 'deduplicated')
+      .every((d) => d.runId === only!.id),
+    'each points at the one run',
+  );
   t.equal(only!.status, 'succeeded', 'the restart was verified by the rollout gate');
   t.same(s.mutationsByTarget, { 'ai-ninja/deployments/phone-gateway': 1 }, 'the deployment was changed once');
   t.equal(s.escalations, 0);
@@ -35,10 +40,21 @@ t.test('repeats, HA twins and a retried delivery of one outage give one run; hou
   t.ok(s.realMs < 20_000, `in ${s.realMs} ms of real time`);
 
   const text = formatReplay(report);
-  t.match(text, /\+0:00:00\.\d{3} {4}ServiceDown ai-ninja\/phone-gateway +restart-then-scale +started +run-\S+ +ServiceDown \(ai-ninja\/phone-gateway\) started restart-then-scale/, 'the start, with offset, alert, playbook, decision, run and reason');
-  t.match(text, /\+4:00:00\.\d{3} {4}ServiceDown ai-ninja\/phone-gateway +restart-then-scale +deduplicated +run-\S+ +repeat of episode/, 'the repeat_interval re-send at +4h');
+  t.match(
+    text,
+    /\+0:00:00\.\d{3} {4}ServiceDown ai-ninja\/phone-gateway +restart-then-scale +started +run-\S+ +ServiceDown \(ai-ninja\/phone-gateway\) started restart-then-scale/,
+    'the start, with offset, alert, playbook, decision, run and reason',
+  );
+  t.match(
+    text,
+    /\+4:00:00\.\d{3} {4}ServiceDown ai-ninja\/phone-gateway +restart-then-scale +deduplicated +run-\S+ +repeat of episode/,
+    'the repeat_interval re-send at +4h',
+  );
   t.match(text, /▶ #2 firing ServiceDown ai-ninja\/phone-gateway — the same notification from replica B/, 'deliveries with their notes');
-  t.match(text, /summary: 6 deliveries, 1 run\(s\) started, 4 deduplicated, 0 unmatched, 1 resolve\(s\), 1 mutation\(s\) .*0 escalation\(s\)/);
+  t.match(
+    text,
+    /summary: 6 deliveries, 1 run\(s\) started, 4 deduplicated, 0 unmatched, 1 resolve\(s\), 1 mutation\(s\) .*0 escalation\(s\)/,
+  );
 });
 
 t.test('a resolve racing firing re-sends never starts a second run', async (t) => {
@@ -47,8 +63,15 @@ t.test('a resolve racing firing re-sends never starts a second run', async (t) =
   t.equal(report.runs.length, 1);
   const runId = report.runs[0]!.id;
   const after = decisions(report).filter((d) => d.offsetMs >= 5 * 60_000);
-  t.same([...new Set(after.map((d) => d.reason))].sort(), ['deduplicated', 'resolved'], 'after the resolve: only resolves and deduplicated firing copies');
-  t.ok(after.every((d) => d.runId === runId), 'all about the one run');
+  t.same(
+    [...new Set(after.map((d) => d.reason))].sort(),
+    ['deduplicated', 'resolved'],
+    'after the resolve: only resolves and deduplicated firing copies',
+  );
+  t.ok(
+    after.every((d) => d.runId === runId),
+    'all about the one run',
+  );
   t.equal(report.summary.mutations, 1);
 });
 
@@ -65,26 +88,50 @@ t.test('flapping: the budget stops the automation, one page, every other run ski
   const skipped = report.runs.filter((r) => r.status === 'skipped');
   t.equal(skipped.length + report.runs.filter((r) => r.status !== 'skipped').length, outages);
   for (const r of skipped) {
-    t.ok(decisions(report).some((d) => d.runId === r.id && (d.reason === 'budget_exhausted' || d.reason === 'ineffective')), `${r.id} skipped with its reason`);
+    t.ok(
+      decisions(report).some((d) => d.runId === r.id && (d.reason === 'budget_exhausted' || d.reason === 'ineffective')),
+      `${r.id} skipped with its reason`,
+    );
   }
-  t.match(formatReplay(report), /budget_exhausted +run-\S+ +restart-then-scale already ran 3 time\(s\) on ai-ninja\/Deployment\/phone-gateway within 60m/);
+  t.match(
+    formatReplay(report),
+    /budget_exhausted +run-\S+ +restart-then-scale already ran 3 time\(s\) on ai-ninja\/Deployment\/phone-gateway within 60m/,
+  );
 });
 
 t.test('two services in one group: a run each, repeats and a partial resolve decided per alert', async (t) => {
   const report = await run('two-services');
   t.same(report.runs.map((r) => r.alert).sort(), ['ServiceDown ai-ninja/phone-gateway', 'ServiceDown ai-ninja/realtime-processor']);
-  t.same(Object.keys(report.summary.mutationsByTarget).sort(), ['ai-ninja/deployments/phone-gateway', 'ai-ninja/deployments/realtime-processor']);
+  t.same(Object.keys(report.summary.mutationsByTarget).sort(), [
+    'ai-ninja/deployments/phone-gateway',
+    'ai-ninja/deployments/realtime-processor',
+  ]);
   const resolved = decisions(report).filter((d) => d.reason === 'resolved');
-  t.same(resolved.map((d) => d.alert), ['ServiceDown ai-ninja/phone-gateway'], 'only phone-gateway resolved');
+  t.same(
+    resolved.map((d) => d.alert),
+    ['ServiceDown ai-ninja/phone-gateway'],
+    'only phone-gateway resolved',
+  );
   const rp = report.runs.find((r) => r.alert.endsWith('realtime-processor'))!;
-  t.equal(decisions(report).filter((d) => d.reason === 'deduplicated' && d.runId === rp.id).length, 2, 'realtime-processor firing in the re-send and in the mixed group is deduplicated');
+  t.equal(
+    decisions(report).filter((d) => d.reason === 'deduplicated' && d.runId === rp.id).length,
+    2,
+    'realtime-processor firing in the re-send and in the mixed group is deduplicated',
+  );
 });
 
 t.test('a new outage after a resolve is a new episode and a new run, starting at the first rung again', async (t) => {
   const report = await run('new-episode-after-resolve');
   t.equal(report.runs.length, 2);
-  t.same(report.runs.map((r) => r.status), ['succeeded', 'succeeded']);
-  t.same(report.runs.map((r) => r.steps[0]), ['restart/restart: succeeded', 'restart/restart: succeeded'], 'outside the ineffectiveness window');
+  t.same(
+    report.runs.map((r) => r.status),
+    ['succeeded', 'succeeded'],
+  );
+  t.same(
+    report.runs.map((r) => r.steps[0]),
+    ['restart/restart: succeeded', 'restart/restart: succeeded'],
+    'outside the ineffectiveness window',
+  );
   t.equal(report.summary.deduplicated, 1, 'the retried delivery of outage 2 joins its run');
 });
 
@@ -105,7 +152,10 @@ t.test('a replay takes guards from --config and never pages anyone', async (t) =
   t.ok(report.summary.mutations <= 2, `the config's budget of 2 holds (${report.summary.mutations})`);
   t.match(formatReplay(report), /already ran 2 time\(s\)/);
   t.equal(report.summary.escalations, 1, 'the escalation is recorded');
-  t.ok(report.pages.some((p) => p.target === 'oncall' && p.event === 'remediation.escalated'), `the page went through the escalator to the replay's stand-in for "oncall": ${JSON.stringify(report.pages)}`);
+  t.ok(
+    report.pages.some((p) => p.target === 'oncall' && p.event === 'remediation.escalated'),
+    `the page went through the escalator to the replay's stand-in for "oncall": ${JSON.stringify(report.pages)}`,
+  );
   await new Promise((r) => setTimeout(r, 200));
   t.equal(pages, 0, 'and nothing was sent to the configured paging target');
 });

@@ -7,7 +7,11 @@ import { pagingReceivers, receiverTargets, type ReceivedRequest } from '../suppo
  * One episode id everywhere: the webhook's answer, the run in the API (`episodeId`), the post-incident timeline and
  * every page (PagerDuty dedup_key, Opsgenie alias, Slack and webhook bodies) name the same episode.
  */
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 const playbook = `apiVersion: remediator.io/v1
 kind: Playbook
@@ -29,7 +33,11 @@ const svc = await startTestService({
 
 const ofRun = (reqs: ReceivedRequest[], runId: string) => reqs.filter((r) => r.raw.includes(runId));
 async function pagesOf(runId: string) {
-  const [pd, og, slack, hook] = await Promise.all([rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook].map(async (r) => (await r.waitFor((q) => ofRun(q, runId).length >= 1, 10_000)).find((q) => ofRun([q], runId).length > 0)!.body as any));
+  const [pd, og, slack, hook] = await Promise.all(
+    [rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook].map(
+      async (r) => (await r.waitFor((q) => ofRun(q, runId).length >= 1, 10_000)).find((q) => ofRun([q], runId).length > 0)!.body as any,
+    ),
+  );
   return { pd, og, slack, hook };
 }
 async function timelineEpisode(runId: string): Promise<string | undefined> {
@@ -43,7 +51,11 @@ t.test('an alert run: webhook answer, API, timeline and every page carry the sam
   t.equal(res.status, 202);
   const fromWebhook = res.body.alerts[0].episode as string;
   const runId = res.body.alerts[0].runs[0].runId as string;
-  const run = await svc.waitForRun(runId, (r) => r.status !== 'queued' && r.status !== 'running' && r.state?.steps?.[0]?.status === 'succeeded', 10_000);
+  const run = await svc.waitForRun(
+    runId,
+    (r) => r.status !== 'queued' && r.status !== 'running' && r.state?.steps?.[0]?.status === 'succeeded',
+    10_000,
+  );
   const fromApi = run.episodeId as string;
   t.match(fromApi, /^ep-/);
   t.equal(fromApi, fromWebhook, 'the API episodeId is the webhook answer episode');

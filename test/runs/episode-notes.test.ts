@@ -6,7 +6,11 @@ import { pagingReceivers, receiverTargets, type ReceivedRequest } from '../suppo
 
 // Once an episode has an open incident, each further rung and its outcome is a note on that same incident, at
 // every provider; the incident is resolved only after the run verified the fix.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 let healthy = false;
 const server = createServer((req, res) => {
@@ -18,7 +22,8 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 t.teardown(() => server.close());
 const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-const gate = (id: string, path: string, timeout = '400ms') => `{ id: ${id}, gate: http.check, with: { url: "${base}${path}" }, interval: 100ms, timeout: ${timeout}, successes: 1 }`;
+const gate = (id: string, path: string, timeout = '400ms') =>
+  `{ id: ${id}, gate: http.check, with: { url: "${base}${path}" }, interval: 100ms, timeout: ${timeout}, successes: 1 }`;
 const playbooks = {
   'early.yaml': `apiVersion: remediator.io/v1
 kind: Playbook
@@ -88,20 +93,42 @@ async function fire(alertname: string, startsAt: string): Promise<string> {
   return res.body.alerts[0].runs[0].runId;
 }
 
-const pd = (r: ReceivedRequest) => r.body as { event_action: string; dedup_key: string; payload?: { custom_details?: { latest_update?: string } } };
+const pd = (r: ReceivedRequest) =>
+  r.body as { event_action: string; dedup_key: string; payload?: { custom_details?: { latest_update?: string } } };
 const ofRun = (reqs: ReceivedRequest[], runId: string) => reqs.filter((r) => r.raw.includes(runId));
-const RUNG_NOTES = [/^Rung 1 of 3 "look" failed: step "first-look" failed/, /^Trying rung 2 of 3 "restart"/, /^Rung 2 of 3 "restart" failed/, /^Trying rung 3 of 3 "rollback"/, /^Rung 3 of 3 "rollback" succeeded: verification gates passed/];
+const RUNG_NOTES = [
+  /^Rung 1 of 3 "look" failed: step "first-look" failed/,
+  /^Trying rung 2 of 3 "restart"/,
+  /^Rung 2 of 3 "restart" failed/,
+  /^Trying rung 3 of 3 "rollback"/,
+  /^Rung 3 of 3 "rollback" succeeded: verification gates passed/,
+];
 
 t.test('paged early by an escalate step: every later rung is a note on the one incident, then one resolve', async (t) => {
   const runId = await fire('ServiceDown', '2026-11-25T12:00:00.000Z');
   const run = await svc.waitForRun(runId, (r) => r.status === 'succeeded', 15_000);
-  t.same(run.state.rungs.map((r: { name: string; outcome: string }) => [r.name, r.outcome]), [['look', 'failed'], ['restart', 'failed'], ['rollback', 'succeeded']]);
+  t.same(
+    run.state.rungs.map((r: { name: string; outcome: string }) => [r.name, r.outcome]),
+    [
+      ['look', 'failed'],
+      ['restart', 'failed'],
+      ['rollback', 'succeeded'],
+    ],
+  );
 
   // PagerDuty: Events v2 has no note event; an update is a trigger on the same dedup_key with fresh custom_details.
   const page = pd((await rx.pagerduty.waitFor((q) => ofRun(q, runId).length >= 1, 5000)).find((r) => ofRun([r], runId).length > 0)!);
   const events = (await rx.pagerduty.waitFor((q) => q.some((r) => pd(r).event_action === 'resolve'), 5000)).map(pd);
-  t.same(events.map((e) => e.dedup_key), events.map(() => page.dedup_key), 'one dedup_key: one incident');
-  t.same(events.map((e) => e.event_action), ['trigger', 'trigger', 'trigger', 'trigger', 'trigger', 'trigger', 'resolve'], 'a page, five notes, then the resolve last');
+  t.same(
+    events.map((e) => e.dedup_key),
+    events.map(() => page.dedup_key),
+    'one dedup_key: one incident',
+  );
+  t.same(
+    events.map((e) => e.event_action),
+    ['trigger', 'trigger', 'trigger', 'trigger', 'trigger', 'trigger', 'resolve'],
+    'a page, five notes, then the resolve last',
+  );
   t.match(events[0]!.payload?.custom_details?.latest_update, /automation keeps trying/);
   const notes = events.slice(1, 6).map((e) => e.payload?.custom_details?.latest_update ?? '');
   RUNG_NOTES.forEach((re, i) => {
@@ -114,7 +141,11 @@ t.test('paged early by an escalate step: every later rung is a note on the one i
   t.equal(creates.length, 1, 'one Opsgenie alert');
   const alias = (creates[0]!.body as { alias: string }).alias;
   const after = og.slice(og.indexOf(creates[0]!) + 1);
-  t.same(after.map((r) => r.path), [...RUNG_NOTES.map(() => `/v2/alerts/${encodeURIComponent(alias)}/notes`), `/v2/alerts/${encodeURIComponent(alias)}/close`], 'five notes then the close, all on the alias');
+  t.same(
+    after.map((r) => r.path),
+    [...RUNG_NOTES.map(() => `/v2/alerts/${encodeURIComponent(alias)}/notes`), `/v2/alerts/${encodeURIComponent(alias)}/close`],
+    'five notes then the close, all on the alias',
+  );
   RUNG_NOTES.forEach((re, i) => {
     t.match((after[i]!.body as { note: string }).note, re);
   });
@@ -123,9 +154,13 @@ t.test('paged early by an escalate step: every later rung is a note on the one i
   const slack = await rx.slack.waitFor((q) => q.length >= 7, 5000);
   t.equal(slack.length, 7, 'escalated, five updates, recovered');
   const hooks = (await rx.webhook.waitFor((q) => q.length >= 7, 5000)).map((r) => r.body as { event: string; dedupKey: string });
-  t.same(hooks.map((h) => h.event), ['remediation.escalated', ...RUNG_NOTES.map(() => 'remediation.updated'), 'remediation.resolved']);
+  t.same(
+    hooks.map((h) => h.event),
+    ['remediation.escalated', ...RUNG_NOTES.map(() => 'remediation.updated'), 'remediation.resolved'],
+  );
   t.equal(new Set(hooks.map((h) => h.dedupKey)).size, 1);
-  for (const r of [rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook]) t.same(r.problems(), [], `${r.constructor.name}: every request met the contract`);
+  for (const r of [rx.pagerduty, rx.opsgenie, rx.slack, rx.webhook])
+    t.same(r.problems(), [], `${r.constructor.name}: every request met the contract`);
 });
 
 t.test('an episode without an open incident sends nothing, rung after rung', async (t) => {
@@ -148,8 +183,16 @@ t.test('an earlier run of the episode escalated: the retry notes its rungs on th
   const retry = await svc.api('POST', `/v1/runs/${runId}/retry`, { reason: 'fixed by hand, verify' });
   t.ok(retry.status >= 200 && retry.status < 300, `retried (${retry.status})`);
   await svc.waitForRun(retry.body.id, (r) => r.status === 'succeeded', 15_000);
-  const events = (await rx.pagerduty.waitFor((q) => q.some((r) => pd(r).dedup_key === page.dedup_key && pd(r).event_action === 'resolve'), 5000)).map(pd).filter((e) => e.dedup_key === page.dedup_key);
-  t.same(events.map((e) => e.event_action), ['trigger', 'trigger', 'trigger', 'resolve'], 'the page, the retry\'s rung start and end, the resolve');
+  const events = (
+    await rx.pagerduty.waitFor((q) => q.some((r) => pd(r).dedup_key === page.dedup_key && pd(r).event_action === 'resolve'), 5000)
+  )
+    .map(pd)
+    .filter((e) => e.dedup_key === page.dedup_key);
+  t.same(
+    events.map((e) => e.event_action),
+    ['trigger', 'trigger', 'trigger', 'resolve'],
+    "the page, the retry's rung start and end, the resolve",
+  );
   t.match(events[1]!.payload?.custom_details?.latest_update, /^Trying rung 1 of 1 "drain" \(run /);
   t.match(events[2]!.payload?.custom_details?.latest_update, /^Rung 1 of 1 "drain" succeeded/);
 });

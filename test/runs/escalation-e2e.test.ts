@@ -6,7 +6,11 @@ import { pagingReceivers } from '../support/paging-receivers.ts';
 
 // The engine's ladder ends in escalation: PagerDuty gets one trigger with the run's story on the episode's
 // dedup_key; a fix that verifies resolves it; the timeline endpoint tells the same story in Markdown.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 let healthy = false;
 const service = createServer((_req, res) => {
@@ -36,7 +40,10 @@ spec:
 const svc = await startTestService({
   playbooks: { 'page.yaml': playbook },
   overrides: (c) => {
-    c.escalation = { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
+    c.escalation = {
+      targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } },
+      delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+    };
   },
 });
 
@@ -44,7 +51,13 @@ t.test('every rung fails → one page with the story; timeline in Markdown', asy
   const res = await svc.post(await fixture('alertmanager/firing.json'));
   const runId = res.body.alerts[0].runs[0].runId;
   const run = await svc.waitForRun(runId, (r) => r.status === 'escalated', 15_000);
-  t.same(run.state.rungs.map((r: any) => [r.name, r.outcome]), [['restart', 'failed'], ['rollback', 'failed']]);
+  t.same(
+    run.state.rungs.map((r: any) => [r.name, r.outcome]),
+    [
+      ['restart', 'failed'],
+      ['rollback', 'failed'],
+    ],
+  );
   const reqs = await rx.pagerduty.waitFor((q) => q.length >= 1, 5000);
   t.same(rx.pagerduty.problems(), [], 'the event met the PagerDuty contract');
   const body = reqs[0]!.body as any;
@@ -76,5 +89,9 @@ t.test('a verified fix after a page resolves the same incident', async (t) => {
   const retry = await svc.api('POST', `/v1/runs/${runId}/retry`, { reason: 'service fixed by hand, verify' });
   await svc.waitForRun(retry.body.id, (r) => r.status === 'succeeded', 15_000);
   const resolved = await rx.pagerduty.waitFor((q) => q.some((r) => (r.body as any).event_action === 'resolve'), 5000);
-  t.equal((resolved.find((r) => (r.body as any).event_action === 'resolve')!.body as any).dedup_key, dedupKey, 'resolve on the same dedup_key');
+  t.equal(
+    (resolved.find((r) => (r.body as any).event_action === 'resolve')!.body as any).dedup_key,
+    dedupKey,
+    'resolve on the same dedup_key',
+  );
 });

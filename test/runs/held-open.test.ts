@@ -26,7 +26,10 @@ spec:
 const svc = await startTestService({
   playbooks: { 'held.yaml': playbook('leak', 'MemoryLeak', 'by-hand'), 'plain.yaml': playbook('plain', 'PoolExhausted', 'when-verified') },
   overrides: (c) => {
-    c.escalation = { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
+    c.escalation = {
+      targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } },
+      delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+    };
   },
 });
 
@@ -58,5 +61,8 @@ t.test('resolve: by-hand keeps the incident open after the verified fix; the def
   t.equal(closed.length, 1, 'exactly one incident was resolved');
   t.equal(closed[0]?.at(-1), 'resolve', 'the default page is resolved last');
   const open = sequences.find((a) => !a.includes('resolve'));
-  t.ok(open?.every((e) => e === 'trigger'), 'the by-hand page was triggered (and noted) but never resolved');
+  t.ok(
+    open?.every((e) => e === 'trigger'),
+    'the by-hand page was triggered (and noted) but never resolved',
+  );
 });

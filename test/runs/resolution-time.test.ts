@@ -7,7 +7,11 @@ import { OVERDUE_MARK } from '../../src/runs/resolution-watch.ts';
 
 // A run still working past its level's resolution time pages once, with two workers (replicas) on the same queue;
 // `continue` keeps it going until a verified fix resolves the incident, `stop` ends it and leaves the incident open.
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 let healthy = false;
 const server = createServer((_req, res) => {
@@ -51,8 +55,10 @@ async function fire(severity: string, startsAt: string): Promise<string> {
   const res = await svc.post(body);
   return res.body.alerts[0].runs[0].runId;
 }
-const pd = (r: ReceivedRequest) => r.body as { event_action: string; dedup_key: string; payload?: { custom_details?: { latest_update?: string } } };
-const overdueDecisions = (run: { decisions: Array<{ reason: string; message: string }> }) => run.decisions.filter((d) => d.reason === 'escalated' && d.message.startsWith(OVERDUE_MARK));
+const pd = (r: ReceivedRequest) =>
+  r.body as { event_action: string; dedup_key: string; payload?: { custom_details?: { latest_update?: string } } };
+const overdueDecisions = (run: { decisions: Array<{ reason: string; message: string }> }) =>
+  run.decisions.filter((d) => d.reason === 'escalated' && d.message.startsWith(OVERDUE_MARK));
 
 t.test('continue: past its resolution time the run pages once, keeps working, and its verified fix resolves the incident', async (t) => {
   healthy = false;
@@ -62,7 +68,10 @@ t.test('continue: past its resolution time the run pages once, keeps working, an
   const page = pd(reqs.find((r) => r.raw.includes(runId))!);
   t.ok(Date.now() - started >= 1400, `paged after ${Date.now() - started} ms, not before the 1.5 s resolution time`);
   t.equal(page.event_action, 'trigger');
-  t.match(page.payload?.custom_details?.latest_update, /resolution time exceeded: .* P0 incidents must be resolved within 1\.5s; automation keeps trying/);
+  t.match(
+    page.payload?.custom_details?.latest_update,
+    /resolution time exceeded: .* P0 incidents must be resolved within 1\.5s; automation keeps trying/,
+  );
   // Two workers, each with the delivery worker that runs overdue jobs: still one page, one decision.
   await new Promise((r) => setTimeout(r, 1000));
   let run = (await svc.api('GET', `/v1/runs/${runId}`)).body;
@@ -72,8 +81,16 @@ t.test('continue: past its resolution time the run pages once, keeps working, an
 
   healthy = true;
   run = await svc.waitForRun(runId, (r) => r.status === 'succeeded', 10_000);
-  const events = (await rx.pagerduty.waitFor((q) => q.some((r) => pd(r).dedup_key === page.dedup_key && pd(r).event_action === 'resolve'), 5000)).map(pd).filter((e) => e.dedup_key === page.dedup_key);
-  t.same(events.map((e) => e.event_action), ['trigger', 'trigger', 'resolve'], 'the page, the rung\'s outcome as a note, the resolve');
+  const events = (
+    await rx.pagerduty.waitFor((q) => q.some((r) => pd(r).dedup_key === page.dedup_key && pd(r).event_action === 'resolve'), 5000)
+  )
+    .map(pd)
+    .filter((e) => e.dedup_key === page.dedup_key);
+  t.same(
+    events.map((e) => e.event_action),
+    ['trigger', 'trigger', 'resolve'],
+    "the page, the rung's outcome as a note, the resolve",
+  );
   t.match(events[1]!.payload?.custom_details?.latest_update, /^Rung 1 of 1 "restart" succeeded/);
   t.same(rx.pagerduty.problems(), []);
 });
@@ -91,6 +108,10 @@ t.test('stop: past its resolution time the run pages once and ends; the incident
   await rx.pagerduty.waitFor((q) => q.map(pd).filter((e) => e.dedup_key === page.dedup_key).length >= 2, 10_000);
   await new Promise((r) => setTimeout(r, 500));
   const events = rx.pagerduty.requests.map(pd).filter((e) => e.dedup_key === page.dedup_key);
-  t.same(events.map((e) => e.event_action), ['trigger', 'trigger'], 'the page and a note that the run stopped; no resolve');
+  t.same(
+    events.map((e) => e.event_action),
+    ['trigger', 'trigger'],
+    'the page and a note that the run stopped; no resolve',
+  );
   t.match(events[1]!.payload?.custom_details?.latest_update, /ended cancelled: cancelled by severity-policy: .*the incident stays open/);
 });

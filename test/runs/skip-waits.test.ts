@@ -22,8 +22,16 @@ spec:
   steps:
     - { id: health, gate: http.check, with: { url: "${url}" }, interval: 60s, timeout: 10m, successes: 1 }
 `;
-const svc = await startTestService({ playbooks: { 'skip.yaml': playbook('recheck', 'ServiceDown', 'skip-waits'), 'keep.yaml': playbook('keep-interval', 'QueueStuck', 'continue') } });
-const queue = new Queue(svc.service.store.keys.runQueue(), { prefix: svc.config.redis.prefix, connection: { host: '127.0.0.1', port: Number(new URL(svc.redis!.url).port) } });
+const svc = await startTestService({
+  playbooks: {
+    'skip.yaml': playbook('recheck', 'ServiceDown', 'skip-waits'),
+    'keep.yaml': playbook('keep-interval', 'QueueStuck', 'continue'),
+  },
+});
+const queue = new Queue(svc.service.store.keys.runQueue(), {
+  prefix: svc.config.redis.prefix,
+  connection: { host: '127.0.0.1', port: Number(new URL(svc.redis!.url).port) },
+});
 t.teardown(() => queue.close());
 
 /** A firing alert and its resolve: same fingerprint and startsAt (one episode). */
@@ -92,6 +100,9 @@ t.test('continue (the default): the resolve is recorded and the gate keeps its i
   const after = (await svc.api('GET', `/v1/runs/${runId}`)).body;
   t.equal(after.status, 'waiting');
   t.equal(after.state.steps[0].polls, 1, 'no early poll');
-  t.ok(after.decisions.some((d: any) => d.reason === 'resolved'), 'the resolve is recorded on the run');
+  t.ok(
+    after.decisions.some((d: any) => d.reason === 'resolved'),
+    'the resolve is recorded on the run',
+  );
   await svc.api('POST', `/v1/runs/${runId}/cancel`, { reason: 'end of test' });
 });

@@ -23,7 +23,8 @@ async function exportedMetrics(): Promise<Set<string>> {
   for (const f of files) {
     const text = await readFile(join(ROOT, 'src', f), 'utf8');
     for (const m of text.matchAll(/name:\s*'(remediator_[a-z0-9_]+)'/g)) names.add(m[1]!);
-    for (const m of text.matchAll(/new Histogram\(\{\s*name:\s*'(remediator_[a-z0-9_]+)'/g)) for (const s of ['_bucket', '_count', '_sum']) names.add(m[1]! + s);
+    for (const m of text.matchAll(/new Histogram\(\{\s*name:\s*'(remediator_[a-z0-9_]+)'/g))
+      for (const s of ['_bucket', '_count', '_sum']) names.add(m[1]! + s);
   }
   return names;
 }
@@ -56,9 +57,15 @@ t.test('the alerts the issue asks for are all there', async (t) => {
     'RemediatorStormPauseActive',
     'RemediatorWebhookErrors',
   ]);
-  const tests = parse(await readFile(join(DIR, 'tests/remediator.rules.test.yaml'), 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
+  const tests = parse(await readFile(join(DIR, 'tests/remediator.rules.test.yaml'), 'utf8')) as {
+    tests: Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
+  };
   const fired = new Set(tests.tests.flatMap((x) => x.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
-  t.same(alerts.filter((a) => !fired.has(a)), [], 'every alert has a unit test in which it fires');
+  t.same(
+    alerts.filter((a) => !fired.has(a)),
+    [],
+    'every alert has a unit test in which it fires',
+  );
 });
 
 t.test('every metric the rules and the dashboard query is exported by remediator', async (t) => {
@@ -67,10 +74,17 @@ t.test('every metric the rules and the dashboard query is exported by remediator
   for (const r of doc.groups.flatMap((g) => g.rules)) {
     for (const m of metricsIn(r.expr)) t.ok(exported.has(m), `${r.alert} queries ${m}`);
   }
-  const dash = JSON.parse(await readFile(DASHBOARD, 'utf8')) as { uid: string; panels: Array<{ title: string; targets: Array<{ expr: string }> }>; templating: { list: Array<{ query?: unknown }> } };
+  const dash = JSON.parse(await readFile(DASHBOARD, 'utf8')) as {
+    uid: string;
+    panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    templating: { list: Array<{ query?: unknown }> };
+  };
   t.ok(dash.uid, 'a stable uid, so the sidecar updates it in place');
   t.ok(dash.panels.length >= 8);
-  const exprs = [...dash.panels.flatMap((p) => p.targets.map((x) => ({ where: p.title, expr: x.expr }))), ...dash.templating.list.filter((v) => typeof v.query === 'string').map((v) => ({ where: 'variables', expr: v.query as string }))];
+  const exprs = [
+    ...dash.panels.flatMap((p) => p.targets.map((x) => ({ where: p.title, expr: x.expr }))),
+    ...dash.templating.list.filter((v) => typeof v.query === 'string').map((v) => ({ where: 'variables', expr: v.query as string })),
+  ];
   for (const { where, expr } of exprs) {
     const used = metricsIn(expr);
     if (where !== 'variables') t.ok(used.length > 0, `panel "${where}" queries a remediator metric`);
@@ -80,6 +94,10 @@ t.test('every metric the rules and the dashboard query is exported by remediator
 
 t.test('the chart ships the same rules and dashboard', async (t) => {
   for (const f of ['remediator.rules.yaml', 'remediator-dashboard.json']) {
-    t.equal(await readFile(join(ROOT, 'helm/remediator/files/self-monitoring', f), 'utf8'), await readFile(join(DIR, f), 'utf8'), `helm/remediator/files/self-monitoring/${f} is a copy of config/self-monitoring/${f}`);
+    t.equal(
+      await readFile(join(ROOT, 'helm/remediator/files/self-monitoring', f), 'utf8'),
+      await readFile(join(DIR, f), 'utf8'),
+      `helm/remediator/files/self-monitoring/${f} is a copy of config/self-monitoring/${f}`,
+    );
   }
 });

@@ -14,7 +14,11 @@ import { startGuardedService, markAndPagePlaybook } from '../guards/guard-harnes
 // open incident, rate limit scripts) tests. Any multi-key script, MULTI or BullMQ call whose keys spanned slots
 // would fail with CROSSSLOT; the installation's keys all live in the one slot of its hash-tagged prefix.
 const cluster = await spawnRedisCluster({ masters: 3, replicasPerMaster: 1 });
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 const replicated = { settings: { ...cluster.settings, minReplicasAcked: 1 } };
 
@@ -23,7 +27,10 @@ const svc = await startGuardedService({
   replicated,
   guards: { budget: { runs: 1, window: '1h' }, ineffective: { window: 0 }, lock: { ttl: '5s', retryAfter: '100ms' } },
   overrides: (c) => {
-    c.escalation = { targets: { hook: { type: 'webhook', role: 'page', url: rx.webhook.url, secret: secrets.webhookSecret } }, delivery: { backoff: '50ms', maxBackoff: '500ms', timeout: '2s' } };
+    c.escalation = {
+      targets: { hook: { type: 'webhook', role: 'page', url: rx.webhook.url, secret: secrets.webhookSecret } },
+      delivery: { backoff: '50ms', maxBackoff: '500ms', timeout: '2s' },
+    };
   },
 });
 // After the service's own teardown, so it closes while the cluster is still there.
@@ -46,7 +53,13 @@ t.test('webhook: one run per episode, repeats deduplicated, decisions per alert,
     t.equal(r.body.alerts[0].runs[0].runId, runId, 'points at the one run');
   }
   const run = await svc.waitForRun(runId, (r) => r.status === 'completed');
-  t.same(run.state.steps.map((s: any) => [s.id, s.status]), [['note', 'succeeded'], ['pause', 'succeeded']]);
+  t.same(
+    run.state.steps.map((s: any) => [s.id, s.status]),
+    [
+      ['note', 'succeeded'],
+      ['pause', 'succeeded'],
+    ],
+  );
   t.equal(run.decisions.filter((d: any) => d.reason === 'deduplicated').length, 2, 'each repeat is recorded as a decision');
 
   const resolved = await svc.post(await fixture('alertmanager/resolved.json'));
@@ -70,7 +83,10 @@ t.test('worker and escalation: a guarded mutation written once, its page deliver
   // refuses the mutation.
   const [second] = await svc.fire(['marked'], '2026-12-01T09:30:00.000Z', 'ai-ninja', 'Mark');
   const refused = await svc.ended(second!, 30_000);
-  t.ok(refused.decisions.some((d: any) => d.reason === 'budget_exhausted'), 'the budget refused the second run');
+  t.ok(
+    refused.decisions.some((d: any) => d.reason === 'budget_exhausted'),
+    'the budget refused the second run',
+  );
   t.equal(svc.writesTo('marked').filter((w) => w.method === 'PATCH').length, 1, 'and it wrote nothing');
 });
 
@@ -101,7 +117,11 @@ t.test("every key lives in its hash-tagged prefix's one slot: the run side's and
   }
   t.same(unexpected, [], 'every key in the cluster is under one of the two hash-tagged prefixes');
   t.same([...slots.keys()].sort(), ['escalation', 'runs'], 'the store, the run queue and the escalation queue wrote keys');
-  t.same([...slots.values()].map((s) => s.size), [1, 1], 'each side in one slot');
+  t.same(
+    [...slots.values()].map((s) => s.size),
+    [1, 1],
+    'each side in one slot',
+  );
 });
 
 t.test('a 202 needs the replicas: fewer than redis.minReplicasAcked acknowledging is a 503', async (t) => {
@@ -125,7 +145,10 @@ t.test('a Cluster connection closed while it is still connecting ends, and so do
   const connector = redisConnector(cluster.settings);
   const parents: Cluster[] = [];
   const command = () => connector.command('2s') as Cluster;
-  const duplicateOf = (parent: Cluster) => { parents.push(parent); return parent.duplicate(); };
+  const duplicateOf = (parent: Cluster) => {
+    parents.push(parent);
+    return parent.duplicate();
+  };
   const builds = [command, () => duplicateOf(command()), () => duplicateOf(connector.worker() as Cluster)];
   for (const build of builds) {
     const client = build();

@@ -24,7 +24,13 @@ for (let n = 0; n < 1200; n++) {
     playbook: n % 3 === 0 ? 'restart' : 'scale',
     createdAt: new Date(ms).toISOString(),
     trigger: 'alert',
-    alert: { status: 'firing', labels: { alertname: 'ServiceDown' }, annotations: {}, startsAt: new Date(ms).toISOString(), fingerprint: String(n) },
+    alert: {
+      status: 'firing',
+      labels: { alertname: 'ServiceDown' },
+      annotations: {},
+      startsAt: new Date(ms).toISOString(),
+      fingerprint: String(n),
+    },
     params: {},
     dryRun: false,
     target: { namespace: n % 2 === 0 ? 'shop' : 'pay', kind: 'Deployment', name: `svc-${n % 5}` },
@@ -59,10 +65,25 @@ t.test('filters by status, playbook, target and time, together', async (t) => {
   t.equal(failed.length, 12);
   t.ok(failed.every((id) => ids.indexOf(id) % 100 === 7));
   const restartShop = await all({ playbook: 'restart', target: 'shop/Deployment/svc-0' });
-  t.same(restartShop, newestFirst.filter((id) => { const n = ids.indexOf(id); return n % 3 === 0 && n % 2 === 0 && n % 5 === 0; }));
-  t.same(await all({ target: 'pay/svc-1' }), newestFirst.filter((id) => { const n = ids.indexOf(id); return n % 2 === 1 && n % 5 === 1; }));
+  t.same(
+    restartShop,
+    newestFirst.filter((id) => {
+      const n = ids.indexOf(id);
+      return n % 3 === 0 && n % 2 === 0 && n % 5 === 0;
+    }),
+  );
+  t.same(
+    await all({ target: 'pay/svc-1' }),
+    newestFirst.filter((id) => {
+      const n = ids.indexOf(id);
+      return n % 2 === 1 && n % 5 === 1;
+    }),
+  );
   const since = base + 100 * 1000;
-  t.same(await all({ since, status: 'succeeded' }), newestFirst.filter((id) => Date.parse(created(id)) >= since && ids.indexOf(id) % 100 !== 7));
+  t.same(
+    await all({ since, status: 'succeeded' }),
+    newestFirst.filter((id) => Date.parse(created(id)) >= since && ids.indexOf(id) % 100 !== 7),
+  );
 });
 
 t.test('counts by status, in a time window', async (t) => {

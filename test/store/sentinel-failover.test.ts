@@ -21,16 +21,28 @@ const SENDERS = 16;
 const NS = 'storm';
 
 const ha = await spawnRedisSentinel({ replicas: 2, sentinels: 3 });
-const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+const secrets = {
+  routingKey: randomBytes(16).toString('hex'),
+  apiKey: `og-${randomBytes(12).toString('hex')}`,
+  webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+};
 const rx = await pagingReceivers(secrets);
 
 const svc = await startGuardedService({
   playbooks: { 'storm.yaml': markAndPagePlaybook('Storm') },
   replicated: { settings: { ...ha.settings, minReplicasAcked: 1, replicaAckTimeout: '1s' } },
-  guards: { storm: { targets: 100_000 }, budget: { runs: 100, window: '1h' }, ineffective: { window: 0 }, lock: { ttl: '5s', retryAfter: '100ms' } },
+  guards: {
+    storm: { targets: 100_000 },
+    budget: { runs: 100, window: '1h' },
+    ineffective: { window: 0 },
+    lock: { ttl: '5s', retryAfter: '100ms' },
+  },
   worker: { concurrency: 16 },
   overrides: (c) => {
-    c.escalation = { targets: { hook: { type: 'webhook', role: 'page', url: rx.webhook.url, secret: secrets.webhookSecret } }, delivery: { backoff: '50ms', maxBackoff: '500ms', timeout: '2s' } };
+    c.escalation = {
+      targets: { hook: { type: 'webhook', role: 'page', url: rx.webhook.url, secret: secrets.webhookSecret } },
+      delivery: { backoff: '50ms', maxBackoff: '500ms', timeout: '2s' },
+    };
     c.runs = { ...c.runs, sweepInterval: '1s', closingGrace: '1s' };
   },
 });
@@ -90,7 +102,11 @@ t.test('SIGKILL the Sentinel master during a storm: every 202 has one run, runs 
   t.equal(list.status, 200);
   const stored = new Map<string, string[]>();
   for (const r of list.body.runs) stored.set(r.target.name, [...(stored.get(r.target.name) ?? []), r.id]);
-  t.same([...stored.values()].filter((ids) => ids.length !== 1), [], 'the store holds one run per episode');
+  t.same(
+    [...stored.values()].filter((ids) => ids.length !== 1),
+    [],
+    'the store holds one run per episode',
+  );
   t.equal(stored.size, EPISODES, 'and a run for every episode');
 
   // Every run ends.
@@ -107,7 +123,9 @@ t.test('SIGKILL the Sentinel master during a storm: every 202 has one run, runs 
   t.comment(`runs ended ${Date.now() - began} ms after the storm began`);
   const open = runIds.filter((id) => !ends.has(id));
   t.same(open, [], 'every run ended');
-  const notCompleted = [...ends.values()].filter((r) => r.status !== 'completed').map((r) => ({ id: r.id, status: r.status, steps: r.state?.steps?.map((s: any) => [s.id, s.status]) }));
+  const notCompleted = [...ends.values()]
+    .filter((r) => r.status !== 'completed')
+    .map((r) => ({ id: r.id, status: r.status, steps: r.state?.steps?.map((s: any) => [s.id, s.status]) }));
   t.same(notCompleted, [], 'and each completed its steps');
 
   // No write to the cluster repeated: each deployment got exactly one accepted setEnv, carrying its run's id.
@@ -121,13 +139,27 @@ t.test('SIGKILL the Sentinel master during a storm: every 202 has one run, runs 
   // Pages go out once: one trigger per run's episode, and no event delivered twice.
   const event = (r: { headers: Record<string, unknown> }) => String(r.headers['x-remediator-event']);
   const triggered = (q: typeof rx.webhook.requests) => q.filter((r) => r.answered === 204 && event(r) === 'trigger');
-  await rx.webhook.waitFor((q) => new Set(triggered(q).map((r) => (r.body as any).dedupKey)).size >= EPISODES, 30_000, 'a trigger per episode');
+  await rx.webhook.waitFor(
+    (q) => new Set(triggered(q).map((r) => (r.body as any).dedupKey)).size >= EPISODES,
+    30_000,
+    'a trigger per episode',
+  );
   const byKey = new Map<string, number>();
   for (const r of triggered(rx.webhook.requests)) byKey.set((r.body as any).dedupKey, (byKey.get((r.body as any).dedupKey) ?? 0) + 1);
   t.equal(byKey.size, EPISODES, 'every run paged');
-  t.same([...byKey].filter(([, n]) => n > 1), [], 'no episode was paged twice');
+  t.same(
+    [...byKey].filter(([, n]) => n > 1),
+    [],
+    'no episode was paged twice',
+  );
   const ids = new Map<string, number>();
-  for (const r of rx.webhook.requests) if (r.answered === 204) ids.set(String(r.headers['x-remediator-delivery']), (ids.get(String(r.headers['x-remediator-delivery'])) ?? 0) + 1);
-  t.same([...ids].filter(([, n]) => n > 1), [], 'no event was delivered twice');
+  for (const r of rx.webhook.requests)
+    if (r.answered === 204)
+      ids.set(String(r.headers['x-remediator-delivery']), (ids.get(String(r.headers['x-remediator-delivery'])) ?? 0) + 1);
+  t.same(
+    [...ids].filter(([, n]) => n > 1),
+    [],
+    'no event was delivered twice',
+  );
   t.same(rx.webhook.problems(), [], 'every event met the webhook contract');
 });

@@ -35,7 +35,11 @@ t.test('finds the processes and temp entries of one run, and nothing of another'
 
   await Promise.all([marked, ownSession].map(stopped));
   await rm(join(root, 'remediator-redis-abc'), { recursive: true });
-  t.same(await findLeftovers({ marker, sessionId: ownSession.pid, tmpRoot: root }), { processes: [], paths: [] }, 'nothing once they are stopped and removed');
+  t.same(
+    await findLeftovers({ marker, sessionId: ownSession.pid, tmpRoot: root }),
+    { processes: [], paths: [] },
+    'nothing once they are stopped and removed',
+  );
 });
 
 t.test('npm test fails, naming the process and the folder, when a passing test leaks them; and cleans them up', async (t) => {
@@ -43,7 +47,11 @@ t.test('npm test fails, naming the process and the folder, when a passing test l
   const leaky = new URL('./fixtures/leaky.ts', import.meta.url).pathname;
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TAP')) delete env[k];
-  const child = spawn(process.execPath, [runner, '--disable-coverage', leaky], { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: new URL('../..', import.meta.url).pathname });
+  const child = spawn(process.execPath, [runner, '--disable-coverage', leaky], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));

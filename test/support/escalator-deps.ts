@@ -7,5 +7,12 @@ import { createTargets } from '../../src/escalation/targets/index.ts';
 
 /** What DurableEscalator.start receives besides its config, built with the factories src/main.ts uses. */
 export function escalatorDeps(redisUrl: string, config: EscalationConfig) {
-  return { redis: redisConnector({ url: redisUrl }), queues: bullmqQueueFactory, targetFactory: createTargets, http: new AxiosHttpClient(), policy: new SeverityPolicy(config.policy), config };
+  return {
+    redis: redisConnector({ url: redisUrl }),
+    queues: bullmqQueueFactory,
+    targetFactory: createTargets,
+    http: new AxiosHttpClient(),
+    policy: new SeverityPolicy(config.policy),
+    config,
+  };
 }

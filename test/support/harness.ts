@@ -120,7 +120,9 @@ export async function startTestService(options: {
         if (until(last) && (!FINAL_STATUSES.has(last?.status) || runSettled(last))) return last;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`run ${id} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.state?.steps?.map((s: any) => [s.id, s.status]))}`);
+      throw new Error(
+        `run ${id} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.state?.steps?.map((s: any) => [s.id, s.status]))}`,
+      );
     },
   };
 }

@@ -23,7 +23,11 @@ export interface PagedReplicas {
  * several processes, crashes and deadlines do to pages. `runs` is the `runs` config section (e.g. short sweeps).
  */
 export async function pagedReplicas(options: { playbooks: Record<string, string>; runs: Record<string, string> }): Promise<PagedReplicas> {
-  const secrets = { routingKey: randomBytes(16).toString('hex'), apiKey: `og-${randomBytes(12).toString('hex')}`, webhookSecret: `whsec-${randomBytes(12).toString('hex')}` };
+  const secrets = {
+    routingKey: randomBytes(16).toString('hex'),
+    apiKey: `og-${randomBytes(12).toString('hex')}`,
+    webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
+  };
   const rx = await pagingReceivers(secrets);
   const redis = await redisForTest();
   const prefix = `t${randomBytes(3).toString('hex')}`;
@@ -39,12 +43,22 @@ export async function pagedReplicas(options: { playbooks: Record<string, string>
         overrides: (c) => {
           c.redis.prefix = prefix;
           c.runs = options.runs;
-          c.escalation = { targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } }, delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' } };
+          c.escalation = {
+            targets: { pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url } },
+            delivery: { backoff: '50ms', maxBackoff: '200ms', timeout: '2s' },
+          };
         },
       }),
     async alert(svc, alertname, deployment, startsAt = new Date().toISOString()) {
       const body = await fixture('alertmanager/firing.json');
-      body.alerts = [{ ...body.alerts[0], labels: { ...body.alerts[0].labels, alertname, deployment }, startsAt, fingerprint: randomBytes(8).toString('hex') }];
+      body.alerts = [
+        {
+          ...body.alerts[0],
+          labels: { ...body.alerts[0].labels, alertname, deployment },
+          startsAt,
+          fingerprint: randomBytes(8).toString('hex'),
+        },
+      ];
       body.commonLabels = { alertname };
       const res = await svc.post(body);
       t.equal(res.status, 202, 'the webhook is accepted');

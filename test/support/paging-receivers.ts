@@ -107,7 +107,10 @@ abstract class PagingReceiver {
   async waitFor(pred: (reqs: ReceivedRequest[]) => boolean, timeoutMs = 5000, what = 'requests'): Promise<ReceivedRequest[]> {
     const deadline = Date.now() + timeoutMs;
     while (!pred(this.requests)) {
-      if (Date.now() > deadline) throw new Error(`${this.constructor.name}: timed out after ${timeoutMs} ms waiting for ${what}; got ${this.requests.length}: ${this.requests.map((r) => `${r.method} ${r.path} → ${r.answered}`).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.constructor.name}: timed out after ${timeoutMs} ms waiting for ${what}; got ${this.requests.length}: ${this.requests.map((r) => `${r.method} ${r.path} → ${r.answered}`).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
     return this.requests;
@@ -134,7 +137,17 @@ abstract class PagingReceiver {
         problems.push('body is not JSON');
       }
     }
-    const record: ReceivedRequest = { at: Date.now(), method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, raw, body, problems, answered: 0 };
+    const record: ReceivedRequest = {
+      at: Date.now(),
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      raw,
+      body,
+      problems,
+      answered: 0,
+    };
     this.requests.push(record);
 
     const scripted = this.#script.shift() ?? this.#always;
@@ -189,15 +202,18 @@ export class PagerDutyReceiver extends PagingReceiver {
     if (!isObj(b)) return [...p, 'body is not an object'];
     if (b.routing_key !== this.routingKey) p.push('routing_key missing or wrong');
     if (!['trigger', 'acknowledge', 'resolve'].includes(b.event_action)) p.push(`event_action ${JSON.stringify(b.event_action)} invalid`);
-    if (b.dedup_key !== undefined && (typeof b.dedup_key !== 'string' || b.dedup_key.length > 255)) p.push('dedup_key is not a string of at most 255 chars');
+    if (b.dedup_key !== undefined && (typeof b.dedup_key !== 'string' || b.dedup_key.length > 255))
+      p.push('dedup_key is not a string of at most 255 chars');
     if (b.event_action !== 'trigger' && typeof b.dedup_key !== 'string') p.push('dedup_key required for acknowledge/resolve');
     if (b.event_action === 'trigger') {
       const pl = b.payload;
       if (!isObj(pl)) p.push('payload required for trigger');
       else {
-        if (typeof pl.summary !== 'string' || pl.summary.length === 0 || pl.summary.length > 1024) p.push('payload.summary must be 1..1024 chars');
+        if (typeof pl.summary !== 'string' || pl.summary.length === 0 || pl.summary.length > 1024)
+          p.push('payload.summary must be 1..1024 chars');
         if (typeof pl.source !== 'string' || pl.source.length === 0) p.push('payload.source required');
-        if (!['critical', 'error', 'warning', 'info'].includes(pl.severity)) p.push(`payload.severity ${JSON.stringify(pl.severity)} invalid`);
+        if (!['critical', 'error', 'warning', 'info'].includes(pl.severity))
+          p.push(`payload.severity ${JSON.stringify(pl.severity)} invalid`);
         if (pl.timestamp !== undefined && !ISO.test(pl.timestamp)) p.push('payload.timestamp is not ISO 8601');
         if (pl.custom_details !== undefined && !isObj(pl.custom_details)) p.push('payload.custom_details must be an object');
       }
@@ -233,7 +249,10 @@ export class PagerDutyReceiver extends PagingReceiver {
 /** Opsgenie Alert API: `Authorization: GenieKey`, create / notes / close by alias; alerts modelled per alias. */
 export class OpsgenieReceiver extends PagingReceiver {
   readonly apiKey: string;
-  readonly alerts = new Map<string, { status: 'open' | 'closed'; created: number; count: number; notes: string[]; body: Record<string, any> }>();
+  readonly alerts = new Map<
+    string,
+    { status: 'open' | 'closed'; created: number; count: number; notes: string[]; body: Record<string, any> }
+  >();
 
   constructor(apiKey: string) {
     super();
@@ -255,13 +274,16 @@ export class OpsgenieReceiver extends PagingReceiver {
       if (req.query.get('identifierType') !== 'alias') p.push('identifierType=alias missing');
       const alias = decodeURIComponent(m[1]);
       if (!this.alerts.has(alias)) p.push(`no alert with alias ${alias} (${m[2]} before create)`);
-      if (m[2] === 'notes' && (typeof b.note !== 'string' || b.note.length === 0 || b.note.length > 25_000)) p.push('note must be 1..25000 chars');
+      if (m[2] === 'notes' && (typeof b.note !== 'string' || b.note.length === 0 || b.note.length > 25_000))
+        p.push('note must be 1..25000 chars');
       return p;
     }
     if (typeof b.message !== 'string' || b.message.length === 0 || b.message.length > 130) p.push('message must be 1..130 chars');
     if (b.alias !== undefined && (typeof b.alias !== 'string' || b.alias.length > 512)) p.push('alias over 512 chars');
-    if (b.description !== undefined && (typeof b.description !== 'string' || b.description.length > 15_000)) p.push('description over 15000 chars');
-    if (b.priority !== undefined && !['P1', 'P2', 'P3', 'P4', 'P5'].includes(b.priority)) p.push(`priority ${JSON.stringify(b.priority)} invalid`);
+    if (b.description !== undefined && (typeof b.description !== 'string' || b.description.length > 15_000))
+      p.push('description over 15000 chars');
+    if (b.priority !== undefined && !['P1', 'P2', 'P3', 'P4', 'P5'].includes(b.priority))
+      p.push(`priority ${JSON.stringify(b.priority)} invalid`);
     if (b.tags !== undefined) {
       if (!Array.isArray(b.tags) || b.tags.length > 20) p.push('more than 20 tags');
       else for (const tag of b.tags) if (typeof tag !== 'string' || tag.length > 50) p.push(`tag ${JSON.stringify(tag)} over 50 chars`);
@@ -299,14 +321,16 @@ export class OpsgenieReceiver extends PagingReceiver {
   }
 
   protected refuse(req: ReceivedRequest): Answer {
-    if (req.problems[0]?.startsWith('Authorization')) return { status: 401, body: JSON.stringify({ message: 'Could not authenticate', took: 0 }) };
+    if (req.problems[0]?.startsWith('Authorization'))
+      return { status: 401, body: JSON.stringify({ message: 'Could not authenticate', took: 0 }) };
     return { status: 422, body: JSON.stringify({ message: req.problems.join('; '), took: 0.01 }) };
   }
 }
 
 /** A Slack incoming webhook: the secret path is the credential; 200 `ok`, or 400 `invalid_payload`/`invalid_blocks`. */
 export class SlackReceiver extends PagingReceiver {
-  readonly path = `/services/T${randomUUID().slice(0, 8).toUpperCase()}/B${randomUUID().slice(0, 8).toUpperCase()}/${randomUUID().replace(/-/g, '')}`;
+  readonly path =
+    `/services/T${randomUUID().slice(0, 8).toUpperCase()}/B${randomUUID().slice(0, 8).toUpperCase()}/${randomUUID().replace(/-/g, '')}`;
   readonly messages: Array<{ text: string; blocks: any[] }> = [];
 
   get url(): string {
@@ -325,12 +349,19 @@ export class SlackReceiver extends PagingReceiver {
       else
         for (const [i, blk] of blocks.entries()) {
           if (!isObj(blk) || typeof blk.type !== 'string') p.push(`invalid_blocks: block ${i} has no type`);
-          else if (blk.type === 'header' && (blk.text?.type !== 'plain_text' || String(blk.text?.text).length > 150)) p.push(`invalid_blocks: header ${i} must be plain_text ≤150`);
+          else if (blk.type === 'header' && (blk.text?.type !== 'plain_text' || String(blk.text?.text).length > 150))
+            p.push(`invalid_blocks: header ${i} must be plain_text ≤150`);
           else if (blk.type === 'section') {
             if (blk.text === undefined && blk.fields === undefined) p.push(`invalid_blocks: section ${i} has neither text nor fields`);
-            if (blk.text !== undefined && (String(blk.text.text).length > 3000 || String(blk.text.text).length === 0)) p.push(`invalid_blocks: section ${i} text must be 1..3000`);
-            if (blk.fields !== undefined && (!Array.isArray(blk.fields) || blk.fields.length > 10 || blk.fields.some((f: any) => String(f?.text).length > 2000))) p.push(`invalid_blocks: section ${i} fields`);
-          } else if (blk.type === 'actions' && (!Array.isArray(blk.elements) || blk.elements.length > 25)) p.push(`invalid_blocks: actions ${i}`);
+            if (blk.text !== undefined && (String(blk.text.text).length > 3000 || String(blk.text.text).length === 0))
+              p.push(`invalid_blocks: section ${i} text must be 1..3000`);
+            if (
+              blk.fields !== undefined &&
+              (!Array.isArray(blk.fields) || blk.fields.length > 10 || blk.fields.some((f: any) => String(f?.text).length > 2000))
+            )
+              p.push(`invalid_blocks: section ${i} fields`);
+          } else if (blk.type === 'actions' && (!Array.isArray(blk.elements) || blk.elements.length > 25))
+            p.push(`invalid_blocks: actions ${i}`);
         }
     }
     return p;
@@ -343,7 +374,11 @@ export class SlackReceiver extends PagingReceiver {
 
   protected refuse(req: ReceivedRequest): Answer {
     if (req.problems[0] === 'no_service') return { status: 404, body: 'no_service', headers: { 'content-type': 'text/html' } };
-    return { status: 400, body: req.problems[0]!.startsWith('invalid_blocks') ? 'invalid_blocks' : 'invalid_payload', headers: { 'content-type': 'text/html' } };
+    return {
+      status: 400,
+      body: req.problems[0]!.startsWith('invalid_blocks') ? 'invalid_blocks' : 'invalid_payload',
+      headers: { 'content-type': 'text/html' },
+    };
   }
 }
 
@@ -371,12 +406,15 @@ export class WebhookReceiver extends PagingReceiver {
     if (typeof ts !== 'string' || !/^\d+$/.test(ts)) return ['missing X-Remediator-Timestamp'];
     if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) p.push('timestamp older than 5 minutes');
     const expected = `sha256=${createHmac('sha256', this.secret).update(`${ts}.${req.raw}`).digest('hex')}`;
-    if (typeof sig !== 'string' || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return ['signature does not verify'];
+    if (typeof sig !== 'string' || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected)))
+      return ['signature does not verify'];
     const b = req.body;
     if (!isObj(b)) return ['body is not an object'];
     if (b.version !== '1') p.push('version must be "1"');
-    if (!['remediation.escalated', 'remediation.updated', 'remediation.resolved'].includes(b.event)) p.push(`event ${JSON.stringify(b.event)} invalid`);
-    for (const k of ['dedupKey', 'severity', 'summary', 'source', 'timestamp']) if (typeof b[k] !== 'string' || b[k] === '') p.push(`${k} required`);
+    if (!['remediation.escalated', 'remediation.updated', 'remediation.resolved'].includes(b.event))
+      p.push(`event ${JSON.stringify(b.event)} invalid`);
+    for (const k of ['dedupKey', 'severity', 'summary', 'source', 'timestamp'])
+      if (typeof b[k] !== 'string' || b[k] === '') p.push(`${k} required`);
     if (!['critical', 'error', 'warning', 'info'].includes(b.severity)) p.push('severity invalid');
     if (!isObj(b.playbook) || !isObj(b.alert)) p.push('playbook and alert required');
     if (typeof req.headers['x-remediator-delivery'] !== 'string') p.push('X-Remediator-Delivery missing');
@@ -389,7 +427,10 @@ export class WebhookReceiver extends PagingReceiver {
   }
 
   protected refuse(req: ReceivedRequest): Answer {
-    return { status: req.problems[0]?.startsWith('signature') || req.problems[0]?.startsWith('missing') ? 401 : 400, body: JSON.stringify({ error: req.problems.join('; ') }) };
+    return {
+      status: req.problems[0]?.startsWith('signature') || req.problems[0]?.startsWith('missing') ? 401 : 400,
+      body: JSON.stringify({ error: req.problems.join('; ') }),
+    };
   }
 }
 
@@ -405,7 +446,10 @@ const SP_COMPONENT = ['operational', 'under_maintenance', 'degraded_performance'
 export class StatuspageReceiver extends PagingReceiver {
   readonly apiKey: string;
   readonly pageId = `pg${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-  readonly incidents = new Map<string, { name: string; status: string; components: Record<string, string>; bodies: string[]; metadata?: unknown }>();
+  readonly incidents = new Map<
+    string,
+    { name: string; status: string; components: Record<string, string>; bodies: string[]; metadata?: unknown }
+  >();
 
   constructor(apiKey: string) {
     super();
@@ -421,7 +465,8 @@ export class StatuspageReceiver extends PagingReceiver {
     if (req.headers.authorization !== `OAuth ${this.apiKey}`) return ['Authorization is not "OAuth <key>"'];
     const m = /^\/v1\/pages\/([^/]+)\/incidents(?:\/([^/]+))?$/.exec(req.path);
     if (!m || m[1] !== this.pageId) return [`not found: ${req.method} ${req.path}`];
-    if ((m[2] === undefined && req.method !== 'POST') || (m[2] !== undefined && req.method !== 'PATCH' && req.method !== 'PUT')) return [`not found: ${req.method} ${req.path}`];
+    if ((m[2] === undefined && req.method !== 'POST') || (m[2] !== undefined && req.method !== 'PATCH' && req.method !== 'PUT'))
+      return [`not found: ${req.method} ${req.path}`];
     if (m[2] !== undefined && !this.incidents.has(m[2])) return [`not found: incident ${m[2]}`];
     const p: string[] = [];
     if (!String(req.headers['content-type']).includes('application/json')) p.push('content-type is not application/json');
@@ -431,15 +476,21 @@ export class StatuspageReceiver extends PagingReceiver {
     if (m[2] === undefined && (typeof i.name !== 'string' || i.name.length === 0)) p.push('incident.name is required');
     if (i.status !== undefined && !SP_STATUSES.includes(i.status)) p.push(`incident.status ${JSON.stringify(i.status)} invalid`);
     if (i.body !== undefined && typeof i.body !== 'string') p.push('incident.body must be a string');
-    if (i.impact_override !== undefined && !['none', 'minor', 'major', 'critical', 'maintenance'].includes(i.impact_override)) p.push('incident.impact_override invalid');
-    if (i.component_ids !== undefined && (!Array.isArray(i.component_ids) || i.component_ids.some((c: unknown) => typeof c !== 'string'))) p.push('incident.component_ids must be strings');
+    if (i.impact_override !== undefined && !['none', 'minor', 'major', 'critical', 'maintenance'].includes(i.impact_override))
+      p.push('incident.impact_override invalid');
+    if (i.component_ids !== undefined && (!Array.isArray(i.component_ids) || i.component_ids.some((c: unknown) => typeof c !== 'string')))
+      p.push('incident.component_ids must be strings');
     if (i.components !== undefined) {
       if (!isObj(i.components)) p.push('incident.components must be an object');
-      else for (const [k, v] of Object.entries(i.components)) if (!SP_COMPONENT.includes(v as string)) p.push(`incident.components.${k} ${JSON.stringify(v)} invalid`);
+      else
+        for (const [k, v] of Object.entries(i.components))
+          if (!SP_COMPONENT.includes(v as string)) p.push(`incident.components.${k} ${JSON.stringify(v)} invalid`);
       if (i.backfilled === true) p.push('backfilled incidents cannot have components');
     }
-    if (i.deliver_notifications !== undefined && typeof i.deliver_notifications !== 'boolean') p.push('incident.deliver_notifications must be a boolean');
-    if (i.metadata !== undefined && (!isObj(i.metadata) || Object.values(i.metadata).some((v) => !isObj(v)))) p.push('incident.metadata values must be objects');
+    if (i.deliver_notifications !== undefined && typeof i.deliver_notifications !== 'boolean')
+      p.push('incident.deliver_notifications must be a boolean');
+    if (i.metadata !== undefined && (!isObj(i.metadata) || Object.values(i.metadata).some((v) => !isObj(v))))
+      p.push('incident.metadata values must be objects');
     return p;
   }
 
@@ -449,7 +500,13 @@ export class StatuspageReceiver extends PagingReceiver {
     let id = m[1];
     if (id === undefined) {
       id = randomUUID().replace(/-/g, '').slice(0, 12);
-      this.incidents.set(id, { name: i.name, status: i.status ?? 'investigating', components: { ...i.components }, bodies: i.body ? [i.body] : [], metadata: i.metadata });
+      this.incidents.set(id, {
+        name: i.name,
+        status: i.status ?? 'investigating',
+        components: { ...i.components },
+        bodies: i.body ? [i.body] : [],
+        metadata: i.metadata,
+      });
     } else {
       const inc = this.incidents.get(id)!;
       if (i.status) inc.status = i.status;
@@ -457,7 +514,17 @@ export class StatuspageReceiver extends PagingReceiver {
       if (i.body) inc.bodies.push(i.body);
     }
     const inc = this.incidents.get(id)!;
-    return { status: m[1] === undefined ? 201 : 200, body: JSON.stringify({ id, page_id: this.pageId, name: inc.name, status: inc.status, shortlink: `https://stspg.io/${id}`, created_at: new Date().toISOString() }) };
+    return {
+      status: m[1] === undefined ? 201 : 200,
+      body: JSON.stringify({
+        id,
+        page_id: this.pageId,
+        name: inc.name,
+        status: inc.status,
+        shortlink: `https://stspg.io/${id}`,
+        created_at: new Date().toISOString(),
+      }),
+    };
   }
 
   protected refuse(req: ReceivedRequest): Answer {
@@ -469,7 +536,10 @@ export class StatuspageReceiver extends PagingReceiver {
 }
 
 /** Starts the four receivers and closes them when `test` (default: the test file) ends. */
-export async function pagingReceivers(secrets: { routingKey: string; apiKey: string; webhookSecret: string }, test: { teardown(fn: () => unknown): void } = t): Promise<{
+export async function pagingReceivers(
+  secrets: { routingKey: string; apiKey: string; webhookSecret: string },
+  test: { teardown(fn: () => unknown): void } = t,
+): Promise<{
   pagerduty: PagerDutyReceiver;
   opsgenie: OpsgenieReceiver;
   slack: SlackReceiver;
@@ -488,7 +558,10 @@ export async function pagingReceivers(secrets: { routingKey: string; apiKey: str
 }
 
 /** escalation.targets with one target per receiver: pd, og, slack and hook. */
-export function receiverTargets(rx: Awaited<ReturnType<typeof pagingReceivers>>, secrets: { routingKey: string; apiKey: string; webhookSecret: string }) {
+export function receiverTargets(
+  rx: Awaited<ReturnType<typeof pagingReceivers>>,
+  secrets: { routingKey: string; apiKey: string; webhookSecret: string },
+) {
   return {
     pd: { type: 'pagerduty', routingKey: secrets.routingKey, url: rx.pagerduty.url },
     og: { type: 'opsgenie', apiKey: secrets.apiKey, url: rx.opsgenie.url },

@@ -17,7 +17,10 @@ export interface CliRun {
  */
 export function runCli(args: string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cliNode, [cliBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REMEDIATOR_OPERATOR_TOKENS: '', REMEDIATOR_WEBHOOK_TOKENS: '' } });
+    const child = spawn(cliNode, [cliBin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, REMEDIATOR_OPERATOR_TOKENS: '', REMEDIATOR_WEBHOOK_TOKENS: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

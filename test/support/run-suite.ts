@@ -45,7 +45,9 @@ for (const until = Date.now() + SETTLE_MS; left.processes.length > 0 && Date.now
 }
 const lines = describeLeftovers(left);
 if (lines.length > 0) {
-  process.stderr.write(`\nnpm test: the run left ${lines.length} thing(s) behind (a test or helper does not stop or remove what it started):\n${lines.map((l) => `  ${l}\n`).join('')}`);
+  process.stderr.write(
+    `\nnpm test: the run left ${lines.length} thing(s) behind (a test or helper does not stop or remove what it started):\n${lines.map((l) => `  ${l}\n`).join('')}`,
+  );
   for (const p of left.processes) {
     try {
       process.kill(p.pid, 'SIGKILL');
@@ -54,7 +56,8 @@ if (lines.length > 0) {
     }
   }
   for (const p of left.processes) {
-    for (const until = Date.now() + SETTLE_MS; (await isRunning(p.pid)) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    for (const until = Date.now() + SETTLE_MS; (await isRunning(p.pid)) && Date.now() < until; )
+      await new Promise((r) => setTimeout(r, 50));
   }
 } else {
   process.stdout.write('# npm test: no process of this run is alive and its temp folder is empty\n');

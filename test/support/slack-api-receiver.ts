@@ -50,7 +50,10 @@ export class SlackApiReceiver {
       const scripted = this.#script.shift();
       if (scripted) {
         call.answer = { ok: false, error: `scripted ${scripted.status}` };
-        return reply.code(scripted.status).headers(scripted.headers ?? {}).send(scripted.body);
+        return reply
+          .code(scripted.status)
+          .headers(scripted.headers ?? {})
+          .send(scripted.body);
       }
       call.answer = this.#handle(call, req.headers['content-type']);
       return reply.code(200).send(call.answer);
@@ -91,7 +94,10 @@ export class SlackApiReceiver {
     for (;;) {
       const v = pred();
       if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got: ${this.calls.map((c) => `${c.method}${c.answer.ok ? '' : `(${c.answer.error})`}`).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; got: ${this.calls.map((c) => `${c.method}${c.answer.ok ? '' : `(${c.answer.error})`}`).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -107,13 +113,15 @@ export class SlackApiReceiver {
 
   #handle(call: SlackCall, contentType: string | undefined): SlackCall['answer'] {
     const auth = call.headers.authorization;
-    if (typeof auth !== 'string' || !auth.startsWith('Bearer xoxb-')) return this.#fail(call, 'not_authed', 'Authorization: Bearer xoxb-… missing');
+    if (typeof auth !== 'string' || !auth.startsWith('Bearer xoxb-'))
+      return this.#fail(call, 'not_authed', 'Authorization: Bearer xoxb-… missing');
     if (auth !== `Bearer ${this.#token}`) return this.#fail(call, 'invalid_auth', 'bot token does not match');
     if (!contentType?.startsWith('application/json')) return this.#fail(call, 'invalid_form_data', `content-type ${contentType}`);
     const b = call.body;
     if (typeof b !== 'object' || b === null) return this.#fail(call, 'invalid_arguments', 'body is not a JSON object');
     if (typeof b.channel !== 'string' || b.channel === '') return this.#fail(call, 'channel_not_found', 'channel missing');
-    if ((typeof b.text !== 'string' || b.text === '') && !Array.isArray(b.blocks)) return this.#fail(call, 'no_text', 'neither text nor blocks');
+    if ((typeof b.text !== 'string' || b.text === '') && !Array.isArray(b.blocks))
+      return this.#fail(call, 'no_text', 'neither text nor blocks');
     const blockProblems = Array.isArray(b.blocks) ? validateBlocks(b.blocks) : [];
     if (blockProblems.length > 0) {
       call.problems.push(...blockProblems);
@@ -122,11 +130,19 @@ export class SlackApiReceiver {
     if (call.method === 'chat.postMessage') {
       if (b.thread_ts !== undefined) {
         const parent = this.messages.get(b.thread_ts);
-        if (!parent || parent.channel !== b.channel) return this.#fail(call, 'thread_not_found', `thread_ts ${b.thread_ts} names no message in ${b.channel}`);
+        if (!parent || parent.channel !== b.channel)
+          return this.#fail(call, 'thread_not_found', `thread_ts ${b.thread_ts} names no message in ${b.channel}`);
         if (parent.threadTs !== undefined) call.problems.push('thread_ts names a reply, not the parent');
       }
       const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.#seq).padStart(6, '0')}`;
-      const m: SlackMessageState = { channel: b.channel, ts, text: b.text ?? '', blocks: b.blocks ?? [], ...(b.thread_ts ? { threadTs: b.thread_ts } : {}), versions: [{ text: b.text ?? '', blocks: b.blocks ?? [] }] };
+      const m: SlackMessageState = {
+        channel: b.channel,
+        ts,
+        text: b.text ?? '',
+        blocks: b.blocks ?? [],
+        ...(b.thread_ts ? { threadTs: b.thread_ts } : {}),
+        versions: [{ text: b.text ?? '', blocks: b.blocks ?? [] }],
+      };
       this.messages.set(ts, m);
       return { ok: true, channel: b.channel, ts };
     }
@@ -152,11 +168,13 @@ function validateBlocks(blocks: any[]): string[] {
   const p: string[] = [];
   if (blocks.length > 50) p.push('more than 50 blocks');
   const plain = (o: any, max: number, where: string) => {
-    if (o?.type !== 'plain_text' || typeof o.text !== 'string' || o.text.length === 0 || o.text.length > max) p.push(`${where} must be plain_text of 1..${max}`);
+    if (o?.type !== 'plain_text' || typeof o.text !== 'string' || o.text.length === 0 || o.text.length > max)
+      p.push(`${where} must be plain_text of 1..${max}`);
   };
   for (const [i, blk] of blocks.entries()) {
     if (typeof blk?.type !== 'string') p.push(`block ${i} has no type`);
-    if (blk?.block_id !== undefined && (typeof blk.block_id !== 'string' || blk.block_id.length > 255)) p.push(`block ${i}: block_id over 255`);
+    if (blk?.block_id !== undefined && (typeof blk.block_id !== 'string' || blk.block_id.length > 255))
+      p.push(`block ${i}: block_id over 255`);
     if (blk?.type !== 'actions') continue;
     const els = blk.elements;
     if (!Array.isArray(els) || els.length === 0 || els.length > 25) {

@@ -1,6 +1,13 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { ActionDefinition, ActionResult, AlertView, RecordedChange, RunInfo, StepContextBase } from '../../src/engine/step-definition.ts';
+import type {
+  ActionDefinition,
+  ActionResult,
+  AlertView,
+  RecordedChange,
+  RunInfo,
+  StepContextBase,
+} from '../../src/engine/step-definition.ts';
 import type { StepLimits, StepServices } from '../../src/ports/step-services.ts';
 import { AxiosHttpClient } from '../../src/http-client/axios-http-client.ts';
 import { systemClock, type Clock } from '../../src/ports/clock.ts';
@@ -22,7 +29,12 @@ export interface StepContextOptions {
   log?: Logger;
 }
 
-export const defaultLimits: StepLimits = { maxReplicas: 10, applyKinds: ['ConfigMap', 'NetworkPolicy'], manifestsDir: '.', fieldManager: 'remediator' };
+export const defaultLimits: StepLimits = {
+  maxReplicas: 10,
+  applyKinds: ['ConfigMap', 'NetworkPolicy'],
+  manifestsDir: '.',
+  fieldManager: 'remediator',
+};
 
 /** A StepContextBase as the engine builds it for one attempt: real HTTP client, system clock, silent logger. */
 export function stepContext<P>(params: P, o: StepContextOptions = {}): StepContextBase<P> {
@@ -35,7 +47,14 @@ export function stepContext<P>(params: P, o: StepContextOptions = {}): StepConte
       dryRun: false,
       manual: false,
       ...run,
-      alert: { status: 'firing', labels: { alertname: 'ServiceDown' }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', fingerprint: '0000000000000000', ...alert },
+      alert: {
+        status: 'firing',
+        labels: { alertname: 'ServiceDown' },
+        annotations: {},
+        startsAt: '2026-01-01T00:00:00Z',
+        fingerprint: '0000000000000000',
+        ...alert,
+      },
     },
     step: { id: 'step-1', attempt: 1, rung: 'main', ...o.step },
     state: o.state,

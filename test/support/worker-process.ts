@@ -14,7 +14,9 @@ export function workerProcesses(configFile: string): { start(): ChildProcess; al
     all,
     start() {
       const bin = new URL('../../bin/remediator.js', import.meta.url).pathname;
-      const child = spawn(process.execPath, [bin, 'serve', '--role', 'worker', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [bin, 'serve', '--role', 'worker', '--config', configFile], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       all.push(child);
       return child;
     },

@@ -65,7 +65,8 @@ export class LiveTimeline {
   /** A pod process event, in words. */
   podEvent(e: PodProcessEvent): void {
     const who = `${e.deployment.name} pod ${e.pod}`;
-    if (e.type === 'started') this.say('cluster', `${who} started: process on 127.0.0.1:${e.port} playing ${e.image}${e.mode === 'bad' ? ' (failing)' : ''}`, e.at);
+    if (e.type === 'started')
+      this.say('cluster', `${who} started: process on 127.0.0.1:${e.port} playing ${e.image}${e.mode === 'bad' ? ' (failing)' : ''}`, e.at);
     else if (e.type === 'unready') this.say('cluster', `${who} failed its readiness probe: ${e.reason}`, e.at);
     else if (e.type === 'stopped') this.say('cluster', `${who} deleted: its process stopped`, e.at);
     else this.say('service', `${who}: process killed`, e.at);
@@ -77,7 +78,10 @@ export class LiveTimeline {
     while (!signal.aborted) {
       const v = (await firstSample(prometheusUrl, query, AbortSignal.any([signal, AbortSignal.timeout(2000)]))) ?? 'no data';
       if (v !== last && !signal.aborted) {
-        this.say('prometheus', `${query} = ${v}${v === '0' ? '  (the scrape fails: the service is down)' : v === '1' ? '  (scraped fine)' : ''}`);
+        this.say(
+          'prometheus',
+          `${query} = ${v}${v === '0' ? '  (the scrape fails: the service is down)' : v === '1' ? '  (scraped fine)' : ''}`,
+        );
         last = v;
       }
       await sleep(intervalMs, signal);
@@ -103,7 +107,10 @@ export class LiveTimeline {
     const shown = new Map<string, { steps: Map<string, string>; decisions: number }>();
     const resolvedRuns = new Set<string>();
     const get = async (path: string): Promise<any> => {
-      const res = await fetch(`${o.url}${path}`, { headers: { authorization: `Bearer ${o.operatorToken}` }, signal: AbortSignal.any([o.signal, AbortSignal.timeout(2000)]) });
+      const res = await fetch(`${o.url}${path}`, {
+        headers: { authorization: `Bearer ${o.operatorToken}` },
+        signal: AbortSignal.any([o.signal, AbortSignal.timeout(2000)]),
+      });
       return res.json();
     };
     while (!o.signal.aborted) {
@@ -121,18 +128,27 @@ export class LiveTimeline {
             const fromAlertmanager = d.reason === 'started' || d.reason === 'deduplicated' || d.reason === 'resolved';
             const again = d.reason === 'resolved' && resolvedRuns.has(run.id);
             if (d.reason === 'resolved') resolvedRuns.add(run.id);
-            this.say(fromAlertmanager ? (o.webhookSource ?? 'alertmanager') : 'remediator', again ? 'webhook again: resolved (the other Alertmanager, or a re-send)' : decisionText(d.reason, d.message, run.id), Date.parse(d.at));
+            this.say(
+              fromAlertmanager ? (o.webhookSource ?? 'alertmanager') : 'remediator',
+              again ? 'webhook again: resolved (the other Alertmanager, or a re-send)' : decisionText(d.reason, d.message, run.id),
+              Date.parse(d.at),
+            );
           }
           seen.decisions = run.decisions.length;
           for (const s of run.state?.steps ?? []) {
             const key = `${s.rung}/${s.id}/${s.startedAt}`;
             const before = seen.steps.get(key);
             if (before === s.status) continue;
-            if (before === undefined && (s.status === 'running' || s.status === 'pending')) this.say('remediator', `[${s.rung}] ${s.id} (${s.uses}) …`, Date.parse(s.startedAt));
+            if (before === undefined && (s.status === 'running' || s.status === 'pending'))
+              this.say('remediator', `[${s.rung}] ${s.id} (${s.uses}) …`, Date.parse(s.startedAt));
             else if (s.status !== 'running' && s.status !== 'pending') {
               const mark = s.status === 'succeeded' ? '✓' : s.status === 'failed' ? '✗' : '·';
               const took = s.endedAt ? ` in ${Date.parse(s.endedAt) - Date.parse(s.startedAt)} ms` : '';
-              this.say('remediator', `${mark} [${s.rung}] ${s.id} (${s.uses})${took}: ${s.summary ?? s.error?.message ?? s.reason ?? s.status}`, s.endedAt ? Date.parse(s.endedAt) : Date.now());
+              this.say(
+                'remediator',
+                `${mark} [${s.rung}] ${s.id} (${s.uses})${took}: ${s.summary ?? s.error?.message ?? s.reason ?? s.status}`,
+                s.endedAt ? Date.parse(s.endedAt) : Date.now(),
+              );
             }
             seen.steps.set(key, s.status);
           }

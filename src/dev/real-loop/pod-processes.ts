@@ -111,7 +111,8 @@ export class PodProcesses {
   async kill(ref: DeploymentRef): Promise<number> {
     const victims = [...this.#byUid.values()].filter((t) => same(t.deployment, ref) && t.process.alive());
     await Promise.all(victims.map((t) => t.process.kill()));
-    for (const t of victims) this.#emit({ type: 'killed', at: Date.now(), deployment: t.deployment, pod: t.podName, image: t.process.image });
+    for (const t of victims)
+      this.#emit({ type: 'killed', at: Date.now(), deployment: t.deployment, pod: t.podName, image: t.process.image });
     return victims.length;
   }
 

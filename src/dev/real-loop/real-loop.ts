@@ -63,7 +63,11 @@ export class RealLoop {
     const fleet = await ServiceFleet.start(options);
     try {
       const { rules, source } = options.rules ? { rules: options.rules, source: 'given' } : await serviceDownRules({ fast });
-      const scrapeTargets: ScrapeTarget[] = fleet.services().map((s) => ({ job: s.job, targets: [s.instance], labels: { namespace: s.ref.namespace, deployment: s.ref.name, service: s.ref.name } }));
+      const scrapeTargets: ScrapeTarget[] = fleet.services().map((s) => ({
+        job: s.job,
+        targets: [s.instance],
+        labels: { namespace: s.ref.namespace, deployment: s.ref.name, service: s.ref.name },
+      }));
       const prometheus = await startPrometheus({ fast, scrapeTargets, rules });
       return new RealLoop({ prometheus, fleet, fast, rulesSource: source });
     } catch (err) {
@@ -94,7 +98,12 @@ export class RealLoop {
     const replicas = link.replicas ?? 1;
     for (let i = 0; i < replicas; i++) {
       this.alertmanagers.push(
-        await startAlertmanager({ webhookUrl: link.webhookUrl, bearerToken: link.bearerToken, groupBy: link.groupBy ?? ['alertname', 'namespace', 'deployment'], fast: this.#fast }),
+        await startAlertmanager({
+          webhookUrl: link.webhookUrl,
+          bearerToken: link.bearerToken,
+          groupBy: link.groupBy ?? ['alertname', 'namespace', 'deployment'],
+          fast: this.#fast,
+        }),
       );
     }
     await this.prometheus.reload({ alertmanagers: this.alertmanagers.map((a) => a.url) });

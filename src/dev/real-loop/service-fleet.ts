@@ -1,4 +1,10 @@
-import { PodProcesses, type DeploymentRef, type PodProcessEvent, type PodProcessesOptions, type SimulatedCluster } from './pod-processes.ts';
+import {
+  PodProcesses,
+  type DeploymentRef,
+  type PodProcessEvent,
+  type PodProcessesOptions,
+  type SimulatedCluster,
+} from './pod-processes.ts';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.ts';
 
 export interface ServiceFleetOptions {

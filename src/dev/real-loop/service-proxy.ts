@@ -44,7 +44,10 @@ export async function startServiceProxy(options: ServiceProxyOptions): Promise<S
   function attempt(port: number, req: IncomingMessage): Promise<IncomingMessage | undefined> {
     return new Promise((resolve) => {
       const headers = { ...req.headers, host: `127.0.0.1:${port}`, connection: 'close' };
-      const out = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, timeout: timeoutMs, agent: false }, resolve);
+      const out = request(
+        { host: '127.0.0.1', port, method: req.method, path: req.url, headers, timeout: timeoutMs, agent: false },
+        resolve,
+      );
       out.once('timeout', () => out.destroy(new Error('timeout')));
       out.once('error', () => resolve(undefined));
       out.end();

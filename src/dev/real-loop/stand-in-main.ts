@@ -24,8 +24,16 @@ process.on('message', (m: { mode?: string; reason?: string }) => {
 
 const registry = new Registry();
 registry.setDefaultLabels({ pod });
-new Gauge({ name: 'stand_in_build_info', help: 'The image this process plays.', labelNames: ['image'], registers: [registry] }).set({ image }, 1);
-const requests = new Counter({ name: 'stand_in_http_requests_total', help: 'Requests served, by path and code.', labelNames: ['path', 'code'], registers: [registry] });
+new Gauge({ name: 'stand_in_build_info', help: 'The image this process plays.', labelNames: ['image'], registers: [registry] }).set(
+  { image },
+  1,
+);
+const requests = new Counter({
+  name: 'stand_in_http_requests_total',
+  help: 'Requests served, by path and code.',
+  labelNames: ['path', 'code'],
+  registers: [registry],
+});
 const startedAt = Date.now();
 
 const server = createServer((req, res) => {

@@ -55,7 +55,14 @@ export async function spawnStandIn(options: StandInOptions): Promise<StandInProc
     execPath: process.execPath,
     execArgv: [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, STAND_IN_IMAGE: options.image, STAND_IN_POD: options.pod, STAND_IN_MODE: options.mode, ...(options.reason ? { STAND_IN_REASON: options.reason } : {}), NODE_OPTIONS: '' },
+    env: {
+      ...process.env,
+      STAND_IN_IMAGE: options.image,
+      STAND_IN_POD: options.pod,
+      STAND_IN_MODE: options.mode,
+      ...(options.reason ? { STAND_IN_REASON: options.reason } : {}),
+      NODE_OPTIONS: '',
+    },
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
@@ -73,7 +80,10 @@ export async function spawnStandIn(options: StandInOptions): Promise<StandInProc
 
   const port = await new Promise<number>((resolve, reject) => {
     const limit = options.startTimeoutMs;
-    const timer = limit === undefined ? undefined : setTimeout(() => fail(new Error(`stand-in ${options.pod} did not report its port within ${limit} ms`)), limit);
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(() => fail(new Error(`stand-in ${options.pod} did not report its port within ${limit} ms`)), limit);
     const fail = (err: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -84,7 +94,9 @@ export async function spawnStandIn(options: StandInOptions): Promise<StandInProc
       if (typeof m?.port === 'number' && m.port > 0) resolve(m.port);
       else fail(new Error(`stand-in ${options.pod} reported no port`));
     });
-    void exit.then(() => fail(new Error(`stand-in ${options.pod} exited before it listened: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)));
+    void exit.then(() =>
+      fail(new Error(`stand-in ${options.pod} exited before it listened: ${stderr.trim().split('\n').slice(-3).join(' | ')}`)),
+    );
     if (options.signal?.aborted) fail(new Error('aborted'));
   });
 

@@ -33,7 +33,14 @@ export async function startUpQueryStandIn(fleet: ServiceFleet): Promise<UpQueryS
     } catch {
       up = 0;
     }
-    const metric = { __name__: 'up', job: svc.job, namespace: svc.ref.namespace, instance: svc.instance, deployment: svc.ref.name, service: svc.ref.name };
+    const metric = {
+      __name__: 'up',
+      job: svc.job,
+      namespace: svc.ref.namespace,
+      instance: svc.instance,
+      deployment: svc.ref.name,
+      service: svc.ref.name,
+    };
     return [{ metric, value: [Date.now() / 1000, String(up)] }];
   };
   const server = createServer((req, res) => {
@@ -46,8 +53,14 @@ export async function startUpQueryStandIn(fleet: ServiceFleet): Promise<UpQueryS
       if (url.pathname !== '/api/v1/query') return void res.writeHead(404).end();
       const query = new URLSearchParams(raw).get('query') ?? url.searchParams.get('query') ?? '';
       answer(query).then(
-        (result) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } })),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'internal', error: String(err) })),
+        (result) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } })),
+        (err: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: 'error', errorType: 'internal', error: String(err) })),
       );
     });
   });

@@ -40,5 +40,11 @@ export function parseOpsgenieEvent(body: unknown): HumanEvent | IgnoredEvent {
   if (!episodeKey) return { ignored: 'alert was not opened by remediator' };
   const username = typeof alert.username === 'string' ? alert.username.trim() : '';
   if (!username || username === 'System') return { ignored: `${action} not made by a person` };
-  return { kind, episodeKey, person: username, source: 'opsgenie', ...(typeof alert.alertId === 'string' ? { eventId: `${alert.alertId}:${action}` } : {}) };
+  return {
+    kind,
+    episodeKey,
+    person: username,
+    source: 'opsgenie',
+    ...(typeof alert.alertId === 'string' ? { eventId: `${alert.alertId}:${action}` } : {}),
+  };
 }

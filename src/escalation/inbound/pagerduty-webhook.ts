@@ -49,16 +49,24 @@ export function parsePagerDutyEvent(body: unknown): HumanEvent | UnkeyedEvent | 
   const event = (body as { event?: PagerDutyEvent | null } | null)?.event;
   if (!event || typeof event !== 'object') return { ignored: 'no event object' };
   const type = event.event_type;
-  const kind: HumanEvent['kind'] | undefined = type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
+  const kind: HumanEvent['kind'] | undefined =
+    type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
   if (!kind) return { ignored: `event type ${JSON.stringify(type)} is not acted on` };
   const agent = event.agent;
-  if (agent?.type !== 'user_reference') return { ignored: `${type} by ${agent?.type ?? 'no agent'}, not a person (remediator's own resolves come back this way)` };
+  if (agent?.type !== 'user_reference')
+    return { ignored: `${type} by ${agent?.type ?? 'no agent'}, not a person (remediator's own resolves come back this way)` };
   const data = event.data ?? {};
-  const person = typeof agent.summary === 'string' && agent.summary.trim() ? agent.summary.trim() : typeof agent.id === 'string' ? agent.id : 'a PagerDuty user';
+  const person =
+    typeof agent.summary === 'string' && agent.summary.trim()
+      ? agent.summary.trim()
+      : typeof agent.id === 'string'
+        ? agent.id
+        : 'a PagerDuty user';
   const common = { kind, person, source: 'pagerduty' as const, ...(typeof event.id === 'string' ? { eventId: event.id } : {}) };
   const episodeKey = episodeFromPageKey(data.incident_key);
   if (episodeKey) return { ...common, episodeKey };
   // No key at all (an incident with child alerts): its alerts may still be remediator's.
-  if ((data.incident_key === null || data.incident_key === undefined) && typeof data.id === 'string') return { ...common, incidentId: data.id };
+  if ((data.incident_key === null || data.incident_key === undefined) && typeof data.id === 'string')
+    return { ...common, incidentId: data.id };
   return { ignored: `incident ${typeof data.id === 'string' ? data.id : '?'} was not opened by remediator` };
 }

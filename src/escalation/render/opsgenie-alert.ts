@@ -9,7 +9,17 @@ import { clock, dateTime, incidentLinks, progressLine, rungLine, snapshotText, S
  * message 130, alias 512, description 15 000, tags 20 × 50, details 8 000 characters in total, entity 512,
  * source 100, note 25 000.
  */
-export const OPSGENIE_LIMITS = { message: 130, alias: 512, description: 15_000, tags: 20, tagLength: 50, details: 8_000, entity: 512, source: 100, note: 25_000 } as const;
+export const OPSGENIE_LIMITS = {
+  message: 130,
+  alias: 512,
+  description: 15_000,
+  tags: 20,
+  tagLength: 50,
+  details: 8_000,
+  entity: 512,
+  source: 100,
+  note: 25_000,
+} as const;
 
 export interface OpsgenieCreateBody {
   message: string;
@@ -56,7 +66,10 @@ export function renderOpsgenieNote(report: IncidentReport, note: string): Opsgen
 
 /** `POST /v2/alerts/{alias}/close?identifierType=alias`: only when the episode is verified healthy. */
 export function renderOpsgenieClose(report: IncidentReport): OpsgenieNoteBody {
-  return { note: truncate(`Recovered and verified by remediator (run ${report.run.id}). ${progressLine(report)}.`, OPSGENIE_LIMITS.note), source: 'remediator' };
+  return {
+    note: truncate(`Recovered and verified by remediator (run ${report.run.id}). ${progressLine(report)}.`, OPSGENIE_LIMITS.note),
+    source: 'remediator',
+  };
 }
 
 function renderDescription(report: IncidentReport): string {

@@ -56,7 +56,10 @@ export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyR
 
   const maxBytes = (options.maxBytes ?? PAGERDUTY_MAX_BYTES) - ROUTING_KEY_ROOM;
   const where = subject(report);
-  const summary = truncate(`[${report.level}] ${report.alert.name} on ${where}: ${report.alert.summary} (${STATUS_TEXT[report.status]})`, PAGERDUTY_SUMMARY_MAX);
+  const summary = truncate(
+    `[${report.level}] ${report.alert.name} on ${where}: ${report.alert.summary} (${STATUS_TEXT[report.status]})`,
+    PAGERDUTY_SUMMARY_MAX,
+  );
 
   const details: Record<string, unknown> = {
     level: report.level,
@@ -101,7 +104,8 @@ export function renderPagerDutyEvent(report: IncidentReport, options: PagerDutyR
   if (report.snapshot !== undefined) {
     const limit = options.snapshotMaxChars ?? 65_536;
     const whole = snapshotText(report.snapshot, Number.POSITIVE_INFINITY) ?? '';
-    details.snapshot = whole.length <= limit && typeof report.snapshot === 'object' ? report.snapshot : snapshotText(report.snapshot, limit);
+    details.snapshot =
+      whole.length <= limit && typeof report.snapshot === 'object' ? report.snapshot : snapshotText(report.snapshot, limit);
     if (size() > maxBytes) {
       // Cut the snapshot's text to the room left. The ratio of encoded bytes to characters (UTF-8 and JSON escapes)
       // gives the first guess; shrink by 10% until it fits, a bounded number of times.

@@ -23,7 +23,10 @@ export interface SlackAppBody {
 export const SLACK_ACTIONS = ['approve', 'reject', 'cancel', 'take_over'] as const;
 export type SlackActionId = (typeof SLACK_ACTIONS)[number];
 
-export function renderSlackAppMessage(report: IncidentReport, options: { kind?: SlackMessageKind; note?: string; buttons?: boolean } = {}): SlackAppBody {
+export function renderSlackAppMessage(
+  report: IncidentReport,
+  options: { kind?: SlackMessageKind; note?: string; buttons?: boolean } = {},
+): SlackAppBody {
   const kind = options.kind ?? 'trigger';
   const message = renderSlackMessage(report, { kind, ...(options.note ? { note: options.note } : {}) });
   const approval = kind === 'resolve' ? undefined : report.approval;
@@ -36,7 +39,8 @@ export function renderSlackAppMessage(report: IncidentReport, options: { kind?: 
     if (!approval.answer && options.buttons !== false) added.push(approvalButtons(report.run.id, approval, report.timeline.length));
     message.blocks.splice(at, 0, ...added);
   }
-  const reply = kind === 'trigger' ? undefined : kind === 'resolve' ? `✅ Recovered${options.note ? `: ${options.note}` : ''}` : options.note;
+  const reply =
+    kind === 'trigger' ? undefined : kind === 'resolve' ? `✅ Recovered${options.note ? `: ${options.note}` : ''}` : options.note;
   return { message, ...(reply ? { reply: truncate(reply, 3000) } : {}) };
 }
 
@@ -63,10 +67,36 @@ function approvalButtons(runId: string, a: IncidentApproval, edition: number): R
     type: 'actions',
     block_id: truncate(`approval:${a.planHash.slice(0, 32)}:${edition}`, 255),
     elements: [
-      { type: 'button', action_id: 'approve', value, style: 'primary', text: plain('Approve', 75), confirm: confirm('Approve this plan?', `Run ${a.plan}`, 'Approve') },
-      { type: 'button', action_id: 'reject', value, style: 'danger', text: plain('Reject', 75), confirm: confirm('Reject this plan?', `Do not run ${a.plan}; the run ends without it`, 'Reject', 'danger') },
-      { type: 'button', action_id: 'cancel', value, text: plain('Cancel run', 75), confirm: confirm('Cancel this run?', 'The run stops before its next step; nothing more is done for it', 'Cancel run') },
-      { type: 'button', action_id: 'take_over', value, text: plain('Take over', 75), confirm: confirm('Take the incident over?', 'Automation stops here and you handle the incident by hand', 'Take over') },
+      {
+        type: 'button',
+        action_id: 'approve',
+        value,
+        style: 'primary',
+        text: plain('Approve', 75),
+        confirm: confirm('Approve this plan?', `Run ${a.plan}`, 'Approve'),
+      },
+      {
+        type: 'button',
+        action_id: 'reject',
+        value,
+        style: 'danger',
+        text: plain('Reject', 75),
+        confirm: confirm('Reject this plan?', `Do not run ${a.plan}; the run ends without it`, 'Reject', 'danger'),
+      },
+      {
+        type: 'button',
+        action_id: 'cancel',
+        value,
+        text: plain('Cancel run', 75),
+        confirm: confirm('Cancel this run?', 'The run stops before its next step; nothing more is done for it', 'Cancel run'),
+      },
+      {
+        type: 'button',
+        action_id: 'take_over',
+        value,
+        text: plain('Take over', 75),
+        confirm: confirm('Take the incident over?', 'Automation stops here and you handle the incident by hand', 'Take over'),
+      },
     ],
   };
 }

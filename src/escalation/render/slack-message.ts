@@ -92,12 +92,29 @@ export function renderSlackMessage(report: IncidentReport, options: { kind?: Sla
       ['Owner', report.owner ? mention(report.owner) : owner],
     ].map(([k, v]) => ({ type: 'mrkdwn', text: truncate(`*${k}:*\n${k === 'Owner' ? v : esc(v ?? '')}`, 2000) })),
   });
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(`*Actions tried:*\n${tried.length > 0 ? tried.map((l) => esc(l)).join('\n') : '(none yet)'}`, 3000) } });
+  blocks.push({
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: truncate(`*Actions tried:*\n${tried.length > 0 ? tried.map((l) => esc(l)).join('\n') : '(none yet)'}`, 3000),
+    },
+  });
   const buttons = links
     .filter(([, href]) => href && /^https?:\/\//i.test(href) && href.length <= 3000)
     .map(([name, href]) => ({ type: 'button', text: { type: 'plain_text', text: name }, url: href }));
   if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(esc(`Run ${report.run.id} · playbook ${report.run.playbook} · episode ${report.episodeKey} · ${report.level}`), 3000) }] });
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: truncate(
+          esc(`Run ${report.run.id} · playbook ${report.run.playbook} · episode ${report.episodeKey} · ${report.level}`),
+          3000,
+        ),
+      },
+    ],
+  });
   return { text, blocks };
 }
 

@@ -5,10 +5,20 @@ import { truncate } from './text.ts';
 export type ComponentStatus = 'operational' | 'under_maintenance' | 'degraded_performance' | 'partial_outage' | 'major_outage';
 
 /** Level → the status the affected components show while the incident is open. */
-export const LEVEL_COMPONENT_STATUS: Readonly<Record<Level, ComponentStatus>> = { P0: 'major_outage', P1: 'partial_outage', P2: 'degraded_performance', P3: 'degraded_performance' };
+export const LEVEL_COMPONENT_STATUS: Readonly<Record<Level, ComponentStatus>> = {
+  P0: 'major_outage',
+  P1: 'partial_outage',
+  P2: 'degraded_performance',
+  P3: 'degraded_performance',
+};
 
 /** Level → `impact_override`. */
-const LEVEL_IMPACT: Readonly<Record<Level, 'critical' | 'major' | 'minor' | 'none'>> = { P0: 'critical', P1: 'major', P2: 'minor', P3: 'none' };
+const LEVEL_IMPACT: Readonly<Record<Level, 'critical' | 'major' | 'minor' | 'none'>> = {
+  P0: 'critical',
+  P1: 'major',
+  P2: 'minor',
+  P3: 'none',
+};
 
 export interface StatuspageIncidentBody {
   incident: {
@@ -37,7 +47,11 @@ export interface StatuspageRenderOptions {
  * internal notes never go there), "resolved" with the components operational at the end. Words for customers come
  * only from a customer notice a person approved (`renderStatuspageNotice`).
  */
-export function renderStatuspageIncident(action: 'trigger' | 'update' | 'resolve', report: IncidentReport, o: StatuspageRenderOptions): StatuspageIncidentBody {
+export function renderStatuspageIncident(
+  action: 'trigger' | 'update' | 'resolve',
+  report: IncidentReport,
+  o: StatuspageRenderOptions,
+): StatuspageIncidentBody {
   const product = report.services.length > 0 ? report.services.join(', ') : 'our service';
   const open = Object.fromEntries(o.componentIds.map((id) => [id, o.componentStatus ?? LEVEL_COMPONENT_STATUS[report.level]]));
   if (action === 'trigger') {
@@ -55,12 +69,25 @@ export function renderStatuspageIncident(action: 'trigger' | 'update' | 'resolve
     };
   }
   if (action === 'update') return { incident: { components: report.status === 'recovered' ? operational(o.componentIds) : open } };
-  return { incident: { status: 'resolved', body: `${product} is working normally again. This incident has been resolved.`, components: operational(o.componentIds), deliver_notifications: o.deliverNotifications } };
+  return {
+    incident: {
+      status: 'resolved',
+      body: `${product} is working normally again. This incident has been resolved.`,
+      components: operational(o.componentIds),
+      deliver_notifications: o.deliverNotifications,
+    },
+  };
 }
 
 /** An approved customer notice as an incident update: its text as the update's body, in the incident's current phase. */
 export function renderStatuspageNotice(report: IncidentReport, text: string, o: StatuspageRenderOptions): StatuspageIncidentBody {
-  return { incident: { status: report.status === 'recovered' ? 'monitoring' : 'identified', body: text, deliver_notifications: o.deliverNotifications } };
+  return {
+    incident: {
+      status: report.status === 'recovered' ? 'monitoring' : 'identified',
+      body: text,
+      deliver_notifications: o.deliverNotifications,
+    },
+  };
 }
 
 function operational(ids: readonly string[]): Record<string, ComponentStatus> {

@@ -83,7 +83,8 @@ export function offset(from: string, at: string): string {
 
 /** What the target is, for one-line summaries: `ai-ninja/Deployment/phone-gateway`, or the services. */
 export function subject(report: IncidentReport): string {
-  if (report.target) return `${report.target.namespace === undefined ? '' : `${report.target.namespace}/`}${report.target.kind}/${report.target.name}`;
+  if (report.target)
+    return `${report.target.namespace === undefined ? '' : `${report.target.namespace}/`}${report.target.kind}/${report.target.name}`;
   if (report.services.length > 0) return report.services.join(', ');
   return report.alert.labels.namespace ?? 'unknown target';
 }

@@ -31,8 +31,11 @@ export function renderTimelineMarkdown(report: IncidentReport): string {
   if (report.target) out.push(`| Target | ${cell(subject(report))} |`);
   out.push(`| Status | ${cell(STATUS_TEXT[report.status])} |`);
   out.push(`| Started | ${dateTime(start)} |`);
-  if (recovery) out.push(`| Recovered | ${dateTime(recovery.at)} (${offset(start, recovery.at).replace('+', '') || '?'} after the alert started) |`);
-  out.push(`| Run | ${report.run.url ? `[${cell(report.run.id)}](${report.run.url})` : `\`${cell(report.run.id)}\``} — playbook \`${cell(report.run.playbook)}\` |`);
+  if (recovery)
+    out.push(`| Recovered | ${dateTime(recovery.at)} (${offset(start, recovery.at).replace('+', '') || '?'} after the alert started) |`);
+  out.push(
+    `| Run | ${report.run.url ? `[${cell(report.run.id)}](${report.run.url})` : `\`${cell(report.run.id)}\``} — playbook \`${cell(report.run.playbook)}\` |`,
+  );
   if (report.owner) out.push(`| Owner | @${cell(report.owner)} |`);
   out.push('');
 
@@ -53,7 +56,9 @@ export function renderTimelineMarkdown(report: IncidentReport): string {
     out.push('| # | Rung | Outcome | Started | Ended | Took | Why |', '|---|---|---|---|---|---|---|');
     report.rungs.forEach((r, i) => {
       const took = r.startedAt && r.endedAt ? offset(r.startedAt, r.endedAt).replace('+', '') : '';
-      out.push(`| ${i + 1} | ${cell(r.name)} | ${r.outcome} | ${r.startedAt ? clock(r.startedAt) : ''} | ${r.endedAt ? clock(r.endedAt) : ''} | ${took} | ${cell(r.reason ?? '')} |`);
+      out.push(
+        `| ${i + 1} | ${cell(r.name)} | ${r.outcome} | ${r.startedAt ? clock(r.startedAt) : ''} | ${r.endedAt ? clock(r.endedAt) : ''} | ${took} | ${cell(r.reason ?? '')} |`,
+      );
     });
   }
   out.push('');

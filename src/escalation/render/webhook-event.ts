@@ -26,7 +26,10 @@ export interface WebhookEventBody {
 
 const EVENT = { trigger: 'remediation.escalated', update: 'remediation.updated', resolve: 'remediation.resolved' } as const;
 
-export function renderWebhookEvent(report: IncidentReport, options: { action: 'trigger' | 'update' | 'resolve'; note?: string; at?: string; snapshotMaxChars?: number }): WebhookEventBody {
+export function renderWebhookEvent(
+  report: IncidentReport,
+  options: { action: 'trigger' | 'update' | 'resolve'; note?: string; at?: string; snapshotMaxChars?: number },
+): WebhookEventBody {
   const incident: IncidentReport = { ...report };
   if (report.snapshot !== undefined) {
     const limit = options.snapshotMaxChars ?? 65_536;
@@ -40,10 +43,18 @@ export function renderWebhookEvent(report: IncidentReport, options: { action: 't
     level: report.level,
     severity: LEVEL_SEVERITY[report.level],
     status: options.action === 'resolve' ? 'recovered' : report.status,
-    summary: truncate(`[${report.level}] ${report.alert.name} on ${subject(report)}: ${report.alert.summary} (${STATUS_TEXT[options.action === 'resolve' ? 'recovered' : report.status]})`, 1024),
+    summary: truncate(
+      `[${report.level}] ${report.alert.name} on ${subject(report)}: ${report.alert.summary} (${STATUS_TEXT[options.action === 'resolve' ? 'recovered' : report.status]})`,
+      1024,
+    ),
     source: subject(report),
     playbook: { name: report.run.playbook, runId: report.run.id },
-    alert: { name: report.alert.name, fingerprints: report.alert.fingerprint ? [report.alert.fingerprint] : [], labels: report.alert.labels, startsAt: report.alert.startsAt },
+    alert: {
+      name: report.alert.name,
+      fingerprints: report.alert.fingerprint ? [report.alert.fingerprint] : [],
+      labels: report.alert.labels,
+      startsAt: report.alert.startsAt,
+    },
     links: incidentLinks(report),
     ...(options.note ? { note: options.note } : {}),
     timestamp: options.at ?? new Date().toISOString(),

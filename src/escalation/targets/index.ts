@@ -10,13 +10,21 @@ import { webhookTarget } from './webhook.ts';
 import { statuspageTarget } from './statuspage.ts';
 
 /** Builds the paging targets of `escalation.targets`, reading `env:NAME` secrets (see `createTargets`). */
-export type TargetFactory = (config: Record<string, TargetConfig>, env?: NodeJS.ProcessEnv, deps?: { threads?: SlackThreadStore }) => Map<string, PagingTarget>;
+export type TargetFactory = (
+  config: Record<string, TargetConfig>,
+  env?: NodeJS.ProcessEnv,
+  deps?: { threads?: SlackThreadStore },
+) => Map<string, PagingTarget>;
 
 /**
  * Builds the configured targets, reading `env:NAME` secrets. A new provider is one file in this folder and one
  * case here.
  */
-export function createTargets(config: Record<string, TargetConfig>, env: NodeJS.ProcessEnv = process.env, deps: { threads?: SlackThreadStore } = {}): Map<string, PagingTarget> {
+export function createTargets(
+  config: Record<string, TargetConfig>,
+  env: NodeJS.ProcessEnv = process.env,
+  deps: { threads?: SlackThreadStore } = {},
+): Map<string, PagingTarget> {
   const out = new Map<string, PagingTarget>();
   for (const [name, c] of Object.entries(config)) {
     const where = `escalation.targets.${name}`;
@@ -31,9 +39,24 @@ export function createTargets(config: Record<string, TargetConfig>, env: NodeJS.
         out.set(name, slackTarget(name, { ...c, webhookUrl: resolveSecret(c.webhookUrl, `${where}.webhookUrl`, env) }));
         break;
       case 'slack-app': {
-        if (!deps.threads) throw new RemediatorError('REM_ERR_CONFIG_INVALID', `${where}: a slack-app target needs the escalator's Redis for its threads`);
+        if (!deps.threads)
+          throw new RemediatorError('REM_ERR_CONFIG_INVALID', `${where}: a slack-app target needs the escalator's Redis for its threads`);
         const token = resolveSecret(c.token, `${where}.token`, env);
-        out.set(name, slackAppTarget(name, { token, channel: c.channel, ...(c.apiUrl ? { apiUrl: c.apiUrl } : {}), ...(c.role ? { role: c.role } : {}), ...(c.rateLimit ? { rateLimit: c.rateLimit } : {}), buttons: c.signingSecret !== undefined }, deps.threads));
+        out.set(
+          name,
+          slackAppTarget(
+            name,
+            {
+              token,
+              channel: c.channel,
+              ...(c.apiUrl ? { apiUrl: c.apiUrl } : {}),
+              ...(c.role ? { role: c.role } : {}),
+              ...(c.rateLimit ? { rateLimit: c.rateLimit } : {}),
+              buttons: c.signingSecret !== undefined,
+            },
+            deps.threads,
+          ),
+        );
         break;
       }
       case 'webhook':

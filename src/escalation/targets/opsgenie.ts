@@ -29,7 +29,10 @@ export function opsgenieTarget(name: string, config: { apiKey: string; url?: str
     },
     send(item, ctx) {
       const alias = encodeURIComponent(opsgenieAlias(item.episodeKey));
-      const path = item.action === 'trigger' ? '/v2/alerts' : `/v2/alerts/${alias}/${item.action === 'update' ? 'notes' : 'close'}?identifierType=alias`;
+      const path =
+        item.action === 'trigger'
+          ? '/v2/alerts'
+          : `/v2/alerts/${alias}/${item.action === 'update' ? 'notes' : 'close'}?identifierType=alias`;
       return sendAndClassify(
         ctx.http,
         {

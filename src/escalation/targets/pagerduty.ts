@@ -16,7 +16,10 @@ export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
  * The routing key travels in the body, added here at send time, and the worker limits events per routing key
  * (default 120 per 60 s, PagerDuty's per-integration limit).
  */
-export function pagerDutyTarget(name: string, config: { routingKey: string; url?: string; role?: 'page' | 'notify'; rateLimit?: { max?: number; window?: string | number } }): PagingTarget {
+export function pagerDutyTarget(
+  name: string,
+  config: { routingKey: string; url?: string; role?: 'page' | 'notify'; rateLimit?: { max?: number; window?: string | number } },
+): PagingTarget {
   const url = config.url ?? PAGERDUTY_EVENTS_URL;
   const routingKey = config.routingKey;
   return {

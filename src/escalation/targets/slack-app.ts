@@ -31,13 +31,24 @@ const PARENT_GONE = new Set(['message_not_found', 'cant_update_message', 'channe
  */
 export function slackAppTarget(
   name: string,
-  config: { token: string; channel: string; apiUrl?: string; role?: 'page' | 'notify'; buttons: boolean; rateLimit?: { max?: number; window?: string | number } },
+  config: {
+    token: string;
+    channel: string;
+    apiUrl?: string;
+    role?: 'page' | 'notify';
+    buttons: boolean;
+    rateLimit?: { max?: number; window?: string | number };
+  },
   threads: SlackThreadStore,
 ): PagingTarget {
   const base = (config.apiUrl ?? SLACK_API_URL).replace(/\/+$/, '');
   const token = config.token;
 
-  async function call(method: 'chat.postMessage' | 'chat.update', args: Record<string, unknown>, ctx: SendContext): Promise<{ outcome: DeliveryOutcome; error?: string; answer?: { channel?: string; ts?: string } }> {
+  async function call(
+    method: 'chat.postMessage' | 'chat.update',
+    args: Record<string, unknown>,
+    ctx: SendContext,
+  ): Promise<{ outcome: DeliveryOutcome; error?: string; answer?: { channel?: string; ts?: string } }> {
     let res: HttpResponse;
     try {
       res = await ctx.http.request({
@@ -52,16 +63,37 @@ export function slackAppTarget(
       const e = toRemediatorError(err);
       return { outcome: { kind: 'retry', reason: `${method}: ${e.code}: ${e.message}` } };
     }
-    const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as { ok?: boolean; error?: string; channel?: string; ts?: string };
-    const outcome = classifyResponse(res, ctx.now(), () => (body.ok === true ? null : `Slack ${method} answered ok:false (${body.error ?? 'no error given'})`));
-    if (outcome.kind === 'reject' && body.error && TRANSIENT.has(body.error)) return { outcome: { kind: 'retry', status: res.status, reason: outcome.reason }, error: body.error };
-    return { outcome, ...(body.error ? { error: body.error } : {}), answer: { ...(body.channel ? { channel: body.channel } : {}), ...(body.ts ? { ts: body.ts } : {}) } };
+    const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as {
+      ok?: boolean;
+      error?: string;
+      channel?: string;
+      ts?: string;
+    };
+    const outcome = classifyResponse(res, ctx.now(), () =>
+      body.ok === true ? null : `Slack ${method} answered ok:false (${body.error ?? 'no error given'})`,
+    );
+    if (outcome.kind === 'reject' && body.error && TRANSIENT.has(body.error))
+      return { outcome: { kind: 'retry', status: res.status, reason: outcome.reason }, error: body.error };
+    return {
+      outcome,
+      ...(body.error ? { error: body.error } : {}),
+      answer: { ...(body.channel ? { channel: body.channel } : {}), ...(body.ts ? { ts: body.ts } : {}) },
+    };
   }
 
-  async function post(item: DeliveryItem, body: SlackAppBody, ctx: SendContext): Promise<{ outcome: DeliveryOutcome; thread?: SlackThread }> {
-    const r = await call('chat.postMessage', { channel: config.channel, text: body.message.text, blocks: body.message.blocks, unfurl_links: false, unfurl_media: false }, ctx);
+  async function post(
+    item: DeliveryItem,
+    body: SlackAppBody,
+    ctx: SendContext,
+  ): Promise<{ outcome: DeliveryOutcome; thread?: SlackThread }> {
+    const r = await call(
+      'chat.postMessage',
+      { channel: config.channel, text: body.message.text, blocks: body.message.blocks, unfurl_links: false, unfurl_media: false },
+      ctx,
+    );
     if (r.outcome.kind !== 'delivered') return { outcome: r.outcome };
-    if (!r.answer?.ts) return { outcome: { kind: 'reject', status: r.outcome.status, reason: 'Slack chat.postMessage answered without a ts' } };
+    if (!r.answer?.ts)
+      return { outcome: { kind: 'reject', status: r.outcome.status, reason: 'Slack chat.postMessage answered without a ts' } };
     const thread = { channel: r.answer.channel ?? config.channel, ts: r.answer.ts };
     await threads.set(name, item.episodeKey, thread);
     return { outcome: r.outcome, thread };
@@ -87,7 +119,11 @@ export function slackAppTarget(
       let thread = await threads.get(name, item.episodeKey);
       let outcome: DeliveryOutcome;
       if (thread) {
-        const r = await call('chat.update', { channel: thread.channel, ts: thread.ts, text: body.message.text, blocks: body.message.blocks }, ctx);
+        const r = await call(
+          'chat.update',
+          { channel: thread.channel, ts: thread.ts, text: body.message.text, blocks: body.message.blocks },
+          ctx,
+        );
         outcome = r.outcome;
         if (outcome.kind === 'reject' && r.error && PARENT_GONE.has(r.error)) thread = undefined;
         else if (outcome.kind !== 'delivered') return outcome;
@@ -101,7 +137,13 @@ export function slackAppTarget(
         outcome = p.outcome;
       }
       if (!body.reply) return outcome!;
-      return (await call('chat.postMessage', { channel: thread.channel, thread_ts: thread.ts, text: body.reply, unfurl_links: false, unfurl_media: false }, ctx)).outcome;
+      return (
+        await call(
+          'chat.postMessage',
+          { channel: thread.channel, thread_ts: thread.ts, text: body.reply, unfurl_links: false, unfurl_media: false },
+          ctx,
+        )
+      ).outcome;
     },
   };
 }

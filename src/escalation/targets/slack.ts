@@ -22,7 +22,14 @@ export function slackTarget(name: string, config: { webhookUrl: string; role?: '
     send(item, ctx) {
       return sendAndClassify(
         ctx.http,
-        { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: JSON.stringify(item.body), timeoutMs: ctx.timeoutMs, signal: ctx.signal },
+        {
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(item.body),
+          timeoutMs: ctx.timeoutMs,
+          signal: ctx.signal,
+        },
         ctx.now,
         (res) => (typeof res.body === 'string' && res.body.trim() === 'ok' ? null : `Slack did not answer "ok"`),
       );

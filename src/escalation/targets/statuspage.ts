@@ -27,7 +27,11 @@ export interface StatuspageTargetOptions {
 export function statuspageTarget(name: string, config: StatuspageTargetOptions): PagingTarget {
   const base = `${(config.url ?? STATUSPAGE_API_URL).replace(/\/+$/, '')}/pages/${encodeURIComponent(config.pageId)}/incidents`;
   const apiKey = config.apiKey;
-  const render = { componentIds: config.componentIds ?? [], ...(config.componentStatus ? { componentStatus: config.componentStatus } : {}), deliverNotifications: config.deliverNotifications ?? true };
+  const render = {
+    componentIds: config.componentIds ?? [],
+    ...(config.componentStatus ? { componentStatus: config.componentStatus } : {}),
+    deliverNotifications: config.deliverNotifications ?? true,
+  };
   return {
     name,
     type: 'statuspage',
@@ -54,7 +58,8 @@ export function statuspageTarget(name: string, config: StatuspageTargetOptions):
         return outcome;
       }
       const id = await ctx.memory?.get(name, item.episodeKey);
-      if (!id) return { kind: 'reject', status: 0, reason: 'no Statuspage incident is known for this episode (its create was never confirmed)' };
+      if (!id)
+        return { kind: 'reject', status: 0, reason: 'no Statuspage incident is known for this episode (its create was never confirmed)' };
       return sendAndClassify(ctx.http, { method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, ...request }, ctx.now);
     },
   };

@@ -9,7 +9,11 @@ import type { EscalationAction, PagingTarget } from './paging-target.ts';
  * `<timestamp>.<raw body>` with `X-Remediator-Timestamp` (unix seconds, taken at each attempt so a retry is not
  * stale). `X-Remediator-Delivery` is the same on every retry of one event, for receivers that deduplicate.
  */
-export function webhookTarget(name: string, config: { url: string; secret: string; headers?: Record<string, string>; role?: 'page' | 'notify' }, version = '0.1.0'): PagingTarget {
+export function webhookTarget(
+  name: string,
+  config: { url: string; secret: string; headers?: Record<string, string>; role?: 'page' | 'notify' },
+  version = '0.1.0',
+): PagingTarget {
   const headers = config.headers ?? {};
   return {
     name,

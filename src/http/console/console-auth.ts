@@ -50,7 +50,12 @@ export const SESSION_COOKIE = 'remediator_session';
  * any replica serves anyone signed in. The cookie is HttpOnly and SameSite=Strict; state-changing requests made with
  * it must also carry the session's CSRF token. Bearer-token requests never touch a session.
  */
-export async function registerConsoleAuth(app: FastifyInstance, config: ConsoleConfig, store: SessionStoreLike, secret: string): Promise<ConsoleAuth> {
+export async function registerConsoleAuth(
+  app: FastifyInstance,
+  config: ConsoleConfig,
+  store: SessionStoreLike,
+  secret: string,
+): Promise<ConsoleAuth> {
   await app.register(cookie);
   await app.register(session, {
     secret,
@@ -59,7 +64,13 @@ export async function registerConsoleAuth(app: FastifyInstance, config: ConsoleC
     saveUninitialized: false,
     rolling: false,
     // Not the library's `secure: 'auto'`: over plain HTTP it lowers SameSite to Lax. `auto` is done below instead.
-    cookie: { path: '/', httpOnly: true, sameSite: 'strict', secure: config.secureCookie === true, maxAge: parseDuration(config.sessionTtl) },
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.secureCookie === true,
+      maxAge: parseDuration(config.sessionTtl),
+    },
   });
   if (config.secureCookie === 'auto') {
     app.addHook('onSend', async (req, reply) => {
@@ -81,7 +92,11 @@ export async function registerConsoleAuth(app: FastifyInstance, config: ConsoleC
     const user = header(req, userHeader);
     const email = header(req, emailHeader);
     if (!user && !email) return undefined;
-    const person = people.find((p) => (p.user !== undefined && p.user === user) || (p.email !== undefined && email !== undefined && p.email.toLowerCase() === email.toLowerCase()));
+    const person = people.find(
+      (p) =>
+        (p.user !== undefined && p.user === user) ||
+        (p.email !== undefined && email !== undefined && p.email.toLowerCase() === email.toLowerCase()),
+    );
     if (!person) return { refused: `${user ?? email} is signed in at the proxy but not listed in console.proxy.people` };
     return { principal: user ?? email!, role: person.role, via: 'proxy' };
   };

@@ -26,7 +26,8 @@ import { RemediatorError } from '../../domain/errors.ts';
 const ASSETS = fileURLToPath(new URL('./assets/', import.meta.url));
 
 /** Pages may load only this receiver's own scripts and styles, and may not be framed. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 const RunsQuerySchema = Type.Object(
   {
@@ -38,7 +39,10 @@ const RunsQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-const SignInBody = Type.Object({ token: Type.String({ maxLength: 1000 }), next: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+const SignInBody = Type.Object(
+  { token: Type.String({ maxLength: 1000 }), next: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
 const CsrfBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
 
 /**
@@ -80,67 +84,139 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
     const via = who && !('refused' in who) && req.headers.authorization === undefined ? who.via : 'token';
     return { name: req.operator, role: req.operatorRole, via, csrf: auth.csrfToken(req) };
   };
-  const page = (reply: FastifyReply, status: number, text: string) => reply.code(status).header('content-type', 'text/html; charset=utf-8').header('content-security-policy', CSP).header('cache-control', 'no-store').send(text);
+  const page = (reply: FastifyReply, status: number, text: string) =>
+    reply
+      .code(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', CSP)
+      .header('cache-control', 'no-store')
+      .send(text);
   const pageConfig = { role: 'viewer' as const, page: true };
 
-  app.get<{ Params: { file: string } }>('/console/assets/:file', { schema: { hide: true, params: Type.Object({ file: Type.String({ pattern: '^[a-z0-9-]+\\.(js|css)$' }) }) }, config: { role: 'public' } }, (req, reply) => reply.sendFile(req.params.file));
+  app.get<{ Params: { file: string } }>(
+    '/console/assets/:file',
+    {
+      schema: { hide: true, params: Type.Object({ file: Type.String({ pattern: '^[a-z0-9-]+\\.(js|css)$' }) }) },
+      config: { role: 'public' },
+    },
+    (req, reply) => reply.sendFile(req.params.file),
+  );
 
-  app.get<{ Querystring: { next?: string; error?: string } }>('/sign-in', { schema: { hide: true }, config: { role: 'public' } }, async (req, reply) => {
-    const who = auth.identify(req);
-    if (who && !('refused' in who)) return reply.redirect(localPath(req.query.next), 303);
-    return page(reply, 200, signInPage(req.query.next, undefined));
-  });
+  app.get<{ Querystring: { next?: string; error?: string } }>(
+    '/sign-in',
+    { schema: { hide: true }, config: { role: 'public' } },
+    async (req, reply) => {
+      const who = auth.identify(req);
+      if (who && !('refused' in who)) return reply.redirect(localPath(req.query.next), 303);
+      return page(reply, 200, signInPage(req.query.next, undefined));
+    },
+  );
 
-  app.post<{ Body: Static<typeof SignInBody> }>('/sign-in', { schema: { hide: true, body: SignInBody }, config: { role: 'public' } }, async (req, reply) => {
-    if (foreignOrigin(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-in is accepted only from this receiver\'s own page');
-    const result = authenticateOperator(`Bearer ${req.body.token.trim()}`, deps.config.auth.operators, deps.config.auth.webhook.bearerTokens);
-    if (!result.ok) {
-      req.log.warn({ reason: result.reason }, 'console sign-in refused');
-      return page(reply, 401, signInPage(req.body.next, result.forbidden ? 'That is a webhook token; sign in with an operator token.' : 'That token is not accepted.'));
-    }
-    // A new session id at sign-in: a session id planted before cannot be carried into the signed-in session.
-    await req.session.regenerate();
-    req.session.operator = result.principal;
-    req.session.role = result.role;
-    req.log.info({ operator: result.principal, role: result.role }, 'console sign-in');
-    return reply.redirect(localPath(req.body.next), 303);
-  });
+  app.post<{ Body: Static<typeof SignInBody> }>(
+    '/sign-in',
+    { schema: { hide: true, body: SignInBody }, config: { role: 'public' } },
+    async (req, reply) => {
+      if (foreignOrigin(req)) throw new RemediatorError('REM_ERR_CSRF', "sign-in is accepted only from this receiver's own page");
+      const result = authenticateOperator(
+        `Bearer ${req.body.token.trim()}`,
+        deps.config.auth.operators,
+        deps.config.auth.webhook.bearerTokens,
+      );
+      if (!result.ok) {
+        req.log.warn({ reason: result.reason }, 'console sign-in refused');
+        return page(
+          reply,
+          401,
+          signInPage(
+            req.body.next,
+            result.forbidden ? 'That is a webhook token; sign in with an operator token.' : 'That token is not accepted.',
+          ),
+        );
+      }
+      // A new session id at sign-in: a session id planted before cannot be carried into the signed-in session.
+      await req.session.regenerate();
+      req.session.operator = result.principal;
+      req.session.role = result.role;
+      req.log.info({ operator: result.principal, role: result.role }, 'console sign-in');
+      return reply.redirect(localPath(req.body.next), 303);
+    },
+  );
 
-  app.post<{ Body: Static<typeof CsrfBody> }>('/sign-out', { schema: { hide: true, body: CsrfBody }, config: { role: 'public' } }, async (req, reply) => {
-    // Only a signed-in session has something to end; ending it needs the page's CSRF token (no forced sign-out).
-    if (foreignOrigin(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out is accepted only from this receiver\'s own page');
-    if (req.session.operator) {
-      if (!auth.csrfValid(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out needs the CSRF token of the page it was sent from');
-      req.log.info({ operator: req.session.operator }, 'console sign-out');
-      await req.session.destroy();
-    }
-    return reply.redirect('/sign-in', 303);
-  });
+  app.post<{ Body: Static<typeof CsrfBody> }>(
+    '/sign-out',
+    { schema: { hide: true, body: CsrfBody }, config: { role: 'public' } },
+    async (req, reply) => {
+      // Only a signed-in session has something to end; ending it needs the page's CSRF token (no forced sign-out).
+      if (foreignOrigin(req)) throw new RemediatorError('REM_ERR_CSRF', "sign-out is accepted only from this receiver's own page");
+      if (req.session.operator) {
+        if (!auth.csrfValid(req)) throw new RemediatorError('REM_ERR_CSRF', 'sign-out needs the CSRF token of the page it was sent from');
+        req.log.info({ operator: req.session.operator }, 'console sign-out');
+        await req.session.destroy();
+      }
+      return reply.redirect('/sign-in', 303);
+    },
+  );
 
-  app.get<{ Querystring: Static<typeof RunsQuerySchema> }>('/', { schema: { hide: true, querystring: RunsQuerySchema }, config: pageConfig }, async (req, reply) => {
-    const q: RunsQuery = req.query;
-    const windowMs = WINDOWS[q.since ?? '']?.ms;
-    const since = windowMs === undefined ? undefined : deps.clock.now() - windowMs;
-    const status = q.status && q.status !== '' ? (q.status as RunStatus) : undefined;
-    const [list, counts] = await Promise.all([
-      deps.store.listRuns({ limit: 50, ...(status ? { status } : {}), ...(q.playbook ? { playbook: q.playbook } : {}), ...(q.target ? { target: q.target } : {}), ...(since === undefined ? {} : { since }), ...(q.cursor ? { cursor: q.cursor } : {}) }),
-      deps.store.countRuns(since === undefined ? {} : { since }),
-    ]);
-    const body = runsPage({ q, runs: list.runs, ...(list.next ? { next: list.next } : {}), counts, playbooks: deps.catalog.list().map((p) => p.name) });
-    return page(reply, 200, layout({ title: 'Runs', viewer: viewer(req), current: '/', body, live: 'runs' }));
-  });
+  app.get<{ Querystring: Static<typeof RunsQuerySchema> }>(
+    '/',
+    { schema: { hide: true, querystring: RunsQuerySchema }, config: pageConfig },
+    async (req, reply) => {
+      const q: RunsQuery = req.query;
+      const windowMs = WINDOWS[q.since ?? '']?.ms;
+      const since = windowMs === undefined ? undefined : deps.clock.now() - windowMs;
+      const status = q.status && q.status !== '' ? (q.status as RunStatus) : undefined;
+      const [list, counts] = await Promise.all([
+        deps.store.listRuns({
+          limit: 50,
+          ...(status ? { status } : {}),
+          ...(q.playbook ? { playbook: q.playbook } : {}),
+          ...(q.target ? { target: q.target } : {}),
+          ...(since === undefined ? {} : { since }),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        }),
+        deps.store.countRuns(since === undefined ? {} : { since }),
+      ]);
+      const body = runsPage({
+        q,
+        runs: list.runs,
+        ...(list.next ? { next: list.next } : {}),
+        counts,
+        playbooks: deps.catalog.list().map((p) => p.name),
+      });
+      return page(reply, 200, layout({ title: 'Runs', viewer: viewer(req), current: '/', body, live: 'runs' }));
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/runs/:id', { schema: { hide: true, params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) }) }, config: pageConfig }, async (req, reply) => {
-    const run = await deps.store.getRun(req.params.id);
-    const v = viewer(req);
-    if (!run) return page(reply, 404, layout({ title: 'No such run', viewer: v, body: html`<h1>No run ${req.params.id}</h1><p><a href="/">All runs</a></p>` }));
-    const report = deps.incidentReport ? deps.incidentReport(run) : buildIncidentReport(run, { level: 'P2' });
-    const links = { prometheus: deps.config.console.prometheusLink ?? deps.config.prometheus.url, alertmanager: deps.config.console.alertmanagerLink ?? deps.config.alertmanager.url };
-    const pb = deps.catalog.get(run.playbook);
-    const ladder = pb?.rungs.map((r) => ({ name: r.name, steps: r.steps.map((s) => ({ id: s.id, uses: s.uses, kind: s.kind })) }));
-    const body = runPage({ run, role: v.role, links: withoutUndefined(links), timeline: renderTimelineMarkdown(report), now: deps.clock.now(), ...(ladder ? { ladder } : {}) });
-    return page(reply, 200, layout({ title: `Run ${run.id}`, viewer: v, current: '/', body, live: `run:${run.id}` }));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/runs/:id',
+    { schema: { hide: true, params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]+$' }) }) }, config: pageConfig },
+    async (req, reply) => {
+      const run = await deps.store.getRun(req.params.id);
+      const v = viewer(req);
+      if (!run)
+        return page(
+          reply,
+          404,
+          layout({ title: 'No such run', viewer: v, body: html`<h1>No run ${req.params.id}</h1><p><a href="/">All runs</a></p>` }),
+        );
+      const report = deps.incidentReport ? deps.incidentReport(run) : buildIncidentReport(run, { level: 'P2' });
+      const links = {
+        prometheus: deps.config.console.prometheusLink ?? deps.config.prometheus.url,
+        alertmanager: deps.config.console.alertmanagerLink ?? deps.config.alertmanager.url,
+      };
+      const pb = deps.catalog.get(run.playbook);
+      const ladder = pb?.rungs.map((r) => ({ name: r.name, steps: r.steps.map((s) => ({ id: s.id, uses: s.uses, kind: s.kind })) }));
+      const body = runPage({
+        run,
+        role: v.role,
+        links: withoutUndefined(links),
+        timeline: renderTimelineMarkdown(report),
+        now: deps.clock.now(),
+        ...(ladder ? { ladder } : {}),
+      });
+      return page(reply, 200, layout({ title: `Run ${run.id}`, viewer: v, current: '/', body, live: `run:${run.id}` }));
+    },
+  );
 
   app.get('/playbooks', { schema: { hide: true }, config: pageConfig }, async (req, reply) => {
     const playbooks = deps.catalog.list();
@@ -155,24 +231,59 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
         // The budget of each target the playbook acted on lately: runs counted in the window, of how many allowed.
         const limits = budgetLimits(defaults, p.budget);
         const targets = [...new Set(recent.flatMap((r) => (r.target ? [targetKey(r.target)] : [])))];
-        budgets.set(p.name, await Promise.all(targets.map(async (target) => ({ target, used: await deps.store.budgetUsed(p.name, target, now - limits.windowMs), limits }))));
+        budgets.set(
+          p.name,
+          await Promise.all(
+            targets.map(async (target) => ({ target, used: await deps.store.budgetUsed(p.name, target, now - limits.windowMs), limits })),
+          ),
+        );
       }),
     );
     const v = viewer(req);
-    const body = playbooksPage({ playbooks, generation: deps.catalog.generation, problems: deps.catalog.lastProblems, lastRuns, budgets, role: v.role });
+    const body = playbooksPage({
+      playbooks,
+      generation: deps.catalog.generation,
+      problems: deps.catalog.lastProblems,
+      lastRuns,
+      budgets,
+      role: v.role,
+    });
     return page(reply, 200, layout({ title: 'Playbooks', viewer: v, current: '/playbooks', body }));
   });
 
   app.get('/pauses', { schema: { hide: true }, config: pageConfig }, async (req, reply) => {
     const v = viewer(req);
-    if (!deps.pauses) return page(reply, 200, layout({ title: 'Pauses', viewer: v, current: '/pauses', body: html`<h1>Pauses</h1><p>Pauses are not available on this receiver.</p>` }));
+    if (!deps.pauses)
+      return page(
+        reply,
+        200,
+        layout({
+          title: 'Pauses',
+          viewer: v,
+          current: '/pauses',
+          body: html`<h1>Pauses</h1><p>Pauses are not available on this receiver.</p>`,
+        }),
+      );
     const [active, history] = await Promise.all([deps.pauses.active(deps.clock.now()), deps.pauses.history(30)]);
-    return page(reply, 200, layout({ title: 'Pauses', viewer: v, current: '/pauses', body: pausesPage({ pauses: active, history, role: v.role }), live: 'pauses' }));
+    return page(
+      reply,
+      200,
+      layout({
+        title: 'Pauses',
+        viewer: v,
+        current: '/pauses',
+        body: pausesPage({ pauses: active, history, role: v.role }),
+        live: 'pauses',
+      }),
+    );
   });
 
   app.get<{ Querystring: { labels?: string } }>(
     '/console/preview',
-    { schema: { hide: true, querystring: Type.Object({ labels: Type.Optional(Type.String({ maxLength: 10_000 })) }) }, config: { role: 'viewer' } },
+    {
+      schema: { hide: true, querystring: Type.Object({ labels: Type.Optional(Type.String({ maxLength: 10_000 })) }) },
+      config: { role: 'viewer' },
+    },
     async (req) => planPreview(deps.catalog, req.query.labels ?? '', deps.clock.now()),
   );
 

@@ -35,11 +35,13 @@ ${v ? html`<meta name="csrf-token" content="${v.csrf}">` : ''}
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
   <span class="brand">remediator</span>
-  ${v
-    ? html`<nav aria-label="Sections"><ul>${NAV.map(([href, label]) => html`<li><a href="${href}"${opts.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
+  ${
+    v
+      ? html`<nav aria-label="Sections"><ul>${NAV.map(([href, label]) => html`<li><a href="${href}"${opts.current === href ? html` aria-current="page"` : ''}>${label}</a></li>`)}</ul></nav>
   <div class="who"><span data-testid="signed-in-as">${v.name}</span> <span class="role">(${v.role})</span>
   ${v.via === 'session' ? html`<form method="post" action="/sign-out" class="inline" data-csrf-form><input type="hidden" name="_csrf" value="${v.csrf}"><button type="submit">Sign out</button></form>` : ''}</div>`
-    : ''}
+      : ''
+  }
 </header>
 <main id="main" ${opts.live ? html`data-live="${opts.live}"` : ''}>
 ${opts.body}

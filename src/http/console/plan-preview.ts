@@ -21,7 +21,10 @@ export function parseLabelLines(text: string): Record<string, string> {
     if (!l || l.startsWith('#')) continue;
     const i = l.indexOf('=');
     if (i <= 0) continue;
-    labels[l.slice(0, i).trim()] = l.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
+    labels[l.slice(0, i).trim()] = l
+      .slice(i + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
   }
   return labels;
 }

@@ -48,7 +48,15 @@ interface SnapshotOutput {
 interface SnapshotPod {
   name?: string;
   phase?: string;
-  containers?: Array<{ name?: string; ready?: boolean; restarts?: number; reason?: string; lastTermination?: { reason?: string; exitCode?: number }; log?: string; logSource?: string }>;
+  containers?: Array<{
+    name?: string;
+    ready?: boolean;
+    restarts?: number;
+    reason?: string;
+    lastTermination?: { reason?: string; exitCode?: number };
+    log?: string;
+    logSource?: string;
+  }>;
 }
 interface SnapshotEvent {
   lastTimestamp?: string;
@@ -87,7 +95,14 @@ function step(s: StepRecord): SafeHtml {
 }
 
 /** One run: header, links, the pending approval, actions, the ladder, decisions, pages and the timeline. */
-export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLinks; timeline: string; now: number; ladder?: Array<{ name: string; steps: Array<{ id: string; uses: string; kind: string }> }> }): SafeHtml {
+export function runPage(opts: {
+  run: RunView;
+  role: OperatorRole;
+  links: RunLinks;
+  timeline: string;
+  now: number;
+  ladder?: Array<{ name: string; steps: Array<{ id: string; uses: string; kind: string }> }>;
+}): SafeHtml {
   const r = opts.run;
   const st = r.state;
   const final = FINAL_STATUSES.has(r.status);
@@ -96,7 +111,13 @@ export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLink
   const runbook = r.alert.annotations.runbook_url ?? r.alert.annotations.runbook;
   // The playbook's whole ladder (when it is still loaded), so steps not reached yet show too; then any rung the run
   // recorded that the playbook no longer has.
-  const rungs = [...new Set([...(opts.ladder ?? []).map((r) => r.name), ...(st?.rungs ?? []).map((x) => x.name), ...(st?.steps ?? []).map((x) => x.rung)])];
+  const rungs = [
+    ...new Set([
+      ...(opts.ladder ?? []).map((r) => r.name),
+      ...(st?.rungs ?? []).map((x) => x.name),
+      ...(st?.steps ?? []).map((x) => x.rung),
+    ]),
+  ];
   const notReached = (rung: string) => {
     const ran = new Set((st?.steps ?? []).filter((s) => s.rung === rung).map((s) => s.id));
     return (opts.ladder?.find((r) => r.name === rung)?.steps ?? []).filter((s) => !ran.has(s.id));
@@ -104,7 +125,9 @@ export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLink
   return html`<h1>Run <code>${r.id}</code> ${statusBadge(r.status)}</h1>
 <div data-live-region>
 <dl class="header">
-  <dt>Alert</dt><dd>${name} ${Object.entries(r.alert.labels).filter(([k]) => k !== 'alertname').map(([k, v]) => html`<span class="label">${k}=${v}</span> `)}</dd>
+  <dt>Alert</dt><dd>${name} ${Object.entries(r.alert.labels)
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => html`<span class="label">${k}=${v}</span> `)}</dd>
   <dt>Target</dt><dd>${r.target ? `${r.target.namespace ? `${r.target.namespace}/` : ''}${r.target.kind}/${r.target.name}` : '—'}</dd>
   <dt>Playbook</dt><dd><a href="/playbooks#pb-${r.playbook}">${r.playbook}</a>${r.dryRun ? html` <span class="tag">dry run</span>` : ''}</dd>
   <dt>Status</dt><dd data-testid="run-status">${r.status}${st?.outcome ? html` — ${st.outcome}` : ''}</dd>
@@ -116,27 +139,33 @@ export function runPage(opts: { run: RunView; role: OperatorRole; links: RunLink
 <p class="links">
   ${opts.links.prometheus ? html`<a href="${opts.links.prometheus}/graph?g0.expr=${encodeURIComponent(`ALERTS${alertFilter}`)}">Prometheus</a>` : ''}
   ${r.alert.generatorURL ? html`<a href="${r.alert.generatorURL}">Alert rule</a>` : ''}
-  ${opts.links.alertmanager ?? r.alert.externalURL ? html`<a href="${opts.links.alertmanager ?? r.alert.externalURL}/#/alerts?filter=${encodeURIComponent(alertFilter)}">Alertmanager</a>` : ''}
+  ${(opts.links.alertmanager ?? r.alert.externalURL) ? html`<a href="${opts.links.alertmanager ?? r.alert.externalURL}/#/alerts?filter=${encodeURIComponent(alertFilter)}">Alertmanager</a>` : ''}
   ${runbook ? html`<a href="${runbook}">Runbook</a>` : ''}
 </p>
 
-${r.status === 'awaiting_approval' && st?.approval
+${
+  r.status === 'awaiting_approval' && st?.approval
     ? html`<section class="approval" aria-labelledby="approval-h"><h2 id="approval-h">Waiting for approval: step ${st.approval.stepId}</h2>
 <p>Until ${time(st.approval.expiresAt)}. An answer binds to this exact plan (sha256 <code>${st.approval.planHash.slice(0, 16)}</code>).</p>
 <h3>Plan</h3>
 <pre data-testid="plan" tabindex="0">${json(st.approval.plan)}</pre>
-${roleAllows(opts.role, 'approver')
-      ? html`<div class="actions">${actionForm({ action: `/v1/runs/${r.id}/approve`, label: 'Approve this plan', id: 'approve' })}${actionForm({ action: `/v1/runs/${r.id}/reject`, label: 'Reject', id: 'reject', danger: true })}</div>`
-      : html`<p>Approving needs the approver role.</p>`}
+${
+  roleAllows(opts.role, 'approver')
+    ? html`<div class="actions">${actionForm({ action: `/v1/runs/${r.id}/approve`, label: 'Approve this plan', id: 'approve' })}${actionForm({ action: `/v1/runs/${r.id}/reject`, label: 'Reject', id: 'reject', danger: true })}</div>`
+    : html`<p>Approving needs the approver role.</p>`
+}
 </section>`
-    : ''}
+    : ''
+}
 
-${roleAllows(opts.role, 'operator')
+${
+  roleAllows(opts.role, 'operator')
     ? html`<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2><div class="actions">
 ${!final ? actionForm({ action: `/v1/runs/${r.id}/cancel`, label: 'Cancel run', id: 'cancel', danger: true }) : ''}
 ${final ? actionForm({ action: `/v1/runs/${r.id}/retry`, label: 'Retry (new run)', id: 'retry' }) : ''}
 </div></section>`
-    : ''}
+    : ''
+}
 
 <section aria-labelledby="ladder-h"><h2 id="ladder-h">Ladder</h2>
 ${rungs.length === 0 ? html`<p>No step has run yet, and the playbook is no longer loaded.</p>` : ''}
@@ -152,9 +181,11 @@ ${rungs.length === 0 ? html`<p>No step has run yet, and the playbook is no longe
 </section>
 
 <section aria-labelledby="pages-h"><h2 id="pages-h">Pages</h2>
-${st?.escalation
+${
+  st?.escalation
     ? html`<p>Escalated ${st.escalation.level ? `(${st.escalation.level}) ` : ''}at ${time(st.escalation.at)}: ${st.escalation.reason}. ${r.escalationEnqueuedAt ? html`Handed to the paging targets at ${time(r.escalationEnqueuedAt)}.` : 'Not yet handed to the paging targets.'}</p>`
-    : html`<p>No page was sent for this run.</p>`}
+    : html`<p>No page was sent for this run.</p>`
+}
 </section>
 </div>
 

@@ -3,7 +3,18 @@ import { statusBadge, time } from './layout.ts';
 import type { RunView } from '../../store/run-record.ts';
 import type { RunStatus } from '../../engine/run-state.ts';
 
-export const STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'awaiting_approval', 'succeeded', 'completed', 'failed', 'escalated', 'cancelled', 'skipped'];
+export const STATUSES: readonly RunStatus[] = [
+  'queued',
+  'running',
+  'waiting',
+  'awaiting_approval',
+  'succeeded',
+  'completed',
+  'failed',
+  'escalated',
+  'cancelled',
+  'skipped',
+];
 
 /** The time windows the list offers, by the value of its `since` field. */
 export const WINDOWS: Record<string, { label: string; ms?: number }> = {
@@ -36,7 +47,13 @@ function targetText(r: RunView): string {
 }
 
 /** The runs list: filters, counts by status (in the chosen window), one page of runs and the link to the next. */
-export function runsPage(opts: { q: RunsQuery; runs: RunView[]; next?: string; counts: Partial<Record<RunStatus, number>>; playbooks: string[] }): SafeHtml {
+export function runsPage(opts: {
+  q: RunsQuery;
+  runs: RunView[];
+  next?: string;
+  counts: Partial<Record<RunStatus, number>>;
+  playbooks: string[];
+}): SafeHtml {
   const { q } = opts;
   const total = Object.values(opts.counts).reduce((a, b) => a + (b ?? 0), 0);
   return html`<h1>Runs</h1>

@@ -10,7 +10,11 @@ import type { Config } from '../../config/config-schema.ts';
  */
 export function consoleSessionSecret(config: Config): { secret: string; shared: boolean } {
   if (config.console.sessionSecret) return { secret: config.console.sessionSecret, shared: true };
-  const secrets = [...config.auth.operators.map((o) => o.token), ...config.auth.webhook.bearerTokens, ...(config.auth.webhook.basic ? [config.auth.webhook.basic.password] : [])];
+  const secrets = [
+    ...config.auth.operators.map((o) => o.token),
+    ...config.auth.webhook.bearerTokens,
+    ...(config.auth.webhook.basic ? [config.auth.webhook.basic.password] : []),
+  ];
   if (secrets.length === 0) return { secret: randomBytes(32).toString('base64url'), shared: false };
   const key = hkdfSync('sha256', secrets.sort().join('\n'), `remediator:${config.redis.prefix}`, 'remediator console session cookie', 32);
   return { secret: Buffer.from(key).toString('base64url'), shared: true };

@@ -43,7 +43,10 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
         // The 202 promises the alerts are recorded: on replicated Redis, only once replicas hold them.
         await deps.durability?.confirm();
         deps.metrics.webhooks.inc({ code: '202' });
-        req.log.info({ receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) }, `webhook: ${alerts.length} alert(s)`);
+        req.log.info(
+          { receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) },
+          `webhook: ${alerts.length} alert(s)`,
+        );
         return reply.code(202).send({ accepted: alerts.length, alerts });
       } catch (err) {
         deps.metrics.webhooks.inc({ code: String((err as { statusCode?: number }).statusCode ?? 500) });

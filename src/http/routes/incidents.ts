@@ -4,7 +4,12 @@ import { RemediatorError } from '../../domain/errors.ts';
 import type { AppDeps } from '../app-deps.ts';
 import { Errors } from '../schemas.ts';
 
-export const EpisodeParams = Type.Object({ episode: Type.String({ pattern: '^[A-Za-z0-9._-]{1,200}$', description: 'The episode id (`episodeId` of a run; a manual run\'s own id).' }) });
+export const EpisodeParams = Type.Object({
+  episode: Type.String({
+    pattern: '^[A-Za-z0-9._-]{1,200}$',
+    description: "The episode id (`episodeId` of a run; a manual run's own id).",
+  }),
+});
 
 /** The incident as a whole: every run of one episode. */
 export async function incidentRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -16,7 +21,8 @@ export async function incidentRoutes(app: FastifyInstance, deps: AppDeps): Promi
       config: { role: 'viewer' },
       schema: {
         operationId: 'getIncidentReport',
-        summary: 'The post-incident report of an episode (Markdown): every run, timeline, decisions, pages, acks, and the review sections to fill in',
+        summary:
+          'The post-incident report of an episode (Markdown): every run, timeline, decisions, pages, acks, and the review sections to fill in',
         tags: ['incidents'],
         params: EpisodeParams,
         produces: ['text/markdown'],

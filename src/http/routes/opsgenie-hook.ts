@@ -9,8 +9,13 @@ import { HookAnswer } from './pagerduty-hook.ts';
 const OpsgenieWebhook = Type.Object(
   {
     action: Type.String(),
-    alert: Type.Object({ alertId: Type.Optional(Type.String()), alias: Type.Optional(Type.String()), username: Type.Optional(Type.String()) }, { additionalProperties: true }),
-    source: Type.Optional(Type.Object({ name: Type.Optional(Type.String()), type: Type.Optional(Type.String()) }, { additionalProperties: true })),
+    alert: Type.Object(
+      { alertId: Type.Optional(Type.String()), alias: Type.Optional(Type.String()), username: Type.Optional(Type.String()) },
+      { additionalProperties: true },
+    ),
+    source: Type.Optional(
+      Type.Object({ name: Type.Optional(Type.String()), type: Type.Optional(Type.String()) }, { additionalProperties: true }),
+    ),
   },
   { additionalProperties: true, description: 'An Opsgenie outgoing-webhook delivery.' },
 );

@@ -15,7 +15,15 @@ const PagerDutyWebhook = Type.Object(
         event_type: Type.String(),
         resource_type: Type.Optional(Type.String()),
         occurred_at: Type.Optional(Type.String()),
-        agent: Type.Optional(Type.Union([Type.Null(), Type.Object({ id: Type.Optional(Type.String()), type: Type.String(), summary: Type.Optional(Type.String()) }, { additionalProperties: true })])),
+        agent: Type.Optional(
+          Type.Union([
+            Type.Null(),
+            Type.Object(
+              { id: Type.Optional(Type.String()), type: Type.String(), summary: Type.Optional(Type.String()) },
+              { additionalProperties: true },
+            ),
+          ]),
+        ),
         data: Type.Optional(Type.Object({}, { additionalProperties: true })),
       },
       { additionalProperties: true },
@@ -58,7 +66,10 @@ export async function pagerDutyHookRoute(app: FastifyInstance, deps: AppDeps): P
       preValidation: async (req) => {
         if (!verifyPagerDutySignature(rawBody(req), req.headers['x-pagerduty-signature'], secrets)) {
           req.log.warn({ webhookId: req.headers['x-webhook-id'] }, 'PagerDuty webhook refused: signature does not verify');
-          throw new RemediatorError('REM_ERR_SIGNATURE_INVALID', 'X-PagerDuty-Signature is missing or does not verify against any configured secret');
+          throw new RemediatorError(
+            'REM_ERR_SIGNATURE_INVALID',
+            'X-PagerDuty-Signature is missing or does not verify against any configured secret',
+          );
         }
       },
     },
@@ -66,7 +77,10 @@ export async function pagerDutyHookRoute(app: FastifyInstance, deps: AppDeps): P
       const parsed = parsePagerDutyEvent(req.body);
       // PagerDuty wants an answer within 5 s: the lookup and the records share 4 s.
       const signal = AbortSignal.timeout(4000);
-      let event: HumanEvent | IgnoredEvent = 'incidentId' in parsed ? { ignored: 'the incident carries no incident key and no REST key is configured (escalation.inbound.pagerduty.apiToken)' } : parsed;
+      let event: HumanEvent | IgnoredEvent =
+        'incidentId' in parsed
+          ? { ignored: 'the incident carries no incident key and no REST key is configured (escalation.inbound.pagerduty.apiToken)' }
+          : parsed;
       if ('incidentId' in parsed && lookup) {
         const { incidentId, ...rest } = parsed;
         const episodeKey = await lookup(incidentId, signal).catch((err: unknown) => {

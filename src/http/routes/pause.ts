@@ -5,19 +5,31 @@ import { Errors } from '../schemas.ts';
 import { RemediatorError } from '../../domain/errors.ts';
 import type { PauseRecord, PauseScope } from '../../guards/pause-policy.ts';
 
-const Scope = Type.Union([Type.Literal('global'), Type.Literal('namespace'), Type.Literal('playbook')], { description: 'global, or one namespace, or one playbook' });
-const Value = Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', description: 'The namespace or playbook name (not for global).' });
+const Scope = Type.Union([Type.Literal('global'), Type.Literal('namespace'), Type.Literal('playbook')], {
+  description: 'global, or one namespace, or one playbook',
+});
+const Value = Type.String({
+  minLength: 1,
+  maxLength: 253,
+  pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+  description: 'The namespace or playbook name (not for global).',
+});
 
 const SetBody = Type.Object(
   {
     scope: Scope,
     value: Type.Optional(Value),
     reason: Type.String({ minLength: 3, description: 'Why; shown on every run the pause stops.' }),
-    until: Type.Optional(Type.String({ format: 'date-time', description: 'When the pause ends by itself (RFC 3339); default: until lifted.' })),
+    until: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When the pause ends by itself (RFC 3339); default: until lifted.' }),
+    ),
   },
   { additionalProperties: false },
 );
-const LiftBody = Type.Object({ scope: Scope, value: Type.Optional(Value), reason: Type.String({ minLength: 3, description: 'Why it is lifted; recorded.' }) }, { additionalProperties: false });
+const LiftBody = Type.Object(
+  { scope: Scope, value: Type.Optional(Value), reason: Type.String({ minLength: 3, description: 'Why it is lifted; recorded.' }) },
+  { additionalProperties: false },
+);
 
 const PauseView = Type.Object({
   scope: Type.String(),
@@ -54,7 +66,15 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.get(
     '/v1/pause',
-    { config: { role: 'viewer' }, schema: { operationId: 'listPauses', summary: 'Pauses in force and the latest pause events', tags: ['pause'], response: { 200: Type.Object({ pauses: Type.Array(PauseView), history: Type.Array(PauseEventView) }), ...Errors } } },
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'listPauses',
+        summary: 'Pauses in force and the latest pause events',
+        tags: ['pause'],
+        response: { 200: Type.Object({ pauses: Type.Array(PauseView), history: Type.Array(PauseEventView) }), ...Errors },
+      },
+    },
     async () => {
       const [active, history] = await Promise.all([pauses.active(deps.clock.now()), pauses.history(50)]);
       return { pauses: active.map(view), history: history.map((e) => ({ ...e, pause: view(e.pause) })) };
@@ -63,12 +83,22 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.post<{ Body: Static<typeof SetBody> }>(
     '/v1/pause',
-    { config: { role: 'admin' }, schema: { operationId: 'setPause', summary: 'Pause automatic mutations globally, in a namespace or for a playbook', tags: ['pause'], body: SetBody, response: { 201: PauseView, ...Errors } } },
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'setPause',
+        summary: 'Pause automatic mutations globally, in a namespace or for a playbook',
+        tags: ['pause'],
+        body: SetBody,
+        response: { 201: PauseView, ...Errors },
+      },
+    },
     async (req, reply) => {
       const now = deps.clock.now();
       const value = scopeValue(req.body.scope, req.body.value);
       const untilMs = req.body.until === undefined ? undefined : Date.parse(req.body.until);
-      if (untilMs !== undefined && untilMs <= now) throw new RemediatorError('REM_ERR_BAD_REQUEST', `until ${req.body.until} is not in the future`);
+      if (untilMs !== undefined && untilMs <= now)
+        throw new RemediatorError('REM_ERR_BAD_REQUEST', `until ${req.body.until} is not in the future`);
       const pause: PauseRecord = {
         scope: req.body.scope,
         ...(value === undefined ? {} : { value }),
@@ -86,7 +116,16 @@ export async function pauseRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.delete<{ Body: Static<typeof LiftBody> }>(
     '/v1/pause',
-    { config: { role: 'admin' }, schema: { operationId: 'liftPause', summary: 'Lift a pause (the storm breaker\'s too); recorded with who and why', tags: ['pause'], body: LiftBody, response: { 200: Type.Object({ lifted: PauseView }), ...Errors } } },
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'liftPause',
+        summary: "Lift a pause (the storm breaker's too); recorded with who and why",
+        tags: ['pause'],
+        body: LiftBody,
+        response: { 200: Type.Object({ lifted: PauseView }), ...Errors },
+      },
+    },
     async (req) => {
       const value = scopeValue(req.body.scope, req.body.value);
       const lifted = await pauses.lift(req.body.scope, value, req.operator, req.body.reason, deps.clock.now());

@@ -21,11 +21,24 @@ export async function reloadRoute(app: FastifyInstance, deps: AppDeps): Promise<
   if (!reload) return;
   app.post(
     '/v1/reload',
-    { config: { role: 'admin' }, schema: { operationId: 'reloadPlaybooks', summary: 'Reload the playbooks of this process (as SIGHUP does); a broken set keeps the last good one', tags: ['playbooks'], response: { 200: ReloadAnswer, ...Errors } } },
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'reloadPlaybooks',
+        summary: 'Reload the playbooks of this process (as SIGHUP does); a broken set keeps the last good one',
+        tags: ['playbooks'],
+        response: { 200: ReloadAnswer, ...Errors },
+      },
+    },
     async (req) => {
       const problems = await reload();
       req.log.warn({ operator: req.operator, problems: problems.length }, `playbooks reloaded by ${req.operator}`);
-      return { ok: problems.length === 0, generation: deps.catalog.generation, playbooks: deps.catalog.list().map((p) => p.name), problems: problems.map(formatProblem) };
+      return {
+        ok: problems.length === 0,
+        generation: deps.catalog.generation,
+        playbooks: deps.catalog.list().map((p) => p.name),
+        problems: problems.map(formatProblem),
+      };
     },
   );
 }

@@ -14,7 +14,12 @@ const sameRoles: [SlackUserRole extends OperatorRole ? true : false, OperatorRol
 void sameRoles;
 
 /** Who may press which button: the same roles as the API's approve/reject and cancel. */
-const NEEDS: Readonly<Record<SlackActionId, OperatorRole>> = { approve: 'approver', reject: 'approver', cancel: 'operator', take_over: 'operator' };
+const NEEDS: Readonly<Record<SlackActionId, OperatorRole>> = {
+  approve: 'approver',
+  reject: 'approver',
+  cancel: 'operator',
+  take_over: 'operator',
+};
 
 const SlackAnswer = Type.Object(
   {
@@ -49,7 +54,7 @@ export async function slackRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       config: { role: 'signed' },
       schema: {
         operationId: 'receiveSlackInteraction',
-        summary: 'Receive a Slack button click (block_actions), signed with the app\'s signing secret',
+        summary: "Receive a Slack button click (block_actions), signed with the app's signing secret",
         tags: ['slack'],
         consumes: ['application/x-www-form-urlencoded'],
         // Not a bearer token: Slack's signature (X-Slack-Signature, X-Slack-Request-Timestamp).
@@ -81,12 +86,22 @@ export async function slackRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       const member = slack.member(target, click.userId);
       const needs = NEEDS[click.action];
       if (!member) {
-        req.log.warn({ slackUser: click.userId, action: click.action, runId: click.runId }, 'Slack click refused: member not mapped to an operator');
-        return refuse(`REM_ERR_SLACK_NOT_PERMITTED: your Slack account is not mapped to a remediator operator, so this was not done. Ask an admin to add ${click.userId} to escalation.targets.${target}.users.`);
+        req.log.warn(
+          { slackUser: click.userId, action: click.action, runId: click.runId },
+          'Slack click refused: member not mapped to an operator',
+        );
+        return refuse(
+          `REM_ERR_SLACK_NOT_PERMITTED: your Slack account is not mapped to a remediator operator, so this was not done. Ask an admin to add ${click.userId} to escalation.targets.${target}.users.`,
+        );
       }
       if (!roleAllows(member.role, needs)) {
-        req.log.warn({ operator: member.name, role: member.role, needs, action: click.action, runId: click.runId }, 'Slack click refused: role too low');
-        return refuse(`REM_ERR_SLACK_NOT_PERMITTED: ${click.action.replace('_', ' ')} needs the ${needs} role; ${member.name} has ${member.role}. Nothing was done.`);
+        req.log.warn(
+          { operator: member.name, role: member.role, needs, action: click.action, runId: click.runId },
+          'Slack click refused: role too low',
+        );
+        return refuse(
+          `REM_ERR_SLACK_NOT_PERMITTED: ${click.action.replace('_', ' ')} needs the ${needs} role; ${member.name} has ${member.role}. Nothing was done.`,
+        );
       }
       let note: string;
       try {

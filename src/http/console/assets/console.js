@@ -14,7 +14,9 @@ function editing() {
   if (!main) return false;
   const a = document.activeElement;
   if (a && main.contains(a) && ['INPUT', 'TEXTAREA', 'SELECT'].includes(a.tagName) && a.closest('form.action, [data-preview]')) return true;
-  return [...main.querySelectorAll('form.action textarea, [data-preview] textarea')].some((x) => x.value.trim() !== '' && x.defaultValue !== x.value);
+  return [...main.querySelectorAll('form.action textarea, [data-preview] textarea')].some(
+    (x) => x.value.trim() !== '' && x.defaultValue !== x.value,
+  );
 }
 
 let timer = 0;
@@ -107,7 +109,8 @@ async function submitAction(form) {
     for (const t of form.querySelectorAll('textarea')) t.value = '';
     toast('Done.');
     // A new run (manual start, retry) opens its own page; anything else shows its effect here.
-    if (answer.id && answer.id !== main?.dataset.live?.slice(4) && /\/(runs|retry)$/.test(form.dataset.api)) return location.assign(`/runs/${answer.id}`);
+    if (answer.id && answer.id !== main?.dataset.live?.slice(4) && /\/(runs|retry)$/.test(form.dataset.api))
+      return location.assign(`/runs/${answer.id}`);
     refresh(0);
   } catch (err) {
     problem(form, `The request failed: ${err.message}`);
@@ -128,9 +131,16 @@ function renderPreview(target, preview) {
     const h = document.createElement('h3');
     h.textContent = `${pb.name}${pb.dryRun ? ' (dry run)' : ''}`;
     const t = document.createElement('p');
-    t.textContent = pb.target ? `Target: ${pb.target.namespace ? `${pb.target.namespace}/` : ''}${pb.target.kind}/${pb.target.name}` : 'No target.';
+    t.textContent = pb.target
+      ? `Target: ${pb.target.namespace ? `${pb.target.namespace}/` : ''}${pb.target.kind}/${pb.target.name}`
+      : 'No target.';
     const pre = document.createElement('pre');
-    pre.textContent = pb.rungs.map((r) => `rung ${r.name}\n${r.steps.map((s) => `  ${s.id} (${s.uses}${s.mutating ? ', mutates' : ''}): ${s.unresolved ? `needs ${s.unresolved}` : JSON.stringify(s.with)}`).join('\n')}`).join('\n');
+    pre.textContent = pb.rungs
+      .map(
+        (r) =>
+          `rung ${r.name}\n${r.steps.map((s) => `  ${s.id} (${s.uses}${s.mutating ? ', mutates' : ''}): ${s.unresolved ? `needs ${s.unresolved}` : JSON.stringify(s.with)}`).join('\n')}`,
+      )
+      .join('\n');
     target.append(h, t, pre);
   }
 }
