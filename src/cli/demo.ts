@@ -234,6 +234,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
     }
     say('');
     say('remediator stays up until Ctrl-C (the timeline keeps printing):');
+    say(`  console: ${serviceUrl}/ (sign in with the operator token ${operatorToken})`);
     if (last) say(`  curl -H 'Authorization: Bearer ${operatorToken}' ${serviceUrl}/v1/runs/${last.id}/timeline`);
     say(`  curl ${serviceUrl}/metrics`);
     say(

@@ -64,6 +64,10 @@ t.test(
     t.match(await (await fetch(metricsUrl)).text(), /remediator_runs_total\{playbook="service-down",outcome="succeeded"\} 1/);
     const [, token, timelineUrl] = /Bearer ([0-9a-f]+)' (http:\S+\/timeline)/.exec(stdout)!;
     t.match(await (await fetch(timelineUrl!, { headers: { authorization: `Bearer ${token}` } })).text(), /ServiceDown/);
+    // The console it names answers the sign-in page, and the printed token signs in.
+    const [, consoleUrl, consoleToken] = /console: (http:\S+\/) \(sign in with the operator token ([0-9a-f]+)\)/.exec(stdout)!;
+    t.equal(consoleToken, token, 'the console takes the operator token the curl lines use');
+    t.match(await (await fetch(consoleUrl!)).text(), /token/i, 'the console answers with its sign-in page');
     const pids = /kill the service yourself.*: kill ([\d ]+)/.exec(stdout)![1]!.trim().split(' ').map(Number);
     t.equal(pids.length, 2, 'two phone-gateway processes serve again');
     const promUrl = /prometheus: (http:\/\/127\.0\.0\.1:\d+)\/graph/.exec(stdout)![1]!;

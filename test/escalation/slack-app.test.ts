@@ -344,14 +344,16 @@ t.test('an incident taken over in Slack is never mutated again: a later run of i
     10_000,
     `the message of run ${id}`,
   );
-  const c = click(USERS.otto, 'take_over', buttons(parent.blocks)[3].value, `take-alert-${id}`);
+  // Read before the click: the message is edited (its buttons removed) once the decision is told.
+  const takeOver = buttons(parent.blocks)[3].value;
+  const c = click(USERS.otto, 'take_over', takeOver, `take-alert-${id}`);
   t.equal((await post(c.raw, c.headers)).status, 200);
   const done = await svc.ended(id!);
   t.equal(done.status, 'cancelled');
   t.equal(done.decisions.find((d: any) => d.reason === 'human_ack')?.by, 'otto');
 
-  // A second Take over of the same incident: refused, nothing recorded.
-  const again = click(USERS.otto, 'take_over', buttons(parent.blocks)[3].value, `again-${id}`);
+  // A second Take over of the same incident (a second click on the button as it was shown): refused, nothing recorded.
+  const again = click(USERS.otto, 'take_over', takeOver, `again-${id}`);
   const answer = await post(again.raw, again.headers);
   t.match(answer.body.text, /^REM_ERR_CONFLICT/, 'told it already ended');
 
