@@ -81,6 +81,9 @@ export class RunWorker {
       maxStalledCount: 20,
       autorun: false,
     });
+    // BullMQ says `ready` once both of the worker's connections are: from then on it takes runs. A process that starts
+    // slowly (a loaded host) is visibly not yet working until this line, which supervisors and tests can wait for.
+    this.worker.once('ready', () => deps.log.info('run worker ready: taking runs'));
     this.worker.on('error', (err) => deps.log.error({ err }, 'run worker error'));
     this.worker.on('failed', (job, err) => deps.log.error({ runId: job?.data.runId, err }, 'run job failed unexpectedly'));
   }

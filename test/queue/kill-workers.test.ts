@@ -3,15 +3,18 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { workerProcesses } from '../support/worker-process.ts';
+import { workerProcesses, type WorkerProcess } from '../support/worker-process.ts';
 import { redisForTest } from '../support/redis.ts';
 import { startGuardedService, envFlipPlaybook, remediationMarks, FINAL } from '../guards/guard-harness.ts';
 
 // 50 runs over 5 targets on the simulated cluster, worked by 3 worker processes while a killer SIGKILLs a random
 // worker at random moments (and starts a new one), and Redis (AOF, fsync always) is SIGKILLed and restarted on the
-// same port and folder once in the middle. Afterwards, from the API server's request log and the run records:
+// same port and folder once in the middle, while the workers work. The killer only kills a worker that has been
+// taking runs for a while, and never the last one doing so: a new worker process needs seconds to start (over 15 s
+// on a loaded 2-core machine), and a killer that also killed starting workers, or all of them in a burst, left no
+// worker running for most of the test, so runs waited for a worker until their maximum duration ended them.
+// Afterwards, from the API server's request log and the run records:
 // - every run reached a final status;
 // - no completed mutation was repeated. Each write of the env-flip playbook carries its run and step
 //   (REMEDIATION=<run>-begin|end), and each (run, step) appears in at most one write the server accepted. That holds
@@ -30,7 +33,10 @@ const TARGETS = ['phone-gateway', 'realtime-processor', 'conversation-engine', '
 const RUNS_PER_TARGET = 10;
 const BUDGET = 6;
 const WORKERS = 3;
-const MIN_AGE_MS = 2500;
+/** How long a worker has been taking runs before it may be killed. */
+const MIN_AGE_MS = 1000;
+/** Kills before Redis is restarted, in the middle of the waves (the first KILLS waves are within BUDGET). */
+const KILLS = 5;
 // Not a speed target: only a guard against a hang, so a stuck run fails the test with what was still pending instead
 // of running until tap's own timeout. The test waits on conditions (every run final, no job active, no lock held).
 const HANG_GUARD_MS = 10 * 60_000;
@@ -58,7 +64,7 @@ kubernetes: { enabled: true, kubeconfig: "${svc.kubeconfig}", requestTimeout: 5s
 worker: { concurrency: 4, lockDuration: 1s, stalledInterval: 500ms, shutdownGrace: 1s }
 runs: { maxDuration: 2m, sweepInterval: 1s, closingGrace: 1s }
 guards: ${JSON.stringify(guards)}
-logging: { level: fatal }
+logging: { level: info }
 `,
 );
 const pool = workerProcesses(configFile);
@@ -92,19 +98,28 @@ async function waitUntilNone<T>(what: string, pending: () => Promise<T[]>, until
 
 t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeated, locks and budgets hold', async (t) => {
   const started = Date.now();
-  // Worker processes by start time. A worker takes a second or two to load and connect; only one that has been up
-  // long enough to be working is a victim, or the killer would only ever kill workers that are starting.
-  const live = new Map<ChildProcess, number>();
+  // Worker processes that take runs, by when they said so (they log it once connected). Only one that has been
+  // taking runs for MIN_AGE_MS is a victim: starting takes from a second to well over 15 s depending on the machine's
+  // load, and a killer that counted from the spawn killed workers that had not started yet.
+  const live = new Map<WorkerProcess, number>();
   const spawnWorker = () => {
     const w = pool.start();
-    live.set(w, Date.now());
-    w.once('exit', () => live.delete(w));
+    let exited = false;
+    w.once('exit', () => {
+      exited = true;
+      live.delete(w);
+    });
+    return w.ready.then(() => {
+      if (!exited) live.set(w, Date.now());
+    });
   };
-  for (let i = 0; i < WORKERS; i++) spawnWorker();
+  // The runs are posted once the first workers take runs, so the Redis restart mid-way hits workers at work.
+  await Promise.all(Array.from({ length: WORKERS }, spawnWorker));
 
   // The killer strikes at random moments of the runs' lives: after each new write the API server accepted, it waits
-  // 0–600 ms and SIGKILLs a random worker (one up long enough to be working), then starts a new one. Tying kills to
-  // progress keeps a slow machine from killing workers faster than they can start.
+  // 0–600 ms and SIGKILLs a random worker (one taking runs for MIN_AGE_MS, and never the last one taking runs;
+  // until there is such a victim, the kill is owed), then starts a new one. Tying kills to progress, and sparing the
+  // last worker, keeps a slow machine from killing workers faster than they can start: some worker always works.
   let stop = false;
   let kills = 0;
   // Writes to objects: each worker's start-up pre-flight POSTs SelfSubjectAccessReviews, which are not progress.
@@ -118,23 +133,32 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
       }
       seen = writes();
       await sleep(Math.random() * 600);
-      const victims = [...live].filter(([, since]) => Date.now() - since > MIN_AGE_MS).map(([w]) => w);
-      const victim = victims[Math.floor(Math.random() * victims.length)];
+      const victims = () => (live.size < 2 ? [] : [...live].filter(([, since]) => Date.now() - since > MIN_AGE_MS).map(([w]) => w));
+      while (victims().length === 0 && !stop) await sleep(20);
+      const candidates = victims();
+      const victim = candidates[Math.floor(Math.random() * candidates.length)];
       if (!victim || stop) continue;
       const exited = new Promise((r) => victim.once('exit', r));
       victim.kill('SIGKILL');
       await exited;
       kills++;
-      spawnWorker();
+      void spawnWorker();
     }
   })();
 
+  const hangAt = started + HANG_GUARD_MS;
   const runIds: string[] = [];
   const targetOf = new Map<string, string>();
   let redisRestarted = false;
+  let workingAtRestart = 0;
   for (let wave = 0; wave < RUNS_PER_TARGET; wave++) {
-    if (wave === 5) {
+    // The first waves wait for the killer to strike once more each: a new worker may need over 15 s to start on a
+    // loaded machine, and the work must not be over before the workers were killed KILLS times. Each of these waves
+    // is within the budget, so its runs write, and each write makes the killer strike.
+    if (wave >= 1 && wave <= KILLS) await waitUntilNone(`kill number ${wave}`, async () => (kills >= wave ? [] : [{ kills }]), hangAt);
+    if (wave === KILLS) {
       // Mid-way: Redis dies (SIGKILL, nothing flushed on the way out) and comes back on the same port and folder.
+      workingAtRestart = live.size;
       await redis.kill(true);
       await sleep(500);
       await redis.start();
@@ -152,7 +176,6 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   // Every run reaches a final status: wait for that condition itself (however long a loaded machine needs), with
   // only the hang guard, whose failure names the runs still open and where they are.
   const ends = new Map<string, any>();
-  const hangAt = started + HANG_GUARD_MS;
   await waitUntilNone(
     'every run to reach a final status',
     async () => {
@@ -170,7 +193,8 @@ t.test('SIGKILLed workers and a Redis restart: nothing lost, no mutation repeate
   stop = true;
   await killer;
   t.ok(redisRestarted, 'Redis was restarted mid-way');
-  t.ok(kills >= 5, `workers were killed mid-work (${kills} SIGKILLs)`);
+  t.ok(workingAtRestart > 0, `Redis was restarted while workers took runs (${workingAtRestart})`);
+  t.ok(kills >= KILLS, `workers were killed mid-work (${kills} SIGKILLs)`);
   t.equal(ends.size, TARGETS.length * RUNS_PER_TARGET, 'every one of the 50 runs reached a final status');
   // What the old 90 s bound stood for: no run got stuck. A stuck run does end, but only when the run deadline
   // (runs.maxDuration) stops it; none may have ended that way, however long the machine took.
