@@ -23,7 +23,9 @@ declare module 'ioredis' {
  *   it: it is appended to the fleet's services and to the run's `fleetServices` field, which the run reads as
  *   `params.services` each time it wakes (appended at the end, so a batch step in progress keeps its place). After
  *   that the fleet is closed: the services it handled stop counting, and a new service gets its own runs or, with
- *   others, the next fleet.
+ *   others, the next fleet. A fleet run that escalated or failed stays open until its window passes: a service going
+ *   down right after a diagnosis of an infrastructure cause joins it (recorded, paged with it) instead of being
+ *   restarted on its own.
  * - Below the threshold the services' own runs are remembered (`singles`), so the caller that opens the fleet gets
  *   them back, once, to absorb the ones still queued.
  *
@@ -72,7 +74,12 @@ local open = redis.call('GET', KEYS[2])
 if open then
   local fleet = cjson.decode(open)
   local status = redis.call('HGET', runPrefix .. fleet.runId, 'status')
-  if now - tonumber(fleet.openedAtMs) >= window or (status and string.find(finals, ',' .. status .. ',', 1, true)) then
+  -- A fleet run that escalated or failed (an infrastructure cause, a restart that did not help) keeps taking the
+  -- namespace's services until its window passes: a person has been paged with the cluster's state, and a service
+  -- that goes down a moment later must not be restarted on its own against that cause.
+  local handedOver = status == 'escalated' or status == 'failed'
+  local ended = status and string.find(finals, ',' .. status .. ',', 1, true) and not handedOver
+  if now - tonumber(fleet.openedAtMs) >= window or ended then
     -- Closed: what it handled no longer counts; the new alerts count afresh (they may open the next fleet).
     redis.call('DEL', KEYS[2])
     for _, s in ipairs(fleet.services) do
