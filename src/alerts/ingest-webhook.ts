@@ -122,6 +122,7 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
       .map((r) => r.runId),
   );
   await absorbSingles(fleets.singles, now, deps);
+  await absorbIntoFleetsOpenedMeanwhile(fleets.counted, now, deps);
   // A fleet run this webhook created is reported `started` on the first alert it absorbed, like any new run.
   const created = new Set(
     fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])),
@@ -162,6 +163,8 @@ interface Correlation {
   claims: FiringClaim[];
   /** Runs of services the fleet took that were started before it opened: absorbed if they are still queued. */
   singles: Array<{ take: FleetTake; service: string; runs: SingleRun[] }>;
+  /** Alerts a fleet playbook counted without taking them (below its threshold): they get their own runs. */
+  counted: Array<{ playbook: Playbook; namespace: string; service: string; runs: SingleRun[] }>;
 }
 
 /** What the correlator remembers of a service's own run, to absorb it later. */
@@ -185,7 +188,7 @@ async function correlate(
   nowMs: number,
   deps: IngestDeps,
 ): Promise<Correlation> {
-  const result: Correlation = { absorbed: new Map(), claims: [], singles: [] };
+  const result: Correlation = { absorbed: new Map(), claims: [], singles: [], counted: [] };
   if (!deps.fleet) return result;
   const groups = new Map<
     string,
@@ -235,7 +238,11 @@ async function correlate(
         : take?.fleet.services.includes(service)
           ? take
           : undefined;
-      if (!mine) continue;
+      if (!mine) {
+        const runs = f.runs.map((r) => ({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep }));
+        if (runs.length > 0) result.counted.push({ playbook: g.playbook, namespace: g.namespace, service, runs });
+        continue;
+      }
       result.absorbed.set(f.index, mine);
       claim(mine, f.alert);
     }
@@ -291,6 +298,24 @@ async function absorbSingles(singles: Correlation['singles'], now: string, deps:
           'a run of a service the fleet took had already started; it goes on',
         );
     }
+  }
+}
+
+/**
+ * A service's own runs, recorded after its alert was counted: if another webhook opened a fleet that holds the
+ * service in between, that webhook looked for these runs before they existed. Absorbed now if still queued (absorbing
+ * is idempotent, so a run both webhooks reach is absorbed once).
+ */
+async function absorbIntoFleetsOpenedMeanwhile(counted: Correlation['counted'], now: string, deps: IngestDeps): Promise<void> {
+  if (!deps.fleet) return;
+  for (const c of counted) {
+    const open = await deps.fleet.openFleet(c.playbook.name, c.namespace);
+    if (!open?.services.includes(c.service)) continue;
+    await absorbSingles(
+      [{ take: { playbook: c.playbook, fleet: open, namespace: c.namespace }, service: c.service, runs: c.runs }],
+      now,
+      deps,
+    );
   }
 }
 

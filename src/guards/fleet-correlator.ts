@@ -198,6 +198,15 @@ export class FleetCorrelator {
       earlier: Object.fromEntries(Object.entries(before).map(([ep, f]) => [ep, parseFleet(JSON.stringify(f))])),
     };
   }
+
+  /**
+   * The fleet open now for (playbook, namespace), if any. The ingest asks it once a service's own runs are recorded:
+   * a fleet another webhook opened between this one's count and its record could not absorb runs it did not see yet.
+   */
+  async openFleet(playbook: string, namespace: string): Promise<OpenFleet | undefined> {
+    const open = await storeCall(() => this.#redis.get(this.#keys.fleet(playbook, namespace, 'open')));
+    return open ? parseFleet(open) : undefined;
+  }
 }
 
 /** cjson writes an empty array as `{}`; a fleet always has services, but the type is kept honest. */
