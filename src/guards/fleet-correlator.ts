@@ -124,8 +124,19 @@ if redis.call('ZCARD', KEYS[1]) >= min then
   return {'opened', json, cjson.encode(pairs), earlierJson}
 end
 
+-- Appended, never replaced: a repeat of the alert (an HA twin, a re-send) brings a run id the store deduplicates
+-- into the first one, so replacing would leave only ids of runs that were never created to absorb.
 for _, f in ipairs(fresh) do
-  if f.runs ~= '[]' then redis.call('HSET', KEYS[3], f.service, f.runs) end
+  if f.runs ~= '[]' then
+    local kept = redis.call('HGET', KEYS[3], f.service)
+    if kept then
+      local list = cjson.decode(kept)
+      for _, r in ipairs(cjson.decode(f.runs)) do list[#list + 1] = r end
+      redis.call('HSET', KEYS[3], f.service, cjson.encode(list))
+    else
+      redis.call('HSET', KEYS[3], f.service, f.runs)
+    end
+  end
 end
 redis.call('PEXPIRE', KEYS[3], window)
 return {'below', '', '[]', earlierJson}
