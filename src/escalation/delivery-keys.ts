@@ -17,9 +17,7 @@ export interface DeliveryKeys {
   dead(): string;
   /** Sorted set: sliding window of sends for one rate-limit bucket. */
   rate(bucket: string): string;
-  /** Hash {channel, ts}: the Slack message (thread parent) of one episode at one slack-app target. */
-  slackThread(target: string, episodeKey: string): string;
-  /** String: what a target remembers about an episode's incident (a Statuspage incident id). */
+  /** String: what a target remembers about an episode's incident (a Statuspage incident id, a Slack thread). */
   memo(target: string, episodeKey: string): string;
 }
 
@@ -32,7 +30,6 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     open: (episodeKey) => `${p}:open:${episodeKey}`,
     dead: () => `${p}:dead`,
     rate: (bucket) => `${p}:rate:${bucket}`,
-    slackThread: (target, episodeKey) => `${p}:slack:${target}:${episodeKey}`,
     memo: (target, episodeKey) => `${p}:memo:${target}:${episodeKey}`,
   };
 }

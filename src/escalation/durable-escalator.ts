@@ -172,7 +172,9 @@ export class DurableEscalator implements Escalator {
     // blocking connection waits for Redis forever (docs/contracts.md §4.1).
     this.#redis = options.redis.command(options.commandTimeout ?? '2s', { shouldRetry: () => !this.#closing });
     const keys = deliveryKeys(this.settings.prefix);
-    const threads = new SlackThreadStore(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+    // What targets remember per incident (a Statuspage incident id, a Slack thread): one store, one key scheme.
+    const memory = new RedisTargetMemory(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+    const threads = new SlackThreadStore(memory);
     let signing: string[];
     try {
       this.#targets = options.targetFactory(options.config.targets ?? {}, options.env, { threads });
@@ -202,7 +204,6 @@ export class DurableEscalator implements Escalator {
 
     if (options.deliver !== false) {
       const limiter = new SlidingWindowLimiter(this.#redis, keys);
-      const memory = new RedisTargetMemory(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
       const deps = {
         ledger: this.#ledger,
         deadLetters: this.#dead,

@@ -1,5 +1,4 @@
-import type { RedisClient } from '../store/redis-connection.ts';
-import type { DeliveryKeys } from './delivery-keys.ts';
+import type { TargetMemory } from './targets/paging-target.ts';
 
 /** Where one incident's Slack message lives: its channel and `ts`, the thread every later event replies in. */
 export interface SlackThread {
@@ -8,27 +7,25 @@ export interface SlackThread {
 }
 
 /**
- * One Slack thread per episode and slack-app target, kept in Redis so every worker (and a restarted one) edits the
- * same message and replies in the same thread. It expires with the record of open incidents (openIncidentTtl).
+ * One Slack thread per episode and slack-app target, kept in the targets' memory (src/escalation/target-memory.ts,
+ * in Redis) so every worker (and a restarted one) edits the same message and replies in the same thread. It expires
+ * with the record of open incidents, as everything a target remembers does.
  */
 export class SlackThreadStore {
-  readonly #redis: RedisClient;
-  readonly #keys: DeliveryKeys;
-  readonly #ttlMs: number;
+  readonly #memory: TargetMemory;
 
-  constructor(redis: RedisClient, keys: DeliveryKeys, options: { ttlMs: number }) {
-    this.#redis = redis;
-    this.#keys = keys;
-    this.#ttlMs = options.ttlMs;
+  constructor(memory: TargetMemory) {
+    this.#memory = memory;
   }
 
   async get(target: string, episodeKey: string): Promise<SlackThread | undefined> {
-    const h = await this.#redis.hgetall(this.#keys.slackThread(target, episodeKey));
-    return h.channel && h.ts ? { channel: h.channel, ts: h.ts } : undefined;
+    const kept = await this.#memory.get(target, episodeKey);
+    if (!kept) return undefined;
+    const t = JSON.parse(kept) as Partial<SlackThread>;
+    return t.channel && t.ts ? { channel: t.channel, ts: t.ts } : undefined;
   }
 
-  async set(target: string, episodeKey: string, thread: SlackThread): Promise<void> {
-    const key = this.#keys.slackThread(target, episodeKey);
-    await this.#redis.multi().hset(key, { channel: thread.channel, ts: thread.ts }).pexpire(key, this.#ttlMs).exec();
+  set(target: string, episodeKey: string, thread: SlackThread): Promise<void> {
+    return this.#memory.set(target, episodeKey, JSON.stringify({ channel: thread.channel, ts: thread.ts }));
   }
 }
