@@ -20,6 +20,8 @@ export const DECISION_REASONS = [
   'out_of_scope',
   // A fleet run took over a service's own run (correlated incidents).
   'absorbed',
+  // A step resolved the objects it acts on from a label selector (kube.batchRestart's selector): which ones.
+  'selected',
   'awaiting_approval',
   'approved',
   'rejected',

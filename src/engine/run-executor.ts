@@ -4,7 +4,7 @@ import type { Step } from '../domain/playbook.ts';
 import { matchesAll } from '../domain/matcher.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
-import type { ActionResult, Observation, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
+import type { ActionResult, Admission, Observation, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import { FINAL_STATUSES, type RunState } from './run-state.ts';
 import { beginStep, currentStep, decide, escalate, finish, type Transition, type StepEvent } from './decide.ts';
@@ -65,7 +65,7 @@ export class InterruptedError extends Error {
   }
 }
 
-const strictAjv = createAjv({ coerce: true });
+const strictAjv = createAjv({ coerce: true, verbose: true });
 const strictValidators = new WeakMap<object, ValidateFunction>();
 const MAX_STEPS_PER_WAKE = 200;
 
@@ -297,8 +297,10 @@ async function runStep(
     const gate = approvalGate(ctx, state, step, params, targets.length > 1 ? targets : targets[0], deps.clock.now());
     if (gate) return gate;
   }
-  // Each object is admitted before anything is written; the first refusal stops the step.
-  for (const target of deps.guard ? targets : []) {
+  // Each object is admitted before anything is written; the first refusal stops the step. An `admission: 'each'`
+  // action asks for each object itself, just before writing it (ctx.admit below).
+  const each = step.definition.kind === 'action' && step.definition.admission === 'each';
+  for (const target of deps.guard && !each ? targets : []) {
     let verdict: GuardVerdict;
     try {
       verdict = await deps.guard!.admit({ ctx, state, step, target, params, services: deps.services, signal });
@@ -320,6 +322,8 @@ async function runStep(
     clock: deps.clock,
     http: deps.http,
     services: deps.services,
+    ...(deps.recordDecision ? { recordDecision: deps.recordDecision } : {}),
+    ...(each ? { admit: (target: TargetRef) => admitOne(ctx, state, step, params, target, deps, signal) } : {}),
   };
   const started = performance.now();
   const timed = (result: string) => deps.observe?.(step.uses, result, (performance.now() - started) / 1000);
@@ -339,6 +343,39 @@ async function runStep(
     timed(error.code);
     return { type: 'error', error };
   }
+}
+
+/**
+ * One object of an `admission: 'each'` action through the guard layer, as the up-front loop does for other actions;
+ * a refusal is recorded as a decision here (the step itself goes on), so the action only reports it.
+ */
+async function admitOne(
+  ctx: RunContext,
+  state: RunState,
+  step: Step,
+  params: unknown,
+  target: TargetRef,
+  deps: ExecutorDeps,
+  signal: AbortSignal,
+): Promise<Admission> {
+  if (!deps.guard) return { admitted: true };
+  let verdict: GuardVerdict;
+  try {
+    verdict = await deps.guard.admit({ ctx, state, step, target, params, services: deps.services, signal });
+  } catch (err) {
+    if (signal.aborted) throw new InterruptedError();
+    throw err;
+  }
+  if (verdict.admit) return { admitted: true };
+  const r = verdict.refusal;
+  await deps.recordDecision?.(r.reason, r.message);
+  return {
+    admitted: false,
+    reason: r.reason,
+    message: r.message,
+    wait: r.then === 'wait',
+    ...(r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }),
+  };
 }
 
 /** Calls the extension with a signal that aborts at the attempt timeout or when the worker shuts down. */

@@ -4,6 +4,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { RemediatorError } from '../domain/errors.ts';
 import type { StepServices } from '../ports/step-services.ts';
+import type { DecisionReason } from './decision.ts';
 
 /**
  * The contract between the engine and its extensions. An action or a gate is one file exporting one definition,
@@ -50,7 +51,24 @@ export interface StepContextBase<P> {
   clock: Clock;
   http: HttpClient;
   services: StepServices;
+  /**
+   * For an action with `admission: 'each'` only: passes one object through the guard layer (scope, storm, budget,
+   * lock, GitOps suspension) before the action writes it. A refusal is recorded as a decision on the run before it is
+   * answered; what the action does with it (a ❌ line, waiting) is its own. Absent for other steps.
+   */
+  admit?(target: TargetRef): Promise<Admission>;
+  /** Records a decision (with its reason code) on the run and its episode, e.g. the objects a selector resolved to. */
+  recordDecision?(reason: DecisionReason, message: string): Promise<void>;
 }
+
+/**
+ * What the guard layer said about one object an `admission: 'each'` action asked about. `wait`: not now (another
+ * run holds the object's lock, or its labels could not be read); ask again after `retryAfterMs`. Otherwise a refusal
+ * is final for this object in this run.
+ */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; reason: DecisionReason; message: string; wait: boolean; retryAfterMs?: number };
 
 export type ActionContext<P> = StepContextBase<P>;
 export type GateContext<P> = StepContextBase<P>;
@@ -102,6 +120,14 @@ export interface ActionDefinition<S extends TSchema = TSchema> extends Definitio
    * step like an error of `run`.
    */
   mutates?(params: Static<S>, scope: MutationScope): TargetRef | TargetRef[] | null | Promise<TargetRef | TargetRef[] | null>;
+  /**
+   * `all` (default): every object `mutates` names is admitted before `run` is called, and the first refusal refuses the
+   * whole step. `each`: for actions that write their objects one after another and report each (kube.batchRestart):
+   * nothing is admitted up front; the action calls `ctx.admit(target)` before writing each object, so a refusal of
+   * one object is that object's result and the others go on as the action's policy says. `mutates` still names the
+   * objects for approval plans, RBAC and pre-flight.
+   */
+  admission?: 'all' | 'each';
   /** Kubernetes permissions needed, checked by pre-flight (SelfSubjectAccessReview) at load and in /readyz. */
   permissions?(params: Static<S>): Array<{ verb: string; group: string; resource: string; subresource?: string; namespace?: string }>;
   run(ctx: ActionContext<Static<S>>): Promise<ActionResult>;

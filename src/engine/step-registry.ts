@@ -42,6 +42,8 @@ export function allowTemplates(schema: unknown): unknown {
   if (s.items && typeof s.items === 'object') out.items = allowTemplates(s.items);
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(s[key])) out[key] = (s[key] as unknown[]).map(allowTemplates);
   const type = s.type;
+  // A schema without a type only constrains the value around it (`{ required: [...] }` in a oneOf): nothing to widen.
+  if (type === undefined && !s.anyOf && !s.oneOf && !s.allOf) return out;
   const isContainer = type === 'object' || type === 'array' || s.anyOf || s.oneOf || s.allOf;
   if (!isContainer) {
     return { anyOf: [out, { type: 'string', pattern: '\\{\\{' }] };

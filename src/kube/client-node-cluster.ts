@@ -212,6 +212,10 @@ export class ClientNodeCluster implements Cluster {
       switch (kind) {
         case 'Deployment':
           return this.#apps.listNamespacedDeployment(q(t), o);
+        case 'StatefulSet':
+          return this.#apps.listNamespacedStatefulSet(q(t), o);
+        case 'DaemonSet':
+          return this.#apps.listNamespacedDaemonSet(q(t), o);
         case 'ReplicaSet':
           return this.#apps.listNamespacedReplicaSet(q(t), o);
         case 'Pod':

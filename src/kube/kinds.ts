@@ -178,10 +178,12 @@ export type ClusterScopedKind = { [K in KnownKind]: (typeof KINDS)[K]['scope'] e
 
 /**
  * Kinds `Cluster.list` reads whole (a namespace's, or the cluster's for cluster-scoped kinds): what a cluster
- * diagnosis and the traffic-switch gate look at.
+ * diagnosis and the traffic-switch gate look at, and the workloads kube.batchRestart selects by label.
  */
 export type ListKind =
   | 'Deployment'
+  | 'StatefulSet'
+  | 'DaemonSet'
   | 'ReplicaSet'
   | 'Pod'
   | 'Service'

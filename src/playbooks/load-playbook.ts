@@ -29,7 +29,7 @@ export interface LoadResult {
   unservable: SourceProblem[];
 }
 
-const ajv = createAjv();
+const ajv = createAjv({ verbose: true });
 const validateDoc = ajv.compile(PlaybookSchema);
 const paramValidators = new WeakMap<object, ValidateFunction>();
 

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import type { YamlSource, SourceProblem } from './yaml-source.ts';
+import { labelSelectorProblem } from '../domain/label-selector-syntax.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -14,11 +15,22 @@ export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
  * Kubernetes names need. `coerce` validators turn label strings such as "3" into the integer a schema asks for
  * (rendered templates are strings).
  */
-export function createAjv(options: { coerce?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: options.coerce ?? false, allowUnionTypes: true });
+export function createAjv(options: { coerce?: boolean; verbose?: boolean } = {}): Ajv {
+  // verbose (playbooks and step parameters only, never request bodies, whose values must not travel in errors): errors
+  // carry the value and the schema they are about, so a message can name the problem (a selector's bad requirement,
+  // the alternatives of a oneOf) rather than the keyword.
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    strict: false,
+    coerceTypes: options.coerce ?? false,
+    allowUnionTypes: true,
+    verbose: options.verbose ?? false,
+  });
   addFormats(ajv);
   ajv.addFormat('dns1123-label', { type: 'string', validate: (s: string) => s.length <= 63 && DNS1123_LABEL.test(s) });
   ajv.addFormat('dns1123-subdomain', { type: 'string', validate: (s: string) => s.length <= 253 && DNS1123_SUBDOMAIN.test(s) });
+  ajv.addFormat('label-selector', { type: 'string', validate: (s: string) => labelSelectorProblem(s) === undefined });
   return ajv;
 }
 
@@ -56,7 +68,7 @@ export function compile(ajv: Ajv, schema: TSchema): ValidateFunction {
  * that got furthest (deepest instancePath), and drop the generic "must match a schema in anyOf".
  */
 function simplify(all: ErrorObject[]): ErrorObject[] {
-  const errors = closestBranch(all);
+  const errors = dropExclusiveRequired(closestBranch(all));
   const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
   const list = specific.length > 0 ? specific : errors;
   const seen = new Set<string>();
@@ -115,7 +127,28 @@ function closestBranch(errors: ErrorObject[]): ErrorObject[] {
   return kept;
 }
 
+/**
+ * The property names of a `oneOf` whose alternatives only require one property each (`exactly one of names,
+ * selector`), or undefined for any other oneOf.
+ */
+function exclusiveProperties(e: ErrorObject): string[] | undefined {
+  if (e.keyword !== 'oneOf' || !Array.isArray(e.schema)) return undefined;
+  const names = (e.schema as Array<{ required?: unknown }>).map((alt) =>
+    Array.isArray(alt?.required) && alt.required.length === 1 && Object.keys(alt).length === 1 ? String(alt.required[0]) : undefined,
+  );
+  return names.every((n) => n !== undefined) ? (names as string[]) : undefined;
+}
+
+/** A oneOf of "exactly one of these properties" says so in one line; its alternatives' `required` errors go. */
+function dropExclusiveRequired(errors: ErrorObject[]): ErrorObject[] {
+  const exclusive = errors.filter((e) => exclusiveProperties(e) !== undefined).map((e) => `${e.schemaPath}/`);
+  if (exclusive.length === 0) return errors;
+  return errors.filter((e) => !(e.keyword === 'required' && exclusive.some((p) => e.schemaPath.startsWith(p))));
+}
+
 function message(e: ErrorObject): string {
+  const exclusive = exclusiveProperties(e);
+  if (exclusive) return `must set exactly one of ${exclusive.map((n) => `"${n}"`).join(', ')}`;
   switch (e.keyword) {
     case 'additionalProperties':
       return `unknown property "${String(e.params.additionalProperty)}"`;
@@ -126,6 +159,8 @@ function message(e: ErrorObject): string {
     case 'const':
       return `must be ${JSON.stringify(e.params.allowedValue)}`;
     case 'format':
+      if (e.params.format === 'label-selector' && typeof e.data === 'string')
+        return `must be a label selector: ${labelSelectorProblem(e.data) ?? 'invalid'}`;
       return e.params.format === 'dns1123-subdomain' || e.params.format === 'dns1123-label'
         ? `must be a valid DNS-1123 name (lowercase letters, digits, '-' and '.'; start and end alphanumeric)`
         : `must be a valid ${String(e.params.format)}`;

@@ -112,8 +112,10 @@ t.test('onFailure continue: a missing service is ❌ not found and the next one 
 
 t.test('re-executed after a crash that lost its state, a restart already written is not written again', async (t) => {
   const opts = { clock: freshClock(), run: { id: 'run-b4' }, step: { id: 'restart-all' } };
-  const first = await runAction(batch, { namespace: ns, names: ['profile-analytics'] }, { services, ...opts });
-  t.equal(first.status, 'pending');
+  const before = restartedAt('profile-analytics');
+  // The first call writes the restart (and may see it rolled out already when the controllers are quick); its state is lost.
+  await runAction(batch, { namespace: ns, names: ['profile-analytics'] }, { services, ...opts });
+  t.not(restartedAt('profile-analytics'), before, 'the first call wrote the restart');
   const from = sim.requests.length;
   // The crash lost the state: the step starts over and finds its own stamp.
   const { result } = await drive({ namespace: ns, names: ['profile-analytics'] }, opts);
@@ -164,4 +166,139 @@ t.test('parameters are checked at load: names are DNS names, unique, at least on
     ],
     'every service is a target of the guard layer',
   );
+});
+
+t.test('selector: the Deployments whose labels match, listed once by the API server in name order, the selection recorded', async (t) => {
+  const decisions: Array<[string, string]> = [];
+  const from = sim.requests.length;
+  const { result } = await drive(
+    { namespace: ns, selector: 'app in (realtime-processor,conversation-engine,phone-gateway)', first: ['phone-gateway'] },
+    {
+      clock: freshClock(),
+      run: { id: 'run-s1' },
+      step: { id: 'restart-all' },
+      recordDecision: async (reason, message) => void decisions.push([reason, message]),
+    },
+  );
+  t.equal(result?.status, 'ok');
+  const out = (result as any).output;
+  t.same(out.selected, ['conversation-engine', 'phone-gateway', 'realtime-processor'], 'name order, as kubectl lists them');
+  t.same(
+    out.results.map((r: BatchObjectResult) => [r.name, r.mark]),
+    [
+      ['phone-gateway', '✅'],
+      ['conversation-engine', '✅'],
+      ['realtime-processor', '✅'],
+    ],
+    '`first` still goes first',
+  );
+  t.same(decisions, [
+    [
+      'selected',
+      'restart-all (kube.batchRestart): selector app in (realtime-processor,conversation-engine,phone-gateway) matched 3 Deployment(s) in ai-ninja: conversation-engine, phone-gateway, realtime-processor',
+    ],
+  ]);
+  const lists = sim.requests.slice(from).filter((r) => r.method === 'GET' && r.path === `/apis/apps/v1/namespaces/${ns}/deployments`);
+  t.equal(lists.length, 1, 'one list call for the whole batch');
+  t.equal(lists[0]!.query.labelSelector, 'app in (realtime-processor,conversation-engine,phone-gateway)', 'the server filters');
+  t.equal(
+    sim.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path.endsWith('/profile-analytics')).length,
+    0,
+    'what the selector did not match is not touched',
+  );
+});
+
+t.test('selector: a Deployment labelled to match after the step started does not join the batch', async (t) => {
+  const d = sim.get('Deployment', ns, 'profile-analytics');
+  const { result } = await drive(
+    { namespace: ns, selector: 'app=phone-gateway' },
+    { clock: freshClock(), run: { id: 'run-s2' }, step: { id: 'restart-all' } },
+    () => sim.put({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, app: 'phone-gateway' } } }),
+  );
+  const now = sim.get('Deployment', ns, 'profile-analytics');
+  sim.put({ ...now, metadata: { ...now.metadata, labels: d.metadata.labels } });
+  t.same(
+    (result as any).output.results.map((r: BatchObjectResult) => r.name),
+    ['phone-gateway'],
+  );
+});
+
+t.test('selector: nothing matches → not found, as kubectl says "no objects passed to restart"; nothing written', async (t) => {
+  const from = sim.requests.length;
+  const { error } = await drive({ namespace: ns, selector: 'app=nobody' }, { clock: freshClock(), run: { id: 'run-s3' } });
+  t.equal(error?.code, 'REM_ERR_KUBE_NOT_FOUND');
+  t.match(error.message, 'no Deployment in namespace ai-ninja matches the selector app=nobody');
+  t.same(
+    sim.requests.slice(from).filter((r) => r.method !== 'GET'),
+    [],
+  );
+});
+
+t.test('a workload the guard refuses is its own ❌ line with the reason; the batch goes on or stops as onFailure says', async (t) => {
+  const asked: string[] = [];
+  const admit = async (target: { name: string }) => {
+    asked.push(target.name);
+    return target.name === 'realtime-processor'
+      ? {
+          admitted: false as const,
+          wait: false,
+          reason: 'out_of_scope' as const,
+          message: 'ai-ninja/Deployment/realtime-processor is labelled remediator.io/disabled=true',
+        }
+      : { admitted: true as const };
+  };
+  const before = restartedAt('realtime-processor');
+  const names = ['phone-gateway', 'realtime-processor', 'profile-analytics'];
+  const go = await drive(
+    { namespace: ns, names, onFailure: 'continue' },
+    { clock: freshClock(), run: { id: 'run-g1' }, step: { id: 'restart-all' }, admit },
+  );
+  t.equal(go.error?.code, 'REM_ERR_BATCH_FAILED');
+  t.match(go.error.details, { restarted: 2, refused: 1, failed: 0 });
+  t.same(
+    go.error.details.results.map((r: BatchObjectResult) => [r.name, r.mark, r.outcome]),
+    [
+      ['phone-gateway', '✅', 'restarted'],
+      ['realtime-processor', '❌', 'refused'],
+      ['profile-analytics', '✅', 'restarted'],
+    ],
+  );
+  t.match(
+    go.error.message,
+    '✅ phone-gateway; ❌ realtime-processor (out_of_scope: ai-ninja/Deployment/realtime-processor is labelled remediator.io/disabled=true); ✅ profile-analytics',
+  );
+  t.same(asked, names, 'each asked once, just before its turn');
+  t.equal(restartedAt('realtime-processor'), before, 'the refused one was not restarted');
+
+  const stop = await drive(
+    { namespace: ns, names, onFailure: 'stop' },
+    { clock: freshClock(), run: { id: 'run-g2' }, step: { id: 'restart-all' }, admit },
+  );
+  t.same(
+    stop.error.details.results.map((r: BatchObjectResult) => [r.name, r.outcome, r.reason]),
+    [
+      ['phone-gateway', 'restarted', 'deployment "phone-gateway" successfully rolled out'],
+      ['realtime-processor', 'refused', 'out_of_scope: ai-ninja/Deployment/realtime-processor is labelled remediator.io/disabled=true'],
+      ['profile-analytics', 'skipped', 'not attempted: realtime-processor was refused and onFailure is stop'],
+    ],
+  );
+});
+
+t.test('a workload locked by another run is waited for, not failed', async (t) => {
+  let locked = true;
+  const admit = async () =>
+    locked
+      ? { admitted: false as const, wait: true, retryAfterMs: 250, reason: 'locked' as const, message: 'run r-9 is acting on it' }
+      : { admitted: true as const };
+  const before = restartedAt('phone-gateway');
+  const opts = { clock: freshClock(), run: { id: 'run-g3' }, step: { id: 'restart-all' }, admit };
+  const { result, calls } = await drive({ namespace: ns, names: ['phone-gateway'] }, opts, (r) => {
+    if (r.status === 'pending' && /waiting: run r-9/.test(r.summary ?? '')) {
+      t.equal(restartedAt('phone-gateway'), before, 'nothing written while the lock is held');
+      locked = false;
+    }
+  });
+  t.match(calls[0], { status: 'pending', resumeAfterMs: 250, summary: 'phone-gateway (1 of 1): waiting: run r-9 is acting on it' });
+  t.equal(result?.status, 'ok');
+  t.not(restartedAt('phone-gateway'), before);
 });

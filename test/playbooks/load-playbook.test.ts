@@ -124,3 +124,33 @@ t.test('the shipped editor schema is current', async (t) => {
   const shipped = JSON.parse(await readFile(new URL('../../playbooks/playbook.schema.json', import.meta.url), 'utf8'));
   t.same(shipped, buildEditorSchema(createRegistry()), 'regenerate with: npm run schema');
 });
+
+t.test('kube.batchRestart: exactly one of names and selector, and a selector the API server would refuse is refused at load', async (t) => {
+  const batch = (withText: string) => `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: batch }
+spec:
+  triggers: [{ matchers: ['alertname="ServiceDown"'] }]
+  steps:
+    - id: restart
+      action: kube.batchRestart
+      with: ${withText}
+`;
+  const all = { registry: createRegistry(), available: new Set<any>(['limits', 'kube']) };
+  const problems = (w: string) => loadPlaybook('pb.yaml', batch(w), all).problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+  t.same(problems('{ namespace: ai-ninja, selector: "tier=core,app in (a,b),!canary" }'), []);
+  t.same(problems('{ namespace: ai-ninja, names: [a, b] }'), []);
+  t.same(problems('{ namespace: ai-ninja, selector: "{{ labels.selector }}" }'), [], 'a template is checked after rendering');
+  t.same(problems('{ namespace: ai-ninja, names: [a], selector: app=a }'), [
+    '9:13: kube.batchRestart: spec.steps[0].with: must set exactly one of "names", "selector"',
+  ]);
+  t.same(problems('{ namespace: ai-ninja }'), ['9:13: kube.batchRestart: spec.steps[0].with: must set exactly one of "names", "selector"']);
+  t.same(problems('{ namespace: ai-ninja, selector: "app in ()" }'), [
+    "9:46: kube.batchRestart: spec.steps[0].with.selector: must be a label selector: for 'in', the values set can't be empty",
+  ]);
+  t.same(problems('{ namespace: ai-ninja, selector: "app==" }'), [], 'an empty value is a value, as for the API server');
+  t.match(problems('{ namespace: ai-ninja, selector: "-app=x" }'), [/with\.selector: must be a label selector: invalid label key "-app"/]);
+  t.match(problems('{ namespace: ai-ninja, selector: "app=a b" }'), [
+    /with\.selector: must be a label selector: unable to parse requirement/,
+  ]);
+});

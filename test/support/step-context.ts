@@ -27,6 +27,9 @@ export interface StepContextOptions {
   signal?: AbortSignal;
   clock?: Clock;
   log?: Logger;
+  /** The guard layer's answer for an `admission: 'each'` action (default: no guard, as in bare engine tests). */
+  admit?: StepContextBase<unknown>['admit'];
+  recordDecision?: StepContextBase<unknown>['recordDecision'];
 }
 
 export const defaultLimits: StepLimits = {
@@ -65,6 +68,8 @@ export function stepContext<P>(params: P, o: StepContextOptions = {}): StepConte
     clock: o.clock ?? systemClock,
     http: new AxiosHttpClient(),
     services: { ...o.services, limits: { ...defaultLimits, ...o.limits } },
+    ...(o.admit ? { admit: o.admit } : {}),
+    ...(o.recordDecision ? { recordDecision: o.recordDecision } : {}),
   };
 }
 
