@@ -3,7 +3,7 @@ import { defineAction } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
 
 /**
- * Pages people about this run. The step builds no report itself: it hands `ctx.run` to the escalation service,
+ * Pages people about this run, or with `status: recovered` tells them of the fix it verified. The step builds no report itself: it hands `ctx.run` to the escalation service,
  * which asks the engine's report builder for the full incident report (rungs, timeline, snapshot) or, when none is
  * installed, builds a minimal one from the run's alert (see `Escalator.escalateRun`). The step finishes once the
  * events are durably enqueued; delivery, retries and the dead letter happen behind the service.
@@ -33,6 +33,13 @@ export const escalateAction = defineAction({
           description: 'One line on why automation gives up, e.g. "restart and rollback did not bring phone-gateway back".',
         }),
       ),
+      status: Type.Optional(
+        Type.Union([Type.Literal('escalated'), Type.Literal('recovered')], {
+          default: 'escalated',
+          description:
+            'escalated (default): automation hands the incident to a human. recovered: the message is the summary of a fix this run verified (a gate of the rung passed before this step), told as recovered (✅), not as an escalation; without a passed gate the step fails rather than claim a recovery.',
+        }),
+      ),
       resolve: Type.Optional(
         Type.Union([Type.Literal('when-verified'), Type.Literal('by-hand')], {
           default: 'when-verified',
@@ -47,7 +54,14 @@ export const escalateAction = defineAction({
     const escalation = ctx.services.escalation;
     if (!escalation) throw new RemediatorError('REM_ERR_DEPENDENCY_MISSING', 'the escalate step needs escalation to be configured');
     const p = ctx.params;
+    const recovered = p.status === 'recovered';
+    if (recovered && !ctx.verified)
+      throw new RemediatorError(
+        'REM_ERR_STEP_FAILED',
+        'status: recovered tells a verified fix, and no verification gate of this rung has passed; nothing was sent',
+      );
     const receipt = await escalation.escalateRun(ctx.run, {
+      ...(recovered ? { recovered: true } : {}),
       ...(p.level ? { level: p.level } : {}),
       ...(p.targets ? { targets: p.targets } : {}),
       ...(p.summary ? { summary: p.summary } : {}),
@@ -62,10 +76,13 @@ export const escalateAction = defineAction({
         enqueued: receipt.enqueued,
         skipped: receipt.skipped,
         resolve: p.resolve ?? 'when-verified',
+        status: recovered ? 'recovered' : 'escalated',
       },
       summary:
         sent.length > 0
-          ? `escalated ${receipt.level} to ${sent.join(', ')}`
+          ? recovered
+            ? `told the verified recovery (${receipt.level}) to ${sent.join(', ')}`
+            : `escalated ${receipt.level} to ${sent.join(', ')}`
           : `${receipt.level} recorded; nothing sent (${receipt.skipped.map((s) => s.reason).join('; ')})`,
     };
   },

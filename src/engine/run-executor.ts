@@ -314,6 +314,7 @@ async function runStep(
     params,
     run: ctx.run,
     step: { id: step.id, attempt: state.attempt + 1, rung: ctx.playbook.rungs[state.cursor.rung]!.name },
+    verified: state.verified,
     state: state.stepState,
     outputs: state.outputs,
     changes: state.changes,

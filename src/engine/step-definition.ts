@@ -39,6 +39,11 @@ export interface StepContextBase<P> {
   params: P;
   run: RunInfo;
   step: { id: string; attempt: number; rung: string };
+  /**
+   * Whether a verification gate of the current rung has passed: the fix this rung made is verified so far. What lets
+   * an `escalate` step tell a recovery rather than a hand-over.
+   */
+  verified?: boolean;
   /** Whatever the step returned as `state` in its last `pending` result; undefined on the first call. */
   state: unknown;
   /** Outputs of the steps that already finished in this run, by step id. */

@@ -350,7 +350,7 @@ export class DurableEscalator implements Escalator {
 
   async escalateRun(
     run: RunInfo,
-    options: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal } = {},
+    options: { level?: Level; targets?: string[]; summary?: string; recovered?: boolean; signal?: AbortSignal } = {},
   ): Promise<EscalationReceipt> {
     const signal = options.signal ?? new AbortController().signal;
     const base = this.#buildReport
@@ -359,7 +359,7 @@ export class DurableEscalator implements Escalator {
     const report: IncidentReport = {
       ...base,
       level: options.level ?? base.level,
-      status: base.status === 'remediating' ? 'escalated' : base.status,
+      status: base.status === 'remediating' ? (options.recovered ? 'recovered' : 'escalated') : base.status,
     };
     return this.trigger(report, {
       ...(options.targets ? { targets: options.targets } : {}),

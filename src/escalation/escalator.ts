@@ -34,11 +34,12 @@ export interface Escalator {
   /**
    * Triggers for a run, from a step that has only `ctx.run`: the escalator asks the report builder the engine
    * installed for the run's report (falling back to a minimal report built from the run's alert), applies `level`,
-   * and adds `summary` as the escalation's note.
+   * and adds `summary` as the escalation's note. A run still remediating is told as escalated (a human is needed),
+   * unless `recovered`: the run verified its fix and tells it (a summary, not a hand-over).
    */
   escalateRun(
     run: RunInfo,
-    options?: { level?: Level; targets?: string[]; summary?: string; signal?: AbortSignal },
+    options?: { level?: Level; targets?: string[]; summary?: string; recovered?: boolean; signal?: AbortSignal },
   ): Promise<EscalationReceipt>;
 }
 

@@ -132,6 +132,10 @@ if (skipReason) {
       const summaries = e.slack!.messages.filter((m) => /✅ phone-gateway/.test(JSON.stringify(m)));
       t.ok(summaries.length >= 1, 'the summary names each service with ✅');
       t.match(JSON.stringify(summaries[0]), /✅ phone-gateway; ✅ realtime-processor; ✅ conversation-engine; ✅ profile-analytics/);
+      t.match(summaries[0]!.text, /^✅ .* — recovered\n/, 'the summary says the fleet recovered');
+      t.match(summaries[0]!.text, /all 4 services restarted, each available, and Prometheus sees them up/);
+      t.notMatch(summaries[0]!.text, /a human is needed|could not fix/, 'not worded as an escalation');
+      t.equal(step('report').summary.startsWith('told the verified recovery (P2)'), true, step('report').summary);
       t.equal(new Set(e.slack!.messages.map((m) => /\[P\d\]/.exec(m.text)?.[0])).size, 1, 'one incident');
       t.same(pdTriggers(killedAt), [], 'nobody was paged');
       await e.loop.waitUntilUp(30_000);

@@ -126,3 +126,43 @@ t.test('refused without an escalation service, and its parameters are checked', 
   t.notOk(Value.Check(escalateAction.params, { targets: [] }));
   t.notOk(Value.Check(escalateAction.params, { severity: 'critical' }));
 });
+
+t.test('status recovered: after a passed gate the message tells the verified fix as recovered, not as an escalation', async (t) => {
+  const e = await escalator(t, async (r) =>
+    serviceDownReport({ status: 'remediating', level: 'P2', run: { id: r.id, playbook: 'service-fleet' } }),
+  );
+  const before = rx.slack.requests.length;
+  const summary =
+    'ai-ninja: all 2 services restarted, each available, and Prometheus sees them up: ✅ phone-gateway; ✅ realtime-processor';
+  const result = await escalateAction.run({
+    ...context({ level: 'P2', status: 'recovered', targets: ['slack'], summary }, { escalation: e }),
+    verified: true,
+  });
+  t.match(result, { status: 'ok', output: { status: 'recovered' }, summary: 'told the verified recovery (P2) to slack (trigger)' });
+  const msgs = await rx.slack.waitFor((q) => q.length >= before + 1);
+  const text = (msgs.at(-1)!.body as { text: string }).text;
+  t.match(text, /^✅ \[WARNING\] ServiceDown .* — recovered\n/, 'the headline says recovered');
+  t.match(text, /Current status: recovered and verified/);
+  t.notMatch(text, /a human is needed|could not fix/, 'nothing in it reads as an escalation');
+  t.match(text, `Update: ${summary}`, '✅ per service');
+
+  // The same step where no gate passed: nothing is sent rather than a recovery nobody verified.
+  const sent = rx.slack.requests.length;
+  await t.rejects(
+    escalateAction.run({
+      ...context({ level: 'P2', status: 'recovered', targets: ['slack'], summary }, { escalation: e }),
+      verified: false,
+    }),
+    { code: 'REM_ERR_STEP_FAILED', message: /no verification gate of this rung has passed/ },
+  );
+  t.equal(rx.slack.requests.length, sent);
+});
+
+t.test('status escalated (the default) still tells a hand-over', async (t) => {
+  const e = await escalator(t, async (r) => serviceDownReport({ status: 'remediating', run: { id: r.id, playbook: 'service-fleet' } }));
+  const before = rx.slack.requests.length;
+  const result = await escalateAction.run({ ...context({ targets: ['slack'], summary: 'x' }, { escalation: e }), verified: true });
+  t.match(result, { status: 'ok', output: { status: 'escalated' }, summary: /^escalated P0 to slack/ });
+  const msgs = await rx.slack.waitFor((q) => q.length >= before + 1);
+  t.match((msgs.at(-1)!.body as { text: string }).text, /a human is needed/);
+});
