@@ -204,7 +204,7 @@ export const PlaybookSchema = Type.Object(
           Type.Union([Type.Literal('refuse'), Type.Literal('allow'), Type.Literal('suspend')], {
             default: 'refuse',
             description:
-              "Objects managed by Argo CD or Flux: refuse to change them (default); allow it (the playbook handles the sync itself); or suspend: before the first change of such an object, pause its Argo CD Application's automated sync (spec.syncPolicy.automated removed) or its Flux Kustomization (spec.suspend: true), and resume it when the run ends (the stuck-run sweeper resumes it after a crash). Recorded as gitops_suspended / gitops_resumed decisions.",
+              "Objects managed by Argo CD or Flux: refuse to change them (default); allow it (the playbook handles the sync itself); or suspend: before the first change of such an object, pause its Argo CD Application's automated sync (spec.syncPolicy.automated removed) or its Flux Kustomization or HelmRelease (spec.suspend: true), and resume it when the run ends (the stuck-run sweeper resumes it after a crash). Recorded as gitops_suspended / gitops_resumed decisions.",
           }),
         ),
         fleet: Type.Optional(

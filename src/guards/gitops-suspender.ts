@@ -19,15 +19,20 @@ export interface GitopsSuspenderDeps {
   log: Logger;
 }
 
+/** The Flux objects whose reconciliation `spec.suspend` pauses, as `flux suspend kustomization|helmrelease` does. */
+type FluxKind = 'Kustomization' | 'HelmRelease';
+type ControllerKind = 'Application' | FluxKind;
+
 /** What a controller's sync was before the first run suspended it: what resuming puts back. */
-type Saved = { kind: 'Application'; automated: unknown } | { kind: 'Kustomization'; wasSuspended: boolean };
+type Saved = { kind: 'Application'; automated: unknown } | { kind: FluxKind; wasSuspended: boolean };
 
 const CALL_TIMEOUT_MS = 10_000;
 
 /**
  * `spec.gitops: suspend`: before a run's first change of an object a GitOps controller syncs, its auto-sync is paused
- * (an Argo CD Application's `spec.syncPolicy.automated` removed, a Flux Kustomization's `spec.suspend: true`), and
- * when the run ends it is put back as it was. Recorded as `gitops_suspended` / `gitops_resumed` decisions.
+ * (an Argo CD Application's `spec.syncPolicy.automated` removed; a Flux Kustomization's or HelmRelease's
+ * `spec.suspend: true` by merge patch, as `flux suspend ks|hr` writes it), and when the run ends it is put back as it
+ * was (`spec.suspend: false`, as `flux resume` writes it). Recorded as `gitops_suspended` / `gitops_resumed` decisions.
  *
  * Several runs may hold one controller: Redis keeps the holders, and the setting from before the first one
  * (`gitopsSaved`, written before the patch, so a crash right after the patch still knows what to put back). The last
@@ -62,7 +67,7 @@ export class GitopsSuspender {
     const now: Saved =
       ref.kind === 'Application'
         ? { kind: 'Application', automated: spec.syncPolicy?.automated ?? null }
-        : { kind: 'Kustomization', wasSuspended: spec.suspend === true };
+        : { kind: ref.kind, wasSuspended: spec.suspend === true };
     // The first holder saves the setting from before; the others keep it (NX).
     const first = (await storeCall(() => redis.set(keys.gitopsSaved(key), JSON.stringify(now), 'NX'))) === 'OK';
     const raw = first ? JSON.stringify(now) : await storeCall(() => redis.get(keys.gitopsSaved(key)));
@@ -159,8 +164,8 @@ export class GitopsSuspender {
     return raw !== null;
   }
 
-  #ref(c: GitopsController): { kind: 'Application' | 'Kustomization'; namespace: string; name: string } {
-    return { kind: c.kind as 'Application' | 'Kustomization', namespace: c.namespace ?? this.#d.argocdNamespace, name: c.name };
+  #ref(c: GitopsController): { kind: ControllerKind; namespace: string; name: string } {
+    return { kind: c.kind, namespace: c.namespace ?? this.#d.argocdNamespace, name: c.name };
   }
 
   #signal(signal: AbortSignal): AbortSignal {
@@ -177,13 +182,11 @@ function controllerKey(ref: { kind: string; namespace: string; name: string }): 
   return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
-function parseKey(key: string): { kind: 'Application' | 'Kustomization'; namespace: string; name: string } {
-  const [kind, namespace, name] = key.split('/') as ['Application' | 'Kustomization', string, string];
+function parseKey(key: string): { kind: ControllerKind; namespace: string; name: string } {
+  const [kind, namespace, name] = key.split('/') as [ControllerKind, string, string];
   return { kind, namespace, name };
 }
 
 function describe(ref: { kind: string; namespace: string; name: string }): string {
-  return ref.kind === 'Application'
-    ? `Argo CD Application ${ref.namespace}/${ref.name}`
-    : `Flux Kustomization ${ref.namespace}/${ref.name}`;
+  return ref.kind === 'Application' ? `Argo CD Application ${ref.namespace}/${ref.name}` : `Flux ${ref.kind} ${ref.namespace}/${ref.name}`;
 }

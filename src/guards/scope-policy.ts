@@ -119,11 +119,12 @@ function argoApplication(app: string): GitopsController {
   return i > 0 ? { kind: 'Application', namespace: app.slice(0, i), name: app.slice(i + 1) } : { kind: 'Application', name: app };
 }
 
-/** Whether `spec.gitops: suspend` can pause this owner's sync (an Argo CD Application or a Flux Kustomization). */
-export function suspendable(
-  owned: GitopsOwner,
-): owned is GitopsOwner & { controller: GitopsController & { kind: 'Application' | 'Kustomization' } } {
-  return owned.controller?.kind === 'Application' || owned.controller?.kind === 'Kustomization';
+/**
+ * Whether `spec.gitops: suspend` can pause this owner's sync: an Argo CD Application, a Flux Kustomization or a Flux
+ * HelmRelease whose object names it (Flux's labels carry its namespace).
+ */
+export function suspendable(owned: GitopsOwner): owned is GitopsOwner & { controller: GitopsController } {
+  return owned.controller !== undefined;
 }
 
 /** The object's own opt-out label and GitOps ownership. */
@@ -135,7 +136,7 @@ export function objectScopeRefusal(target: TargetRef, marks: ObjectMarks, gitops
     return `${where} is managed by ${owned.owner} (${owned.marker}); a change here would be reverted at the next sync (set spec.gitops: suspend or allow in the playbook to act anyway)`;
   }
   if (owned && gitops === 'suspend' && !suspendable(owned)) {
-    return `${where} is managed by ${owned.owner} (${owned.marker}); spec.gitops: suspend pauses an Argo CD Application or a Flux Kustomization, not ${owned.controller ? `a ${owned.controller.kind}` : 'an owner it cannot name'}`;
+    return `${where} is managed by ${owned.owner} (${owned.marker}); spec.gitops: suspend pauses an Argo CD Application or a Flux Kustomization or HelmRelease, and this object does not name the one that syncs it (a Flux label without its …/namespace twin)`;
   }
   return undefined;
 }

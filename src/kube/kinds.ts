@@ -155,6 +155,14 @@ export const KINDS = {
     subresources: ['status'],
     client: { api: 'custom' },
   }),
+  HelmRelease: of<KubeObject>()({
+    scope: 'Namespaced',
+    group: 'helm.toolkit.fluxcd.io',
+    version: 'v2',
+    plural: 'helmreleases',
+    subresources: ['status'],
+    client: { api: 'custom' },
+  }),
   Node: of<Node>()({
     scope: 'Cluster',
     group: '',

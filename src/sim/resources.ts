@@ -262,6 +262,16 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     hasGeneration: true,
   }),
   type({
+    kind: 'HelmRelease',
+    plural: 'helmreleases',
+    group: 'helm.toolkit.fluxcd.io',
+    version: 'v2',
+    namespaced: true,
+    shortNames: ['hr'],
+    subresources: ['status'],
+    hasGeneration: true,
+  }),
+  type({
     kind: 'SelfSubjectAccessReview',
     plural: 'selfsubjectaccessreviews',
     group: 'authorization.k8s.io',
@@ -280,6 +290,7 @@ export const API_GROUPS: readonly { group: string; version: string }[] = [
   { group: 'metrics.k8s.io', version: 'v1beta1' },
   { group: 'argoproj.io', version: 'v1alpha1' },
   { group: 'kustomize.toolkit.fluxcd.io', version: 'v1' },
+  { group: 'helm.toolkit.fluxcd.io', version: 'v2' },
 ];
 
 export function apiVersionOf(t: ResourceType): string {

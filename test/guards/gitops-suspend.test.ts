@@ -30,6 +30,7 @@ const svc = await startGuardedService({
     'argo.yaml': playbook('argo-suspend', 'phone-gateway', 'suspend', '1500ms'),
     'argo-refuse.yaml': playbook('argo-refuse', 'phone-gateway', 'refuse', '10ms'),
     'flux.yaml': playbook('flux-suspend', 'phone-gateway-backup', 'suspend', '1500ms'),
+    'flux-hr.yaml': playbook('flux-hr-suspend', 'profile-analytics', 'suspend', '1500ms'),
   },
   overrides: (c) => (c.runs = { ...c.runs, sweepInterval: '200ms' }),
 });
@@ -48,6 +49,12 @@ svc.sim.put({
   metadata: { name: 'apps', namespace: 'flux-system' },
   spec: { interval: '10m', path: './apps', prune: true },
 });
+svc.sim.put({
+  apiVersion: 'helm.toolkit.fluxcd.io/v2',
+  kind: 'HelmRelease',
+  metadata: { name: 'analytics', namespace: 'flux-system' },
+  spec: { interval: '5m', chart: { spec: { chart: 'profile-analytics', sourceRef: { kind: 'HelmRepository', name: 'ai-ninja' } } } },
+});
 const mark = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => {
   const d = svc.sim.get('Deployment', ns, name);
   svc.sim.put({
@@ -58,6 +65,9 @@ const mark = (name: string, labels: Record<string, string>, annotations: Record<
 // Argo CD's label tracking (its default before 3.0): the instance label with Argo CD's annotations.
 mark('phone-gateway', { 'app.kubernetes.io/instance': 'shop' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' });
 mark('phone-gateway-backup', { 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' });
+// What helm-controller puts on the objects of a release.
+mark('profile-analytics', { 'helm.toolkit.fluxcd.io/name': 'analytics', 'helm.toolkit.fluxcd.io/namespace': 'flux-system' });
+const hr = () => svc.sim.get('HelmRelease', 'flux-system', 'analytics');
 const app = () => svc.sim.get('Application', 'argocd', 'shop');
 const ks = () => svc.sim.get('Kustomization', 'flux-system', 'apps');
 
@@ -121,6 +131,30 @@ t.test('a Flux Kustomization: spec.suspend true during the run, false after', as
   t.equal(done.status, 'completed');
   t.equal(ks().spec.suspend, false);
   t.ok(done.decisions.some((d: any) => d.reason === 'gitops_resumed' && /Flux Kustomization flux-system\/apps/.test(d.message)));
+});
+
+t.test('a Flux HelmRelease: spec.suspend true during the run (as flux suspend hr writes it), false after, both recorded', async (t) => {
+  const from = svc.sim.requests.length;
+  const id = await start('flux-hr-suspend');
+  await svc.waitForRun(id, (r) => r.state?.steps?.some((s: any) => s.id === 'hold' && s.status === 'pending'));
+  t.equal(hr().spec.suspend, true, 'suspended while the run acts');
+  t.same(hr().spec.chart.spec.chart, 'profile-analytics', 'the rest of the release is kept');
+  const patches = svc.sim.requests
+    .slice(from)
+    .filter((q) => q.method === 'PATCH' && q.path === '/apis/helm.toolkit.fluxcd.io/v2/namespaces/flux-system/helmreleases/analytics');
+  t.match(
+    patches[0],
+    { contentType: /^application\/merge-patch\+json/, body: '{"spec":{"suspend":true}}' },
+    'a merge patch of spec.suspend, nothing else',
+  );
+  const done = await svc.ended(id);
+  t.equal(done.status, 'completed');
+  t.equal(hr().spec.suspend, false, 'resumed');
+  t.match(
+    done.decisions.find((d: any) => d.reason === 'gitops_suspended')?.message,
+    'suspended Flux HelmRelease flux-system/analytics for the run',
+  );
+  t.ok(done.decisions.some((d: any) => d.reason === 'gitops_resumed' && /Flux HelmRelease flux-system\/analytics/.test(d.message)));
 });
 
 t.test('a suspension left by a run that ended without resuming it (a crash) is resumed by the sweeper', async (t) => {

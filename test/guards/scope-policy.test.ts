@@ -72,8 +72,14 @@ t.test("Argo CD's default tracking: app.kubernetes.io/instance with an Argo CD a
     /managed by Argo CD \(label app\.kubernetes\.io\/instance=shop with annotation argocd\.argoproj\.io\/sync-wave\)/,
   );
   t.equal(objectScopeRefusal(web, argo, 'suspend'), undefined, 'suspend: the Application can be paused');
-  t.match(
+  t.equal(
     objectScopeRefusal(web, { labels: { 'helm.toolkit.fluxcd.io/name': 'web', 'helm.toolkit.fluxcd.io/namespace': 'f' } }, 'suspend'),
-    /suspend pauses an Argo CD Application or a Flux Kustomization, not a HelmRelease/,
+    undefined,
+    'suspend: the HelmRelease can be paused',
+  );
+  t.match(
+    objectScopeRefusal(web, { labels: { 'helm.toolkit.fluxcd.io/name': 'web' } }, 'suspend'),
+    /managed by Flux \(label helm\.toolkit\.fluxcd\.io\/name=web\); spec\.gitops: suspend pauses .* does not name the one that syncs it/,
+    'a HelmRelease the object does not name (no namespace label) cannot be paused: refused',
   );
 });

@@ -76,6 +76,7 @@ t.test('discovery publishes what kubectl needs', async (t) => {
       'metrics.k8s.io',
       'argoproj.io',
       'kustomize.toolkit.fluxcd.io',
+      'helm.toolkit.fluxcd.io',
     ],
   );
   const index = await call('GET', '/openapi/v3');

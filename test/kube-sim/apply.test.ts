@@ -60,6 +60,7 @@ ${Object.entries(env)
       'apis/argoproj.io/v1alpha1',
       'apis/authorization.k8s.io/v1',
       'apis/discovery.k8s.io/v1',
+      'apis/helm.toolkit.fluxcd.io/v2',
       'apis/kustomize.toolkit.fluxcd.io/v1',
       'apis/metrics.k8s.io/v1beta1',
       'apis/networking.k8s.io/v1',

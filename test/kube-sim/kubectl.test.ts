@@ -134,4 +134,28 @@ if (!kubectlAvailable()) {
     );
     t.ok(sim.get('Pod', 'ai-ninja', pod.metadata.name), 'the pod is still there');
   });
+  t.test('Flux HelmReleases: discovery, get by short name, and the merge patch `flux suspend hr` sends', async (t) => {
+    sim.put({
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: 'web', namespace: 'flux-system' },
+      spec: { interval: '5m', chart: { spec: { chart: 'web', sourceRef: { kind: 'HelmRepository', name: 'charts' } } } },
+    });
+    const kinds = await kubectl(['api-resources', '--api-group=helm.toolkit.fluxcd.io', '--no-headers']);
+    t.equal(kinds.code, 0, kinds.stderr);
+    t.match(kinds.stdout, /^helmreleases\s+hr\s+helm\.toolkit\.fluxcd\.io\/v2\s+true\s+HelmRelease$/m);
+    const get = await kubectl(['get', 'hr', '-n', 'flux-system', '-o', 'name']);
+    t.equal(get.code, 0, get.stderr);
+    t.equal(get.stdout.trim(), 'helmrelease.helm.toolkit.fluxcd.io/web');
+    const generation = sim.get('HelmRelease', 'flux-system', 'web').metadata.generation;
+    const patch = await kubectl(['patch', 'hr', 'web', '-n', 'flux-system', '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+    t.equal(patch.code, 0, patch.stderr);
+    t.equal(patch.stdout.trim(), 'helmrelease.helm.toolkit.fluxcd.io/web patched');
+    const hr = sim.get('HelmRelease', 'flux-system', 'web');
+    t.equal(hr.spec.suspend, true);
+    t.equal(hr.spec.interval, '5m', 'a merge patch keeps the rest');
+    t.equal(hr.metadata.generation, generation + 1, 'a spec change is a new generation, as for any CRD');
+    const read = await kubectl(['get', 'helmrelease.helm.toolkit.fluxcd.io/web', '-n', 'flux-system', '-o', 'jsonpath={.spec.suspend}']);
+    t.equal(read.stdout, 'true');
+  });
 }
