@@ -4,7 +4,7 @@ import { loadConfig, defaultConfig } from '../config/load-config.ts';
 import { loadPlaybookDir } from '../playbooks/playbook-catalog.ts';
 import { createRegistry } from '../main.ts';
 import { EVERY_SERVICE } from '../ports/step-services.ts';
-import { playbookRbac, type PlaybookRbac } from '../kube/playbook-rbac.ts';
+import { gitopsSuspendRules, playbookRbac, type PlaybookRbac } from '../kube/playbook-rbac.ts';
 import { formatProblem } from '../schema/yaml-source.ts';
 import { isRemediatorError } from '../domain/errors.ts';
 
@@ -19,6 +19,8 @@ export interface RbacCommandOptions {
  * ClusterRole) rules for exactly what the playbooks can do, as YAML. `--by-playbook` prints them per playbook (what
  * the Helm chart keeps in files/rbac.yaml, so an install grants only what its chosen playbooks need). Exits 1 when a
  * playbook has problems, or when a step's objects cannot be worked out (its writes would be missing from the rules).
+ * A playbook with `spec.gitops: suspend` gets get and patch on Argo CD Applications and Flux Kustomizations and
+ * HelmReleases in the ClusterRole; `--by-playbook` also prints those rules on their own (`gitopsSuspend`).
  */
 export async function rbacCommand(opts: RbacCommandOptions): Promise<void> {
   let config = defaultConfig();
@@ -52,7 +54,8 @@ export async function rbacCommand(opts: RbacCommandOptions): Promise<void> {
       unknown.push(...r.unknown);
       per[p.name] = show(r);
     }
-    doc = { playbooks: per };
+    // What a playbook with spec.gitops: suspend adds (the chart's rbac.gitopsSuspend grants it for playbooks of your own).
+    doc = { playbooks: per, gitopsSuspend: { clusterRole: gitopsSuspendRules() } };
   } else {
     const r = await playbookRbac(set.playbooks, { limits });
     unknown.push(...r.unknown);

@@ -3,7 +3,7 @@ import { sep } from 'node:path';
 import type { Playbook } from '../domain/playbook.ts';
 import type { StepLimits } from '../ports/step-services.ts';
 import type { TargetRef } from '../engine/step-definition.ts';
-import { playbookPermissions } from './playbook-permissions.ts';
+import { gitopsSuspendPermissions, playbookPermissions } from './playbook-permissions.ts';
 import { isClusterScoped, kindResource } from './kind-scope.ts';
 
 /** One rule of a Kubernetes Role or ClusterRole. */
@@ -35,13 +35,17 @@ interface Need {
   verb: string;
   group: string;
   resource: string;
+  /** Granted in the ClusterRole although the kind is namespaced (see PlaybookPermission.clusterWide). */
+  clusterWide?: boolean;
 }
 
 /**
  * The RBAC rules for exactly what these playbooks can do: every permission their steps declare (what pre-flight
  * checks), `get` on every object a mutating step names (the guard layer reads its labels and annotations before
  * the write), and for kube.apply, whose objects live in a manifest file, `get`, `patch` and `create` on each kind the
- * manifest holds (server-side apply is a patch, authorised as a create when the object does not exist yet).
+ * manifest holds (server-side apply is a patch, authorised as a create when the object does not exist yet). With
+ * `spec.gitops: suspend`, get and patch on Argo CD Applications and Flux Kustomizations and HelmReleases go to the
+ * ClusterRole: they live in the controllers' namespaces, not the ones the playbook acts in.
  */
 export async function playbookRbac(playbooks: readonly Playbook[], options: RbacOptions): Promise<PlaybookRbac> {
   const clusterScoped = options.clusterScoped ?? isClusterScoped;
@@ -49,6 +53,7 @@ export async function playbookRbac(playbooks: readonly Playbook[], options: Rbac
     verb: c.verb,
     group: c.group,
     resource: c.subresource ? `${c.resource}/${c.subresource}` : c.resource,
+    ...(c.clusterWide ? { clusterWide: true } : {}),
   }));
   const unknown: string[] = [];
   for (const p of playbooks) {
@@ -84,12 +89,21 @@ export async function playbookRbac(playbooks: readonly Playbook[], options: Rbac
     for (const n of named) namespaces.add(n);
   }
   const base = (r: string) => r.split('/')[0] as string;
+  const inClusterRole = (n: Need) => n.clusterWide === true || clusterScoped(n.group, base(n.resource));
   return {
-    role: rules(needs.filter((n) => !clusterScoped(n.group, base(n.resource)))),
-    clusterRole: rules(needs.filter((n) => clusterScoped(n.group, base(n.resource)))),
+    role: rules(needs.filter((n) => !inClusterRole(n))),
+    clusterRole: rules(needs.filter(inClusterRole)),
     namespaces: anyNamespace ? [] : [...namespaces].sort(),
     unknown,
   };
+}
+
+/**
+ * The ClusterRole rules `spec.gitops: suspend` adds to any playbook's (what the Helm chart grants with
+ * `rbac.gitopsSuspend`, for playbooks of your own that suspend).
+ */
+export function gitopsSuspendRules(): PolicyRule[] {
+  return rules(gitopsSuspendPermissions().map((c) => ({ verb: c.verb, group: c.group, resource: c.resource })));
 }
 
 /**

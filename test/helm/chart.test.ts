@@ -159,3 +159,26 @@ t.test('templates: balanced actions, only files that exist, required values guar
     'appVersion is the package version (the image tag by default)',
   );
 });
+
+t.test('rbac.gitopsSuspend grants in the ClusterRole what spec.gitops: suspend needs, as `remediator rbac` prints it', async (t) => {
+  const { gitopsSuspendRules } = await import('../../src/kube/playbook-rbac.ts');
+  const rbac = parse(await readFile(join(CHART, 'files/rbac.yaml'), 'utf8')) as Values;
+  t.same(rbac.gitopsSuspend?.clusterRole, gitopsSuspendRules(), 'files/rbac.yaml carries the rules');
+  t.same(
+    rbac.gitopsSuspend.clusterRole.map((r: Values) => `${r.verbs.join(',')} ${r.resources.join(',')}.${r.apiGroups.join(',')}`),
+    [
+      'get,patch applications.argoproj.io',
+      'get,patch helmreleases.helm.toolkit.fluxcd.io',
+      'get,patch kustomizations.kustomize.toolkit.fluxcd.io',
+    ],
+  );
+  const template = await readFile(join(CHART, 'templates/rbac.yaml'), 'utf8');
+  t.match(
+    template,
+    /\{\{- if \.Values\.rbac\.gitopsSuspend \}\}\n\{\{- \$cluster = concat \$cluster \$rbac\.gitopsSuspend\.clusterRole \}\}\n\{\{- end \}\}/,
+    'the template adds them to the ClusterRole when asked',
+  );
+  t.equal(defaults.rbac.gitopsSuspend, false, 'off by default: no shipped playbook suspends');
+  t.same(errorsOf(coalesce(defaults, { rbac: { gitopsSuspend: true } })), []);
+  t.not(errorsOf(coalesce(defaults, { rbac: { gitopsSuspend: 'yes' } })).length, 0);
+});

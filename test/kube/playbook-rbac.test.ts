@@ -1,12 +1,14 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlaybook } from '../../src/playbooks/load-playbook.ts';
 import { createRegistry } from '../../src/main.ts';
 import { EVERY_SERVICE } from '../../src/ports/step-services.ts';
-import { playbookRbac } from '../../src/kube/playbook-rbac.ts';
+import { gitopsSuspendRules, playbookRbac } from '../../src/kube/playbook-rbac.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,4 +75,64 @@ t.test('a ClusterRole appears only when a playbook needs a cluster-scoped kind',
   const r = await playbookRbac([pb], { limits, clusterScoped: (group, resource) => group === 'apps' && resource === 'deployments' });
   t.same(r.clusterRole, [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }]);
   t.same(r.role, [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }]);
+});
+
+t.test(
+  'spec.gitops: suspend adds get and patch on Argo CD Applications and Flux Kustomizations and HelmReleases, cluster-wide',
+  async (t) => {
+    const steps = `    - { id: restart, action: kube.rolloutRestart, with: { namespace: shop, name: web } }
+`;
+    const plain = await playbookRbac([playbookWith(steps)], { limits });
+    const text = `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: s }
+spec:
+  gitops: suspend
+  triggers: [{ matchers: ['alertname="A"', 'namespace="shop"'] }]
+  steps:
+${steps}`;
+    const loaded = loadPlaybook('s.yaml', text, { registry: createRegistry(), available: EVERY_SERVICE });
+    t.same(loaded.problems, []);
+    const r = await playbookRbac([loaded.playbook!], { limits });
+    t.same(r.role, plain.role, 'the Role bound in the playbook namespaces is unchanged');
+    t.same(r.clusterRole, [
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'patch'] },
+      { apiGroups: ['helm.toolkit.fluxcd.io'], resources: ['helmreleases'], verbs: ['get', 'patch'] },
+      { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: ['get', 'patch'] },
+    ]);
+    t.same(plain.clusterRole, [], 'without suspend, none of it');
+    t.same(r.clusterRole, gitopsSuspendRules(), 'what the chart grants with rbac.gitopsSuspend');
+  },
+);
+
+t.test('remediator rbac prints the ClusterRole a suspending playbook needs', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'remediator-rbac-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, 'suspend.yaml'),
+    `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: suspend }
+spec:
+  gitops: suspend
+  triggers: [{ matchers: ['alertname="A"', 'namespace="shop"'] }]
+  steps:
+    - { id: restart, action: kube.rolloutRestart, with: { namespace: shop, name: web } }
+`,
+  );
+  const { stdout } = await run(process.execPath, ['bin/remediator.js', 'rbac', '--playbooks', dir], { cwd: ROOT });
+  t.match(
+    stdout,
+    `clusterRole:
+  - apiGroups: [argoproj.io]
+    resources: [applications]
+    verbs: [get, patch]
+  - apiGroups: [helm.toolkit.fluxcd.io]
+    resources: [helmreleases]
+    verbs: [get, patch]
+  - apiGroups: [kustomize.toolkit.fluxcd.io]
+    resources: [kustomizations]
+    verbs: [get, patch]
+`,
+  );
 });

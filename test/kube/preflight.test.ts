@@ -37,3 +37,47 @@ t.test('everything granted → nothing missing; the API server down → an error
     code: 'REM_ERR_KUBE_UNAVAILABLE',
   });
 });
+
+t.test('a playbook with spec.gitops: suspend: pre-flight asks for what suspending needs and names what is missing', async (t) => {
+  const { loadPlaybook } = await import('../../src/playbooks/load-playbook.ts');
+  const { createRegistry } = await import('../../src/main.ts');
+  const { EVERY_SERVICE } = await import('../../src/ports/step-services.ts');
+  const { playbookPermissions } = await import('../../src/kube/playbook-permissions.ts');
+  const { preflightSteps, describeDenied } = await import('../../src/kube/step-preflight.ts');
+  const loaded = loadPlaybook(
+    'suspend.yaml',
+    `apiVersion: remediator.io/v1
+kind: Playbook
+metadata: { name: suspend }
+spec:
+  gitops: suspend
+  triggers: [{ matchers: ['alertname="A"', 'namespace="shop"'] }]
+  steps:
+    - { id: restart, action: kube.rolloutRestart, with: { namespace: shop, name: web } }
+`,
+    { registry: createRegistry(), available: EVERY_SERVICE },
+  );
+  const needed = playbookPermissions([loaded.playbook!]);
+  t.same(
+    needed
+      .filter((n) => n.step === 'spec.gitops')
+      .map((n) => `${n.verb} ${n.resource}.${n.group}${n.namespace ? ` in ${n.namespace}` : ''}`)
+      .sort(),
+    [
+      'get applications.argoproj.io',
+      'get helmreleases.helm.toolkit.fluxcd.io',
+      'get kustomizations.kustomize.toolkit.fluxcd.io',
+      'patch applications.argoproj.io',
+      'patch helmreleases.helm.toolkit.fluxcd.io',
+      'patch kustomizations.kustomize.toolkit.fluxcd.io',
+    ],
+    'cluster-wide: the controllers live in namespaces of their own',
+  );
+  sim.denyAccess({ verb: 'patch', group: 'helm.toolkit.fluxcd.io', resource: 'helmreleases' });
+  sim.denyAccess({ verb: 'patch', group: 'argoproj.io', resource: 'applications' });
+  const denied = await preflightSteps(kube, needed, AbortSignal.timeout(5_000));
+  t.same(denied.map(describeDenied).sort(), [
+    'playbook suspend step spec.gitops cannot patch applications.argoproj.io (cluster-wide)',
+    'playbook suspend step spec.gitops cannot patch helmreleases.helm.toolkit.fluxcd.io (cluster-wide)',
+  ]);
+});
