@@ -4,6 +4,7 @@ import type { ActionResult } from '../../src/engine/step-definition.ts';
 import { ManualClock } from '../../src/ports/clock.ts';
 import { runAction, type StepContextOptions } from '../support/step-context.ts';
 import { simCluster } from '../kube/sim-cluster.ts';
+import { kubectlAvailable, kubectlFor } from '../../src/sim/kubectl.ts';
 
 const { sim, kube } = await simCluster({ seed: 'ai-ninja' });
 await sim.settle();
@@ -302,3 +303,29 @@ t.test('a workload locked by another run is waited for, not failed', async (t) =
   t.equal(result?.status, 'ok');
   t.not(restartedAt('phone-gateway'), before);
 });
+
+t.test(
+  'selector: the same workloads, in the same order, as kubectl -l picks them',
+  { skip: !kubectlAvailable() && 'kubectl is not on PATH' },
+  async (t) => {
+    const kubectl = await kubectlFor(sim, ns);
+    t.teardown(() => kubectl.cleanup());
+    for (const selector of [
+      'app in (realtime-processor,phone-gateway,profile-analytics)',
+      'app!=phone-gateway',
+      'app,app notin (profile-analytics)',
+    ]) {
+      const k = await kubectl(['get', 'deployments', '-l', selector, '-o', 'name']);
+      t.equal(k.code, 0, k.stderr);
+      const theirs = k.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace('deployment.apps/', ''));
+      const { result } = await drive(
+        { namespace: ns, selector },
+        { clock: freshClock(), run: { id: `run-k-${selector.length}`, dryRun: true } },
+      );
+      t.same((result as any).output.selected, theirs, selector);
+    }
+  },
+);
