@@ -122,7 +122,17 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
       .map((r) => r.runId),
   );
   await absorbSingles(fleets.singles, now, deps);
-  await absorbIntoFleetsOpenedMeanwhile(fleets.counted, now, deps);
+  // Only the runs this webhook created can have been missed by a fleet opened meanwhile: a repeat's candidate run was
+  // deduplicated into a run whose own webhook made this check after storing it.
+  const stored = new Set(results.flat().flatMap((r) => (r.created ? [r.runId] : [])));
+  await absorbIntoFleetsOpenedMeanwhile(
+    fleets.counted.flatMap((c) => {
+      const runs = c.runs.filter((r) => stored.has(r.runId));
+      return runs.length > 0 ? [{ ...c, runs }] : [];
+    }),
+    now,
+    deps,
+  );
   // A fleet run this webhook created is reported `started` on the first alert it absorbed, like any new run.
   const created = new Set(
     fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])),
