@@ -122,7 +122,17 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
       .map((r) => r.runId),
   );
   await absorbSingles(fleets.singles, now, deps);
-  await absorbIntoFleetsOpenedMeanwhile(fleets.counted, now, deps);
+  // Only the runs this webhook created can have been missed by a fleet opened meanwhile: a repeat's candidate run was
+  // deduplicated into a run whose own webhook made this check after storing it.
+  const stored = new Set(results.flat().flatMap((r) => (r.created ? [r.runId] : [])));
+  await absorbIntoFleetsOpenedMeanwhile(
+    fleets.counted.flatMap((c) => {
+      const runs = c.runs.filter((r) => stored.has(r.runId));
+      return runs.length > 0 ? [{ ...c, runs }] : [];
+    }),
+    now,
+    deps,
+  );
   // A fleet run this webhook created is reported `started` on the first alert it absorbed, like any new run.
   const created = new Set(
     fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])),
@@ -307,9 +317,23 @@ async function absorbSingles(singles: Correlation['singles'], now: string, deps:
  * is idempotent, so a run both webhooks reach is absorbed once).
  */
 async function absorbIntoFleetsOpenedMeanwhile(counted: Correlation['counted'], now: string, deps: IngestDeps): Promise<void> {
-  if (!deps.fleet) return;
-  for (const c of counted) {
-    const open = await deps.fleet.openFleet(c.playbook.name, c.namespace);
+  const fleet = deps.fleet;
+  if (!fleet || counted.length === 0) return;
+  // One look per (playbook, namespace), all at once: a group of alerts of one namespace asks once, not once per alert.
+  const looks = new Map<string, Promise<OpenFleet | undefined>>();
+  const lookFor = (c: Correlation['counted'][number]) => {
+    const key = `${c.playbook.name}\u0000${c.namespace}`;
+    let look = looks.get(key);
+    if (!look) {
+      look = fleet.openFleet(c.playbook.name, c.namespace);
+      looks.set(key, look);
+    }
+    return look;
+  };
+  const opens = await Promise.all(counted.map(lookFor));
+  for (let i = 0; i < counted.length; i++) {
+    const c = counted[i]!;
+    const open = opens[i];
     if (!open?.services.includes(c.service)) continue;
     await absorbSingles(
       [{ take: { playbook: c.playbook, fleet: open, namespace: c.namespace }, service: c.service, runs: c.runs }],

@@ -27,23 +27,28 @@ declare module 'ioredis' {
  *   down right after a diagnosis of an infrastructure cause joins it (recorded, paged with it) instead of being
  *   restarted on its own.
  * - Below the threshold the services' own runs are remembered (`singles`), so the caller that opens the fleet gets
- *   them back, once, to absorb the ones still queued.
+ *   them back, once, to absorb the ones still queued. One entry per (alert episode, playbook), whatever the number of
+ *   deliveries: a repeat (an HA twin, a re-send) costs one HSETNX and grows nothing. The id an entry keeps may be of a
+ *   run that was never created (a concurrent repeat's id won the store's claim), so the opener reads the episode's
+ *   `run:<playbook>` field (src/store/keys.ts), where the store put the id of the run it did create. A run not stored
+ *   yet when the fleet opens is absorbed by its own webhook, which looks for an open fleet after storing it.
  *
  * The window is counted on the caller's clock (a replay compresses time); key TTLs only collect garbage.
  *
- * KEYS: members zset (service → last time down, ms), open marker, singles hash, absorbed hash.
+ * KEYS: members zset (service → last time down, ms), open marker, singles hash (`<episode> <playbook>` → JSON
+ *   {service, run}), absorbed hash.
  * ARGV: now (ms), window (ms), min, the fleet JSON to store if this call opens it, the run key prefix, the final run
- *   statuses (comma-separated), absorbed TTL (s), then per alert: service, episode id, its own runs (JSON array of
- *   JSON strings).
+ *   statuses (comma-separated), absorbed TTL (s), the episode key prefix, then per alert: service, episode id, its own
+ *   runs (JSON array of JSON strings, each {runId, playbook, episodeId}).
  * Returns {kind, fleet JSON or '', singles JSON, earlier JSON}: kind 'below' | 'opened' | 'joined';
  *   earlier maps the episodes a fleet took before this call to that fleet.
  */
 const CORRELATE = `
 local now, window, min = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local runPrefix, finals, keep = ARGV[5], ',' .. ARGV[6] .. ',', tonumber(ARGV[7])
+local runPrefix, finals, keep, episodePrefix = ARGV[5], ',' .. ARGV[6] .. ',', tonumber(ARGV[7]), ARGV[8]
 local earlier, fresh = {}, {}
 local anyEarlier = false
-for i = 8, #ARGV, 3 do
+for i = 9, #ARGV, 3 do
   local taken = redis.call('HGET', KEYS[4], ARGV[i + 1])
   if taken then
     earlier[ARGV[i + 1]] = cjson.decode(taken)
@@ -118,23 +123,30 @@ if redis.call('ZCARD', KEYS[1]) >= min then
   absorb(json)
   local singles = redis.call('HGETALL', KEYS[3])
   redis.call('DEL', KEYS[3])
-  local pairs = {}
-  for i = 1, #singles, 2 do pairs[#pairs + 1] = { service = singles[i], runs = cjson.decode(singles[i + 1]) } end
+  local pairs, byService = {}, {}
+  for i = 2, #singles, 2 do
+    local entry = cjson.decode(singles[i])
+    local run = cjson.decode(entry.run)
+    local stored = redis.call('HGET', episodePrefix .. run.episodeId, 'run:' .. run.playbook)
+    if stored then run.runId = stored end
+    local p = byService[entry.service]
+    if not p then
+      p = { service = entry.service, runs = {} }
+      byService[entry.service] = p
+      pairs[#pairs + 1] = p
+    end
+    p.runs[#p.runs + 1] = cjson.encode(run)
+  end
   if #pairs == 0 then return {'opened', json, '[]', earlierJson} end
   return {'opened', json, cjson.encode(pairs), earlierJson}
 end
 
--- Appended, never replaced: a repeat of the alert (an HA twin, a re-send) brings a run id the store deduplicates
--- into the first one, so replacing would leave only ids of runs that were never created to absorb.
+-- One entry per (episode, playbook): a repeat finds its entry and adds nothing (the opener resolves the stored id).
 for _, f in ipairs(fresh) do
   if f.runs ~= '[]' then
-    local kept = redis.call('HGET', KEYS[3], f.service)
-    if kept then
-      local list = cjson.decode(kept)
-      for _, r in ipairs(cjson.decode(f.runs)) do list[#list + 1] = r end
-      redis.call('HSET', KEYS[3], f.service, cjson.encode(list))
-    else
-      redis.call('HSET', KEYS[3], f.service, f.runs)
+    for _, r in ipairs(cjson.decode(f.runs)) do
+      local run = cjson.decode(r)
+      redis.call('HSETNX', KEYS[3], run.episodeId .. ' ' .. run.playbook, cjson.encode({ service = f.service, run = r }))
     end
   end
 end
@@ -196,6 +208,7 @@ export class FleetCorrelator {
       this.#keys.run(''),
       [...FINAL_STATUSES].join(','),
       this.#keepSeconds,
+      this.#keys.episode(''),
     ];
     for (const a of alerts) args.push(a.service, a.episodeId, JSON.stringify(a.runs));
     const [kind, fleet, singles, earlier] = await storeCall(() =>

@@ -25,14 +25,30 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/**
+ * Digests of the configured secrets, made once each: every webhook is checked against the same few. Bounded by the
+ * config (a reload brings new strings; the old ones are a handful of 32-byte buffers).
+ */
+const secretDigests = new Map<string, Buffer>();
+
+function secretDigest(secret: string): Buffer {
+  let d = secretDigests.get(secret);
+  if (!d) {
+    d = digest(secret);
+    secretDigests.set(secret, d);
+  }
+  return d;
+}
+
 function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
+  return timingSafeEqual(digest(a), secretDigest(b));
 }
 
 function anyEqual(candidate: string, secrets: readonly string[]): number {
+  const c = digest(candidate);
   let found = -1;
   secrets.forEach((s, i) => {
-    if (safeEqual(candidate, s) && found < 0) found = i;
+    if (timingSafeEqual(c, secretDigest(s)) && found < 0) found = i;
   });
   return found;
 }

@@ -173,8 +173,8 @@ export class RunStore {
 
   /**
    * Records the firing alerts of one notification in one round trip (src/store/lua/ingest-firing.lua): episodes,
-   * repeat counters, new runs with their `started` decisions, and which runs need their job queued. Results are per
-   * claim, one per run of `claims[i].runs`, in order.
+   * repeat counters, new runs with their `started` decisions (announced on the run-events channel), and which runs
+   * need their job queued. Results are per claim, one per run of `claims[i].runs`, in order.
    */
   async ingestFiring(claims: FiringClaim[], now: string): Promise<FiringClaimResult[][]> {
     if (claims.length === 0) return [];
@@ -190,6 +190,7 @@ export class RunStore {
       runPrefix,
       this.keys.runDecisions('').slice(runPrefix.length),
       this.keys.runJob(''),
+      this.keys.runEvents(),
     ];
     for (const c of claims) {
       args.push(
@@ -206,9 +207,6 @@ export class RunStore {
         args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
-    const created: string[] = [];
-    for (let j = 0; j + 2 < flat.length; j += 3) if (flat[j] === 1) created.push(String(flat[j + 1]));
-    this.#announce(created);
     let k = 0;
     return claims.map((c) =>
       c.runs.map(() => {
@@ -281,17 +279,6 @@ export class RunStore {
         .publish(this.keys.runEvents(), `${record.id} queued`)
         .exec(),
     );
-  }
-
-  /**
-   * Tells the console's live views about new runs (RunEvents). Not awaited: an event is a hint to re-read, and the
-   * webhook's answer must not wait on it; a lost one is caught up by the next.
-   */
-  #announce(runIds: string[]): void {
-    if (runIds.length === 0) return;
-    const m = this.#redis.multi();
-    for (const id of runIds) m.publish(this.keys.runEvents(), `${id} queued`);
-    m.exec().catch(() => undefined);
   }
 
   /** Appends a decision to its run and its episode, and counts it (`onDecision`). */

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
-import session from '@fastify/session';
+import session, { type FastifySessionOptions } from '@fastify/session';
 import Tokens from '@fastify/csrf';
 import proxyAddr from '@fastify/proxy-addr';
 import type { ConsoleConfig } from './console-config.ts';
@@ -48,7 +48,8 @@ export const SESSION_COOKIE = 'remediator_session';
  * Cookies, sessions and CSRF tokens for the console, on the root instance so the access-control hook sees the
  * session. Sessions live in Redis (`store`) and their cookie is signed with `secret`, the same on every replica, so
  * any replica serves anyone signed in. The cookie is HttpOnly and SameSite=Strict; state-changing requests made with
- * it must also carry the session's CSRF token. Bearer-token requests never touch a session.
+ * it must also carry the session's CSRF token. Bearer-token requests are judged by their token alone, and the routes
+ * machines call (the webhook, providers' signed callbacks) get no session at all.
  */
 export async function registerConsoleAuth(
   app: FastifyInstance,
@@ -57,21 +58,11 @@ export async function registerConsoleAuth(
   secret: string,
 ): Promise<ConsoleAuth> {
   await app.register(cookie);
-  await app.register(session, {
-    secret,
-    cookieName: SESSION_COOKIE,
-    store,
-    saveUninitialized: false,
-    rolling: false,
-    // Not the library's `secure: 'auto'`: over plain HTTP it lowers SameSite to Lax. `auto` is done below instead.
-    cookie: {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: config.secureCookie === true,
-      maxAge: parseDuration(config.sessionTtl),
-    },
-  });
+  // The session plugin's hooks, run only where a session can matter (see machineRoute): registered on the root
+  // through a view of it whose addHook wraps them, since the plugin itself has no way to skip routes.
+  await new Promise<void>((resolve, reject) =>
+    session(withoutMachineRoutes(app), sessionOptions(config, store, secret), (err?: Error) => (err ? reject(err) : resolve())),
+  );
   if (config.secureCookie === 'auto') {
     app.addHook('onSend', async (req, reply) => {
       if (req.protocol !== 'https') return;
@@ -120,6 +111,56 @@ export async function registerConsoleAuth(
       return tokens.create(req.session.csrf);
     },
   };
+}
+
+/** @fastify/session's options: sessions in `store`, the cookie signed with `secret`. */
+function sessionOptions(config: ConsoleConfig, store: SessionStoreLike, secret: string): FastifySessionOptions {
+  return {
+    secret,
+    cookieName: SESSION_COOKIE,
+    store,
+    saveUninitialized: false,
+    rolling: false,
+    // Not the library's `secure: 'auto'`: over plain HTTP it lowers SameSite to Lax. `auto` is done below instead.
+    cookie: {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.secureCookie === true,
+      maxAge: parseDuration(config.sessionTtl),
+    },
+  };
+}
+
+/**
+ * Routes that machines call (Alertmanager's webhook, providers' signed callbacks) never read a session: they are
+ * authenticated by their own credentials before any session would be looked at (access-control.ts). Their requests
+ * skip the session hooks, which would otherwise make, sign and hash an unused session for every alert delivery.
+ */
+function machineRoute(req: FastifyRequest): boolean {
+  const role = req.routeOptions.config?.role;
+  return role === 'webhook' || role === 'signed';
+}
+
+type SessionHook = (req: FastifyRequest, reply: FastifyReply, ...rest: unknown[]) => void;
+
+/** `app` as the session plugin sees it: the same instance, with its hooks skipped for machineRoute requests. */
+function withoutMachineRoutes(app: FastifyInstance): FastifyInstance {
+  const addHook = (name: string, hook: SessionHook) => {
+    const skipping =
+      name === 'onSend'
+        ? (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) =>
+            machineRoute(req) ? done(null, payload) : hook(req, reply, payload, done)
+        : (req: FastifyRequest, reply: FastifyReply, done: () => void) => (machineRoute(req) ? done() : hook(req, reply, done));
+    return (app.addHook as (name: string, hook: unknown) => FastifyInstance)(name, skipping);
+  };
+  return new Proxy(app, {
+    get(target, prop) {
+      if (prop === 'addHook') return addHook;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

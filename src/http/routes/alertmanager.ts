@@ -43,7 +43,10 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
         // The 202 promises the alerts are recorded: on replicated Redis, only once replicas hold them.
         await deps.durability?.confirm();
         deps.metrics.webhooks.inc({ code: '202' });
-        req.log.info(
+        // A notification that only repeats what runs already handle (repeat_interval, the HA twin, a retry) is logged
+        // at debug: in a storm those are most deliveries, and each one's decision is counted on its episode anyway.
+        const level = alerts.every((a) => a.decision === 'deduplicated') ? 'debug' : 'info';
+        req.log[level](
           { receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) },
           `webhook: ${alerts.length} alert(s)`,
         );

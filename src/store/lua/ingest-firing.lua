@@ -9,17 +9,20 @@
 -- `deduplicated` decisions (the HA twin, a retry, a repeat_interval re-send, for the run's story); later repeats do not
 -- grow Redis. An alert no playbook takes gets an `unmatched` decision the same way.
 --
+-- Each run created is announced on the run-events channel (`<run id> queued`, src/store/run-events.ts) from here, in
+-- the same call: the console's live views learn of it without another round trip per webhook.
+--
 -- Keys are passed in ARGV (built by Keys in TypeScript) because a run's keys are known only here, once its id is: this
 -- store runs on a single Redis (or Sentinel), not Redis Cluster.
 --
 -- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
---   index key, run key prefix, decisions key suffix, BullMQ job key prefix, then per alert:
+--   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, then per alert:
 --   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, playbook count n, unmatched decision JSON
 --   (used when n = 0), then n times: episode field, new run id, run record JSON, started decision JSON, playbook name.
 -- Returns per (alert, playbook), in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
 --   i.e. new, or an earlier attempt stored it but failed before its job was added).
 local now, nowMs, ttl, kept, recorded = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local runsKey, queuedKey, runPrefix, decisionsSuffix, jobPrefix = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local runsKey, queuedKey, runPrefix, decisionsSuffix, jobPrefix, events = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 
 local function push(list, json, expire)
   redis.call('RPUSH', list, json)
@@ -28,7 +31,7 @@ local function push(list, json, expire)
 end
 
 local out = {}
-local i = 11
+local i = 12
 while i <= #ARGV do
   local episodeId, ep, epDecisions, fp, startsAt, labels, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], tonumber(ARGV[i + 6]), ARGV[i + 7]
   i = i + 8
@@ -63,6 +66,7 @@ while i <= #ARGV do
       redis.call('ZADD', queuedKey, nowMs, runId)
       push(runPrefix .. runId .. decisionsSuffix, started, false)
       push(epDecisions, started, true)
+      redis.call('PUBLISH', events, runId .. ' queued')
       out[#out + 1] = 1
       out[#out + 1] = runId
       out[#out + 1] = 1
