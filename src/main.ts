@@ -57,6 +57,7 @@ import type { IncidentReport } from './escalation/incident.ts';
 import { HumanTakeovers } from './runs/human-takeover.ts';
 import { humanResponse } from './runs/human-response.ts';
 import { responseEscalation } from './runs/response-escalation.ts';
+import { planDiffPreviewer } from './runs/plan-diff.ts';
 import { warRoom } from './runs/war-room.ts';
 import { episodeReport } from './runs/episode-report.ts';
 import { NoticeLog, noticeAnswers } from './runs/notice-log.ts';
@@ -566,6 +567,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         fence,
         targetLocks,
         closer,
+        previewMutation: planDiffPreviewer({ clock }),
         ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
       },
     );
