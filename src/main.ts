@@ -662,6 +662,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)),
       }),
       ...(notices ? { notices } : {}),
+      ...(escalator
+        ? {
+            deliveries: async (episodeKey: string) => {
+              const [deliveries, human] = await Promise.all([escalator!.deliveries(episodeKey), takeovers.get(episodeKey)]);
+              return { deliveries, human };
+            },
+          }
+        : {}),
     });
     app = built;
     opened.push(() => built.close());
