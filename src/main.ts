@@ -333,6 +333,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       clock,
       deliver: role !== 'receiver',
       observer: metrics.deliveryObserver,
+      runEvents: store.keys.runEvents(),
       buildReport: async (run) => {
         const view = await store.getRun(run.id);
         if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${run.id}`);

@@ -45,11 +45,17 @@ export class DeliveryStatusStore {
   readonly #redis: RedisClient;
   readonly #keys: DeliveryKeys;
   readonly #ttlMs: number;
+  readonly #channel: string | undefined;
 
-  constructor(redis: RedisClient, keys: DeliveryKeys, options: { ttlMs: number }) {
+  /**
+   * `runEvents`: the channel run changes are announced on (src/store/run-events.ts); each state written is announced
+   * there as a change of the run the event belongs to, so a console showing that run re-reads it. Default: none.
+   */
+  constructor(redis: RedisClient, keys: DeliveryKeys, options: { ttlMs: number; runEvents?: string }) {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlMs = options.ttlMs;
+    this.#channel = options.runEvents;
   }
 
   async record(
@@ -71,7 +77,9 @@ export class DeliveryStatusStore {
     const m = this.#redis.multi();
     if (now.state === 'queued') m.hsetnx(key, item.id, JSON.stringify(record));
     else m.hset(key, item.id, JSON.stringify(record));
-    await m.pexpire(key, this.#ttlMs).exec();
+    m.pexpire(key, this.#ttlMs);
+    if (this.#channel && item.runId) m.publish(this.#channel, item.runId);
+    await m.exec();
   }
 
   /** Every event of the episode, oldest first. */

@@ -79,6 +79,11 @@ export interface DurableEscalatorOptions {
    * src/runs/war-room.ts). It returns whether the cadence goes on (false: the incident is over, stop scheduling).
    */
   onWarRoom?: (due: WarRoomDue, signal: AbortSignal) => Promise<boolean>;
+  /**
+   * The channel run changes are announced on (Keys.runEvents(), the console's live updates); a page's delivery state
+   * changing is announced as a change of its run. It must be on the same Redis as `redis`. Default: not announced.
+   */
+  runEvents?: string;
   /** Told of every delivery attempt and dead letter, e.g. the metrics (default: nobody). */
   observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
@@ -195,7 +200,10 @@ export class DurableEscalator implements Escalator {
     this.#redact = createRedactor([...[...this.#targets.values()].flatMap((t) => t.secrets), ...signing]);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
-    this.#status = new DeliveryStatusStore(this.#redis, keys, { ttlMs: this.settings.openIncidentTtlMs });
+    this.#status = new DeliveryStatusStore(this.#redis, keys, {
+      ttlMs: this.settings.openIncidentTtlMs,
+      ...(options.runEvents ? { runEvents: options.runEvents } : {}),
+    });
     // No version check on this fail-fast connection: BullMQ would keep one timed-out INFO as the queue's error for good
     // (src/queue/bullmq-run-queue.ts); the worker's connection below does the check.
     this.#queue = options.queues.queue<TimerJobData>(this.settings.queue, {

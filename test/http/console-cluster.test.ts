@@ -259,20 +259,22 @@ t.test("the run page shows each paging target's delivery state, and the person w
     rx.slack.always(undefined);
   });
   const started = await svc.api('POST', '/v1/playbooks/page-everyone/runs', { reason: 'page test', dryRun: false });
+  const { page: p } = alice;
+  await p.goto(`${svc.url}/runs/${started.body.id}`);
+  await p.locator('body[data-live-connected="true"]').waitFor();
   const run = await svc.ended(started.body.id);
   t.equal(run.status, 'completed');
+  // The page that opened each incident (updates follow it: the rung notes, queued behind at Opsgenie).
+  const row = (target: string) => p.locator(`tr[data-delivery="${target}"][data-action="trigger"]`);
+  // Each state shows up on the open page as the delivery worker reaches it, without a reload.
+  for (const [target, state] of [
+    ['pd', 'sent'],
+    ['og', 'retrying'],
+    ['hook', 'dead-lettered'],
+    ['slack', 'failed'],
+  ] as const)
+    await p.locator(`tr[data-delivery="${target}"][data-action="trigger"][data-state="${state}"]`).waitFor({ timeout: 20_000 });
   const states = async () => (await svc.api('GET', `/v1/runs/${run.id}/deliveries`)).body;
-  // Waits for the deliveries to reach their states (they go on their own queue).
-  for (let i = 0; ; i++) {
-    const d = await states();
-    const by = Object.fromEntries(d.deliveries.filter((x: any) => x.action === 'trigger').map((x: any) => [x.target, x.state]));
-    if (by.pd === 'sent' && by.og === 'retrying' && by.hook === 'dead-lettered' && by.slack === 'failed') break;
-    if (i > 300)
-      throw new Error(
-        `deliveries did not settle: ${JSON.stringify(d.deliveries)} og got ${JSON.stringify(rx.opsgenie.requests.map((r) => [r.path, r.answered]))}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
   const ack = pagerDutyAck((await states()).episodeKey);
   const hook = await fetch(`${svc.url}/v1/hooks/pagerduty`, {
     method: 'POST',
@@ -280,11 +282,7 @@ t.test("the run page shows each paging target's delivery state, and the person w
     body: ack.raw,
   });
   t.equal(hook.status, 202);
-
-  const { page: p } = alice;
-  await p.goto(`${svc.url}/runs/${run.id}`);
-  // The page that opened each incident (updates follow it: the rung notes, queued behind at Opsgenie).
-  const row = (target: string) => p.locator(`tr[data-delivery="${target}"][data-action="trigger"]`);
+  await p.reload();
   t.match(await row('pd').textContent(), /pd \(pagerduty\)\s*trigger P1\s*sent \(attempt 1\).*HTTP 202/s);
   t.match(await row('og').textContent(), /retrying \(attempt 1\).*next attempt at \d{4}-.*last: HTTP 429/s);
   t.match(await row('hook').textContent(), /dead-lettered \(attempt 3\).*gave up after 3 attempts/s);

@@ -96,8 +96,9 @@ function step(s: StepRecord): SafeHtml {
 </li>`;
 }
 
+/** A value as JSON, so a string shows quoted and a number bare, as in the objects. */
 function value(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? '');
+  return JSON.stringify(v) ?? '';
 }
 
 /** The objects the plan would change, field by field (src/runs/plan-diff.ts made it by a dry run of the step). */
