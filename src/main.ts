@@ -57,6 +57,7 @@ import type { IncidentReport } from './escalation/incident.ts';
 import { HumanTakeovers } from './runs/human-takeover.ts';
 import { humanResponse } from './runs/human-response.ts';
 import { responseEscalation } from './runs/response-escalation.ts';
+import { planDiffPreviewer } from './runs/plan-diff.ts';
 import { warRoom } from './runs/war-room.ts';
 import { episodeReport } from './runs/episode-report.ts';
 import { NoticeLog, noticeAnswers } from './runs/notice-log.ts';
@@ -332,6 +333,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       clock,
       deliver: role !== 'receiver',
       observer: metrics.deliveryObserver,
+      runEvents: store.keys.runEvents(),
       buildReport: async (run) => {
         const view = await store.getRun(run.id);
         if (!view) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run ${run.id}`);
@@ -566,6 +568,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         fence,
         targetLocks,
         closer,
+        previewMutation: planDiffPreviewer({ clock }),
         ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
       },
     );
@@ -660,6 +663,14 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         notice: async (episodeKey) => lastNotice(await noticeLog.list(episodeKey)),
       }),
       ...(notices ? { notices } : {}),
+      ...(escalator
+        ? {
+            deliveries: async (episodeKey: string) => {
+              const [deliveries, human] = await Promise.all([escalator!.deliveries(episodeKey), takeovers.get(episodeKey)]);
+              return { deliveries, human };
+            },
+          }
+        : {}),
     });
     app = built;
     opened.push(() => built.close());

@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import type { ActionResult, Admission, Observation, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
 import type { StepServices } from '../ports/step-services.ts';
-import { FINAL_STATUSES, type RunState } from './run-state.ts';
+import { FINAL_STATUSES, type PlanDiff, type RunState } from './run-state.ts';
 import { beginStep, currentStep, decide, escalate, finish, type Transition, type StepEvent } from './decide.ts';
 import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
@@ -50,6 +50,12 @@ export interface ExecutorDeps {
   /** Records a decision (with its reason code) on the run and its episode. */
   recordDecision?(reason: DecisionReason, message: string): Promise<void>;
   maxObservations: number;
+  /**
+   * What a mutating Kubernetes step waiting for approval would change: `dryRun` runs the step's own action as a dry
+   * run on the services it is given (the same code that builds the real write), and the previewer reads the objects
+   * and diffs them. Called once per plan, when its approval is first asked. Absent: the approval shows the plan only.
+   */
+  previewMutation?(dryRun: (services: StepServices) => Promise<unknown>, services: StepServices, signal: AbortSignal): Promise<PlanDiff>;
   /** The jitter of step retry waits (src/engine/backoff.ts). Default Math.random. */
   random?: Random;
 }
@@ -293,13 +299,37 @@ async function runStep(
       return { type: 'error', error: toRemediatorError(err) };
     }
   }
+  const each = step.definition.kind === 'action' && step.definition.admission === 'each';
+  // A dry run (the approval's preview) records no decision and asks the guard nothing: it only reads and writes
+  // with dryRun=All.
+  const base = (services: StepServices, dryRun: boolean): StepContextBase<unknown> => ({
+    params,
+    run: dryRun ? { ...ctx.run, dryRun: true } : ctx.run,
+    step: { id: step.id, attempt: state.attempt + 1, rung: ctx.playbook.rungs[state.cursor.rung]!.name },
+    verified: state.verified,
+    state: dryRun ? undefined : state.stepState,
+    outputs: state.outputs,
+    changes: state.changes,
+    signal,
+    log,
+    clock: deps.clock,
+    http: deps.http,
+    services,
+    ...(deps.recordDecision && !dryRun ? { recordDecision: deps.recordDecision } : {}),
+    ...(each && !dryRun ? { admit: (target: TargetRef) => admitOne(ctx, state, step, params, target, deps, signal) } : {}),
+  });
   if (step.approval) {
     const gate = approvalGate(ctx, state, step, params, targets.length > 1 ? targets : targets[0], deps.clock.now());
+    // A new plan: what it would change is worked out once, now, by a dry run of the step itself.
+    if (gate?.type === 'approval' && state.approval?.planHash !== gate.pending.planHash && deps.previewMutation) {
+      const dryRun = (services: StepServices) => withTimeout(step.definition, base(services, true), step.attemptTimeoutMs, signal);
+      const diff = await previewDiff(step, dryRun, deps, signal);
+      if (diff) gate.pending.diff = diff;
+    }
     if (gate) return gate;
   }
   // Each object is admitted before anything is written; the first refusal stops the step. An `admission: 'each'`
-  // action asks for each object itself, just before writing it (ctx.admit below).
-  const each = step.definition.kind === 'action' && step.definition.admission === 'each';
+  // action asks for each object itself, just before writing it (ctx.admit above).
   for (const target of deps.guard && !each ? targets : []) {
     let verdict: GuardVerdict;
     try {
@@ -310,26 +340,10 @@ async function runStep(
     }
     if (!verdict.admit) return { type: 'refused', refusal: verdict.refusal };
   }
-  const base: StepContextBase<unknown> = {
-    params,
-    run: ctx.run,
-    step: { id: step.id, attempt: state.attempt + 1, rung: ctx.playbook.rungs[state.cursor.rung]!.name },
-    verified: state.verified,
-    state: state.stepState,
-    outputs: state.outputs,
-    changes: state.changes,
-    signal,
-    log,
-    clock: deps.clock,
-    http: deps.http,
-    services: deps.services,
-    ...(deps.recordDecision ? { recordDecision: deps.recordDecision } : {}),
-    ...(each ? { admit: (target: TargetRef) => admitOne(ctx, state, step, params, target, deps, signal) } : {}),
-  };
   const started = performance.now();
   const timed = (result: string) => deps.observe?.(step.uses, result, (performance.now() - started) / 1000);
   try {
-    const value = await withTimeout(step.definition, base, step.attemptTimeoutMs, signal);
+    const value = await withTimeout(step.definition, base(deps.services, false), step.attemptTimeoutMs, signal);
     if (step.kind === 'gate') {
       const observation = value as Observation;
       timed(observation.verdict);
@@ -400,6 +414,26 @@ async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, 
     throw err;
   } finally {
     clearTimeout(handle);
+  }
+}
+
+/**
+ * The diff of a mutating Kubernetes step's plan, for its approval (see ExecutorDeps.previewMutation). A dry run that
+ * fails is shown as the reason no diff could be made; only the worker's shutdown is an error here.
+ */
+async function previewDiff(
+  step: Step,
+  dryRun: (services: StepServices) => Promise<unknown>,
+  deps: ExecutorDeps,
+  signal: AbortSignal,
+): Promise<PlanDiff | undefined> {
+  if (!step.mutating || step.definition.kind !== 'action' || !step.definition.needs?.includes('kube')) return undefined;
+  try {
+    return await deps.previewMutation!(dryRun, deps.services, signal);
+  } catch (err) {
+    if (err instanceof InterruptedError || signal.aborted) throw new InterruptedError();
+    const e = toRemediatorError(err);
+    return { at: new Date(deps.clock.now()).toISOString(), objects: [], error: `the dry run failed: ${e.code}: ${e.message}` };
   }
 }
 

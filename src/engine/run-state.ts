@@ -101,6 +101,38 @@ export interface PendingApproval {
   plan: { step: string; uses: string; params: unknown; target?: unknown; dryRun: boolean };
   requestedAt: string;
   expiresAt: string;
+  /**
+   * What the plan would change in the objects, from a dry run of the step when approval was first asked. Shown
+   * beside the plan; not part of its hash (the objects may change before the step runs, and it re-reads them then).
+   */
+  diff?: PlanDiff;
+}
+
+/** The objects a dry run of a mutating step would change, field by field. No Secret value is ever in it. */
+export interface PlanDiff {
+  /** When the live objects were read. */
+  at: string;
+  objects: ObjectDiff[];
+  /** Why no diff could be made (the dry run failed, no cluster to read); `objects` is then empty. */
+  error?: string;
+}
+
+export interface ObjectDiff {
+  /** `namespace/Kind/name` (`Kind/name` for a cluster-scoped object), with ` (scale)` for the Scale subresource. */
+  object: string;
+  change: 'modified' | 'created' | 'deleted' | 'unchanged';
+  fields: FieldChange[];
+  /** Changed fields left out of `fields` to keep the record small. */
+  more?: number;
+}
+
+/** One leaf field: `spec.replicas` 2 → 4. An absent side means the field is absent there. */
+export interface FieldChange {
+  path: string;
+  before?: unknown;
+  after?: unknown;
+  /** The values are a Secret's and are not shown. */
+  hidden?: boolean;
 }
 
 /** What an operator said about a plan (stored beside the run, read by the worker on wake). */

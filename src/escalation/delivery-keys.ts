@@ -17,6 +17,8 @@ export interface DeliveryKeys {
   dead(): string;
   /** Sorted set: sliding window of sends for one rate-limit bucket. */
   rate(bucket: string): string;
+  /** Hash: delivery id → where that event of one episode stands (DeliveryStatusStore). */
+  status(episodeKey: string): string;
   /** String: what a target remembers about an episode's incident (a Statuspage incident id, a Slack thread). */
   memo(target: string, episodeKey: string): string;
 }
@@ -30,6 +32,7 @@ export function deliveryKeys(prefix: string): DeliveryKeys {
     open: (episodeKey) => `${p}:open:${episodeKey}`,
     dead: () => `${p}:dead`,
     rate: (bucket) => `${p}:rate:${bucket}`,
+    status: (episodeKey) => `${p}:status:${episodeKey}`,
     memo: (target, episodeKey) => `${p}:memo:${target}:${episodeKey}`,
   };
 }

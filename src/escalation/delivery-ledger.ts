@@ -175,6 +175,11 @@ export class DeliveryLedger {
     return this.#redis.hincrby(this.#keys.attempts(), deliveryId, 1);
   }
 
+  /** Failed attempts counted for a delivery still on its chain (0 when none). */
+  async attemptsMade(deliveryId: string): Promise<number> {
+    return Number((await this.#redis.hget(this.#keys.attempts(), deliveryId)) ?? 0);
+  }
+
   /** Chains holding events: at start-up each gets a pump job again, in case one was lost. */
   async chainsWithEvents(): Promise<string[]> {
     return this.#redis.smembers(this.#keys.chains());

@@ -10,6 +10,7 @@ import type { DeliverySettings } from './escalation-config.ts';
 import type { Redactor } from './redact.ts';
 import type { DeliveryItem, PagingTarget, TargetMemory } from './targets/paging-target.ts';
 import type { DeliveryObserver } from './delivery-observer.ts';
+import type { DeliveryState, DeliveryStatusStore } from './delivery-status.ts';
 
 /** The data of a pump job: which chain to drain. */
 export interface PumpJobData {
@@ -33,6 +34,8 @@ export interface PumpDeps {
   observer?: DeliveryObserver;
   /** What targets remember per episode (SendContext.memory). */
   memory?: TargetMemory;
+  /** Where each event stands, for people (the run page); default: not recorded. */
+  status?: DeliveryStatusStore;
 }
 
 /**
@@ -67,7 +70,7 @@ export async function pumpChain(
     const log = deps.log.child({ target: item.target, action: item.action, episodeKey: item.episodeKey, deliveryId: item.id });
     const target = deps.targets.get(item.target);
     if (target === undefined) {
-      await deadLetter(deps, chainId, item, `target "${item.target}" is no longer configured`, undefined, 0, now);
+      await deadLetter(deps, chainId, item, `target "${item.target}" is no longer configured`, undefined, 0, now, log);
       log.error('escalation event dropped to the dead letter: its target is no longer configured');
       result.deadLettered++;
       continue;
@@ -82,6 +85,8 @@ export async function pumpChain(
       }
     }
 
+    // Failed attempts so far (the pop below forgets them), for the record of a delivered event.
+    const failedBefore = deps.status ? await attemptsOf(deps, item) : 0;
     const started = now();
     const outcome = await target.send(item, {
       http: deps.http,
@@ -93,6 +98,7 @@ export async function pumpChain(
     deps.observer?.attempt(item.target, outcome.kind === 'delivered' ? 'sent' : 'failed', (now() - started) / 1000);
     if (outcome.kind === 'delivered') {
       await acknowledge(() => deps.ledger.pop(chainId, item.id), abort, log);
+      await note(deps, item, { state: 'sent', at: iso(now()), attempts: failedBefore + 1, status: outcome.status }, log);
       log.info({ status: outcome.status, ms: now() - started }, 'escalation delivered');
       result.delivered++;
       continue;
@@ -107,7 +113,17 @@ export async function pumpChain(
       outcome.kind === 'reject' ? undefined : nextRetry(deliveryRetry(deps.settings), attempts, { floorMs, random: deps.random });
     if (!next?.retry) {
       const why = outcome.kind === 'reject' ? reason : `gave up after ${attempts} attempts; last: ${reason}`;
-      await deadLetter(deps, chainId, item, why, outcome.status, attempts, now);
+      await deadLetter(
+        deps,
+        chainId,
+        item,
+        why,
+        outcome.status,
+        attempts,
+        now,
+        log,
+        outcome.kind === 'reject' ? 'failed' : 'dead-lettered',
+      );
       log.error(
         { status: outcome.status, attempts, error: reason },
         outcome.kind === 'reject'
@@ -115,10 +131,23 @@ export async function pumpChain(
           : 'escalation kept failing; moved to the dead letter',
       );
       result.deadLettered++;
-      if (item.action === 'trigger' && target.dependsOnTrigger) result.deadLettered += await dropDependents(deps, chainId, item, now);
+      if (item.action === 'trigger' && target.dependsOnTrigger) result.deadLettered += await dropDependents(deps, chainId, item, now, log);
       continue;
     }
     const delay = next.delayMs;
+    await note(
+      deps,
+      item,
+      {
+        state: 'retrying',
+        at: iso(now()),
+        attempts,
+        nextAt: iso(now() + delay),
+        ...(outcome.status === undefined ? {} : { status: outcome.status }),
+        error: reason,
+      },
+      log,
+    );
     log.warn({ status: outcome.status, attempts, retryInMs: delay, retryAfterMs, error: reason }, 'escalation delivery failed; will retry');
     await job.moveToDelayed(now() + delay, token);
     throw new DelayedError();
@@ -135,11 +164,11 @@ export function deliveryRetry(settings: Pick<DeliverySettings, 'attempts' | 'bac
  * that it is open (so the next trigger opens it) and move the updates and resolve queued behind it to the dead
  * letter unsent: a note or close for an alert that does not exist can only fail.
  */
-async function dropDependents(deps: PumpDeps, chainId: string, trigger: DeliveryItem, now: () => number): Promise<number> {
+async function dropDependents(deps: PumpDeps, chainId: string, trigger: DeliveryItem, now: () => number, log: Logger): Promise<number> {
   await deps.ledger.forgetOpen(trigger);
   let dropped = 0;
   for (let next = await deps.ledger.head(chainId); next !== null && next.action !== 'trigger'; next = await deps.ledger.head(chainId)) {
-    await deadLetter(deps, chainId, next, `not sent: the trigger before it (${trigger.id}) was refused`, undefined, 0, now);
+    await deadLetter(deps, chainId, next, `not sent: the trigger before it (${trigger.id}) was refused`, undefined, 0, now, log);
     dropped++;
   }
   return dropped;
@@ -154,15 +183,45 @@ async function deadLetter(
   status: number | undefined,
   attempts: number,
   now: () => number,
+  log: Logger,
+  state: 'failed' | 'dead-lettered' = 'dead-lettered',
 ): Promise<void> {
-  await deps.deadLetters.add(item, {
-    error: deps.redact(error),
-    ...(status === undefined ? {} : { status }),
-    attempts,
-    at: new Date(now()).toISOString(),
-  });
+  const at = iso(now());
+  await deps.deadLetters.add(item, { error: deps.redact(error), ...(status === undefined ? {} : { status }), attempts, at });
   await deps.ledger.pop(chainId, item.id);
   deps.observer?.deadLettered(item.target);
+  await note(deps, item, { state, at, attempts, ...(status === undefined ? {} : { status }), error: deps.redact(error) }, log);
+}
+
+/**
+ * Records where the event stands, for people. It never changes what is sent: a Redis that fails here is logged, and
+ * the delivery goes on (a delivered event must not be sent again because its record could not be written).
+ */
+async function note(
+  deps: PumpDeps,
+  item: DeliveryItem,
+  state: Pick<DeliveryState, 'state' | 'at' | 'attempts'> & Partial<DeliveryState>,
+  log: Logger,
+): Promise<void> {
+  if (!deps.status) return;
+  try {
+    await deps.status.record(item, state);
+  } catch (err) {
+    log.warn({ error: deps.redact((err as Error).message), state: state.state }, 'could not record the delivery state');
+  }
+}
+
+/** Failed attempts counted so far for an event that is still on its chain (0 when none failed). */
+async function attemptsOf(deps: PumpDeps, item: DeliveryItem): Promise<number> {
+  try {
+    return await deps.ledger.attemptsMade(item.id);
+  } catch {
+    return 0;
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 /**

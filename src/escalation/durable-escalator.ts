@@ -13,6 +13,7 @@ import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts'
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
+import { DeliveryStatusStore, type DeliveryState } from './delivery-status.ts';
 import { pumpChain, type PumpJobData } from './delivery-pump.ts';
 import type { DeliveryObserver } from './delivery-observer.ts';
 import { SlidingWindowLimiter } from './delivery-rate-limiter.ts';
@@ -78,6 +79,11 @@ export interface DurableEscalatorOptions {
    * src/runs/war-room.ts). It returns whether the cadence goes on (false: the incident is over, stop scheduling).
    */
   onWarRoom?: (due: WarRoomDue, signal: AbortSignal) => Promise<boolean>;
+  /**
+   * The channel run changes are announced on (Keys.runEvents(), the console's live updates); a page's delivery state
+   * changing is announced as a change of its run. It must be on the same Redis as `redis`. Default: not announced.
+   */
+  runEvents?: string;
   /** Told of every delivery attempt and dead letter, e.g. the metrics (default: nobody). */
   observer?: DeliveryObserver;
   /** Where `env:NAME` secrets are read (default process.env). */
@@ -156,6 +162,7 @@ export class DurableEscalator implements Escalator {
   readonly #queue: Queue<TimerJobData>;
   readonly #ledger: DeliveryLedger;
   readonly #dead: DeadLetterStore;
+  readonly #status: DeliveryStatusStore;
   readonly #log: Logger;
   readonly #redact: Redactor;
   readonly #buildReport: DurableEscalatorOptions['buildReport'];
@@ -193,6 +200,10 @@ export class DurableEscalator implements Escalator {
     this.#redact = createRedactor([...[...this.#targets.values()].flatMap((t) => t.secrets), ...signing]);
     this.#ledger = new DeliveryLedger(this.#redis, keys, { openIncidentTtlMs: this.settings.openIncidentTtlMs });
     this.#dead = new DeadLetterStore(this.#redis, keys, { keep: this.settings.deadLetterKeep });
+    this.#status = new DeliveryStatusStore(this.#redis, keys, {
+      ttlMs: this.settings.openIncidentTtlMs,
+      ...(options.runEvents ? { runEvents: options.runEvents } : {}),
+    });
     // No version check on this fail-fast connection: BullMQ would keep one timed-out INFO as the queue's error for good
     // (src/queue/bullmq-run-queue.ts); the worker's connection below does the check.
     this.#queue = options.queues.queue<TimerJobData>(this.settings.queue, {
@@ -215,6 +226,7 @@ export class DurableEscalator implements Escalator {
         redact: this.#redact,
         observer: options.observer,
         memory,
+        status: this.#status,
       };
       const { onOverdue, onApproval, onResponseDue, onWarRoom } = options;
       this.#worker = options.queues.worker<TimerJobData>(
@@ -292,6 +304,7 @@ export class DurableEscalator implements Escalator {
         const trigger = this.#item(target, 'trigger', report, options.note);
         const update = this.#item(target, 'update', report, again);
         const action = await this.#ledger.enqueueTrigger(chainId, trigger, update);
+        await this.#queued(action === 'trigger' ? trigger : update);
         await this.#addPump(chainId);
         receipt.enqueued.push({ target: name, action, deliveryId: action === 'trigger' ? trigger.id : update.id });
       }
@@ -333,6 +346,7 @@ export class DurableEscalator implements Escalator {
           receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
           continue;
         }
+        await this.#queued(item);
         await this.#addPump(chainId);
         receipt.enqueued.push({ target: name, action, deliveryId: item.id });
       }
@@ -422,8 +436,10 @@ export class DurableEscalator implements Escalator {
         const chainId = chainIdFor(report.episodeKey, name);
         if (!open.has(name)) {
           const trigger = this.#item(target, 'trigger', report);
-          if ((await this.#ledger.enqueueTrigger(chainId, trigger, this.#item(target, 'update', report))) === 'trigger')
+          if ((await this.#ledger.enqueueTrigger(chainId, trigger, this.#item(target, 'update', report))) === 'trigger') {
+            await this.#queued(trigger);
             receipt.enqueued.push({ target: name, action: 'trigger', deliveryId: trigger.id });
+          }
         }
         const notice: DeliveryItem = {
           ...this.#item(target, 'update', report, text),
@@ -433,6 +449,7 @@ export class DurableEscalator implements Escalator {
           receipt.skipped.push({ target: name, reason: 'incident was resolved meanwhile' });
           continue;
         }
+        await this.#queued(notice);
         await this.#addPump(chainId);
         receipt.enqueued.push({ target: name, action: 'update', deliveryId: notice.id });
       }
@@ -473,6 +490,23 @@ export class DurableEscalator implements Escalator {
     if (every === null) return;
     const id = chainIdFor(due.episodeKey, '*');
     await this.#queue.add(WAR_ROOM_JOB, due, { ...PUMP_JOB_OPTIONS, jobId: `war-room-${id}-${due.sequence}`, delay: every });
+  }
+
+  /** Where each event of an episode stands at its target (queued, sent, retrying, failed, dead-lettered), oldest first. */
+  deliveries(episodeKey: string): Promise<DeliveryState[]> {
+    return this.#status.list(episodeKey);
+  }
+
+  /**
+   * Records a queued event for people. The event is already durably queued: a failure here is logged, not thrown, so
+   * a caller never queues it twice.
+   */
+  async #queued(item: DeliveryItem): Promise<void> {
+    try {
+      await this.#status.record(item, { state: 'queued', at: item.enqueuedAt, attempts: 0 });
+    } catch (err) {
+      this.#log.warn({ error: this.#redact((err as Error).message), deliveryId: item.id }, 'could not record the queued delivery');
+    }
   }
 
   /** Events that will not be delivered, newest first (see DeadLetter). */
@@ -563,6 +597,7 @@ export class DurableEscalator implements Escalator {
       level: report.level,
       body: target.render(action, report, note),
       enqueuedAt: new Date().toISOString(),
+      runId: report.run.id,
     };
   }
 

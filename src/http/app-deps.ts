@@ -35,6 +35,8 @@ export interface InboundHooks {
 import type { FleetCorrelator } from '../guards/fleet-correlator.ts';
 import type { RunEvents } from '../store/run-events.ts';
 import type { SessionStoreLike } from './console/console-auth.ts';
+import type { DeliveryState } from '../escalation/delivery-status.ts';
+import type { HumanMarks } from '../runs/human-takeover.ts';
 
 /** Everything the HTTP app needs, built by the composition root (src/main.ts) or a test. */
 export interface AppDeps {
@@ -71,6 +73,11 @@ export interface AppDeps {
   notices?: CustomerNoticeFlow;
   /** Acks and resolves from PagerDuty and Opsgenie; the hook routes exist only when given. */
   inbound?: InboundHooks;
+  /**
+   * Where each page of an episode stands at its target (DurableEscalator.deliveries) and what people did to the
+   * incident (acknowledged, resolved): GET /v1/runs/:id/deliveries. Absent without escalation: no page is ever sent.
+   */
+  deliveries?: (episodeKey: string) => Promise<{ deliveries: DeliveryState[]; human: HumanMarks }>;
   /** Correlated incidents: playbooks with spec.fleet take several services of a namespace at once (absent: never). */
   fleet?: FleetCorrelator;
   /** Run changes from every replica and worker (Redis pub/sub): the console's live updates. Absent: no live updates. */

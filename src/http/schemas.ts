@@ -53,3 +53,47 @@ export const Errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: Err
  * malformed request, or an access rule in front of it) still gets the error body.
  */
 export const Refused = { '4xx': { ...ErrorBody, description: 'The request was refused before it reached the route.' } };
+
+const HumanMarkSchema = Type.Object({
+  person: Type.String(),
+  source: Type.String({ description: 'pagerduty | opsgenie | slack' }),
+  at: Type.String({ format: 'date-time' }),
+});
+
+/** GET /v1/runs/:id/deliveries: each page of the run's episode at each target, and what people did to the incident. */
+export const RunDeliveriesSchema = Type.Object(
+  {
+    episodeKey: Type.String(),
+    deliveries: Type.Array(
+      Type.Object({
+        deliveryId: Type.String(),
+        target: Type.String({ description: 'the configured target name' }),
+        type: Type.String({ description: 'pagerduty | opsgenie | slack | slack-app | webhook | statuspage' }),
+        action: Type.String({ description: 'trigger | update | resolve' }),
+        level: Type.String(),
+        runId: Type.Optional(
+          Type.String({ description: 'the run whose report the event carries (another run of the episode, or this one)' }),
+        ),
+        enqueuedAt: Type.String({ format: 'date-time' }),
+        state: Type.Union(
+          ['queued', 'sent', 'retrying', 'failed', 'dead-lettered'].map((s) => Type.Literal(s)),
+          {
+            description:
+              'queued: not tried yet; sent: the target took it; retrying: the last attempt failed, another goes at nextAt; failed: the target refused it (dead letter); dead-lettered: given up (attempts used up, target gone, or its trigger refused)',
+          },
+        ),
+        at: Type.String({ format: 'date-time', description: 'when it came to this state' }),
+        attempts: Type.Integer({ minimum: 0 }),
+        nextAt: Type.Optional(Type.String({ format: 'date-time' })),
+        status: Type.Optional(Type.Integer({ description: 'HTTP status of the last answer' })),
+        error: Type.Optional(Type.String({ description: 'why the last attempt failed (secrets removed)' })),
+      }),
+    ),
+    human: Type.Object({
+      ack: Type.Optional(HumanMarkSchema),
+      takeover: Type.Optional(HumanMarkSchema),
+      resolve: Type.Optional(HumanMarkSchema),
+    }),
+  },
+  { $id: 'RunDeliveries' },
+);

@@ -44,6 +44,8 @@ export interface RunWorkerDeps {
   guard?: MutationGuard;
   /** Told when a rung starts or ends (notes on an open incident). */
   onRung?: ExecutorDeps['onRung'];
+  /** Works out the object diff of a plan waiting for approval (src/runs/plan-diff.ts). */
+  previewMutation?: ExecutorDeps['previewMutation'];
   /** Decisions, the page of an escalated run and everything else after the save that ends a run (run-closer.ts). */
   closer: RunCloser;
   /** Who may save a run's state (see run-fence.ts): one processing at a time, and never after the run ended. */
@@ -164,6 +166,7 @@ export class RunWorker {
       guard: this.#deps.guard,
       escalate: closer.escalate,
       onRung: this.#deps.onRung,
+      ...(this.#deps.previewMutation ? { previewMutation: this.#deps.previewMutation } : {}),
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
       recordDecision: (reason, message) => closer.recordDecision(view, reason, message),
       maxObservations: this.#opts.maxObservations,

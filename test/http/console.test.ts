@@ -5,9 +5,6 @@ import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestService, serviceDownPlaybook, fixture, OPERATOR_TOKEN, APPROVER_TOKEN } from '../support/harness.ts';
 import { startWebhookSink } from '../../src/dev/webhook-sink.ts';
-import { Redis } from 'ioredis';
-import { PauseRegistry } from '../../src/guards/pause-registry.ts';
-import { Keys } from '../../src/store/keys.ts';
 
 // The console in a real browser (Debian's chromium, driven by playwright-core) against a real receiver and worker on
 // a real redis-server. Each page's screenshot is saved under test-output/console/ (git-ignored).
@@ -365,31 +362,4 @@ t.test('pause and resume, recorded with the person', async (t) => {
   t.equal(history[0].by, 'alice');
 });
 
-t.test('the storm breaker is shown tripped, and an admin resumes it with a reason', async (t) => {
-  // Tripped as the storm breaker trips it (src/guards/storm-breaker.ts): a global pause with the storm_paused code.
-  const redis = new Redis(svc.redis!.url);
-  t.teardown(() => redis.disconnect());
-  const pauses = new PauseRegistry(redis, new Keys(svc.config.redis.prefix));
-  await pauses.set({
-    scope: 'global',
-    reason: '12 distinct targets needed automatic mutations within 5m',
-    code: 'storm_paused',
-    by: 'storm breaker',
-    since: new Date().toISOString(),
-  });
-  const { page } = alice;
-  await page.goto(`${svc.url}/pauses`);
-  t.match(await page.getByTestId('storm-state').textContent(), /Tripped .*12 distinct targets/s);
-  await shot(page, 'pauses-storm');
-  const lift = page.getByTestId('lift-global-');
-  await lift.getByLabel('Reason').fill('the deploy that broke everything is rolled back');
-  await lift.getByRole('button', { name: /lift the storm breaker/ }).click();
-  await page.getByTestId('storm-state').filter({ hasText: 'Not tripped' }).waitFor();
-  const history = (await svc.api('GET', '/v1/pause')).body.history;
-  t.match(history[0], {
-    event: 'lifted',
-    by: 'alice',
-    reason: 'the deploy that broke everything is rolled back',
-    pause: { code: 'storm_paused' },
-  });
-});
+// The storm breaker tripped by real alerts, and resumed here, is in console-cluster.test.ts (it needs a cluster).

@@ -116,6 +116,7 @@ const SAMPLES: Record<string, { role: RouteAccess; sample: () => Promise<Sample>
   'GET /v1/runs/counts': { role: 'viewer', sample: async () => ({ path: '/v1/runs/counts?since=2026-01-01T00:00:00Z', status: 200 }) },
   'GET /v1/runs/:id': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}`, status: 200 }) },
   'GET /v1/runs/:id/timeline': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}/timeline`, status: 200 }) },
+  'GET /v1/runs/:id/deliveries': { role: 'viewer', sample: async () => ({ path: `/v1/runs/${finished}/deliveries`, status: 200 }) },
   'GET /v1/incidents/:episode/report': { role: 'viewer', sample: async () => ({ path: `/v1/incidents/${finished}/report`, status: 200 }) },
   'POST /v1/runs/:id/retry': {
     role: 'operator',

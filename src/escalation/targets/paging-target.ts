@@ -20,6 +20,8 @@ export interface DeliveryItem {
   level: Level;
   body: unknown;
   enqueuedAt: string;
+  /** The run whose report it carries (for the run's page: what was sent for it). */
+  runId?: string;
 }
 
 export interface SendContext {

@@ -22,6 +22,7 @@ import type { RunView } from '../../store/run-record.ts';
 import { buildIncidentReport } from '../../runs/incident-report.ts';
 import { renderTimelineMarkdown } from '../../escalation/render/timeline-markdown.ts';
 import { RemediatorError } from '../../domain/errors.ts';
+import { runEpisodeId } from '../../alerts/episode.ts';
 
 const ASSETS = fileURLToPath(new URL('./assets/', import.meta.url));
 
@@ -206,9 +207,11 @@ export async function consoleRoutes(app: FastifyInstance, deps: AppDeps, auth: C
       };
       const pb = deps.catalog.get(run.playbook);
       const ladder = pb?.rungs.map((r) => ({ name: r.name, steps: r.steps.map((s) => ({ id: s.id, uses: s.uses, kind: s.kind })) }));
+      const deliveries = deps.deliveries ? await deps.deliveries(runEpisodeId(run)) : undefined;
       const body = runPage({
         run,
         role: v.role,
+        ...(deliveries ? { deliveries } : {}),
         links: withoutUndefined(links),
         timeline: renderTimelineMarkdown(report),
         now: deps.clock.now(),

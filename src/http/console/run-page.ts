@@ -1,9 +1,11 @@
 import { html, type SafeHtml } from './html.ts';
 import { elapsed, statusBadge, time } from './layout.ts';
 import type { RunView } from '../../store/run-record.ts';
-import type { StepRecord } from '../../engine/run-state.ts';
+import type { PlanDiff, StepRecord } from '../../engine/run-state.ts';
 import { FINAL_STATUSES } from '../../engine/run-state.ts';
 import { roleAllows, type OperatorRole } from '../operator-roles.ts';
+import type { DeliveryState } from '../../escalation/delivery-status.ts';
+import type { HumanMarks } from '../../runs/human-takeover.ts';
 
 export interface RunLinks {
   prometheus?: string;
@@ -94,6 +96,91 @@ function step(s: StepRecord): SafeHtml {
 </li>`;
 }
 
+/** A value as JSON, so a string shows quoted and a number bare, as in the objects. */
+function value(v: unknown): string {
+  return JSON.stringify(v) ?? '';
+}
+
+/** The objects the plan would change, field by field (src/runs/plan-diff.ts made it by a dry run of the step). */
+function planDiff(diff: PlanDiff | undefined): SafeHtml {
+  if (!diff)
+    return html`<p data-testid="plan-diff" class="muted">This step changes no Kubernetes object that could be read ahead of time.</p>`;
+  if (diff.error) return html`<p data-testid="plan-diff" class="error">No diff: ${diff.error}</p>`;
+  if (diff.objects.length === 0)
+    return html`<p data-testid="plan-diff">A dry run of the step at ${time(diff.at)} would write nothing: the objects already hold what it sets.</p>`;
+  return html`<div data-testid="plan-diff"><p class="muted">From a server-side dry run of the step against the live objects at ${time(diff.at)}; the step reads them again when it runs.</p>
+${diff.objects.map(
+  (o) => html`<h4 data-object="${o.object}">${o.object} <span class="tag">${o.change}</span></h4>
+${
+  o.fields.length
+    ? html`<ul class="diff">${o.fields.map(
+        (f) =>
+          html`<li><code>${f.path}</code>: ${'before' in f ? html`<del>${value(f.before)}</del>` : html`<span class="muted">(absent)</span>`} → ${'after' in f ? html`<ins>${value(f.after)}</ins>` : html`<span class="muted">(removed)</span>`}${f.hidden ? html` <span class="muted">(a Secret's values are not shown)</span>` : ''}</li>`,
+      )}${o.more ? html`<li class="muted">and ${o.more} more field${o.more === 1 ? '' : 's'}</li>` : ''}</ul>`
+    : ''
+}`,
+)}</div>`;
+}
+
+const SOURCE: Record<string, string> = { pagerduty: 'PagerDuty', opsgenie: 'Opsgenie', slack: 'Slack' };
+
+/** Each page of the episode at each target, where it stands, and the person who acknowledged or resolved it. */
+function deliveries(runId: string, d: { deliveries: DeliveryState[]; human: HumanMarks }): SafeHtml {
+  const people = (['ack', 'takeover', 'resolve'] as const).flatMap((k) => {
+    const m = d.human[k];
+    if (!m || (k === 'takeover' && d.human.ack?.at === m.at)) return [];
+    const did = k === 'resolve' ? 'Resolved' : k === 'takeover' ? 'Taken over' : 'Acknowledged';
+    return [html`<li data-human="${k}">${did} by <strong>${m.person}</strong> in ${SOURCE[m.source] ?? m.source} at ${time(m.at)}</li>`];
+  });
+  const rows = [...d.deliveries].sort((a, b) => a.target.localeCompare(b.target) || a.enqueuedAt.localeCompare(b.enqueuedAt));
+  return html`${people.length ? html`<ul class="human" data-testid="human-response">${people}</ul>` : ''}
+${
+  rows.length
+    ? html`<table class="deliveries" data-testid="deliveries"><caption>Delivery to each paging target</caption>
+<thead><tr><th scope="col">Target</th><th scope="col">Event</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Detail</th></tr></thead>
+<tbody>${rows.map(
+        (x) =>
+          html`<tr data-delivery="${x.target}" data-action="${x.action}" data-state="${x.state}"><td>${x.target} <span class="muted">(${x.type})</span></td><td>${x.action} ${x.level}${x.runId && x.runId !== runId ? html` <span class="muted">from <a href="/runs/${x.runId}">${x.runId}</a></span>` : ''}</td><td class="delivery-${x.state}"><strong>${x.state}</strong>${x.attempts > 0 ? ` (attempt ${x.attempts})` : ''}</td><td>${time(x.at)}</td><td>${deliveryDetail(x)}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}`;
+}
+
+function deliveryDetail(x: DeliveryState): SafeHtml {
+  const status = x.status === undefined ? '' : `HTTP ${x.status}`;
+  switch (x.state) {
+    case 'queued':
+      return html`waiting to be sent (queued ${time(x.enqueuedAt)})`;
+    case 'sent':
+      return html`${status ? `${status}: ` : ''}taken by the target`;
+    case 'retrying':
+      return html`next attempt at ${time(x.nextAt)}; last: ${x.error ?? status}`;
+    case 'failed':
+      return html`refused by the target, moved to the dead letter: ${x.error ?? status}`;
+    case 'dead-lettered':
+      return html`not delivered, moved to the dead letter: ${x.error ?? status}`;
+  }
+}
+
+/**
+ * Reverting puts back what the run recorded, as a new run, and refuses (naming them) objects someone changed since;
+ * console.js shows what it restores or what refused it in the form's result.
+ */
+function revertForm(r: RunView): SafeHtml {
+  const objects = [
+    ...new Set(
+      (r.state?.changes ?? []).map((c) => `${c.target.namespace ? `${c.target.namespace}/` : ''}${c.target.kind}/${c.target.name}`),
+    ),
+  ];
+  return html`<form class="action" data-api="/v1/runs/${r.id}/revert" data-method="POST" data-result="revert" data-testid="form-revert">
+  <p>Put back what this run changed (${objects.join(', ')}), as a new run. Objects someone changed since are refused and named.</p>
+  <label for="reason-revert">Reason</label>
+  <textarea id="reason-revert" name="reason" required minlength="3" rows="2"></textarea>
+  <button type="submit" class="danger">Revert this run's changes</button>
+  <div class="result" data-testid="revert-result" aria-live="polite"></div>
+</form>`;
+}
+
 /** One run: header, links, the pending approval, actions, the ladder, decisions, pages and the timeline. */
 export function runPage(opts: {
   run: RunView;
@@ -102,6 +189,8 @@ export function runPage(opts: {
   timeline: string;
   now: number;
   ladder?: Array<{ name: string; steps: Array<{ id: string; uses: string; kind: string }> }>;
+  /** The pages of the run's episode and what people did to its incident (absent: no escalation configured). */
+  deliveries?: { deliveries: DeliveryState[]; human: HumanMarks };
 }): SafeHtml {
   const r = opts.run;
   const st = r.state;
@@ -111,6 +200,8 @@ export function runPage(opts: {
   const runbook = r.alert.annotations.runbook_url ?? r.alert.annotations.runbook;
   // The playbook's whole ladder (when it is still loaded), so steps not reached yet show too; then any rung the run
   // recorded that the playbook no longer has.
+  // A finished run that changed something (not a dry run) can be put back; only approvers may.
+  const revertable = final && !r.dryRun && (st?.changes.length ?? 0) > 0;
   const rungs = [
     ...new Set([
       ...(opts.ladder ?? []).map((r) => r.name),
@@ -147,8 +238,11 @@ ${
   r.status === 'awaiting_approval' && st?.approval
     ? html`<section class="approval" aria-labelledby="approval-h"><h2 id="approval-h">Waiting for approval: step ${st.approval.stepId}</h2>
 <p>Until ${time(st.approval.expiresAt)}. An answer binds to this exact plan (sha256 <code>${st.approval.planHash.slice(0, 16)}</code>).</p>
-<h3>Plan</h3>
-<pre data-testid="plan" tabindex="0">${json(st.approval.plan)}</pre>
+<div class="plan-and-diff">
+<div><h3>Plan</h3>
+<pre data-testid="plan" tabindex="0">${json(st.approval.plan)}</pre></div>
+<div><h3>What it changes</h3>${planDiff(st.approval.diff)}</div>
+</div>
 ${
   roleAllows(opts.role, 'approver')
     ? html`<div class="actions">${actionForm({ action: `/v1/runs/${r.id}/approve`, label: 'Approve this plan', id: 'approve' })}${actionForm({ action: `/v1/runs/${r.id}/reject`, label: 'Reject', id: 'reject', danger: true })}</div>`
@@ -163,6 +257,7 @@ ${
     ? html`<section aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2><div class="actions">
 ${!final ? actionForm({ action: `/v1/runs/${r.id}/cancel`, label: 'Cancel run', id: 'cancel', danger: true }) : ''}
 ${final ? actionForm({ action: `/v1/runs/${r.id}/retry`, label: 'Retry (new run)', id: 'retry' }) : ''}
+${revertable && roleAllows(opts.role, 'approver') ? revertForm(r) : ''}
 </div></section>`
     : ''
 }
@@ -184,8 +279,11 @@ ${rungs.length === 0 ? html`<p>No step has run yet, and the playbook is no longe
 ${
   st?.escalation
     ? html`<p>Escalated ${st.escalation.level ? `(${st.escalation.level}) ` : ''}at ${time(st.escalation.at)}: ${st.escalation.reason}. ${r.escalationEnqueuedAt ? html`Handed to the paging targets at ${time(r.escalationEnqueuedAt)}.` : 'Not yet handed to the paging targets.'}</p>`
-    : html`<p>No page was sent for this run.</p>`
+    : opts.deliveries?.deliveries.length
+      ? ''
+      : html`<p>No page was sent for this run.</p>`
 }
+${opts.deliveries ? deliveries(r.id, opts.deliveries) : ''}
 </section>
 </div>
 

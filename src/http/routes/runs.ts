@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppDeps } from '../app-deps.ts';
-import { Errors, RunViewSchema } from '../schemas.ts';
+import { Errors, RunDeliveriesSchema, RunViewSchema } from '../schemas.ts';
+import { runEpisodeId } from '../../alerts/episode.ts';
 import { RemediatorError } from '../../domain/errors.ts';
 import type { RunStatus } from '../../engine/run-state.ts';
 import { buildIncidentReport } from '../../runs/incident-report.ts';
@@ -136,6 +137,26 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
       const report = deps.incidentReport ? deps.incidentReport(run) : buildIncidentReport(run, { level: 'P2' });
       return reply.header('content-type', 'text/markdown; charset=utf-8').send(renderTimelineMarkdown(report));
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/v1/runs/:id/deliveries',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'getRunDeliveries',
+        summary: "Where each page of the run's episode stands at each paging target, and who acknowledged or resolved it",
+        tags: ['runs'],
+        params: IdParams,
+        response: { 200: RunDeliveriesSchema, ...Errors },
+      },
+    },
+    async (req) => {
+      const run = await deps.store.getRun(req.params.id);
+      if (!run) throw new RemediatorError('REM_ERR_NOT_FOUND', `no run with id ${req.params.id}`);
+      const episodeKey = runEpisodeId(run);
+      return { episodeKey, ...(deps.deliveries ? await deps.deliveries(episodeKey) : { deliveries: [], human: {} }) };
     },
   );
 

@@ -21,6 +21,8 @@ function editing() {
 
 let timer = 0;
 let inFlight = false;
+/** The result of a revert, kept across live refreshes of the page it was asked on. */
+let keptResult = null;
 /** Re-reads this page and swaps its main content in, unless someone is typing in it (then it waits). */
 function refresh(delay = 250) {
   clearTimeout(timer);
@@ -36,6 +38,7 @@ function refresh(delay = 250) {
       const next = doc.querySelector('main');
       if (next && main && !editing()) {
         main.innerHTML = next.innerHTML;
+        if (keptResult) main.querySelector('[data-testid="revert-result"]')?.replaceWith(keptResult);
         wire(main);
         main.dispatchEvent(new CustomEvent('console:refreshed', { bubbles: true }));
       }
@@ -104,6 +107,7 @@ async function submitAction(form) {
       body: JSON.stringify(body),
     });
     const answer = await res.json().catch(() => ({}));
+    if (form.dataset.result === 'revert') return revertResult(form, res.ok, answer);
     if (!res.ok) return problem(form, `${answer.code ?? res.status}: ${answer.message ?? res.statusText}`);
     form.reset();
     for (const t of form.querySelectorAll('textarea')) t.value = '';
@@ -117,6 +121,53 @@ async function submitAction(form) {
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+function item(text) {
+  const li = document.createElement('li');
+  li.textContent = text;
+  return li;
+}
+
+function show(v) {
+  return v === null || v === undefined ? '(absent)' : JSON.stringify(v);
+}
+
+/** A revert's answer: the revert run and what it restores, or the objects that refused it, named. */
+function revertResult(form, ok, answer) {
+  const out = form.querySelector('[data-testid="revert-result"]');
+  if (!out) return;
+  out.replaceChildren();
+  keptResult = out;
+  if (!ok) {
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.setAttribute('role', 'alert');
+    p.textContent = `${answer.code ?? 'error'}: ${answer.message ?? 'the revert was refused'}`;
+    out.append(p);
+    const conflicts = answer.details?.conflicts ?? [];
+    if (conflicts.length) {
+      const ul = document.createElement('ul');
+      ul.setAttribute('data-testid', 'revert-refused');
+      for (const c of conflicts) ul.append(item(`${c.target}: ${(c.why ?? []).join('; ')}`));
+      out.append(ul);
+    }
+    return;
+  }
+  for (const t of form.querySelectorAll('textarea')) t.value = '';
+  const p = document.createElement('p');
+  const a = document.createElement('a');
+  a.href = `/runs/${answer.run.id}`;
+  a.textContent = answer.run.id;
+  p.append('Reverting as run ', a, '. It restores:');
+  const ul = document.createElement('ul');
+  ul.setAttribute('data-testid', 'revert-restores');
+  for (const t of answer.plan?.plan?.targets ?? []) {
+    const where = `${t.target.namespace ? `${t.target.namespace}/` : ''}${t.target.kind}/${t.target.name}`;
+    for (const f of t.revert ?? []) ul.append(item(`${where} ${f.field}: ${show(f.now)} → ${show(f.to)}`));
+  }
+  out.append(p, ul);
+  toast('Revert started.');
 }
 
 function renderPreview(target, preview) {
