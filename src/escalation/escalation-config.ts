@@ -264,7 +264,7 @@ export const InboundConfig = Type.Object(
       Type.Union([Type.Literal('stop'), Type.Literal('continue-notes')], {
         default: 'stop',
         description:
-          "What a run does when a person acknowledges its incident in PagerDuty or Opsgenie: `stop` (default) cancels the runs of the episode before their next step, so nothing is mutated behind the person's back; `continue-notes` lets automation go on and keeps adding its rungs as notes. Either way a `human_ack` decision names the person.",
+          "What a run does when a person acknowledges its incident in PagerDuty or Opsgenie: `stop` (default) cancels the runs of the episode, interrupting the step each is running (`step_interrupted`), so nothing is mutated behind the person's back; `continue-notes` lets automation go on and keeps adding its rungs as notes. Either way a `human_ack` decision names the person.",
       }),
     ),
     pagerduty: Type.Optional(

@@ -38,7 +38,8 @@ const SOURCE_NAME: Readonly<Record<HumanEvent['source'], string>> = { pagerduty:
  * - Acknowledge: a human has taken over. Each active run records `human_ack` naming the person. It stops when the
  *   event asks to (`stop`: Slack's Take over) or `onHumanAck` is `stop`: the episode is marked taken over by that
  *   person (so the safety guard refuses any later mutation of the episode), and each active run is cancelled (by
- *   that person) and woken, so it ends before its next step and mutates nothing more. With `continue-notes` a
+ *   that person) and woken; the worker holding a run interrupts its step in flight (`step_interrupted`), so it
+ *   mutates nothing more. With `continue-notes` a
  *   provider's acknowledgement lets them go on, and their rungs keep arriving on the incident as notes.
  * - Resolve: people closed the incident. remediator forgets the open incident first (nothing more is sent to it),
  *   then each active run records `human_resolved` and is cancelled: the remaining rungs do not run.
@@ -65,7 +66,7 @@ export function humanResponse(deps: HumanResponseDeps) {
     const did = event.source === 'slack' ? `took the incident over in ${where}` : `acknowledged the incident in ${where}`;
     const message =
       kind === 'ack'
-        ? `${event.person} ${did}: a human has taken over; ${stop ? 'automation stops before its next step' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
+        ? `${event.person} ${did}: a human has taken over; ${stop ? 'automation stops now (the step under way is interrupted)' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
         : `${event.person} resolved the incident in ${where}: the remaining rungs are cancelled`;
     const reason = kind === 'ack' ? 'human_ack' : 'human_resolved';
     if (runs.length === 0) {
