@@ -580,19 +580,13 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
       },
     );
+    worker.start();
     const started = worker;
-    // The worker takes runs once it listens for stops, so a cancel made anywhere interrupts the step this process runs.
-    // Not awaited: like the worker's own connections, the subscription waits for a Redis that is away at start-up.
-    signals.start().then(
-      () => {
-        if (!closed) started.start();
-      },
-      (err: unknown) => {
-        if (closed) return;
-        log.error({ err }, 'run stop signals could not subscribe: cancels reach runs only when they are next picked up');
-        started.start();
-      },
-    );
+    // Not awaited: like the worker's own connections, the subscription waits for a Redis that is away at start-up, and
+    // runs taken before it is in place are checked once it is (run-stop-signals.ts).
+    signals.start().catch((err: unknown) => {
+      if (!closed) log.error({ err }, 'run stop signals could not subscribe: a cancel reaches a run when it is next picked up');
+    });
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.

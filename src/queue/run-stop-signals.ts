@@ -27,8 +27,9 @@ export interface RunStopWatch {
  * interrupted within a round trip instead of running on (a long gate poll, a held HTTP check, a batch).
  *
  * Nothing is lost between "picked up" and "watched": a worker watches a run before it reads it, and the request is
- * written before it is announced, so a request announced before the watch began is in what the worker reads. A
- * subscriber that reconnects (messages are not kept while it is away) reads the request of every watched run again.
+ * written before it is announced, so a request announced before the watch began is in what the worker reads. While
+ * the subscriber is not (yet, or no longer) subscribed, announcements pass it by: once it is subscribed, at start-up
+ * or after a reconnect, it reads the request of every watched run again.
  */
 export class RunStopSignals {
   readonly #o: RunStopSignalsOptions;
@@ -39,7 +40,10 @@ export class RunStopSignals {
     this.#o = options;
   }
 
-  /** Subscribes; resolves once the subscription is in place (before the worker takes runs). */
+  /**
+   * Subscribes; resolves once the subscription is in place. The worker need not wait for it: runs watched before
+   * then have their cancel request read once it is (a request announced meanwhile is not lost).
+   */
   async start(): Promise<void> {
     const sub = this.#o.connect();
     this.#subscriber = sub;
@@ -54,6 +58,7 @@ export class RunStopSignals {
     sub.on('error', (err: Error) => this.#o.log.warn({ err }, 'run stop signals: subscriber connection error'));
     await sub.subscribe(this.#o.channel);
     subscribed = true;
+    for (const runId of this.#watched.keys()) void this.#check(runId);
   }
 
   watch(runId: string): RunStopWatch {
