@@ -279,7 +279,7 @@ export const InboundConfig = Type.Object(
           ),
           apiToken: Type.Optional(
             Secret(
-              "A read-only REST API key. Only used for incidents that carry no incident key (grouped alerts): their alerts are read to find remediator's dedup key. Without it such events are ignored.",
+              "A read-only REST API key. Only used for events that carry no incident key: incidents of grouped alerts and notes (`incident.annotated`, which name their incident by id only); the incident's alerts are read to find remediator's dedup key. Without it such events are ignored.",
             ),
           ),
           apiUrl: Type.Optional(
