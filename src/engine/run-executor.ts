@@ -220,7 +220,7 @@ async function interrupted(
  * what the run changed before (it stays: nothing is rolled back by a stop). A mutating step stopped in flight may
  * have sent its write already; the message names its objects rather than claim either way.
  */
-export function interruptionMessage(
+function interruptionMessage(
   ctx: RunContext,
   state: RunState,
   stop: StopRequest,
@@ -395,6 +395,9 @@ async function runStep(
     http: deps.http,
     services: deps.services,
   };
+  // Stopped while the guard admitted it: the step was never called, so it sent nothing.
+  const before = stopOf(deps.stop);
+  if (before) return { type: 'interrupted', stop: before, targets: [] };
   const started = performance.now();
   const timed = (result: string) => deps.observe?.(step.uses, result, (performance.now() - started) / 1000);
   try {
