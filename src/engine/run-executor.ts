@@ -232,6 +232,7 @@ function interruptionMessage(
     `step "${rec?.id ?? step?.id ?? '?'}" (${rec?.uses ?? step?.uses ?? '?'}) was interrupted ${how.inFlight ? 'in flight' : 'while it waited between its calls'} by ${stop.by}: ${stop.reason}`,
   ];
   if (rec?.summary) parts.push(`it had got to: ${rec.summary}`);
+  if (ctx.run.dryRun) return `${[...parts, 'a dry run: nothing was changed', 'no further step runs'].join('; ')}.`;
   if (how.inFlight && step?.mutating && how.targets?.length)
     parts.push(`its change to ${how.targets.map(describeTarget).join(', ')} may already have been sent, and is not undone`);
   const mutatingIds = new Set(ctx.playbook.rungs.flatMap((r) => r.steps.filter((s) => s.mutating).map((s) => s.id)));
