@@ -19,6 +19,7 @@ import { FleetCorrelator } from './guards/fleet-correlator.ts';
 import { RunStore } from './store/run-store.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
+import { RunStopSignals } from './queue/run-stop-signals.ts';
 import { RunFence } from './queue/run-fence.ts';
 import { StuckRunSweeper } from './queue/stuck-run-sweeper.ts';
 import { RunCloser } from './queue/run-closer.ts';
@@ -544,7 +545,16 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   }
 
   let worker: RunWorker | undefined;
+  let stops: RunStopSignals | undefined;
   if (role !== 'receiver') {
+    const signals = new RunStopSignals({
+      channel: store.keys.runStops(),
+      connect: () => subscriberOf(redis),
+      readCancel: (runId) => store.getCancel(runId),
+      log: log.child({ component: 'worker' }),
+    });
+    opened.push(() => signals.close());
+    stops = signals;
     worker = new RunWorker(
       {
         connection,
@@ -569,11 +579,17 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         targetLocks,
         closer,
         previewMutation: planDiffPreviewer({ clock }),
+        stops: signals,
         ...(escalator ? { onRung: episodeNotes({ escalator, store, reportFor, watch: overdueWatch?.watch }) } : {}),
       },
     );
     worker.start();
     const started = worker;
+    // Not awaited: like the worker's own connections, the subscription waits for a Redis that is away at start-up, and
+    // runs taken before it is in place are checked once it is (run-stop-signals.ts).
+    signals.start().catch((err: unknown) => {
+      if (!closed) log.error({ err }, 'run stop signals could not subscribe: a cancel reaches a run when it is next picked up');
+    });
     opened.push(() => started.close(0));
   }
   // Every role sweeps: runs recorded but never queued, overdue runs no worker holds, closings a crash cut short.
@@ -708,6 +724,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       await app?.close();
       runEventsClose?.();
       await worker?.close(parseDuration(config.worker.shutdownGrace));
+      stops?.close();
       await queue.close();
       await escalator?.close();
       redis.disconnect();

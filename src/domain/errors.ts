@@ -59,6 +59,12 @@ export const ERROR_CATALOG = {
     summary: 'A run did not end within its maximum duration (runs.maxDuration or spec.maxDuration); it was escalated.',
   },
   REM_ERR_STEP_DEADLINE: { status: 504, retryable: false, summary: 'A step exceeded its total deadline across attempts.' },
+  REM_ERR_STEP_INTERRUPTED: {
+    status: 409,
+    retryable: false,
+    summary:
+      'A step was stopped part-way because its run was cancelled (an operator, an acknowledgement with onHumanAck: stop, a resolve); what it had already done is not undone.',
+  },
   REM_ERR_STEP_FAILED: { status: 500, retryable: true, summary: 'A step failed for a reason its action reported.' },
   REM_ERR_HTTP_STATUS: { status: 502, retryable: true, summary: 'An HTTP request got a status other than the expected one.' },
   REM_ERR_HTTP_TRANSPORT: {

@@ -270,6 +270,29 @@ export function finish(s: RunState, status: RunState['status'], outcome: string,
   return { state: s, directive: { kind: 'done' } };
 }
 
+/**
+ * The run was stopped (its cancel request) while a step was under way: in flight, or between the calls of a step that
+ * waits (a gate between polls, a `wait`, a batch between workloads). The step fails with REM_ERR_STEP_INTERRUPTED
+ * naming who stopped it and the run ends `cancelled`; its rung is left open, as any cancel leaves it (it was cut short,
+ * it did not fail: reports show it stopped). Nothing is undone: what the step had done stays, as its record says.
+ */
+export function interruptStep(state: RunState, stop: { by: string; reason: string }, now: number): Transition {
+  const s = structuredClone(state);
+  const rec = s.steps.at(-1);
+  const outcome = `cancelled by ${stop.by}: ${stop.reason}`;
+  if (!rec || isFinished(rec)) return finish(s, 'cancelled', outcome, now);
+  rec.status = 'failed';
+  rec.error = { code: 'REM_ERR_STEP_INTERRUPTED', message: `interrupted: ${stop.by} stopped the run (${stop.reason})` };
+  rec.endedAt = iso(now);
+  return finish(s, 'cancelled', outcome, now);
+}
+
+/** A step is under way: started and not finished (running, or pending between its calls). */
+export function stepUnderWay(state: RunState): boolean {
+  const rec = state.steps.at(-1);
+  return rec !== undefined && !isFinished(rec);
+}
+
 export function escalate(s: RunState, reason: string, now: number): Transition {
   s.status = 'escalated';
   s.outcome = `escalated: ${reason}`;

@@ -40,6 +40,10 @@ export const DECISION_REASONS = [
   // `human_ack` / `human_resolved`), response-time tiers, the customer notice.
   'human_ack',
   'human_resolved',
+  // A step a cancel (an operator, a person's acknowledge or resolve, a policy) stopped part-way, naming who stopped it.
+  'step_interrupted',
+  // A note a person added to the incident at the paging provider, kept as told (never read as an instruction).
+  'human_note',
   'response_escalated',
   'response_tier_skipped',
   'notice_approved',
@@ -61,8 +65,9 @@ export interface Decision {
   episodeId?: string;
   /**
    * The person (operator name) who made the decision: manual, retried, cancelled, approved, rejected,
-   * approval_refused, human_ack, human_resolved, notice_approved, notice_rejected, revert_requested and revert_refused
-   * are made by one. Absent when remediator decided by itself.
+   * approval_refused, human_ack, human_resolved, human_note, notice_approved, notice_rejected, revert_requested and
+   * revert_refused are made by one; step_interrupted names who stopped the run. Absent when remediator decided by
+   * itself.
    */
   by?: string;
   /** One sentence for people. */

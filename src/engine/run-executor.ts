@@ -7,7 +7,19 @@ import type { HttpClient } from '../ports/http-client.ts';
 import type { ActionResult, Admission, Observation, StepContextBase, StepDefinition, TargetRef } from './step-definition.ts';
 import type { StepServices } from '../ports/step-services.ts';
 import { FINAL_STATUSES, type PlanDiff, type RunState } from './run-state.ts';
-import { beginStep, currentStep, decide, escalate, finish, type Transition, type StepEvent } from './decide.ts';
+import {
+  beginStep,
+  currentStep,
+  decide,
+  escalate,
+  finish,
+  interruptStep,
+  stepUnderWay,
+  type Transition,
+  type StepEvent,
+} from './decide.ts';
+import { stopOf, type StopRequest } from './run-stopped.ts';
+import { describeTarget } from '../domain/target-ref.ts';
 import { RemediatorError, toRemediatorError } from '../domain/errors.ts';
 import { render } from './template.ts';
 import { createAjv, describeErrors } from '../schema/validator.ts';
@@ -47,8 +59,14 @@ export interface ExecutorDeps {
    * start may be told twice, an end at most once.
    */
   onRung?(ctx: RunContext, state: RunState, rung: RungRecord, phase: 'started' | 'ended', signal: AbortSignal): Promise<void>;
-  /** Records a decision (with its reason code) on the run and its episode. */
-  recordDecision?(reason: DecisionReason, message: string): Promise<void>;
+  /** Records a decision (with its reason code, and the person who made it when one did) on the run and its episode. */
+  recordDecision?(reason: DecisionReason, message: string, by?: string): Promise<void>;
+  /**
+   * Aborted, with a RunStopped naming who and why, when the run's cancel request reaches the worker while it holds the
+   * run: the step in flight is interrupted (its signal aborts) and no further step starts. Absent: a cancel is seen
+   * when the run is next picked up (`ctx.cancel`).
+   */
+  stop?: AbortSignal;
   maxObservations: number;
   /**
    * What a mutating Kubernetes step waiting for approval would change: `dryRun` runs the step's own action as a dry
@@ -88,14 +106,16 @@ export async function executeRun(ctx: RunContext, initial: RunState, deps: Execu
 
 async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<Outcome> {
   let state = initial;
+  // The cancel read when the run was picked up, or one that reached the worker since.
+  const cancelled = (): StopRequest | undefined => ctx.cancel ?? stopOf(deps.stop);
   const freshServices = () => deps.decisionServices?.(deps.services) ?? deps.services;
   // The start check and the first step are one decision when nothing runs between them.
   let shared: StepServices | undefined;
-  if (overdue(ctx, state, deps.clock.now()) && !ctx.cancel) return timedOut(ctx, state, deps);
+  if (overdue(ctx, state, deps.clock.now()) && !cancelled()) return timedOut(ctx, state, deps);
   // Held for a fleet (spec.fleet.hold): a queued run sleeps until then; a cancel (absorbed) ends it at once below.
-  if (state.status === 'queued' && ctx.holdUntil !== undefined && ctx.holdUntil > deps.clock.now() && !ctx.cancel)
+  if (state.status === 'queued' && ctx.holdUntil !== undefined && ctx.holdUntil > deps.clock.now() && !cancelled())
     return { state, kind: 'sleep', until: wakeBy(ctx, ctx.holdUntil) };
-  if (state.status === 'queued' && deps.guard?.startRun && !ctx.cancel) {
+  if (state.status === 'queued' && deps.guard?.startRun && !cancelled()) {
     shared = freshServices();
     let verdict: RunStartVerdict;
     try {
@@ -122,8 +142,12 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   for (let i = 0; i < MAX_STEPS_PER_WAKE; i++) {
     if (FINAL_STATUSES.has(state.status)) return { state, kind: 'done' };
     const now = deps.clock.now();
-    if (ctx.cancel) {
-      const d = finish(structuredClone(state), 'cancelled', `cancelled by ${ctx.cancel.by}: ${ctx.cancel.reason}`, now);
+    const cancel = cancelled();
+    if (cancel) {
+      // A step that waits between its calls (a gate between polls, a `wait`, a batch between workloads) is stopped
+      // where it is, and says so; between steps the run just ends.
+      if (stepUnderWay(state)) return interrupted(ctx, state, cancel, { inFlight: false }, deps);
+      const d = finish(structuredClone(state), 'cancelled', `cancelled by ${cancel.by}: ${cancel.reason}`, now);
       await deps.persist(d.state);
       return { state: d.state, kind: 'done' };
     }
@@ -150,6 +174,7 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     const services = shared ?? freshServices();
     shared = undefined;
     const event = await runStep(ctx, state, step, { ...deps, services }, log, signal);
+    if (event.type === 'interrupted') return interrupted(ctx, state, event.stop, { inFlight: true, targets: event.targets }, deps);
     if (event.type === 'refused') await deps.recordDecision?.(event.refusal.reason, event.refusal.message);
     if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
       await deps.recordDecision?.('awaiting_approval', `step "${step.id}" waits for approval of its plan until ${event.pending.expiresAt}`);
@@ -175,6 +200,56 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
   }
   // A playbook cannot loop (jumps only go forward), so this is a safety net, not a path.
   return { state, kind: 'sleep', until: deps.clock.now() };
+}
+
+/**
+ * Ends a run whose step a stop interrupted (interruptStep): the state is saved, then `step_interrupted` is recorded
+ * naming who stopped it and what the run had done by then, since nothing is undone. The `cancelled` decision itself
+ * was recorded with the cancel request.
+ */
+async function interrupted(
+  ctx: RunContext,
+  state: RunState,
+  stop: StopRequest,
+  how: { inFlight: boolean; targets?: TargetRef[] },
+  deps: ExecutorDeps,
+): Promise<Outcome> {
+  const d = interruptStep(state, stop, deps.clock.now());
+  await deps.persist(d.state);
+  deps.log.warn({ by: stop.by, reason: stop.reason, inFlight: how.inFlight }, 'step interrupted: the run was cancelled');
+  await deps.recordDecision?.('step_interrupted', interruptionMessage(ctx, state, stop, how), stop.by);
+  return { state: d.state, kind: 'done' };
+}
+
+/**
+ * What people need to know about an interrupted step: which step, who stopped it and why, how far it had got, and
+ * what the run changed before (it stays: nothing is rolled back by a stop). A mutating step stopped in flight may
+ * have sent its write already; the message names its objects rather than claim either way.
+ */
+function interruptionMessage(
+  ctx: RunContext,
+  state: RunState,
+  stop: StopRequest,
+  how: { inFlight: boolean; targets?: TargetRef[] },
+): string {
+  const rec = state.steps.at(-1);
+  const step = currentStep(ctx.playbook, state);
+  const parts = [
+    `step "${rec?.id ?? step?.id ?? '?'}" (${rec?.uses ?? step?.uses ?? '?'}) was interrupted ${how.inFlight ? 'in flight' : 'while it waited between its calls'} by ${stop.by}: ${stop.reason}`,
+  ];
+  if (rec?.summary) parts.push(`it had got to: ${rec.summary}`);
+  if (ctx.run.dryRun) return `${[...parts, 'a dry run: nothing was changed', 'no further step runs'].join('; ')}.`;
+  if (how.inFlight && step?.mutating && how.targets?.length)
+    parts.push(`its change to ${how.targets.map(describeTarget).join(', ')} may already have been sent, and is not undone`);
+  const mutatingIds = new Set(ctx.playbook.rungs.flatMap((r) => r.steps.filter((s) => s.mutating).map((s) => s.id)));
+  const done = state.steps.filter((s) => s !== rec && s.status === 'succeeded' && mutatingIds.has(s.id));
+  parts.push(
+    done.length > 0
+      ? `changes made before stay in place: ${done.map((s) => `${s.id} (${s.uses}${s.summary ? `: ${s.summary}` : ''})`).join('; ')}`
+      : 'no earlier step of the run changed anything',
+  );
+  parts.push('no further step runs');
+  return `${parts.join('; ')}.`;
 }
 
 /**
@@ -280,7 +355,7 @@ async function runStep(
   deps: ExecutorDeps,
   log: Logger,
   signal: AbortSignal,
-): Promise<StepEvent> {
+): Promise<StepEvent | { type: 'interrupted'; stop: StopRequest; targets: TargetRef[] }> {
   const skip = whenFails(ctx, state, step);
   if (skip) return { type: 'skip', reason: skip };
   let params: unknown;
@@ -322,7 +397,8 @@ async function runStep(
     const gate = approvalGate(ctx, state, step, params, targets.length > 1 ? targets : targets[0], deps.clock.now());
     // A new plan: what it would change is worked out once, now, by a dry run of the step itself.
     if (gate?.type === 'approval' && state.approval?.planHash !== gate.pending.planHash && deps.previewMutation) {
-      const dryRun = (services: StepServices) => withTimeout(step.definition, base(services, true), step.attemptTimeoutMs, signal);
+      const dryRun = (services: StepServices) =>
+        withTimeout(step.definition, base(services, true), step.attemptTimeoutMs, signal, deps.stop);
       const diff = await previewDiff(step, dryRun, deps, signal);
       if (diff) gate.pending.diff = diff;
     }
@@ -340,10 +416,13 @@ async function runStep(
     }
     if (!verdict.admit) return { type: 'refused', refusal: verdict.refusal };
   }
+  // Stopped while the guard admitted it: the step was never called, so it sent nothing.
+  const before = stopOf(deps.stop);
+  if (before) return { type: 'interrupted', stop: before, targets: [] };
   const started = performance.now();
   const timed = (result: string) => deps.observe?.(step.uses, result, (performance.now() - started) / 1000);
   try {
-    const value = await withTimeout(step.definition, base(deps.services, false), step.attemptTimeoutMs, signal);
+    const value = await withTimeout(step.definition, base(deps.services, false), step.attemptTimeoutMs, signal, deps.stop);
     if (step.kind === 'gate') {
       const observation = value as Observation;
       timed(observation.verdict);
@@ -354,6 +433,12 @@ async function runStep(
     return { type: 'result', result };
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
+    // Stopped: whatever the step made of its aborted calls, it did not fail on its own.
+    const stop = stopOf(deps.stop);
+    if (stop) {
+      timed('REM_ERR_STEP_INTERRUPTED');
+      return { type: 'interrupted', stop, targets };
+    }
     const error = toRemediatorError(err);
     timed(error.code);
     return { type: 'error', error };
@@ -393,14 +478,24 @@ async function admitOne(
   };
 }
 
-/** Calls the extension with a signal that aborts at the attempt timeout or when the worker shuts down. */
-async function withTimeout(def: StepDefinition, base: StepContextBase<unknown>, timeoutMs: number, parent: AbortSignal): Promise<unknown> {
+/**
+ * Calls the extension with a signal that aborts at the attempt timeout, when the worker shuts down (InterruptedError)
+ * or when the run is stopped (RunStopped). A run stopped before the call never calls it.
+ */
+async function withTimeout(
+  def: StepDefinition,
+  base: StepContextBase<unknown>,
+  timeoutMs: number,
+  parent: AbortSignal,
+  stop: AbortSignal | undefined,
+): Promise<unknown> {
+  if (stop?.aborted) throw stop.reason;
   const timer = new AbortController();
   const handle = setTimeout(
     () => timer.abort(new RemediatorError('REM_ERR_STEP_TIMEOUT', `attempt timed out after ${timeoutMs} ms`)),
     timeoutMs,
   );
-  const signal = AbortSignal.any([parent, timer.signal]);
+  const signal = AbortSignal.any(stop ? [parent, stop, timer.signal] : [parent, timer.signal]);
   try {
     const call = def.kind === 'gate' ? def.check({ ...base, signal }) : def.run({ ...base, signal });
     const aborted = new Promise<never>((_, reject) => {

@@ -264,7 +264,7 @@ export const InboundConfig = Type.Object(
       Type.Union([Type.Literal('stop'), Type.Literal('continue-notes')], {
         default: 'stop',
         description:
-          "What a run does when a person acknowledges its incident in PagerDuty or Opsgenie: `stop` (default) cancels the runs of the episode before their next step, so nothing is mutated behind the person's back; `continue-notes` lets automation go on and keeps adding its rungs as notes. Either way a `human_ack` decision names the person.",
+          "What a run does when a person acknowledges its incident in PagerDuty or Opsgenie: `stop` (default) cancels the runs of the episode, interrupting the step each is running (`step_interrupted`), so nothing is mutated behind the person's back; `continue-notes` lets automation go on and keeps adding its rungs as notes. Either way a `human_ack` decision names the person.",
       }),
     ),
     pagerduty: Type.Optional(
@@ -279,7 +279,7 @@ export const InboundConfig = Type.Object(
           ),
           apiToken: Type.Optional(
             Secret(
-              "A read-only REST API key. Only used for incidents that carry no incident key (grouped alerts): their alerts are read to find remediator's dedup key. Without it such events are ignored.",
+              "A read-only REST API key. Only used for events that carry no incident key: incidents of grouped alerts and notes (`incident.annotated`, which name their incident by id only); the incident's alerts are read to find remediator's dedup key. Without it such events are ignored.",
             ),
           ),
           apiUrl: Type.Optional(

@@ -47,7 +47,7 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  * consumed (budget, lock) for a run another check refuses.
  *
  * 0. a person took the incident over (Slack's Take over, a PagerDuty/Opsgenie acknowledge) → `human_ack`: taking over also cancels the episode's
- *    runs before their next step; this check closes the gap of a mutation already under way to the guard, and keeps
+ *    runs, interrupting their steps in flight; this check closes the gap of a mutation already under way to the guard, and keeps
  *    any later automatic run of the episode from acting;
  * 1. pauses: an operator's pause (global / namespace / playbook) → `paused`, the storm breaker's → `storm_paused`;
  * 2. maintenance windows → `maintenance`;

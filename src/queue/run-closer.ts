@@ -89,13 +89,14 @@ export class RunCloser {
   }
 
   /** Records a decision with its reason on the run and its episode (the store counts it). */
-  async recordDecision(view: RunView, reason: DecisionReason, message: string): Promise<void> {
+  async recordDecision(view: RunView, reason: DecisionReason, message: string, by?: string): Promise<void> {
     await this.#d.store.recordDecision({
       at: this.#now(),
       reason,
       playbook: view.playbook,
       runId: view.id,
       episodeId: view.episodeId,
+      ...(by ? { by } : {}),
       message,
     });
   }

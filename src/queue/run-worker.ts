@@ -20,6 +20,7 @@ import type { TargetLock } from '../guards/target-lock.ts';
 import { RunSupersededError, type RunFence } from './run-fence.ts';
 import type { RunCloser } from './run-closer.ts';
 import { randomUUID } from 'node:crypto';
+import type { RunStopSignals } from './run-stop-signals.ts';
 
 export interface RunWorkerOptions {
   connection: RedisOptions;
@@ -55,6 +56,11 @@ export interface RunWorkerDeps {
    * and up to its wake time plus `ttlMs` when it goes to sleep, since then no process holds its job.
    */
   targetLocks?: { lock: TargetLock; ttlMs: number };
+  /**
+   * Cancel requests reaching this process while it holds a run: the step in flight is interrupted. Absent: a cancel
+   * is seen when the run is next picked up.
+   */
+  stops?: RunStopSignals;
 }
 
 /**
@@ -115,6 +121,21 @@ export class RunWorker {
   }
 
   async #process(job: Job<RunJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<{ status: string }> {
+    // Watched before the run is read: a cancel announced earlier is in what is read, a later one aborts the watch.
+    const stop = this.#deps.stops?.watch(job.data.runId);
+    try {
+      return await this.#processWatched(job, token, signal, stop?.signal);
+    } finally {
+      stop?.release();
+    }
+  }
+
+  async #processWatched(
+    job: Job<RunJobData>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    stop: AbortSignal | undefined,
+  ): Promise<{ status: string }> {
     const { store, catalog, fence, closer, log: baseLog } = this.#deps;
     const runId = job.data.runId;
     const view = await store.getRun(runId);
@@ -168,7 +189,8 @@ export class RunWorker {
       onRung: this.#deps.onRung,
       ...(this.#deps.previewMutation ? { previewMutation: this.#deps.previewMutation } : {}),
       observe: (uses, result, seconds) => this.#deps.metrics.stepDuration.observe({ uses, result }, seconds),
-      recordDecision: (reason, message) => closer.recordDecision(view, reason, message),
+      recordDecision: (reason, message, by) => closer.recordDecision(view, reason, message, by),
+      ...(stop ? { stop } : {}),
       maxObservations: this.#opts.maxObservations,
       ...(this.#deps.random ? { random: this.#deps.random } : {}),
     };

@@ -38,11 +38,17 @@ const SOURCE_NAME: Readonly<Record<HumanEvent['source'], string>> = { pagerduty:
  * - Acknowledge: a human has taken over. Each active run records `human_ack` naming the person. It stops when the
  *   event asks to (`stop`: Slack's Take over) or `onHumanAck` is `stop`: the episode is marked taken over by that
  *   person (so the safety guard refuses any later mutation of the episode), and each active run is cancelled (by
- *   that person) and woken, so it ends before its next step and mutates nothing more. With `continue-notes` a
+ *   that person) and woken; the worker holding a run interrupts its step in flight (`step_interrupted`), so it
+ *   mutates nothing more. With `continue-notes` a
  *   provider's acknowledgement lets them go on, and their rungs keep arriving on the incident as notes.
  * - Resolve: people closed the incident. remediator forgets the open incident first (nothing more is sent to it),
  *   then each active run records `human_resolved` and is cancelled: the remaining rungs do not run.
  * - An episode with no active run still gets the decision on its record, for the incident report.
+ *
+ * - Note (PagerDuty's `incident.annotated`): recorded as `human_note` naming the person, with the note's text (bounded,
+ *   see noteText), on the episode and on its latest run (its active one when it has one), so it shows on that run's
+ *   timeline, in the console and in the incident report. It changes nothing: a note is never read as an instruction.
+ *   A redelivered note (same event id) is recorded once.
  *
  * Only the first event of each kind for an episode acts (HumanTakeovers); a redelivery is answered `repeated`. An
  * acknowledgement that stops after one that did not (a Slack Take over after a PagerDuty acknowledge with
@@ -51,6 +57,7 @@ const SOURCE_NAME: Readonly<Record<HumanEvent['source'], string>> = { pagerduty:
 export function humanResponse(deps: HumanResponseDeps) {
   return async function apply(event: HumanEvent, signal: AbortSignal): Promise<HumanResponseOutcome> {
     const at = new Date(deps.clock.now()).toISOString();
+    if (event.kind === 'note') return note(deps, event, at);
     const kind = event.kind === 'ack' ? 'ack' : 'resolve';
     const stop = kind === 'resolve' || deps.onHumanAck === 'stop' || event.stop === true;
     const mark = { person: event.person, source: event.source, at };
@@ -65,7 +72,7 @@ export function humanResponse(deps: HumanResponseDeps) {
     const did = event.source === 'slack' ? `took the incident over in ${where}` : `acknowledged the incident in ${where}`;
     const message =
       kind === 'ack'
-        ? `${event.person} ${did}: a human has taken over; ${stop ? 'automation stops before its next step' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
+        ? `${event.person} ${did}: a human has taken over; ${stop ? 'automation stops now (the step under way is interrupted)' : 'automation goes on and reports its rungs as notes (escalation.inbound.onHumanAck: continue-notes)'}`
         : `${event.person} resolved the incident in ${where}: the remaining rungs are cancelled`;
     const reason = kind === 'ack' ? 'human_ack' : 'human_resolved';
     if (runs.length === 0) {
@@ -91,6 +98,22 @@ export function humanResponse(deps: HumanResponseDeps) {
     );
     return { outcome: 'acted', episodeKey: event.episodeKey, runs: runs.map((r) => r.id) };
   };
+}
+
+async function note(deps: HumanResponseDeps, event: HumanEvent, at: string): Promise<HumanResponseOutcome> {
+  if (event.eventId && !(await deps.takeovers.firstNote(event.episodeKey, event.eventId)))
+    return { outcome: 'repeated', episodeKey: event.episodeKey, runs: [] };
+  const runs = await runsOfEpisode(deps.store, event.episodeKey);
+  const run = runs.findLast((r) => !FINAL_STATUSES.has(r.status)) ?? runs.at(-1);
+  await deps.store.recordDecision({
+    ...(run ? decisionOf(run, at) : { at, episodeId: event.episodeKey }),
+    episodeId: event.episodeKey,
+    reason: 'human_note',
+    by: event.person,
+    message: `${event.person} added a note in ${SOURCE_NAME[event.source]} (recorded as written; automation does not act on notes): “${event.text ?? ''}”`,
+  });
+  deps.log.info({ episodeKey: event.episodeKey, source: event.source, person: event.person, run: run?.id }, 'note added by a person');
+  return { outcome: 'acted', episodeKey: event.episodeKey, runs: run ? [run.id] : [] };
 }
 
 function decisionOf(run: RunView, at: string): Pick<Decision, 'at' | 'runId' | 'playbook' | 'episodeId'> {

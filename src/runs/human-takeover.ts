@@ -37,9 +37,20 @@ export class HumanTakeovers {
 
   /** Records the mark unless one of that kind exists; true when this call recorded it. */
   async mark(episodeKey: string, kind: keyof HumanMarks, mark: HumanMark): Promise<boolean> {
+    return this.#setOnce(episodeKey, kind, JSON.stringify(mark));
+  }
+
+  /**
+   * Whether this is the first delivery of a person's note (its provider event id) to the episode; kept in the same
+   * hash, so a redelivered note (PagerDuty delivers at least once) is recorded once.
+   */
+  async firstNote(episodeKey: string, eventId: string): Promise<boolean> {
+    return this.#setOnce(episodeKey, `note:${eventId}`, '1');
+  }
+
+  async #setOnce(episodeKey: string, field: string, value: string): Promise<boolean> {
     const key = this.#key(episodeKey);
-    const [[, set] = []] =
-      (await storeCall(() => this.#redis.multi().hsetnx(key, kind, JSON.stringify(mark)).pexpire(key, this.#ttlMs).exec())) ?? [];
+    const [[, set] = []] = (await storeCall(() => this.#redis.multi().hsetnx(key, field, value).pexpire(key, this.#ttlMs).exec())) ?? [];
     return set === 1;
   }
 

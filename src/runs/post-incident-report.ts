@@ -34,6 +34,8 @@ const PEOPLE: ReadonlySet<Decision['reason']> = new Set([
   'cancelled',
   'notice_approved',
   'notice_rejected',
+  'human_note',
+  'step_interrupted',
 ]);
 
 /**
@@ -42,7 +44,14 @@ const PEOPLE: ReadonlySet<Decision['reason']> = new Set([
  * people did, recovery), what automation tried per run (✓/✗), every decision, pages and acknowledgements, and the
  * review sections people fill in (root cause by five whys, lessons, improvements). Pure.
  */
-export function renderPostIncidentReport(input: PostIncidentInput): string {
+export function renderPostIncidentReport(given: PostIncidentInput): string {
+  // People's notes are shown as text: nothing in them becomes a link, an image or HTML in the report.
+  const input = {
+    ...given,
+    decisions: given.decisions.map((d) =>
+      d.reason === 'human_note' ? { ...d, message: inert(d.message), ...(d.by ? { by: inert(d.by) } : {}) } : d,
+    ),
+  };
   const first = input.runs[0]?.report;
   const last = input.runs.at(-1)?.report;
   const out: string[] = [];
@@ -153,6 +162,12 @@ export function renderPostIncidentReport(input: PostIncidentInput): string {
   if (!input.human.ack && lines.length > 0) out.push('- _No acknowledgement was received from PagerDuty or Opsgenie._');
   out.push('');
 
+  out.push('## Notes from people', '');
+  const notes = decisions.filter((d) => d.reason === 'human_note');
+  if (notes.length === 0) out.push('_No note was added at the paging provider._');
+  else for (const n of notes) out.push(`- ${dateTime(n.at)}: ${cell(n.message)}`);
+  out.push('');
+
   out.push('## Post-incident review (within 24 hours; to be completed by the responders)', '');
   out.push('### Root cause: five whys', '');
   out.push(`1. Why did ${cell(name)} fire? _…_`, '2. Why? _…_', '3. Why? _…_', '4. Why? _…_', '5. Why? _…_', '', '**Root cause:** _…_', '');
@@ -215,6 +230,11 @@ function timeline(input: PostIncidentInput): Row[] {
     .map((r, i) => ({ r, i }))
     .sort((a, b) => Date.parse(a.r.at) - Date.parse(b.r.at) || a.i - b.i)
     .map((x) => x.r);
+}
+
+/** Text written by people outside remediator, made inert in Markdown: no link, image, autolink or HTML can form. */
+function inert(text: string): string {
+  return text.replace(/[&<>[\]]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Text safe inside a Markdown table cell: no pipes or line breaks. */

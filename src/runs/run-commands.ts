@@ -163,7 +163,8 @@ export class RunCommands {
       episodeId: run.episodeId,
       message: `${operator} cancelled the run: ${reason}`,
     });
-    // A queued or waiting run notices at once; a running one before its next step.
+    // A queued or waiting run notices when woken; a running one at once: the worker holding it hears of the cancel
+    // (RunStore.requestCancel announces it) and interrupts the step in flight.
     await this.#d.queue.wake(runId);
     return this.#get(runId);
   }

@@ -129,6 +129,13 @@ export class Keys {
   runEvents(): string {
     return `${this.prefix}:run-events`;
   }
+  /**
+   * Pub/sub channel of stop requests (`<runId>`), published with every cancel request: a worker holding the run aborts
+   * its step in flight (src/queue/run-stop-signals.ts). The request itself is the run's `cancel` field.
+   */
+  runStops(): string {
+    return `${this.prefix}:run-stops`;
+  }
   /** String: one console sign-in session (JSON), expiring with it. */
   consoleSession(id: string): string {
     return `${this.prefix}:console:session:${id}`;

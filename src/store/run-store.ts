@@ -312,6 +312,12 @@ export class RunStore {
     return (await storeCall(() => this.#redis.lrange(this.keys.episodeDecisions(episodeId), 0, -1))).map((s) => JSON.parse(s) as Decision);
   }
 
+  /** The run's cancel request, if one was made (what `requestCancel` wrote). */
+  async getCancel(id: string): Promise<{ by: string; reason: string; at: string } | undefined> {
+    const raw = await storeCall(() => this.#redis.hget(this.keys.run(id), 'cancel'));
+    return raw ? (JSON.parse(raw) as { by: string; reason: string; at: string }) : undefined;
+  }
+
   async getStatus(id: string): Promise<RunStatus | undefined> {
     return ((await storeCall(() => this.#redis.hget(this.keys.run(id), 'status'))) ?? undefined) as RunStatus | undefined;
   }
@@ -341,11 +347,14 @@ export class RunStore {
 
   /**
    * Asks a run to stop and records the `cancelled` decision in the same transaction: the cancel request is the
-   * decision, so closing the run as cancelled later only marks it recorded (RunCloser.finish).
+   * decision, so closing the run as cancelled later only marks it recorded (RunCloser.finish). The same transaction,
+   * after the request is written, tells the workers (`Keys.runStops`: the one holding the run interrupts its step in
+   * flight) and the consoles (`Keys.runEvents`).
    */
   async requestCancel(id: string, by: string, reason: string, decision: Decision & { runId: string; reason: 'cancelled' }): Promise<void> {
     const m = this.#redis.multi().hset(this.keys.run(id), 'cancel', JSON.stringify({ by, reason, at: decision.at }));
     this.#appendDecision(m, decision);
+    m.publish(this.keys.runStops(), id).publish(this.keys.runEvents(), id);
     await storeCall(() => m.exec());
     this.#onDecision(decision);
   }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { loadPlaybook } from '../../src/playbooks/load-playbook.ts';
 import { createRegistry } from '../../src/main.ts';
-import { beginStep, decide, type StepEvent } from '../../src/engine/decide.ts';
+import { beginStep, decide, interruptStep, stepUnderWay, type StepEvent } from '../../src/engine/decide.ts';
 import { initialRunState, type RunState } from '../../src/engine/run-state.ts';
 import { RemediatorError } from '../../src/domain/errors.ts';
 import type { Playbook } from '../../src/domain/playbook.ts';
@@ -195,4 +195,29 @@ t.test('a guard refusal ends or parks the run with its reason', async (t) => {
   t.equal(esc.state.status, 'escalated');
   const skip = step(initialRunState(), { type: 'refused', refusal: { reason: 'maintenance', message: 'window w', then: 'skip-run' } }, T0);
   t.equal(skip.state.status, 'skipped');
+});
+
+t.test('a stop during a gate that waits between polls: the gate is interrupted, the run cancelled, nothing undone', async (t) => {
+  let d = step(initialRunState(), ok, T0);
+  d = step(d.state, fail, T0 + 10);
+  t.ok(stepUnderWay(d.state), 'the gate is under way between its polls');
+  const stopped = interruptStep(d.state, { by: 'Dana Oncall', reason: 'acknowledged in PagerDuty' }, T0 + 20);
+  t.same(stopped.directive, { kind: 'done' });
+  t.equal(stopped.state.status, 'cancelled');
+  t.equal(stopped.state.outcome, 'cancelled by Dana Oncall: acknowledged in PagerDuty');
+  const gate = stopped.state.steps.at(-1)!;
+  t.equal(gate.id, 'verify1');
+  t.equal(gate.status, 'failed');
+  t.same(gate.error, { code: 'REM_ERR_STEP_INTERRUPTED', message: 'interrupted: Dana Oncall stopped the run (acknowledged in PagerDuty)' });
+  t.equal(stopped.state.steps[0]!.status, 'succeeded', 'the fix that ran stays recorded as done');
+  t.equal(stopped.state.rungs[0]!.outcome, 'running', 'the rung was cut short, not failed');
+  t.equal(stopped.state.cursor.rung, 0, 'no further rung is entered');
+});
+
+t.test('a stop between steps ends the run without blaming a step', async (t) => {
+  const d = step(initialRunState(), ok, T0);
+  t.notOk(stepUnderWay(d.state));
+  const stopped = interruptStep(d.state, { by: 'alice', reason: 'by hand' }, T0 + 5);
+  t.equal(stopped.state.status, 'cancelled');
+  t.notOk(stopped.state.steps.some((s) => s.error?.code === 'REM_ERR_STEP_INTERRUPTED'));
 });

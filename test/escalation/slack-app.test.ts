@@ -320,7 +320,10 @@ t.test('Take over stops automation and records who took it, as an acknowledge do
   const done = await svc.waitForRun(id, (r) => r.status === 'cancelled');
   const took = done.decisions.find((d: any) => d.reason === 'human_ack');
   t.equal(took?.by, 'otto');
-  t.match(took?.message, /^otto took the incident over in Slack: a human has taken over; automation stops before its next step/);
+  t.match(
+    took?.message,
+    /^otto took the incident over in Slack: a human has taken over; automation stops now \(the step under way is interrupted\)/,
+  );
   t.equal(done.decisions.find((d: any) => d.reason === 'cancelled')?.by, 'otto', 'the run was cancelled by otto');
   t.notOk(
     done.decisions.some((d: any) => d.reason === 'taken_over'),

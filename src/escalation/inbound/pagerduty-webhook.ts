@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { episodeFromPageKey, type HumanEvent, type IgnoredEvent } from './human-event.ts';
+import { episodeFromPageKey, noteText, type HumanEvent, type IgnoredEvent } from './human-event.ts';
 
 /** A person's event on an incident that carries no incident key: its episode must be looked up (pagerduty-incident-lookup.ts). */
 export interface UnkeyedEvent extends Omit<HumanEvent, 'episodeKey'> {
@@ -36,21 +36,29 @@ interface PagerDutyEvent {
   event_type?: unknown;
   id?: unknown;
   agent?: { type?: unknown; summary?: unknown; id?: unknown } | null;
-  data?: { incident_key?: unknown; id?: unknown } | null;
+  data?: { incident_key?: unknown; id?: unknown; type?: unknown; content?: unknown; incident?: { id?: unknown } | null } | null;
 }
 
+const KINDS: Readonly<Record<string, HumanEvent['kind']>> = {
+  'incident.acknowledged': 'ack',
+  'incident.resolved': 'resolve',
+  'incident.annotated': 'note',
+};
+
 /**
- * The event a person made, or why remediator ignores it. Acted on: `incident.acknowledged` and `incident.resolved`
- * whose `agent` is a user (`user_reference`) and whose incident carries remediator's dedup key
+ * The event a person made, or why remediator ignores it. Acted on: `incident.acknowledged`, `incident.resolved` and
+ * `incident.annotated` whose `agent` is a user (`user_reference`) and whose incident carries remediator's dedup key
  * (`data.incident_key` = `remediator-<episode>`). remediator's own resolve (Events API) comes back with a service or
  * integration agent, or none, and is ignored: it must not loop back.
+ *
+ * A note (`data.type` `incident_note`: `content`, and `incident.id` for its incident) carries no incident key: it is
+ * always an UnkeyedEvent, its incident's episode looked up like that of an incident with child alerts.
  */
 export function parsePagerDutyEvent(body: unknown): HumanEvent | UnkeyedEvent | IgnoredEvent {
   const event = (body as { event?: PagerDutyEvent | null } | null)?.event;
   if (!event || typeof event !== 'object') return { ignored: 'no event object' };
   const type = event.event_type;
-  const kind: HumanEvent['kind'] | undefined =
-    type === 'incident.acknowledged' ? 'ack' : type === 'incident.resolved' ? 'resolve' : undefined;
+  const kind = typeof type === 'string' && Object.hasOwn(KINDS, type) ? KINDS[type] : undefined;
   if (!kind) return { ignored: `event type ${JSON.stringify(type)} is not acted on` };
   const agent = event.agent;
   if (agent?.type !== 'user_reference')
@@ -63,6 +71,13 @@ export function parsePagerDutyEvent(body: unknown): HumanEvent | UnkeyedEvent | 
         ? agent.id
         : 'a PagerDuty user';
   const common = { kind, person, source: 'pagerduty' as const, ...(typeof event.id === 'string' ? { eventId: event.id } : {}) };
+  if (kind === 'note') {
+    const text = noteText(data.content);
+    if (!text) return { ignored: `${type} carries no note text` };
+    const incidentId = data.incident?.id;
+    if (typeof incidentId !== 'string') return { ignored: `${type} names no incident (data.incident.id)` };
+    return { ...common, text, incidentId };
+  }
   const episodeKey = episodeFromPageKey(data.incident_key);
   if (episodeKey) return { ...common, episodeKey };
   // No key at all (an incident with child alerts): its alerts may still be remediator's.

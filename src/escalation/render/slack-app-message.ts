@@ -88,7 +88,11 @@ function approvalButtons(runId: string, a: IncidentApproval, edition: number): R
         action_id: 'cancel',
         value,
         text: plain('Cancel run', 75),
-        confirm: confirm('Cancel this run?', 'The run stops before its next step; nothing more is done for it', 'Cancel run'),
+        confirm: confirm(
+          'Cancel this run?',
+          'The run stops now, its step under way interrupted; nothing more is done for it',
+          'Cancel run',
+        ),
       },
       {
         type: 'button',

@@ -41,7 +41,7 @@ export const HookAnswer = Type.Object({
 
 /**
  * POST /v1/hooks/pagerduty — the URL of a PagerDuty v3 webhook subscription (events incident.acknowledged,
- * incident.resolved). Public, because PagerDuty sends no bearer token: the `X-PagerDuty-Signature` over the raw body is
+ * incident.resolved, incident.annotated). Public, because PagerDuty sends no bearer token: the `X-PagerDuty-Signature` over the raw body is
  * the credential, checked before the body is even validated; a forged or unsigned request is a 401
  * (REM_ERR_SIGNATURE_INVALID) and changes nothing. A valid event is answered 202 whether acted on or ignored
  * (PagerDuty retries only 5xx/429, and a redelivery is recognised), 503 when Redis is away so PagerDuty retries.
@@ -57,7 +57,7 @@ export async function pagerDutyHookRoute(app: FastifyInstance, deps: AppDeps): P
       config: { role: 'public' },
       schema: {
         operationId: 'receivePagerDutyWebhook',
-        summary: 'Acknowledgements and resolves made by people in PagerDuty (v3 webhook, signed)',
+        summary: 'Acknowledgements, resolves and notes made by people in PagerDuty (v3 webhook, signed)',
         tags: ['hooks'],
         security: [],
         body: PagerDutyWebhook,
@@ -79,7 +79,9 @@ export async function pagerDutyHookRoute(app: FastifyInstance, deps: AppDeps): P
       const signal = AbortSignal.timeout(4000);
       let event: HumanEvent | IgnoredEvent =
         'incidentId' in parsed
-          ? { ignored: 'the incident carries no incident key and no REST key is configured (escalation.inbound.pagerduty.apiToken)' }
+          ? {
+              ignored: `${parsed.kind === 'note' ? 'a note names its incident by id only' : 'the incident carries no incident key'} and no REST key is configured to look it up (escalation.inbound.pagerduty.apiToken)`,
+            }
           : parsed;
       if ('incidentId' in parsed && lookup) {
         const { incidentId, ...rest } = parsed;

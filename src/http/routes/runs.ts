@@ -228,7 +228,7 @@ export async function runRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       config: { role: 'operator' },
       schema: {
         operationId: 'cancelRun',
-        summary: 'Cancel a run before its next step',
+        summary: 'Cancel a run: the step under way is interrupted and no further step runs',
         tags: ['runs'],
         params: IdParams,
         body: ReasonBody,
