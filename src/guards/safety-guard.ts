@@ -16,7 +16,7 @@ import { readMarks } from './object-marks.ts';
 import { ineffectiveMessage, ineffectiveVerdict } from './ineffective-policy.ts';
 import type { FixMemoryStore } from './fix-memory.ts';
 import { budgetLimits, cooldownMessage, exhaustedMessage } from './budget-policy.ts';
-import type { ClaimRequest, ClaimResult, TargetLock } from './target-lock.ts';
+import type { TargetLock } from './target-lock.ts';
 import type { StormBreaker } from './storm-breaker.ts';
 import type { Handover } from './handover.ts';
 import { runEpisodeId } from '../alerts/episode.ts';
@@ -59,8 +59,7 @@ const KUBE_READ_TIMEOUT_MS = 10_000;
  * 5. the storm counter (at a mutation, counting the run's target): the mutation that takes the fleet past the threshold pauses everything
  *    and pages → `storm_paused`. It counts after scope, so objects remediator would never touch do not count;
  * 6. budget and cooldown (of the run's target, like the storm counter), then the per-object lock with its fencing
- *    token, in one atomic step → `budget_exhausted`, `cooldown`, `locked`. For an automatic run, 5 and 6 are one
- *    atomic step (one round trip), and 6 is taken only when 5 lets the mutation through.
+ *    token, in one atomic step → `budget_exhausted`, `cooldown`, `locked`.
  *
  * The object's labels are read through the decision's services (`kube` absent: only the config lists apply), so
  * the action that follows starts from the same read.
@@ -216,29 +215,13 @@ export class SafetyGuard implements MutationGuard {
     return undefined;
   }
 
-  /** Steps 5–6: the storm counter, then budget, cooldown and the lock. */
+  /** Steps 5–6: the storm counter, then budget, cooldown and the lock in one atomic step. */
   async #claim(ctx: RunContext, target: TargetRef, now: number): Promise<Refusal | undefined> {
     const key = targetKey(target);
-    const limits = budgetLimits(this.#s.budget, ctx.playbook.budget);
-    // Budget and cooldown belong to the run's target, like the storm counter: N runs per service in trouble, however
-    // many objects each run's rung touches. The lock stays per object (it orders writes).
-    const budgetKey = ctx.target ? targetKey(ctx.target) : key;
-    const request: ClaimRequest = {
-      runId: ctx.run.id,
-      playbook: ctx.playbook.name,
-      target: key,
-      budgetTarget: budgetKey,
-      now,
-      ttlMs: this.#s.lockTtlMs,
-      limits,
-      countBudget: !ctx.run.manual,
-    };
-    let claim: ClaimResult;
     if (automatic(ctx)) {
       // The storm counts what needed fixing (the run's target), not every object a ladder touches: one P0 playbook
       // that patches a ConfigMap, scales a backup and restarts a collector is one target in trouble, not four.
-      // The claim is made only when the count lets the mutation through.
-      const storm = await this.#storm.recordThenClaim(ctx.target ? targetKey(ctx.target) : key, now, request);
+      const storm = await this.#storm.record(ctx.target ? targetKey(ctx.target) : key, now);
       if (storm.kind === 'tripped') {
         this.#d.log.warn({ target: key, count: storm.count }, 'storm breaker tripped: automatic mutations paused fleet-wide');
         return {
@@ -248,10 +231,21 @@ export class SafetyGuard implements MutationGuard {
         };
       }
       if (storm.kind === 'paused') return { reason: 'storm_paused', message: describePause(storm.pause), then: 'skip-run' };
-      claim = storm.claim;
-    } else {
-      claim = await this.#lock.claim(request);
     }
+    const limits = budgetLimits(this.#s.budget, ctx.playbook.budget);
+    // Budget and cooldown belong to the run's target, like the storm counter: N runs per service in trouble, however
+    // many objects each run's rung touches. The lock stays per object (it orders writes).
+    const budgetKey = ctx.target ? targetKey(ctx.target) : key;
+    const claim = await this.#lock.claim({
+      runId: ctx.run.id,
+      playbook: ctx.playbook.name,
+      target: key,
+      budgetTarget: budgetKey,
+      now,
+      ttlMs: this.#s.lockTtlMs,
+      limits,
+      countBudget: !ctx.run.manual,
+    });
     switch (claim.kind) {
       case 'acquired':
       case 'renewed':

@@ -28,7 +28,7 @@ declare module 'ioredis' {
  * KEYS: lock, fence, run memory, budget zset, last start. ARGV: runId, memory field, now, lock TTL, budget runs,
  * budget window, cooldown, memory TTL, count budget (1/0), fence TTL, last-start TTL.
  */
-export const CLAIM = `
+const CLAIM = `
 local lock, fence, mem, budget, last = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local runId, field, nowArg = ARGV[1], ARGV[2], ARGV[3]
 local now, ttl, limit, window, cooldown = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -130,52 +130,6 @@ const FENCE_TTL_MS = 30 * 86_400_000;
 /** The last start on a target is kept this long; cooldowns longer than this are not supported. */
 const LAST_START_TTL_MS = 86_400_000;
 
-/** The CLAIM script's 5 keys for a request. */
-export function claimKeys(k: Keys, r: ClaimRequest): string[] {
-  return [
-    k.guardLock(r.target),
-    k.guardFence(r.target),
-    k.guardRun(r.runId),
-    k.guardBudget(r.playbook, r.budgetTarget ?? r.target),
-    k.guardLastStart(r.budgetTarget ?? r.target),
-  ];
-}
-
-/** The CLAIM script's 11 arguments for a request. */
-export function claimArgs(r: ClaimRequest): Array<string | number> {
-  return [
-    r.runId,
-    FIELD + r.target,
-    r.now,
-    r.ttlMs,
-    r.limits.runs,
-    r.limits.windowMs,
-    r.limits.cooldownMs,
-    Math.max(r.ttlMs * 4, 86_400_000),
-    r.countBudget ? 1 : 0,
-    FENCE_TTL_MS,
-    Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
-  ];
-}
-
-/** The CLAIM script's answer as a ClaimResult. */
-export function claimResult(kind: string, value: string): ClaimResult {
-  switch (kind) {
-    case 'acquired':
-    case 'renewed':
-    case 'reacquired':
-      return { kind, token: Number(value) };
-    case 'locked':
-      return { kind, holder: value.split('|')[0]! };
-    case 'lost':
-      return value ? { kind, holder: value.split('|')[0]! } : { kind };
-    case 'exhausted':
-      return { kind, freesAt: Number(value) };
-    default:
-      return { kind: 'cooldown', until: Number(value) };
-  }
-}
-
 export class TargetLock {
   readonly #redis: RedisClient;
   readonly #keys: Keys;
@@ -209,8 +163,42 @@ export class TargetLock {
 
   /** Grants, renews or refuses the target to the run; a grant counts the run against the budget. */
   async claim(r: ClaimRequest): Promise<ClaimResult> {
-    const [kind, value] = await storeCall(() => this.#redis.remGuardClaim(...claimKeys(this.#keys, r), ...claimArgs(r)));
-    return claimResult(kind, value);
+    const k = this.#keys;
+    const memTtl = Math.max(r.ttlMs * 4, 86_400_000);
+    const [kind, value] = await storeCall(() =>
+      this.#redis.remGuardClaim(
+        k.guardLock(r.target),
+        k.guardFence(r.target),
+        k.guardRun(r.runId),
+        k.guardBudget(r.playbook, r.budgetTarget ?? r.target),
+        k.guardLastStart(r.budgetTarget ?? r.target),
+        r.runId,
+        FIELD + r.target,
+        r.now,
+        r.ttlMs,
+        r.limits.runs,
+        r.limits.windowMs,
+        r.limits.cooldownMs,
+        memTtl,
+        r.countBudget ? 1 : 0,
+        FENCE_TTL_MS,
+        Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
+      ),
+    );
+    switch (kind) {
+      case 'acquired':
+      case 'renewed':
+      case 'reacquired':
+        return { kind, token: Number(value) };
+      case 'locked':
+        return { kind, holder: value.split('|')[0]! };
+      case 'lost':
+        return value ? { kind, holder: value.split('|')[0]! } : { kind };
+      case 'exhausted':
+        return { kind, freesAt: Number(value) };
+      default:
+        return { kind: 'cooldown', until: Number(value) };
+    }
   }
 
   /** Releases every lock the run was granted (only those it still holds) and forgets it; returns their targets. */

@@ -167,39 +167,6 @@ t.test('a storm pause with pauseFor ends by itself', async (t) => {
   t.equal((await b.record('c', t0 + 1001)).kind, 'tripped', 'the expired pause no longer holds; the count is still above');
 });
 
-t.test('the storm count and the claim in one step: only a count that lets the mutation through claims the target', async (t) => {
-  const keys = fresh();
-  const breaker = new StormBreaker(connect(), keys, { targets: 1, windowMs: 60_000, pauseForMs: 0 });
-  const lock = new TargetLock(connect(), keys);
-  const request = (runId: string, target: string, now: number): ClaimRequest => ({
-    runId,
-    playbook: 'restart',
-    target,
-    now,
-    ttlMs: 60_000,
-    limits: { runs: 3, windowMs: H, cooldownMs: 0 },
-    countBudget: true,
-  });
-  t.same(await breaker.recordThenClaim('ns/Deployment/a', t0, request('r1', 'ns/Deployment/a', t0)), {
-    kind: 'ok',
-    count: 1,
-    claim: { kind: 'acquired', token: 1 },
-  });
-  t.same(await lock.holder('ns/Deployment/a'), { runId: 'r1', token: 1 });
-  const tripped = await breaker.recordThenClaim('ns/Deployment/b', t0 + 1, request('r2', 'ns/Deployment/b', t0 + 1));
-  t.equal(tripped.kind, 'tripped');
-  t.equal(await lock.holder('ns/Deployment/b'), undefined, 'the mutation that trips the breaker is not granted its target');
-  const paused = await breaker.recordThenClaim('ns/Deployment/c', t0 + 2, request('r3', 'ns/Deployment/c', t0 + 2));
-  t.equal(paused.kind, 'paused');
-  t.equal(await lock.holder('ns/Deployment/c'), undefined, 'nor is any while the pause holds');
-  t.ok(await new PauseRegistry(connect(), keys).lift('global', undefined, 'alice', 'fine again', t0 + 3));
-  t.same(
-    await breaker.recordThenClaim('ns/Deployment/a', t0 + 4, request('r4', 'ns/Deployment/a', t0 + 4)),
-    { kind: 'ok', count: 1, claim: { kind: 'locked', holder: 'r1' } },
-    'a counted mutation still meets the lock of the run holding its target',
-  );
-});
-
 t.test('a handover pages once per window', async (t) => {
   const keys = fresh();
   const h = new Handover(connect(), keys);
