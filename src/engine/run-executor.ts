@@ -54,9 +54,9 @@ export interface ExecutorDeps {
   /** Reports how long one call of a step took and how it ended (the step-duration metric). */
   observe?(uses: string, result: string, seconds: number): void;
   /**
-   * A rung started (before its first step runs) or ended (after the state showing its outcome is saved): the hook
-   * that adds a note to an open incident for each further rung. Failures are logged, never fatal. After a crash a
-   * start may be told twice, an end at most once.
+   * A rung started (told while its first step's guard checks run, done before that step calls its extension) or
+   * ended (after the state showing its outcome is saved): the hook that adds a note to an open incident for each
+   * further rung. Failures are logged, never fatal. After a crash a start may be told twice, an end at most once.
    */
   onRung?(ctx: RunContext, state: RunState, rung: RungRecord, phase: 'started' | 'ended', signal: AbortSignal): Promise<void>;
   /** Records a decision (with its reason code, and the person who made it when one did) on the run and its episode. */
@@ -169,11 +169,14 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
     }
     const before = state;
     state = beginStep(ctx.playbook, state, now);
-    await tellRungs(ctx, before, state, deps, signal);
+    // The rung's start is told while the step's guard checks run (neither waits on the other), and before the step
+    // calls its extension. tellRungs never rejects.
+    const told = tellRungs(ctx, before, state, deps, signal);
     const log = deps.log.child({ step: step.id, rung: ctx.playbook.rungs[state.cursor.rung]?.name, attempt: state.attempt + 1 });
     const services = shared ?? freshServices();
     shared = undefined;
-    const event = await runStep(ctx, state, step, { ...deps, services }, log, signal);
+    const event = await runStep(ctx, state, step, { ...deps, services }, log, signal, told);
+    await told;
     if (event.type === 'interrupted') return interrupted(ctx, state, event.stop, { inFlight: true, targets: event.targets }, deps);
     if (event.type === 'refused') await deps.recordDecision?.(event.refusal.reason, event.refusal.message);
     if (event.type === 'approval' && state.approval?.planHash !== event.pending.planHash) {
@@ -333,7 +336,7 @@ async function callEscalate(ctx: RunContext, state: RunState, reason: string, de
   }
 }
 
-/** Tells `deps.onRung` which rungs started or ended between two states. */
+/** Tells `deps.onRung` which rungs started or ended between two states. Never rejects: a failed hook is logged. */
 async function tellRungs(ctx: RunContext, prev: RunState, next: RunState, deps: ExecutorDeps, signal: AbortSignal): Promise<void> {
   if (!deps.onRung) return;
   for (const rung of next.rungs) {
@@ -355,6 +358,8 @@ async function runStep(
   deps: ExecutorDeps,
   log: Logger,
   signal: AbortSignal,
+  /** Settles before the step calls its extension (the rung-start notes). */
+  ready: Promise<void>,
 ): Promise<StepEvent | { type: 'interrupted'; stop: StopRequest; targets: TargetRef[] }> {
   const skip = whenFails(ctx, state, step);
   if (skip) return { type: 'skip', reason: skip };
@@ -416,7 +421,9 @@ async function runStep(
     }
     if (!verdict.admit) return { type: 'refused', refusal: verdict.refusal };
   }
-  // Stopped while the guard admitted it: the step was never called, so it sent nothing.
+  await ready;
+  // Stopped while the guard admitted it (or while the rung-start notes went out): the step was never called, so it
+  // sent nothing.
   const before = stopOf(deps.stop);
   if (before) return { type: 'interrupted', stop: before, targets: [] };
   const started = performance.now();

@@ -96,12 +96,15 @@ export class SafetyGuard implements MutationGuard {
         message: 'dry run: every mutation is sent with dryRun=All and recorded as a plan; no lock is taken and no budget is used',
       });
     }
-    const early = await this.#precheck(ctx, io, ctx.target, ctx.target?.namespace, now);
+    const target = automatic(ctx) && ctx.target ? targetKey(ctx.target) : undefined;
+    // The fix memory is read in the same round trip as the prechecks' Redis reads, and looked at only once they passed.
+    const [early, memory] = await Promise.all([
+      this.#precheck(ctx, io, ctx.target, ctx.target?.namespace, now),
+      target === undefined ? undefined : this.#fixes.recall(ctx.playbook.name, target),
+    ]);
     if (early) return { state, notes, refusal: early };
-    if (!automatic(ctx) || !ctx.target) return { state, notes };
+    if (target === undefined) return { state, notes };
 
-    const target = targetKey(ctx.target);
-    const memory = await this.#fixes.recall(ctx.playbook.name, target);
     const verdict = ineffectiveVerdict(memory, now, this.#s.ineffectiveWindowMs, ctx.playbook.rungs.length);
     if (verdict.kind === 'none' || !memory) return { state, notes };
     const message = ineffectiveMessage(
@@ -169,14 +172,15 @@ export class SafetyGuard implements MutationGuard {
   ): Promise<Refusal | undefined> {
     const playbook = ctx.playbook.name;
     if (automatic(ctx)) {
-      const person = await this.#d.takenOver?.(runEpisodeId(ctx.run));
+      // Both are read in one round trip (the connection pipelines commands sent together), then judged in order.
+      const [person, pauses] = await Promise.all([this.#d.takenOver?.(runEpisodeId(ctx.run)), this.#d.pauses.active(now)]);
       if (person)
         return {
           reason: 'human_ack',
           message: `${person} has taken this incident over: automation changes nothing more`,
           then: 'skip-run',
         };
-      const pause = applicablePause(await this.#d.pauses.active(now), now, { playbook, namespace });
+      const pause = applicablePause(pauses, now, { playbook, namespace });
       if (pause) return { reason: pause.code, message: describePause(pause), then: 'skip-run' };
       const open = openWindow(this.#s.maintenance, now, { playbook, namespace });
       if (open) {

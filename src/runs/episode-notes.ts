@@ -25,16 +25,19 @@ export function episodeNotes(deps: {
   escalator: Escalator;
   store: RunStore;
   reportFor: (view: RunView) => IncidentReport;
-  /** Also called on every rung start, before the note: arms the run's resolution-time watch (idempotent). */
+  /** Also called on every rung start, alongside the note: arms the run's resolution-time watch (idempotent). */
   watch?: (view: RunView, signal: AbortSignal) => Promise<void>;
 }) {
   return async (ctx: RunContext, state: RunState, rung: RungRecord, phase: 'started' | 'ended', signal: AbortSignal): Promise<void> => {
     const view = await deps.store.getRun(ctx.run.id);
     if (!view) return;
-    if (phase === 'started') await deps.watch?.(view, signal);
     // A start is told before the state showing it is saved: report from the state the engine holds.
     const report = deps.reportFor({ ...view, status: state.status, state });
-    await deps.escalator.update(report, rungNote(ctx, rung, phase), { signal });
+    // The watch and the note do not depend on each other: sent together, they cost the step one round trip, not two.
+    await Promise.all([
+      phase === 'started' ? deps.watch?.(view, signal) : undefined,
+      deps.escalator.update(report, rungNote(ctx, rung, phase), { signal }),
+    ]);
   };
 }
 
