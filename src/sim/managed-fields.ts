@@ -285,16 +285,35 @@ export function recordApply(
       if (!has(set, p) && !others.some((e) => has(e.fieldsV1, p))) deleteAt(merged, p);
     }
   }
+  // Like the API server (since 1.21), an apply that changes nothing keeps its entry's time, so a repeated identical
+  // apply stays a no-op: no new resourceVersion, no watch event (a fresh time would make it a write whenever the
+  // second ticked over between the two applies).
+  const noOp =
+    previous !== undefined &&
+    previous.apiVersion === apiVersion &&
+    isDeepStrictEqual(previous.fieldsV1, set) &&
+    isDeepStrictEqual(withoutBookkeeping(live), withoutBookkeeping(merged));
   const mine: ManagedFieldsEntry = {
     manager,
     operation: 'Apply',
     apiVersion,
-    time: nowRfc3339(),
+    time: noOp ? previous.time : nowRfc3339(),
     fieldsType: 'FieldsV1',
     fieldsV1: set,
     ...(subresource ? { subresource } : {}),
   };
   return [...others, mine].filter((e) => Object.keys(e.fieldsV1).length > 0);
+}
+
+/** The object without what the server itself keeps (field ownership, resourceVersion), to tell a no-op write. */
+function withoutBookkeeping(obj: Json): Json {
+  if (obj === undefined || obj === null || typeof obj !== 'object') return obj;
+  const {
+    managedFields: _mf,
+    resourceVersion: _rv,
+    ...metadata
+  } = ((obj as { metadata?: Record<string, unknown> }).metadata ?? {}) as Record<string, unknown>;
+  return { ...(obj as Record<string, unknown>), metadata };
 }
 
 /** The manager name the server records for a write: `fieldManager`, else the User-Agent up to its first `/`. */

@@ -205,4 +205,21 @@ ${Object.entries(env)
     t.match(await ok(t, ['apply', '--server-side', '-f', np]), 'networkpolicy.networking.k8s.io/backup-allow serverside-applied');
     t.match(await ok(t, ['get', 'networkpolicy']), /^backup-allow\s+app=phone-gateway-backup\s/m);
   });
+
+  t.test('the same server-side apply again is a no-op: same resourceVersion, same managedFields time', async (t) => {
+    const cm = await manifest('flags.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\ndata:\n  DEGRADED_MODE: "true"\n');
+    await ok(t, ['apply', '--server-side', '-f', cm]);
+    const first = sim.get('ConfigMap', 'ai-ninja', 'flags');
+    // managedFields times have a resolution of a second: let the wall clock reach the next one, so a server that
+    // stamps every apply with the time would write the object again.
+    const second = Math.floor(Date.now() / 1000);
+    while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 10));
+    await ok(t, ['apply', '--server-side', '-f', cm]);
+    const again = sim.get('ConfigMap', 'ai-ninja', 'flags');
+    t.equal(again.metadata.resourceVersion, first.metadata.resourceVersion, 'no new resourceVersion');
+    t.same(again.metadata.managedFields, first.metadata.managedFields, 'the apply entry keeps its time');
+    await writeFile(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\ndata:\n  DEGRADED_MODE: "false"\n');
+    await ok(t, ['apply', '--server-side', '-f', cm]);
+    t.not(sim.get('ConfigMap', 'ai-ninja', 'flags').metadata.resourceVersion, first.metadata.resourceVersion, 'a changed value is a write');
+  });
 }
