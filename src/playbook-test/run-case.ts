@@ -160,7 +160,8 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
           discover: async () => (await service.store.listRuns({ limit: 500 })).runs.map((r) => r.id),
           world: { busy: () => sim.busy, advanced: () => sim.timeMoved() },
         },
-        { until, jumpToUntil, deadline },
+        // Looks every 5 ms: a gate polling every second for two minutes is 120 jumps, each waiting for two quiet looks.
+        { until, jumpToUntil, deadline, pollMs: 5 },
       );
     // Out of real time: the runs still open are reported below, as a case that timed out.
     const settleOrTimeOut = (until: number, jumpToUntil: boolean) =>
