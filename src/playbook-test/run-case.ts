@@ -71,8 +71,10 @@ const OPERATOR_TOKEN = randomBytes(16).toString('hex');
  * pages from the receiver.
  *
  * The playbooks keep their real durations and run on a virtual clock (src/virtual-time), as `remediator replay`
- * does: the engine, its guards, the escalator and the simulated cluster's progress deadlines all read it, and it
- * moves only while no step is executing and the cluster has nothing pending, straight to the next run's wake-up.
+ * does: the engine (gate windows, backoffs, approval timeouts), its guards and the simulated cluster's progress
+ * deadlines read it, and it moves only while no step is executing and the cluster has nothing pending, straight to
+ * the next run's wake-up. The escalator's own delayed jobs (resolution time, reminders) stay on BullMQ's real time and
+ * do not fire within a case.
  * A gate polling every 10 s for 5 minutes polls 30 times however fast the machine is; the case `timeout` only
  * bounds the real time it may take.
  */
