@@ -104,8 +104,8 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         if (job.state === 'delayed') await queue.wake(id);
       }
     }
-    // Before the clock may move: a run nobody told us about would sleep through the jump.
-    if (!busy && deps.discover) {
+    // Before the clock may move (the last quiet look): a run nobody told us about would sleep through the jump.
+    if (!busy && quietLooks >= 1 && deps.discover) {
       for (const id of await deps.discover()) {
         if (seen.has(id)) continue;
         seen.add(id);
