@@ -21,7 +21,7 @@ const ADAPTERS =
 const APPLICATION =
   '^src/(alerts|playbooks|runs|guards|escalation|actions|observability)/|^src/gates/(?![^/]+-http-api\\.ts$|http-auth\\.ts$)|^src/queue/(?!(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$)';
 const INTERFACES = '^src/(http|cli|config)/|^src/main\\.ts$';
-const TOOLING = '^src/(sim|replay|playbook-test|dev)/';
+const TOOLING = '^src/(sim|replay|playbook-test|virtual-time|dev)/';
 
 /**
  * The two places the ports still name types defined above them: the Cluster port's kinds table and object shapes

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { YamlSource, type SourcePosition, type SourceProblem } from '../schema/yaml-source.ts';
 import { createAjv, sourceProblems } from '../schema/validator.ts';
-import { DEFAULT_TIME_SCALE, TestFileSchema, type TestCaseDoc, type TestFileDoc } from './test-file-schema.ts';
+import { TestFileSchema, type TestCaseDoc, type TestFileDoc } from './test-file-schema.ts';
 
 /** One case of a test file, with where it is written and its recorded payloads already read. */
 export interface LoadedCase {
@@ -17,7 +17,6 @@ export interface LoadedCase {
 export interface LoadedTestFile {
   /** As shown in reports (relative to the working directory). */
   file: string;
-  timeScale: number;
   /** Absolute paths of the playbooks under test. */
   playbookFiles: string[];
   /** The folder the playbooks are in (kube.apply manifests are read from there). */
@@ -39,7 +38,6 @@ export async function loadTestFile(path: string): Promise<LoadedTestFile> {
   const shown = relative(process.cwd(), abs) || abs;
   const base: LoadedTestFile = {
     file: shown,
-    timeScale: DEFAULT_TIME_SCALE,
     playbookFiles: [],
     playbookDir: dirname(dirname(abs)),
     cases: [],
@@ -54,6 +52,17 @@ export async function loadTestFile(path: string): Promise<LoadedTestFile> {
   const source = new YamlSource(shown, text);
   if (source.problems.length > 0) return { ...base, problems: source.problems };
   const doc = source.value as TestFileDoc;
+  if (doc !== null && typeof doc === 'object' && 'timeScale' in doc)
+    return {
+      ...base,
+      problems: [
+        {
+          ...source.locateKey('', 'timeScale'),
+          message:
+            'timeScale is no longer used: playbooks are tested with their real durations on a virtual clock, so remove it (docs/playbook-tests.md, "Time")',
+        },
+      ],
+    };
   if (!validate(doc)) return { ...base, problems: sourceProblems(source, validate.errors) };
 
   const problems: SourceProblem[] = [];
@@ -108,7 +117,7 @@ export async function loadTestFile(path: string): Promise<LoadedTestFile> {
     }
     cases.push({ name: c.name, position: source.locate(`${ptr}/name`), doc: c, payloads });
   }
-  return { ...base, timeScale: doc.timeScale ?? DEFAULT_TIME_SCALE, playbookFiles, cases: problems.length > 0 ? [] : cases, problems };
+  return { ...base, playbookFiles, cases: problems.length > 0 ? [] : cases, problems };
 }
 
 /** Every `*.test.yaml` under a folder (sorted), or the file itself. */

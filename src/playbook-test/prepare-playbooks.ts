@@ -6,10 +6,9 @@ import { loadPlaybookFiles } from '../playbooks/playbook-catalog.ts';
 import type { SourceProblem } from '../schema/yaml-source.ts';
 import { EVERY_SERVICE } from '../ports/step-services.ts';
 import type { LoadedTestFile } from './load-test-file.ts';
-import { scalePlaybookText } from './scale-playbook.ts';
 
 export interface PreparedPlaybooks {
-  /** A temporary folder with the playbooks under test, durations scaled. */
+  /** A temporary folder with the playbooks under test (only those, whatever else their folder holds). */
   dir: string;
   /** Escalation target names the playbooks name (onExhausted.targets, escalate steps). */
   targetNames: string[];
@@ -19,8 +18,8 @@ export interface PreparedPlaybooks {
 
 /**
  * Checks the playbooks under test as written (so problems point at their own lines; every service counts as
- * configured, since the test run configures them all), then writes them scaled by the file's `timeScale` into a
- * temporary folder the engine loads.
+ * configured, since the test run configures them all), then copies them as they are into a temporary folder the
+ * engine loads.
  */
 export async function preparePlaybooks(loaded: LoadedTestFile): Promise<PreparedPlaybooks> {
   const registry = createRegistry();
@@ -48,7 +47,7 @@ export async function preparePlaybooks(loaded: LoadedTestFile): Promise<Prepared
     let name = basename(p.file);
     while (used.has(name)) name = `_${name}`;
     used.add(name);
-    await writeFile(join(dir, name), scalePlaybookText(await readFile(resolve(p.file), 'utf8'), loaded.timeScale, registry));
+    await writeFile(join(dir, name), await readFile(resolve(p.file), 'utf8'));
   }
   const targetNames = new Set<string>();
   for (const p of set.playbooks) {

@@ -1,13 +1,15 @@
 import { formatPosition, formatProblem, type SourcePosition, type SourceProblem } from '../schema/yaml-source.ts';
 import type { CaseResult } from './run-case.ts';
 import type { Mismatch } from './compare-expectations.ts';
+import { formatVirtualTime } from './format-virtual-time.ts';
 
 /**
- * Human output of `remediator test`, like promtool's: one line per case (`ok`/`FAIL`, file › name, time), and for
+ * Human output of `remediator test`, like promtool's: one line per case (`ok`/`FAIL`, file › name, the real time it
+ * took and the virtual time its playbooks covered), and for
  * a failure the expected-vs-actual diff of each field that differs, then the story of the run.
  */
 export function caseLine(file: string, result: CaseResult): string {
-  return `${result.passed ? 'ok  ' : 'FAIL'} ${file} › ${result.name} (${seconds(result.durationMs)})`;
+  return `${result.passed ? 'ok  ' : 'FAIL'} ${file} › ${result.name} (${seconds(result.durationMs)}, ${formatVirtualTime(result.virtualMs)} virtual)`;
 }
 
 export function failureDetails(result: CaseResult, position?: SourcePosition): string[] {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Job } from 'bullmq';
 import { MIDDLE_OF_JITTER } from '../engine/backoff.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,11 @@ import { loadConfig } from '../config/load-config.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { startRemediator, type Remediator } from '../main.ts';
 import { runSettled, type RunView } from '../store/run-record.ts';
+import { isRemediatorError } from '../domain/errors.ts';
+import { VirtualClock } from '../virtual-time/virtual-clock.ts';
+import { settleRuns } from '../virtual-time/settle-runs.ts';
 import { alertFingerprint } from './alert-fingerprint.ts';
+import { formatVirtualTime } from './format-virtual-time.ts';
 import { clusterWrites } from './cluster-writes.ts';
 import { compareExpectations, type CaseObservation, type Mismatch, type ObservedRun } from './compare-expectations.ts';
 import { observedEscalations } from './escalation-receiver.ts';
@@ -16,7 +21,6 @@ import { startWebhookSink, type WebhookSink } from '../dev/webhook-sink.ts';
 import { ScriptedHttpClient } from './scripted-http-client.ts';
 import { AxiosHttpClient } from '../http-client/axios-http-client.ts';
 import type { LoadedCase } from './load-test-file.ts';
-import { scaledProgressDeadlineSeconds } from './scale-playbook.ts';
 import { ScriptedWorld, type KnownAlert } from './scripted-world.ts';
 import { DEFAULT_CASE_TIMEOUT_MS, type StepOutcome, type TestAlertDoc, type TestCaseDoc } from './test-file-schema.ts';
 import { startWorldServer } from './world-server.ts';
@@ -26,11 +30,10 @@ import { startKubeSim, type KubeSim } from '../sim/index.ts';
 export interface CaseEnvironment {
   /** One Redis for the whole invocation; each case gets its own key prefix. */
   redisUrl: string;
-  /** The scaled playbooks (see scale-playbook.ts). */
+  /** The playbooks under test (a copy, see prepare-playbooks.ts). */
   playbookDir: string;
   /** Where kube.apply reads manifests: the folder of the original playbooks. */
   manifestsDir: string;
-  timeScale: number;
   /** Escalation target names the playbooks use; each becomes a path of the local receiver. */
   targetNames: string[];
   log: Logger;
@@ -41,14 +44,21 @@ export interface CaseEnvironment {
 export interface CaseResult {
   name: string;
   passed: boolean;
+  /** Real time the case took. */
   durationMs: number;
+  /** Virtual time the case covered, from its first alert to the end of its last run. */
+  virtualMs: number;
   mismatches: Mismatch[];
   observation?: CaseObservation;
 }
 
 /** The receiver target every level pages when a playbook names none. */
 export const DEFAULT_TARGET = 'remediator-test';
-const SIM_PROGRESS_DEADLINE_S = 600;
+/**
+ * How far virtual time may go for the runs of a case to end; a run still asleep beyond it is reported unfinished
+ * (no playbook waits a day: approval timeouts, gate windows and backoffs are minutes).
+ */
+const VIRTUAL_HORIZON_MS = 24 * 3_600_000;
 const WEBHOOK_TOKEN = randomBytes(16).toString('hex');
 const OPERATOR_TOKEN = randomBytes(16).toString('hex');
 
@@ -59,23 +69,35 @@ const OPERATOR_TOKEN = randomBytes(16).toString('hex');
  * ended, unless it says `wait`); the case ends when every run is final, or at its timeout. What is compared is
  * read back the way an operator would: run records from the operator API, writes from the cluster's request log,
  * pages from the receiver.
+ *
+ * The playbooks keep their real durations and run on a virtual clock (src/virtual-time), as `remediator replay`
+ * does: the engine (gate windows, backoffs, approval timeouts), its guards and the simulated cluster's progress
+ * deadlines read it, and it moves only while no step is executing and the cluster has nothing pending, straight to
+ * the next run's wake-up. The escalator's own delayed jobs (resolution time, reminders) stay on BullMQ's real time and
+ * do not fire within a case.
+ * A gate polling every 10 s for 5 minutes polls 30 times however fast the machine is; the case `timeout` only
+ * bounds the real time it may take.
  */
 export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<CaseResult> {
   const started = performance.now();
   const doc = c.doc;
   const deadline = Date.now() + (doc.timeout === undefined ? DEFAULT_CASE_TIMEOUT_MS : parseDuration(doc.timeout));
+  const clock = new VirtualClock();
+  // Reset when the first alert is posted: the virtual time a case covers starts there.
+  let caseStart = clock.now();
   const cleanups: Array<() => unknown> = [];
   const problems: string[] = [];
   const world = new ScriptedWorld(doc.world);
   let observation: CaseObservation | undefined;
+  let virtualMs = 0;
   try {
     const server = await startWorldServer(() => world);
     cleanups.push(() => server.close());
     const receiver = await startWebhookSink();
     cleanups.push(() => receiver.close());
-    const sim = await startSim();
+    const sim = await startSim(clock);
     cleanups.push(() => sim.close());
-    const clusterProblem = await prepareCluster(sim, doc, env.timeScale);
+    const clusterProblem = await prepareCluster(sim, doc);
     if (clusterProblem) throw new CaseSetupError(clusterProblem);
     const dir = await mkdtemp(join(tmpdir(), 'remediator-test-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -98,7 +120,6 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         cfg.prometheus = { url: server.prometheusUrl };
         cfg.alertmanager = { url: server.alertmanagerUrl };
         cfg.worker = { concurrency: 4, lockDuration: '5s', stalledInterval: '1s', shutdownGrace: '2s' };
-        cfg.guards = { lock: { retryAfter: Math.max(50, Math.round(5000 * env.timeScale)) } };
         cfg.escalation = {
           targets: Object.fromEntries(
             names.map((n) => [n, { type: 'webhook', url: `${receiver.url}/${encodeURIComponent(n)}`, secret: 'remediator-test-secret' }]),
@@ -112,6 +133,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
     const service = await startRemediator(config, {
       role: 'all',
       log: env.log,
+      clock,
       random: MIDDLE_OF_JITTER,
       http: new ScriptedHttpClient(world, new AxiosHttpClient({ userAgent: 'remediator' })),
     });
@@ -121,13 +143,41 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
 
     const api = operatorApi(service);
     const runIds: string[] = [];
-    const caseStart = new Date().toISOString();
+    const live = new Set<string>();
+    const queue = service.queue;
+    const settle = (until: number, jumpToUntil: boolean) =>
+      settleRuns(
+        {
+          store: service.store,
+          clock,
+          live,
+          queue: {
+            wake: (id) => queue.wake(id),
+            async job(id) {
+              const job = await Job.fromId(queue.queue, id);
+              return job ? { state: await job.getState(), failedReason: job.failedReason } : { state: 'missing' };
+            },
+          },
+          // Runs the engine starts itself (a fleet's, a follow-up) are played like the ones the webhook answered.
+          discover: async () => (await service.store.listRuns({ limit: 500 })).runs.map((r) => r.id),
+          world: { busy: () => sim.busy, advanced: () => sim.timeMoved() },
+        },
+        // Looks every 5 ms: a gate polling every second for two minutes is 120 jumps, each waiting for two quiet looks.
+        { until, jumpToUntil, deadline, pollMs: 5 },
+      );
+    // Out of real time: the runs still open are reported below, as a case that timed out.
+    const settleOrTimeOut = (until: number, jumpToUntil: boolean) =>
+      settle(until, jumpToUntil).catch((err: unknown) => {
+        if (!isRemediatorError(err) || Date.now() <= deadline) throw err;
+      });
+    caseStart = clock.now();
+    const startsAt = new Date(caseStart).toISOString();
     for (const [i, alert] of doc.alerts.entries()) {
       if (i > 0) {
-        if (alert.wait !== undefined) await sleepUntil(Math.min(deadline, Date.now() + parseDuration(alert.wait)));
-        else await waitForRuns(api, runIds, deadline);
+        if (alert.wait !== undefined) await settleOrTimeOut(clock.now() + parseDuration(alert.wait), true);
+        else await settleOrTimeOut(clock.now() + VIRTUAL_HORIZON_MS, false);
       }
-      const payload = c.payloads.get(i) ?? payloadFor(alert, caseStart);
+      const payload = c.payloads.get(i) ?? payloadFor(alert, startsAt, clock.now());
       for (const a of alertsOf(payload)) if (a.status !== 'resolved') world.alerts.push(a);
       const res = await fetch(`${service.url}/v1/alertmanager`, {
         method: 'POST',
@@ -138,17 +188,27 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         | { alerts?: Array<{ runs?: Array<{ runId: string }> }>; message?: string }
         | undefined;
       if (!res.ok) problems.push(`alerts[${i}]: the webhook answered HTTP ${res.status}: ${body?.message ?? JSON.stringify(body)}`);
-      for (const a of body?.alerts ?? []) for (const r of a.runs ?? []) if (!runIds.includes(r.runId)) runIds.push(r.runId);
+      for (const a of body?.alerts ?? [])
+        for (const r of a.runs ?? [])
+          if (!runIds.includes(r.runId)) {
+            runIds.push(r.runId);
+            live.add(r.runId);
+          }
     }
-    const unfinished = await waitForRuns(api, runIds, deadline);
+    await settleOrTimeOut(clock.now() + VIRTUAL_HORIZON_MS, false);
+    virtualMs = clock.now() - caseStart;
 
     // Every run of the case, oldest first (a retry or a waiting run is a run too), read back in full.
     const listed = (await api<{ runs: RunView[] }>('/v1/runs?limit=500')).runs.map((r) => r.id).reverse();
     const views: RunView[] = [];
     for (const id of new Set([...listed, ...runIds])) views.push(await api<RunView>(`/v1/runs/${id}`));
     views.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    for (const v of unfinished)
-      problems.push(`timed out: run ${v.id} (${v.playbook}) is still ${v.status}${currentStep(v)} after ${doc.timeout ?? '60s'}`);
+    for (const v of views.filter((v) => !runSettled(v)))
+      problems.push(
+        Date.now() > deadline
+          ? `timed out: run ${v.id} (${v.playbook}) is still ${v.status}${currentStep(v)} after ${doc.timeout ?? '60s'} (real time)`
+          : `run ${v.id} (${v.playbook}) is still ${v.status}${currentStep(v)} after ${formatVirtualTime(virtualMs)} of virtual time`,
+      );
 
     const escalated = views.some(
       (v) =>
@@ -179,31 +239,30 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
         .catch(() => undefined);
   }
   const mismatches = compareExpectations(doc.expect, observation);
-  return { name: c.name, passed: mismatches.length === 0, durationMs: performance.now() - started, mismatches, observation };
+  return {
+    name: c.name,
+    passed: mismatches.length === 0,
+    durationMs: performance.now() - started,
+    virtualMs: virtualMs || clock.now() - caseStart,
+    mismatches,
+    observation,
+  };
 }
 
 class CaseSetupError extends Error {}
 
-async function startSim(): Promise<KubeSim> {
-  return startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 100 });
+/** Progress deadlines run on the case's clock; pods become Ready after 100 real ms, during which the clock stands. */
+async function startSim(clock: VirtualClock): Promise<KubeSim> {
+  return startKubeSim({ seed: 'ai-ninja', logRequests: true, podReadyDelayMs: 100, clock });
 }
 
 /**
  * The starting state: crashing images (before the pods settle, so a service can start out down), seed ai-ninja
  * rolled out, then the case's objects as new releases on top of it, then the faults that concern the next rollout
- * or API call. Progress deadlines of every
- * Deployment follow the time scale. Returns a problem instead of throwing.
+ * or API call. Returns a problem instead of throwing.
  */
-async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Promise<string | undefined> {
+async function prepareCluster(sim: KubeSim, doc: TestCaseDoc): Promise<string | undefined> {
   const faults = doc.cluster?.faults ?? {};
-  const deadline = (d: { spec?: { progressDeadlineSeconds?: number }; [field: string]: unknown }) => ({
-    ...d,
-    spec: {
-      ...d.spec,
-      progressDeadlineSeconds: scaledProgressDeadlineSeconds(d.spec?.progressDeadlineSeconds ?? SIM_PROGRESS_DEADLINE_S, scale),
-    },
-  });
-  for (const d of sim.list('Deployment')) sim.put(deadline(d));
   for (const [image, mode] of Object.entries(faults.crashImages ?? {}))
     sim.faults.crashImage(image, mode as 'CrashLoopBackOff' | 'OOMKilled' | 'Error');
   // The seed rolls out first, so an object that replaces a seeded Deployment is a new release on top of it: a case
@@ -213,7 +272,7 @@ async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Pr
     try {
       const namespace = (obj.metadata as { namespace?: string }).namespace ?? 'default';
       const current = obj.kind === 'Deployment' ? sim.get('Deployment', namespace, obj.metadata.name) : undefined;
-      sim.put(obj.kind === 'Deployment' ? deadline(current ? { ...obj, metadata: { ...current.metadata, ...obj.metadata } } : obj) : obj);
+      sim.put(current ? { ...obj, metadata: { ...current.metadata, ...obj.metadata } } : obj);
     } catch (err) {
       return `cluster.objects[${i}] (${obj.kind} ${obj.metadata.name}): ${(err as Error).message}`;
     }
@@ -234,8 +293,11 @@ async function prepareCluster(sim: KubeSim, doc: TestCaseDoc, scale: number): Pr
   return undefined;
 }
 
-/** One Alertmanager v4 webhook body for a test alert, with the fingerprint Alertmanager would compute. */
-export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<string, unknown> {
+/**
+ * One Alertmanager v4 webhook body for a test alert, with the fingerprint Alertmanager would compute; `now` (ms) is
+ * when it is sent, on the case's clock.
+ */
+export function payloadFor(a: TestAlertDoc, defaultStartsAt: string, now = Date.now()): Record<string, unknown> {
   const labels = a.labels ?? {};
   const annotations = a.annotations ?? {};
   const status = a.status ?? 'firing';
@@ -244,7 +306,7 @@ export function payloadFor(a: TestAlertDoc, defaultStartsAt: string): Record<str
     labels,
     annotations,
     startsAt: a.startsAt ?? defaultStartsAt,
-    endsAt: a.endsAt ?? (status === 'firing' ? '0001-01-01T00:00:00Z' : new Date().toISOString()),
+    endsAt: a.endsAt ?? (status === 'firing' ? '0001-01-01T00:00:00Z' : new Date(now).toISOString()),
     generatorURL: a.generatorURL ?? '',
     fingerprint: alertFingerprint(labels),
   };
@@ -286,21 +348,6 @@ function operatorApi(service: Remediator): Api {
     if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
     return (await res.json()) as T;
   };
-}
-
-/** Polls the runs until every one has ended with its closing decision recorded; returns the others at the deadline. */
-async function waitForRuns(api: Api, ids: readonly string[], deadline: number): Promise<RunView[]> {
-  let open: RunView[] = [];
-  do {
-    open = [];
-    for (const id of ids) {
-      const v = await api<RunView>(`/v1/runs/${id}`);
-      if (!runSettled(v)) open.push(v);
-    }
-    if (open.length === 0) return [];
-    await sleepUntil(Math.min(deadline, Date.now() + 25));
-  } while (Date.now() < deadline);
-  return open;
 }
 
 /**

@@ -57,7 +57,6 @@ export async function runTestPaths(paths: string[], options: RunTestsOptions = {
             redisUrl,
             playbookDir: playbooks.dir,
             manifestsDir: loaded.playbookDir,
-            timeScale: loaded.timeScale,
             targetNames: playbooks.targetNames,
             log: options.log ?? silentLogger(),
             cleanRedis: options.redisUrl !== undefined,

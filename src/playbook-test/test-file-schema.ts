@@ -34,7 +34,10 @@ export const TestAlertSchema = Type.Object(
     endsAt: Type.Optional(Type.String({ description: 'RFC 3339; default: the zero time when firing, the post time when resolved.' })),
     generatorURL: Type.Optional(Type.String()),
     wait: Type.Optional(
-      Duration({ description: 'Post this long (wall clock) after the previous alert instead of after every run so far has ended.' }),
+      Duration({
+        description:
+          "Post this long (virtual time, the playbooks' clock) after the previous alert instead of after every run so far has ended.",
+      }),
     ),
   },
   Strict,
@@ -154,7 +157,7 @@ export const FaultsSchema = Type.Object(
 export const TestCaseSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
-    timeout: Type.Optional(Duration({ description: 'Wall-clock bound of the case (default 60s).' })),
+    timeout: Type.Optional(Duration({ description: 'Real-time bound of the case (default 60s); the playbooks run on virtual time.' })),
     cluster: Type.Optional(
       Type.Object(
         {
@@ -181,14 +184,6 @@ export const TestFileSchema = Type.Object(
         description: 'Playbook files under test, relative to this file. Default: every playbook in the parent folder.',
       }),
     ),
-    timeScale: Type.Optional(
-      Type.Number({
-        exclusiveMinimum: 0,
-        maximum: 1,
-        default: 0.01,
-        description: 'Multiplies every duration of the playbooks. Default 0.01.',
-      }),
-    ),
     tests: Type.Array(TestCaseSchema, { minItems: 1 }),
   },
   Strict,
@@ -201,5 +196,4 @@ export type WorldDoc = Static<typeof WorldSchema>;
 export type ExpectDoc = Static<typeof ExpectSchema>;
 export type RunExpectDoc = Pick<ExpectDoc, 'status' | 'rungs' | 'decisions' | 'steps'>;
 export type StepOutcome = (typeof STEP_OUTCOMES)[number];
-export const DEFAULT_TIME_SCALE = 0.01;
 export const DEFAULT_CASE_TIMEOUT_MS = 60_000;

@@ -6,7 +6,7 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock that only moves when told to: for unit tests of pure decisions and for playbook tests. */
+/** A clock that only moves when told to: for unit tests of pure decisions (playbook tests and replays use src/virtual-time). */
 export class ManualClock implements Clock {
   #now: number;
   constructor(start = Date.parse('2026-01-01T00:00:00Z')) {

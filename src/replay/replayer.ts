@@ -15,8 +15,8 @@ import { parseDuration } from '../domain/duration.ts';
 import { episodeId } from '../alerts/episode.ts';
 import type { ReplayStream, ReplayEntry } from './replay-stream.ts';
 import type { ReplayDelivery, ReplayReport } from './replay-report.ts';
-import { ReplayClock } from './replay-clock.ts';
-import { settleRuns } from './settle-runs.ts';
+import { VirtualClock } from '../virtual-time/virtual-clock.ts';
+import { settleRuns } from '../virtual-time/settle-runs.ts';
 import { collectReport, alertLabel, type SimWrite } from './collect-report.ts';
 import { startWebhookSink, type SinkEvent } from '../dev/webhook-sink.ts';
 import { startReplayWorld, type ReplayWorld } from './replay-world.ts';
@@ -80,7 +80,7 @@ export async function replay(stream: ReplayStream, options: ReplayOptions = {}):
     await sim.writeKubeconfig(kubeconfig, { namespace: 'ai-ninja' });
     const seedRequests = sim.requests.length;
 
-    const clock = new ReplayClock();
+    const clock = new VirtualClock();
     // A page's place on the timeline is the virtual time it arrived at (the clock keeps jumping afterwards).
     const arrivedAt = new Map<SinkEvent, number>();
     const sink = await startWebhookSink((e) => arrivedAt.set(e, clock.now()));

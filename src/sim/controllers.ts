@@ -21,6 +21,8 @@ export interface ControllerManagerOptions {
   hooks: SimHooks;
   podReadyDelayMs: number;
   crashLoopIntervalMs: number;
+  /** The clock progress deadlines are measured on (ms since the epoch). */
+  now(): number;
 }
 
 export class ControllerManager {
@@ -55,6 +57,7 @@ export class ControllerManager {
       takeFailingRollout: (ns, name) => options.faults.failingRollouts.delete(`${ns}/${name}`),
       markHanging: (uid) => this.#hanging.add(uid),
       recheckAfter: (ns, name, ms) => this.#recheck(`Deployment/${ns}/${name}`, ms),
+      now: () => options.now(),
     });
     this.#endpoints = new EndpointsController(options.store);
     this.#nodes = new NodeLifecycleController(options.store, () => this.pods.retryScheduling());
@@ -64,6 +67,11 @@ export class ControllerManager {
   /** True when no reconcile is queued and no pod is about to change state. */
   get idle(): boolean {
     return this.#queue.size === 0 && !this.#scheduled && this.timers.pendingCount === 0;
+  }
+
+  /** Queues every Deployment once: their progress deadlines are looked at again (the clock jumped). */
+  recheckDeployments(): void {
+    for (const o of this.#o.store.list('Deployment')) this.#enqueue(`Deployment/${o.metadata.namespace}/${o.metadata.name}`);
   }
 
   /** Queues every workload once (after seeding). */

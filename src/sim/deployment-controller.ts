@@ -28,6 +28,8 @@ export interface DeploymentControllerDeps {
   markHanging(rsUid: string): void;
   /** Asks for another reconcile of this Deployment after `ms` (progress-deadline checks). */
   recheckAfter(namespace: string, name: string, ms: number): void;
+  /** The time progress deadlines are measured on (ms since the epoch). */
+  now(): number;
 }
 
 interface Progress {
@@ -205,7 +207,7 @@ export class DeploymentController {
     if (this.#d.takeFailingRollout(d.metadata.namespace, d.metadata.name)) this.#d.markHanging(rs.metadata.uid);
     this.#progress.set(d.metadata.uid, {
       rsName: rs.metadata.name,
-      lastProgressAt: Date.now(),
+      lastProgressAt: this.#d.now(),
       newAvailable: 0,
       oldReplicas: Number.POSITIVE_INFINITY,
     });
@@ -252,18 +254,18 @@ export class DeploymentController {
       const complete = updated === desired && replicas === desired && (newRs.status?.availableReplicas ?? 0) >= desired;
       let p = this.#progress.get(d.metadata.uid);
       if (!p || p.rsName !== rsName) {
-        p = { rsName, lastProgressAt: Date.now(), newAvailable: newRs.status?.availableReplicas ?? 0, oldReplicas };
+        p = { rsName, lastProgressAt: this.#d.now(), newAvailable: newRs.status?.availableReplicas ?? 0, oldReplicas };
         this.#progress.set(d.metadata.uid, p);
       }
       const newAvailable = newRs.status?.availableReplicas ?? 0;
       const progressed = newAvailable > p.newAvailable || oldReplicas < p.oldReplicas;
-      if (progressed) p.lastProgressAt = Date.now();
+      if (progressed) p.lastProgressAt = this.#d.now();
       p.newAvailable = newAvailable;
       p.oldReplicas = oldReplicas;
       const prev = oldConds.find((c) => c.type === 'Progressing');
       if (complete) {
         progressing = cond('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, false);
-      } else if (Date.now() - p.lastProgressAt >= deadlineMs) {
+      } else if (this.#d.now() - p.lastProgressAt >= deadlineMs) {
         progressing = cond('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, false);
       } else {
         const created = prev?.message === `Created new replica set "${rsName}"` || !prev || (prev.message ?? '').indexOf(`"${rsName}"`) < 0;
@@ -271,7 +273,7 @@ export class DeploymentController {
           created && !progressed
             ? cond('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`, false)
             : cond('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, progressed);
-        this.#d.recheckAfter(d.metadata.namespace, d.metadata.name, p.lastProgressAt + deadlineMs - Date.now() + 5);
+        this.#d.recheckAfter(d.metadata.namespace, d.metadata.name, p.lastProgressAt + deadlineMs - this.#d.now() + 5);
       }
     }
 

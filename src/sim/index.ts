@@ -43,6 +43,11 @@ export interface KubeSimOptions {
   seed?: SeedName;
   /** Keep a log of every request in `sim.requests`; default false. */
   logRequests?: boolean;
+  /**
+   * The clock Deployment progress deadlines are measured on; default the machine's. A clock that jumps (a virtual
+   * one) must be followed by `timeMoved()` after each jump. Pod readiness and crash loops stay in real time.
+   */
+  clock?: { now(): number };
 }
 
 export interface KubeSim {
@@ -68,6 +73,10 @@ export interface KubeSim {
   /** RBAC denial: matching requests get 403 Forbidden; SelfSubjectAccessReviews answer allowed: false. */
   denyAccess(rule: DenyRule): void;
   hooks: SimHooks;
+  /** True while the controllers have something pending (a reconcile queued, a pod about to become Ready). */
+  readonly busy: boolean;
+  /** The clock of `options.clock` jumped: every Deployment's progress deadline is looked at again. */
+  timeMoved(): void;
   /** Resolves when the controllers have nothing pending (every pod Ready, crash-looping, or never-ready by fault). */
   settle(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +97,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     hooks,
     podReadyDelayMs: opts.podReadyDelayMs ?? 200,
     crashLoopIntervalMs: opts.crashLoopIntervalMs ?? 500,
+    now: opts.clock ? () => opts.clock!.now() : Date.now,
   });
   const port = opts.port ?? (await freePort());
   const router = createRouter({
@@ -141,6 +151,10 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
       });
     },
     denyAccess: (rule) => access.deny(rule),
+    get busy() {
+      return !controllers.idle;
+    },
+    timeMoved: () => controllers.recheckDeployments(),
     settle: async ({ timeoutMs = 30_000 } = {}) => {
       const deadline = Date.now() + timeoutMs;
       let quietChecks = 0;

@@ -54,8 +54,10 @@ spec:
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   t.equal(code, 1, code === 1 ? 'exit 1: a case failed' : out);
-  t.match(out, /^ok {3}.*note\.test\.yaml › comes back by itself \(\d+\.\ds\)$/m);
-  t.match(out, /^FAIL .*note\.test\.yaml › expects the wrong thing \(\d+\.\ds\)$/m);
+  // Real time, then virtual time: 20 s (two more polls 10 s apart) for the first; the failing gate's whole 5-minute
+  // window for the second (its last poll comes 290 s in).
+  t.match(out, /^ok {3}.*note\.test\.yaml › comes back by itself \(\d+\.\ds, \d+s virtual\)$/m);
+  t.match(out, /^FAIL .*note\.test\.yaml › expects the wrong thing \(\d+\.\ds, (4m[5-9]\ds|5m(\d+s)?) virtual\)$/m);
   t.match(out, /note\.test\.yaml:6:11$/m, 'the failing case is located');
   t.match(out, /status: expected succeeded, got escalated/);
   t.match(out, /\[main\] up \(prometheus\.query\): failed/);

@@ -60,7 +60,6 @@ async function runFile(name: string, text: string): Promise<{ results: CaseResul
         redisUrl: redis.url,
         playbookDir: playbooks.dir,
         manifestsDir: root,
-        timeScale: loaded.timeScale,
         targetNames: playbooks.targetNames,
         log: silentLogger(),
         cleanRedis: true,
@@ -141,7 +140,7 @@ t.test('a call no world entry answers fails the case and names the call', async 
   );
 });
 
-t.test('a failing ladder with hanging rollouts ends in seconds and pages at the playbook level', async (t) => {
+t.test("a failing ladder with hanging rollouts ends at the gates' windows on virtual time and pages at the playbook level", async (t) => {
   const { results } = await runFile(
     'ladder.test.yaml',
     `tests:
@@ -161,13 +160,27 @@ t.test('a failing ladder with hanging rollouts ends in seconds and pages at the 
   );
   const r = results[0]!;
   t.same(r.mismatches, [], failureDetails(r).join('\n'));
-  // Two rollout gates of 120 s each, scaled by the default 0.01: what ended each hanging rollout is its scaled window
-  // (1.2 s), said by the gate, not how long the case took (that depends on the machine's load).
-  t.match(
-    r.observation?.runs[0]?.outcome,
-    /gate "rollback-rollout" did not pass within 1 s/,
-    'the hanging rollout ended at its scaled window',
+  // Two rollout gates of 120 s each: what ended each hanging rollout is its own window on the virtual clock, said by
+  // the gate, however long the machine took to play it.
+  t.match(r.observation?.runs[0]?.outcome, /gate "rollback-rollout" did not pass within 120 s/, 'the hanging rollout ended at its window');
+  // A gate gives up once its next poll would fall past its window: at 119 s or later, for each of the two.
+  t.ok(r.virtualMs >= 238_000, `both 120 s windows were played (${r.virtualMs} ms of virtual time)`);
+});
+
+t.test('an alert that waits is posted after that much virtual time, not real time', async (t) => {
+  const { results } = await runFile(
+    'wait.test.yaml',
+    `tests:
+  - name: resolved half an hour later
+    timeout: 60s
+    alerts:${alert}
+      - { labels: { alertname: Down, namespace: ai-ninja, deployment: realtime-processor }, status: resolved, wait: 30m }${healthy}
+    expect: { status: succeeded, runs: [{ status: succeeded }] }
+`,
   );
+  const r = results[0]!;
+  t.same(r.mismatches, [], failureDetails(r).join('\n'));
+  t.ok(r.virtualMs >= 30 * 60_000, `the case covered ${r.virtualMs} ms of virtual time within its 60 s of real time`);
 });
 
 t.test('a malformed test file is refused with file:line:column', async (t) => {
@@ -183,6 +196,12 @@ t.test('a malformed test file is refused with file:line:column', async (t) => {
   );
   t.same(results, []);
   t.match(problems, [/tests\/malformed\.test\.yaml:7:7: tests\[0\]\.expect: unknown property "mutation"$/]);
+
+  const scaled = await runFile(
+    'scaled.test.yaml',
+    `playbooks: [../restart.yaml]\ntimeScale: 0.01\ntests:\n  - name: x\n    alerts:${alert}\n`,
+  );
+  t.match(scaled.problems, [/tests\/scaled\.test\.yaml:2:1: timeScale is no longer used: playbooks are tested with their real durations/]);
 
   const bad = await runFile('bad-value.test.yaml', `tests:\n  - name: x\n    alerts:${alert}\n    expect: { status: fine }\n`);
   t.match(bad.problems, [

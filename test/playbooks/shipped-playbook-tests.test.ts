@@ -29,7 +29,6 @@ for (const file of files) {
           redisUrl: redis!.url,
           playbookDir: playbooks.dir,
           manifestsDir: loaded.playbookDir,
-          timeScale: loaded.timeScale,
           targetNames: playbooks.targetNames,
           log: silentLogger(),
           cleanRedis: true,

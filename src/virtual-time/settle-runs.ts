@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStore } from '../store/run-store.ts';
-import type { ReplayClock } from './replay-clock.ts';
+import type { VirtualClock } from './virtual-clock.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
 import { runSettled } from '../store/run-record.ts';
 import { RemediatorError } from '../domain/errors.ts';
 
-/** What the replay needs of the run queue: wake a run, and see what became of a run's job. */
+/** What settling needs of the run queue: wake a run, and see what became of a run's job. */
 export interface SettleQueue {
   wake(runId: string): Promise<void>;
   /** The job's state (`waiting`, `active`, `delayed`, `failed`, …) and, for a failed one, why. */
@@ -15,15 +15,23 @@ export interface SettleQueue {
 export interface SettleDeps {
   store: RunStore;
   queue: SettleQueue;
-  clock: ReplayClock;
+  clock: VirtualClock;
   /** Runs not known to have ended; ended ones are removed from it. */
   live: Set<string>;
+  /** Runs the caller did not start itself (e.g. the engine's own): looked up on every look and added to `live`. */
+  discover?(): Promise<Iterable<string>>;
+  /**
+   * What changes beside the engine (the simulated cluster). While it is busy (pods about to become Ready) the clock
+   * does not move and no run is woken, so what it does takes no virtual time and every run sees it done; after each
+   * jump it is told, so its own time-based state (progress deadlines) follows the clock before a run looks.
+   */
+  world?: { busy(): boolean; advanced(): void };
 }
 
 export interface SettleOptions {
   /** Virtual time (ms since the epoch) to reach. Runs due before it are played through first. */
   until: number;
-  /** Real time after which the replay gives up (ms since the epoch, real clock). */
+  /** Real time after which settling gives up (ms since the epoch, real clock). */
   deadline: number;
   /** Real ms between looks at the runs; default 15. */
   pollMs?: number;
@@ -43,18 +51,22 @@ export interface SettleOptions {
  * (retry backoff, gate intervals and timeouts, guard windows) all read the same clock.
  */
 export async function settleRuns(deps: SettleDeps, options: SettleOptions): Promise<void> {
-  const { store, queue, clock, live } = deps;
+  const { store, queue, clock, live, world } = deps;
   const pollMs = options.pollMs ?? 15;
   // The clock moves only after two looks in a row found every run ended or asleep: one look can fall between a
   // worker's writes (its job data, then the run record) and see a state that is already gone.
   let quietLooks = 0;
+  // Runs looked at during this call: an ended one that `discover` lists again is not news.
+  const seen = new Set(live);
   for (;;) {
     options.signal?.throwIfAborted();
     if (Date.now() > options.deadline) {
-      throw new RemediatorError(
-        'REM_ERR_INTERNAL',
-        `the replay ran out of real time with ${live.size} run(s) still busy: ${[...live].join(', ')}`,
-      );
+      throw new RemediatorError('REM_ERR_INTERNAL', `ran out of real time with ${live.size} run(s) still busy: ${[...live].join(', ')}`);
+    }
+    if (world?.busy()) {
+      quietLooks = 0;
+      await sleep(pollMs, undefined, { signal: options.signal });
+      continue;
     }
     const now = clock.now();
     let busy = false;
@@ -92,6 +104,15 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         if (job.state === 'delayed') await queue.wake(id);
       }
     }
+    // Before the clock may move (the last quiet look): a run nobody told us about would sleep through the jump.
+    if (!busy && quietLooks >= 1 && deps.discover) {
+      for (const id of await deps.discover()) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        live.add(id);
+        busy = true;
+      }
+    }
     if (busy || ++quietLooks < 2) {
       if (busy) quietLooks = 0;
       await sleep(pollMs, undefined, { signal: options.signal });
@@ -100,9 +121,13 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
     quietLooks = 0;
     if (nextWake <= options.until) {
       clock.advanceTo(nextWake);
+      world?.advanced();
       continue;
     }
-    if (options.jumpToUntil !== false) clock.advanceTo(options.until);
+    if (options.jumpToUntil !== false) {
+      clock.advanceTo(options.until);
+      world?.advanced();
+    }
     return;
   }
 }
