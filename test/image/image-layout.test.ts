@@ -95,7 +95,7 @@ t.test('rbac prints what the chart grants', async (t) => {
 });
 
 // One shipped test file: what is checked here is that the image can run playbook tests (engine, simulated cluster,
-// scripted world); every shipped case runs in test/playbooks/shipped-playbook-tests.test.ts.
+// scripted world); every shipped case runs in test/playbooks/shipped/ (one test file per shipped file).
 t.test('test: a shipped playbook test file passes', async (t) => {
   const r = await remediator(['test', 'playbooks/tests/config-repair.test.yaml'], { REDIS_URL: redis.url });
   t.match(r.stdout, /config-repair/, 'the cases ran');

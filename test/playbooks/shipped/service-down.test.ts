@@ -1,0 +1,3 @@
+import { shippedPlaybookTests } from '../shipped-playbook-tests.ts';
+
+shippedPlaybookTests('service-down.test.yaml');
