@@ -12,7 +12,7 @@ import type { Decision } from '../engine/decision.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { newRunId } from '../store/run-id.ts';
 import { render } from '../engine/template.ts';
-import { parseFleet, type FleetCorrelator, type FleetVerdict, type OpenFleet } from '../guards/fleet-correlator.ts';
+import { parseFleet, type FleetCorrelator, type OpenFleet } from '../guards/fleet-correlator.ts';
 import { formatDuration } from '../domain/duration.ts';
 
 export interface IngestDeps {
@@ -41,9 +41,8 @@ export interface AlertSummary {
 /**
  * Splits a webhook into alerts and records each one durably before the caller answers: episodes, runs and
  * decisions in Redis, and a queued job per new run. Decisions are per alert (`alerts[].status`), never per group.
- * The firing alerts of a notification are counted by the fleet correlator and recorded together, in one Redis round
- * trip (a second one only when a fleet takes alerts), and their new runs' jobs queued in one more; a repeat costs one
- * round trip and bumps its episode's counter.
+ * The firing alerts of a notification are recorded together, in one Redis round trip, and their new runs' jobs
+ * queued in one more; a repeat costs one round trip and bumps its episode's counter.
  * Any Redis failure propagates as REM_ERR_STORE_UNAVAILABLE so the route answers 503 and Alertmanager retries;
  * every write is idempotent, so the retry completes what a failed attempt started without doubling anything.
  */
@@ -52,7 +51,9 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
   const now = new Date(nowMs).toISOString();
   const alerts = payload.alerts.map((raw) => toAlertView(raw, payload));
   const out: AlertSummary[] = new Array(alerts.length);
-  const firing: Firing[] = [];
+  const claims: FiringClaim[] = [];
+  const claimed: number[] = [];
+  const firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }> = [];
   for (let i = 0; i < alerts.length; i++) {
     const alert = alerts[i]!;
     deps.metrics.alertsReceived.inc({ status: alert.status });
@@ -82,85 +83,58 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
         };
         return { record, started };
       });
-    firing.push({ index: i, alert, ep, fleets: deps.fleet ? matched.filter((pb) => pb.fleet) : [], runs, takers: [] });
+    firing.push({ index: i, alert, ep, fleets: deps.fleet ? matched.filter((pb) => pb.fleet) : [], runs });
   }
-  // One round trip for the common case: the fleet counts and the alerts' own runs are sent together, counts first (one
-  // connection runs them in order). The store leaves alone an alert whose episode a fleet took (the count just made,
-  // or an earlier one); those, and the fleet run, are recorded in a second call, only when a fleet takes something.
-  const groups = fleetGroups(firing, deps);
-  const counting = [...groups.values()].map((g) => countGroup(g, now, nowMs, deps));
-  const own: FiringClaim[] = firing.map((f) => ({
-    episodeId: f.ep,
-    alert: f.alert,
-    runs: f.runs,
-    unmatched: {
-      at: now,
-      reason: 'unmatched',
-      episodeId: f.ep,
-      message:
+  const fleets = await correlate(firing, now, nowMs, deps);
+  for (const f of firing) {
+    const taken = fleets.absorbed.get(f.index);
+    if (taken) {
+      const absorbed: Decision = {
+        at: now,
+        reason: 'absorbed',
+        playbook: taken.playbook.name,
+        runId: taken.fleet.runId,
+        episodeId: f.ep,
+        message: absorbedMessage(f.alert, taken),
+      };
+      claims.push({ episodeId: f.ep, alert: f.alert, runs: [], unmatched: absorbed });
+    } else {
+      const why =
         f.fleets.length > 0
           ? `${alertName(f.alert)} is counted by ${f.fleets.map((pb) => pb.name).join(', ')}, which runs once enough services of its namespace are down together; no other playbook matches`
-          : `no playbook matches ${alertName(f.alert)}`,
-    },
-    ...(f.takers.length > 0 ? { unlessTakenBy: f.takers.map((t) => t.absorbedKey) } : {}),
-  }));
-  // The open markers of the fleets, read back by the ingest script once the runs are stored (see
-  // absorbIntoFleetsOpenedMeanwhile): no round trip of their own.
-  const looks: OpenLooks = new Map([...groups].map(([key, g]) => [key, { key: g.openKey, value: '' }]));
-  const [verdicts, first] = await Promise.all([
-    Promise.all(counting),
-    deps.store.ingestFiring(
-      own,
-      now,
-      [...looks.values()].map((l) => l.key),
-    ),
-  ]);
-  let m = 0;
-  for (const l of looks.values()) l.value = first.readAfter[m++] ?? '';
-  const fleets = interpret([...groups.values()], verdicts, now, deps);
-  // Reconcile with what the store saw: a fleet another webhook opened between this count and the store took the alert
-  // (as an earlier fleet's would); an alert this count gave to a fleet but the store did not skip (the store's call
-  // ran first) had its own runs stored, which the fleet absorbs while they are still queued.
-  for (let c = 0; c < firing.length; c++) {
-    const f = firing[c]!;
-    const byStore = first.taken[c];
-    const byCount = fleets.absorbed.get(f.index);
-    if (byStore && !byCount) {
-      const taker = f.takers[byStore.by]!;
-      const take = { playbook: taker.playbook, fleet: parseFleet(byStore.fleet), namespace: taker.namespace };
-      fleets.absorbed.set(f.index, take);
-      fleets.claim(take, f.alert);
-    } else if (!byStore && byCount) {
-      const runs = first.runs[c]!.map((r, k) => ({ runId: r.runId, playbook: f.runs[k]!.record.playbook, episodeId: f.ep }));
-      const service = f.takers.find((t) => t.playbook === byCount.playbook)?.service ?? '';
-      if (runs.length > 0) fleets.singles.push({ take: byCount, service, runs });
+          : `no playbook matches ${alertName(f.alert)}`;
+      claims.push({
+        episodeId: f.ep,
+        alert: f.alert,
+        runs: f.runs,
+        unmatched: { at: now, reason: 'unmatched', episodeId: f.ep, message: why },
+      });
     }
+    claimed.push(f.index);
   }
-  const taken: number[] = [];
-  const second: FiringClaim[] = [];
-  for (let c = 0; c < firing.length; c++) {
-    const f = firing[c]!;
-    const take = fleets.absorbed.get(f.index);
-    if (!take) continue;
-    taken.push(c);
-    const absorbed: Decision = {
-      at: now,
-      reason: 'absorbed',
-      playbook: take.playbook.name,
-      runId: take.fleet.runId,
-      episodeId: f.ep,
-      message: absorbedMessage(f.alert, take),
-    };
-    second.push({ episodeId: f.ep, alert: f.alert, runs: [], unmatched: absorbed });
-  }
-  for (const c of fleets.claims) second.push(c);
-  const after = second.length > 0 ? await deps.store.ingestFiring(second, now) : undefined;
+  for (const c of fleets.claims) claims.push(c);
+  // The open markers of the fleets that counted alerts without taking them, read back by the ingest script once the
+  // runs are stored (see absorbIntoFleetsOpenedMeanwhile): no second round trip.
+  const looks = openMarkersToRead(fleets.counted, deps);
+  const ingested = await deps.store.ingestFiring(
+    claims,
+    now,
+    [...looks.values()].map((l) => l.key),
+  );
+  const results = ingested.runs;
+  let m = 0;
+  for (const l of looks.values()) l.value = ingested.readAfter[m++] ?? '';
   // The jobs only after their runs are stored (the sweeper re-queues a run whose job was never added).
-  await deps.queue.enqueueMany([...first.runs.flat(), ...(after?.runs.flat() ?? [])].filter((r) => r.enqueue).map((r) => r.runId));
+  await deps.queue.enqueueMany(
+    results
+      .flat()
+      .filter((r) => r.enqueue)
+      .map((r) => r.runId),
+  );
   await absorbSingles(fleets.singles, now, deps);
   // Only the runs this webhook created can have been missed by a fleet opened meanwhile: a repeat's candidate run was
   // deduplicated into a run whose own webhook made this check after storing it.
-  const stored = new Set(first.runs.flat().flatMap((r) => (r.created ? [r.runId] : [])));
+  const stored = new Set(results.flat().flatMap((r) => (r.created ? [r.runId] : [])));
   await absorbIntoFleetsOpenedMeanwhile(
     fleets.counted.flatMap((c) => {
       const runs = c.runs.filter((r) => stored.has(r.runId));
@@ -172,52 +146,29 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
   );
   // A fleet run this webhook created is reported `started` on the first alert it absorbed, like any new run.
   const created = new Set(
-    fleets.claims.flatMap((_, k) => {
-      const r = after?.runs[taken.length + k]?.[0];
-      return r?.created ? [r.runId] : [];
-    }),
+    fleets.claims.flatMap((_, k) => (results[claimed.length + k]?.[0]?.created ? [results[claimed.length + k]![0]!.runId] : [])),
   );
-  for (let c = 0; c < firing.length; c++) {
-    const f = firing[c]!;
-    const i = f.index;
-    const take = fleets.absorbed.get(i);
-    if (take) {
-      deps.metrics.decisions.inc({ reason: 'absorbed', playbook: take.playbook.name });
-      const fresh = created.delete(take.fleet.runId);
-      if (fresh) deps.metrics.decisions.inc({ reason: 'started', playbook: take.playbook.name });
+  for (let c = 0; c < claimed.length; c++) {
+    const i = claimed[c]!;
+    const taken = fleets.absorbed.get(i);
+    if (taken) {
+      deps.metrics.decisions.inc({ reason: 'absorbed', playbook: taken.playbook.name });
+      const fresh = created.delete(taken.fleet.runId);
+      if (fresh) deps.metrics.decisions.inc({ reason: 'started', playbook: taken.playbook.name });
       out[i] = {
-        fingerprint: f.alert.fingerprint,
+        fingerprint: alerts[i]!.fingerprint,
         status: 'firing',
-        startsAt: f.alert.startsAt,
-        episode: f.ep,
+        startsAt: alerts[i]!.startsAt,
+        episode: claims[c]!.episodeId,
         decision: 'absorbed',
-        runs: [{ playbook: take.playbook.name, runId: take.fleet.runId, decision: fresh ? 'started' : 'absorbed' }],
+        runs: [{ playbook: taken.playbook.name, runId: taken.fleet.runId, decision: fresh ? 'started' : 'absorbed' }],
       };
     } else {
-      out[i] = firingSummary(own[c]!, first.runs[c]!, deps);
+      out[i] = firingSummary(claims[c]!, results[c]!, deps);
     }
   }
   for (let i = 0; i < alerts.length; i++) if (!out[i]) out[i] = await ingestResolved(alerts[i]!, deps);
   return out;
-}
-
-/** A firing alert of the notification, with the runs it gets unless a fleet takes it. */
-interface Firing {
-  index: number;
-  alert: AlertView;
-  ep: string;
-  fleets: Playbook[];
-  runs: FiringClaim['runs'];
-  /** The (fleet playbook, namespace) groups that count it, in the order of its `unlessTakenBy` keys. */
-  takers: Array<{ playbook: Playbook; namespace: string; service: string; absorbedKey: string }>;
-}
-
-/** The alerts one fleet playbook counts in one namespace. */
-interface FleetGroup {
-  playbook: Playbook;
-  namespace: string;
-  openKey: string;
-  alerts: Array<{ f: Firing; service: string }>;
 }
 
 interface FleetTake {
@@ -235,8 +186,6 @@ interface Correlation {
   singles: Array<{ take: FleetTake; service: string; runs: SingleRun[] }>;
   /** Alerts a fleet playbook counted without taking them (below its threshold): they get their own runs. */
   counted: Array<{ playbook: Playbook; namespace: string; service: string; runs: SingleRun[] }>;
-  /** Adds the claim of `take`'s fleet run (once per fleet run). */
-  claim(take: FleetTake, alert: AlertView): void;
 }
 
 /** What the correlator remembers of a service's own run, to absorb it later. */
@@ -254,10 +203,18 @@ interface SingleRun {
  * webhook gets there first; a retry after a crash creates it then). An alert episode a fleet took stays with it:
  * its repeats are absorbed again. Below the threshold the alerts get their own runs, which the correlator remembers.
  */
-function fleetGroups(firing: Firing[], deps: IngestDeps): Map<string, FleetGroup> {
-  const groups = new Map<string, FleetGroup>();
-  const fleet = deps.fleet;
-  if (!fleet) return groups;
+async function correlate(
+  firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }>,
+  now: string,
+  nowMs: number,
+  deps: IngestDeps,
+): Promise<Correlation> {
+  const result: Correlation = { absorbed: new Map(), claims: [], singles: [], counted: [] };
+  if (!deps.fleet) return result;
+  const groups = new Map<
+    string,
+    { playbook: Playbook; namespace: string; alerts: Array<{ f: (typeof firing)[number]; service: string }> }
+  >();
   for (const f of firing) {
     for (const pb of f.fleets) {
       const spec = pb.fleet!;
@@ -265,52 +222,31 @@ function fleetGroups(firing: Firing[], deps: IngestDeps): Map<string, FleetGroup
       const service = f.alert.labels[spec.by];
       if (!namespace || !service) continue;
       const key = `${pb.name}\u0000${namespace}`;
-      let g = groups.get(key);
-      if (!g) {
-        g = { playbook: pb, namespace, openKey: fleet.openKey(pb.name, namespace), alerts: [] };
-        groups.set(key, g);
-      }
+      const g = groups.get(key) ?? { playbook: pb, namespace, alerts: [] };
+      groups.set(key, g);
       g.alerts.push({ f, service });
-      f.takers.push({ playbook: pb, namespace, service, absorbedKey: fleet.absorbedKey(pb.name, namespace) });
     }
   }
-  return groups;
-}
-
-/** Sends one group's count (the call is issued before this returns, so it precedes whatever is sent after it). */
-function countGroup(g: FleetGroup, now: string, nowMs: number, deps: IngestDeps): Promise<FleetVerdict> {
-  const spec = g.playbook.fleet!;
-  const candidate = {
-    runId: newRunId(nowMs),
-    episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`,
-    openedAt: now,
-    openedAtMs: nowMs,
-  };
-  const alerts = g.alerts.map(({ f, service }) => ({
-    service,
-    episodeId: f.ep,
-    runs: f.runs.map((r) => JSON.stringify({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep } satisfies SingleRun)),
-  }));
-  return deps.fleet!.correlate(g.playbook.name, g.namespace, spec, alerts, candidate, nowMs);
-}
-
-/** What the groups' verdicts mean for the alerts: which fleet takes which alert, the fleet runs to claim, and so on. */
-function interpret(groups: FleetGroup[], verdicts: FleetVerdict[], now: string, deps: IngestDeps): Correlation {
   const claimed = new Set<string>();
-  const result: Correlation = {
-    absorbed: new Map(),
-    claims: [],
-    singles: [],
-    counted: [],
-    claim: (take, alert) => {
-      if (claimed.has(take.fleet.runId)) return;
-      claimed.add(take.fleet.runId);
-      result.claims.push(fleetClaim(take, alert, now, deps));
-    },
+  const claim = (take: FleetTake, alert: AlertView) => {
+    if (claimed.has(take.fleet.runId)) return;
+    claimed.add(take.fleet.runId);
+    result.claims.push(fleetClaim(take, alert, now, deps));
   };
-  for (let k = 0; k < groups.length; k++) {
-    const g = groups[k]!;
-    const verdict = verdicts[k]!;
+  for (const g of groups.values()) {
+    const spec = g.playbook.fleet!;
+    const candidate = {
+      runId: newRunId(nowMs),
+      episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`,
+      openedAt: now,
+      openedAtMs: nowMs,
+    };
+    const alerts = g.alerts.map(({ f, service }) => ({
+      service,
+      episodeId: f.ep,
+      runs: f.runs.map((r) => JSON.stringify({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep } satisfies SingleRun)),
+    }));
+    const verdict = await deps.fleet.correlate(g.playbook.name, g.namespace, spec, alerts, candidate, nowMs);
     const take: FleetTake | undefined =
       verdict.fleet && (verdict.kind === 'opened' || verdict.kind === 'joined')
         ? { playbook: g.playbook, fleet: verdict.fleet, namespace: g.namespace }
@@ -329,7 +265,7 @@ function interpret(groups: FleetGroup[], verdicts: FleetVerdict[], now: string, 
         continue;
       }
       result.absorbed.set(f.index, mine);
-      result.claim(mine, f.alert);
+      claim(mine, f.alert);
     }
     if (take && verdict.kind === 'opened') {
       for (const s of verdict.singles)
@@ -388,6 +324,17 @@ async function absorbSingles(singles: Correlation['singles'], now: string, deps:
 
 /** An open marker to read once the runs are stored, per (playbook, namespace); `value` '' when no fleet is open. */
 type OpenLooks = Map<string, { key: string; value: string }>;
+
+/** One look per (playbook, namespace): a group of alerts of one namespace asks once, not once per alert. */
+function openMarkersToRead(counted: Correlation['counted'], deps: IngestDeps): OpenLooks {
+  const looks: OpenLooks = new Map();
+  if (!deps.fleet) return looks;
+  for (const c of counted) {
+    const key = `${c.playbook.name}\u0000${c.namespace}`;
+    if (!looks.has(key)) looks.set(key, { key: deps.fleet.openKey(c.playbook.name, c.namespace), value: '' });
+  }
+  return looks;
+}
 
 /**
  * A service's own runs, recorded after its alert was counted: if another webhook opened a fleet that holds the

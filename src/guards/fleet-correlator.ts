@@ -223,11 +223,6 @@ export class FleetCorrelator {
     };
   }
 
-  /** The hash of (playbook, namespace) that maps an alert episode a fleet took to that fleet's JSON (parseFleet reads it). */
-  absorbedKey(playbook: string, namespace: string): string {
-    return this.#keys.fleet(playbook, namespace, 'absorbed');
-  }
-
   /** The key of the open marker of (playbook, namespace): the fleet JSON while one is open (parseFleet reads it). */
   openKey(playbook: string, namespace: string): string {
     return this.#keys.fleet(playbook, namespace, 'open');

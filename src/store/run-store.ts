@@ -81,19 +81,12 @@ export interface FiringClaim {
   unmatched: Decision;
   /** The run each playbook would start; its record's alert is the claim's `alert` (added by the store when stored). */
   runs: Array<{ record: Omit<RunRecord, 'alert'>; started: Decision }>;
-  /**
-   * Fleet `absorbed` hashes (src/guards/fleet-correlator.ts): if one holds this episode, a fleet took the alert and it
-   * is left untouched (FiringIngest.taken says by which); the caller records it with the fleet's run.
-   */
-  unlessTakenBy?: readonly string[];
 }
 
 /** What RunStore.ingestFiring returns. */
 export interface FiringIngest {
-  /** Per claim, one per run of `claims[i].runs`, in order; none for a claim a fleet took. */
+  /** Per claim, one per run of `claims[i].runs`, in order. */
   runs: FiringClaimResult[][];
-  /** Per claim: the index in its `unlessTakenBy` of the hash that holds its episode, and that fleet's JSON; or undefined. */
-  taken: Array<{ by: number; fleet: string } | undefined>;
   /** The values of the `readAfter` keys once the runs were stored ('' when absent), in order. */
   readAfter: string[];
 }
@@ -194,7 +187,7 @@ export class RunStore {
    * open markers, src/guards/fleet-correlator.ts), so a webhook needs no second round trip to look at them.
    */
   async ingestFiring(claims: FiringClaim[], now: string, readAfter: readonly string[] = []): Promise<FiringIngest> {
-    if (claims.length === 0) return { runs: [], taken: [], readAfter: [] };
+    if (claims.length === 0) return { runs: [], readAfter: [] };
     const runPrefix = this.keys.run('');
     const args: Array<string | number> = [
       now,
@@ -220,8 +213,6 @@ export class RunStore {
         c.alert.startsAt,
         JSON.stringify(c.alert.labels),
         c.runs.length === 0 ? '' : JSON.stringify(c.alert),
-        c.unlessTakenBy?.length ?? 0,
-        ...(c.unlessTakenBy ?? []),
         c.runs.length,
         c.runs.length === 0 ? JSON.stringify(c.unmatched) : '',
       );
@@ -230,19 +221,14 @@ export class RunStore {
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
     let k = 0;
-    const taken: FiringIngest['taken'] = [];
-    const runs = claims.map((c) => {
-      const by = Number(flat[k]);
-      taken.push(by > 0 ? { by: by - 1, fleet: String(flat[k + 1]) } : undefined);
-      k += 2;
-      if (by > 0) return [];
-      return c.runs.map(() => {
+    const runs = claims.map((c) =>
+      c.runs.map(() => {
         const result = { created: flat[k] === 1, runId: String(flat[k + 1]), enqueue: flat[k + 2] === 1 };
         k += 3;
         return result;
-      });
-    });
-    return { runs, taken, readAfter: flat.slice(k).map(String) };
+      }),
+    );
+    return { runs, readAfter: flat.slice(k).map(String) };
   }
 
   async ping(): Promise<void> {

@@ -18,16 +18,11 @@
 -- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
 --   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, the number m of fleet
 --   open-marker keys to read back, those m keys, then per alert:
---   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, alert JSON, the number t of
---   fleet `absorbed` hashes to look in, those t keys, playbook count n, unmatched decision JSON (used when n = 0), then
---   n times: episode field, new run id, run record JSON without its
+--   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, alert JSON, playbook count n,
+--   unmatched decision JSON (used when n = 0), then n times: episode field, new run id, run record JSON without its
 --   alert, started decision JSON, playbook name. A new run's record is that JSON with the alert's added here: the alert
 --   is serialized once per alert, and a repeat (most deliveries) never pays for a record it does not store.
--- An alert whose episode one of its t `absorbed` hashes holds was taken by a fleet (src/guards/fleet-correlator.ts,
--- whose script the caller sends just before this one): it is left untouched here, and the caller records it with the
--- fleet's run in a second call.
--- Returns per alert: the 1-based index of the `absorbed` hash that holds its episode (0: none) and that fleet's JSON
---   (or ''), then, for an alert not taken, per playbook, in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
+-- Returns per (alert, playbook), in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
 --   i.e. new, or an earlier attempt stored it but failed before its job was added); then the m open markers' values
 --   ('' when none), read after the runs were stored: a fleet opened before this call, whose opener could not see the
 --   runs stored here, is found by this webhook; one opened after it finds them itself (src/guards/fleet-correlator.ts).
@@ -44,58 +39,43 @@ local out = {}
 local openCount = tonumber(ARGV[12])
 local i = 13 + openCount
 while i <= #ARGV do
-  local episodeId, ep, epDecisions, fp, startsAt, labels, alert, t = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7])
-  local takenBy, taken = 0, ''
-  for k = 1, t do
-    if takenBy == 0 then
-      local fleet = redis.call('HGET', ARGV[i + 7 + k], episodeId)
-      if fleet then takenBy, taken = k, fleet end
-    end
+  local episodeId, ep, epDecisions, fp, startsAt, labels, alert, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
+  i = i + 9
+  if redis.call('EXISTS', ep) == 0 then
+    redis.call('HSET', ep, 'fingerprint', fp, 'startsAt', startsAt, 'labels', labels, 'firstSeen', now, 'status', 'firing')
   end
-  i = i + 8 + t
-  local n, unmatched = tonumber(ARGV[i]), ARGV[i + 1]
-  i = i + 2
-  out[#out + 1] = takenBy
-  out[#out + 1] = taken
-  if takenBy > 0 then
-    i = i + 5 * n
-  else
-    if redis.call('EXISTS', ep) == 0 then
-      redis.call('HSET', ep, 'fingerprint', fp, 'startsAt', startsAt, 'labels', labels, 'firstSeen', now, 'status', 'firing')
-    end
-    redis.call('HSET', ep, 'lastSeen', now)
-    local received = redis.call('HINCRBY', ep, 'received', 1)
-    redis.call('EXPIRE', ep, ttl)
-    local record = received <= recorded + 1
-    if n == 0 and record then push(epDecisions, unmatched, true) end
-    for _ = 1, n do
-      local field, runId, runRecord, started, playbook = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-      i = i + 5
-      local existing = redis.call('HGET', ep, field)
-      if existing then
-        local runKey = runPrefix .. existing
-        local enqueue = 0
-        if redis.call('HGET', runKey, 'status') == 'queued' and redis.call('EXISTS', jobPrefix .. existing) == 0 then enqueue = 1 end
-        if record then
-          local d = cjson.encode({ at = now, reason = 'deduplicated', playbook = playbook, runId = existing, episodeId = episodeId, message = 'repeat of episode ' .. episodeId .. '; run ' .. existing .. ' already handles it' })
-          push(runKey .. decisionsSuffix, d, false)
-          push(epDecisions, d, true)
-        end
-        out[#out + 1] = 0
-        out[#out + 1] = existing
-        out[#out + 1] = enqueue
-      else
-        redis.call('HSET', ep, field, runId)
-        redis.call('HSET', runPrefix .. runId, 'record', string.sub(runRecord, 1, -2) .. ',"alert":' .. alert .. '}', 'status', 'queued', 'updatedAt', now)
-        redis.call('ZADD', runsKey, nowMs, runId)
-        redis.call('ZADD', queuedKey, nowMs, runId)
-        push(runPrefix .. runId .. decisionsSuffix, started, false)
-        push(epDecisions, started, true)
-        redis.call('PUBLISH', events, runId .. ' queued')
-        out[#out + 1] = 1
-        out[#out + 1] = runId
-        out[#out + 1] = 1
+  redis.call('HSET', ep, 'lastSeen', now)
+  local received = redis.call('HINCRBY', ep, 'received', 1)
+  redis.call('EXPIRE', ep, ttl)
+  local record = received <= recorded + 1
+  if n == 0 and record then push(epDecisions, unmatched, true) end
+  for _ = 1, n do
+    local field, runId, runRecord, started, playbook = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
+    local existing = redis.call('HGET', ep, field)
+    if existing then
+      local runKey = runPrefix .. existing
+      local enqueue = 0
+      if redis.call('HGET', runKey, 'status') == 'queued' and redis.call('EXISTS', jobPrefix .. existing) == 0 then enqueue = 1 end
+      if record then
+        local d = cjson.encode({ at = now, reason = 'deduplicated', playbook = playbook, runId = existing, episodeId = episodeId, message = 'repeat of episode ' .. episodeId .. '; run ' .. existing .. ' already handles it' })
+        push(runKey .. decisionsSuffix, d, false)
+        push(epDecisions, d, true)
       end
+      out[#out + 1] = 0
+      out[#out + 1] = existing
+      out[#out + 1] = enqueue
+    else
+      redis.call('HSET', ep, field, runId)
+      redis.call('HSET', runPrefix .. runId, 'record', string.sub(runRecord, 1, -2) .. ',"alert":' .. alert .. '}', 'status', 'queued', 'updatedAt', now)
+      redis.call('ZADD', runsKey, nowMs, runId)
+      redis.call('ZADD', queuedKey, nowMs, runId)
+      push(runPrefix .. runId .. decisionsSuffix, started, false)
+      push(epDecisions, started, true)
+      redis.call('PUBLISH', events, runId .. ' queued')
+      out[#out + 1] = 1
+      out[#out + 1] = runId
+      out[#out + 1] = 1
     end
   end
 end
