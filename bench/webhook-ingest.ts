@@ -9,10 +9,13 @@
  *   new-episodes   every request is one alert never seen before: an episode, a run and a job each
  *   groups-of-50   one notification of 50 new alerts (a large Alertmanager group)
  * Prints req/s and p99 of each, and us ÷ floor beside its target (≥ 0.8). No worker runs: this is the receive path.
+ * Also the CPU time per request of each service and of redis-server during its rounds (utime + stime from /proc, so
+ * Linux only): on a shared machine req/s swing with the neighbours' load, CPU per request much less.
  * `--quick`: one round of 3 s per load.
  */
 import autocannon from 'autocannon';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -33,6 +36,19 @@ interface Tally {
   seconds: number;
   p99: number[];
   non2xx: number;
+  /** CPU time (µs) of the service and of redis-server during the rounds. */
+  cpu: number;
+  redisCpu: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** utime + stime of a process, µs. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
 }
 
 export async function benchWebhookIngest(options: IngestOptions = {}): Promise<void> {
@@ -72,7 +88,10 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
     console.log(
       `webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, alternating floor and us`,
     );
-    console.log('load                          floor req/s  us req/s  floor p99 ms  us p99 ms  non-2xx');
+    const redisPid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    console.log(
+      'load                          floor req/s  us req/s  floor p99 ms  us p99 ms  non-2xx  CPU µs/req floor/us  redis µs/req floor/us',
+    );
     const lines: string[] = [];
     const fire = (url: string, body: () => string, duration: number) =>
       autocannon({
@@ -92,8 +111,11 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
         for (const who of order) {
           await admin.flushall();
           const target = who === 'floor' ? floor : us;
+          const [cpu0, redis0] = [cpuMicros(target.proc.pid), cpuMicros(redisPid)];
           const result = await fire(target.url!, load.body, seconds);
           const tally = t[who];
+          tally.cpu += cpuMicros(target.proc.pid) - cpu0;
+          tally.redisCpu += cpuMicros(redisPid) - redis0;
           tally.requests += result.requests.total;
           tally.seconds += result.duration;
           tally.p99.push(result.latency.p99);
@@ -110,6 +132,8 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
           t.floor.p99.join('/').padStart(13),
           t.us.p99.join('/').padStart(10),
           String(t.floor.non2xx + t.us.non2xx).padStart(8),
+          `${perRequest(t.floor.cpu, t.floor)}/${perRequest(t.us.cpu, t.us)}`.padStart(21),
+          `${perRequest(t.floor.redisCpu, t.floor)}/${perRequest(t.us.redisCpu, t.us)}`.padStart(23),
         ].join(' '),
       );
       lines.push(figure(`ingest us ÷ floor, ${load.name}`, u / f, '', { op: '>=', limit: 0.8 }, 2));
@@ -125,7 +149,11 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
 }
 
 function emptyTally(): Tally {
-  return { requests: 0, seconds: 0, p99: [], non2xx: 0 };
+  return { requests: 0, seconds: 0, p99: [], non2xx: 0, cpu: 0, redisCpu: 0 };
+}
+
+function perRequest(micros: number, t: Tally): string {
+  return t.requests > 0 ? (micros / t.requests).toFixed(0) : '-';
 }
 
 if (import.meta.main) await benchWebhookIngest();

@@ -12,7 +12,7 @@ import type { Decision } from '../engine/decision.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { newRunId } from '../store/run-id.ts';
 import { render } from '../engine/template.ts';
-import type { FleetCorrelator, OpenFleet } from '../guards/fleet-correlator.ts';
+import { parseFleet, type FleetCorrelator, type OpenFleet } from '../guards/fleet-correlator.ts';
 import { formatDuration } from '../domain/duration.ts';
 
 export interface IngestDeps {
@@ -113,7 +113,17 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
     claimed.push(f.index);
   }
   for (const c of fleets.claims) claims.push(c);
-  const results = await deps.store.ingestFiring(claims, now);
+  // The open markers of the fleets that counted alerts without taking them, read back by the ingest script once the
+  // runs are stored (see absorbIntoFleetsOpenedMeanwhile): no second round trip.
+  const looks = openMarkersToRead(fleets.counted, deps);
+  const ingested = await deps.store.ingestFiring(
+    claims,
+    now,
+    [...looks.values()].map((l) => l.key),
+  );
+  const results = ingested.runs;
+  let m = 0;
+  for (const l of looks.values()) l.value = ingested.readAfter[m++] ?? '';
   // The jobs only after their runs are stored (the sweeper re-queues a run whose job was never added).
   await deps.queue.enqueueMany(
     results
@@ -130,6 +140,7 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
       const runs = c.runs.filter((r) => stored.has(r.runId));
       return runs.length > 0 ? [{ ...c, runs }] : [];
     }),
+    looks,
     now,
     deps,
   );
@@ -267,13 +278,13 @@ async function correlate(
 /** The claim of a fleet run: created by the first webhook that makes it, a repeat for every later one. */
 function fleetClaim(take: FleetTake, alert: AlertView, now: string, deps: IngestDeps): FiringClaim {
   const { fleet, playbook, namespace } = take;
-  const record: RunRecord = {
+  // The claim's alert (the first one the fleet took here) becomes the record's alert when the store creates the run.
+  const record: Omit<RunRecord, 'alert'> = {
     id: fleet.runId,
     playbook: playbook.name,
     createdAt: fleet.openedAt,
     trigger: 'alert',
     episodeId: fleet.episodeId,
-    alert,
     params: { ...playbook.params, namespace, services: fleet.services },
     dryRun: deps.dryRun || playbook.dryRun,
   };
@@ -311,29 +322,36 @@ async function absorbSingles(singles: Correlation['singles'], now: string, deps:
   }
 }
 
+/** An open marker to read once the runs are stored, per (playbook, namespace); `value` '' when no fleet is open. */
+type OpenLooks = Map<string, { key: string; value: string }>;
+
+/** One look per (playbook, namespace): a group of alerts of one namespace asks once, not once per alert. */
+function openMarkersToRead(counted: Correlation['counted'], deps: IngestDeps): OpenLooks {
+  const looks: OpenLooks = new Map();
+  if (!deps.fleet) return looks;
+  for (const c of counted) {
+    const key = `${c.playbook.name}\u0000${c.namespace}`;
+    if (!looks.has(key)) looks.set(key, { key: deps.fleet.openKey(c.playbook.name, c.namespace), value: '' });
+  }
+  return looks;
+}
+
 /**
  * A service's own runs, recorded after its alert was counted: if another webhook opened a fleet that holds the
  * service in between, that webhook looked for these runs before they existed. Absorbed now if still queued (absorbing
- * is idempotent, so a run both webhooks reach is absorbed once).
+ * is idempotent, so a run both webhooks reach is absorbed once). `looks`: the fleets' open markers as the ingest
+ * script read them right after storing the runs.
  */
-async function absorbIntoFleetsOpenedMeanwhile(counted: Correlation['counted'], now: string, deps: IngestDeps): Promise<void> {
-  const fleet = deps.fleet;
-  if (!fleet || counted.length === 0) return;
-  // One look per (playbook, namespace), all at once: a group of alerts of one namespace asks once, not once per alert.
-  const looks = new Map<string, Promise<OpenFleet | undefined>>();
-  const lookFor = (c: Correlation['counted'][number]) => {
-    const key = `${c.playbook.name}\u0000${c.namespace}`;
-    let look = looks.get(key);
-    if (!look) {
-      look = fleet.openFleet(c.playbook.name, c.namespace);
-      looks.set(key, look);
-    }
-    return look;
-  };
-  const opens = await Promise.all(counted.map(lookFor));
-  for (let i = 0; i < counted.length; i++) {
-    const c = counted[i]!;
-    const open = opens[i];
+async function absorbIntoFleetsOpenedMeanwhile(
+  counted: Correlation['counted'],
+  looks: OpenLooks,
+  now: string,
+  deps: IngestDeps,
+): Promise<void> {
+  if (!deps.fleet || counted.length === 0) return;
+  for (const c of counted) {
+    const marker = looks.get(`${c.playbook.name}\u0000${c.namespace}`)?.value;
+    const open = marker ? parseFleet(marker) : undefined;
     if (!open?.services.includes(c.service)) continue;
     await absorbSingles(
       [{ take: { playbook: c.playbook, fleet: open, namespace: c.namespace }, service: c.service, runs: c.runs }],
@@ -401,14 +419,14 @@ async function ingestResolved(alert: AlertView, deps: IngestDeps): Promise<Alert
   return summary;
 }
 
-function newRecord(pb: Playbook, alert: AlertView, ep: string, now: string, nowMs: number, deps: IngestDeps): RunRecord {
+/** The record of a candidate run, without its alert: the store adds the claim's alert only if it creates the run. */
+function newRecord(pb: Playbook, alert: AlertView, ep: string, now: string, nowMs: number, deps: IngestDeps): Omit<RunRecord, 'alert'> {
   return {
     id: newRunId(nowMs),
     playbook: pb.name,
     createdAt: now,
     trigger: 'alert',
     episodeId: ep,
-    alert,
     params: pb.params,
     dryRun: deps.dryRun || pb.dryRun,
     target: renderTarget(pb, alert, pb.params),

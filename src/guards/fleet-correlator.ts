@@ -223,18 +223,14 @@ export class FleetCorrelator {
     };
   }
 
-  /**
-   * The fleet open now for (playbook, namespace), if any. The ingest asks it once a service's own runs are recorded:
-   * a fleet another webhook opened between this one's count and its record could not absorb runs it did not see yet.
-   */
-  async openFleet(playbook: string, namespace: string): Promise<OpenFleet | undefined> {
-    const open = await storeCall(() => this.#redis.get(this.#keys.fleet(playbook, namespace, 'open')));
-    return open ? parseFleet(open) : undefined;
+  /** The key of the open marker of (playbook, namespace): the fleet JSON while one is open (parseFleet reads it). */
+  openKey(playbook: string, namespace: string): string {
+    return this.#keys.fleet(playbook, namespace, 'open');
   }
 }
 
-/** cjson writes an empty array as `{}`; a fleet always has services, but the type is kept honest. */
-function parseFleet(json: string): OpenFleet {
+/** A fleet as stored (the open marker). cjson writes an empty array as `{}`; a fleet always has services, but the type is kept honest. */
+export function parseFleet(json: string): OpenFleet {
   const f = JSON.parse(json) as OpenFleet;
   return { ...f, services: Array.isArray(f.services) ? f.services : [] };
 }

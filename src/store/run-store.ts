@@ -79,7 +79,16 @@ export interface FiringClaim {
   alert: AlertView;
   /** Recorded when no playbook takes the alert (`runs` empty). */
   unmatched: Decision;
-  runs: Array<{ record: RunRecord; started: Decision }>;
+  /** The run each playbook would start; its record's alert is the claim's `alert` (added by the store when stored). */
+  runs: Array<{ record: Omit<RunRecord, 'alert'>; started: Decision }>;
+}
+
+/** What RunStore.ingestFiring returns. */
+export interface FiringIngest {
+  /** Per claim, one per run of `claims[i].runs`, in order. */
+  runs: FiringClaimResult[][];
+  /** The values of the `readAfter` keys once the runs were stored ('' when absent), in order. */
+  readAfter: string[];
 }
 
 export interface FiringClaimResult extends ClaimResult {
@@ -174,10 +183,11 @@ export class RunStore {
   /**
    * Records the firing alerts of one notification in one round trip (src/store/lua/ingest-firing.lua): episodes,
    * repeat counters, new runs with their `started` decisions (announced on the run-events channel), and which runs
-   * need their job queued. Results are per claim, one per run of `claims[i].runs`, in order.
+   * need their job queued. `readAfter`: string keys read in the same step, after the runs are stored (the fleets'
+   * open markers, src/guards/fleet-correlator.ts), so a webhook needs no second round trip to look at them.
    */
-  async ingestFiring(claims: FiringClaim[], now: string): Promise<FiringClaimResult[][]> {
-    if (claims.length === 0) return [];
+  async ingestFiring(claims: FiringClaim[], now: string, readAfter: readonly string[] = []): Promise<FiringIngest> {
+    if (claims.length === 0) return { runs: [], readAfter: [] };
     const runPrefix = this.keys.run('');
     const args: Array<string | number> = [
       now,
@@ -191,6 +201,8 @@ export class RunStore {
       this.keys.runDecisions('').slice(runPrefix.length),
       this.keys.runJob(''),
       this.keys.runEvents(),
+      readAfter.length,
+      ...readAfter,
     ];
     for (const c of claims) {
       args.push(
@@ -200,6 +212,7 @@ export class RunStore {
         c.alert.fingerprint,
         c.alert.startsAt,
         JSON.stringify(c.alert.labels),
+        c.runs.length === 0 ? '' : JSON.stringify(c.alert),
         c.runs.length,
         c.runs.length === 0 ? JSON.stringify(c.unmatched) : '',
       );
@@ -208,13 +221,14 @@ export class RunStore {
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
     let k = 0;
-    return claims.map((c) =>
+    const runs = claims.map((c) =>
       c.runs.map(() => {
         const result = { created: flat[k] === 1, runId: String(flat[k + 1]), enqueue: flat[k + 2] === 1 };
         k += 3;
         return result;
       }),
     );
+    return { runs, readAfter: flat.slice(k).map(String) };
   }
 
   async ping(): Promise<void> {

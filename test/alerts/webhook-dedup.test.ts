@@ -140,7 +140,6 @@ t.test('a repeat queues the job of a run stored without one (an attempt that fai
         createdAt: new Date().toISOString(),
         trigger: 'alert',
         episodeId: ep,
-        alert,
         params: {},
         dryRun: false,
       };
@@ -154,7 +153,7 @@ t.test('a repeat queues the job of a run stored without one (an attempt that fai
     new Date().toISOString(),
   );
   t.same(
-    stored.flat().map((r) => [r.created, r.enqueue]),
+    stored.runs.flat().map((r) => [r.created, r.enqueue]),
     [
       [true, true],
       [true, true],

@@ -16,11 +16,16 @@
 -- store runs on a single Redis (or Sentinel), not Redis Cluster.
 --
 -- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
---   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, then per alert:
---   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, playbook count n, unmatched decision JSON
---   (used when n = 0), then n times: episode field, new run id, run record JSON, started decision JSON, playbook name.
+--   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, the number m of fleet
+--   open-marker keys to read back, those m keys, then per alert:
+--   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, alert JSON, playbook count n,
+--   unmatched decision JSON (used when n = 0), then n times: episode field, new run id, run record JSON without its
+--   alert, started decision JSON, playbook name. A new run's record is that JSON with the alert's added here: the alert
+--   is serialized once per alert, and a repeat (most deliveries) never pays for a record it does not store.
 -- Returns per (alert, playbook), in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
---   i.e. new, or an earlier attempt stored it but failed before its job was added).
+--   i.e. new, or an earlier attempt stored it but failed before its job was added); then the m open markers' values
+--   ('' when none), read after the runs were stored: a fleet opened before this call, whose opener could not see the
+--   runs stored here, is found by this webhook; one opened after it finds them itself (src/guards/fleet-correlator.ts).
 local now, nowMs, ttl, kept, recorded = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local runsKey, queuedKey, runPrefix, decisionsSuffix, jobPrefix, events = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 
@@ -31,10 +36,11 @@ local function push(list, json, expire)
 end
 
 local out = {}
-local i = 12
+local openCount = tonumber(ARGV[12])
+local i = 13 + openCount
 while i <= #ARGV do
-  local episodeId, ep, epDecisions, fp, startsAt, labels, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], tonumber(ARGV[i + 6]), ARGV[i + 7]
-  i = i + 8
+  local episodeId, ep, epDecisions, fp, startsAt, labels, alert, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
+  i = i + 9
   if redis.call('EXISTS', ep) == 0 then
     redis.call('HSET', ep, 'fingerprint', fp, 'startsAt', startsAt, 'labels', labels, 'firstSeen', now, 'status', 'firing')
   end
@@ -61,7 +67,7 @@ while i <= #ARGV do
       out[#out + 1] = enqueue
     else
       redis.call('HSET', ep, field, runId)
-      redis.call('HSET', runPrefix .. runId, 'record', runRecord, 'status', 'queued', 'updatedAt', now)
+      redis.call('HSET', runPrefix .. runId, 'record', string.sub(runRecord, 1, -2) .. ',"alert":' .. alert .. '}', 'status', 'queued', 'updatedAt', now)
       redis.call('ZADD', runsKey, nowMs, runId)
       redis.call('ZADD', queuedKey, nowMs, runId)
       push(runPrefix .. runId .. decisionsSuffix, started, false)
@@ -72,5 +78,8 @@ while i <= #ARGV do
       out[#out + 1] = 1
     end
   end
+end
+for k = 13, 12 + openCount do
+  out[#out + 1] = redis.call('GET', ARGV[k]) or ''
 end
 return out

@@ -1,0 +1,53 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { redisForTest } from '../support/redis.ts';
+import { RunStore, type FiringClaim } from '../../src/store/run-store.ts';
+
+// The ingest script on a real redis-server: what the webhook relies on when it reads the fleets' open markers in the
+// same step as storing its runs, and when it sends a candidate run's record without the alert.
+const server = await redisForTest();
+const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+t.teardown(() => redis.disconnect());
+
+const now = '2026-05-01T08:00:00.000Z';
+const claim = (fingerprint: string, runId: string): FiringClaim => {
+  const episodeId = `ep-${fingerprint}-1`;
+  const alert = {
+    status: 'firing',
+    fingerprint,
+    startsAt: now,
+    labels: { alertname: 'ServiceDown', service: fingerprint },
+    annotations: {},
+  } as never;
+  return {
+    episodeId,
+    alert,
+    unmatched: { at: now, reason: 'unmatched', episodeId, message: 'none' },
+    runs: [
+      {
+        record: { id: runId, playbook: 'restart', createdAt: now, trigger: 'alert', episodeId, params: { tries: 2 }, dryRun: false },
+        started: { at: now, reason: 'started', playbook: 'restart', runId, episodeId, message: 'started' },
+      },
+    ],
+  };
+};
+
+t.test('a created run’s record carries the claim’s alert; a repeat points at the stored run', async (t) => {
+  const store = new RunStore(redis, 'rec', { retentionMs: 3_600_000 });
+  const first = await store.ingestFiring([claim('bbbb', 'run-b')], now);
+  t.same(first.runs, [[{ created: true, runId: 'run-b', enqueue: true }]]);
+  const run = await store.getRun('run-b');
+  t.equal(run?.alert.fingerprint, 'bbbb');
+  t.same(run?.alert.labels, { alertname: 'ServiceDown', service: 'bbbb' });
+  t.same(run?.params, { tries: 2 });
+  const again = await store.ingestFiring([claim('bbbb', 'run-b2')], now);
+  t.same(again.runs, [[{ created: false, runId: 'run-b', enqueue: true }]], 'no job was added here, so it is still to queue');
+  t.equal(await redis.exists(store.keys.run('run-b2')), 0, 'the repeat’s candidate run is not stored');
+});
+
+t.test('keys are read back in the same step, after the runs are stored', async (t) => {
+  const store = new RunStore(redis, 'read', { retentionMs: 3_600_000 });
+  await redis.set('read:marker', 'open-fleet');
+  const result = await store.ingestFiring([claim('cccc', 'run-c')], now, ['read:marker', 'read:absent']);
+  t.same(result.readAfter, ['open-fleet', ''], 'an absent key reads as empty');
+});
