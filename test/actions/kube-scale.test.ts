@@ -99,6 +99,9 @@ t.test('re-run at the target writes nothing; dry run changes nothing', async (t)
   let from = sim.requests.length;
   t.match(await runAction(scale, { namespace: ns, name: 'web', replicas: 5 }, { services }), { status: 'ok', output: { unchanged: true } });
   t.same(writesSince(from), []);
+  // The earlier scale-up's pods are still being started by the cluster's controllers, and each status write moves the
+  // Deployment's resourceVersion: once they are done, the dry run's one PUT meets no conflict to retry.
+  await sim.settle();
   from = sim.requests.length;
   t.match(await runAction(scale, { namespace: ns, name: 'web', replicas: 7 }, { services, run: { dryRun: true } }), {
     status: 'ok',
