@@ -107,10 +107,14 @@ export async function startE2E(
     },
   });
   const relay = await new FlakyRelay(`${svc.url}/v1/alertmanager`).start();
-  await loop.connectAlertmanager({ webhookUrl: `${svc.url}/v1/alertmanager`, bearerToken: WEBHOOK_TOKEN });
-  await loop.connectAlertmanager({ webhookUrl: relay.url, bearerToken: WEBHOOK_TOKEN });
+  // Alertmanager is connected only once Prometheus has seen every service up. Prometheus scrapes from its start, so
+  // a service whose process was still starting (seconds, on a loaded machine) fired ServiceDown into remediator
+  // before any scenario began: that run paged and used the service's budget, and the scenario's own run was then
+  // skipped as budget_exhausted.
   await sim.settle();
   await loop.waitUntilUp(30_000);
+  await loop.connectAlertmanager({ webhookUrl: `${svc.url}/v1/alertmanager`, bearerToken: WEBHOOK_TOKEN });
+  await loop.connectAlertmanager({ webhookUrl: relay.url, bearerToken: WEBHOOK_TOKEN });
 
   const until = async (what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
