@@ -17,9 +17,9 @@
  */
 const CORE = '^src/(domain|ports|engine|schema)/';
 const ADAPTERS =
-  '^src/(store/|kube/|http-client/|queue/(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$|gates/[^/]+-http-api\\.ts$|gates/http-auth\\.ts$)';
+  '^src/(store/|kube/|http-client/|queue/(bullmq-run-queue|run-queue|run-wakes|stranded-clients|queue-factory)\\.ts$|gates/[^/]+-http-api\\.ts$|gates/http-auth\\.ts$)';
 const APPLICATION =
-  '^src/(alerts|playbooks|runs|guards|escalation|actions|observability)/|^src/gates/(?![^/]+-http-api\\.ts$|http-auth\\.ts$)|^src/queue/(?!(bullmq-run-queue|run-queue|stranded-clients|queue-factory)\\.ts$)';
+  '^src/(alerts|playbooks|runs|guards|escalation|actions|observability)/|^src/gates/(?![^/]+-http-api\\.ts$|http-auth\\.ts$)|^src/queue/(?!(bullmq-run-queue|run-queue|run-wakes|stranded-clients|queue-factory)\\.ts$)';
 const INTERFACES = '^src/(http|cli|config)/|^src/main\\.ts$';
 const TOOLING = '^src/(sim|replay|playbook-test|virtual-time|dev)/';
 

@@ -17,6 +17,7 @@ import { redisConnector } from './store/redis-connection.ts';
 import { DurabilityBarrier } from './store/durability-barrier.ts';
 import { FleetCorrelator } from './guards/fleet-correlator.ts';
 import { RunStore } from './store/run-store.ts';
+import { RunWakes } from './queue/run-wakes.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
 import { RunWorker } from './queue/run-worker.ts';
 import { RunStopSignals } from './queue/run-stop-signals.ts';
@@ -271,7 +272,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   });
   const connection = connector.worker({ shouldRetry });
   // The producer shares the command connection: the job a webhook queues is covered by the same WAIT as its records.
-  const queue = new BullmqRunQueue({ connection: redis, prefix, name: store.keys.runQueue() });
+  const wakes = new RunWakes(redis, store.keys);
+  const queue = new BullmqRunQueue({ connection: redis, prefix, name: store.keys.runQueue(), wakes });
   // Replicated Redis (Sentinel, Cluster): a webhook's 202 waits until replicas hold its writes. Standalone: a 202 is
   // as durable as the master's AOF setting (README, "Redis in production").
   const durability =
@@ -465,7 +467,18 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
 
   // The safety layer in front of every mutating step (src/guards/safety-guard.ts documents its order).
   // One TargetLock: the guard takes it, the run closer releases it.
-  const lock = config.guards.enabled ? new TargetLock(redis, store.keys) : undefined;
+  // A released lock wakes the runs waiting for it; a wake that fails leaves them to ask again after lock.retryAfter.
+  const lock = config.guards.enabled
+    ? new TargetLock(redis, store.keys, {
+        wake: async (runIds) => {
+          for (const id of runIds) {
+            await queue
+              .wake(id)
+              .catch((err: unknown) => log.warn({ err, runId: id }, 'could not wake a run waiting for a lock; it asks again later'));
+          }
+        },
+      })
+    : undefined;
   // spec.gitops: suspend pauses Argo CD / Flux sync during a run, through the process's own Kubernetes client.
   const gitops =
     lock && services.kube
@@ -576,6 +589,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
         log: log.child({ component: 'worker' }),
         guard,
         fence,
+        wakes,
         targetLocks,
         closer,
         previewMutation: planDiffPreviewer({ clock }),

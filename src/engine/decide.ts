@@ -64,6 +64,7 @@ export function beginStep(p: Playbook, state: RunState, now: number): RunState {
   s.status = 'running';
   s.startedAt ??= iso(now);
   s.wakeAt = undefined;
+  s.wakeEarly = undefined;
   return s;
 }
 
@@ -79,7 +80,7 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
       if (r.then === 'wait') {
         rec.status = 'pending';
         rec.summary = `waiting: ${r.message}`;
-        return sleep(s, now + (r.retryAfterMs ?? 5_000));
+        return sleep(s, now + (r.retryAfterMs ?? 5_000), { early: true });
       }
       rec.status = 'skipped';
       rec.endedAt = iso(now);
@@ -255,9 +256,11 @@ function move(s: RunState, to: { rung: number; step: number }, _now: number): Tr
   return { state: s, directive: { kind: 'continue' } };
 }
 
-function sleep(s: RunState, until: number): Transition {
+/** `early`: any wake of the run ends the wait (a locked target, whose release wakes its waiters). */
+function sleep(s: RunState, until: number, opts: { early?: boolean } = {}): Transition {
   s.status = 'waiting';
   s.wakeAt = until;
+  s.wakeEarly = opts.early === true ? true : undefined;
   return { state: s, directive: { kind: 'sleep', until } };
 }
 

@@ -152,8 +152,9 @@ async function loop(ctx: RunContext, initial: RunState, deps: ExecutorDeps, sign
       return { state: d.state, kind: 'done' };
     }
     if (overdue(ctx, state, now)) return timedOut(ctx, state, deps);
-    // A plan awaiting approval sleeps until its window closes, unless the answer is in: then it goes on at once.
-    if (state.wakeAt !== undefined && state.wakeAt > now && !answered(ctx, state)) {
+    // A plan awaiting approval sleeps until its window closes, unless the answer is in: then it goes on at once. A run
+    // waiting for a locked target asks again whenever it is woken.
+    if (state.wakeAt !== undefined && state.wakeAt > now && !state.wakeEarly && !answered(ctx, state)) {
       if (!resolveCutsWait(ctx, state)) return { state, kind: 'sleep', until: wakeBy(ctx, state.wakeAt) };
       deps.log.info(
         { resolvedAt: ctx.run.alert.endsAt },

@@ -83,6 +83,11 @@ export interface RunState {
   verified: boolean;
   /** Ms when the worker should look at the run again (waiting / awaiting_approval). */
   wakeAt?: number;
+  /**
+   * Any wake ends this wait at once: the run waits for a target's lock, and the release that frees it wakes the run.
+   * Other waits (a gate's interval, a `wait` step, an approval window) last until `wakeAt` unless their answer came.
+   */
+  wakeEarly?: boolean;
   /** The alert's resolve already made a waiting gate check early (`onResolved: skip-waits`, once per run). */
   resolveCutWait?: boolean;
   startedAt?: string;

@@ -19,7 +19,7 @@ const Lock = Type.Object(
     retryAfter: Duration({
       default: '5s',
       description:
-        'When a target is locked by another run and the playbook waits (spec.concurrency: wait), how long before the step asks again.',
+        'When a target is locked by another run and the playbook waits (spec.concurrency: wait), how long before the step asks again. The release of the lock wakes waiting runs at once; this is for a holder that stopped without releasing (its lock expires after lock.ttl).',
     }),
   },
   { additionalProperties: false, default: {} },

@@ -245,6 +245,7 @@ export class SafetyGuard implements MutationGuard {
       ttlMs: this.#s.lockTtlMs,
       limits,
       countBudget: !ctx.run.manual,
+      waits: ctx.playbook.concurrency !== 'skip',
     });
     switch (claim.kind) {
       case 'acquired':

@@ -8,7 +8,7 @@ import type { Result } from 'ioredis';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     remGuardClaim(...keysThenArgs: Array<string | number>): Result<[string, string], Context>;
-    remGuardRelease(...keysThenArgs: Array<string | number>): Result<number, Context>;
+    remGuardRelease(...keysThenArgs: Array<string | number>): Result<string[], Context>;
     remGuardRenew(...keysThenArgs: Array<string | number>): Result<number, Context>;
   }
 }
@@ -25,14 +25,18 @@ declare module 'ioredis' {
  * expired gets it back only if nobody was granted the target since (the fencing counter still equals its token),
  * otherwise it has lost the target and must not write.
  *
- * KEYS: lock, fence, run memory, budget zset, last start. ARGV: runId, memory field, now, lock TTL, budget runs,
- * budget window, cooldown, memory TTL, count budget (1/0), fence TTL, last-start TTL.
+ * A run refused because the target is locked joins the target's waiters, and leaves them when it is granted the lock;
+ * the release wakes every waiter at once (see RELEASE), so a waiting run does not poll.
+ *
+ * KEYS: lock, fence, run memory, budget zset, last start, waiters zset. ARGV: runId, memory field, now, lock TTL,
+ * budget runs, budget window, cooldown, memory TTL, count budget (1/0), fence TTL, last-start TTL, waits (1/0).
  */
 const CLAIM = `
-local lock, fence, mem, budget, last = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local lock, fence, mem, budget, last, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local runId, field, nowArg = ARGV[1], ARGV[2], ARGV[3]
 local now, ttl, limit, window, cooldown = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local memTtl, useBudget, fenceTtl, lastTtl = tonumber(ARGV[8]), ARGV[9] == '1', tonumber(ARGV[10]), tonumber(ARGV[11])
+local waits = ARGV[12] == '1'
 local held = redis.call('GET', lock)
 local mine = redis.call('HGET', mem, field)
 if mine then
@@ -65,7 +69,14 @@ if useBudget then
     end
   end
 end
-if held then return {'locked', held} end
+if held then
+  if waits then
+    redis.call('ZADD', waiters, 'NX', nowArg, runId)
+    redis.call('PEXPIRE', waiters, memTtl)
+  end
+  return {'locked', held}
+end
+redis.call('ZREM', waiters, runId)
 local token = redis.call('INCR', fence)
 redis.call('PEXPIRE', fence, fenceTtl)
 redis.call('SET', lock, runId .. '|' .. token, 'PX', ttl)
@@ -79,10 +90,17 @@ end
 return {'acquired', tostring(token)}
 `;
 
-/** Deletes a lock only if it still carries this run and token (never someone else's). */
+/**
+ * Deletes a lock only if it still carries this run and token (never someone else's). When the target is free after
+ * it (released now, or expired), takes its waiters, oldest first, for the caller to wake: they ask for the lock again
+ * and those that lose it wait again. KEYS: lock, waiters zset. ARGV: `<runId>|<token>`.
+ */
 const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then redis.call('DEL', KEYS[1]) elseif held then return {} end
+local waiting = redis.call('ZRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[2])
+return waiting
 `;
 
 /**
@@ -122,6 +140,8 @@ export interface ClaimRequest {
   limits: BudgetLimits;
   /** Manual runs take the lock but neither use nor check the budget. */
   countBudget: boolean;
+  /** The run waits for a locked target (spec.concurrency: wait), so it joins the target's waiters. Default true. */
+  waits?: boolean;
 }
 
 const FIELD = 'lock:';
@@ -130,15 +150,26 @@ const FENCE_TTL_MS = 30 * 86_400_000;
 /** The last start on a target is kept this long; cooldowns longer than this are not supported. */
 const LAST_START_TTL_MS = 86_400_000;
 
+export interface TargetLockOptions {
+  /**
+   * Wakes runs that waited for a lock this run released (oldest first), so they ask again at once instead of after
+   * `guards.lock.retryAfter`. Built by the composition root on the run queue; errors are its to report: a waiter whose
+   * wake is lost still asks again after its retry time. Absent: waiters only ask again after their retry time.
+   */
+  wake?: (runIds: string[]) => Promise<void>;
+}
+
 export class TargetLock {
   readonly #redis: RedisClient;
   readonly #keys: Keys;
+  readonly #wake: TargetLockOptions['wake'];
 
-  constructor(redis: RedisClient, keys: Keys) {
+  constructor(redis: RedisClient, keys: Keys, options: TargetLockOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
-    redis.defineCommand('remGuardClaim', { numberOfKeys: 5, lua: CLAIM });
-    redis.defineCommand('remGuardRelease', { numberOfKeys: 1, lua: RELEASE });
+    this.#wake = options.wake;
+    redis.defineCommand('remGuardClaim', { numberOfKeys: 6, lua: CLAIM });
+    redis.defineCommand('remGuardRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('remGuardRenew', { numberOfKeys: 2, lua: RENEW });
   }
 
@@ -172,6 +203,7 @@ export class TargetLock {
         k.guardRun(r.runId),
         k.guardBudget(r.playbook, r.budgetTarget ?? r.target),
         k.guardLastStart(r.budgetTarget ?? r.target),
+        k.guardLockWaiters(r.target),
         r.runId,
         FIELD + r.target,
         r.now,
@@ -183,6 +215,7 @@ export class TargetLock {
         r.countBudget ? 1 : 0,
         FENCE_TTL_MS,
         Math.max(LAST_START_TTL_MS, r.limits.cooldownMs),
+        r.waits === false ? 0 : 1,
       ),
     );
     switch (kind) {
@@ -201,18 +234,25 @@ export class TargetLock {
     }
   }
 
-  /** Releases every lock the run was granted (only those it still holds) and forgets it; returns their targets. */
+  /**
+   * Releases every lock the run was granted (only those it still holds), forgets it, and wakes the runs that waited
+   * for those targets; returns the targets.
+   */
   async release(runId: string): Promise<string[]> {
-    const memKey = this.#keys.guardRun(runId);
+    const k = this.#keys;
+    const memKey = k.guardRun(runId);
     const mem = await storeCall(() => this.#redis.hgetall(memKey));
     const targets: string[] = [];
+    const waiting: string[] = [];
     for (const [field, token] of Object.entries(mem)) {
       if (!field.startsWith(FIELD)) continue;
       const target = field.slice(FIELD.length);
       targets.push(target);
-      await storeCall(() => this.#redis.remGuardRelease(this.#keys.guardLock(target), `${runId}|${token}`));
+      const lock = k.guardLock(target);
+      waiting.push(...(await storeCall(() => this.#redis.remGuardRelease(lock, k.guardLockWaiters(target), `${runId}|${token}`))));
     }
     await storeCall(() => this.#redis.del(memKey));
+    if (waiting.length > 0 && this.#wake) await this.#wake([...new Set(waiting)]);
     return targets;
   }
 

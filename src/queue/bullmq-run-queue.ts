@@ -3,6 +3,7 @@ import type { RunQueue } from './run-queue.ts';
 import { RemediatorError } from '../domain/errors.ts';
 import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
+import type { RunWakes } from './run-wakes.ts';
 
 export interface RunJobData {
   runId: string;
@@ -19,18 +20,22 @@ export interface BullmqRunQueueOptions {
   /** BullMQ key prefix (the config's redis.prefix). */
   prefix: string;
   name: string;
+  /** Where a wake is marked before the job is promoted, so a worker holding the run finds it (run-wakes.ts). */
+  wakes: RunWakes;
 }
 
 /**
- * Makes a delayed job run now. A job that is not delayed (a worker holds it, or it was promoted meanwhile) is left
- * as it is: racing with the worker moving the job is fine, the run looks at its state on its next wake anyway (and
- * the worker looks once more after it goes to sleep, see run-worker.ts).
+ * Makes a delayed job run now; true if it did. A job that is not delayed (a worker holds it, or it was promoted
+ * meanwhile) is left as it is: the wake's mark reaches a worker that holds it (RunWakes).
  */
-export async function promoteIfDelayed(job: Job): Promise<void> {
+export async function promoteIfDelayed(job: Job): Promise<boolean> {
   try {
-    if (await job.isDelayed()) await job.promote();
+    if (!(await job.isDelayed())) return false;
+    await job.promote();
+    return true;
   } catch (err) {
     if (!/not in the delayed state|Missing key/i.test((err as Error).message)) throw err;
+    return false;
   }
 }
 
@@ -42,8 +47,10 @@ export async function promoteIfDelayed(job: Job): Promise<void> {
  */
 export class BullmqRunQueue implements RunQueue {
   readonly queue: Queue;
+  readonly #wakes: RunWakes;
 
   constructor(options: BullmqRunQueueOptions) {
+    this.#wakes = options.wakes;
     this.queue = new Queue(options.name, {
       prefix: options.prefix,
       // The store's command connection: fail-fast, auto-pipelined, and the one a WAIT before the 202 covers.
@@ -88,8 +95,10 @@ export class BullmqRunQueue implements RunQueue {
 
   async wake(runId: string): Promise<void> {
     try {
+      await this.#wakes.mark(runId);
       const job = await Job.fromId(this.queue, runId);
-      if (job) await promoteIfDelayed(job);
+      // Promoted, or no job left to wake (the run ended): no worker will take the mark.
+      if (!job || (await promoteIfDelayed(job))) await this.#wakes.clear(runId);
     } catch (err) {
       throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', `cannot wake run ${runId}: ${(err as Error).message}`, { cause: err });
     }

@@ -4,7 +4,6 @@ import type { RedisOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { promoteIfDelayed, type RunJobData } from './bullmq-run-queue.ts';
 import type { RunStore } from '../store/run-store.ts';
-import type { RunView } from '../store/run-record.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -21,6 +20,7 @@ import { RunSupersededError, type RunFence } from './run-fence.ts';
 import type { RunCloser } from './run-closer.ts';
 import { randomUUID } from 'node:crypto';
 import type { RunStopSignals } from './run-stop-signals.ts';
+import type { RunWakes } from './run-wakes.ts';
 
 export interface RunWorkerOptions {
   connection: RedisOptions;
@@ -51,6 +51,8 @@ export interface RunWorkerDeps {
   closer: RunCloser;
   /** Who may save a run's state (see run-fence.ts): one processing at a time, and never after the run ended. */
   fence: RunFence;
+  /** Wakes that came while this worker held a run, taken once the run sleeps (run-wakes.ts). */
+  wakes: RunWakes;
   /**
    * The per-target locks (when guards are on), renewed while the run is alive: every `ttlMs / 3` while a step runs,
    * and up to its wake time plus `ttlMs` when it goes to sleep, since then no process holds its job.
@@ -230,18 +232,12 @@ export class RunWorker {
       // Asleep, no process holds the run, yet it is alive: its locks must last until it wakes, plus the usual TTL.
       if (heartbeat) await locks!.lock.renew(runId, sleepMs + locks!.ttlMs);
       await job.moveToDelayed(until, token);
-      // A cancel, an approval or a resolve that came while the run was saving its state found its job still active,
-      // so its wake (queue.wake promotes delayed jobs only) was lost: look once more, now that the job is delayed.
-      const now = await store.getRun(runId);
-      if (now && wakeSignals(now) !== wakeSignals(view)) await promoteIfDelayed(job);
+      // A wake (a cancel, an approval, a resolve, a freed target) that came while this worker held the job could not
+      // promote it: it left a mark, taken now that the job is delayed.
+      if (await this.#deps.wakes.take(runId)) await promoteIfDelayed(job);
       throw new DelayedError();
     }
     await closer.finish(view, state);
     return { status: state.status };
   }
-}
-
-/** What the callers of queue.wake change before they wake a run: its cancel, the approval answers, the alert's resolve. */
-function wakeSignals(view: RunView): string {
-  return JSON.stringify([view.cancel ?? null, view.approvals ?? null, view.alertResolvedAt ?? null]);
 }

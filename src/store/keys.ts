@@ -34,6 +34,13 @@ export class Keys {
   guardLock(target: string): string {
     return `${this.prefix}:guard:lock:${target}`;
   }
+  /**
+   * Sorted set of run ids waiting for the target's lock, scored by when each first found it held. The release that
+   * frees the lock takes the whole set and wakes those runs (TargetLock.release).
+   */
+  guardLockWaiters(target: string): string {
+    return `${this.prefix}:guard:waiters:${target}`;
+  }
   /** Counter: the fencing token of the target's latest lock grant. */
   guardFence(target: string): string {
     return `${this.prefix}:guard:fence:${target}`;
@@ -133,6 +140,13 @@ export class Keys {
    * Pub/sub channel of stop requests (`<runId>`), published with every cancel request: a worker holding the run aborts
    * its step in flight (src/queue/run-stop-signals.ts). The request itself is the run's `cancel` field.
    */
+  /**
+   * String, short TTL: a wake for this run that found its job held by a worker, left for that worker to find once it
+   * has put the job to sleep (RunWakes).
+   */
+  runWake(id: string): string {
+    return `${this.prefix}:run:${id}:wake`;
+  }
   runStops(): string {
     return `${this.prefix}:run-stops`;
   }

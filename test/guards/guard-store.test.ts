@@ -93,6 +93,27 @@ t.test('a run counts against the budget only when granted the lock, once', async
   );
 });
 
+t.test('a release wakes the runs that waited for the target, oldest first, and only those', async (t) => {
+  const keys = fresh();
+  const woken: string[][] = [];
+  const lock = new TargetLock(connect(), keys, { wake: async (ids) => void woken.push(ids) });
+  t.equal((await claim(lock, { runId: 'a' })).kind, 'acquired');
+  t.equal((await claim(lock, { runId: 'c', now: t0 + 2 })).kind, 'locked');
+  t.equal((await claim(lock, { runId: 'b', now: t0 + 1 })).kind, 'locked');
+  t.equal((await claim(lock, { runId: 'c', now: t0 + 3 })).kind, 'locked', 'asking again keeps its place');
+  t.equal((await claim(lock, { runId: 's', now: t0 + 4, waits: false })).kind, 'locked', 'a run that does not wait is refused');
+  t.equal((await claim(lock, { runId: 'a', target: 'ai-ninja/Deployment/other' })).kind, 'acquired');
+  t.equal((await claim(lock, { runId: 'x', target: 'ai-ninja/Deployment/other' })).kind, 'locked');
+  await lock.release('a');
+  t.same(woken, [['b', 'c', 'x']], 'both targets were freed: their waiters are woken once each, oldest first per target');
+  t.equal((await claim(lock, { runId: 'c', now: t0 + 5 })).kind, 'acquired', 'a woken run is granted the free target');
+  t.equal((await claim(lock, { runId: 'b', now: t0 + 6 })).kind, 'locked', 'the others wait again');
+  await lock.release('c');
+  t.same(woken.at(-1), ['b'], 'the next release wakes only who waits now');
+  await lock.release('nobody');
+  t.equal(woken.length, 2, 'a run that held nothing wakes nobody');
+});
+
 t.test('the Lua script decides exactly as the budget policy on a random history', async (t) => {
   const keys = fresh();
   const lock = new TargetLock(connect(), keys);

@@ -11,7 +11,10 @@ const playbook = envFlipPlaybook(60, '  budget: { runs: 1000 }\n');
 const svc = await startGuardedService({
   playbooks: { 'flip.yaml': playbook },
   role: 'receiver',
-  guards: { lock: { retryAfter: '100ms' }, ineffective: { window: 0 }, storm: { targets: 100 } },
+  // A run waiting for a target asks again only when the holder's release wakes it: with a retry time of 10 minutes, a
+  // lost wake leaves its run waiting past the test's end. (Polling every 100 ms instead made 40 waiting runs take the
+  // CPU the 5 holders needed, so on a loaded machine the runs finished later than the test allowed.)
+  guards: { lock: { retryAfter: '10m' }, ineffective: { window: 0 }, storm: { targets: 100 } },
 });
 const workers = await Promise.all([0, 1].map(() => startRemediator(svc.config, { role: 'worker', log: silentLogger() })));
 t.teardown(() => Promise.all(workers.map((w) => w.close())));
@@ -30,7 +33,19 @@ t.test('50 episodes for 5 targets on two workers: never two runs mutating one ta
   const ids: string[] = [];
   for (let i = 0; i < 10; i++) ids.push(...(await svc.fire(targets, new Date(base + i * 1000).toISOString())));
   t.equal(new Set(ids).size, 50);
-  const runs = await Promise.all(ids.map((id) => svc.ended(id, 60_000)));
+  const runs = await Promise.all(
+    ids.map((id) =>
+      svc.ended(id, 60_000).catch(async (err: Error) => {
+        // Which run held the target, and what became of it, is what a failure here needs to show.
+        const run = (await svc.api('GET', `/v1/runs/${id}`)).body;
+        const holders = [...new Set(ids.filter((other) => run.decisions?.some((d: any) => d.message?.includes(other))))];
+        const held = await Promise.all(holders.map(async (h) => (await svc.api('GET', `/v1/runs/${h}`)).body));
+        throw new Error(
+          `${err.message}; last decisions: ${JSON.stringify(run.decisions?.slice(-3))}; holders: ${JSON.stringify(held.map((h) => [h.id, h.status, h.decisions?.slice(-2)]))}`,
+        );
+      }),
+    ),
+  );
   t.same(
     runs.filter((r) => r.status !== 'completed').map((r) => [r.id, r.status, r.state?.outcome]),
     [],

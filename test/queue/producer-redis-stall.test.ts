@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { spawnRedis } from '../../src/dev/redis-process.ts';
 import { redisConnector } from '../../src/store/redis-connection.ts';
 import { BullmqRunQueue } from '../../src/queue/bullmq-run-queue.ts';
+import { RunWakes } from '../../src/queue/run-wakes.ts';
+import { Keys } from '../../src/store/keys.ts';
 
 // Redis stalls for longer than the command timeout while a receiver starts (a busy or failing-over Redis, a starved
 // machine). The first webhooks get 503 and Alertmanager retries them; once Redis answers again the runs must queue.
@@ -18,7 +20,7 @@ t.test('a run queue built while Redis stalls queues runs once Redis answers', as
   t.teardown(() => connection.disconnect());
   if (connection.status !== 'ready') await once(connection, 'ready');
   redis.freeze();
-  const queue = new BullmqRunQueue({ connection, prefix: 'stall', name: 'runs' });
+  const queue = new BullmqRunQueue({ connection, prefix: 'stall', name: 'runs', wakes: new RunWakes(connection, new Keys('stall')) });
   t.teardown(() => queue.close());
   // Commands run in order: this enqueue times out after anything the queue sent while it was being built.
   await t.rejects(queue.enqueue('run-during-stall'), { code: 'REM_ERR_STORE_UNAVAILABLE' }, 'a stalled Redis is a 503');
