@@ -124,7 +124,7 @@ export async function demoCommand(opts: { once?: boolean }): Promise<void> {
       );
     if (loop)
       say(
-        `• prometheus on ${loop.prometheus.url} (rules: ${loop.rulesSource === 'built-in' ? 'built-in ServiceDown rule' : relative(process.cwd(), loop.rulesSource)}; 100 ms scrapes)`,
+        `• prometheus on ${loop.prometheus.url} (rules: ${loop.rulesSource === 'built-in' ? 'built-in ServiceDown rule' : relative(process.cwd(), loop.rulesSource)}; 500 ms scrapes)`,
       );
     else say(`• no Prometheus: the playbook's up{…} queries go to a stand-in on ${prometheusUrl} that scrapes the Service when asked`);
     const pager = await startWebhookSink((e) =>

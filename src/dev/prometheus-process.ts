@@ -25,7 +25,10 @@ export interface PrometheusOptions {
   /** Alertmanager base URLs Prometheus sends its alerts to (`alerting.alertmanagers`, API v2). */
   alertmanagers?: string[];
   /**
-   * Fast profile for tests: scrape, scrape timeout and rule evaluation every 100 ms. Default false: every 1 s.
+   * Fast profile for tests and the demo: scrapes every 500 ms with a 500 ms timeout, rules every 100 ms. Default
+   * false: every 1 s. The scrape timeout is what a healthy target must answer within, so it stays long enough for a
+   * loaded machine (an outage the tests make is a killed process, refused at once, not a slow one); Prometheus does
+   * not allow a timeout longer than the interval.
    * Either way the first scrape comes about 5 s after start (Prometheus's discovery manager batches its first
    * update); wait for it with `waitFor('up{job="x"} == 1')` before breaking anything.
    */
@@ -63,10 +66,10 @@ export interface PrometheusProcess {
  */
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusProcess> {
   let current: Pick<PrometheusOptions, 'scrapeTargets' | 'rules' | 'alertmanagers'> = options;
-  const interval = options.fast ? '100ms' : '1s';
+  const timing = options.fast ? FAST_TIMING : NORMAL_TIMING;
   const writeConfig = async (dir: string): Promise<void> => {
     await writeFile(join(dir, 'rules.yml'), stringify({ groups: [{ name: 'remediator-dev', rules: current.rules ?? [] }] }));
-    await writeFile(join(dir, 'prometheus.yml'), stringify(prometheusConfig(current, interval)));
+    await writeFile(join(dir, 'prometheus.yml'), stringify(prometheusConfig(current, timing)));
   };
   const server = await spawnServerInTempDir({
     prefix: 'remediator-prometheus-',
@@ -152,9 +155,17 @@ async function waitForAlertmanagers(url: string, alertmanagers: string[], timeou
   }
 }
 
-function prometheusConfig(o: Pick<PrometheusOptions, 'scrapeTargets' | 'alertmanagers'>, interval: string): Record<string, unknown> {
+interface Timing {
+  scrape_interval: string;
+  scrape_timeout: string;
+  evaluation_interval: string;
+}
+const NORMAL_TIMING: Timing = { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
+const FAST_TIMING: Timing = { scrape_interval: '500ms', scrape_timeout: '500ms', evaluation_interval: '100ms' };
+
+function prometheusConfig(o: Pick<PrometheusOptions, 'scrapeTargets' | 'alertmanagers'>, timing: Timing): Record<string, unknown> {
   return {
-    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    global: { ...timing },
     rule_files: ['rules.yml'],
     alerting: {
       alertmanagers: (o.alertmanagers ?? []).map((base) => {

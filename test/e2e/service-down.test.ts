@@ -60,8 +60,8 @@ if (skipReason) {
 
     // What this scenario claims is about the episode the kill opened (fingerprint + startsAt): its deliveries join
     // one run and it pages nobody. Another outage of the same series is another episode, and the real loop can
-    // legitimately open one: the fast profile scrapes every 100 ms with a 100 ms timeout and fires after 1 s, so a
-    // loaded machine that keeps the Service from answering its scrapes for a second makes Prometheus see a healthy
+    // legitimately open one: the fast profile scrapes every 500 ms with a 500 ms timeout and fires after 1 s, so a
+    // machine loaded enough to keep the Service from answering its scrapes for a second makes Prometheus see a healthy
     // phone-gateway down and send a new ServiceDown (a new startsAt), which remediator rightly handles as a new
     // episode (its own run; refused by the budget, it pages). Counting every run and page of phone-gateway made the
     // test depend on the machine's load; counting the episode's does not, and still fails on a second run or a page

@@ -38,7 +38,7 @@ const poll = (params: Record<string, unknown>, verdict: Observation['verdict']) 
   pollGate(prometheusQueryGate, params, (o) => o.verdict === verdict, { services, timeoutMs: 5000, intervalMs: 50 });
 
 t.test('passes while the service is scraped, fails once it stops, passes again after it restarts', async (t) => {
-  // Polled rather than read once: on a busy machine one scrape can miss its timeout (the fast profile's is 100 ms),
+  // Polled rather than read once: on a busy machine one scrape can miss its timeout (the fast profile's is 500 ms),
   // and for that moment Prometheus rightly reports the target down.
   t.equal((await poll(healthy, 'pass')).at(-1)?.verdict, 'pass');
   const up = (await poll(threshold, 'pass')).at(-1)!;

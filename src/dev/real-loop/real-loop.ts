@@ -8,7 +8,7 @@ import { ServiceFleet, type ServiceEndpoint, type ServiceFleetOptions } from './
 export type { ServiceEndpoint } from './service-fleet.ts';
 
 export interface RealLoopOptions extends ServiceFleetOptions {
-  /** Fast profile (tests, demo): 100 ms scrapes and evaluations, rules `for: 1s`, Alertmanager group_wait 0s. Default true. */
+  /** Fast profile (tests, demo): 500 ms scrapes, 100 ms evaluations, rules `for: 1s`, Alertmanager group_wait 0s. Default true. */
   fast?: boolean;
   /** Alert rules instead of the shipped ServiceDown rule file (or its built-in equivalent). */
   rules?: PromRule[];

@@ -29,9 +29,10 @@ export interface ServiceDownRules {
 }
 
 /**
- * `for` of every alert rule in the fast profile. Not 0s: with 100 ms scrapes the scrape timeout is 100 ms too, and
- * on a busy machine (the test suite on two cores) a single scrape sometimes misses it. With `for: 0s` that one miss
- * is a ServiceDown episode of its own; 1 s of failed scrapes in a row is an outage.
+ * `for` of every alert rule in the fast profile (500 ms scrapes with a 500 ms timeout, rules every 100 ms). Not 0s: a
+ * healthy service on a busy machine (the test suite on two cores) may miss one scrape's timeout, and with `for: 0s`
+ * that one miss is a ServiceDown episode of its own; failed scrapes for a second in a row are an outage. A killed
+ * service fires within about 1.6 s: refused at the next scrape, then `for`, then the next evaluation.
  */
 export const FAST_FOR = '1s';
 
