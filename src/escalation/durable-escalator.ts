@@ -9,7 +9,7 @@ import type { HttpClient } from '../ports/http-client.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
 import type { QueueFactory } from '../queue/queue-factory.ts';
-import { bullmqClients, endStrandedClients } from '../queue/stranded-clients.ts';
+import { bullmqClients, disconnectClosed, endStrandedClients } from '../queue/stranded-clients.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
@@ -540,7 +540,7 @@ export class DurableEscalator implements Escalator {
       await endStrandedClients(clients);
       await within(Promise.allSettled([this.#worker?.close(true), this.#queue.close(), graceful]), 2000);
     }
-    this.#redis.disconnect();
+    disconnectClosed(clients);
   }
 
   /** Start-up failed: nothing is in flight, so end the connections first; a graceful close would wait for Redis. */

@@ -14,7 +14,7 @@ import { decisionServices } from '../kube/shared-reads.ts';
 import { executeRun, InterruptedError, type ExecutorDeps, type Outcome } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
-import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
+import { bullmqClients, disconnectClosed, endStrandedClients } from './stranded-clients.ts';
 import type { TargetLock } from '../guards/target-lock.ts';
 import { RunSupersededError, type RunFence } from './run-fence.ts';
 import type { RunCloser } from './run-closer.ts';
@@ -119,6 +119,7 @@ export class RunWorker {
       await this.worker.close();
     } finally {
       clearTimeout(timer);
+      disconnectClosed(clients);
     }
   }
 

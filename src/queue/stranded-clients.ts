@@ -53,3 +53,13 @@ export async function endStrandedClients(clients: readonly RedisClient[], option
   await Promise.race([Promise.all(settled), new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 3000)))]);
   clearTimeout(timer);
 }
+
+/**
+ * Disconnects clients their owner has closed. BullMQ closes its connections with QUIT, which on Sentinel leaves
+ * ioredis's failover-detector subscriptions to the sentinels connected (redis/ioredis#1362, still so in 6.0): open
+ * sockets that keep a stopped process alive. `disconnect()` on a client that has ended closes them; it is harmless
+ * otherwise.
+ */
+export function disconnectClosed(clients: readonly RedisClient[]): void {
+  for (const c of clients) c.disconnect();
+}

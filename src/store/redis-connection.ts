@@ -93,8 +93,12 @@ function serverConnector(settings: RedisSettings): RedisConnector {
     : {};
   const retry = (options: ConnectionCallOptions, base: number, cap: number) => (times: number) =>
     options.shouldRetry && !options.shouldRetry() ? null : Math.min(base * 2 ** times, cap);
-  // Asking the sentinels again follows the same rule, or a closing client keeps calling sentinels that are gone.
-  const sentinelRetry = (options: ConnectionCallOptions) => (s ? { sentinelRetryStrategy: retry(options, 10, 1000) } : {});
+  // Asking the sentinels again follows the same rule, or a closing client keeps calling sentinels that are gone. So do
+  // the failover detector's subscriptions to each sentinel (ioredis's default: every minute, forever): a client closed
+  // with QUIT, as BullMQ closes its own, leaves them connected (redis/ioredis#1362, still so in 6.0), and once their
+  // sentinel goes they would keep the stopped process alive reconnecting.
+  const sentinelRetry = (options: ConnectionCallOptions) =>
+    s ? { sentinelRetryStrategy: retry(options, 10, 1000), sentinelReconnectStrategy: retry(options, 1000, 60_000) } : {};
   return {
     topology: s ? 'sentinel' : 'standalone',
     command(commandTimeout, options = {}) {
