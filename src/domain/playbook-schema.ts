@@ -37,7 +37,8 @@ export const RetrySchema = Type.Object(
         minimum: 1,
         maximum: 20,
         default: 1,
-        description: 'Total attempts (1 = no retry). Only retryable failures are retried.',
+        description:
+          "Total attempts (1 = no retry). Only retryable failures are retried. remediator's own Redis being away (a failover) gets at least 5 attempts whatever this says.",
       }),
     ),
     backoff: Type.Optional(Duration({ default: '1s', description: 'Wait before the second attempt.' })),

@@ -2,7 +2,7 @@ import type { Playbook, Step } from '../domain/playbook.ts';
 import type { ActionResult, Observation } from './step-definition.ts';
 import type { RunState, StepRecord, StepError, PendingApproval } from './run-state.ts';
 import type { RemediatorError } from '../domain/errors.ts';
-import { nextRetry, type Random } from './backoff.ts';
+import { nextRetry, type Random, type RetryPolicy } from './backoff.ts';
 import type { Refusal } from './mutation-guard.ts';
 
 /**
@@ -147,7 +147,11 @@ export function decide(p: Playbook, state: RunState, event: StepEvent, now: numb
       rec.attempts = s.attempt;
       rec.error = errorOf(err);
       const next = err.retryable
-        ? nextRetry(step.retry, s.attempt, { now, deadline: (s.stepStartedAt ?? now) + step.deadlineMs, random: opts.random })
+        ? nextRetry(retryPolicyFor(step.retry, err.code), s.attempt, {
+            now,
+            deadline: (s.stepStartedAt ?? now) + step.deadlineMs,
+            random: opts.random,
+          })
         : undefined;
       if (next?.retry) {
         rec.status = 'pending';
@@ -254,6 +258,23 @@ function move(s: RunState, to: { rung: number; step: number }, _now: number): Tr
   s.stepStartedAt = undefined;
   s.gate = undefined;
   return { state: s, directive: { kind: 'continue' } };
+}
+
+/**
+ * Attempts a step gets when remediator's own Redis is away (a Sentinel failover, a restart), whatever its retry
+ * policy: that says nothing about the step, and the worker itself waits for Redis. With the default backoff (1 s,
+ * doubling) they span about 15 s, still within the step's deadline.
+ */
+export const STORE_AWAY_ATTEMPTS = 5;
+
+function retryPolicyFor(policy: RetryPolicy, code: string): RetryPolicy {
+  if (code !== 'REM_ERR_STORE_UNAVAILABLE' || policy.attempts >= STORE_AWAY_ATTEMPTS) return policy;
+  return {
+    attempts: STORE_AWAY_ATTEMPTS,
+    backoffMs: Math.max(policy.backoffMs, 1000),
+    factor: Math.max(policy.factor, 2),
+    maxBackoffMs: Math.max(policy.maxBackoffMs, 8000),
+  };
 }
 
 /** `early`: any wake of the run ends the wait (a locked target, whose release wakes its waiters). */

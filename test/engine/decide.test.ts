@@ -160,6 +160,35 @@ t.test('a non-retryable error fails the step at once and does not retry', async 
   t.equal(d.state.steps[0]!.attempts, 1);
 });
 
+t.test("remediator's own Redis away is retried whatever the step's retry policy, then the step goes on", async (t) => {
+  const storeAway: StepEvent = {
+    type: 'error',
+    error: new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'escalation could not be enqueued: Connection is closed.'),
+  };
+  // fix2 (rung rollback) has no retry policy: one attempt for its own failures.
+  const atFix2 = decide(
+    ladder,
+    beginStep(ladder, initialRunState(), T0),
+    { type: 'error', error: new RemediatorError('REM_ERR_KUBE_NOT_FOUND', 'gone') },
+    T0,
+    opts,
+  );
+  t.same(atFix2.state.cursor, { rung: 1, step: 0 });
+  let d = step(atFix2.state, storeAway, T0);
+  const waits: number[] = [];
+  let now = T0;
+  while (d.directive.kind === 'sleep') {
+    waits.push(d.directive.until - now);
+    now = d.directive.until;
+    d = step(d.state, storeAway, now);
+  }
+  t.same(waits, [1000, 2000, 4000, 8000], 'four more attempts over 15 s');
+  t.equal(d.state.steps.at(-1)!.status, 'failed', 'then the step fails as any other');
+  t.equal(d.state.steps.at(-1)!.attempts, 5);
+  const recovered = step(step(atFix2.state, storeAway, T0).state, ok, T0 + 1000);
+  t.same(recovered.state.cursor, { rung: 1, step: 1 }, 'Redis back at the next attempt: the step succeeded');
+});
+
 t.test('steps without a gate end as completed, never succeeded', async (t) => {
   const noGate = loadPlaybook(
     'n.yaml',
