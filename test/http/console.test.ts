@@ -188,7 +188,10 @@ t.test('a run appears in the list and reaches succeeded live, without a reload',
   await row.waitFor();
   await row.locator('[data-status="succeeded"]').waitFor({ timeout: 20_000 });
   t.ok(await row.isVisible(), 'the row shows succeeded');
-  t.equal(await page.locator('[data-count="succeeded"]').textContent(), '1', 'the counts follow');
+  // The counts are fetched again after the row's update, not with it: wait for them as a person would look again.
+  const succeeded = page.locator('[data-count="succeeded"]');
+  await succeeded.filter({ hasText: /^1$/ }).waitFor({ timeout: 20_000 });
+  t.equal(await succeeded.textContent(), '1', 'the counts follow');
   await shot(page, 'runs');
 
   await row.getByRole('link').click();
