@@ -6,6 +6,7 @@ import type {
   KindMap,
   KubeEvent,
   KubeObject,
+  ListKind,
   LogOptions,
   NewEvent,
   ObjectKind,
@@ -17,7 +18,6 @@ import type {
   Scale,
   WriteOptions,
 } from '../ports/cluster.ts';
-import type { ListKind } from '../kube/kinds.ts';
 
 /** One write a dry run asked for: the object as it is and as the API server says it would be (absent: deleted). */
 export interface RecordedWrite {
