@@ -16,6 +16,7 @@ import { packageVersion } from './observability/package-version.ts';
 import { redisConnector } from './store/redis-connection.ts';
 import { DurabilityBarrier } from './store/durability-barrier.ts';
 import { FleetCorrelator } from './guards/fleet-correlator.ts';
+import { KnownEpisodes } from './alerts/known-episodes.ts';
 import { RunStore } from './store/run-store.ts';
 import { RunWakes } from './queue/run-wakes.ts';
 import { BullmqRunQueue } from './queue/bullmq-run-queue.ts';
@@ -682,6 +683,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       runEvents,
       ...(consoleSessions ? { consoleSessions } : {}),
       fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)),
+      knownEpisodes: new KnownEpisodes(),
       ...(durability ? { durability } : {}),
       ...(slack ? { slack } : {}),
       ...(inbound ? { inbound } : {}),

@@ -3,7 +3,8 @@ import type { WebhookPayload } from './alertmanager-payload.ts';
 import { episodeId, toAlertView } from './episode.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { Playbook } from '../domain/playbook.ts';
-import type { RunStore, FiringClaim, FiringClaimResult } from '../store/run-store.ts';
+import type { RunStore, FiringClaim, FiringClaimResult, CandidateRun, KnownRun } from '../store/run-store.ts';
+import type { KnownEpisodes } from './known-episodes.ts';
 import type { RunQueue } from '../queue/run-queue.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -26,6 +27,8 @@ export interface IngestDeps {
   dryRun: boolean;
   /** Correlated incidents (playbooks with spec.fleet); absent: every alert gets its own runs. */
   fleet?: FleetCorrelator;
+  /** Recent episodes' stored runs: a repeat is claimed by their ids (absent: every claim carries candidates). */
+  known?: KnownEpisodes;
 }
 
 export interface AlertSummary {
@@ -42,7 +45,9 @@ export interface AlertSummary {
  * Splits a webhook into alerts and records each one durably before the caller answers: episodes, runs and
  * decisions in Redis, and a queued job per new run. Decisions are per alert (`alerts[].status`), never per group.
  * The firing alerts of a notification are recorded together, in one Redis round trip, and their new runs' jobs
- * queued in one more; a repeat costs one round trip and bumps its episode's counter.
+ * queued in one more; a repeat costs one round trip and bumps its episode's counter. A repeat of an episode this
+ * process saw stored sends only its runs' ids (`known`); if the store no longer has them, the notification is claimed
+ * again with candidates, which nothing of the first attempt wrote.
  * Any Redis failure propagates as REM_ERR_STORE_UNAVAILABLE so the route answers 503 and Alertmanager retries;
  * every write is idempotent, so the retry completes what a failed attempt started without doubling anything.
  */
@@ -68,21 +73,26 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
             .map((pb) => pb.fleet!.holdMs),
         )
       : 0;
-    const runs = matched
-      .filter((pb) => !pb.fleet)
-      .map((pb) => {
-        const record = newRecord(pb, alert, ep, now, nowMs, deps);
-        if (hold > 0) record.holdUntil = new Date(nowMs + hold).toISOString();
-        const started: Decision = {
-          at: now,
-          reason: 'started',
-          playbook: pb.name,
-          runId: record.id,
-          episodeId: ep,
-          message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}`,
-        };
-        return { record, started };
-      });
+    const own = matched.filter((pb) => !pb.fleet);
+    const known = deps.known?.runs(
+      ep,
+      own.map((pb) => pb.name),
+    );
+    const runs: FiringClaim['runs'] = known
+      ? known.map((k) => ({ known: k }))
+      : own.map((pb) => {
+          const record = newRecord(pb, alert, ep, now, nowMs, deps);
+          if (hold > 0) record.holdUntil = new Date(nowMs + hold).toISOString();
+          const started: Decision = {
+            at: now,
+            reason: 'started',
+            playbook: pb.name,
+            runId: record.id,
+            episodeId: ep,
+            message: `${alertName(alert)} started ${pb.name}${record.dryRun ? ' (dry run)' : ''}`,
+          };
+          return { record, started };
+        });
     firing.push({ index: i, alert, ep, fleets: deps.fleet ? matched.filter((pb) => pb.fleet) : [], runs });
   }
   const fleets = await correlate(firing, now, nowMs, deps);
@@ -121,6 +131,11 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
     now,
     [...looks.values()].map((l) => l.key),
   );
+  if (ingested.unknown) {
+    for (const ep of ingested.unknown) deps.known?.forget(ep);
+    const { known: _, ...withoutKnown } = deps;
+    return ingestWebhook(payload, withoutKnown);
+  }
   const results = ingested.runs;
   let m = 0;
   for (const l of looks.values()) l.value = ingested.readAfter[m++] ?? '';
@@ -131,6 +146,16 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
       .filter((r) => r.enqueue)
       .map((r) => r.runId),
   );
+  if (deps.known) {
+    for (let c = 0; c < claimed.length; c++) {
+      const runs = claims[c]!.runs;
+      if (runs.length > 0 && !('known' in runs[0]!))
+        deps.known.remember(
+          claims[c]!.episodeId,
+          results[c]!.map((r, j) => ({ runId: r.runId, playbook: runRef(runs[j]!).playbook })),
+        );
+    }
+  }
   await absorbSingles(fleets.singles, now, deps);
   // Only the runs this webhook created can have been missed by a fleet opened meanwhile: a repeat's candidate run was
   // deduplicated into a run whose own webhook made this check after storing it.
@@ -244,7 +269,7 @@ async function correlate(
     const alerts = g.alerts.map(({ f, service }) => ({
       service,
       episodeId: f.ep,
-      runs: f.runs.map((r) => JSON.stringify({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep } satisfies SingleRun)),
+      runs: f.runs.map((r) => JSON.stringify({ ...runRef(r), episodeId: f.ep } satisfies SingleRun)),
     }));
     const verdict = await deps.fleet.correlate(g.playbook.name, g.namespace, spec, alerts, candidate, nowMs);
     const take: FleetTake | undefined =
@@ -260,7 +285,7 @@ async function correlate(
           ? take
           : undefined;
       if (!mine) {
-        const runs = f.runs.map((r) => ({ runId: r.record.id, playbook: r.record.playbook, episodeId: f.ep }));
+        const runs = f.runs.map((r) => ({ ...runRef(r), episodeId: f.ep }));
         if (runs.length > 0) result.counted.push({ playbook: g.playbook, namespace: g.namespace, service, runs });
         continue;
       }
@@ -380,7 +405,7 @@ function firingSummary(claim: FiringClaim, results: FiringClaimResult[], deps: I
     return summary;
   }
   for (let r = 0; r < results.length; r++) {
-    const playbook = claim.runs[r]!.record.playbook;
+    const { playbook } = runRef(claim.runs[r]!);
     const { created, runId } = results[r]!;
     const decision = created ? 'started' : 'deduplicated';
     (created ? deps.metrics.episodesStarted : deps.metrics.episodesDeduplicated).inc({ playbook });
@@ -394,6 +419,7 @@ function firingSummary(claim: FiringClaim, results: FiringClaimResult[], deps: I
 async function ingestResolved(alert: AlertView, deps: IngestDeps): Promise<AlertSummary> {
   const ep = episodeId(alert.fingerprint, alert.startsAt);
   const now = new Date(deps.clock.now()).toISOString();
+  deps.known?.forget(ep);
   const runIds = await deps.store.resolveEpisode(ep, alert, now);
   const summary: AlertSummary = {
     fingerprint: alert.fingerprint,
@@ -443,6 +469,11 @@ export function renderTarget(pb: Playbook, alert: AlertView, params: Record<stri
   } catch {
     return undefined;
   }
+}
+
+/** The run a claim names: a candidate's, or the stored one a known claim points at. */
+function runRef(r: CandidateRun | KnownRun): { runId: string; playbook: string } {
+  return 'known' in r ? r.known : { runId: r.record.id, playbook: r.record.playbook };
 }
 
 /** Records a decision (the store counts it). */

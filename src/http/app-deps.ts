@@ -33,6 +33,7 @@ export interface InboundHooks {
   apply: (event: HumanEvent, signal: AbortSignal) => Promise<HumanResponseOutcome>;
 }
 import type { FleetCorrelator } from '../guards/fleet-correlator.ts';
+import type { KnownEpisodes } from '../alerts/known-episodes.ts';
 import type { RunEvents } from '../store/run-events.ts';
 import type { SessionStoreLike } from './console/console-auth.ts';
 import type { DeliveryState } from '../escalation/delivery-status.ts';
@@ -80,6 +81,8 @@ export interface AppDeps {
   deliveries?: (episodeKey: string) => Promise<{ deliveries: DeliveryState[]; human: HumanMarks }>;
   /** Correlated incidents: playbooks with spec.fleet take several services of a namespace at once (absent: never). */
   fleet?: FleetCorrelator;
+  /** Recent episodes' stored runs, so the webhook claims a repeat by ids alone (absent: every claim is full). */
+  knownEpisodes?: KnownEpisodes;
   /** Run changes from every replica and worker (Redis pub/sub): the console's live updates. Absent: no live updates. */
   runEvents?: RunEvents;
   /**

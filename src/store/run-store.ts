@@ -73,14 +73,29 @@ export interface ClaimResult {
   runId: string;
 }
 
-/** One firing alert of a notification, with the run each matched playbook would start. */
+/** The run a playbook would start for an alert: stored only if its episode has no run of that playbook yet. */
+export interface CandidateRun {
+  /** Its record's alert is the claim's `alert`, added by the store when it stores the run. */
+  record: Omit<RunRecord, 'alert'>;
+  started: Decision;
+}
+
+/** A run this process saw stored for the episode (KnownEpisodes): a repeat claims it by id, without a candidate. */
+export interface KnownRun {
+  known: { runId: string; playbook: string };
+}
+
+/**
+ * One firing alert of a notification, with the run each matched playbook would start: every one a candidate, or
+ * every one known (then the store takes the claims only if every such episode still has exactly those runs; else it
+ * writes nothing and answers the episodes that do not, `unknown`).
+ */
 export interface FiringClaim {
   episodeId: string;
   alert: AlertView;
   /** Recorded when no playbook takes the alert (`runs` empty). */
   unmatched: Decision;
-  /** The run each playbook would start; its record's alert is the claim's `alert` (added by the store when stored). */
-  runs: Array<{ record: Omit<RunRecord, 'alert'>; started: Decision }>;
+  runs: CandidateRun[] | KnownRun[];
 }
 
 /** What RunStore.ingestFiring returns. */
@@ -89,6 +104,11 @@ export interface FiringIngest {
   runs: FiringClaimResult[][];
   /** The values of the `readAfter` keys once the runs were stored ('' when absent), in order. */
   readAfter: string[];
+  /**
+   * The episodes of known claims that no longer have those runs (expired, lost). When present, nothing was written
+   * and `runs` is empty: claim the notification again with candidates for them.
+   */
+  unknown?: string[];
 }
 
 export interface FiringClaimResult extends ClaimResult {
@@ -205,21 +225,25 @@ export class RunStore {
       ...readAfter,
     ];
     for (const c of claims) {
+      const known = c.runs.length > 0 && 'known' in c.runs[0]!;
       args.push(
         c.episodeId,
         this.keys.episode(c.episodeId),
         this.keys.episodeDecisions(c.episodeId),
         c.alert.fingerprint,
         c.alert.startsAt,
-        JSON.stringify(c.alert.labels),
-        c.runs.length === 0 ? '' : JSON.stringify(c.alert),
+        known ? '' : JSON.stringify(c.alert.labels),
+        c.runs.length === 0 || known ? '' : JSON.stringify(c.alert),
         c.runs.length,
         c.runs.length === 0 ? JSON.stringify(c.unmatched) : '',
       );
-      for (const r of c.runs)
-        args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
+      for (const r of c.runs) {
+        if ('known' in r) args.push(`run:${r.known.playbook}`, r.known.runId, '', '', r.known.playbook);
+        else args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
+      }
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
+    if (flat[0] === -1) return { runs: [], readAfter: [], unknown: flat.slice(1).map(String) };
     let k = 0;
     const runs = claims.map((c) =>
       c.runs.map(() => {

@@ -171,3 +171,26 @@ t.test('a repeat queues the job of a run stored without one (an attempt that fai
     t.equal(run.state.steps.filter((s: any) => s.id === 'note').length, 1, `${a.runs[0].runId} ran once`);
   }
 });
+
+t.test('a repeat after Redis lost its episode starts a run again instead of pointing at a run that is gone', async (t) => {
+  const redis = new Redis(svc.redis!.url);
+  t.teardown(() => redis.quit());
+  const lost = structuredClone(firing);
+  lost.alerts[0].startsAt = '2026-11-25T12:15:00.000Z';
+  const first = await svc.post(lost);
+  t.equal(first.body.alerts[0].decision, 'started');
+  const runId = first.body.alerts[0].runs[0].runId;
+  t.equal((await svc.post(lost)).body.alerts[0].runs[0].runId, runId, 'a repeat points at the run');
+  await svc.waitForRun(runId, (r) => r.status === 'completed');
+  // What a Redis restarted without its data, or an episode past its retention, looks like to a receiver that saw it.
+  await redis.del(svc.service.store.keys.episode(first.body.alerts[0].episode));
+  const after = await svc.post(lost);
+  t.equal(after.status, 202);
+  t.equal(after.body.alerts[0].decision, 'started');
+  const fresh = after.body.alerts[0].runs[0].runId;
+  t.not(fresh, runId, 'a new run');
+  const run = await svc.waitForRun(fresh, (r) => r.status === 'completed');
+  t.equal(run.alert.startsAt, lost.alerts[0].startsAt, 'with the alert it was started for');
+  const episode = await svc.service.store.getEpisode(first.body.alerts[0].episode);
+  t.equal(episode?.received, '1', 'the episode is recorded again, once');
+});

@@ -51,3 +51,32 @@ t.test('keys are read back in the same step, after the runs are stored', async (
   const result = await store.ingestFiring([claim('cccc', 'run-c')], now, ['read:marker', 'read:absent']);
   t.same(result.readAfter, ['open-fleet', ''], 'an absent key reads as empty');
 });
+
+t.test('a known claim points at the stored run without sending a candidate, and bumps the episode', async (t) => {
+  const store = new RunStore(redis, 'known', { retentionMs: 3_600_000 });
+  await store.ingestFiring([claim('dddd', 'run-d')], now);
+  const { alert, episodeId, unmatched } = claim('dddd', 'unused');
+  const repeat: FiringClaim = { episodeId, alert, unmatched, runs: [{ known: { runId: 'run-d', playbook: 'restart' } }] };
+  const again = await store.ingestFiring([repeat], now);
+  t.same(again.runs, [[{ created: false, runId: 'run-d', enqueue: true }]]);
+  t.equal(again.unknown, undefined);
+  const ep = await store.getEpisode(episodeId);
+  t.equal(ep?.received, '2', 'the repeat is counted on its episode');
+  t.same(JSON.parse(ep!.labels!), { alertname: 'ServiceDown', service: 'dddd' }, 'the labels stored on first sight stay');
+  t.equal((await store.getRun('run-d'))?.alert.fingerprint, 'dddd', 'the record keeps its alert');
+});
+
+t.test('a known claim whose episode Redis no longer has writes nothing and names the episode', async (t) => {
+  const store = new RunStore(redis, 'lost', { retentionMs: 3_600_000 });
+  await store.ingestFiring([claim('eeee', 'run-e')], now);
+  const { alert, episodeId, unmatched } = claim('eeee', 'unused');
+  await redis.del(store.keys.episode(episodeId));
+  const keysBefore = (await redis.keys('lost:*')).sort();
+  const result = await store.ingestFiring(
+    [claim('ffff', 'run-f'), { episodeId, alert, unmatched, runs: [{ known: { runId: 'run-e', playbook: 'restart' } }] }],
+    now,
+  );
+  t.same(result, { runs: [], readAfter: [], unknown: [episodeId] });
+  t.same((await redis.keys('lost:*')).sort(), keysBefore, 'not even the other alert of the notification is written');
+  t.equal(await store.getRun('run-f'), undefined);
+});

@@ -39,6 +39,7 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
           log: req.log as unknown as AppDeps['log'],
           dryRun: deps.config.runs.dryRun,
           ...(deps.fleet ? { fleet: deps.fleet } : {}),
+          ...(deps.knownEpisodes ? { known: deps.knownEpisodes } : {}),
         });
         // The 202 promises the alerts are recorded: on replicated Redis, only once replicas hold them.
         await deps.durability?.confirm();

@@ -22,6 +22,11 @@
 --   unmatched decision JSON (used when n = 0), then n times: episode field, new run id, run record JSON without its
 --   alert, started decision JSON, playbook name. A new run's record is that JSON with the alert's added here: the alert
 --   is serialized once per alert, and a repeat (most deliveries) never pays for a record it does not store.
+--   A known claim (a repeat of an episode this receiver saw stored, src/alerts/known-episodes.ts) sends '' for its
+--   labels, its alert and, per playbook, the record and the decision, with the stored run's id: nothing is built or
+--   sent that only a new run needs. If any known claim's episode no longer has exactly the runs it names (expired,
+--   lost), nothing at all is written and the script returns -1 followed by those episodes' ids: the caller claims the
+--   notification again with candidates for them.
 -- Returns per (alert, playbook), in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
 --   i.e. new, or an earlier attempt stored it but failed before its job was added); then the m open markers' values
 --   ('' when none), read after the runs were stored: a fleet opened before this call, whose opener could not see the
@@ -35,9 +40,27 @@ local function push(list, json, expire)
   if expire then redis.call('EXPIRE', list, ttl) end
 end
 
-local out = {}
 local openCount = tonumber(ARGV[12])
+
+local gone = {}
 local i = 13 + openCount
+while i <= #ARGV do
+  local episodeId, ep, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 7])
+  i = i + 9
+  if n > 0 and ARGV[i + 2] == '' then
+    for r = 0, n - 1 do
+      if redis.call('HGET', ep, ARGV[i + 5 * r]) ~= ARGV[i + 5 * r + 1] then
+        gone[#gone + 1] = episodeId
+        break
+      end
+    end
+  end
+  i = i + 5 * n
+end
+if #gone > 0 then return { -1, unpack(gone) } end
+
+local out = {}
+i = 13 + openCount
 while i <= #ARGV do
   local episodeId, ep, epDecisions, fp, startsAt, labels, alert, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
   i = i + 9
