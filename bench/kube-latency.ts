@@ -2,7 +2,9 @@
  * Alert → Kubernetes latency, idle, `remediator serve --role all`: how long after a webhook is sent the first
  * Kubernetes request arrives, and the first mutation (the rollout restart's PATCH). A request log (a small proxy in
  * this process) stands in front of the simulated cluster; the service's kubeconfig points at the proxy. Alerts are
- * sent one at a time, each for its own Deployment, each after the previous run ended. Prints p50/p99/max;
+ * sent one at a time, each for its own Deployment, each once the previous run ended and the simulated cluster (in
+ * this process, where the request log takes its times) finished rolling it out: idle means nothing else is going on.
+ * The first WARM_UP alerts are not counted (the service's code is not compiled yet). Prints p50/p99/max;
  * BENCH_TRACE=1 also prints every request of every sample, with its time after the alert.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -26,6 +28,9 @@ spec:
       with: { namespace: "{{ labels.namespace }}", name: "{{ labels.deployment }}" }
 `;
 
+/** Alerts sent before the counted ones: the first runs of a fresh process compile the code their path takes. */
+const WARM_UP = 5;
+
 interface Seen {
   at: number;
   method: string;
@@ -42,7 +47,7 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
   const proxy = await requestLog(new URL(sim.url), seen);
   let service: Served | undefined;
   try {
-    for (let i = 0; i < samples; i++) addDeployment(sim, { namespace: 'bench', name: `svc-${i}`, image: 'bench:1', replicas: 1 });
+    for (let i = 0; i < samples + WARM_UP; i++) addDeployment(sim, { namespace: 'bench', name: `svc-${i}`, image: 'bench:1', replicas: 1 });
     await sim.settle({ timeoutMs: 120_000 });
     const kubeconfig = join(dir, 'kubeconfig');
     await sim.writeKubeconfig(kubeconfig, { scheme: 'http', namespace: 'bench' });
@@ -62,7 +67,7 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
     const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
     const first: number[] = [];
     const mutation: number[] = [];
-    for (let i = 0; i < samples; i++) {
+    for (let i = 0; i < samples + WARM_UP; i++) {
       const labels = { ...template.alerts[0].labels, alertname: 'BenchDown', namespace: 'bench', deployment: `svc-${i}` };
       const body = JSON.stringify({ ...template, alerts: [{ ...template.alerts[0], labels, fingerprint: (0xbe000 + i).toString(16) }] });
       seen.length = 0;
@@ -77,8 +82,10 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
       if (res.status !== 202 || !runId) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(answer)}`);
       await waitFor(() => seen.some((s) => s.method === 'PATCH'), 10_000, `no PATCH for ${runId}`);
       if (process.env.BENCH_TRACE) console.log(seen.map((s) => `${(s.at - t0).toFixed(1)} ${s.method} ${s.path}`).join('\n'));
-      first.push(seen[0]!.at - t0);
-      mutation.push(seen.find((s) => s.method === 'PATCH')!.at - t0);
+      if (i >= WARM_UP) {
+        first.push(seen[0]!.at - t0);
+        mutation.push(seen.find((s) => s.method === 'PATCH')!.at - t0);
+      }
       await waitFor(
         async () => {
           const run = (await (
@@ -89,8 +96,11 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
         10_000,
         `run ${runId} did not end`,
       );
+      await sim.settle({ timeoutMs: 30_000 });
     }
-    console.log(`kube latency: ${samples} alerts one at a time, role all, request log in front of the simulated cluster`);
+    console.log(
+      `kube latency: ${samples} alerts one at a time (after ${WARM_UP} not counted), role all, request log in front of the simulated cluster`,
+    );
     console.log(`  alert → first Kubernetes request  p50 ${pct(first, 50).toFixed(1)} ms  max ${Math.max(...first).toFixed(1)} ms`);
     console.log(`  alert → first mutation (PATCH)    p50 ${pct(mutation, 50).toFixed(1)} ms  max ${Math.max(...mutation).toFixed(1)} ms`);
     console.log(figure('alert → first Kubernetes request p99', pct(first, 99), 'ms', { op: '<=', limit: 30 }, 1));
