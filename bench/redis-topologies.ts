@@ -4,7 +4,8 @@
  * webhook's 202 waits for `WAIT 1` (redis.minReplicasAcked: 1), so the figures show what that durability costs.
  *
  * For each topology:
- *   ingest   `--seconds` (default 5) of new episodes at `--connections` (default 32): requests/s and latency
+ *   ingest   `--seconds` (default 5, `--quick` 2) of new episodes at `--connections` (default 32): requests/s and
+ *            latency
  *   storm    2,000 deliveries (100 episodes × 20: repeats, HA twins) from 16 senders to a receiver with its worker
  *            running: time until every delivery got its 202, and until every run ended
  */
@@ -19,10 +20,8 @@ import { startRemediator } from '../src/main.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { spawnRedis } from '../src/dev/redis-process.ts';
 import { spawnRedisCluster, spawnRedisSentinel } from '../src/dev/redis-ha.ts';
+import { quickMode } from './bench-processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } } });
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
 const TOKEN = 'bench-token-0123456789abcdef';
 const EPISODES = 100;
 const DELIVERIES_PER_EPISODE = 20;
@@ -64,7 +63,16 @@ async function topologies(): Promise<Array<() => Promise<Topology>>> {
   ];
 }
 
-export async function benchRedisTopologies(): Promise<void> {
+export interface TopologyOptions {
+  /** Seconds of ingest per topology. Default 5 (quick: 2). */
+  seconds?: number;
+  /** autocannon connections of the ingest. Default 32. */
+  connections?: number;
+}
+
+export async function benchRedisTopologies(options: TopologyOptions = {}): Promise<void> {
+  const seconds = options.seconds ?? (quickMode() ? 2 : 5);
+  const connections = options.connections ?? 32;
   const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
   const alert = (n: number, startsAt = template.alerts[0].startsAt) => ({
     ...template.alerts[0],
@@ -164,4 +172,11 @@ export async function benchRedisTopologies(): Promise<void> {
   }
 }
 
-if (import.meta.main) await benchRedisTopologies();
+if (import.meta.main) {
+  // Parsed only when run alone: imported by bench/run.ts, this file must not judge that command's arguments.
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, quick: { type: 'boolean' } } });
+  await benchRedisTopologies({
+    ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
+    ...(values.connections ? { connections: Number(values.connections) } : {}),
+  });
+}
