@@ -52,6 +52,12 @@ export interface AlertSummary {
  * every write is idempotent, so the retry completes what a failed attempt started without doubling anything.
  */
 export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): Promise<AlertSummary[]> {
+  for (const a of payload.alerts) deps.metrics.alertsReceived.inc({ status: a.status });
+  return ingest(payload, deps);
+}
+
+/** ingestWebhook without the count of alerts received: what a notification claimed again runs a second time. */
+async function ingest(payload: WebhookPayload, deps: IngestDeps): Promise<AlertSummary[]> {
   const nowMs = deps.clock.now();
   const now = new Date(nowMs).toISOString();
   const alerts = payload.alerts.map((raw) => toAlertView(raw, payload));
@@ -61,7 +67,6 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
   const firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }> = [];
   for (let i = 0; i < alerts.length; i++) {
     const alert = alerts[i]!;
-    deps.metrics.alertsReceived.inc({ status: alert.status });
     if (alert.status !== 'firing') continue;
     const ep = episodeId(alert.fingerprint, alert.startsAt);
     const matched = deps.catalog.match(alert);
@@ -134,7 +139,7 @@ export async function ingestWebhook(payload: WebhookPayload, deps: IngestDeps): 
   if (ingested.unknown) {
     for (const ep of ingested.unknown) deps.known?.forget(ep);
     const { known: _, ...withoutKnown } = deps;
-    return ingestWebhook(payload, withoutKnown);
+    return ingest(payload, withoutKnown);
   }
   const results = ingested.runs;
   let m = 0;

@@ -184,6 +184,8 @@ t.test('a repeat after Redis lost its episode starts a run again instead of poin
   await svc.waitForRun(runId, (r) => r.status === 'completed');
   // What a Redis restarted without its data, or an episode past its retention, looks like to a receiver that saw it.
   await redis.del(svc.service.store.keys.episode(first.body.alerts[0].episode));
+  const received = async () => (await svc.service.metrics.alertsReceived.get()).values.find((v) => v.labels.status === 'firing')?.value;
+  const before = await received();
   const after = await svc.post(lost);
   t.equal(after.status, 202);
   t.equal(after.body.alerts[0].decision, 'started');
@@ -193,4 +195,5 @@ t.test('a repeat after Redis lost its episode starts a run again instead of poin
   t.equal(run.alert.startsAt, lost.alerts[0].startsAt, 'with the alert it was started for');
   const episode = await svc.service.store.getEpisode(first.body.alerts[0].episode);
   t.equal(episode?.received, '1', 'the episode is recorded again, once');
+  t.equal(await received(), before! + 1, 'the delivery is counted once, though it was claimed twice');
 });
