@@ -76,7 +76,7 @@ export class DeploymentController {
     const maxSurge = recreate ? 0 : resolve(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
     const maxUnavailable = recreate ? 0 : resolve(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', desired, false);
 
-    const owned = () => store.list('ReplicaSet', namespace).filter((rs) => isControlledBy(rs, d));
+    const owned = () => store.list('ReplicaSet', namespace, (rs) => isControlledBy(rs, d));
     let all = owned();
     const maxRevision = Math.max(0, ...all.map(revisionOf));
     let newRs = all
@@ -265,7 +265,12 @@ export class DeploymentController {
       const prev = oldConds.find((c) => c.type === 'Progressing');
       if (complete) {
         progressing = cond('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, false);
-      } else if (this.#d.now() - p.lastProgressAt >= deadlineMs) {
+      } else if (
+        this.#d.now() - p.lastProgressAt >= deadlineMs ||
+        // Once timed out, a rollout stays so until it progresses, whatever the deadline becomes (the deployment
+        // controller's DeploymentTimedOut): raising progressDeadlineSeconds does not revive a failed rollout.
+        (!progressed && prev?.reason === 'ProgressDeadlineExceeded' && prev.message === `ReplicaSet "${rsName}" has timed out progressing.`)
+      ) {
         progressing = cond('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, false);
       } else {
         const created = prev?.message === `Created new replica set "${rsName}"` || !prev || (prev.message ?? '').indexOf(`"${rsName}"`) < 0;

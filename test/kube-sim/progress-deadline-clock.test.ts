@@ -29,4 +29,22 @@ t.test('the progress deadline is measured on the injected clock', async (t) => {
   sim.timeMoved();
   await sim.settle();
   t.match(progressing(), { status: 'False', reason: 'ProgressDeadlineExceeded' }, '601 s: the deadline is exceeded at once');
+
+  // As the deployment controller's DeploymentTimedOut: a timed-out rollout stays timed out when its deadline is
+  // raised, until it makes progress again (kubectl rollout status keeps reporting the failure).
+  const timedOut = sim.get('Deployment', 'default', 'stuck');
+  sim.put({ ...timedOut, spec: { ...timedOut.spec, progressDeadlineSeconds: 3600 } });
+  await sim.settle();
+  const raised = sim.get('Deployment', 'default', 'stuck');
+  t.equal(raised.status.observedGeneration, raised.metadata.generation, 'the raised deadline was observed');
+  t.match(progressing(), { status: 'False', reason: 'ProgressDeadlineExceeded' }, 'and the rollout is still timed out');
+
+  // A new rollout is progress: the condition follows it.
+  sim.faults.clear();
+  sim.put({
+    ...raised,
+    spec: { ...raised.spec, template: { ...raised.spec.template, spec: { containers: [{ name: 'stuck', image: 'stuck:3' }] } } },
+  });
+  await sim.settle();
+  t.match(progressing(), { status: 'True', reason: 'NewReplicaSetAvailable' }, 'the next rollout completes');
 });
