@@ -13,7 +13,7 @@ import { createRouter, type RecordedRequest } from './router.ts';
 import { deploymentObject, ensureNamespace, seed, type DeploymentSpec, type SeedName } from './seed.ts';
 import { applyDefaults } from './defaults.ts';
 import { decodeSecret } from './secret-codec.ts';
-import { ObjectStore } from './store.ts';
+import { ObjectStore, type Change } from './store.ts';
 
 /**
  * kube-sim: a strict fake Kubernetes API server on loopback, good enough that real `kubectl` and
@@ -29,6 +29,7 @@ export type { SimHooks } from './pod-lifecycle.ts';
 export type { DeploymentSpec, NodeSpec, SeedName, VolumeSpec } from './seed.ts';
 export { nodeObject, persistentVolumeClaimObject, persistentVolumeObject, secretObject } from './seed.ts';
 export type { DenyRule } from './access.ts';
+export type { Change } from './store.ts';
 
 export interface KubeSimOptions {
   /** Port on 127.0.0.1; default: a free port. */
@@ -69,6 +70,12 @@ export interface KubeSim {
   list(kind: string, namespace?: string): any[];
   /** Creates or replaces an object as the server would (uid, resourceVersion, creationTimestamp, defaults). */
   put(obj: any): any;
+  /**
+   * Calls `listener` with every change to the stored objects, in resourceVersion order, synchronously as it is made
+   * (before any client can see it). A listener may write (`put`): its change is delivered after the current one, to
+   * every listener. Returns the function that unsubscribes.
+   */
+  onChange(listener: (change: Change) => void): () => void;
   faults: FaultController;
   /** RBAC denial: matching requests get 403 Forbidden; SelfSubjectAccessReviews answer allowed: false. */
   denyAccess(rule: DenyRule): void;
@@ -150,6 +157,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
         metadata: { ...obj.metadata, uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion },
       });
     },
+    onChange: (listener) => store.subscribe(listener),
     denyAccess: (rule) => access.deny(rule),
     get busy() {
       return !controllers.idle;

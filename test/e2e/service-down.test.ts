@@ -106,14 +106,24 @@ if (skipReason) {
     const d = e.sim.get('Deployment', rp.namespace, rp.name);
     const goodImage = d.spec.template.spec.containers[0].image;
     const deployedAt = Date.now();
-    // A deploy of a broken build with the Recreate strategy: the good pod goes first, the new one never gets Ready
-    // (2 s progress deadline so a rollout that cannot finish says so quickly).
+    // The bad release's rollouts (the deploy, then the restart rung's) must fail quickly: a 2 s progress deadline
+    // makes `rollout status` say so in seconds instead of 600. The good release's rollout (the undo) must not race
+    // that deadline: its pod is a real process, which on a loaded machine takes more than 2 s to start and be Ready.
+    // So the deadline follows the template's image, set as the change is made, before any client can see it.
+    const isBad = (x: any) => x.spec.template.spec.containers[0].image.endsWith('-bad');
+    const stopFollowing = e.sim.onChange((c) => {
+      if (c.type !== 'MODIFIED' || c.kind !== 'Deployment' || c.namespace !== rp.namespace || c.name !== rp.name) return;
+      const now = e.sim.get('Deployment', rp.namespace, rp.name);
+      const deadline = isBad(now) ? 2 : 600;
+      if (now.spec.progressDeadlineSeconds !== deadline) e.sim.put({ ...now, spec: { ...now.spec, progressDeadlineSeconds: deadline } });
+    });
+    t.teardown(stopFollowing);
+    // A deploy of a broken build with the Recreate strategy: the good pod goes first, the new one never gets Ready.
     e.sim.put({
       ...d,
       spec: {
         ...d.spec,
         strategy: { type: 'Recreate' },
-        progressDeadlineSeconds: 2,
         template: {
           ...d.spec.template,
           spec: {
@@ -173,7 +183,11 @@ if (skipReason) {
     t.equal(opened[0]![1].opened, 1, 'paged once');
 
     // A person brings the upstream back and asks remediator to try again: the restart now verifies and the page
-    // is resolved on the same dedup_key; Alertmanager's resolve closes the episode.
+    // is resolved on the same dedup_key; Alertmanager's resolve closes the episode. The default progress deadline
+    // again first: the 2 s one above was for rollouts that cannot finish, and a good pod is a real process that can
+    // take longer than that to start on a loaded machine.
+    const now = e.sim.get('Deployment', ce.namespace, ce.name);
+    e.sim.put({ ...now, spec: { ...now.spec, progressDeadlineSeconds: 600 } });
     e.loop.setDependencyDown(ce, undefined);
     const retry = await e.svc.api('POST', `/v1/runs/${runId}/retry`, { reason: 'upstream is back, restart and verify' });
     t.equal(retry.status, 202);
