@@ -131,20 +131,19 @@ export class EndpointsController {
    */
   servicesIn(namespace: string): string[] {
     return this.#store
-      .list('Service', namespace)
-      .filter((s) => s.spec?.selector && Object.keys(s.spec.selector).length > 0)
+      .list('Service', namespace, (s) => s.spec?.selector && Object.keys(s.spec.selector).length > 0)
       .map((s) => s.metadata.name);
   }
 
   reconcile(namespace: string, name: string): void {
     const svc = this.#store.get('Service', namespace, name);
-    const slices = this.#store
-      .list('EndpointSlice', namespace)
-      .filter(
-        (s) =>
-          s.metadata.labels?.['kubernetes.io/service-name'] === name &&
-          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY,
-      );
+    const slices = this.#store.list(
+      'EndpointSlice',
+      namespace,
+      (s) =>
+        s.metadata.labels?.['kubernetes.io/service-name'] === name &&
+        s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY,
+    );
     if (!svc?.spec?.selector || Object.keys(svc.spec.selector).length === 0) {
       // Endpoints this controller wrote (they carry its trigger-time annotation) go with their Service.
       const ep = svc ? undefined : this.#store.get('Endpoints', namespace, name);
@@ -152,7 +151,7 @@ export class EndpointsController {
       for (const s of slices) this.#store.delete('EndpointSlice', namespace, s.metadata.name);
       return;
     }
-    const pods = this.#store.list('Pod', namespace).filter((p) => labelsMatch(svc.spec.selector, p.metadata.labels));
+    const pods = this.#store.list('Pod', namespace, (p) => labelsMatch(svc.spec.selector, p.metadata.labels));
     const eps = podEndpoints(svc, pods);
     const labels = { ...(svc.metadata.labels ?? {}), ...(svc.spec.clusterIP === 'None' ? { 'service.kubernetes.io/headless': '' } : {}) };
     this.#writeEndpoints(svc, subsets(eps), labels);

@@ -23,7 +23,7 @@ export function podReady(pod: any): boolean {
 export function reconcileReplicaSet(store: ObjectStore, events: EventRecorder, namespace: string, name: string): void {
   const rs = store.get('ReplicaSet', namespace, name);
   if (!rs) return;
-  let pods = store.list('Pod', namespace).filter((p) => isControlledBy(p, rs) && !p.metadata.deletionTimestamp);
+  let pods = store.list('Pod', namespace, (p) => isControlledBy(p, rs) && !p.metadata.deletionTimestamp);
   const want = rs.spec?.replicas ?? 1;
   if (pods.length < want) {
     for (let i = pods.length; i < want; i++) {
@@ -66,7 +66,7 @@ export function reconcileReplicaSet(store: ObjectStore, events: EventRecorder, n
       events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${v.metadata.name}`, 'replicaset-controller');
     }
   }
-  pods = store.list('Pod', namespace).filter((p) => isControlledBy(p, rs) && !p.metadata.deletionTimestamp);
+  pods = store.list('Pod', namespace, (p) => isControlledBy(p, rs) && !p.metadata.deletionTimestamp);
   const ready = pods.filter(podReady).length;
   const status = {
     replicas: pods.length,

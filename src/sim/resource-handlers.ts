@@ -220,7 +220,7 @@ export class ResourceHandlers {
   #list(req: ResourceRequest): HandlerResult {
     const byLabel = parseLabelSelector(req.query.get('labelSelector'));
     const byField = parseFieldSelector(req.query.get('fieldSelector'));
-    const items = this.#store.list(req.type.kind, req.namespace).filter((o) => byLabel(o) && byField(o));
+    const items = this.#store.list(req.type.kind, req.namespace, (o) => byLabel(o) && byField(o));
     const rv = this.#store.resourceVersion;
     if (wantsTable(req.accept)) return json(200, toTable(req.type, items, rv, req.query.get('includeObject') ?? 'Metadata'));
     // `limit`/`continue` are accepted and everything is returned in one page (no `continue` token).
@@ -534,7 +534,7 @@ export class ResourceHandlers {
     const opts = this.#deleteOptions(req);
     const byLabel = parseLabelSelector(req.query.get('labelSelector'));
     const byField = parseFieldSelector(req.query.get('fieldSelector'));
-    const items = this.#store.list(req.type.kind, req.namespace).filter((o) => byLabel(o) && byField(o));
+    const items = this.#store.list(req.type.kind, req.namespace, (o) => byLabel(o) && byField(o));
     if (!isDryRun(req.query)) for (const o of items) this.#deleteWithDependents(req.type, o, opts.propagationPolicy ?? 'Background');
     return json(200, {
       kind: `${req.type.kind}List`,

@@ -59,12 +59,17 @@ export class ObjectStore {
     return this.#objects.has(key(kind, namespace, name));
   }
 
-  /** Objects of a kind, optionally in one namespace, sorted by namespace then name like the real server. */
-  list(kind: string, namespace?: string): any[] {
+  /**
+   * Objects of a kind, optionally in one namespace, sorted by namespace then name like the real server. `where`
+   * picks among them before they are copied (the controllers look for a few objects among many, on every change);
+   * it is given the stored object and must not change it.
+   */
+  list(kind: string, namespace?: string, where?: (obj: any) => boolean): any[] {
     const out: any[] = [];
     for (const obj of this.#objects.values()) {
       if (obj.kind !== kind) continue;
       if (namespace !== undefined && namespace !== '' && (obj.metadata.namespace ?? '') !== namespace) continue;
+      if (where && !where(obj)) continue;
       out.push(structuredClone(obj));
     }
     return out.sort((a, b) =>
