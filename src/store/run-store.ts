@@ -130,6 +130,14 @@ export interface RunFilter {
   cursor?: string;
 }
 
+/** Where a run stands, without its record and decisions: what `settleRuns` reads on every look. */
+export interface RunProgress {
+  status: RunStatus;
+  finalDecisionAt?: string;
+  /** `state.wakeAt`: when a waiting run is due again. */
+  wakeAt?: number;
+}
+
 export interface RunStoreOptions {
   /** How long episodes and their decisions are kept. */
   retentionMs: number;
@@ -358,6 +366,20 @@ export class RunStore {
 
   async getStatus(id: string): Promise<RunStatus | undefined> {
     return ((await storeCall(() => this.#redis.hget(this.keys.run(id), 'status'))) ?? undefined) as RunStatus | undefined;
+  }
+
+  /** A run's status, closing decision time and wake-up time, or undefined for an unknown run. */
+  async getProgress(id: string): Promise<RunProgress | undefined> {
+    const [status, finalDecisionAt, state] = await storeCall(() =>
+      this.#redis.hmget(this.keys.run(id), 'status', 'finalDecisionAt', 'state'),
+    );
+    if (!status) return undefined;
+    const wakeAt = state ? (JSON.parse(state) as RunState).wakeAt : undefined;
+    return {
+      status: status as RunStatus,
+      ...(finalDecisionAt ? { finalDecisionAt } : {}),
+      ...(wakeAt !== undefined ? { wakeAt } : {}),
+    };
   }
 
   async getRun(id: string): Promise<RunView | undefined> {

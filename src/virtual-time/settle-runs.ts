@@ -71,7 +71,8 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
     const now = clock.now();
     let busy = false;
     let nextWake = Number.POSITIVE_INFINITY;
-    const views = await Promise.all([...live].map(async (id) => [id, await store.getRun(id)] as const));
+    // Every 5-15 ms while runs execute: the run's progress only, not its record and decisions.
+    const views = await Promise.all([...live].map(async (id) => [id, await store.getProgress(id)] as const));
     for (const [id, view] of views) {
       if (!view || runSettled(view)) {
         live.delete(id);
@@ -82,7 +83,7 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
         busy = true;
         continue;
       }
-      const wakeAt = view.state?.wakeAt;
+      const wakeAt = view.wakeAt;
       if ((view.status === 'waiting' || view.status === 'awaiting_approval') && wakeAt !== undefined) {
         if (wakeAt <= now) {
           busy = true;
