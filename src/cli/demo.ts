@@ -38,7 +38,11 @@ const SCENARIO_TIMEOUT_MS = 120_000;
  *   the Service when asked.
  * Then it stays up with the API and /metrics until Ctrl-C; `--once` exits after the scenario, 0 on success.
  */
-export async function demoCommand(opts: { once?: boolean }): Promise<void> {
+export interface DemoOptions {
+  once?: boolean;
+}
+
+export async function demoCommand(opts: DemoOptions): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];
   const watchers = new AbortController();
   let cleaned: Promise<void> | undefined;

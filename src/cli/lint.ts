@@ -23,7 +23,12 @@ import { EVERY_SERVICE, type StepServices } from '../ports/step-services.ts';
  * fails before an incident would. An API server that cannot be reached is a warning, not a problem: lint also runs
  * where the cluster is not reachable (CI), and says that pre-flight did not run.
  */
-export async function lintCommand(paths: string[], opts: { config?: string; preflight?: boolean }): Promise<void> {
+export interface LintOptions {
+  config?: string;
+  preflight?: boolean;
+}
+
+export async function lintCommand(paths: string[], opts: LintOptions): Promise<void> {
   const problems: string[] = [];
   let configOk = false;
   let config = defaultConfig();

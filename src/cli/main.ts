@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
-import { serveCommand } from './serve.ts';
-import { lintCommand } from './lint.ts';
-import { demoCommand } from './demo.ts';
-import { schemaCommand } from './schema.ts';
 import { packageVersion } from '../observability/package-version.ts';
 
-/** `remediator` — one binary for the service and its tools. Each subcommand is one file in src/cli. */
+/**
+ * `remediator` — one binary for the service and its tools. Each subcommand is one file in src/cli, imported when it
+ * runs: the service alone loads over a thousand modules, which `--version`, `lint` or `rbac` do not need.
+ */
 const program = new Command('remediator')
   .description(
     'Alertmanager webhook remediation: receives alerts, runs guarded Kubernetes playbooks, verifies the fix, pages a human when automation cannot.',
@@ -22,7 +21,10 @@ program
       .choices(['all', 'receiver', 'worker'])
       .default('all'),
   )
-  .action(serveCommand);
+  .action(async (opts: import('./serve.ts').ServeOptions) => {
+    const { serveCommand } = await import('./serve.ts');
+    await serveCommand(opts);
+  });
 
 program
   .command('lint')
@@ -33,7 +35,10 @@ program
     '--no-preflight',
     'with --config and Kubernetes enabled: do not ask the API server (SelfSubjectAccessReviews) whether every step may act',
   )
-  .action(lintCommand);
+  .action(async (paths: string[], opts: import('./lint.ts').LintOptions) => {
+    const { lintCommand } = await import('./lint.ts');
+    await lintCommand(paths, opts);
+  });
 
 program
   .command('demo')
@@ -41,7 +46,10 @@ program
     'Start a local Redis, a simulated cluster whose pods are real processes, and remediator; kill phone-gateway and show the loop (Prometheus and Alertmanager when installed, else a recorded webhook) until the fix is verified.',
   )
   .option('--once', 'exit after the scenario (status 0 on success)')
-  .action(demoCommand);
+  .action(async (opts: import('./demo.ts').DemoOptions) => {
+    const { demoCommand } = await import('./demo.ts');
+    await demoCommand(opts);
+  });
 
 program
   .command('replay')
@@ -109,7 +117,10 @@ program
   .command('schema')
   .description('Write the playbook JSON Schema (with every action and gate) for editors.')
   .option('-o, --out <file>', 'where to write it', 'playbooks/playbook.schema.json')
-  .action(schemaCommand);
+  .action(async (opts: import('./schema.ts').SchemaOptions) => {
+    const { schemaCommand } = await import('./schema.ts');
+    await schemaCommand(opts);
+  });
 
 program
   .command('config-defaults')

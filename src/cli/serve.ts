@@ -4,8 +4,13 @@ import { startRemediator, type Remediator, type Role } from '../main.ts';
 import type { Config } from '../config/config-schema.ts';
 import { isRemediatorError } from '../domain/errors.ts';
 
+export interface ServeOptions {
+  config?: string;
+  role: Role;
+}
+
 /** `remediator serve`: start, then SIGTERM/SIGINT shut down gracefully and SIGHUP reloads playbooks. */
-export async function serveCommand(opts: { config?: string; role: Role }): Promise<void> {
+export async function serveCommand(opts: ServeOptions): Promise<void> {
   let config: Config;
   try {
     config = await loadConfig({ file: opts.config });
