@@ -42,7 +42,7 @@ export interface ExecutorDeps {
   http: HttpClient;
   clock: Clock;
   log: Logger;
-  /** Saves the state after every decision (job data + run record). A crash repeats at most the step in flight. */
+  /** Saves the state after every decision (the run record). A crash repeats at most the step in flight. */
   persist(state: RunState): Promise<void>;
   /**
    * Called once the state that ends the run escalated is saved: enqueues the page. A failure is logged, never fatal

@@ -1,8 +1,8 @@
 import type { Observation, RecordedChange } from './step-definition.ts';
 
 /**
- * The state of one run: the cursor the worker saves after every step (BullMQ's step-job pattern) and the history
- * operators see. It is plain JSON so it can live in the job's data and in the run record.
+ * The state of one run: the cursor the worker saves in the run record after every step (BullMQ's step-job pattern,
+ * the job holding only the run id) and the history operators see. It is plain JSON.
  *
  * Status meanings:
  * - queued: recorded, not picked up yet; running: a step is executing; waiting: sleeping until a retry, a poll or

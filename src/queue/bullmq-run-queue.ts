@@ -5,10 +5,9 @@ import { bullmqClients, endStrandedClients } from './stranded-clients.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { RunWakes } from './run-wakes.ts';
 
+/** A run's job: the run id alone. The engine's cursor lives in the run record (RunStore.saveState). */
 export interface RunJobData {
   runId: string;
-  /** The engine cursor and history, saved after every step (BullMQ's step-job pattern). */
-  state?: unknown;
 }
 
 export interface BullmqRunQueueOptions {
@@ -41,7 +40,7 @@ export async function promoteIfDelayed(job: Job): Promise<boolean> {
 
 /**
  * Runs as BullMQ jobs whose id is the run id, so adding a run twice is a no-op (docs/contracts.md §4.3: ids have no ':'
- * and are never all digits; run ids are built that way). The job data carries the step cursor.
+ * and are never all digits; run ids are built that way).
  *
  * The queue's producer is the caller's command connection (see BullmqRunQueueOptions.connection).
  */

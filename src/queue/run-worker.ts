@@ -68,9 +68,10 @@ export interface RunWorkerDeps {
 /**
  * The BullMQ side of the engine. One job per run; each time it is processed it runs steps from the saved cursor
  * until the run must wait, then moves itself to `delayed` (`moveToDelayed` + `DelayedError`), so a waiting run
- * holds no worker slot and no timer. After every step the state is saved in the job (`updateData`) and the run
- * record, so a worker killed mid-run repeats at most the step in flight when BullMQ hands the stalled job to
- * another worker. Each processing claims the run with its job token and saves only while it still owns it, so a
+ * holds no worker slot and no timer. After every step the state is saved in the run record (fenced, below), so a
+ * worker killed mid-run repeats at most the step in flight when BullMQ hands the stalled job to another worker. The
+ * job carries only the run id: a second copy of the state in its data would double every step's writes and the
+ * memory a run holds in Redis, and would never be read, since the record is always at least as new. Each processing claims the run with its job token and saves only while it still owns it, so a
  * worker that lost its job lock (stalled, cut off from Redis) cannot keep writing next to the one that took over.
  */
 export class RunWorker {
@@ -149,8 +150,7 @@ export class RunWorker {
     // Ended meanwhile (the sweeper closed it, or another worker ended it): nothing left to do.
     if (FINAL_STATUSES.has(view.status)) return { status: view.status };
     const log = baseLog.child({ runId, playbook: view.playbook });
-    // The record is saved before the job data (see persist), so it is never behind it.
-    let state: RunState = view.state ?? (job.data.state as RunState | undefined) ?? initialRunState();
+    let state: RunState = view.state ?? initialRunState();
     if (FINAL_STATUSES.has(state.status)) return { status: state.status };
 
     const playbook = catalog.get(view.playbook);
@@ -162,7 +162,6 @@ export class RunWorker {
     const persist = async (s: RunState) => {
       const saved = await fence.save(runId, owner, s, this.#deps.clock.now());
       if (saved !== 'saved') throw new RunSupersededError(saved);
-      await job.updateData({ runId, state: s });
     };
 
     if (!ctx) {

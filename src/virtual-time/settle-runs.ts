@@ -54,7 +54,7 @@ export async function settleRuns(deps: SettleDeps, options: SettleOptions): Prom
   const { store, queue, clock, live, world } = deps;
   const pollMs = options.pollMs ?? 15;
   // The clock moves only after two looks in a row found every run ended or asleep: one look can fall between a
-  // worker's writes (its job data, then the run record) and see a state that is already gone.
+  // worker's writes (the run record, then its job's move to delayed) and see a state that is already gone.
   let quietLooks = 0;
   // Runs looked at during this call: an ended one that `discover` lists again is not news.
   const seen = new Set(live);
