@@ -71,8 +71,9 @@ export interface RunWorkerDeps {
  * holds no worker slot and no timer. After every step the state is saved in the run record (fenced, below), so a
  * worker killed mid-run repeats at most the step in flight when BullMQ hands the stalled job to another worker. The
  * job carries only the run id: a second copy of the state in its data would double every step's writes and the
- * memory a run holds in Redis, and would never be read, since the record is always at least as new. Each processing claims the run with its job token and saves only while it still owns it, so a
- * worker that lost its job lock (stalled, cut off from Redis) cannot keep writing next to the one that took over.
+ * memory a run holds in Redis, and would never be read, since the record is always at least as new. Each
+ * processing claims the run with its job token and saves only while it still owns it, so a worker that lost its job
+ * lock (stalled, cut off from Redis) cannot keep writing next to the one that took over.
  */
 export class RunWorker {
   readonly worker: Worker<RunJobData>;
