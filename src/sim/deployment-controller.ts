@@ -246,6 +246,7 @@ export class DeploymentController {
     let progressing: any;
     const deadlineMs = (d.spec.progressDeadlineSeconds ?? 600) * 1000;
     const rsName = newRs?.metadata.name ?? '';
+    const timedOut = `ReplicaSet "${rsName}" has timed out progressing.`;
     if (paused) {
       progressing = cond('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused', false);
       this.#progress.delete(d.metadata.uid);
@@ -269,9 +270,9 @@ export class DeploymentController {
         this.#d.now() - p.lastProgressAt >= deadlineMs ||
         // Once timed out, a rollout stays so until it progresses, whatever the deadline becomes (the deployment
         // controller's DeploymentTimedOut): raising progressDeadlineSeconds does not revive a failed rollout.
-        (!progressed && prev?.reason === 'ProgressDeadlineExceeded' && prev.message === `ReplicaSet "${rsName}" has timed out progressing.`)
+        (!progressed && prev?.reason === 'ProgressDeadlineExceeded' && prev.message === timedOut)
       ) {
-        progressing = cond('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, false);
+        progressing = cond('Progressing', 'False', 'ProgressDeadlineExceeded', timedOut, false);
       } else {
         const created = prev?.message === `Created new replica set "${rsName}"` || !prev || (prev.message ?? '').indexOf(`"${rsName}"`) < 0;
         progressing =

@@ -24,6 +24,10 @@ if (skipReason) {
     for (const s of run.state.steps) t.comment(`  [${s.rung}] ${s.id} ${s.status}: ${s.summary ?? s.error?.message ?? s.reason ?? ''}`);
   };
   t.jobs = 4;
+  // Progress deadlines: short for rollouts that cannot finish (they say so in seconds), and the Kubernetes default
+  // for a good release, whose pod is a real process that can take longer than the short one to start.
+  const FAIL_FAST_DEADLINE_S = 2;
+  const DEFAULT_DEADLINE_S = 600;
 
   t.test('restart fixes it; the HA twin and an Alertmanager re-send during the run join the same run', async (t) => {
     const pg = e.ref('phone-gateway');
@@ -114,7 +118,7 @@ if (skipReason) {
     const stopFollowing = e.sim.onChange((c) => {
       if (c.type !== 'MODIFIED' || c.kind !== 'Deployment' || c.namespace !== rp.namespace || c.name !== rp.name) return;
       const now = e.sim.get('Deployment', rp.namespace, rp.name);
-      const deadline = isBad(now) ? 2 : 600;
+      const deadline = isBad(now) ? FAIL_FAST_DEADLINE_S : DEFAULT_DEADLINE_S;
       if (now.spec.progressDeadlineSeconds !== deadline) e.sim.put({ ...now, spec: { ...now.spec, progressDeadlineSeconds: deadline } });
     });
     t.teardown(stopFollowing);
@@ -152,7 +156,7 @@ if (skipReason) {
   t.test('nothing fixes it: one P0 page with the snapshot and the timeline; the verified fix later resolves it', async (t) => {
     const ce = e.ref('conversation-engine');
     const d = e.sim.get('Deployment', ce.namespace, ce.name);
-    e.sim.put({ ...d, spec: { ...d.spec, progressDeadlineSeconds: 2 } });
+    e.sim.put({ ...d, spec: { ...d.spec, progressDeadlineSeconds: FAIL_FAST_DEADLINE_S } });
     const brokeAt = Date.now();
     // Something it needs is unreachable and no exporter says so: every process of it fails, whatever its release.
     e.loop.setDependencyDown(ce, 'cannot reach the speech upstream: connection refused');
@@ -184,10 +188,9 @@ if (skipReason) {
 
     // A person brings the upstream back and asks remediator to try again: the restart now verifies and the page
     // is resolved on the same dedup_key; Alertmanager's resolve closes the episode. The default progress deadline
-    // again first: the 2 s one above was for rollouts that cannot finish, and a good pod is a real process that can
-    // take longer than that to start on a loaded machine.
+    // again first: the restart's good release must not race the fail-fast one.
     const now = e.sim.get('Deployment', ce.namespace, ce.name);
-    e.sim.put({ ...now, spec: { ...now.spec, progressDeadlineSeconds: 600 } });
+    e.sim.put({ ...now, spec: { ...now.spec, progressDeadlineSeconds: DEFAULT_DEADLINE_S } });
     e.loop.setDependencyDown(ce, undefined);
     const retry = await e.svc.api('POST', `/v1/runs/${runId}/retry`, { reason: 'upstream is back, restart and verify' });
     t.equal(retry.status, 202);
