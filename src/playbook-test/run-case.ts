@@ -159,7 +159,7 @@ export async function runCase(c: LoadedCase, env: CaseEnvironment): Promise<Case
             },
           },
           // Runs the engine starts itself (a fleet's, a follow-up) are played like the ones the webhook answered.
-          discover: async () => (await service.store.listRuns({ limit: 500 })).runs.map((r) => r.id),
+          discover: () => service.store.newestRunIds(500),
           world: { busy: () => sim.busy, advanced: () => sim.timeMoved() },
         },
         // Looks every 5 ms: a gate polling every second for two minutes is 120 jumps, each waiting for two quiet looks.

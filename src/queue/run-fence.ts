@@ -23,8 +23,8 @@ declare module 'ioredis' {
  * that token: it is refused when another processing claimed the run since (`superseded`) or when the run has ended
  * (`closed`, e.g. by the sweeper). Check and write are one Lua script, so two writers can never both end a run.
  *
- * It writes the fields RunStore.saveState writes (`state`, `status`, `updatedAt`) plus `owner` on the run hash, and
- * keeps three indexes in the same scripts:
+ * It writes the fields RunStore.saveState writes (`state`, `status`, `updatedAt`, `wakeAt`) plus `owner` on the run
+ * hash, and keeps three indexes in the same scripts:
  * - the deadline index (run ids scored by deadline, ms): every run a worker has claimed and not ended;
  * - the queued index (RunStore.queuedRuns): a claim takes the run out of it;
  * - the closings index (run ids scored by when their closing work started, ms): the save that ends a run puts it
@@ -53,7 +53,8 @@ return 'claimed'
 
 /**
  * KEYS: run hash, deadline index, queued index, closings index.
- * ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt, now (ms), run-events channel.
+ * ARGV: owner ('' = whoever owns it), run id, state JSON, status, updatedAt, now (ms), run-events channel, wakeAt (ms, ''
+ * = none: the field is removed).
  * A save is announced on the channel (`<runId> <status>`) for the console's live views (src/store/run-events.ts).
  */
 const SAVE = `${FINAL_LUA}
@@ -61,6 +62,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if status and final[status] then return 'closed' end
 if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 'superseded' end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'status', ARGV[4], 'updatedAt', ARGV[5])
+if ARGV[8] == '' then redis.call('HDEL', KEYS[1], 'wakeAt') else redis.call('HSET', KEYS[1], 'wakeAt', ARGV[8]) end
 if final[ARGV[4]] then
   redis.call('ZREM', KEYS[2], ARGV[2])
   redis.call('ZREM', KEYS[3], ARGV[2])
@@ -136,6 +138,7 @@ export class RunFence {
         new Date(now).toISOString(),
         now,
         k.runEvents(),
+        state.wakeAt ?? '',
       ),
     );
   }

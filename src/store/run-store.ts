@@ -134,7 +134,10 @@ export interface RunFilter {
 export interface RunProgress {
   status: RunStatus;
   finalDecisionAt?: string;
-  /** `state.wakeAt`: when a waiting run is due again. */
+  /**
+   * `state.wakeAt`: when a waiting run is due again. Every save of the state also writes it to a field of its own
+   * (`wakeAt`), so a look reads a few bytes, not the state (tens of KB once gates have polled).
+   */
   wakeAt?: number;
 }
 
@@ -370,15 +373,14 @@ export class RunStore {
 
   /** A run's status, closing decision time and wake-up time, or undefined for an unknown run. */
   async getProgress(id: string): Promise<RunProgress | undefined> {
-    const [status, finalDecisionAt, state] = await storeCall(() =>
-      this.#redis.hmget(this.keys.run(id), 'status', 'finalDecisionAt', 'state'),
+    const [status, finalDecisionAt, wakeAt] = await storeCall(() =>
+      this.#redis.hmget(this.keys.run(id), 'status', 'finalDecisionAt', 'wakeAt'),
     );
     if (!status) return undefined;
-    const wakeAt = state ? (JSON.parse(state) as RunState).wakeAt : undefined;
     return {
       status: status as RunStatus,
       ...(finalDecisionAt ? { finalDecisionAt } : {}),
-      ...(wakeAt !== undefined ? { wakeAt } : {}),
+      ...(wakeAt ? { wakeAt: Number(wakeAt) } : {}),
     };
   }
 
@@ -390,11 +392,16 @@ export class RunStore {
     return toView(h, decisions);
   }
 
-  /** Saves the engine state and the status derived from it (the worker is the only writer of these fields). */
+  /**
+   * Saves the engine state and what is derived from it, `status` and `wakeAt` (the worker is the only writer of these
+   * fields; RunFence.save is its fenced form).
+   */
   async saveState(id: string, state: RunState): Promise<void> {
-    await storeCall(() =>
-      this.#redis.hset(this.keys.run(id), 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString()),
-    );
+    const key = this.keys.run(id);
+    const m = this.#redis.multi().hset(key, 'state', JSON.stringify(state), 'status', state.status, 'updatedAt', new Date().toISOString());
+    if (state.wakeAt === undefined) m.hdel(key, 'wakeAt');
+    else m.hset(key, 'wakeAt', state.wakeAt);
+    await storeCall(() => m.exec());
   }
 
   /** Stores an operator's answer to a plan; the worker reads it when the run wakes. */
@@ -417,6 +424,11 @@ export class RunStore {
     m.publish(this.keys.runStops(), id).publish(this.keys.runEvents(), id);
     await storeCall(() => m.exec());
     this.#onDecision(decision);
+  }
+
+  /** The ids of the newest `limit` runs, newest first: their records are not read. */
+  async newestRunIds(limit: number): Promise<string[]> {
+    return storeCall(() => this.#redis.zrevrange(this.keys.runs(), 0, limit - 1));
   }
 
   /**

@@ -4,6 +4,7 @@ import { redisForTest } from '../support/redis.ts';
 import { RunStore } from '../../src/store/run-store.ts';
 import { initialRunState, type RunStatus } from '../../src/engine/run-state.ts';
 import type { RunRecord } from '../../src/store/run-record.ts';
+import { RunFence } from '../../src/queue/run-fence.ts';
 
 // The run history the console pages through: filtered in Redis, newest first, a cursor that neither repeats nor
 // skips runs created in the same millisecond, and counts by status.
@@ -93,4 +94,36 @@ t.test('counts by status, in a time window', async (t) => {
 
 t.test('a cursor that is not one is refused', async (t) => {
   await t.rejects(store.listRuns({ limit: 5, cursor: 'bm9wZQ' }), { code: 'REM_ERR_BAD_REQUEST' });
+});
+
+t.test('the newest run ids, without reading their records', async (t) => {
+  t.same(await store.newestRunIds(25), newestFirst.slice(0, 25), 'in the order the history pages show them');
+  t.same((await store.newestRunIds(5000)).length, ids.length, 'at most as many as there are');
+});
+
+t.test("a run's progress: its status and when a waiting run is due, as the last save of its state says", async (t) => {
+  const fence = new RunFence(redis, store.keys);
+  const id = 'run-progress-0000000001';
+  const at = new Date(base).toISOString();
+  await store.createRun({
+    id,
+    playbook: 'restart',
+    createdAt: at,
+    trigger: 'manual',
+    alert: { status: 'firing', labels: { alertname: 'ServiceDown' }, annotations: {}, startsAt: at, fingerprint: 'p' },
+    params: {},
+    dryRun: false,
+    target: { namespace: 'shop', kind: 'Deployment', name: 'svc-0' },
+  });
+  t.equal(await fence.claim(id, 'w1', base + 3_600_000), 'claimed');
+  const wakeAt = base + 60_000;
+  t.equal(await fence.save(id, 'w1', { ...initialRunState(), status: 'waiting', wakeAt }, base), 'saved');
+  t.same(await store.getProgress(id), { status: 'waiting', wakeAt });
+  t.equal(await fence.save(id, 'w1', { ...initialRunState(), status: 'running' }, base), 'saved');
+  t.same(await store.getProgress(id), { status: 'running' }, 'a save without a wake-up time removes the old one');
+  await store.saveState(id, { ...initialRunState(), status: 'waiting', wakeAt: wakeAt + 1 });
+  t.same(await store.getProgress(id), { status: 'waiting', wakeAt: wakeAt + 1 }, 'saveState writes it too');
+  await store.saveState(id, { ...initialRunState(), status: 'running' });
+  t.same(await store.getProgress(id), { status: 'running' });
+  t.equal(await store.getProgress('run-none'), undefined, 'an unknown run has none');
 });
