@@ -94,11 +94,15 @@ t.test('rbac prints what the chart grants', async (t) => {
   t.equal(r.stdout, await readFile(join(ROOT, 'helm/remediator/files/rbac.yaml'), 'utf8'));
 });
 
-// One shipped test file: what is checked here is that the image can run playbook tests (engine, simulated cluster,
-// scripted world); every shipped case runs in test/playbooks/shipped/ (one test file per shipped file).
-t.test('test: a shipped playbook test file passes', async (t) => {
-  const r = await remediator(['test', 'playbooks/tests/config-repair.test.yaml'], { REDIS_URL: redis.url });
-  t.match(r.stdout, /config-repair/, 'the cases ran');
+// One shipped case: what is checked here is that the image can run playbook tests (engine, simulated cluster,
+// scripted world, a fix verified by its gates); every shipped case runs in test/playbooks/shipped/ (one test file per
+// shipped file).
+t.test('test: a shipped playbook test case passes', async (t) => {
+  const r = await remediator(['test', '--filter', 'a restart fix it', 'playbooks/tests/config-repair.test.yaml'], {
+    REDIS_URL: redis.url,
+  });
+  t.match(r.stdout, /^ok .*config-repair.*a restart fix it/m, 'the case ran');
+  t.match(r.stdout, /PASS: 1 passed, 0 failed/, 'and it alone');
   // On failure, the failed cases and the command's errors (the passing ones would bury them).
   t.equal(
     r.code,
