@@ -25,10 +25,13 @@ const root = await mkdtemp(join(tmpdir(), 'remediator-suite-'));
 // bottleneck). It lives beside TMPDIR, not in it, so the leftovers check still sees only what tests left.
 const compileCache = await mkdtemp(join(tmpdir(), 'remediator-suite-compile-cache-'));
 const marker = `REMEDIATOR_TEST_RUN=${basename(root)}`;
+// First in every process of the run, before tap's own module hooks load (see processinfo-quiet.ts).
+const quiet = `--import=${JSON.stringify(new URL('./processinfo-quiet.ts', import.meta.url).href)}`;
+const nodeOptions = [process.env.NODE_OPTIONS, quiet].filter(Boolean).join(' ');
 const tap = spawn(process.execPath, [TAP, ...process.argv.slice(2)], {
   stdio: 'inherit',
   detached: true, // its own session: see above
-  env: { ...process.env, TMPDIR: root, REMEDIATOR_TEST_RUN: basename(root), NODE_COMPILE_CACHE: compileCache },
+  env: { ...process.env, TMPDIR: root, REMEDIATOR_TEST_RUN: basename(root), NODE_COMPILE_CACHE: compileCache, NODE_OPTIONS: nodeOptions },
 });
 // In its own session tap no longer gets the terminal's Ctrl-C: pass it on to its whole process group.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
