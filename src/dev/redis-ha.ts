@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,13 +121,19 @@ async function stopAll(nodes: Array<Node | undefined>, root: string): Promise<vo
 /**
  * One master, `replicas` replicas and `sentinels` sentinels (quorum: a majority). Failure detection is short
  * (down-after 1 s) so a test's failover takes seconds.
+ *
+ * The master's name is unique to the set unless given: sentinels find each other through hello messages on the
+ * instances they monitor, and take those of every sentinel that monitors a master of the same name. The sentinels of
+ * another set on the machine (another test file, at the same time) keep reconnecting to the addresses of their
+ * stopped or killed instances; when a port of theirs is reused by this set, a shared name would make them members of
+ * it, and it would never count the sentinels it expects.
  */
 export async function spawnRedisSentinel(
   options: { replicas?: number; sentinels?: number; masterName?: string } = {},
 ): Promise<RedisSentinelSet> {
   const replicas = options.replicas ?? 2;
   const count = options.sentinels ?? 3;
-  const name = options.masterName ?? 'remediator';
+  const name = options.masterName ?? `remediator-${randomBytes(4).toString('hex')}`;
   const root = await mkdtemp(join(tmpdir(), 'remediator-sentinel-'));
   const nodes: Node[] = [];
   const sentinels: Node[] = [];
@@ -217,7 +224,12 @@ export async function spawnRedisSentinel(
       );
       return { old, promoted: promoted! };
     },
-    stop: () => stopAll([...sentinels, ...nodes], root),
+    // The sentinels first: alive, they would keep reconnecting to the addresses of the stopped servers, which another
+    // set or test may take meanwhile.
+    stop: async () => {
+      await Promise.all(sentinels.map((s) => s.proc.stop(500)));
+      await stopAll(nodes, root);
+    },
   };
 }
 
