@@ -137,6 +137,12 @@ export async function spawnRedisSentinel(
   const root = await mkdtemp(join(tmpdir(), 'remediator-sentinel-'));
   const nodes: Node[] = [];
   const sentinels: Node[] = [];
+  // The sentinels first: alive, they would keep reconnecting to the addresses of the stopped servers, which another
+  // set or test may take meanwhile.
+  const stop = async () => {
+    await Promise.all(sentinels.map((s) => s.proc.stop(500)));
+    await stopAll(nodes, root);
+  };
   try {
     const master = await startNode(root, 'master', await freePort());
     nodes.push(master);
@@ -181,7 +187,7 @@ export async function spawnRedisSentinel(
       return true;
     });
   } catch (err) {
-    await stopAll([...nodes, ...sentinels], root);
+    await stop();
     throw err;
   }
 
@@ -224,12 +230,7 @@ export async function spawnRedisSentinel(
       );
       return { old, promoted: promoted! };
     },
-    // The sentinels first: alive, they would keep reconnecting to the addresses of the stopped servers, which another
-    // set or test may take meanwhile.
-    stop: async () => {
-      await Promise.all(sentinels.map((s) => s.proc.stop(500)));
-      await stopAll(nodes, root);
-    },
+    stop,
   };
 }
 
