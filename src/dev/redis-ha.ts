@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -119,6 +119,18 @@ async function stopAll(nodes: Array<Node | undefined>, root: string): Promise<vo
 }
 
 /**
+ * Listens on a port that was just freed, answering every connection by closing it; undefined if something else took
+ * the port first (the kill-to-listen gap is a few milliseconds).
+ */
+async function holdPort(port: number): Promise<Server | undefined> {
+  const server = createServer((socket) => socket.destroy());
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, HOST, () => resolve(server));
+  });
+}
+
+/**
  * One master, `replicas` replicas and `sentinels` sentinels (quorum: a majority). Failure detection is short
  * (down-after 1 s) so a test's failover takes seconds.
  *
@@ -137,11 +149,13 @@ export async function spawnRedisSentinel(
   const root = await mkdtemp(join(tmpdir(), 'remediator-sentinel-'));
   const nodes: Node[] = [];
   const sentinels: Node[] = [];
+  const held: Server[] = [];
   // The sentinels first: alive, they would keep reconnecting to the addresses of the stopped servers, which another
-  // set or test may take meanwhile.
+  // set or test may take meanwhile. The killed masters' ports are let go only after them.
   const stop = async () => {
     await Promise.all(sentinels.map((s) => s.proc.stop(500)));
     await stopAll(nodes, root);
+    await Promise.all(held.splice(0).map((h) => new Promise((resolve) => h.close(resolve))));
   };
   try {
     const master = await startNode(root, 'master', await freePort());
@@ -215,6 +229,10 @@ export async function spawnRedisSentinel(
       const node = nodes.find((n) => n.port === old)!;
       node.proc.child.kill('SIGKILL');
       await node.proc.exited();
+      // The sentinels keep the killed master as a replica to reconfigure when it comes back, and keep connecting to its
+      // address. Held here, the port cannot go to another test's redis-server, which they would make a replica.
+      const hold = await holdPort(old);
+      if (hold) held.push(hold);
       // Promoted: every sentinel reports a new master, and that server says it is a master.
       const promoted = await until(
         'the sentinels promoting a replica',
