@@ -33,6 +33,7 @@ export interface Served {
 }
 
 const BIN = new URL('../bin/remediator.js', import.meta.url).pathname;
+const WARM = new URL('../bin/warm-compile-cache.js', import.meta.url).pathname;
 const SHIPPED_PLAYBOOKS = new URL('../playbooks', import.meta.url).pathname;
 
 const CHART_VALUES = new URL('../helm/remediator/values.yaml', import.meta.url);
@@ -52,17 +53,13 @@ export async function shippedEnv(role: ServeOptions['role'], dir: string): Promi
   };
 }
 
-/** Fills the compile cache in `dir` as the image build does (every module the roles import up front, and the kube client). */
+/** Fills the compile cache in `dir` as the image build does (the CLI, every module `serve` loads, the kube client). */
 export async function warmCompileCache(dir: string): Promise<void> {
   const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'node-compile-cache') };
   const run = (args: string[]) =>
     new Promise<void>((resolve, reject) => execFile(process.execPath, args, { env }, (err) => (err ? reject(err) : resolve())));
   await run([BIN, '--help']);
-  await run([
-    '--input-type=module',
-    '-e',
-    `await import(${JSON.stringify(new URL('../src/kube/client-node-cluster.ts', import.meta.url).href)})`,
-  ]);
+  await run([WARM]);
 }
 
 /** Starts `remediator serve --role <role>` with a config file; resolves once it answers /healthz (or has settled). */
