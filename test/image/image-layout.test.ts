@@ -199,7 +199,9 @@ t.test('serve answers the HEALTHCHECK, and starts from the compile cache the bui
       }),
     ),
     exited.then(([code]) => {
-      throw new Error(`serve exited with ${code}: ${log}`);
+      // Start-up errors go to stderr, among the compile-cache log's lines.
+      const errors = stderr.split('\n').filter((l) => l && !l.startsWith('[compile cache]'));
+      throw new Error(`serve exited with ${code}: ${log}${errors.join('\n')}`);
     }),
   ]);
   const check = await run(process.execPath, ['bin/healthcheck.js'], {
