@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Fills NODE_COMPILE_CACHE with every module a role loads when `remediator serve` starts: the service and its
-// composition root (src/cli/serve.ts imports them all) and the Kubernetes client, which a worker imports once its
-// config enables Kubernetes. Run at image build after `remediator --help` (the CLI's own modules).
+// composition root (src/cli/serve.ts imports them), the API and console a receiver builds (src/http/build-app.ts,
+// imported only by roles that serve them) and the Kubernetes client, which a worker imports once its config enables
+// Kubernetes. Run at image build after `remediator --help` (the CLI's own modules).
 // A module missing from the cache is type-stripped when first imported, and the stripper, once loaded, stays in the
 // process: about 17 MiB more RSS for the life of a receiver. In the chart the root filesystem is read-only, so the
 // cache cannot be filled at run time.
@@ -10,4 +11,5 @@ if (!process.env.NODE_COMPILE_CACHE) {
   process.exit(2);
 }
 await import('../src/cli/serve.ts');
+await import('../src/http/build-app.ts');
 await import('../src/kube/client-node-cluster.ts');

@@ -31,7 +31,6 @@ import { FixMemoryStore } from './guards/fix-memory.ts';
 import { Handover } from './guards/handover.ts';
 import { PlaybookCatalog } from './playbooks/playbook-catalog.ts';
 import { RunCommands } from './runs/run-commands.ts';
-import { buildApp } from './http/build-app.ts';
 import { RunEvents } from './store/run-events.ts';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './store/redis-connection.ts';
@@ -666,6 +665,9 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
     if (config.console.enabled && !cookieKey.shared)
       log.warn('console: no console.sessionSecret and no token to derive one from; sign-ins hold on this replica only');
     const consoleSessions = config.console.enabled ? { store: sessions, secret: cookieKey.secret } : undefined;
+    // Imported here, not at the top: a worker never serves the API or the console, and their ~600 modules (routes,
+    // schemas, the console's pages and plugins) would only add to its memory.
+    const { buildApp } = await import('./http/build-app.ts');
     const built = await buildApp({
       config,
       log,
