@@ -32,7 +32,7 @@ COPY config ./config
 # loads (bin/warm-compile-cache.js); a tool's modules imported later are added at run time where the filesystem
 # is writable. MALLOC_ARENA_MAX: fewer glibc arenas, less fragmentation in a long-running process.
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache MALLOC_ARENA_MAX=2
-RUN node bin/remediator.js --help > /dev/null && node bin/warm-compile-cache.js \
+RUN node bin/warm-compile-cache.js \
  && chown -R 10001:10001 /app/.node-compile-cache
 # Numeric, so Kubernetes can verify runAsNonRoot; the files stay root-owned and read-only to it.
 USER 10001:10001

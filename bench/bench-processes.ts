@@ -56,10 +56,7 @@ export async function shippedEnv(role: ServeOptions['role'], dir: string): Promi
 /** Fills the compile cache in `dir` as the image build does (the CLI, every module `serve` loads, the kube client). */
 export async function warmCompileCache(dir: string): Promise<void> {
   const env = { ...process.env, NODE_COMPILE_CACHE: join(dir, 'node-compile-cache') };
-  const run = (args: string[]) =>
-    new Promise<void>((resolve, reject) => execFile(process.execPath, args, { env }, (err) => (err ? reject(err) : resolve())));
-  await run([BIN, '--help']);
-  await run([WARM]);
+  await new Promise<void>((resolve, reject) => execFile(process.execPath, [WARM], { env }, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Starts `remediator serve --role <role>` with a config file; resolves once it answers /healthz (or has settled). */
