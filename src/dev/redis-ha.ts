@@ -31,7 +31,10 @@ export interface RedisSentinelSet {
   masterName: string;
   /** The port of the master the sentinels report now. */
   masterPort(): Promise<number>;
-  /** SIGKILLs the current master (it is not restarted) and resolves once the sentinels have promoted a replica. */
+  /**
+   * SIGKILLs the current master (it is not restarted), has the sentinels fail over, and resolves once a replica is
+   * the master every sentinel names and the other replicas replicate from it.
+   */
   killMaster(): Promise<{ old: number; promoted: number }>;
   stop(): Promise<void>;
 }
@@ -42,6 +45,8 @@ export interface RedisClusterSet {
 }
 
 const HOST = '127.0.0.1';
+/** Longer than any stall of a loaded test machine, shorter than a test: see spawnRedisSentinel. */
+const DOWN_AFTER_MS = 60_000;
 
 function serverArgs(port: number, dir: string, extra: string[] = []): string[] {
   return [
@@ -111,6 +116,9 @@ async function ask(port: number, ...args: string[]): Promise<unknown> {
   }
 }
 
+/** The `flags` of a `SENTINEL MASTER` answer (a flat field/value list). */
+const flagsOf = (reply: string[]) => String(reply[reply.indexOf('flags') + 1] ?? '').split(',');
+
 const field = (info: string, name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 
 async function stopAll(nodes: Array<Node | undefined>, root: string): Promise<void> {
@@ -131,8 +139,14 @@ async function holdPort(port: number): Promise<Server | undefined> {
 }
 
 /**
- * One master, `replicas` replicas and `sentinels` sentinels (quorum: a majority). Failure detection is short
- * (down-after 1 s) so a test's failover takes seconds.
+ * One master, `replicas` replicas and `sentinels` sentinels (quorum: a majority).
+ *
+ * Failovers happen when the test says so, not when the sentinels guess: `killMaster` kills the master and asks a
+ * sentinel for the failover (`SENTINEL FAILOVER`), which promotes a replica and reconfigures the others exactly as a
+ * detected failure does. Detection itself is slow (down-after 60 s) on purpose: with a short one, a freshly promoted
+ * master that stalls for a second on a loaded 2-CPU machine (resyncing the other replica while every client
+ * reconnects) is declared down too, and a second failover the test never asked for throws away what was written to
+ * the first promoted master (seen: the escalation pops of a whole storm, and then 93 pages sent twice).
  *
  * The master's name is unique to the set unless given: sentinels find each other through hello messages on the
  * instances they monitor, and take those of every sentinel that monitors a master of the same name. The sentinels of
@@ -183,7 +197,7 @@ export async function spawnRedisSentinel(
           'daemonize no',
           'loglevel warning',
           `sentinel monitor ${name} ${HOST} ${master.port} ${quorum}`,
-          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel down-after-milliseconds ${name} ${DOWN_AFTER_MS}`,
           `sentinel failover-timeout ${name} 10000`,
           `sentinel parallel-syncs ${name} ${replicas}`,
           '',
@@ -233,16 +247,34 @@ export async function spawnRedisSentinel(
       // address. Held here, the port cannot go to another test's redis-server, which they would make a replica.
       const hold = await holdPort(old);
       if (hold) held.push(hold);
-      // Promoted: every sentinel reports a new master, and that server says it is a master.
+      // The failover, from one sentinel (it publishes the new configuration to the others). Retried while it refuses:
+      // -NOGOODSLAVE until it has seen a replica answer since the kill, -INPROG never here.
+      await until('a sentinel accepting the failover', async () => {
+        for (const s of sentinels) {
+          try {
+            if ((await ask(s.port, 'SENTINEL', 'FAILOVER', name)) === 'OK') return true;
+          } catch {
+            /* the next one */
+          }
+        }
+        return undefined;
+      });
+      // Done once settled: every sentinel names the same new master and none has a failover in progress, and that
+      // server is a master whose other replicas are online again. Writes after this are replicated before WAIT answers.
       const promoted = await until(
-        'the sentinels promoting a replica',
+        'the sentinels promoting a replica and the set settling',
         async () => {
           const seen = new Set<number>();
-          for (const s of sentinels)
+          for (const s of sentinels) {
             seen.add(Number(((await ask(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string])[1]));
+            const flags = flagsOf((await ask(s.port, 'SENTINEL', 'MASTER', name)) as string[]);
+            if (flags.includes('failover_in_progress')) return undefined;
+          }
           const [port] = seen;
           if (seen.size !== 1 || port === old) return undefined;
-          return field(String(await ask(port!, 'INFO', 'replication')), 'role') === 'master' ? port : undefined;
+          const info = String(await ask(port!, 'INFO', 'replication'));
+          const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
+          return field(info, 'role') === 'master' && online === replicas - 1 ? port : undefined;
         },
         60_000,
       );
