@@ -276,14 +276,11 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
   const queue = new BullmqRunQueue({ connection: redis, prefix, name: store.keys.runQueue(), wakes });
   // Replicated Redis (Sentinel, Cluster): a webhook's 202 waits until replicas hold its writes. Standalone: a 202 is
   // as durable as the master's AOF setting (README, "Redis in production").
-  const durability =
+  const replicaAcks =
     connector.topology === 'standalone'
       ? undefined
-      : new DurabilityBarrier(redis, {
-          minReplicas: config.redis.minReplicasAcked,
-          timeoutMs: parseDuration(config.redis.replicaAckTimeout),
-          slotKey: store.keys.runs(),
-        });
+      : { minReplicas: config.redis.minReplicasAcked, timeoutMs: parseDuration(config.redis.replicaAckTimeout) };
+  const durability = replicaAcks && new DurabilityBarrier(redis, { ...replicaAcks, slotKey: store.keys.runs() });
   opened.push(() => queue.close());
 
   const http = options.http ?? new AxiosHttpClient({ userAgent: 'remediator' });
@@ -335,6 +332,8 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       logger: log,
       clock,
       deliver: role !== 'receiver',
+      // Delivered pages are taken off their chains durably too, so a failover does not send them again.
+      ...(replicaAcks ? { durability: (c: RedisClient, slotKey: string) => new DurabilityBarrier(c, { ...replicaAcks, slotKey }) } : {}),
       observer: metrics.deliveryObserver,
       runEvents: store.keys.runEvents(),
       buildReport: async (run) => {

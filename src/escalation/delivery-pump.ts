@@ -11,6 +11,7 @@ import type { Redactor } from './redact.ts';
 import type { DeliveryItem, PagingTarget, TargetMemory } from './targets/paging-target.ts';
 import type { DeliveryObserver } from './delivery-observer.ts';
 import type { DeliveryState, DeliveryStatusStore } from './delivery-status.ts';
+import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 
 /** The data of a pump job: which chain to drain. */
 export interface PumpJobData {
@@ -36,6 +37,11 @@ export interface PumpDeps {
   memory?: TargetMemory;
   /** Where each event stands, for people (the run page); default: not recorded. */
   status?: DeliveryStatusStore;
+  /**
+   * On replicated Redis, WAIT on the ledger's connection: a delivered event's pop reaches a replica before the next
+   * event goes out (see `acknowledge`). Default: none (standalone Redis).
+   */
+  durability?: DurabilityBarrier;
 }
 
 /**
@@ -97,7 +103,7 @@ export async function pumpChain(
     });
     deps.observer?.attempt(item.target, outcome.kind === 'delivered' ? 'sent' : 'failed', (now() - started) / 1000);
     if (outcome.kind === 'delivered') {
-      await acknowledge(() => deps.ledger.pop(chainId, item.id), abort, log);
+      await acknowledge(() => deps.ledger.pop(chainId, item.id), deps.durability, abort, log);
       await note(deps, item, { state: 'sent', at: iso(now()), attempts: failedBefore + 1, status: outcome.status }, log);
       log.info({ status: outcome.status, ms: now() - started }, 'escalation delivered');
       result.delivered++;
@@ -229,16 +235,36 @@ function iso(ms: number): string {
  * restart) must not fail the job: a retried job would send the head event again. The pop (idempotent per delivery
  * id) is retried until Redis answers; only the worker's shutdown stops it, and then the event goes out once more
  * later (at-least-once, as after a crash between send and pop).
+ *
+ * On replicated Redis the pop is then confirmed with WAIT. A master that dies before a replica has the pop comes back,
+ * in the promoted replica, with the event still at the head of its chain, and it would be sent again: when Redis does
+ * not answer the WAIT, the pop is done again on whichever master answers now. When replicas answer but too few
+ * acknowledge in time, the pump goes on: a page held back for the sake of dedup is worse than a page sent twice, and
+ * a repeat carries the same delivery id (and dedup key) for the receiver to recognise.
  */
-async function acknowledge(pop: () => Promise<unknown>, signal: AbortSignal, log: Logger): Promise<void> {
+async function acknowledge(
+  pop: () => Promise<unknown>,
+  durability: DurabilityBarrier | undefined,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await pop();
+      const acked = durability ? await durability.replicated(signal) : Number.POSITIVE_INFINITY;
+      if (durability && acked < durability.minReplicas)
+        log.warn(
+          { acked, wanted: durability.minReplicas },
+          'escalation delivered; too few replicas acknowledged taking it off its chain in time',
+        );
       return;
     } catch (err) {
       if (signal.aborted) throw err;
       if (attempt === 0)
-        log.warn({ error: (err as Error).message }, 'escalation delivered but Redis did not take it off its chain; retrying until it does');
+        log.warn(
+          { error: (err as Error).message },
+          'escalation delivered but Redis did not confirm taking it off its chain; retrying until it does',
+        );
       await sleep(Math.min(100 * 2 ** attempt, 2000), undefined, { signal }).catch(() => undefined);
     }
   }

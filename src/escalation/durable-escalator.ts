@@ -7,6 +7,7 @@ import type { RunInfo } from '../domain/run-info.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { HttpClient } from '../ports/http-client.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
+import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
 import type { QueueFactory } from '../queue/queue-factory.ts';
 import { bullmqClients, disconnectClosed, endStrandedClients } from '../queue/stranded-clients.ts';
@@ -97,6 +98,12 @@ export interface DurableEscalatorOptions {
   commandTimeout?: string | number;
   /** How long `start` waits for Redis before failing with REM_ERR_STORE_UNAVAILABLE (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * Builds the WAIT barrier on the escalator's connection (`slotKey`: a key of the delivery prefix, for Cluster), so a
+   * delivered event's pop reaches a replica before the next event goes out (delivery-pump.ts). Default: none, for a
+   * standalone Redis.
+   */
+  durability?: (redis: RedisClient, slotKey: string) => DurabilityBarrier;
 }
 
 /** A delayed job that tells `onOverdue` a run reached its level's resolution time (see watchResolution). */
@@ -227,6 +234,7 @@ export class DurableEscalator implements Escalator {
         observer: options.observer,
         memory,
         status: this.#status,
+        ...(options.durability ? { durability: options.durability(this.#redis, keys.chains()) } : {}),
       };
       const { onOverdue, onApproval, onResponseDue, onWarRoom } = options;
       this.#worker = options.queues.worker<TimerJobData>(
@@ -247,6 +255,10 @@ export class DurableEscalator implements Escalator {
           connection: options.redis.worker({ shouldRetry: () => !this.#closing }),
           prefix: this.settings.prefix,
           concurrency: this.settings.concurrency,
+          // A pump whose worker died (or whose last state a Redis failover lost) is taken up again by BullMQ's stalled
+          // check, rather than failed at its second stall: its chain is its state, and a failed pump would leave the
+          // chain's events unsent until a restart.
+          maxStalledCount: 20,
         },
       );
       this.#worker.on('error', (err) => this.#log.error({ error: this.#redact(err.message) }, 'escalation worker error'));

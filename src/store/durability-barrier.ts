@@ -36,11 +36,26 @@ export class DurabilityBarrier {
   }
 
   async confirm(signal?: AbortSignal): Promise<void> {
-    if (this.#o.minReplicas <= 0) return;
+    const acked = await this.replicated(signal);
+    if (acked < this.#o.minReplicas) {
+      throw new RemediatorError(
+        'REM_ERR_STORE_UNAVAILABLE',
+        `Redis: ${acked} of ${this.#o.minReplicas} replica(s) acknowledged the writes within ${this.#o.timeoutMs} ms; they are not durable yet`,
+      );
+    }
+  }
+
+  /**
+   * How many replicas acknowledged the writes made so far on the connection (WAIT, up to `timeoutMs`), for callers
+   * that go on without enough of them (a page must not wait for a replica) but must know when Redis did not answer:
+   * then the writes may be lost, and they are done again. Infinity when no replica is asked for (`minReplicas` 0).
+   * Throws REM_ERR_STORE_UNAVAILABLE only when Redis did not answer.
+   */
+  async replicated(signal?: AbortSignal): Promise<number> {
+    if (this.#o.minReplicas <= 0) return Number.POSITIVE_INFINITY;
     signal?.throwIfAborted();
-    let acked: number;
     try {
-      acked = await this.#connection().wait(this.#o.minReplicas, this.#o.timeoutMs);
+      return await this.#connection().wait(this.#o.minReplicas, this.#o.timeoutMs);
     } catch (err) {
       throw new RemediatorError(
         'REM_ERR_STORE_UNAVAILABLE',
@@ -48,12 +63,11 @@ export class DurabilityBarrier {
         { cause: err },
       );
     }
-    if (acked < this.#o.minReplicas) {
-      throw new RemediatorError(
-        'REM_ERR_STORE_UNAVAILABLE',
-        `Redis: ${acked} of ${this.#o.minReplicas} replica(s) acknowledged the writes within ${this.#o.timeoutMs} ms; they are not durable yet`,
-      );
-    }
+  }
+
+  /** How many replicas `confirm` asks for. */
+  get minReplicas(): number {
+    return this.#o.minReplicas;
   }
 
   /** The connection the writes went through: the client itself, or on Cluster its client of the slot's master. */

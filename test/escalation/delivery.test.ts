@@ -9,6 +9,10 @@ import { pagingReceivers } from '../support/paging-receivers.ts';
 import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';
 import { escalatorDeps } from '../support/escalator-deps.ts';
+import { Redis } from 'ioredis';
+import { chainIdFor, deliveryKeys } from '../../src/escalation/delivery-keys.ts';
+import { RemediatorError } from '../../src/domain/errors.ts';
+import type { DurabilityBarrier } from '../../src/store/durability-barrier.ts';
 
 const redis = await redisForTest();
 const secrets = {
@@ -296,6 +300,44 @@ t.test('events enqueued by a process that does not deliver are delivered by one 
   t.teardown(() => second.close());
   await first.rx.pagerduty.waitFor((q) => q.length >= 1);
   t.equal(first.rx.pagerduty.pages(), 1);
+});
+
+t.test('a delivered page whose removal from its chain a Redis failover lost is removed again, not sent again', async (t) => {
+  const prefix = `t${++prefixes}`;
+  const first = await setup(t, { delivery: { prefix }, deliver: false });
+  const report = serviceDownReport();
+  await first.escalator.trigger(report, { targets: ['pd'] });
+  await first.escalator.resolve(report);
+  // The chain as a replica that never got the trigger's removal holds it after the failover.
+  const raw = new Redis(redis.url);
+  t.teardown(() => raw.quit());
+  const chain = deliveryKeys(prefix).chain(chainIdFor(report.episodeKey, 'pd'));
+  const [trigger] = await raw.lrange(chain, 0, 0);
+  // The master dies right after the trigger's pop: the WAIT confirming it gets no answer, and the master that answers
+  // next is the replica, with the trigger back at the head.
+  let waits = 0;
+  const failover = {
+    minReplicas: 1,
+    async replicated() {
+      if (waits++ > 0) return 1;
+      await raw.lpush(chain, trigger!);
+      throw new RemediatorError('REM_ERR_STORE_UNAVAILABLE', 'Redis: cannot confirm the writes reached a replica: Connection is closed.');
+    },
+  } as unknown as DurabilityBarrier;
+  const second = await DurableEscalator.start({
+    ...escalatorDeps(redis.url, { ...first.config, delivery: { ...first.config.delivery, prefix } }),
+    durability: () => failover,
+  });
+  t.teardown(() => second.close());
+  await first.rx.pagerduty.waitFor((q) => q.length >= 2);
+  await sleep(600); // room for a repeat to show up
+  t.same(
+    first.rx.pagerduty.requests.map((r) => (r.body as { event_action: string }).event_action),
+    ['trigger', 'resolve'],
+    'the trigger went once, then the resolve',
+  );
+  t.equal(waits, 3, 'each removal was confirmed; the lost one was done again');
+  t.same(await raw.lrange(chain, 0, -1), [], 'the chain is empty');
 });
 
 t.test('secrets never reach logs or dead-letter records, even when providers echo them', async (t) => {
