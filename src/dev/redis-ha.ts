@@ -116,8 +116,11 @@ async function ask(port: number, ...args: string[]): Promise<unknown> {
   }
 }
 
-/** The `flags` of a `SENTINEL MASTER` answer (a flat field/value list). */
-const flagsOf = (reply: string[]) => String(reply[reply.indexOf('flags') + 1] ?? '').split(',');
+/** One field of a `SENTINEL MASTER` answer (a flat field/value list). */
+const masterField = (reply: string[], name: string) => String(reply[reply.indexOf(name) + 1] ?? '');
+
+/** Replicas a master's `INFO replication` lists as online (synced, streaming). */
+const onlineReplicas = (info: string) => (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
 
 const field = (info: string, name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 
@@ -178,8 +181,7 @@ export async function spawnRedisSentinel(
       nodes.push(await startNode(root, `replica${i}`, await freePort(), ['--replicaof', HOST, String(master.port)]));
     await until('the replicas syncing with the master', async () => {
       const info = String(await ask(master.port, 'INFO', 'replication'));
-      const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
-      return online === replicas ? true : undefined;
+      return onlineReplicas(info) === replicas ? true : undefined;
     });
     const quorum = Math.floor(count / 2) + 1;
     for (let i = 0; i < count; i++) {
@@ -266,15 +268,14 @@ export async function spawnRedisSentinel(
         async () => {
           const seen = new Set<number>();
           for (const s of sentinels) {
-            seen.add(Number(((await ask(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as [string, string])[1]));
-            const flags = flagsOf((await ask(s.port, 'SENTINEL', 'MASTER', name)) as string[]);
-            if (flags.includes('failover_in_progress')) return undefined;
+            const master = (await ask(s.port, 'SENTINEL', 'MASTER', name)) as string[];
+            if (masterField(master, 'flags').split(',').includes('failover_in_progress')) return undefined;
+            seen.add(Number(masterField(master, 'port')));
           }
           const [port] = seen;
           if (seen.size !== 1 || port === old) return undefined;
           const info = String(await ask(port!, 'INFO', 'replication'));
-          const online = (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
-          return field(info, 'role') === 'master' && online === replicas - 1 ? port : undefined;
+          return field(info, 'role') === 'master' && onlineReplicas(info) === replicas - 1 ? port : undefined;
         },
         60_000,
       );

@@ -251,12 +251,14 @@ async function acknowledge(
   for (let attempt = 0; ; attempt++) {
     try {
       await pop();
-      const acked = durability ? await durability.replicated(signal) : Number.POSITIVE_INFINITY;
-      if (durability && acked < durability.minReplicas)
-        log.warn(
-          { acked, wanted: durability.minReplicas },
-          'escalation delivered; too few replicas acknowledged taking it off its chain in time',
-        );
+      if (durability) {
+        const acked = await durability.replicated(signal);
+        if (acked < durability.minReplicas)
+          log.warn(
+            { acked, wanted: durability.minReplicas },
+            'escalation delivered; too few replicas acknowledged taking it off its chain in time',
+          );
+      }
       return;
     } catch (err) {
       if (signal.aborted) throw err;
