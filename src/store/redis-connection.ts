@@ -1,3 +1,4 @@
+import { FailoverSafeSentinelConnector } from './failover-safe-sentinel-connector.ts';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { closableCluster } from './closable-cluster.ts';
 import type { ConnectionOptions as BullConnection } from 'bullmq';
@@ -87,8 +88,10 @@ function serverConnector(settings: RedisSettings): RedisConnector {
         ...(s.username ? { sentinelUsername: s.username } : {}),
         ...(s.password ? { sentinelPassword: s.password } : {}),
         ...(s.tls ? { sentinelTLS: {} } : {}),
-        // Listen to the sentinels' +switch-master: a failover is followed at once, not at the next failed command.
+        // Listen to the sentinels' +switch-master: a failover is followed at once, not at the next failed command;
+        // with a connector whose reconnects that watch cannot end (failover-safe-sentinel-connector.ts).
         failoverDetector: true,
+        Connector: FailoverSafeSentinelConnector,
       }
     : {};
   const retry = (options: ConnectionCallOptions, base: number, cap: number) => (times: number) =>
