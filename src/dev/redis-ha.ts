@@ -35,7 +35,8 @@ export interface RedisSentinelSet {
    * SIGKILLs the current master (it is not restarted), has the sentinels fail over, and resolves once a replica is
    * the master every sentinel names and the other replicas replicate from it.
    */
-  killMaster(): Promise<{ old: number; promoted: number }>;
+  /** `killedAt`: when the master was dead (epoch ms); `settledAt`: when the set was settled on the promoted one. */
+  killMaster(): Promise<{ old: number; promoted: number; killedAt: number; settledAt: number }>;
   stop(): Promise<void>;
 }
 
@@ -245,6 +246,7 @@ export async function spawnRedisSentinel(
       const node = nodes.find((n) => n.port === old)!;
       node.proc.child.kill('SIGKILL');
       await node.proc.exited();
+      const killedAt = Date.now();
       // The sentinels keep the killed master as a replica to reconfigure when it comes back, and keep connecting to its
       // address. Held here, the port cannot go to another test's redis-server, which they would make a replica.
       const hold = await holdPort(old);
@@ -279,7 +281,7 @@ export async function spawnRedisSentinel(
         },
         60_000,
       );
-      return { old, promoted: promoted! };
+      return { old, promoted: promoted!, killedAt, settledAt: Date.now() };
     },
     stop,
   };

@@ -64,13 +64,17 @@ t.test('SIGKILL the Sentinel master during a storm: every 202 has one run, runs 
   const began = Date.now();
   let next = 0;
   const killAt = Math.floor(order.length / 3);
-  let failover: Promise<{ old: number; promoted: number }> | undefined;
+  let failover: ReturnType<typeof ha.killMaster> | undefined;
+  // Every attempt's start and end, to show the storm crossed the outage.
+  const attempts: Array<{ start: number; end: number }> = [];
   const sender = async () => {
     while (next < order.length) {
       const episode = order[next++]!;
       // Like Alertmanager: a 5xx or a broken connection is retried until it gets an answer it will not retry.
       for (;;) {
+        const start = Date.now();
         const res = await svc.post(delivery(episode)).catch(() => ({ status: 0, body: undefined }));
+        attempts.push({ start, end: Date.now() });
         if (res.status === 202) {
           accepted.push({ episode, runId: res.body.alerts[0].runs[0].runId });
           break;
@@ -83,12 +87,16 @@ t.test('SIGKILL the Sentinel master during a storm: every 202 has one run, runs 
     }
   };
   await Promise.all(Array.from({ length: SENDERS }, sender));
-  const { old, promoted } = await failover!;
+  const { old, promoted, killedAt, settledAt } = await failover!;
   t.comment(`${order.length} deliveries answered in ${Date.now() - began} ms`);
+  // Whether a delivery met by the outage is refused (503, retried) or just waits for the promoted master depends on
+  // how long the failover takes; either is right, so only the overlap is asserted.
+  const crossing = attempts.filter((a) => a.start <= settledAt && a.end >= killedAt).length;
+  t.comment(`master down for ${settledAt - killedAt} ms; ${refused} deliveries refused and retried`);
   t.same(unexpected, [], 'a refused delivery is a 503 (or a dropped connection), never a 4xx');
   t.not(promoted, old, `the sentinels promoted a replica (${old} → ${promoted})`);
   t.equal(accepted.length, order.length, 'every delivery got its 202 in the end');
-  t.ok(refused > 0, `deliveries during the failover were refused and retried (${refused} refusals)`);
+  t.ok(crossing > 0, `deliveries were in flight while the master was down or not yet replaced (${crossing})`);
 
   // Every 202 of an episode names the same run: one run per episode.
   const runOf = new Map<number, Set<string>>();
