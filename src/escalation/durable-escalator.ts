@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../ports/clock.ts';
 import type { DurabilityBarrier } from '../store/durability-barrier.ts';
 import type { RedisClient, RedisConnector } from '../store/redis-connection.ts';
 import type { QueueFactory } from '../queue/queue-factory.ts';
-import { bullmqClients, disconnectClosed, endStrandedClients } from '../queue/stranded-clients.ts';
+import { bullmqClients, disconnectClosed, endStrandedClients, strandedClients } from '../queue/stranded-clients.ts';
 import { DeadLetterStore, type DeadLetter } from './delivery-dead-letter.ts';
 import { chainIdFor, deliveryKeys } from './delivery-keys.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
@@ -539,7 +539,8 @@ export class DurableEscalator implements Escalator {
     this.#closing = true;
     const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs + 5000;
     const clients = [this.#redis, ...bullmqClients(this.#worker), ...bullmqClients(this.#queue)];
-    await endStrandedClients(clients);
+    // Taken before the close starts, and ended while it runs (stranded-clients.ts says why in that order).
+    const stranded = strandedClients(clients);
     const graceful = (async () => {
       await this.#worker?.close();
       await this.#queue.close();
@@ -547,6 +548,7 @@ export class DurableEscalator implements Escalator {
       () => true,
       () => false,
     );
+    await endStrandedClients(stranded);
     if (!(await within(graceful, timeoutMs))) {
       // Redis went away during the close (or a delivery hangs): end what waits to reconnect, force the worker.
       await endStrandedClients(clients);
@@ -559,8 +561,10 @@ export class DurableEscalator implements Escalator {
   async #abandon(): Promise<void> {
     this.#closing = true;
     this.#redis.disconnect();
-    await endStrandedClients([...bullmqClients(this.#worker), ...bullmqClients(this.#queue)]);
-    await within(Promise.allSettled([this.#worker?.close(true), this.#queue.close()]), 2000);
+    const stranded = strandedClients([...bullmqClients(this.#worker), ...bullmqClients(this.#queue)]);
+    const closed = Promise.allSettled([this.#worker?.close(true), this.#queue.close()]);
+    await endStrandedClients(stranded);
+    await within(closed, 2000);
   }
 
   #check(report: IncidentReport): void {

@@ -14,7 +14,7 @@ import { decisionServices } from '../kube/shared-reads.ts';
 import { executeRun, InterruptedError, type ExecutorDeps, type Outcome } from '../engine/run-executor.ts';
 import { FINAL_STATUSES, initialRunState, type RunState } from '../engine/run-state.ts';
 import { finish } from '../engine/decide.ts';
-import { bullmqClients, disconnectClosed, endStrandedClients } from './stranded-clients.ts';
+import { bullmqClients, disconnectClosed, endStrandedClients, strandedClients } from './stranded-clients.ts';
 import type { TargetLock } from '../guards/target-lock.ts';
 import { RunSupersededError, type RunFence } from './run-fence.ts';
 import type { RunCloser } from './run-closer.ts';
@@ -112,13 +112,15 @@ export class RunWorker {
    */
   async close(graceMs: number): Promise<void> {
     const clients = bullmqClients(this.worker);
-    await endStrandedClients(clients);
+    // Taken before the close starts, and ended while it runs (stranded-clients.ts says why in that order).
+    const stranded = strandedClients(clients);
+    const closed = this.worker.close();
     const timer = setTimeout(() => {
       this.worker.cancelAllJobs('shutdown');
       void endStrandedClients(clients);
     }, graceMs);
     try {
-      await this.worker.close();
+      await Promise.all([closed, endStrandedClients(stranded)]);
     } finally {
       clearTimeout(timer);
       disconnectClosed(clients);

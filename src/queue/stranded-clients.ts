@@ -25,11 +25,21 @@ export function bullmqClients(part: Queue | Worker | undefined): RedisClient[] {
 }
 
 /**
- * Ends every client that is waiting to reconnect (see above) and waits, at most `timeoutMs` (default 3 s), until no
- * client is between states: each is `ready` (Redis is there) or `end`. Never throws.
+ * The clients that are between states (neither `ready` nor `end`). An owner takes this list before it starts closing,
+ * then closes and ends these together: its close marks it closing at once (so a BullMQ loop whose command fails when
+ * its client ends returns rather than arming a 5 s retry delay nobody can clear), and a client that was healthy when
+ * the close began is left to the owner's own disconnect.
+ */
+export function strandedClients(clients: readonly RedisClient[]): RedisClient[] {
+  return clients.filter((c) => c.status !== 'ready' && c.status !== 'end');
+}
+
+/**
+ * Ends every client of `clients` that is waiting to reconnect (see above) and waits, at most `timeoutMs` (default 3 s),
+ * until none is between states: each is `ready` (Redis is there) or `end`. Never throws.
  */
 export async function endStrandedClients(clients: readonly RedisClient[], options: { timeoutMs?: number } = {}): Promise<void> {
-  const pending = clients.filter((c) => c.status !== 'ready' && c.status !== 'end');
+  const pending = strandedClients(clients);
   if (pending.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   const settled = pending.map(
