@@ -334,6 +334,9 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       deliver: role !== 'receiver',
       // Delivered pages are taken off their chains durably too, so a failover does not send them again.
       ...(replicaAcks ? { durability: (c: RedisClient, slotKey: string) => new DurabilityBarrier(c, { ...replicaAcks, slotKey }) } : {}),
+      // The run worker's lock settings: a lost pump is taken up again as soon as a lost run is.
+      lockDurationMs: parseDuration(config.worker.lockDuration),
+      stalledIntervalMs: parseDuration(config.worker.stalledInterval),
       observer: metrics.deliveryObserver,
       runEvents: store.keys.runEvents(),
       buildReport: async (run) => {

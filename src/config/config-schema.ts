@@ -101,9 +101,9 @@ const Worker = Type.Object(
     }),
     lockDuration: Duration({
       default: '30s',
-      description: 'BullMQ job lock; a worker that dies loses its runs to another after about this long.',
+      description: 'BullMQ job lock of runs and page deliveries; a worker that dies loses them to another after about this long.',
     }),
-    stalledInterval: Duration({ default: '15s', description: 'How often workers look for runs whose worker died.' }),
+    stalledInterval: Duration({ default: '15s', description: 'How often workers look for runs and page deliveries whose worker died.' }),
     shutdownGrace: Duration({
       default: '25s',
       description: 'On SIGTERM, how long the step in flight may take to finish before its signal is aborted.',

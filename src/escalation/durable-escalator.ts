@@ -104,6 +104,13 @@ export interface DurableEscalatorOptions {
    * standalone Redis.
    */
   durability?: (redis: RedisClient, slotKey: string) => DurabilityBarrier;
+  /**
+   * The delivery worker's BullMQ job lock (default 30 s) and how often it looks for jobs whose lock lapsed (default
+   * 30 s). Together they bound how long a chain waits when its pump was lost: its worker died, or a Redis failover
+   * dropped the reply that handed the pump to a worker, leaving it active with nobody running it.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /** A delayed job that tells `onOverdue` a run reached its level's resolution time (see watchResolution). */
@@ -259,6 +266,8 @@ export class DurableEscalator implements Escalator {
           // check, rather than failed at its second stall: its chain is its state, and a failed pump would leave the
           // chain's events unsent until a restart.
           maxStalledCount: 20,
+          lockDuration: options.lockDurationMs ?? 30_000,
+          stalledInterval: options.stalledIntervalMs ?? 30_000,
         },
       );
       this.#worker.on('error', (err) => this.#log.error({ error: this.#redact(err.message) }, 'escalation worker error'));

@@ -10,6 +10,7 @@ import { redisForTest } from '../support/redis.ts';
 import { serviceDownReport } from './report-fixture.ts';
 import { escalatorDeps } from '../support/escalator-deps.ts';
 import { Redis } from 'ioredis';
+import { Worker } from 'bullmq';
 import { chainIdFor, deliveryKeys } from '../../src/escalation/delivery-keys.ts';
 import { RemediatorError } from '../../src/domain/errors.ts';
 import type { DurabilityBarrier } from '../../src/store/durability-barrier.ts';
@@ -338,6 +339,28 @@ t.test('a delivered page whose removal from its chain a Redis failover lost is r
   );
   t.equal(waits, 3, 'each removal was confirmed; the lost one was done again');
   t.same(await raw.lrange(chain, 0, -1), [], 'the chain is empty');
+});
+
+t.test('a page whose pump a Redis failover left active with no worker is sent once its lock lapses', async (t) => {
+  const prefix = `t${++prefixes}`;
+  const first = await setup(t, { delivery: { prefix }, deliver: false });
+  await first.escalator.trigger(serviceDownReport(), { targets: ['pd'] });
+  // A worker takes the pump and vanishes without a word: what a lost moveToActive reply leaves (docs/contracts.md
+  // §4.1). Its lock is 1 s, as the delivering process's own would be with worker.lockDuration: 1s.
+  const ghost = new Worker('escalation', null, { connection: { url: redis.url }, prefix, lockDuration: 1000, autorun: false });
+  const taken = await ghost.getNextJob(randomBytes(8).toString('hex'));
+  t.ok(taken, 'the pump was taken');
+  await ghost.close(true);
+  const second = await DurableEscalator.start({
+    ...escalatorDeps(redis.url, { ...first.config, delivery: { ...first.config.delivery, prefix } }),
+    lockDurationMs: 1000,
+    stalledIntervalMs: 250,
+  });
+  t.teardown(() => second.close());
+  // With BullMQ's default stalled check (every 30 s) this wait would run out.
+  await first.rx.pagerduty.waitFor((q) => q.length >= 1, 5000, 'the page');
+  await sleep(300); // room for a repeat to show up
+  t.equal(first.rx.pagerduty.pages(), 1, 'the page went once');
 });
 
 t.test('secrets never reach logs or dead-letter records, even when providers echo them', async (t) => {
