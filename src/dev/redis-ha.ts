@@ -33,9 +33,9 @@ export interface RedisSentinelSet {
   masterPort(): Promise<number>;
   /**
    * SIGKILLs the current master (it is not restarted), has the sentinels fail over, and resolves once a replica is
-   * the master every sentinel names and the other replicas replicate from it.
+   * the master every sentinel names and the other replicas replicate from it. `killedAt`: when the master was dead
+   * (epoch ms); `settledAt`: when the set had settled on the promoted one.
    */
-  /** `killedAt`: when the master was dead (epoch ms); `settledAt`: when the set was settled on the promoted one. */
   killMaster(): Promise<{ old: number; promoted: number; killedAt: number; settledAt: number }>;
   stop(): Promise<void>;
 }

@@ -1,6 +1,6 @@
-import { FailoverSafeSentinelConnector } from './failover-safe-sentinel-connector.ts';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { closableCluster } from './closable-cluster.ts';
+import { FailoverSafeSentinelConnector } from './failover-safe-sentinel-connector.ts';
 import type { ConnectionOptions as BullConnection } from 'bullmq';
 import type { RedisConfig } from './redis-config.ts';
 import { RemediatorError } from '../domain/errors.ts';
