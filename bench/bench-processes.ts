@@ -37,20 +37,32 @@ const WARM = new URL('../bin/warm-compile-cache.js', import.meta.url).pathname;
 const SHIPPED_PLAYBOOKS = new URL('../playbooks', import.meta.url).pathname;
 
 const CHART_VALUES = new URL('../helm/remediator/values.yaml', import.meta.url);
+const DOCKERFILE = new URL('../Dockerfile', import.meta.url);
 
 /**
  * The environment a role gets in the image and the chart: NODE_OPTIONS from the chart's values for the receiver and
- * the worker (role `all` has none there and runs with Node's defaults), MALLOC_ARENA_MAX and a compile cache as the
- * Dockerfile sets them. Call warmCompileCache(dir) first, as the image build does.
+ * the worker (role `all` has none there and runs with Node's defaults), the glibc malloc settings (`MALLOC_*`) of the
+ * Dockerfile's `ENV` lines, read from it so the two cannot drift, and a compile cache as the Dockerfile sets one.
+ * Call warmCompileCache(dir) first, as the image build does.
  */
 export async function shippedEnv(role: ServeOptions['role'], dir: string): Promise<Record<string, string>> {
   const values = parseYaml(await readFile(CHART_VALUES, 'utf8')) as Record<string, { nodeOptions?: string } | undefined>;
   const nodeOptions = role === 'all' ? undefined : values[role]?.nodeOptions;
   return {
-    MALLOC_ARENA_MAX: '2',
+    ...imageMallocEnv(await readFile(DOCKERFILE, 'utf8')),
     NODE_COMPILE_CACHE: join(dir, 'node-compile-cache'),
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   };
+}
+
+/** The `MALLOC_*` variables set by a Dockerfile's `ENV KEY=value …` instructions (continuation lines joined). */
+export function imageMallocEnv(dockerfile: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const instruction of dockerfile.replace(/\\\n\s*/g, ' ').split('\n')) {
+    if (!/^ENV\s/.test(instruction)) continue;
+    for (const [, key, value] of instruction.matchAll(/(MALLOC_\w+)=(\S+)/g)) env[key!] = value!;
+  }
+  return env;
 }
 
 /** Fills the compile cache in `dir` as the image build does (the CLI, every module `serve` loads, the kube client). */
@@ -121,12 +133,16 @@ export function rssMiB(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS:') / 1024, peak: kb('VmHWM:') / 1024 };
 }
 
-/** Waits until a process's RSS stops moving (start-up done, lazy work settled): 1 s without a 1 MiB change. */
-export async function settled(pid: number, timeoutMs = 20_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until a process's RSS stops moving (start-up done, lazy work settled): 1 s without a 1 MiB change, and not
+ * before `minMs` have passed. Resolves with that RSS (MiB).
+ */
+export async function settled(pid: number, options: { timeoutMs?: number; minMs?: number } = {}): Promise<number> {
+  const started = Date.now();
+  const deadline = started + (options.timeoutMs ?? 20_000) + (options.minMs ?? 0);
   let last = rssMiB(pid).rss;
   let still = 0;
-  while (Date.now() < deadline && still < 4) {
+  while (Date.now() < deadline && (still < 4 || Date.now() - started < (options.minMs ?? 0))) {
     await new Promise((r) => setTimeout(r, 250));
     const now = rssMiB(pid).rss;
     still = Math.abs(now - last) < 1 ? still + 1 : 0;
@@ -134,6 +150,13 @@ export async function settled(pid: number, timeoutMs = 20_000): Promise<number> 
   }
   return last;
 }
+
+/**
+ * How long a service is given to reach its idle footprint after it is up: V8's memory reducer, which the service
+ * sets going once started (src/observability/release-startup-memory.ts), hands start-up memory back a few seconds
+ * later (measured: within 5 s). A pod is idle far longer; reading sooner would measure start-up, not idleness.
+ */
+export const IDLE_AFTER_MS = 12_000;
 
 /** One figure beside its target: `name  value unit  (target op limit)  ok|MISSED`. */
 export function figure(name: string, value: number, unit: string, target: { op: '<=' | '>='; limit: number }, digits = 0): string {
