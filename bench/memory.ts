@@ -1,7 +1,7 @@
 /**
  * Resident memory per role, idle and through an alert storm. `remediator serve --role receiver` and `--role worker`
  * run as child processes with the shipped playbooks, a simulated cluster behind the worker's kubeconfig and one
- * redis-server; RSS is read from /proc once it has settled.
+ * redis-server; RSS is read from /proc once it has settled, and idle RSS no sooner than IDLE_AFTER_MS after start.
  *
  * The storm: 10,000 deliveries from 32 concurrent clients to the receiver, about 100 episodes of the four services
  * the shipped service-down playbook takes: repeats of one alert, HA twins (the same body twice in a row), mixed
@@ -14,7 +14,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnRedis } from '../src/dev/redis-process.ts';
 import { startKubeSim } from '../src/sim/index.ts';
-import { serve, settled, rssMiB, figure, quickMode, WEBHOOK_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
+import {
+  serve,
+  settled,
+  rssMiB,
+  figure,
+  quickMode,
+  WEBHOOK_TOKEN,
+  type Served,
+  warmCompileCache,
+  IDLE_AFTER_MS,
+} from './bench-processes.ts';
 
 export const RECEIVER_IDLE_MIB = 120;
 export const WORKER_IDLE_MIB = 160;
@@ -34,8 +44,10 @@ export async function benchMemory(options: { deliveries?: number } = {}): Promis
   try {
     receiver = await serve({ role: 'receiver', redisUrl: redis.url, prefix: 'mem', dir, extra });
     worker = await serve({ role: 'worker', redisUrl: redis.url, prefix: 'mem', dir, extra });
-    const receiverIdle = await settled(receiver.proc.pid);
-    const workerIdle = await settled(worker.proc.pid);
+    const [receiverIdle, workerIdle] = await Promise.all([
+      settled(receiver.proc.pid, { minMs: IDLE_AFTER_MS }),
+      settled(worker.proc.pid, { minMs: IDLE_AFTER_MS }),
+    ]);
     await worker.proc.stop(10_000);
 
     const bodies = stormBodies(

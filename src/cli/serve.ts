@@ -3,6 +3,7 @@ import { createLogger } from '../observability/logger.ts';
 import { startRemediator, type Remediator, type Role } from '../main.ts';
 import type { Config } from '../config/config-schema.ts';
 import { isRemediatorError } from '../domain/errors.ts';
+import { releaseStartupMemory } from '../observability/release-startup-memory.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -29,6 +30,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     console.error(startupErrorLines(err).join('\n'));
     process.exit(2);
   }
+  // Up: what start-up allocated and no longer needs goes back to the system (with --expose-gc, as the chart runs it).
+  releaseStartupMemory();
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading playbooks');
     void service.reload();
