@@ -3,7 +3,7 @@ import type { WebhookPayload } from './alertmanager-payload.ts';
 import { episodeId, toAlertView } from './episode.ts';
 import type { PlaybookCatalog } from '../playbooks/playbook-catalog.ts';
 import type { Playbook } from '../domain/playbook.ts';
-import type { RunStore, FiringClaim, FiringClaimResult, CandidateRun, KnownRun } from '../store/run-store.ts';
+import type { RunStore, FiringClaim, FiringClaimResult, CandidateRun, KnownRun, FleetCount } from '../store/run-store.ts';
 import type { KnownEpisodes } from './known-episodes.ts';
 import type { RunQueue } from '../queue/run-queue.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -13,7 +13,7 @@ import type { Decision } from '../engine/decision.ts';
 import type { RunRecord } from '../store/run-record.ts';
 import { newRunId } from '../store/run-id.ts';
 import { render } from '../engine/template.ts';
-import { parseFleet, type FleetCorrelator, type OpenFleet } from '../guards/fleet-correlator.ts';
+import { parseFleet, parseVerdict, type FleetCorrelator, type FleetVerdict, type OpenFleet } from '../guards/fleet-correlator.ts';
 import { formatDuration } from '../domain/duration.ts';
 
 export interface IngestDeps {
@@ -44,8 +44,9 @@ export interface AlertSummary {
 /**
  * Splits a webhook into alerts and records each one durably before the caller answers: episodes, runs and
  * decisions in Redis, and a queued job per new run. Decisions are per alert (`alerts[].status`), never per group.
- * The firing alerts of a notification are recorded together, in one Redis round trip, and their new runs' jobs
- * queued in one more; a repeat costs one round trip and bumps its episode's counter. A repeat of an episode this
+ * The firing alerts of a notification are recorded together, in one Redis round trip with the fleet counts they
+ * need (one more when a count takes alerts into a fleet), and their new runs' jobs queued in one more; a repeat costs
+ * one round trip and bumps its episode's counter. A repeat of an episode this
  * process saw stored sends only its runs' ids (`known`); if the store no longer has them, the notification is claimed
  * again with candidates, which nothing of the first attempt wrote.
  * Any Redis failure propagates as REM_ERR_STORE_UNAVAILABLE so the route answers 503 and Alertmanager retries;
@@ -62,9 +63,7 @@ async function ingest(payload: WebhookPayload, deps: IngestDeps): Promise<AlertS
   const now = new Date(nowMs).toISOString();
   const alerts = payload.alerts.map((raw) => toAlertView(raw, payload));
   const out: AlertSummary[] = new Array(alerts.length);
-  const claims: FiringClaim[] = [];
-  const claimed: number[] = [];
-  const firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }> = [];
+  const firing: Firing[] = [];
   for (let i = 0; i < alerts.length; i++) {
     const alert = alerts[i]!;
     if (alert.status !== 'firing') continue;
@@ -100,47 +99,33 @@ async function ingest(payload: WebhookPayload, deps: IngestDeps): Promise<AlertS
         });
     firing.push({ index: i, alert, ep, fleets: deps.fleet ? matched.filter((pb) => pb.fleet) : [], runs });
   }
-  const fleets = await correlate(firing, now, nowMs, deps);
-  for (const f of firing) {
-    const taken = fleets.absorbed.get(f.index);
-    if (taken) {
-      const absorbed: Decision = {
-        at: now,
-        reason: 'absorbed',
-        playbook: taken.playbook.name,
-        runId: taken.fleet.runId,
-        episodeId: f.ep,
-        message: absorbedMessage(f.alert, taken),
-      };
-      claims.push({ episodeId: f.ep, alert: f.alert, runs: [], unmatched: absorbed });
-    } else {
-      const why =
-        f.fleets.length > 0
-          ? `${alertName(f.alert)} is counted by ${f.fleets.map((pb) => pb.name).join(', ')}, which runs once enough services of its namespace are down together; no other playbook matches`
-          : `no playbook matches ${alertName(f.alert)}`;
-      claims.push({
-        episodeId: f.ep,
-        alert: f.alert,
-        runs: f.runs,
-        unmatched: { at: now, reason: 'unmatched', episodeId: f.ep, message: why },
-      });
-    }
-    claimed.push(f.index);
-  }
-  for (const c of fleets.claims) claims.push(c);
-  // The open markers of the fleets that counted alerts without taking them, read back by the ingest script once the
-  // runs are stored (see absorbIntoFleetsOpenedMeanwhile): no second round trip.
-  const looks = openMarkersToRead(fleets.counted, deps);
-  const ingested = await deps.store.ingestFiring(
-    claims,
+  // The fleet counts go with the claims, in one script: the claims assume no fleet takes their alerts, as almost
+  // always; when one does, the script writes no claim and hands back the verdicts, and the claims they call for are
+  // recorded in a second call.
+  const groups = fleetGroups(firing, now, nowMs, deps);
+  let fleets = applyVerdicts(groups, undefined, now, deps);
+  let built = claimsOf(firing, fleets, now, deps);
+  let ingested = await deps.store.ingestFiring(
+    built.claims,
     now,
-    [...looks.values()].map((l) => l.key),
+    [...built.looks.values()].map((l) => l.key),
+    groups.map((g) => g.count),
   );
+  if (ingested.fleetVerdicts) {
+    fleets = applyVerdicts(groups, ingested.fleetVerdicts.map(parseVerdict), now, deps);
+    built = claimsOf(firing, fleets, now, deps);
+    ingested = await deps.store.ingestFiring(
+      built.claims,
+      now,
+      [...built.looks.values()].map((l) => l.key),
+    );
+  }
   if (ingested.unknown) {
     for (const ep of ingested.unknown) deps.known?.forget(ep);
     const { known: _, ...withoutKnown } = deps;
     return ingest(payload, withoutKnown);
   }
+  const { claims, claimed, looks } = built;
   const results = ingested.runs;
   let m = 0;
   for (const l of looks.values()) l.value = ingested.readAfter[m++] ?? '';
@@ -225,26 +210,79 @@ interface SingleRun {
   episodeId: string;
 }
 
+/** A firing alert of the notification, with its own runs (candidates or known) and the fleet playbooks that count it. */
+interface Firing {
+  index: number;
+  alert: AlertView;
+  ep: string;
+  fleets: Playbook[];
+  runs: FiringClaim['runs'];
+}
+
+/** The claims of a notification as a fleet correlation sees it, and what the ingest script reads back. */
+interface Claims {
+  claims: FiringClaim[];
+  /** claims[c] is the alert at index claimed[c]; the fleet runs' claims follow them. */
+  claimed: number[];
+  /** The open markers of the fleets that counted alerts without taking them (see absorbIntoFleetsOpenedMeanwhile). */
+  looks: OpenLooks;
+}
+
+/** Each firing alert's claim (absorbed into the fleet that takes it, or its own runs), then the fleet runs' claims. */
+function claimsOf(firing: Firing[], fleets: Correlation, now: string, deps: IngestDeps): Claims {
+  const claims: FiringClaim[] = [];
+  const claimed: number[] = [];
+  for (const f of firing) {
+    const taken = fleets.absorbed.get(f.index);
+    if (taken) {
+      const absorbed: Decision = {
+        at: now,
+        reason: 'absorbed',
+        playbook: taken.playbook.name,
+        runId: taken.fleet.runId,
+        episodeId: f.ep,
+        message: absorbedMessage(f.alert, taken),
+      };
+      claims.push({ episodeId: f.ep, alert: f.alert, runs: [], unmatched: absorbed });
+    } else {
+      const why =
+        f.fleets.length > 0
+          ? `${alertName(f.alert)} is counted by ${f.fleets.map((pb) => pb.name).join(', ')}, which runs once enough services of its namespace are down together; no other playbook matches`
+          : `no playbook matches ${alertName(f.alert)}`;
+      claims.push({
+        episodeId: f.ep,
+        alert: f.alert,
+        runs: f.runs,
+        unmatched: { at: now, reason: 'unmatched', episodeId: f.ep, message: why },
+      });
+    }
+    claimed.push(f.index);
+  }
+  for (const c of fleets.claims) claims.push(c);
+  // Read back by the ingest script once the runs are stored: no second round trip.
+  return { claims, claimed, looks: openMarkersToRead(fleets.counted, deps) };
+}
+
+/** The alerts of one (fleet playbook, namespace) in a notification, and the count the ingest script makes for them. */
+interface FleetGroup {
+  playbook: Playbook;
+  namespace: string;
+  alerts: Array<{ f: Firing; service: string }>;
+  count: FleetCount;
+}
+
 /**
  * Correlated incidents: the alerts of this notification that a fleet playbook's triggers select are counted per
- * (playbook, namespace) in Redis (src/guards/fleet-correlator.ts), one call per group. When the namespace has `min`
- * services down within the window, the fleet is open: every alert of a service it holds is absorbed (its own runs
- * are not created), and the fleet run is claimed under the fleet's episode (the store creates it once, whichever
- * webhook gets there first; a retry after a crash creates it then). An alert episode a fleet took stays with it:
- * its repeats are absorbed again. Below the threshold the alerts get their own runs, which the correlator remembers.
+ * (playbook, namespace) in Redis (src/guards/fleet-correlator.ts), one count per group, made by the ingest script.
+ * When the namespace has `min` services down within the window, the fleet is open: every alert of a service it holds
+ * is absorbed (its own runs are not created), and the fleet run is claimed under the fleet's episode (the store
+ * creates it once, whichever webhook gets there first; a retry after a crash creates it then). An alert episode a
+ * fleet took stays with it: its repeats are absorbed again. Below the threshold the alerts get their own runs, which
+ * the correlator remembers.
  */
-async function correlate(
-  firing: Array<{ index: number; alert: AlertView; ep: string; fleets: Playbook[]; runs: FiringClaim['runs'] }>,
-  now: string,
-  nowMs: number,
-  deps: IngestDeps,
-): Promise<Correlation> {
-  const result: Correlation = { absorbed: new Map(), claims: [], singles: [], counted: [] };
-  if (!deps.fleet) return result;
-  const groups = new Map<
-    string,
-    { playbook: Playbook; namespace: string; alerts: Array<{ f: (typeof firing)[number]; service: string }> }
-  >();
+function fleetGroups(firing: Firing[], now: string, nowMs: number, deps: IngestDeps): FleetGroup[] {
+  if (!deps.fleet) return [];
+  const groups = new Map<string, Omit<FleetGroup, 'count'>>();
   for (const f of firing) {
     for (const pb of f.fleets) {
       const spec = pb.fleet!;
@@ -257,14 +295,7 @@ async function correlate(
       g.alerts.push({ f, service });
     }
   }
-  const claimed = new Set<string>();
-  const claim = (take: FleetTake, alert: AlertView) => {
-    if (claimed.has(take.fleet.runId)) return;
-    claimed.add(take.fleet.runId);
-    result.claims.push(fleetClaim(take, alert, now, deps));
-  };
-  for (const g of groups.values()) {
-    const spec = g.playbook.fleet!;
+  return [...groups.values()].map((g) => {
     const candidate = {
       runId: newRunId(nowMs),
       episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`,
@@ -276,7 +307,24 @@ async function correlate(
       episodeId: f.ep,
       runs: f.runs.map((r) => JSON.stringify({ ...runRef(r), episodeId: f.ep } satisfies SingleRun)),
     }));
-    const verdict = await deps.fleet.correlate(g.playbook.name, g.namespace, spec, alerts, candidate, nowMs);
+    return { ...g, count: deps.fleet!.request(g.playbook.name, g.namespace, g.playbook.fleet!, alerts, candidate, nowMs) };
+  });
+}
+
+/** What no fleet taking anything looks like: the verdict the claims are first built on. */
+const BELOW: FleetVerdict = { kind: 'below', singles: [], earlier: {} };
+
+/** The groups' verdicts (in order; undefined: every count below, taking nothing) as what happens to each alert. */
+function applyVerdicts(groups: FleetGroup[], verdicts: FleetVerdict[] | undefined, now: string, deps: IngestDeps): Correlation {
+  const result: Correlation = { absorbed: new Map(), claims: [], singles: [], counted: [] };
+  const claimed = new Set<string>();
+  const claim = (take: FleetTake, alert: AlertView) => {
+    if (claimed.has(take.fleet.runId)) return;
+    claimed.add(take.fleet.runId);
+    result.claims.push(fleetClaim(take, alert, now, deps));
+  };
+  groups.forEach((g, k) => {
+    const verdict = verdicts?.[k] ?? BELOW;
     const take: FleetTake | undefined =
       verdict.fleet && (verdict.kind === 'opened' || verdict.kind === 'joined')
         ? { playbook: g.playbook, fleet: verdict.fleet, namespace: g.namespace }
@@ -301,7 +349,7 @@ async function correlate(
       for (const s of verdict.singles)
         result.singles.push({ take, service: s.service, runs: s.runs.map((r) => JSON.parse(r) as SingleRun) });
     }
-  }
+  });
   return result;
 }
 

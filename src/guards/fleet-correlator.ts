@@ -3,6 +3,8 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { storeCall } from '../store/store-call.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
+import { FLEET_CORRELATE_FUNCTION } from '../store/fleet-correlate-script.ts';
+import type { FleetCount } from '../store/run-store.ts';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -35,124 +37,12 @@ declare module 'ioredis' {
  *
  * The window is counted on the caller's clock (a replay compresses time); key TTLs only collect garbage.
  *
- * KEYS: members zset (service → last time down, ms), open marker, singles hash (`<episode> <playbook>` → JSON
- *   {service, run}), absorbed hash.
- * ARGV: now (ms), window (ms), min, the fleet JSON to store if this call opens it, the run key prefix, the final run
- *   statuses (comma-separated), absorbed TTL (s), the episode key prefix, then per alert: service, episode id, its own
- *   runs (JSON array of JSON strings, each {runId, playbook, episodeId}).
- * Returns {kind, fleet JSON or '', singles JSON, earlier JSON}: kind 'below' | 'opened' | 'joined';
- *   earlier maps the episodes a fleet took before this call to that fleet.
+ * The script: src/store/lua/fleet-correlate.lua (its KEYS, ARGV and reply). The ingest script runs the same count for
+ * each fleet group of a notification before recording it (FleetCorrelator.request, RunStore.ingestFiring): a
+ * notification whose count opens or joins no fleet then costs one script, and one that does gets the verdicts back
+ * and is recorded in a second.
  */
-const CORRELATE = `
-local now, window, min = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local runPrefix, finals, keep, episodePrefix = ARGV[5], ',' .. ARGV[6] .. ',', tonumber(ARGV[7]), ARGV[8]
-local earlier, fresh = {}, {}
-local anyEarlier = false
-for i = 9, #ARGV, 3 do
-  local taken = redis.call('HGET', KEYS[4], ARGV[i + 1])
-  if taken then
-    earlier[ARGV[i + 1]] = cjson.decode(taken)
-    anyEarlier = true
-  else
-    fresh[#fresh + 1] = { service = ARGV[i], episode = ARGV[i + 1], runs = ARGV[i + 2] }
-  end
-end
-local earlierJson = '{}'
-if anyEarlier then earlierJson = cjson.encode(earlier) end
-if #fresh == 0 then return {'below', '', '[]', earlierJson} end
-
-local function absorb(fleetJson)
-  local fleet = cjson.decode(fleetJson)
-  local member = {}
-  for _, s in ipairs(fleet.services) do member[s] = true end
-  for _, f in ipairs(fresh) do
-    if member[f.service] then redis.call('HSET', KEYS[4], f.episode, fleetJson) end
-  end
-  redis.call('EXPIRE', KEYS[4], keep)
-end
-
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-for _, f in ipairs(fresh) do redis.call('ZADD', KEYS[1], now, f.service) end
-redis.call('PEXPIRE', KEYS[1], window)
-
-local open = redis.call('GET', KEYS[2])
-if open then
-  local fleet = cjson.decode(open)
-  local status = redis.call('HGET', runPrefix .. fleet.runId, 'status')
-  -- A fleet run that escalated or failed (an infrastructure cause, a restart that did not help) keeps taking the
-  -- namespace's services until its window passes: a person has been paged with the cluster's state, and a service
-  -- that goes down a moment later must not be restarted on its own against that cause.
-  local handedOver = status == 'escalated' or status == 'failed'
-  local ended = status and string.find(finals, ',' .. status .. ',', 1, true) and not handedOver
-  if now - tonumber(fleet.openedAtMs) >= window or ended then
-    -- Closed: what it handled no longer counts; the new alerts count afresh (they may open the next fleet).
-    redis.call('DEL', KEYS[2])
-    for _, s in ipairs(fleet.services) do
-      local again = false
-      for _, f in ipairs(fresh) do if f.service == s then again = true end end
-      if not again then redis.call('ZREM', KEYS[1], s) end
-    end
-    open = false
-  end
-end
-if open then
-  local fleet = cjson.decode(open)
-  local known, added = {}, false
-  for _, s in ipairs(fleet.services) do known[s] = true end
-  for _, f in ipairs(fresh) do
-    if not known[f.service] then
-      fleet.services[#fleet.services + 1] = f.service
-      known[f.service] = true
-      added = true
-    end
-  end
-  if added then
-    open = cjson.encode(fleet)
-    redis.call('SET', KEYS[2], open, 'KEEPTTL')
-    redis.call('HSET', runPrefix .. fleet.runId, 'fleetServices', cjson.encode(fleet.services))
-  end
-  absorb(open)
-  return {'joined', open, '[]', earlierJson}
-end
-
-if redis.call('ZCARD', KEYS[1]) >= min then
-  local fleet = cjson.decode(ARGV[4])
-  fleet.services = redis.call('ZRANGE', KEYS[1], 0, -1)
-  local json = cjson.encode(fleet)
-  redis.call('SET', KEYS[2], json, 'PX', window)
-  absorb(json)
-  local singles = redis.call('HGETALL', KEYS[3])
-  redis.call('DEL', KEYS[3])
-  local pairs, byService = {}, {}
-  for i = 2, #singles, 2 do
-    local entry = cjson.decode(singles[i])
-    local run = cjson.decode(entry.run)
-    local stored = redis.call('HGET', episodePrefix .. run.episodeId, 'run:' .. run.playbook)
-    if stored then run.runId = stored end
-    local p = byService[entry.service]
-    if not p then
-      p = { service = entry.service, runs = {} }
-      byService[entry.service] = p
-      pairs[#pairs + 1] = p
-    end
-    p.runs[#p.runs + 1] = cjson.encode(run)
-  end
-  if #pairs == 0 then return {'opened', json, '[]', earlierJson} end
-  return {'opened', json, cjson.encode(pairs), earlierJson}
-end
-
--- One entry per (episode, playbook): a repeat finds its entry and adds nothing (the opener resolves the stored id).
-for _, f in ipairs(fresh) do
-  if f.runs ~= '[]' then
-    for _, r in ipairs(cjson.decode(f.runs)) do
-      local run = cjson.decode(r)
-      redis.call('HSETNX', KEYS[3], run.episodeId .. ' ' .. run.playbook, cjson.encode({ service = f.service, run = r }))
-    end
-  end
-end
-redis.call('PEXPIRE', KEYS[3], window)
-return {'below', '', '[]', earlierJson}
-`;
+const CORRELATE = `${FLEET_CORRELATE_FUNCTION}\nreturn correlate(KEYS, ARGV)\n`;
 
 /** The fleet run of a namespace once opened: chosen by the caller that opened it, the same for every later caller. */
 export interface OpenFleet {
@@ -174,6 +64,16 @@ export type FleetVerdict = {
   earlier: Record<string, OpenFleet>;
 };
 
+/** One alert as the count sees it: its service, its episode, and its own runs (JSON of {runId, playbook, episodeId}). */
+export interface FleetAlert {
+  service: string;
+  episodeId: string;
+  runs: string[];
+}
+
+/** The statuses of runs that ended, as the script reads them. */
+const FINAL_STATUS_LIST = [...FINAL_STATUSES].join(',');
+
 export class FleetCorrelator {
   readonly #redis: RedisClient;
   readonly #keys: Keys;
@@ -187,18 +87,25 @@ export class FleetCorrelator {
     redis.defineCommand('remFleetCorrelate', { numberOfKeys: 4, lua: CORRELATE });
   }
 
+  /** Makes one count (see request for its arguments) on its own, in one script. */
+  async correlate(...count: Parameters<FleetCorrelator['request']>): Promise<FleetVerdict> {
+    const { keys, args } = this.request(...count);
+    return parseVerdict(await storeCall(() => this.#redis.remFleetCorrelate(...keys, ...args)));
+  }
+
   /**
-   * Counts the `alerts` (service, alert episode, the ids of the runs it gets if no fleet takes it) for `playbook` in
-   * `namespace` at `now`; `candidate` is the fleet this call opens if it crosses the threshold.
+   * The keys and arguments of one count (what correlate sends), for a script that runs it with other work: the
+   * `alerts` (service, alert episode, the ids of the runs it gets if no fleet takes it) for `playbook` in `namespace`
+   * at `now`; `candidate` is the fleet the count opens if it crosses the threshold.
    */
-  async correlate(
+  request(
     playbook: string,
     namespace: string,
     settings: { min: number; windowMs: number },
-    alerts: Array<{ service: string; episodeId: string; runs: string[] }>,
+    alerts: FleetAlert[],
     candidate: Omit<OpenFleet, 'services'>,
     now: number,
-  ): Promise<FleetVerdict> {
+  ): FleetCount {
     const k = (part: 'members' | 'open' | 'singles' | 'absorbed') => this.#keys.fleet(playbook, namespace, part);
     const args: Array<string | number> = [
       now,
@@ -206,27 +113,30 @@ export class FleetCorrelator {
       settings.min,
       JSON.stringify(candidate),
       this.#keys.run(''),
-      [...FINAL_STATUSES].join(','),
+      FINAL_STATUS_LIST,
       this.#keepSeconds,
       this.#keys.episode(''),
     ];
     for (const a of alerts) args.push(a.service, a.episodeId, JSON.stringify(a.runs));
-    const [kind, fleet, singles, earlier] = await storeCall(() =>
-      this.#redis.remFleetCorrelate(k('members'), k('open'), k('singles'), k('absorbed'), ...args),
-    );
-    const before = JSON.parse(earlier || '{}') as Record<string, OpenFleet>;
-    return {
-      kind,
-      ...(fleet ? { fleet: parseFleet(fleet) } : {}),
-      singles: (JSON.parse(singles || '[]') as unknown[]).length ? (JSON.parse(singles) as Array<{ service: string; runs: string[] }>) : [],
-      earlier: Object.fromEntries(Object.entries(before).map(([ep, f]) => [ep, parseFleet(JSON.stringify(f))])),
-    };
+    return { keys: [k('members'), k('open'), k('singles'), k('absorbed')], args };
   }
 
   /** The key of the open marker of (playbook, namespace): the fleet JSON while one is open (parseFleet reads it). */
   openKey(playbook: string, namespace: string): string {
     return this.#keys.fleet(playbook, namespace, 'open');
   }
+}
+
+/** The script's reply as a verdict. */
+export function parseVerdict([kind, fleet, singles, earlier]: readonly string[]): FleetVerdict {
+  const before = JSON.parse(earlier || '{}') as Record<string, OpenFleet>;
+  const pairs = JSON.parse(singles || '[]') as Array<{ service: string; runs: string[] }>;
+  return {
+    kind: kind as FleetVerdict['kind'],
+    ...(fleet ? { fleet: parseFleet(fleet) } : {}),
+    singles: pairs.length ? pairs : [],
+    earlier: Object.fromEntries(Object.entries(before).map(([ep, f]) => [ep, parseFleet(JSON.stringify(f))])),
+  };
 }
 
 /** A fleet as stored (the open marker). cjson writes an empty array as `{}`; a fleet always has services, but the type is kept honest. */

@@ -9,6 +9,7 @@ import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
+import { FLEET_CORRELATE_FUNCTION } from './fleet-correlate-script.ts';
 
 // The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
 declare module 'ioredis' {
@@ -30,7 +31,8 @@ const DECISIONS_KEPT = 200;
  */
 export const REPEATS_RECORDED = 5;
 
-const INGEST_FIRING = readFileSync(new URL('./lua/ingest-firing.lua', import.meta.url), 'utf8');
+// The ingest script calls the fleet count's function (defined first, in the same script).
+const INGEST_FIRING = `${FLEET_CORRELATE_FUNCTION}\n${readFileSync(new URL('./lua/ingest-firing.lua', import.meta.url), 'utf8')}`;
 const LIST_RUNS = readFileSync(new URL('./lua/list-runs.lua', import.meta.url), 'utf8');
 const COUNT_RUNS = readFileSync(new URL('./lua/count-runs.lua', import.meta.url), 'utf8');
 
@@ -109,6 +111,22 @@ export interface FiringIngest {
    * and `runs` is empty: claim the notification again with candidates for them.
    */
   unknown?: string[];
+  /**
+   * Present when a fleet count opened or joined a fleet, or found an episode a fleet took before: the counts were made
+   * (their replies, in order, as src/store/lua/fleet-correlate.lua returns them) but none of the claims was written,
+   * as they were built on the counts taking nothing. `runs` is empty: record the claims the verdicts call for, with
+   * no counts.
+   */
+  fleetVerdicts?: string[][];
+}
+
+/**
+ * One fleet count (src/store/lua/fleet-correlate.lua) for the ingest script to make before it records the claims:
+ * its four keys, then its arguments (src/guards/fleet-correlator.ts builds them).
+ */
+export interface FleetCount {
+  keys: readonly string[];
+  args: ReadonlyArray<string | number>;
 }
 
 export interface FiringClaimResult extends ClaimResult {
@@ -216,9 +234,16 @@ export class RunStore {
    * repeat counters, new runs with their `started` decisions (announced on the run-events channel), and which runs
    * need their job queued. `readAfter`: string keys read in the same step, after the runs are stored (the fleets'
    * open markers, src/guards/fleet-correlator.ts), so a webhook needs no second round trip to look at them.
+   * `fleetCounts`: made first, in the same step; the claims are written only if no count takes any of their alerts
+   * (see FiringIngest.fleetVerdicts).
    */
-  async ingestFiring(claims: FiringClaim[], now: string, readAfter: readonly string[] = []): Promise<FiringIngest> {
-    if (claims.length === 0) return { runs: [], readAfter: [] };
+  async ingestFiring(
+    claims: FiringClaim[],
+    now: string,
+    readAfter: readonly string[] = [],
+    fleetCounts: readonly FleetCount[] = [],
+  ): Promise<FiringIngest> {
+    if (claims.length === 0 && fleetCounts.length === 0) return { runs: [], readAfter: [] };
     const runPrefix = this.keys.run('');
     const args: Array<string | number> = [
       now,
@@ -234,7 +259,9 @@ export class RunStore {
       this.keys.runEvents(),
       readAfter.length,
       ...readAfter,
+      fleetCounts.length,
     ];
+    for (const f of fleetCounts) args.push(...f.keys, f.args.length, ...f.args);
     for (const c of claims) {
       const known = c.runs.length > 0 && 'known' in c.runs[0]!;
       args.push(
@@ -255,6 +282,11 @@ export class RunStore {
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];
     if (flat[0] === -1) return { runs: [], readAfter: [], unknown: flat.slice(1).map(String) };
+    if (flat[0] === -2) {
+      const fleetVerdicts: string[][] = [];
+      for (let v = 1; v < flat.length; v += 4) fleetVerdicts.push(flat.slice(v, v + 4).map(String));
+      return { runs: [], readAfter: [], fleetVerdicts };
+    }
     let k = 0;
     const runs = claims.map((c) =>
       c.runs.map(() => {

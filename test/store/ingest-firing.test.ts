@@ -2,6 +2,7 @@ import t from 'tap';
 import { Redis } from 'ioredis';
 import { redisForTest } from '../support/redis.ts';
 import { RunStore, type FiringClaim } from '../../src/store/run-store.ts';
+import { FleetCorrelator, parseVerdict } from '../../src/guards/fleet-correlator.ts';
 
 // The ingest script on a real redis-server: what the webhook relies on when it reads the fleets' open markers in the
 // same step as storing its runs, and when it sends a candidate run's record without the alert.
@@ -79,4 +80,42 @@ t.test('a known claim whose episode Redis no longer has writes nothing and names
   t.same(result, { runs: [], readAfter: [], unknown: [episodeId] });
   t.same((await redis.keys('lost:*')).sort(), keysBefore, 'not even the other alert of the notification is written');
   t.equal(await store.getRun('run-f'), undefined);
+});
+
+// The fleet counts made by the same script (src/store/lua/fleet-correlate.lua): the claims are built on a count that
+// takes nothing, so the script must write them only then, and otherwise hand back the verdicts with no claim written.
+t.test('fleet counts: claims written when the count takes nothing; verdicts back and no claim when it opens a fleet', async (t) => {
+  const store = new RunStore(redis, 'fleet', { retentionMs: 3_600_000 });
+  const fleet = new FleetCorrelator(redis, store.keys, 3_600_000);
+  const t0 = Date.parse(now);
+  const settings = { min: 2, windowMs: 120_000 };
+  const count = (service: string, runId: string, at: number) =>
+    fleet.request(
+      'service-fleet',
+      'ns',
+      settings,
+      [{ service, episodeId: `ep-${service}-1`, runs: [JSON.stringify({ runId, playbook: 'restart', episodeId: `ep-${service}-1` })] }],
+      { runId: `fleet-${at}`, episodeId: `ep-fleet-${at}`, openedAt: new Date(at).toISOString(), openedAtMs: at },
+      at,
+    );
+
+  const below = await store.ingestFiring([claim('aaaa', 'run-a')], now, [], [count('aaaa', 'run-a', t0)]);
+  t.equal(below.fleetVerdicts, undefined, 'one service down: below the threshold');
+  t.same(below.runs, [[{ created: true, runId: 'run-a', enqueue: true }]], 'the claim is written in the same call');
+
+  const keysBefore = (await redis.keys(`${store.keys.run('')}*`)).sort();
+  const opened = await store.ingestFiring([claim('bbbb', 'run-b')], now, [], [count('bbbb', 'run-b', t0 + 1)]);
+  t.equal(opened.fleetVerdicts?.length, 1, 'the second service opens the fleet: its verdict comes back');
+  const verdict = parseVerdict(opened.fleetVerdicts![0]!);
+  t.equal(verdict.kind, 'opened');
+  t.same(verdict.fleet?.services, ['aaaa', 'bbbb']);
+  t.same(
+    verdict.singles.map((s) => s.service),
+    ['aaaa'],
+    'with the runs of the service counted before, to absorb',
+  );
+  t.same(opened.runs, [], 'no claim result');
+  t.equal(await store.getRun('run-b'), undefined, 'the claim built on "below" is not written');
+  t.same((await redis.keys(`${store.keys.run('')}*`)).sort(), keysBefore, 'no run key at all');
+  t.ok(await redis.get(fleet.openKey('service-fleet', 'ns')), 'the count itself stands: the fleet is open');
 });

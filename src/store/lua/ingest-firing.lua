@@ -17,7 +17,9 @@
 --
 -- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
 --   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, the number m of fleet
---   open-marker keys to read back, those m keys, then per alert:
+--   open-marker keys to read back, those m keys, the number g of fleet counts to make first, then per count: its four
+--   keys, its argument count a and its a arguments (src/store/lua/fleet-correlate.lua, whose `correlate` function is
+--   defined ahead of this script), then per alert:
 --   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, alert JSON, playbook count n,
 --   unmatched decision JSON (used when n = 0), then n times: episode field, new run id, run record JSON without its
 --   alert, started decision JSON, playbook name. A new run's record is that JSON with the alert's added here: the alert
@@ -27,6 +29,10 @@
 --   sent that only a new run needs. If any known claim's episode no longer has exactly the runs it names (expired,
 --   lost), nothing at all is written and the script returns -1 followed by those episodes' ids: the caller claims the
 --   notification again with candidates for them.
+--   The claims are built on the fleet counts taking none of their alerts, which is what almost every notification
+--   finds. If a count opens or joins a fleet, or finds an episode a fleet took before, the counts stand (they are the
+--   count) but no claim is written: the script returns -2 followed by the counts' replies, four values each, and the
+--   caller records the claims those verdicts call for in a second call, without counts.
 -- Returns per (alert, playbook), in order: created (1|0), run id, enqueue (1|0: the run is queued and has no job,
 --   i.e. new, or an earlier attempt stored it but failed before its job was added); then the m open markers' values
 --   ('' when none), read after the runs were stored: a fleet opened before this call, whose opener could not see the
@@ -41,9 +47,12 @@ local function push(list, json, expire)
 end
 
 local openCount = tonumber(ARGV[12])
+local countCount = tonumber(ARGV[13 + openCount])
+local claimsAt = 14 + openCount
+for _ = 1, countCount do claimsAt = claimsAt + 5 + tonumber(ARGV[claimsAt + 4]) end
 
 local gone = {}
-local i = 13 + openCount
+local i = claimsAt
 while i <= #ARGV do
   local episodeId, ep, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 7])
   i = i + 9
@@ -59,8 +68,22 @@ while i <= #ARGV do
 end
 if #gone > 0 then return { -1, unpack(gone) } end
 
+-- The fleet counts, after the check above (which writes nothing) and before any claim is written.
+local verdicts, takes = { -2 }, false
+i = 14 + openCount
+for _ = 1, countCount do
+  local argc = tonumber(ARGV[i + 4])
+  local args = {}
+  for a = 1, argc do args[a] = ARGV[i + 4 + a] end
+  local v = correlate({ ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] }, args)
+  if v[1] ~= 'below' or v[4] ~= '{}' then takes = true end
+  for _, x in ipairs(v) do verdicts[#verdicts + 1] = x end
+  i = i + 5 + argc
+end
+if takes then return verdicts end
+
 local out = {}
-i = 13 + openCount
+i = claimsAt
 while i <= #ARGV do
   local episodeId, ep, epDecisions, fp, startsAt, labels, alert, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
   i = i + 9
