@@ -17,6 +17,10 @@ import { runInNewContext } from 'node:vm';
 export function releaseStartupMemory(): void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as (options: { type: 'major'; execution: 'async' }) => Promise<void> | undefined;
+  // Put back at once: V8 stamps its code cache with a hash of the flags, so with the flag left on, every module
+  // imported later (a tool, a lazily loaded route) would find the image's cache rejected, compile from source, and,
+  // where the cache is writable, overwrite it for every later process. The `gc` function obtained stays usable.
+  setFlagsFromString('--no-expose-gc');
   // Async: marked concurrently, no pause of the event loop the service has just opened to requests.
   void Promise.resolve(gc({ type: 'major', execution: 'async' })).catch(() => undefined);
 }
