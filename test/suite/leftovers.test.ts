@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLeftovers, isRunning } from '../support/leftovers.ts';
@@ -62,4 +62,23 @@ t.test('npm test fails, naming the process and the folder, when a passing test l
   t.match(out, new RegExp(`process ${pid} still running: .*setInterval`), 'the leaked process is named');
   t.match(out, `temp entry left: ${dir}`, 'the leaked folder is named');
   t.notOk(await isRunning(Number(pid)), 'and killed afterwards');
+});
+
+t.test('npm test piped to a reader that stops early (`| head`) still removes its folders', async (t) => {
+  const runner = new URL('../support/run-suite.ts', import.meta.url).pathname;
+  const passing = new URL('./fixtures/passing.ts', import.meta.url).pathname;
+  // A TMPDIR of its own, so what the runner makes (its run folder and its compile cache) can be looked for.
+  const tmp = await mkdtemp(join(tmpdir(), 'remediator-piped-'));
+  t.teardown(() => rm(tmp, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+  for (const k of Object.keys(env)) if (k.startsWith('TAP')) delete env[k];
+  const child = spawn(process.execPath, [runner, '--disable-coverage', '-R', 'tap', passing], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env,
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+  // Like `head -1`: the first output read, then the pipe closed; the runner's own last line then meets EPIPE.
+  child.stdout.once('data', () => child.stdout.destroy());
+  await new Promise((resolve) => child.once('exit', resolve));
+  t.same(await readdir(tmp), [], 'no run folder and no compile cache left');
 });

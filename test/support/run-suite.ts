@@ -18,6 +18,10 @@ import { describeLeftovers, findLeftovers, isRunning, type RunScope } from './le
 const SETTLE_MS = 2000;
 const TAP = new URL('../../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname;
 
+// A reader that goes away early (`npm test | head`) must not cut the check and the clean-up below short: a write to
+// its closed pipe fails with EPIPE, which is ignored here instead of ending this process before it removes its folders.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 const root = await mkdtemp(join(tmpdir(), 'remediator-suite-'));
 // Node's compile cache, shared by every process of the run: the suite starts hundreds of Node processes (each test
 // file, and the receivers, workers and CLIs the tests spawn), each compiling the same ~1,300 modules. With the cache
