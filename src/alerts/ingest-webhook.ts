@@ -46,9 +46,9 @@ export interface AlertSummary {
  * decisions in Redis, and a queued job per new run. Decisions are per alert (`alerts[].status`), never per group.
  * The firing alerts of a notification are recorded together, in one Redis round trip with the fleet counts they
  * need (one more when a count takes alerts into a fleet), and their new runs' jobs queued in one more; a repeat costs
- * one round trip and bumps its episode's counter. A repeat of an episode this
- * process saw stored sends only its runs' ids (`known`); if the store no longer has them, the notification is claimed
- * again with candidates, which nothing of the first attempt wrote.
+ * one round trip and bumps its episode's counter. A repeat of an episode this process saw stored sends only its runs'
+ * ids (`known`); if the store no longer has them, the notification is claimed again with candidates, which nothing of
+ * the first attempt wrote.
  * Any Redis failure propagates as REM_ERR_STORE_UNAVAILABLE so the route answers 503 and Alertmanager retries;
  * every write is idempotent, so the retry completes what a failed attempt started without doubling anything.
  */

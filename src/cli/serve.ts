@@ -30,7 +30,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     console.error(startupErrorLines(err).join('\n'));
     process.exit(2);
   }
-  // Up: what start-up allocated and no longer needs goes back to the system (with --expose-gc, as the chart runs it).
+  // Up: what start-up allocated and no longer needs goes back to the system (see the function for how and why).
   releaseStartupMemory();
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading playbooks');

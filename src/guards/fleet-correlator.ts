@@ -135,12 +135,16 @@ export function parseVerdict([kind, fleet, singles, earlier]: readonly string[])
     kind: kind as FleetVerdict['kind'],
     ...(fleet ? { fleet: parseFleet(fleet) } : {}),
     singles: pairs.length ? pairs : [],
-    earlier: Object.fromEntries(Object.entries(before).map(([ep, f]) => [ep, parseFleet(JSON.stringify(f))])),
+    earlier: Object.fromEntries(Object.entries(before).map(([ep, f]) => [ep, withServices(f)])),
   };
 }
 
 /** A fleet as stored (the open marker). cjson writes an empty array as `{}`; a fleet always has services, but the type is kept honest. */
 export function parseFleet(json: string): OpenFleet {
-  const f = JSON.parse(json) as OpenFleet;
+  return withServices(JSON.parse(json) as OpenFleet);
+}
+
+/** A decoded fleet with `services` an array (see parseFleet). */
+function withServices(f: OpenFleet): OpenFleet {
   return { ...f, services: Array.isArray(f.services) ? f.services : [] };
 }

@@ -12,8 +12,9 @@
 -- Each run created is announced on the run-events channel (`<run id> queued`, src/store/run-events.ts) from here, in
 -- the same call: the console's live views learn of it without another round trip per webhook.
 --
--- Keys are passed in ARGV (built by Keys in TypeScript) because a run's keys are known only here, once its id is: this
--- store runs on a single Redis (or Sentinel), not Redis Cluster.
+-- Keys are passed in ARGV (built by Keys in TypeScript) because a run's keys are known only here, once its id is. On
+-- Redis Cluster every key of an installation, the fleet counts' included, carries its hash-tagged prefix, so they all
+-- live in the slot of the one declared key (the runs index; see RunStore's constructor).
 --
 -- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
 --   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, the number m of fleet
