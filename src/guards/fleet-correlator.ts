@@ -64,11 +64,11 @@ export type FleetVerdict = {
   earlier: Record<string, OpenFleet>;
 };
 
-/** One alert as the count sees it: its service, its episode, and its own runs (JSON of {runId, playbook, episodeId}). */
+/** One alert as the count sees it: its service, its episode, and the runs it gets if no fleet takes it. */
 export interface FleetAlert {
   service: string;
   episodeId: string;
-  runs: string[];
+  runs: ReadonlyArray<{ runId: string; playbook: string }>;
 }
 
 /** The statuses of runs that ended, as the script reads them. */
@@ -77,13 +77,14 @@ const FINAL_STATUS_LIST = [...FINAL_STATUSES].join(',');
 export class FleetCorrelator {
   readonly #redis: RedisClient;
   readonly #keys: Keys;
-  readonly #keepSeconds: number;
+  /** The count's arguments that never change (ARGV 7–10 of src/store/lua/fleet-correlate.lua). */
+  readonly #constants: ReadonlyArray<string | number>;
 
   /** `keepMs`: how long an absorbed episode is remembered (the run retention). */
   constructor(redis: RedisClient, keys: Keys, keepMs: number) {
     this.#redis = redis;
     this.#keys = keys;
-    this.#keepSeconds = Math.max(1, Math.ceil(keepMs / 1000));
+    this.#constants = [keys.run(''), FINAL_STATUS_LIST, Math.max(1, Math.ceil(keepMs / 1000)), keys.episode('')];
     redis.defineCommand('remFleetCorrelate', { numberOfKeys: 4, lua: CORRELATE });
   }
 
@@ -103,21 +104,23 @@ export class FleetCorrelator {
     namespace: string,
     settings: { min: number; windowMs: number },
     alerts: FleetAlert[],
-    candidate: Omit<OpenFleet, 'services'>,
+    candidate: Pick<OpenFleet, 'runId' | 'episodeId' | 'openedAt'>,
     now: number,
   ): FleetCount {
-    const k = (part: 'members' | 'open' | 'singles' | 'absorbed') => this.#keys.fleet(playbook, namespace, part);
     const args: Array<string | number> = [
       now,
       settings.windowMs,
       settings.min,
-      JSON.stringify(candidate),
-      this.#keys.run(''),
-      FINAL_STATUS_LIST,
-      this.#keepSeconds,
-      this.#keys.episode(''),
+      candidate.runId,
+      candidate.episodeId,
+      candidate.openedAt,
+      ...this.#constants,
     ];
-    for (const a of alerts) args.push(a.service, a.episodeId, JSON.stringify(a.runs));
+    for (const a of alerts) {
+      args.push(a.service, a.episodeId, a.runs.length);
+      for (const r of a.runs) args.push(r.playbook, r.runId);
+    }
+    const k = (part: 'members' | 'open' | 'singles' | 'absorbed') => this.#keys.fleet(playbook, namespace, part);
     return { keys: [k('members'), k('open'), k('singles'), k('absorbed')], args };
   }
 

@@ -190,12 +190,29 @@ export class RunStore {
   readonly #redis: RedisClient;
   readonly #retentionSeconds: number;
   readonly #onDecision: (decision: Decision) => void;
+  /** The ingest script's arguments that never change (ARGV 3–13 of src/store/lua/ingest-firing.lua), built once. */
+  readonly #ingestConstants: ReadonlyArray<string | number>;
 
   constructor(redis: RedisClient, prefix: string, options: RunStoreOptions) {
     this.#redis = redis;
     this.keys = new Keys(prefix);
     this.#retentionSeconds = Math.ceil(options.retentionMs / 1000);
     this.#onDecision = options.onDecision ?? (() => undefined);
+    const runPrefix = this.keys.run('');
+    const episodePrefix = this.keys.episode('');
+    this.#ingestConstants = [
+      this.#retentionSeconds,
+      DECISIONS_KEPT,
+      REPEATS_RECORDED,
+      this.keys.runs(),
+      this.keys.runsQueued(),
+      runPrefix,
+      this.keys.runDecisions('').slice(runPrefix.length),
+      this.keys.runJob(''),
+      this.keys.runEvents(),
+      episodePrefix,
+      this.keys.episodeDecisions('').slice(episodePrefix.length),
+    ];
     redis.defineCommand('remDecideFinal', { lua: DECIDE_FINAL });
     redis.defineCommand('remApprovalAnnounced', { numberOfKeys: 1, lua: ANNOUNCED });
     // One declared key, the run index, routes the script to the node that owns the installation's slot on Cluster (every
@@ -244,19 +261,10 @@ export class RunStore {
     fleetCounts: readonly FleetCount[] = [],
   ): Promise<FiringIngest> {
     if (claims.length === 0 && fleetCounts.length === 0) return { runs: [], readAfter: [] };
-    const runPrefix = this.keys.run('');
     const args: Array<string | number> = [
       now,
       Date.parse(now),
-      this.#retentionSeconds,
-      DECISIONS_KEPT,
-      REPEATS_RECORDED,
-      this.keys.runs(),
-      this.keys.runsQueued(),
-      runPrefix,
-      this.keys.runDecisions('').slice(runPrefix.length),
-      this.keys.runJob(''),
-      this.keys.runEvents(),
+      ...this.#ingestConstants,
       readAfter.length,
       ...readAfter,
       fleetCounts.length,
@@ -266,8 +274,6 @@ export class RunStore {
       const known = c.runs.length > 0 && 'known' in c.runs[0]!;
       args.push(
         c.episodeId,
-        this.keys.episode(c.episodeId),
-        this.keys.episodeDecisions(c.episodeId),
         c.alert.fingerprint,
         c.alert.startsAt,
         known ? '' : JSON.stringify(c.alert.labels),
@@ -276,8 +282,8 @@ export class RunStore {
         c.runs.length === 0 ? JSON.stringify(c.unmatched) : '',
       );
       for (const r of c.runs) {
-        if ('known' in r) args.push(`run:${r.known.playbook}`, r.known.runId, '', '', r.known.playbook);
-        else args.push(`run:${r.record.playbook}`, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started), r.record.playbook);
+        if ('known' in r) args.push(r.known.playbook, r.known.runId, '', '');
+        else args.push(r.record.playbook, r.record.id, JSON.stringify(r.record), JSON.stringify(r.started));
       }
     }
     const flat = (await storeCall(() => this.#redis.remIngestFiring(this.keys.runs(), ...args))) ?? [];

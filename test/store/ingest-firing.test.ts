@@ -94,8 +94,8 @@ t.test('fleet counts: claims written when the count takes nothing; verdicts back
       'service-fleet',
       'ns',
       settings,
-      [{ service, episodeId: `ep-${service}-1`, runs: [JSON.stringify({ runId, playbook: 'restart', episodeId: `ep-${service}-1` })] }],
-      { runId: `fleet-${at}`, episodeId: `ep-fleet-${at}`, openedAt: new Date(at).toISOString(), openedAtMs: at },
+      [{ service, episodeId: `ep-${service}-1`, runs: [{ runId, playbook: 'restart' }] }],
+      { runId: `fleet-${at}`, episodeId: `ep-fleet-${at}`, openedAt: new Date(at).toISOString() },
       at,
     );
 

@@ -5,24 +5,27 @@
 --
 -- KEYS: members zset (service -> last time down, ms), open marker, singles hash (`<episode> <playbook>` -> JSON
 --   {service, run}), absorbed hash.
--- ARGV: now (ms), window (ms), min, the fleet JSON to store if this call opens it, the run key prefix, the final run
---   statuses (comma-separated), absorbed TTL (s), the episode key prefix, then per alert: service, episode id, its own
---   runs (JSON array of JSON strings, each {runId, playbook, episodeId}).
+-- ARGV: now (ms), window (ms), min, the run id, episode id and opening time (RFC 3339) of the fleet this call opens if
+--   it crosses the threshold, the run key prefix, the final run statuses (comma-separated), absorbed TTL (s), the episode
+--   key prefix, then per alert: service, episode id, the number n of its own runs, then n times: playbook, run id.
 -- Returns {kind, fleet JSON or '', singles JSON, earlier JSON}: kind 'below' | 'opened' | 'joined';
 --   earlier maps the episodes a fleet took before this call to that fleet.
 local function correlate(KEYS, ARGV)
   local now, window, min = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-  local runPrefix, finals, keep, episodePrefix = ARGV[5], ',' .. ARGV[6] .. ',', tonumber(ARGV[7]), ARGV[8]
+  local runPrefix, finals, keep, episodePrefix = ARGV[7], ',' .. ARGV[8] .. ',', tonumber(ARGV[9]), ARGV[10]
   local earlier, fresh = {}, {}
   local anyEarlier = false
-  for i = 9, #ARGV, 3 do
+  local i = 11
+  while i <= #ARGV do
+    local n = tonumber(ARGV[i + 2])
     local taken = redis.call('HGET', KEYS[4], ARGV[i + 1])
     if taken then
       earlier[ARGV[i + 1]] = cjson.decode(taken)
       anyEarlier = true
     else
-      fresh[#fresh + 1] = { service = ARGV[i], episode = ARGV[i + 1], runs = ARGV[i + 2] }
+      fresh[#fresh + 1] = { service = ARGV[i], episode = ARGV[i + 1], first = i + 3, runs = n }
     end
+    i = i + 3 + 2 * n
   end
   local earlierJson = '{}'
   if anyEarlier then earlierJson = cjson.encode(earlier) end
@@ -83,7 +86,7 @@ local function correlate(KEYS, ARGV)
   end
 
   if redis.call('ZCARD', KEYS[1]) >= min then
-    local fleet = cjson.decode(ARGV[4])
+    local fleet = { runId = ARGV[4], episodeId = ARGV[5], openedAt = ARGV[6], openedAtMs = now }
     fleet.services = redis.call('ZRANGE', KEYS[1], 0, -1)
     local json = cjson.encode(fleet)
     redis.call('SET', KEYS[2], json, 'PX', window)
@@ -110,10 +113,12 @@ local function correlate(KEYS, ARGV)
 
   -- One entry per (episode, playbook): a repeat finds its entry and adds nothing (the opener resolves the stored id).
   for _, f in ipairs(fresh) do
-    if f.runs ~= '[]' then
-      for _, r in ipairs(cjson.decode(f.runs)) do
-        local run = cjson.decode(r)
-        redis.call('HSETNX', KEYS[3], run.episodeId .. ' ' .. run.playbook, cjson.encode({ service = f.service, run = r }))
+    for r = 0, f.runs - 1 do
+      local playbook = ARGV[f.first + 2 * r]
+      local field = f.episode .. ' ' .. playbook
+      if redis.call('HEXISTS', KEYS[3], field) == 0 then
+        local run = cjson.encode({ runId = ARGV[f.first + 2 * r + 1], playbook = playbook, episodeId = f.episode })
+        redis.call('HSET', KEYS[3], field, cjson.encode({ service = f.service, run = run }))
       end
     end
   end

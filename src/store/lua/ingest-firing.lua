@@ -17,13 +17,14 @@
 -- live in the slot of the one declared key (the runs index; see RunStore's constructor).
 --
 -- ARGV: now (RFC 3339), now (ms), episode TTL (s), decisions kept per list, repeats recorded, runs index key, queued
---   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, the number m of fleet
---   open-marker keys to read back, those m keys, the number g of fleet counts to make first, then per count: its four
---   keys, its argument count a and its a arguments (src/store/lua/fleet-correlate.lua, whose `correlate` function is
---   defined ahead of this script), then per alert:
---   episode id, episode key, episode decisions key, fingerprint, startsAt, labels JSON, alert JSON, playbook count n,
---   unmatched decision JSON (used when n = 0), then n times: episode field, new run id, run record JSON without its
---   alert, started decision JSON, playbook name. A new run's record is that JSON with the alert's added here: the alert
+--   index key, run key prefix, decisions key suffix, BullMQ job key prefix, run-events channel, episode key prefix,
+--   episode decisions key suffix, the number m of fleet open-marker keys to read back, those m keys, the number g of
+--   fleet counts to make first, then per count: its four keys, its argument count a and its a arguments
+--   (src/store/lua/fleet-correlate.lua, whose `correlate` function is defined ahead of this script), then per alert:
+--   episode id, fingerprint, startsAt, labels JSON, alert JSON, playbook count n, unmatched decision JSON (used when
+--   n = 0), then n times: playbook name, new run id, run record JSON without its alert, started decision JSON. The
+--   episode's keys and its `run:<playbook>` fields are built here from the prefixes: a notification sends each id once.
+--   A new run's record is that JSON with the alert's added here: the alert
 --   is serialized once per alert, and a repeat (most deliveries) never pays for a record it does not store.
 --   A known claim (a repeat of an episode this receiver saw stored, src/alerts/known-episodes.ts) sends '' for its
 --   labels, its alert and, per playbook, the record and the decision, with the stored run's id: nothing is built or
@@ -40,6 +41,7 @@
 --   runs stored here, is found by this webhook; one opened after it finds them itself (src/guards/fleet-correlator.ts).
 local now, nowMs, ttl, kept, recorded = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local runsKey, queuedKey, runPrefix, decisionsSuffix, jobPrefix, events = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local episodePrefix, episodeDecisionsSuffix = ARGV[12], ARGV[13]
 
 local function push(list, json, expire)
   redis.call('RPUSH', list, json)
@@ -47,31 +49,32 @@ local function push(list, json, expire)
   if expire then redis.call('EXPIRE', list, ttl) end
 end
 
-local openCount = tonumber(ARGV[12])
-local countCount = tonumber(ARGV[13 + openCount])
-local claimsAt = 14 + openCount
+local openCount = tonumber(ARGV[14])
+local countCount = tonumber(ARGV[15 + openCount])
+local claimsAt = 16 + openCount
 for _ = 1, countCount do claimsAt = claimsAt + 5 + tonumber(ARGV[claimsAt + 4]) end
 
 local gone = {}
 local i = claimsAt
 while i <= #ARGV do
-  local episodeId, ep, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 7])
-  i = i + 9
+  local episodeId, n = ARGV[i], tonumber(ARGV[i + 5])
+  i = i + 7
   if n > 0 and ARGV[i + 2] == '' then
+    local ep = episodePrefix .. episodeId
     for r = 0, n - 1 do
-      if redis.call('HGET', ep, ARGV[i + 5 * r]) ~= ARGV[i + 5 * r + 1] then
+      if redis.call('HGET', ep, 'run:' .. ARGV[i + 4 * r]) ~= ARGV[i + 4 * r + 1] then
         gone[#gone + 1] = episodeId
         break
       end
     end
   end
-  i = i + 5 * n
+  i = i + 4 * n
 end
 if #gone > 0 then return { -1, unpack(gone) } end
 
 -- The fleet counts, after the check above (which writes nothing) and before any claim is written.
 local verdicts, takes = { -2 }, false
-i = 14 + openCount
+i = 16 + openCount
 for _ = 1, countCount do
   local argc = tonumber(ARGV[i + 4])
   local args = {}
@@ -86,8 +89,10 @@ if takes then return verdicts end
 local out = {}
 i = claimsAt
 while i <= #ARGV do
-  local episodeId, ep, epDecisions, fp, startsAt, labels, alert, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], tonumber(ARGV[i + 7]), ARGV[i + 8]
-  i = i + 9
+  local episodeId, fp, startsAt, labels, alert, n, unmatched = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
+  local ep = episodePrefix .. episodeId
+  local epDecisions = ep .. episodeDecisionsSuffix
+  i = i + 7
   if redis.call('EXISTS', ep) == 0 then
     redis.call('HSET', ep, 'fingerprint', fp, 'startsAt', startsAt, 'labels', labels, 'firstSeen', now, 'status', 'firing')
   end
@@ -97,8 +102,9 @@ while i <= #ARGV do
   local record = received <= recorded + 1
   if n == 0 and record then push(epDecisions, unmatched, true) end
   for _ = 1, n do
-    local field, runId, runRecord, started, playbook = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-    i = i + 5
+    local playbook, runId, runRecord, started = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    local field = 'run:' .. playbook
+    i = i + 4
     local existing = redis.call('HGET', ep, field)
     if existing then
       local runKey = runPrefix .. existing
@@ -126,7 +132,7 @@ while i <= #ARGV do
     end
   end
 end
-for k = 13, 12 + openCount do
+for k = 15, 14 + openCount do
   out[#out + 1] = redis.call('GET', ARGV[k]) or ''
 end
 return out
