@@ -69,19 +69,12 @@ async function ingest(payload: WebhookPayload, deps: IngestDeps): Promise<AlertS
     if (alert.status !== 'firing') continue;
     const ep = episodeId(alert.fingerprint, alert.startsAt);
     const matched = deps.catalog.match(alert);
-    const hold = deps.fleet
-      ? Math.max(
-          0,
-          ...matched
-            .filter((pb) => pb.fleet && alert.labels[pb.fleet.namespaceLabel] && alert.labels[pb.fleet.by])
-            .map((pb) => pb.fleet!.holdMs),
-        )
-      : 0;
     const own = matched.filter((pb) => !pb.fleet);
     const known = deps.known?.runs(
       ep,
       own.map((pb) => pb.name),
     );
+    const hold = known ? 0 : fleetHold(matched, alert, deps);
     const runs: FiringClaim['runs'] = known
       ? known.map((k) => ({ known: k }))
       : own.map((pb) => {
@@ -300,13 +293,8 @@ function fleetGroups(firing: Firing[], now: string, nowMs: number, deps: IngestD
       runId: newRunId(nowMs),
       episodeId: `ep-fleet-${g.playbook.name}-${g.namespace}-${nowMs}`,
       openedAt: now,
-      openedAtMs: nowMs,
     };
-    const alerts = g.alerts.map(({ f, service }) => ({
-      service,
-      episodeId: f.ep,
-      runs: f.runs.map((r) => JSON.stringify({ ...runRef(r), episodeId: f.ep } satisfies SingleRun)),
-    }));
+    const alerts = g.alerts.map(({ f, service }) => ({ service, episodeId: f.ep, runs: f.runs.map(runRef) }));
     return { ...g, count: deps.fleet!.request(g.playbook.name, g.namespace, g.playbook.fleet!, alerts, candidate, nowMs) };
   });
 }
@@ -496,6 +484,18 @@ async function ingestResolved(alert: AlertView, deps: IngestDeps): Promise<Alert
   if (runIds.length === 0)
     await record(deps, { at: now, reason: 'resolved', episodeId: ep, message: `${alertName(alert)} resolved; no run belonged to it` });
   return summary;
+}
+
+/**
+ * How long a new run of the alert waits before its first step: the longest hold of the fleet playbooks that count it
+ * (a fleet opening in that time absorbs the run before it acts); 0 when none does. Only new runs are held.
+ */
+function fleetHold(matched: Playbook[], alert: AlertView, deps: IngestDeps): number {
+  if (!deps.fleet) return 0;
+  let hold = 0;
+  for (const pb of matched)
+    if (pb.fleet && alert.labels[pb.fleet.namespaceLabel] && alert.labels[pb.fleet.by]) hold = Math.max(hold, pb.fleet.holdMs);
+  return hold;
 }
 
 /** The record of a candidate run, without its alert: the store adds the claim's alert only if it creates the run. */

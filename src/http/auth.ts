@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { OperatorRole } from './operator-roles.ts';
 
 /**
@@ -21,8 +21,9 @@ export interface OperatorCredential {
 export type AuthResult = { ok: true; principal: string } | { ok: false; reason: string; forbidden?: boolean };
 export type OperatorAuthResult = { ok: true; principal: string; role: OperatorRole } | { ok: false; reason: string; forbidden?: boolean };
 
+/** One-shot: every webhook digests its credential, and a Hash object per request is garbage the receiver need not make. */
 function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+  return hash('sha256', s, 'buffer');
 }
 
 /**

@@ -29,6 +29,7 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
       validatorCompiler: webhookValidatorCompiler,
     },
     async (req, reply) => {
+      const log = req.log as unknown as AppDeps['log'];
       try {
         const alerts = await ingestWebhook(req.body, {
           store: deps.store,
@@ -36,7 +37,7 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
           catalog: deps.catalog,
           metrics: deps.metrics,
           clock: deps.clock,
-          log: req.log as unknown as AppDeps['log'],
+          log,
           dryRun: deps.config.runs.dryRun,
           ...(deps.fleet ? { fleet: deps.fleet } : {}),
           ...(deps.knownEpisodes ? { known: deps.knownEpisodes } : {}),
@@ -47,10 +48,11 @@ export async function alertmanagerRoute(app: FastifyInstance, deps: AppDeps): Pr
         // A notification that only repeats what runs already handle (repeat_interval, the HA twin, a retry) is logged
         // at debug: in a storm those are most deliveries, and each one's decision is counted on its episode anyway.
         const level = alerts.every((a) => a.decision === 'deduplicated') ? 'debug' : 'info';
-        req.log[level](
-          { receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) },
-          `webhook: ${alerts.length} alert(s)`,
-        );
+        if (log.isLevelEnabled(level))
+          log[level](
+            { receiver: req.body.receiver, alerts: alerts.map((a) => `${a.fingerprint}:${a.decision}`) },
+            `webhook: ${alerts.length} alert(s)`,
+          );
         return reply.code(202).send({ accepted: alerts.length, alerts });
       } catch (err) {
         deps.metrics.webhooks.inc({ code: String((err as { statusCode?: number }).statusCode ?? 500) });
