@@ -29,6 +29,7 @@ import type { RungRecord } from './run-state.ts';
 import type { RunContext } from './run-context.ts';
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../domain/duration.ts';
+import { linkedSignal } from '../domain/linked-signal.ts';
 import type { Random } from './backoff.ts';
 
 export interface ExecutorDeps {
@@ -498,12 +499,11 @@ async function withTimeout(
   stop: AbortSignal | undefined,
 ): Promise<unknown> {
   if (stop?.aborted) throw stop.reason;
-  const timer = new AbortController();
-  const handle = setTimeout(
-    () => timer.abort(new RemediatorError('REM_ERR_STEP_TIMEOUT', `attempt timed out after ${timeoutMs} ms`)),
+  // The attempt's signal is unhooked from the worker's and the run's once the attempt is over (linked-signal.ts).
+  const { signal, dispose } = linkedSignal([parent, stop], {
     timeoutMs,
-  );
-  const signal = AbortSignal.any(stop ? [parent, stop, timer.signal] : [parent, timer.signal]);
+    timeoutReason: () => new RemediatorError('REM_ERR_STEP_TIMEOUT', `attempt timed out after ${timeoutMs} ms`),
+  });
   try {
     const call = def.kind === 'gate' ? def.check({ ...base, signal }) : def.run({ ...base, signal });
     const aborted = new Promise<never>((_, reject) => {
@@ -516,7 +516,7 @@ async function withTimeout(
     if (parent.aborted) throw new InterruptedError();
     throw err;
   } finally {
-    clearTimeout(handle);
+    dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Cluster, KubeObject } from '../ports/cluster.ts';
+import { withLinkedSignal } from '../domain/linked-signal.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 import { storeCall } from '../store/store-call.ts';
@@ -62,7 +63,7 @@ export class GitopsSuspender {
     await storeCall(() => redis.sadd(keys.gitopsHolders(key), runId));
     await storeCall(() => redis.sadd(keys.gitopsRun(runId), key));
     await storeCall(() => redis.sadd(keys.gitopsSuspended(), key));
-    const obj = await this.#d.kube.get(ref, { signal: this.#signal(signal) });
+    const obj = await withLinkedSignal([signal], { timeoutMs: CALL_TIMEOUT_MS }, (bounded) => this.#d.kube.get(ref, { signal: bounded }));
     const spec = (obj as KubeObject & { spec?: { syncPolicy?: { automated?: unknown }; suspend?: unknown } }).spec ?? {};
     const now: Saved =
       ref.kind === 'Application'
@@ -80,7 +81,9 @@ export class GitopsSuspender {
     }
     if (!syncing(now)) return;
     const body = ref.kind === 'Application' ? { spec: { syncPolicy: { automated: null } } } : { spec: { suspend: true } };
-    await this.#d.kube.patch(ref, { type: 'merge', body }, { signal: this.#signal(signal), fieldManager: this.#d.fieldManager });
+    await withLinkedSignal([signal], { timeoutMs: CALL_TIMEOUT_MS }, (bounded) =>
+      this.#d.kube.patch(ref, { type: 'merge', body }, { signal: bounded, fieldManager: this.#d.fieldManager }),
+    );
     await this.#d.recordDecision(
       runId,
       'gitops_suspended',
@@ -166,10 +169,6 @@ export class GitopsSuspender {
 
   #ref(c: GitopsController): { kind: ControllerKind; namespace: string; name: string } {
     return { kind: c.kind, namespace: c.namespace ?? this.#d.argocdNamespace, name: c.name };
-  }
-
-  #signal(signal: AbortSignal): AbortSignal {
-    return AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]);
   }
 }
 

@@ -6,6 +6,7 @@ import { describeTarget, targetKey, type TargetRef } from '../engine/step-defini
 import type { DecisionReason } from '../engine/decision.ts';
 import type { Clock } from '../ports/clock.ts';
 import { formatDuration } from '../domain/duration.ts';
+import { withLinkedSignal } from '../domain/linked-signal.ts';
 import type { GuardSettings } from './guards-config.ts';
 import { applicablePause, describePause } from './pause-policy.ts';
 import type { PauseRegistry } from './pause-registry.ts';
@@ -196,7 +197,7 @@ export class SafetyGuard implements MutationGuard {
     if (listed) return { reason: 'out_of_scope', message: listed, then: 'skip-run' };
     const kube = io.services.kube;
     if (!kube) return undefined;
-    const read = await readMarks(kube, target, AbortSignal.any([io.signal, AbortSignal.timeout(KUBE_READ_TIMEOUT_MS)]));
+    const read = await withLinkedSignal([io.signal], { timeoutMs: KUBE_READ_TIMEOUT_MS }, (signal) => readMarks(kube, target, signal));
     if (read.kind === 'unreadable') {
       // The run stopping (shutdown, cancellation) is not an unreadable object: the executor repeats the step later.
       io.signal.throwIfAborted();

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { RemediatorError } from '../domain/errors.ts';
+import { linkedSignal } from '../domain/linked-signal.ts';
 import type {
   AccessAnswer,
   AccessCheck,
@@ -279,25 +280,30 @@ export class ClientNodeCluster implements Cluster {
     };
     // KubernetesObjectApi resolves the resource by discovery and ignores per-call middleware, so the signal goes
     // into the static middleware of a client made for this call (apply is rare; discovery is one extra GET).
-    const signal = this.#signal(options.signal);
+    // Bounded by the request timeout, and unhooked from the caller's signal once answered (src/domain/linked-signal.ts).
+    const deadline = linkedSignal([options.signal], { timeoutMs: this.#timeoutMs });
     const server = this.#kc.getCurrentCluster()?.server ?? '';
     const config = k8s.createConfiguration({
       baseServer: new k8s.ServerConfiguration(server, {}),
       authMethods: { default: this.#kc },
-      middleware: [this.#middleware(signal), k8s.setHeaderMiddleware('User-Agent', this.#userAgent)],
+      middleware: [this.#middleware(deadline.signal), k8s.setHeaderMiddleware('User-Agent', this.#userAgent)],
     });
     const api = new k8s.KubernetesObjectApi(config);
     const spec = object as k8s.KubernetesObject;
-    return this.#call(call, options.signal, undefined, () =>
-      api.patch(
-        spec,
-        undefined,
-        options.dryRun ? 'All' : undefined,
-        options.fieldManager ?? this.#fieldManager,
-        options.force,
-        k8s.PatchStrategy.ServerSideApply,
-      ),
-    );
+    try {
+      return await this.#call(call, options.signal, undefined, () =>
+        api.patch(
+          spec,
+          undefined,
+          options.dryRun ? 'All' : undefined,
+          options.fieldManager ?? this.#fieldManager,
+          options.force,
+          k8s.PatchStrategy.ServerSideApply,
+        ),
+      );
+    } finally {
+      deadline.dispose();
+    }
   }
 
   async createEvent(event: NewEvent, options: WriteOptions): Promise<KubeEvent> {
@@ -361,10 +367,6 @@ export class ClientNodeCluster implements Cluster {
     return options.dryRun ? { dryRun: 'All', fieldManager } : { fieldManager };
   }
 
-  #signal(caller: AbortSignal): AbortSignal {
-    return AbortSignal.any([caller, AbortSignal.timeout(this.#timeoutMs)]);
-  }
-
   #middleware(signal: AbortSignal): k8s.ObservableMiddleware {
     return {
       pre: (ctx: k8s.RequestContext) => {
@@ -388,13 +390,16 @@ export class ClientNodeCluster implements Cluster {
     fn: (o: k8s.ConfigurationOptions) => Promise<unknown>,
   ): Promise<T> {
     caller.throwIfAborted();
-    let o: k8s.ConfigurationOptions = { middleware: [this.#middleware(this.#signal(caller))], middlewareMergeStrategy: 'append' };
+    const deadline = linkedSignal([caller], { timeoutMs: this.#timeoutMs });
+    let o: k8s.ConfigurationOptions = { middleware: [this.#middleware(deadline.signal)], middlewareMergeStrategy: 'append' };
     o = k8s.setHeaderOptions('User-Agent', this.#userAgent, o);
     if (contentType !== undefined) o = k8s.setHeaderOptions('Content-Type', contentType, o);
     try {
       return toPlain(await fn(o)) as T;
     } catch (err) {
       throw classifyKubeError(err, call, caller);
+    } finally {
+      deadline.dispose();
     }
   }
 
