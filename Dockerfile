@@ -34,8 +34,14 @@ COPY config ./config
 # MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ pin glibc's own defaults (128 KiB): left unset, glibc raises them
 # each time a large block is freed (up to 32 MiB and twice that), so later large blocks come from the heap and what is
 # freed there is kept rather than returned (pinned, the worker idles ~12 MiB lower; bench/memory.ts).
+# NODE_OPTIONS: the default command runs every role in one process. At V8's default its young generation grew to
+# 2 x 64 MiB, and each scavenge then copied 10-20 MiB and paused the process 15-50 ms: alert -> first Kubernetes
+# request p99 went over 30 ms in about 4 latency runs in 10; with 8 MiB it was 15-20 ms in 6 runs of 7 and 30.2 in one
+# (bench/kube-latency.ts).
+# The chart sets its own per role (values.yaml), which replaces this one. The compile cache accepts code built with it.
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache MALLOC_ARENA_MAX=2 \
-    MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
+    MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 \
+    NODE_OPTIONS=--max-semi-space-size=8
 RUN node bin/warm-compile-cache.js \
  && chown -R 10001:10001 /app/.node-compile-cache
 # Numeric, so Kubernetes can verify runAsNonRoot; the files stay root-owned and read-only to it.

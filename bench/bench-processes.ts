@@ -41,26 +41,28 @@ const DOCKERFILE = new URL('../Dockerfile', import.meta.url);
 
 /**
  * The environment a role gets in the image and the chart: NODE_OPTIONS from the chart's values for the receiver and
- * the worker (role `all` has none there and runs with Node's defaults), the glibc malloc settings (`MALLOC_*`) of the
- * Dockerfile's `ENV` lines, read from it so the two cannot drift, and a compile cache as the Dockerfile sets one.
- * Call warmCompileCache(dir) first, as the image build does.
+ * the worker, else (role `all`, the image's default command) the Dockerfile's; the glibc malloc settings
+ * (`MALLOC_*`) of the Dockerfile's `ENV` lines, read from it so the two cannot drift; and a compile cache as the
+ * Dockerfile sets one. Call warmCompileCache(dir) first, as the image build does.
  */
 export async function shippedEnv(role: ServeOptions['role'], dir: string): Promise<Record<string, string>> {
   const values = parseYaml(await readFile(CHART_VALUES, 'utf8')) as Record<string, { nodeOptions?: string } | undefined>;
-  const nodeOptions = role === 'all' ? undefined : values[role]?.nodeOptions;
+  const { NODE_OPTIONS: imageNodeOptions, ...image } = imageEnv(await readFile(DOCKERFILE, 'utf8'));
+  // In a pod, the container's env (the chart's) replaces the image's ENV of the same name.
+  const nodeOptions = (role === 'all' ? undefined : values[role]?.nodeOptions) ?? imageNodeOptions;
   return {
-    ...imageMallocEnv(await readFile(DOCKERFILE, 'utf8')),
+    ...image,
     NODE_COMPILE_CACHE: join(dir, 'node-compile-cache'),
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   };
 }
 
-/** The `MALLOC_*` variables set by a Dockerfile's `ENV KEY=value …` instructions (continuation lines joined). */
-export function imageMallocEnv(dockerfile: string): Record<string, string> {
+/** The `MALLOC_*` variables and NODE_OPTIONS set by a Dockerfile's `ENV KEY=value …` instructions (continuation lines joined; unquoted values). */
+export function imageEnv(dockerfile: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const instruction of dockerfile.replace(/\\\n\s*/g, ' ').split('\n')) {
     if (!/^ENV\s/.test(instruction)) continue;
-    for (const [, key, value] of instruction.matchAll(/(MALLOC_\w+)=(\S+)/g)) env[key!] = value!;
+    for (const [, key, value] of instruction.matchAll(/\b(MALLOC_\w+|NODE_OPTIONS)=(\S+)/g)) env[key!] = value!;
   }
   return env;
 }

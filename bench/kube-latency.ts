@@ -5,7 +5,8 @@
  * sent one at a time, each for its own Deployment, each once the previous run ended and the simulated cluster (in
  * this process, where the request log takes its times) finished rolling it out: idle means nothing else is going on.
  * The first WARM_UP alerts are not counted (the service's code is not compiled yet). Prints p50/p99/max;
- * BENCH_TRACE=1 also prints every request of every sample, with its time after the alert.
+ * BENCH_TRACE=1 also prints, for every sample, when the webhook was answered and every request, each with its time after
+ * the alert.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises';
@@ -77,11 +78,15 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
         headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
         body,
       });
+      const answered = performance.now();
       const answer = (await res.json()) as { alerts: Array<{ runs: Array<{ runId: string }> }> };
       const runId = answer.alerts[0]?.runs[0]?.runId;
       if (res.status !== 202 || !runId) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(answer)}`);
       await waitFor(() => seen.some((s) => s.method === 'PATCH'), 10_000, `no PATCH for ${runId}`);
-      if (process.env.BENCH_TRACE) console.log(seen.map((s) => `${(s.at - t0).toFixed(1)} ${s.method} ${s.path}`).join('\n'));
+      if (process.env.BENCH_TRACE)
+        console.log(
+          [`${(answered - t0).toFixed(1)} 202 ${runId}`, ...seen.map((s) => `${(s.at - t0).toFixed(1)} ${s.method} ${s.path}`)].join('\n'),
+        );
       if (i >= WARM_UP) {
         first.push(seen[0]!.at - t0);
         mutation.push(seen.find((s) => s.method === 'PATCH')!.at - t0);
