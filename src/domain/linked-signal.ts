@@ -18,12 +18,12 @@ export interface LinkedSignalOptions {
  * its timeout passes. The caller disposes of it, in a `finally`, once the operation is over.
  *
  * Not AbortSignal.any(): a composite that has an `abort` listener (fetch adds one, and so does a step's race against
- * its signal) stays held by its sources until one of them aborts (nodejs/node#64476; MDN's notes on
- * AbortSignal.any), and an AbortSignal.timeout with listeners is held until it fires. Combined with a signal that
- * lives as long as the worker, every operation's listeners and the request state they reach would stay in memory
- * for the life of the process, or for the whole timeout: the young generation then copies them and promotes them,
- * and its pauses grew to 15–50 ms in an idle service. Here a parent reaches the operation only through a listener
- * that `dispose` removes, so nothing of the operation outlives it.
+ * its signal) is kept by its sources for as long as one of them can still abort it (the DOM's rule for dependent
+ * signals; nodejs/node#64476), and an AbortSignal.timeout with listeners until it fires. Under a signal that lives as
+ * long as the worker, every operation's listeners, and the request state they reach, stayed in memory for the life
+ * of the process or the whole timeout (the heap after a full collection grew twice as fast in bench/kube-latency.ts).
+ * Here a parent reaches the operation only through a listener that `dispose` removes, so nothing of the operation
+ * outlives it.
  */
 export function linkedSignal(parents: ReadonlyArray<AbortSignal | undefined>, options: LinkedSignalOptions = {}): LinkedSignal {
   const controller = new AbortController();
