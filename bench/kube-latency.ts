@@ -2,19 +2,21 @@
  * Alert → Kubernetes latency, idle, `remediator serve --role all`: how long after a webhook is sent the first
  * Kubernetes request arrives, and the first mutation (the rollout restart's PATCH). A request log (a small proxy in
  * this process) stands in front of the simulated cluster; the service's kubeconfig points at the proxy. Alerts are
- * sent one at a time, each for its own Deployment, each once the previous run ended and the simulated cluster (in
- * this process, where the request log takes its times) finished rolling it out: idle means nothing else is going on.
+ * sent one at a time, each for its own Deployment, each once the previous run ended and the simulated cluster (in a
+ * process of its own, bench/kube-sim-child.ts, so that its work never delays the request log's clock) finished rolling
+ * it out: idle means nothing else is going on.
  * The first WARM_UP alerts are not counted (the service's code is not compiled yet). Prints p50/p99/max;
  * BENCH_TRACE=1 also prints, for every sample, when the webhook was answered and every request, each with its time after
  * the alert.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawnRedis } from '../src/dev/redis-process.ts';
-import { startKubeSim, addDeployment } from '../src/sim/index.ts';
 import { serve, figure, quickMode, WEBHOOK_TOKEN, OPERATOR_TOKEN, type Served, warmCompileCache } from './bench-processes.ts';
 
 const PLAYBOOK = `apiVersion: remediator.io/v1
@@ -41,17 +43,14 @@ interface Seen {
 export async function benchKubeLatency(options: { samples?: number } = {}): Promise<void> {
   const samples = options.samples ?? 100;
   const redis = await spawnRedis();
-  const sim = await startKubeSim({ seed: 'empty', podReadyDelayMs: 20 });
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  const sim = await simProcess(samples + WARM_UP, kubeconfig);
   await warmCompileCache(dir);
   const seen: Seen[] = [];
   const proxy = await requestLog(new URL(sim.url), seen);
   let service: Served | undefined;
   try {
-    for (let i = 0; i < samples + WARM_UP; i++) addDeployment(sim, { namespace: 'bench', name: `svc-${i}`, image: 'bench:1', replicas: 1 });
-    await sim.settle({ timeoutMs: 120_000 });
-    const kubeconfig = join(dir, 'kubeconfig');
-    await sim.writeKubeconfig(kubeconfig, { scheme: 'http', namespace: 'bench' });
     await writeFile(kubeconfig, (await readFile(kubeconfig, 'utf8')).replaceAll(sim.url, proxy.url));
     const playbooks = join(dir, 'playbooks');
     await mkdir(playbooks);
@@ -101,7 +100,7 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
         10_000,
         `run ${runId} did not end`,
       );
-      await sim.settle({ timeoutMs: 30_000 });
+      await sim.settle();
     }
     console.log(
       `kube latency: ${samples} alerts one at a time (after ${WARM_UP} not counted), role all, request log in front of the simulated cluster`,
@@ -113,10 +112,36 @@ export async function benchKubeLatency(options: { samples?: number } = {}): Prom
   } finally {
     await service?.proc.stop();
     await new Promise((r) => proxy.server.close(r));
-    await sim.close();
+    await sim.stop();
     await redis.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The simulated cluster in its own process (bench/kube-sim-child.ts), seeded with `count` Deployments. */
+async function simProcess(count: number, kubeconfig: string): Promise<{ url: string; settle(): Promise<void>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [new URL('./kube-sim-child.ts', import.meta.url).pathname, String(count), kubeconfig], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (what: string): Promise<string> => {
+    const line = await Promise.race([lines.next(), exited.then(() => ({ done: true, value: undefined }))]);
+    if (line.done) throw new Error(`the simulated cluster's process ended before ${what}`);
+    return line.value as string;
+  };
+  const { url } = JSON.parse(await next('it was ready')) as { url: string };
+  return {
+    url,
+    settle: async () => {
+      child.stdin!.write('settle\n');
+      await next('its rollouts settled');
+    },
+    stop: async () => {
+      child.stdin!.end();
+      await exited;
+    },
+  };
 }
 
 /** A forwarding proxy that notes when each request arrived (performance.now() of this process). */
