@@ -686,7 +686,7 @@ async function assemble(config: Config, options: StartOptions, opened: Array<() 
       readinessChecks,
       runEvents,
       ...(consoleSessions ? { consoleSessions } : {}),
-      fleet: new FleetCorrelator(redis, store.keys, parseDuration(config.runs.maxAge)),
+      fleet: new FleetCorrelator(store.keys, parseDuration(config.runs.maxAge)),
       knownEpisodes: new KnownEpisodes(),
       ...(durability ? { durability } : {}),
       ...(slack ? { slack } : {}),

@@ -1,16 +1,6 @@
-import type { Result } from 'ioredis';
-import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
-import { storeCall } from '../store/store-call.ts';
 import { FINAL_STATUSES } from '../engine/run-state.ts';
-import { FLEET_CORRELATE_FUNCTION } from '../store/fleet-correlate-script.ts';
 import type { FleetCount } from '../store/run-store.ts';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    remFleetCorrelate(...keysThenArgs: Array<string | number>): Result<[FleetVerdict['kind'], string, string, string], Context>;
-  }
-}
 
 /**
  * Counts the services of one namespace that a fleet playbook's alerts name, and opens one fleet run when enough of
@@ -37,12 +27,11 @@ declare module 'ioredis' {
  *
  * The window is counted on the caller's clock (a replay compresses time); key TTLs only collect garbage.
  *
- * The script: src/store/lua/fleet-correlate.lua (its KEYS, ARGV and reply). The ingest script runs the same count for
- * each fleet group of a notification before recording it (FleetCorrelator.request, RunStore.ingestFiring): a
- * notification whose count opens or joins no fleet then costs one script, and one that does gets the verdicts back
- * and is recorded in a second.
+ * The count: src/store/lua/fleet-correlate.lua (its KEYS, ARGV and reply), made by the ingest script for each fleet
+ * group of a notification before it records the notification (RunStore.ingestFiring): a notification whose counts
+ * open or join no fleet costs one script, and one whose count does gets the verdicts back (parseVerdict) and is
+ * recorded in a second. This class builds each count's keys and arguments; it calls nothing itself.
  */
-const CORRELATE = `${FLEET_CORRELATE_FUNCTION}\nreturn correlate(KEYS, ARGV)\n`;
 
 /** The fleet run of a namespace once opened: chosen by the caller that opened it, the same for every later caller. */
 export interface OpenFleet {
@@ -75,27 +64,18 @@ export interface FleetAlert {
 const FINAL_STATUS_LIST = [...FINAL_STATUSES].join(',');
 
 export class FleetCorrelator {
-  readonly #redis: RedisClient;
   readonly #keys: Keys;
   /** The count's arguments that never change (ARGV 7–10 of src/store/lua/fleet-correlate.lua). */
   readonly #constants: ReadonlyArray<string | number>;
 
   /** `keepMs`: how long an absorbed episode is remembered (the run retention). */
-  constructor(redis: RedisClient, keys: Keys, keepMs: number) {
-    this.#redis = redis;
+  constructor(keys: Keys, keepMs: number) {
     this.#keys = keys;
     this.#constants = [keys.run(''), FINAL_STATUS_LIST, Math.max(1, Math.ceil(keepMs / 1000)), keys.episode('')];
-    redis.defineCommand('remFleetCorrelate', { numberOfKeys: 4, lua: CORRELATE });
-  }
-
-  /** Makes one count (see request for its arguments) on its own, in one script. */
-  async correlate(...count: Parameters<FleetCorrelator['request']>): Promise<FleetVerdict> {
-    const { keys, args } = this.request(...count);
-    return parseVerdict(await storeCall(() => this.#redis.remFleetCorrelate(...keys, ...args)));
   }
 
   /**
-   * The keys and arguments of one count (what correlate sends), for a script that runs it with other work: the
+   * The keys and arguments of one count, for the ingest script (RunStore.ingestFiring's `fleetCounts`): the
    * `alerts` (service, alert episode, the ids of the runs it gets if no fleet takes it) for `playbook` in `namespace`
    * at `now`; `candidate` is the fleet the count opens if it crosses the threshold.
    */

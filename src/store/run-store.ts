@@ -9,7 +9,6 @@ import { FINAL_STATUSES } from '../engine/run-state.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { AlertView } from '../engine/step-definition.ts';
 import { RemediatorError } from '../domain/errors.ts';
-import { FLEET_CORRELATE_FUNCTION } from './fleet-correlate-script.ts';
 
 // The Lua scripts this file defines with `defineCommand`, as methods on the client (ioredis adds them at run time).
 declare module 'ioredis' {
@@ -31,8 +30,11 @@ const DECISIONS_KEPT = 200;
  */
 export const REPEATS_RECORDED = 5;
 
-// The ingest script calls the fleet count's function (defined first, in the same script).
-const INGEST_FIRING = `${FLEET_CORRELATE_FUNCTION}\n${readFileSync(new URL('./lua/ingest-firing.lua', import.meta.url), 'utf8')}`;
+// The ingest script calls the fleet count's function, `correlate` (src/store/lua/fleet-correlate.lua), defined first.
+const INGEST_FIRING = [
+  readFileSync(new URL('./lua/fleet-correlate.lua', import.meta.url), 'utf8'),
+  readFileSync(new URL('./lua/ingest-firing.lua', import.meta.url), 'utf8'),
+].join('\n');
 const LIST_RUNS = readFileSync(new URL('./lua/list-runs.lua', import.meta.url), 'utf8');
 const COUNT_RUNS = readFileSync(new URL('./lua/count-runs.lua', import.meta.url), 'utf8');
 

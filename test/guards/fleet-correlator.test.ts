@@ -1,11 +1,12 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { redisForTest } from '../support/redis.ts';
-import { Keys } from '../../src/store/keys.ts';
-import { FleetCorrelator } from '../../src/guards/fleet-correlator.ts';
+import { RunStore } from '../../src/store/run-store.ts';
+import { FleetCorrelator, parseVerdict, type FleetVerdict } from '../../src/guards/fleet-correlator.ts';
 
-// The correlator's script on a real redis-server, below the ingest: what the caller that opens a fleet gets back
-// to absorb, after deliveries the webhook path cannot order on purpose (HA receivers racing for one episode).
+// The fleet count on a real redis-server, made by the ingest script with no claims (as for a notification whose
+// alerts only a fleet playbook takes): what the caller that opens a fleet gets back to absorb, after deliveries the
+// webhook path cannot order on purpose (HA receivers racing for one episode).
 const server = await redisForTest();
 const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
 t.teardown(() => redis.disconnect());
@@ -18,6 +19,17 @@ const candidate = (now: number) => ({
   episodeId: `ep-fleet-${n}`,
   openedAt: new Date(now).toISOString(),
 });
+/** A correlator and its count on a store of its own: no verdict back from the script means every count was below. */
+const setup = (prefix: string) => {
+  const store = new RunStore(redis, prefix, { retentionMs: 3_600_000 });
+  const fleet = new FleetCorrelator(store.keys, 3_600_000);
+  const correlate = async (...count: Parameters<FleetCorrelator['request']>): Promise<FleetVerdict> => {
+    const at = new Date(count[5]).toISOString();
+    const ingested = await store.ingestFiring([], at, [], [fleet.request(...count)]);
+    return ingested.fleetVerdicts ? parseVerdict(ingested.fleetVerdicts[0]!) : { kind: 'below', singles: [], earlier: {} };
+  };
+  return { keys: store.keys, correlate };
+};
 const alert = (service: string, episodeId: string, runId: string) => ({
   service,
   episodeId,
@@ -25,16 +37,15 @@ const alert = (service: string, episodeId: string, runId: string) => ({
 });
 
 t.test('many deliveries of one alert before the fleet opens: the opener gets its run once', async (t) => {
-  const keys = new Keys('rep');
-  const fleet = new FleetCorrelator(redis, keys, 3_600_000);
+  const { keys, correlate } = setup('rep');
   // Each delivery brings a fresh candidate id; the store created the first one.
   await redis.hset(keys.episode('ep-a'), 'run:service-down', 'run-a-0');
   const kinds = new Set<string>();
   for (let i = 0; i < 200; i++)
-    kinds.add((await fleet.correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', `run-a-${i}`)], candidate(t0 + i), t0 + i)).kind);
+    kinds.add((await correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', `run-a-${i}`)], candidate(t0 + i), t0 + i)).kind);
   t.same([...kinds], ['below'], 'one service down does not open the fleet');
   t.equal(await redis.hlen(keys.fleet('service-fleet', 'ns', 'singles')), 1, 'one entry kept, however many deliveries');
-  const opened = await fleet.correlate('service-fleet', 'ns', settings, [alert('b', 'ep-b', 'run-b-0')], candidate(t0 + 500), t0 + 500);
+  const opened = await correlate('service-fleet', 'ns', settings, [alert('b', 'ep-b', 'run-b-0')], candidate(t0 + 500), t0 + 500);
   t.equal(opened.kind, 'opened');
   t.same(
     opened.singles.map((s) => ({ service: s.service, runs: s.runs.map((r) => JSON.parse(r)) })),
@@ -43,13 +54,12 @@ t.test('many deliveries of one alert before the fleet opens: the opener gets its
 });
 
 t.test('the run a racing delivery created is the one handed back, not the id the correlator saw first', async (t) => {
-  const keys = new Keys('race');
-  const fleet = new FleetCorrelator(redis, keys, 3_600_000);
+  const { keys, correlate } = setup('race');
   // Receiver 1 counts the alert with its id, receiver 2 counts it with another; receiver 2's store call wins.
-  await fleet.correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', 'run-first-seen')], candidate(t0), t0);
-  await fleet.correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', 'run-stored')], candidate(t0 + 1), t0 + 1);
+  await correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', 'run-first-seen')], candidate(t0), t0);
+  await correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', 'run-stored')], candidate(t0 + 1), t0 + 1);
   await redis.hset(keys.episode('ep-a'), 'run:service-down', 'run-stored');
-  const opened = await fleet.correlate('service-fleet', 'ns', settings, [alert('b', 'ep-b', 'run-b')], candidate(t0 + 2), t0 + 2);
+  const opened = await correlate('service-fleet', 'ns', settings, [alert('b', 'ep-b', 'run-b')], candidate(t0 + 2), t0 + 2);
   t.equal(opened.kind, 'opened');
   t.same(
     opened.singles.flatMap((s) => s.runs.map((r) => JSON.parse(r).runId)),
@@ -58,10 +68,9 @@ t.test('the run a racing delivery created is the one handed back, not the id the
 });
 
 t.test('a run not stored yet when the fleet opens is handed back with its own id (its webhook absorbs it after storing)', async (t) => {
-  const keys = new Keys('late');
-  const fleet = new FleetCorrelator(redis, keys, 3_600_000);
-  await fleet.correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', 'run-a')], candidate(t0), t0);
-  const opened = await fleet.correlate('service-fleet', 'ns', settings, [alert('b', 'ep-b', 'run-b')], candidate(t0 + 1), t0 + 1);
+  const { correlate } = setup('late');
+  await correlate('service-fleet', 'ns', settings, [alert('a', 'ep-a', 'run-a')], candidate(t0), t0);
+  const opened = await correlate('service-fleet', 'ns', settings, [alert('b', 'ep-b', 'run-b')], candidate(t0 + 1), t0 + 1);
   t.same(
     opened.singles.flatMap((s) => s.runs.map((r) => JSON.parse(r).runId)),
     ['run-a'],

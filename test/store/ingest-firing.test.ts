@@ -86,7 +86,7 @@ t.test('a known claim whose episode Redis no longer has writes nothing and names
 // takes nothing, so the script must write them only then, and otherwise hand back the verdicts with no claim written.
 t.test('fleet counts: claims written when the count takes nothing; verdicts back and no claim when it opens a fleet', async (t) => {
   const store = new RunStore(redis, 'fleet', { retentionMs: 3_600_000 });
-  const fleet = new FleetCorrelator(redis, store.keys, 3_600_000);
+  const fleet = new FleetCorrelator(store.keys, 3_600_000);
   const t0 = Date.parse(now);
   const settings = { min: 2, windowMs: 120_000 };
   const count = (service: string, runId: string, at: number) =>

@@ -1,7 +1,6 @@
 -- The fleet count of one (playbook, namespace): src/guards/fleet-correlator.ts says what it decides and why. Defines
--- `correlate(KEYS, ARGV)`, run alone by FleetCorrelator (that file's script ends with `return correlate(KEYS, ARGV)`)
--- and by ingest-firing.lua once per fleet group of a notification, before it records the notification's alerts, so a
--- notification whose count opens or joins no fleet costs one script, not two.
+-- `correlate(KEYS, ARGV)`, which ingest-firing.lua runs once per fleet group of a notification, before it records the
+-- notification's alerts, so a notification whose count opens or joins no fleet costs one script, not two.
 --
 -- KEYS: members zset (service -> last time down, ms), open marker, singles hash (`<episode> <playbook>` -> JSON
 --   {service, run}), absorbed hash.
