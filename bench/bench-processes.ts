@@ -115,16 +115,24 @@ export async function serve(options: ServeOptions): Promise<Served> {
   }
 }
 
-/** Starts the floor (bench/floor-server.ts) on the same Redis. */
-export async function serveFloor(redisUrl: string, prefix: string): Promise<Served> {
+/**
+ * Starts a floor on the same Redis: `floor` (bench/floor-server.ts, one BullMQ add per alert) or `record`
+ * (bench/record-floor-server.ts, the same plus the store's records of each alert).
+ */
+export async function serveFloor(redisUrl: string, prefix: string, which: 'floor' | 'record' = 'floor'): Promise<Served> {
   const port = await freePort();
   const proc = await spawnBinary({
     command: process.execPath,
-    args: [new URL('./floor-server.ts', import.meta.url).pathname, redisUrl, String(port), prefix],
+    args: [
+      new URL(`./${which === 'floor' ? 'floor' : 'record-floor'}-server.ts`, import.meta.url).pathname,
+      redisUrl,
+      String(port),
+      prefix,
+    ],
     debianPackage: 'nodejs',
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttpReady(`${url}/healthz`, proc, { name: 'floor', timeoutMs: 120_000 });
+  await waitForHttpReady(`${url}/healthz`, proc, { name: which === 'floor' ? 'floor' : 'record floor', timeoutMs: 120_000 });
   return { proc, url };
 }
 

@@ -1,14 +1,19 @@
 /**
  * Webhook ingest beside its floor. The floor (bench/floor-server.ts) is a bare Fastify route doing one BullMQ `add`
- * per alert with the episode as jobId; "us" is `remediator serve --role receiver` with the shipped playbooks. Both
- * are child processes on one redis-server, loaded by autocannon from this process in alternating rounds (floor, us,
- * us, floor, …) so the noise of a shared machine falls on both; Redis is flushed between rounds.
+ * per alert with the episode as jobId; "us" is `remediator serve --role receiver` with the shipped playbooks. A third
+ * service, the record floor (bench/record-floor-server.ts), is the floor plus the records the receive contract
+ * requires before a 202 (episode and counter, run, `started` decision), written by the store's own ingest script: it
+ * splits the distance between us and the floor into what those records cost and what the receiver's own work
+ * (auth, validation, routing, fleet counts, the per-alert answer) costs. All three are child processes on one
+ * redis-server, loaded by autocannon from this process in rounds whose order rotates (floor, record, us; record, us,
+ * floor; …) so the noise of a shared machine falls on each; Redis is flushed between rounds.
  *
  * Loads, on the real firing.json payload (ServiceDown phone-gateway, which the shipped service-down playbook takes):
  *   repeats        the same notification again and again (repeat_interval, HA twins): one episode, nothing new
  *   new-episodes   every request is one alert never seen before: an episode, a run and a job each
  *   groups-of-50   one notification of 50 new alerts (a large Alertmanager group)
- * Prints req/s and p99 of each, and us ÷ floor beside its target (≥ 0.8). No worker runs: this is the receive path.
+ * Prints req/s and p99 of each, us ÷ floor beside its target (≥ 0.8), and record floor ÷ floor: the most us ÷ floor
+ * can reach while a 202 means "recorded" on this store. No worker runs: this is the receive path.
  * Also the CPU time per request of each service and of redis-server during its rounds (utime + stime from /proc, so
  * Linux only): on a shared machine req/s swing with the neighbours' load, CPU per request much less.
  * `--quick`: one round of 3 s per load.
@@ -60,11 +65,13 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
   const admin = new Redis(redis.url);
   const dir = await mkdtemp(join(tmpdir(), 'remediator-bench-'));
   await warmCompileCache(dir);
-  let floor: Served | undefined;
-  let us: Served | undefined;
+  const services: Array<{ who: Who; served?: Served }> = [{ who: 'floor' }, { who: 'record' }, { who: 'us' }];
   try {
-    floor = await serveFloor(redis.url, 'floor');
-    us = await serve({ role: 'receiver', redisUrl: redis.url, prefix: 'us', dir });
+    for (const s of services)
+      s.served =
+        s.who === 'us'
+          ? await serve({ role: 'receiver', redisUrl: redis.url, prefix: 'us', dir })
+          : await serveFloor(redis.url, s.who, s.who);
     const template = JSON.parse(await readFile(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8'));
     let seq = 0;
     const notification = (alerts: number): string => {
@@ -86,11 +93,12 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
       { name: 'groups of 50 alerts', body: () => notification(50) },
     ];
     console.log(
-      `webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, alternating floor and us`,
+      `webhook ingest: ${rounds} round(s) × ${seconds} s per load and service, ${connections} connections, rotating floor, record floor and us`,
     );
     const redisPid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    console.log('per service floor/record/us');
     console.log(
-      'load                          floor req/s  us req/s  floor p99 ms  us p99 ms  non-2xx  CPU µs/req floor/us  redis µs/req floor/us',
+      'load                                 req/s                 p99 ms   non-2xx   CPU µs/req (service)     CPU µs/req (redis)',
     );
     const lines: string[] = [];
     const fire = (url: string, body: () => string, duration: number) =>
@@ -103,18 +111,17 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
         requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
       });
     for (const load of loads) {
-      // Warm-up, not counted: both JITs see the load once.
-      for (const target of [floor, us]) await fire(target.url!, load.body, 1);
-      const t = { floor: emptyTally(), us: emptyTally() };
+      // Warm-up, not counted: each JIT sees the load once.
+      for (const s of services) await fire(s.served!.url!, load.body, 1);
+      const t = { floor: emptyTally(), record: emptyTally(), us: emptyTally() };
       for (let r = 0; r < rounds; r++) {
-        const order: Array<'floor' | 'us'> = r % 2 === 0 ? ['floor', 'us'] : ['us', 'floor'];
-        for (const who of order) {
+        for (let k = 0; k < services.length; k++) {
+          const { who, served } = services[(r + k) % services.length]!;
           await admin.flushall();
-          const target = who === 'floor' ? floor : us;
-          const [cpu0, redis0] = [cpuMicros(target.proc.pid), cpuMicros(redisPid)];
-          const result = await fire(target.url!, load.body, seconds);
+          const [cpu0, redis0] = [cpuMicros(served!.proc.pid), cpuMicros(redisPid)];
+          const result = await fire(served!.url!, load.body, seconds);
           const tally = t[who];
-          tally.cpu += cpuMicros(target.proc.pid) - cpu0;
+          tally.cpu += cpuMicros(served!.proc.pid) - cpu0;
           tally.redisCpu += cpuMicros(redisPid) - redis0;
           tally.requests += result.requests.total;
           tally.seconds += result.duration;
@@ -122,31 +129,34 @@ export async function benchWebhookIngest(options: IngestOptions = {}): Promise<v
           tally.non2xx += result.non2xx + result.errors + result.timeouts;
         }
       }
-      const f = t.floor.requests / t.floor.seconds;
-      const u = t.us.requests / t.us.seconds;
+      const rate = (x: Tally) => x.requests / x.seconds;
+      const each = (f: (x: Tally) => string) => [t.floor, t.record, t.us].map(f).join('/');
       console.log(
         [
           load.name.padEnd(28),
-          f.toFixed(0).padStart(12),
-          u.toFixed(0).padStart(9),
-          t.floor.p99.join('/').padStart(13),
-          t.us.p99.join('/').padStart(10),
-          String(t.floor.non2xx + t.us.non2xx).padStart(8),
-          `${perRequest(t.floor.cpu, t.floor)}/${perRequest(t.us.cpu, t.us)}`.padStart(21),
-          `${perRequest(t.floor.redisCpu, t.floor)}/${perRequest(t.us.redisCpu, t.us)}`.padStart(23),
+          each((x) => rate(x).toFixed(0)).padStart(18),
+          each((x) => String(Math.max(...x.p99))).padStart(22),
+          String(t.floor.non2xx + t.record.non2xx + t.us.non2xx).padStart(9),
+          each((x) => perRequest(x.cpu, x)).padStart(22),
+          each((x) => perRequest(x.redisCpu, x)).padStart(22),
         ].join(' '),
       );
-      lines.push(figure(`ingest us ÷ floor, ${load.name}`, u / f, '', { op: '>=', limit: 0.8 }, 2));
+      lines.push(figure(`ingest us ÷ floor, ${load.name}`, rate(t.us) / rate(t.floor), '', { op: '>=', limit: 0.8 }, 2));
+      lines.push(
+        `  record floor ÷ floor ${rate(t.record) / rate(t.floor) < 0.8 ? '(the records alone miss 0.8)' : ''}`.padEnd(47) +
+          ` ${(rate(t.record) / rate(t.floor)).toFixed(2).padStart(8)}   us ÷ record floor ${(rate(t.us) / rate(t.record)).toFixed(2)}`,
+      );
     }
     for (const l of lines) console.log(l);
   } finally {
-    await us?.proc.stop();
-    await floor?.proc.stop();
+    for (const s of services.reverse()) await s.served?.proc.stop();
     admin.disconnect();
     await redis.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+type Who = 'floor' | 'record' | 'us';
 
 function emptyTally(): Tally {
   return { requests: 0, seconds: 0, p99: [], non2xx: 0, cpu: 0, redisCpu: 0 };
