@@ -278,32 +278,24 @@ export class ClientNodeCluster implements Cluster {
       name: object.metadata.name,
       namespace: object.metadata.namespace,
     };
-    // KubernetesObjectApi resolves the resource by discovery and ignores per-call middleware, so the signal goes
-    // into the static middleware of a client made for this call (apply is rare; discovery is one extra GET).
-    // Bounded by the request timeout, and unhooked from the caller's signal once answered (src/domain/linked-signal.ts).
-    const deadline = linkedSignal([options.signal], { timeoutMs: this.#timeoutMs });
-    const server = this.#kc.getCurrentCluster()?.server ?? '';
-    const config = k8s.createConfiguration({
-      baseServer: new k8s.ServerConfiguration(server, {}),
-      authMethods: { default: this.#kc },
-      middleware: [this.#middleware(deadline.signal), k8s.setHeaderMiddleware('User-Agent', this.#userAgent)],
-    });
-    const api = new k8s.KubernetesObjectApi(config);
+    // KubernetesObjectApi resolves the resource by discovery and ignores per-call middleware, so the call's bounded
+    // signal goes into the static middleware of a client made for this call (apply is rare; discovery is one extra GET).
     const spec = object as k8s.KubernetesObject;
-    try {
-      return await this.#call(call, options.signal, undefined, () =>
-        api.patch(
-          spec,
-          undefined,
-          options.dryRun ? 'All' : undefined,
-          options.fieldManager ?? this.#fieldManager,
-          options.force,
-          k8s.PatchStrategy.ServerSideApply,
-        ),
+    return this.#call(call, options.signal, undefined, (_, signal) => {
+      const config = k8s.createConfiguration({
+        baseServer: new k8s.ServerConfiguration(this.#kc.getCurrentCluster()?.server ?? '', {}),
+        authMethods: { default: this.#kc },
+        middleware: [this.#middleware(signal), k8s.setHeaderMiddleware('User-Agent', this.#userAgent)],
+      });
+      return new k8s.KubernetesObjectApi(config).patch(
+        spec,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        options.fieldManager ?? this.#fieldManager,
+        options.force,
+        k8s.PatchStrategy.ServerSideApply,
       );
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   async createEvent(event: NewEvent, options: WriteOptions): Promise<KubeEvent> {
@@ -382,12 +374,16 @@ export class ClientNodeCluster implements Cluster {
     };
   }
 
-  /** Runs one client call with its options and returns the answer as plain JSON, or throws it classified. */
+  /**
+   * Runs one client call with its options and returns the answer as plain JSON, or throws it classified. `signal`:
+   * the caller's, bounded by the request timeout and unhooked from it once the call settles (src/domain/linked-signal.ts);
+   * the options carry it, and a client that ignores per-call options takes it from there.
+   */
   async #call<T>(
     call: KubeCall,
     caller: AbortSignal,
     contentType: string | undefined,
-    fn: (o: k8s.ConfigurationOptions) => Promise<unknown>,
+    fn: (o: k8s.ConfigurationOptions, signal: AbortSignal) => Promise<unknown>,
   ): Promise<T> {
     caller.throwIfAborted();
     const deadline = linkedSignal([caller], { timeoutMs: this.#timeoutMs });
@@ -395,7 +391,7 @@ export class ClientNodeCluster implements Cluster {
     o = k8s.setHeaderOptions('User-Agent', this.#userAgent, o);
     if (contentType !== undefined) o = k8s.setHeaderOptions('Content-Type', contentType, o);
     try {
-      return toPlain(await fn(o)) as T;
+      return toPlain(await fn(o, deadline.signal)) as T;
     } catch (err) {
       throw classifyKubeError(err, call, caller);
     } finally {
