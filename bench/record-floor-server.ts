@@ -11,8 +11,8 @@
  * `node bench/record-floor-server.ts <redis-url> <port> <prefix>`; answers GET /healthz once listening.
  */
 import Fastify from 'fastify';
-import { Redis } from 'ioredis';
 import { RunStore, type FiringClaim } from '../src/store/run-store.ts';
+import { redisConnector } from '../src/store/redis-connection.ts';
 import { BullmqRunQueue } from '../src/queue/bullmq-run-queue.ts';
 import { RunWakes } from '../src/queue/run-wakes.ts';
 import { episodeId, toAlertView } from '../src/alerts/episode.ts';
@@ -20,8 +20,8 @@ import { newRunId } from '../src/store/run-id.ts';
 import type { WebhookPayload } from '../src/alerts/alertmanager-payload.ts';
 
 const [redisUrl, port, prefix = 'record'] = process.argv.slice(2);
-// The receiver's command connection as far as speed goes: auto-pipelined, fail-fast.
-const redis = new Redis(redisUrl!, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+// The receiver's own command connection (auto-pipelined, fail-fast), built by the same factory.
+const redis = redisConnector({ url: redisUrl! }).command('2s');
 const store = new RunStore(redis, prefix, { retentionMs: 30 * 24 * 3600_000 });
 const queue = new BullmqRunQueue({ connection: redis, prefix, name: store.keys.runQueue(), wakes: new RunWakes(redis, store.keys) });
 /** Episode → its stored run id (the receiver keeps the same, bounded; a benchmark's few episodes need no bound). */
